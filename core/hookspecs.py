@@ -1,0 +1,73 @@
+"""The hooks tierkit calls, one documented function each.
+
+Every hook is called by keyword, and an implementation may accept only the arguments
+it needs, so specs can grow without breaking plugins.  Registration hooks receive a
+``register`` callback owned by the core: the core checks each registered object and
+fails when two plugins claim the same name.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("tierkit")
+hookimpl = pluggy.HookimplMarker("tierkit")
+
+
+@hookspec
+def tierkit_scheme_kinds(register):
+    """Register scheme kinds.
+
+    :param register: call ``register(kind)`` with a :class:`tierkit.registry.SchemeKind`
+        for each kind the plugin provides.  A kind owns its config JSON Schema (merged
+        into ``tierkit schema``) and its compile step.
+    :returns: nothing; results are ignored.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def tierkit_functions(register):
+    """Register functions usable in ruleset expressions and in templates.
+
+    :param register: call ``register(function)`` with a :class:`tierkit.registry.Function`.
+        The same function is a filter (``x | name(arg)``) and a call (``name(x, arg)``)
+        in expressions, and a Jinja filter and global in templates.
+    :returns: nothing; results are ignored.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def tierkit_readers(register):
+    """Register input readers, chosen by file extension.
+
+    :param register: call ``register(reader)`` with a :class:`tierkit.registry.Reader`.
+    :returns: nothing; results are ignored.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def tierkit_writers(register):
+    """Register result writers, chosen by file extension.
+
+    :param register: call ``register(writer)`` with a :class:`tierkit.registry.Writer`.
+    :returns: nothing; results are ignored.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def tierkit_ruleset_dirs():
+    """Folders holding rulesets that can be named instead of given as a path.
+
+    :returns: a list of :class:`pathlib.Path` (or ``None``); ``tierkit evaluate NAME``
+        looks for ``NAME.yaml`` in each, in plugin order.
+
+    Added in 0.1.
+    """

@@ -1,0 +1,123 @@
+"""The shapes plugins register, and the registry that collects them without clashes.
+
+Plugins hand the core plain dataclasses through ``register`` callbacks (see
+:mod:`tierkit.hookspecs`).  The registry calls each plugin's hook implementation on
+its own, so that when two plugins claim one name the error can name both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import TierkitError
+
+
+@dataclass(frozen=True)
+class SchemeKind:
+    """A classification or grading scheme kind, e.g. ``rules`` or ``weighted``.
+
+    ``config_schema`` is the JSON Schema (an object schema with ``properties``) of the
+    keys a scheme of this kind takes besides the common ``id``, ``kind``, ``label`` and
+    ``description``.  ``compile`` receives a :class:`tierkit.build.SchemeBuild` and
+    emits the scheme's steps into the plan.  ``attributes`` names extra outcome
+    attributes readable from expressions (``scheme.attr``) beside ``label``, ``score``
+    and ``tags``: name -> (type, index into the outcome's detail tuple).
+    """
+
+    name: str
+    description: str
+    config_schema: Mapping[str, Any]
+    compile: Callable[..., Any]
+    attributes: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function for expressions (``f(x)`` or ``x | f``) and templates (filter/global).
+
+    ``params`` are type names (``number``, ``integer``, ``string``, ``boolean``,
+    ``date``, ``list`` or ``any``); the last one repeats when ``variadic``.  ``returns``
+    is a type name, or a callable from the argument types to one.  With
+    ``null_safe=False`` (the default) a missing argument makes the result missing
+    without calling ``impl``; ``null_safe=True`` functions see ``None`` themselves
+    (``default`` does).  ``needs_as_of`` passes the run's as-of date first.
+    """
+
+    name: str
+    impl: Callable[..., Any]
+    params: tuple[str, ...]
+    returns: str | Callable[[list[str]], str]
+    description: str
+    min_args: int | None = None
+    variadic: bool = False
+    null_safe: bool = False
+    needs_as_of: bool = False
+
+    def result_type(self, arg_types: list[str]) -> str:
+        return self.returns(arg_types) if callable(self.returns) else self.returns
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Reads a customer or order file into raw rows.
+
+    ``read(path)`` yields ``(row_number, mapping of column header -> raw value)``; the
+    row number is what a user sees (the spreadsheet row, the line of a JSON Lines file).
+    """
+
+    name: str
+    extensions: tuple[str, ...]
+    read: Callable[..., Iterator[tuple[int, Mapping[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Writes result records (JSON-ready dicts) and run metadata to a file."""
+
+    name: str
+    extensions: tuple[str, ...]
+    write: Callable[..., None]
+
+
+@dataclass
+class Registry:
+    """Everything the loaded plugins registered, keyed by name, with each one's origin."""
+
+    kinds: dict[str, SchemeKind] = field(default_factory=dict)
+    functions: dict[str, Function] = field(default_factory=dict)
+    readers: dict[str, Reader] = field(default_factory=dict)
+    writers: dict[str, Writer] = field(default_factory=dict)
+    origins: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def collect(cls, pm) -> Registry:
+        registry = cls()
+        registry._collect(pm, "tierkit_scheme_kinds", "kind", SchemeKind, registry.kinds, lambda k: [k.name])
+        registry._collect(pm, "tierkit_functions", "function", Function, registry.functions, lambda f: [f.name])
+        registry._collect(pm, "tierkit_readers", "reader", Reader, registry.readers, lambda r: r.extensions)
+        registry._collect(pm, "tierkit_writers", "writer", Writer, registry.writers, lambda w: w.extensions)
+        return registry
+
+    def _collect(self, pm, hook_name, what, shape, table, keys_of: Callable[[Any], Iterable[str]]):
+        # Oldest registration first, so a clash names the plugin that came first.
+        for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+            plugin = impl.plugin_name
+
+            def register(item, plugin=plugin):
+                if not isinstance(item, shape):
+                    raise TierkitError(f"plugin {plugin!r} registered {item!r}, expected a {shape.__name__}")
+                for key in keys_of(item):
+                    key = key.lower()
+                    if key in table:
+                        first = self.origins[(what, key)]
+                        raise TierkitError(f"{what} {key!r} is registered by both {first!r} and {plugin!r}")
+                    table[key] = item
+                    self.origins[(what, key)] = plugin
+
+            impl.function(register=register)
+
+    def origin(self, what: str, name: str) -> str:
+        return self.origins[(what, name.lower())]

@@ -1,0 +1,1 @@
+"""Built-in plugins: every scheme kind, function, reader and writer tierkit ships."""

@@ -1,0 +1,1 @@
+"""Bundled rulesets, one per client industry (package data)."""

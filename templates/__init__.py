@@ -1,0 +1,1 @@
+"""Brief, report and call-list templates (package data)."""
