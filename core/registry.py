@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .errors import TierkitError
@@ -43,7 +44,8 @@ class Function:
     is a type name, or a callable from the argument types to one.  With
     ``null_safe=False`` (the default) a missing argument makes the result missing
     without calling ``impl``; ``null_safe=True`` functions see ``None`` themselves
-    (``default`` does).  ``needs_as_of`` passes the run's as-of date first.
+    (``default`` does) and give a missing result only when every argument is
+    missing.  ``needs_as_of`` passes the run's as-of date first.
     """
 
     name: str
@@ -55,6 +57,10 @@ class Function:
     variadic: bool = False
     null_safe: bool = False
     needs_as_of: bool = False
+
+    def nullable(self, arg_nullables: list[bool]) -> bool:
+        """Whether a null-safe call may still give a missing value (all inputs missing)."""
+        return all(arg_nullables)
 
     def result_type(self, arg_types: list[str]) -> str:
         return self.returns(arg_types) if callable(self.returns) else self.returns
@@ -90,6 +96,7 @@ class Registry:
     functions: dict[str, Function] = field(default_factory=dict)
     readers: dict[str, Reader] = field(default_factory=dict)
     writers: dict[str, Writer] = field(default_factory=dict)
+    ruleset_dirs: list[Path] = field(default_factory=list)
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @classmethod
@@ -99,6 +106,8 @@ class Registry:
         registry._collect(pm, "tierkit_functions", "function", Function, registry.functions, lambda f: [f.name])
         registry._collect(pm, "tierkit_readers", "reader", Reader, registry.readers, lambda r: r.extensions)
         registry._collect(pm, "tierkit_writers", "writer", Writer, registry.writers, lambda w: w.extensions)
+        for dirs in pm.hook.tierkit_ruleset_dirs():
+            registry.ruleset_dirs.extend(Path(d) for d in dirs or ())
         return registry
 
     def _collect(self, pm, hook_name, what, shape, table, keys_of: Callable[[Any], Iterable[str]]):

@@ -1,1 +1,107 @@
-"""placeholder"""
+"""Built-in functions for ruleset expressions and templates.
+
+Every function here is total: where there is no answer (the log of zero, a date that
+does not parse) it returns ``None``, a missing value, instead of raising, so one odd
+customer never stops a run.  Arguments that are missing never reach a function unless
+it is null-safe (``default``, ``coalesce``).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from tierkit.hookspecs import hookimpl
+from tierkit.registry import Function
+
+
+def _first_type(arg_types: list[str]) -> str:
+    known = [t for t in arg_types if t not in ("none", "any")]
+    if not known:
+        return "any"
+    if all(t in ("number", "integer") for t in known) and len(set(known)) > 1:
+        return "number"
+    return known[0]
+
+
+def default(value, fallback):
+    """The value, or ``fallback`` when it is missing."""
+    return fallback if value is None else value
+
+
+def coalesce(*values):
+    """The first value that is not missing."""
+    return next((value for value in values if value is not None), None)
+
+
+def days_since(as_of: date, day: date) -> int:
+    """Whole days from ``day`` to the run's as-of date (negative if in the future)."""
+    return (as_of - day).days
+
+
+def days_until(as_of: date, day: date) -> int:
+    """Whole days from the run's as-of date to ``day``."""
+    return (day - as_of).days
+
+
+def days_between(start: date, end: date) -> int:
+    return (end - start).days
+
+
+def parse_date(text: str) -> date | None:
+    """``date('2024-01-31')``: an ISO date literal; missing if it does not parse."""
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def log10(value):
+    return math.log10(value) if value > 0 else None
+
+
+def sqrt(value):
+    return math.sqrt(value) if value >= 0 else None
+
+
+def clamp(value, low, high):
+    return min(max(value, low), high)
+
+
+def round_to(value, digits=0):
+    return round(value, int(digits))
+
+
+def length(value) -> int:
+    return len(value)
+
+
+def contains(text: str, part: str) -> bool:
+    return part in text
+
+
+FUNCTIONS = (
+    Function("default", default, ("any", "any"), _first_type, "The value, or a fallback when it is missing.", null_safe=True),
+    Function("coalesce", coalesce, ("any",), _first_type, "The first argument that is not missing.", min_args=1, variadic=True, null_safe=True),
+    Function("days_since", days_since, ("date",), "integer", "Days from a date to the as-of date.", needs_as_of=True),
+    Function("days_until", days_until, ("date",), "integer", "Days from the as-of date to a date.", needs_as_of=True),
+    Function("days_between", days_between, ("date", "date"), "integer", "Days from the first date to the second."),
+    Function("date", parse_date, ("string",), "date", "An ISO date (YYYY-MM-DD) from text."),
+    Function("abs", abs, ("number",), lambda types: types[0], "Absolute value."),
+    Function("round", round_to, ("number", "integer"), "number", "Round to a number of digits (default 0).", min_args=1),
+    Function("min", min, ("number",), _first_type, "The smallest of the numbers.", min_args=2, variadic=True),
+    Function("max", max, ("number",), _first_type, "The largest of the numbers.", min_args=2, variadic=True),
+    Function("clamp", clamp, ("number", "number", "number"), _first_type, "A number limited to [low, high]."),
+    Function("log10", log10, ("number",), "number", "Base-10 logarithm; missing for zero or less."),
+    Function("sqrt", sqrt, ("number",), "number", "Square root; missing below zero."),
+    Function("lower", str.lower, ("string",), "string", "Lower-case text."),
+    Function("upper", str.upper, ("string",), "string", "Upper-case text."),
+    Function("contains", contains, ("string", "string"), "boolean", "Whether the text contains the part."),
+    Function("length", length, ("any",), "integer", "Number of characters of a text or items of a list."),
+)
+
+
+@hookimpl
+def tierkit_functions(register):
+    for function in FUNCTIONS:
+        register(function)

@@ -1,1 +1,451 @@
-"""placeholder"""
+"""The ``weighted`` scheme kind: multi-indicator weighted grading (多指标加权法).
+
+Each indicator gives 0-100 points, from an expression (``points``) or from a value
+normalised by ``bins`` (first bin whose ``min`` the value reaches), ``linear``
+(``from`` → 0 points, ``to`` → 100, clamped) or ``percentile`` (the share of the
+population at or below the value, × 100).  The score is the weighted sum of points
+over the indicators that are known, divided by their weights: an indicator with a
+missing value is left out and the others are renormalised.  ``weights_total`` says
+what happens when the weights do not sum to 1: ``normalise`` scales the score to
+0-100; ``as-is`` keeps the declared total (weights summing to 0.7 give at most 70).
+Left unsaid with weights off 1, the score is normalised and validation warns.  More
+missing indicators than ``missing.tolerance`` (default 0) give an explicit
+``insufficient_data`` outcome naming the missing fields, never a silently low grade.
+Grades come from score thresholds (``min``) or population shares (``share``: the top
+share of customers by score); ``promote`` lifts a customer to at least a grade when
+a condition holds.  Reasons give every indicator's value, points, weight and
+contribution, the threshold crossed, and how far the next grade is.
+
+Example::
+
+    - id: grade
+      kind: weighted
+      weights_total: as-is
+      missing: {tolerance: 1}
+      indicators:
+        - {id: scale, weight: 0.3, value: annual_procurement, bins: [{min: 1.0e9, points: 100}, {min: 0, points: 20}]}
+        - {id: margin, weight: 0.7, value: gross_margin_pct, linear: {from: 5, to: 40}}
+      grades:
+        - {id: S, min: 80}
+        - {id: A, min: 50}
+        - {id: B, min: 0}
+"""
+
+from __future__ import annotations
+
+import math
+
+from tierkit.build import SCORE, CompiledScheme, SchemeBuild
+from tierkit.hookspecs import hookimpl
+from tierkit.labels import localize
+from tierkit.population import cume_dist, share_above
+from tierkit.registry import SchemeKind
+
+INSUFFICIENT = "insufficient_data"
+LABEL_REF = {"$ref": "#/$defs/label"}
+EXPRESSION = {"type": "string", "title": "Expression"}
+
+CONFIG_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "weights_total": {
+            "enum": ["normalise", "as-is"],
+            "title": "Weights total",
+            "description": "When weights do not sum to 1: normalise the score to 0-100, or keep the declared total.",
+        },
+        "missing": {
+            "type": "object",
+            "title": "Missing data",
+            "description": "How many indicators may be missing before the outcome is insufficient_data.",
+            "properties": {
+                "tolerance": {"type": "integer", "minimum": 0, "title": "Tolerance", "description": "Missing indicators allowed."},
+                "label": LABEL_REF,
+            },
+            "additionalProperties": False,
+        },
+        "indicators": {
+            "type": "array",
+            "minItems": 1,
+            "title": "Indicators",
+            "description": "The scored indicators, each 0-100 points with a weight.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "title": "Indicator id"},
+                    "label": LABEL_REF,
+                    "description": {"type": "string", "title": "Description"},
+                    "weight": {"type": "number", "exclusiveMinimum": 0, "title": "Weight"},
+                    "value": {**EXPRESSION, "description": "The raw value, normalised by bins, linear or percentile."},
+                    "points": {**EXPRESSION, "description": "An expression giving 0-100 points directly."},
+                    "bins": {
+                        "type": "array",
+                        "minItems": 1,
+                        "title": "Bins",
+                        "description": "Highest min first: the first bin the value reaches gives its points.",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "min": {"type": "number", "title": "Lower bound (inclusive)"},
+                                "points": {"type": "number", "minimum": 0, "maximum": 100, "title": "Points"},
+                            },
+                            "required": ["min", "points"],
+                            "additionalProperties": False,
+                        },
+                    },
+                    "linear": {
+                        "type": "object",
+                        "title": "Linear range",
+                        "description": "from gives 0 points, to gives 100, clamped in between.",
+                        "properties": {"from": {"type": "number"}, "to": {"type": "number"}},
+                        "required": ["from", "to"],
+                        "additionalProperties": False,
+                    },
+                    "percentile": {
+                        "type": "boolean",
+                        "title": "Percentile",
+                        "description": "Points are the share of customers at or below the value, times 100.",
+                    },
+                },
+                "required": ["id", "weight"],
+                "additionalProperties": False,
+            },
+        },
+        "grades": {
+            "type": "array",
+            "minItems": 1,
+            "title": "Grades",
+            "description": "Best grade first, each with a score threshold (min) or a population share (share).",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "title": "Grade id"},
+                    "label": LABEL_REF,
+                    "min": {"type": "number", "title": "Minimum score"},
+                    "share": {"type": "number", "minimum": 0, "maximum": 1, "title": "Share of customers"},
+                },
+                "required": ["id"],
+                "additionalProperties": False,
+            },
+        },
+        "promote": {
+            "type": "array",
+            "title": "Promotions",
+            "description": "Conditions that lift a customer to at least a grade, whatever the score.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "when": {**EXPRESSION, "description": "The condition."},
+                    "grade": {"type": "string", "title": "Grade at least"},
+                    "reason": LABEL_REF,
+                },
+                "required": ["when", "grade"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["indicators", "grades"],
+}
+
+WORDS = {
+    "en": {
+        "indicator": "{label}: {value} → {points:.1f} points × {weight:g} = {contribution:.1f}",
+        "missing": "{label}: missing ({fields}); left out of the score",
+        "threshold": "score {score:.1f} ≥ {min:g} → {grade}",
+        "share": "score {score:.1f} is in the top {share:.0%} → {grade}",
+        "near": "{gap:.1f} points short of {grade}; {indicator} at {points:.0f}/100 could close it",
+        "near_none": "{gap:.1f} points short of {grade}; no single indicator can close it",
+        "promoted": "promoted to {grade}: {reason}",
+        "insufficient": "insufficient data: {count} indicators missing ({fields}), at most {tolerance} allowed",
+    },
+    "zh": {
+        "indicator": "{label}：{value} → {points:.1f} 分 × {weight:g} = {contribution:.1f}",
+        "missing": "{label}：缺失（{fields}），不计入得分",
+        "threshold": "得分 {score:.1f} ≥ {min:g} → {grade}",
+        "share": "得分 {score:.1f} 位列前 {share:.0%} → {grade}",
+        "near": "距 {grade} 还差 {gap:.1f} 分；提升{indicator}（当前 {points:.0f}/100）即可达到",
+        "near_none": "距 {grade} 还差 {gap:.1f} 分；单项指标无法弥补",
+        "promoted": "升级为 {grade}：{reason}",
+        "insufficient": "数据不足：{count} 项指标缺失（{fields}），最多允许 {tolerance} 项",
+    },
+}
+
+
+def compile_weighted(build: SchemeBuild) -> CompiledScheme:
+    indicators = build.value("indicators")
+    grades = build.value("grades")
+    tolerance = build.value("missing", "tolerance", default=0)
+    weights = [float(item["weight"]) for item in indicators]
+    total = math.fsum(weights)
+    factor = _score_factor(build, total)
+    by_share = _check_grades(build, grades)
+    order = {grade["id"]: rank for rank, grade in enumerate(grades)}
+    order[INSUFFICIENT] = len(grades)
+
+    values, points, nullables, fields_read, pre_lines, pre_slots = [], [], [], [], [], []
+    percentile_pairs = []
+    main = []
+    for index, indicator in enumerate(indicators):
+        value_code, point_code, nullable, reads = _indicator(build, index, indicator, main)
+        if indicator.get("percentile"):
+            raw, ranked = build.slot(f"{indicator['id']}.value"), build.slot(f"{indicator['id']}.points")
+            pre_lines.append(f"{raw.local} = {value_code}")
+            pre_slots.append(raw)
+            percentile_pairs.append((raw.index, ranked.index))
+            value_code, point_code, nullable = raw.local, ranked.local, True
+        values.append(value_code)
+        nullables.append(nullable)
+        points.append(point_code)
+        fields_read.append(sorted(reads))
+    if pre_lines:
+        build.row(pre_lines, pre_slots)
+        build.population(_percentile_step(percentile_pairs), "percentile points")
+
+    lines = main + _score_lines(build, weights, factor, tolerance, points, nullables, values, order, grades, by_share)
+    build.row(lines, [build.outcome])
+    if by_share:
+        build.population(_share_step(build.outcome.index, grades, order), "grades by share")
+
+    labels = {grade["id"]: grade.get("label", grade["id"]) for grade in grades}
+    labels[INSUFFICIENT] = build.value("missing", "label", default={"en": "Insufficient data", "zh": "数据不足"})
+    return CompiledScheme(
+        explain=_explainer(build.config, weights, factor, tolerance, fields_read, by_share),
+        labels=labels,
+    )
+
+
+def _score_factor(build: SchemeBuild, total: float) -> float:
+    """What the renormalised weighted mean is multiplied by: 1 or the weights' total."""
+    policy = build.value("weights_total")
+    if policy is None and not math.isclose(total, 1.0, abs_tol=1e-9):
+        build.warn(
+            f"weights sum to {total:g}, not 1; scores are normalised to 0-100",
+            "indicators",
+            hint="say so with weights_total: normalise, or keep the total with weights_total: as-is",
+        )
+    return total if policy == "as-is" else 1.0
+
+
+def _check_grades(build: SchemeBuild, grades: list[dict]) -> bool:
+    by_share = any("share" in grade for grade in grades)
+    for index, grade in enumerate(grades):
+        if ("share" in grade) == ("min" in grade) or ("share" in grade) != by_share:
+            build.error("every grade needs exactly one of min or share, the same one for all grades", "grades", index)
+    if by_share and sum(grade.get("share", 0) for grade in grades[:-1]) > 1 + 1e-9:
+        build.error("grade shares add up to more than 1", "grades")
+    if not by_share:
+        mins = [grade.get("min", 0) for grade in grades]
+        if mins != sorted(mins, reverse=True):
+            build.error("grades must be listed best first, with falling min scores", "grades")
+    return by_share
+
+
+def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]) -> tuple[str, str, bool, frozenset]:
+    """Emit the statements giving one indicator's value and points.
+
+    Returns the locals holding them, whether the points may be missing, and the
+    names the indicator reads (to name them when they are missing).
+    """
+    modes = [key for key in ("points", "bins", "linear", "percentile") if indicator.get(key)]
+    if len(modes) != 1 or (modes[0] != "points") != ("value" in indicator):
+        build.error(
+            "an indicator needs either points, or value with one of bins, linear, percentile",
+            "indicators",
+            index,
+        )
+        return "None", "None", True, frozenset()
+    mode = modes[0]
+    key = "points" if mode == "points" else "value"
+    compiled = build.number("indicators", index, key)
+    if mode == "percentile":  # ranked in a population step; the caller stores the raw value
+        return compiled.code, "None", True, compiled.reads
+    value, point = build.temp(), build.temp()
+    lines.append(f"{value} = {compiled.code}")
+    guard = f"None if {value} is None else " if compiled.nullable else ""
+    if mode == "points":
+        lines.append(f"{point} = {guard}(0.0 if {value} < 0 else 100.0 if {value} > 100 else {value})")
+    elif mode == "bins":
+        chain = " else ".join(f"{float(b['points'])!r} if {value} >= {float(b['min'])!r}" for b in indicator["bins"])
+        lines.append(f"{point} = {guard}({chain} else 0.0)")
+    else:
+        low, high = float(indicator["linear"]["from"]), float(indicator["linear"]["to"])
+        if low == high:
+            build.error("linear needs from and to to differ", "indicators", index, "linear")
+            return value, "None", True, compiled.reads
+        below, above = ("<=", ">=") if low < high else (">=", "<=")
+        lines.append(
+            f"{point} = {guard}(0.0 if {value} {below} {low!r} else 100.0 if {value} {above} {high!r} "
+            f"else ({value} - {low!r}) / {high - low!r} * 100.0)"
+        )
+    return value, point, compiled.nullable, compiled.reads
+
+
+def _score_lines(build, weights, factor, tolerance, points, nullables, values, order, grades, by_share) -> list[str]:
+    """Statements computing the score, the grade and the outcome tuple."""
+    out, promoted, score = build.outcome.local, build.temp(), build.temp()
+    detail = f"(({', '.join(values)},), ({', '.join(points)},), {promoted})"
+    weighted = " + ".join(f"{w!r} * {p}" for w, p in zip(weights, points))
+    full_score = f"({weighted}) / {math.fsum(weights)!r} * {factor!r}"
+    maybe_missing = [(w, p) for w, p, n in zip(weights, points, nullables) if n]
+    if not maybe_missing:
+        lines = [f"{score} = {full_score}"]
+    else:
+        count = build.temp()
+        known_weight = " + ".join(f"(0.0 if {p} is None else {w!r})" for w, p in zip(weights, points))
+        known_sum = " + ".join(f"(0.0 if {p} is None else {w!r} * {p})" for w, p in zip(weights, points))
+        lines = [
+            f"{count} = {' + '.join(f'({p} is None)' for _, p in maybe_missing)}",
+            f"if {count} == 0:",
+            f"    {score} = {full_score}",
+            f"elif {count} <= {tolerance} and {count} < {len(points)}:",
+            f"    {score} = ({known_sum}) / ({known_weight}) * {factor!r}",
+            "else:",
+            f"    {score} = None",
+        ]
+    grade = build.temp()
+    if by_share:
+        lines.append(f"{grade} = None if {score} is None else {INSUFFICIENT!r}")
+    else:
+        chain = " else ".join(f"{g['id']!r} if {score} >= {float(g['min'])!r}" for g in grades)
+        lines.append(f"{grade} = {INSUFFICIENT!r} if {score} is None else ({chain} else {grades[-1]['id']!r})")
+    lines.append(f"{promoted} = None")
+    for index, rule in enumerate(build.value("promote", default=[])):
+        if rule["grade"] not in order:
+            build.error(f"promote names grade {rule['grade']!r}, which is not among the grades", "promote", index, "grade")
+            continue
+        condition = build.condition("promote", index, "when")
+        rank = order[rule["grade"]]
+        # Under share grades the grade is not known yet: record the best promotion and apply it later.
+        test = f"({promoted} is None or {rank} < {promoted})" if by_share else f"{build.constant(order)}[{grade}] > {rank}"
+        lines += [f"if {condition.code} and {test}:"]
+        lines += [f"    {promoted} = {rank}"] if by_share else [f"    {grade} = {rule['grade']!r}", f"    {promoted} = {index}"]
+    lines.append(f"{out} = ({grade}, {score}, (), {detail})")
+    return lines
+
+
+def _percentile_step(pairs: list[tuple[int, int]]):
+    def run(rows: list[list]) -> None:
+        for raw, ranked in pairs:
+            for row, share in zip(rows, cume_dist([row[raw] for row in rows])):
+                row[ranked] = None if share is None else share * 100.0
+
+    return run
+
+
+def _share_step(slot: int, grades: list[dict], order: dict):
+    """Grades by share of the population: the top ``share`` of scores get each grade."""
+    cuts, running = [], 0.0
+    for grade in grades[:-1]:
+        running += grade["share"]
+        cuts.append((running, grade["id"]))
+    ids = [grade["id"] for grade in grades]
+
+    def run(rows: list[list]) -> None:
+        above = share_above([row[slot][SCORE] for row in rows])
+        for row, share in zip(rows, above):
+            label, score, tags, (values, points, promoted) = row[slot]
+            if share is not None:
+                label = next((grade for cut, grade in cuts if share < cut - 1e-12), ids[-1])
+            lifted = None
+            if promoted is not None and order[label] > promoted:
+                label, lifted = ids[promoted], promoted
+            row[slot] = (label, score, tags, (values, points, lifted))
+
+    return run
+
+
+def _explainer(config, weights, factor, tolerance, fields_read, by_share):
+    indicators, grades = config["indicators"], config["grades"]
+    promotions = config.get("promote", [])
+
+    def explain(outcome: tuple, lang: str) -> list[dict]:
+        words = WORDS.get(lang, WORDS["en"])
+        label, score, _tags, (values, points, promoted) = outcome
+        known = [p is not None for p in points]
+        present = math.fsum(w for w, k in zip(weights, known) if k) or 1.0
+        reasons = []
+        for indicator, weight, value, point, reads in zip(indicators, weights, values, points, fields_read):
+            name = localize(indicator.get("label", indicator["id"]), lang)
+            if point is None:
+                reasons.append({"indicator": indicator["id"], "missing": True, "fields": reads,
+                                "text": words["missing"].format(label=name, fields=", ".join(reads))})
+                continue
+            contribution = weight * point / present * factor
+            reasons.append({
+                "indicator": indicator["id"], "value": value, "points": point, "weight": weight,
+                "contribution": contribution,
+                "text": words["indicator"].format(label=name, value=_show(value), points=point, weight=weight,
+                                                  contribution=contribution),
+            })
+        if score is None:
+            missing = [f for reads, p in zip(fields_read, points) if p is None for f in reads]
+            reasons.append({"insufficient_data": True, "missing_fields": missing,
+                            "text": words["insufficient"].format(count=len(points) - sum(known), fields=", ".join(missing),
+                                                                 tolerance=tolerance)})
+        elif by_share:
+            grade = next(g for g in grades if g["id"] == label) if label in {g["id"] for g in grades} else None
+            if grade is not None and "share" in grade:
+                reasons.append({"grade": label, "text": words["share"].format(score=score, share=_cumulative(grades, label), grade=label)})
+        else:
+            reasons += _threshold_reasons(words, grades, label, score, promoted, weights, points, present, factor, indicators, lang)
+        if promoted is not None:
+            rule = promotions[promoted] if not by_share else next((p for p in promotions if p["grade"] == label), {})
+            reasons.append({"promoted": True, "grade": label,
+                            "text": words["promoted"].format(grade=label, reason=localize(rule.get("reason", rule.get("when", "")), lang))})
+        return reasons
+
+    return explain
+
+
+def _threshold_reasons(words, grades, label, score, promoted, weights, points, present, factor, indicators, lang):
+    position = next(i for i, g in enumerate(grades) if score >= g["min"] or i == len(grades) - 1)
+    reached = grades[position]
+    reasons = [{"grade": reached["id"], "threshold": reached["min"],
+                "text": words["threshold"].format(score=score, min=reached["min"], grade=reached["id"])}]
+    if position == 0 or promoted is not None:
+        return reasons
+    target = grades[position - 1]
+    gap = target["min"] - score
+    best = None
+    for indicator, weight, point in zip(indicators, weights, points):
+        if point is None:
+            continue
+        gain = weight * (100.0 - point) / present * factor
+        if gain >= gap and (best is None or gain > best[1]):
+            best = (indicator, gain, point)
+    near = {"next": target["id"], "short_by": gap}
+    if best is None:
+        text = words["near_none"].format(gap=gap, grade=target["id"])
+    else:
+        indicator, _gain, point = best
+        near["indicator"] = indicator["id"]
+        text = words["near"].format(gap=gap, grade=target["id"], indicator=localize(indicator.get("label", indicator["id"]), lang), points=point)
+    reasons.append({"near_miss": near, "text": text})
+    return reasons
+
+
+def _cumulative(grades, label) -> float:
+    running = 0.0
+    for grade in grades:
+        running += grade.get("share", 0)
+        if grade["id"] == label:
+            return running
+    return 1.0
+
+
+def _show(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return str(value)
+
+
+@hookimpl
+def tierkit_scheme_kinds(register):
+    register(
+        SchemeKind(
+            name="weighted",
+            description=__doc__.split("\n\n")[1].replace("\n", " "),
+            config_schema=CONFIG_SCHEMA,
+            compile=compile_weighted,
+            example=__doc__.split("Example::")[1],
+        )
+    )

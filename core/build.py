@@ -1,0 +1,157 @@
+"""What a scheme kind's compile step works with: the scheme's config, expressions
+checked against the ruleset's names, per-customer slots, and the steps of the plan.
+
+A kind never writes a loop.  It adds *row steps* (Python statements run for one
+customer at a time, inside one generated function per run of consecutive row steps)
+and *population steps* (a Python function over all customers, for percentiles,
+shares and quantiles).  Each customer is a list of slots; the kind reads other values
+through the locals its compiled expressions name, and writes its outcome tuple
+``(label, score, tags, detail)`` into ``build.outcome``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Diagnostic, Position
+from .expr import Compiled, ExpressionDiagnostic, Namespace, Symbol, compile_expression
+from .registry import Function
+
+LABEL, SCORE, TAGS, DETAIL = range(4)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One per-customer value; ``local`` is its variable name in generated code."""
+
+    index: int
+    name: str
+
+    @property
+    def local(self) -> str:
+        return f"s{self.index}"
+
+
+@dataclass
+class RowStep:
+    """Statements run per customer; ``writes`` are the slots they assign."""
+
+    lines: list[str]
+    writes: list[Slot]
+
+
+@dataclass
+class PopulationStep:
+    """A function over every customer's slot list, run between row steps."""
+
+    run: Callable[[list[list]], None]
+    name: str
+
+
+@dataclass
+class CompiledScheme:
+    """What a kind hands back: how to explain an outcome, and the display labels.
+
+    ``explain(outcome, lang)`` turns the outcome tuple into reason records (dicts
+    with at least a ``text``); it runs only when results are written or shown, so
+    the evaluation stage builds no strings.  ``labels`` maps label ids to display
+    labels (a string or an ``{en, zh}`` map).
+    """
+
+    explain: Callable[[tuple, str], list[dict]]
+    labels: Mapping[str, Any] = field(default_factory=dict)
+
+
+class SchemeBuild:
+    """The compile context of one scheme (or of the ruleset's allocation table)."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        path: tuple,
+        outcome: Slot,
+        scope: Mapping[str, Symbol],
+        functions: Mapping[str, Function],
+        namespace: Namespace,
+        new_slot: Callable[[str], Slot],
+        locate: Callable[[tuple], Position | None],
+    ):
+        self.config = config
+        self.id = config.get("id", path[-1] if path else "")
+        self.path = path
+        self.outcome = outcome
+        self.scope = scope
+        self.functions = functions
+        self.namespace = namespace
+        self._new_slot = new_slot
+        self._locate = locate
+        self.steps: list[RowStep | PopulationStep] = []
+        self.reads: set[str] = set()
+        self.diagnostics: list[Diagnostic] = []
+
+    # -- expressions ----------------------------------------------------------
+    def expression(self, *key, expect: tuple[str, ...] | None = None, source: str | None = None) -> Compiled:
+        """Compile the config value at ``key`` (a path below the scheme).
+
+        A bad expression is recorded as a diagnostic and replaced by ``None`` so
+        that every error in the ruleset is reported in one validation run.
+        """
+        text = self.value(*key) if source is None else source
+        position = self.position(*key)
+        if text is None:
+            self.error("an expression is missing here", *key)
+            return Compiled("", "None", "any", True, frozenset())
+        try:
+            compiled = compile_expression(str(text), self.scope, self.functions, self.namespace, position)
+        except ExpressionDiagnostic as failure:
+            self.diagnostics.append(failure.diagnostic)
+            return Compiled(str(text), "None", "any", True, frozenset())
+        if expect and compiled.type not in expect + ("any", "none"):
+            wanted = " or ".join(expect)
+            self.error(f"expression `{text}` gives a {compiled.type}, expected a {wanted}", *key)
+        self.reads |= compiled.reads
+        return compiled
+
+    def condition(self, *key) -> Compiled:
+        return self.expression(*key, expect=("boolean",))
+
+    def number(self, *key) -> Compiled:
+        return self.expression(*key, expect=("number", "integer"))
+
+    # -- config and positions -------------------------------------------------
+    def value(self, *key, default: Any = None) -> Any:
+        node: Any = self.config
+        for part in key:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                return default
+        return node
+
+    def position(self, *key) -> Position | None:
+        return self._locate(self.path + key)
+
+    def error(self, message: str, *key, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(message, self.position(*key), "error", hint))
+
+    def warn(self, message: str, *key, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(message, self.position(*key), "warning", hint))
+
+    # -- code -----------------------------------------------------------------
+    def constant(self, value: Any) -> str:
+        """A name in the generated code's globals bound to ``value``."""
+        return self.namespace.constant(value)
+
+    def temp(self) -> str:
+        return self.namespace.temp()
+
+    def slot(self, name: str) -> Slot:
+        return self._new_slot(f"{self.id}.{name}")
+
+    def row(self, lines: list[str], writes: list[Slot]) -> None:
+        self.steps.append(RowStep(list(lines), list(writes)))
+
+    def population(self, run: Callable[[list[list]], None], name: str) -> None:
+        self.steps.append(PopulationStep(run, f"{self.id}: {name}"))

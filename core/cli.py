@@ -1,0 +1,253 @@
+"""The ``tierkit`` command line.
+
+Every user error is a :class:`tierkit.errors.TierkitError`, turned here, once, into a
+one-line message and an exit code: 0 ok, 1 the ruleset failed validation, 2 a usage
+error or an input that cannot be read.  Nothing else prints a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .engine import BoundPlan, Evaluation, check_ruleset, compile_ruleset
+from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError
+from .io import read_table, write_rejected, write_results
+from .labels import localize
+from .manager import make_plugin_manager, plugin_origin
+from .registry import Registry
+from .ruleset import load_ruleset
+from .schema import ruleset_schema
+
+REJECTED_SHOWN = 10
+
+
+class Session:
+    """What every command needs: the plugins, loaded once per invocation."""
+
+    def __init__(self, plugin_files: tuple[str, ...]):
+        self.pm = make_plugin_manager(plugin_files)
+        self.registry = Registry.collect(self.pm)
+
+    def ruleset(self, ref: str):
+        return load_ruleset(ref, self.registry.ruleset_dirs)
+
+
+class Progress:
+    """Stage messages on stderr for long runs: on a terminal, or when asked for."""
+
+    def __init__(self, enabled: bool | None):
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.started = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            click.echo(f"[{time.perf_counter() - self.started:6.1f}s] {message}", err=True)
+
+
+def parse_as_of(_ctx, _param, value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+AS_OF = click.option("--as-of", callback=parse_as_of, help="The run's date, YYYY-MM-DD (default: today).")
+LANG = click.option("--lang", type=click.Choice(["en", "zh"]), help="Language of labels and reasons (default: the ruleset's locale).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tierkit")
+@click.option("--plugin", "plugin_files", multiple=True, type=click.Path(dir_okay=False), help="Load a local plugin module (repeatable).")
+@click.pass_context
+def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
+    """Classify, grade and rank sales accounts with YAML rulesets."""
+    ctx.obj = Session(plugin_files)
+
+
+@cli.command()
+@click.argument("ruleset")
+@click.pass_obj
+def validate(session: Session, ruleset: str) -> None:
+    """Check RULESET (a path or a bundled name); print every problem as file:line:col."""
+    loaded = session.ruleset(ruleset)
+    plan, diagnostics = check_ruleset(loaded, session.registry)
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic))
+    if plan is None:
+        errors = sum(d.severity == "error" for d in diagnostics)
+        click.echo(f"{loaded.source}: {errors} error{'s' if errors != 1 else ''}", err=True)
+        click.get_current_context().exit(EXIT_INVALID)
+    warnings = len(diagnostics)
+    click.echo(f"{loaded.source}: ok ({len(plan.schemes)} schemes, {warnings} warning{'s' if warnings != 1 else ''})", err=True)
+
+
+def run_evaluation(session: Session, ruleset: str, input_path: str, as_of: dt.date, progress: Progress):
+    plan = compile_ruleset(session.ruleset(ruleset), session.registry)
+    progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}; reading {input_path}")
+    table = read_table(input_path, plan.fields, session.registry)
+    progress(f"read {table.read:,} rows; evaluating")
+    evaluation = BoundPlan(plan, as_of).run(table.rows, table.row_numbers, table.file)
+    evaluation.rejected = sorted(table.rejected + evaluation.rejected, key=lambda r: r.row)
+    return evaluation, table
+
+
+def report_rejected(evaluation: Evaluation, rejected_path: str | None) -> None:
+    """Rejected rows go to the file asked for, or else the first few to stderr."""
+    if rejected_path:
+        write_rejected(rejected_path, evaluation.rejected)
+        return
+    for item in evaluation.rejected[:REJECTED_SHOWN]:
+        click.echo(f"rejected: {item}", err=True)
+    if len(evaluation.rejected) > REJECTED_SHOWN:
+        click.echo(f"… and {len(evaluation.rejected) - REJECTED_SHOWN} more rejected rows; use --rejected FILE to keep them all", err=True)
+
+
+@cli.command()
+@click.argument("ruleset")
+@click.argument("input_path", metavar="INPUT")
+@click.option("-o", "--output", help="Results file: .jsonl, .csv or .xlsx (default: JSON Lines on stdout).")
+@click.option("--rejected", "rejected_path", help="Write rejected rows (row, column, field, reason) to this CSV file.")
+@AS_OF
+@LANG
+@click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
+@click.pass_obj
+def evaluate(session: Session, ruleset, input_path, output, rejected_path, as_of, lang, progress) -> None:
+    """Evaluate INPUT (.csv, .json, .jsonl, .xlsx) with RULESET and write ranked results."""
+    report = Progress(progress)
+    evaluation, table = run_evaluation(session, ruleset, input_path, as_of, report)
+    lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
+    meta = evaluation.meta(lang, read=table.read)
+    report(f"evaluated {meta['evaluated']:,} customers; writing")
+    if output and output != "-":
+        write_results(output, evaluation.records(lang), meta, session.registry)
+    else:
+        write_json_lines(sys.stdout, evaluation, meta, lang)
+    report_rejected(evaluation, rejected_path)
+    click.echo(
+        f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
+        f" · {evaluation.plan.ruleset.name} {evaluation.plan.ruleset.version} as of {meta['as_of']}",
+        err=True,
+    )
+
+
+def write_json_lines(stream, evaluation: Evaluation, meta: dict, lang: str) -> None:
+    stream.write(json.dumps({"meta": meta}, ensure_ascii=False) + "\n")
+    for record in evaluation.records(lang):
+        stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+@cli.command()
+@click.argument("ruleset")
+@click.argument("input_path", metavar="INPUT")
+@click.option("--customer", "customer_id", required=True, help="The customer's id.")
+@click.option("--json", "as_json", is_flag=True, help="Print the customer's result record as JSON.")
+@AS_OF
+@LANG
+@click.pass_obj
+def explain(session: Session, ruleset, input_path, customer_id, as_json, as_of, lang) -> None:
+    """Show every scheme's outcome for one customer, with its reasons."""
+    evaluation, _table = run_evaluation(session, ruleset, input_path, as_of, Progress(False))
+    row = evaluation.find(customer_id)
+    if row is None:
+        rejected = next((r for r in evaluation.rejected if customer_id in r.reason), None)
+        raise TierkitError(f"customer {customer_id!r} is not among the evaluated customers" + (f"; {rejected}" if rejected else ""))
+    lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
+    record = evaluation.record(row, lang)
+    if as_json:
+        click.echo(json.dumps({"meta": evaluation.meta(lang), **record}, ensure_ascii=False, indent=2))
+        return
+    click.echo(render_explanation(evaluation, record, lang))
+
+
+def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
+    plan = evaluation.plan
+    name_field = plan.ruleset.data.get("name_field", "name")
+    lines = [f"{record['id']}  {record['features'].get(name_field) or ''}".rstrip()]
+    lines.append(f"rank {record['rank']} of {len(evaluation.rows)}   (as of {evaluation.bound.as_of}, {plan.ruleset.name} {plan.ruleset.version})")
+    for scheme in plan.schemes:
+        outcome = record["outcomes"][scheme.id]
+        score = "" if outcome["score"] is None else f"  score {outcome['score']:.1f}"
+        tags = f"  [{', '.join(outcome['tags'])}]" if outcome["tags"] else ""
+        title = localize(scheme.label, lang)
+        lines.append(f"\n{title} ({scheme.id}): {outcome['display']} ({outcome['label']}){score}{tags}")
+        lines += [f"  - {reason['text']}" for reason in outcome["reasons"]]
+    allocation = dict(record["allocation"])
+    lines.append(f"\nallocation: {allocation.pop('rule')}")
+    for key, value in allocation.items():
+        shown = "; ".join(map(str, value)) if isinstance(value, list) else value
+        lines.append(f"  {key}: {shown}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the schema to a file instead of stdout.")
+@click.pass_obj
+def schema(session: Session, output) -> None:
+    """Print the ruleset JSON Schema (for editors: yaml-language-server)."""
+    text = json.dumps(ruleset_schema(session.registry.kinds), ensure_ascii=False, indent=2) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.pass_obj
+def plugins(session: Session) -> None:
+    """List plugins, and the kinds, functions, readers and writers each provides."""
+    registry = session.registry
+    click.echo("plugins:")
+    for name, _plugin in sorted(session.pm.list_name_plugin()):
+        click.echo(f"  {name}  ({plugin_origin(session.pm, name)})")
+    sections = [
+        ("scheme kinds", registry.kinds, "kind", lambda kind: kind.description.split(". ")[0]),
+        ("functions", registry.functions, "function", lambda function: function.description),
+        ("readers", registry.readers, "reader", lambda reader: reader.name),
+        ("writers", registry.writers, "writer", lambda writer: writer.name),
+    ]
+    for title, table, what, describe in sections:
+        click.echo(f"{title}:")
+        for key in sorted(table):
+            click.echo(f"  {key:<14} {registry.origin(what, key):<12} {describe(table[key])}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn every failure into one line and an exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="tierkit", standalone_mode=False)
+    except click.Abort:
+        click.echo("tierkit: aborted", err=True)
+        return EXIT_USAGE
+    except click.ClickException as error:
+        click.echo(f"tierkit: {error.format_message()}", err=True)
+        return EXIT_USAGE
+    except RulesetError as error:
+        for diagnostic in error.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        return EXIT_INVALID
+    except TierkitError as error:
+        click.echo(f"tierkit: {error}", err=True)
+        return error.exit_code
+    except BrokenPipeError:
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as error:  # a bug: still one line, with the escape hatch to see it whole
+        if os.environ.get("TIERKIT_DEBUG"):
+            raise
+        click.echo(f"tierkit: internal error: {type(error).__name__}: {error} (set TIERKIT_DEBUG=1 for details)", err=True)
+        return EXIT_USAGE
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def console_main() -> None:
+    sys.exit(main())

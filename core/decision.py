@@ -1,0 +1,109 @@
+"""Decision tables: an ordered list of ``when`` rules with a default.
+
+Shared by the ``rules`` scheme kind and the ruleset's ``allocation`` table, so both
+read, compile and explain rules the same way.  Every outcome names the rule that
+fired: its detail is the rule's index (``-1`` for the default, ``None`` when nothing
+matched and there is no default), or the tuple of indices under ``collect``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .build import SchemeBuild
+
+DEFAULT = -1
+
+WORDS = {
+    "en": {"matched": "matched rule {id}: {when}", "default": "no rule matched; default {id}", "none": "no rule matched"},
+    "zh": {"matched": "命中规则 {id}：{when}", "default": "未命中任何规则，采用默认 {id}", "none": "未命中任何规则"},
+}
+
+
+def compile_decision_table(
+    build: SchemeBuild,
+    outcome_of: Callable[[dict, int], tuple],
+    hit_policy: str = "first",
+) -> Callable[[tuple, str], list[dict]]:
+    """Emit the row step for ``build.config['rules']`` and return the explainer.
+
+    ``outcome_of(rule, index)`` gives the constant outcome tuple of a rule (index
+    ``-1`` for the default); constants mean a customer costs no allocation here.
+    """
+    rules = build.value("rules", default=[])
+    default = build.value("default")
+    conditions = [build.condition("rules", index, "when") for index in range(len(rules))]
+    out = build.outcome.local
+    fallback = build.constant(outcome_of(default, DEFAULT) if default is not None else (None, None, (), None))
+    if hit_policy == "collect":
+        lines = _collect_lines(build, rules, conditions, outcome_of, fallback)
+    else:
+        lines = []
+        for index, condition in enumerate(conditions):
+            keyword = "if" if index == 0 else "elif"
+            lines += [f"{keyword} {condition.code}:", f"    {out} = {build.constant(outcome_of(rules[index], index))}"]
+        lines += ["else:", f"    {out} = {fallback}"] if lines else [f"{out} = {fallback}"]
+    build.row(lines, [build.outcome])
+    return _explainer(rules, default)
+
+
+def _collect_lines(build, rules, conditions, outcome_of, fallback) -> list[str]:
+    """Collect-all: every matching rule counts; the first one gives the label."""
+    matched = build.temp()
+    combine = build.constant(_combiner(rules, outcome_of))
+    lines = [f"{matched} = []"]
+    for index, condition in enumerate(conditions):
+        lines += [f"if {condition.code}:", f"    {matched}.append({index})"]
+    lines.append(f"{build.outcome.local} = {combine}(tuple({matched})) if {matched} else {fallback}")
+    return lines
+
+
+def _combiner(rules, outcome_of) -> Callable[[tuple], tuple]:
+    """Outcome for a set of matched rules, memoised: few distinct sets occur."""
+    cache: dict[tuple, tuple] = {}
+
+    def combine(indices: tuple) -> tuple:
+        found = cache.get(indices)
+        if found is None:
+            outcomes = [outcome_of(rules[i], i) for i in indices]
+            tags: list[str] = []
+            for index, outcome in zip(indices, outcomes):
+                for tag in (rules[index]["id"], *outcome[2]):
+                    if tag not in tags:
+                        tags.append(tag)
+            first = outcomes[0]
+            found = cache[indices] = (first[0], first[1], tuple(tags), indices)
+        return found
+
+    return combine
+
+
+def _explainer(rules: list[dict], default: dict | None) -> Callable[[tuple, str], list[dict]]:
+    def explain(outcome: tuple, lang: str) -> list[dict]:
+        words = WORDS.get(lang, WORDS["en"])
+        detail = outcome[3]
+        if detail is None:
+            return [{"text": words["none"]}]
+        if detail == DEFAULT:
+            return [{"rule": default.get("id"), "default": True, "text": words["default"].format(id=default.get("id"))}]
+        indices = detail if isinstance(detail, tuple) else (detail,)
+        return [
+            {
+                "rule": rules[i]["id"],
+                "when": rules[i]["when"],
+                "text": words["matched"].format(id=rules[i]["id"], when=rules[i]["when"]),
+            }
+            for i in indices
+        ]
+
+    return explain
+
+
+def rule_labels(build: SchemeBuild) -> dict[str, Any]:
+    """Display labels by rule id, the default's included."""
+    entries = list(build.value("rules", default=[]))
+    if build.value("default") is not None:
+        entries.append(build.value("default"))
+    return {entry["id"]: entry.get("label", entry["id"]) for entry in entries if "id" in entry}
+

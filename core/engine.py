@@ -1,0 +1,189 @@
+"""Run a plan over customers and present the results.
+
+:func:`check_ruleset` is what ``tierkit validate`` runs: schema first, then the
+compile, collecting every error.  :meth:`Plan.run` is the evaluation stage; an
+:class:`Evaluation` then answers questions about single customers (for tests and the
+benchmark) and turns outcomes into JSON-ready records, with reasons in words, only
+when they are written or shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .errors import Diagnostic, RulesetError
+from .io import Rejected
+from .labels import localize, localize_all
+from .build import PopulationStep
+from .plan import Plan, PlanCompiler
+from .registry import Registry
+from .ruleset import Ruleset, load_ruleset
+from .schema import validate_ruleset
+
+
+def check_ruleset(ruleset: Ruleset, registry: Registry) -> tuple[Plan | None, list[Diagnostic]]:
+    """Validate and compile; returns the plan (None on errors) and every finding."""
+    diagnostics = validate_ruleset(ruleset, registry.kinds)
+    if any(d.severity == "error" for d in diagnostics):
+        return None, diagnostics
+    try:
+        plan = PlanCompiler(ruleset, registry).compile()
+    except RulesetError as failure:
+        return None, diagnostics + failure.diagnostics + failure.warnings
+    return plan, diagnostics + plan.warnings
+
+
+def compile_ruleset(ruleset: Ruleset, registry: Registry) -> Plan:
+    plan, diagnostics = check_ruleset(ruleset, registry)
+    if plan is None:
+        raise RulesetError(diagnostics)
+    return plan
+
+
+def load_plan(ref: str | Path, registry: Registry, as_of: dt.date | None = None) -> BoundPlan:
+    """Load, validate and compile a ruleset (a path or a bundled name) for one as-of date."""
+    ruleset = load_ruleset(ref, registry.ruleset_dirs)
+    return BoundPlan(compile_ruleset(ruleset, registry), as_of or dt.date.today())
+
+
+@dataclass
+class BoundPlan:
+    """A plan with its as-of date: what a run needs besides the customers."""
+
+    plan: Plan
+    as_of: dt.date
+
+    @property
+    def fields(self):
+        return self.plan.fields
+
+    def run(self, rows: list[list], row_numbers: list[int] | None = None, file: str = "input") -> Evaluation:
+        """The evaluation stage: extend each row to the plan's slots and run the stages.
+
+        A row whose id repeats an earlier one, or on which a plugin's code fails, is
+        rejected with its row number; every other row ends in the results.
+        """
+        plan = self.plan
+        numbers = row_numbers or list(range(1, len(rows) + 1))
+        position = {id(row): number for row, number in zip(rows, numbers)}
+        rejected: list[Rejected] = []
+        pad = [None] * (plan.slot_count - len(plan.fields))
+        id_index, seen, work = plan.id_index, {}, []
+        for row, number in zip(rows, numbers):
+            key = row[id_index]
+            if key in seen:
+                rejected.append(Rejected(file, number, None, plan.fields[id_index].name, f"duplicate id {key!r} (first at row {seen[key]})"))
+                continue
+            seen[key] = number
+            row.extend(pad)
+            work.append(row)
+        for stage in plan.stages:
+            if isinstance(stage, PopulationStep):
+                stage.run(work)
+                continue
+            failed: list = []
+            stage(work, self.as_of, failed)
+            if failed:
+                broken = {id(row) for row, _ in failed}
+                rejected += [Rejected(file, position[id(row)], None, None, f"evaluation failed: {error}") for row, error in failed]
+                work = [row for row in work if id(row) not in broken]
+        return Evaluation(self, work, sorted(rejected, key=lambda r: r.row))
+
+
+@dataclass
+class Evaluation:
+    """The outcome of one run: rows in input order, and the rejected ones."""
+
+    bound: BoundPlan
+    rows: list[list]
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def plan(self) -> Plan:
+        return self.bound.plan
+
+    def _outcome(self, index: int, scheme_id: str) -> tuple:
+        scheme = next(s for s in self.plan.schemes if s.id == scheme_id)
+        return self.rows[index][scheme.slot.index]
+
+    def label(self, index: int, scheme_id: str):
+        return self._outcome(index, scheme_id)[0]
+
+    def score(self, index: int, scheme_id: str):
+        return self._outcome(index, scheme_id)[1]
+
+    def rank(self, index: int) -> int:
+        return self.rows[index][self.plan.rank_slot.index]
+
+    def allocation_rule(self, index: int):
+        return self.rows[index][self.plan.allocation.slot.index][0]
+
+    def ranked(self) -> list[list]:
+        return sorted(self.rows, key=lambda row: row[self.plan.rank_slot.index])
+
+    def find(self, customer_id: str) -> list | None:
+        id_index = self.plan.id_index
+        return next((row for row in self.rows if str(row[id_index]) == str(customer_id)), None)
+
+    def meta(self, lang: str, read: int | None = None) -> dict:
+        ruleset = self.plan.ruleset
+        evaluated, rejected = len(self.rows), len(self.rejected)
+        return {
+            "tierkit": __version__,
+            "ruleset": ruleset.name,
+            "ruleset_version": ruleset.version,
+            "fingerprint": ruleset.fingerprint,
+            "as_of": self.bound.as_of.isoformat(),
+            "lang": lang,
+            "read": evaluated + rejected if read is None else read,
+            "evaluated": evaluated,
+            "rejected": rejected,
+        }
+
+    def records(self, lang: str) -> Iterator[dict]:
+        """JSON-ready result records in rank order."""
+        for row in self.ranked():
+            yield self.record(row, lang)
+
+    def record(self, row: list, lang: str) -> dict:
+        plan = self.plan
+        features = {spec.name: _plain(row[i]) for i, spec in enumerate(plan.fields)}
+        for name, slot, _config in plan.derived:
+            features[name] = _plain(row[slot.index])
+        outcomes = {}
+        for scheme in plan.schemes:
+            outcome = row[scheme.slot.index]
+            label = outcome[0]
+            outcomes[scheme.id] = {
+                "label": label,
+                "display": localize(scheme.compiled.labels.get(label, label), lang),
+                "score": outcome[1],
+                "tags": list(outcome[2]),
+                "reasons": [_plain_reason(r) for r in scheme.compiled.explain(outcome, lang)],
+            }
+        allocation = row[plan.allocation.slot.index]
+        plan_fields = plan.plans.get(allocation[3], {}) if allocation[3] is not None else {}
+        return {
+            "id": features[plan.fields[plan.id_index].name],
+            "features": features,
+            "outcomes": outcomes,
+            "rank": row[plan.rank_slot.index],
+            "allocation": {"rule": allocation[0], **localize_all(plan_fields, lang)},
+        }
+
+
+def _plain(value):
+    """JSON-ready values: dates as ISO text, tuples as lists."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _plain_reason(reason: dict) -> dict:
+    return {key: _plain(value) for key, value in reason.items()}

@@ -1,0 +1,223 @@
+"""Reading input tables into typed rows, and writing results and rejected rows.
+
+Readers and writers are plugins chosen by file extension.  What every format shares
+lives here: matching column headers to fields (names, aliases, Chinese headers),
+coercing each cell, and sending every bad row to a rejected list with the row number
+the user sees, so that no row is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, Position, TierkitError
+from .fieldtypes import Coercer, FieldSpec, make_coercer
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Yielded by a reader in place of a row it could not parse (bad quoting, a bad JSON line)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One input row that was not used, and why."""
+
+    file: str
+    row: int
+    column: str | None
+    field: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = _where(self.column, self.field)
+        return f"{self.file}:{self.row}: {where + ': ' if where else ''}{self.reason}"
+
+
+@dataclass
+class Table:
+    """The typed rows of one input file; ``read == len(rows) + len(rejected)`` always."""
+
+    file: str
+    fields: list[FieldSpec]
+    rows: list[list] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    read: int = 0
+    unused_columns: list[str] = field(default_factory=list)
+
+
+def _where(column: str | None, field_name: str | None) -> str:
+    if column is not None and field_name is not None:
+        return f"column {column!r} (field {field_name})"
+    if column is not None:
+        return f"column {column!r}"
+    return f"field {field_name}" if field_name is not None else ""
+
+
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def normalise_header(header: str) -> str:
+    """The form in which a column header is compared with field names and aliases.
+
+    Exports differ in case, full-width characters and ``Annual Procurement`` versus
+    ``annual-procurement``; all of these compare equal.
+    """
+    text = unicodedata.normalize("NFKC", str(header)).strip().casefold()
+    return _SEPARATORS.sub("_", text)
+
+
+def read_table(path: str | os.PathLike, fields: list[FieldSpec], registry) -> Table:
+    """Read a table with the reader registered for its extension into typed rows."""
+    file = os.fspath(path)
+    reader = _choose(registry.readers, file, "reader", InputError)
+    if not os.path.exists(file):
+        raise InputError("file not found", Position(file))
+    if not os.path.isfile(file):
+        raise InputError("not a file", Position(file))
+    builder = _TableBuilder(file, fields)
+    try:
+        for row_number, raw in reader.read(Path(file)):
+            builder.add(row_number, raw)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read: {_reason(error)}", Position(file)) from error
+    return builder.finish()
+
+
+def write_results(path: str | os.PathLike, records: Iterable[dict], meta: dict, registry) -> None:
+    """Write result records with the writer registered for the path's extension."""
+    file = os.fspath(path)
+    writer = _choose(registry.writers, file, "writer", TierkitError)
+    try:
+        writer.write(Path(file), records, meta)
+    except OSError as error:
+        raise TierkitError(f"cannot write: {_reason(error)}", Position(file)) from error
+
+
+def write_rejected(path: str | os.PathLike, rejected: list[Rejected]) -> None:
+    """Write rejected rows as CSV; the BOM makes Excel open Chinese text correctly."""
+    file = os.fspath(path)
+    try:
+        with open(file, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["file", "row", "column", "field", "reason"])
+            for item in rejected:
+                writer.writerow([item.file, item.row, item.column or "", item.field or "", item.reason])
+    except OSError as error:
+        raise TierkitError(f"cannot write: {_reason(error)}", Position(file)) from error
+
+
+def _choose(table: Mapping[str, Any], file: str, what: str, error_type: type[TierkitError]):
+    extension = Path(file).suffix.lower()
+    if extension in table:
+        return table[extension]
+    known = ", ".join(sorted(table)) or "none"
+    shown = repr(extension) if extension else "(no extension)"
+    raise error_type(f"no {what} for {shown} files (known extensions: {known})", Position(file))
+
+
+def _reason(error: Exception) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+
+
+class _TableBuilder:
+    """Accumulates one file's rows, matching its headers to fields once per header set."""
+
+    def __init__(self, file: str, fields: list[FieldSpec]):
+        self.table = Table(file, list(fields))
+        self.fields = self.table.fields
+        self.coercers: list[Coercer] = [make_coercer(spec) for spec in self.fields]
+        self.lookup: dict[str, list[int]] = {}
+        for index, spec in enumerate(self.fields):
+            for name in (spec.name, *spec.aliases):
+                indexes = self.lookup.setdefault(normalise_header(name), [])
+                if index not in indexes:
+                    indexes.append(index)
+        self.plans: dict[tuple, list[tuple[FieldSpec, str | None, Coercer]]] = {}
+        self.keys: tuple | None = None
+        self.plan: list[tuple[FieldSpec, str | None, Coercer]] = []
+        self.matched: set[int] = set()
+        self.unused: dict[str, None] = {}
+
+    def add(self, row_number: int, raw: Mapping[str, Any] | RowError) -> None:
+        self.table.read += 1
+        if isinstance(raw, RowError):
+            self._reject(row_number, [(None, None, raw.reason)])
+            return
+        keys = tuple(raw)
+        if keys != self.keys:
+            self.keys, self.plan = keys, self._plan_for(keys)
+        values, problems = [], []
+        for spec, column, coerce in self.plan:
+            try:
+                value = None if column is None else coerce(raw[column])
+            except ValueError as error:
+                problems.append((column, spec.name, str(error)))
+                continue
+            if value is None:
+                value = spec.default
+                if value is None and spec.required:
+                    problems.append((column, spec.name, "missing required value"))
+            values.append(value)
+        if problems:
+            self._reject(row_number, problems)
+        else:
+            self.table.rows.append(values)
+            self.table.row_numbers.append(row_number)
+
+    def _reject(self, row_number: int, problems: list[tuple[str | None, str | None, str]]) -> None:
+        """One entry per row (so the counts add up), naming every problem in it."""
+        column, field_name, reason = problems[0]
+        others = [f"{_where(c, f)}: {r}" for c, f, r in problems[1:]]
+        if others:
+            reason = "; also ".join([reason, *others])
+        self.table.rejected.append(Rejected(self.table.file, row_number, column, field_name, reason))
+
+    def _plan_for(self, headers: tuple) -> list[tuple[FieldSpec, str | None, Coercer]]:
+        if headers not in self.plans:
+            columns = self._match(headers)
+            self.plans[headers] = list(zip(self.fields, columns, self.coercers))
+        return self.plans[headers]
+
+    def _match(self, headers: tuple) -> list[str | None]:
+        columns: list[str | None] = [None] * len(self.fields)
+        for header in headers:
+            indexes = self.lookup.get(normalise_header(header))
+            if not indexes:
+                self.unused.setdefault(header)
+                continue
+            for index in indexes:
+                if columns[index] is not None:
+                    raise InputError(
+                        f"columns {columns[index]!r} and {header!r} both match field {self.fields[index].name!r}",
+                        Position(self.table.file),
+                    )
+                columns[index] = header
+                self.matched.add(index)
+        return columns
+
+    def finish(self) -> Table:
+        """The table, unless a required field matched no column in any row read."""
+        if self.plans:
+            missing = [spec for index, spec in enumerate(self.fields) if spec.required and index not in self.matched]
+            if missing:
+                first = missing[0]
+                looked_for = ", ".join(dict.fromkeys((first.name, *first.aliases)))
+                hint = f"also missing: {', '.join(repr(spec.name) for spec in missing[1:])}" if missing[1:] else None
+                raise InputError(
+                    f"missing column for required field {first.name!r} (looked for: {looked_for})",
+                    Position(self.table.file),
+                    hint,
+                )
+        self.table.unused_columns = list(self.unused)
+        return self.table

@@ -1,0 +1,322 @@
+"""Compile a validated ruleset into a plan: generated Python run once per customer.
+
+Compile once, run many.  Fields, derived features, scheme outcomes, rank keys and the
+allocation each get a *slot* in a per-customer list.  Every scheme compiles against
+the same scope (so it may read any other scheme's outcome); the schemes are then put
+in the order of what they read, a cycle being a ruleset error.  Consecutive row
+steps become one generated function with the customer loop inside it; population
+steps (percentiles, shares, the ranking) run between them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jinja2 import nodes
+
+from .build import LABEL, SCORE, TAGS, CompiledScheme, PopulationStep, RowStep, SchemeBuild, Slot
+from .decision import compile_decision_table
+from .errors import Diagnostic, RulesetError
+from .expr import Namespace, Symbol, parse
+from .fieldtypes import FieldSpec, make_coercer
+from .registry import Registry
+from .ruleset import Ruleset
+
+OUTCOME_ATTRIBUTES = {"label": (LABEL, "string", True), "score": (SCORE, "number", True), "tags": (TAGS, "list", False)}
+FIELD_TYPES = {"enum": "string"}
+
+
+@dataclass
+class SchemeInfo:
+    id: str
+    kind: str
+    label: Any
+    slot: Slot
+    compiled: CompiledScheme
+    reads: set[str]
+
+
+@dataclass
+class Plan:
+    """A compiled ruleset: fields to read, generated steps to run, how to explain."""
+
+    ruleset: Ruleset
+    fields: list[FieldSpec]
+    derived: list[tuple[str, Slot, dict]]
+    schemes: list[SchemeInfo]
+    stages: list[Any]
+    slot_count: int
+    rank_slot: Slot
+    allocation: SchemeInfo
+    plans: dict[int, dict]
+    source: str
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def id_index(self) -> int:
+        return next(i for i, spec in enumerate(self.fields) if spec.name == self.ruleset.data.get("id_field", "id"))
+
+
+class PlanCompiler:
+    def __init__(self, ruleset: Ruleset, registry: Registry):
+        self.ruleset = ruleset
+        self.data = ruleset.data
+        self.registry = registry
+        self.namespace = Namespace()
+        self.diagnostics: list[Diagnostic] = []
+        self.slots: list[Slot] = []
+        self.scope: dict[str, Symbol] = {"as_of": Symbol("as_of", "date", False, "as_of")}
+
+    def new_slot(self, name: str) -> Slot:
+        slot = Slot(len(self.slots), name)
+        self.slots.append(slot)
+        return slot
+
+    def locate(self, path: tuple):
+        return self.ruleset.content_position(*path) or self.ruleset.position(*path)
+
+    def error(self, message: str, path: tuple, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(message, self.locate(path), "error", hint))
+
+    def compile(self) -> Plan:
+        fields = self._fields()
+        derived, derive_step = self._derived()
+        schemes, scheme_builds = self._schemes()
+        order = self._order(schemes) if not self._errors() else schemes
+        rank_slot = self.new_slot("rank")
+        self.scope["rank"] = Symbol("rank", "integer", False, rank_slot.local)
+        rank_build, rank_stage = self._rank(rank_slot)
+        allocation, allocation_build, plans = self._allocation()
+        if self._errors():
+            raise RulesetError(self.diagnostics)
+        steps: list[Any] = list(derive_step)
+        for scheme in order:
+            steps += scheme_builds[scheme.id].steps
+        steps += rank_build.steps + [rank_stage] + allocation_build.steps
+        stages, source = self._generate(steps)
+        return Plan(
+            self.ruleset, fields, derived, order, stages, len(self.slots), rank_slot, allocation, plans, source,
+            [d for d in self.diagnostics if d.severity != "error"],
+        )
+
+    def _errors(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+    # -- fields ---------------------------------------------------------------
+    def _fields(self) -> list[FieldSpec]:
+        specs = []
+        for name, config in self.data["fields"].items():
+            spec = FieldSpec(
+                name=name,
+                type=config["type"],
+                required=bool(config.get("required", False)),
+                aliases=tuple(config.get("aliases", ())),
+                values=tuple(config.get("values", ())),
+                label=config.get("label"),
+                unit=config.get("unit"),
+            )
+            default = None
+            if config.get("default") is not None:
+                try:
+                    default = make_coercer(spec)(config["default"])
+                except ValueError as problem:
+                    self.error(f"default of field {name!r}: {problem}", ("fields", name, "default"))
+            spec = FieldSpec(**{**spec.__dict__, "default": default})
+            slot = self.new_slot(name)
+            nullable = not (spec.required or spec.default is not None)
+            self.scope[name] = Symbol(name, FIELD_TYPES.get(spec.type, spec.type), nullable, slot.local, values=spec.values)
+            specs.append(spec)
+        id_field = self.data.get("id_field", "id")
+        if id_field not in self.data["fields"]:
+            self.error(f"the id field {id_field!r} is not among the fields", ("fields",), "declare it, or set id_field")
+        return specs
+
+    # -- derived features -----------------------------------------------------
+    def _derived(self) -> tuple[list, list]:
+        configs = {name: ({"expr": c} if isinstance(c, str) else c) for name, c in (self.data.get("derive") or {}).items()}
+        depends = {}
+        for name, config in configs.items():
+            if name in self.scope:
+                self.error(f"derived feature {name!r} has the name of a field", ("derive", name))
+            depends[name] = _names_in(config.get("expr", "")) & set(configs)
+        derived, lines, writes = [], [], []
+        for name in _topological(depends, self._cycle_error("derive")):
+            slot = self.new_slot(name)
+            build = self._build({"id": name, **configs[name]}, ("derive", name), slot)
+            compiled = build.expression("expr")
+            self.diagnostics += build.diagnostics
+            self.scope[name] = Symbol(name, compiled.type, compiled.nullable, slot.local)
+            lines.append(f"{slot.local} = {compiled.code}")
+            writes.append(slot)
+            derived.append((name, slot, configs[name]))
+        return derived, ([RowStep(lines, writes)] if lines else [])
+
+    def _build(self, config: Mapping, path: tuple, outcome: Slot) -> SchemeBuild:
+        return SchemeBuild(
+            config, path, outcome, self.scope, self.registry.functions, self.namespace, self.new_slot, self.locate
+        )
+
+    def _cycle_error(self, section: str):
+        def report(cycle: list[str]) -> None:
+            first = cycle[0]
+            path = (section, first) if section == "derive" else ("schemes", self._scheme_index[first], "id")
+            self.error(f"{'derived features' if section == 'derive' else 'schemes'} form a cycle: {' → '.join(cycle + [first])}", path)
+
+        return report
+
+    # -- schemes --------------------------------------------------------------
+    def _schemes(self) -> tuple[list[SchemeInfo], dict[str, SchemeBuild]]:
+        configs = self.data["schemes"]
+        self._scheme_index = {}
+        for index, config in enumerate(configs):
+            scheme_id = config["id"]
+            if scheme_id in self.scope or scheme_id in self._scheme_index:
+                self.error(f"scheme id {scheme_id!r} is already used by a field, derived feature or scheme", ("schemes", index, "id"))
+                continue
+            self._scheme_index[scheme_id] = index
+            kind = self.registry.kinds[config["kind"]]
+            slot = self.new_slot(scheme_id)
+            attributes = {
+                name: Symbol(name, type_, nullable, f"{slot.local}[{position}]")
+                for name, (position, type_, nullable) in OUTCOME_ATTRIBUTES.items()
+            }
+            for name, (type_, position) in kind.attributes.items():
+                attributes[name] = Symbol(name, type_, True, f"{slot.local}[3][{position}]")
+            self.scope[scheme_id] = Symbol(scheme_id, "outcome", False, slot.local, attributes)
+        infos, builds = [], {}
+        for scheme_id, index in self._scheme_index.items():
+            config = configs[index]
+            slot = self.scope[scheme_id]
+            build = self._build(config, ("schemes", index), self.slots[int(slot.code[1:])])
+            kind = self.registry.kinds[config["kind"]]
+            try:
+                compiled = kind.compile(build)
+            except Exception as failure:  # a third-party kind's bug must name the kind, not crash
+                origin = self.registry.origin("kind", kind.name)
+                self.error(f"scheme kind {kind.name!r} (plugin {origin}) failed to compile: {failure}", ("schemes", index))
+                continue
+            self.diagnostics += build.diagnostics
+            infos.append(SchemeInfo(scheme_id, kind.name, config.get("label", scheme_id), build.outcome, compiled, build.reads))
+            builds[scheme_id] = build
+        return infos, builds
+
+    def _order(self, schemes: list[SchemeInfo]) -> list[SchemeInfo]:
+        by_id = {scheme.id: scheme for scheme in schemes}
+        depends = {scheme.id: scheme.reads & set(by_id) for scheme in schemes}
+        return [by_id[name] for name in _topological(depends, self._cycle_error("schemes"))]
+
+    # -- rank and allocation --------------------------------------------------
+    def _rank(self, rank_slot: Slot) -> tuple[SchemeBuild, PopulationStep]:
+        keys = self.data.get("rank") or []
+        build = self._build({"id": "rank", "keys": keys}, (), rank_slot)
+        lines, slots, directions = [], [], []
+        for index, key in enumerate(keys):
+            compiled = build.expression(source=key["by"])
+            if compiled.type not in ("number", "integer", "string", "date", "boolean", "any", "none"):
+                build.error(f"rank key `{key['by']}` gives a {compiled.type}, which has no order")
+            slot = build.slot(f"key{index}")
+            lines.append(f"{slot.local} = {compiled.code}")
+            slots.append(slot.index)
+            directions.append(key.get("order", "desc") == "desc")
+        self.diagnostics += build.diagnostics
+        if lines:
+            build.row(lines, [self.slots[i] for i in slots])
+        return build, PopulationStep(_ranker(slots, directions, self.ruleset_id_slot(), rank_slot.index), "rank")
+
+    def ruleset_id_slot(self) -> int:
+        symbol = self.scope.get(self.data.get("id_field", "id"))
+        return int(symbol.code[1:]) if symbol else 0
+
+    def _allocation(self) -> tuple[SchemeInfo, SchemeBuild, dict[int, dict]]:
+        config = self.data.get("allocation") or {"rules": []}
+        slot = self.new_slot("allocation")
+        build = self._build({"id": "allocation", **config}, ("allocation",), slot)
+        explain = compile_decision_table(build, lambda rule, index: (rule.get("id"), None, (), index))
+        self.diagnostics += build.diagnostics
+        base = (config.get("default") or {}).get("set", {})
+        plans = {index: {**base, **rule.get("set", {})} for index, rule in enumerate(config.get("rules", []))}
+        plans[-1] = dict(base)
+        info = SchemeInfo("allocation", "allocation", "allocation", slot, CompiledScheme(explain=explain), build.reads)
+        return info, build, plans
+
+    # -- code generation ------------------------------------------------------
+    def _generate(self, steps: list) -> tuple[list, str]:
+        stages, sources, pending = [], [], []
+        for step in steps + [None]:
+            if isinstance(step, RowStep):
+                pending.append(step)
+                continue
+            if pending:
+                name = f"_segment_{len(sources)}"
+                sources.append(_segment_source(name, pending))
+                stages.append(name)
+                pending = []
+            if step is not None:
+                stages.append(step)
+        source = "\n\n".join(sources)
+        globals_ = dict(self.namespace.values)
+        exec(compile(source, f"<plan {self.data['name']}>", "exec"), globals_)  # our own generated code
+        return [globals_[s] if isinstance(s, str) else s for s in stages], source
+
+
+def _segment_source(name: str, steps: list[RowStep]) -> str:
+    body = [line for step in steps for line in step.lines]
+    written = {slot.index: slot for step in steps for slot in step.writes}
+    text = "\n".join(body)
+    read = sorted({int(n) for n in re.findall(r"\bs(\d+)\b", text)} - set(written))
+    lines = [f"def {name}(rows, as_of, failed):", "    for vals in rows:", "        try:"]
+    lines += [f"            s{i} = vals[{i}]" for i in read]
+    lines += [f"            {line}" for line in body]
+    lines += [f"            vals[{i}] = {slot.local}" for i, slot in sorted(written.items())]
+    lines += ["        except Exception as error:", "            failed.append((vals, error))"]
+    return "\n".join(lines)
+
+
+def _ranker(key_slots: list[int], descending: list[bool], id_slot: int, rank_slot: int):
+    """Rank customers by the keys; missing values last, ties by id, so ranks are stable."""
+
+    def run(rows: list[list]) -> None:
+        ordered = sorted(rows, key=lambda row: str(row[id_slot]))
+        for slot, desc in reversed(list(zip(key_slots, descending))):
+            known = [row for row in ordered if row[slot] is not None]
+            missing = [row for row in ordered if row[slot] is None]
+            known.sort(key=lambda row: row[slot], reverse=desc)
+            ordered = known + missing
+        for position, row in enumerate(ordered, 1):
+            row[rank_slot] = position
+
+    return run
+
+
+def _names_in(source: str) -> set[str]:
+    try:
+        return {node.name for node in parse(source).find_all(nodes.Name)}
+    except Exception:  # a syntax error is reported when the expression is compiled
+        return set()
+
+
+def _topological(depends: dict[str, set[str]], on_cycle) -> list[str]:
+    """Declared order, moved only as far as dependencies require."""
+    done: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "active":
+            on_cycle(trail[trail.index(name):])
+            return
+        state[name] = "active"
+        for dependency in sorted(depends[name] - {name}, key=list(depends).index):
+            visit(dependency, trail + [dependency])
+        if name in depends[name]:
+            on_cycle([name])
+        state[name] = "done"
+        done.append(name)
+
+    for name in depends:
+        visit(name, [name])
+    return done

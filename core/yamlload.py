@@ -1,0 +1,346 @@
+"""Load YAML with the position of every value, and without YAML 1.1's traps.
+
+:func:`load_yaml` returns a :class:`LoadedYaml`: plain data (dict, list, str, int,
+float, bool, None) plus, for every value, its ``file:line:col`` keyed by its JSON path
+(``("schemes", 1, "indicators", 0, "weight")``).  Mapping keys have positions of their
+own in ``key_positions`` (same path tuple), so "unknown key" can point at the key.
+
+Scalars follow the YAML 1.2 core schema rather than PyYAML's YAML 1.1 one:
+
+- only ``true``/``false`` (any case) are booleans; ``yes``, ``no``, ``on``, ``off``,
+  ``y`` and ``n`` stay strings;
+- ``2024-01-01`` stays a string (no ``datetime.date``);
+- ``1e10`` and ``1.0e10`` are floats; ``0o17`` and ``0x1F`` are integers, ``017`` is 17
+  and ``1_000`` is a string;
+- ``~``, ``null`` and an empty value are ``None``.
+
+Mapping keys are always strings (``1:`` gives the key ``"1"``), as in JSON.  Duplicate
+keys, unsupported tags (``!!binary``, ``!custom``), complex keys and recursive aliases
+are errors with a position.  ``<<`` merge keys are honoured; explicit keys win over
+merged ones and earlier merge sources win over later ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Diagnostic, InputError, Position, RulesetError
+
+PositionMap = dict[tuple, Position]
+
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
+
+_INT_RE = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT_RE = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_BOOL_RE = re.compile(r"^(?:true|false)$", re.IGNORECASE)
+_NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
+
+
+def _to_int(text: str) -> int:
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+def _to_float(text: str) -> float:
+    lowered = text.lower()
+    if lowered.endswith(".inf"):
+        return float("-inf") if lowered.startswith("-") else float("inf")
+    if lowered == ".nan":
+        return float("nan")
+    return float(text)
+
+
+class PositionLoader(yaml.SafeLoader):
+    """A ``SafeLoader`` with YAML 1.2 core scalars that also records positions.
+
+    ``yaml.load(text, Loader=PositionLoader)`` gives plain data with the same scalar
+    rules; :func:`load_yaml` additionally returns the positions.
+    """
+
+    yaml_implicit_resolvers: dict = {}  # replaced wholesale, see below
+
+    def __init__(self, text: str, file: str):
+        super().__init__(text)
+        self.name = file  # every mark (and so every error) carries the file name
+        self._text = text
+        self._problems: list[Diagnostic] = []
+        self._building: set[int] = set()
+        self.positions: PositionMap = {}
+        self.key_positions: PositionMap = {}
+        self.content_positions: PositionMap = {}
+
+    # -- building data with positions ------------------------------------------------
+
+    def build(self, node: Node | None) -> Any:
+        """Plain data for ``node``, filling the position maps; raise on any problem."""
+        data = None if node is None else self._build(node, ())
+        if self._problems:
+            raise RulesetError(self._problems)
+        return data
+
+    def _position(self, mark) -> Position:
+        return Position(self.name, mark.line + 1, mark.column + 1)
+
+    def _problem(self, message: str, mark, hint: str | None = None) -> None:
+        self._problems.append(Diagnostic(message, self._position(mark), hint=hint))
+
+    def _build(self, node: Node, path: tuple) -> Any:
+        self.positions[path] = self._position(node.start_mark)
+        if isinstance(node, ScalarNode):
+            value = self._scalar(node)
+            if isinstance(value, str):
+                self.content_positions[path] = self._content_position(node)
+            return value
+        if id(node) in self._building:
+            self._problem("an alias refers to a value that contains it", node.start_mark)
+            return None
+        self._building.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                if node.tag != _SEQ:
+                    self._problem(f"unsupported YAML tag {_short_tag(node.tag)!r}", node.start_mark)
+                return [self._build(item, path + (index,)) for index, item in enumerate(node.value)]
+            if node.tag != _MAP:
+                self._problem(f"unsupported YAML tag {_short_tag(node.tag)!r}", node.start_mark)
+            return self._mapping(node, path)
+        finally:
+            self._building.discard(id(node))
+
+    def _mapping(self, node: MappingNode, path: tuple) -> dict:
+        own: dict[str, Any] = {}
+        first_seen: dict[str, Node] = {}
+        merged: list[tuple[str, Node, Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged.extend(self._merge_entries(value_node))
+                continue
+            key = self._key(key_node)
+            if key is None:
+                continue
+            if key in first_seen:
+                first = first_seen[key].start_mark.line + 1
+                self._problem(f"duplicate key {key!r}", key_node.start_mark, hint=f"first at line {first}")
+                continue
+            first_seen[key] = key_node
+            self.key_positions[path + (key,)] = self._position(key_node.start_mark)
+            own[key] = self._build(value_node, path + (key,))
+        if not merged:
+            return own
+        result: dict[str, Any] = {}
+        for key, key_node, value_node in merged:
+            if key in own or key in result:
+                continue
+            self.key_positions[path + (key,)] = self._position(key_node.start_mark)
+            result[key] = self._build(value_node, path + (key,))
+        result.update(own)
+        return result
+
+    def _merge_entries(self, node: Node) -> list[tuple[str, Node, Node]]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        entries: list[tuple[str, Node, Node]] = []
+        for source in sources:
+            if not isinstance(source, MappingNode):
+                self._problem("a '<<' merge key takes a mapping or a list of mappings", source.start_mark)
+                continue
+            if id(source) in self._building:
+                self._problem("an alias refers to a value that contains it", source.start_mark)
+                continue
+            self._building.add(id(source))
+            try:
+                own: list[tuple[str, Node, Node]] = []
+                nested: list[tuple[str, Node, Node]] = []
+                for key_node, value_node in source.value:
+                    if key_node.tag == _MERGE:
+                        nested.extend(self._merge_entries(value_node))
+                    else:
+                        key = self._key(key_node)
+                        if key is not None:
+                            own.append((key, key_node, value_node))
+                entries.extend(own + nested)
+            finally:
+                self._building.discard(id(source))
+        return entries
+
+    def _key(self, node: Node) -> str | None:
+        if not isinstance(node, ScalarNode):
+            self._problem("a mapping key must be a plain value, not a list or a mapping", node.start_mark)
+            return None
+        return node.value
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag, text = node.tag, node.value
+        try:
+            if tag == _STR:
+                return text
+            if tag == _NULL:
+                return None
+            if tag == _BOOL:
+                if not _BOOL_RE.match(text):
+                    raise ValueError
+                return text.lower() == "true"
+            if tag == _INT:
+                return _to_int(text.strip())
+            if tag == _FLOAT:
+                return _to_float(text.strip())
+        except ValueError:
+            self._problem(f"cannot read {text!r} as {_short_tag(tag)}", node.start_mark)
+            return None
+        self._problem(f"unsupported YAML tag {_short_tag(tag)!r}", node.start_mark)
+        return None
+
+    def _content_position(self, node: ScalarNode) -> Position:
+        """Where the characters of a string scalar begin (after a quote, tag or anchor)."""
+        text = self._text
+        i, line, col = node.start_mark.index, node.start_mark.line, node.start_mark.column
+        size = len(text)
+        # Skip node properties (&anchor, !tag) and the blanks after them.
+        while i < size and text[i] in "&!":
+            while i < size and text[i] not in " \t\r\n":
+                i, col = i + 1, col + 1
+            while i < size and text[i] in " \t\r\n":
+                if text[i] == "\n":
+                    line, col = line + 1, 0
+                else:
+                    col += 1
+                i += 1
+        if node.style in ("'", '"'):
+            return Position(self.name, line + 1, col + 2)
+        if node.style in ("|", ">"):
+            end = text.find("\n", i)
+            while end != -1:
+                line, start = line + 1, end + 1
+                end = text.find("\n", start)
+                content = text[start : end if end != -1 else size]
+                if content.strip(" \t\r"):
+                    indent = len(content) - len(content.lstrip(" "))
+                    return Position(self.name, line + 1, indent + 1)
+            return self._position(node.start_mark)
+        return Position(self.name, line + 1, col + 1)
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _yaml_bool(loader, node):
+    return loader.construct_scalar(node).lower() == "true"
+
+
+def _yaml_int(loader, node):
+    return _to_int(loader.construct_scalar(node).strip())
+
+
+def _yaml_float(loader, node):
+    return _to_float(loader.construct_scalar(node).strip())
+
+
+PositionLoader.add_implicit_resolver(_BOOL, _BOOL_RE, list("tTfF"))
+PositionLoader.add_implicit_resolver(_INT, _INT_RE, list("-+0123456789"))  # before floats
+PositionLoader.add_implicit_resolver(_FLOAT, _FLOAT_RE, list("-+.0123456789"))
+PositionLoader.add_implicit_resolver(_NULL, _NULL_RE, ["~", "n", "N", ""])
+PositionLoader.add_implicit_resolver(_MERGE, re.compile(r"^(?:<<)$"), ["<"])
+PositionLoader.add_constructor(_BOOL, _yaml_bool)
+PositionLoader.add_constructor(_INT, _yaml_int)
+PositionLoader.add_constructor(_FLOAT, _yaml_float)
+
+
+@dataclass
+class LoadedYaml:
+    """One YAML file's data with the position of each value, key and string content."""
+
+    data: Any
+    positions: PositionMap
+    key_positions: PositionMap
+    file: str
+    content_positions: PositionMap = field(default_factory=dict)
+    text: str = ""
+
+    def position(self, path: tuple = ()) -> Position | None:
+        """The position of the value at ``path``, or of its nearest known parent."""
+        return _nearest(self.positions, tuple(path))
+
+    def content_position(self, path: tuple) -> Position | None:
+        """Where a string's characters begin; the value's position for other values."""
+        path = tuple(path)
+        return self.content_positions.get(path) or self.position(path)
+
+
+def _nearest(positions: PositionMap, path: tuple) -> Position | None:
+    while True:
+        found = positions.get(path)
+        if found is not None or not path:
+            return found
+        path = path[:-1]
+
+
+def load_yaml(text: str, file: str | Path) -> LoadedYaml:
+    """Parse one YAML document; errors are a :class:`RulesetError` at ``file:line:col``."""
+    file = str(file)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        loader = PositionLoader(text, file)
+    except yaml.reader.ReaderError as error:
+        raise RulesetError([_reader_diagnostic(error, text, file)]) from None
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as error:
+            raise RulesetError([_syntax_diagnostic(error, file)]) from None
+        except yaml.reader.ReaderError as error:
+            raise RulesetError([_reader_diagnostic(error, text, file)]) from None
+        data = loader.build(node)
+        return LoadedYaml(data, loader.positions, loader.key_positions, file, loader.content_positions, text)
+    finally:
+        loader.dispose()
+
+
+def load_yaml_file(path: str | Path) -> LoadedYaml:
+    """Read and parse a YAML file (UTF-8); an unreadable file is an :class:`InputError`."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text (byte {error.start})", Position(file)) from None
+    except OSError as error:
+        raise InputError(f"cannot read file: {error.strerror or error}", Position(file)) from None
+    return load_yaml(text, file)
+
+
+def _syntax_diagnostic(error: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+    mark = error.problem_mark or error.context_mark
+    position = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file)
+    problem = " ".join((error.problem or error.context or "cannot parse").split())
+    hint = None
+    if error.problem and error.context:
+        hint = " ".join(error.context.split())
+        if error.context_mark is not None and error.context_mark.line != getattr(mark, "line", None):
+            hint += f" at line {error.context_mark.line + 1}"
+    return Diagnostic(f"invalid YAML: {problem}", position, hint=hint)
+
+
+def _reader_diagnostic(error: yaml.reader.ReaderError, text: str, file: str) -> Diagnostic:
+    before = text[: error.position]
+    line = before.count("\n") + 1
+    col = error.position - (before.rfind("\n") + 1) + 1
+    character = error.character if isinstance(error.character, str) else chr(error.character)
+    return Diagnostic(f"invalid YAML: special character {character!r} is not allowed", Position(file, line, col))

@@ -1,0 +1,206 @@
+"""The sample-data generator and the two reference evaluators used by the benchmark."""
+
+import csv
+import datetime
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+B2B_DIR = ROOT / "examples" / "b2b-manufacturing"
+AS_OF = datetime.date(2026, 11, 1)
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+generate = _load("tierkit_examples_generate", ROOT / "examples" / "generate.py")
+handwritten = _load("tierkit_bench_handwritten", ROOT / "benchmarks" / "handwritten.py")
+
+
+def read_b2b(path):
+    """Read the plain sample CSV back into typed customers."""
+    def number(text):
+        return float(text) if text else None
+
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return [{
+            "id": row["id"],
+            "name": row["name"],
+            "owner": row["owner"] or None,
+            "industry": row["industry"],
+            "region": row["region"],
+            "annual_procurement": float(row["annual_procurement"]),
+            "our_revenue_12m": float(row["our_revenue_12m"]),
+            "gross_margin_pct": number(row["gross_margin_pct"]),
+            "fortune500": {"true": True, "false": False}[row["fortune500"]],
+            "industry_leader": {"true": True, "false": False}[row["industry_leader"]],
+            "employees": int(row["employees"]) if row["employees"] else None,
+            "last_order_date": (datetime.date.fromisoformat(row["last_order_date"])
+                                if row["last_order_date"] else None),
+        } for row in csv.DictReader(f)]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return read_b2b(B2B_DIR / "customers.csv")
+
+
+# --------------------------------------------------------------------------- generator
+
+
+def test_regenerating_gives_the_committed_bytes(tmp_path, capsys):
+    generate.main(["--out", str(tmp_path)])
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == [Path("b2b-manufacturing/customers-zh.csv"),
+                       Path("b2b-manufacturing/customers.csv")]
+    for relative in written:
+        committed = ROOT / "examples" / relative
+        assert (tmp_path / relative).read_bytes() == committed.read_bytes(), relative
+
+
+def test_same_seed_same_customers():
+    assert generate.generate_b2b(200, 7) == generate.generate_b2b(200, 7)
+    assert generate.generate_b2b(200, 7) != generate.generate_b2b(200, 8)
+
+
+def test_committed_csv_reads_back_as_generated(sample):
+    assert sample == generate.generate_b2b(600, generate.SEED)
+
+
+def test_committed_csv_layout():
+    raw = (B2B_DIR / "customers.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0] == ",".join(generate.B2B_COLUMNS)
+    assert len(lines) == 601
+
+
+def test_sample_looks_like_an_account_list(sample):
+    assert [c["id"] for c in sample] == [f"C{i:05d}" for i in range(1, 601)]
+    assert len({c["name"] for c in sample}) == 600
+    assert set(c["industry"] for c in sample) == set(generate.INDUSTRIES)
+    assert set(c["owner"] for c in sample) - {None} == set(generate.OWNERS)
+    procurement = [c["annual_procurement"] for c in sample]
+    assert 1e6 <= min(procurement) and max(procurement) <= 5e10
+    assert 3 <= sum(p >= 1e10 for p in procurement) <= 6
+    english = sum(c["name"].isascii() for c in sample) / 600
+    assert 0.2 < english < 0.4
+    assert 0.05 < sum(c["gross_margin_pct"] is None for c in sample) / 600 < 0.12
+    assert 0.10 < sum(c["our_revenue_12m"] == 0 for c in sample) / 600 < 0.20
+    assert 0.01 < sum(c["fortune500"] for c in sample) / 600 < 0.06
+    dates = [c["last_order_date"] for c in sample if c["last_order_date"]]
+    assert len(dates) < 600
+    assert datetime.date(2024, 1, 1) <= min(dates) and max(dates) < AS_OF
+    assert any((AS_OF - d).days > 365 for d in dates)  # some dormant accounts
+    margins = [c["gross_margin_pct"] for c in sample if c["gross_margin_pct"] is not None]
+    assert 3 <= min(margins) and max(margins) <= 45
+
+
+def test_chinese_export(sample):
+    with open(B2B_DIR / "customers-zh.csv", encoding="gb18030", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == generate.B2B_COLUMNS_ZH
+    body = rows[1:]
+    assert [r[0] for r in body] == [c["id"] for c in sample[:50]]
+    assert [r[1] for r in body] == [c["name"] for c in sample[:50]]
+    assert {r[8] for r in body} | {r[9] for r in body} <= {"是", "否"}
+    first = sample[0]
+    assert body[0][5] == f"{int(first['annual_procurement']):,}"
+    assert "," in body[0][5]
+    assert (B2B_DIR / "customers-zh.csv").read_bytes().count(b"\r\n") == 51
+
+
+# --------------------------------------------------------------------------- evaluators
+
+
+def _same(got, expected):
+    assert [r["id"] for r in got] == [r["id"] for r in expected]
+    for g, e in zip(got, expected):
+        assert {k: g[k] for k in ("track", "grade", "rank", "allocation")} == \
+            {k: e[k] for k in ("track", "grade", "rank", "allocation")}, g["id"]
+        if e["score"] is None:
+            assert g["score"] is None, g["id"]
+        else:
+            assert g["score"] == pytest.approx(e["score"], abs=1e-9), g["id"]
+
+
+def test_handwritten_and_naive_agree_on_the_sample(sample):
+    hand = handwritten.evaluate_handwritten(sample, AS_OF)
+    _same(handwritten.evaluate_naive(sample, AS_OF), hand)
+    assert sorted(r["rank"] for r in hand) == list(range(1, 601))
+    assert {r["grade"] for r in hand} == {"S", "A", "B", "C", "D"}
+
+
+def customer(cid, procurement, revenue=0.0, margin=None, *, industry="manufacturing",
+             fortune500=False, leader=False, last_order=None):
+    return {"id": cid, "name": cid, "owner": None, "industry": industry, "region": None,
+            "annual_procurement": procurement, "our_revenue_12m": revenue,
+            "gross_margin_pct": margin, "fortune500": fortune500, "industry_leader": leader,
+            "employees": None, "last_order_date": last_order}
+
+
+EDGE_CASES = [
+    # everything at the top: 0.3*80 + 0.2*100 + 0.2*100 + 0.3*100
+    (customer("X01", 2e9, 6e8, 40.0, fortune500=True, industry="finance",
+              last_order=datetime.date(2026, 10, 1)),
+     {"track": "finance", "grade": "S", "score": 94.0, "allocation": "strategic"}),
+    # a giant we barely sell to is promoted to S, its score unchanged: 30 + 0 + 4 + 0
+    (customer("X02", 2e10, 0.0, 5.0, industry="energy"),
+     {"track": "manufacturing", "grade": "S", "score": 34.0, "allocation": "strategic"}),
+    # margin missing: renormalised over the other three, (18 + 15 + 6) / 0.8
+    (customer("X03", 1e8, 6e6, None, leader=True, industry="government"),
+     {"track": "government", "grade": "B", "score": 48.75, "allocation": "growth"}),
+    # margin and share of wallet both missing: over the tolerance of one
+    (customer("X04", 0.0, 0.0, None, industry="education"),
+     {"track": "general", "grade": "insufficient_data", "score": None,
+      "allocation": "self_service"}),
+    # points clamp to 0..100: 3 + 20 + 4 + 30
+    (customer("X05", 1e6, 5e5, 50.0, industry="retail"),
+     {"track": "general", "grade": "B", "score": 57.0, "allocation": "growth"}),
+    # 3 + 0 + 4 + 0
+    (customer("X06", 1e6, 0.0, 1.0),
+     {"track": "manufacturing", "grade": "D", "score": 7.0, "allocation": "self_service"}),
+]
+
+
+@pytest.mark.parametrize("evaluate", [handwritten.evaluate_handwritten,
+                                      handwritten.evaluate_naive],
+                         ids=["handwritten", "naive"])
+def test_edge_cases(evaluate):
+    customers = [c for c, _ in EDGE_CASES]
+    results = evaluate(customers, AS_OF)
+    for (c, expected), got in zip(EDGE_CASES, results):
+        for key in ("track", "grade", "allocation"):
+            assert got[key] == expected[key], (c["id"], key)
+        if expected["score"] is None:
+            assert got["score"] is None
+        else:
+            assert got["score"] == pytest.approx(expected["score"], abs=1e-9), c["id"]
+    ranks = {r["id"]: r["rank"] for r in results}
+    # by score desc, None last
+    assert ranks == {"X01": 1, "X05": 2, "X03": 3, "X02": 4, "X06": 5, "X04": 6}
+
+
+@pytest.mark.parametrize("evaluate", [handwritten.evaluate_handwritten,
+                                      handwritten.evaluate_naive],
+                         ids=["handwritten", "naive"])
+def test_rank_ties_break_on_procurement_then_id(evaluate):
+    customers = [customer("B", 5e6, 0.0, 10.0), customer("A", 5e6, 0.0, 10.0),
+                 customer("C", 6e6, 0.0, 10.0)]
+    ranks = {r["id"]: r["rank"] for r in evaluate(customers, AS_OF)}
+    assert ranks == {"C": 1, "A": 2, "B": 3}
+
+
+def test_benchmark_smoke():
+    pytest.importorskip("tierkit.engine")
+    pytest.importorskip("tierkit.cli")
+    bench = _load("tierkit_bench_evaluate", ROOT / "benchmarks" / "bench_evaluate.py")
+    assert bench.main(["--customers", "300", "--repeat", "1"]) == 0
