@@ -26,19 +26,20 @@ INSUFFICIENT = "insufficient_data"
 
 # --------------------------------------------------------------------------- hand-written
 
+# The ruleset's numbers as declared in the YAML file (tests/test_examples.py checks them).
 # Grade weights in declared order: purchase_scale, profit_room, market_standing, relationship.
 W_SCALE, W_PROFIT, W_STANDING, W_RELATION = 0.30, 0.20, 0.20, 0.30
 W_TOTAL = W_SCALE + W_PROFIT + W_STANDING + W_RELATION  # weights_total: as-is
-TRACK_TAGS = {  # carried by the track outcome; not part of the compared result
-    "government": ["compliance", "long-approval"],
-    "finance": ["security-first"],
-    "manufacturing": ["cost-first"],
-    "general": [],
-}
+W_WITHOUT_PROFIT = W_SCALE + W_STANDING + W_RELATION  # renormalise over what is present
+W_WITHOUT_RELATION = W_SCALE + W_PROFIT + W_STANDING
+GRADE_MIN = {"S": 65, "A": 52, "B": 40, "C": 27, "D": 0}  # D also takes any lower score
 
 
 def evaluate_handwritten(customers: list[dict], as_of: datetime.date) -> list[dict]:
     """Evaluate the ruleset exactly as declared, written out as plain Python."""
+    w_scale, w_profit, w_standing, w_relation = W_SCALE, W_PROFIT, W_STANDING, W_RELATION
+    w_total, w_without_profit, w_without_relation = W_TOTAL, W_WITHOUT_PROFIT, W_WITHOUT_RELATION
+    min_s, min_a, min_b, min_c = GRADE_MIN["S"], GRADE_MIN["A"], GRADE_MIN["B"], GRADE_MIN["C"]
     results = []
     sort_keys = []
     append_result = results.append
@@ -98,26 +99,26 @@ def evaluate_handwritten(customers: list[dict], as_of: datetime.date) -> list[di
 
         # grade: weighted score, renormalised over the indicators present
         if profit is not None and relation is not None:
-            score = (W_SCALE * scale + W_PROFIT * profit + W_STANDING * standing
-                     + W_RELATION * relation) / W_TOTAL * W_TOTAL
+            score = (w_scale * scale + w_profit * profit + w_standing * standing
+                     + w_relation * relation) / w_total * w_total
         elif profit is None and relation is None:
             score = None  # two missing: over the tolerance of one
         elif profit is None:
-            score = (W_SCALE * scale + W_STANDING * standing + W_RELATION * relation) \
-                / (W_SCALE + W_STANDING + W_RELATION) * W_TOTAL
+            score = (w_scale * scale + w_standing * standing + w_relation * relation) \
+                / w_without_profit * w_total
         else:
-            score = (W_SCALE * scale + W_PROFIT * profit + W_STANDING * standing) \
-                / (W_SCALE + W_PROFIT + W_STANDING) * W_TOTAL
+            score = (w_scale * scale + w_profit * profit + w_standing * standing) \
+                / w_without_relation * w_total
 
         if score is None:
             grade = INSUFFICIENT
-        elif score >= 80:
+        elif score >= min_s:
             grade = "S"
-        elif score >= 65:
+        elif score >= min_a:
             grade = "A"
-        elif score >= 45:
+        elif score >= min_b:
             grade = "B"
-        elif score >= 25:
+        elif score >= min_c:
             grade = "C"
         else:
             grade = "D"

@@ -68,8 +68,7 @@ class BoundPlan:
         rejected with its row number; every other row ends in the results.
         """
         plan = self.plan
-        numbers = row_numbers or list(range(1, len(rows) + 1))
-        position = {id(row): number for row, number in zip(rows, numbers)}
+        numbers = row_numbers or range(1, len(rows) + 1)
         rejected: list[Rejected] = []
         pad = [None] * (plan.slot_count - len(plan.fields))
         id_index, seen, work = plan.id_index, {}, []
@@ -88,6 +87,7 @@ class BoundPlan:
             failed: list = []
             stage(work, self.as_of, failed)
             if failed:
+                position = {id(row): number for row, number in zip(rows, numbers)}
                 broken = {id(row) for row, _ in failed}
                 rejected += [Rejected(file, position[id(row)], None, None, f"evaluation failed: {error}") for row, error in failed]
                 work = [row for row in work if id(row) not in broken]

@@ -85,12 +85,20 @@ def read_table(path: str | os.PathLike, fields: list[FieldSpec], registry) -> Ta
         raise InputError("file not found", Position(file))
     if not os.path.isfile(file):
         raise InputError("not a file", Position(file))
-    builder = _TableBuilder(file, fields)
     try:
-        for row_number, raw in reader.read(Path(file)):
-            builder.add(row_number, raw)
+        return table_from_rows(file, fields, reader.read(Path(file)))
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read: {_reason(error)}", Position(file)) from error
+
+
+def table_from_rows(file: str, fields: list[FieldSpec], rows: Iterable[tuple[int, Mapping[str, Any] | RowError]]) -> Table:
+    """Typed rows from ``(row number, raw mapping)`` pairs: a reader's, or a test case's.
+
+    Everything a file goes through (column matching, coercion, rejection) applies.
+    """
+    builder = _TableBuilder(file, fields)
+    for row_number, raw in rows:
+        builder.add(row_number, raw)
     return builder.finish()
 
 

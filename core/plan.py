@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from jinja2 import nodes
@@ -224,11 +225,7 @@ class PlanCompiler:
         self.diagnostics += build.diagnostics
         if lines:
             build.row(lines, [self.slots[i] for i in slots])
-        return build, PopulationStep(_ranker(slots, directions, self.ruleset_id_slot(), rank_slot.index), "rank")
-
-    def ruleset_id_slot(self) -> int:
-        symbol = self.scope.get(self.data.get("id_field", "id"))
-        return int(symbol.code[1:]) if symbol else 0
+        return build, PopulationStep(_ranker(slots, directions, rank_slot.index), "rank")
 
     def _allocation(self) -> tuple[SchemeInfo, SchemeBuild, dict[int, dict]]:
         config = self.data.get("allocation") or {"rules": []}
@@ -275,16 +272,19 @@ def _segment_source(name: str, steps: list[RowStep]) -> str:
     return "\n".join(lines)
 
 
-def _ranker(key_slots: list[int], descending: list[bool], id_slot: int, rank_slot: int):
-    """Rank customers by the keys; missing values last, ties by id, so ranks are stable."""
+def _ranker(key_slots: list[int], descending: list[bool], rank_slot: int):
+    """Rank customers by the keys; missing values last, ties in input order.
+
+    Stable sorts from the last key to the first: each pass sorts plain values, which
+    Python compares fastest, instead of tuples.
+    """
 
     def run(rows: list[list]) -> None:
-        ordered = sorted(rows, key=lambda row: str(row[id_slot]))
+        ordered = rows
         for slot, desc in reversed(list(zip(key_slots, descending))):
             known = [row for row in ordered if row[slot] is not None]
-            missing = [row for row in ordered if row[slot] is None]
-            known.sort(key=lambda row: row[slot], reverse=desc)
-            ordered = known + missing
+            known.sort(key=itemgetter(slot), reverse=desc)
+            ordered = known + [row for row in ordered if row[slot] is None]
         for position, row in enumerate(ordered, 1):
             row[rank_slot] = position
 

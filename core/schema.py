@@ -165,6 +165,7 @@ class _Problem:
     key: str | None = None  # point at this key of the mapping at ``path``
     rule: str = ""  # the JSON Schema keyword behind it
     missing: str | None = None  # for a missing required key
+    at_own_key: bool = False  # point at the key the value at ``path`` stands under
     suggests: str | None = None  # for an unknown key: the allowed key it resembles
 
 
@@ -182,6 +183,8 @@ def validate_ruleset(ruleset: Ruleset, kinds: Mapping[str, SchemeKind]) -> list[
     for problem in problems:
         if problem.key is not None:
             position = ruleset.key_position(*problem.path, problem.key)
+        elif problem.at_own_key:
+            position = ruleset.key_position(*problem.path)
         else:
             position = ruleset.position(*problem.path)
         diagnostic = Diagnostic(problem.message, position, hint=problem.hint)
@@ -262,7 +265,9 @@ def _explain(error: ValidationError, kinds: Mapping[str, SchemeKind]) -> list[_P
             close = difflib.get_close_matches(key, strays, n=1)
             hint = f"is {close[0]!r} a misspelling of it?" if close else None
             problems.append(
-                _Problem(path, f"{subject} is missing required key {key!r}", hint, rule=rule, missing=key)
+                _Problem(
+                    path, f"{subject} is missing required key {key!r}", hint, rule=rule, missing=key, at_own_key=True
+                )
             )
         return problems
 
@@ -270,13 +275,15 @@ def _explain(error: ValidationError, kinds: Mapping[str, SchemeKind]) -> list[_P
         name = str(instance)
         pattern = error.validator_value if rule == "pattern" else None
         words = _PATTERN_WORDS.get(pattern, f"of the form {pattern}" if pattern else "a valid name")
-        return [_Problem(path, f"key {name!r} in {_show_path(path) or 'the ruleset'} must be {words}", key=name, rule="propertyNames")]
+        where = _show_path(path) or "the ruleset"
+        return [_Problem(path, f"key {name!r} in {where} must be {words}", key=name, rule="propertyNames")]
 
     if rule == "type":
         expected = error.validator_value
         expected = [expected] if isinstance(expected, str) else list(expected)
         hint = _type_hint(expected, instance)
-        return [_Problem(path, f"{subject} must be {_type_words(expected)}, not {_describe(instance)}", hint, rule=rule)]
+        message = f"{subject} must be {_type_words(expected)}, not {_describe(instance)}"
+        return [_Problem(path, message, hint, rule=rule)]
 
     if rule == "enum":
         options = list(error.validator_value)
@@ -355,9 +362,8 @@ def _explain_alternatives(error: ValidationError, kinds) -> list[_Problem]:
                 if name not in expected:
                     expected.append(name)
         hint = _type_hint(expected, error.instance)
-        return [
-            _Problem(path, f"{subject} must be {_type_words(expected)}, not {_describe(error.instance)}", hint, rule="type")
-        ]
+        message = f"{subject} must be {_type_words(expected)}, not {_describe(error.instance)}"
+        return [_Problem(path, message, hint, rule="type")]
     chosen = best_match(candidates).relative_schema_path[0]
     problems: list[_Problem] = []
     for sub in branches[chosen]:

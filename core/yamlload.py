@@ -78,7 +78,7 @@ class PositionLoader(yaml.SafeLoader):
 
     yaml_implicit_resolvers: dict = {}  # replaced wholesale, see below
 
-    def __init__(self, text: str, file: str):
+    def __init__(self, text: str, file: str = "<string>"):
         super().__init__(text)
         self.name = file  # every mark (and so every error) carries the file name
         self._text = text

@@ -233,15 +233,18 @@ def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     Lists become one ``"; "``-joined cell, since a spreadsheet cell holds one value.
     """
     flat: dict[str, Any] = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, name + "."))
-        elif isinstance(value, list | tuple):
-            flat[name] = "; ".join(_list_item_text(item) for item in value)
-        else:
-            flat[name] = value
+    _flatten_into(flat, record, prefix)
     return flat
+
+
+def _flatten_into(flat: dict[str, Any], record: Mapping[str, Any], prefix: str) -> None:
+    for key, value in record.items():
+        if isinstance(value, dict):
+            _flatten_into(flat, value, f"{prefix}{key}.")
+        elif isinstance(value, list | tuple):
+            flat[f"{prefix}{key}"] = "; ".join(_list_item_text(item) for item in value)
+        else:
+            flat[f"{prefix}{key}"] = value
 
 
 def _list_item_text(item: Any) -> str:

@@ -12,7 +12,7 @@ Left unsaid with weights off 1, the score is normalised and validation warns.  M
 missing indicators than ``missing.tolerance`` (default 0) give an explicit
 ``insufficient_data`` outcome naming the missing fields, never a silently low grade.
 Grades come from score thresholds (``min``) or population shares (``share``: the top
-share of customers by score); ``promote`` lifts a customer to at least a grade when
+share of customers by score; the last grade takes the rest); ``promote`` lifts a customer to at least a grade when
 a condition holds.  Reasons give every indicator's value, points, weight and
 contribution, the threshold crossed, and how far the next grade is.
 
@@ -228,8 +228,14 @@ def _score_factor(build: SchemeBuild, total: float) -> float:
 def _check_grades(build: SchemeBuild, grades: list[dict]) -> bool:
     by_share = any("share" in grade for grade in grades)
     for index, grade in enumerate(grades):
-        if ("share" in grade) == ("min" in grade) or ("share" in grade) != by_share:
-            build.error("every grade needs exactly one of min or share, the same one for all grades", "grades", index)
+        last_takes_rest = by_share and index == len(grades) - 1 and "min" not in grade
+        if not last_takes_rest and (("share" in grade) == ("min" in grade) or ("share" in grade) != by_share):
+            build.error(
+                "every grade needs exactly one of min or share, the same one for all grades",
+                "grades",
+                index,
+                hint="under shares the last grade may leave share out and take the rest",
+            )
     if by_share and sum(grade.get("share", 0) for grade in grades[:-1]) > 1 + 1e-9:
         build.error("grade shares add up to more than 1", "grades")
     if not by_share:
@@ -303,7 +309,7 @@ def _score_lines(build, weights, factor, tolerance, points, nullables, values, o
         ]
     grade = build.temp()
     if by_share:
-        lines.append(f"{grade} = None if {score} is None else {INSUFFICIENT!r}")
+        lines.append(f"{grade} = {INSUFFICIENT!r} if {score} is None else None")
     else:
         chain = " else ".join(f"{g['id']!r} if {score} >= {float(g['min'])!r}" for g in grades)
         lines.append(f"{grade} = {INSUFFICIENT!r} if {score} is None else ({chain} else {grades[-1]['id']!r})")

@@ -132,6 +132,22 @@ def _same(got, expected):
             assert g["score"] == pytest.approx(e["score"], abs=1e-9), g["id"]
 
 
+def test_handwritten_numbers_match_the_ruleset_file():
+    grade = next(s for s in handwritten.load_ruleset()["schemes"] if s["id"] == "grade")
+    assert [i["weight"] for i in grade["indicators"]] == [
+        handwritten.W_SCALE, handwritten.W_PROFIT, handwritten.W_STANDING,
+        handwritten.W_RELATION]
+    assert {g["id"]: g["min"] for g in grade["grades"]} == handwritten.GRADE_MIN
+    assert list(handwritten.GRADE_MIN) == ["S", "A", "B", "C", "D"]
+    indicators = {i["id"]: i for i in grade["indicators"]}
+    assert [(float(b["min"]), b["points"]) for b in indicators["purchase_scale"]["bins"]] == \
+        [(1e10, 100), (1e9, 80), (1e8, 60), (1e7, 35), (0.0, 10)]
+    assert indicators["profit_room"]["linear"] == {"from": 5, "to": 40}
+    assert indicators["relationship"]["linear"] == {"from": 0, "to": 0.3}
+    assert grade["missing"] == {"tolerance": 1}
+    assert [p["when"] for p in grade["promote"]] == ["annual_procurement >= 1.0e10"]
+
+
 def test_handwritten_and_naive_agree_on_the_sample(sample):
     hand = handwritten.evaluate_handwritten(sample, AS_OF)
     _same(handwritten.evaluate_naive(sample, AS_OF), hand)
@@ -162,12 +178,12 @@ EDGE_CASES = [
     (customer("X04", 0.0, 0.0, None, industry="education"),
      {"track": "general", "grade": "insufficient_data", "score": None,
       "allocation": "self_service"}),
-    # points clamp to 0..100: 3 + 20 + 4 + 30
-    (customer("X05", 1e6, 5e5, 50.0, industry="retail"),
-     {"track": "general", "grade": "B", "score": 57.0, "allocation": "growth"}),
-    # 3 + 0 + 4 + 0
-    (customer("X06", 1e6, 0.0, 1.0),
-     {"track": "manufacturing", "grade": "D", "score": 7.0, "allocation": "self_service"}),
+    # margin above the range clamps to 100 points: 3 + 20 + 4 + 0.3 * (0.2 / 0.3 * 100)
+    (customer("X05", 1e6, 2e5, 50.0, industry="retail"),
+     {"track": "general", "grade": "B", "score": 47.0, "allocation": "growth"}),
+    # margin below and share above the range clamp to 0 and 100: 3 + 0 + 4 + 30
+    (customer("X06", 1e6, 5e5, 1.0),
+     {"track": "manufacturing", "grade": "C", "score": 37.0, "allocation": "self_service"}),
 ]
 
 
@@ -186,7 +202,7 @@ def test_edge_cases(evaluate):
             assert got["score"] == pytest.approx(expected["score"], abs=1e-9), c["id"]
     ranks = {r["id"]: r["rank"] for r in results}
     # by score desc, None last
-    assert ranks == {"X01": 1, "X05": 2, "X03": 3, "X02": 4, "X06": 5, "X04": 6}
+    assert ranks == {"X01": 1, "X03": 2, "X05": 3, "X06": 4, "X02": 5, "X04": 6}
 
 
 @pytest.mark.parametrize("evaluate", [handwritten.evaluate_handwritten,

@@ -208,23 +208,23 @@ def test_every_property_has_a_title_and_description(kinds):
 
 def test_every_fixed_key_object_rejects_unknown_keys(kinds):
     """Objects listing their keys say additionalProperties: false, except the scheme
-    object, whose keys depend on its kind (each kind's branch closes it)."""
-    schema = ruleset_schema(kinds)
+    object, whose keys depend on its kind (each kind's branch closes it), and ``if``
+    conditions."""
     open_objects = []
 
     def walk(node, where):
         if isinstance(node, dict):
             if "properties" in node and "additionalProperties" not in node and where != "#/$defs/scheme":
-                if not where.endswith("/if"):
-                    open_objects.append(where)
+                open_objects.append(where)
             for key, value in node.items():
-                walk(value, f"{where}/{key}")
+                if key != "if":
+                    walk(value, f"{where}/{key}")
         elif isinstance(node, list):
             for index, value in enumerate(node):
                 walk(value, f"{where}/{index}")
 
-    walk(schema, "#")
-    assert [w for w in open_objects if "/if" not in w] == []
+    walk(ruleset_schema(kinds), "#")
+    assert open_objects == []
 
 
 def test_kinds_are_composed_as_if_then_branches(kinds):
@@ -335,7 +335,7 @@ def test_enum(tmp_path, kinds):
     assert [(d.message, d.position) for d in found] == [
         (
             "fields.industry.type must be one of number, integer, string, boolean, date, enum, list, not 'text'",
-            Position(str(path), 5, 19),
+            Position(str(path), 5, 20),
         )
     ]
 
@@ -345,6 +345,22 @@ def test_unknown_kind_reports_only_the_kind(tmp_path, kinds):
     path, found = validate_text(tmp_path, kinds, text)
     assert [str(d) for d in found] == [
         f"{path}:8:11: unknown scheme kind 'weigted' (did you mean 'weighted'? installed kinds: rules, weighted)"
+    ]
+
+
+def test_a_misspelt_kind_key_is_hinted(tmp_path, kinds):
+    text = MINIMAL.replace("    kind: rules", "    kidn: rules")
+    path, found = validate_text(tmp_path, kinds, text)
+    assert [str(d) for d in found] == [
+        f"{path}:7:5: schemes[0] is missing required key 'kind' (is 'kidn' a misspelling of it?)"
+    ]
+
+
+def test_a_kind_that_is_not_a_string_is_one_error(tmp_path, kinds):
+    text = MINIMAL.replace("kind: rules", "kind: 5")
+    path, found = validate_text(tmp_path, kinds, text)
+    assert [str(d) for d in found] == [
+        f"{path}:8:11: schemes[0].kind must be a string, not a number (5) (put it in quotes to keep it as text)"
     ]
 
 
@@ -361,7 +377,9 @@ def test_kind_specific_keys_are_checked_against_the_schemes_own_kind(tmp_path, k
 def test_alternatives_name_the_types_that_would_do(tmp_path, kinds):
     text = MINIMAL + "label: 5\n"
     path, found = validate_text(tmp_path, kinds, text)
-    assert [str(d) for d in found] == [f"{path}:11:8: label must be a string or a mapping, not a number (5)"]
+    assert [str(d) for d in found] == [
+        f"{path}:11:8: label must be a string or a mapping, not a number (5) (put it in quotes to keep it as text)"
+    ]
 
 
 def test_alternatives_explain_the_alternative_of_the_right_type(tmp_path, kinds):
