@@ -138,11 +138,11 @@ def evaluate_handwritten(customers: list[dict], as_of: datetime.date) -> list[di
         cid = c["id"]
         append_result({"id": cid, "track": track, "grade": grade, "score": score,
                        "rank": 0, "allocation": allocation})
-        # rank: score desc (None last), procurement desc, id asc
+        # rank: score desc (None last), procurement desc, ties in input order (a stable sort)
         if score is None:
-            append_key((True, 0.0, -procurement, cid))
+            append_key((True, 0.0, -procurement))
         else:
-            append_key((False, -score, -procurement, cid))
+            append_key((False, -score, -procurement))
 
     order = sorted(range(len(results)), key=sort_keys.__getitem__)
     for rank, i in enumerate(order, 1):
@@ -278,7 +278,6 @@ class NaiveEvaluator:
                 key.append((True, 0))
             else:
                 key.append((False, -value if descending else value))
-        key.append(ctx["id"])
         return key
 
 

@@ -208,11 +208,11 @@ def test_edge_cases(evaluate):
 @pytest.mark.parametrize("evaluate", [handwritten.evaluate_handwritten,
                                       handwritten.evaluate_naive],
                          ids=["handwritten", "naive"])
-def test_rank_ties_break_on_procurement_then_id(evaluate):
+def test_rank_ties_break_on_procurement_then_input_order(evaluate):
     customers = [customer("B", 5e6, 0.0, 10.0), customer("A", 5e6, 0.0, 10.0),
                  customer("C", 6e6, 0.0, 10.0)]
     ranks = {r["id"]: r["rank"] for r in evaluate(customers, AS_OF)}
-    assert ranks == {"C": 1, "A": 2, "B": 3}
+    assert ranks == {"C": 1, "B": 2, "A": 3}
 
 
 def test_benchmark_smoke():
