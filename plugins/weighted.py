@@ -71,10 +71,12 @@ CONFIG_SCHEMA = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "title": "Indicator id"},
+                    "id": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "title": "Indicator id",
+                           "description": "Names the indicator in reasons and tests."},
                     "label": LABEL_REF,
-                    "description": {"type": "string", "title": "Description"},
-                    "weight": {"type": "number", "exclusiveMinimum": 0, "title": "Weight"},
+                    "description": {"type": "string", "title": "Description", "description": "What the indicator measures."},
+                    "weight": {"type": "number", "exclusiveMinimum": 0, "title": "Weight",
+                               "description": "Its share of the score, e.g. 0.3 for 30%."},
                     "value": {**EXPRESSION, "description": "The raw value, normalised by bins, linear or percentile."},
                     "points": {**EXPRESSION, "description": "An expression giving 0-100 points directly."},
                     "bins": {
@@ -85,8 +87,10 @@ CONFIG_SCHEMA = {
                         "items": {
                             "type": "object",
                             "properties": {
-                                "min": {"type": "number", "title": "Lower bound (inclusive)"},
-                                "points": {"type": "number", "minimum": 0, "maximum": 100, "title": "Points"},
+                                "min": {"type": "number", "title": "Lower bound",
+                                        "description": "The value reaches this bin at or above min."},
+                                "points": {"type": "number", "minimum": 0, "maximum": 100, "title": "Points",
+                                           "description": "Points (0-100) for a value in this bin."},
                             },
                             "required": ["min", "points"],
                             "additionalProperties": False,
@@ -96,7 +100,10 @@ CONFIG_SCHEMA = {
                         "type": "object",
                         "title": "Linear range",
                         "description": "from gives 0 points, to gives 100, clamped in between.",
-                        "properties": {"from": {"type": "number"}, "to": {"type": "number"}},
+                        "properties": {
+                            "from": {"type": "number", "title": "From", "description": "The value that gives 0 points."},
+                            "to": {"type": "number", "title": "To", "description": "The value that gives 100 points."},
+                        },
                         "required": ["from", "to"],
                         "additionalProperties": False,
                     },
@@ -118,10 +125,11 @@ CONFIG_SCHEMA = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "string", "title": "Grade id"},
+                    "id": {"type": "string", "title": "Grade id", "description": "The label, e.g. S, as expressions compare it."},
                     "label": LABEL_REF,
-                    "min": {"type": "number", "title": "Minimum score"},
-                    "share": {"type": "number", "minimum": 0, "maximum": 1, "title": "Share of customers"},
+                    "min": {"type": "number", "title": "Minimum score", "description": "A score at or above it gets this grade."},
+                    "share": {"type": "number", "minimum": 0, "maximum": 1, "title": "Share of customers",
+                              "description": "This grade's share of the population, best scores first."},
                 },
                 "required": ["id"],
                 "additionalProperties": False,
@@ -135,7 +143,7 @@ CONFIG_SCHEMA = {
                 "type": "object",
                 "properties": {
                     "when": {**EXPRESSION, "description": "The condition."},
-                    "grade": {"type": "string", "title": "Grade at least"},
+                    "grade": {"type": "string", "title": "Grade at least", "description": "The grade the customer gets at least."},
                     "reason": LABEL_REF,
                 },
                 "required": ["when", "grade"],

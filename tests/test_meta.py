@@ -1,0 +1,61 @@
+"""Meta-tests that keep plugins, hooks, schemas and the core/plugin boundary honest."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import tomllib
+
+import pytest
+import yaml
+
+from tierkit import hookspecs
+from tierkit.manager import make_plugin_manager
+from tierkit.schema import ruleset_schema, undocumented_properties
+
+from .conftest import ROOT
+
+PLUGIN_MODULES = sorted(p.stem for p in (ROOT / "plugins").glob("*.py") if p.stem != "__init__")
+HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("tierkit_")]
+
+
+def test_every_builtin_plugin_module_is_an_entry_point():
+    """A module missing from the entry points would silently drop its kinds."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    registered = project["project"]["entry-points"]["tierkit"]
+    assert sorted(value.rsplit(".", 1)[1] for value in registered.values()) == PLUGIN_MODULES
+
+
+def test_the_core_never_imports_a_plugin():
+    offenders = [
+        path.name
+        for path in (ROOT / "core").glob("*.py")
+        if re.search(r"^\s*(from|import)\s+(tierkit\.plugins|\.plugins)\b", path.read_text(), re.M)
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_documented_with_its_contract(hook):
+    doc = inspect.getdoc(getattr(hookspecs, hook)) or ""
+    assert ":returns:" in doc and "Added in" in doc
+    for parameter in inspect.signature(getattr(hookspecs, hook)).parameters:
+        assert f":param {parameter}:" in doc
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_has_a_builtin_implementation(hook):
+    pm = make_plugin_manager()
+    assert getattr(pm.hook, hook).get_hookimpls(), f"no built-in plugin implements {hook}"
+
+
+def test_every_schema_property_has_a_title_and_description(registry):
+    assert undocumented_properties(ruleset_schema(registry.kinds)) == []
+
+
+@pytest.mark.parametrize("kind", ["rules", "weighted"])
+def test_every_kind_documents_itself_with_a_yaml_example(registry, kind):
+    found = registry.kinds[kind]
+    assert found.description
+    example = yaml.safe_load(inspect.cleandoc(found.example))
+    assert example[0]["kind"] == kind
