@@ -59,3 +59,30 @@ def test_every_kind_documents_itself_with_a_yaml_example(registry, kind):
     assert found.description
     example = yaml.safe_load(inspect.cleandoc(found.example))
     assert example[0]["kind"] == kind
+
+
+def test_every_builtin_function_and_kind_is_documented(registry):
+    doc = (ROOT / "docs" / "rulesets.md").read_text(encoding="utf-8")
+    assert [name for name in registry.functions if f"`{name}" not in doc] == []
+    assert [name for name in registry.kinds if f"### `{name}`" not in doc] == []
+
+
+def test_the_plugin_guide_example_kind_compiles_and_runs(tmp_path):
+    """The scheme kind shown in docs/plugins.md is real code that works."""
+    guide = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    code = guide.split("## A scheme kind")[1].split("```python\n")[1].split("```")[0]
+    (tmp_path / "exposure.py").write_text(code, encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(
+        "tierkit: 1\nname: t\nversion: '1'\nfields: {id: {type: string, required: true}, limit: {type: number}}\n"
+        "schemes: [{id: exposure, kind: exposure, limit: limit}]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "c.csv").write_text("id,limit\nA,-5\nB,10\nC,\n", encoding="utf-8")
+    from tierkit.cli import main
+
+    out = tmp_path / "o.jsonl"
+    assert main(["--plugin", str(tmp_path / "exposure.py"), "evaluate", str(tmp_path / "r.yaml"), str(tmp_path / "c.csv"), "-o", str(out)]) == 0
+    import json
+
+    labels = {r["id"]: r["outcomes"]["exposure"]["label"] for r in map(json.loads, out.read_text().splitlines()[1:])}
+    assert labels == {"A": "over", "B": "fine", "C": "fine"}
