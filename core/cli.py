@@ -17,9 +17,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .engine import BoundPlan, Evaluation, check_ruleset, compile_ruleset
+from .engine import BoundPlan, Evaluation, check_ruleset, compile_ruleset, paused_gc
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError
-from .io import read_table, write_rejected, write_results
+from .io import dump_json_lines, json_default, read_table, write_rejected, write_results
 from .labels import localize
 from .manager import make_plugin_manager, plugin_origin
 from .registry import Registry
@@ -94,7 +94,8 @@ def validate(session: Session, ruleset: str) -> None:
 def run_evaluation(session: Session, ruleset: str, input_path: str, as_of: dt.date, progress: Progress):
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
     progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}; reading {input_path}")
-    table = read_table(input_path, plan.fields, session.registry)
+    with paused_gc():
+        table = read_table(input_path, plan.fields, session.registry)
     progress(f"read {table.read:,} rows; evaluating")
     evaluation = BoundPlan(plan, as_of).run(table.rows, table.row_numbers, table.file)
     evaluation.rejected = sorted(table.rejected + evaluation.rejected, key=lambda r: r.row)
@@ -128,22 +129,17 @@ def evaluate(session: Session, ruleset, input_path, output, rejected_path, as_of
     lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
     meta = evaluation.meta(lang, read=table.read)
     report(f"evaluated {meta['evaluated']:,} customers; writing")
-    if output and output != "-":
-        write_results(output, evaluation.records(lang), meta, session.registry)
-    else:
-        write_json_lines(sys.stdout, evaluation, meta, lang)
+    with paused_gc():
+        if output and output != "-":
+            write_results(output, evaluation.records(lang), meta, session.registry)
+        else:
+            dump_json_lines(sys.stdout, evaluation.records(lang), meta)
     report_rejected(evaluation, rejected_path)
     click.echo(
         f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
         f" · {evaluation.plan.ruleset.name} {evaluation.plan.ruleset.version} as of {meta['as_of']}",
         err=True,
     )
-
-
-def write_json_lines(stream, evaluation: Evaluation, meta: dict, lang: str) -> None:
-    stream.write(json.dumps({"meta": meta}, ensure_ascii=False) + "\n")
-    for record in evaluation.records(lang):
-        stream.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 @cli.command()
@@ -164,7 +160,7 @@ def explain(session: Session, ruleset, input_path, customer_id, as_json, as_of, 
     lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
     record = evaluation.record(row, lang)
     if as_json:
-        click.echo(json.dumps({"meta": evaluation.meta(lang), **record}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"meta": evaluation.meta(lang), **record}, ensure_ascii=False, indent=2, default=json_default))
         return
     click.echo(render_explanation(evaluation, record, lang))
 

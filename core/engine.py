@@ -10,6 +10,8 @@ when they are written or shown.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from contextlib import contextmanager
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,23 @@ def load_plan(ref: str | Path, registry: Registry, as_of: dt.date | None = None)
     return BoundPlan(compile_ruleset(ruleset, registry), as_of or dt.date.today())
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cycle collector while building many small objects.
+
+    Reading and evaluating allocate tuples and lists by the hundred thousand and
+    create no reference cycles, yet each allocation burst makes the collector walk
+    every live row again: pausing it nearly doubles the evaluation stage's speed.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @dataclass
 class BoundPlan:
     """A plan with its as-of date: what a run needs besides the customers."""
@@ -67,19 +86,21 @@ class BoundPlan:
         A row whose id repeats an earlier one, or on which a plugin's code fails, is
         rejected with its row number; every other row ends in the results.
         """
+        with paused_gc():
+            return self._run(rows, row_numbers, file)
+
+    def _run(self, rows: list[list], row_numbers: list[int] | None, file: str) -> Evaluation:
         plan = self.plan
         numbers = row_numbers or range(1, len(rows) + 1)
         rejected: list[Rejected] = []
         pad = [None] * (plan.slot_count - len(plan.fields))
-        id_index, seen, work = plan.id_index, {}, []
-        for row, number in zip(rows, numbers):
-            key = row[id_index]
-            if key in seen:
-                rejected.append(Rejected(file, number, None, plan.fields[id_index].name, f"duplicate id {key!r} (first at row {seen[key]})"))
-                continue
-            seen[key] = number
+        work, duplicates = _without_duplicate_ids(rows, numbers, plan.id_index)
+        rejected += [
+            Rejected(file, number, None, plan.fields[plan.id_index].name, f"duplicate id {key!r} (first at row {first})")
+            for number, key, first in duplicates
+        ]
+        for row in work:
             row.extend(pad)
-            work.append(row)
         for stage in plan.stages:
             if isinstance(stage, PopulationStep):
                 stage.run(work)
@@ -94,6 +115,21 @@ class BoundPlan:
         return Evaluation(self, work, sorted(rejected, key=lambda r: r.row))
 
 
+def _without_duplicate_ids(rows: list[list], numbers, id_index: int) -> tuple[list[list], list[tuple]]:
+    """The rows whose id was not seen before, and (row number, id, first row) of the others."""
+    ids = [row[id_index] for row in rows]
+    if len(set(ids)) == len(ids):
+        return rows, []
+    first_seen, kept, duplicates = {}, [], []
+    for row, number, key in zip(rows, numbers, ids):
+        if key in first_seen:
+            duplicates.append((number, key, first_seen[key]))
+        else:
+            first_seen[key] = number
+            kept.append(row)
+    return kept, duplicates
+
+
 @dataclass
 class Evaluation:
     """The outcome of one run: rows in input order, and the rejected ones."""
@@ -101,6 +137,7 @@ class Evaluation:
     bound: BoundPlan
     rows: list[list]
     rejected: list[Rejected] = field(default_factory=list)
+    _plans: dict = field(default_factory=dict, repr=False)
 
     @property
     def plan(self) -> Plan:
@@ -150,10 +187,11 @@ class Evaluation:
             yield self.record(row, lang)
 
     def record(self, row: list, lang: str) -> dict:
+        """One customer's JSON-ready result (dates stay dates: writers format them)."""
         plan = self.plan
-        features = {spec.name: _plain(row[i]) for i, spec in enumerate(plan.fields)}
+        features = dict(zip((spec.name for spec in plan.fields), row))
         for name, slot, _config in plan.derived:
-            features[name] = _plain(row[slot.index])
+            features[name] = row[slot.index]
         outcomes = {}
         for scheme in plan.schemes:
             outcome = row[scheme.slot.index]
@@ -163,27 +201,23 @@ class Evaluation:
                 "display": localize(scheme.compiled.labels.get(label, label), lang),
                 "score": outcome[1],
                 "tags": list(outcome[2]),
-                "reasons": [_plain_reason(r) for r in scheme.compiled.explain(outcome, lang)],
+                "reasons": scheme.compiled.explain(outcome, lang),
             }
         allocation = row[plan.allocation.slot.index]
-        plan_fields = plan.plans.get(allocation[3], {}) if allocation[3] is not None else {}
         return {
-            "id": features[plan.fields[plan.id_index].name],
+            "id": row[plan.id_index],
             "features": features,
             "outcomes": outcomes,
             "rank": row[plan.rank_slot.index],
-            "allocation": {"rule": allocation[0], **localize_all(plan_fields, lang)},
+            "allocation": self._plan_of(allocation[3], lang),
         }
 
-
-def _plain(value):
-    """JSON-ready values: dates as ISO text, tuples as lists."""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _plain_reason(reason: dict) -> dict:
-    return {key: _plain(value) for key, value in reason.items()}
+    def _plan_of(self, rule_index: int | None, lang: str) -> dict:
+        """The localized resource plan of an allocation rule, built once per language."""
+        key = (rule_index, lang)
+        if key not in self._plans:
+            plan = self.plan
+            rule = None if rule_index is None else plan.allocation_rule_ids.get(rule_index)
+            fields = plan.plans.get(rule_index, {}) if rule_index is not None else {}
+            self._plans[key] = {"rule": rule, **localize_all(fields, lang)}
+        return dict(self._plans[key])

@@ -13,6 +13,8 @@ end agrees:
 
 - arithmetic, comparisons, ``in`` and function calls with a missing operand give a
   missing result; division by zero gives a missing result;
+- ``x in [a, b]`` is ``x == a or x == b``: a missing item leaves the result missing
+  unless another item matches (``not in`` negates that);
 - ``and``/``or``/``not`` use three-valued logic: ``false and missing`` is false,
   ``true or missing`` is true, otherwise a missing operand makes the result missing;
 - a condition that is missing counts as not met;
@@ -26,7 +28,9 @@ ruleset error with a position, found when the ruleset is validated.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +38,7 @@ from typing import Any
 
 from jinja2 import Environment, nodes
 from jinja2.exceptions import TemplateSyntaxError
+from jinja2.lexer import ignored_tokens
 from jinja2.parser import Parser
 
 from .errors import Diagnostic, Position
@@ -71,6 +76,7 @@ class Compiled:
     constant: bool = False
     value: Any = None
     element_type: str = "any"
+    element_nullable: bool = False
 
 
 class ExpressionError(Exception):
@@ -105,12 +111,24 @@ class Namespace:
 
 
 def parse(source: str) -> nodes.Expr:
-    """Jinja's parser, in the state it uses for ``{{ … }}`` bodies."""
-    parser = Parser(_ENV, source, state="variable")
-    tree = parser.parse_expression()
-    if not parser.stream.eos:
-        token = parser.stream.current
-        raise TemplateSyntaxError(f"unexpected {token.value!r} after the expression", token.lineno)
+    """Jinja's parser, in the state it uses for ``{{ … }}`` bodies.
+
+    A syntax error gets an ``offset``: the column within ``source`` of what it is about.
+    """
+    parser = None
+    try:
+        parser = Parser(_ENV, source, state="variable")
+        tree = parser.parse_expression()
+        if not parser.stream.eos:
+            token = parser.stream.current
+            raise TemplateSyntaxError(f"unexpected {token.value!r} after the expression", token.lineno)
+    except TemplateSyntaxError as error:
+        error.offset = _offset_of_syntax_error(source, error.message or "", parser)
+        raise
+    except ValueError:  # an integer literal too long to convert
+        error = TemplateSyntaxError("a number literal is too long", 1)
+        error.offset = 0
+        raise error from None
     return tree
 
 
@@ -126,13 +144,32 @@ def compile_expression(
         raise ExpressionDiagnostic(Diagnostic("expression is empty", position))
     try:
         tree = parse(source)
-        return PythonBackend(source, scope, functions, namespace).visit(tree)
+        compiled = PythonBackend(source, scope, functions, namespace).visit(tree)
+        _check_nesting(compiled.code)
+        return compiled
     except TemplateSyntaxError as error:
         message = error.message or "syntax error"
-        offset = _offset_of_syntax_error(source, message)
+        offset = getattr(error, "offset", None)
+        if offset is None:
+            offset = _offset_of_syntax_error(source, message)
         raise ExpressionDiagnostic(_diagnostic(f"syntax error: {message}", source, offset, position)) from None
     except ExpressionError as error:
         raise ExpressionDiagnostic(_diagnostic(str(error), source, error.offset, position, error.hint)) from None
+    except RecursionError:
+        raise ExpressionDiagnostic(_diagnostic(_TOO_DEEP, source, 0, position)) from None
+
+
+_TOO_DEEP = "the expression is nested too deeply; split it into derived features"
+
+
+def _check_nesting(code: str) -> None:
+    """Python limits how deeply code may nest; a long chain of `or`s can reach it."""
+    try:
+        compile(code, "<expression>", "eval")
+    except SyntaxError as error:
+        if "too many nested" not in str(error):
+            raise
+        raise ExpressionError(_TOO_DEEP) from None
 
 
 class ExpressionDiagnostic(Exception):
@@ -148,8 +185,16 @@ def _diagnostic(message, source, offset, position, hint=None) -> Diagnostic:
     return Diagnostic(f"{message} in expression `{source}`", where, "error", hint)
 
 
-def _offset_of_syntax_error(source: str, message: str) -> int:
-    """Jinja reports no column; find the token its message names, if any."""
+def _offset_of_syntax_error(source: str, message: str, parser: Parser | None = None) -> int:
+    """Jinja reports no column: take the lexer's offset, else the parser's current token,
+    else find the token the message names."""
+    at = re.search(r" at (\d+)$", message)
+    if at:
+        return int(at.group(1))
+    if parser is not None:
+        offset = _current_token_offset(source, parser)
+        if offset is not None:
+            return offset
     match = re.search(r"got '([^']+)'|unexpected '([^']+)'|unexpected (\S+)", message)
     if match:
         token = next(group for group in match.groups() if group)
@@ -159,6 +204,20 @@ def _offset_of_syntax_error(source: str, message: str) -> int:
         if "end of" in token or "end of" in message:
             return len(source)
     return 0
+
+
+def _current_token_offset(source: str, parser: Parser) -> int | None:
+    """Where the parser's current token starts: as many tokens from the end as it has left."""
+    try:
+        left = sum(1 for _ in parser.stream)  # the current token and those after it
+        starts, at = [], 0
+        for _, kind, text in _ENV.lexer.tokeniter(source, None, state="variable"):
+            if kind not in ignored_tokens:
+                starts.append(at)
+            at += len(text)
+    except TemplateSyntaxError:
+        return None
+    return starts[-left] if 0 < left <= len(starts) else len(source)
 
 
 def did_you_mean(name: str, candidates) -> str | None:
@@ -248,7 +307,8 @@ class PythonBackend:
             type_ = "string"
         else:
             raise ExpressionError(f"literal {value!r} is not supported")
-        return self._result(repr(value), type_, value is None, constant=True, value=value)
+        code = repr(value) if type_ != "number" or math.isfinite(value) else self.ns.constant(value)  # 1e999
+        return self._result(code, type_, value is None, constant=True, value=value)
 
     def visit_List(self, node) -> Compiled:
         items = [self.visit(item) for item in node.items]
@@ -259,11 +319,15 @@ class PythonBackend:
             if element != "any" and not _compatible(element, item.type):
                 raise ExpressionError(f"list mixes {element} and {item.type} values", _locate(self.source, "["))
             element = item.type if element in ("any", "integer") else element
+        missing = any(item.nullable for item in items)
         if all(item.constant for item in items):
             values = tuple(item.value for item in items)
-            return self._result(self.ns.constant(values), "list", False, *items, constant=True, value=values, element_type=element)
+            return self._result(
+                self.ns.constant(values), "list", False, *items,
+                constant=True, value=values, element_type=element, element_nullable=missing,
+            )
         code = "(" + "".join(f"{item.code}, " for item in items) + ")"
-        return self._result(code, "list", False, *items, element_type=element)
+        return self._result(code, "list", False, *items, element_type=element, element_nullable=missing)
 
     visit_Tuple = visit_List
 
@@ -280,7 +344,8 @@ class PythonBackend:
         return Compiled(self.source, symbol.code, symbol.type, symbol.nullable, frozenset({symbol.name}))
 
     def visit_Getattr(self, node: nodes.Getattr) -> Compiled:
-        offset = self.source.find("." + node.attr) + 1
+        found = re.search(r"\.\s*" + re.escape(node.attr) + r"(?!\w)", self.source)
+        offset = found.end() - len(node.attr) if found else 0
         if node.attr.startswith("_"):
             raise ExpressionError(f"attribute {node.attr!r} is not allowed", offset)
         if not isinstance(node.node, nodes.Name) or node.node.name not in self.scope:
@@ -310,18 +375,25 @@ class PythonBackend:
         if len(links) == 1:
             return self._comparison(*links[0])
         # a < b < c: every middle operand evaluated once, the links joined with `and`.
-        parts, shared = [], None
-        for op, left, right in links:
-            if shared is not None:
-                left = shared
-            if right is not links[-1][2]:
+        # A middle operand that is more than a name or a literal is computed first into a
+        # temporary: inside a link, a missing left side would skip its evaluation.
+        assignments, middles = [], []
+        for _, _, middle in links[:-1]:
+            if not (middle.constant or middle.code.isidentifier()):
                 temp = self.ns.temp()
-                shared = Compiled(self.source, temp, right.type, right.nullable, right.reads)
-                right = Compiled(self.source, f"({temp} := {right.code})", right.type, right.nullable, right.reads)
+                assignments.append(f"({temp} := {middle.code}), ")
+                middle = dataclasses.replace(middle, code=temp, constant=False)
+            middles.append(middle)
+        parts = []
+        for index, (op, left, right) in enumerate(links):
+            left = middles[index - 1] if index else left
+            right = middles[index] if index < len(middles) else right
             parts.append(self._comparison(op, left, right))
         result = parts[0]
         for part in parts[1:]:
             result = self._kleene("and", result, part)
+        if assignments:
+            result = dataclasses.replace(result, code=f"({''.join(assignments)}{result.code})[-1]")
         return result
 
     def _check_comparison(self, op, left: Compiled, right: Compiled, left_node, right_node) -> None:
@@ -374,6 +446,10 @@ class PythonBackend:
             container = right
             if right.constant and right.type == "list":
                 container = Compiled(self.source, self.ns.constant(frozenset(right.value)), "list", False, right.reads)
+            if right.type == "list" and right.element_nullable:
+                member = self.ns.constant(_member, "_f")
+                code, _ = self._guard([left, container], lambda c: f"{member}({c[0]}, {c[1]}, {op == 'notin'})")
+                return self._result(code, "boolean", True, left, right)
             code, nullable = self._guard([left, container], lambda c: f"({c[0]} {negate}in {c[1]})")
             return self._result(code, "boolean", nullable, left, right)
         symbol = self.COMPARE[op]
@@ -499,6 +575,8 @@ class PythonBackend:
             raise ExpressionError(
                 f"unknown test 'is {node.name}'", _locate(self.source, node.name), "use 'is none' or 'is defined'"
             )
+        if node.args or node.kwargs or node.dyn_args or node.dyn_kwargs:
+            raise ExpressionError(f"'is {node.name}' takes no arguments", _locate(self.source, node.name))
         return self._result(code, "boolean", False, operand)
 
     def visit_Filter(self, node: nodes.Filter) -> Compiled:
@@ -524,6 +602,8 @@ class PythonBackend:
             raise ExpressionError(f"unknown function {name!r}", offset, did_you_mean(name, self.functions))
         args = [self.visit(arg) for arg in arg_nodes]
         self._check_arguments(function, args, offset)
+        if function.null_safe:
+            self._check_alternatives(function, args, offset)
         impl = self.ns.constant(function.impl, "_f")
         prefix = ["as_of"] if function.needs_as_of else []
         if function.null_safe:
@@ -551,6 +631,21 @@ class PythonBackend:
                 f"argument {index + 1} of {function.name}() must be a {expected}, not a {arg.type}", offset, hint
             )
 
+    def _check_alternatives(self, function: Function, args: list[Compiled], offset: int) -> None:
+        """A null-safe function (``default``, ``coalesce``) gives one of its ``any``
+        arguments, so they must have one type: a string fallback for a number would
+        break whatever uses the result."""
+        common = "none"
+        for index, arg in enumerate(args):
+            if function.params[min(index, len(function.params) - 1)] != "any":
+                continue
+            unified = _unify(common, arg.type)
+            if unified is None:
+                raise ExpressionError(
+                    f"the arguments of {function.name}() must have one type, not a {common} and a {arg.type}", offset
+                )
+            common = unified
+
 
 def _unify(left: str, right: str) -> str | None:
     if left == right:
@@ -564,6 +659,14 @@ def _unify(left: str, right: str) -> str | None:
     if "any" in (left, right):
         return "any"
     return None
+
+
+def _member(value, items, negate: bool):
+    """``in`` as SQL's ``IN``: true when an item equals the value, else missing when an
+    item is missing (it might have matched), else false; ``not in`` is its negation."""
+    if value in items:
+        return not negate
+    return None if None in items else negate
 
 
 def _safe_power(base, exponent):

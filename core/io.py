@@ -9,13 +9,15 @@ the user sees, so that no row is ever dropped silently.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import InputError, Position, TierkitError
 from .fieldtypes import Coercer, FieldSpec, make_coercer
@@ -110,6 +112,24 @@ def write_results(path: str | os.PathLike, records: Iterable[dict], meta: dict, 
         writer.write(Path(file), records, meta)
     except OSError as error:
         raise TierkitError(f"cannot write: {_reason(error)}", Position(file)) from error
+
+
+def json_default(value: Any) -> Any:
+    """How results write what JSON lacks: dates as ISO text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot write a {type(value).__name__} as JSON")
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=json_default)
+
+
+def dump_json_lines(stream: IO[str], records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
+    """``{"meta": ...}`` first, then one compact object per record; same input, same bytes."""
+    stream.write(compact_json({"meta": meta}) + "\n")
+    for record in records:
+        stream.write(compact_json(record) + "\n")
 
 
 def write_rejected(path: str | os.PathLike, rejected: list[Rejected]) -> None:

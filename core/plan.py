@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress, islice
+from operator import eq, itemgetter
 from typing import Any
 
 from jinja2 import nodes
@@ -53,6 +54,7 @@ class Plan:
     rank_slot: Slot
     allocation: SchemeInfo
     plans: dict[int, dict]
+    allocation_rule_ids: dict[int, str]
     source: str
     warnings: list[Diagnostic] = field(default_factory=list)
 
@@ -90,7 +92,7 @@ class PlanCompiler:
         rank_slot = self.new_slot("rank")
         self.scope["rank"] = Symbol("rank", "integer", False, rank_slot.local)
         rank_build, rank_stage = self._rank(rank_slot)
-        allocation, allocation_build, plans = self._allocation()
+        allocation, allocation_build, plans, rule_ids = self._allocation()
         if self._errors():
             raise RulesetError(self.diagnostics)
         steps: list[Any] = list(derive_step)
@@ -99,7 +101,7 @@ class PlanCompiler:
         steps += rank_build.steps + [rank_stage] + allocation_build.steps
         stages, source = self._generate(steps)
         return Plan(
-            self.ruleset, fields, derived, order, stages, len(self.slots), rank_slot, allocation, plans, source,
+            self.ruleset, fields, derived, order, stages, len(self.slots), rank_slot, allocation, plans, rule_ids, source,
             [d for d in self.diagnostics if d.severity != "error"],
         )
 
@@ -213,21 +215,20 @@ class PlanCompiler:
     def _rank(self, rank_slot: Slot) -> tuple[SchemeBuild, PopulationStep]:
         keys = self.data.get("rank") or []
         build = self._build({"id": "rank", "keys": keys}, (), rank_slot)
-        lines, slots, directions = [], [], []
+        lines, rank_keys = [], []
         for index, key in enumerate(keys):
             compiled = build.expression(source=key["by"])
             if compiled.type not in ("number", "integer", "string", "date", "boolean", "any", "none"):
                 build.error(f"rank key `{key['by']}` gives a {compiled.type}, which has no order")
             slot = build.slot(f"key{index}")
             lines.append(f"{slot.local} = {compiled.code}")
-            slots.append(slot.index)
-            directions.append(key.get("order", "desc") == "desc")
+            rank_keys.append(RankKey(slot.index, key.get("order", "desc") == "desc", compiled.nullable))
         self.diagnostics += build.diagnostics
         if lines:
-            build.row(lines, [self.slots[i] for i in slots])
-        return build, PopulationStep(_ranker(slots, directions, rank_slot.index), "rank")
+            build.row(lines, [self.slots[key.slot] for key in rank_keys])
+        return build, PopulationStep(_ranker(rank_keys, rank_slot.index), "rank")
 
-    def _allocation(self) -> tuple[SchemeInfo, SchemeBuild, dict[int, dict]]:
+    def _allocation(self) -> tuple[SchemeInfo, SchemeBuild, dict[int, dict], dict[int, str]]:
         config = self.data.get("allocation") or {"rules": []}
         slot = self.new_slot("allocation")
         build = self._build({"id": "allocation", **config}, ("allocation",), slot)
@@ -236,8 +237,10 @@ class PlanCompiler:
         base = (config.get("default") or {}).get("set", {})
         plans = {index: {**base, **rule.get("set", {})} for index, rule in enumerate(config.get("rules", []))}
         plans[-1] = dict(base)
+        rule_ids = {index: rule.get("id") for index, rule in enumerate(config.get("rules", []))}
+        rule_ids[-1] = (config.get("default") or {}).get("id")
         info = SchemeInfo("allocation", "allocation", "allocation", slot, CompiledScheme(explain=explain), build.reads)
-        return info, build, plans
+        return info, build, plans, rule_ids
 
     # -- code generation ------------------------------------------------------
     def _generate(self, steps: list) -> tuple[list, str]:
@@ -272,23 +275,58 @@ def _segment_source(name: str, steps: list[RowStep]) -> str:
     return "\n".join(lines)
 
 
-def _ranker(key_slots: list[int], descending: list[bool], rank_slot: int):
-    """Rank customers by the keys; missing values last, ties in input order.
+@dataclass(frozen=True)
+class RankKey:
+    slot: int
+    descending: bool
+    nullable: bool
 
-    Stable sorts from the last key to the first: each pass sorts plain values, which
-    Python compares fastest, instead of tuples.
-    """
+
+def _ranker(keys: list[RankKey], rank_slot: int):
+    """Rank customers by the keys; missing values last, ties in input order."""
 
     def run(rows: list[list]) -> None:
-        ordered = rows
-        for slot, desc in reversed(list(zip(key_slots, descending))):
-            known = [row for row in ordered if row[slot] is not None]
-            known.sort(key=itemgetter(slot), reverse=desc)
-            ordered = known + [row for row in ordered if row[slot] is None]
-        for position, row in enumerate(ordered, 1):
+        for position, row in enumerate(_ordered(rows, keys) if keys else rows, 1):
             row[rank_slot] = position
 
     return run
+
+
+def _ordered(rows: list[list], keys: list[RankKey]) -> list[list]:
+    """One sort on the first key; only runs of tied values are sorted by the next keys.
+
+    Python's sort is stable (``reverse`` included) and fastest on plain values, so
+    this beats sorting on tuples; ties on the first key are usually rare.
+    """
+    key, rest = keys[0], keys[1:]
+    slot = key.slot
+    if key.nullable:
+        known = [row for row in rows if row[slot] is not None]
+        missing = [row for row in rows if row[slot] is None]
+    else:
+        known, missing = list(rows), []
+    getter = itemgetter(slot)
+    known.sort(key=getter, reverse=key.descending)
+    if not rest:
+        return known + missing
+    for start, end in _tied_runs(list(map(getter, known))):
+        known[start:end] = _ordered(known[start:end], rest)
+    return known + (_ordered(missing, rest) if len(missing) > 1 else missing)
+
+
+def _tied_runs(values: list) -> list[list[int]]:
+    """``[start, end)`` of each run of equal neighbours in a sorted list.
+
+    The comparison of neighbours runs in C (``map``/``compress``); Python only walks
+    the ties, so a list with few ties costs little more than the sort.
+    """
+    runs: list[list[int]] = []
+    for index in compress(range(1, len(values)), map(eq, values, islice(values, 1, None))):
+        if runs and runs[-1][1] == index:
+            runs[-1][1] = index + 1
+        else:
+            runs.append([index - 1, index + 1])
+    return runs
 
 
 def _names_in(source: str) -> set[str]:

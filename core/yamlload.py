@@ -52,6 +52,36 @@ _BOOL_RE = re.compile(r"^(?:true|false)$", re.IGNORECASE)
 _NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
 
 
+@dataclass(frozen=True, eq=False)
+class ContentPosition(Position):
+    """Where a string value's characters begin, and where each of them stands.
+
+    Equal to the plain :class:`Position` of the first character.  ``anchors`` are
+    ``(offset, line, col)`` wherever the characters stop following the source one for
+    one (an escape, a quote written twice, a line break folded into a space, a block
+    scalar's indentation), so that :meth:`shifted` finds the line and column of any
+    character of the value: the one an expression error points at, say.
+    """
+
+    anchors: tuple[tuple[int, int, int], ...] = field(default=(), repr=False)
+
+    def __eq__(self, other):
+        if isinstance(other, Position):
+            return (self.file, self.line, self.col) == (other.file, other.line, other.col)
+        return NotImplemented
+
+    __hash__ = Position.__hash__
+
+    def shifted(self, columns: int) -> Position:
+        """The position of the value's character at offset ``columns``."""
+        offset, line, col = 0, self.line, self.col
+        for anchor in self.anchors:
+            if anchor[0] > columns:
+                break
+            offset, line, col = anchor
+        return Position(self.file, line, col + columns - offset)
+
+
 def _to_int(text: str) -> int:
     if text.startswith("0o"):
         return int(text[2:], 8)
@@ -222,19 +252,74 @@ class PositionLoader(yaml.SafeLoader):
                 else:
                     col += 1
                 i += 1
+        end = node.end_mark.index
         if node.style in ("'", '"'):
-            return Position(self.name, line + 1, col + 2)
-        if node.style in ("|", ">"):
-            end = text.find("\n", i)
-            while end != -1:
-                line, start = line + 1, end + 1
-                end = text.find("\n", start)
-                content = text[start : end if end != -1 else size]
+            first = walk = (i + 1, line, col + 1)
+            end -= 1  # the closing quote
+        elif node.style in ("|", ">"):
+            header_end = text.find("\n", i)
+            if header_end == -1:
+                return self._position(node.start_mark)
+            walk = (header_end + 1, line + 1, 0)
+            first = None
+            end_of_line = header_end
+            while end_of_line != -1 and first is None:
+                line, start = line + 1, end_of_line + 1
+                end_of_line = text.find("\n", start)
+                content = text[start : end_of_line if end_of_line != -1 else size]
                 if content.strip(" \t\r"):
                     indent = len(content) - len(content.lstrip(" "))
-                    return Position(self.name, line + 1, indent + 1)
-            return self._position(node.start_mark)
-        return Position(self.name, line + 1, col + 1)
+                    first = (start + indent, line, indent)
+            if first is None:
+                return self._position(node.start_mark)
+        else:
+            first = walk = (i, line, col)
+        anchors = _anchors(text, walk, end, node.value, node.style, first[1:])
+        if anchors:
+            return ContentPosition(self.name, first[1] + 1, first[2] + 1, anchors)
+        return Position(self.name, first[1] + 1, first[2] + 1)
+
+
+def _anchors(text: str, walk: tuple[int, int, int], end: int, value: str, style, first: tuple[int, int]) -> tuple:
+    """``(offset, line, col)`` (1-based) wherever the characters of a scalar's ``value``
+    stop following its source ``text[walk[0]:end]`` one for one; ``first`` is where
+    offset 0 is taken to stand (0-based line and column).
+
+    Each character of the value is matched with the next source character that
+    gives it: an escape (``\\"``, ``\\x41``) or a doubled quote in quoted styles, a line
+    break for a folded space, the character itself otherwise; whatever is skipped
+    (indentation, the break after an escaped line end, a doubled quote's second half)
+    moves the next character away from where it would otherwise be.
+    """
+    index, line, col = walk
+    anchors, expected = [], first
+    for offset, char in enumerate(value):
+        width = 1
+        while index < end:
+            raw = text[index]
+            if style == '"' and raw == "\\":
+                following = text[index + 1 : index + 2]
+                if following in ("\n", "\r"):  # an escaped line break gives no character
+                    index, col = index + 1, col + 1
+                    continue
+                width = 2 + {"x": 2, "u": 4, "U": 8}.get(following, 0)
+                break
+            if style == "'" and raw == "'":  # '' stands for one quote
+                width = 2
+                break
+            if raw == char or (raw == "\n" and char in " \n"):
+                break
+            index, line, col = (index + 1, line + 1, 0) if raw == "\n" else (index + 1, line, col + 1)
+        else:
+            break  # the source ran out (it should not): what was found still holds
+        if (line, col) != expected:
+            anchors.append((offset, line + 1, col + 1))
+        expected = (line, col + 1)
+        if text[index] == "\n":
+            index, line, col = index + 1, line + 1, 0
+        else:
+            index, col = index + width, col + width
+    return tuple(anchors)
 
 
 def _short_tag(tag: str) -> str:

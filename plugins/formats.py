@@ -23,7 +23,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
-from tierkit.io import RowError
+from tierkit.io import RowError, compact_json, dump_json_lines, json_default
 from tierkit.registry import Reader, Writer
 
 Rows = Iterator[tuple[int, Mapping[str, Any] | RowError]]
@@ -209,22 +209,9 @@ def _json_kind(value: Any) -> str:
 # ---------------------------------------------------------------------------- writers
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise TypeError(f"cannot write a {type(value).__name__} as JSON")
-
-
-def _compact_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-
-
 def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
-    """``{"meta": ...}`` first, then one compact object per record; same input, same bytes."""
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(_compact_json({"meta": meta}) + "\n")
-        for record in records:
-            handle.write(_compact_json(record) + "\n")
+        dump_json_lines(handle, records, meta)
 
 
 def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -252,7 +239,7 @@ def _list_item_text(item: Any) -> str:
         return item
     if isinstance(item, dt.date):
         return item.isoformat()
-    return _compact_json(item)
+    return compact_json(item)
 
 
 def _flat_table(records: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -270,7 +257,7 @@ def write_csv(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[st
         writer.writeheader()
         writer.writerows(rows)
     sidecar = path.with_name(path.name + ".meta.json")
-    sidecar.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    sidecar.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=json_default) + "\n", encoding="utf-8")
 
 
 def write_xlsx(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
