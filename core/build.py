@@ -57,11 +57,14 @@ class CompiledScheme:
     ``explain(outcome, lang)`` turns the outcome tuple into reason records (dicts
     with at least a ``text``); it runs only when results are written or shown, so
     the evaluation stage builds no strings.  ``labels`` maps label ids to display
-    labels (a string or an ``{en, zh}`` map).
+    labels (a string or an ``{en, zh}`` map).  ``about`` maps label ids to what a
+    rep should know of that class (pain points, talking points, strategy, actions:
+    labels or lists of labels), for briefs and playbooks.
     """
 
     explain: Callable[[tuple, str], list[dict]]
     labels: Mapping[str, Any] = field(default_factory=dict)
+    about: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class SchemeBuild:

@@ -79,16 +79,24 @@ def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
 @click.pass_obj
 def validate(session: Session, ruleset: str) -> None:
     """Check RULESET (a path or a bundled name); print every problem as file:line:col."""
-    loaded = session.ruleset(ruleset)
-    plan, diagnostics = check_ruleset(loaded, session.registry)
+    try:
+        loaded = session.ruleset(ruleset)
+    except RulesetError as error:  # unreadable YAML: reported like every other problem
+        source, plan, diagnostics = ruleset, None, error.diagnostics + error.warnings
+    else:
+        source = loaded.source
+        plan, diagnostics = check_ruleset(loaded, session.registry)
     for diagnostic in diagnostics:
         click.echo(str(diagnostic))
     if plan is None:
         errors = sum(d.severity == "error" for d in diagnostics)
-        click.echo(f"{loaded.source}: {errors} error{'s' if errors != 1 else ''}", err=True)
+        click.echo(f"{source}: {errors} error{'s' if errors != 1 else ''}", err=True)
         click.get_current_context().exit(EXIT_INVALID)
-    warnings = len(diagnostics)
-    click.echo(f"{loaded.source}: ok ({len(plan.schemes)} schemes, {warnings} warning{'s' if warnings != 1 else ''})", err=True)
+    schemes, warnings = len(plan.schemes), len(diagnostics)
+    click.echo(
+        f"{source}: ok ({schemes} scheme{'s' if schemes != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''})",
+        err=True,
+    )
 
 
 def run_evaluation(session: Session, ruleset: str, input_path: str, as_of: dt.date, progress: Progress):
@@ -206,7 +214,7 @@ def plugins(session: Session) -> None:
     for name, _plugin in sorted(session.pm.list_name_plugin()):
         click.echo(f"  {name}  ({plugin_origin(session.pm, name)})")
     sections = [
-        ("scheme kinds", registry.kinds, "kind", lambda kind: kind.description.split(". ")[0]),
+        ("scheme kinds", registry.kinds, "kind", lambda kind: kind.description.splitlines()[0]),
         ("functions", registry.functions, "function", lambda function: function.description),
         ("readers", registry.readers, "reader", lambda reader: reader.name),
         ("writers", registry.writers, "writer", lambda writer: writer.name),

@@ -182,7 +182,9 @@ class ExpressionDiagnostic(Exception):
 
 def _diagnostic(message, source, offset, position, hint=None) -> Diagnostic:
     where = position.shifted(offset) if position else None
-    return Diagnostic(f"{message} in expression `{source}`", where, "error", hint)
+    # One line, as every diagnostic is: a block scalar's line breaks are shown as spaces.
+    shown = re.sub(r"[ \t]*\n\s*", " ", source.rstrip("\n"))
+    return Diagnostic(f"{message} in expression `{shown}`", where, "error", hint)
 
 
 def _offset_of_syntax_error(source: str, message: str, parser: Parser | None = None) -> int:
@@ -220,6 +222,15 @@ def _current_token_offset(source: str, parser: Parser) -> int | None:
     return starts[-left] if 0 < left <= len(starts) else len(source)
 
 
+def _quoted_text_offset(source: str, text: str) -> int:
+    """Where the text of the string literal ``'text'`` (or ``"text"``) begins in ``source``.
+
+    Searching for the bare text could find it inside a name (``'dust'`` in ``industry``).
+    """
+    found = [at for at in (source.find(f"'{text}'"), source.find(f'"{text}"')) if at >= 0]
+    return min(found) + 1 if found else max(source.find(text), 0)
+
+
 def did_you_mean(name: str, candidates) -> str | None:
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
@@ -231,6 +242,12 @@ def _locate(source: str, text: str) -> int:
     masked = re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: " " * len(m.group()), source)
     match = pattern.search(masked)
     return match.start() if match else 0
+
+
+def _attribute_offset(source: str, attr: str) -> int:
+    """Column of ``.attr`` (the name after the dot) in ``source``, best effort."""
+    found = re.search(r"\.\s*" + re.escape(attr) + r"(?!\w)", source)
+    return found.end() - len(attr) if found else 0
 
 
 def _numeric_result(left: str, right: str) -> str:
@@ -344,8 +361,7 @@ class PythonBackend:
         return Compiled(self.source, symbol.code, symbol.type, symbol.nullable, frozenset({symbol.name}))
 
     def visit_Getattr(self, node: nodes.Getattr) -> Compiled:
-        found = re.search(r"\.\s*" + re.escape(node.attr) + r"(?!\w)", self.source)
-        offset = found.end() - len(node.attr) if found else 0
+        offset = _attribute_offset(self.source, node.attr)
         if node.attr.startswith("_"):
             raise ExpressionError(f"attribute {node.attr!r} is not allowed", offset)
         if not isinstance(node.node, nodes.Name) or node.node.name not in self.scope:
@@ -433,7 +449,7 @@ class PythonBackend:
             if isinstance(literal, nodes.Const) and isinstance(literal.value, str) and literal.value not in allowed:
                 raise ExpressionError(
                     f"{literal.value!r} is not a value of {name_node.name} ({', '.join(allowed)})",
-                    _locate(self.source, repr(literal.value)) or self.source.find(literal.value),
+                    _quoted_text_offset(self.source, literal.value),
                     did_you_mean(literal.value, allowed),
                 )
 
@@ -589,7 +605,7 @@ class PythonBackend:
             target = getattr(node.node, "attr", None) or getattr(node.node, "name", "this")
             raise ExpressionError(
                 f"only registered functions can be called; {target!r} is not one",
-                _locate(self.source, target) if isinstance(target, str) else 0,
+                _attribute_offset(self.source, target) if isinstance(node.node, nodes.Getattr) else 0,
             )
         return self._call(node.node.name, node.args, node)
 

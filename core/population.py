@@ -29,3 +29,16 @@ def share_above(values: Sequence) -> list[float | None]:
     known = sorted(value for value in values if value is not None)
     count = len(known)
     return [None if value is None else (count - bisect_right(known, value)) / count for value in values]
+
+
+def percentile_cont(values: Sequence, fraction: float) -> float | None:
+    """The value at ``fraction`` (0-1) of the known values, interpolating linearly
+    between neighbours (SQL's ``percentile_cont``); the median is ``fraction=0.5``.
+    ``None`` when no value is known."""
+    known = sorted(value for value in values if value is not None)
+    if not known:
+        return None
+    position = fraction * (len(known) - 1)
+    low = int(position)
+    high = min(low + 1, len(known) - 1)
+    return known[low] + (known[high] - known[low]) * (position - low)

@@ -457,7 +457,7 @@ def tierkit_scheme_kinds(register):
     register(
         SchemeKind(
             name="weighted",
-            description=__doc__.split("\n\n")[1].replace("\n", " "),
+            description=__doc__.split("Example::")[0].strip(),
             config_schema=CONFIG_SCHEMA,
             compile=compile_weighted,
             example=__doc__.split("Example::")[1],

@@ -53,12 +53,11 @@ def test_every_schema_property_has_a_title_and_description(registry):
     assert undocumented_properties(ruleset_schema(registry.kinds)) == []
 
 
-@pytest.mark.parametrize("kind", ["rules", "weighted"])
-def test_every_kind_documents_itself_with_a_yaml_example(registry, kind):
-    found = registry.kinds[kind]
-    assert found.description
-    example = yaml.safe_load(inspect.cleandoc(found.example))
-    assert example[0]["kind"] == kind
+def test_every_kind_documents_itself_with_a_yaml_example(registry):
+    for name, kind in registry.kinds.items():
+        assert kind.description.splitlines()[0].endswith("."), name
+        example = yaml.safe_load(inspect.cleandoc(kind.example))
+        assert example[0]["kind"] == name
 
 
 def test_every_builtin_function_and_kind_is_documented(registry):

@@ -1,0 +1,1 @@
+"""The `industry` scheme kind (being written)."""

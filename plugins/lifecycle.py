@@ -1,0 +1,1 @@
+"""The `lifecycle` scheme kind (being written)."""

@@ -1,0 +1,1 @@
+"""The `matrix` scheme kind (being written)."""

@@ -1,0 +1,1 @@
+"""The `pareto` scheme kind (being written)."""

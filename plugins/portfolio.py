@@ -1,0 +1,1 @@
+"""The `portfolio` scheme kind (being written)."""

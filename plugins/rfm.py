@@ -1,0 +1,1 @@
+"""The `rfm` scheme kind (being written)."""

@@ -1,0 +1,1 @@
+"""The `value_proposition` scheme kind (being written)."""
