@@ -17,9 +17,10 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .engine import BoundPlan, Evaluation, check_ruleset, compile_ruleset, paused_gc
+from .engine import Evaluation, check_ruleset, compile_ruleset, paused_gc
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError
-from .io import dump_json_lines, json_default, read_table, write_rejected, write_results
+from .io import dump_json_lines, json_default, write_rejected, write_results
+from .job import Job, run_job
 from .labels import localize
 from .manager import make_plugin_manager, plugin_origin
 from .registry import Registry
@@ -99,50 +100,55 @@ def validate(session: Session, ruleset: str) -> None:
     )
 
 
-def run_evaluation(session: Session, ruleset: str, input_path: str, as_of: dt.date, progress: Progress):
+def run_evaluation(session: Session, ruleset: str, input_path, orders_path, as_of: dt.date, progress: Progress) -> Job:
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
-    progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}; reading {input_path}")
-    with paused_gc():
-        table = read_table(input_path, plan.fields, session.registry)
-    progress(f"read {table.read:,} rows; evaluating")
-    evaluation = BoundPlan(plan, as_of).run(table.rows, table.row_numbers, table.file)
-    evaluation.rejected = sorted(table.rejected + evaluation.rejected, key=lambda r: r.row)
-    return evaluation, table
+    progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}")
+    return run_job(plan, session.registry, input_path, orders_path, as_of, progress)
 
 
-def report_rejected(evaluation: Evaluation, rejected_path: str | None) -> None:
+def report_rejected(job: Job, rejected_path: str | None) -> None:
     """Rejected rows go to the file asked for, or else the first few to stderr."""
+    rejected = job.rejected
     if rejected_path:
-        write_rejected(rejected_path, evaluation.rejected)
+        write_rejected(rejected_path, rejected)
         return
-    for item in evaluation.rejected[:REJECTED_SHOWN]:
+    for item in rejected[:REJECTED_SHOWN]:
         click.echo(f"rejected: {item}", err=True)
-    if len(evaluation.rejected) > REJECTED_SHOWN:
-        click.echo(f"… and {len(evaluation.rejected) - REJECTED_SHOWN} more rejected rows; use --rejected FILE to keep them all", err=True)
+    if len(rejected) > REJECTED_SHOWN:
+        click.echo(f"… and {len(rejected) - REJECTED_SHOWN} more rejected rows; use --rejected FILE to keep them all", err=True)
+
+
+def inputs(command):
+    """The customer file (optional with --orders) and the order file."""
+    command = click.option("--orders", "orders_path", help="An order table (.csv, .xlsx, .jsonl…): one row per order.")(command)
+    return click.argument("input_path", metavar="[INPUT]", required=False)(command)
 
 
 @cli.command()
 @click.argument("ruleset")
-@click.argument("input_path", metavar="INPUT")
+@inputs
 @click.option("-o", "--output", help="Results file: .jsonl, .csv or .xlsx (default: JSON Lines on stdout).")
-@click.option("--rejected", "rejected_path", help="Write rejected rows (row, column, field, reason) to this CSV file.")
+@click.option("--rejected", "rejected_path", help="Write rejected rows (file, row, column, field, reason) to this CSV file.")
 @AS_OF
 @LANG
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
 @click.pass_obj
-def evaluate(session: Session, ruleset, input_path, output, rejected_path, as_of, lang, progress) -> None:
-    """Evaluate INPUT (.csv, .json, .jsonl, .xlsx) with RULESET and write ranked results."""
+def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress) -> None:
+    """Evaluate INPUT (.csv, .json, .jsonl, .xlsx) and/or --orders with RULESET; write ranked results."""
     report = Progress(progress)
-    evaluation, table = run_evaluation(session, ruleset, input_path, as_of, report)
+    job = run_evaluation(session, ruleset, input_path, orders_path, as_of, report)
+    evaluation = job.evaluation
     lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
-    meta = evaluation.meta(lang, read=table.read)
+    meta = job.meta(lang)
     report(f"evaluated {meta['evaluated']:,} customers; writing")
     with paused_gc():
         if output and output != "-":
             write_results(output, evaluation.records(lang), meta, session.registry)
         else:
             dump_json_lines(sys.stdout, evaluation.records(lang), meta)
-    report_rejected(evaluation, rejected_path)
+    report_rejected(job, rejected_path)
+    if job.orders is not None:
+        click.echo(job.orders.describe(), err=True)
     click.echo(
         f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
         f" · {evaluation.plan.ruleset.name} {evaluation.plan.ruleset.version} as of {meta['as_of']}",
@@ -152,15 +158,15 @@ def evaluate(session: Session, ruleset, input_path, output, rejected_path, as_of
 
 @cli.command()
 @click.argument("ruleset")
-@click.argument("input_path", metavar="INPUT")
+@inputs
 @click.option("--customer", "customer_id", required=True, help="The customer's id.")
 @click.option("--json", "as_json", is_flag=True, help="Print the customer's result record as JSON.")
 @AS_OF
 @LANG
 @click.pass_obj
-def explain(session: Session, ruleset, input_path, customer_id, as_json, as_of, lang) -> None:
+def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_json, as_of, lang) -> None:
     """Show every scheme's outcome for one customer, with its reasons."""
-    evaluation, _table = run_evaluation(session, ruleset, input_path, as_of, Progress(False))
+    evaluation = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False)).evaluation
     row = evaluation.find(customer_id)
     if row is None:
         rejected = next((r for r in evaluation.rejected if customer_id in r.reason), None)
@@ -245,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return EXIT_OK
+    except SystemExit:
+        # Click answers a closed output pipe (`tierkit evaluate … | head`) by quieting
+        # stdout and exiting 1, which here would mean "invalid ruleset": a reader that
+        # stopped early is no failure.
+        if isinstance(sys.stdout, click.utils.PacifyFlushWrapper):
+            return EXIT_OK
+        raise
     except Exception as error:  # a bug: still one line, with the escape hatch to see it whole
         if os.environ.get("TIERKIT_DEBUG"):
             raise

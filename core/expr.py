@@ -217,7 +217,7 @@ def _current_token_offset(source: str, parser: Parser) -> int | None:
             if kind not in ignored_tokens:
                 starts.append(at)
             at += len(text)
-    except TemplateSyntaxError:
+    except (TemplateSyntaxError, ValueError):
         return None
     return starts[-left] if 0 < left <= len(starts) else len(source)
 

@@ -14,7 +14,7 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -82,13 +82,27 @@ def normalise_header(header: str) -> str:
 def read_table(path: str | os.PathLike, fields: list[FieldSpec], registry) -> Table:
     """Read a table with the reader registered for its extension into typed rows."""
     file = os.fspath(path)
+    return table_from_rows(file, fields, read_rows(file, registry))
+
+
+def read_rows(path: str | os.PathLike, registry) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
+    """The raw rows of a file, from the reader registered for its extension.
+
+    Checks the file before the first row is asked for, and turns an unreadable file
+    into one :class:`InputError` naming it.
+    """
+    file = os.fspath(path)
     reader = _choose(registry.readers, file, "reader", InputError)
     if not os.path.exists(file):
         raise InputError("file not found", Position(file))
     if not os.path.isfile(file):
         raise InputError("not a file", Position(file))
+    return _guarded(file, reader.read(Path(file)))
+
+
+def _guarded(file: str, rows: Iterator) -> Iterator:
     try:
-        return table_from_rows(file, fields, reader.read(Path(file)))
+        yield from rows
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"cannot read: {_reason(error)}", Position(file)) from error
 

@@ -35,7 +35,10 @@ def make_plugin_manager(plugin_files: tuple[str | Path, ...] = ()) -> pluggy.Plu
     _load_entry_points(pm, _split_env("TIERKIT_LOAD_PLUGINS"))
     for path in plugin_files:
         load_plugin_file(pm, Path(path))
-    pm.check_pending()
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as error:  # e.g. a misspelt tierkit_* hook
+        raise TierkitError(str(error), hint=f"tierkit's hooks: {', '.join(_hook_names())}") from None
     if os.environ.get("TIERKIT_TRACE_PLUGINS"):
         pm.trace.root.setwriter(lambda message: print(message, end="", file=sys.stderr))
         pm.enable_tracing()
@@ -80,7 +83,14 @@ def load_plugin_file(pm: pluggy.PluginManager, path: Path) -> None:
         spec.loader.exec_module(module)
     except Exception as error:
         raise TierkitError(f"{path}: plugin failed to load: {error}") from error
-    pm.register(module, name=str(path))
+    try:
+        pm.register(module, name=str(path))
+    except pluggy.PluginValidationError as error:  # a hook implemented with the wrong arguments
+        raise TierkitError(f"{path}: {error}") from None
+
+
+def _hook_names() -> list[str]:
+    return sorted(name for name in dir(hookspecs) if name.startswith("tierkit_"))
 
 
 def plugin_origin(pm: pluggy.PluginManager, plugin_name: str) -> str:

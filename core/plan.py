@@ -10,7 +10,9 @@ steps (percentiles, shares, the ranking) run between them.
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import compress, islice
@@ -24,11 +26,13 @@ from .decision import compile_decision_table
 from .errors import Diagnostic, RulesetError
 from .expr import Namespace, Symbol, parse
 from .fieldtypes import FieldSpec, make_coercer
+from .orders import order_fields
 from .registry import Registry
 from .ruleset import Ruleset
 
 OUTCOME_ATTRIBUTES = {"label": (LABEL, "string", True), "score": (SCORE, "number", True), "tags": (TAGS, "list", False)}
 FIELD_TYPES = {"enum": "string"}
+SLOT_NAME = re.compile(r"s\d+")
 
 
 @dataclass
@@ -132,6 +136,11 @@ class PlanCompiler:
             nullable = not (spec.required or spec.default is not None)
             self.scope[name] = Symbol(name, FIELD_TYPES.get(spec.type, spec.type), nullable, slot.local, values=spec.values)
             specs.append(spec)
+        if "orders" in self.data:
+            for spec in order_fields(self.data["fields"]):
+                slot = self.new_slot(spec.name)
+                self.scope[spec.name] = Symbol(spec.name, spec.type, True, slot.local)
+                specs.append(spec)
         id_field = self.data.get("id_field", "id")
         if id_field not in self.data["fields"]:
             self.error(f"the id field {id_field!r} is not among the fields", ("fields",), "declare it, or set id_field")
@@ -145,11 +154,26 @@ class PlanCompiler:
             if name in self.scope:
                 self.error(f"derived feature {name!r} has the name of a field", ("derive", name))
             depends[name] = _names_in(config.get("expr", "")) & set(configs)
-        derived, lines, writes = [], [], []
-        for name in _topological(depends, self._cycle_error("derive")):
+        derived, lines, writes, cyclic = [], [], [], set()
+        report = self._cycle_error("derive")
+
+        def on_cycle(cycle: list[str]) -> None:
+            cyclic.update(cycle)
+            report(cycle)
+
+        order = _topological(depends, on_cycle)
+        for name in cyclic:  # reported once as a cycle, not again as unknown names
+            self.scope[name] = Symbol(name, "any", True, "None")
+        for name in order:
+            if name in cyclic:
+                continue
             slot = self.new_slot(name)
-            build = self._build({"id": name, **configs[name]}, ("derive", name), slot)
-            compiled = build.expression("expr")
+            if isinstance(self.data["derive"][name], str):  # short form: the value is the expression
+                build = self._build({"id": name, name: configs[name]["expr"]}, ("derive",), slot)
+                compiled = build.expression(name)
+            else:
+                build = self._build({"id": name, **configs[name]}, ("derive", name), slot)
+                compiled = build.expression("expr")
             self.diagnostics += build.diagnostics
             self.scope[name] = Symbol(name, compiled.type, compiled.nullable, slot.local)
             lines.append(f"{slot.local} = {compiled.code}")
@@ -214,12 +238,13 @@ class PlanCompiler:
     # -- rank and allocation --------------------------------------------------
     def _rank(self, rank_slot: Slot) -> tuple[SchemeBuild, PopulationStep]:
         keys = self.data.get("rank") or []
-        build = self._build({"id": "rank", "keys": keys}, (), rank_slot)
+        # Keyed by list index, so each key's `by` is found (and located) at ("rank", i, "by").
+        build = self._build({"id": "rank", **dict(enumerate(keys))}, ("rank",), rank_slot)
         lines, rank_keys = [], []
         for index, key in enumerate(keys):
-            compiled = build.expression(source=key["by"])
+            compiled = build.expression(index, "by")
             if compiled.type not in ("number", "integer", "string", "date", "boolean", "any", "none"):
-                build.error(f"rank key `{key['by']}` gives a {compiled.type}, which has no order")
+                build.error(f"rank key `{key['by']}` gives a {compiled.type}, which has no order", index, "by")
             slot = build.slot(f"key{index}")
             lines.append(f"{slot.local} = {compiled.code}")
             rank_keys.append(RankKey(slot.index, key.get("order", "desc") == "desc", compiled.nullable))
@@ -265,8 +290,7 @@ class PlanCompiler:
 def _segment_source(name: str, steps: list[RowStep]) -> str:
     body = [line for step in steps for line in step.lines]
     written = {slot.index: slot for step in steps for slot in step.writes}
-    text = "\n".join(body)
-    read = sorted({int(n) for n in re.findall(r"\bs(\d+)\b", text)} - set(written))
+    read = sorted(_slots_read(body) - set(written))
     lines = [f"def {name}(rows, as_of, failed):", "    for vals in rows:", "        try:"]
     lines += [f"            s{i} = vals[{i}]" for i in read]
     lines += [f"            {line}" for line in body]
@@ -280,6 +304,13 @@ class RankKey:
     slot: int
     descending: bool
     nullable: bool
+
+
+def _slots_read(lines: list[str]) -> set[int]:
+    """Slots the statements read: the ``s<N>`` names, found by Python's own tokenizer so
+    that text inside string literals (``region == 's9'``) is never taken for a name."""
+    tokens = tokenize.generate_tokens(io.StringIO("\n".join(line.strip() for line in lines)).readline)
+    return {int(token.string[1:]) for token in tokens if token.type == tokenize.NAME and SLOT_NAME.fullmatch(token.string)}
 
 
 def _ranker(keys: list[RankKey], rank_slot: int):
@@ -345,7 +376,7 @@ def _topological(depends: dict[str, set[str]], on_cycle) -> list[str]:
         if state.get(name) == "done":
             return
         if state.get(name) == "active":
-            on_cycle(trail[trail.index(name):])
+            on_cycle(trail[trail.index(name) : -1])
             return
         state[name] = "active"
         for dependency in sorted(depends[name] - {name}, key=list(depends).index):

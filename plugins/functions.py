@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from tierkit.hookspecs import hookimpl
 from tierkit.registry import Function
@@ -69,11 +70,14 @@ def clamp(value, low, high):
 
 
 def round_to(value, digits=0):
-    return round(value, int(digits))
+    """Half away from zero, as SQL's ROUND and Jinja's round filter do (2.5 -> 3)."""
+    exponent = Decimal(1).scaleb(-int(digits))
+    return float(Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP))
 
 
-def length(value) -> int:
-    return len(value)
+def length(value) -> int | None:
+    """Characters of a text or items of a list; missing for anything else."""
+    return len(value) if isinstance(value, (str, list, tuple)) else None
 
 
 def contains(text: str, part: str) -> bool:

@@ -1,1 +1,635 @@
-"""The `matrix` scheme kind (being written)."""
+"""The ``matrix`` scheme kind: a two-axis matrix of four named cells (四象限矩阵).
+
+Each axis (``x``, ``y``) is an expression with a cut: an absolute value (``cut: 12``),
+the population median (``cut: median``, the default) or a percentile (``cut: p75`` or
+``cut: {percentile: 0.75}``, SQL ``percentile_cont`` over the customers whose value is
+known).  A value exactly at the cut counts as high.  An axis whose expression gives
+true/false is high when true and takes no cut.  The four cells ``high_high``,
+``high_low``, ``low_high`` and ``low_low`` (x first, then y) carry an id, a bilingual
+label, tags and ``about`` (strategy and actions).  Presets bring the cells, their
+playbooks and default axes: ``frequency_volume`` (star 明星 / traffic 流量 / stream
+小溪 / burden 负担 客户; the traffic cell is tagged ``receivables_risk`` when the
+``receivables`` condition, default ``overdue_amount > 0``, holds), ``value_potential``
+(star 明星 / cash_cow 现金牛 / potential 潜力 / long_tail 长尾) and
+``importance_urgency`` (Eisenhower: do_first / schedule / delegate / drop).  A
+customer with a missing axis value is ``unknown``, with the missing fields named.
+Reasons give each axis value against its cut and how the cut was computed.
+
+Example::
+
+    - id: fv
+      kind: matrix
+      label: {en: Frequency x volume, zh: 频次×进货量}
+      preset: frequency_volume
+      x: {value: orders_per_year, cut: 12}
+      y: {value: revenue_last_12m, cut: p75}
+      receivables: "overdue_amount > 50000"
+      cells:
+        low_low: {id: burden, tags: [replace-gradually]}
+"""
+
+from __future__ import annotations
+
+import re
+
+from tierkit.build import CompiledScheme, SchemeBuild
+from tierkit.expr import Compiled, ExpressionDiagnostic, compile_expression
+from tierkit.hookspecs import hookimpl
+from tierkit.labels import localize
+from tierkit.population import percentile_cont
+from tierkit.registry import SchemeKind
+
+UNKNOWN = "unknown"
+RECEIVABLES_TAG = "receivables_risk"
+CELL_KEYS = ("high_high", "high_low", "low_high", "low_low")  # x level, then y level
+PERCENTILE_TEXT = re.compile(r"^p(100|[0-9]{1,2})(\.[0-9]+)?$")
+NO_VALUE = Compiled("", "None", "any", True, frozenset())
+
+
+def _label(en: str, zh: str) -> dict:
+    return {"en": en, "zh": zh}
+
+
+LABEL_REF = {"$ref": "#/$defs/label"}
+CUT = {
+    "title": "Cut",
+    "description": "Where the axis splits into low and high: a number, 'median', 'pNN' (e.g. p75) or "
+    "{percentile: 0.75}. A value exactly at the cut is high.",
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "properties": {
+                "percentile": {"type": "number", "minimum": 0, "maximum": 1, "title": "Percentile",
+                               "description": "The fraction (0-1) of the population at the cut, SQL percentile_cont."},
+            },
+            "required": ["percentile"],
+            "additionalProperties": False,
+        },
+    ],
+}
+AXIS_PROPERTIES = {
+    "value": {"type": "string", "title": "Value", "description": "An expression: the axis value (a number, or true/false)."},
+    "cut": CUT,
+    "label": {**LABEL_REF, "title": "Axis label", "description": "The axis name in reasons."},
+}
+CELL = {
+    "title": "Cell",
+    "description": "The cell's label id (a string), or its id, label, tags and about.",
+    "anyOf": [
+        {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "title": "Label id",
+                       "description": "The label customers in this cell get."},
+                "label": {**LABEL_REF, "title": "Label", "description": "The cell's display label."},
+                "tags": {"type": "array", "items": {"type": "string"}, "title": "Tags",
+                         "description": "Tags customers in this cell carry."},
+                "about": {"$ref": "#/$defs/about"},
+            },
+            "additionalProperties": False,
+        },
+    ],
+}
+ABOUT = {
+    "type": "object",
+    "title": "About",
+    "description": "What a rep should know of this class: strategy, actions, talking points, pain points.",
+    "properties": {
+        "strategy": {**LABEL_REF, "title": "Strategy", "description": "The strategy in one line."},
+        "actions": {"type": "array", "items": LABEL_REF, "title": "Actions", "description": "What to do."},
+        "talking_points": {"type": "array", "items": LABEL_REF, "title": "Talking points", "description": "What to say."},
+        "pain_points": {"type": "array", "items": LABEL_REF, "title": "Pain points", "description": "What the customer worries about."},
+    },
+    "additionalProperties": False,
+}
+
+CONFIG_SCHEMA = {
+    "type": "object",
+    "$defs": {"about": ABOUT},
+    "properties": {
+        "preset": {
+            "enum": ["frequency_volume", "value_potential", "importance_urgency"],
+            "title": "Preset",
+            "description": "A known matrix: its cells, labels, playbooks and default axes; config keys override them.",
+        },
+        "x": {"type": "object", "title": "X axis", "description": "The first axis: its value expression, cut and label.",
+              "properties": AXIS_PROPERTIES, "additionalProperties": False},
+        "y": {"type": "object", "title": "Y axis", "description": "The second axis: its value expression, cut and label.",
+              "properties": AXIS_PROPERTIES, "additionalProperties": False},
+        "cells": {
+            "type": "object",
+            "title": "Cells",
+            "description": "The four cells by x level then y level; a preset's cells are merged with these.",
+            "properties": {
+                "high_high": {**CELL, "title": "High x, high y", "description": "The cell of customers high on both axes."},
+                "high_low": {**CELL, "title": "High x, low y", "description": "The cell of customers high on x, low on y."},
+                "low_high": {**CELL, "title": "Low x, high y", "description": "The cell of customers low on x, high on y."},
+                "low_low": {**CELL, "title": "Low x, low y", "description": "The cell of customers low on both axes."},
+            },
+            "additionalProperties": False,
+        },
+        "receivables": {
+            "title": "Receivables risk",
+            "description": "frequency_volume only: a condition that tags the traffic (low x, high y) cell receivables_risk; "
+            "default overdue_amount > 0 when that field exists; false turns it off.",
+            "anyOf": [{"type": "string", "minLength": 1}, {"const": False}],
+        },
+        "unknown": {
+            "type": "object",
+            "title": "Unknown",
+            "description": "The label and about of customers with a missing axis value.",
+            "properties": {
+                "label": {**LABEL_REF, "title": "Label", "description": "The display label of unknown."},
+                "about": {"$ref": "#/$defs/about"},
+            },
+            "additionalProperties": False,
+        },
+    },
+}
+
+# -- presets ------------------------------------------------------------------------
+
+PRESETS = {
+    "frequency_volume": {
+        "x": {"candidates": ("orders_per_year", "order_count"), "cut": "median", "label": _label("Purchase frequency", "进货频次")},
+        "y": {"candidates": ("revenue_last_12m", "revenue"), "cut": "median", "label": _label("Purchase volume", "进货量")},
+        "receivables": "overdue_amount > 0",
+        "cells": {
+            "high_high": {
+                "id": "star",
+                "label": _label("Star customer", "明星客户"),
+                "about": {
+                    "strategy": _label("Key account with most of the revenue: protect and deepen",
+                                       "重点客户，贡献大部分收入：重点维护、深度经营"),
+                    "actions": [
+                        _label("Dedicated account manager and priority service", "专人负责，优先服务"),
+                        _label("Regular senior visits and a joint annual plan", "定期高层拜访，共同制定年度计划"),
+                    ],
+                },
+            },
+            "low_high": {
+                "id": "traffic",
+                "label": _label("Traffic customer", "流量客户"),
+                "about": {
+                    "strategy": _label("Key account too, but watch receivables: a big order never paid is a risk",
+                                       "同样是重点客户，但要盯紧回款：大单不回款就是风险"),
+                    "actions": [
+                        _label("Watch receivables: check credit and overdue amounts before each large order",
+                               "盯紧回款：每笔大单前核查信用与逾期金额"),
+                        _label("Agree payment terms in writing and follow up on collection", "书面约定账期，及时跟进回款"),
+                        _label("Raise order frequency with regular replenishment offers", "以定期补货方案提高下单频次"),
+                    ],
+                },
+            },
+            "high_low": {
+                "id": "stream",
+                "label": _label("Stream customer", "小溪客户"),
+                "about": {
+                    "strategy": _label("Small and cash-poor but active: nurture with support policies",
+                                       "规模小、资金紧但下单活跃：以扶持政策培育"),
+                    "actions": [
+                        _label("Support policies: small-lot prices, flexible terms", "扶持政策：小批量价格、灵活账期"),
+                        _label("Help them grow their volume", "帮助其扩大进货量"),
+                    ],
+                },
+            },
+            "low_low": {
+                "id": "burden",
+                "label": _label("Burden customer", "负担客户"),
+                "about": {
+                    "strategy": _label("Costly to serve: replace gradually and control risk", "服务成本高：逐步替换，控制风险"),
+                    "actions": [
+                        _label("Move to standardised or self-service", "转为标准化或自助服务"),
+                        _label("Tighten credit: cash or prepayment", "收紧信用：现款或预付"),
+                        _label("Replace gradually with better customers", "逐步以更优质的客户替代"),
+                    ],
+                },
+            },
+        },
+    },
+    "value_potential": {
+        "x": {"candidates": ("revenue_last_12m", "revenue"), "cut": "median", "label": _label("Value", "价值")},
+        "y": {"candidates": ("potential", "revenue_potential", "annual_procurement"), "cut": "median",
+              "label": _label("Potential", "潜力")},
+        "cells": {
+            "high_high": {
+                "id": "star",
+                "label": _label("Star customer", "明星客户"),
+                "about": {
+                    "strategy": _label("Deep binding: a strategic partnership", "深度绑定，建立战略合作伙伴关系"),
+                    "actions": [
+                        _label("Executive sponsorship and a joint plan", "高层对接，共同规划"),
+                        _label("Invest ahead of their growth", "随客户成长提前投入资源"),
+                    ],
+                },
+            },
+            "high_low": {
+                "id": "cash_cow",
+                "label": _label("Cash cow", "现金牛客户"),
+                "about": {
+                    "strategy": _label("Keep stable; cross-sell gently", "保持稳定，适度交叉销售"),
+                    "actions": [
+                        _label("Protect service quality and price stability", "保障服务质量与价格稳定"),
+                        _label("Offer adjacent products without pushing", "温和推荐相关产品"),
+                    ],
+                },
+            },
+            "low_high": {
+                "id": "potential",
+                "label": _label("Potential customer", "潜力客户"),
+                "about": {
+                    "strategy": _label("Invest to grow", "投入资源，培育增长"),
+                    "actions": [
+                        _label("Map their needs and decision chain", "梳理需求与决策链"),
+                        _label("Win a larger share with pilot projects", "以试点项目扩大份额"),
+                    ],
+                },
+            },
+            "low_low": {
+                "id": "long_tail",
+                "label": _label("Long tail", "长尾客户"),
+                "about": {
+                    "strategy": _label("Standardised service", "标准化服务"),
+                    "actions": [_label("Self-service and standard offers; no senior reps", "自助服务与标准方案，不投入资深销售")],
+                },
+            },
+        },
+    },
+    "importance_urgency": {
+        "x": {"candidates": ("importance",), "cut": 50, "label": _label("Importance", "重要性")},
+        "y": {"candidates": ("urgency",), "cut": 50, "label": _label("Urgency", "紧急性")},
+        "cells": {
+            "high_high": {
+                "id": "do_first",
+                "label": _label("Important and urgent: do first", "重要且紧急：立即处理"),
+                "about": {
+                    "strategy": _label("Do it first", "优先处理"),
+                    "actions": [_label("Handle it today, in person; emergencies jump the queue", "今天亲自处理，紧急事项优先插队")],
+                },
+            },
+            "high_low": {
+                "id": "schedule",
+                "label": _label("Important, not urgent: schedule", "重要不紧急：计划处理"),
+                "about": {
+                    "strategy": _label("Schedule it in your most energetic hours", "安排在精力最充沛的时段处理"),
+                    "actions": [_label("Block time for it in the calendar", "在日程中预留时间")],
+                },
+            },
+            "low_high": {
+                "id": "delegate",
+                "label": _label("Urgent, not important: delegate", "紧急不重要：委派处理"),
+                "about": {
+                    "strategy": _label("Delegate it or handle it quickly", "委派他人或快速处理"),
+                    "actions": [_label("Hand it to inside sales or support", "交由电话销售或支持团队")],
+                },
+            },
+            "low_low": {
+                "id": "drop",
+                "label": _label("Neither: drop or batch", "不重要不紧急：舍弃或批量处理"),
+                "about": {
+                    "strategy": _label("Drop it, or batch it into a routine", "舍弃，或纳入例行批量处理"),
+                    "actions": [_label("Batch into a weekly routine", "纳入每周例行批量处理")],
+                },
+            },
+        },
+    },
+}
+
+UNKNOWN_LABEL = _label("Unknown", "未知")
+UNKNOWN_ABOUT = {"strategy": _label("Fill in the missing data first", "先补齐缺失数据")}
+
+WORDS = {
+    "en": {
+        "above": "{axis}: {value} ≥ {cut} ({how}) → high",
+        "below": "{axis}: {value} < {cut} ({how}) → low",
+        "true": "{axis}: true → high",
+        "false": "{axis}: false → low",
+        "missing": "{axis}: missing ({fields})",
+        "fixed": "fixed cut",
+        "median": "population median",
+        "percentile": "{p:g}th percentile of the population",
+        "high": "high",
+        "low": "low",
+        "cell": "{x} {xl}, {y} {yl} → {label}",
+        "unknown": "unknown: {fields} missing",
+        "risk": "receivables at risk (`{expr}` holds) → tagged receivables_risk",
+        "clear": "receivables clear (`{expr}` does not hold)",
+        "risk_missing": "receivables unknown ({fields} missing): watch receivables",
+        "risk_unchecked": "watch receivables (no receivables condition)",
+    },
+    "zh": {
+        "above": "{axis}：{value} ≥ {cut}（{how}）→ 高",
+        "below": "{axis}：{value} < {cut}（{how}）→ 低",
+        "true": "{axis}：是 → 高",
+        "false": "{axis}：否 → 低",
+        "missing": "{axis}：缺失（{fields}）",
+        "fixed": "固定分界",
+        "median": "全体中位数",
+        "percentile": "全体第 {p:g} 百分位",
+        "high": "高",
+        "low": "低",
+        "cell": "{x}{xl}、{y}{yl} → {label}",
+        "unknown": "未知：缺少 {fields}",
+        "risk": "回款有风险（`{expr}` 成立）→ 标记 receivables_risk",
+        "clear": "回款正常（`{expr}` 不成立）",
+        "risk_missing": "回款情况未知（缺少 {fields}）：盯紧回款",
+        "risk_unchecked": "盯紧回款（未设置回款条件）",
+    },
+}
+
+
+# -- compile --------------------------------------------------------------------------
+
+
+class _Axis:
+    def __init__(self, key, label, compiled, cut, boolean):
+        self.key = key
+        self.label = label
+        self.compiled = compiled
+        self.cut = cut  # ("value", number) | ("percentile", fraction) | None for true/false axes
+        self.boolean = boolean
+
+    @property
+    def population(self) -> bool:
+        return self.cut is not None and self.cut[0] == "percentile"
+
+
+def compile_matrix(build: SchemeBuild) -> CompiledScheme:
+    preset_name = build.value("preset")
+    preset = PRESETS.get(preset_name, {})
+    x = _axis(build, "x", preset.get("x"))
+    y = _axis(build, "y", preset.get("y"))
+    cells = _cells(build, preset)
+    receivables, receivables_text = _receivables(build, preset)
+    unknown_config = build.value("unknown", default={}) or {}
+
+    flagged_key = "low_high" if receivables is not None else None
+    table = {}
+    for key, cell in cells.items():
+        tags = tuple(cell.get("tags", ()))
+        flagged = None
+        if key == flagged_key:
+            flagged = tags if RECEIVABLES_TAG in tags else tags + (RECEIVABLES_TAG,)
+        table[(key.startswith("high"), key.endswith("high"))] = (cell["id"], tags, flagged)
+    finisher = _finisher(table, x.boolean, y.boolean)
+
+    population = x.population or y.population
+    names = [build.slot(name) for name in ("x", "y", "missing", "receivables", "receivables_missing")] if population else None
+    xv, yv, missing, risk, risk_missing = [slot.local for slot in names] if population else [build.temp() for _ in range(5)]
+    lines = [
+        f"{xv} = {x.compiled.code}",
+        f"{yv} = {y.compiled.code}",
+        f"{missing} = () if {xv} is not None and {yv} is not None else "
+        f"({_missing_code(build, x.compiled)} if {xv} is None else ()) + ({_missing_code(build, y.compiled)} if {yv} is None else ())",
+    ]
+    if receivables is not None:
+        lines += [f"{risk} = {receivables.code}",
+                  f"{risk_missing} = () if {risk} is not None else {_missing_code(build, receivables)}"]
+    else:
+        lines += [f"{risk} = None", f"{risk_missing} = ()"]
+    if population:
+        build.row(lines, names)
+        build.population(_cut_step(x, y, [slot.index for slot in names], build.outcome.index, finisher),
+                         "axis cuts")
+    else:
+        xc = x.cut[1] if x.cut else None
+        yc = y.cut[1] if y.cut else None
+        lines.append(f"{build.outcome.local} = {build.constant(finisher)}({xv}, {yv}, {xc!r}, {yc!r}, {missing}, {risk}, {risk_missing})")
+        build.row(lines, [build.outcome])
+
+    labels = {cell["id"]: cell.get("label", cell["id"]) for cell in cells.values()}
+    labels[UNKNOWN] = unknown_config.get("label", UNKNOWN_LABEL)
+    about = {cell["id"]: cell["about"] for cell in cells.values() if cell.get("about")}
+    about[UNKNOWN] = unknown_config.get("about", UNKNOWN_ABOUT)
+    return CompiledScheme(
+        explain=_explainer(x, y, labels, receivables_text, preset_name == "frequency_volume"),
+        labels=labels,
+        about=about,
+    )
+
+
+def _axis(build: SchemeBuild, key: str, default: dict | None) -> _Axis:
+    config = build.value(key, default={}) or {}
+    default = default or {}
+    label = config.get("label", default.get("label", config.get("value", key)))
+    if "value" in config:
+        compiled = build.expression(key, "value", expect=("number", "integer", "boolean"))
+    else:
+        candidates = default.get("candidates", ())
+        text = _first_compiling(build, candidates, ("number", "integer"))
+        if text is not None:
+            compiled = build.expression(key, "value", source=text)
+        else:
+            if candidates:
+                build.error(f"{key}.value is not given and none of the preset's default fields is declared "
+                            f"({', '.join(candidates)})", key, hint=f"declare one of them, or set {key}: {{value: ...}}")
+            else:
+                build.error(f"{key}.value is missing: an expression giving the {key} axis", key,
+                            hint="set it, or pick a preset")
+            compiled = NO_VALUE
+    boolean = compiled.type == "boolean"
+    if "cut" in config:
+        if boolean:
+            build.error(f"{key}.value gives true/false: the axis is high when true and takes no cut", key, "cut")
+            cut = None
+        else:
+            cut = _parse_cut(build, config["cut"], key, "cut")
+    else:
+        cut = None if boolean else _parse_cut(build, default.get("cut", "median"), key, "cut")
+    return _Axis(key, label, compiled, cut, boolean)
+
+
+def _parse_cut(build: SchemeBuild, cut, *key) -> tuple | None:
+    if isinstance(cut, bool):
+        pass
+    elif isinstance(cut, (int, float)):
+        return ("value", cut)
+    elif cut == "median":
+        return ("percentile", 0.5)
+    elif isinstance(cut, str) and PERCENTILE_TEXT.match(cut) and float(cut[1:]) <= 100:
+        return ("percentile", float(cut[1:]) / 100)
+    elif isinstance(cut, dict) and isinstance(cut.get("percentile"), (int, float)) and 0 <= cut["percentile"] <= 1:
+        return ("percentile", float(cut["percentile"]))
+    build.error(f"cut {cut!r} is not a number, 'median', 'pNN' or {{percentile: 0-1}}", *key)
+    return ("value", 0)
+
+
+def _cells(build: SchemeBuild, preset: dict) -> dict[str, dict]:
+    given = build.value("cells", default={}) or {}
+    cells = {}
+    for key in CELL_KEYS:
+        cell = dict(preset.get("cells", {}).get(key, {"id": key}))
+        mine = given.get(key)
+        if isinstance(mine, str):
+            cell["id"] = mine
+        elif isinstance(mine, dict):
+            cell.update(mine)
+        cells[key] = cell
+    seen: dict[str, str] = {}
+    for key, cell in cells.items():
+        if cell["id"] == UNKNOWN:
+            build.error(f"cell {key} cannot use the id {UNKNOWN!r}: it is the label of a missing axis", "cells", key)
+        elif cell["id"] in seen:
+            build.error(f"cells {seen[cell['id']]} and {key} have the same id {cell['id']!r}", "cells", key)
+        seen.setdefault(cell["id"], key)
+    return cells
+
+
+def _receivables(build: SchemeBuild, preset: dict) -> tuple[Compiled | None, str | None]:
+    given = build.value("receivables")
+    if given is not None and given is not False and "receivables" not in preset:
+        build.error("receivables applies to the frequency_volume preset's traffic cell only", "receivables")
+        return None, None
+    if given is False or "receivables" not in preset:
+        return None, None
+    if given is not None:
+        return build.condition("receivables"), given
+    text = _first_compiling(build, (preset["receivables"],), ("boolean",))
+    return (build.expression("receivables", source=text), text) if text else (None, None)
+
+
+def _finisher(table: dict, x_boolean: bool, y_boolean: bool):
+    """The outcome of one customer from its axis values and the cuts."""
+
+    def finish(xv, yv, xc, yc, missing, risk, risk_missing):
+        xh = None if xv is None else (bool(xv) if x_boolean else xv >= xc)
+        yh = None if yv is None else (bool(yv) if y_boolean else yv >= yc)
+        if xh is None or yh is None:
+            return (UNKNOWN, None, (), (xh, yh, xv, yv, xc, yc, missing, None, ()))
+        label, tags, flagged = table[xh, yh]
+        if flagged is None:
+            return (label, None, tags, (xh, yh, xv, yv, xc, yc, (), None, ()))
+        return (label, None, flagged if risk else tags, (xh, yh, xv, yv, xc, yc, (), risk, risk_missing))
+
+    return finish
+
+
+def _cut_step(x: _Axis, y: _Axis, slots: list[int], out: int, finish):
+    xs, ys, ms, rs, rms = slots
+
+    def cut_of(axis: _Axis, slot: int, rows: list[list]):
+        if axis.cut is None:
+            return None
+        if axis.population:
+            return percentile_cont([row[slot] for row in rows], axis.cut[1])
+        return axis.cut[1]
+
+    def run(rows: list[list]) -> None:
+        xc, yc = cut_of(x, xs, rows), cut_of(y, ys, rows)
+        for row in rows:
+            row[out] = finish(row[xs], row[ys], xc, yc, row[ms], row[rs], row[rms])
+
+    return run
+
+
+# -- explain --------------------------------------------------------------------------
+
+
+def _explainer(x: _Axis, y: _Axis, labels: dict, receivables_text: str | None, watch: bool):
+    def explain(outcome: tuple, lang: str) -> list[dict]:
+        words = WORDS.get(lang, WORDS["en"])
+        label, _score, _tags, (xh, yh, xv, yv, xc, yc, missing, risk, risk_missing) = outcome
+        reasons = [_axis_reason(words, lang, x, xv, xc, xh, missing), _axis_reason(words, lang, y, yv, yc, yh, missing)]
+        if label == UNKNOWN:
+            fields = ", ".join(missing) or ", ".join(a.compiled.source for a, v in ((x, xv), (y, yv)) if v is None)
+            reasons.append({"unknown": True, "missing_fields": list(missing), "text": words["unknown"].format(fields=fields)})
+            return reasons
+        reasons.append({
+            "cell": label,
+            "text": words["cell"].format(x=localize(x.label, lang), xl=words["high" if xh else "low"],
+                                         y=localize(y.label, lang), yl=words["high" if yh else "low"],
+                                         label=localize(labels.get(label, label), lang)),
+        })
+        if watch and not xh and yh:
+            if receivables_text is None:
+                reasons.append({"receivables": None, "text": words["risk_unchecked"]})
+            elif risk is None:
+                reasons.append({"receivables": None, "missing_fields": list(risk_missing),
+                                "text": words["risk_missing"].format(fields=", ".join(risk_missing) or receivables_text)})
+            else:
+                reasons.append({"receivables": bool(risk),
+                                "text": words["risk" if risk else "clear"].format(expr=receivables_text)})
+        return reasons
+
+    return explain
+
+
+def _axis_reason(words: dict, lang: str, axis: _Axis, value, cut, high, missing) -> dict:
+    name = localize(axis.label, lang)
+    if value is None:
+        fields = [field for field in missing if field in axis.compiled.reads] or [axis.compiled.source]
+        return {"axis": axis.key, "missing": True, "fields": fields,
+                "text": words["missing"].format(axis=name, fields=", ".join(fields))}
+    if axis.boolean:
+        return {"axis": axis.key, "value": value, "high": high, "text": words["true" if high else "false"].format(axis=name)}
+    kind, amount = axis.cut
+    if kind == "value":
+        how = words["fixed"]
+    elif amount == 0.5:
+        how = words["median"]
+    else:
+        how = words["percentile"].format(p=round(amount * 100, 6))
+    return {
+        "axis": axis.key, "value": value, "cut": cut, "cut_rule": "value" if kind == "value" else f"percentile {amount:g}",
+        "high": high,
+        "text": words["above" if high else "below"].format(axis=name, value=_show(value), cut=_show(cut), how=how),
+    }
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _first_compiling(build: SchemeBuild, candidates, types: tuple[str, ...]) -> str | None:
+    """The first default expression text that compiles against this ruleset's names
+    and gives one of ``types``; nothing is recorded for those that do not."""
+    for text in candidates:
+        try:
+            compiled = compile_expression(text, build.scope, build.functions, build.namespace)
+        except ExpressionDiagnostic:
+            continue
+        if compiled.type in types + ("any",):
+            return text
+    return None
+
+
+def _missing_code(build: SchemeBuild, compiled: Compiled) -> str:
+    """Code giving the names an expression reads whose value is missing for this customer."""
+    pairs = [
+        (name, build.scope[name].code)
+        for name in sorted(compiled.reads)
+        if name in build.scope and build.scope[name].type != "outcome" and build.scope[name].nullable
+    ]
+    if not pairs:
+        return "()"
+    names = build.constant(tuple(name for name, _ in pairs))
+    values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
+    return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
+
+
+def _show(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.4g}"
+    return str(value)
+
+
+@hookimpl
+def tierkit_scheme_kinds(register):
+    register(
+        SchemeKind(
+            name="matrix",
+            description=__doc__.split("Example::")[0].strip(),
+            config_schema=CONFIG_SCHEMA,
+            compile=compile_matrix,
+            attributes={"x_high": ("boolean", 0), "y_high": ("boolean", 1), "x_value": ("number", 2), "y_value": ("number", 3)},
+            example=__doc__.split("Example::")[1],
+        )
+    )

@@ -1,1 +1,331 @@
-"""The `pipeline` scheme kind (being written)."""
+"""The ``pipeline`` scheme kind: stage-based grading for small-ticket sales (成交/种子/潜在/沉默).
+
+Four stages are tested in order, A to D, and the first whose condition holds gives
+the label: ``closed`` (A 成交客户: has bought), ``seed`` (B 种子客户: an open
+opportunity or high intent), ``potential`` (C 潜在客户: contacted within
+``contact_days`` and responsive) and ``silent`` (D 沉默客户: contacted but
+unresponsive for ``silent_days``, or never responsive).  Each stage's condition is an
+expression; left out, it defaults to conventional fields the ruleset declares (e.g.
+``order_count > 0 or deal_stage == 'won'`` for closed; only the parts whose fields
+exist are used), and ``false`` leaves the stage out.  A stage whose condition is
+missing for a customer counts as not met and is named in the reasons
+(``on_missing: unknown`` makes it stop at ``unknown`` instead); a customer no stage
+applies to is ``unknown``.  Each stage carries its playbook (referrals; dig into
+needs and close with a fitting discount; build trust, invite to try; call, establish
+credibility, send short introductions) in ``about``.
+
+Example::
+
+    - id: stage
+      kind: pipeline
+      label: {en: Pipeline stage, zh: 客户阶段}
+      contact_days: 60
+      seed: "intent_score >= 70 or deal_stage in ['proposal', 'negotiation']"
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+from jinja2 import nodes
+
+from tierkit.build import CompiledScheme, SchemeBuild
+from tierkit.expr import Compiled, ExpressionDiagnostic, compile_expression, parse
+from tierkit.hookspecs import hookimpl
+from tierkit.labels import localize
+from tierkit.registry import SchemeKind
+
+UNKNOWN = "unknown"
+STAGES = ("closed", "seed", "potential", "silent")
+GRADES = dict(zip(STAGES, "ABCD"))
+
+
+def _label(en: str, zh: str) -> dict:
+    return {"en": en, "zh": zh}
+
+
+def _defaults(contact_days: int, silent_days: int) -> dict[str, tuple[str, ...]]:
+    """Each stage's default condition: the parts whose names the ruleset declares, joined by
+    ``or`` (no part has an ``or`` outside parentheses).  An empty last-contact or
+    last-response date means there was none."""
+    return {
+        "closed": ("order_count > 0", "deal_stage == 'won'"),
+        "seed": ("intent_score >= 60", "deal_stage in ['proposal', 'negotiation']", "open_opportunities > 0"),
+        "potential": (
+            f"last_response_date is not none and days_since(last_response_date) <= {contact_days}",
+            f"last_contact_date is not none and days_since(last_contact_date) <= {contact_days} and responsive",
+            f"days_since_contact <= {contact_days} and responsive",
+        ),
+        "silent": (
+            f"last_contact_date is not none and (last_response_date is none or days_since(last_response_date) > {silent_days})",
+            "last_contact_date is not none and not responsive",
+            "days_since_contact is not none and not responsive",
+        ),
+    }
+
+
+LABELS = {
+    "closed": _label("A: closed", "A 成交客户"),
+    "seed": _label("B: seed", "B 种子客户"),
+    "potential": _label("C: potential", "C 潜在客户"),
+    "silent": _label("D: silent", "D 沉默客户"),
+    UNKNOWN: _label("Stage unknown", "阶段未知"),
+}
+
+ABOUT = {
+    "closed": {
+        "strategy": _label("Has bought: deepen the relationship and develop referrals", "已成交：深化关系，发展转介绍"),
+        "actions": [
+            _label("Build a deep relationship; join the customer's circle", "深度经营关系，融入客户的圈子"),
+            _label("Ask for referrals and grow them", "请客户转介绍，扩大口碑"),
+        ],
+    },
+    "seed": {
+        "strategy": _label("Likely to close: dig into needs and close", "成交在望：深挖需求，促成交易"),
+        "actions": [
+            _label("Frequent contact and timely advice", "保持高频联系，及时给出建议"),
+            _label("Invite them to weekend events", "邀请参加周末活动"),
+            _label("Offer a fitting discount to close", "给予适当优惠，促成交易"),
+        ],
+    },
+    "potential": {
+        "strategy": _label("Watching: build trust through long-term service", "观望中：以长期服务建立信任"),
+        "actions": [
+            _label("Invite them to try", "邀请体验试用"),
+            _label("Share useful tips regularly", "定期分享实用资讯"),
+            _label("Invite them to events", "邀请参加活动"),
+        ],
+    },
+    "silent": {
+        "strategy": _label("In contact but unresponsive, almost no trust: make contact and establish credibility",
+                           "有联系但无回应，几乎没有信任：建立接触，树立可信度"),
+        "actions": [
+            _label("Call to make contact", "打电话建立接触"),
+            _label("Establish credibility", "树立专业可信的形象"),
+            _label("Send short introductions", "发送简短的介绍资料"),
+        ],
+    },
+    UNKNOWN: {
+        "strategy": _label("Fill in deal and contact data first", "先补齐商机与联系数据"),
+        "actions": [_label("Record orders, opportunities and contacts", "录入订单、商机与联系记录")],
+    },
+}
+
+LABEL_REF = {"$ref": "#/$defs/label"}
+CONDITION = {"anyOf": [{"type": "string", "minLength": 1}, {"const": False}]}
+ABOUT_SCHEMA = {
+    "type": "object",
+    "title": "About",
+    "description": "What a rep should know of this stage: strategy, actions, talking points, pain points.",
+    "properties": {
+        "strategy": {**LABEL_REF, "title": "Strategy", "description": "The strategy in one line."},
+        "actions": {"type": "array", "items": LABEL_REF, "title": "Actions", "description": "What to do."},
+        "talking_points": {"type": "array", "items": LABEL_REF, "title": "Talking points", "description": "What to say."},
+        "pain_points": {"type": "array", "items": LABEL_REF, "title": "Pain points", "description": "What the customer worries about."},
+    },
+    "additionalProperties": False,
+}
+STAGE_WORDS = {"closed": "A closed", "seed": "B seed", "potential": "C potential", "silent": "D silent", UNKNOWN: "unknown"}
+
+CONFIG_SCHEMA = {
+    "type": "object",
+    "$defs": {"about": ABOUT_SCHEMA},
+    "properties": {
+        "closed": {**CONDITION, "title": "A: closed",
+                   "description": "When the customer has bought; default order_count > 0 or deal_stage == 'won'; false leaves the stage out."},
+        "seed": {**CONDITION, "title": "B: seed",
+                 "description": "An open opportunity or high intent; default intent_score >= 60 or deal_stage in "
+                 "['proposal', 'negotiation'] or open_opportunities > 0; false leaves the stage out."},
+        "potential": {**CONDITION, "title": "C: potential",
+                      "description": "Contacted within contact_days and responsive; default from last_response_date, "
+                      "last_contact_date or days_since_contact, and responsive; false leaves the stage out."},
+        "silent": {**CONDITION, "title": "D: silent",
+                   "description": "Contacted but unresponsive for silent_days, or never responsive; default from "
+                   "last_contact_date, last_response_date or days_since_contact, and responsive; false leaves the stage out."},
+        "contact_days": {"type": "integer", "minimum": 0, "default": 90, "title": "Contact window (days)",
+                         "description": "Recent contact, for the default potential condition."},
+        "silent_days": {"type": "integer", "minimum": 0, "default": 90, "title": "Silence (days)",
+                        "description": "Days without a response that make a contacted customer silent (default condition)."},
+        "on_missing": {"enum": ["skip", "unknown"], "default": "skip", "title": "On missing data",
+                       "description": "skip: a stage whose condition is missing counts as not met; unknown: stop at unknown."},
+        "labels": {
+            "type": "object",
+            "title": "Labels",
+            "description": "Display labels of the stages, by stage id.",
+            "properties": {stage: {**LABEL_REF, "title": f"{STAGE_WORDS[stage]} label",
+                                   "description": f"The display label of {stage}."} for stage in (*STAGES, UNKNOWN)},
+            "additionalProperties": False,
+        },
+        "about": {
+            "type": "object",
+            "title": "About",
+            "description": "Per-stage playbooks, replacing the built-in ones, by stage id.",
+            "properties": {stage: {"$ref": "#/$defs/about", "title": f"{STAGE_WORDS[stage]} playbook",
+                                   "description": f"The playbook of {stage}."} for stage in (*STAGES, UNKNOWN)},
+            "additionalProperties": False,
+        },
+    },
+}
+
+WORDS = {
+    "en": {
+        "holds": "{stage}: `{expr}` holds → {label}",
+        "fails": "{stage}: `{expr}` does not hold",
+        "missing": "{stage}: cannot tell, {fields} missing; counted as not met",
+        "stopped": "{stage}: cannot tell, {fields} missing → unknown",
+        "none": "no stage applies → unknown",
+        "closed": "A closed", "seed": "B seed", "potential": "C potential", "silent": "D silent",
+    },
+    "zh": {
+        "holds": "{stage}：`{expr}` 成立 → {label}",
+        "fails": "{stage}：`{expr}` 不成立",
+        "missing": "{stage}：无法判断，缺少 {fields}；按不成立处理",
+        "stopped": "{stage}：无法判断，缺少 {fields} → 未知",
+        "none": "没有适用的阶段 → 未知",
+        "closed": "A 成交", "seed": "B 种子", "potential": "C 潜在", "silent": "D 沉默",
+    },
+}
+
+
+def compile_pipeline(build: SchemeBuild) -> CompiledScheme:
+    defaults = _defaults(build.value("contact_days", default=90), build.value("silent_days", default=90))
+    stop = build.value("on_missing", default="skip") == "unknown"
+    conditions: list[Compiled | None] = []
+    for stage in STAGES:
+        given = build.value(stage)
+        if given is False:
+            conditions.append(None)
+        elif given is not None:
+            conditions.append(build.condition(stage))
+        else:
+            parts = _compiling(build, defaults[stage])
+            if not parts:
+                fields = sorted({name for text in defaults[stage] for name in _names(text)} - set(build.functions))
+                build.error(f"{stage}: no condition given, and none of the default's fields is declared ({', '.join(fields)})",
+                            hint=f"declare one of them, set {stage}: <condition>, or {stage}: false to leave the stage out")
+                conditions.append(None)
+            else:
+                conditions.append(build.expression(stage, source=" or ".join(parts)))
+
+    labels = {**LABELS, **(build.value("labels", default={}) or {})}
+    about = {**ABOUT, **(build.value("about", default={}) or {})}
+    table = _table(stop)
+    results, missing = [build.temp() for _ in STAGES], build.temp()
+    out = build.outcome.local
+    lines = [f"{result} = {condition.code if condition else 'False'}" for result, condition in zip(results, conditions)]
+    key = f"({', '.join(results)},)"
+    lines.append(f"{out} = {build.constant(table)}.get({key}) or {build.constant(_slow(table))}{key}")
+    missing_parts = [f"({_missing_code(build, c)} if {r} is None else ())" for r, c in zip(results, conditions) if c is not None]
+    if missing_parts:
+        # Only a customer with a missing condition pays for naming the missing fields.
+        lines += [
+            f"if {out}[3][2]:",
+            f"    {missing} = {' + '.join(missing_parts)}",
+            f"    {out} = ({out}[0], None, (), ({out}[3][0], {out}[3][1], {missing}))",
+        ]
+    build.row(lines, [build.outcome])
+    return CompiledScheme(explain=_explainer(conditions, labels, stop), labels=labels, about=about)
+
+
+def _table(stop: bool) -> dict[tuple, tuple]:
+    """The outcome of every combination of stage results (true, false or missing).
+
+    Detail: (grade letter, the results of the stages tested, whether one was missing).
+    """
+    table = {}
+    for key in product((True, False, None), repeat=len(STAGES)):
+        label, tested = UNKNOWN, key
+        for index, result in enumerate(key):
+            if result:
+                label, tested = STAGES[index], key[: index + 1]
+                break
+            if result is None and stop:
+                tested = key[: index + 1]
+                break
+        table[key] = (label, None, (), (GRADES.get(label), tested, None in tested))
+    return table
+
+
+def _slow(table: dict):
+    def decide(*results):
+        return table[tuple(None if result is None else bool(result) for result in results)]
+
+    return decide
+
+
+def _explainer(conditions: list[Compiled | None], labels: dict, stop: bool):
+    def explain(outcome: tuple, lang: str) -> list[dict]:
+        words = WORDS.get(lang, WORDS["en"])
+        label, _score, _tags, (_grade, tested, missing) = outcome
+        missing = missing if isinstance(missing, tuple) else ()
+        reasons = []
+        stopped = stop and label == UNKNOWN and tested[-1] is None
+        for index, (stage, condition, result) in enumerate(zip(STAGES, conditions, tested)):
+            if condition is None:
+                continue
+            name = words[stage]
+            if result is None:
+                fields = list(dict.fromkeys(field for field in missing if field in condition.reads)) or [condition.source]
+                key = "stopped" if stopped and index == len(tested) - 1 else "missing"
+                reasons.append({"stage": stage, "result": None, "missing_fields": fields,
+                                "text": words[key].format(stage=name, fields=", ".join(fields))})
+            elif result:
+                reasons.append({"stage": stage, "result": True, "condition": condition.source,
+                                "text": words["holds"].format(stage=name, expr=condition.source,
+                                                              label=localize(labels.get(stage, stage), lang))})
+            else:
+                reasons.append({"stage": stage, "result": False, "condition": condition.source,
+                                "text": words["fails"].format(stage=name, expr=condition.source)})
+        if label == UNKNOWN and not stopped:
+            reasons.append({"stage": None, "text": words["none"]})
+        return reasons
+
+    return explain
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _compiling(build: SchemeBuild, candidates) -> list[str]:
+    """The default condition texts that compile against this ruleset's names as true/false."""
+    found = []
+    for text in candidates:
+        try:
+            compiled = compile_expression(text, build.scope, build.functions, build.namespace)
+        except ExpressionDiagnostic:
+            continue
+        if compiled.type in ("boolean", "any"):
+            found.append(text)
+    return found
+
+
+def _names(text: str) -> list[str]:
+    return [node.name for node in parse(text).find_all(nodes.Name)]
+
+
+def _missing_code(build: SchemeBuild, compiled: Compiled) -> str:
+    """Code giving the names an expression reads whose value is missing for this customer."""
+    pairs = [
+        (name, build.scope[name].code)
+        for name in sorted(compiled.reads)
+        if name in build.scope and build.scope[name].type != "outcome" and build.scope[name].nullable
+    ]
+    if not pairs:
+        return "()"
+    names = build.constant(tuple(name for name, _ in pairs))
+    values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
+    return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
+
+
+@hookimpl
+def tierkit_scheme_kinds(register):
+    register(
+        SchemeKind(
+            name="pipeline",
+            description=__doc__.split("Example::")[0].strip(),
+            config_schema=CONFIG_SCHEMA,
+            compile=compile_pipeline,
+            attributes={"grade": ("string", 0)},
+            example=__doc__.split("Example::")[1],
+        )
+    )

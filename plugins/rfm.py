@@ -1,1 +1,386 @@
-"""The `rfm` scheme kind (being written)."""
+"""The ``rfm`` scheme kind: recency, frequency and monetary scores, and RFM segments.
+
+Each dimension scores 1-5 by population quintile: ``recency`` (default
+``recency_days``; lower is better, so the most recent fifth gets R 5), ``frequency``
+(default ``order_count``) and ``monetary`` (default ``revenue``).  Equal values always
+get equal scores: a tie group takes the score of its middle position, ``1 + (5 ×
+(below + upto)) // (2n)`` where ``below`` counts the known values ranked before it,
+``upto`` those ranked before it or tied with it, and ``n`` the known values of that
+dimension; for distinct values each score goes to n/5 customers, rounded down or up.
+A missing value gives that dimension no score and the segment ``unknown``, with a
+reason naming the missing fields.  The segment comes from R and FM = (F + M) / 2,
+rounded half up, through the standard R × FM grid (champions, loyal, potential
+loyalist, new customers, promising, need attention, about to sleep, at risk, can't
+lose them, hibernating, lost); ``segments`` replaces the grid.  The score is R + F + M
+(3-15); ``r``, ``f``, ``m``, ``fm`` (integers) and ``rfm`` (text such as ``"545"``)
+can be read from expressions.
+
+Example::
+
+    - id: rfm
+      kind: rfm
+      label: {en: RFM segment, zh: RFM 客户细分}
+      recency: "days_since(last_order_date)"
+      frequency: orders_per_year
+      monetary: revenue_last_12m
+"""
+
+from __future__ import annotations
+
+import math
+
+from tierkit.build import CompiledScheme, SchemeBuild
+from tierkit.expr import Compiled
+from tierkit.hookspecs import hookimpl
+from tierkit.labels import localize
+from tierkit.population import quintile_scores
+from tierkit.registry import SchemeKind
+
+UNKNOWN = "unknown"
+DIMENSIONS = (("recency", "R", "recency_days"), ("frequency", "F", "order_count"), ("monetary", "M", "revenue"))
+LABEL_REF = {"$ref": "#/$defs/label"}
+SCORE_RANGE = {
+    "anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": 5},
+        {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 5}, "minItems": 2, "maxItems": 2},
+    ]
+}
+
+
+def _range(title: str, what: str) -> dict:
+    return {**SCORE_RANGE, "title": title,
+            "description": f"The {what} this segment takes: one score 1-5, or [lowest, highest]; left out, any."}
+
+
+CONFIG_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "recency": {"type": "string", "title": "Recency",
+                    "description": "An expression: days since the last order; lower is better (default recency_days)."},
+        "frequency": {"type": "string", "title": "Frequency",
+                      "description": "An expression: how often the customer buys (default order_count)."},
+        "monetary": {"type": "string", "title": "Monetary",
+                     "description": "An expression: how much the customer spends (default revenue)."},
+        "segments": {
+            "type": "array",
+            "minItems": 1,
+            "title": "Segments",
+            "description": "Replaces the standard R × FM grid: the first segment whose ranges hold the scores "
+                           "gives the label; every combination of scores must find one.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "title": "Segment id",
+                           "description": "The label, as expressions compare it; a standard id keeps its labels and playbook."},
+                    "label": LABEL_REF,
+                    "r": _range("R scores", "recency scores"),
+                    "f": _range("F scores", "frequency scores"),
+                    "m": _range("M scores", "monetary scores"),
+                    "fm": _range("FM scores", "FM scores ((F + M) / 2, rounded half up)"),
+                    "tags": {"type": "array", "items": {"type": "string"}, "title": "Tags",
+                             "description": "Tags the outcome carries."},
+                    "strategy": {**LABEL_REF, "title": "Strategy", "description": "The segment's strategy, for briefs."},
+                    "actions": {"type": "array", "items": LABEL_REF, "title": "Actions",
+                                "description": "Recommended actions, for briefs."},
+                },
+                "required": ["id"],
+                "additionalProperties": False,
+            },
+        },
+    },
+}
+
+
+def _about(strategy_en, strategy_zh, *actions) -> dict:
+    return {
+        "strategy": {"en": strategy_en, "zh": strategy_zh},
+        "actions": [{"en": en, "zh": zh} for en, zh in actions],
+    }
+
+
+# The standard R × FM grid (R down, FM across):
+#        FM 1            FM 2            FM 3             FM 4        FM 5
+#  R 5   new_customers   potential_loyalist               champions
+#  R 4   promising       potential_loyalist               loyal
+#  R 3   about_to_sleep  about_to_sleep  need_attention   loyal
+#  R 2   hibernating     hibernating     at_risk          at_risk     cant_lose
+#  R 1   lost            lost            at_risk          at_risk     cant_lose
+STANDARD_SEGMENTS = [
+    {"id": "champions", "r": 5, "fm": [4, 5]},
+    {"id": "loyal", "r": [3, 4], "fm": [4, 5]},
+    {"id": "potential_loyalist", "r": [4, 5], "fm": [2, 3]},
+    {"id": "new_customers", "r": 5, "fm": 1},
+    {"id": "promising", "r": 4, "fm": 1},
+    {"id": "need_attention", "r": 3, "fm": 3},
+    {"id": "about_to_sleep", "r": 3, "fm": [1, 2]},
+    {"id": "cant_lose", "r": [1, 2], "fm": 5},
+    {"id": "at_risk", "r": [1, 2], "fm": [3, 4]},
+    {"id": "hibernating", "r": 2, "fm": [1, 2]},
+    {"id": "lost", "r": 1, "fm": [1, 2]},
+]
+
+STANDARD_LABELS = {
+    "champions": {"en": "Champions", "zh": "重要价值客户"},
+    "loyal": {"en": "Loyal", "zh": "忠诚客户"},
+    "potential_loyalist": {"en": "Potential loyalist", "zh": "潜力客户"},
+    "new_customers": {"en": "New customers", "zh": "新客户"},
+    "promising": {"en": "Promising", "zh": "有潜力新客户"},
+    "need_attention": {"en": "Need attention", "zh": "需要关注"},
+    "about_to_sleep": {"en": "About to sleep", "zh": "即将沉睡"},
+    "at_risk": {"en": "At risk", "zh": "流失风险"},
+    "cant_lose": {"en": "Can't lose them", "zh": "不能失去"},
+    "hibernating": {"en": "Hibernating", "zh": "休眠客户"},
+    "lost": {"en": "Lost", "zh": "流失客户"},
+    UNKNOWN: {"en": "Unknown (missing data)", "zh": "未知（数据缺失）"},
+}
+
+STANDARD_ABOUT = {
+    "champions": _about(
+        "Bought recently, often and the most: reward them and make them references.",
+        "近期、高频、高额的冠军客户：重点维护，给予专属权益，发展为标杆和转介绍来源。",
+        ("Dedicated account attention and early access to new products", "专人维护，新品优先试用"),
+        ("Ask for referrals, testimonials and case studies", "邀请转介绍、客户证言和案例合作"),
+    ),
+    "loyal": _about(
+        "Buy regularly and well: deepen the relationship and sell up.",
+        "稳定采购的忠诚客户：深化关系，向上销售。",
+        ("Offer higher-value products and bundles", "推荐更高价值的产品和组合方案"),
+        ("Invite to loyalty terms and customer events", "提供长期合作条款，邀请参加客户活动"),
+    ),
+    "potential_loyalist": _about(
+        "Recent buyers with average volume: turn them into loyal customers.",
+        "近期有采购、金额中等：培养为忠诚客户。",
+        ("Propose a framework agreement or membership terms", "提出框架协议或会员方案"),
+        ("Recommend related products from their purchases", "根据已购产品推荐相关产品，提升频次"),
+    ),
+    "new_customers": _about(
+        "Bought recently for the first time or little: make the first experience a success.",
+        "刚完成首单的新客户：做好首单交付，建立信任。",
+        ("Follow up on delivery and onboarding", "首单交付后及时回访，做好使用指导"),
+        ("Introduce the wider range gently", "适度介绍其他产品线"),
+    ),
+    "promising": _about(
+        "Recent but small buyers: build awareness and a second order.",
+        "近期有采购但量小的潜力新客户：提升认知，促成复购。",
+        ("Offer a trial or a small incentive for the next order", "提供试用或小额优惠，促成第二单"),
+        ("Share useful content and references", "分享行业资料和成功案例"),
+    ),
+    "need_attention": _about(
+        "Average on every count and slipping: reactivate before they drift.",
+        "各项居中、开始下滑：在流失前重新激活。",
+        ("Make a time-limited offer based on past purchases", "基于历史采购给出限时方案"),
+        ("Call to find out what changed", "电话了解需求变化"),
+    ),
+    "about_to_sleep": _about(
+        "Not seen for a while and small: reconnect at low cost.",
+        "一段时间未采购且量小：低成本重新建立联系。",
+        ("Share popular products and useful resources", "推送热门产品和有价值的资料"),
+        ("Invite to an event or webinar", "邀请参加活动或线上讲座"),
+    ),
+    "at_risk": _about(
+        "Used to buy often and well, not lately: find the cause and win them back.",
+        "曾经高频高额、近期未采购：查明原因，积极挽回。",
+        ("Visit in person and find the cause: relationship, price, competitor", "上门拜访，查明原因：关系、价格还是竞争对手"),
+        ("Offer renewal terms, service or price adjustments", "提供续约条款、服务或价格调整"),
+    ),
+    "cant_lose": _about(
+        "Among the biggest buyers, gone quiet: do not lose them to a competitor.",
+        "曾经的大客户、近期沉寂：绝不能被竞争对手夺走。",
+        ("Escalate: a senior manager or executive calls", "升级处理：由经理或高层出面沟通"),
+        ("Defend on three fronts: relationship, commercial terms, risk", "从关系、商务条件、风险三方面防守"),
+    ),
+    "hibernating": _about(
+        "Long inactive, low value: revive cheaply or let go.",
+        "长期未采购、价值较低：低成本唤醒，否则放手。",
+        ("Send relevant offers through low-cost channels", "通过低成本渠道推送相关优惠"),
+        ("Standardised or self-service follow-up only", "仅做标准化或自助式跟进"),
+    ),
+    "lost": _about(
+        "Lowest on every count: no further investment unless they come back.",
+        "各项最低的流失客户：不再投入，除非主动回归。",
+        ("One low-cost win-back attempt, then stop", "做一次低成本挽回尝试，无效即停止"),
+    ),
+    UNKNOWN: _about(
+        "Missing data: complete the customer file before segmenting.",
+        "数据缺失：先补全客户档案，再做细分。",
+        ("Fill in the missing order data", "补全缺失的订单数据"),
+    ),
+}
+
+WORDS = {
+    "en": {
+        "recency": "recency", "frequency": "frequency", "monetary": "monetary",
+        "dimension": "{name} {value} ({source}) → {letter} {score} of 5",
+        "missing": "{name}: missing ({fields}); no {letter} score",
+        "segment": "R {r} × FM {fm} (F {f}, M {m}) → {segment}",
+        "unknown": "segment unknown: missing {fields}",
+    },
+    "zh": {
+        "recency": "最近一次消费", "frequency": "消费频率", "monetary": "消费金额",
+        "dimension": "{name} {value}（{source}）→ {letter} {score} 分（满分 5）",
+        "missing": "{name}：缺失（{fields}），无 {letter} 分",
+        "segment": "R {r} × FM {fm}（F {f}，M {m}）→ {segment}",
+        "unknown": "无法细分：缺少 {fields}",
+    },
+}
+
+
+def compile_rfm(build: SchemeBuild) -> CompiledScheme:
+    compiled, slots = [], []
+    for key, _letter, default in DIMENSIONS:
+        expression = _dimension(build, key, default)
+        slot = build.slot(key)
+        compiled.append(expression)
+        slots.append(slot)
+    build.row([f"{slot.local} = {expression.code}" for slot, expression in zip(slots, compiled)], slots)
+
+    segments = build.value("segments", default=STANDARD_SEGMENTS)
+    ranges = [_segment_ranges(build, index, segment) for index, segment in enumerate(segments)]
+    table = _grid(build, segments, ranges)
+    build.population(_scorer([slot.index for slot in slots], build.outcome.index, table), "RFM quintile scores")
+
+    labels = {}
+    for segment in segments:
+        labels.setdefault(segment["id"], segment.get("label", STANDARD_LABELS.get(segment["id"], segment["id"])))
+    labels.setdefault(UNKNOWN, STANDARD_LABELS[UNKNOWN])
+    about = {}
+    for segment in segments:
+        entry = dict(STANDARD_ABOUT.get(segment["id"], {}))
+        if "strategy" in segment:
+            entry["strategy"] = segment["strategy"]
+        if "actions" in segment:
+            entry["actions"] = list(segment["actions"])
+        if entry:
+            about.setdefault(segment["id"], entry)
+    about.setdefault(UNKNOWN, STANDARD_ABOUT[UNKNOWN])
+    sources = [expression.source for expression in compiled]
+    reads = [sorted(expression.reads) or [expression.source] for expression in compiled]
+    return CompiledScheme(explain=_explainer(sources, reads, labels), labels=labels, about=about)
+
+
+def _dimension(build: SchemeBuild, key: str, default: str) -> Compiled:
+    """The dimension's expression, or its default when the key is left out."""
+    if build.value(key) is not None:
+        return build.number(key)
+    if default not in build.scope:
+        build.error(
+            f"{key} defaults to `{default}`, which is not a field or derived feature of this ruleset",
+            hint=f"declare the field {default}, or set {key}: to an expression",
+        )
+        return Compiled(default, "None", "any", True, frozenset())
+    return build.expression(source=default, expect=("number", "integer"))
+
+
+def _segment_ranges(build: SchemeBuild, index: int, segment: dict) -> dict[str, tuple[int, int]]:
+    """A segment's inclusive score ranges by dimension (r, f, m, fm); absent means 1-5."""
+    found = {}
+    for key in ("r", "f", "m", "fm"):
+        value = segment.get(key)
+        low, high = (1, 5) if value is None else (value, value) if isinstance(value, int) else tuple(value)
+        if low > high:
+            build.error(f"the {key} range of segment {segment['id']!r} runs from {low} down to {high}", "segments", index, key)
+        found[key] = (low, high)
+    return found
+
+
+def _index(r: int, f: int, m: int) -> int:
+    return r * 36 + f * 6 + m
+
+
+def _grid(build: SchemeBuild, segments: list[dict], ranges: list[dict]) -> list:
+    """For every (R, F, M), the constant part of its outcome: (label, score, tags, rfm, fm).
+
+    The first segment whose ranges hold the scores wins; a combination no segment
+    takes is a ruleset error, so every customer with all three scores gets a segment.
+    """
+    table: list = [None] * _index(6, 0, 0)
+    orphans = []
+    for r in range(1, 6):
+        for f in range(1, 6):
+            for m in range(1, 6):
+                fm = (f + m + 1) // 2
+                scores = {"r": r, "f": f, "m": m, "fm": fm}
+                match = next(
+                    (segment for segment, limits in zip(segments, ranges)
+                     if all(low <= scores[key] <= high for key, (low, high) in limits.items())),
+                    None,
+                )
+                if match is None:
+                    orphans.append(f"{r}{f}{m}")
+                    continue
+                table[_index(r, f, m)] = (match["id"], r + f + m, tuple(match.get("tags", ())), f"{r}{f}{m}", fm)
+    if orphans and "segments" in build.config:
+        shown = ", ".join(orphans[:5]) + (f" and {len(orphans) - 5} more" if len(orphans) > 5 else "")
+        build.error(f"no segment takes the RFM scores {shown}", "segments",
+                    hint="give a last segment with no ranges to take the rest")
+    return table
+
+
+def _scorer(slots: list[int], out: int, table: list):
+    recency, frequency, monetary = slots
+
+    def run(rows: list[list]) -> None:
+        rs = quintile_scores([row[recency] for row in rows], descending=True)
+        fs = quintile_scores([row[frequency] for row in rows])
+        ms = quintile_scores([row[monetary] for row in rows])
+        for row, r, f, m in zip(rows, rs, fs, ms):
+            values = (row[recency], row[frequency], row[monetary])
+            if r is None or f is None or m is None:
+                row[out] = (UNKNOWN, None, (), (r, f, m, None, None, values))
+            else:
+                label, score, tags, rfm, fm = table[_index(r, f, m)]
+                row[out] = (label, score, tags, (r, f, m, rfm, fm, values))
+
+    return run
+
+
+def _explainer(sources: list[str], reads: list[list[str]], labels: dict):
+    def explain(outcome: tuple, lang: str) -> list[dict]:
+        words = WORDS.get(lang, WORDS["en"])
+        label, _score, _tags, (r, f, m, _rfm, fm, values) = outcome
+        reasons, missing = [], []
+        for (key, letter, _default), score, value, source, fields in zip(DIMENSIONS, (r, f, m), values, sources, reads):
+            name = words[key]
+            if score is None:
+                missing += [field for field in fields if field not in missing]
+                reasons.append({"dimension": key, "missing": True, "fields": fields,
+                                "text": words["missing"].format(name=name, fields=", ".join(fields), letter=letter)})
+            else:
+                reasons.append({"dimension": key, "value": value, "score": score,
+                                "text": words["dimension"].format(name=name, value=_show(value), source=source,
+                                                                  letter=letter, score=score)})
+        if fm is None:
+            reasons.append({"segment": UNKNOWN, "missing_fields": missing,
+                            "text": words["unknown"].format(fields=", ".join(missing))})
+        else:
+            reasons.append({"segment": label, "r": r, "fm": fm,
+                            "text": words["segment"].format(r=r, fm=fm, f=f, m=m,
+                                                            segment=localize(labels.get(label, label), lang))})
+        return reasons
+
+    return explain
+
+
+def _show(value) -> str:
+    """A number as people read it: 50,000, 1,234.57, 2.5, 0.0125."""
+    if isinstance(value, float) and math.isfinite(value):
+        if value.is_integer():
+            return f"{value:,.0f}"
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.3g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+@hookimpl
+def tierkit_scheme_kinds(register):
+    register(
+        SchemeKind(
+            name="rfm",
+            description=__doc__.split("Example::")[0].strip(),
+            config_schema=CONFIG_SCHEMA,
+            compile=compile_rfm,
+            attributes={"r": ("integer", 0), "f": ("integer", 1), "m": ("integer", 2), "rfm": ("string", 3), "fm": ("integer", 4)},
+            example=__doc__.split("Example::")[1],
+        )
+    )

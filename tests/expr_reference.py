@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from decimal import ROUND_HALF_UP, Decimal
 import operator
 import re
 from collections.abc import Mapping
@@ -122,7 +123,11 @@ def _clamp(value, low, high):
 
 
 def _round(value, digits=0):
-    return round(value, int(digits))
+    """Half away from zero, as SQL and Jinja's round filter do."""
+    scale = 10 ** int(digits)
+    shifted = abs(Decimal(repr(float(value)))) * scale
+    rounded = float(shifted.to_integral_value(rounding=ROUND_HALF_UP)) / scale
+    return math.copysign(rounded, value)
 
 
 def plain_functions(as_of: datetime.date) -> dict[str, Any]:
@@ -263,6 +268,10 @@ class Interpreter:
             result = power(left, right)
             if isinstance(left, int) and isinstance(right, int) and result is not None and abs(result) > 2**53:
                 self.events.add("inexact power")  # Jinja keeps an exact integer here
+            if left < 0 and not any(node.left.find_all(nodes.Name)):
+                # Jinja folds a constant base such as (0 - 2) into the literal -2 and writes
+                # `-2 ** x`, which Python reads as -(2 ** x): its result departs from its tree.
+                self.events.add("folded negative base")
             return result
         return ARITHMETIC[name](left, right)
 

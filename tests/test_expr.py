@@ -435,7 +435,8 @@ def test_string_functions():
         ("log10(revenue)", {}, 6.0),
         ("log10(0)", {}, None),
         ("round(a)", {}, 2.0),
-        ("round(2.5)", {}, 2.0),
+        ("round(2.5)", {}, 3.0),
+        ("round(-2.5)", {}, -3.0),
         ("round(a, n)", {"a": 1.23456}, 1.23),
         ("round(a, m)", {"m": None}, None),
     ],
@@ -524,6 +525,9 @@ def test_unknown_name_with_suggestion():
 
 
 def test_unknown_name_position_is_shifted_from_the_given_position():
+    error = diagnostic("round(revenu)", Position("r.yaml", 3, 10))  # the name is at offset 6
+    assert error.position == Position("r.yaml", 3, 16)
+    assert error.hint == "did you mean 'revenue'?"
     error = diagnostic("n > 1 and revenu > 2", Position("r.yaml", 3, 10))
     assert error.position == Position("r.yaml", 3, 20)
     error = diagnostic("a + 1 > revenu", Position("r.yaml", 3, 10))
@@ -712,11 +716,12 @@ def test_empty_expression(source):
     "source, message",
     [
         ("1" * 5000, "syntax error"),
+        ("a b " + "1" * 5000, "syntax error"),
         ("(" * 3000 + "a" + ")" * 3000, "nested too deeply"),
         (" or ".join(["a > 1"] * 150), "nested too deeply"),
         ("-" * 300 + "a", "nested too deeply"),
     ],
-    ids=["huge-literal", "deep-parentheses", "long-or-chain", "many-minus-signs"],
+    ids=["huge-literal", "huge-literal-after-an-error", "deep-parentheses", "long-or-chain", "many-minus-signs"],
 )
 def test_pathological_expressions_are_diagnostics(source, message):
     error = diagnostic(source)

@@ -158,6 +158,11 @@ def expressions(kind: str, depth: int):
             c("days_between({}, {})", "date", "date"),
             c("length({})", "str"),
             c("({} | length)", "str"),
+            # precedence and grouping as Jinja parses them, without parentheses
+            c("({} + {} * {} - {} // {} % {})", n, n, n, n, n, n),
+            c("({} - {} - {})", n, n, n),
+            c("(-{} | abs)", n),
+            c("({} | default({}) * {})", n, n, n),
         ]
         if kind == "num":
             compound += [
@@ -168,6 +173,9 @@ def expressions(kind: str, depth: int):
                 c("sqrt({})", n),
                 c("log10({})", n),
                 c("coalesce({}, {}, {})", "int", n, n),
+                c("({} / {} / {})", n, n, n),
+                c("({} ** {} ** {})", n, n, n),
+                c("(-{} ** {})", n, n),
             ]
     elif kind == "bool":
         compound = [
@@ -181,12 +189,14 @@ def expressions(kind: str, depth: int):
             c("({} and {})", "bool", "bool"),
             c("({} or {})", "bool", "bool"),
             c("(not {})", "bool"),
+            c("({} or {} and not {})", "bool", "bool", "bool"),
+            c("(not {} == {} or {} > {})", "num", "num", "num", "num"),
             *(c(f"({{}} {test})", other) for test in ("is none", "is not none", "is defined") for other in LEAVES),
-            st.tuples(expressions("num", d), st.sampled_from(["in", "not in"]), st.sampled_from(NUMERIC_LIST_LITERALS)).map(
-                _fmt("({} {} {})")
-            ),
-            st.tuples(expressions("str", d), st.sampled_from(["in", "not in"]), st.sampled_from(STRING_LIST_LITERALS)).map(
-                _fmt("({} {} {})")
+            *(
+                st.tuples(expressions(item, d), st.sampled_from(["in", "not in"]), st.sampled_from(lists)).map(
+                    _fmt("({} {} {})")
+                )
+                for item, lists in (("num", NUMERIC_LIST_LITERALS), ("str", STRING_LIST_LITERALS))
             ),
             c("({} in [{}, {}])", "num", "num", "int"),
             c("({} not in [{}, {}])", "str", "str", "str"),

@@ -147,8 +147,8 @@ def compile_source(source, position=POS):
 
 def run(source, **values):
     compiled, namespace = compile_source(source)
-    args = {"s0": 1.5, "s1": "text", "s2": 2, "s3": datetime.date(2024, 1, 1), "s9": ("S", 1.0, ()), "as_of": datetime.date(2024, 3, 1)}
-    args.update(values)
+    args = {"s0": 1.5, "s1": "text", "s2": 2, "s3": datetime.date(2024, 1, 1), "s9": ("S", 1.0, ())}
+    args.update(as_of=datetime.date(2024, 3, 1), **values)
     globals_ = dict(namespace.values)
     exec(f"def _f({', '.join(PARAMS)}):\n    return {compiled.code}", globals_)
     return globals_["_f"](**args)

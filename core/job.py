@@ -1,0 +1,79 @@
+"""One evaluation job: a ruleset, a customer file and/or an order file, an as-of date.
+
+Every command that evaluates (``evaluate``, ``explain``, and those that print briefs
+and reports) goes through :func:`run_job`, so they read files, aggregate orders and
+account for rejected rows the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .engine import BoundPlan, Evaluation, paused_gc
+from .errors import TierkitError
+from .io import Rejected, Table, read_rows, read_table
+from .orders import OrderSummary, aggregate_orders, attach_orders, customers_from_orders
+from .plan import Plan
+from .registry import Registry
+
+
+@dataclass
+class Job:
+    """What a run read and made; ``rejected`` lists customer and order rows alike."""
+
+    evaluation: Evaluation
+    table: Table
+    orders: OrderSummary | None = None
+
+    @property
+    def rejected(self) -> list[Rejected]:
+        orders = self.orders.rejected + self.orders.unknown_customers if self.orders else []
+        return self.evaluation.rejected + orders
+
+    def meta(self, lang: str) -> dict:
+        meta = self.evaluation.meta(lang, read=self.table.read)
+        if self.orders is not None:
+            summary = self.orders
+            meta["orders"] = {
+                "file": summary.file,
+                "read": summary.read,
+                "used": summary.used,
+                "after_as_of": summary.after_as_of,
+                "unknown_customer": len(summary.unknown_customers),
+                "rejected": len(summary.rejected),
+            }
+        return meta
+
+
+def run_job(
+    plan: Plan,
+    registry: Registry,
+    customers: str | None,
+    orders: str | None,
+    as_of: dt.date,
+    progress: Callable[[str], None] = lambda message: None,
+) -> Job:
+    """Read, aggregate and evaluate; customers may come from the order file alone."""
+    if not customers and not orders:
+        raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
+    id_field = plan.ruleset.data.get("id_field", "id")
+    summary = None
+    with paused_gc():
+        if orders:
+            progress(f"aggregating orders from {orders}")
+            columns = (plan.ruleset.data.get("orders") or {}).get("columns")
+            summary = aggregate_orders(orders, read_rows(orders, registry), as_of, columns)
+            progress(summary.describe())
+        if customers:
+            progress(f"reading {customers}")
+            table = read_table(customers, plan.fields, registry)
+            if summary is not None:
+                attach_orders(table, summary, id_field)
+        else:
+            table = customers_from_orders(summary, plan.fields, id_field)
+    progress(f"read {table.read:,} customers; evaluating")
+    evaluation = BoundPlan(plan, as_of).run(table.rows, table.row_numbers, table.file)
+    evaluation.rejected = sorted(table.rejected + evaluation.rejected, key=lambda r: r.row)
+    return Job(evaluation, table, summary)

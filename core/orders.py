@@ -1,0 +1,300 @@
+"""Order history into customer features.
+
+An order table (one row per order: customer id, date, amount; optionally margin, paid
+amount, due date, paid date) becomes one set of features per customer, named exactly
+as rulesets read them:
+
+=====================  ============================================================
+``order_count``        orders up to the as-of date
+``revenue``            their total amount
+``first_order_date``   the earliest, ``last_order_date`` the latest order date
+``recency_days``       as-of date minus last order date, in days
+``tenure_days``        as-of date minus first order date, in days
+``avg_order_value``    revenue / order_count
+``orders_per_year``    order_count × 365 / max(tenure_days, 365): a customer younger
+                       than a year is not extrapolated to a full year's pace
+``revenue_last_12m``   amount of orders in (as_of − 365 days, as_of]
+``revenue_prev_12m``   amount of orders in (as_of − 730 days, as_of − 365 days]
+``revenue_trend``      revenue_last_12m / revenue_prev_12m (missing when the
+                       previous year is zero)
+``overdue_amount``     Σ (amount − paid amount) over orders due before the as-of date
+                       and not fully paid (with ``paid_amount`` and ``due_date``)
+``avg_days_to_pay``    mean of paid date − order date (with ``paid_date``)
+``margin_total``       Σ margin, and ``margin_pct`` = 100 × margin_total / revenue
+                       (with ``margin``)
+=====================  ============================================================
+
+A customer with no orders has ``order_count`` 0 and ``revenue`` 0; date features and
+ratios are missing.  Orders dated after the as-of date are ignored and counted; orders
+of customers missing from the customer file are reported with their rows; bad order
+rows are rejected like any other row.  Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InputError, Position
+from .fieldtypes import FieldSpec, make_coercer
+from .io import Rejected, RowError, Table, normalise_header, table_from_rows
+
+YEAR = dt.timedelta(days=365)
+
+# column -> (type, aliases beyond the name); the ruleset's `orders.columns` adds more.
+ORDER_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "customer_id": ("string", ("customer", "client_id", "account_id", "客户编号", "客户id", "客户代码", "客户")),
+    "order_date": ("date", ("date", "order_time", "下单日期", "订单日期", "日期")),
+    "amount": ("number", ("order_amount", "total", "金额", "订单金额", "销售额")),
+    "margin": ("number", ("gross_margin", "毛利", "毛利额")),
+    "paid_amount": ("number", ("paid", "已付金额", "回款金额")),
+    "due_date": ("date", ("payment_due", "到期日", "应付日期")),
+    "paid_date": ("date", ("payment_date", "付款日期", "回款日期")),
+}
+REQUIRED_COLUMNS = ("customer_id", "order_date", "amount")
+
+# feature -> type, as rulesets see them
+ORDER_FEATURES: dict[str, str] = {
+    "order_count": "integer",
+    "revenue": "number",
+    "first_order_date": "date",
+    "last_order_date": "date",
+    "recency_days": "integer",
+    "tenure_days": "integer",
+    "avg_order_value": "number",
+    "orders_per_year": "number",
+    "revenue_last_12m": "number",
+    "revenue_prev_12m": "number",
+    "revenue_trend": "number",
+    "overdue_amount": "number",
+    "avg_days_to_pay": "number",
+    "margin_total": "number",
+    "margin_pct": "number",
+}
+
+
+@dataclass
+class OrderSummary:
+    """What aggregation made of an order file; ``read`` is every row in it."""
+
+    file: str
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    read: int = 0
+    used: int = 0
+    after_as_of: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    unknown_customers: list[Rejected] = field(default_factory=list)
+    columns: tuple[str, ...] = ()
+    rows_of: dict[str, array] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return (
+            f"orders: read {self.read:,} · used {self.used:,} · after as-of {self.after_as_of:,}"
+            f" · unknown customer {len(self.unknown_customers):,} · rejected {len(self.rejected):,}"
+        )
+
+
+class _Customer:
+    """Running totals of one customer's orders, and the rows they came from."""
+
+    __slots__ = ("count", "revenue", "first", "last", "last_12m", "prev_12m", "overdue", "pay_days", "paid", "margin", "rows")
+
+    def __init__(self) -> None:
+        self.rows = array("L")
+        self.count = 0
+        self.revenue = 0.0
+        self.first = self.last = None
+        self.last_12m = self.prev_12m = self.overdue = self.pay_days = self.margin = 0.0
+        self.paid = 0
+
+
+def aggregate_orders(
+    file: str,
+    rows: Iterable[tuple[int, Mapping[str, Any] | RowError]],
+    as_of: dt.date,
+    extra_aliases: Mapping[str, Any] | None = None,
+) -> OrderSummary:
+    """Aggregate order rows (as readers yield them) into features per customer id."""
+    summary = OrderSummary(file)
+    lookup = _column_lookup(extra_aliases or {})
+    coercers = {name: make_coercer(FieldSpec(name, type_)) for name, (type_, _) in ORDER_COLUMNS.items()}
+    mapping: dict[str, str] | None = None
+    keys: tuple | None = None
+    totals: dict[str, _Customer] = {}
+    last_12m_start, prev_12m_start = as_of - YEAR, as_of - 2 * YEAR
+    for number, raw in rows:
+        summary.read += 1
+        if isinstance(raw, RowError):
+            summary.rejected.append(Rejected(file, number, None, None, raw.reason))
+            continue
+        if tuple(raw) != keys:
+            keys = tuple(raw)
+            mapping = _match_columns(file, keys, lookup)
+            summary.columns = tuple(mapping)
+        values, problem = _coerce(raw, mapping, coercers)
+        if problem:
+            summary.rejected.append(Rejected(file, number, *problem))
+            continue
+        day = values["order_date"]
+        if day > as_of:
+            summary.after_as_of += 1
+            continue
+        summary.used += 1
+        customer = totals.get(values["customer_id"])
+        if customer is None:
+            customer = totals[values["customer_id"]] = _Customer()
+        amount = values["amount"]
+        customer.rows.append(number)
+        customer.count += 1
+        customer.revenue += amount
+        if customer.first is None or day < customer.first:
+            customer.first = day
+        if customer.last is None or day > customer.last:
+            customer.last = day
+        if day > last_12m_start:
+            customer.last_12m += amount
+        elif day > prev_12m_start:
+            customer.prev_12m += amount
+        _receivables(customer, values, amount, as_of)
+    summary.features = {key: _features(customer, as_of, summary.columns) for key, customer in totals.items()}
+    summary.rows_of = {key: customer.rows for key, customer in totals.items()}
+    return summary
+
+
+def _receivables(customer: _Customer, values: dict, amount: float, as_of: dt.date) -> None:
+    paid, due, paid_on, margin = (values.get(k) for k in ("paid_amount", "due_date", "paid_date", "margin"))
+    if due is not None and due < as_of and paid is not None and paid < amount:
+        customer.overdue += amount - paid
+    if paid_on is not None:
+        customer.pay_days += (paid_on - values["order_date"]).days
+        customer.paid += 1
+    if margin is not None:
+        customer.margin += margin
+
+
+def _features(customer: _Customer, as_of: dt.date, columns: tuple[str, ...]) -> dict[str, Any]:
+    tenure = (as_of - customer.first).days
+    features = {
+        "order_count": customer.count,
+        "revenue": customer.revenue,
+        "first_order_date": customer.first,
+        "last_order_date": customer.last,
+        "recency_days": (as_of - customer.last).days,
+        "tenure_days": tenure,
+        "avg_order_value": customer.revenue / customer.count,
+        "orders_per_year": customer.count * 365 / max(tenure, 365),
+        "revenue_last_12m": customer.last_12m,
+        "revenue_prev_12m": customer.prev_12m,
+        "revenue_trend": customer.last_12m / customer.prev_12m if customer.prev_12m else None,
+    }
+    if "paid_amount" in columns and "due_date" in columns:
+        features["overdue_amount"] = customer.overdue
+    if "paid_date" in columns:
+        features["avg_days_to_pay"] = customer.pay_days / customer.paid if customer.paid else None
+    if "margin" in columns:
+        features["margin_total"] = customer.margin
+        features["margin_pct"] = 100 * customer.margin / customer.revenue if customer.revenue else None
+    return features
+
+
+def no_orders() -> dict[str, Any]:
+    """The features of a customer with no order up to the as-of date."""
+    return {"order_count": 0, "revenue": 0.0, "revenue_last_12m": 0.0, "revenue_prev_12m": 0.0}
+
+
+def _column_lookup(extra_aliases: Mapping[str, Any]) -> dict[str, str]:
+    lookup = {}
+    for name, (_type, aliases) in ORDER_COLUMNS.items():
+        extra = extra_aliases.get(name) or ()
+        for alias in (name, *aliases, *([extra] if isinstance(extra, str) else extra)):
+            lookup.setdefault(normalise_header(alias), name)
+    return lookup
+
+
+def _match_columns(file: str, headers: tuple, lookup: dict[str, str]) -> dict[str, str]:
+    """Order column -> header, for the headers of this row."""
+    mapping: dict[str, str] = {}
+    for header in headers:
+        name = lookup.get(normalise_header(header))
+        if name is not None and name not in mapping:
+            mapping[name] = header
+    missing = [name for name in REQUIRED_COLUMNS if name not in mapping]
+    if missing:
+        name = missing[0]
+        looked_for = ", ".join((name, *ORDER_COLUMNS[name][1]))
+        raise InputError(
+            f"missing order column {name!r} (looked for: {looked_for})",
+            Position(file),
+            "name it in the ruleset under orders.columns",
+        )
+    return mapping
+
+
+def _coerce(raw: Mapping[str, Any], mapping: dict[str, str], coercers) -> tuple[dict, tuple | None]:
+    values = {}
+    for name, header in mapping.items():
+        try:
+            value = coercers[name](raw[header])
+        except ValueError as error:
+            return values, (header, name, str(error))
+        if value is None and name in REQUIRED_COLUMNS:
+            return values, (header, name, "missing required value")
+        values[name] = value
+    return values, None
+
+
+def order_fields(declared: Iterable[str]) -> list[FieldSpec]:
+    """Fields for the order features a ruleset with ``orders:`` does not declare itself."""
+    return [FieldSpec(name, type_, label=ORDER_FEATURE_LABELS[name]) for name, type_ in ORDER_FEATURES.items() if name not in declared]
+
+
+def attach_orders(table: Table, summary: OrderSummary, id_field: str) -> None:
+    """Fill each customer row's order features; report orders of unknown customers.
+
+    A customer with no orders gets :func:`no_orders`; every order row of a customer
+    not in the table is rejected with the customer file named.
+    """
+    positions = {spec.name: index for index, spec in enumerate(table.fields) if spec.name in ORDER_FEATURES}
+    id_index = next(index for index, spec in enumerate(table.fields) if spec.name == id_field)
+    empty = no_orders()
+    known = set()
+    for row in table.rows:
+        key = str(row[id_index])
+        known.add(key)
+        features = summary.features.get(key, empty)
+        for name, index in positions.items():
+            row[index] = features.get(name)
+    for key in summary.features.keys() - known:
+        rows = summary.rows_of[key]
+        reason = f"customer {key!r} is not in {table.file} ({len(rows)} orders)"
+        summary.unknown_customers += [Rejected(summary.file, number, None, "customer_id", reason) for number in rows]
+    summary.unknown_customers.sort(key=lambda item: item.row)
+
+
+def customers_from_orders(summary: OrderSummary, fields: list[FieldSpec], id_field: str) -> Table:
+    """With no customer file, the customers are the ids in the order file."""
+    table = table_from_rows(summary.file, fields, ((index, {id_field: key}) for index, key in enumerate(sorted(summary.features), 1)))
+    attach_orders(table, summary, id_field)
+    return table
+
+
+ORDER_FEATURE_LABELS = {
+    "order_count": {"en": "Orders", "zh": "订单数"},
+    "revenue": {"en": "Revenue", "zh": "销售额"},
+    "first_order_date": {"en": "First order", "zh": "首次下单日期"},
+    "last_order_date": {"en": "Last order", "zh": "最近下单日期"},
+    "recency_days": {"en": "Days since last order", "zh": "距上次下单天数"},
+    "tenure_days": {"en": "Days since first order", "zh": "合作天数"},
+    "avg_order_value": {"en": "Average order value", "zh": "平均订单金额"},
+    "orders_per_year": {"en": "Orders per year", "zh": "年均订单数"},
+    "revenue_last_12m": {"en": "Revenue, last 12 months", "zh": "近12个月销售额"},
+    "revenue_prev_12m": {"en": "Revenue, previous 12 months", "zh": "前12个月销售额"},
+    "revenue_trend": {"en": "Revenue trend (last / previous 12 months)", "zh": "销售趋势（近12个月/前12个月）"},
+    "overdue_amount": {"en": "Overdue receivables", "zh": "逾期应收款"},
+    "avg_days_to_pay": {"en": "Average days to pay", "zh": "平均回款天数"},
+    "margin_total": {"en": "Gross margin", "zh": "毛利额"},
+    "margin_pct": {"en": "Gross margin %", "zh": "毛利率"},
+}
