@@ -30,7 +30,7 @@ class Job:
     @property
     def rejected(self) -> list[Rejected]:
         orders = self.orders.rejected + self.orders.unknown_customers if self.orders else []
-        return self.evaluation.rejected + orders
+        return self.evaluation.rejected + sorted(orders, key=lambda item: item.row)
 
     def meta(self, lang: str) -> dict:
         meta = self.evaluation.meta(lang, read=self.table.read)

@@ -390,7 +390,7 @@ def compile_industry(build: SchemeBuild) -> CompiledScheme:
 
     code_expr = _input(build, "code", "industry", any(t.get("codes") for t in tracks), user_codes)
     text_expr = _input(build, "text", "name", any(t.get("keywords") for t in tracks), user_keywords)
-    whens = [(index, build.condition("tracks", index, "when")) for index, t in enumerate(tracks) if t.get("when")]
+    whens = [(index, build.condition("tracks", t["_at"], "when")) for index, t in enumerate(tracks) if t.get("when")]
     if not tracks or (code_expr is None and text_expr is None and not whens):
         if tracks:
             build.error("no track can match: nothing to compare codes or keywords with, and no track has a when",
@@ -460,7 +460,7 @@ def _tracks(build: SchemeBuild, preset: Mapping[str, dict]) -> tuple[list[dict],
         seen.add(track_id)
         user_codes = user_codes or bool(own.get("codes"))
         user_keywords = user_keywords or bool(own.get("keywords"))
-        track = {**(base or {}), **own}
+        track = {**(base or {}), **own, "_at": index}
         codes = [str(code).strip() for code in track.get("codes", ()) if fold(str(code))]
         keywords = [word.strip() for word in track.get("keywords", ()) if fold(word)]
         track["codes"], track["_shown_codes"] = [fold(code) for code in codes], codes

@@ -4,7 +4,7 @@ Each dimension scores 1-5 by population quintile: ``recency`` (default
 ``recency_days``; lower is better, so the most recent fifth gets R 5), ``frequency``
 (default ``order_count``) and ``monetary`` (default ``revenue``).  Equal values always
 get equal scores: a tie group takes the score of its middle position, ``1 + (5 ×
-(below + upto)) // (2n)`` where ``below`` counts the known values ranked before it,
+(before + upto)) // (2n)`` where ``before`` counts the known values ranked before it,
 ``upto`` those ranked before it or tied with it, and ``n`` the known values of that
 dimension; for distinct values each score goes to n/5 customers, rounded down or up.
 A missing value gives that dimension no score and the segment ``unknown``, with a
@@ -294,7 +294,7 @@ def _grid(build: SchemeBuild, segments: list[dict], ranges: list[dict]) -> list:
     takes is a ruleset error, so every customer with all three scores gets a segment.
     """
     table: list = [None] * _index(6, 0, 0)
-    orphans = []
+    orphans, used = [], set()
     for r in range(1, 6):
         for f in range(1, 6):
             for m in range(1, 6):
@@ -308,11 +308,16 @@ def _grid(build: SchemeBuild, segments: list[dict], ranges: list[dict]) -> list:
                 if match is None:
                     orphans.append(f"{r}{f}{m}")
                     continue
+                used.add(id(match))
                 table[_index(r, f, m)] = (match["id"], r + f + m, tuple(match.get("tags", ())), f"{r}{f}{m}", fm)
     if orphans and "segments" in build.config:
         shown = ", ".join(orphans[:5]) + (f" and {len(orphans) - 5} more" if len(orphans) > 5 else "")
         build.error(f"no segment takes the RFM scores {shown}", "segments",
                     hint="give a last segment with no ranges to take the rest")
+    for index, segment in enumerate(segments):
+        if id(segment) not in used:
+            build.warn(f"segment {segment['id']!r} never applies: the segments before it take all its scores",
+                       "segments", index)
     return table
 
 

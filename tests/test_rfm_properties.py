@@ -190,6 +190,14 @@ def test_a_reversed_range_is_an_error():
     assert messages == ["the r range of segment 'a' runs from 5 down to 1"]
 
 
+def test_a_segment_that_never_applies_is_a_warning():
+    plan, diagnostics = check_ruleset(ruleset([{"id": "rfm", "kind": "rfm", "segments": [{"id": "all"}, {"id": "late", "r": 5}]}]), REGISTRY)
+    assert plan is not None
+    assert [(d.severity, d.message) for d in diagnostics] == [
+        ("warning", "segment 'late' never applies: the segments before it take all its scores")
+    ]
+
+
 @pytest.mark.parametrize("bad", ["'text'", "order_count > 1"])
 def test_dimensions_must_be_numbers(bad):
     assert any("expected a number" in message for message in errors([{"id": "rfm", "kind": "rfm", "frequency": bad}]))
