@@ -1,0 +1,1 @@
+"""Printable briefs, reports and call lists (being written)."""
