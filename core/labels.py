@@ -1,6 +1,9 @@
-"""Bilingual labels: a plain string, or a ``{en: …, zh: …}`` map picked by ``--lang``."""
+"""Bilingual labels (a plain string, or a ``{en: …, zh: …}`` map picked by ``--lang``)
+and numbers written as people read them, shared by every kind's reasons."""
 
 from __future__ import annotations
+
+import math
 
 from typing import Any
 
@@ -28,3 +31,14 @@ def localize_all(value: Any, lang: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [localize_all(item, lang) for item in value]
     return value
+
+
+def show_number(value) -> str:
+    """A value as people read it: 50,000, 1,234.57, 2.5, 0.0125; others as text."""
+    if isinstance(value, float) and math.isfinite(value):
+        if value.is_integer():
+            return f"{value:,.0f}"
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.3g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)

@@ -27,12 +27,11 @@ Example::
 
 from __future__ import annotations
 
-import math
 
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize
+from tierkit.labels import localize, show_number
 from tierkit.population import cumulative_share_by_value, tie_positions
 from tierkit.registry import SchemeKind
 
@@ -219,7 +218,7 @@ def _explainer(value_label, fields: list[str], top: float, bottom: float, labels
                      "text": words["missing"].format(value_name=value_name, fields=", ".join(fields))}]
         key = "position" if share is not None else "position_no_total"
         reasons = [{"value": value, "customer_share": customer_share, "cumulative_share": share,
-                    "text": words[key].format(value_name=value_name, value=_show(value), customer_share=customer_share,
+                    "text": words[key].format(value_name=value_name, value=show_number(value), customer_share=customer_share,
                                               cumulative_share=share or 0.0)}]
         cut = "nonpositive" if value <= 0 else label
         reasons.append({"segment": label, "text": words[cut].format(value_name=value_name, top=_pct(top), bottom=_pct(bottom))})
@@ -237,17 +236,6 @@ def _explainer(value_label, fields: list[str], top: float, bottom: float, labels
 
 def _pct(share: float) -> str:
     return f"{share * 100:g}%"
-
-
-def _show(value) -> str:
-    """A number as people read it: 50,000, 1,234.57, 2.5, 0.0125."""
-    if isinstance(value, float) and math.isfinite(value):
-        if value.is_integer():
-            return f"{value:,.0f}"
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.3g}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
 
 
 @hookimpl

@@ -27,12 +27,11 @@ Example::
 
 from __future__ import annotations
 
-import math
 
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize
+from tierkit.labels import localize, show_number
 from tierkit.population import quintile_scores
 from tierkit.registry import SchemeKind
 
@@ -352,7 +351,7 @@ def _explainer(sources: list[str], reads: list[list[str]], labels: dict):
                                 "text": words["missing"].format(name=name, fields=", ".join(fields), letter=letter)})
             else:
                 reasons.append({"dimension": key, "value": value, "score": score,
-                                "text": words["dimension"].format(name=name, value=_show(value), source=source,
+                                "text": words["dimension"].format(name=name, value=show_number(value), source=source,
                                                                   letter=letter, score=score)})
         if fm is None:
             reasons.append({"segment": UNKNOWN, "missing_fields": missing,
@@ -364,17 +363,6 @@ def _explainer(sources: list[str], reads: list[list[str]], labels: dict):
         return reasons
 
     return explain
-
-
-def _show(value) -> str:
-    """A number as people read it: 50,000, 1,234.57, 2.5, 0.0125."""
-    if isinstance(value, float) and math.isfinite(value):
-        if value.is_integer():
-            return f"{value:,.0f}"
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.3g}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
 
 
 @hookimpl

@@ -37,7 +37,7 @@ import math
 
 from tierkit.build import SCORE, CompiledScheme, SchemeBuild
 from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize
+from tierkit.labels import localize, show_number
 from tierkit.population import cume_dist, share_above
 from tierkit.registry import SchemeKind
 
@@ -387,7 +387,7 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share):
             reasons.append({
                 "indicator": indicator["id"], "value": value, "points": point, "weight": weight,
                 "contribution": contribution,
-                "text": words["indicator"].format(label=name, value=_show(value), points=point, weight=weight,
+                "text": words["indicator"].format(label=name, value=show_number(value), points=point, weight=weight,
                                                   contribution=contribution),
             })
         if score is None:
@@ -444,12 +444,6 @@ def _cumulative(grades, label) -> float:
         if grade["id"] == label:
             return running
     return 1.0
-
-
-def _show(value) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return str(value)
 
 
 @hookimpl
