@@ -395,9 +395,9 @@ def compile_matrix(build: SchemeBuild) -> CompiledScheme:
         build.population(_cut_step(x, y, [slot.index for slot in names], build.outcome.index, finisher),
                          "axis cuts")
     else:
-        xc = x.cut[1] if x.cut else None
-        yc = y.cut[1] if y.cut else None
-        lines.append(f"{build.outcome.local} = {build.constant(finisher)}({xv}, {yv}, {xc!r}, {yc!r}, {missing}, {risk}, {risk_missing})")
+        xc = build.constant(x.cut[1] if x.cut else None)
+        yc = build.constant(y.cut[1] if y.cut else None)
+        lines.append(f"{build.outcome.local} = {build.constant(finisher)}({xv}, {yv}, {xc}, {yc}, {missing}, {risk}, {risk_missing})")
         build.row(lines, [build.outcome])
 
     labels = {cell["id"]: cell.get("label", cell["id"]) for cell in cells.values()}

@@ -36,6 +36,7 @@ from tierkit.labels import localize
 from tierkit.registry import SchemeKind
 
 UNKNOWN = "unknown"
+PENDING = ("(missing)",)  # marks an outcome whose missing names the row step fills in
 STAGES = ("closed", "seed", "potential", "silent")
 GRADES = dict(zip(STAGES, "ABCD"))
 
@@ -212,14 +213,14 @@ def compile_pipeline(build: SchemeBuild) -> CompiledScheme:
     table = _table(stop)
     results, missing = [build.temp() for _ in STAGES], build.temp()
     out = build.outcome.local
-    lines = [f"{result} = {condition.code if condition else 'False'}" for result, condition in zip(results, conditions)]
+    lines = [f"{result} = {'False' if condition is None else condition.code}" for result, condition in zip(results, conditions)]
     key = f"({', '.join(results)},)"
     lines.append(f"{out} = {build.constant(table)}.get({key}) or {build.constant(_slow(table))}{key}")
     missing_parts = [f"({_missing_code(build, c)} if {r} is None else ())" for r, c in zip(results, conditions) if c is not None]
     if missing_parts:
         # Only a customer with a missing condition pays for naming the missing fields.
         lines += [
-            f"if {out}[3][2]:",
+            f"if {out}[3][2] is {build.constant(PENDING)}:",
             f"    {missing} = {' + '.join(missing_parts)}",
             f"    {out} = ({out}[0], None, (), ({out}[3][0], {out}[3][1], {missing}))",
         ]
@@ -230,7 +231,8 @@ def compile_pipeline(build: SchemeBuild) -> CompiledScheme:
 def _table(stop: bool) -> dict[tuple, tuple]:
     """The outcome of every combination of stage results (true, false or missing).
 
-    Detail: (grade letter, the results of the stages tested, whether one was missing).
+    Detail: (grade letter, the results of the stages tested, the names missing); the
+    row step replaces ``PENDING`` with the names missing for that customer.
     """
     table = {}
     for key in product((True, False, None), repeat=len(STAGES)):
@@ -242,7 +244,7 @@ def _table(stop: bool) -> dict[tuple, tuple]:
             if result is None and stop:
                 tested = key[: index + 1]
                 break
-        table[key] = (label, None, (), (GRADES.get(label), tested, None in tested))
+        table[key] = (label, None, (), (GRADES.get(label), tested, PENDING if None in tested else ()))
     return table
 
 
@@ -257,7 +259,6 @@ def _explainer(conditions: list[Compiled | None], labels: dict, stop: bool):
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
         label, _score, _tags, (_grade, tested, missing) = outcome
-        missing = missing if isinstance(missing, tuple) else ()
         reasons = []
         stopped = stop and label == UNKNOWN and tested[-1] is None
         for index, (stage, condition, result) in enumerate(zip(STAGES, conditions, tested)):

@@ -421,22 +421,22 @@ def compile_portfolio(build: SchemeBuild) -> CompiledScheme:
     if not (setup.indicators or setup.nail_on or setup.signals) and not build.diagnostics:
         build.error("benchmark, nail and at_risk are all turned off: the scheme has nothing to tag")
 
-    temps = {}
-    lines = []
+    lines: list[str] = []
 
-    def value_line(name: str, compiled: Compiled | None) -> str:
-        temps[name] = build.temp()
-        lines.append(f"{temps[name]} = {compiled.code if compiled is not None else 'None'}")
-        return temps[name]
+    def value_line(compiled: Compiled | None) -> str:
+        """A local holding the expression's value for this customer (None when there is none)."""
+        local = build.temp()
+        lines.append(f"{local} = {'None' if compiled is None else compiled.code}")
+        return local
 
-    indicator_values = [value_line(name, compiled) for name, compiled, _ in setup.indicators]
-    level = value_line("level", setup.level)
-    value = value_line("value", setup.value if setup.nail_on else None)
-    stalemate = value_line("stalemate", setup.stalemate if setup.nail_on else None)
-    returns = value if setup.nail_on and setup.return_value is None else value_line("return", setup.return_value)
-    reason = value_line("reason", setup.reason)
-    stage = (value_line("stage", setup.stage) if isinstance(setup.stage, Compiled) else repr(setup.stage))
-    signals = [value_line(f"signal {name}", compiled) for name, compiled, _ in setup.signals]
+    indicator_values = [value_line(compiled) for _, compiled, _ in setup.indicators]
+    level = value_line(setup.level)
+    value = value_line(setup.value if setup.nail_on else None)
+    stalemate = value_line(setup.stalemate if setup.nail_on else None)
+    returns = value if setup.nail_on and setup.return_value is None else value_line(setup.return_value)
+    reason = value_line(setup.reason)
+    stage = value_line(setup.stage) if isinstance(setup.stage, Compiled) else repr(setup.stage)
+    signals = [value_line(compiled) for _, compiled, _ in setup.signals]
 
     watched = list(zip(indicator_values, (compiled for _, compiled, _ in setup.indicators)))
     if setup.nail_on:
@@ -460,8 +460,8 @@ def compile_portfolio(build: SchemeBuild) -> CompiledScheme:
         build.row(lines, [facts])
         build.population(_cut_step(facts.index, build.outcome.index, setup.cut[1], finish), "nail value cut")
     else:
-        cut = setup.cut[1] if setup.nail_on else None
-        lines.append(f"{build.outcome.local} = {build.constant(finish)}({facts_code}, {cut!r})")
+        cut = build.constant(setup.cut[1] if setup.nail_on else None)
+        lines.append(f"{build.outcome.local} = {build.constant(finish)}({facts_code}, {cut})")
         build.row(lines, [build.outcome])
 
     labels = {**LABELS, **(build.value("labels", default={}) or {})}

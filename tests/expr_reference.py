@@ -124,9 +124,9 @@ def _clamp(value, low, high):
 
 def _round(value, digits=0):
     """Half away from zero, as SQL and Jinja's round filter do."""
-    scale = 10 ** int(digits)
+    scale = Decimal(10) ** int(digits)
     shifted = abs(Decimal(repr(float(value)))) * scale
-    rounded = float(shifted.to_integral_value(rounding=ROUND_HALF_UP)) / scale
+    rounded = float(shifted.to_integral_value(rounding=ROUND_HALF_UP) / scale)
     return math.copysign(rounded, value)
 
 
