@@ -32,6 +32,7 @@ import dataclasses
 import difflib
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -244,6 +245,25 @@ def _locate(source: str, text: str) -> int:
     return match.start() if match else 0
 
 
+_OPERATOR_PATTERNS = {
+    ">": r"(?<![<>=!])>(?!=)",
+    "<": r"(?<![<>=!])<(?!=)",
+    ">=": r">=",
+    "<=": r"<=",
+    "==": r"==",
+    "!=": r"!=",
+    "in": r"(?<![\w.])(?<!not )in(?!\w)",
+    "not in": r"(?<![\w.])not\s+in(?!\w)",
+}
+
+
+def _nth_operator(source: str, text: str, index: int) -> int:
+    """Column of the ``index``-th (0-based) ``text`` operator outside string literals."""
+    masked = re.sub(r"'[^']*'|\"[^\"]*\"", lambda m: " " * len(m.group()), source)
+    found = list(re.finditer(_OPERATOR_PATTERNS[text], masked))
+    return found[min(index, len(found) - 1)].start() if found else 0
+
+
 def _attribute_offset(source: str, attr: str) -> int:
     """Column of ``.attr`` (the name after the dot) in ``source``, best effort."""
     found = re.search(r"\.\s*" + re.escape(attr) + r"(?!\w)", source)
@@ -271,6 +291,15 @@ class PythonBackend:
         self.scope = scope
         self.functions = functions
         self.ns = namespace
+        self._operators_seen: Counter[str] = Counter()
+
+    def _operator_offset(self, op: str) -> int:
+        """Jinja gives no columns, but comparisons are checked in source order: the
+        n-th comparison with an operator is at that operator's n-th occurrence."""
+        text = self._operator_text(op)
+        index = self._operators_seen[text]
+        self._operators_seen[text] += 1
+        return _nth_operator(self.source, text, index)
 
     # -- dispatch -------------------------------------------------------------
     def visit(self, node: nodes.Node) -> Compiled:
@@ -413,7 +442,7 @@ class PythonBackend:
         return result
 
     def _check_comparison(self, op, left: Compiled, right: Compiled, left_node, right_node) -> None:
-        offset = _locate(self.source, self._operator_text(op))
+        offset = self._operator_offset(op)
         if "none" in (left.type, right.type) and op in ("eq", "ne"):
             raise ExpressionError(
                 "comparing with none is always missing", offset, "test for a missing value with 'is none' or 'is not none'"

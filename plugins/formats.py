@@ -13,6 +13,8 @@ import csv
 import datetime as dt
 import itertools
 import json
+import re
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -273,6 +275,23 @@ def write_xlsx(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[s
     for key, value in flatten(meta).items():
         meta_sheet.append([_xlsx_value(meta_sheet, key), _xlsx_value(meta_sheet, value)])
     workbook.save(path)
+    _make_reproducible(path, str(meta.get("as_of", "2000-01-01")))
+
+
+_STAMPS = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _make_reproducible(path: Path, as_of: str) -> None:
+    """Same inputs, same bytes: the workbook's write time (zip entry times, document
+    properties) is replaced by the run's as-of date."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    stamp = f"{as_of}T00:00:00Z".encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = _STAMPS.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
+            target.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
 
 
 def _xlsx_value(sheet, value: Any) -> Any:

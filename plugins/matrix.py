@@ -35,7 +35,7 @@ import re
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import Compiled, ExpressionDiagnostic, compile_expression
 from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize
+from tierkit.labels import localize, show_number
 from tierkit.population import percentile_cont
 from tierkit.registry import SchemeKind
 
@@ -575,7 +575,7 @@ def _axis_reason(words: dict, lang: str, axis: _Axis, value, cut, high, missing)
     return {
         "axis": axis.key, "value": value, "cut": cut, "cut_rule": "value" if kind == "value" else f"percentile {amount:g}",
         "high": high,
-        "text": words["above" if high else "below"].format(axis=name, value=_show(value), cut=_show(cut), how=how),
+        "text": words["above" if high else "below"].format(axis=name, value=show_number(value), cut=show_number(cut), how=how),
     }
 
 
@@ -607,18 +607,6 @@ def _missing_code(build: SchemeBuild, compiled: Compiled) -> str:
     names = build.constant(tuple(name for name, _ in pairs))
     values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
     return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
-
-
-def _show(value) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        value = int(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.4g}"
-    return str(value)
 
 
 @hookimpl

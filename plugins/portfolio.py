@@ -46,7 +46,7 @@ import re
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import Compiled, ExpressionDiagnostic, compile_expression
 from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize
+from tierkit.labels import localize, show_number
 from tierkit.population import percentile_cont
 from tierkit.registry import SchemeKind
 
@@ -687,7 +687,7 @@ def _benchmark_reasons(words, lang, setup, bench, level, given_level, indicators
         else:
             key = "met" if value >= threshold else "unmet"
             reasons.append({"section": BENCHMARK, "indicator": name, "value": value, "min": threshold,
-                            "text": words[key].format(name=shown, value=_show(value), min=_show(threshold))})
+                            "text": words[key].format(name=shown, value=show_number(value), min=show_number(threshold))})
     if bench is None:
         fields = [f for (_, c, _), v in zip(setup.indicators, indicators) if v is None for f in _fields(missing, c)]
         reasons.append({"section": BENCHMARK, "decided": False, "text": words["benchmark_unknown"].format(fields=", ".join(fields))})
@@ -706,8 +706,8 @@ def _level_reason(words, lang, setup, level, given_level, influence) -> dict:
         return {**record, "text": words["level_given"].format(level=shown, expr=setup.level.source)}
     threshold = next((setup.levels[name] for name in ("national", "provincial", "local") if name == level), None)
     if threshold is None:
-        return {**record, "text": words["level_surrounding"].format(level=shown, value=_show(influence))}
-    return {**record, "text": words["level_influence"].format(level=shown, value=_show(influence), min=_show(threshold))}
+        return {**record, "text": words["level_surrounding"].format(level=shown, value=show_number(influence))}
+    return {**record, "text": words["level_influence"].format(level=shown, value=show_number(influence), min=show_number(threshold))}
 
 
 def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing) -> list[dict]:
@@ -718,7 +718,7 @@ def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns
     else:
         high = cut is not None and value >= cut
         reasons.append({"section": NAIL, "value": value, "cut": cut, "high": high,
-                        "text": words["value_high" if high else "value_low"].format(value=_show(value), cut=_show(cut),
+                        "text": words["value_high" if high else "value_low"].format(value=show_number(value), cut=show_number(cut),
                                                                                      how=_how(words, setup.cut))})
     if stalemate is None:
         fields = _fields(missing, setup.stalemate)
@@ -735,7 +735,7 @@ def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns
             reasons.append({"section": NAIL, "return": None, "text": words["return_missing"].format(fields=", ".join(fields))})
         else:
             reasons.append({"section": NAIL, "return": returns, "min_value": setup.min_value, "nail_drop": drop,
-                            "text": words["return_drop" if drop else "return_ok"].format(value=_show(returns), min=_show(setup.min_value))})
+                            "text": words["return_drop" if drop else "return_ok"].format(value=show_number(returns), min=show_number(setup.min_value))})
     if drop:
         return reasons
     if stage == "early":
@@ -808,18 +808,6 @@ def _missing_code(build: SchemeBuild, compiled: Compiled) -> str:
     names = build.constant(tuple(name for name, _ in pairs))
     values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
     return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
-
-
-def _show(value) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        value = int(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.4g}"
-    return str(value)
 
 
 @hookimpl

@@ -243,8 +243,6 @@ def test_same_inputs_give_the_same_xlsx_cells(tmp_path, capsys):
     assert xlsx_cells(first) == xlsx_cells(second)
 
 
-@pytest.mark.xfail(strict=True, reason="plugins/formats.py: the workbook records when it was written (zip entry times, "
-                   "document properties), so two runs differ in bytes")
 def test_same_inputs_give_byte_identical_xlsx(tmp_path, capsys):
     import time
 

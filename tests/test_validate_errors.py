@@ -359,7 +359,6 @@ schemes:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="core/expr.py: a comparison's operator is found by its first occurrence in the expression")
 def test_column_of_the_second_of_two_equal_operators(tmp_path, capsys):
     path = write(tmp_path, BASE + """\
 schemes:
