@@ -8,6 +8,7 @@ error or an input that cannot be read.  Nothing else prints a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -268,3 +269,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def console_main() -> None:
     sys.exit(main())
+
+
+# Command groups living in their own modules register on `cli` when imported.
+COMMAND_MODULES = ("authoring", "history", "analysis")
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"{__package__}.{_module}")

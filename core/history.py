@@ -1,0 +1,1 @@
+"""Commands of the consultant's workflow (being written)."""

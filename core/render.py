@@ -1,0 +1,149 @@
+"""The template environment of briefs, reports and call lists, and HTML/PDF output.
+
+Templates run in Jinja's sandbox with autoescaping on and ``StrictUndefined``, so a
+misspelt name fails a test instead of printing blank, and a ruleset author's
+template cannot reach Python internals.  They are looked up in this order:
+
+1. ``templates/`` next to the ruleset file (a client's own layout);
+2. the folders plugins return from ``tierkit_template_dirs`` (the built-in ``briefs``
+   plugin returns tierkit's own, last);
+3. tierkit's own templates, always, so a page renders with every plugin blocked.
+
+``default:NAME`` always names tierkit's own template, so an override can extend the
+template it replaces: ``{% extends "default:brief_page.html" %}``.
+
+Besides the context (see :mod:`tierkit.render_brief`, :mod:`tierkit.render_report`,
+:mod:`tierkit.calllist`), every template sees ``t('key')`` (the static words, in the
+run's language), the filters ``num``, ``pct``, ``day``, ``show`` (values as a page shows
+them), the chart functions ``hbars``, ``pareto_curve`` and ``scatter`` (inline SVG), and
+every registered expression function as a filter and a global, called as expressions
+call it: a missing argument gives a missing result, and date functions get the run's
+as-of date.  Where a function's name is one of the helpers above, the helper wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import charts, render_format
+from .errors import TierkitError
+from .registry import Function
+from .render_messages import translate
+
+PDF_HINT = "pip install 'tierkit[pdf]'"
+
+
+def package_templates() -> Path:
+    """tierkit's own template folder (package data of ``tierkit.templates``)."""
+    return Path(str(files("tierkit.templates")))
+
+
+def template_dirs(pm, ruleset_source: Path | None) -> list[Path]:
+    """Where templates are looked for, first match winning (see the module docstring)."""
+    found: list[Path] = []
+    if ruleset_source is not None:
+        local = Path(ruleset_source).parent / "templates"
+        if local.is_dir():
+            found.append(local)
+    for dirs in pm.hook.tierkit_template_dirs() if pm is not None else ():
+        found += [Path(d) for d in dirs or ()]
+    found.append(package_templates())
+    return list(dict.fromkeys(found))
+
+
+def template_function(function: Function, as_of: dt.date) -> Callable[..., Any]:
+    """A registered function as templates call it: with the semantics of expressions."""
+    impl, null_safe, needs_as_of = function.impl, function.null_safe, function.needs_as_of
+
+    def call(*args):
+        if null_safe:
+            if args and all(arg is None for arg in args):
+                return None
+        elif any(arg is None for arg in args):
+            return None
+        return impl(as_of, *args) if needs_as_of else impl(*args)
+
+    call.__name__ = function.name
+    return call
+
+
+def make_environment(
+    dirs: Iterable[Path],
+    functions: Mapping[str, Function],
+    lang: str,
+    as_of: dt.date,
+) -> SandboxedEnvironment:
+    """The sandboxed environment for one language and as-of date."""
+    loader = ChoiceLoader(
+        [FileSystemLoader(str(d)) for d in dirs]
+        + [PrefixLoader({"default": FileSystemLoader(str(package_templates()))}, delimiter=":")]
+    )
+    env = SandboxedEnvironment(
+        loader=loader,
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=lambda value: render_format.MISSING if value is None else value,
+    )
+    for name, function in functions.items():
+        wrapped = template_function(function, as_of)
+        env.filters[name] = wrapped
+        env.globals[name] = wrapped
+
+    def t(key: str, **values) -> str:
+        return translate(lang, key, **values)
+
+    helpers = {
+        "num": render_format.num,
+        "pct": render_format.pct,
+        "day": lambda value: render_format.day(value, lang),
+        "show": lambda value, unit=None: render_format.show(value, lang, unit),
+    }
+    env.filters.update(helpers)
+    env.globals.update(helpers)
+    env.globals.update(t=t, lang=lang, as_of=as_of, hbars=charts.hbars, Bar=charts.Bar,
+                       pareto_curve=charts.pareto_curve, scatter=charts.scatter)
+    return env
+
+
+class Renderer:
+    """Renders named templates for one run: its plugins, ruleset, language and date."""
+
+    def __init__(self, pm, functions: Mapping[str, Function], ruleset_source: Path | None, lang: str, as_of: dt.date):
+        self.dirs = template_dirs(pm, ruleset_source)
+        self.env = make_environment(self.dirs, functions, lang, as_of)
+
+    def render(self, name: str, context: Mapping[str, Any]) -> str:
+        try:
+            return self.env.get_template(name).render(context)
+        except TemplateError as error:
+            where = f"{error.filename}:{error.lineno}: " if getattr(error, "lineno", None) and getattr(error, "filename", None) else ""
+            raise TierkitError(f"template {name}: {where}{error.message or error}") from error
+
+
+def write_pdf(html: str, path: Path) -> None:
+    """Print HTML to PDF with WeasyPrint (the optional ``pdf`` extra)."""
+    try:
+        from weasyprint import HTML
+    except ImportError:
+        raise TierkitError("PDF output needs WeasyPrint, which is not installed", hint=PDF_HINT) from None
+    except OSError as error:  # WeasyPrint is there but Pango is not
+        raise TierkitError(f"PDF output needs WeasyPrint's system libraries (Pango): {error}", hint=PDF_HINT) from None
+    HTML(string=html, base_url=str(package_templates())).write_pdf(str(path))
+
+
+def write_document(html: str, path: Path) -> None:
+    """Write a rendered page as ``.html`` or, for ``.pdf``, print it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".pdf":
+        write_pdf(html, path)
+    else:
+        path.write_text(html, encoding="utf-8")
