@@ -12,6 +12,8 @@ writes the same bytes::
 from __future__ import annotations
 
 import argparse
+import sys
+import importlib
 import csv
 import datetime
 import math
@@ -367,12 +369,25 @@ DATASETS = {
 }
 
 
+def all_datasets() -> dict:
+    """The datasets above, and each module in ``datasets/`` with a ``NAME`` and a
+    ``write(out) -> list[Path]`` (they may import this module's shared helpers)."""
+    found = dict(DATASETS)
+    folder = Path(__file__).resolve().parent / "datasets"
+    if str(folder.parent) not in sys.path:
+        sys.path.insert(0, str(folder.parent))
+    for path in sorted(folder.glob("*.py")):
+        module = importlib.import_module(f"datasets.{path.stem}")
+        found[module.NAME] = module.write
+    return found
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Regenerate every example dataset.")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
                         help="output folder (default: the examples/ folder)")
     args = parser.parse_args(argv)
-    for write in DATASETS.values():
+    for write in all_datasets().values():
         for path in write(args.out):
             print(path)
 
