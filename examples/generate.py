@@ -12,12 +12,12 @@ writes the same bytes::
 from __future__ import annotations
 
 import argparse
-import sys
-import importlib
 import csv
 import datetime
+import importlib
 import math
 import random
+import sys
 from pathlib import Path
 
 SEED = 20261122
