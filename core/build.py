@@ -123,6 +123,29 @@ class SchemeBuild:
     def number(self, *key) -> Compiled:
         return self.expression(*key, expect=("number", "integer"))
 
+    def compiles(self, source: str, types: tuple[str, ...]) -> bool:
+        """Whether a *default* expression works in this ruleset (its names exist and it
+        gives one of ``types``); nothing is recorded, so kinds can try candidates."""
+        try:
+            compiled = compile_expression(source, self.scope, self.functions, self.namespace)
+        except ExpressionDiagnostic:
+            return False
+        return compiled.type in types + ("any",)
+
+    def missing_names(self, compiled: Compiled) -> str:
+        """Code giving the names ``compiled`` reads whose value is missing for this
+        customer, so a reason can name what was missing (run only when it is)."""
+        pairs = [
+            (name, self.scope[name].code)
+            for name in sorted(compiled.reads)
+            if name in self.scope and self.scope[name].type != "outcome" and self.scope[name].nullable
+        ]
+        if not pairs:
+            return "()"
+        names = self.constant(tuple(name for name, _ in pairs))
+        values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
+        return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
+
     # -- config and positions -------------------------------------------------
     def value(self, *key, default: Any = None) -> Any:
         node: Any = self.config

@@ -71,3 +71,41 @@ def tierkit_ruleset_dirs():
 
     Added in 0.1.
     """
+
+
+@hookspec
+def tierkit_template_dirs():
+    """Folders of templates for briefs, the portfolio report and call lists.
+
+    Searched after the ``templates/`` folder next to the ruleset file and before
+    tierkit's own templates, in hook call order (the built-in ``briefs`` plugin, which
+    returns tierkit's own folder, runs last).  A folder may hold whole pages
+    (``brief.html``, ``report.html``, ``calllist.html``), partials (``brief_page.html``)
+    or the section of a scheme kind (``kinds/<kind>.html``).  An override reaches the
+    template it replaces with the ``default:`` prefix:
+    ``{% extends "default:brief_page.html" %}``.  Templates run sandboxed, with
+    autoescaping and ``StrictUndefined``.
+
+    :returns: a list of :class:`pathlib.Path` (or ``None``).
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def tierkit_brief_context(customer, record, plan, lang, as_of):
+    """Extra template context for one account's brief.
+
+    :param customer: the account's features: field and derived-feature name -> value.
+    :param record: the account's result record as ``tierkit evaluate`` writes it
+        (``id``, ``features``, ``outcomes`` with labels and reasons, ``rank``,
+        ``allocation``), localized to ``lang``.
+    :param plan: the compiled :class:`tierkit.plan.Plan` (fields, schemes, ruleset).
+    :param lang: the brief's language, ``en`` or ``zh``.
+    :param as_of: the run's as-of date (:class:`datetime.date`).
+    :returns: a dict (or ``None``); each key is readable in the page's templates as
+        ``page.<key>``.  A key may not repeat a built-in page attribute or a key of
+        another plugin: both are errors naming the plugin.
+
+    Added in 0.1.
+    """

@@ -34,6 +34,13 @@ class SchemeKind:
     attributes: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     example: str = ""
 
+    @classmethod
+    def documented(cls, name: str, doc: str, config_schema, compile, attributes=None) -> SchemeKind:
+        """A kind documented by its module docstring: the text before ``Example::`` is
+        its description (first line a title), the YAML after it its example."""
+        description, _, example = doc.partition("Example::")
+        return cls(name, description.strip(), config_schema, compile, attributes or {}, example)
+
 
 @dataclass(frozen=True)
 class Function:

@@ -644,12 +644,5 @@ def _explainer(tracks: list[dict], fallback: dict, code_expr, text_expr):
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind(
-            name="industry",
-            description=__doc__.split("Example::")[0].strip(),
-            config_schema=CONFIG_SCHEMA,
-            compile=compile_industry,
-            attributes={"matched_by": ("string", 0)},
-            example=__doc__.split("Example::")[1],
-        )
+        SchemeKind.documented("industry", __doc__, CONFIG_SCHEMA, compile_industry, attributes={"matched_by": ("string", 0)})
     )

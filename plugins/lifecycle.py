@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize
 from tierkit.registry import SchemeKind
 
 STAGES = ("potential", "new", "active", "dormant", "lost", "unknown")
@@ -409,12 +408,5 @@ def _unknown_text(words: dict, cause: str, record: dict, common: dict, fields, l
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind(
-            name="lifecycle",
-            description=__doc__.split("Example::")[0].strip(),
-            config_schema=CONFIG_SCHEMA,
-            compile=compile_lifecycle,
-            attributes={"days_since_last": ("integer", 0)},
-            example=__doc__.split("Example::")[1],
-        )
+        SchemeKind.documented("lifecycle", __doc__, CONFIG_SCHEMA, compile_lifecycle, attributes={"days_since_last": ("integer", 0)})
     )

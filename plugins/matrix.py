@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 
 from tierkit.build import CompiledScheme, SchemeBuild
-from tierkit.expr import Compiled, ExpressionDiagnostic, compile_expression
+from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import percentile_cont
@@ -383,11 +383,11 @@ def compile_matrix(build: SchemeBuild) -> CompiledScheme:
         f"{xv} = {x.compiled.code}",
         f"{yv} = {y.compiled.code}",
         f"{missing} = () if {xv} is not None and {yv} is not None else "
-        f"({_missing_code(build, x.compiled)} if {xv} is None else ()) + ({_missing_code(build, y.compiled)} if {yv} is None else ())",
+        f"({build.missing_names(x.compiled)} if {xv} is None else ()) + ({build.missing_names(y.compiled)} if {yv} is None else ())",
     ]
     if receivables is not None:
         lines += [f"{risk} = {receivables.code}",
-                  f"{risk_missing} = () if {risk} is not None else {_missing_code(build, receivables)}"]
+                  f"{risk_missing} = () if {risk} is not None else {build.missing_names(receivables)}"]
     else:
         lines += [f"{risk} = None", f"{risk_missing} = ()"]
     if population:
@@ -419,7 +419,7 @@ def _axis(build: SchemeBuild, key: str, default: dict | None) -> _Axis:
         compiled = build.expression(key, "value", expect=("number", "integer", "boolean"))
     else:
         candidates = default.get("candidates", ())
-        text = _first_compiling(build, candidates, ("number", "integer"))
+        text = next((text for text in candidates if build.compiles(text, ("number", "integer"))), None)
         if text is not None:
             compiled = build.expression(key, "value", source=text)
         else:
@@ -487,7 +487,7 @@ def _receivables(build: SchemeBuild, preset: dict) -> tuple[Compiled | None, str
         return None, None
     if given is not None:
         return build.condition("receivables"), given
-    text = _first_compiling(build, (preset["receivables"],), ("boolean",))
+    text = preset["receivables"] if build.compiles(preset["receivables"], ("boolean",)) else None
     return (build.expression("receivables", source=text), text) if text else (None, None)
 
 
@@ -582,42 +582,8 @@ def _axis_reason(words: dict, lang: str, axis: _Axis, value, cut, high, missing)
 # -- helpers --------------------------------------------------------------------------
 
 
-def _first_compiling(build: SchemeBuild, candidates, types: tuple[str, ...]) -> str | None:
-    """The first default expression text that compiles against this ruleset's names
-    and gives one of ``types``; nothing is recorded for those that do not."""
-    for text in candidates:
-        try:
-            compiled = compile_expression(text, build.scope, build.functions, build.namespace)
-        except ExpressionDiagnostic:
-            continue
-        if compiled.type in types + ("any",):
-            return text
-    return None
-
-
-def _missing_code(build: SchemeBuild, compiled: Compiled) -> str:
-    """Code giving the names an expression reads whose value is missing for this customer."""
-    pairs = [
-        (name, build.scope[name].code)
-        for name in sorted(compiled.reads)
-        if name in build.scope and build.scope[name].type != "outcome" and build.scope[name].nullable
-    ]
-    if not pairs:
-        return "()"
-    names = build.constant(tuple(name for name, _ in pairs))
-    values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
-    return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
-
-
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind(
-            name="matrix",
-            description=__doc__.split("Example::")[0].strip(),
-            config_schema=CONFIG_SCHEMA,
-            compile=compile_matrix,
-            attributes={"x_high": ("boolean", 0), "y_high": ("boolean", 1), "x_value": ("number", 2), "y_value": ("number", 3)},
-            example=__doc__.split("Example::")[1],
-        )
+        SchemeKind.documented("matrix", __doc__, CONFIG_SCHEMA, compile_matrix, attributes={"x_high": ("boolean", 0), "y_high": ("boolean", 1), "x_value": ("number", 2), "y_value": ("number", 3)})
     )

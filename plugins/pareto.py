@@ -241,12 +241,5 @@ def _pct(share: float) -> str:
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind(
-            name="pareto",
-            description=__doc__.split("Example::")[0].strip(),
-            config_schema=CONFIG_SCHEMA,
-            compile=compile_pareto,
-            attributes={"cumulative_share": ("number", 0), "customer_share": ("number", 1)},
-            example=__doc__.split("Example::")[1],
-        )
+        SchemeKind.documented("pareto", __doc__, CONFIG_SCHEMA, compile_pareto, attributes={"cumulative_share": ("number", 0), "customer_share": ("number", 1)})
     )

@@ -30,7 +30,7 @@ from itertools import product
 from jinja2 import nodes
 
 from tierkit.build import CompiledScheme, SchemeBuild
-from tierkit.expr import Compiled, ExpressionDiagnostic, compile_expression, parse
+from tierkit.expr import Compiled, parse
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize
 from tierkit.registry import SchemeKind
@@ -199,7 +199,7 @@ def compile_pipeline(build: SchemeBuild) -> CompiledScheme:
         elif given is not None:
             conditions.append(build.condition(stage))
         else:
-            parts = _compiling(build, defaults[stage])
+            parts = [text for text in defaults[stage] if build.compiles(text, ("boolean",))]
             if not parts:
                 fields = sorted({name for text in defaults[stage] for name in _names(text)} - set(build.functions))
                 build.error(f"{stage}: no condition given, and none of the default's fields is declared ({', '.join(fields)})",
@@ -216,7 +216,7 @@ def compile_pipeline(build: SchemeBuild) -> CompiledScheme:
     lines = [f"{result} = {'False' if condition is None else condition.code}" for result, condition in zip(results, conditions)]
     key = f"({', '.join(results)},)"
     lines.append(f"{out} = {build.constant(table)}.get({key}) or {build.constant(_slow(table))}{key}")
-    missing_parts = [f"({_missing_code(build, c)} if {r} is None else ())" for r, c in zip(results, conditions) if c is not None]
+    missing_parts = [f"({build.missing_names(c)} if {r} is None else ())" for r, c in zip(results, conditions) if c is not None]
     if missing_parts:
         # Only a customer with a missing condition pays for naming the missing fields.
         lines += [
@@ -287,46 +287,12 @@ def _explainer(conditions: list[Compiled | None], labels: dict, stop: bool):
 # -- helpers --------------------------------------------------------------------------
 
 
-def _compiling(build: SchemeBuild, candidates) -> list[str]:
-    """The default condition texts that compile against this ruleset's names as true/false."""
-    found = []
-    for text in candidates:
-        try:
-            compiled = compile_expression(text, build.scope, build.functions, build.namespace)
-        except ExpressionDiagnostic:
-            continue
-        if compiled.type in ("boolean", "any"):
-            found.append(text)
-    return found
-
-
 def _names(text: str) -> list[str]:
     return [node.name for node in parse(text).find_all(nodes.Name)]
-
-
-def _missing_code(build: SchemeBuild, compiled: Compiled) -> str:
-    """Code giving the names an expression reads whose value is missing for this customer."""
-    pairs = [
-        (name, build.scope[name].code)
-        for name in sorted(compiled.reads)
-        if name in build.scope and build.scope[name].type != "outcome" and build.scope[name].nullable
-    ]
-    if not pairs:
-        return "()"
-    names = build.constant(tuple(name for name, _ in pairs))
-    values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
-    return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
 
 
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind(
-            name="pipeline",
-            description=__doc__.split("Example::")[0].strip(),
-            config_schema=CONFIG_SCHEMA,
-            compile=compile_pipeline,
-            attributes={"grade": ("string", 0)},
-            example=__doc__.split("Example::")[1],
-        )
+        SchemeKind.documented("pipeline", __doc__, CONFIG_SCHEMA, compile_pipeline, attributes={"grade": ("string", 0)})
     )

@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 
 from tierkit.build import CompiledScheme, SchemeBuild
-from tierkit.expr import Compiled, ExpressionDiagnostic, compile_expression
+from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import percentile_cont
@@ -447,7 +447,7 @@ def compile_portfolio(build: SchemeBuild) -> CompiledScheme:
     missing = build.temp()
     if watched:
         any_missing = " or ".join(f"{v} is None" for v, _ in watched)
-        names = " + ".join(f"({_missing_code(build, c)} if {v} is None else ())" for v, c in watched)
+        names = " + ".join(f"({build.missing_names(c)} if {v} is None else ())" for v, c in watched)
         lines.append(f"{missing} = ({names}) if {any_missing} else ()")
     else:
         lines.append(f"{missing} = ()")
@@ -479,7 +479,7 @@ def _benchmark(build: SchemeBuild, setup: _Setup) -> None:
             threshold = float(given.get("min", 70))
             if "value" in given:
                 compiled = build.number("benchmark", name, "value")
-            elif _compiles(build, name, ("number", "integer")):
+            elif build.compiles(name, ("number", "integer")):
                 compiled = build.expression("benchmark", name, "value", source=name)
             else:
                 build.error(f"benchmark.{name}: no value given and there is no field {name!r}", "benchmark",
@@ -500,7 +500,7 @@ def _nail(build: SchemeBuild, setup: _Setup) -> None:
     if "value" in config:
         setup.value = build.number("nail", "value")
     else:
-        text = next((t for t in ("revenue_potential", "annual_procurement") if _compiles(build, t, ("number", "integer"))), None)
+        text = next((t for t in ("revenue_potential", "annual_procurement") if build.compiles(t, ("number", "integer"))), None)
         if text is None:
             build.error("nail.value: no value given and neither revenue_potential nor annual_procurement is a field", "nail",
                         hint="declare one, set nail: {value: <expression>}, or nail: false")
@@ -512,7 +512,7 @@ def _nail(build: SchemeBuild, setup: _Setup) -> None:
         setup.stalemate = build.condition("nail", "stalemate")
     else:
         parts = [t for t in (f"stalemate_days >= {days}", f"share_of_wallet < {share!r} and tenure_days >= {days}")
-                 if _compiles(build, t, ("boolean",))]
+                 if build.compiles(t, ("boolean",))]
         if not parts:
             build.error("nail.stalemate: no condition given and neither stalemate_days nor share_of_wallet and tenure_days "
                         "are declared", "nail", hint="declare them, set nail: {stalemate: <condition>}, or nail: false")
@@ -524,14 +524,14 @@ def _nail(build: SchemeBuild, setup: _Setup) -> None:
     if "reason" in config:
         setup.reason = build.expression("nail", "reason", expect=("string",))
     else:
-        text = next((t for t in ("nail_reason", "reason") if _compiles(build, t, ("string",))), None)
+        text = next((t for t in ("nail_reason", "reason") if build.compiles(t, ("string",))), None)
         setup.reason = build.expression("nail", "reason", source=text) if text else None
     stage = config.get("market_stage")
     if stage in MARKET_STAGES:
         setup.stage = stage
     elif stage is not None:
         setup.stage = build.expression("nail", "market_stage", expect=("string",))
-    elif _compiles(build, "market_stage", ("string",)):
+    elif build.compiles("market_stage", ("string",)):
         setup.stage = build.expression("nail", "market_stage", source="market_stage")
 
 
@@ -541,7 +541,7 @@ def _at_risk(build: SchemeBuild, setup: _Setup) -> None:
     for name, (candidates, label) in DEFAULT_SIGNALS.items():
         if name in given:
             continue
-        text = next((t for t in candidates if _compiles(build, t, ("boolean",))), None)
+        text = next((t for t in candidates if build.compiles(t, ("boolean",))), None)
         if text is not None:
             setup.signals.append((name, build.expression("at_risk", "signals", name, source=text), label))
     for name, signal in given.items():
@@ -787,38 +787,8 @@ def _how(words: dict, cut: tuple) -> str:
 # -- helpers --------------------------------------------------------------------------
 
 
-def _compiles(build: SchemeBuild, text: str, types: tuple[str, ...]) -> bool:
-    """Whether a default expression compiles against this ruleset's names and gives one of ``types``."""
-    try:
-        compiled = compile_expression(text, build.scope, build.functions, build.namespace)
-    except ExpressionDiagnostic:
-        return False
-    return compiled.type in types + ("any",)
-
-
-def _missing_code(build: SchemeBuild, compiled: Compiled) -> str:
-    """Code giving the names an expression reads whose value is missing for this customer."""
-    pairs = [
-        (name, build.scope[name].code)
-        for name in sorted(compiled.reads)
-        if name in build.scope and build.scope[name].type != "outcome" and build.scope[name].nullable
-    ]
-    if not pairs:
-        return "()"
-    names = build.constant(tuple(name for name, _ in pairs))
-    values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
-    return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
-
-
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind(
-            name="portfolio",
-            description=__doc__.split("Example::")[0].strip(),
-            config_schema=CONFIG_SCHEMA,
-            compile=compile_portfolio,
-            attributes={"benchmark": ("boolean", 0), "nail": ("boolean", 1), "at_risk": ("boolean", 2), "level": ("string", 3)},
-            example=__doc__.split("Example::")[1],
-        )
+        SchemeKind.documented("portfolio", __doc__, CONFIG_SCHEMA, compile_portfolio, attributes={"benchmark": ("boolean", 0), "nail": ("boolean", 1), "at_risk": ("boolean", 2), "level": ("string", 3)})
     )

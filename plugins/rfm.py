@@ -368,12 +368,5 @@ def _explainer(sources: list[str], reads: list[list[str]], labels: dict):
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind(
-            name="rfm",
-            description=__doc__.split("Example::")[0].strip(),
-            config_schema=CONFIG_SCHEMA,
-            compile=compile_rfm,
-            attributes={"r": ("integer", 0), "f": ("integer", 1), "m": ("integer", 2), "rfm": ("string", 3), "fm": ("integer", 4)},
-            example=__doc__.split("Example::")[1],
-        )
+        SchemeKind.documented("rfm", __doc__, CONFIG_SCHEMA, compile_rfm, attributes={"r": ("integer", 0), "f": ("integer", 1), "m": ("integer", 2), "rfm": ("string", 3), "fm": ("integer", 4)})
     )

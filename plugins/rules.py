@@ -84,11 +84,5 @@ def compile_rules(build: SchemeBuild) -> CompiledScheme:
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind(
-            name="rules",
-            description=__doc__.split("Example::")[0].strip(),
-            config_schema=CONFIG_SCHEMA,
-            compile=compile_rules,
-            example=__doc__.split("Example::")[1],
-        )
+        SchemeKind.documented("rules", __doc__, CONFIG_SCHEMA, compile_rules)
     )

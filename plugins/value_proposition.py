@@ -334,12 +334,5 @@ def _explainer(types: list[dict], signals: list[dict]):
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind(
-            name="value_proposition",
-            description=__doc__.split("Example::")[0].strip(),
-            config_schema=CONFIG_SCHEMA,
-            compile=compile_value_proposition,
-            attributes={"group": ("string", 0)},
-            example=__doc__.split("Example::")[1],
-        )
+        SchemeKind.documented("value_proposition", __doc__, CONFIG_SCHEMA, compile_value_proposition, attributes={"group": ("string", 0)})
     )

@@ -449,11 +449,5 @@ def _cumulative(grades, label) -> float:
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind(
-            name="weighted",
-            description=__doc__.split("Example::")[0].strip(),
-            config_schema=CONFIG_SCHEMA,
-            compile=compile_weighted,
-            example=__doc__.split("Example::")[1],
-        )
+        SchemeKind.documented("weighted", __doc__, CONFIG_SCHEMA, compile_weighted)
     )

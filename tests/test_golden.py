@@ -12,18 +12,23 @@ import os
 import pytest
 
 from tierkit.engine import load_plan
-from tierkit.io import read_table
+from tierkit.job import run_job
 
 from .conftest import ROOT
 
 AS_OF = dt.date(2026, 11, 1)
-SAMPLES = {"b2b-manufacturing": ROOT / "examples" / "b2b-manufacturing" / "customers.csv"}
+EXAMPLES = ROOT / "examples"
+# ruleset -> (customer file or None, order file or None), as `tierkit evaluate` takes them
+SAMPLES = {
+    "b2b-manufacturing": (EXAMPLES / "b2b-manufacturing" / "customers.csv", None),
+}
 
 
 def snapshot(name: str, registry) -> str:
     bound = load_plan(name, registry, AS_OF)
-    table = read_table(SAMPLES[name], bound.fields, registry)
-    evaluation = bound.run(table.rows, table.row_numbers, table.file)
+    customers, orders = SAMPLES[name]
+    job = run_job(bound.plan, registry, customers and str(customers), orders and str(orders), AS_OF)
+    evaluation = job.evaluation
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     scheme_ids = [scheme.id for scheme in bound.plan.schemes]

@@ -1,0 +1,336 @@
+"""A rep's actions for today, in Eisenhower order (重要紧急四象限).
+
+For each account of the rep:
+
+- **urgent** when the days since the last contact have reached the allocation's
+  ``cadence_days`` (the visit is due today or earlier), or when no contact date is
+  known at all; an account whose plan has no cadence is never urgent;
+- **important** when its allocation plan says ``important: true`` (if any plan of
+  the ruleset declares ``important``); otherwise when it has the grading scheme's top
+  grade or ranks in the top ``calllist.top_share`` (default 20%) of all customers;
+- an **emergency** when an outcome carries one of ``calllist.emergency_tags``
+  (default ``at_risk``): emergencies jump the queue;
+- **overdue** when the days since the last contact exceed the cadence (one day past
+  its deadline is overdue, the deadline day itself is only due);
+- **to be returned to the shared pool** (公海) when they exceed the plan's
+  ``pool_return_days`` (default twice the cadence), so that another rep can take it.
+
+The last contact is ``calllist.contact`` (a field or derived feature holding a date,
+or a number of days since the contact), else the first of ``last_contact_date``,
+``days_since_contact`` and ``last_order_date`` the ruleset has.  The order: emergencies
+first, then important and urgent, important not urgent, urgent not important,
+neither; within each, the most overdue (or soonest due) first, then by rank.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import unicodedata
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .errors import TierkitError
+from .labels import localize
+from .plan import Plan
+from .render_format import MISSING, day, num
+from .render_messages import translate
+from .render_plan import RunInfo, grade_scheme, label_order, role_field, run_info, schemes_in_order
+
+CONTACT_FIELDS = ("last_contact_date", "days_since_contact", "last_order_date")
+EMERGENCY_TAGS = ("at_risk",)
+TOP_SHARE = 0.2
+COLUMNS = ("order", "quadrant", "id", "name", "grade", "rank", "last_contact", "days", "cadence", "due", "status", "flags", "action")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Where an account stands against its visit cadence on the as-of date.
+
+    ``days_since`` is None when no contact date is known; ``due_date`` is the last
+    contact plus the cadence; ``days_left`` is negative when overdue; ``pool_return_days``
+    is the plan's, else twice the cadence.
+    """
+
+    last_contact: dt.date | None
+    days_since: int | None
+    cadence_days: float | None
+    due_date: dt.date | None
+    days_left: float | None
+    urgent: bool
+    overdue: bool
+    pool_return_days: float | None
+    pool_return: bool
+
+
+@dataclass(frozen=True)
+class ContactSource:
+    """The feature holding the last contact: ``as_days`` when it counts days since it."""
+
+    name: str
+    as_days: bool
+
+
+def contact_source(plan: Plan) -> ContactSource | None:
+    """Where the last contact is read from (see the module docstring)."""
+    types = {spec.name: spec.type for spec in plan.fields}
+    types.update({name: "derived" for name, _slot, _config in plan.derived})
+    chosen = (plan.ruleset.data.get("calllist") or {}).get("contact")
+    if chosen is not None and chosen not in types:
+        raise TierkitError(
+            f"calllist.contact names {chosen!r}, which is no field or derived feature",
+            plan.ruleset.position("calllist", "contact"),
+        )
+    name = chosen or next((candidate for candidate in CONTACT_FIELDS if candidate in types), None)
+    if name is None:
+        return None
+    return ContactSource(name, types[name] in ("number", "integer") or name.startswith("days_"))
+
+
+def follow_up(features: dict, allocation: dict, source: ContactSource | None, as_of: dt.date) -> FollowUp:
+    """The account's follow-up status from its last contact and its plan."""
+    value = features.get(source.name) if source is not None else None
+    last, days_since = None, None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        last, days_since = value, (as_of - value).days
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        days_since = int(value)
+        last = as_of - dt.timedelta(days=days_since)
+    cadence = allocation.get("cadence_days")
+    pool_days = allocation.get("pool_return_days") or (2 * cadence if cadence else None)
+    if cadence is None:
+        return FollowUp(last, days_since, None, None, None, False, False, pool_days, False)
+    if days_since is None:
+        return FollowUp(None, None, cadence, None, None, True, False, pool_days, False)
+    due = last + dt.timedelta(days=math.ceil(cadence))
+    return FollowUp(
+        last_contact=last,
+        days_since=days_since,
+        cadence_days=cadence,
+        due_date=due,
+        days_left=cadence - days_since,
+        urgent=days_since >= cadence,
+        overdue=days_since > cadence,
+        pool_return_days=pool_days,
+        pool_return=pool_days is not None and days_since > pool_days,
+    )
+
+
+@dataclass(frozen=True)
+class CallItem:
+    """One account on the list: its place (``order``, from 1), Eisenhower ``quadrant``
+    (1-4) and whether it is an ``emergency``; who it is; its ``follow_up``; ``flags``
+    (ids: emergency, overdue, pool_return, no_contact) and ``cells``, the row's texts by
+    column id (see ``CallList.columns``)."""
+
+    order: int
+    quadrant: int
+    emergency: bool
+    important: bool
+    id: str
+    name: str | None
+    grade: str
+    rank: int
+    follow_up: FollowUp
+    flags: tuple[str, ...]
+    actions: tuple[str, ...]
+    cells: dict
+
+
+@dataclass
+class CallList:
+    """The variables of ``calllist.html``: ``title``, ``lang``, the run's footer facts
+    ``run``, the rep (``owner``), the ``items`` in order, ``columns`` as (id, header)
+    pairs, and ``rules``, one sentence saying how the order was decided."""
+
+    title: str
+    lang: str
+    run: RunInfo
+    owner: str
+    items: list[CallItem]
+    columns: list[tuple[str, str]]
+    rules: str
+
+    def variables(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def table(self) -> list[list[str]]:
+        """Header and rows, as the terminal and CSV outputs show them."""
+        return [[header for _, header in self.columns]] + [[item.cells[key] for key, _ in self.columns] for item in self.items]
+
+
+@dataclass
+class _Settings:
+    emergency_tags: tuple[str, ...] = EMERGENCY_TAGS
+    top_share: float = TOP_SHARE
+    plan_says_important: bool = False
+
+
+def owners(evaluation) -> list[tuple[str, int]]:
+    """Known owners with their number of accounts, largest books first."""
+    index = _owner_index(evaluation.plan)
+    counts: dict[str, int] = {}
+    for row in evaluation.rows:
+        if index is not None and row[index] is not None:
+            counts[str(row[index])] = counts.get(str(row[index]), 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def rows_of_owner(evaluation, owner: str) -> list[list]:
+    """The owner's rows in rank order, or a one-line error naming a few known owners."""
+    index = _owner_index(evaluation.plan)
+    if index is None:
+        raise TierkitError(f"the ruleset has no owner field {role_field(evaluation.plan, 'owner')!r}; cannot select by --owner")
+    wanted = owner.strip()
+    rows = [row for row in evaluation.ranked() if row[index] is not None and str(row[index]).strip() == wanted]
+    if not rows:
+        known = owners(evaluation)
+        shown = ", ".join(name for name, _ in known[:8]) + (", …" if len(known) > 8 else "")
+        raise TierkitError(f"no accounts owned by {owner!r}; known owners: {shown or 'none'}")
+    return rows
+
+
+def _owner_index(plan: Plan) -> int | None:
+    name = role_field(plan, "owner")
+    return next((i for i, spec in enumerate(plan.fields) if spec.name == name), None)
+
+
+def build_calllist(evaluation, owner: str, lang: str) -> CallList:
+    """The owner's call list (see the module docstring for the order)."""
+    plan = evaluation.plan
+    as_of = evaluation.bound.as_of
+    settings = _settings(plan)
+    source = contact_source(plan)
+    grade = grade_scheme(plan)
+    top_grade = next(iter(label_order(grade)), None) if grade is not None else None
+    top_rank = math.ceil(settings.top_share * len(evaluation.rows))
+    schemes = schemes_in_order(plan)
+    drafts = []
+    for row in rows_of_owner(evaluation, owner):
+        record = evaluation.record(row, lang)
+        allocation = record["allocation"]
+        status = follow_up(record["features"], allocation, source, as_of)
+        if settings.plan_says_important:
+            important = bool(allocation.get("important"))
+        else:
+            important = (grade is not None and record["outcomes"][grade.id]["label"] == top_grade) or record["rank"] <= top_rank
+        emergency_about = _emergency(schemes, record, settings.emergency_tags, lang)
+        quadrant = {(True, True): 1, (True, False): 2, (False, True): 3, (False, False): 4}[important, status.urgent]
+        drafts.append((record, status, important, quadrant, emergency_about))
+    drafts.sort(key=lambda d: (d[4] is None, d[3], _pressing(d[1]), d[0]["rank"]))
+    name_field = role_field(plan, "name")
+    items = [_item(order, *draft, grade, name_field, lang) for order, draft in enumerate(drafts, 1)]
+    importance = translate(lang, "importance_plan") if settings.plan_says_important else translate(
+        lang, "importance_default", share=f"{settings.top_share:.0%}")
+    return CallList(
+        title=translate(lang, "calllist_title", owner=owner),
+        lang=lang,
+        run=run_info(plan, as_of, lang),
+        owner=owner,
+        items=items,
+        columns=[(key, translate(lang, f"col_{key}")) for key in COLUMNS],
+        rules=translate(lang, "calllist_rules", importance=importance, pool=translate(lang, "pool_default")),
+    )
+
+
+def _settings(plan: Plan) -> _Settings:
+    config = plan.ruleset.data.get("calllist") or {}
+    return _Settings(
+        emergency_tags=tuple(config.get("emergency_tags", EMERGENCY_TAGS)),
+        top_share=float(config.get("top_share", TOP_SHARE)),
+        plan_says_important=any("important" in entry for entry in plan.plans.values()),
+    )
+
+
+def _pressing(status: FollowUp) -> float:
+    """Most overdue (or soonest due) first; unknown contact and no cadence last."""
+    return status.days_left if status.days_left is not None else math.inf
+
+
+def _emergency(schemes, record: dict, tags: tuple[str, ...], lang: str) -> str | None:
+    """What to do about the first emergency tag an outcome carries (its strategy, else its
+    label); None when the account carries none."""
+    for scheme in schemes:
+        for tag in record["outcomes"][scheme.id]["tags"]:
+            if tag in tags:
+                about = scheme.compiled.about.get(tag) or {}
+                return str(localize(about.get("strategy"), lang) or localize(scheme.compiled.labels.get(tag, tag), lang))
+    return None
+
+
+def _item(order: int, record: dict, status: FollowUp, important: bool, quadrant: int, emergency: str | None, grade,
+          name_field: str, lang: str) -> CallItem:
+    flags = tuple(
+        flag for flag, on in (
+            ("emergency", emergency is not None),
+            ("overdue", status.overdue),
+            ("pool_return", status.pool_return),
+            ("no_contact", status.cadence_days is not None and status.days_since is None),
+        ) if on
+    )
+    action = translate(lang, f"do_q{quadrant}")
+    if emergency is not None:
+        action = f"{translate(lang, 'emergency')}: {emergency}" if lang == "en" else f"{translate(lang, 'emergency')}：{emergency}"
+    if status.pool_return:
+        action += f"; {translate(lang, 'pool_return')}" if lang == "en" else f"；{translate(lang, 'pool_return')}"
+    features = record["features"]
+    grade_text = str(record["outcomes"][grade.id]["display"]) if grade is not None else MISSING
+    name = features.get(name_field)
+    cells = {
+        "order": str(order),
+        "quadrant": f"Q{quadrant} {translate(lang, f'q{quadrant}')}",
+        "id": str(record["id"]),
+        "name": str(name) if name is not None else MISSING,
+        "grade": grade_text,
+        "rank": str(record["rank"]),
+        "last_contact": day(status.last_contact, lang),
+        "days": MISSING if status.days_since is None else str(status.days_since),
+        "cadence": MISSING if status.cadence_days is None else num(status.cadence_days),
+        "due": day(status.due_date, lang),
+        "status": _status_text(status, lang),
+        "flags": ", ".join(translate(lang, f"flag_{flag}") for flag in flags),
+        "action": action,
+    }
+    return CallItem(order, quadrant, emergency is not None, important, str(record["id"]), name, grade_text, record["rank"],
+                    status, flags, tuple(record["allocation"].get("actions") or ()), cells)
+
+
+def _status_text(status: FollowUp, lang: str) -> str:
+    if status.cadence_days is None:
+        return translate(lang, "status_no_cadence")
+    if status.days_left is None:
+        return translate(lang, "status_unknown")
+    left = status.days_left
+    if left < 0:
+        return translate(lang, "status_overdue", days=num(-left))
+    if left == 0:
+        return translate(lang, "status_due")
+    return translate(lang, "status_in", days=num(left))
+
+
+# -- outputs ----------------------------------------------------------------------
+
+
+def terminal_table(calllist: CallList) -> str:
+    """A plain-text table whose columns line up with Chinese text (wide characters)."""
+    table = calllist.table()
+    widths = [max(_width(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = []
+    for number, row in enumerate(table):
+        lines.append("  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths)).rstrip())
+        if number == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join([calllist.title, *lines, "", calllist.rules])
+
+
+def write_csv(calllist: CallList, path: Path) -> None:
+    """One row per account, the columns of the table; UTF-8 with a BOM for Excel."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as stream:
+        csv.writer(stream).writerows(calllist.table())
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

@@ -1,0 +1,314 @@
+"""The template context of account briefs: documented dataclasses, built from results.
+
+``brief.html`` receives the fields of :class:`BriefBook` as its variables; it loops
+over ``pages`` (one :class:`BriefPage` per account) and includes ``brief_page.html``
+for each, which includes ``kinds/<kind>.html`` (else ``kinds/generic.html``) for each
+scheme's section.  What plugins add through ``tierkit_brief_context`` is readable as
+``page.<key>`` (see :meth:`BriefPage.__getitem__`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .charts import Bar
+from .errors import TierkitError
+from .labels import localize, localize_all
+from .plan import Plan, SchemeInfo
+from .render_format import show
+from .render_messages import translate
+from .render_plan import RunInfo, grade_scheme, role_field, run_info, scheme_config, schemes_in_order, title
+
+ABOUT_LISTS = ("actions", "talking_points", "pain_points", "sales_motion")
+PLAN_KEYS = ("team", "cadence_days", "executive_sponsor", "executive_visit_days", "service_level", "actions")
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One scheme's verdict for the account, shown as a chip in the header.
+
+    ``scheme`` and ``kind`` name the scheme; ``title`` is its label (e.g. 客户等级);
+    ``label`` the label id (``S``), ``display`` its text (``S 战略核心``); ``score`` and
+    ``tags`` as the outcome carries them.
+    """
+
+    scheme: str
+    kind: str
+    title: str
+    label: str | None
+    display: str
+    score: float | None
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One scheme's part of "why": its verdict, its reasons and, for scored schemes, bars.
+
+    ``reasons`` are the outcome's reason records (each with a ``text``, plus the kind's
+    own keys); ``bars`` are the indicator contributions of reasons that carry one
+    (``contribution``, ``points``, ``weight``), drawn against each indicator's maximum;
+    ``about`` is what the scheme says of this label (strategy, actions, …), localized;
+    ``templates`` are the partials tried in order.
+    """
+
+    scheme: str
+    kind: str
+    title: str
+    label: str | None
+    display: str
+    score: float | None
+    tags: tuple[str, ...]
+    reasons: list[dict]
+    bars: list[Bar]
+    about: dict
+    templates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlaybookEntry:
+    """What to do, from one source: the allocation rule, or a scheme's label or tag.
+
+    ``source`` names where it comes from (a scheme title, or "Allocation"); ``key`` is
+    the label or tag id (``at_risk``: templates style alert tags by it); ``display`` its
+    text; the lists are localized texts, empty when the source says nothing.
+    """
+
+    source: str
+    key: str
+    display: str
+    strategy: str | None
+    actions: tuple[str, ...] = ()
+    talking_points: tuple[str, ...] = ()
+    pain_points: tuple[str, ...] = ()
+    sales_motion: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The resources the allocation gives the account (localized); ``None`` where the
+    plan says nothing.  ``rule`` is the allocation rule's id; ``custom`` holds the
+    plan's other keys (``x_…``, ``important``, ``pool_return_days``)."""
+
+    rule: str | None
+    team: str | None
+    cadence_days: float | None
+    executive_sponsor: str | None
+    executive_visit_days: float | None
+    service_level: str | None
+    actions: tuple[str, ...]
+    custom: dict
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A key fact: the field's ``name``, its ``label`` and ``unit``, its typed ``value``
+    and ``text`` (formatted with its unit, dates in the page's language)."""
+
+    name: str
+    label: str
+    value: Any
+    text: str
+    unit: str | None
+
+
+@dataclass
+class BriefPage:
+    """One account's page.
+
+    ``id``, ``name``, ``owner``, ``rank`` (1 = best) of ``population`` accounts;
+    ``grade`` is the chip of the grading scheme (None without schemes); ``chips`` one
+    per scheme in ruleset order; ``sections`` the "why" of each scheme; ``allocation``
+    and ``playbook`` what to do; ``facts`` the account's fields and derived features;
+    ``customer`` the raw feature values by name; ``record`` the result record as
+    ``tierkit evaluate`` writes it; ``extra`` what plugins added.
+    """
+
+    id: str
+    name: str | None
+    owner: str | None
+    rank: int
+    population: int
+    grade: Chip | None
+    chips: list[Chip]
+    sections: list[Section]
+    allocation: Allocation
+    playbook: list[PlaybookEntry]
+    facts: list[Fact]
+    customer: dict
+    record: dict
+    extra: dict = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        """Plugin context: Jinja tries ``page[key]`` when ``page.key`` is no attribute."""
+        return self.extra[key]
+
+
+@dataclass
+class BriefBook:
+    """The variables of ``brief.html``: a ``title``, the language ``lang`` (``en``/``zh``),
+    the run's footer facts ``run`` and the ``pages``, one per account."""
+
+    title: str
+    lang: str
+    run: RunInfo
+    pages: list[BriefPage]
+
+    def variables(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class BriefBuilder:
+    """Builds pages for one evaluation, language and set of plugins."""
+
+    def __init__(self, evaluation, lang: str, pm=None):
+        self.evaluation = evaluation
+        self.plan: Plan = evaluation.plan
+        self.lang = lang
+        self.pm = pm
+        self.as_of: dt.date = evaluation.bound.as_of
+        self.schemes = schemes_in_order(self.plan)
+        self.grade = grade_scheme(self.plan)
+        self.fact_specs = self._fact_specs()
+        self.indicator_labels = {
+            scheme.id: {item.get("id"): localize(item.get("label", item.get("id")), lang)
+                        for item in scheme_config(self.plan, scheme.id).get("indicators") or [] if isinstance(item, dict)}
+            for scheme in self.schemes
+        }
+        rules = (self.plan.ruleset.data.get("allocation") or {}).get("rules") or []
+        self.rule_labels = {rule.get("id"): localize(rule.get("label", rule.get("id")), lang) for rule in rules}
+
+    def book(self, rows: list[list]) -> BriefBook:
+        plan = self.plan
+        heading = f"{translate(self.lang, 'brief_title')} · {localize(plan.ruleset.data.get('label'), self.lang) or plan.ruleset.name}"
+        return BriefBook(heading, self.lang, run_info(plan, self.as_of, self.lang), [self.page(row) for row in rows])
+
+    def page(self, row: list) -> BriefPage:
+        record = self.evaluation.record(row, self.lang)
+        features = record["features"]
+        sections = [self._section(scheme, record["outcomes"][scheme.id]) for scheme in self.schemes]
+        chips = [Chip(s.scheme, s.kind, s.title, s.label, s.display, s.score, s.tags) for s in sections]
+        grade = next((chip for chip in chips if self.grade is not None and chip.scheme == self.grade.id), None)
+        page = BriefPage(
+            id=str(record["id"]),
+            name=features.get(role_field(self.plan, "name")),
+            owner=features.get(role_field(self.plan, "owner")),
+            rank=record["rank"],
+            population=len(self.evaluation.rows),
+            grade=grade,
+            chips=chips,
+            sections=sections,
+            allocation=self._allocation(record["allocation"]),
+            playbook=self._playbook(record, sections),
+            facts=[self._fact(name, label, unit, features.get(name)) for name, label, unit in self.fact_specs],
+            customer=features,
+            record=record,
+        )
+        page.extra = self._plugin_context(features, record)
+        return page
+
+    # -- parts ----------------------------------------------------------------
+    def _section(self, scheme: SchemeInfo, outcome: dict) -> Section:
+        label = outcome["label"]
+        reasons = outcome["reasons"]
+        return Section(
+            scheme=scheme.id,
+            kind=scheme.kind,
+            title=title(scheme, self.lang),
+            label=label,
+            display=str(outcome["display"]) if outcome["display"] is not None else "—",
+            score=outcome["score"],
+            tags=tuple(outcome["tags"]),
+            reasons=reasons,
+            bars=self._bars(scheme, reasons),
+            about=localize_all(dict(scheme.compiled.about.get(label, {})), self.lang) if label is not None else {},
+            templates=(f"kinds/{scheme.kind}.html", "kinds/generic.html"),
+        )
+
+    def _bars(self, scheme: SchemeInfo, reasons: list[dict]) -> list[Bar]:
+        labels = self.indicator_labels.get(scheme.id, {})
+        bars = []
+        for reason in reasons:
+            indicator = reason.get("indicator")
+            if indicator is None:
+                continue
+            name = str(labels.get(indicator, indicator))
+            if reason.get("missing"):
+                bars.append(Bar(name, None, None, translate(self.lang, "missing")))
+            elif isinstance(reason.get("contribution"), (int, float)):
+                contribution, points = reason["contribution"], reason.get("points")
+                maximum = contribution * 100 / points if points else (reason.get("weight") or 0) * 100
+                bars.append(Bar(name, contribution, maximum, f"{contribution:.1f} / {maximum:.0f}"))
+        return bars
+
+    def _allocation(self, plan: dict) -> Allocation:
+        custom = {key: value for key, value in plan.items() if key not in PLAN_KEYS and key != "rule"}
+        return Allocation(
+            rule=plan.get("rule"),
+            team=plan.get("team"),
+            cadence_days=plan.get("cadence_days"),
+            executive_sponsor=plan.get("executive_sponsor"),
+            executive_visit_days=plan.get("executive_visit_days"),
+            service_level=plan.get("service_level"),
+            actions=tuple(plan.get("actions") or ()),
+            custom=custom,
+        )
+
+    def _playbook(self, record: dict, sections: list[Section]) -> list[PlaybookEntry]:
+        entries = []
+        allocation = record["allocation"]
+        if allocation.get("actions"):
+            rule = allocation.get("rule")
+            entries.append(PlaybookEntry(translate(self.lang, "allocation"), str(rule), str(self.rule_labels.get(rule, rule) or ""),
+                                         None, tuple(allocation["actions"])))
+        for scheme, section in zip(self.schemes, sections):
+            about = scheme.compiled.about
+            keys = [section.label] + [tag for tag in section.tags if tag != section.label]
+            for key in keys:
+                content = about.get(key) if key is not None else None
+                if not content:
+                    continue
+                content = localize_all(dict(content), self.lang)
+                entries.append(PlaybookEntry(
+                    source=section.title,
+                    key=str(key),
+                    display=str(localize(scheme.compiled.labels.get(key, key), self.lang)),
+                    strategy=content.get("strategy"),
+                    **{name: tuple(content.get(name) or ()) for name in ABOUT_LISTS},
+                ))
+        return entries
+
+    def _fact_specs(self) -> list[tuple[str, str, str | None]]:
+        plan = self.plan
+        hidden = {role_field(plan, role) for role in ("id", "name", "owner")}
+        specs = [(spec.name, localize(spec.label, self.lang) or spec.name, spec.unit) for spec in plan.fields if spec.name not in hidden]
+        for name, _slot, config in plan.derived:
+            specs.append((name, localize(config.get("label"), self.lang) or name, config.get("unit")))
+        return specs
+
+    def _fact(self, name: str, label: str, unit: str | None, value: Any) -> Fact:
+        return Fact(name, str(label), value, show(value, self.lang, unit), unit)
+
+    def _plugin_context(self, features: dict, record: dict) -> dict:
+        if self.pm is None:
+            return {}
+        arguments = {"customer": features, "record": record, "plan": self.plan, "lang": self.lang, "as_of": self.as_of}
+        reserved = {f.name for f in fields(BriefPage)}
+        extra: dict = {}
+        owners: dict[str, str] = {}
+        for impl in reversed(self.pm.hook.tierkit_brief_context.get_hookimpls()):
+            result = impl.function(**{name: arguments[name] for name in impl.argnames})
+            if result is None:
+                continue
+            if not isinstance(result, dict):
+                raise TierkitError(f"plugin {impl.plugin_name!r}: tierkit_brief_context returned {type(result).__name__}, expected a dict")
+            for key, value in result.items():
+                if key in reserved:
+                    raise TierkitError(f"plugin {impl.plugin_name!r}: brief context key {key!r} is a built-in name")
+                if key in owners:
+                    raise TierkitError(f"brief context key {key!r} is set by both {owners[key]!r} and {impl.plugin_name!r}")
+                owners[key] = impl.plugin_name
+                extra[key] = value
+        return extra
