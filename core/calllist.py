@@ -17,7 +17,8 @@ For each account of the rep:
 
 The last contact is ``calllist.contact`` (a field or derived feature holding a date,
 or a number of days since the contact), else the first of ``last_contact_date``,
-``days_since_contact`` and ``last_order_date`` the ruleset has.  The order: emergencies
+``last_visit_date``, ``days_since_contact``, ``days_since_visit`` and ``last_order_date``
+the ruleset has.  The order: emergencies
 first, then important and urgent, important not urgent, urgent not important,
 neither; within each, the most overdue (or soonest due) first, then by rank.
 """
@@ -38,7 +39,7 @@ from .render_format import MISSING, day, num
 from .render_messages import translate
 from .render_plan import RunInfo, grade_scheme, label_order, role_field, run_info, schemes_in_order
 
-CONTACT_FIELDS = ("last_contact_date", "days_since_contact", "last_order_date")
+CONTACT_FIELDS = ("last_contact_date", "last_visit_date", "days_since_contact", "days_since_visit", "last_order_date")
 EMERGENCY_TAGS = ("at_risk",)
 TOP_SHARE = 0.2
 COLUMNS = ("order", "quadrant", "id", "name", "grade", "rank", "last_contact", "days", "cadence", "due", "status", "flags", "action")

@@ -275,3 +275,9 @@ def console_main() -> None:
 COMMAND_MODULES = ("authoring", "history", "analysis")
 for _module in COMMAND_MODULES:
     importlib.import_module(f"{__package__}.{_module}")
+
+
+from .printing import brief, calllist, report  # noqa: E402  (it imports nothing from this module at load time)
+
+for _command in (brief, report, calllist):
+    cli.add_command(_command)

@@ -51,6 +51,7 @@ class Section:
     own keys); ``bars`` are the indicator contributions of reasons that carry one
     (``contribution``, ``points``, ``weight``), drawn against each indicator's maximum;
     ``about`` is what the scheme says of this label (strategy, actions, …), localized;
+    ``tag_labels`` the display text of each tag the scheme has a label for;
     ``templates`` are the partials tried in order.
     """
 
@@ -64,6 +65,7 @@ class Section:
     reasons: list[dict]
     bars: list[Bar]
     about: dict
+    tag_labels: dict
     templates: tuple[str, ...]
 
 
@@ -224,6 +226,8 @@ class BriefBuilder:
             reasons=reasons,
             bars=self._bars(scheme, reasons),
             about=localize_all(dict(scheme.compiled.about.get(label, {})), self.lang) if label is not None else {},
+            tag_labels={tag: str(localize(scheme.compiled.labels[tag], self.lang))
+                        for tag in outcome["tags"] if tag in scheme.compiled.labels},
             templates=(f"kinds/{scheme.kind}.html", "kinds/generic.html"),
         )
 

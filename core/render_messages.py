@@ -9,6 +9,7 @@ from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
+        "colon": ": ",
         # brief
         "brief_title": "Account briefs",
         "owner": "Owner",
@@ -125,6 +126,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pool_default": "pool_return_days of the plan (default twice the cadence)",
     },
     "zh": {
+        "colon": "：",
         "brief_title": "客户简报",
         "owner": "负责销售",
         "rank": "排名",

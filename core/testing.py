@@ -1,40 +1,51 @@
-"""Declarative ruleset tests: customers given inline, the outcomes they must get.
+"""Declarative ruleset tests: customers inline or by id, the outcomes they must get.
 
-One format serves the bundled rulesets' golden tests, each kind's boundary cases and
-third-party plugins' tests, so a consultant and a plugin author test the same way::
+One format serves the bundled rulesets' golden tests, each kind's boundary cases,
+third-party plugins' tests and a consultant's ``tests.yaml`` (run by ``tierkit test``),
+so everyone tests the same way::
 
     ruleset: b2b-manufacturing        # a path (relative to this file) or a bundled name
     rulesets:                         # optional inline rulesets, picked per case by key
       tiny: {tierkit: 1, name: tiny, version: "1", fields: {...}, schemes: [...]}
+    data: customers.csv               # optional: customers given by id come from here
+    orders: orders.csv                # optional: every customer's order features
     as_of: 2026-11-01
-    defaults: {industry: other}       # merged under every customer
+    defaults: {industry: other}       # merged under every inline customer
     cases:
       - name: fortune 500 manufacturer is S
         customer: {id: T1, annual_procurement: 2.0e10}
         expect: {grade: S, track: {label: manufacturing, tags: [cost-first]}, allocation: {rule: strategic}}
+      - name: a sample customer, by id
+        customer: C00017
+        expect: {grade: B, features: {share_of_wallet: 0.1765}}
       - name: a population, ranked
         ruleset: tiny
-        customers: [{id: A, x: 1}, {id: B, x: 2}]
+        customers: [{id: A, x: 1}, {id: B, x: 2}, C00018]
         expect: {A: {grade: D}, B: {grade: S, rank: 1}}
         order: [B, A]
 
-``expect`` maps a scheme id to a label, or to ``{label, score, tags, display}``;
-``rank`` to a number; ``allocation`` to a rule id or a subset of the plan;
-``rejected`` to text the rejection reason must contain.  With a single ``customer``
-the expectations apply to it directly.  Scores compare to 1e-6.
+A customer is a mapping (inline) or an id: its row of the ``data`` file, read as
+``tierkit evaluate`` reads it (without ``defaults``); with no ``data`` file an id alone
+is a customer of the ``orders`` file.  ``data`` and ``orders`` are relative to the
+test file and may also be set per case.  ``expect`` maps a scheme id to a label, or to
+``{label, score, tags, display}``; ``rank`` to a number; ``allocation`` to a rule id or
+a subset of the plan; ``features`` to a subset of the features; ``rejected`` to text
+the rejection reason must contain.  With a single ``customer`` the expectations apply
+to it directly.  Scores and numeric features compare to 1e-6.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .engine import BoundPlan, Evaluation, compile_ruleset
 from .errors import Position, TierkitError
-from .io import table_from_rows
+from .io import RowError, normalise_header, read_rows, table_from_rows
+from .orders import OrderSummary, aggregate_orders, attach_orders
 from .plan import Plan
 from .registry import Registry
 from .ruleset import Ruleset, fingerprint_of, load_ruleset
@@ -54,6 +65,8 @@ class Case:
     expect: dict[str, dict]
     order: list[str] | None = None
     lang: str = "en"
+    ids: list[str] = field(default_factory=list)  # each customer's id, in order
+    orders: Path | None = None
 
 
 @dataclass
@@ -66,8 +79,12 @@ class CaseResult:
         return not self.failures
 
 
-def load_cases(path: str | Path, registry: Registry) -> list[Case]:
-    """Read a case file; every case comes with its ruleset loaded (not yet compiled)."""
+def load_cases(path: str | Path, registry: Registry, ruleset: Ruleset | None = None) -> list[Case]:
+    """Read a case file; every case comes with its ruleset loaded (not yet compiled).
+
+    ``ruleset``, when given, replaces the file's top-level ``ruleset`` (``tierkit test
+    RULESET TESTS``); a case naming its own ruleset keeps it.
+    """
     loaded = load_yaml_file(path)
     document = loaded.data if isinstance(loaded.data, dict) else {}
     if not isinstance(document.get("cases"), list):
@@ -76,38 +93,97 @@ def load_cases(path: str | Path, registry: Registry) -> list[Case]:
     default_ref = document.get("ruleset")
     as_of = _date(document.get("as_of"), loaded, ("as_of",))
     defaults = document.get("defaults") or {}
+    files = _Files(loaded, registry)
     cases, loaded_refs = [], {}
     for index, raw in enumerate(document["cases"]):
         where = ("cases", index)
-        ref = raw.get("ruleset", default_ref)
-        if ref is None:
+        ref = raw.get("ruleset", None if ruleset is not None else default_ref)
+        if ref is None and ruleset is None:
             raise TierkitError("no ruleset for this case: set 'ruleset' at the top or in the case", loaded.position(where))
-        if ref in inline:
-            ruleset = inline[ref]
+        if ref is None:
+            case_ruleset = ruleset
+        elif ref in inline:
+            case_ruleset = inline[ref]
         else:
             if ref not in loaded_refs:
                 local = Path(loaded.file).parent / str(ref)
                 loaded_refs[ref] = load_ruleset(local if local.is_file() else ref, registry.ruleset_dirs)
-            ruleset = loaded_refs[ref]
+            case_ruleset = loaded_refs[ref]
+        id_field = case_ruleset.data.get("id_field", "id")
         single = "customer" in raw
-        customers = [raw["customer"]] if single else list(raw.get("customers") or [])
-        customers = [{**defaults, **customer} for customer in customers]
+        given = [raw["customer"]] if single else list(raw.get("customers") or [])
+        data = files.path(raw, document, "data", where)
+        customers = [
+            {**defaults, **customer} if isinstance(customer, dict)
+            else files.customer(str(customer), data, case_ruleset, where + (("customer",) if single else ("customers", number)))
+            for number, customer in enumerate(given)
+        ]
+        ids = [str(customer.get(id_field)) if isinstance(customer, dict) and id_field in customer else str(customer)
+               for customer in given]
         expect = raw.get("expect") or {}
         if single:
-            expect = {str(customers[0].get(ruleset.data.get("id_field", "id"))): expect}
+            expect = {ids[0]: expect}
         cases.append(
             Case(
                 name=str(raw.get("name", f"case {index + 1}")),
                 position=loaded.position(where),
-                ruleset=ruleset,
+                ruleset=case_ruleset,
                 as_of=_date(raw.get("as_of"), loaded, where + ("as_of",)) if raw.get("as_of") else as_of,
                 customers=customers,
                 expect={str(key): value for key, value in expect.items()},
                 order=[str(item) for item in raw["order"]] if raw.get("order") else None,
                 lang=raw.get("lang", document.get("lang", "en")),
+                ids=ids,
+                orders=files.path(raw, document, "orders", where),
             )
         )
     return cases
+
+
+class _Files:
+    """The data and order files a test file names, relative to it; data rows read once."""
+
+    def __init__(self, loaded: LoadedYaml, registry: Registry):
+        self.loaded = loaded
+        self.registry = registry
+        self.rows: dict[Path, list[dict]] = {}
+        self.by_id: dict[tuple, dict[str, dict]] = {}
+
+    def path(self, raw: dict, document: dict, key: str, where: tuple) -> Path | None:
+        """The file the case (else the document) names under ``key``; it must exist."""
+        path = (where + (key,)) if key in raw else (key,)
+        name = raw.get(key, document.get(key))
+        if name is None:
+            return None
+        file = Path(self.loaded.file).parent / str(name)
+        if not file.is_file():
+            raise TierkitError(f"{key} file not found: {file}", self.loaded.position(path))
+        return file
+
+    def customer(self, customer_id: str, data: Path | None, ruleset: Ruleset, where: tuple) -> dict:
+        """The raw row of ``data`` whose id is ``customer_id`` (or just the id, with no data)."""
+        id_field = ruleset.data.get("id_field", "id")
+        if data is None:
+            return {id_field: customer_id}
+        spec = ruleset.data.get("fields", {}).get(id_field) or {}
+        names = frozenset(normalise_header(name) for name in (id_field, *spec.get("aliases", ())))
+        key = (data, names)
+        if key not in self.by_id:
+            self.by_id[key] = self._index(data, names)
+        row = self.by_id[key].get(customer_id)
+        if row is None:
+            raise TierkitError(f"customer {customer_id!r} is not in {data}", self.loaded.position(where))
+        return row
+
+    def _index(self, data: Path, names: frozenset) -> dict[str, dict]:
+        if data not in self.rows:
+            self.rows[data] = [dict(raw) for _, raw in read_rows(data, self.registry) if not isinstance(raw, RowError)]
+        index: dict[str, dict] = {}
+        for row in self.rows[data]:
+            column = next((header for header in row if normalise_header(header) in names), None)
+            if column is not None and row[column] not in (None, ""):
+                index.setdefault(str(row[column]).strip(), row)
+        return index
 
 
 def _inline_ruleset(loaded: LoadedYaml, key: str) -> Ruleset:
@@ -131,11 +207,13 @@ def _date(value: Any, loaded: LoadedYaml, path: tuple) -> dt.date:
 
 
 class CaseRunner:
-    """Runs cases, compiling each distinct ruleset once."""
+    """Runs cases, compiling each distinct ruleset once and aggregating each order file
+    once per as-of date."""
 
     def __init__(self, registry: Registry):
         self.registry = registry
         self._plans: dict[str, Plan] = {}
+        self._orders: dict[tuple, OrderSummary] = {}
 
     def plan_for(self, ruleset: Ruleset) -> Plan:
         key = f"{ruleset.source}:{ruleset.fingerprint}"
@@ -143,19 +221,33 @@ class CaseRunner:
             self._plans[key] = compile_ruleset(ruleset, self.registry)
         return self._plans[key]
 
-    def run(self, case: Case) -> CaseResult:
+    def evaluate(self, case: Case) -> Evaluation:
+        """The case's customers evaluated together, as ``tierkit evaluate`` would."""
         plan = self.plan_for(case.ruleset)
         table = table_from_rows(f"{case.name}", plan.fields, enumerate(case.customers, 1))
+        if case.orders is not None:
+            attach_orders(table, self.orders_for(case, plan), plan.ruleset.data.get("id_field", "id"))
         evaluation = BoundPlan(plan, case.as_of).run(table.rows, table.row_numbers, table.file)
         evaluation.rejected += table.rejected
-        return CaseResult(case, _compare(case, evaluation))
+        return evaluation
+
+    def orders_for(self, case: Case, plan: Plan) -> OrderSummary:
+        columns = (plan.ruleset.data.get("orders") or {}).get("columns")
+        key = (case.orders, case.as_of, repr(columns))
+        if key not in self._orders:
+            self._orders[key] = aggregate_orders(str(case.orders), read_rows(case.orders, self.registry), case.as_of, columns)
+        # orders of customers outside the case are no concern of the case
+        return replace(self._orders[key], unknown_customers=[])
+
+    def run(self, case: Case) -> CaseResult:
+        return CaseResult(case, _compare(case, self.evaluate(case)))
 
 
 def _compare(case: Case, evaluation: Evaluation) -> list[str]:
     failures = []
     id_index = evaluation.plan.id_index
     rows = {str(row[id_index]): row for row in evaluation.rows}
-    by_row = {str(case.customers[r.row - 1].get(evaluation.plan.fields[id_index].name)): r for r in evaluation.rejected}
+    by_row = {case.ids[r.row - 1]: r for r in evaluation.rejected}
     for customer_id, expected in case.expect.items():
         if "rejected" in expected:
             reason = by_row.get(customer_id)
@@ -182,12 +274,12 @@ def _compare_record(customer_id: str, expected: dict, record: dict) -> list[str]
         if key == "rank":
             if record["rank"] != want:
                 failures.append(f"{customer_id}.rank: expected {want}, got {record['rank']}")
-        elif key == "allocation":
+        elif key in ("allocation", "features"):
             want = {"rule": want} if not isinstance(want, dict) else want
             for name, value in want.items():
-                got = record["allocation"].get(name)
-                if got != value:
-                    failures.append(f"{customer_id}.allocation.{name}: expected {value!r}, got {got!r}")
+                got = record[key].get(name)
+                if not _same(got, value):
+                    failures.append(f"{customer_id}.{key}.{name}: expected {value!r}, got {got!r}")
         elif key in record["outcomes"]:
             failures += _compare_outcome(f"{customer_id}.{key}", want, record["outcomes"][key])
         else:
@@ -203,14 +295,17 @@ def _compare_outcome(where: str, want: Any, outcome: dict) -> list[str]:
             failures.append(f"{where}: unknown expectation {name!r} (use {', '.join(OUTCOME_KEYS)})")
             continue
         got = outcome[name]
-        same = _close(got, value) if name == "score" else got == value
-        if not same:
+        if not _same(got, value):
             reasons = "; ".join(reason["text"] for reason in outcome["reasons"])
             failures.append(f"{where}.{name}: expected {value!r}, got {got!r} — because: {reasons}")
     return failures
 
 
-def _close(got: Any, want: Any) -> bool:
-    if got is None or want is None:
-        return got is want
-    return math.isclose(got, want, rel_tol=0, abs_tol=SCORE_TOLERANCE)
+def _same(got: Any, want: Any) -> bool:
+    """Numbers to within 1e-6, dates as ISO text, everything else exactly."""
+    if isinstance(got, dt.date):
+        return got.isoformat() == str(want)
+    numbers = (int, float)
+    if isinstance(got, numbers) and isinstance(want, numbers) and not isinstance(got, bool) and not isinstance(want, bool):
+        return math.isclose(got, want, rel_tol=0, abs_tol=SCORE_TOLERANCE)
+    return got == want

@@ -43,7 +43,7 @@ LATE_MARKETS = {"江苏", "广东", "浙江", "上海", "北京", "山东"}
 EARLY_MARKETS = {"云南", "广西", "江西", "辽宁", "陕西"}
 
 # (trajectory, weight): how a distributor's orders develop over the two years.
-TRAJECTORIES = [("steady", 56), ("growing", 15), ("declining", 12), ("churned", 6), ("new", 9), ("signed", 2)]
+TRAJECTORIES = [("steady", 60), ("growing", 15), ("declining", 9), ("churned", 5), ("new", 9), ("signed", 2)]
 
 DISTRIBUTOR_TRADES = ["商贸", "食品贸易", "副食品批发", "酒水饮料", "日化百货", "供应链管理", "食品", "商业"]
 DISTRIBUTOR_SUFFIXES = ["有限公司", "有限公司", "有限责任公司", "商行", "经营部"]
@@ -77,12 +77,12 @@ def generate(n: int = N_DISTRIBUTORS, seed: int = SEED) -> tuple[list[dict], lis
         total_sales = _round_significant(10 ** min(8.7, max(6.0, rng.gauss(6.9, 0.42))), 3)
         size = math.log10(total_sales) - 6.9  # about -0.9 .. +1.8
         # Big distributors carry many brands: less of their shelf is ours.
-        exclusivity = rng.betavariate(2.2, 5.0) * (1.0 - 0.28 * max(0.0, size))
+        exclusivity = rng.betavariate(2.2, 5.0) * (1.0 - 0.45 * max(0.0, size))
         exclusivity = round(min(0.85, max(0.01, exclusivity)), 2)
         # Our annual purchases from them follow their size and our share of their shelf.
         volume = total_sales * exclusivity * math.exp(rng.gauss(0.0, 0.35)) * 0.9
         # Orders a year: faster for big and stable ones, but not strictly (traffic and stream customers).
-        frequency = min(70.0, max(4.0, math.exp(rng.gauss(math.log(18) + 0.25 * size, 0.5))))
+        frequency = min(60.0, max(4.0, math.exp(rng.gauss(math.log(22) + 0.2 * size, 0.5))))
         discipline = rng.choices(["good", "slow", "bad"], [76, 17, 7])[0]
         terms = rng.choice([30, 30, 45, 60]) if size > 0.3 else rng.choice([15, 30, 30, 45])
 
@@ -96,16 +96,16 @@ def generate(n: int = N_DISTRIBUTORS, seed: int = SEED) -> tuple[list[dict], lis
         orders += _orders(rng, customer_id, trajectory, partner_since, volume, frequency, discipline, terms)
 
         declining = trajectory in ("declining", "churned")
-        influence = _score(rng, 56 + 14 * size, 13)
+        influence = _score(rng, 58 + 16 * size, 14)
         satisfaction = _score(rng, 74 - (14 if declining else 0), 11)
         cooperation = _score(rng, 56 + 45 * exclusivity + (-12 if declining else 0), 12)
-        gap = rng.random() < (0.45 if declining else 0.06)
+        gap = rng.random() < (0.35 if declining else 0.025)
         visit_days = rng.randint(61, 160) if gap else 1 + int(55 * rng.random() ** 1.6)
         last_visit = AS_OF - datetime.timedelta(days=visit_days)
         if trajectory == "signed" and last_visit < partner_since:
             last_visit = partner_since
-        complaints = _poisson(rng, 1.3 if declining else 0.2)
-        competitor = rng.random() < (0.35 if declining else 0.05)
+        complaints = _poisson(rng, 1.0 if declining else 0.2)
+        competitor = rng.random() < (0.35 if declining else 0.03)
         nail_reason = None
         if exclusivity < 0.15 and size > 0.2 and rng.random() < 0.7:
             nail_reason = rng.choices(NAIL_REASONS, [4, 5, 2])[0]
@@ -148,23 +148,21 @@ def _orders(rng: random.Random, customer_id: str, trajectory: str, partner_since
         end = AS_OF - datetime.timedelta(days=rng.randint(380, 650))
     span = max(1, (LAST_DAY - FIRST_DAY).days)
     order_size = volume / frequency
+    gap_days = 365 / frequency
     rows = []
-    day = start
+    day = start + datetime.timedelta(days=rng.randrange(max(1, int(gap_days))))
     while day <= end:
         progress = (day - FIRST_DAY).days / span  # 0 at the start of the data, 1 at its end
         trend = {"growing": 0.7 + 0.7 * progress, "declining": 1.25 - 0.9 * progress}.get(trajectory, 1.0)
         season = _season(day)
-        expected = frequency / 52 * season * (0.75 + 0.25 * trend)
-        for _ in range(_poisson(rng, expected)):
-            date = day + datetime.timedelta(days=rng.randrange(7))
-            if date > end:
-                continue
-            amount = order_size * trend * (0.6 + 0.4 * season) * math.exp(rng.gauss(0.0, 0.3))
-            amount = float(max(500, round(amount, -1)))
-            due = date + datetime.timedelta(days=terms)
-            rows.append({"customer_id": customer_id, "order_date": date, "amount": amount,
-                         "paid_amount": _paid(rng, amount, date, due, discipline), "due_date": due})
-        day += datetime.timedelta(days=7)
+        amount = order_size * trend * (0.6 + 0.4 * season) * math.exp(rng.gauss(0.0, 0.25))
+        amount = float(max(500, round(amount, -1)))
+        due = day + datetime.timedelta(days=terms)
+        rows.append({"customer_id": customer_id, "order_date": day, "amount": amount,
+                     "paid_amount": _paid(rng, amount, day, due, discipline), "due_date": due})
+        # Distributors reorder on a cycle, sooner when the season pulls (and as they grow).
+        pace = season * (0.75 + 0.25 * trend)
+        day += datetime.timedelta(days=max(1, round(gap_days / pace * rng.uniform(0.7, 1.3))))
     return rows
 
 
