@@ -11,11 +11,18 @@ Both take typed customers (dicts keyed by field name; ``None`` for a blank) and 
 as-of date, and return one ``{"id", "track", "grade", "score", "rank", "allocation"}``
 dict per customer, in input order. A customer missing more indicators than the grade
 tolerates gets the grade ``insufficient_data`` and the score ``None``.
+
+The allocation reads the lifecycle stage and the portfolio's ``at_risk`` and ``nail``
+tags besides the grade, so both evaluators work those out too. The value × potential
+matrix feeds no compared result (nor does the benchmark tag), so it is not evaluated.
+Missing values follow the engine's SQL rules where they matter: a comparison with a
+missing value is missing, and a missing condition does not fire.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 import yaml
@@ -33,6 +40,42 @@ W_TOTAL = W_SCALE + W_PROFIT + W_STANDING + W_RELATION  # weights_total: as-is
 W_WITHOUT_PROFIT = W_SCALE + W_STANDING + W_RELATION  # renormalise over what is present
 W_WITHOUT_RELATION = W_SCALE + W_PROFIT + W_STANDING
 GRADE_MIN = {"S": 65, "A": 52, "B": 40, "C": 27, "D": 0}  # D also takes any lower score
+# lifecycle windows, in days
+NEW_DAYS, DORMANT_DAYS, LOST_DAYS = 180, 270, 540
+# portfolio: nail = procurement at or above NAIL_CUT, under NAIL_MAX_SHARE of it with us for
+# NAIL_STALEMATE_DAYS since the account was created; a return (our gross profit on
+# NAIL_RETURN_SHARE of their spend) under NAIL_MIN_RETURN makes it nail_drop instead.
+NAIL_CUT, NAIL_MAX_SHARE, NAIL_STALEMATE_DAYS = 1.0e8, 0.05, 365
+NAIL_RETURN_SHARE, NAIL_MIN_RETURN = 0.2, 5.0e6
+# at-risk signals: revenue trend under DECLINE while active, COMPLAINTS or more, competitor
+DECLINE, COMPLAINTS = 0.7, 2
+
+
+def lifecycle_stage(first, last, count, as_of: datetime.date) -> str:
+    """The lifecycle kind's stage, written out (``unknown`` when the data cannot tell)."""
+    if first is None and last is None:
+        return "potential" if count is None or count <= 0 else "unknown"
+    if count is not None and count <= 0:
+        return "unknown"
+    if count == 1 and (first is None or last is None):
+        first = last = first if last is None else last
+    last_days = None if last is None else (as_of - last).days
+    first_days = None if first is None else (as_of - first).days
+    if (last_days is not None and last_days < 0) or (first_days is not None and first_days < 0):
+        return "unknown"  # an order after the as-of date
+    if last_days is not None and first_days is not None and first_days < last_days:
+        return "unknown"  # the first order after the last
+    if last_days is None:  # the last order lies between the first and the as-of date
+        if first_days > DORMANT_DAYS:
+            return "unknown"
+        return "new" if first_days <= NEW_DAYS else "active"
+    if last_days > LOST_DAYS:
+        return "lost"
+    if last_days > DORMANT_DAYS:
+        return "dormant"
+    if first_days is None:  # the first order lies before the last
+        return "unknown" if last_days <= NEW_DAYS else "active"
+    return "new" if first_days <= NEW_DAYS else "active"
 
 
 def evaluate_handwritten(customers: list[dict], as_of: datetime.date) -> list[dict]:
@@ -40,6 +83,9 @@ def evaluate_handwritten(customers: list[dict], as_of: datetime.date) -> list[di
     w_scale, w_profit, w_standing, w_relation = W_SCALE, W_PROFIT, W_STANDING, W_RELATION
     w_total, w_without_profit, w_without_relation = W_TOTAL, W_WITHOUT_PROFIT, W_WITHOUT_RELATION
     min_s, min_a, min_b, min_c = GRADE_MIN["S"], GRADE_MIN["A"], GRADE_MIN["B"], GRADE_MIN["C"]
+    stage_of = lifecycle_stage
+    nail_cut, max_share, stalemate_days = NAIL_CUT, NAIL_MAX_SHARE, NAIL_STALEMATE_DAYS
+    return_share, min_return, decline, complaints_min = NAIL_RETURN_SHARE, NAIL_MIN_RETURN, DECLINE, COMPLAINTS
     results = []
     sort_keys = []
     append_result = results.append
@@ -50,6 +96,8 @@ def evaluate_handwritten(customers: list[dict], as_of: datetime.date) -> list[di
         share_of_wallet = c["our_revenue_12m"] / procurement if procurement > 0 else None
         last_order = c["last_order_date"]
         days_since_order = (as_of - last_order).days if last_order is not None else None  # noqa: F841
+        prev = c["revenue_prev_12m"]
+        revenue_trend = c["our_revenue_12m"] / prev if prev is not None and prev > 0 else None
 
         # track: first matching rule
         industry = c["industry"]
@@ -125,11 +173,32 @@ def evaluate_handwritten(customers: list[dict], as_of: datetime.date) -> list[di
         if procurement >= 1e10:  # promote: over 10 billion a year is S on its own
             grade = "S"
 
-        # allocation: first matching rule on the final grade
+        # lifecycle
+        stage = stage_of(c["first_order_date"], last_order, c["order_count"], as_of)
+
+        # portfolio: the at_risk and nail tags (a missing signal does not fire)
+        complaints = c["complaints_90d"]
+        at_risk = ((revenue_trend is not None and revenue_trend < decline and stage == "active")
+                   or (complaints is not None and complaints >= complaints_min)
+                   or bool(c["competitor_contact"]))
+        nail = False
+        created = c["created_date"]
+        if (procurement >= nail_cut and share_of_wallet is not None and share_of_wallet < max_share
+                and created is not None and (as_of - created).days >= stalemate_days):
+            returns = None if margin is None else procurement * return_share * margin / 100
+            nail = returns is None or returns >= min_return  # else nail_drop
+
+        # allocation: first matching rule
         if grade == "S":
-            allocation = "strategic"
+            allocation = "executive_rescue" if at_risk else "strategic"
+        elif at_risk and (grade == "A" or grade == "B"):
+            allocation = "risk_defence"
+        elif nail and (grade == "A" or grade == "B" or grade == "C"):
+            allocation = "nail_escalation"
         elif grade == "A":
             allocation = "key"
+        elif stage == "dormant" and (grade == "B" or grade == "C" or grade == "D"):
+            allocation = "reactivation"
         elif grade == "B":
             allocation = "growth"
         else:
@@ -163,22 +232,57 @@ def load_ruleset(path: Path = RULESET_PATH) -> dict:
         return yaml.safe_load(f)
 
 
+def _missing_as_none(compiled):
+    """An expression whose comparison or arithmetic on a missing value gives None.
+
+    Jinja raises where SQL's rules give a missing value; a missing condition does not
+    fire either way, which is all these evaluators need of it.
+    """
+    def run(ctx):
+        try:
+            return compiled(ctx)
+        except TypeError:
+            return None
+
+    return run
+
+
+# Kinds whose outcomes no compared result reads: left out, provided nothing reads them.
+SKIPPED_KINDS = {"matrix"}
+
+
 class NaiveEvaluator:
     """Interpret a ruleset's YAML, running each expression through the Jinja sandbox.
 
     Supports what ``b2b-manufacturing`` uses: ``derive`` expressions, ``rules`` schemes
     (first hit), ``weighted`` schemes (``value``/``points`` with ``bins``/``linear``,
-    missing tolerance, grades, promote), ``rank`` and ``allocation`` rules.
+    missing tolerance, grades, promote), ``lifecycle`` schemes (windows over the
+    order-date fields), ``portfolio`` schemes (benchmark thresholds, a nail with a fixed
+    value cut, a stalemate and a minimum return, at-risk signals), ``rank`` and
+    ``allocation`` rules. ``matrix`` schemes are skipped when nothing reads them.
     """
 
     def __init__(self, ruleset: dict, as_of: datetime.date):
         env = SandboxedEnvironment()
         compile_ = env.compile_expression
+
+        def guarded(text):
+            return _missing_as_none(compile_(text))
+
         self.as_of = as_of
-        self.derive = [(name, compile_(spec["expr"])) for name, spec in ruleset["derive"].items()]
+        self.derive = [(name, guarded(spec["expr"])) for name, spec in ruleset["derive"].items()]
         self.schemes = []
+        self._check_skipped(ruleset)
         for scheme in ruleset["schemes"]:
-            if scheme["kind"] == "rules":
+            if scheme["kind"] in SKIPPED_KINDS:
+                continue
+            if scheme["kind"] == "lifecycle":
+                windows = (scheme.get("new_days", 180), scheme.get("dormant_days", 180),
+                           scheme.get("lost_days", 365))
+                self.schemes.append(("lifecycle", scheme["id"], windows))
+            elif scheme["kind"] == "portfolio":
+                self.schemes.append(("portfolio", scheme["id"], self._portfolio(scheme, guarded)))
+            elif scheme["kind"] == "rules":
                 rules = [(r["id"], compile_(r["when"])) for r in scheme["rules"]]
                 self.schemes.append(("rules", scheme["id"], rules, scheme["default"]["id"]))
             elif scheme["kind"] == "weighted":
@@ -200,8 +304,45 @@ class NaiveEvaluator:
                 raise ValueError(f"unsupported scheme kind {scheme['kind']!r}")
         self.rank_by = [(spec["by"], spec.get("order", "asc") == "desc")
                         for spec in ruleset["rank"]]
-        self.allocation = [(r["id"], compile_(r["when"])) for r in ruleset["allocation"]["rules"]]
+        self.allocation = [(r["id"], guarded(r["when"])) for r in ruleset["allocation"]["rules"]]
         self.allocation_default = ruleset["allocation"]["default"]["id"]
+
+    @staticmethod
+    def _check_skipped(ruleset: dict) -> None:
+        skipped = [s["id"] for s in ruleset["schemes"] if s["kind"] in SKIPPED_KINDS]
+        others = [s for s in ruleset["schemes"] if s["kind"] not in SKIPPED_KINDS]
+        text = yaml.safe_dump([others, ruleset.get("rank"), ruleset.get("allocation")])
+        for scheme_id in skipped:
+            if re.search(rf"\b{re.escape(scheme_id)}\.", text):
+                raise ValueError(f"scheme {scheme_id!r} is read by another scheme, the rank or the "
+                                 "allocation, and its kind is not supported")
+
+    @staticmethod
+    def _portfolio(scheme: dict, guarded) -> dict:
+        bench = scheme.get("benchmark", {})
+        config = {"benchmark": None, "nail": None, "signals": [],
+                  "min_signals": scheme.get("at_risk", {}).get("min_signals", 1)}
+        if bench is not False:
+            config["benchmark"] = [(guarded(bench.get(name, {}).get("value", name)),
+                                    bench.get(name, {}).get("min", 70))
+                                   for name in ("influence", "satisfaction", "cooperation")]
+        nail = scheme.get("nail", {})
+        if nail is not False:
+            try:
+                cut = _number(nail["value_cut"])
+            except (KeyError, ValueError):
+                raise ValueError("only a fixed nail value_cut is supported") from None
+            config["nail"] = (guarded(nail["value"]), cut,
+                              guarded(nail["stalemate"]),
+                              guarded(nail["return_value"]) if "return_value" in nail else None,
+                              None if nail.get("min_value") is None else _number(nail["min_value"]))
+        at_risk = scheme.get("at_risk", {})
+        if at_risk is not False:
+            for name, signal in at_risk.get("signals", {}).items():
+                if signal is False:
+                    continue
+                config["signals"].append(guarded(signal["when"] if isinstance(signal, dict) else signal))
+        return config
 
     def days_since(self, day):
         return None if day is None else (self.as_of - day).days
@@ -215,11 +356,16 @@ class NaiveEvaluator:
                 ctx[name] = expr(ctx)
             outcome = {}
             for scheme in self.schemes:
+                tags = ()
                 if scheme[0] == "rules":
                     label, score = self._rules(scheme, ctx), None
+                elif scheme[0] == "lifecycle":
+                    label, score = self._lifecycle(scheme, ctx), None
+                elif scheme[0] == "portfolio":
+                    (label, tags), score = self._portfolio_tags(scheme, ctx), None
                 else:
                     label, score = self._weighted(scheme, ctx)
-                ctx[scheme[1]] = {"label": label, "score": score}
+                ctx[scheme[1]] = {"label": label, "score": score, "tags": tags}
                 outcome[scheme[1]] = label
             allocation = next((rule_id for rule_id, when in self.allocation if when(ctx)),
                               self.allocation_default)
@@ -231,6 +377,69 @@ class NaiveEvaluator:
         for rank, i in enumerate(order, 1):
             results[i]["rank"] = rank
         return results
+
+    def _lifecycle(self, scheme, ctx):
+        new_days, dormant_days, lost_days = scheme[2]
+        first, last, count = ctx["first_order_date"], ctx["last_order_date"], ctx["order_count"]
+        if first is None and last is None:
+            return "potential" if count is None or count <= 0 else "unknown"
+        if count is not None and count <= 0:
+            return "unknown"
+        if count == 1 and (first is None or last is None):
+            first = last = first if last is None else last
+        d_last, d_first = self.days_since(last), self.days_since(first)
+        if min(d for d in (d_last, d_first) if d is not None) < 0:
+            return "unknown"
+        if d_last is None:
+            return "unknown" if d_first > dormant_days else "new" if d_first <= new_days else "active"
+        if d_first is not None and d_first < d_last:
+            return "unknown"
+        if d_last > lost_days:
+            return "lost"
+        if d_last > dormant_days:
+            return "dormant"
+        if d_first is None:
+            return "unknown" if d_last <= new_days else "active"
+        return "new" if d_first <= new_days else "active"
+
+    @staticmethod
+    def _portfolio_tags(scheme, ctx):
+        config = scheme[2]
+        risk = nail = bench = drop = False
+        if config["signals"]:
+            risk = None
+            fired = [signal(ctx) for signal in config["signals"]]
+            if sum(1 for f in fired if f) >= config["min_signals"]:
+                risk = True
+            elif any(f is not None for f in fired):
+                risk = False
+        if config["nail"] is not None:
+            value, cut, stalemate, returns, min_value = config["nail"]
+            amount, stuck = value(ctx), stalemate(ctx)
+            high = None if amount is None else amount >= cut
+            if high is False or stuck is False:
+                nail = False
+            elif high is None or stuck is None:
+                nail = None
+            else:
+                nail = bool(stuck)
+            if nail and min_value is not None and returns is not None:
+                back = returns(ctx)
+                if back is not None and back < min_value:
+                    nail, drop = False, True
+        if config["benchmark"] is not None:
+            bench = None
+            values = [(value(ctx), minimum) for value, minimum in config["benchmark"]]
+            if any(v is not None and v < minimum for v, minimum in values):
+                bench = False
+            elif all(v is not None for v, _ in values):
+                bench = True
+        tags = tuple(tag for tag, on in (("at_risk", risk), ("nail", nail), ("nail_drop", drop),
+                                         ("benchmark", bench)) if on)
+        carried = [tag for tag in tags if tag != "nail_drop"]
+        if carried:
+            return carried[0], tags
+        return ("unknown" if None in (risk, nail, bench) else "none"), tags
 
     @staticmethod
     def _rules(scheme, ctx):

@@ -49,9 +49,11 @@ COLUMNS = ("order", "quadrant", "id", "name", "grade", "rank", "last_contact", "
 class FollowUp:
     """Where an account stands against its visit cadence on the as-of date.
 
-    ``days_since`` is None when no contact date is known; ``due_date`` is the last
-    contact plus the cadence; ``days_left`` is negative when overdue; ``pool_return_days``
-    is the plan's, else twice the cadence.
+    ``last_contact`` is the date of the last contact and ``days_since`` the days since
+    it (both None when no contact date is known); ``cadence_days`` the plan's; ``due_date``
+    is the last contact plus the cadence; ``days_left`` the cadence minus the days since,
+    negative when overdue; ``urgent``, ``overdue`` and ``pool_return`` as the module
+    docstring defines them; ``pool_return_days`` is the plan's, else twice the cadence.
     """
 
     last_contact: dt.date | None
@@ -123,9 +125,10 @@ def follow_up(features: dict, allocation: dict, source: ContactSource | None, as
 @dataclass(frozen=True)
 class CallItem:
     """One account on the list: its place (``order``, from 1), Eisenhower ``quadrant``
-    (1-4) and whether it is an ``emergency``; who it is; its ``follow_up``; ``flags``
-    (ids: emergency, overdue, pool_return, no_contact) and ``cells``, the row's texts by
-    column id (see ``CallList.columns``)."""
+    (1-4), whether it is an ``emergency`` and ``important``; who it is (``id``, ``name``,
+    ``grade`` display, ``rank``); its ``follow_up``; ``flags`` (ids: emergency, overdue,
+    pool_return, no_contact); the allocation's ``actions``; and ``cells``, the row's
+    texts by column id (see ``CallList.columns``)."""
 
     order: int
     quadrant: int
@@ -272,17 +275,18 @@ def _item(order: int, record: dict, status: FollowUp, important: bool, quadrant:
             ("no_contact", status.cadence_days is not None and status.days_since is None),
         ) if on
     )
-    action = translate(lang, f"do_q{quadrant}")
-    if emergency is not None:
-        action = f"{translate(lang, 'emergency')}: {emergency}" if lang == "en" else f"{translate(lang, 'emergency')}：{emergency}"
+    action = emergency if emergency is not None else translate(lang, f"do_q{quadrant}")
     if status.pool_return:
-        action += f"; {translate(lang, 'pool_return')}" if lang == "en" else f"；{translate(lang, 'pool_return')}"
+        action += translate(lang, "semicolon") + translate(lang, "pool_return")
+    quadrant_text = f"Q{quadrant} {translate(lang, f'q{quadrant}')}"
+    if emergency is not None:
+        quadrant_text = f"{translate(lang, 'emergency')} · Q{quadrant}"
     features = record["features"]
     grade_text = str(record["outcomes"][grade.id]["display"]) if grade is not None else MISSING
     name = features.get(name_field)
     cells = {
         "order": str(order),
-        "quadrant": f"Q{quadrant} {translate(lang, f'q{quadrant}')}",
+        "quadrant": quadrant_text,
         "id": str(record["id"]),
         "name": str(name) if name is not None else MISSING,
         "grade": grade_text,

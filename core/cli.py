@@ -7,6 +7,7 @@ error or an input that cannot be read.  Nothing else prints a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 import json
@@ -27,6 +28,7 @@ from .manager import make_plugin_manager, plugin_origin
 from .registry import Registry
 from .ruleset import load_ruleset
 from .schema import ruleset_schema
+from .store import Store, previous_labels
 
 REJECTED_SHOWN = 10
 
@@ -101,10 +103,19 @@ def validate(session: Session, ruleset: str) -> None:
     )
 
 
-def run_evaluation(session: Session, ruleset: str, input_path, orders_path, as_of: dt.date, progress: Progress) -> Job:
+def run_evaluation(
+    session: Session, ruleset: str, input_path, orders_path, as_of: dt.date, progress: Progress, store: str | None = None
+) -> Job:
+    """Compile and run; a plan reading ``previous_run`` gets the store's latest run of
+    the ruleset (``store``, else the default store when it exists)."""
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
+    if plan.previous_slots:
+        plan = dataclasses.replace(plan, previous=previous_labels(plan, store))
     progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}")
-    return run_job(plan, session.registry, input_path, orders_path, as_of, progress)
+    job = run_job(plan, session.registry, input_path, orders_path, as_of, progress)
+    for warning in job.evaluation.warnings:
+        click.echo(str(warning), err=True)
+    return job
 
 
 def report_rejected(job: Job, rejected_path: str | None) -> None:
@@ -133,11 +144,14 @@ def inputs(command):
 @AS_OF
 @LANG
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
+@click.option("--save", is_flag=True, help="Record the run in the run store (tierkit runs, tierkit diff).")
+@click.option("--store", "store", help="The run store: saved to, and read for hysteresis (default: $TIERKIT_STORE or ./tierkit-runs.sqlite).")
 @click.pass_obj
-def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress) -> None:
+def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress, save, store) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx) and/or --orders with RULESET; write ranked results."""
     report = Progress(progress)
-    job = run_evaluation(session, ruleset, input_path, orders_path, as_of, report)
+    runs = Store.open(store, create=True) if save else None  # a store that cannot be written fails before the work
+    job = run_evaluation(session, ruleset, input_path, orders_path, as_of, report, store)
     evaluation = job.evaluation
     lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
     meta = job.meta(lang)
@@ -155,6 +169,11 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, rejecte
         f" · {evaluation.plan.ruleset.name} {evaluation.plan.ruleset.version} as of {meta['as_of']}",
         err=True,
     )
+    if runs is not None:
+        report(f"saving to {runs.path}")
+        with runs:
+            saved = runs.save(evaluation, input_path, orders_path)
+        click.echo(f"saved run {saved.id} to {runs.path}", err=True)
 
 
 @cli.command()

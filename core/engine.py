@@ -21,6 +21,7 @@ from .errors import Diagnostic, RulesetError
 from .io import Rejected
 from .labels import localize, localize_all
 from .build import PopulationStep
+from .overrides import present as present_override
 from .plan import Plan, PlanCompiler
 from .registry import Registry
 from .ruleset import Ruleset, load_ruleset
@@ -101,6 +102,7 @@ class BoundPlan:
         ]
         for row in work:
             row.extend(pad)
+        self._fill_previous(work)
         for stage in plan.stages:
             if isinstance(stage, PopulationStep):
                 stage.run(work)
@@ -112,7 +114,21 @@ class BoundPlan:
                 broken = {id(row) for row, _ in failed}
                 rejected += [Rejected(file, position[id(row)], None, None, f"evaluation failed: {error}") for row, error in failed]
                 work = [row for row in work if id(row) not in broken]
-        return Evaluation(self, work, sorted(rejected, key=lambda r: r.row))
+        warnings = []
+        if plan.overrides is not None:
+            ids = (row[plan.id_index] for row in work)
+            warnings = plan.overrides.run_warnings(self.as_of, ids, {scheme.id for scheme in plan.schemes})
+        return Evaluation(self, work, sorted(rejected, key=lambda r: r.row), warnings)
+
+    def _fill_previous(self, rows: list[list]) -> None:
+        """``previous_run.<scheme>`` for each customer, from the labels the plan carries."""
+        plan = self.plan
+        key = plan.id_index
+        for scheme_id, slot in plan.previous_slots.items():
+            labels = plan.previous.get(scheme_id)
+            if labels:
+                for row in rows:
+                    row[slot] = labels.get(str(row[key]))
 
 
 def _without_duplicate_ids(rows: list[list], numbers, id_index: int) -> tuple[list[list], list[tuple]]:
@@ -137,6 +153,7 @@ class Evaluation:
     bound: BoundPlan
     rows: list[list]
     rejected: list[Rejected] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)  # e.g. expired overrides
     _plans: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -196,13 +213,17 @@ class Evaluation:
         for scheme in plan.schemes:
             outcome = row[scheme.slot.index]
             label = outcome[0]
-            outcomes[scheme.id] = {
+            pin = row[plan.pin_slots[scheme.id]] if scheme.id in plan.pin_slots else None
+            shown = outcomes[scheme.id] = {
                 "label": label,
                 "display": localize(scheme.compiled.labels.get(label, label), lang),
                 "score": outcome[1],
                 "tags": list(outcome[2]),
-                "reasons": scheme.compiled.explain(outcome, lang),
+                "reasons": scheme.compiled.explain(outcome if pin is None else pin[1], lang),
             }
+            if pin is not None:  # the kind explains what it computed; the override says what replaced it
+                shown["override"], reason = present_override(pin, lang)
+                shown["reasons"].append(reason)
         allocation = row[plan.allocation.slot.index]
         return {
             "id": row[plan.id_index],

@@ -27,12 +27,14 @@ from .errors import Diagnostic, RulesetError
 from .expr import Namespace, Symbol, parse
 from .fieldtypes import FieldSpec, make_coercer
 from .orders import order_fields
+from .overrides import Overrides, PinStep, load_overrides, overrides_path
 from .registry import Registry
 from .ruleset import Ruleset
 
 OUTCOME_ATTRIBUTES = {"label": (LABEL, "string", True), "score": (SCORE, "number", True), "tags": (TAGS, "list", False)}
 FIELD_TYPES = {"enum": "string"}
 SLOT_NAME = re.compile(r"s\d+")
+PREVIOUS = "previous_run"
 
 
 @dataclass
@@ -61,6 +63,10 @@ class Plan:
     allocation_rule_ids: dict[int, str]
     source: str
     warnings: list[Diagnostic] = field(default_factory=list)
+    overrides: Overrides | None = None
+    pin_slots: dict[str, int] = field(default_factory=dict)  # scheme id -> slot of its (override, computed outcome)
+    previous_slots: dict[str, int] = field(default_factory=dict)  # scheme id -> slot of previous_run.<id>, when read
+    previous: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scheme id -> customer id -> saved label
 
     @property
     def id_index(self) -> int:
@@ -91,8 +97,10 @@ class PlanCompiler:
     def compile(self) -> Plan:
         fields = self._fields()
         derived, derive_step = self._derived()
+        previous = self._previous_run()
         schemes, scheme_builds = self._schemes()
         order = self._order(schemes) if not self._errors() else schemes
+        overrides, pin_slots = self._overrides(schemes)
         rank_slot = self.new_slot("rank")
         self.scope["rank"] = Symbol("rank", "integer", False, rank_slot.local)
         rank_build, rank_stage = self._rank(rank_slot)
@@ -100,13 +108,18 @@ class PlanCompiler:
         if self._errors():
             raise RulesetError(self.diagnostics)
         steps: list[Any] = list(derive_step)
+        id_index = next(i for i, spec in enumerate(fields) if spec.name == self.data.get("id_field", "id"))
         for scheme in order:
             steps += scheme_builds[scheme.id].steps
+            if scheme.id in pin_slots:  # pinned before anything reads the scheme
+                steps.append(PinStep(overrides.for_scheme(scheme.id), scheme.slot.index, pin_slots[scheme.id], id_index))
         steps += rank_build.steps + [rank_stage] + allocation_build.steps
         stages, source = self._generate(steps)
+        read = _slots_read(source.splitlines())
         return Plan(
             self.ruleset, fields, derived, order, stages, len(self.slots), rank_slot, allocation, plans, rule_ids, source,
-            [d for d in self.diagnostics if d.severity != "error"],
+            [d for d in self.diagnostics if d.severity != "error"], overrides, pin_slots,
+            {scheme_id: slot.index for scheme_id, slot in previous.items() if slot.index in read},
         )
 
     def _errors(self) -> bool:
@@ -180,6 +193,34 @@ class PlanCompiler:
             writes.append(slot)
             derived.append((name, slot, configs[name]))
         return derived, ([RowStep(lines, writes)] if lines else [])
+
+    # -- history: the latest saved run, and managers' overrides -------------
+    def _previous_run(self) -> dict[str, Slot]:
+        """``previous_run.<scheme id>``: the customer's label in the latest saved run of
+        this ruleset (``None`` without one), filled in by the engine when read."""
+        if PREVIOUS in self.scope:
+            section = "fields" if PREVIOUS in self.data["fields"] else "derive"
+            self.error(f"{PREVIOUS!r} is a reserved name: it holds the latest saved run's labels", (section, PREVIOUS))
+            return {}
+        ids = dict.fromkeys(config["id"] for config in self.data["schemes"] if isinstance(config.get("id"), str))
+        slots = {scheme_id: self.new_slot(f"{PREVIOUS}.{scheme_id}") for scheme_id in ids}
+        attributes = {scheme_id: Symbol(scheme_id, "string", True, slot.local) for scheme_id, slot in slots.items()}
+        self.scope[PREVIOUS] = Symbol(PREVIOUS, "outcome", False, "None", attributes)
+        return slots
+
+    def _overrides(self, schemes: list[SchemeInfo]) -> tuple[Overrides | None, dict[str, int]]:
+        """The overrides file the ruleset names, checked, and a pin slot per pinned scheme."""
+        named = overrides_path(self.ruleset)
+        if named is None:
+            return None, {}
+        try:
+            overrides = load_overrides(*named)
+        except RulesetError as failure:
+            self.diagnostics += failure.diagnostics
+            return None, {}
+        self.diagnostics += overrides.check({scheme.id: scheme.compiled.labels for scheme in schemes})
+        pinned = {entry.scheme for entry in overrides.entries}
+        return overrides, {scheme.id: self.new_slot(f"{scheme.id}.override").index for scheme in schemes if scheme.id in pinned}
 
     def _build(self, config: Mapping, path: tuple, outcome: Slot) -> SchemeBuild:
         return SchemeBuild(

@@ -10,6 +10,8 @@ scheme's section.  What plugins add through ``tierkit_brief_context`` is readabl
 from __future__ import annotations
 
 import datetime as dt
+import math
+import unicodedata
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -22,6 +24,10 @@ from .render_messages import translate
 from .render_plan import RunInfo, grade_scheme, role_field, run_info, scheme_config, schemes_in_order, title
 
 ABOUT_LISTS = ("actions", "talking_points", "pain_points", "sales_motion")
+# How many lines of normal type the two columns and the facts hold on one A4 page, and
+# the smaller type that holds more: (most lines, density) — see BriefBuilder._density.
+DENSITIES = ((104, "normal"), (118, "compact"))
+LINE_WIDTH = 58  # half-width characters on one line of a column, normal type
 PLAN_KEYS = ("team", "cadence_days", "executive_sponsor", "executive_visit_days", "service_level", "actions")
 
 
@@ -47,9 +53,11 @@ class Chip:
 class Section:
     """One scheme's part of "why": its verdict, its reasons and, for scored schemes, bars.
 
-    ``reasons`` are the outcome's reason records (each with a ``text``, plus the kind's
-    own keys); ``bars`` are the indicator contributions of reasons that carry one
-    (``contribution``, ``points``, ``weight``), drawn against each indicator's maximum;
+    ``scheme``, ``kind``, ``title``, ``label``, ``display``, ``score`` and ``tags`` as in
+    :class:`Chip`; ``reasons`` are the outcome's reason records (each with a ``text``,
+    plus the kind's own keys); ``bars`` are the indicator contributions of reasons that
+    carry one (``contribution``, ``points``, ``weight``), drawn against each indicator's
+    maximum;
     ``about`` is what the scheme says of this label (strategy, actions, …), localized;
     ``tag_labels`` the display text of each tag the scheme has a label for;
     ``templates`` are the partials tried in order.
@@ -74,8 +82,10 @@ class PlaybookEntry:
     """What to do, from one source: the allocation rule, or a scheme's label or tag.
 
     ``source`` names where it comes from (a scheme title, or "Allocation"); ``key`` is
-    the label or tag id (``at_risk``: templates style alert tags by it); ``display`` its
-    text; the lists are localized texts, empty when the source says nothing.
+    the label or tag id, or the allocation rule's id (``at_risk``: templates style alert
+    tags by it); ``display`` its text (an allocation rule's label, empty without one);
+    ``strategy`` one line or None; ``actions``, ``talking_points``, ``pain_points`` and
+    ``sales_motion`` are localized texts, empty when the source says nothing.
     """
 
     source: str
@@ -91,8 +101,10 @@ class PlaybookEntry:
 @dataclass(frozen=True)
 class Allocation:
     """The resources the allocation gives the account (localized); ``None`` where the
-    plan says nothing.  ``rule`` is the allocation rule's id; ``custom`` holds the
-    plan's other keys (``x_…``, ``important``, ``pool_return_days``)."""
+    plan says nothing: ``team``, ``cadence_days`` (days between visits),
+    ``executive_sponsor``, ``executive_visit_days``, ``service_level`` and ``actions``.
+    ``rule`` is the allocation rule's id; ``custom`` holds the plan's other keys
+    (``x_…``, ``important``, ``pool_return_days``)."""
 
     rule: str | None
     team: str | None
@@ -125,7 +137,9 @@ class BriefPage:
     per scheme in ruleset order; ``sections`` the "why" of each scheme; ``allocation``
     and ``playbook`` what to do; ``facts`` the account's fields and derived features;
     ``customer`` the raw feature values by name; ``record`` the result record as
-    ``tierkit evaluate`` writes it; ``extra`` what plugins added.
+    ``tierkit evaluate`` writes it; ``density`` is ``normal``, ``compact`` or ``dense``:
+    how small the type must be for the page to fit one A4 sheet; ``extra`` what
+    plugins added.
     """
 
     id: str
@@ -141,6 +155,7 @@ class BriefPage:
     facts: list[Fact]
     customer: dict
     record: dict
+    density: str = "normal"
     extra: dict = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> Any:
@@ -180,7 +195,8 @@ class BriefBuilder:
             for scheme in self.schemes
         }
         rules = (self.plan.ruleset.data.get("allocation") or {}).get("rules") or []
-        self.rule_labels = {rule.get("id"): localize(rule.get("label", rule.get("id")), lang) for rule in rules}
+        default = (self.plan.ruleset.data.get("allocation") or {}).get("default") or {}
+        self.rule_labels = {rule.get("id"): localize(rule.get("label"), lang) for rule in [*rules, default] if rule.get("label")}
 
     def book(self, rows: list[list]) -> BriefBook:
         plan = self.plan
@@ -208,6 +224,7 @@ class BriefBuilder:
             customer=features,
             record=record,
         )
+        page.density = _density(page)
         page.extra = self._plugin_context(features, record)
         return page
 
@@ -265,7 +282,7 @@ class BriefBuilder:
         allocation = record["allocation"]
         if allocation.get("actions"):
             rule = allocation.get("rule")
-            entries.append(PlaybookEntry(translate(self.lang, "allocation"), str(rule), str(self.rule_labels.get(rule, rule) or ""),
+            entries.append(PlaybookEntry(translate(self.lang, "allocation"), str(rule), str(self.rule_labels.get(rule) or ""),
                                          None, tuple(allocation["actions"])))
         for scheme, section in zip(self.schemes, sections):
             about = scheme.compiled.about
@@ -316,3 +333,26 @@ class BriefBuilder:
                 owners[key] = impl.plugin_name
                 extra[key] = value
         return extra
+
+
+def _density(page: BriefPage) -> str:
+    """The type size a page needs to fit one sheet, from an estimate of its lines: each
+    text wraps at ``LINE_WIDTH`` half-width characters (a Chinese character counts two);
+    a row of facts spans both columns, each fact wrapping in a quarter of the page."""
+
+    def lines(text, per: int = LINE_WIDTH) -> int:
+        width = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(text))
+        return max(1, math.ceil(width / per))
+
+    total = 10.0  # headings, allocation and follow-up
+    for section in page.sections:
+        total += 1.3 + 1.3 * len(section.bars)
+        total += sum(lines(reason["text"]) for reason in section.reasons if not (section.bars and "indicator" in reason))
+    for entry in page.playbook:
+        total += 2 + (lines(entry.strategy) if entry.strategy else 0)
+        for part in ABOUT_LISTS:
+            items = getattr(entry, part)
+            total += (1 + sum(lines(item) for item in items)) if items else 0
+    for start in range(0, len(page.facts), 4):  # a row of four facts, each wrapping in its quarter
+        total += 2 * max(lines(f"{fact.label}  {fact.text}", LINE_WIDTH // 2) for fact in page.facts[start:start + 4])
+    return next((density for most, density in DENSITIES if total <= most), "dense")

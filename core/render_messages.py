@@ -10,6 +10,7 @@ from __future__ import annotations
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "colon": ": ",
+        "semicolon": "; ",
         # brief
         "brief_title": "Account briefs",
         "owner": "Owner",
@@ -112,7 +113,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "do_q4": "Batch with routine contacts",
         "flag_emergency": "emergency",
         "flag_overdue": "overdue",
-        "flag_pool": "return to pool",
+        "flag_pool_return": "return to pool",
         "flag_no_contact": "no contact date",
         "status_overdue": "overdue {days} d",
         "status_due": "due today",
@@ -127,6 +128,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "zh": {
         "colon": "：",
+        "semicolon": "；",
         "brief_title": "客户简报",
         "owner": "负责销售",
         "rank": "排名",
@@ -226,7 +228,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "do_q4": "与例行联系批量处理",
         "flag_emergency": "紧急",
         "flag_overdue": "逾期",
-        "flag_pool": "退回公海",
+        "flag_pool_return": "退回公海",
         "flag_no_contact": "无联系日期",
         "status_overdue": "逾期 {days} 天",
         "status_due": "今天到期",

@@ -278,7 +278,7 @@ class ReportBuilder:
         if unknown:
             name = sorted(unknown)[0]
             hint = did_you_mean(name, features)
-            raise TierkitError(f"--value {text!r}: unknown name {name!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+            raise TierkitError(f"--value {text!r}: unknown name {name!r}", hint=hint)
 
         def read(row: list) -> Any:
             return function(**self._features(row))

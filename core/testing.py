@@ -113,13 +113,15 @@ def load_cases(path: str | Path, registry: Registry, ruleset: Ruleset | None = N
         single = "customer" in raw
         given = [raw["customer"]] if single else list(raw.get("customers") or [])
         data = files.path(raw, document, "data", where)
-        customers = [
-            {**defaults, **customer} if isinstance(customer, dict)
-            else files.customer(str(customer), data, case_ruleset, where + (("customer",) if single else ("customers", number)))
-            for number, customer in enumerate(given)
-        ]
-        ids = [str(customer.get(id_field)) if isinstance(customer, dict) and id_field in customer else str(customer)
-               for customer in given]
+        customers, ids = [], []
+        for number, customer in enumerate(given):
+            if isinstance(customer, dict):
+                customers.append({**defaults, **customer})
+                ids.append(str(customers[-1].get(id_field)))
+            else:
+                at = where + (("customer",) if single else ("customers", number))
+                customers.append(files.customer(str(customer), data, case_ruleset, at))
+                ids.append(str(customer))
         expect = raw.get("expect") or {}
         if single:
             expect = {ids[0]: expect}
@@ -162,11 +164,9 @@ class _Files:
 
     def customer(self, customer_id: str, data: Path | None, ruleset: Ruleset, where: tuple) -> dict:
         """The raw row of ``data`` whose id is ``customer_id`` (or just the id, with no data)."""
-        id_field = ruleset.data.get("id_field", "id")
         if data is None:
-            return {id_field: customer_id}
-        spec = ruleset.data.get("fields", {}).get(id_field) or {}
-        names = frozenset(normalise_header(name) for name in (id_field, *spec.get("aliases", ())))
+            return {ruleset.data.get("id_field", "id"): customer_id}
+        names = id_headers(ruleset)
         key = (data, names)
         if key not in self.by_id:
             self.by_id[key] = self._index(data, names)
@@ -180,10 +180,22 @@ class _Files:
             self.rows[data] = [dict(raw) for _, raw in read_rows(data, self.registry) if not isinstance(raw, RowError)]
         index: dict[str, dict] = {}
         for row in self.rows[data]:
-            column = next((header for header in row if normalise_header(header) in names), None)
+            column = find_header(row, names)
             if column is not None and row[column] not in (None, ""):
                 index.setdefault(str(row[column]).strip(), row)
         return index
+
+
+def id_headers(ruleset: Ruleset) -> frozenset[str]:
+    """The headers (normalised) under which a file may hold the ruleset's customer id."""
+    id_field = ruleset.data.get("id_field", "id")
+    spec = ruleset.data.get("fields", {}).get(id_field) or {}
+    return frozenset(normalise_header(name) for name in (id_field, *spec.get("aliases", ())))
+
+
+def find_header(row: dict, names: frozenset[str] | set[str]) -> str | None:
+    """The first header of ``row`` that is one of ``names`` once normalised."""
+    return next((header for header in row if normalise_header(header) in names), None)
 
 
 def _inline_ruleset(loaded: LoadedYaml, key: str) -> Ruleset:

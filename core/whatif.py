@@ -87,9 +87,11 @@ def resolve_path(data: Any, key: str) -> tuple:
             raise TierkitError(f"--set {key}: {where} is a single value ({node!r}), it has no {part!r}")
         if step is None:
             close = difflib.get_close_matches(part, choices, n=1)
-            hint = f"did you mean {'.'.join([*parts[:depth], close[0], *parts[depth + 1:]])}?" if close else None
-            listed = ", ".join(choices[:12]) + (", …" if len(choices) > 12 else "")
-            raise TierkitError(f"--set {key}: {where} has no {part!r} (it has {listed or 'nothing'})", hint=hint)
+            if close:
+                hint = f"did you mean {'.'.join([*parts[:depth], close[0], *parts[depth + 1:]])}?"
+            else:
+                hint = "it has " + (", ".join(choices[:12]) + (", …" if len(choices) > 12 else "") or "nothing")
+            raise TierkitError(f"--set {key}: {where} has no {part!r}", hint=hint)
         path.append(step)
         node = node[step]
     return tuple(path)
@@ -158,6 +160,7 @@ def compare(before: Evaluation, after: Evaluation, lang: str, top: int) -> dict:
     ids_before = {scheme.id for scheme in before.plan.schemes}
     schemes = [(s, _scheme(after.plan, s.id)) for s in before.plan.schemes if s.id in ids_after]
     slot_a, slot_b = before.plan.allocation.slot.index, after.plan.allocation.slot.index
+    rank_a, rank_b = before.plan.rank_slot.index, after.plan.rank_slot.index
     moved, movers = _movers(before, after, pairs, schemes, lang, top)
     return {
         "customers": len(common),
@@ -166,6 +169,7 @@ def compare(before: Evaluation, after: Evaluation, lang: str, top: int) -> dict:
         "schemes": [_scheme_changes(a, b, pairs, lang) for a, b in schemes],
         "schemes_only_before": [s.id for s in before.plan.schemes if s.id not in ids_after],
         "schemes_only_after": [s.id for s in after.plan.schemes if s.id not in ids_before],
+        "rank_changed": sum(a[rank_a] != b[rank_b] for a, b in pairs),
         "allocation_changed": sum(a[slot_a][0] != b[slot_b][0] for a, b in pairs),
         "moved": moved,
         "movers": movers,
@@ -234,7 +238,8 @@ def _movers(before: Evaluation, after: Evaluation, pairs: list, schemes: list, l
         for a, b in schemes:
             old, new = record_a["outcomes"][a.id], record_b["outcomes"][b.id]
             if old["label"] != new["label"] or _score_moved(old["score"], new["score"]):
-                changes.append({"scheme": a.id, "score_change": _score_delta(old["score"], new["score"]), "before": old, "after": new})
+                delta = _score_delta(old["score"], new["score"])
+                changes.append({"scheme": a.id, "score_change": delta, "before": old, "after": new})
         movers.append({
             "id": record_b["id"],
             "name": record_b["features"].get(name_field),

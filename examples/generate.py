@@ -29,10 +29,15 @@ EARLIEST_ORDER = datetime.date(2024, 1, 1)
 B2B_COLUMNS = [
     "id", "name", "owner", "industry", "region", "annual_procurement", "our_revenue_12m",
     "gross_margin_pct", "fortune500", "industry_leader", "employees", "last_order_date",
+    # The CRM's roll-ups of the ERP order history, and the rep's assessments.
+    "first_order_date", "order_count", "revenue_prev_12m", "created_date", "influence",
+    "satisfaction", "cooperation", "complaints_90d", "competitor_contact", "nail_reason",
 ]
 B2B_COLUMNS_ZH = [
     "客户编号", "客户名称", "负责销售", "行业", "区域", "年采购总额", "近12个月收入",
     "毛利率", "世界500强", "行业龙头", "员工人数", "最近下单日期",
+    "首次下单日期", "累计订单数", "前12个月收入", "建档日期", "影响力",
+    "满意度", "配合度", "近90天投诉次数", "接触竞争对手", "钉子原因",
 ]
 
 OWNERS = ["张伟", "李娜", "王芳", "刘洋", "陈静", "杨帆", "赵磊", "黄丽"]
@@ -172,6 +177,7 @@ def generate_b2b(n: int, seed: int = SEED) -> list[dict]:
     industry leaders, dormant and never-ordered accounts brought no revenue this year.
     """
     rng = random.Random(seed)
+    history = random.Random(f"b2b-history-{seed}")  # its own stream: the core columns stay put
     used_names: set[str] = set()
     customers = []
     for i in range(1, n + 1):
@@ -208,7 +214,7 @@ def generate_b2b(n: int, seed: int = SEED) -> list[dict]:
         leader_chance = 0.4 if procurement >= 1e9 else 0.22 if procurement >= 1e8 else 0.07
         industry_leader = rng.random() < leader_chance and industry != "government"
 
-        customers.append({
+        customer = {
             "id": f"C{i:05d}",
             "name": name,
             "owner": owner,
@@ -221,8 +227,94 @@ def generate_b2b(n: int, seed: int = SEED) -> list[dict]:
             "industry_leader": industry_leader,
             "employees": None if rng.random() < 0.02 else _employees(rng, procurement),
             "last_order_date": last_order,
-        })
+        }
+        customer.update(_b2b_history(history, customer))
+        customers.append(customer)
     return customers
+
+
+# Lifecycle windows of the ruleset, used to draw a realistic mix of stages.
+B2B_NEW_DAYS, B2B_DORMANT_DAYS, B2B_LOST_DAYS = 180, 270, 540
+NAIL_REASONS = ["no_trust", "competitor_offer", "internal_conflict"]
+NAIL_REASON_WEIGHTS = [35, 45, 20]
+
+
+def _b2b_history(rng: random.Random, c: dict) -> dict:
+    """The order-history roll-ups and the rep's assessments of one customer.
+
+    Drawn from their own random stream, after the account's core columns, and kept
+    consistent with them: no first order without a last one, the first never after
+    the last, one order means the same day, revenue in the previous 12 months only
+    when there were orders then, and a trend that falls for dormant accounts.
+    """
+    last, revenue, procurement = c["last_order_date"], c["our_revenue_12m"], c["annual_procurement"]
+    if last is None:  # a prospect: in the CRM for a while, never bought
+        created = AS_OF - datetime.timedelta(days=rng.randint(20, 1500))
+        first, count, prev, d_last = None, 0, 0.0, None
+    else:
+        d_last = (AS_OF - last).days
+        if d_last <= 150 and rng.random() < 0.2:  # won this half-year
+            d_first = rng.randint(d_last, B2B_NEW_DAYS)
+            count = 1 if d_first == d_last else rng.randint(2, 4)
+        elif d_last > B2B_DORMANT_DAYS and rng.random() < 0.25:  # bought once, never again
+            d_first, count = d_last, 1
+        else:
+            years = math.exp(rng.gauss(math.log(3.5), 0.7))
+            d_first = min(15 * 365, max(d_last + 30, 200, int(years * 365)))
+            per_year = math.exp(rng.gauss(math.log(8.0 if procurement >= 1e8 else 4.0), 0.5))
+            count = max(2, 1 + round((d_first - d_last) / 365 * per_year))
+        first = AS_OF - datetime.timedelta(days=d_first)
+        created = first - datetime.timedelta(days=rng.randint(0, 400))
+        if d_first <= 365 or d_last > 730:  # no order in the previous 12 months
+            prev = 0.0
+        elif d_last > 365:  # everything was bought in the previous 12 months
+            prev = _revenue(rng, procurement)
+        else:
+            if d_last > B2B_DORMANT_DAYS:
+                trend = 0.15 + 0.6 * rng.random()
+            elif rng.random() < 0.09:
+                trend = 0.25 + 0.44 * rng.random()
+            else:
+                trend = math.exp(rng.gauss(math.log(1.08), 0.2))
+            prev = float(max(1000, round(revenue / trend, -2)))
+    share = revenue / procurement
+    declining = prev > 0 and revenue / prev < 0.7
+
+    base = 86 if c["fortune500"] else 76 if c["industry_leader"] else 34 + 10 * (math.log10(procurement) - 6)
+    if c["industry"] == "government":
+        base += 10  # a public buyer is a reference for everyone around it
+    influence = _score(rng.gauss(base, 10))
+    ordered = last is not None
+    warmth = rng.gauss(0.0, 1.0)  # how well the account and our people get on
+    satisfaction = None if not ordered or rng.random() < 0.03 else _score(rng.gauss(72 + 9 * warmth, 8))
+    cooperation = None if rng.random() < 0.03 else \
+        _score(rng.gauss(44 + (80 * share if ordered else 0) + 12 * warmth, 9))
+    complaints = 0
+    if ordered and d_last <= B2B_DORMANT_DAYS:
+        r = rng.random()
+        complaints = 0 if r < 0.86 else 1 if r < 0.95 else 2 if r < 0.985 else rng.randint(3, 4)
+        if complaints and satisfaction is not None:
+            satisfaction = max(0, satisfaction - 10 * complaints)
+    competitor = ordered and d_last <= B2B_LOST_DAYS and rng.random() < (0.12 if declining else 0.02)
+    stuck = procurement >= 1e8 and share < 0.05
+    reason = rng.choices(NAIL_REASONS, NAIL_REASON_WEIGHTS)[0] if stuck and rng.random() < 0.6 else None
+    return {
+        "first_order_date": first,
+        "order_count": count,
+        "revenue_prev_12m": prev,
+        "created_date": created,
+        "influence": influence,
+        "satisfaction": satisfaction,
+        "cooperation": cooperation,
+        "complaints_90d": complaints,
+        "competitor_contact": competitor,
+        "nail_reason": reason,
+    }
+
+
+def _score(value: float) -> int:
+    """A 0-100 assessment, as reps enter them."""
+    return int(min(100, max(0, round(value))))
 
 
 def _unique_name(rng: random.Random, industry: str, province: tuple, used: set[str]) -> str:
@@ -315,8 +407,14 @@ def write_b2b(out_dir: Path, n: int = 600, seed: int = SEED) -> list[Path]:
     # 是/否 booleans, amounts with thousands separators, CRLF line ends.
     zh = folder / "customers-zh.csv"
     write_csv(zh, rows[:50], headers=B2B_COLUMNS_ZH, encoding="gb18030",
-              lineterminator="\r\n", formatter=format_cell_zh)
+              lineterminator="\r\n", formatter=_format_b2b_zh)
     return [plain, zh]
+
+
+def _format_b2b_zh(key: str, value) -> str:
+    if key == "revenue_prev_12m" and value is not None:
+        return format_cell_zh("our_revenue_12m", value)
+    return format_cell_zh(key, value)
 
 
 # --------------------------------------------------------------------------- CSV writing

@@ -13,8 +13,13 @@ missing indicators than ``missing.tolerance`` (default 0) give an explicit
 ``insufficient_data`` outcome naming the missing fields, never a silently low grade.
 Grades come from score thresholds (``min``) or population shares (``share``: the top
 share of customers by score; the last grade takes the rest); ``promote`` lifts a customer to at least a grade when
-a condition holds.  Reasons give every indicator's value, points, weight and
-contribution, the threshold crossed, and how far the next grade is.
+a condition holds.  ``hysteresis`` (threshold grades only) is a margin in points: a
+customer keeps the grade of the latest saved run (``previous_run``) until the score
+passes the next threshold up by the margin (score >= min + margin) or falls below
+its grade's own threshold by more than it (score < min - margin), so grades near a
+threshold do not flip from run to run; without a saved run it does nothing.  Reasons
+give every indicator's value, points, weight and contribution, the threshold
+crossed, how far the next grade is, and when the previous grade was kept.
 
 Example::
 
@@ -135,6 +140,12 @@ CONFIG_SCHEMA = {
                 "additionalProperties": False,
             },
         },
+        "hysteresis": {
+            "type": "number",
+            "minimum": 0,
+            "title": "Hysteresis margin",
+            "description": "Points a score must pass a threshold by before a customer leaves the grade of the latest saved run.",
+        },
         "promote": {
             "type": "array",
             "title": "Promotions",
@@ -164,6 +175,8 @@ WORDS = {
         "near_none": "{gap:.1f} points short of {grade}; no single indicator can close it",
         "promoted": "promoted to {grade}: {reason}",
         "insufficient": "insufficient data: {count} indicators missing ({fields}), at most {tolerance} allowed",
+        "kept_up": "kept {grade} from the previous run: score {score:.1f} is under {edge:g} ({threshold:g} + margin {margin:g}) needed for {computed}",
+        "kept_down": "kept {grade} from the previous run: score {score:.1f} is not under {edge:g} ({threshold:g} - margin {margin:g}) needed to drop to {computed}",
     },
     "zh": {
         "indicator": "{label}：{value} → {points:.1f} 分 × {weight:g} = {contribution:.1f}",
@@ -174,6 +187,8 @@ WORDS = {
         "near_none": "距 {grade} 还差 {gap:.1f} 分；单项指标无法弥补",
         "promoted": "升级为 {grade}：{reason}",
         "insufficient": "数据不足：{count} 项指标缺失（{fields}），最多允许 {tolerance} 项",
+        "kept_up": "保持上次的 {grade}：得分 {score:.1f} 未达 {edge:g}（{threshold:g} + 缓冲 {margin:g}），不升为 {computed}",
+        "kept_down": "保持上次的 {grade}：得分 {score:.1f} 未低于 {edge:g}（{threshold:g} − 缓冲 {margin:g}），不降为 {computed}",
     },
 }
 
@@ -209,6 +224,8 @@ def compile_weighted(build: SchemeBuild) -> CompiledScheme:
         build.population(_percentile_step(percentile_pairs), "percentile points")
 
     lines = main + _score_lines(build, weights, factor, tolerance, points, nullables, values, order, grades, by_share)
+    if by_share and build.value("hysteresis") is not None:
+        build.error("hysteresis needs threshold grades (min), not shares", "hysteresis")
     build.row(lines, [build.outcome])
     if by_share:
         build.population(_share_step(build.outcome.index, grades, order), "grades by share")
@@ -216,7 +233,7 @@ def compile_weighted(build: SchemeBuild) -> CompiledScheme:
     labels = {grade["id"]: grade.get("label", grade["id"]) for grade in grades}
     labels[INSUFFICIENT] = build.value("missing", "label", default={"en": "Insufficient data", "zh": "数据不足"})
     return CompiledScheme(
-        explain=_explainer(build.config, weights, factor, tolerance, fields_read, by_share),
+        explain=_explainer(build.config, weights, factor, tolerance, fields_read, by_share, build.value("hysteresis")),
         labels=labels,
     )
 
@@ -295,8 +312,8 @@ def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]
 
 def _score_lines(build, weights, factor, tolerance, points, nullables, values, order, grades, by_share) -> list[str]:
     """Statements computing the score, the grade and the outcome tuple."""
-    out, promoted, score = build.outcome.local, build.temp(), build.temp()
-    detail = f"(({', '.join(values)},), ({', '.join(points)},), {promoted})"
+    out, promoted, score, kept = build.outcome.local, build.temp(), build.temp(), build.temp()
+    detail = f"(({', '.join(values)},), ({', '.join(points)},), {promoted}, {kept})"
     weighted = " + ".join(f"{w!r} * {p}" for w, p in zip(weights, points))
     full_score = f"({weighted}) / {math.fsum(weights)!r} * {factor!r}"
     maybe_missing = [(w, p) for w, p, n in zip(weights, points, nullables) if n]
@@ -332,8 +349,35 @@ def _score_lines(build, weights, factor, tolerance, points, nullables, values, o
         test = f"({promoted} is None or {rank} < {promoted})" if by_share else f"{build.constant(order)}[{grade}] > {rank}"
         lines += [f"if {condition.code} and {test}:"]
         lines += [f"    {promoted} = {rank}"] if by_share else [f"    {grade} = {rule['grade']!r}", f"    {promoted} = {index}"]
+    lines.append(f"{kept} = None")
+    margin = build.value("hysteresis")
+    if margin is not None and not by_share:
+        lines += _hysteresis_lines(build, grades, float(margin), score, grade, promoted, kept)
     lines.append(f"{out} = ({grade}, {score}, (), {detail})")
     return lines
+
+
+def _hysteresis_lines(build, grades, margin, score, grade, promoted, kept) -> list[str]:
+    """Keep the previous run's grade while the score stays inside that grade's band
+    widened by the margin: ``min - margin <= score < (next grade's min) + margin``.
+
+    ``kept`` then holds the grade the score alone gives, for the reasons.  A promotion
+    or missing data leaves the computed grade alone.
+    """
+    previous = build.expression(source=f"previous_run.{build.id}").code
+    bands = {}
+    for position, entry in enumerate(grades):
+        low = -math.inf if position == len(grades) - 1 else float(entry["min"]) - margin
+        high = math.inf if position == 0 else float(grades[position - 1]["min"]) + margin
+        bands[entry["id"]] = (low, high)
+    band = build.temp()
+    return [
+        f"if {promoted} is None and {score} is not None and {previous} is not None and {previous} != {grade}:",
+        f"    {band} = {build.constant(bands)}.get({previous})",
+        f"    if {band} is not None and {band}[0] <= {score} < {band}[1]:",
+        f"        {kept} = {grade}",
+        f"        {grade} = {previous}",
+    ]
 
 
 def _percentile_step(pairs: list[tuple[int, int]]):
@@ -356,24 +400,24 @@ def _share_step(slot: int, grades: list[dict], order: dict):
     def run(rows: list[list]) -> None:
         above = share_above([row[slot][SCORE] for row in rows])
         for row, share in zip(rows, above):
-            label, score, tags, (values, points, promoted) = row[slot]
+            label, score, tags, (values, points, promoted, kept) = row[slot]
             if share is not None:
                 label = next((grade for cut, grade in cuts if share < cut - 1e-12), ids[-1])
             lifted = None
             if promoted is not None and order[label] > promoted:
                 label, lifted = ids[promoted], promoted
-            row[slot] = (label, score, tags, (values, points, lifted))
+            row[slot] = (label, score, tags, (values, points, lifted, kept))
 
     return run
 
 
-def _explainer(config, weights, factor, tolerance, fields_read, by_share):
+def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin):
     indicators, grades = config["indicators"], config["grades"]
     promotions = config.get("promote", [])
 
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
-        label, score, _tags, (values, points, promoted) = outcome
+        label, score, _tags, (values, points, promoted, kept) = outcome
         known = [p is not None for p in points]
         present = math.fsum(w for w, k in zip(weights, known) if k) or 1.0
         reasons = []
@@ -399,6 +443,10 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share):
             grade = next(g for g in grades if g["id"] == label) if label in {g["id"] for g in grades} else None
             if grade is not None and "share" in grade:
                 reasons.append({"grade": label, "text": words["share"].format(score=score, share=_cumulative(grades, label), grade=label)})
+        elif kept is not None:
+            # the threshold the score alone reaches, without a near miss, then why the old grade stands
+            reasons += _threshold_reasons(words, grades, kept, score, None, weights, points, present, factor, indicators, lang)[:1]
+            reasons.append(_kept_reason(words, grades, label, kept, score, margin))
         else:
             reasons += _threshold_reasons(words, grades, label, score, promoted, weights, points, present, factor, indicators, lang)
         if promoted is not None:
@@ -435,6 +483,18 @@ def _threshold_reasons(words, grades, label, score, promoted, weights, points, p
         text = words["near"].format(gap=gap, grade=target["id"], indicator=localize(indicator.get("label", indicator["id"]), lang), points=point)
     reasons.append({"near_miss": near, "text": text})
     return reasons
+
+
+def _kept_reason(words, grades, label, computed, score, margin) -> dict:
+    """Why the previous run's grade stands: the edge of its band the score did not pass."""
+    position = next(i for i, g in enumerate(grades) if g["id"] == label)
+    up = next(i for i, g in enumerate(grades) if g["id"] == computed) < position
+    threshold = float(grades[position - 1 if up else position]["min"])
+    edge = threshold + margin if up else threshold - margin
+    text = words["kept_up" if up else "kept_down"].format(
+        grade=label, score=score, edge=edge, threshold=threshold, margin=margin, computed=computed
+    )
+    return {"hysteresis": True, "grade": label, "computed": computed, "margin": margin, "edge": edge, "text": text}
 
 
 def _cumulative(grades, label) -> float:

@@ -30,6 +30,12 @@ def read_b2b(path):
     def number(text):
         return float(text) if text else None
 
+    def integer(text):
+        return int(text) if text else None
+
+    def day(text):
+        return datetime.date.fromisoformat(text) if text else None
+
     with open(path, encoding="utf-8-sig", newline="") as f:
         return [{
             "id": row["id"],
@@ -42,9 +48,18 @@ def read_b2b(path):
             "gross_margin_pct": number(row["gross_margin_pct"]),
             "fortune500": {"true": True, "false": False}[row["fortune500"]],
             "industry_leader": {"true": True, "false": False}[row["industry_leader"]],
-            "employees": int(row["employees"]) if row["employees"] else None,
-            "last_order_date": (datetime.date.fromisoformat(row["last_order_date"])
-                                if row["last_order_date"] else None),
+            "employees": integer(row["employees"]),
+            "last_order_date": day(row["last_order_date"]),
+            "first_order_date": day(row["first_order_date"]),
+            "order_count": int(row["order_count"]),
+            "revenue_prev_12m": float(row["revenue_prev_12m"]),
+            "created_date": day(row["created_date"]),
+            "influence": integer(row["influence"]),
+            "satisfaction": integer(row["satisfaction"]),
+            "cooperation": integer(row["cooperation"]),
+            "complaints_90d": int(row["complaints_90d"]),
+            "competitor_contact": {"true": True, "false": False}[row["competitor_contact"]],
+            "nail_reason": row["nail_reason"] or None,
         } for row in csv.DictReader(f)]
 
 
@@ -58,7 +73,8 @@ def sample():
 
 def test_regenerating_gives_the_committed_bytes(tmp_path, capsys):
     generate.main(["--out", str(tmp_path)])
-    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    written = sorted(p.relative_to(tmp_path) for p in (tmp_path / "b2b-manufacturing").rglob("*")
+                     if p.is_file())
     assert written == [Path("b2b-manufacturing/customers-zh.csv"),
                        Path("b2b-manufacturing/customers.csv")]
     for relative in written:
@@ -102,6 +118,38 @@ def test_sample_looks_like_an_account_list(sample):
     assert any((AS_OF - d).days > 365 for d in dates)  # some dormant accounts
     margins = [c["gross_margin_pct"] for c in sample if c["gross_margin_pct"] is not None]
     assert 3 <= min(margins) and max(margins) <= 45
+
+
+def test_order_history_roll_ups_are_consistent(sample):
+    for c in sample:
+        first, last, count = c["first_order_date"], c["last_order_date"], c["order_count"]
+        assert (first is None) == (last is None) == (count == 0), c["id"]
+        assert c["created_date"] is not None and c["created_date"] < AS_OF
+        if last is None:
+            assert c["revenue_prev_12m"] == 0 and c["satisfaction"] is None
+            assert c["complaints_90d"] == 0 and not c["competitor_contact"]
+            continue
+        assert c["created_date"] <= first <= last < AS_OF, c["id"]
+        assert (count == 1) <= (first == last), c["id"]
+        if (AS_OF - first).days <= 365 or (AS_OF - last).days > 730:
+            assert c["revenue_prev_12m"] == 0, c["id"]  # no order in the previous 12 months
+        elif (AS_OF - last).days > 365:
+            assert c["revenue_prev_12m"] > 0 and c["our_revenue_12m"] == 0, c["id"]
+        else:
+            assert c["revenue_prev_12m"] > 0 and c["our_revenue_12m"] > 0, c["id"]
+    for key in ("influence", "satisfaction", "cooperation"):
+        values = [c[key] for c in sample if c[key] is not None]
+        assert 0 <= min(values) and max(values) <= 100
+    assert {c["nail_reason"] for c in sample} == {None, *generate.NAIL_REASONS}
+
+
+def test_sample_mixes_every_lifecycle_stage(sample):
+    stages = [handwritten.lifecycle_stage(c["first_order_date"], c["last_order_date"],
+                                          c["order_count"], AS_OF) for c in sample]
+    shares = {stage: stages.count(stage) / len(stages) for stage in set(stages)}
+    assert set(shares) == {"potential", "new", "active", "dormant", "lost"}
+    assert 0.5 < shares["active"] < 0.7 and 0.1 < shares["dormant"] < 0.25
+    assert 0.05 < shares["new"] < 0.15 and 0.02 < shares["lost"] < 0.08
 
 
 def test_chinese_export(sample):
@@ -148,6 +196,31 @@ def test_handwritten_numbers_match_the_ruleset_file():
     assert [p["when"] for p in grade["promote"]] == ["annual_procurement >= 1.0e10"]
 
 
+def test_handwritten_lifecycle_and_portfolio_match_the_ruleset_file():
+    schemes = {s["id"]: s for s in handwritten.load_ruleset()["schemes"]}
+    lifecycle = schemes["lifecycle"]
+    assert (lifecycle["new_days"], lifecycle["dormant_days"], lifecycle["lost_days"]) == \
+        (handwritten.NEW_DAYS, handwritten.DORMANT_DAYS, handwritten.LOST_DAYS)
+    nail = schemes["portfolio"]["nail"]
+    assert float(nail["value_cut"]) == handwritten.NAIL_CUT
+    assert nail["stalemate"] == (f"share_of_wallet < {handwritten.NAIL_MAX_SHARE} and "
+                                 f"days_since(created_date) >= {handwritten.NAIL_STALEMATE_DAYS}")
+    assert nail["return_value"] == \
+        f"annual_procurement * {handwritten.NAIL_RETURN_SHARE} * gross_margin_pct / 100"
+    assert float(nail["min_value"]) == handwritten.NAIL_MIN_RETURN
+    signals = schemes["portfolio"]["at_risk"]["signals"]
+    assert signals["order_decline"]["when"] == \
+        f"revenue_trend < {handwritten.DECLINE} and lifecycle.label == 'active'"
+    assert signals["complaints"]["when"] == f"complaints_90d >= {handwritten.COMPLAINTS}"
+    assert signals["competitor"]["when"] == "competitor_contact"
+    assert schemes["portfolio"]["at_risk"]["min_signals"] == 1
+    allocation = handwritten.load_ruleset()["allocation"]
+    assert [rule["id"] for rule in allocation["rules"]] == [
+        "executive_rescue", "strategic", "risk_defence", "nail_escalation", "key",
+        "reactivation", "growth"]
+    assert allocation["default"]["id"] == "self_service"
+
+
 def test_handwritten_and_naive_agree_on_the_sample(sample):
     hand = handwritten.evaluate_handwritten(sample, AS_OF)
     _same(handwritten.evaluate_naive(sample, AS_OF), hand)
@@ -156,11 +229,19 @@ def test_handwritten_and_naive_agree_on_the_sample(sample):
 
 
 def customer(cid, procurement, revenue=0.0, margin=None, *, industry="manufacturing",
-             fortune500=False, leader=False, last_order=None):
+             fortune500=False, leader=False, last_order=None, first_order=None, orders=None,
+             prev=0.0, created=None, complaints=0, competitor=False):
     return {"id": cid, "name": cid, "owner": None, "industry": industry, "region": None,
             "annual_procurement": procurement, "our_revenue_12m": revenue,
             "gross_margin_pct": margin, "fortune500": fortune500, "industry_leader": leader,
-            "employees": None, "last_order_date": last_order}
+            "employees": None, "last_order_date": last_order, "first_order_date": first_order,
+            "order_count": orders, "revenue_prev_12m": prev, "created_date": created,
+            "influence": None, "satisfaction": None, "cooperation": None,
+            "complaints_90d": complaints, "competitor_contact": competitor, "nail_reason": None}
+
+
+def days_ago(days):
+    return AS_OF - datetime.timedelta(days=days)
 
 
 EDGE_CASES = [
@@ -184,6 +265,32 @@ EDGE_CASES = [
     # margin below and share above the range clamp to 0 and 100: 3 + 0 + 4 + 30
     (customer("X06", 1e6, 5e5, 1.0),
      {"track": "manufacturing", "grade": "C", "score": 37.0, "allocation": "self_service"}),
+    # X01's numbers, active, with revenue down to 0.6 of the year before: S and at risk
+    (customer("X07", 2e9, 6e8, 40.0, fortune500=True, industry="finance", last_order=days_ago(30),
+              first_order=days_ago(900), orders=20, prev=1e9),
+     {"track": "finance", "grade": "S", "score": 94.0, "allocation": "executive_rescue"}),
+    # scale 1e9 -> 80: 24; margin 40 -> 100: 20; standing 20: 4; share 0.015 -> 5: 1.5 = 49.5 (B)
+    # with two complaints: at risk -> risk_defence
+    (customer("X08", 1e9, 1.5e7, 40.0, last_order=days_ago(10), first_order=days_ago(400),
+              orders=6, prev=1e7, complaints=2),
+     {"track": "manufacturing", "grade": "B", "score": 49.5, "allocation": "risk_defence"}),
+    # the same without complaints, in our books for two years with under 5% of the spend: a nail
+    # (return 1e9 * 0.2 * 40% = 8e7 >= 5e6)
+    (customer("X09", 1e9, 1.5e7, 40.0, last_order=days_ago(10), first_order=days_ago(400),
+              orders=6, prev=1e7, created=days_ago(730)),
+     {"track": "manufacturing", "grade": "B", "score": 49.5, "allocation": "nail_escalation"}),
+    # a nail whose return is 1e8 * 0.2 * 10% = 2e6 < 5e6: nail_drop, not escalated
+    # scale 60: 18; margin 10 -> 14.29: 2.857; standing 4; share 0: 0 = 24.857 (D)
+    (customer("X10", 1e8, 0.0, 10.0, created=days_ago(400)),
+     {"track": "manufacturing", "grade": "D", "score": 24.857142857142858,
+      "allocation": "self_service"}),
+    # dormant (last order 300 days ago) C: reactivation; 10.5 + 10 + 4 + 0.3 * 20 = 30.5
+    (customer("X11", 2e7, 1.2e6, 22.5, last_order=days_ago(300), first_order=days_ago(1000),
+              orders=5, prev=3e6),
+     {"track": "manufacturing", "grade": "C", "score": 30.5, "allocation": "reactivation"}),    # an industry leader never sold to: 24 + 20 + 15 + 0 = 59 (A); no creation date, so
+    # the stalemate and the nail are undecided: key
+    (customer("X12", 1e9, 0.0, 40.0, leader=True, industry="government"),
+     {"track": "government", "grade": "A", "score": 59.0, "allocation": "key"}),
 ]
 
 
@@ -201,8 +308,9 @@ def test_edge_cases(evaluate):
         else:
             assert got["score"] == pytest.approx(expected["score"], abs=1e-9), c["id"]
     ranks = {r["id"]: r["rank"] for r in results}
-    # by score desc, None last
-    assert ranks == {"X01": 1, "X03": 2, "X05": 3, "X06": 4, "X02": 5, "X04": 6}
+    # by score desc, then procurement desc (X01 before X07 in input order), None last
+    assert ranks == {"X01": 1, "X07": 2, "X12": 3, "X08": 4, "X09": 5, "X03": 6, "X05": 7,
+                     "X06": 8, "X02": 9, "X11": 10, "X10": 11, "X04": 12}
 
 
 @pytest.mark.parametrize("evaluate", [handwritten.evaluate_handwritten,

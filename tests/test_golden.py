@@ -21,6 +21,9 @@ EXAMPLES = ROOT / "examples"
 # ruleset -> (customer file or None, order file or None), as `tierkit evaluate` takes them
 SAMPLES = {
     "b2b-manufacturing": (EXAMPLES / "b2b-manufacturing" / "customers.csv", None),
+    "fmcg-distribution": (EXAMPLES / "fmcg-distribution" / "distributors.csv", EXAMPLES / "fmcg-distribution" / "orders.csv"),
+    "retail-membership": (None, EXAMPLES / "retail-membership" / "orders.csv"),
+    "saas-enterprise": (EXAMPLES / "saas-enterprise" / "accounts.csv", EXAMPLES / "saas-enterprise" / "invoices.csv"),
 }
 
 

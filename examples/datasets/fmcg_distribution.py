@@ -114,7 +114,7 @@ def generate(n: int = N_DISTRIBUTORS, seed: int = SEED) -> tuple[list[dict], lis
         stage = "late" if short in LATE_MARKETS else "early" if short in EARLY_MARKETS else "mid"
         distributors.append({
             "id": customer_id,
-            "name": _unique_name(rng, city, used_names),
+            "name": _unique_name(rng, city, size < -0.2, used_names),
             "owner": rng.choices(OWNERS, OWNER_WEIGHTS)[0],
             "region": province[0],
             "city": city,
@@ -212,11 +212,12 @@ def _round_significant(value: float, digits: int) -> float:
     return float(round(value, digits - 1 - math.floor(math.log10(value))))
 
 
-def _unique_name(rng: random.Random, city: str, used: set[str]) -> str:
+def _unique_name(rng: random.Random, city: str, small: bool, used: set[str]) -> str:
+    """A company name; a small distributor is sometimes a family dealer (王记副食批发部)."""
     for _ in range(30):
         if rng.random() < ENGLISH_NAME_SHARE:
             name = f"{rng.choice(EN_BRANDS)} {rng.choice(EN_TRADES)} {rng.choice(EN_SUFFIXES)}"
-        elif rng.random() < 0.15:  # a family dealer
+        elif small and rng.random() < 0.4:
             name = f"{city}{rng.choice(SURNAMES)}记{rng.choice(['副食批发部', '酒水商行', '食品经营部'])}"
         else:
             suffix = rng.choice(DISTRIBUTOR_SUFFIXES)
