@@ -82,6 +82,7 @@ def _side(plan: Plan, changes: list[str] | None = None) -> dict:
 
 
 def render_whatif(result: dict) -> str:
+    """The terminal view of :func:`tierkit.whatif.compare`'s result: counts, matrices, movers."""
     meta = result["meta"]
     before, after = meta["before"], meta["after"]
     changes = after.get("changes")
@@ -96,10 +97,10 @@ def render_whatif(result: dict) -> str:
     table.append(["rank", "", num(result["rank_changed"]), ""])
     table.append(["allocation", "", num(result["allocation_changed"]), ""])
     lines += text_table(table, right={2, 3})
-    for what, key in (("schemes", "schemes_only_"), ("customers evaluated", "only_")):
+    for noun, key in (("schemes", "schemes_only_"), ("customers evaluated", "only_")):
         for side in ("before", "after"):
             if names := result[key + side]:
-                lines.append(f"{what} only {side}: {', '.join(names[:20])}{' …' if len(names) > 20 else ''}")
+                lines.append(f"{noun} only {side}: {', '.join(names[:20])}{' …' if len(names) > 20 else ''}")
     for scheme in result["schemes"]:
         if scheme["matrix"]:
             lines += ["", f"{_titled(scheme)}: {scheme['changed']:,} change label (rows: before, columns: after)"]
@@ -198,6 +199,7 @@ def backtest_command(session: Session, ruleset, customers_path, orders_path, as_
 
 
 def render_backtest(result: dict) -> str:
+    """The terminal view of :func:`tierkit.backtest.backtest`'s result, ending in the verdict."""
     meta = result["meta"]
     scheme, horizon = meta["scheme"], meta["horizon"]
     described = f"{scheme['label']}, {scheme['kind']}" if scheme["label"] != scheme["id"] else scheme["kind"]

@@ -15,20 +15,14 @@ from pathlib import Path
 import pytest
 
 from tierkit.backtest import horizon_end
-from tierkit.cli import main
 from tierkit.errors import TierkitError
+
+from .test_cli import run
 
 HERE = Path(__file__).resolve().parent / "backtest"
 RULESET, ORDERS, CUSTOMERS = HERE / "ruleset.yaml", HERE / "orders.csv", HERE / "customers.csv"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 AS_OF = "2025-06-30"
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def backtest_json(capsys, *args, ruleset=RULESET, orders=ORDERS, as_of=AS_OF) -> tuple[dict, str]:

@@ -303,21 +303,24 @@ def test_several_missing_required_columns_are_all_named(tmp_path, capsys):
     )
 
 
+BUNDLED = ", ".join(sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "rulesets").glob("*.yaml")))
+
+
 def test_unknown_ruleset_name_lists_the_bundled_ones(bad_csv, capsys):
     code = main(["evaluate", "b2b-manufactring", str(bad_csv)])
     out, err = capsys.readouterr()
     line = one_line_failure(code, out, err)
     assert line == (
         "tierkit: unknown ruleset 'b2b-manufactring': no such file or bundled ruleset "
-        "(did you mean 'b2b-manufacturing'? bundled rulesets: b2b-manufacturing)"
+        f"(did you mean 'b2b-manufacturing'? bundled rulesets: {BUNDLED})"
     )
 
 
 def test_unknown_ruleset_name_without_a_close_match(bad_csv, capsys):
-    code = main(["evaluate", "retail", str(bad_csv)])
+    code = main(["evaluate", "wholesale", str(bad_csv)])
     out, err = capsys.readouterr()
     line = one_line_failure(code, out, err)
-    assert line == "tierkit: unknown ruleset 'retail': no such file or bundled ruleset (bundled rulesets: b2b-manufacturing)"
+    assert line == f"tierkit: unknown ruleset 'wholesale': no such file or bundled ruleset (bundled rulesets: {BUNDLED})"
 
 
 @pytest.mark.parametrize("value", ["2026-02-30", "yesterday", "01/09/2026", ""])

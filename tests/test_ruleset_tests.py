@@ -10,6 +10,7 @@ import pytest
 
 from tierkit.cli import main
 from tierkit.errors import TierkitError
+from tierkit.ruleset import load_ruleset
 from tierkit.testing import CaseRunner, load_cases
 
 from .conftest import ROOT
@@ -65,8 +66,6 @@ def test_the_given_ruleset_replaces_the_files_own(tmp_path, registry, runner):
     other = tmp_path / "other.yaml"
     other.write_text(RULESET.read_text(encoding="utf-8").replace("size >= 100", "size >= 10"), encoding="utf-8")
     path, _ = cases_of(tmp_path, registry, "ruleset: ruleset.yaml\ndata: customers.csv\ncases:\n  - {customer: A2, expect: {band: big}}\n")
-    from tierkit.ruleset import load_ruleset
-
     cases = load_cases(path, registry, ruleset=load_ruleset(other, registry.ruleset_dirs))
     assert cases[0].name == "case 1" and runner.run(cases[0]).passed
 

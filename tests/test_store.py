@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import signal
 import sqlite3
@@ -127,7 +126,7 @@ def tierkit_command() -> list[str]:
 def saver(store: Path, source: Path, as_of: str) -> subprocess.Popen:
     return subprocess.Popen(
         [*tierkit_command(), "evaluate", str(GRADED), str(source), "--as-of", as_of, "--save", "--store", str(store),
-         "-o", os.devnull],
+         "-o", str(store.with_name(f"out-{as_of}.jsonl"))],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -164,7 +163,7 @@ HOLD_THE_LOCK = """
         time.sleep({pause})
 
     store.Store._insert_rows = slow_insert
-    sys.exit(main(["evaluate", {ruleset!r}, {source!r}, "--as-of", "2026-09-01", "--save", "--store", {store!r}, "-o", {devnull!r}]))
+    sys.exit(main(["evaluate", {ruleset!r}, {source!r}, "--as-of", "2026-09-01", "--save", "--store", {store!r}, "-o", {output!r}]))
 """
 
 
@@ -172,7 +171,8 @@ def slow_saver(tmp_path: Path, store: Path, source: Path, pause: float) -> tuple
     """A real tierkit process that stops for ``pause`` seconds inside its save transaction."""
     marker = tmp_path / f"inside-{pause}"
     script = textwrap.dedent(HOLD_THE_LOCK).format(
-        marker=str(marker), pause=pause, ruleset=str(GRADED), source=str(source), store=str(store), devnull=os.devnull
+        marker=str(marker), pause=pause, ruleset=str(GRADED), source=str(source), store=str(store),
+        output=str(tmp_path / f"out-{pause}.jsonl")
     )
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

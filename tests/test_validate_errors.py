@@ -430,5 +430,7 @@ def test_an_unknown_ruleset_name_lists_the_bundled_ones(capsys):
     assert code == 2
     assert err == (
         "tierkit: unknown ruleset 'b2b-manufactring': no such file or bundled ruleset "
-        "(did you mean 'b2b-manufacturing'? bundled rulesets: b2b-manufacturing)\n"
+        "(did you mean 'b2b-manufacturing'? bundled rulesets: "
+        + ", ".join(sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "rulesets").glob("*.yaml")))
+        + ")\n"
     )

@@ -14,22 +14,16 @@ from pathlib import Path
 import pytest
 
 from tierkit import whatif as whatif_module
-from tierkit.cli import main
 from tierkit.errors import Position, TierkitError
 from tierkit.ruleset import load_ruleset
 from tierkit.whatif import apply_changes, migration_matrix, resolve_path
+
+from .test_cli import run
 
 HERE = Path(__file__).resolve().parent / "whatif"
 RULESET, OTHER, CUSTOMERS = HERE / "tiers.yaml", HERE / "tiers-v2.yaml", HERE / "customers.csv"
 B2B = Path(__file__).resolve().parent.parent / "examples" / "b2b-manufacturing" / "customers.csv"
 AS_OF = "2026-01-01"
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def whatif_json(capsys, *args, ruleset=RULESET, customers=CUSTOMERS) -> dict:
