@@ -194,13 +194,13 @@ def _entry(loaded: LoadedYaml, index: int, item: Any, problems: list[Diagnostic]
         return None
     before = len(problems)
 
-    def problem(message: str, key: str | None = None, hint: str | None = None) -> None:
-        at = loaded.key_positions.get((index, key)) if key in item else here
-        problems.append(Diagnostic(message, at or here, hint=hint))
+    def problem(message: str, key: str | None = None, hint: str | None = None, positions=loaded.positions) -> None:
+        """At the value of ``key`` (or at the key itself), else at the entry."""
+        problems.append(Diagnostic(message, positions.get((index, key)) or here, hint=hint))
 
     for key in item:
         if key not in KEYS:
-            problem(f"unknown key {key!r} in an override", key, f"keys: {', '.join(KEYS)}")
+            problem(f"unknown key {key!r} in an override", key, f"keys: {', '.join(KEYS)}", loaded.key_positions)
     for key in ("customer", "scheme", "reason", "expires"):
         if item.get(key) in (None, ""):
             problem(f"an override needs {key}")

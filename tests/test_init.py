@@ -13,8 +13,6 @@ from tierkit.cli import main
 from tierkit.manager import make_registry
 from tierkit.ruleset import available_rulesets
 
-from .conftest import ROOT
-
 AS_OF = "2026-11-01"
 MODELINE = "# yaml-language-server: $schema=./ruleset.schema.json"
 BUNDLED = available_rulesets(make_registry().ruleset_dirs)
@@ -89,7 +87,7 @@ def test_from_a_ruleset_without_example_data_generates_rows_and_orders(tmp_path,
     assert {row["segment"] for row in customers} == {"a", "b", "c"}
     assert (folder / "orders.csv").read_text(encoding="utf-8-sig").startswith("customer_id,order_date,amount,paid_amount,due_date,paid_date")
     lines = scaffold_works(capsys, folder)
-    assert {"PASSED " + line.split("PASSED ")[1] for line in lines if " is band " in line} >= {"PASSED C00003 is band big"}
+    assert "PASSED C00003 is band big" in lines
 
 
 LONE = """\
@@ -159,4 +157,3 @@ def test_console_script(tmp_path):
     assert tested.returncode == 0, tested.stdout + tested.stderr
     again = subprocess.run(["tierkit", "init", str(folder)], capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and again.stderr.count("\n") == 1 and "Traceback" not in again.stderr
-    assert (ROOT / "examples" / "b2b-manufacturing" / "customers.csv").is_file()
