@@ -13,10 +13,11 @@ dict per customer, in input order. A customer missing more indicators than the g
 tolerates gets the grade ``insufficient_data`` and the score ``None``.
 
 The allocation reads the lifecycle stage and the portfolio's ``at_risk`` and ``nail``
-tags besides the grade, so both evaluators work those out too. The value × potential
-matrix feeds no compared result (nor does the benchmark tag), so it is not evaluated.
-Missing values follow the engine's SQL rules where they matter: a comparison with a
-missing value is missing, and a missing condition does not fire.
+tags besides the grade, so both evaluators work those out too. What feeds no compared
+result is left out: the hand-written function skips the value × potential matrix and
+the benchmark tag, the naive evaluator the matrix. Missing values follow the engine's
+SQL rules where they matter: a comparison with a missing value is missing, and a
+missing condition does not fire.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def evaluate_handwritten(customers: list[dict], as_of: datetime.date) -> list[di
     min_s, min_a, min_b, min_c = GRADE_MIN["S"], GRADE_MIN["A"], GRADE_MIN["B"], GRADE_MIN["C"]
     stage_of = lifecycle_stage
     nail_cut, max_share, stalemate_days = NAIL_CUT, NAIL_MAX_SHARE, NAIL_STALEMATE_DAYS
-    return_share, min_return, decline, complaints_min = NAIL_RETURN_SHARE, NAIL_MIN_RETURN, DECLINE, COMPLAINTS
+    return_share, min_return = NAIL_RETURN_SHARE, NAIL_MIN_RETURN
+    decline, complaints_min = DECLINE, COMPLAINTS
     results = []
     sort_keys = []
     append_result = results.append

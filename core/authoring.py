@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
@@ -43,7 +44,11 @@ SINGLE_CASES = 5  # customers given by id, chosen to show every outcome
 @click.option("-k", "keyword", help="Run only the cases whose name contains this text.")
 @click.pass_obj
 def test_command(session: Session, ruleset: str, tests: str | None, keyword: str | None) -> None:
-    """Run the YAML tests TESTS (default: tests.yaml beside RULESET) against RULESET."""
+    """Run a ruleset's YAML test cases; exit 1 if one fails.
+
+    TESTS defaults to tests.yaml beside the RULESET file; a bundled ruleset needs it
+    given.  Prints PASSED or FAILED per case, then "N passed, M failed".
+    """
     loaded = session.ruleset(ruleset)
     tests_path = Path(tests) if tests else default_tests(ruleset, loaded)
     runner = CaseRunner(session.registry)
@@ -88,13 +93,17 @@ def default_tests(ref: str, loaded: Ruleset) -> Path:
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--from", "source", metavar="BUNDLED", help="Start from a bundled ruleset (a name, or a ruleset file) and its example data.")
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty, replacing the scaffold's files.")
 @AS_OF
 @click.pass_obj
 def init(session: Session, directory: Path, source: str | None, force: bool, as_of: dt.date) -> None:
-    """Scaffold a ruleset folder: ruleset, schema, sample data, tests, templates."""
+    """Scaffold a ruleset folder whose tests pass out of the box.
+
+    DIR gets ruleset.yaml (with ruleset.schema.json for editors), sample customers
+    (and orders), tests.yaml and a templates/ folder; --as-of fixes the tests' date.
+    """
     if directory.is_dir() and any(directory.iterdir()) and not force:
         raise TierkitError(f"{directory} is not empty (use --force to write the scaffold into it)")
     if source:
@@ -125,18 +134,20 @@ def init(session: Session, directory: Path, source: str | None, force: bool, as_
 
 
 def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise TierkitError(f"cannot write: {error.strerror or error}", Position(str(path))) from None
     return path
 
 
 def write_csv(path: Path, rows: list[dict]) -> Path:
     """CSV with a BOM, so that Excel opens Chinese text correctly."""
-    headers = list(dict.fromkeys(key for row in rows for key in row))
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, headers)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(dict.fromkeys(key for row in rows for key in row)), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write(path, "\ufeff" + out.getvalue())
 
 
 def schema_text(session: Session) -> str:
@@ -300,16 +311,16 @@ def scaffold_tests(session: Session, ruleset: Ruleset, directory: Path, orders: 
     if inline_key is not None:
         inline = {name: typed(value) for name, value in rows[inline_key].items() if value not in (None, "")}
         lines += case_lines(f"{inline_key}, given inline", f"customer: {flow(inline)}", record([inline_key], [inline]))
-    ranked = [str(row[plan.id_index]) for row in everyone.ranked()][:6]
-    if len(ranked) > 1:
-        lines += [f"  - name: {len(ranked)} sample customers in rank order", f"    customers: {flow(sorted(ranked, key=list(rows).index))}",
-                  f"    order: {flow(ranked)}"]
+    top = sorted([str(row[plan.id_index]) for row in everyone.ranked()][:6], key=list(rows).index)
+    if len(top) > 1:  # ranked among themselves: shares and percentiles are over the case's customers
+        ranked = [str(row[plan.id_index]) for row in evaluated(top).ranked()]
+        lines += [f"  - name: {len(top)} sample customers in rank order", f"    customers: {flow(top)}", f"    order: {flow(ranked)}"]
     return "\n".join(lines) + "\n"
 
 
 def representatives(evaluation: Evaluation) -> list[str]:
-    """Customers who between them get every label and allocation rule the sample shows,
-    fewest first (a greedy cover, best ranked first on ties)."""
+    """A few customers who between them get every label and allocation rule the sample
+    shows (a greedy cover: most new outcomes first, the better ranked on ties)."""
     plan = evaluation.plan
     shows = {
         str(row[plan.id_index]): {(s.id, row[s.slot.index][0]) for s in plan.schemes} | {("", row[plan.allocation.slot.index][0])}

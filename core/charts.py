@@ -103,8 +103,8 @@ def scatter(points: Sequence[ScatterPoint], groups: Sequence[str], cuts: tuple[f
             x_label: str, y_label: str) -> Markup:
     """Customers as dots by their two axis values, coloured by cell, with the cut lines.
 
-    An axis whose positive values span more than three orders of magnitude is drawn
-    on a log scale (values at or below zero then sit on its edge).
+    An axis whose values are mostly positive and span more than three orders of
+    magnitude is drawn on a log scale (values at or below zero then sit on its edge).
     """
     width, height, left, bottom, pad, legend = 420, 280, 44, 34, 12, 16
     plot_w, plot_h = width - left - pad, height - bottom - pad - legend
@@ -122,8 +122,10 @@ def scatter(points: Sequence[ScatterPoint], groups: Sequence[str], cuts: tuple[f
     if cuts[1] is not None:
         body.append(f'<line x1="{left}" y1="{fy(cuts[1]):.1f}" x2="{left + plot_w}" y2="{fy(cuts[1]):.1f}" '
                     f'stroke="{INK}" stroke-dasharray="4 2"/>')
-    cursor = left
+    cursor, drawn = left, {point.group for point in points}
     for index, name in enumerate(groups):
+        if index not in drawn:
+            continue
         body.append(f'<circle cx="{cursor + 4}" cy="{pad + 4}" r="4" fill="{PALETTE[index % len(PALETTE)]}"/>')
         body.append(f'<text x="{cursor + 11}" y="{pad + 8}" fill="{INK}">{escape(name)}</text>')
         cursor += 22 + 7 * _text_width(name)
@@ -154,7 +156,7 @@ def _scale(values: Sequence[float], start: float, end: float):
     """A function from value to coordinate, linear or (for wide positive ranges) log."""
     finite = [v for v in values if v is not None and math.isfinite(v)]
     positive = [v for v in finite if v > 0]
-    if positive and len(positive) >= len(finite) * 0.9 and max(positive) / min(positive) > 1000:
+    if positive and len(positive) * 2 >= len(finite) and max(positive) / min(positive) > 1000:
         low, high = math.log10(min(positive)), math.log10(max(positive))
 
         def transform(value: float) -> float:

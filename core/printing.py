@@ -160,7 +160,15 @@ def report(session, ruleset, input_path, orders_path, as_of, lang, output, by, g
 @click.option("-o", "--output", help="F.html or F.csv (default: a table on the terminal).")
 @click.pass_obj
 def calllist(session, ruleset, input_path, orders_path, as_of, lang, owner, output) -> None:
-    """A rep's accounts for today, in Eisenhower order, with overdue and return-to-pool flags."""
+    """A rep's accounts for today, in Eisenhower order, with overdue and return-to-pool flags.
+
+    Emergencies (an at_risk tag; calllist.emergency_tags) come first, then important and
+    urgent, important, urgent, neither.  Urgent: the days since the last contact reached
+    the plan's cadence_days (or no contact date is known).  Important: the plan's
+    important: true, else the top grade or a rank in the top 20% (calllist.top_share).
+    Overdue: past the cadence; return to the shared pool (公海): past the plan's
+    pool_return_days, default twice the cadence.
+    """
     suffix = Path(output).suffix.lower() if output else ""
     if output and suffix not in (".html", ".htm", ".csv"):
         raise TierkitError(f"-o {output}: the call list is a .html or .csv file (or, without -o, a table here)")

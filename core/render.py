@@ -10,12 +10,16 @@ template cannot reach Python internals.  They are looked up in this order:
 3. tierkit's own templates, always, so a page renders with every plugin blocked.
 
 ``default:NAME`` always names tierkit's own template, so an override can extend the
-template it replaces: ``{% extends "default:brief_page.html" %}``.
+template it replaces: ``{% extends "default:brief_page.html" %}`` and redefine one of
+its blocks (``header``, ``chips``, ``why``, ``allocation``, ``follow_up``, ``playbook``,
+``facts``, ``footer``).  The pages are ``brief.html`` (a booklet, including
+``brief_page.html`` per account and ``kinds/<kind>.html`` per scheme), ``report.html``
+and ``calllist.html``, all extending ``base.html`` with its print CSS (``print.css``).
 
 Besides the context (see :mod:`tierkit.render_brief`, :mod:`tierkit.render_report`,
 :mod:`tierkit.calllist`), every template sees ``t('key')`` (the static words, in the
 run's language), the filters ``num``, ``pct``, ``day``, ``show`` (values as a page shows
-them), the chart functions ``hbars``, ``pareto_curve`` and ``scatter`` (inline SVG), and
+them), the chart functions ``hbars`` (of ``Bar``), ``pareto_curve`` and ``scatter`` (inline SVG), and
 every registered expression function as a filter and a global, called as expressions
 call it: a missing argument gives a missing result, and date functions get the run's
 as-of date.  Where a function's name is one of the helpers above, the helper wins.

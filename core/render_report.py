@@ -45,7 +45,8 @@ _AXIS_TEXT = re.compile(r"^(.+?)[:：]")
 
 @dataclass(frozen=True)
 class Count:
-    """Customers with one label: its id, display text, number and share of the total."""
+    """Customers with one ``label`` (id): its ``display`` text, the ``count`` and its
+    ``share`` of the total."""
 
     label: str
     display: str
@@ -55,7 +56,8 @@ class Count:
 
 @dataclass(frozen=True)
 class Distribution:
-    """Customers per label of one scheme (``title``), with ``bars`` ready to draw."""
+    """Customers per label (``counts``, in declared order) of one ``scheme`` (its
+    ``title``), of ``total`` customers, with ``bars`` ready to draw."""
 
     scheme: str
     title: str
@@ -66,8 +68,10 @@ class Distribution:
 
 @dataclass(frozen=True)
 class CrossTable:
-    """Counts by ``rows`` (labels of the classification scheme) and ``columns`` (grades);
-    ``cells[i][j]`` counts row ``i`` and column ``j``; totals per row, column and overall."""
+    """Counts by ``rows`` (labels of the classification scheme) and ``columns`` (grades),
+    under a ``title``; ``cells`` holds the counts, ``cells[i][j]`` those of row ``i`` and
+    column ``j``; ``row_totals``,
+    ``column_totals`` and the overall ``total``."""
 
     title: str
     rows: list[str]
@@ -82,7 +86,8 @@ class CrossTable:
 class Pareto:
     """The Pareto curve of ``value`` (its name as shown): ``points`` are (customer share,
     value share) pairs from (0, 0) to (1, 1); ``share_at_point`` is the value share of
-    the top ``point`` (0.2) of customers; ``customers`` had a value, ``missing`` had none."""
+    the top ``point`` (0.2) of customers; ``customers`` had a value, ``missing`` had none;
+    ``total`` is the sum of the values."""
 
     value: str
     points: list[tuple[float, float]]
@@ -95,8 +100,9 @@ class Pareto:
 
 @dataclass(frozen=True)
 class Matrix:
-    """A two-axis scheme: customers per cell (``counts``), and the scatter's ``points``
-    (with ``groups``, the cell names by point group), the axis names and the ``cuts``."""
+    """A two-axis ``scheme`` (its ``title``): customers per cell (``counts``), and the
+    scatter's ``points`` (with ``groups``, the cell names by point group), the axis names
+    ``x_label`` and ``y_label`` and the ``cuts`` (x, y; None when unknown)."""
 
     scheme: str
     title: str
@@ -110,8 +116,9 @@ class Matrix:
 
 @dataclass(frozen=True)
 class TeamLoad:
-    """One team's (or executive sponsor's) monthly visits against its capacity
-    (None when the ruleset declares none); ``load`` is visits ÷ capacity."""
+    """One ``team``'s (or, when ``executive``, an executive sponsor's) ``accounts`` and
+    monthly ``visits`` against its ``capacity`` (None when the ruleset declares none);
+    ``load`` is visits ÷ capacity, ``over`` whether it exceeds 1."""
 
     team: str
     executive: bool
@@ -124,6 +131,9 @@ class TeamLoad:
 
 @dataclass(frozen=True)
 class WatchAccount:
+    """One account of a watch list: its ``id``, ``name``, ``owner``, ``grade`` (display
+    text of the grading scheme) and ``rank``."""
+
     id: str
     name: str | None
     owner: str | None
@@ -133,7 +143,8 @@ class WatchAccount:
 
 @dataclass(frozen=True)
 class WatchList:
-    """Accounts carrying ``tag``, best ranked first: the first ``WATCH_LIMIT`` of ``total``."""
+    """The ``accounts`` carrying ``tag`` (under a ``title``), best ranked first: the first
+    ``WATCH_LIMIT`` of ``total``."""
 
     tag: str
     title: str

@@ -89,41 +89,17 @@ def load_cases(path: str | Path, registry: Registry, ruleset: Ruleset | None = N
     document = loaded.data if isinstance(loaded.data, dict) else {}
     if not isinstance(document.get("cases"), list):
         raise TierkitError("a test file needs a list under 'cases'", loaded.position(()))
-    inline = {key: _inline_ruleset(loaded, key) for key in document.get("rulesets") or {}}
-    default_ref = document.get("ruleset")
+    sources = _Sources(loaded, document, registry, ruleset)
     as_of = _date(document.get("as_of"), loaded, ("as_of",))
-    defaults = document.get("defaults") or {}
-    files = _Files(loaded, registry)
-    cases, loaded_refs = [], {}
+    cases = []
     for index, raw in enumerate(document["cases"]):
         where = ("cases", index)
-        ref = raw.get("ruleset", None if ruleset is not None else default_ref)
-        if ref is None and ruleset is None:
-            raise TierkitError("no ruleset for this case: set 'ruleset' at the top or in the case", loaded.position(where))
-        if ref is None:
-            case_ruleset = ruleset
-        elif ref in inline:
-            case_ruleset = inline[ref]
-        else:
-            if ref not in loaded_refs:
-                local = Path(loaded.file).parent / str(ref)
-                loaded_refs[ref] = load_ruleset(local if local.is_file() else ref, registry.ruleset_dirs)
-            case_ruleset = loaded_refs[ref]
-        id_field = case_ruleset.data.get("id_field", "id")
-        single = "customer" in raw
-        given = [raw["customer"]] if single else list(raw.get("customers") or [])
-        data = files.path(raw, document, "data", where)
-        customers, ids = [], []
-        for number, customer in enumerate(given):
-            if isinstance(customer, dict):
-                customers.append({**defaults, **customer})
-                ids.append(str(customers[-1].get(id_field)))
-            else:
-                at = where + (("customer",) if single else ("customers", number))
-                customers.append(files.customer(str(customer), data, case_ruleset, at))
-                ids.append(str(customer))
+        if not isinstance(raw, dict):
+            raise TierkitError("a case is a mapping with name, customer or customers, and expect", loaded.position(where))
+        case_ruleset = sources.ruleset(raw, where)
+        customers, ids = sources.customers(raw, where, case_ruleset)
         expect = raw.get("expect") or {}
-        if single:
+        if "customer" in raw:
             expect = {ids[0]: expect}
         cases.append(
             Case(
@@ -136,25 +112,63 @@ def load_cases(path: str | Path, registry: Registry, ruleset: Ruleset | None = N
                 order=[str(item) for item in raw["order"]] if raw.get("order") else None,
                 lang=raw.get("lang", document.get("lang", "en")),
                 ids=ids,
-                orders=files.path(raw, document, "orders", where),
+                orders=sources.path(raw, "orders", where),
             )
         )
     return cases
 
 
-class _Files:
-    """The data and order files a test file names, relative to it; data rows read once."""
+class _Sources:
+    """What the cases of one test file draw on: its rulesets (each loaded once), and
+    the data and order files it names, relative to it (data rows read once)."""
 
-    def __init__(self, loaded: LoadedYaml, registry: Registry):
+    def __init__(self, loaded: LoadedYaml, document: dict, registry: Registry, ruleset: Ruleset | None):
         self.loaded = loaded
+        self.document = document
         self.registry = registry
+        self.given = ruleset
+        self.inline = {key: _inline_ruleset(loaded, key) for key in document.get("rulesets") or {}}
+        self.loaded_refs: dict[str, Ruleset] = {}
         self.rows: dict[Path, list[dict]] = {}
         self.by_id: dict[tuple, dict[str, dict]] = {}
 
-    def path(self, raw: dict, document: dict, key: str, where: tuple) -> Path | None:
+    def ruleset(self, raw: dict, where: tuple) -> Ruleset:
+        """The case's own ruleset, else the one given, else the file's ``ruleset``."""
+        ref = raw.get("ruleset", None if self.given is not None else self.document.get("ruleset"))
+        if ref is None and self.given is None:
+            raise TierkitError("no ruleset for this case: set 'ruleset' at the top or in the case", self.loaded.position(where))
+        if ref is None:
+            return self.given
+        if ref in self.inline:
+            return self.inline[ref]
+        if ref not in self.loaded_refs:
+            local = Path(self.loaded.file).parent / str(ref)
+            self.loaded_refs[ref] = load_ruleset(local if local.is_file() else ref, self.registry.ruleset_dirs)
+        return self.loaded_refs[ref]
+
+    def customers(self, raw: dict, where: tuple, ruleset: Ruleset) -> tuple[list[dict], list[str]]:
+        """The case's customers as raw rows, and their ids: inline ones over ``defaults``,
+        ids as their rows of the data file."""
+        single = "customer" in raw
+        given = [raw["customer"]] if single else list(raw.get("customers") or [])
+        defaults = self.document.get("defaults") or {}
+        data = self.path(raw, "data", where)
+        id_field = ruleset.data.get("id_field", "id")
+        customers, ids = [], []
+        for number, customer in enumerate(given):
+            if isinstance(customer, dict):
+                customers.append({**defaults, **customer})
+                ids.append(str(customers[-1].get(id_field)))
+            else:
+                at = where + (("customer",) if single else ("customers", number))
+                customers.append(self.row(str(customer), data, ruleset, at))
+                ids.append(str(customer))
+        return customers, ids
+
+    def path(self, raw: dict, key: str, where: tuple) -> Path | None:
         """The file the case (else the document) names under ``key``; it must exist."""
         path = (where + (key,)) if key in raw else (key,)
-        name = raw.get(key, document.get(key))
+        name = raw.get(key, self.document.get(key))
         if name is None:
             return None
         file = Path(self.loaded.file).parent / str(name)
@@ -162,7 +176,7 @@ class _Files:
             raise TierkitError(f"{key} file not found: {file}", self.loaded.position(path))
         return file
 
-    def customer(self, customer_id: str, data: Path | None, ruleset: Ruleset, where: tuple) -> dict:
+    def row(self, customer_id: str, data: Path | None, ruleset: Ruleset, where: tuple) -> dict:
         """The raw row of ``data`` whose id is ``customer_id`` (or just the id, with no data)."""
         if data is None:
             return {ruleset.data.get("id_field", "id"): customer_id}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from tierkit.hookspecs import hookimpl
 from tierkit.registry import Function
@@ -69,10 +69,22 @@ def clamp(value, low, high):
     return min(max(value, low), high)
 
 
+_ROUNDING = Context(prec=1000, rounding=ROUND_HALF_UP)
+
+
 def round_to(value, digits=0):
-    """Half away from zero, as SQL's ROUND and Jinja's round filter do (2.5 -> 3)."""
-    exponent = Decimal(1).scaleb(-int(digits))
-    return float(Decimal(repr(float(value))).quantize(exponent, rounding=ROUND_HALF_UP))
+    """Half away from zero, as SQL's ROUND and Jinja's round filter do (2.5 -> 3).
+
+    Any number of digits works: beyond what a float holds, rounding changes nothing
+    (many digits) or gives zero (many negative digits), as Python's ``round`` does.
+    """
+    digits, value = int(digits), float(value)
+    if digits > 400:
+        return value
+    if digits < -400:
+        return 0.0 * value
+    exponent = Decimal(1).scaleb(-digits)
+    return float(Decimal(repr(value)).quantize(exponent, context=_ROUNDING))
 
 
 def length(value) -> int | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 import operator
 import re
 from collections.abc import Mapping
@@ -123,10 +123,17 @@ def _clamp(value, low, high):
 
 
 def _round(value, digits=0):
-    """Half away from zero, as SQL and Jinja's round filter do."""
-    scale = Decimal(10) ** int(digits)
-    shifted = abs(Decimal(repr(float(value)))) * scale
-    rounded = float(shifted.to_integral_value(rounding=ROUND_HALF_UP) / scale)
+    """Half away from zero, as SQL and Jinja's round filter do; any number of digits."""
+    digits = int(digits)
+    if digits > 400:
+        return float(value)
+    if digits < -400:
+        return 0.0 * value
+    scale = Decimal(10) ** digits
+    with localcontext() as context:
+        context.prec = 1000
+        shifted = abs(Decimal(repr(float(value)))) * scale
+        rounded = float(shifted.to_integral_value(rounding=ROUND_HALF_UP) / scale)
     return math.copysign(rounded, value)
 
 

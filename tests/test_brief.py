@@ -238,6 +238,22 @@ def test_a_ruleset_template_folder_overrides_a_kind_section(tmp_path):
     assert page.find("scheme-rules")  # the package partial, reached through default:
 
 
+def test_a_page_override_extends_the_default_page_and_replaces_one_block(tmp_path):
+    ruleset, customers = write_small_case(tmp_path / "case")
+    (tmp_path / "case" / "templates").mkdir()
+    (tmp_path / "case" / "templates" / "brief_page.html").write_text(
+        '{% extends "default:brief_page.html" %}'
+        '{% block playbook %}<section class="client-playbook">{{ page.allocation.team }}: {{ t("playbook") }}</section>{% endblock %}',
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.html"
+    assert run_cli("brief", ruleset, customers, "--owner", "李娜", "-o", out, "--as-of", AS_OF, "--lang", "en") == 0
+    page = Page(out.read_text(encoding="utf-8"))
+    assert [" ".join("".join(e["text"]).split()) for e in page.find("client-playbook")] == [
+        "Iron triangle: Playbook", "Inside sales: Playbook"]
+    assert not page.find("playbook") and len(page.find("why")) == 2  # the rest is the default page
+
+
 PLUGIN = '''
 from pathlib import Path
 from tierkit.hookspecs import hookimpl

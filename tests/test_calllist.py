@@ -4,12 +4,14 @@ flags at their exact boundaries, and the terminal, CSV and HTML outputs."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
+import inspect
 from pathlib import Path
 
 import pytest
 
-from tierkit.calllist import build_calllist, follow_up
+from tierkit.calllist import CallItem, CallList, build_calllist, follow_up
 from tierkit.engine import compile_ruleset
 from tierkit.job import run_job
 from tierkit.manager import make_registry
@@ -203,3 +205,9 @@ def test_an_unknown_contact_field_is_named(tmp_path, capsys):
     ruleset, customers = write_calls(tmp_path, "calllist: {contact: touchd}\n")
     assert run_cli("calllist", ruleset, customers, "--owner", "Ann") == 2
     assert "calllist.contact names 'touchd', which is no field or derived feature" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cls", [CallList, CallItem], ids=lambda cls: cls.__name__)
+def test_every_calllist_context_field_is_documented(cls):
+    doc = inspect.getdoc(cls) or ""
+    assert [f.name for f in dataclasses.fields(cls) if f"``{f.name}``" not in doc] == []

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 from jsonschema import Draft202012Validator
 
 from tierkit.cli import main
@@ -82,6 +83,11 @@ def test_summary_on_stderr(jsonl):
     assert err == f"read 600 · evaluated 600 · rejected 0 · b2b-manufacturing 1.0.0 as of {AS_OF}\n"
 
 
+_B2B = yaml.safe_load((Path(__file__).resolve().parent.parent / "rulesets" / "b2b-manufacturing.yaml").read_text(encoding="utf-8"))
+B2B_SCHEMES = [scheme["id"] for scheme in _B2B["schemes"]]
+B2B_ALLOCATION_RULES = {rule["id"] for rule in _B2B["allocation"]["rules"]} | {_B2B["allocation"]["default"]["id"]}
+
+
 def test_600_records_in_rank_order_each_with_the_five_keys(jsonl):
     _meta, records, _err = jsonl
     assert len(records) == 600
@@ -90,11 +96,11 @@ def test_600_records_in_rank_order_each_with_the_five_keys(jsonl):
     for record in records:
         assert list(record) == RECORD_KEYS
         assert record["id"] == record["features"]["id"]
-        assert list(record["outcomes"]) == ["track", "grade"]
+        assert list(record["outcomes"]) == B2B_SCHEMES
         for outcome in record["outcomes"].values():
             assert list(outcome) == OUTCOME_KEYS
             assert outcome["reasons"] and all(reason["text"] for reason in outcome["reasons"])
-        assert record["allocation"]["rule"] in {"strategic", "key", "growth", "self_service"}
+        assert record["allocation"]["rule"] in B2B_ALLOCATION_RULES
 
 
 def test_rank_follows_the_grade_score(jsonl):

@@ -131,15 +131,17 @@ def test_every_class_grade_and_allocation_is_populated(job):
         counts = collections.Counter(key(r) for r in records)
         return {label: count / 800 for label, count in counts.items()}
 
-    assert set(shares(lambda r: r["outcomes"]["track"]["label"])) == {"government", "finance", "manufacturing", "general"}
-    assert set(shares(lambda r: r["outcomes"]["need"]["label"])) == {
-        "cost_sensitive", "quality_seeking", "innovation_driven", "unknown"}
-    assert set(shares(lambda r: r["outcomes"]["lifecycle"]["label"])) == {"potential", "new", "active", "dormant", "lost"}
-    assert set(shares(lambda r: r["outcomes"]["value_matrix"]["label"])) == {"star", "cash_cow", "potential", "long_tail"}
+    def labels(scheme):
+        return set(shares(lambda r: r["outcomes"][scheme]["label"]))
+
+    assert labels("track") == {"government", "finance", "manufacturing", "general"}
+    assert labels("need") == {"cost_sensitive", "quality_seeking", "innovation_driven", "unknown"}
+    assert labels("lifecycle") == {"potential", "new", "active", "dormant", "lost"}
+    assert labels("value_matrix") == {"star", "cash_cow", "potential", "long_tail"}
     grades = shares(lambda r: r["outcomes"]["grade"]["label"])
     assert set(grades) == {"S", "A", "B", "C", "D"}
     assert 0.15 < grades["S"] + grades["A"] < 0.25  # 20 / 60 / 20
     assert 0.15 < grades["D"] < 0.25
     rules = shares(lambda r: r["allocation"]["rule"])
-    assert set(rules) == {"strategic_government", "strategic_finance", "strategic", "renewal_rescue", "key_value",
-                          "key", "pilot_growth", "growth", "self_serve", "tech_touch"}
+    assert set(rules) == {"strategic_government", "strategic_finance", "strategic", "renewal_rescue",
+                          "key_value", "key", "pilot_growth", "growth", "self_serve", "tech_touch"}

@@ -280,14 +280,15 @@ EDGE_CASES = [
               orders=6, prev=1e7, created=days_ago(730)),
      {"track": "manufacturing", "grade": "B", "score": 49.5, "allocation": "nail_escalation"}),
     # a nail whose return is 1e8 * 0.2 * 10% = 2e6 < 5e6: nail_drop, not escalated
-    # scale 60: 18; margin 10 -> 14.29: 2.857; standing 4; share 0: 0 = 24.857 (D)
-    (customer("X10", 1e8, 0.0, 10.0, created=days_ago(400)),
-     {"track": "manufacturing", "grade": "D", "score": 24.857142857142858,
+    # scale 60: 18; margin 10 -> 14.29: 2.857; leader 75: 15; share 0: 0 = 35.857 (C)
+    (customer("X10", 1e8, 0.0, 10.0, leader=True, created=days_ago(400)),
+     {"track": "manufacturing", "grade": "C", "score": 35.857142857142858,
       "allocation": "self_service"}),
     # dormant (last order 300 days ago) C: reactivation; 10.5 + 10 + 4 + 0.3 * 20 = 30.5
     (customer("X11", 2e7, 1.2e6, 22.5, last_order=days_ago(300), first_order=days_ago(1000),
               orders=5, prev=3e6),
-     {"track": "manufacturing", "grade": "C", "score": 30.5, "allocation": "reactivation"}),    # an industry leader never sold to: 24 + 20 + 15 + 0 = 59 (A); no creation date, so
+     {"track": "manufacturing", "grade": "C", "score": 30.5, "allocation": "reactivation"}),
+    # an industry leader never sold to: 24 + 20 + 15 + 0 = 59 (A); no creation date, so
     # the stalemate and the nail are undecided: key
     (customer("X12", 1e9, 0.0, 40.0, leader=True, industry="government"),
      {"track": "government", "grade": "A", "score": 59.0, "allocation": "key"}),
@@ -310,7 +311,7 @@ def test_edge_cases(evaluate):
     ranks = {r["id"]: r["rank"] for r in results}
     # by score desc, then procurement desc (X01 before X07 in input order), None last
     assert ranks == {"X01": 1, "X07": 2, "X12": 3, "X08": 4, "X09": 5, "X03": 6, "X05": 7,
-                     "X06": 8, "X02": 9, "X11": 10, "X10": 11, "X04": 12}
+                     "X06": 8, "X10": 9, "X02": 10, "X11": 11, "X04": 12}
 
 
 @pytest.mark.parametrize("evaluate", [handwritten.evaluate_handwritten,

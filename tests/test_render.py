@@ -267,3 +267,15 @@ def _run():
     from tierkit.render_plan import RunInfo
 
     return RunInfo("r", "R", "1", "sha256:abc", "abc", dt.date(2026, 11, 1), "en", "0.1.0")
+
+
+def test_charts_are_inline_svg_with_escaped_text():
+    from tierkit.charts import Bar, ScatterPoint, hbars, pareto_curve, scatter
+
+    bars = hbars([Bar("<script>", 10.5, 30, "10.5 / 30"), Bar("缺失", None, None, "missing")], "t")
+    assert bars.startswith("<svg") and "&lt;script&gt;" in bars and "<script>" not in bars
+    assert bars.count("<rect") == 2  # the first bar's track and value; the missing one has neither
+    curve = pareto_curve([(0.0, 0.0), (0.2, 0.574), (1.0, 1.0)], (0.2, 0.574), "p", "x", "y")
+    assert "20% → 57.4%" in curve and "<polyline" in curve
+    dots = scatter([ScatterPoint(1, 2, 0), ScatterPoint(3, 4, 1)], ["a", "b", "never drawn"], (2, 3), "s", "x", "y")
+    assert dots.count("<circle") == 2 + 2 and "never drawn" not in dots  # two dots, two legend entries

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
+import inspect
 import math
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from tierkit.engine import compile_ruleset
 from tierkit.job import run_job
 from tierkit.manager import make_plugin_manager, make_registry
 from tierkit.render import Renderer
+from tierkit import render_report
 from tierkit.render_report import ReportBuilder, pareto_share
 from tierkit.ruleset import load_ruleset
 
@@ -181,3 +184,23 @@ def test_bad_arguments_are_one_line_and_exit_2(tmp_path, capsys, args, message):
     assert run_cli("report", ruleset, customers, *[str(tmp_path / a) if a.endswith((".txt", ".html")) else a for a in args]) == 2
     err = capsys.readouterr().err.strip()
     assert err == message.replace(args[1], str(tmp_path / args[1]))
+
+
+REPORT_CLASSES = [render_report.Report, render_report.Count, render_report.Distribution, render_report.CrossTable,
+                  render_report.Pareto, render_report.Matrix, render_report.TeamLoad, render_report.WatchList,
+                  render_report.WatchAccount]
+
+
+@pytest.mark.parametrize("cls", REPORT_CLASSES, ids=lambda cls: cls.__name__)
+def test_every_report_context_field_is_documented(cls):
+    doc = inspect.getdoc(cls) or ""
+    assert [f.name for f in dataclasses.fields(cls) if f"``{f.name}``" not in doc] == []
+
+
+def test_the_report_template_renders_from_the_documented_context(matrix_case):
+    report = build_report(*matrix_case)
+    assert set(report.variables()) == {f.name for f in dataclasses.fields(render_report.Report)}
+    registry = make_registry()
+    renderer = Renderer(make_plugin_manager(), registry.functions, None, "en", dt.date(2026, 11, 1))
+    html = renderer.render("report.html", report.variables())
+    assert html.count("<svg") == 3
