@@ -374,7 +374,6 @@ def compile_matrix(build: SchemeBuild) -> CompiledScheme:
         if key == flagged_key:
             flagged = tags if RECEIVABLES_TAG in tags else tags + (RECEIVABLES_TAG,)
         table[(key.startswith("high"), key.endswith("high"))] = (cell["id"], tags, flagged)
-    finisher = _finisher(table, x.boolean, y.boolean)
 
     population = x.population or y.population
     names = [build.slot(name) for name in ("x", "y", "missing", "receivables", "receivables_missing")] if population else None
@@ -390,15 +389,16 @@ def compile_matrix(build: SchemeBuild) -> CompiledScheme:
                   f"{risk_missing} = () if {risk} is not None else {build.missing_names(receivables)}"]
     else:
         lines += [f"{risk} = None", f"{risk_missing} = ()"]
+    # The cuts: fixed ones now; population ones filled in by a population step before
+    # the outcome's row step reads them from this shared list.
+    cuts = [x.cut[1] if x.cut and not x.population else None, y.cut[1] if y.cut and not y.population else None]
+    cuts_name = build.constant(cuts)
     if population:
         build.row(lines, names)
-        build.population(_cut_step(x, y, [slot.index for slot in names], build.outcome.index, finisher),
-                         "axis cuts")
-    else:
-        xc = build.constant(x.cut[1] if x.cut else None)
-        yc = build.constant(y.cut[1] if y.cut else None)
-        lines.append(f"{build.outcome.local} = {build.constant(finisher)}({xv}, {yv}, {xc}, {yc}, {missing}, {risk}, {risk_missing})")
-        build.row(lines, [build.outcome])
+        build.population(_cut_step(x, y, names[0].index, names[1].index, cuts), "axis cuts")
+        lines = []
+    lines += _outcome_lines(build, table, x.boolean, y.boolean, xv, yv, cuts_name, missing, risk, risk_missing)
+    build.row(lines, [build.outcome])
 
     labels = {cell["id"]: cell.get("label", cell["id"]) for cell in cells.values()}
     labels[UNKNOWN] = unknown_config.get("label", UNKNOWN_LABEL)
@@ -491,36 +491,34 @@ def _receivables(build: SchemeBuild, preset: dict) -> tuple[Compiled | None, str
     return (build.expression("receivables", source=text), text) if text else (None, None)
 
 
-def _finisher(table: dict, x_boolean: bool, y_boolean: bool):
-    """The outcome of one customer from its axis values and the cuts."""
+def _outcome_lines(build, table, x_boolean, y_boolean, xv, yv, cuts, missing, risk, risk_missing) -> list[str]:
+    """Generated statements giving one customer's cell from its axis values and the cuts."""
+    out, xh, yh, cell = build.outcome.local, build.temp(), build.temp(), build.temp()
+    table_name, unknown = build.constant(table), build.constant(UNKNOWN)
+    x_test = f"bool({xv})" if x_boolean else f"{xv} >= {cuts}[0]"
+    y_test = f"bool({yv})" if y_boolean else f"{yv} >= {cuts}[1]"
+    return [
+        f"{xh} = None if {xv} is None else {x_test}",
+        f"{yh} = None if {yv} is None else {y_test}",
+        f"if {xh} is None or {yh} is None:",
+        f"    {out} = ({unknown}, None, (), ({xh}, {yh}, {xv}, {yv}, {cuts}[0], {cuts}[1], {missing}, None, ()))",
+        "else:",
+        f"    {cell} = {table_name}[{xh}, {yh}]",
+        f"    if {cell}[2] is None:",
+        f"        {out} = ({cell}[0], None, {cell}[1], ({xh}, {yh}, {xv}, {yv}, {cuts}[0], {cuts}[1], (), None, ()))",
+        "    else:",
+        f"        {out} = ({cell}[0], None, {cell}[2] if {risk} else {cell}[1], "
+        f"({xh}, {yh}, {xv}, {yv}, {cuts}[0], {cuts}[1], (), {risk}, {risk_missing}))",
+    ]
 
-    def finish(xv, yv, xc, yc, missing, risk, risk_missing):
-        xh = None if xv is None else (bool(xv) if x_boolean else xv >= xc)
-        yh = None if yv is None else (bool(yv) if y_boolean else yv >= yc)
-        if xh is None or yh is None:
-            return (UNKNOWN, None, (), (xh, yh, xv, yv, xc, yc, missing, None, ()))
-        label, tags, flagged = table[xh, yh]
-        if flagged is None:
-            return (label, None, tags, (xh, yh, xv, yv, xc, yc, (), None, ()))
-        return (label, None, flagged if risk else tags, (xh, yh, xv, yv, xc, yc, (), risk, risk_missing))
 
-    return finish
-
-
-def _cut_step(x: _Axis, y: _Axis, slots: list[int], out: int, finish):
-    xs, ys, ms, rs, rms = slots
-
-    def cut_of(axis: _Axis, slot: int, rows: list[list]):
-        if axis.cut is None:
-            return None
-        if axis.population:
-            return percentile_cont([row[slot] for row in rows], axis.cut[1])
-        return axis.cut[1]
+def _cut_step(x: _Axis, y: _Axis, x_slot: int, y_slot: int, cuts: list):
+    """Population cuts (median, percentiles) over the known values, into ``cuts``."""
 
     def run(rows: list[list]) -> None:
-        xc, yc = cut_of(x, xs, rows), cut_of(y, ys, rows)
-        for row in rows:
-            row[out] = finish(row[xs], row[ys], xc, yc, row[ms], row[rs], row[rms])
+        for index, (axis, slot) in enumerate(((x, x_slot), (y, y_slot))):
+            if axis.population:
+                cuts[index] = percentile_cont([row[slot] for row in rows], axis.cut[1])
 
     return run
 
