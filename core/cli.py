@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import importlib
 import json
 import os
@@ -21,7 +22,7 @@ import click
 from . import __version__
 from .engine import Evaluation, check_ruleset, compile_ruleset, paused_gc
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError
-from .io import dump_json_lines, json_default, write_rejected, write_results
+from .io import SourceRef, dump_json_lines, is_database, json_default, mask_password, write_rejected, write_results
 from .job import Job, run_job
 from .labels import localize
 from .manager import make_plugin_manager, plugin_origin
@@ -130,10 +131,38 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
         click.echo(f"… and {len(rejected) - REJECTED_SHOWN} more rejected rows; use --rejected FILE to keep them all", err=True)
 
 
-def inputs(command):
-    """The customer file (optional with --orders) and the order file."""
+def inputs(function):
+    """The customer file (optional with --orders) and the order file.
+
+    Either may be a database (a URL, or a ``.db`` file) read by table or query; the
+    command then receives a :class:`tierkit.io.SourceRef` in place of the path.
+    """
+
+    @functools.wraps(function)
+    def with_sources(*args, table=None, query=None, orders_table=None, orders_query=None, **kwargs):
+        kwargs["input_path"] = _database_input(kwargs.get("input_path"), table, query, "INPUT", "--table", "--query")
+        kwargs["orders_path"] = _database_input(kwargs.get("orders_path"), orders_table, orders_query, "--orders", "--orders-table", "--orders-query")
+        return function(*args, **kwargs)
+
+    command = click.option("--orders-query", help="With --orders URL: read the orders from this SQL query.")(with_sources)
+    command = click.option("--orders-table", help="With --orders URL: read the orders from this table.")(command)
     command = click.option("--orders", "orders_path", help="An order table (.csv, .xlsx, .jsonl…): one row per order.")(command)
+    command = click.option("--query", help="With a database INPUT: read the customers from this SQL query.")(command)
+    command = click.option("--table", help="With a database INPUT (sqlite:///crm.db, postgresql://…, crm.db): read the customers from this table.")(command)
     return click.argument("input_path", metavar="[INPUT]", required=False)(command)
+
+
+def _database_input(location, table, query, name, table_option, query_option):
+    """A path as given, or the database table or query it names with its options."""
+    if table is not None and query is not None:
+        raise click.UsageError(f"give {table_option} or {query_option}, not both")
+    if table is None and query is None:
+        if location and is_database(location, click.get_current_context().find_object(Session).registry):
+            raise click.UsageError(f"{name} {mask_password(location)} is a database: name a table ({table_option}) or a query ({query_option})")
+        return location
+    if not location:
+        raise click.UsageError(f"{table_option if table is not None else query_option} needs {name}: a database URL or file")
+    return SourceRef(location, table, query)
 
 
 @cli.command()
@@ -145,7 +174,7 @@ def inputs(command):
 @LANG
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
 @click.option("--save", is_flag=True, help="Record the run in the run store (tierkit runs, tierkit diff).")
-@click.option("--store", "store", help="The run store: saved to, and read for hysteresis (default: $TIERKIT_STORE or ./tierkit-runs.sqlite).")
+@click.option("--store", "store", metavar="PATH", help="The run store: saved to, and read for hysteresis (default: $TIERKIT_STORE or ./tierkit-runs.sqlite).")
 @click.pass_obj
 def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress, save, store) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx) and/or --orders with RULESET; write ranked results."""

@@ -23,7 +23,7 @@ from .store import Comparison, RunInfo, Store
 
 WATCHED = {"at_risk": ("new", "cleared"), "benchmark": ("new",)}
 TITLES = {"at_risk": "at-risk", "benchmark": "benchmark candidates"}
-STORE = click.option("--store", "store", help="The run store (default: $TIERKIT_STORE or ./tierkit-runs.sqlite).")
+STORE = click.option("--store", "store", metavar="PATH", help="The run store (default: $TIERKIT_STORE or ./tierkit-runs.sqlite).")
 
 
 @dataclass(frozen=True)
@@ -200,7 +200,7 @@ def runs(store, as_json) -> None:
 @STORE
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
               help="How to print the changes.")
-@click.option("--scheme", "scheme", help="Only this scheme's outcomes (label migrations and tags).")
+@click.option("--scheme", "scheme", metavar="ID", help="Only this scheme's outcomes (label migrations and tags).")
 def diff(run_a, run_b, store, output_format, scheme) -> None:
     """Grade migrations, new and cleared at-risk tags and new benchmark candidates from RUN_A to RUN_B.
 

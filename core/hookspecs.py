@@ -52,6 +52,21 @@ def tierkit_readers(register):
 
 
 @hookspec
+def tierkit_sources(register):
+    """Register database sources, chosen by URL scheme (``postgresql://…``).
+
+    A source reads the rows of a table or of a query (``--table`` / ``--query``); the
+    rows then go through the same column matching, coercion and rejection as a file's.
+
+    :param register: call ``register(source)`` with a :class:`tierkit.registry.Source`.
+        Two plugins claiming one scheme or extension is an error naming both.
+    :returns: nothing; results are ignored.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
 def tierkit_writers(register):
     """Register result writers, chosen by file extension.
 

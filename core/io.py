@@ -1,7 +1,8 @@
 """Reading input tables into typed rows, and writing results and rejected rows.
 
-Readers and writers are plugins chosen by file extension.  What every format shares
-lives here: matching column headers to fields (names, aliases, Chinese headers),
+Readers and writers are plugins chosen by file extension, database sources plugins
+chosen by URL scheme (a :class:`SourceRef` names the table or query).  What every
+format shares lives here: matching column headers to fields (names, aliases, Chinese headers),
 coercing each cell, and sending every bad row to a rejected list with the row number
 the user sees, so that no row is ever dropped silently.
 """
@@ -58,6 +59,47 @@ class Table:
     unused_columns: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class SourceRef:
+    """The rows of a database table or query, given where a file path would be.
+
+    ``location`` is a URL (``postgresql://user@host/crm``) or the path of an embedded
+    database file (``crm.db``); exactly one of ``table`` and ``query`` is set.  Its
+    text names it in messages and rejected rows, with any password masked.
+    """
+
+    location: str
+    table: str | None = None
+    query: str | None = None
+
+    def __str__(self) -> str:
+        return source_label(self.location, self.table, self.query)
+
+
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# user:password@ (to the last @, so that an unescaped @ in a password hides it too), and ?password=
+_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):.*@")
+_PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+
+
+def mask_password(location: str) -> str:
+    """A URL as it may be shown: ``postgresql://user:secret@host`` -> ``postgresql://user:***@host``."""
+    return _PASSWORD_PARAMETER.sub(r"\1***", _PASSWORD.sub(r"\1:***@", location))
+
+
+def source_label(location: str, table: str | None, query: str | None) -> str:
+    """How a database table or query is named in messages and the rejected file."""
+    if table is not None:
+        return f"{mask_password(location)} (table {table})"
+    text = " ".join(str(query).split())
+    return f"{mask_password(location)} (query {text if len(text) <= 80 else text[:79] + '…'})"
+
+
+def is_database(location: str, registry) -> bool:
+    """Whether ``location`` names a database (a URL, or a file a source claims) rather than a file."""
+    return bool(_URL.match(location)) or Path(location).suffix.lower() in registry.sources
+
+
 def _where(column: str | None, field_name: str | None) -> str:
     if column is not None and field_name is not None:
         return f"column {column!r} (field {field_name})"
@@ -79,25 +121,53 @@ def normalise_header(header: str) -> str:
     return _SEPARATORS.sub("_", text)
 
 
-def read_table(path: str | os.PathLike, fields: list[FieldSpec], registry) -> Table:
-    """Read a table with the reader registered for its extension into typed rows."""
+def read_table(path: str | os.PathLike | SourceRef, fields: list[FieldSpec], registry) -> Table:
+    """Read a table with the reader registered for its extension (or the database
+    source for its URL) into typed rows."""
+    if isinstance(path, SourceRef):
+        return table_from_rows(str(path), fields, read_rows(path, registry))
     file = os.fspath(path)
     return table_from_rows(file, fields, read_rows(file, registry))
 
 
-def read_rows(path: str | os.PathLike, registry) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
-    """The raw rows of a file, from the reader registered for its extension.
+def read_rows(path: str | os.PathLike | SourceRef, registry) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
+    """The raw rows of a file, from the reader registered for its extension, or of a
+    database table or query (a :class:`SourceRef`), from the source for its URL scheme.
 
     Checks the file before the first row is asked for, and turns an unreadable file
     into one :class:`InputError` naming it.
     """
+    if isinstance(path, SourceRef):
+        return _source_rows(path, registry)
     file = os.fspath(path)
+    if is_database(file, registry):
+        raise InputError("a database: name a table or a query to read", Position(mask_password(file)))
     reader = _choose(registry.readers, file, "reader", InputError)
     if not os.path.exists(file):
         raise InputError("file not found", Position(file))
     if not os.path.isfile(file):
         raise InputError("not a file", Position(file))
     return _guarded(file, reader.read(Path(file)))
+
+
+def _source_rows(ref: SourceRef, registry) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
+    label = str(ref)
+    if (ref.table is None) == (ref.query is None):
+        raise InputError("name a table or a query to read, not both", Position(label))
+    scheme = _URL.match(ref.location)
+    if scheme:
+        name = scheme.group(1).lower()
+        source = registry.sources.get(name) or registry.sources.get(name.partition("+")[0])
+        shown = f"{name}://"
+    else:
+        shown = Path(ref.location).suffix.lower()
+        source = registry.sources.get(shown) if shown else None
+    if source is None:
+        known = ", ".join(f"{key}://" if not key.startswith(".") else key for key in sorted(registry.sources)) or "none"
+        raise InputError(f"no database source for {shown or '(no extension)'} (known: {known})", Position(label))
+    if not scheme and not os.path.isfile(ref.location):
+        raise InputError("file not found" if not os.path.exists(ref.location) else "not a file", Position(label))
+    return _guarded(label, source.read(ref.location, ref.table, ref.query))
 
 
 def _guarded(file: str, rows: Iterator) -> Iterator:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .engine import BoundPlan, Evaluation, paused_gc
 from .errors import TierkitError
-from .io import Rejected, Table, read_rows, read_table
+from .io import Rejected, SourceRef, Table, read_rows, read_table
 from .orders import OrderSummary, aggregate_orders, attach_orders, customers_from_orders
 from .plan import Plan
 from .registry import Registry
@@ -50,12 +50,15 @@ class Job:
 def run_job(
     plan: Plan,
     registry: Registry,
-    customers: str | None,
-    orders: str | None,
+    customers: str | SourceRef | None,
+    orders: str | SourceRef | None,
     as_of: dt.date,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Job:
-    """Read, aggregate and evaluate; customers may come from the order file alone."""
+    """Read, aggregate and evaluate; customers may come from the order file alone.
+
+    Either input is a file path or a database table or query (:class:`SourceRef`).
+    """
     if not customers and not orders:
         raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
     id_field = plan.ruleset.data.get("id_field", "id")
@@ -64,7 +67,7 @@ def run_job(
         if orders:
             progress(f"aggregating orders from {orders}")
             columns = (plan.ruleset.data.get("orders") or {}).get("columns")
-            summary = aggregate_orders(orders, read_rows(orders, registry), as_of, columns)
+            summary = aggregate_orders(str(orders), read_rows(orders, registry), as_of, columns)
             progress(summary.describe())
         if customers:
             progress(f"reading {customers}")

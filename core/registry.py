@@ -87,6 +87,25 @@ class Reader:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Reads customer or order rows from a database, chosen by URL scheme.
+
+    ``read(url, table, query)`` yields ``(row_number, mapping of column name -> value)``
+    for the rows of ``table`` or of the SQL ``query`` (exactly one is given, the other
+    is ``None``); the row number is the 1-based row of the result set.  Values may be
+    typed (numbers, dates, ``None`` for NULL): they are coerced like file cells.
+    ``schemes`` are URL schemes (``postgresql`` also covers ``postgresql+psycopg``);
+    ``extensions`` are the file extensions of an embedded database a plain path may
+    name instead of a URL (``crm.db``), in which case ``read`` receives that path.
+    """
+
+    name: str
+    schemes: tuple[str, ...]
+    read: Callable[..., Iterator[tuple[int, Mapping[str, Any]]]]
+    extensions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Writer:
     """Writes result records (JSON-ready dicts) and run metadata to a file."""
 
@@ -103,6 +122,7 @@ class Registry:
     functions: dict[str, Function] = field(default_factory=dict)
     readers: dict[str, Reader] = field(default_factory=dict)
     writers: dict[str, Writer] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
     ruleset_dirs: list[Path] = field(default_factory=list)
     origins: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -113,6 +133,7 @@ class Registry:
         registry._collect(pm, "tierkit_functions", "function", Function, registry.functions, lambda f: [f.name])
         registry._collect(pm, "tierkit_readers", "reader", Reader, registry.readers, lambda r: r.extensions)
         registry._collect(pm, "tierkit_writers", "writer", Writer, registry.writers, lambda w: w.extensions)
+        registry._collect(pm, "tierkit_sources", "source", Source, registry.sources, lambda s: (*s.schemes, *s.extensions))
         for dirs in pm.hook.tierkit_ruleset_dirs():
             registry.ruleset_dirs.extend(Path(d) for d in dirs or ())
         return registry

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -182,22 +183,44 @@ class Store:
             self.db.execute("COMMIT")
 
     def _prepare(self, create: bool) -> None:
+        """Check the store's format; with ``create``, make the tables under the write
+        lock, so that two processes creating one store at once never see half of it."""
+        if not create:
+            with self._guard():
+                self._check_format(create)
+            return
         with self._guard():
-            if create:
-                self.db.execute("PRAGMA journal_mode = WAL")
-                self.db.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: durable enough, never corrupt
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise TierkitError(f"run store {self.path} was written by a newer tierkit (store version {version})")
-            if version == SCHEMA_VERSION:
-                return
-            if not create or self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise TierkitError(f"{self.path} is not a tierkit run store")
+            self._use_wal()
+            self.db.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: durable enough, never corrupt
         with self._transaction():
-            if self.db.execute("PRAGMA user_version").fetchone()[0] == 0:  # another process may have just made it
+            if self._check_format(create):
                 for statement in SCHEMA.split(";"):  # one by one: executescript would commit first
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _use_wal(self) -> None:
+        """Switch a new store to WAL.  The switch needs the file to itself for a moment
+        and SQLite does not wait for that, so retry while others open it too."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def _check_format(self, create: bool) -> bool:
+        """Whether the tables are still to be made; raise when this is no store of ours."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise TierkitError(f"run store {self.path} was written by a newer tierkit (store version {version})")
+        if version == SCHEMA_VERSION:
+            return False
+        if not create or self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise TierkitError(f"{self.path} is not a tierkit run store")
+        return True
 
     # -- writing ----------------------------------------------------------------------
 

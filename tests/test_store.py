@@ -214,3 +214,16 @@ def test_run_references_on_an_empty_store(tmp_path, ref):
         assert store.runs() == []
         with pytest.raises(TierkitError, match="has no runs yet|no run 1"):
             store.run(ref)
+
+
+def test_processes_creating_one_store_at_once_all_succeed(tmp_path):
+    """The switch to WAL and the tables of a new store are made once, whoever comes first."""
+    for attempt in range(3):
+        store = tmp_path / f"new-{attempt}.sqlite"
+        code = f"from tierkit.store import Store\nwith Store.open({str(store)!r}, create=True) as s: print(len(s.runs()))"
+        openers = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   for _ in range(4)]
+        for process in openers:
+            out, err = process.communicate(timeout=120)
+            assert (process.returncode, out) == (0, "0\n"), err
+        assert query(store, "PRAGMA journal_mode") == [("wal",)]
