@@ -273,6 +273,7 @@ def plugins(session: Session) -> None:
         ("functions", registry.functions, "function", lambda function: function.description),
         ("readers", registry.readers, "reader", lambda reader: reader.name),
         ("writers", registry.writers, "writer", lambda writer: writer.name),
+        ("sources", registry.sources, "source", lambda source: source.name),
     ]
     for title, table, what, describe in sections:
         click.echo(f"{title}:")

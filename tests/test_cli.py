@@ -371,7 +371,7 @@ def test_plugins(capsys):
     assert code == 0 and err == ""
     lines = out.splitlines()
     sections = [line for line in lines if not line.startswith(" ")]
-    assert sections == ["plugins:", "scheme kinds:", "functions:", "readers:", "writers:"]
+    assert sections == ["plugins:", "scheme kinds:", "functions:", "readers:", "writers:", "sources:"]
     for name in ("bundled", "formats", "functions", "rules", "weighted"):
         assert f"  {name}  (tierkit 0.1.0)" in lines
     kinds = lines[lines.index("scheme kinds:") + 1 : lines.index("functions:")]
