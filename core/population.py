@@ -6,6 +6,7 @@ back end computes the same numbers.  Missing values take no part and stay missin
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 
@@ -145,3 +146,22 @@ def cumulative_share_by_value(values: Sequence) -> dict:
         return {}
     total = running
     return {value: share / total for value, share in through.items()}
+
+
+PERCENTILE_TEXT = re.compile(r"^p(100|[0-9]{1,2})(\.[0-9]+)?$")
+
+
+def parse_cut(cut) -> tuple[str, float] | None:
+    """A cut as rulesets write it: a number (``("value", 12)``), ``median``, ``pNN``
+    or ``{percentile: 0-1}`` (``("percentile", 0.75)``); ``None`` if it is none of them."""
+    if isinstance(cut, bool):
+        return None
+    if isinstance(cut, (int, float)):
+        return ("value", cut)
+    if cut == "median":
+        return ("percentile", 0.5)
+    if isinstance(cut, str) and PERCENTILE_TEXT.match(cut) and float(cut[1:]) <= 100:
+        return ("percentile", float(cut[1:]) / 100)
+    if isinstance(cut, dict) and isinstance(cut.get("percentile"), (int, float)) and 0 <= cut["percentile"] <= 1:
+        return ("percentile", float(cut["percentile"]))
+    return None

@@ -30,19 +30,17 @@ Example::
 
 from __future__ import annotations
 
-import re
 
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
-from tierkit.population import percentile_cont
+from tierkit.population import parse_cut, percentile_cont
 from tierkit.registry import SchemeKind
 
 UNKNOWN = "unknown"
 RECEIVABLES_TAG = "receivables_risk"
 CELL_KEYS = ("high_high", "high_low", "low_high", "low_low")  # x level, then y level
-PERCENTILE_TEXT = re.compile(r"^p(100|[0-9]{1,2})(\.[0-9]+)?$")
 NO_VALUE = Compiled("", "None", "any", True, frozenset())
 
 
@@ -93,22 +91,9 @@ CELL = {
         },
     ],
 }
-ABOUT = {
-    "type": "object",
-    "title": "About",
-    "description": "What a rep should know of this class: strategy, actions, talking points, pain points.",
-    "properties": {
-        "strategy": {**LABEL_REF, "title": "Strategy", "description": "The strategy in one line."},
-        "actions": {"type": "array", "items": LABEL_REF, "title": "Actions", "description": "What to do."},
-        "talking_points": {"type": "array", "items": LABEL_REF, "title": "Talking points", "description": "What to say."},
-        "pain_points": {"type": "array", "items": LABEL_REF, "title": "Pain points", "description": "What the customer worries about."},
-    },
-    "additionalProperties": False,
-}
 
 CONFIG_SCHEMA = {
     "type": "object",
-    "$defs": {"about": ABOUT},
     "properties": {
         "preset": {
             "enum": ["frequency_volume", "value_potential", "importance_urgency"],
@@ -442,19 +427,12 @@ def _axis(build: SchemeBuild, key: str, default: dict | None) -> _Axis:
     return _Axis(key, label, compiled, cut, boolean)
 
 
-def _parse_cut(build: SchemeBuild, cut, *key) -> tuple | None:
-    if isinstance(cut, bool):
-        pass
-    elif isinstance(cut, (int, float)):
-        return ("value", cut)
-    elif cut == "median":
-        return ("percentile", 0.5)
-    elif isinstance(cut, str) and PERCENTILE_TEXT.match(cut) and float(cut[1:]) <= 100:
-        return ("percentile", float(cut[1:]) / 100)
-    elif isinstance(cut, dict) and isinstance(cut.get("percentile"), (int, float)) and 0 <= cut["percentile"] <= 1:
-        return ("percentile", float(cut["percentile"]))
-    build.error(f"cut {cut!r} is not a number, 'median', 'pNN' or {{percentile: 0-1}}", *key)
-    return ("value", 0)
+def _parse_cut(build: SchemeBuild, cut, *key) -> tuple:
+    parsed = parse_cut(cut)
+    if parsed is None:
+        build.error(f"cut {cut!r} is not a number, 'median', 'pNN' or {{percentile: 0-1}}", *key)
+        return ("value", 0)
+    return parsed
 
 
 def _cells(build: SchemeBuild, preset: dict) -> dict[str, dict]:

@@ -114,23 +114,10 @@ ABOUT = {
 
 LABEL_REF = {"$ref": "#/$defs/label"}
 CONDITION = {"anyOf": [{"type": "string", "minLength": 1}, {"const": False}]}
-ABOUT_SCHEMA = {
-    "type": "object",
-    "title": "About",
-    "description": "What a rep should know of this stage: strategy, actions, talking points, pain points.",
-    "properties": {
-        "strategy": {**LABEL_REF, "title": "Strategy", "description": "The strategy in one line."},
-        "actions": {"type": "array", "items": LABEL_REF, "title": "Actions", "description": "What to do."},
-        "talking_points": {"type": "array", "items": LABEL_REF, "title": "Talking points", "description": "What to say."},
-        "pain_points": {"type": "array", "items": LABEL_REF, "title": "Pain points", "description": "What the customer worries about."},
-    },
-    "additionalProperties": False,
-}
 STAGE_WORDS = {"closed": "A closed", "seed": "B seed", "potential": "C potential", "silent": "D silent", UNKNOWN: "unknown"}
 
 CONFIG_SCHEMA = {
     "type": "object",
-    "$defs": {"about": ABOUT_SCHEMA},
     "properties": {
         "closed": {**CONDITION, "title": "A: closed",
                    "description": "When the customer has bought; default order_count > 0 or deal_stage == 'won'; false leaves the stage out."},

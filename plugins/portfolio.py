@@ -41,13 +41,12 @@ Example::
 
 from __future__ import annotations
 
-import re
 
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
-from tierkit.population import percentile_cont
+from tierkit.population import parse_cut, percentile_cont
 from tierkit.registry import SchemeKind
 
 AT_RISK, NAIL, BENCHMARK, NONE, UNKNOWN, NAIL_DROP = "at_risk", "nail", "benchmark", "none", "unknown", "nail_drop"
@@ -55,7 +54,6 @@ INDICATORS = ("influence", "satisfaction", "cooperation")
 LEVELS = ("national", "provincial", "local", "surrounding")
 MARKET_STAGES = ("early", "mid", "late")
 NAIL_REASONS = ("no_trust", "competitor_offer", "internal_conflict")
-PERCENTILE_TEXT = re.compile(r"^p(100|[0-9]{1,2})(\.[0-9]+)?$")
 NO_VALUE = Compiled("", "None", "any", True, frozenset())
 
 
@@ -179,23 +177,10 @@ SIGNAL_SCHEMA = {
         },
     ],
 }
-ABOUT_SCHEMA = {
-    "type": "object",
-    "title": "About",
-    "description": "What a rep should know of this tag: strategy, actions, talking points, pain points.",
-    "properties": {
-        "strategy": {**LABEL_REF, "title": "Strategy", "description": "The strategy in one line."},
-        "actions": {"type": "array", "items": LABEL_REF, "title": "Actions", "description": "What to do."},
-        "talking_points": {"type": "array", "items": LABEL_REF, "title": "Talking points", "description": "What to say."},
-        "pain_points": {"type": "array", "items": LABEL_REF, "title": "Pain points", "description": "What the customer worries about."},
-    },
-    "additionalProperties": False,
-}
 LABEL_IDS = (AT_RISK, NAIL, BENCHMARK, NONE, UNKNOWN)
 
 CONFIG_SCHEMA = {
     "type": "object",
-    "$defs": {"about": ABOUT_SCHEMA},
     "properties": {
         "benchmark": {
             "title": "Benchmark (标杆)",
@@ -561,18 +546,11 @@ def _at_risk(build: SchemeBuild, setup: _Setup) -> None:
 
 
 def _parse_cut(build: SchemeBuild, cut, *key) -> tuple:
-    if isinstance(cut, bool):
-        pass
-    elif isinstance(cut, (int, float)):
-        return ("value", cut)
-    elif cut == "median":
-        return ("percentile", 0.5)
-    elif isinstance(cut, str) and PERCENTILE_TEXT.match(cut) and float(cut[1:]) <= 100:
-        return ("percentile", float(cut[1:]) / 100)
-    elif isinstance(cut, dict) and isinstance(cut.get("percentile"), (int, float)) and 0 <= cut["percentile"] <= 1:
-        return ("percentile", float(cut["percentile"]))
-    build.error(f"cut {cut!r} is not a number, 'median', 'pNN' or {{percentile: 0-1}}", *key)
-    return ("value", 0)
+    parsed = parse_cut(cut)
+    if parsed is None:
+        build.error(f"cut {cut!r} is not a number, 'median', 'pNN' or {{percentile: 0-1}}", *key)
+        return ("value", 0)
+    return parsed
 
 
 # -- evaluate -------------------------------------------------------------------------
