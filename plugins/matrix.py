@@ -50,22 +50,10 @@ def _label(en: str, zh: str) -> dict:
 
 LABEL_REF = {"$ref": "#/$defs/label"}
 CUT = {
+    "$ref": "#/$defs/cut",
     "title": "Cut",
     "description": "Where the axis splits into low and high: a number, 'median', 'pNN' (e.g. p75) or "
     "{percentile: 0.75}. A value exactly at the cut is high.",
-    "anyOf": [
-        {"type": "number"},
-        {"type": "string", "minLength": 1},
-        {
-            "type": "object",
-            "properties": {
-                "percentile": {"type": "number", "minimum": 0, "maximum": 1, "title": "Percentile",
-                               "description": "The fraction (0-1) of the population at the cut, SQL percentile_cont."},
-            },
-            "required": ["percentile"],
-            "additionalProperties": False,
-        },
-    ],
 }
 AXIS_PROPERTIES = {
     "value": {"type": "string", "title": "Value", "description": "An expression: the axis value (a number, or true/false)."},

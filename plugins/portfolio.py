@@ -123,22 +123,10 @@ ABOUT = {
 LABEL_REF = {"$ref": "#/$defs/label"}
 EXPRESSION = {"type": "string", "minLength": 1}
 CUT_SCHEMA = {
+    "$ref": "#/$defs/cut",
     "title": "High-value cut",
     "description": "The value at or above which a customer is high-value: a number, 'median', 'pNN' (e.g. p80) or "
     "{percentile: 0.8} of the population; default p80.",
-    "anyOf": [
-        {"type": "number"},
-        {"type": "string", "minLength": 1},
-        {
-            "type": "object",
-            "properties": {
-                "percentile": {"type": "number", "minimum": 0, "maximum": 1, "title": "Percentile",
-                               "description": "The fraction (0-1) of the population at the cut, SQL percentile_cont."},
-            },
-            "required": ["percentile"],
-            "additionalProperties": False,
-        },
-    ],
 }
 
 
