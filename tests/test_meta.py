@@ -44,6 +44,11 @@ def test_every_hook_is_documented_with_its_contract(hook):
 
 
 @pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_in_the_plugin_guide(hook):
+    assert f"`{hook}(" in (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_has_a_builtin_implementation(hook):
     pm = make_plugin_manager()
     assert getattr(pm.hook, hook).get_hookimpls(), f"no built-in plugin implements {hook}"
