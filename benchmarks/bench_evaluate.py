@@ -14,7 +14,7 @@ in a temporary folder, then measures customers per second for:
 Stages 1-3 report the best of R runs. Every stage runs with the cycle collector paused,
 as tierkit's own evaluation stage does (``tierkit.engine.paused_gc``), so the ratios
 compare the code, not the collector.  Every tierkit result is checked against the
-hand-written function (track, grade, score within 1e-9, rank, allocation); any
+hand-written function (track, grade, score within 1e-9, rank, allocation, matrix cell); any
 disagreement prints the first few differences and exits with status 1.
 """
 
@@ -74,7 +74,8 @@ def tierkit_results(evaluation, customers: list[dict]) -> list[dict]:
     """Read an evaluation back into the shape the reference evaluators return."""
     return [{"id": c["id"], "track": evaluation.label(i, "track"),
              "grade": evaluation.label(i, "grade"), "score": evaluation.score(i, "grade"),
-             "rank": evaluation.rank(i), "allocation": evaluation.allocation_rule(i)}
+             "rank": evaluation.rank(i), "allocation": evaluation.allocation_rule(i),
+             "matrix": evaluation.label(i, "value_matrix")}
             for i, c in enumerate(customers)]
 
 
@@ -83,7 +84,7 @@ def differences(customers: list[dict], got: list[dict], expected: list[dict]) ->
     diffs = []
     for customer, g, e in zip(customers, got, expected):
         wrong = []
-        for key in ("track", "grade", "rank", "allocation"):
+        for key in ("track", "grade", "rank", "allocation", "matrix"):
             if g[key] != e[key]:
                 wrong.append(f"{key} {g[key]!r} != {e[key]!r}")
         gs, es = g["score"], e["score"]

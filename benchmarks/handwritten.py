@@ -9,13 +9,14 @@
 
 Both take typed customers (dicts keyed by field name; ``None`` for a blank) and an
 as-of date, and return one ``{"id", "track", "grade", "score", "rank", "allocation"}``
-dict per customer, in input order. A customer missing more indicators than the grade
+dict per customer (plus ``matrix``), in input order. A customer missing more indicators than the grade
 tolerates gets the grade ``insufficient_data`` and the score ``None``.
 
 The allocation reads the lifecycle stage and the portfolio's ``at_risk`` and ``nail``
-tags besides the grade, so both evaluators work those out too. What feeds no compared
-result is left out: the hand-written function skips the value × potential matrix and
-the benchmark tag, the naive evaluator the matrix. Missing values follow the engine's
+tags besides the grade, so both evaluators work those out too, and both place every
+customer in the value × potential matrix (median cuts over the population, returned as
+``matrix``). Only the benchmark tag, which feeds no compared result, is left out of the
+hand-written function. Missing values follow the engine's
 SQL rules where they matter: a comparison with a missing value is missing, and a
 missing condition does not fire.
 """
@@ -79,8 +80,26 @@ def lifecycle_stage(first, last, count, as_of: datetime.date) -> str:
     return "new" if first_days <= NEW_DAYS else "active"
 
 
+# value x potential matrix: (value high, potential high) -> cell
+MATRIX_CELLS = {(True, True): "star", (True, False): "cash_cow", (False, True): "potential", (False, False): "long_tail"}
+
+
+def median(values) -> float | None:
+    """The median of the known values, interpolated (SQL's percentile_cont(0.5))."""
+    known = sorted(value for value in values if value is not None)
+    if not known:
+        return None
+    middle = (len(known) - 1) / 2
+    low = int(middle)
+    high = min(low + 1, len(known) - 1)
+    return known[low] + (known[high] - known[low]) * (middle - low)
+
+
 def evaluate_handwritten(customers: list[dict], as_of: datetime.date) -> list[dict]:
     """Evaluate the ruleset exactly as declared, written out as plain Python."""
+    value_cut = median(c["our_revenue_12m"] for c in customers)
+    potential_cut = median(c["annual_procurement"] for c in customers)
+    cells = MATRIX_CELLS
     w_scale, w_profit, w_standing, w_relation = W_SCALE, W_PROFIT, W_STANDING, W_RELATION
     w_total, w_without_profit, w_without_relation = W_TOTAL, W_WITHOUT_PROFIT, W_WITHOUT_RELATION
     min_s, min_a, min_b, min_c = GRADE_MIN["S"], GRADE_MIN["A"], GRADE_MIN["B"], GRADE_MIN["C"]
@@ -206,9 +225,13 @@ def evaluate_handwritten(customers: list[dict], as_of: datetime.date) -> list[di
         else:
             allocation = "self_service"
 
+        # value x potential matrix: a value at the cut counts as high
+        revenue = c["our_revenue_12m"]
+        matrix = "unknown" if revenue is None else cells[revenue >= value_cut, procurement >= potential_cut]
+
         cid = c["id"]
         append_result({"id": cid, "track": track, "grade": grade, "score": score,
-                       "rank": 0, "allocation": allocation})
+                       "rank": 0, "allocation": allocation, "matrix": matrix})
         # rank: score desc (None last), procurement desc, ties in input order (a stable sort)
         if score is None:
             append_key((True, 0.0, -procurement))
@@ -250,7 +273,8 @@ def _missing_as_none(compiled):
 
 
 # Kinds whose outcomes no compared result reads: left out, provided nothing reads them.
-SKIPPED_KINDS = {"matrix"}
+SKIPPED_KINDS: set[str] = set()
+PRESET_CELLS = {"value_potential": MATRIX_CELLS}
 
 
 class NaiveEvaluator:
@@ -260,8 +284,9 @@ class NaiveEvaluator:
     (first hit), ``weighted`` schemes (``value``/``points`` with ``bins``/``linear``,
     missing tolerance, grades, promote), ``lifecycle`` schemes (windows over the
     order-date fields), ``portfolio`` schemes (benchmark thresholds, a nail with a fixed
-    value cut, a stalemate and a minimum return, at-risk signals), ``rank`` and
-    ``allocation`` rules. ``matrix`` schemes are skipped when nothing reads them.
+    value cut, a stalemate and a minimum return, at-risk signals), ``matrix`` schemes
+    (the value × potential preset with median cuts over the population), ``rank`` and
+    ``allocation`` rules.
     """
 
     def __init__(self, ruleset: dict, as_of: datetime.date):
@@ -284,6 +309,11 @@ class NaiveEvaluator:
                 self.schemes.append(("lifecycle", scheme["id"], windows))
             elif scheme["kind"] == "portfolio":
                 self.schemes.append(("portfolio", scheme["id"], self._portfolio(scheme, guarded)))
+            elif scheme["kind"] == "matrix":
+                if scheme["x"].get("cut", "median") != "median" or scheme["y"].get("cut", "median") != "median":
+                    raise ValueError("the naive evaluator supports median cuts only")
+                axes = (guarded(scheme["x"]["value"]), guarded(scheme["y"]["value"]))
+                self.schemes.append(("matrix", scheme["id"], axes, PRESET_CELLS[scheme["preset"]]))
             elif scheme["kind"] == "rules":
                 rules = [(r["id"], compile_(r["when"])) for r in scheme["rules"]]
                 self.schemes.append(("rules", scheme["id"], rules, scheme["default"]["id"]))
@@ -351,11 +381,17 @@ class NaiveEvaluator:
 
     def evaluate(self, customers: list[dict]) -> list[dict]:
         results, contexts = [], []
+        derived = []
         for customer in customers:
             ctx = dict(customer)
             ctx["days_since"] = self.days_since
             for name, expr in self.derive:
                 ctx[name] = expr(ctx)
+            derived.append(ctx)
+        # matrix cuts are population medians of the axis values: a pass before the schemes
+        cuts = {scheme[1]: tuple(median(axis(ctx) for ctx in derived) for axis in scheme[2])
+                for scheme in self.schemes if scheme[0] == "matrix"}
+        for customer, ctx in zip(customers, derived):
             outcome = {}
             for scheme in self.schemes:
                 tags = ()
@@ -365,6 +401,8 @@ class NaiveEvaluator:
                     label, score = self._lifecycle(scheme, ctx), None
                 elif scheme[0] == "portfolio":
                     (label, tags), score = self._portfolio_tags(scheme, ctx), None
+                elif scheme[0] == "matrix":
+                    label, score = self._matrix(scheme, ctx, cuts[scheme[1]]), None
                 else:
                     label, score = self._weighted(scheme, ctx)
                 ctx[scheme[1]] = {"label": label, "score": score, "tags": tags}
@@ -374,11 +412,18 @@ class NaiveEvaluator:
             contexts.append(ctx)
             results.append({"id": customer["id"], "track": outcome["track"],
                             "grade": outcome["grade"], "score": ctx["grade"]["score"],
-                            "rank": 0, "allocation": allocation})
+                            "rank": 0, "allocation": allocation, "matrix": outcome["value_matrix"]})
         order = sorted(range(len(results)), key=lambda i: self._rank_key(contexts[i]))
         for rank, i in enumerate(order, 1):
             results[i]["rank"] = rank
         return results
+
+    @staticmethod
+    def _matrix(scheme, ctx, cuts):
+        x, y = (axis(ctx) for axis in scheme[2])
+        if x is None or y is None:
+            return "unknown"
+        return scheme[3][x >= cuts[0], y >= cuts[1]]
 
     def _lifecycle(self, scheme, ctx):
         new_days, dormant_days, lost_days = scheme[2]
