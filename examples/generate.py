@@ -183,7 +183,7 @@ def generate_b2b(n: int, seed: int = SEED) -> list[dict]:
     for i in range(1, n + 1):
         industry = rng.choices(INDUSTRIES, INDUSTRY_WEIGHTS)[0]
         province = rng.choices(PROVINCES, PROVINCE_WEIGHTS)[0]
-        name = _unique_name(rng, industry, province, used_names)
+        name = unique_name(lambda: _name(rng, industry, province), used_names)
         owner = None if rng.random() < 0.015 else rng.choices(OWNERS, OWNER_WEIGHTS)[0]
         procurement = _procurement(rng, industry)
 
@@ -317,10 +317,11 @@ def _score(value: float) -> int:
     return int(min(100, max(0, round(value))))
 
 
-def _unique_name(rng: random.Random, industry: str, province: tuple, used: set[str]) -> str:
-    """Draw names until one is new; a suffix like "（2）" makes the rare stubborn clash unique."""
-    for _ in range(20):
-        name = _name(rng, industry, province)
+def unique_name(draw, used: set[str], tries: int = 20) -> str:
+    """Call ``draw()`` until it gives a new name; a suffix like "（2）" makes the rare
+    stubborn clash unique.  Shared by every dataset so their names never repeat."""
+    for _ in range(tries):
+        name = draw()
         if name not in used:
             break
     else:

@@ -25,7 +25,7 @@ import math
 import random
 from pathlib import Path
 
-from generate import AS_OF, OWNER_WEIGHTS, OWNERS, PROVINCES, PROVINCE_WEIGHTS, TRADE_NAMES, write_csv
+from generate import AS_OF, OWNER_WEIGHTS, OWNERS, PROVINCE_WEIGHTS, PROVINCES, TRADE_NAMES, unique_name, write_csv
 
 NAME = "fmcg-distribution"
 SEED = 20261123
@@ -214,23 +214,16 @@ def _round_significant(value: float, digits: int) -> float:
 
 def _unique_name(rng: random.Random, city: str, small: bool, used: set[str]) -> str:
     """A company name; a small distributor is sometimes a family dealer (王记副食批发部)."""
-    for _ in range(30):
+
+    def draw() -> str:
         if rng.random() < ENGLISH_NAME_SHARE:
-            name = f"{rng.choice(EN_BRANDS)} {rng.choice(EN_TRADES)} {rng.choice(EN_SUFFIXES)}"
-        elif small and rng.random() < 0.4:
-            name = f"{city}{rng.choice(SURNAMES)}记{rng.choice(['副食批发部', '酒水商行', '食品经营部'])}"
-        else:
-            suffix = rng.choice(DISTRIBUTOR_SUFFIXES)
-            name = f"{city}{rng.choice(TRADE_NAMES)}{rng.choice(DISTRIBUTOR_TRADES)}{suffix}"
-        if name not in used:
-            break
-    else:
-        base, k = name, 2
-        while f"{base}（{k}）" in used:
-            k += 1
-        name = f"{base}（{k}）"
-    used.add(name)
-    return name
+            return f"{rng.choice(EN_BRANDS)} {rng.choice(EN_TRADES)} {rng.choice(EN_SUFFIXES)}"
+        if small and rng.random() < 0.4:
+            return f"{city}{rng.choice(SURNAMES)}记{rng.choice(['副食批发部', '酒水商行', '食品经营部'])}"
+        suffix = rng.choice(DISTRIBUTOR_SUFFIXES)  # drawn first: the committed data depends on the order
+        return f"{city}{rng.choice(TRADE_NAMES)}{rng.choice(DISTRIBUTOR_TRADES)}{suffix}"
+
+    return unique_name(draw, used, tries=30)
 
 
 def write(out: Path) -> list[Path]:

@@ -32,7 +32,7 @@ import math
 import random
 from pathlib import Path
 
-from generate import AS_OF, PROVINCE_WEIGHTS, PROVINCES, TRADE_NAMES, EN_BRANDS, _name, write_csv
+from generate import AS_OF, EN_BRANDS, PROVINCE_WEIGHTS, PROVINCES, TRADE_NAMES, _name, unique_name, write_csv
 
 NAME = "saas-enterprise"
 SEED = 20261124
@@ -92,7 +92,7 @@ def generate(n: int = N_ACCOUNTS, seed: int = SEED) -> tuple[list[dict], list[di
         sector = rng.choices(SECTOR_NAMES, SECTOR_WEIGHTS)[0]
         _, codes, size_median, user_share, need_weights, tender_chance, pay_days = SECTORS[sector]
         province = rng.choices(PROVINCES, PROVINCE_WEIGHTS)[0]
-        name = _unique_name(rng, sector, province, used_names)
+        name = unique_name(lambda: _sector_name(rng, sector, province), used_names)
         employees = max(20, int(round(10 ** min(5.5, rng.gauss(size_median, 0.55)), -1)))
         logo = _logo_tier(rng, sector, employees)
         seats_potential = max(20, int(employees * user_share * rng.uniform(0.6, 1.2)))
@@ -142,20 +142,6 @@ def generate(n: int = N_ACCOUNTS, seed: int = SEED) -> tuple[list[dict], list[di
         invoice["invoice_no"] = f"INV{invoice['invoice_date'].year}{number:06d}"
     invoices = [{key: invoice[key] for key in INVOICE_COLUMNS} for invoice in invoices]
     return accounts, invoices
-
-
-def _unique_name(rng: random.Random, sector: str, province: tuple, used: set[str]) -> str:
-    for _ in range(20):
-        name = _sector_name(rng, sector, province)
-        if name not in used:
-            break
-    else:
-        base, k = name, 2
-        while f"{base}（{k}）" in used:
-            k += 1
-        name = f"{base}（{k}）"
-    used.add(name)
-    return name
 
 
 def _sector_name(rng: random.Random, sector: str, province: tuple) -> str:
