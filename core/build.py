@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import Diagnostic, Position
 from .expr import Compiled, ExpressionDiagnostic, Namespace, Symbol, compile_expression
+from .population import parse_cut
 from .registry import Function
 
 LABEL, SCORE, TAGS, DETAIL = range(4)
@@ -122,6 +123,28 @@ class SchemeBuild:
 
     def number(self, *key) -> Compiled:
         return self.expression(*key, expect=("number", "integer"))
+
+    def number_or_field(self, key: str, field: str) -> Compiled:
+        """The number expression at ``key``, or the field ``field`` when the key is left
+        out (a conventional name such as ``revenue``); an error says which is missing."""
+        if self.value(key) is not None:
+            return self.number(key)
+        if field not in self.scope:
+            self.error(
+                f"{key} defaults to `{field}`, which is not a field or derived feature of this ruleset",
+                hint=f"declare the field {field}, or set {key}: to an expression",
+            )
+            return Compiled(field, "None", "any", True, frozenset())
+        return self.expression(source=field, expect=("number", "integer"))
+
+    def cut(self, value, *key) -> tuple[str, float]:
+        """A cut written as a number, ``median``, ``pNN`` or ``{percentile: f}``
+        (:func:`tierkit.population.parse_cut`); an error at ``key`` otherwise."""
+        parsed = parse_cut(value)
+        if parsed is None:
+            self.error(f"cut {value!r} is not a number, 'median', 'pNN' or {{percentile: 0-1}}", *key)
+            return ("value", 0)
+        return parsed
 
     def compiles(self, source: str, types: tuple[str, ...]) -> bool:
         """Whether a *default* expression works in this ruleset (its names exist and it

@@ -35,7 +35,7 @@ from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
-from tierkit.population import parse_cut, percentile_cont
+from tierkit.population import percentile_cont
 from tierkit.registry import SchemeKind
 
 UNKNOWN = "unknown"
@@ -409,18 +409,10 @@ def _axis(build: SchemeBuild, key: str, default: dict | None) -> _Axis:
             build.error(f"{key}.value gives true/false: the axis is high when true and takes no cut", key, "cut")
             cut = None
         else:
-            cut = _parse_cut(build, config["cut"], key, "cut")
+            cut = build.cut(config["cut"], key, "cut")
     else:
-        cut = None if boolean else _parse_cut(build, default.get("cut", "median"), key, "cut")
+        cut = None if boolean else build.cut(default.get("cut", "median"), key, "cut")
     return _Axis(key, label, compiled, cut, boolean)
-
-
-def _parse_cut(build: SchemeBuild, cut, *key) -> tuple:
-    parsed = parse_cut(cut)
-    if parsed is None:
-        build.error(f"cut {cut!r} is not a number, 'median', 'pNN' or {{percentile: 0-1}}", *key)
-        return ("value", 0)
-    return parsed
 
 
 def _cells(build: SchemeBuild, preset: dict) -> dict[str, dict]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 
 from tierkit.build import CompiledScheme, SchemeBuild
-from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import cumulative_share_by_value, tie_positions
@@ -128,7 +127,7 @@ def compile_pareto(build: SchemeBuild) -> CompiledScheme:
     bottom = float(build.value("bottom", default=0.2))
     if top + bottom > 1 + 1e-12:
         build.error(f"top ({top:g}) and bottom ({bottom:g}) add up to more than 1", "bottom")
-    value = _value(build)
+    value = build.number_or_field("value", DEFAULT_VALUE)
     slot = build.slot("value")
     build.row([f"{slot.local} = {value.code}"], [slot])
     build.population(_segmenter(slot.index, build.outcome.index, top, bottom), "Pareto shares and segments")
@@ -144,19 +143,6 @@ def compile_pareto(build: SchemeBuild) -> CompiledScheme:
     value_name = build.value("value_label", default=value.source)
     fields = sorted(value.reads) or [value.source]
     return CompiledScheme(explain=_explainer(value_name, fields, top, bottom, labels), labels=labels, about=ABOUT)
-
-
-def _value(build: SchemeBuild) -> Compiled:
-    """The value expression, or the default ``revenue`` when the key is left out."""
-    if build.value("value") is not None:
-        return build.number("value")
-    if DEFAULT_VALUE not in build.scope:
-        build.error(
-            f"value defaults to `{DEFAULT_VALUE}`, which is not a field or derived feature of this ruleset",
-            hint=f"declare the field {DEFAULT_VALUE}, or set value: to an expression",
-        )
-        return Compiled(DEFAULT_VALUE, "None", "any", True, frozenset())
-    return build.expression(source=DEFAULT_VALUE, expect=("number", "integer"))
 
 
 def _segmenter(value_slot: int, out: int, top: float, bottom: float):

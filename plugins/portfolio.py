@@ -46,7 +46,7 @@ from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
-from tierkit.population import parse_cut, percentile_cont
+from tierkit.population import percentile_cont
 from tierkit.registry import SchemeKind
 
 AT_RISK, NAIL, BENCHMARK, NONE, UNKNOWN, NAIL_DROP = "at_risk", "nail", "benchmark", "none", "unknown", "nail_drop"
@@ -479,7 +479,7 @@ def _nail(build: SchemeBuild, setup: _Setup) -> None:
                         hint="declare one, set nail: {value: <expression>}, or nail: false")
         else:
             setup.value = build.expression("nail", "value", source=text)
-    setup.cut = _parse_cut(build, config.get("value_cut", "p80"), "nail", "value_cut")
+    setup.cut = build.cut(config.get("value_cut", "p80"), "nail", "value_cut")
     days, share = config.get("stalemate_days", 180), config.get("max_share", 0.1)
     if "stalemate" in config:
         setup.stalemate = build.condition("nail", "stalemate")
@@ -531,14 +531,6 @@ def _at_risk(build: SchemeBuild, setup: _Setup) -> None:
     elif setup.min_signals > len(setup.signals):
         build.error(f"at_risk.min_signals is {setup.min_signals} but there are only {len(setup.signals)} signals",
                     "at_risk", "min_signals")
-
-
-def _parse_cut(build: SchemeBuild, cut, *key) -> tuple:
-    parsed = parse_cut(cut)
-    if parsed is None:
-        build.error(f"cut {cut!r} is not a number, 'median', 'pNN' or {{percentile: 0-1}}", *key)
-        return ("value", 0)
-    return parsed
 
 
 # -- evaluate -------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 
 from tierkit.build import CompiledScheme, SchemeBuild
-from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import quintile_scores
@@ -227,7 +226,7 @@ WORDS = {
 def compile_rfm(build: SchemeBuild) -> CompiledScheme:
     compiled, slots = [], []
     for key, _letter, default in DIMENSIONS:
-        expression = _dimension(build, key, default)
+        expression = build.number_or_field(key, default)
         slot = build.slot(key)
         compiled.append(expression)
         slots.append(slot)
@@ -255,19 +254,6 @@ def compile_rfm(build: SchemeBuild) -> CompiledScheme:
     sources = [expression.source for expression in compiled]
     reads = [sorted(expression.reads) or [expression.source] for expression in compiled]
     return CompiledScheme(explain=_explainer(sources, reads, labels), labels=labels, about=about)
-
-
-def _dimension(build: SchemeBuild, key: str, default: str) -> Compiled:
-    """The dimension's expression, or its default when the key is left out."""
-    if build.value(key) is not None:
-        return build.number(key)
-    if default not in build.scope:
-        build.error(
-            f"{key} defaults to `{default}`, which is not a field or derived feature of this ruleset",
-            hint=f"declare the field {default}, or set {key}: to an expression",
-        )
-        return Compiled(default, "None", "any", True, frozenset())
-    return build.expression(source=default, expect=("number", "integer"))
 
 
 def _segment_ranges(build: SchemeBuild, index: int, segment: dict) -> dict[str, tuple[int, int]]:
