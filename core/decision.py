@@ -39,11 +39,12 @@ def compile_decision_table(
     if hit_policy == "collect":
         lines = _collect_lines(build, rules, conditions, outcome_of, fallback)
     else:
-        lines = []
+        # A flat block that stops at the first match: an `elif` chain nests in Python's
+        # syntax tree, and thousands of rules would exceed the compiler's depth.
+        lines = ["while True:"]
         for index, condition in enumerate(conditions):
-            keyword = "if" if index == 0 else "elif"
-            lines += [f"{keyword} {condition.code}:", f"    {out} = {build.constant(outcome_of(rules[index], index))}"]
-        lines += ["else:", f"    {out} = {fallback}"] if lines else [f"{out} = {fallback}"]
+            lines += [f"    if {condition.code}:", f"        {out} = {build.constant(outcome_of(rules[index], index))}", "        break"]
+        lines += [f"    {out} = {fallback}", "    break"]
     build.row(lines, [build.outcome])
     return _explainer(rules, default)
 

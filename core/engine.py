@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .errors import Diagnostic, RulesetError
+from .errors import Diagnostic, RulesetError, TierkitError
 from .io import Rejected
 from .labels import localize, localize_all
 from .build import PopulationStep
@@ -96,16 +96,19 @@ class BoundPlan:
         rejected: list[Rejected] = []
         pad = [None] * (plan.slot_count - len(plan.fields))
         work, duplicates = _without_duplicate_ids(rows, numbers, plan.id_index)
+        id_name = plan.fields[plan.id_index].name
         rejected += [
-            Rejected(file, number, None, plan.fields[plan.id_index].name, f"duplicate id {key!r} (first at row {first})")
+            Rejected(file, number, None, id_name, "missing id" if key is None else f"duplicate id {key!r} (first at row {first})")
             for number, key, first in duplicates
         ]
         for row in work:
             row.extend(pad)
         self._fill_previous(work)
+        ranked = False
         for stage in plan.stages:
             if isinstance(stage, PopulationStep):
-                stage.run(work)
+                _run_population_step(stage, work)
+                ranked = ranked or stage is plan.rank_stage
                 continue
             failed: list = []
             stage(work, self.as_of, failed)
@@ -114,6 +117,8 @@ class BoundPlan:
                 broken = {id(row) for row, _ in failed}
                 rejected += [Rejected(file, position[id(row)], None, None, f"evaluation failed: {error}") for row, error in failed]
                 work = [row for row in work if id(row) not in broken]
+                if ranked:  # rows lost after ranking: the others close ranks, 1..n without gaps
+                    _renumber(work, plan.rank_slot.index)
         warnings = []
         if plan.overrides is not None:
             ids = (row[plan.id_index] for row in work)
@@ -131,15 +136,29 @@ class BoundPlan:
                     row[slot] = labels.get(str(row[key]))
 
 
+def _run_population_step(step: PopulationStep, rows: list[list]) -> None:
+    """A population step works on every row at once: if it fails, the run cannot go on,
+    and the message names the step (a scheme's, or the ranking)."""
+    try:
+        step.run(rows)
+    except Exception as error:
+        raise TierkitError(f"{step.name} failed: {type(error).__name__}: {error}") from None
+
+
+def _renumber(rows: list[list], rank_slot: int) -> None:
+    for position, row in enumerate(sorted(rows, key=lambda row: row[rank_slot]), 1):
+        row[rank_slot] = position
+
+
 def _without_duplicate_ids(rows: list[list], numbers, id_index: int) -> tuple[list[list], list[tuple]]:
-    """The rows whose id was not seen before, and (row number, id, first row) of the others."""
+    """The rows with an id not seen before, and (row number, id, first row) of the others."""
     ids = [row[id_index] for row in rows]
-    if len(set(ids)) == len(ids):
+    if len(set(ids)) == len(ids) and None not in ids:
         return rows, []
     first_seen, kept, duplicates = {}, [], []
     for row, number, key in zip(rows, numbers, ids):
-        if key in first_seen:
-            duplicates.append((number, key, first_seen[key]))
+        if key is None or key in first_seen:  # a customer needs an id, and one of its own
+            duplicates.append((number, key, first_seen.get(key)))
         else:
             first_seen[key] = number
             kept.append(row)
@@ -155,6 +174,7 @@ class Evaluation:
     rejected: list[Rejected] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)  # e.g. expired overrides
     _plans: dict = field(default_factory=dict, repr=False)
+    _by_id: dict | None = field(default=None, repr=False)
 
     @property
     def plan(self) -> Plan:
@@ -180,8 +200,11 @@ class Evaluation:
         return sorted(self.rows, key=lambda row: row[self.plan.rank_slot.index])
 
     def find(self, customer_id: str) -> list | None:
-        id_index = self.plan.id_index
-        return next((row for row in self.rows if str(row[id_index]) == str(customer_id)), None)
+        """The row of a customer by id (as text), from an index built on first use."""
+        if self._by_id is None:
+            id_index = self.plan.id_index
+            self._by_id = {str(row[id_index]): row for row in self.rows}
+        return self._by_id.get(str(customer_id))
 
     def meta(self, lang: str, read: int | None = None) -> dict:
         ruleset = self.plan.ruleset

@@ -649,6 +649,8 @@ class PythonBackend:
         self._check_arguments(function, args, offset)
         if function.null_safe:
             self._check_alternatives(function, args, offset)
+        if args and all(arg.constant for arg in args) and not function.needs_as_of:
+            return self._folded(function, args, offset)
         impl = self.ns.constant(function.impl, "_f")
         prefix = ["as_of"] if function.needs_as_of else []
         if function.null_safe:
@@ -658,6 +660,25 @@ class PythonBackend:
             code, _ = self._guard(args, lambda c: f"{impl}({', '.join(prefix + c)})")
             nullable = True  # a function may find no answer (e.g. log of zero)
         return self._result(code, function.result_type([a.type for a in args]), nullable, *args)
+
+    def _folded(self, function: Function, args: list[Compiled], offset: int) -> Compiled:
+        """A call on constants is worked out once, now; ``date('2024-02-30')`` is then an
+        error when the ruleset is validated, not a condition that silently never holds."""
+        values = [arg.value for arg in args]
+        shown = f"{function.name}({', '.join(map(repr, values))})"
+        if not function.null_safe and any(value is None for value in values):
+            return self._result("None", function.result_type([a.type for a in args]), True, *args, constant=True)
+        try:
+            value = function.impl(*values)
+        except Exception as error:  # a plugin's function refusing these arguments
+            raise ExpressionError(f"{shown} fails: {error}", offset) from None
+        result_type = function.result_type([a.type for a in args])
+        if value is None and result_type == "date":  # a date literal that does not exist is a typo
+            raise ExpressionError(f"{shown} is not a date", offset, "write an existing date as YYYY-MM-DD")
+        if value is None:  # no answer (e.g. the log of zero): missing, as it would be per customer
+            return self._result("None", result_type, True, *args, constant=True)
+        code = repr(value) if isinstance(value, (bool, int, str)) else self.ns.constant(value)
+        return self._result(code, function.result_type([a.type for a in args]), False, *args, constant=True, value=value)
 
     def _check_arguments(self, function: Function, args: list[Compiled], offset: int) -> None:
         least = len(function.params) if function.min_args is None else function.min_args

@@ -67,6 +67,7 @@ class Plan:
     pin_slots: dict[str, int] = field(default_factory=dict)  # scheme id -> slot of its (override, computed outcome)
     previous_slots: dict[str, int] = field(default_factory=dict)  # scheme id -> slot of previous_run.<id>, when read
     previous: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scheme id -> customer id -> saved label
+    rank_stage: PopulationStep | None = None
 
     @property
     def id_index(self) -> int:
@@ -120,6 +121,7 @@ class PlanCompiler:
             self.ruleset, fields, derived, order, stages, len(self.slots), rank_slot, allocation, plans, rule_ids, source,
             [d for d in self.diagnostics if d.severity != "error"], overrides, pin_slots,
             {scheme_id: slot.index for scheme_id, slot in previous.items() if slot.index in read},
+            rank_stage=rank_stage,
         )
 
     def _errors(self) -> bool:
@@ -403,7 +405,8 @@ def _tied_runs(values: list) -> list[list[int]]:
 
 def _names_in(source: str) -> set[str]:
     try:
-        return {node.name for node in parse(source).find_all(nodes.Name)}
+        tree = parse(source)
+        return {node.name for node in [tree, *tree.find_all(nodes.Name)] if isinstance(node, nodes.Name)}
     except Exception:  # a syntax error is reported when the expression is compiled
         return set()
 

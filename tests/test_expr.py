@@ -411,8 +411,10 @@ def test_days_since_uses_as_of():
 
 def test_date_literals():
     assert evaluate("date('2024-02-29')") == datetime.date(2024, 2, 29)
-    assert evaluate("date('2023-02-29')") is None
-    assert evaluate("date('soon') is none") is True
+    with pytest.raises(ExpressionDiagnostic, match=r"date\('2023-02-29'\) is not a date"):
+        evaluate("date('2023-02-29')")  # a date that does not exist is a ruleset error, found at validation
+    with pytest.raises(ExpressionDiagnostic, match="is not a date"):
+        evaluate("date('soon') is none")
     assert evaluate("date(s)", s="2024-01-01") == datetime.date(2024, 1, 1)
     assert evaluate("d >= date('2024-01-01')") is True
 
