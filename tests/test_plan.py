@@ -123,3 +123,67 @@ schemes:
     assert any("unknown name 'z'" in m for m in messages)
     assert any("cannot compare a number with a string" in m for m in messages)
     assert any("unknown name 'unknown_thing'" in m for m in messages)
+
+
+def test_rows_without_an_id_are_rejected_not_evaluated(tmp_path, registry):
+    body = """
+fields: {id: {type: string}, region: {type: string}}
+schemes: [{id: zone, kind: rules, rules: [{id: any, when: "true"}]}]
+"""
+    evaluation, _ = run(tmp_path, registry, body, [{"id": "A"}, {}, {"region": "x"}])
+    assert [row[0] for row in evaluation.rows] == ["A"]
+    assert [(r.row, r.field, r.reason) for r in evaluation.rejected] == [(3, "id", "missing id"), (4, "id", "missing id")]
+
+
+def test_ranks_close_up_when_a_row_fails_after_ranking(tmp_path, registry):
+    from tierkit.registry import Function, Registry
+
+    def fragile(value):
+        if value > 100:
+            raise ValueError("too big")
+        return value
+
+    patched = Registry(**{**registry.__dict__, "functions": {**registry.functions, "fragile": Function("fragile", fragile, ("number",), "number", "test")}})
+    body = """
+fields: {id: {type: string, required: true}, n: {type: number}}
+schemes: [{id: g, kind: rules, rules: [{id: x, when: "true"}]}]
+rank: [{by: n, order: desc}]
+allocation: {rules: [{id: a, when: "fragile(n) > 0", set: {cadence_days: 1}}]}
+"""
+    evaluation, _ = run(tmp_path, patched, body, [{"id": "A", "n": 3}, {"id": "B", "n": 1000}, {"id": "C", "n": 2}])
+    assert sorted((row[0], evaluation.rank(i)) for i, row in enumerate(evaluation.rows)) == [("A", 1), ("C", 2)]
+    assert [r.reason for r in evaluation.rejected] == ["evaluation failed: too big"]
+
+
+def test_a_derived_feature_that_is_a_bare_name_waits_for_it(tmp_path, registry):
+    body = """
+fields: {id: {type: string, required: true}, x: {type: number, default: 1}}
+derive: {value: "doubled", doubled: "x * 2"}
+schemes: [{id: g, kind: rules, rules: [{id: two, when: "value == 2"}], default: {id: other}}]
+"""
+    evaluation, _ = run(tmp_path, registry, body, [{"id": "A"}])
+    assert evaluation.label(0, "g") == "two"
+
+
+def test_thousands_of_rules_compile_and_the_first_match_wins(tmp_path, registry):
+    rules = "\n".join(f"      - {{id: r{i}, when: \"n >= {i}\"}}" for i in range(4000))
+    body = f"""
+fields: {{id: {{type: string, required: true}}, n: {{type: integer}}}}
+schemes:
+  - id: g
+    kind: rules
+    rules:
+{rules}
+    default: {{id: none}}
+"""
+    evaluation, _ = run(tmp_path, registry, body, [{"id": "A", "n": 3999}, {"id": "B", "n": 0}, {"id": "C"}])
+    assert [evaluation.label(i, "g") for i in range(3)] == ["r0", "r0", "none"]
+
+
+def test_a_date_that_does_not_exist_is_a_ruleset_error(tmp_path, registry):
+    body = """
+fields: {id: {type: string, required: true}, signed: {type: date}}
+schemes: [{id: g, kind: rules, rules: [{id: new, when: "signed >= date('2024-02-30')"}]}]
+"""
+    with pytest.raises(RulesetError, match=r"date\('2024-02-30'\) is not a date"):
+        run(tmp_path, registry, body, [])
