@@ -170,7 +170,9 @@ WORDS = {
         "indicator": "{label}: {value} → {points:.1f} points × {weight:g} = {contribution:.1f}",
         "missing": "{label}: missing ({fields}); left out of the score",
         "threshold": "score {score:.1f} ≥ {min:g} → {grade}",
+        "points": "{label}: {value} → {points:.1f} points",
         "share": "score {score:.1f} is in the top {share:.0%} → {grade}",
+        "share_rest": "score {score:.1f} is below the top {share:.0%} → {grade}",
         "near": "{gap:.1f} points short of {grade}; {indicator} at {points:.0f}/100 could close it",
         "near_none": "{gap:.1f} points short of {grade}; no single indicator can close it",
         "promoted": "promoted to {grade}: {reason}",
@@ -182,7 +184,9 @@ WORDS = {
         "indicator": "{label}：{value} → {points:.1f} 分 × {weight:g} = {contribution:.1f}",
         "missing": "{label}：缺失（{fields}），不计入得分",
         "threshold": "得分 {score:.1f} ≥ {min:g} → {grade}",
+        "points": "{label}：{value} → {points:.1f} 分",
         "share": "得分 {score:.1f} 位列前 {share:.0%} → {grade}",
+        "share_rest": "得分 {score:.1f} 未进入前 {share:.0%} → {grade}",
         "near": "距 {grade} 还差 {gap:.1f} 分；提升{indicator}（当前 {points:.0f}/100）即可达到",
         "near_none": "距 {grade} 还差 {gap:.1f} 分；单项指标无法弥补",
         "promoted": "升级为 {grade}：{reason}",
@@ -228,7 +232,8 @@ def compile_weighted(build: SchemeBuild) -> CompiledScheme:
         build.error("hysteresis needs threshold grades (min), not shares", "hysteresis")
     build.row(lines, [build.outcome])
     if by_share:
-        build.population(_share_step(build.outcome.index, grades, order), "grades by share")
+        rule_grades = [rule["grade"] for rule in build.value("promote", default=[])]
+        build.population(_share_step(build.outcome.index, grades, order, rule_grades), "grades by share")
 
     labels = {grade["id"]: grade.get("label", grade["id"]) for grade in grades}
     labels[INSUFFICIENT] = build.value("missing", "label", default={"en": "Insufficient data", "zh": "数据不足"})
@@ -295,6 +300,10 @@ def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]
     if mode == "points":
         lines.append(f"{point} = {guard}(0.0 if {value} < 0 else 100.0 if {value} > 100 else {value})")
     elif mode == "bins":
+        mins = [float(b["min"]) for b in indicator["bins"]]
+        if mins != sorted(mins, reverse=True):
+            build.error("bins must be listed highest min first; otherwise the higher bins can never apply",
+                        "indicators", index, "bins")
         chain = " else ".join(f"{float(b['points'])!r} if {value} >= {float(b['min'])!r}" for b in indicator["bins"])
         lines.append(f"{point} = {guard}({chain} else 0.0)")
     else:
@@ -339,16 +348,17 @@ def _score_lines(build, weights, factor, tolerance, points, nullables, values, o
         chain = " else ".join(f"{g['id']!r} if {score} >= {float(g['min'])!r}" for g in grades)
         lines.append(f"{grade} = {INSUFFICIENT!r} if {score} is None else ({chain} else {grades[-1]['id']!r})")
     lines.append(f"{promoted} = None")
+    rule_ranks = build.constant(tuple(order.get(rule["grade"], 0) for rule in build.value("promote", default=[])))
     for index, rule in enumerate(build.value("promote", default=[])):
         if rule["grade"] not in order:
             build.error(f"promote names grade {rule['grade']!r}, which is not among the grades", "promote", index, "grade")
             continue
         condition = build.condition("promote", index, "when")
         rank = order[rule["grade"]]
-        # Under share grades the grade is not known yet: record the best promotion and apply it later.
-        test = f"({promoted} is None or {rank} < {promoted})" if by_share else f"{build.constant(order)}[{grade}] > {rank}"
+        # Under share grades the grade is not known yet: record the rule lifting highest, applied later.
+        test = f"({promoted} is None or {rank} < {rule_ranks}[{promoted}])" if by_share else f"{build.constant(order)}[{grade}] > {rank}"
         lines += [f"if {condition.code} and {test}:"]
-        lines += [f"    {promoted} = {rank}"] if by_share else [f"    {grade} = {rule['grade']!r}", f"    {promoted} = {index}"]
+        lines += [f"    {promoted} = {index}"] if by_share else [f"    {grade} = {rule['grade']!r}", f"    {promoted} = {index}"]
     lines.append(f"{kept} = None")
     margin = build.value("hysteresis")
     if margin is not None and not by_share:
@@ -389,24 +399,28 @@ def _percentile_step(pairs: list[tuple[int, int]]):
     return run
 
 
-def _share_step(slot: int, grades: list[dict], order: dict):
-    """Grades by share of the population: the top ``share`` of scores get each grade."""
+def _share_step(slot: int, grades: list[dict], order: dict, rule_grades: list[str]):
+    """Grades by share of the population: the top ``share`` of scores get each grade.
+
+    The detail's last item keeps the grade the share alone gives (share grades have no
+    hysteresis), so the reasons can say it even when a promotion lifted the customer.
+    """
     cuts, running = [], 0.0
     for grade in grades[:-1]:
         running += grade["share"]
         cuts.append((running, grade["id"]))
-    ids = [grade["id"] for grade in grades]
+    last = grades[-1]["id"]
 
     def run(rows: list[list]) -> None:
         above = share_above([row[slot][SCORE] for row in rows])
         for row, share in zip(rows, above):
-            label, score, tags, (values, points, promoted, kept) = row[slot]
+            label, score, tags, (values, points, promoted, _kept) = row[slot]
             if share is not None:
-                label = next((grade for cut, grade in cuts if share < cut - 1e-12), ids[-1])
-            lifted = None
-            if promoted is not None and order[label] > promoted:
-                label, lifted = ids[promoted], promoted
-            row[slot] = (label, score, tags, (values, points, lifted, kept))
+                label = next((grade for cut, grade in cuts if share < cut - 1e-12), last)
+            by_share, lifted = label, None
+            if promoted is not None and order[label] > order[rule_grades[promoted]]:
+                label, lifted = rule_grades[promoted], promoted
+            row[slot] = (label, score, tags, (values, points, lifted, by_share))
 
     return run
 
@@ -427,12 +441,17 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin
                 reasons.append({"indicator": indicator["id"], "missing": True, "fields": reads,
                                 "text": words["missing"].format(label=name, fields=", ".join(reads))})
                 continue
-            contribution = weight * point / present * factor
+            if score is None:  # no score: points only, nothing contributes
+                reasons.append({"indicator": indicator["id"], "value": value, "points": point, "weight": weight,
+                                "text": words["points"].format(label=name, value=show_number(value), points=point)})
+                continue
+            effective = weight / present * factor  # the weight renormalised over the known indicators
+            contribution = effective * point
             reasons.append({
                 "indicator": indicator["id"], "value": value, "points": point, "weight": weight,
-                "contribution": contribution,
-                "text": words["indicator"].format(label=name, value=show_number(value), points=point, weight=weight,
-                                                  contribution=contribution),
+                "effective_weight": effective, "contribution": contribution,
+                "text": words["indicator"].format(label=name, value=show_number(value), points=point,
+                                                  weight=float(f"{effective:.3g}"), contribution=contribution),
             })
         if score is None:
             missing = [f for reads, p in zip(fields_read, points) if p is None for f in reads]
@@ -440,9 +459,11 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin
                             "text": words["insufficient"].format(count=len(points) - sum(known), fields=", ".join(missing),
                                                                  tolerance=tolerance)})
         elif by_share:
-            grade = next(g for g in grades if g["id"] == label) if label in {g["id"] for g in grades} else None
-            if grade is not None and "share" in grade:
-                reasons.append({"grade": label, "text": words["share"].format(score=score, share=_cumulative(grades, label), grade=label)})
+            share_grade = kept  # under share grades: the grade the share alone gives
+            rest = share_grade == grades[-1]["id"] and "share" not in grades[-1]
+            shown = sum(g["share"] for g in grades[:-1]) if rest else _cumulative(grades, share_grade)
+            reasons.append({"grade": share_grade, "text": words["share_rest" if rest else "share"].format(
+                score=_down(score), share=shown, grade=share_grade)})
         elif kept is not None:
             # the threshold the score alone reaches, without a near miss, then why the old grade stands
             reasons += _threshold_reasons(words, grades, kept, score, None, weights, points, present, factor, indicators, lang)[:1]
@@ -450,7 +471,7 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin
         else:
             reasons += _threshold_reasons(words, grades, label, score, promoted, weights, points, present, factor, indicators, lang)
         if promoted is not None:
-            rule = promotions[promoted] if not by_share else next((p for p in promotions if p["grade"] == label), {})
+            rule = promotions[promoted]
             reasons.append({"promoted": True, "grade": label,
                             "text": words["promoted"].format(grade=label, reason=localize(rule.get("reason", rule.get("when", "")), lang))})
         return reasons
@@ -462,7 +483,7 @@ def _threshold_reasons(words, grades, label, score, promoted, weights, points, p
     position = next(i for i, g in enumerate(grades) if score >= g["min"] or i == len(grades) - 1)
     reached = grades[position]
     reasons = [{"grade": reached["id"], "threshold": reached["min"],
-                "text": words["threshold"].format(score=score, min=reached["min"], grade=reached["id"])}]
+                "text": words["threshold"].format(score=_down(score), min=reached["min"], grade=reached["id"])}]
     if position == 0 or promoted is not None:
         return reasons
     target = grades[position - 1]
@@ -476,11 +497,11 @@ def _threshold_reasons(words, grades, label, score, promoted, weights, points, p
             best = (indicator, gain, point)
     near = {"next": target["id"], "short_by": gap}
     if best is None:
-        text = words["near_none"].format(gap=gap, grade=target["id"])
+        text = words["near_none"].format(gap=_up(gap), grade=target["id"])
     else:
         indicator, _gain, point = best
         near["indicator"] = indicator["id"]
-        text = words["near"].format(gap=gap, grade=target["id"], indicator=localize(indicator.get("label", indicator["id"]), lang), points=point)
+        text = words["near"].format(gap=_up(gap), grade=target["id"], indicator=localize(indicator.get("label", indicator["id"]), lang), points=point)
     reasons.append({"near_miss": near, "text": text})
     return reasons
 
@@ -495,6 +516,16 @@ def _kept_reason(words, grades, label, computed, score, margin) -> dict:
         grade=label, score=score, edge=edge, threshold=threshold, margin=margin, computed=computed
     )
     return {"hysteresis": True, "grade": label, "computed": computed, "margin": margin, "edge": edge, "text": text}
+
+
+def _down(score: float) -> float:
+    """A score as threshold texts show it, to 0.1 and rounded down: 39.96 never reads as 40.0."""
+    return math.floor(score * 10 + 1e-9) / 10
+
+
+def _up(gap: float) -> float:
+    """A gap rounded up to 0.1, so a near miss never reads as 0.0 points short."""
+    return math.ceil(gap * 10 - 1e-9) / 10
 
 
 def _cumulative(grades, label) -> float:
