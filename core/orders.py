@@ -18,16 +18,28 @@ as rulesets read them:
 ``revenue_trend``      revenue_last_12m / revenue_prev_12m (missing when the
                        previous year is zero)
 ``overdue_amount``     Σ (amount − paid amount) over orders due before the as-of date
-                       and not fully paid (with ``paid_amount`` and ``due_date``)
-``avg_days_to_pay``    mean of paid date − order date (with ``paid_date``)
+                       and not fully paid (with ``paid_amount`` and ``due_date``); an
+                       empty paid amount is nothing paid, and so is a payment dated
+                       after the as-of date (``paid_date`` > as-of date)
+``avg_days_to_pay``    mean of paid date − order date over orders paid up to the as-of
+                       date (with ``paid_date``); later payments are left out
 ``margin_total``       Σ margin, and ``margin_pct`` = 100 × margin_total / revenue
-                       (with ``margin``)
+                       (with ``margin``; missing for a customer with no margin value)
 =====================  ============================================================
 
+Nothing after the as-of date reaches a feature: not its orders, not its payments.  A
+feature "with" a column exists when any row of the file has that column (JSON Lines
+rows may differ in keys), whatever the order of the rows.
+
 A customer with no orders has ``order_count`` 0 and ``revenue`` 0; date features and
-ratios are missing.  Orders dated after the as-of date are ignored and counted; orders
-of customers missing from the customer file are reported with their rows; bad order
-rows are rejected like any other row.  Nothing is dropped silently.
+ratios are missing.  A missing feature keeps the default the ruleset declares for it
+(``recency_days: {type: integer, default: 9999}``).  Order customer ids are read as the
+ruleset's id field reads them (``'007'`` is customer 7 when the id is an integer), and
+customers made from the order file alone are numbered by their first order row.
+Orders dated after the as-of date are ignored and counted; orders of customers missing
+from the customer file, or with an id the id field cannot read, are reported with
+their rows; bad order rows are rejected like any other row.  Nothing is dropped
+silently.
 """
 
 from __future__ import annotations
@@ -89,6 +101,8 @@ class OrderSummary:
     unknown_customers: list[Rejected] = field(default_factory=list)
     columns: tuple[str, ...] = ()
     rows_of: dict[str, array] = field(default_factory=dict)
+    as_of: dt.date | None = None
+    totals: dict[str, _Customer] = field(default_factory=dict, repr=False)
 
     def describe(self) -> str:
         return (
@@ -107,8 +121,24 @@ class _Customer:
         self.count = 0
         self.revenue = 0.0
         self.first = self.last = None
-        self.last_12m = self.prev_12m = self.overdue = self.pay_days = self.margin = 0.0
+        self.last_12m = self.prev_12m = self.overdue = self.pay_days = 0.0
         self.paid = 0
+        self.margin = None  # no margin value yet
+
+    def merge(self, other: _Customer) -> None:
+        """Add another customer's totals (the same customer under another spelling of its id)."""
+        self.rows = array("L", sorted((*self.rows, *other.rows)))
+        self.count += other.count
+        self.revenue += other.revenue
+        self.first = min(day for day in (self.first, other.first) if day is not None)
+        self.last = max(day for day in (self.last, other.last) if day is not None)
+        self.last_12m += other.last_12m
+        self.prev_12m += other.prev_12m
+        self.overdue += other.overdue
+        self.pay_days += other.pay_days
+        self.paid += other.paid
+        if other.margin is not None:
+            self.margin = other.margin if self.margin is None else self.margin + other.margin
 
 
 def aggregate_orders(
@@ -118,12 +148,14 @@ def aggregate_orders(
     extra_aliases: Mapping[str, Any] | None = None,
 ) -> OrderSummary:
     """Aggregate order rows (as readers yield them) into features per customer id."""
-    summary = OrderSummary(file)
+    summary = OrderSummary(file, as_of=as_of)
     lookup = _column_lookup(extra_aliases or {})
     coercers = {name: make_coercer(FieldSpec(name, type_)) for name, (type_, _) in ORDER_COLUMNS.items()}
     mapping: dict[str, str] | None = None
     keys: tuple | None = None
-    totals: dict[str, _Customer] = {}
+    mappings: dict[tuple, dict[str, str]] = {}
+    columns: dict[str, None] = {}  # every order column any row had, in order of appearance
+    totals = summary.totals
     last_12m_start, prev_12m_start = as_of - YEAR, as_of - 2 * YEAR
     for number, raw in rows:
         summary.read += 1
@@ -132,8 +164,10 @@ def aggregate_orders(
             continue
         if tuple(raw) != keys:
             keys = tuple(raw)
-            mapping = _match_columns(file, keys, lookup)
-            summary.columns = tuple(mapping)
+            mapping = mappings.get(keys)
+            if mapping is None:
+                mapping = mappings[keys] = _match_columns(file, keys, lookup)
+                columns.update(dict.fromkeys(mapping))
         values, problem = _coerce(raw, mapping, coercers)
         if problem:
             summary.rejected.append(Rejected(file, number, *problem))
@@ -159,6 +193,7 @@ def aggregate_orders(
         elif day > prev_12m_start:
             customer.prev_12m += amount
         _receivables(customer, values, amount, as_of)
+    summary.columns = tuple(columns)
     summary.features = {key: _features(customer, as_of, summary.columns) for key, customer in totals.items()}
     summary.rows_of = {key: customer.rows for key, customer in totals.items()}
     return summary
@@ -166,13 +201,17 @@ def aggregate_orders(
 
 def _receivables(customer: _Customer, values: dict, amount: float, as_of: dt.date) -> None:
     paid, due, paid_on, margin = (values.get(k) for k in ("paid_amount", "due_date", "paid_date", "margin"))
-    if due is not None and due < as_of and paid is not None and paid < amount:
-        customer.overdue += amount - paid
+    if paid_on is not None and paid_on > as_of:  # paid after the as-of date: not paid yet then
+        paid = paid_on = None
+    if due is not None and due < as_of:
+        paid = paid or 0.0  # an empty paid amount: nothing paid
+        if paid < amount:
+            customer.overdue += amount - paid
     if paid_on is not None:
         customer.pay_days += (paid_on - values["order_date"]).days
         customer.paid += 1
     if margin is not None:
-        customer.margin += margin
+        customer.margin = margin if customer.margin is None else customer.margin + margin
 
 
 def _features(customer: _Customer, as_of: dt.date, columns: tuple[str, ...]) -> dict[str, Any]:
@@ -195,8 +234,9 @@ def _features(customer: _Customer, as_of: dt.date, columns: tuple[str, ...]) -> 
     if "paid_date" in columns:
         features["avg_days_to_pay"] = customer.pay_days / customer.paid if customer.paid else None
     if "margin" in columns:
-        features["margin_total"] = customer.margin
-        features["margin_pct"] = 100 * customer.margin / customer.revenue if customer.revenue else None
+        margin = customer.margin
+        features["margin_total"] = margin
+        features["margin_pct"] = 100 * margin / customer.revenue if margin is not None and customer.revenue else None
     return features
 
 
@@ -254,30 +294,90 @@ def order_fields(declared: Iterable[str]) -> list[FieldSpec]:
 def attach_orders(table: Table, summary: OrderSummary, id_field: str) -> None:
     """Fill each customer row's order features; report orders of unknown customers.
 
-    A customer with no orders gets :func:`no_orders`; every order row of a customer
-    not in the table is rejected with the customer file named.
+    Order customer ids are matched through the id field's coercion, so ``'007'`` in
+    the orders is customer 7 when the id is an integer.  A customer with no orders
+    gets :func:`no_orders`; a feature it lacks keeps the field's default.  Every order
+    row of a customer not in the table is rejected with the customer file named, and
+    every order row whose customer id the id field cannot read, with the reason.
     """
-    positions = {spec.name: index for index, spec in enumerate(table.fields) if spec.name in ORDER_FEATURES}
     id_index = next(index for index, spec in enumerate(table.fields) if spec.name == id_field)
+    _attach(table, summary, id_index, _customer_ids(summary, table.fields[id_index]))
+
+
+class _Ids:
+    """The order file's customer ids, read as the id field reads them."""
+
+    def __init__(self) -> None:
+        self.keys: dict[Any, list[str]] = {}  # id -> the order keys that read as it
+        self.bad: dict[str, str] = {}  # order key -> why the id field cannot read it
+
+
+def _customer_ids(summary: OrderSummary, id_spec: FieldSpec) -> _Ids:
+    coerce = make_coercer(id_spec)
+    ids = _Ids()
+    for key in summary.features:
+        try:
+            value = coerce(key)
+        except ValueError as error:
+            ids.bad[key] = f"customer id {error}"
+            continue
+        if value is None:
+            ids.bad[key] = f"customer id {key!r} reads as no value"
+        else:
+            ids.keys.setdefault(value, []).append(key)
+    return ids
+
+
+def _features_of(summary: OrderSummary, keys: list[str]) -> dict[str, Any]:
+    """The features of one customer whose orders may carry its id spelled several ways."""
+    if len(keys) == 1:
+        return summary.features[keys[0]]
+    merged = _Customer()
+    for key in keys:
+        merged.merge(summary.totals[key])
+    return _features(merged, summary.as_of, summary.columns)
+
+
+def _attach(table: Table, summary: OrderSummary, id_index: int, ids: _Ids) -> None:
+    slots = [(index, spec.name, spec.default) for index, spec in enumerate(table.fields) if spec.name in ORDER_FEATURES]
     empty = no_orders()
-    known = set()
+    found: dict[Any, dict[str, Any]] = {}
     for row in table.rows:
-        key = str(row[id_index])
-        known.add(key)
-        features = summary.features.get(key, empty)
-        for name, index in positions.items():
-            row[index] = features.get(name)
-    for key in summary.features.keys() - known:
-        rows = summary.rows_of[key]
-        reason = f"customer {key!r} is not in {table.file} ({len(rows)} orders)"
-        summary.unknown_customers += [Rejected(summary.file, number, None, "customer_id", reason) for number in rows]
-    summary.unknown_customers.sort(key=lambda item: item.row)
+        value = row[id_index]
+        keys = ids.keys.get(value) if value is not None else None
+        if keys is None:
+            features = empty
+        else:
+            features = found.get(value)
+            if features is None:
+                features = found[value] = _features_of(summary, keys)
+        for index, name, default in slots:
+            feature = features.get(name)
+            row[index] = default if feature is None else feature
+    unknown = summary.unknown_customers
+    for value, keys in ids.keys.items():
+        if value in found:
+            continue
+        for key in keys:
+            rows = summary.rows_of[key]
+            reason = f"customer {key!r} is not in {table.file} ({len(rows)} orders)"
+            unknown += [Rejected(summary.file, number, None, "customer_id", reason) for number in rows]
+    for key, reason in ids.bad.items():
+        unknown += [Rejected(summary.file, number, None, "customer_id", reason) for number in summary.rows_of[key]]
+    unknown.sort(key=lambda item: item.row)
 
 
 def customers_from_orders(summary: OrderSummary, fields: list[FieldSpec], id_field: str) -> Table:
-    """With no customer file, the customers are the ids in the order file."""
-    table = table_from_rows(summary.file, fields, ((index, {id_field: key}) for index, key in enumerate(sorted(summary.features), 1)))
-    attach_orders(table, summary, id_field)
+    """With no customer file, the customers are the ids in the order file.
+
+    Each is read as the id field reads it (one customer however its id is spelled) and
+    numbered by its first order row; the table is in id order.
+    """
+    id_index = next(index for index, spec in enumerate(fields) if spec.name == id_field)
+    ids = _customer_ids(summary, fields[id_index])
+    first = {value: min(summary.rows_of[key][0] for key in keys) for value, keys in ids.keys.items()}
+    table = table_from_rows(summary.file, fields, ((first[value], {id_field: value}) for value in sorted(first)))
+    _attach(table, summary, id_index, ids)
     return table
 
 

@@ -84,3 +84,64 @@ def test_a_missing_order_column_stops_the_run_with_one_line(tmp_path, capsys):
     assert code == 2 and records == []
     assert err.strip().startswith(f"tierkit: {orders}: missing order column 'customer_id' (looked for: customer_id")
     assert len(err.strip().splitlines()) == 1
+
+
+def evaluate_with(tmp_path, capsys, ruleset, *args):
+    out = tmp_path / "out.jsonl"
+    code = main(["evaluate", str(write(tmp_path, "r.yaml", ruleset)), *map(str, args), "-o", str(out), "--as-of", "2026-11-01"])
+    captured = capsys.readouterr()
+    lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
+    return code, [json.loads(line) for line in lines], captured.err
+
+
+DEFAULTS_RULESET = """tierkit: 1
+name: lapse
+version: "1"
+fields:
+  id: {type: string, required: true}
+  recency_days: {type: integer, default: 9999}
+  margin_pct: {type: number, default: 0}
+orders: {}
+schemes:
+  - id: activity
+    kind: rules
+    rules:
+      - {id: lapsed, when: "recency_days > 365"}
+      - {id: thin, when: "margin_pct < 10"}
+    default: {id: fine}
+"""
+
+
+def test_a_declared_default_reaches_customers_without_the_feature(tmp_path, capsys):
+    customers = write(tmp_path, "customers.csv", "id\nA\nB\nC\n")
+    orders = write(
+        tmp_path,
+        "orders.jsonl",
+        '{"customer_id": "A", "order_date": "2026-10-01", "amount": 100, "margin": 30}\n'
+        '{"customer_id": "B", "order_date": "2026-10-02", "amount": 100}\n',
+    )
+    code, records, err = evaluate_with(tmp_path, capsys, DEFAULTS_RULESET, customers, "--orders", orders)
+    assert code == 0, err
+    by_id = {r["id"]: r for r in records[1:]}
+    assert [(key, r["features"]["recency_days"], r["features"]["margin_pct"], r["outcomes"]["activity"]["label"]) for key, r in sorted(by_id.items())] == [
+        ("A", 31, 30.0, "fine"),
+        ("B", 30, 0, "thin"),  # no margin value: the declared default
+        ("C", 9999, 0, "lapsed"),  # no orders: the declared defaults
+    ]
+    assert "read 3 · evaluated 3 · rejected 0" in err
+
+
+INTEGER_ID_RULESET = RULESET.replace("id: {type: string, required: true, aliases: [客户编号]}", "id: {type: integer, required: true}")
+
+
+def test_integer_customer_ids_from_the_order_file_alone(tmp_path, capsys):
+    orders = write(tmp_path, "orders.csv", "cust_no,order_date,net_value\n12,2026-10-30,5\n007,2024-05-01,50\nx1,2026-10-01,9\n7,2026-10-20,1\n")
+    rejected = tmp_path / "rejected.csv"
+    code, records, err = evaluate_with(tmp_path, capsys, INTEGER_ID_RULESET, "--orders", orders, "--rejected", rejected)
+    assert code == 0, err
+    assert [(r["id"], r["features"]["order_count"], r["features"]["revenue"], r["outcomes"]["activity"]["label"]) for r in records[1:]] == [
+        (7, 2, 51.0, "recent"),
+        (12, 1, 5.0, "recent"),
+    ]
+    rows = list(csv.DictReader(rejected.open(encoding="utf-8-sig")))
+    assert [(r["row"], r["field"], r["reason"]) for r in rows] == [("4", "customer_id", "customer id 'x1' is not a number")]
