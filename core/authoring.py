@@ -24,7 +24,7 @@ from .cli import AS_OF, Session, cli
 from .engine import Evaluation
 from .errors import EXIT_INVALID, Position, TierkitError
 from .io import RowError, normalise_header, read_rows
-from .orders import ORDER_COLUMNS
+from .orders import ORDER_COLUMNS, REQUIRED_COLUMNS
 from .ruleset import Ruleset, resolve_ruleset_path
 from .schema import ruleset_schema
 from .testing import Case, CaseRunner, find_header, id_headers, load_cases
@@ -178,10 +178,11 @@ def sample_data(session: Session, ruleset: Ruleset, origin: Path | None, as_of: 
     if origin is None:
         customers = [dict(zip(STARTER_CUSTOMERS[0], row)) for row in STARTER_CUSTOMERS[1:]]
         return customers, []
-    folder = example_folder(origin, ruleset)
+    folder = example_folder(session, origin, ruleset)
     id_field = ruleset.data.get("id_field", "id")
-    customers = read_sample(session, customer_file(folder)) if folder else []
-    orders = read_sample(session, folder / "orders.csv") if folder and wants_orders else []
+    found = order_file(session, folder, ruleset) if folder and wants_orders else None
+    customers = read_sample(session, customer_file(folder, found)) if folder else []
+    orders = read_sample(session, found) if found else []
     customers = customers[:SAMPLE_SIZE]
     if orders:  # the orders of the sample customers, or the first customers of the orders
         column = order_customer_column(ruleset, orders[0])
@@ -195,20 +196,67 @@ def sample_data(session: Session, ruleset: Ruleset, origin: Path | None, as_of: 
     return customers, orders
 
 
-def example_folder(origin: Path, ruleset: Ruleset) -> Path | None:
+def example_folder(session: Session, origin: Path, ruleset: Ruleset) -> Path | None:
     """Where a ruleset's example data lives: ``examples/<name>/`` beside its folder (as
     in tierkit's source tree), or the ruleset's own folder."""
     name = origin.stem
     for folder in (origin.parent.parent / "examples" / name, origin.parent / "examples" / name, origin.parent):
-        if customer_file(folder).is_file() or ("orders" in ruleset.data and (folder / "orders.csv").is_file()):
+        found = order_file(session, folder, ruleset) if "orders" in ruleset.data else None
+        if customer_file(folder, found).is_file() or found is not None:
             return folder
     return None
 
 
-def customer_file(folder: Path) -> Path:
-    """``customers.csv``, else the folder's first other CSV file that is not an order file."""
-    others = sorted(p for p in folder.glob("*.csv") if not p.stem.startswith("orders")) if folder.is_dir() else []
+def customer_file(folder: Path, orders: Path | None = None) -> Path:
+    """``customers.csv``, else the folder's first other CSV file that is not an order file:
+    not named ``orders…``, and not ``orders`` (the one :func:`order_file` found)."""
+    others = sorted(
+        p for p in folder.glob("*.csv") if not p.stem.startswith("orders") and p != orders
+    ) if folder.is_dir() else []
     return folder / "customers.csv" if (folder / "customers.csv").is_file() or not others else others[0]
+
+
+def order_file(session: Session, folder: Path, ruleset: Ruleset) -> Path | None:
+    """A folder's order file: ``orders.csv``, else its first CSV file whose headers name
+    every required order column, as ``--orders`` matches them (with the aliases of
+    ``orders.columns`` in the ruleset), e.g. ``invoices.csv`` with ``account_id``,
+    ``invoice_date`` and ``amount``."""
+    if not folder.is_dir():
+        return None
+    if (folder / "orders.csv").is_file():
+        return folder / "orders.csv"
+    lookup = order_column_lookup(ruleset)
+    for path in sorted(folder.glob("*.csv")):
+        if path.stem != "customers" and set(REQUIRED_COLUMNS) <= {lookup.get(normalise_header(h)) for h in headers(session, path)}:
+            return path
+    return None
+
+
+def order_column_lookup(ruleset: Ruleset) -> dict[str, str]:
+    """Normalised header -> order column, with the ruleset's ``orders.columns`` aliases."""
+    extra_aliases = (ruleset.data.get("orders") or {}).get("columns") or {}
+    lookup: dict[str, str] = {}
+    for name, (_type, aliases) in ORDER_COLUMNS.items():
+        extra = extra_aliases.get(name) or ()
+        for alias in (name, *aliases, *([extra] if isinstance(extra, str) else extra)):
+            lookup.setdefault(normalise_header(alias), name)
+    return lookup
+
+
+def headers(session: Session, path: Path) -> tuple[str, ...]:
+    """The column headers of a file's first readable row (none for an unreadable file)."""
+    rows = None
+    try:
+        rows = read_rows(path, session.registry)
+        for _, raw in rows:
+            if not isinstance(raw, RowError):
+                return tuple(raw)
+    except TierkitError:
+        pass
+    finally:
+        if rows is not None:
+            rows.close()
+    return ()
 
 
 def read_sample(session: Session, path: Path) -> list[dict]:

@@ -228,6 +228,10 @@ class ReportBuilder:
     def cross(self, rows_scheme: SchemeInfo, columns_scheme: SchemeInfo) -> CrossTable:
         row_labels, column_labels = self._labels(rows_scheme), self._labels(columns_scheme)
         row_ids, column_ids = label_order(rows_scheme, row_labels), label_order(columns_scheme, column_labels)
+        # no label (a rule set without a default) is a "—" row or column, as in the
+        # distribution, so that the table's total is every customer evaluated
+        row_ids += [None] if None in row_labels else []
+        column_ids += [None] if None in column_labels else []
         position = {label: i for i, label in enumerate(column_ids)}
         cells = {label: [0] * len(column_ids) for label in row_ids}
         for row_label, column_label in zip(row_labels, column_labels):

@@ -352,13 +352,25 @@ def previous_labels(plan, given_store: str | None = None) -> dict[str, dict[str,
 
 
 def _data_hashes(plan, rows: list[list]) -> list[int]:
-    """A 64-bit digest per customer of the field values the ruleset read, by field name:
-    equal digests in two runs mean that customer's data did not change."""
+    """A 64-bit digest per customer of the field values the ruleset read: of the
+    (field name, value) pairs sorted by name, the fields without a value left out.
+
+    Equal digests in two runs mean that customer's data did not change.  A field the
+    customer has no value for counts for nothing, so a ruleset that adds or drops such a
+    field (one the data does not have) leaves the digest as it was, and a diff blames
+    the ruleset alone; a field added with a default gives the customer a value, and so
+    changes it.
+    """
     order = sorted(range(len(plan.fields)), key=lambda index: plan.fields[index].name)
+    names = [plan.fields[index].name for index in order]
     values = itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
-    names = repr([plan.fields[index].name for index in order]).encode()
     blake, from_bytes = hashlib.blake2b, int.from_bytes
-    return [from_bytes(blake(names + repr(values(row)).encode(), digest_size=8).digest(), "big", signed=True) for row in rows]
+
+    def digest(row: list) -> int:
+        pairs = [pair for pair in zip(names, values(row)) if pair[1] is not None]
+        return from_bytes(blake(repr(pairs).encode(), digest_size=8).digest(), "big", signed=True)
+
+    return [digest(row) for row in rows]
 
 
 def _text(value) -> str | None:

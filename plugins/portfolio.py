@@ -11,7 +11,9 @@ influence thresholds.  **Nail** is a high-value customer (``value``, default
 the population's 80th percentile) in a long stalemate (default ``stalemate_days >=
 180``, or a share of wallet under 10% for 180 days of tenure); one whose return is
 under ``min_value`` is tagged ``nail_drop`` instead.  Reasons give the stage, value
-and reason analysis and the escalation path (rep → supervisor → regional manager).
+and reason analysis and the escalation path (rep → supervisor → regional manager),
+and end with the verdict: a nail, not a nail (value under the cut, no stalemate), a
+nail whose return is too low (no-go), or undecided (the inputs missing).
 **At-risk** counts declining signals (default: ``revenue_trend < 0.7``,
 ``days_since_visit > 60``, ``complaints_90d >= 2``, ``competitor_contact``, those
 whose fields exist) and needs ``min_signals`` (default 1) of them; a signal whose
@@ -291,7 +293,12 @@ WORDS = {
         "stalemate_yes": "stalemate: `{expr}` holds",
         "stalemate_no": "no long stalemate: `{expr}` does not hold",
         "stalemate_missing": "stalemate: cannot tell, {fields} missing",
-        "nail_unknown": "nail: cannot tell",
+        "nail_yes": "nail: high value and a long stalemate",
+        "nail_no": "not a nail: {why}",
+        "nail_low_value": "value below the cut",
+        "nail_no_stalemate": "no long stalemate",
+        "nail_drop": "nail, but the return is too low: no-go (nail_drop)",
+        "nail_unknown": "nail: cannot tell, {fields} missing",
         "return_ok": "value check: return {value} ≥ {min}, worth pursuing",
         "return_drop": "value check: return {value} < {min}, a low-return nail: drop it (nail_drop)",
         "return_missing": "value check: return unknown ({fields}); assess the return first",
@@ -332,7 +339,12 @@ WORDS = {
         "stalemate_yes": "僵持：`{expr}` 成立",
         "stalemate_no": "未长期僵持：`{expr}` 不成立",
         "stalemate_missing": "僵持：无法判断，缺少 {fields}",
-        "nail_unknown": "钉子：无法判断",
+        "nail_yes": "钉子：高价值且长期僵持",
+        "nail_no": "不是钉子：{why}",
+        "nail_low_value": "价值低于分界",
+        "nail_no_stalemate": "未长期僵持",
+        "nail_drop": "是钉子，但回报太低：不攻坚（nail_drop）",
+        "nail_unknown": "钉子：无法判断，缺少 {fields}",
         "return_ok": "价值评估：回报 {value} ≥ {min}，值得攻坚",
         "return_drop": "价值评估：回报 {value} < {min}，低回报的钉子客户，放弃（nail_drop）",
         "return_missing": "价值评估：回报未知（{fields}），先评估回报",
@@ -669,6 +681,26 @@ def _level_reason(words, lang, setup, level, given_level, influence) -> dict:
 
 
 def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing) -> list[dict]:
+    """The value and stalemate checks, a nail's return check and playbook (stage, reason,
+    escalation), then the verdict: nail, not a nail (and why), a low-return nail
+    dropped, or undecided (and what is missing)."""
+    reasons = _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing)
+    verdict = {"section": NAIL, "nail": nail, "nail_drop": drop}
+    if drop:
+        return [*reasons, {**verdict, "text": words["nail_drop"]}]
+    if nail:
+        return [*reasons, {**verdict, "text": words["nail_yes"]}]
+    if nail is None:
+        fields = list(dict.fromkeys([*(_fields(missing, setup.value) if value is None else ()),
+                                     *(_fields(missing, setup.stalemate) if stalemate is None else ())]))
+        return [*reasons, {**verdict, "missing_fields": fields, "text": words["nail_unknown"].format(fields=", ".join(fields))}]
+    why = [words[key] for key, failed in (("nail_low_value", value is not None and cut is not None and value < cut),
+                                          ("nail_no_stalemate", stalemate is not None and not stalemate)) if failed]
+    separator = "，" if lang == "zh" else "; "
+    return [*reasons, {**verdict, "text": words["nail_no"].format(why=separator.join(why))}]
+
+
+def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing) -> list[dict]:
     reasons = []
     if value is None:
         fields = _fields(missing, setup.value)

@@ -177,6 +177,25 @@ def test_the_bundled_ruleset_brief_matches_explain(tmp_path, capsys):
         assert action in page.text("playbook")
 
 
+@pytest.mark.parametrize("lang, nail_line, risk_line, benchmark_line", [
+    ("zh", "不是钉子：价值低于分界", "危险：3 个信号中 1 个触发（至少需要 1 个）", "不是标杆：影响力、满意度、配合度三者缺一不可"),
+    ("en", "not a nail: value below the cut", "at risk: 1 of 3 signals fired (at least 1 needed)",
+     "not a benchmark: all three of influence, satisfaction and cooperation are needed"),
+])
+def test_each_portfolio_part_ends_with_its_verdict(tmp_path, lang, nail_line, risk_line, benchmark_line):
+    """C00590 is at risk, and not a nail for its value (though in a stalemate): the nail
+    part's line is that verdict, not the stalemate check."""
+    out = tmp_path / "b.html"
+    assert run_cli("brief", "b2b-manufacturing", EXAMPLE, "--customer", "C00590", "--as-of", AS_OF, "--lang", lang, "-o", out) == 0
+    page = Page(out.read_text(encoding="utf-8"))
+    assert page.text("alert-at_risk").endswith(risk_line)
+    start = next(i for i, e in enumerate(page.elements) if "scheme-portfolio" in e["attrs"].get("class", "").split())
+    muted = [" ".join("".join(e["text"]).split()) for e in page.elements[start:] if "muted" in (e["attrs"].get("class") or "").split()]
+    assert muted[:2] == [nail_line, benchmark_line]  # the parts not carried: their last line
+    assert page.text("scheme-portfolio").endswith(f"{nail_line} {benchmark_line}")
+    assert "僵持" not in page.text("scheme-portfolio") and "stalemate" not in page.text("scheme-portfolio")
+
+
 # -- selection and outputs ----------------------------------------------------------------
 
 

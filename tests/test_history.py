@@ -187,6 +187,54 @@ def test_a_ruleset_change_is_told_apart_from_a_data_change(tmp_path, capsys):
     assert causes == {"R1": "ruleset changed", "R2": "both"}
 
 
+UNUSED_FIELD = """\
+tierkit: 1
+name: d
+version: "1"
+fields:
+  id: {type: string, required: true}
+  v: {type: number}
+  r: {type: boolean, default: false}
+  b: {type: boolean, default: false}
+schemes:
+  - id: grade
+    kind: rules
+    rules:
+      - {id: A, when: "v >= 50"}
+    default: {id: B}
+  - id: flags
+    kind: rules
+    hit_policy: collect
+    rules:
+      - {id: x1, when: "r", tags: [at_risk]}
+      - {id: x2, when: "b", tags: [benchmark]}
+    default: {id: none}
+"""
+
+
+def test_a_new_field_without_values_is_no_data_change(tmp_path, capsys):
+    """The same customers file, then a ruleset with another threshold that also declares
+    a field the file does not have: every change is the ruleset's."""
+    (tmp_path / "d.yaml").write_text(UNUSED_FIELD, encoding="utf-8")
+    (tmp_path / "d3.yaml").write_text(
+        UNUSED_FIELD.replace("v >= 50", "v >= 30").replace("  b: {type: boolean, default: false}\n",
+                                                           "  b: {type: boolean, default: false}\n  note: {type: string}\n"),
+        encoding="utf-8",
+    )
+    customers = tmp_path / "c.csv"
+    customers.write_text("id,v,r,b\na,60,true,false\nb,40,false,false\nc,70,true,true\ng,10,true,false\n", encoding="utf-8")
+    store = tmp_path / "runs.sqlite"
+    for ruleset in ("d.yaml", "d3.yaml"):
+        code, _out, err = run(capsys, "evaluate", tmp_path / ruleset, customers, "--as-of", "2026-09-01", "--save", "--store", store)
+        assert code == 0, err
+    _code, out, _err = run(capsys, "diff", "1", "2", "--store", store, "--format", "json")
+    result = json.loads(out)
+    assert result["ruleset_changed"] is True
+    assert result["migrations"]["grade"]["customers"] == [
+        {"id": "b", "scheme": "grade", "from": "B", "to": "A", "cause": "ruleset changed"}
+    ]
+
+
 def test_an_overridden_change_says_so(tmp_path, capsys):
     pinned = tmp_path / "pinned.yaml"
     pinned.write_text(GRADED.read_text().replace("hysteresis: 2.5", "") + "overrides: overrides.yaml\n")

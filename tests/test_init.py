@@ -8,6 +8,7 @@ import json
 import subprocess
 
 import pytest
+import yaml
 
 from tierkit.cli import main
 from tierkit.manager import make_registry
@@ -88,6 +89,49 @@ def test_from_a_ruleset_without_example_data_generates_rows_and_orders(tmp_path,
     assert (folder / "orders.csv").read_text(encoding="utf-8-sig").startswith("customer_id,order_date,amount,paid_amount,due_date,paid_date")
     lines = scaffold_works(capsys, folder)
     assert "PASSED C00003 is band big" in lines
+
+
+def test_from_saas_enterprise_copies_the_invoices_as_orders(tmp_path, capsys):
+    """Its order file is invoices.csv (account_id, invoice_date, amount), found by its
+    headers; the tests' expectations are what evaluate gives with those orders."""
+    folder = tmp_path / "client"
+    code, out, _ = run(capsys, "init", folder, "--from", "saas-enterprise", "--as-of", AS_OF)
+    assert code == 0
+    assert f"wrote {folder / 'orders.csv'}" in out.splitlines()
+    assert out.splitlines()[-1].endswith(f" --orders {folder / 'orders.csv'} --customer ID")
+    with open(folder / "customers.csv", encoding="utf-8-sig", newline="") as handle:
+        ids = {row["id"] for row in csv.DictReader(handle)}
+    with open(folder / "orders.csv", encoding="utf-8-sig", newline="") as handle:
+        orders = list(csv.DictReader(handle))
+    assert list(orders[0])[:4] == ["invoice_no", "account_id", "invoice_date", "amount"]
+    assert orders and {row["account_id"] for row in orders} <= ids
+    text = (folder / "tests.yaml").read_text(encoding="utf-8")
+    assert "data: customers.csv\norders: orders.csv\n" in text
+    scaffold_works(capsys, folder)
+
+    results = folder / "results.jsonl"
+    code, _, err = run(capsys, "evaluate", "saas-enterprise", folder / "customers.csv", "--orders", folder / "orders.csv",
+                       "--as-of", AS_OF, "-o", results)
+    assert code == 0, err
+    rows = map(json.loads, results.read_text(encoding="utf-8").splitlines())
+    evaluated = {row["id"]: row for row in rows if "id" in row}  # after the meta line
+    # value_matrix cuts at the median of the customers evaluated together, which for a
+    # case of one customer is that customer: the other outcomes do not depend on who else is evaluated
+    cases = [case for case in yaml.safe_load(text)["cases"] if isinstance(case.get("customer"), str) and "expect" in case]
+    assert len(cases) >= 3
+    for case in cases:
+        row = evaluated[case["customer"]]
+        for scheme, expected in case["expect"].items():
+            if scheme == "allocation":
+                assert expected == row["allocation"]["rule"], case["name"]
+            elif scheme != "value_matrix":
+                label = expected["label"] if isinstance(expected, dict) else expected
+                assert label == row["outcomes"][scheme]["label"], (case["name"], scheme)
+                if isinstance(expected, dict):
+                    assert expected["score"] == pytest.approx(row["outcomes"][scheme]["score"]), (case["name"], scheme)
+    first = cases[0]
+    assert first["expect"]["grade"]["label"] != "insufficient_data"
+    assert first["expect"]["lifecycle"] != "potential"
 
 
 LONE = """\

@@ -164,6 +164,48 @@ def test_reasons_in_both_languages():
     assert zh[-1] == "危险：4 个信号中 1 个触发（至少需要 1 个）"
 
 
+VERDICTS = {
+    "nail": ("nail: high value and a long stalemate", "钉子：高价值且长期僵持"),
+    "low": ("not a nail: value below the cut", "不是钉子：价值低于分界"),
+    "quiet": ("not a nail: no long stalemate", "不是钉子：未长期僵持"),
+    "neither": ("not a nail: value below the cut; no long stalemate", "不是钉子：价值低于分界，未长期僵持"),
+    "drop": ("nail, but the return is too low: no-go (nail_drop)", "是钉子，但回报太低：不攻坚（nail_drop）"),
+    "no_value": ("nail: cannot tell, annual_procurement missing", "钉子：无法判断，缺少 annual_procurement"),
+    "no_days": ("nail: cannot tell, stalemate_days missing", "钉子：无法判断，缺少 stalemate_days"),
+}
+
+
+def test_the_nail_part_ends_with_its_verdict_in_both_languages():
+    """Nail, not a nail (and why), a low-return nail dropped, or undecided (and what is
+    missing): the last nail reason says which, whatever the checks before it."""
+    people = [
+        {"id": "nail", "annual_procurement": 2000, "stalemate_days": 200, "reason": "no_trust"},
+        {"id": "low", "annual_procurement": 500, "stalemate_days": 400},
+        {"id": "quiet", "annual_procurement": 2000, "stalemate_days": 10},
+        {"id": "neither", "annual_procurement": 500, "stalemate_days": 10},
+        {"id": "drop", "annual_procurement": 1200, "stalemate_days": 200},
+        {"id": "no_value", "stalemate_days": 200},
+        {"id": "no_days", "annual_procurement": 2000},
+    ]
+    the_plan = plan(min_value=1500, value_cut=1000)
+    for lang, column in (("en", 0), ("zh", 1)):
+        for person, (outcome, record) in zip(people, evaluate(the_plan, people, lang)):
+            nail_part = [r for r in record["reasons"] if r.get("section") == "nail"]
+            assert nail_part[-1]["text"] == VERDICTS[person["id"]][column], (lang, person["id"])
+            assert nail_part[-1]["nail"] == outcome[3][1] and nail_part[-1]["nail_drop"] == outcome[3][6]
+    [(_, low)] = evaluate(the_plan, people[1:2], "zh")
+    texts = [r["text"] for r in low["reasons"] if r.get("section") == "nail"]
+    assert texts == ["价值 500 < 1,000（固定分界）：非高价值", "僵持：`stalemate_days >= 180` 成立", "不是钉子：价值低于分界"]
+    [(_, kept)] = evaluate(the_plan, people[:1])
+    texts = [r["text"] for r in kept["reasons"] if r.get("section") == "nail"]
+    assert texts[-2:] == ["escalate when stuck: rep → supervisor → regional manager", "nail: high value and a long stalemate"]
+    # benchmark and at-risk parts still end with theirs
+    benchmark = [r for r in kept["reasons"] if r.get("section") == "benchmark"]
+    risk = [r for r in kept["reasons"] if r.get("section") == "at_risk"]
+    assert benchmark[-1]["text"] == "benchmark: cannot tell, influence, satisfaction, cooperation missing"
+    assert risk[-1]["text"] == "at risk: cannot tell, every signal's input is missing"
+
+
 def test_early_market_and_level_expression():
     fields = {**FIELDS, "market_stage": {"type": "string"}, "benchmark_level": {"type": "string"}}
     scheme = {"id": "pf", "kind": "portfolio", "nail": {"value_cut": 10}, "benchmark": {"level": "benchmark_level"}}

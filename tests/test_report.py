@@ -81,6 +81,48 @@ def test_the_cross_table(matrix_case):
     assert cross.total == 5 and sum(cross.row_totals) == sum(cross.column_totals) == 5
 
 
+NO_DEFAULTS = """\
+tierkit: 1
+name: no-defaults
+version: "1"
+locale: en
+fields:
+  id: {type: string, required: true}
+  kind: {type: string}
+  score: {type: number}
+schemes:
+  - id: track
+    kind: rules
+    rules:
+      - {id: gov, when: "kind == 'gov'"}
+      - {id: biz, when: "kind == 'biz'"}
+  - id: grade
+    kind: rules
+    rules:
+      - {id: A, when: "score >= 50"}
+      - {id: B, when: "score >= 10"}
+rank:
+  - {by: score, order: desc}
+"""
+
+
+def test_the_cross_table_counts_customers_without_a_label(tmp_path):
+    """Rules without a default leave some customers with no class or no grade: they are
+    a "—" row and column, as in the distribution, and the total is everyone evaluated."""
+    ruleset = tmp_path / "no-defaults.yaml"
+    ruleset.write_text(NO_DEFAULTS, encoding="utf-8")
+    customers = tmp_path / "customers.csv"
+    customers.write_text("id,kind,score\nc1,gov,60\nc2,biz,20\nc3,other,70\nc4,gov,5\nc5,,\nc6,biz,55\n", encoding="utf-8")
+    report = build_report(ruleset, customers, by="track", grade="grade")
+    cross = report.cross
+    assert cross.columns == ["A", "B", "—"] and cross.rows == ["gov", "biz", "—"]
+    table = {row: dict(zip(cross.columns, cells)) for row, cells in zip(cross.rows, cross.cells)}
+    assert table == {"gov": {"A": 1, "B": 0, "—": 1}, "biz": {"A": 1, "B": 1, "—": 0}, "—": {"A": 1, "B": 0, "—": 1}}
+    assert cross.row_totals == [2, 2, 2] and cross.column_totals == [3, 1, 2]
+    assert cross.total == report.evaluated == report.distribution.total == 6
+    assert {c.display: c.count for c in report.distribution.counts} == {"A": 3, "B": 1, "—": 2}
+
+
 def test_by_and_grade_choose_other_schemes(matrix_case):
     cross = build_report(*matrix_case, by="vp", grade="size").cross
     assert cross.title == "Value × margin × Size"

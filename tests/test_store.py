@@ -16,7 +16,7 @@ import pytest
 
 from tierkit.engine import load_plan
 from tierkit.errors import TierkitError
-from tierkit.store import Store
+from tierkit.store import Store, _data_hashes
 
 from .test_history import GRADED, one_line_error, run, save, write_customers
 
@@ -88,6 +88,34 @@ def test_labels_read_back_are_the_computed_ones(tmp_path, capsys):
         latest = store.latest_of("history-test")
         assert store.labels(latest.id, ["grade"]) == {"grade": {"A1": "S", "A2": "B"}}
         assert store.latest_of("no-such-ruleset") is None
+
+
+def test_the_data_digest_is_over_the_values_present(tmp_path, registry):
+    """A field the customer has no value for does not enter its digest; a value that
+    changes, appears or goes away does."""
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(GRADED.read_text(encoding="utf-8"), encoding="utf-8")
+    wider = tmp_path / "wider.yaml"
+    text = GRADED.read_text(encoding="utf-8")
+    last = "  influence: {type: number, default: 0}\n"
+    assert last in text
+    wider.write_text(text.replace(last, last + "  remark: {type: string}\n", 1), encoding="utf-8")
+    narrow = load_plan(ruleset, registry, AS_OF)
+    wide = load_plan(wider, registry, AS_OF)
+    assert len(wide.plan.fields) == len(narrow.plan.fields) + 1
+    rows = [["K1", None, 70.0, 0.0, 10.0], ["K2", "n", 50.0, 5.0, 0.0]]
+
+    def digests(bound, rows):
+        evaluation = bound.run([list(row) for row in rows])
+        assert len(evaluation.rows) == len(rows), evaluation.rejected
+        return {row[bound.plan.id_index]: digest for row, digest in zip(evaluation.rows, _data_hashes(bound.plan, evaluation.rows))}
+
+    before = digests(narrow, rows)
+    assert before == digests(wide, [[*row, None] for row in rows])
+    changed = digests(wide, [[*rows[0], "noted"], [*rows[1], None]])
+    assert changed["K1"] != before["K1"] and changed["K2"] == before["K2"]
+    emptied = digests(narrow, [rows[0], ["K2", None, 50.0, 5.0, 0.0]])
+    assert emptied["K1"] == before["K1"] and emptied["K2"] != before["K2"]
 
 
 # -- speed ---------------------------------------------------------------------------
