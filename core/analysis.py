@@ -17,7 +17,7 @@ import click
 
 from . import __version__
 from .backtest import backtest, horizon_end, horizon_orders, pick_scheme
-from .cli import AS_OF, LANG, Session, cli, inputs, parse_as_of
+from .cli import AS_OF, LANG, STORE, Session, cli, inputs, parse_as_of
 from .engine import compile_ruleset
 from .errors import TierkitError
 from .io import json_default
@@ -43,8 +43,9 @@ REASON_INDENT = "       - "
 @LANG
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="How many movers to show.")
+@STORE
 @click.pass_obj
-def whatif(session: Session, ruleset, input_path, orders_path, assignments, other, as_of, lang, as_json, top) -> None:
+def whatif(session: Session, ruleset, input_path, orders_path, assignments, other, as_of, lang, as_json, top, store) -> None:
     """Evaluate the same customers under RULESET as it is and as changed; show who moves."""
     if bool(assignments) == bool(other):
         raise TierkitError("give either --set KEY=VALUE (repeatable) or --against OTHER.yaml" + (", not both" if other else ""))
@@ -55,7 +56,7 @@ def whatif(session: Session, ruleset, input_path, orders_path, assignments, othe
     for warning in plans[1].warnings:  # what the change brings, e.g. weights no longer summing to 1
         if warning.message not in known:
             click.echo(str(warning), err=True)
-    job, after = evaluate_pair(plans, session.registry, input_path, orders_path, as_of)
+    job, after = evaluate_pair(plans, session.registry, input_path, orders_path, as_of, store)
     lang = lang or base.data.get("locale", "en")
     meta = {
         "tierkit": __version__,
@@ -174,7 +175,9 @@ def backtest_command(session: Session, ruleset, customers_path, orders_path, as_
     end = horizon_end(as_of, horizon)
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
     scheme = pick_scheme(plan, scheme_id)
-    job = run_job(plan, session.registry, customers_path, orders_path, as_of)
+    # Graded as of a past date from the data alone: the run store holds later runs, so
+    # neither hysteresis nor previous_run reads it here.
+    job = run_job(plan, session.registry, customers_path, orders_path, as_of, history=False)
     period = horizon_orders(job, session.registry, orders_path, end)
     lang = plan.ruleset.data.get("locale", "en")
     meta = job.meta(lang)

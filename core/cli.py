@@ -7,7 +7,6 @@ error or an input that cannot be read.  Nothing else prints a traceback.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import importlib
@@ -29,7 +28,7 @@ from .manager import make_plugin_manager, plugin_origin
 from .registry import Registry
 from .ruleset import load_ruleset
 from .schema import ruleset_schema
-from .store import Store, previous_labels
+from .store import Store
 
 REJECTED_SHOWN = 10
 
@@ -68,6 +67,8 @@ def parse_as_of(_ctx, _param, value: str | None) -> dt.date:
 
 AS_OF = click.option("--as-of", callback=parse_as_of, help="The run's date, YYYY-MM-DD (default: today).")
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), help="Language of labels and reasons (default: the ruleset's locale).")
+STORE = click.option("--store", "store", metavar="PATH",
+                     help="The run store read for hysteresis and previous_run (default: $TIERKIT_STORE or ./tierkit-runs.sqlite, when it exists).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -108,12 +109,10 @@ def run_evaluation(
     session: Session, ruleset: str, input_path, orders_path, as_of: dt.date, progress: Progress, store: str | None = None
 ) -> Job:
     """Compile and run; a plan reading ``previous_run`` gets the store's latest run of
-    the ruleset (``store``, else the default store when it exists)."""
+    the ruleset (``store``, else the default store when it exists; see :func:`run_job`)."""
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
-    if plan.previous_slots:
-        plan = dataclasses.replace(plan, previous=previous_labels(plan, store))
     progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}")
-    job = run_job(plan, session.registry, input_path, orders_path, as_of, progress)
+    job = run_job(plan, session.registry, input_path, orders_path, as_of, progress, store)
     for warning in job.evaluation.warnings:
         click.echo(str(warning), err=True)
     return job
@@ -212,10 +211,11 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, rejecte
 @click.option("--json", "as_json", is_flag=True, help="Print the customer's result record as JSON.")
 @AS_OF
 @LANG
+@STORE
 @click.pass_obj
-def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_json, as_of, lang) -> None:
+def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_json, as_of, lang, store) -> None:
     """Show every scheme's outcome for one customer, with its reasons."""
-    evaluation = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False)).evaluation
+    evaluation = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False), store).evaluation
     row = evaluation.find(customer_id)
     if row is None:
         rejected = next((r for r in evaluation.rejected if customer_id in r.reason), None)

@@ -316,7 +316,10 @@ _LIST_SEPARATORS = re.compile(r"[,;、，；|]")
 
 
 def _list_coercer() -> Coercer:
-    def to_list(raw: Any) -> list[str] | None:
+    """Items as a tuple of text, so a list field compares equal to a list literal of an
+    expression (``products == ['a', 'b']``), which compiles to a tuple."""
+
+    def to_list(raw: Any) -> tuple[str, ...] | None:
         if raw is None:
             return None
         if isinstance(raw, list | tuple):
@@ -328,7 +331,7 @@ def _list_coercer() -> Coercer:
             return None
         if text.startswith("["):
             return _list_items(_json_array(raw, text))
-        return [item.strip() for item in _LIST_SEPARATORS.split(text) if item.strip()]
+        return tuple(item.strip() for item in _LIST_SEPARATORS.split(text) if item.strip())
 
     return to_list
 
@@ -343,13 +346,13 @@ def _json_array(raw: str, text: str) -> list:
     return items
 
 
-def _list_items(items: list | tuple) -> list[str]:
+def _list_items(items: list | tuple) -> tuple[str, ...]:
     out = []
     for item in items:
         text = _text(item)
         if text is not None:
             out.append(text)
-    return out
+    return tuple(out)
 
 
 _FACTORIES: dict[str, Callable[[], Coercer]] = {

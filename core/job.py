@@ -1,12 +1,14 @@
 """One evaluation job: a ruleset, a customer file and/or an order file, an as-of date.
 
-Every command that evaluates (``evaluate``, ``explain``, and those that print briefs
-and reports) goes through :func:`run_job`, so they read files, aggregate orders and
-account for rejected rows the same way.
+Every command that evaluates (``evaluate``, ``explain``, ``whatif`` and those that
+print briefs and reports) goes through :func:`run_job`, so they read files, aggregate
+orders, read the previous run's labels (hysteresis, ``previous_run``) and account for
+rejected rows the same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from .io import Rejected, SourceRef, Table, read_rows, read_table
 from .orders import OrderSummary, aggregate_orders, attach_orders, customers_from_orders
 from .plan import Plan
 from .registry import Registry
+from .store import previous_labels
 
 
 @dataclass
@@ -54,13 +57,20 @@ def run_job(
     orders: str | SourceRef | None,
     as_of: dt.date,
     progress: Callable[[str], None] = lambda message: None,
+    store: str | None = None,
+    history: bool = True,
 ) -> Job:
     """Read, aggregate and evaluate; customers may come from the order file alone.
 
     Either input is a file path or a database table or query (:class:`SourceRef`).
+    A plan reading ``previous_run`` (hysteresis included) gets the labels of the latest
+    saved run of its ruleset from ``store`` (else ``$TIERKIT_STORE`` or the default
+    store, when it exists); ``history=False`` evaluates as if no run had been saved.
     """
     if not customers and not orders:
         raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
+    if history:
+        plan = with_previous(plan, store)
     id_field = plan.ruleset.data.get("id_field", "id")
     summary = None
     with paused_gc():
@@ -80,3 +90,12 @@ def run_job(
     evaluation = BoundPlan(plan, as_of).run(table.rows, table.row_numbers, table.file)
     evaluation.rejected = sorted(table.rejected + evaluation.rejected, key=lambda r: r.row)
     return Job(evaluation, table, summary)
+
+
+def with_previous(plan: Plan, store: str | None = None) -> Plan:
+    """``plan`` with the labels ``previous_run.<scheme>`` and hysteresis read: those of the
+    latest saved run of its ruleset in ``store`` (see :func:`tierkit.store.previous_labels`).
+    A plan that reads none, or that already carries them, is returned as it is."""
+    if not plan.previous_slots or plan.previous:
+        return plan
+    return dataclasses.replace(plan, previous=previous_labels(plan, store))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -33,7 +34,12 @@ def make_plugin_manager(plugin_files: tuple[str | Path, ...] = ()) -> pluggy.Plu
     for name in _split_env("TIERKIT_BLOCK_PLUGINS") or ():
         pm.set_blocked(name)
     _load_entry_points(pm, _split_env("TIERKIT_LOAD_PLUGINS"))
+    loaded: set[Path] = set()
     for path in plugin_files:
+        resolved = Path(path).resolve()
+        if resolved in loaded:  # the same file given twice is loaded once
+            continue
+        loaded.add(resolved)
         load_plugin_file(pm, Path(path))
     try:
         pm.check_pending()
@@ -67,8 +73,9 @@ def _load_entry_points(pm: pluggy.PluginManager, only: list[str] | None) -> None
         except Exception as error:  # a broken third-party plugin must say who it is
             dist = entry_point.dist
             version = f"{dist.name} {dist.version}" if dist else "unknown distribution"
+            reason = _validation_message(pm, error) if isinstance(error, pluggy.PluginValidationError) else error
             raise TierkitError(
-                f"plugin {entry_point.name!r} ({version}) failed to load under tierkit {__version__}: {error}"
+                f"plugin {entry_point.name!r} ({version}) failed to load under tierkit {__version__}: {reason}"
             ) from error
 
 
@@ -76,8 +83,16 @@ def load_plugin_file(pm: pluggy.PluginManager, path: Path) -> None:
     """Register a local ``.py`` module given with ``--plugin path.py``."""
     if not path.is_file():
         raise TierkitError(f"{path}: plugin file not found")
+    taken = pm.get_plugin(str(path))
+    if taken is not None:
+        if _same_file(getattr(taken, "__file__", None), path):  # already loaded: again would change nothing
+            return
+        raise TierkitError(f"{path}: cannot load the plugin: a plugin named {str(path)!r} is already loaded",
+                           hint=f"give its full path, e.g. --plugin {path.resolve()}")
     name = f"tierkit_local_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise TierkitError(f"{path}: a plugin is a Python file (.py)")
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
@@ -86,7 +101,34 @@ def load_plugin_file(pm: pluggy.PluginManager, path: Path) -> None:
     try:
         pm.register(module, name=str(path))
     except pluggy.PluginValidationError as error:  # a hook implemented with the wrong arguments
-        raise TierkitError(f"{path}: {error}") from None
+        raise TierkitError(f"{path}: {_validation_message(pm, error)}") from None
+    except ValueError as error:  # pluggy's "already registered", whose message lists every plugin
+        raise TierkitError(f"{path}: cannot load the plugin: {str(error).partition(':')[0].lower()}") from None
+
+
+def _same_file(first: str | os.PathLike | None, second: Path) -> bool:
+    try:
+        return first is not None and Path(first).resolve() == second.resolve()
+    except OSError:
+        return False
+
+
+_BAD_ARGUMENTS = re.compile(r"for hook '(\w+)'.*?Argument\(s\) \{(.*?)\} are declared", re.DOTALL)
+
+
+def _validation_message(pm: pluggy.PluginManager, error: pluggy.PluginValidationError) -> str:
+    """pluggy's several-line complaint about a hook implementation, as one line that
+    names the hook and the arguments tierkit does not pass."""
+    text = str(error)
+    found = _BAD_ARGUMENTS.search(text)
+    if found is None:
+        return " ".join(line.strip() for line in text.splitlines() if line.strip())
+    hook, names = found[1], found[2]
+    caller = getattr(pm.hook, hook, None)
+    spec = getattr(caller, "spec", None)
+    takes = ", ".join(spec.argnames) if spec is not None else ""
+    plural = "s" if "," in names else ""
+    return f"hook {hook} declares argument{plural} {names} that tierkit does not pass ({hook} takes {takes or 'no arguments'})"
 
 
 def _hook_names() -> list[str]:

@@ -33,7 +33,10 @@ def _as_of(ctx, param, value):
 
 
 def _common(command):
-    """RULESET [INPUT] --orders F --as-of DATE --lang en|zh, as ``tierkit evaluate`` takes them."""
+    """RULESET [INPUT] --orders F --as-of DATE --lang en|zh --store PATH, as ``tierkit evaluate`` takes them."""
+    command = click.option("--store", "store", metavar="PATH",
+                           help="The run store read for hysteresis and previous_run"
+                           " (default: $TIERKIT_STORE or ./tierkit-runs.sqlite, when it exists).")(command)
     command = click.option("--lang", type=click.Choice(["en", "zh"]),
                            help="Language of the page, labels included (default: the ruleset's locale).")(command)
     command = click.option("--as-of", callback=_as_of, help="The run's date, YYYY-MM-DD (default: today).")(command)
@@ -42,9 +45,9 @@ def _common(command):
     return click.argument("ruleset")(command)
 
 
-def _evaluate(session, ruleset: str, input_path, orders_path, as_of) -> Job:
+def _evaluate(session, ruleset: str, input_path, orders_path, as_of, store: str | None) -> Job:
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
-    return run_job(plan, session.registry, input_path, orders_path, as_of)
+    return run_job(plan, session.registry, input_path, orders_path, as_of, store=store)
 
 
 def _language(job: Job, lang: str | None) -> str:
@@ -71,7 +74,7 @@ def _rejected_note(job: Job) -> str:
 @click.option("--format", "file_format", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
               help="File type of the per-account files written under -o DIR/.")
 @click.pass_obj
-def brief(session, ruleset, input_path, orders_path, as_of, lang, customers, owner, everyone, output, file_format) -> None:
+def brief(session, ruleset, input_path, orders_path, as_of, lang, store, customers, owner, everyone, output, file_format) -> None:
     """One A4 page per account: grade, reasons, allocation, playbook and key facts."""
     chosen = [name for name, given in (("--customer", customers), ("--owner", owner), ("--all", everyone)) if given]
     if not chosen:
@@ -79,7 +82,7 @@ def brief(session, ruleset, input_path, orders_path, as_of, lang, customers, own
     if len(chosen) > 1:
         raise TierkitError(f"give one of --customer, --owner and --all, not {' and '.join(chosen)}")
     directory = _is_directory(output)
-    job = _evaluate(session, ruleset, input_path, orders_path, as_of)
+    job = _evaluate(session, ruleset, input_path, orders_path, as_of, store)
     evaluation = job.evaluation
     if customers:
         rows = _customers(evaluation, customers)
@@ -142,11 +145,11 @@ def _file_name(customer_id: str) -> str:
 @click.option("--value", metavar="EXPR", help="Field or expression for the Pareto curve "
               "(default: revenue, else the first money field named like revenue, else the first money field).")
 @click.pass_obj
-def report(session, ruleset, input_path, orders_path, as_of, lang, output, by, grade, value) -> None:
+def report(session, ruleset, input_path, orders_path, as_of, lang, store, output, by, grade, value) -> None:
     """The portfolio: grade distribution, class × grade, Pareto curve, matrices, workload, watch lists."""
     if Path(output).suffix.lower() not in DOCUMENT_SUFFIXES:
         raise TierkitError(f"-o {output}: the report is a .html or .pdf file")
-    job = _evaluate(session, ruleset, input_path, orders_path, as_of)
+    job = _evaluate(session, ruleset, input_path, orders_path, as_of, store)
     lang = _language(job, lang)
     renderer = _renderer(session, job, lang)
     built = ReportBuilder(job.evaluation, session.registry, renderer.env, lang).report(job.table.read, by, grade, value)
@@ -159,7 +162,7 @@ def report(session, ruleset, input_path, orders_path, as_of, lang, output, by, g
 @click.option("--owner", required=True, metavar="NAME", help="The sales rep whose accounts to list.")
 @click.option("-o", "--output", help="F.html or F.csv (default: a table on the terminal).")
 @click.pass_obj
-def calllist(session, ruleset, input_path, orders_path, as_of, lang, owner, output) -> None:
+def calllist(session, ruleset, input_path, orders_path, as_of, lang, store, owner, output) -> None:
     """A rep's accounts for today, in Eisenhower order, with overdue and return-to-pool flags.
 
     Emergencies (an at_risk tag; calllist.emergency_tags) come first, then important and
@@ -172,7 +175,7 @@ def calllist(session, ruleset, input_path, orders_path, as_of, lang, owner, outp
     suffix = Path(output).suffix.lower() if output else ""
     if output and suffix not in (".html", ".htm", ".csv"):
         raise TierkitError(f"-o {output}: the call list is a .html or .csv file (or, without -o, a table here)")
-    job = _evaluate(session, ruleset, input_path, orders_path, as_of)
+    job = _evaluate(session, ruleset, input_path, orders_path, as_of, store)
     lang = _language(job, lang)
     built = build_calllist(job.evaluation, owner, lang)
     if not output:

@@ -134,8 +134,14 @@ class Registry:
         registry._collect(pm, "tierkit_readers", "reader", Reader, registry.readers, lambda r: r.extensions)
         registry._collect(pm, "tierkit_writers", "writer", Writer, registry.writers, lambda w: w.extensions)
         registry._collect(pm, "tierkit_sources", "source", Source, registry.sources, lambda s: (*s.schemes, *s.extensions))
-        for dirs in pm.hook.tierkit_ruleset_dirs():
-            registry.ruleset_dirs.extend(Path(d) for d in dirs or ())
+        for impl in reversed(pm.hook.tierkit_ruleset_dirs.get_hookimpls()):  # the order a hook call takes
+            dirs = _call(impl, "tierkit_ruleset_dirs")
+            try:
+                registry.ruleset_dirs.extend(Path(d) for d in dirs or ())
+            except TypeError:
+                raise TierkitError(
+                    f"plugin {impl.plugin_name!r}: tierkit_ruleset_dirs returned {dirs!r}, expected a list of folders"
+                ) from None
         return registry
 
     def _collect(self, pm, hook_name, what, shape, table, keys_of: Callable[[Any], Iterable[str]]):
@@ -154,7 +160,22 @@ class Registry:
                     table[key] = item
                     self.origins[(what, key)] = plugin
 
-            impl.function(register=register)
+            _call(impl, hook_name, register=register)
 
     def origin(self, what: str, name: str) -> str:
         return self.origins[(what, name.lower())]
+
+
+def _call(impl, hook_name: str, **arguments):
+    """Call one plugin's hook implementation; its failure names the plugin and the hook.
+
+    A :class:`TierkitError` (a clash, a wrong shape) already says what is wrong."""
+    try:
+        return impl.function(**arguments)
+    except TierkitError:
+        raise
+    except Exception as error:
+        detail = " ".join(str(error).split())
+        raise TierkitError(
+            f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(error).__name__}" + (f": {detail}" if detail else "")
+        ) from error

@@ -98,9 +98,10 @@ def load_cases(path: str | Path, registry: Registry, ruleset: Ruleset | None = N
             raise TierkitError("a case is a mapping with name, customer or customers, and expect", loaded.position(where))
         case_ruleset = sources.ruleset(raw, where)
         customers, ids = sources.customers(raw, where, case_ruleset)
-        expect = raw.get("expect") or {}
-        if "customer" in raw:
-            expect = {ids[0]: expect}
+        expect = _expectations(raw, ids, loaded, where)
+        if raw.get("order") is not None and not isinstance(raw["order"], list):
+            raise TierkitError("'order' is a list of customer ids, best ranked first, e.g. order: [B, A]",
+                               loaded.position(where + ("order",)))
         cases.append(
             Case(
                 name=str(raw.get("name", f"case {index + 1}")),
@@ -108,7 +109,7 @@ def load_cases(path: str | Path, registry: Registry, ruleset: Ruleset | None = N
                 ruleset=case_ruleset,
                 as_of=_date(raw.get("as_of"), loaded, where + ("as_of",)) if raw.get("as_of") else as_of,
                 customers=customers,
-                expect={str(key): value for key, value in expect.items()},
+                expect=expect,
                 order=[str(item) for item in raw["order"]] if raw.get("order") else None,
                 lang=raw.get("lang", document.get("lang", "en")),
                 ids=ids,
@@ -116,6 +117,40 @@ def load_cases(path: str | Path, registry: Registry, ruleset: Ruleset | None = N
             )
         )
     return cases
+
+
+def _expectations(raw: dict, ids: list[str], loaded: LoadedYaml, where: tuple) -> dict[str, dict]:
+    """Each customer's expectations, by id: a mapping of scheme ids (and ``rank``,
+    ``allocation``, ``features``, ``rejected``) to what they must be.  With ``customers``
+    the ``expect`` mapping is keyed by customer id first."""
+    expect = raw.get("expect")
+    at = where + ("expect",)
+    if expect is None:
+        return {}
+    single = "customer" in raw
+    example = "expect: {grade: A, rank: 1}" if single else "expect: {C1: {grade: A}, C2: {rank: 1}}"
+    if not isinstance(expect, dict):
+        raise TierkitError(f"'expect' is a mapping, not {_kind(expect)}, e.g. {example}", loaded.position(at))
+    by_customer = {ids[0]: (expect, at)} if single else {str(key): (value, at + (key,)) for key, value in expect.items()}
+    for customer_id, (expected, path) in by_customer.items():
+        if not isinstance(expected, dict):
+            raise TierkitError(
+                f"the expectations for customer {customer_id!r} are a mapping of scheme ids (or rank, allocation,"
+                f" features, rejected) to what they must be, not {_kind(expected)}, e.g. {customer_id}: {{grade: A}}",
+                loaded.position(path),
+            )
+        if "features" in expected and not isinstance(expected["features"], dict):
+            raise TierkitError(f"'features' expects a mapping of feature names to values, not {_kind(expected['features'])}",
+                               loaded.position(path + ("features",)))
+    return {customer_id: expected for customer_id, (expected, _path) in by_customer.items()}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"the single value {value!r}"
 
 
 class _Sources:
@@ -328,9 +363,12 @@ def _compare_outcome(where: str, want: Any, outcome: dict) -> list[str]:
 
 
 def _same(got: Any, want: Any) -> bool:
-    """Numbers to within 1e-6, dates as ISO text, everything else exactly."""
+    """Numbers to within 1e-6, dates as ISO text, lists (a list field's tuple too) item
+    by item, everything else exactly."""
     if isinstance(got, dt.date):
         return got.isoformat() == str(want)
+    if isinstance(got, list | tuple) and isinstance(want, list | tuple):
+        return len(got) == len(want) and all(_same(a, b) for a, b in zip(got, want))
     numbers = (int, float)
     if isinstance(got, numbers) and isinstance(want, numbers) and not isinstance(got, bool) and not isinstance(want, bool):
         return math.isclose(got, want, rel_tol=0, abs_tol=SCORE_TOLERANCE)

@@ -20,7 +20,7 @@ from typing import Any
 
 from .engine import BoundPlan, Evaluation
 from .errors import RulesetError, TierkitError
-from .job import Job, run_job
+from .job import Job, run_job, with_previous
 from .labels import localize
 from .plan import Plan, SchemeInfo
 from .registry import Registry
@@ -121,18 +121,22 @@ def _graft(positions: PositionMap, path: tuple, given: PositionMap, keep_key: bo
 
 
 def evaluate_pair(
-    plans: tuple[Plan, Plan], registry: Registry, customers: str | None, orders: str | None, as_of: dt.date
+    plans: tuple[Plan, Plan], registry: Registry, customers: str | None, orders: str | None, as_of: dt.date,
+    store: str | None = None,
 ) -> tuple[Job, Evaluation]:
     """Both plans over the same customers; the input is read once when both read it alike.
 
     Evaluation extends each row in place with the plan's slots, so the second plan
     gets copies of the rows' field values; when the two rulesets declare different
-    fields or order columns, the input is read again for the second.
+    fields or order columns, the input is read again for the second.  Each plan reads
+    the latest saved run of its ruleset in ``store`` (hysteresis, ``previous_run``),
+    as ``tierkit evaluate`` would.
     """
     before, after = plans
-    job = run_job(before, registry, customers, orders, as_of)
+    job = run_job(before, registry, customers, orders, as_of, store=store)
     if not _reads_alike(before, after):
-        return job, run_job(after, registry, customers, orders, as_of).evaluation
+        return job, run_job(after, registry, customers, orders, as_of, store=store).evaluation
+    after = with_previous(after, store)
     table, width = job.table, len(before.fields)
     evaluation = BoundPlan(after, as_of).run([row[:width] for row in table.rows], table.row_numbers, table.file)
     evaluation.rejected = sorted(table.rejected + evaluation.rejected, key=lambda r: r.row)

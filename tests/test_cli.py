@@ -259,6 +259,57 @@ def test_same_inputs_give_byte_identical_xlsx(tmp_path, capsys):
     assert first.read_bytes() == second.read_bytes()
 
 
+# -- list fields ---------------------------------------------------------------------------
+
+LIST_RULESET = """\
+tierkit: 1
+name: lists
+version: "1"
+fields:
+  id: {type: string, required: true}
+  products: {type: list}
+schemes:
+  - id: mix
+    kind: rules
+    rules:
+      - {id: both, when: "products == ['a', 'b']"}
+      - {id: not_both, when: "products != ['a', 'b'] and 'a' in products"}
+    default: {id: other}
+"""
+
+
+@pytest.mark.parametrize("source", ["csv", "jsonl"])
+def test_a_list_field_equals_a_list_literal(tmp_path, capsys, source):
+    ruleset = tmp_path / "lists.yaml"
+    ruleset.write_text(LIST_RULESET, encoding="utf-8")
+    customers = tmp_path / f"customers.{source}"
+    if source == "csv":
+        customers.write_text('id,products\nX,"a,b"\nY,a\nZ,\n', encoding="utf-8")
+    else:
+        customers.write_text('{"id": "X", "products": ["a", "b"]}\n{"id": "Y", "products": ["a"]}\n{"id": "Z"}\n',
+                             encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", ruleset, customers, "--as-of", AS_OF)
+    assert code == 0, err
+    _meta, records = read_jsonl(out)
+    assert {r["id"]: r["outcomes"]["mix"]["label"] for r in records} == {"X": "both", "Y": "not_both", "Z": "other"}
+    assert {r["id"]: r["features"]["products"] for r in records} == {"X": ["a", "b"], "Y": ["a"], "Z": None}
+    code, out, err = run(capsys, "explain", ruleset, customers, "--customer", "X", "--as-of", AS_OF, "--json")
+    assert code == 0 and json.loads(out)["features"]["products"] == ["a", "b"]
+    # CSV and XLSX cells hold the items joined, as before
+    for suffix in ("csv", "xlsx"):
+        output = tmp_path / f"results.{suffix}"
+        code, _out, err = run(capsys, "evaluate", ruleset, customers, "--as-of", AS_OF, "-o", output)
+        assert code == 0, err
+        if suffix == "csv":
+            with open(output, encoding="utf-8-sig", newline="") as handle:
+                cells = {row["id"]: row["features.products"] for row in csv.DictReader(handle)}
+            assert cells == {"X": "a; b", "Y": "a", "Z": ""}
+        else:
+            header, *rows = xlsx_cells(output)["results"]
+            column = header.index("features.products")
+            assert {row[0]: row[column] for row in rows} == {"X": "a; b", "Y": "a", "Z": None}
+
+
 # -- the Chinese export --------------------------------------------------------------------
 
 
@@ -483,8 +534,30 @@ def test_without_the_plugin_its_function_is_unknown(plugin_files, capsys):
             "    register(Function('days_since', abs, ('number',), 'number', 'Clash.'))\n",
             "function 'days_since' is registered by both '{path}' and 'functions'",
         ),
+        (
+            "from tierkit.hookspecs import hookimpl\n\n@hookimpl\ndef tierkit_functions(register, extra):\n    pass\n",
+            "{path}: hook tierkit_functions declares argument 'extra' that tierkit does not pass (tierkit_functions takes register)",
+        ),
+        (
+            "from tierkit.hookspecs import hookimpl\n\n@hookimpl\ndef tierkit_scheme_kinds(register):\n    raise KeyError('boom')\n",
+            "plugin '{path}' failed in tierkit_scheme_kinds: KeyError: 'boom'",
+        ),
+        (
+            "from tierkit.hookspecs import hookimpl\n\n@hookimpl\ndef tierkit_readers(register):\n"
+            "    raise RuntimeError('no\\nreaders today')\n",
+            "plugin '{path}' failed in tierkit_readers: RuntimeError: no readers today",
+        ),
+        (
+            "from tierkit.hookspecs import hookimpl\n\n@hookimpl\ndef tierkit_ruleset_dirs():\n    return 1 / 0\n",
+            "plugin '{path}' failed in tierkit_ruleset_dirs: ZeroDivisionError: division by zero",
+        ),
+        (
+            "from tierkit.hookspecs import hookimpl\n\n@hookimpl\ndef tierkit_ruleset_dirs():\n    return 5\n",
+            "plugin '{path}': tierkit_ruleset_dirs returned 5, expected a list of folders",
+        ),
     ],
-    ids=["syntax-error", "import-error", "raises", "name-clash"],
+    ids=["syntax-error", "import-error", "raises", "name-clash", "wrong-arguments", "hook-raises", "hook-raises-two-lines",
+         "ruleset-dirs-raises", "ruleset-dirs-not-a-list"],
 )
 def test_a_broken_plugin_is_one_line(tmp_path, capsys, source, message):
     path = tmp_path / "broken_plugin.py"
@@ -499,6 +572,24 @@ def test_a_plugin_with_a_misspelt_hook_is_one_line(tmp_path, capsys):
                     encoding="utf-8")
     line = one_line_failure(*run(capsys, "--plugin", path, "plugins"))
     assert "unknown hook 'tierkit_function'" in line
+
+
+def test_a_plugin_file_given_twice_is_loaded_once(plugin_files, capsys, monkeypatch):
+    plugin, ruleset = plugin_files
+    monkeypatch.chdir(plugin.parent)
+    for again in (plugin, plugin.name, f"./{plugin.name}"):
+        code, out, err = run(capsys, "--plugin", plugin, "--plugin", again, "evaluate", ruleset, CUSTOMERS, "--as-of", AS_OF)
+        assert code == 0, err
+        assert len(read_jsonl(out)[1]) == 600
+    code, out, _err = run(capsys, "--plugin", plugin, "--plugin", plugin, "plugins")
+    assert code == 0 and out.splitlines().count(f"  {plugin}  ({plugin})") == 1
+
+
+def test_a_plugin_file_named_like_an_installed_plugin_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rules").write_text("", encoding="utf-8")
+    line = one_line_failure(*run(capsys, "--plugin", "rules", "plugins"))
+    assert line.startswith("tierkit: rules: cannot load the plugin: a plugin named 'rules' is already loaded")
 
 
 def test_a_missing_plugin_file(tmp_path, capsys):

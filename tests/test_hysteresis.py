@@ -5,7 +5,9 @@ the score is the ``points`` column itself, so every boundary is exact.
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,76 @@ def test_the_default_store_is_read_by_evaluate_and_explain(tmp_path, capsys, mon
     assert grade(evaluate(capsys, tmp_path, {"X": 62.4}, "2026-09-01")["X"]) == "B"
     code, out, _err = run(capsys, "explain", GRADED, tmp_path / "now-2026-09-01.csv", "--customer", "X", "--as-of", "2026-09-01")
     assert code == 0 and "grade (grade): B (B)  score 62.4" in out and "kept B from the previous run" in out
+
+
+def owned_customers(path: Path, points: float) -> Path:
+    path.write_text(f"id,name,points,owner\nX,name of X,{points},wang\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("given", ["--store", "env", "default"])
+def test_every_evaluating_command_keeps_the_saved_grade(tmp_path, capsys, monkeypatch, given):
+    """X was B; 62.4 alone gives A, but A needs 62.5 to leave B: every command says B."""
+    monkeypatch.delenv("TIERKIT_STORE", raising=False)
+    owned = variant(tmp_path, "fields:\n  owner: {type: string}\n")
+    store = tmp_path / "runs.sqlite"
+    code, _out, err = run(capsys, "evaluate", owned, owned_customers(tmp_path / "before.csv", 50), "--as-of", "2026-08-01",
+                          "--save", "--store", store)
+    assert code == 0, err
+    if given == "env":
+        monkeypatch.setenv("TIERKIT_STORE", str(store))
+    elif given == "default":
+        monkeypatch.chdir(tmp_path)
+        store.rename(tmp_path / "tierkit-runs.sqlite")
+    now = owned_customers(tmp_path / "now.csv", 62.4)
+    common = ("--as-of", "2026-09-01", *(("--store", store) if given == "--store" else ()))
+
+    code, out, err = run(capsys, "evaluate", owned, now, *common)
+    assert code == 0, err
+    assert grade(json.loads(out.splitlines()[1])) == "B"
+    code, out, err = run(capsys, "explain", owned, now, "--customer", "X", *common)
+    assert code == 0, err
+    assert "grade (grade): B (B)  score 62.4" in out and "kept B from the previous run" in out
+    code, out, err = run(capsys, "brief", owned, now, "--customer", "X", "-o", tmp_path / "brief.html", *common)
+    assert code == 0, err
+    page = (tmp_path / "brief.html").read_text(encoding="utf-8")
+    assert 'data-grade="B"' in page and "kept B from the previous run" in page
+    code, out, err = run(capsys, "calllist", owned, now, "--owner", "wang", "-o", tmp_path / "calls.csv", *common)
+    assert code == 0, err
+    with open(tmp_path / "calls.csv", encoding="utf-8-sig", newline="") as handle:
+        assert [row["Grade"] for row in csv.DictReader(handle)] == ["B"]
+    code, out, err = run(capsys, "report", owned, now, "-o", tmp_path / "report.html", *common)
+    assert code == 0, err
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'<tr data-label="B">\s*<td>B</td>\s*<td class="n">1</td>', report)
+    # The score moves a little under the change, not past 62.5: kept B on both sides.
+    code, out, err = run(capsys, "whatif", owned, now, "--set", "schemes.grade.indicators.points.weight=1.001", "--json", *common)
+    assert code == 0, err
+    (mover,) = json.loads(out)["movers"]
+    (change,) = mover["changes"]
+    assert (change["before"]["label"], change["after"]["label"]) == ("B", "B")
+
+
+def test_whatif_keeps_the_saved_grade_when_it_reads_the_input_twice(tmp_path, capsys):
+    save(capsys, tmp_path, {"X": 50}, "2026-08-01")
+    now = write_customers(tmp_path / "now.csv", {"X": 62.4})
+    code, out, err = run(capsys, "whatif", GRADED, now, "--as-of", "2026-09-01", "--store", tmp_path / "runs.sqlite", "--json",
+                         "--set", "schemes.grade.indicators.points.weight=1.001", "--set", "fields.influence.type=integer")
+    assert code == 0, err
+    (change,) = json.loads(out)["movers"][0]["changes"]
+    assert (change["before"]["label"], change["after"]["label"]) == ("B", "B")
+
+
+def test_backtest_ignores_the_run_store(tmp_path, capsys, monkeypatch):
+    """A past as-of date is graded from the data alone, not from runs saved since."""
+    save(capsys, tmp_path, {"X": 50}, "2026-08-01")
+    monkeypatch.setenv("TIERKIT_STORE", str(tmp_path / "runs.sqlite"))
+    orders = tmp_path / "orders.csv"
+    orders.write_text("customer_id,order_date,amount\nX,2026-01-10,100\nX,2026-07-10,100\n", encoding="utf-8")
+    customers = write_customers(tmp_path / "then.csv", {"X": 62.4})
+    code, out, err = run(capsys, "backtest", GRADED, customers, "--orders", orders, "--as-of", "2026-03-01", "--json")
+    assert code == 0, err
+    assert [(grade["label"], grade["customers"]) for grade in json.loads(out)["grades"] if grade["customers"]] == [("A", 1)]
 
 
 def variant(tmp_path: Path, text: str) -> Path:

@@ -80,6 +80,21 @@ def test_the_given_ruleset_replaces_the_files_own(tmp_path, registry, runner):
         ("ruleset: ruleset.yaml\ndata: nowhere.csv\ncases:\n  - {customer: A1}\n", "2:7", "data file not found"),
         ("ruleset: ruleset.yaml\ncases:\n  - {customer: A1, orders: none.csv}\n", "3:28", "orders file not found"),
         ("ruleset: ruleset.yaml\ncases: {}\n", "1:1", "a test file needs a list under 'cases'"),
+        ("ruleset: ruleset.yaml\ndata: customers.csv\ncases:\n  - {customers: [A1, A2], expect: [small]}\n", "4:35",
+         "'expect' is a mapping, not a list"),
+        ("ruleset: ruleset.yaml\ndata: customers.csv\ncases:\n  - {customers: [A1, A2], expect: {A1: small}}\n", "4:40",
+         "the expectations for customer 'A1' are a mapping of scheme ids"),
+        ("ruleset: ruleset.yaml\ndata: customers.csv\ncases:\n  - {customers: [A1], expect: {A1: [small]}}\n", "4:36",
+         "the expectations for customer 'A1' are a mapping of scheme ids (or rank, allocation, features, rejected)"
+         " to what they must be, not a list, e.g. A1: {grade: A}"),
+        ("ruleset: ruleset.yaml\ndata: customers.csv\ncases:\n  - {customer: A1, expect: [small]}\n", "4:28",
+         "'expect' is a mapping, not a list, e.g. expect: {grade: A, rank: 1}"),
+        ("ruleset: ruleset.yaml\ndata: customers.csv\ncases:\n  - {customer: A1, expect: small}\n", "4:28",
+         "'expect' is a mapping, not the single value 'small'"),
+        ("ruleset: ruleset.yaml\ndata: customers.csv\ncases:\n  - {customer: A1, expect: {features: 3}}\n", "4:39",
+         "'features' expects a mapping of feature names to values"),
+        ("ruleset: ruleset.yaml\ndata: customers.csv\ncases:\n  - {customers: [A1, A2], order: A1}\n", "4:34",
+         "'order' is a list of customer ids"),
     ],
 )
 def test_a_broken_tests_file_is_one_line_with_its_position(tmp_path, registry, capsys, text, position, message):
@@ -117,3 +132,21 @@ def test_the_golden_and_kind_case_files_still_load(registry):
     for path in sorted((ROOT / "tests" / "cases").glob("*.yml")) + sorted((ROOT / "tests" / "golden").glob("*.yaml")):
         cases = load_cases(path, registry)
         assert cases and all(len(case.ids) == len(case.customers) for case in cases)
+
+
+def test_a_list_feature_is_expected_as_a_list(tmp_path, registry, runner):
+    """A list field's value (a tuple) equals the YAML list the tests file gives."""
+    ruleset = tmp_path / "lists.yaml"
+    ruleset.write_text(
+        "tierkit: 1\nname: lists\nversion: '1'\nfields:\n  id: {type: string, required: true}\n  products: {type: list}\n"
+        "schemes:\n  - id: band\n    kind: rules\n    rules: [{id: both, when: \"products == ['a', 'b']\"}]\n    default: {id: other}\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "ruleset: lists.yaml\ncases:\n  - customers: [{id: X, products: 'a,b'}, {id: Y, products: [a]}]\n"
+        "    expect: {X: {band: both, features: {products: [a, b]}}, Y: {band: other, features: {products: [a]}}}\n",
+        encoding="utf-8",
+    )
+    (case,) = load_cases(path, registry)
+    assert runner.run(case).failures == []

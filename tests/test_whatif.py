@@ -155,7 +155,7 @@ def test_customers_rejected_on_one_side_are_listed(tmp_path, capsys):
 def test_the_input_is_read_once_when_both_rulesets_read_it_alike(capsys, monkeypatch):
     calls = []
     real = whatif_module.run_job
-    monkeypatch.setattr(whatif_module, "run_job", lambda *args: calls.append(args) or real(*args))
+    monkeypatch.setattr(whatif_module, "run_job", lambda *args, **kwargs: calls.append(args) or real(*args, **kwargs))
     same = whatif_json(capsys, "--set", "schemes.grade.grades.S.min=70")
     assert len(calls) == 1
     # A changed field contract reads the input again, with the same result.
