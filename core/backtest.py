@@ -27,7 +27,7 @@ from .errors import TierkitError
 from .io import read_rows
 from .job import Job
 from .labels import localize
-from .orders import OrderSummary, aggregate_orders
+from .orders import OrderSummary, aggregate_orders, features_by_id
 from .plan import Plan, SchemeInfo
 from .registry import Registry
 from .render_format import num, pct
@@ -107,11 +107,11 @@ def horizon_orders(job: Job, registry: Registry, file: str, end: dt.date) -> Hor
 def backtest(evaluation: Evaluation, scheme: SchemeInfo, horizon: Horizon, lang: str) -> dict:
     """Per grade: customers, horizon revenue, revenue per customer, retention, share;
     the share of the top grades, monotonicity, and a verdict."""
-    bought = horizon.orders.features
     id_index, slot = evaluation.plan.id_index, scheme.slot.index
+    bought = features_by_id(horizon.orders, evaluation.plan.fields[id_index])
     spends: dict[Any, list[float | None]] = {}  # per label: each customer's horizon revenue, None if no order
     for row in evaluation.rows:
-        features = bought.get(str(row[id_index]))
+        features = bought.get(row[id_index])
         spends.setdefault(row[slot][0], []).append(features["revenue"] if features else None)
     everyone = [spend for group in spends.values() for spend in group]
     customers, revenue = len(everyone), math.fsum(spend for spend in everyone if spend)
@@ -120,7 +120,7 @@ def backtest(evaluation: Evaluation, scheme: SchemeInfo, horizon: Horizon, lang:
     result = {
         "grades": grades,
         "total": _grade(None, everyone, customers, revenue, scheme, lang),
-        "ungraded": _ungraded(bought, {str(row[id_index]) for row in evaluation.rows}),
+        "ungraded": _ungraded(bought, {row[id_index] for row in evaluation.rows}),
         "top": _top(ranked[: max(1, min(TOP_GRADES, len(ranked) - 1))], customers, revenue),
         **_monotone([grade for grade in ranked if grade["customers"]]),
     }

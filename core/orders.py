@@ -328,6 +328,13 @@ def _customer_ids(summary: OrderSummary, id_spec: FieldSpec) -> _Ids:
     return ids
 
 
+def features_by_id(summary: OrderSummary, id_spec: FieldSpec) -> dict[Any, dict[str, Any]]:
+    """Each customer's features keyed by its id as the id field reads it, so '007' in an
+    order file finds customer 7; ids the field cannot read are left out."""
+    ids = _customer_ids(summary, id_spec)
+    return {value: _features_of(summary, keys) for value, keys in ids.keys.items()}
+
+
 def _features_of(summary: OrderSummary, keys: list[str]) -> dict[str, Any]:
     """The features of one customer whose orders may carry its id spelled several ways."""
     if len(keys) == 1:

@@ -232,3 +232,23 @@ def test_sample_data(capsys, ruleset, customers, orders):
     assert sum(grade["revenue"] for grade in result["grades"]) == pytest.approx(result["total"]["revenue"])
     assert result["total"]["revenue"] > 0 and result["monotone"] is not None
     assert result["verdict"].startswith("the grades ")
+
+
+def test_order_ids_are_read_as_the_id_field_reads_them(capsys, tmp_path):
+    """Integer ids spelled '007' in the order file still find customer 7 in the horizon."""
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(
+        "tierkit: 1\nname: ints\nversion: '1'\nfields: {id: {type: integer, required: true}}\norders: {}\n"
+        "schemes:\n  - id: grade\n    kind: rules\n    rules: [{id: A, when: \"order_count >= 2\"}]\n    default: {id: B}\n",
+        encoding="utf-8",
+    )
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "customer_id,order_date,amount\n007,2026-01-05,10\n7,2026-02-05,10\n8,2026-03-01,5\n"
+        "007,2026-07-01,100\n8,2026-07-02,1\n",
+        encoding="utf-8",
+    )
+    result, _ = backtest_json(capsys, ruleset=str(ruleset), orders=str(orders), as_of="2026-06-30")
+    assert rows(result)["A"][:2] == (1, 100.0)
+    assert rows(result)["B"][:2] == (1, 1.0)
+    assert result["ungraded"]["customers"] == 0
