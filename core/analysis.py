@@ -17,7 +17,8 @@ import click
 
 from . import __version__
 from .backtest import backtest, horizon_end, horizon_orders, pick_scheme
-from .cli import AS_OF, LANG, STORE, Session, cli, inputs, parse_as_of
+from .cli import Session, cli
+from .options import AS_OF, LANG, STORE, inputs, parse_as_of
 from .engine import compile_ruleset
 from .errors import TierkitError
 from .io import json_default

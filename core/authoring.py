@@ -20,7 +20,8 @@ from pathlib import Path
 import click
 import yaml
 
-from .cli import AS_OF, Session, cli
+from .cli import Session, cli
+from .options import AS_OF
 from .engine import Evaluation
 from .errors import EXIT_INVALID, Position, TierkitError
 from .io import RowError, normalise_header, read_rows

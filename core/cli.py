@@ -8,7 +8,6 @@ error or an input that cannot be read.  Nothing else prints a traceback.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import importlib
 import json
 import os
@@ -21,9 +20,10 @@ import click
 from . import __version__
 from .engine import Evaluation, check_ruleset, compile_ruleset, paused_gc
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError
-from .io import SourceRef, dump_json_lines, is_database, json_default, mask_password, write_rejected, write_results
+from .io import dump_json_lines, json_default, write_rejected, write_results
 from .job import Job, run_job
 from .labels import localize
+from .options import AS_OF, LANG, STORE, inputs
 from .manager import make_plugin_manager, plugin_origin
 from .registry import Registry
 from .ruleset import load_ruleset
@@ -56,19 +56,7 @@ class Progress:
             click.echo(f"[{time.perf_counter() - self.started:6.1f}s] {message}", err=True)
 
 
-def parse_as_of(_ctx, _param, value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
 
-
-AS_OF = click.option("--as-of", callback=parse_as_of, help="The run's date, YYYY-MM-DD (default: today).")
-LANG = click.option("--lang", type=click.Choice(["en", "zh"]), help="Language of labels and reasons (default: the ruleset's locale).")
-STORE = click.option("--store", "store", metavar="PATH",
-                     help="The run store read for hysteresis and previous_run (default: $TIERKIT_STORE or ./tierkit-runs.sqlite, when it exists).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,40 +116,6 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
         click.echo(f"rejected: {item}", err=True)
     if len(rejected) > REJECTED_SHOWN:
         click.echo(f"… and {len(rejected) - REJECTED_SHOWN} more rejected rows; use --rejected FILE to keep them all", err=True)
-
-
-def inputs(function):
-    """The customer file (optional with --orders) and the order file.
-
-    Either may be a database (a URL, or a ``.db`` file) read by table or query; the
-    command then receives a :class:`tierkit.io.SourceRef` in place of the path.
-    """
-
-    @functools.wraps(function)
-    def with_sources(*args, table=None, query=None, orders_table=None, orders_query=None, **kwargs):
-        kwargs["input_path"] = _database_input(kwargs.get("input_path"), table, query, "INPUT", "--table", "--query")
-        kwargs["orders_path"] = _database_input(kwargs.get("orders_path"), orders_table, orders_query, "--orders", "--orders-table", "--orders-query")
-        return function(*args, **kwargs)
-
-    command = click.option("--orders-query", help="With --orders URL: read the orders from this SQL query.")(with_sources)
-    command = click.option("--orders-table", help="With --orders URL: read the orders from this table.")(command)
-    command = click.option("--orders", "orders_path", help="An order table (.csv, .xlsx, .jsonl…): one row per order.")(command)
-    command = click.option("--query", help="With a database INPUT: read the customers from this SQL query.")(command)
-    command = click.option("--table", help="With a database INPUT (sqlite:///crm.db, postgresql://…, crm.db): read the customers from this table.")(command)
-    return click.argument("input_path", metavar="[INPUT]", required=False)(command)
-
-
-def _database_input(location, table, query, name, table_option, query_option):
-    """A path as given, or the database table or query it names with its options."""
-    if table is not None and query is not None:
-        raise click.UsageError(f"give {table_option} or {query_option}, not both")
-    if table is None and query is None:
-        if location and is_database(location, click.get_current_context().find_object(Session).registry):
-            raise click.UsageError(f"{name} {mask_password(location)} is a database: name a table ({table_option}) or a query ({query_option})")
-        return location
-    if not location:
-        raise click.UsageError(f"{table_option if table is not None else query_option} needs {name}: a database URL or file")
-    return SourceRef(location, table, query)
 
 
 @cli.command()

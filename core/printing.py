@@ -18,6 +18,7 @@ from .calllist import build_calllist, rows_of_owner, terminal_table, write_csv
 from .engine import compile_ruleset
 from .errors import TierkitError
 from .job import Job, run_job
+from .options import AS_OF, LANG, STORE, inputs
 from .render import Renderer, write_document
 from .render_brief import BriefBook, BriefBuilder
 from .render_report import ReportBuilder
@@ -26,23 +27,9 @@ DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf")
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\s]+')
 
 
-def _as_of(ctx, param, value):
-    from .cli import parse_as_of  # at call time: the CLI module imports this one
-
-    return parse_as_of(ctx, param, value)
-
-
 def _common(command):
     """RULESET [INPUT] --orders F --as-of DATE --lang en|zh --store PATH, as ``tierkit evaluate`` takes them."""
-    command = click.option("--store", "store", metavar="PATH",
-                           help="The run store read for hysteresis and previous_run"
-                           " (default: $TIERKIT_STORE or ./tierkit-runs.sqlite, when it exists).")(command)
-    command = click.option("--lang", type=click.Choice(["en", "zh"]),
-                           help="Language of the page, labels included (default: the ruleset's locale).")(command)
-    command = click.option("--as-of", callback=_as_of, help="The run's date, YYYY-MM-DD (default: today).")(command)
-    command = click.option("--orders", "orders_path", help="An order table (.csv, .xlsx, .jsonl…): one row per order.")(command)
-    command = click.argument("input_path", metavar="[INPUT]", required=False)(command)
-    return click.argument("ruleset")(command)
+    return click.argument("ruleset")(inputs(AS_OF(LANG(STORE(command)))))
 
 
 def _evaluate(session, ruleset: str, input_path, orders_path, as_of, store: str | None) -> Job:

@@ -279,3 +279,18 @@ def test_read_rows_streams_typed_values(registry, customers_db):
     first = next(rows)
     assert first == (1, {"客户编号": "A1", "年收入": 2500000, "listed": 1})
     assert [number for number, _ in rows] == [2, 3, 4, 5]
+
+
+def test_briefs_read_customers_from_a_database_too(tmp_path, capsys):
+    """brief, report and calllist take the same inputs as evaluate, databases included."""
+    import sqlite3
+
+    db = tmp_path / "crm.db"
+    with sqlite3.connect(db) as connection:
+        connection.execute("create table customers (id text, name text, annual_procurement real, owner text)")
+        connection.execute("insert into customers values ('Q1', '测试客户', 2.0e9, '张伟')")
+    out = tmp_path / "brief.html"
+    code = main(["brief", "b2b-manufacturing", str(db), "--table", "customers", "--customer", "Q1",
+                 "--as-of", "2026-11-01", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert "测试客户" in out.read_text(encoding="utf-8")

@@ -1,0 +1,61 @@
+"""Options every evaluating command shares: the inputs, the as-of date, the language
+and the run store.  A module of their own, so that command modules can use them
+without importing the CLI module that imports them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import click
+
+from .io import SourceRef, is_database, mask_password
+
+
+def parse_as_of(_ctx, _param, value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+AS_OF = click.option("--as-of", callback=parse_as_of, help="The run's date, YYYY-MM-DD (default: today).")
+LANG = click.option("--lang", type=click.Choice(["en", "zh"]), help="Language of labels and reasons (default: the ruleset's locale).")
+STORE = click.option("--store", "store", metavar="PATH",
+                     help="The run store read for hysteresis and previous_run (default: $TIERKIT_STORE or ./tierkit-runs.sqlite, when it exists).")
+
+
+def inputs(function):
+    """The customer file (optional with --orders) and the order file.
+
+    Either may be a database (a URL, or a ``.db`` file) read by table or query; the
+    command then receives a :class:`tierkit.io.SourceRef` in place of the path.
+    """
+
+    @functools.wraps(function)
+    def with_sources(*args, table=None, query=None, orders_table=None, orders_query=None, **kwargs):
+        kwargs["input_path"] = _database_input(kwargs.get("input_path"), table, query, "INPUT", "--table", "--query")
+        kwargs["orders_path"] = _database_input(kwargs.get("orders_path"), orders_table, orders_query, "--orders", "--orders-table", "--orders-query")
+        return function(*args, **kwargs)
+
+    command = click.option("--orders-query", help="With --orders URL: read the orders from this SQL query.")(with_sources)
+    command = click.option("--orders-table", help="With --orders URL: read the orders from this table.")(command)
+    command = click.option("--orders", "orders_path", help="An order table (.csv, .xlsx, .jsonl…): one row per order.")(command)
+    command = click.option("--query", help="With a database INPUT: read the customers from this SQL query.")(command)
+    command = click.option("--table", help="With a database INPUT (sqlite:///crm.db, postgresql://…, crm.db): read the customers from this table.")(command)
+    return click.argument("input_path", metavar="[INPUT]", required=False)(command)
+
+
+def _database_input(location, table, query, name, table_option, query_option):
+    """A path as given, or the database table or query it names with its options."""
+    if table is not None and query is not None:
+        raise click.UsageError(f"give {table_option} or {query_option}, not both")
+    if table is None and query is None:
+        if location and is_database(location, click.get_current_context().obj.registry):
+            raise click.UsageError(f"{name} {mask_password(location)} is a database: name a table ({table_option}) or a query ({query_option})")
+        return location
+    if not location:
+        raise click.UsageError(f"{table_option if table is not None else query_option} needs {name}: a database URL or file")
+    return SourceRef(location, table, query)
