@@ -53,8 +53,11 @@ NAIL_RETURN_SHARE, NAIL_MIN_RETURN = 0.2, 5.0e6
 DECLINE, COMPLAINTS = 0.7, 2
 
 
-def lifecycle_stage(first, last, count, as_of: datetime.date) -> str:
-    """The lifecycle kind's stage, written out (``unknown`` when the data cannot tell)."""
+def lifecycle_stage(first, last, count, as_of: datetime.date,
+                    windows: tuple[int, int, int] = (NEW_DAYS, DORMANT_DAYS, LOST_DAYS)) -> str:
+    """The lifecycle kind's stage, written out (``unknown`` when the data cannot tell);
+    ``windows`` are the new, dormant and lost windows in days."""
+    new_days, dormant_days, lost_days = windows
     if first is None and last is None:
         return "potential" if count is None or count <= 0 else "unknown"
     if count is not None and count <= 0:
@@ -68,16 +71,16 @@ def lifecycle_stage(first, last, count, as_of: datetime.date) -> str:
     if last_days is not None and first_days is not None and first_days < last_days:
         return "unknown"  # the first order after the last
     if last_days is None:  # the last order lies between the first and the as-of date
-        if first_days > DORMANT_DAYS:
+        if first_days > dormant_days:
             return "unknown"
-        return "new" if first_days <= NEW_DAYS else "active"
-    if last_days > LOST_DAYS:
+        return "new" if first_days <= new_days else "active"
+    if last_days > lost_days:
         return "lost"
-    if last_days > DORMANT_DAYS:
+    if last_days > dormant_days:
         return "dormant"
     if first_days is None:  # the first order lies before the last
-        return "unknown" if last_days <= NEW_DAYS else "active"
-    return "new" if first_days <= NEW_DAYS else "active"
+        return "unknown" if last_days <= new_days else "active"
+    return "new" if first_days <= new_days else "active"
 
 
 # value x potential matrix: (value high, potential high) -> cell
@@ -426,28 +429,7 @@ class NaiveEvaluator:
         return scheme[3][x >= cuts[0], y >= cuts[1]]
 
     def _lifecycle(self, scheme, ctx):
-        new_days, dormant_days, lost_days = scheme[2]
-        first, last, count = ctx["first_order_date"], ctx["last_order_date"], ctx["order_count"]
-        if first is None and last is None:
-            return "potential" if count is None or count <= 0 else "unknown"
-        if count is not None and count <= 0:
-            return "unknown"
-        if count == 1 and (first is None or last is None):
-            first = last = first if last is None else last
-        d_last, d_first = self.days_since(last), self.days_since(first)
-        if min(d for d in (d_last, d_first) if d is not None) < 0:
-            return "unknown"
-        if d_last is None:
-            return "unknown" if d_first > dormant_days else "new" if d_first <= new_days else "active"
-        if d_first is not None and d_first < d_last:
-            return "unknown"
-        if d_last > lost_days:
-            return "lost"
-        if d_last > dormant_days:
-            return "dormant"
-        if d_first is None:
-            return "unknown" if d_last <= new_days else "active"
-        return "new" if d_first <= new_days else "active"
+        return lifecycle_stage(ctx["first_order_date"], ctx["last_order_date"], ctx["order_count"], self.as_of, scheme[2])
 
     @staticmethod
     def _portfolio_tags(scheme, ctx):
