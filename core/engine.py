@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import Diagnostic, RulesetError, TierkitError
-from .io import Rejected
+from .io import Rejected, Table
 from .labels import localize, localize_all
 from .build import PopulationStep
 from .overrides import present as present_override
@@ -80,6 +80,14 @@ class BoundPlan:
     @property
     def fields(self):
         return self.plan.fields
+
+    def run_table(self, table: Table, rows: list[list] | None = None) -> Evaluation:
+        """Evaluate a table read from a file or given inline: the rows it rejected join
+        the evaluation's, in row order.  ``rows`` evaluates copies of the table's rows
+        (the evaluation extends the lists it is given)."""
+        evaluation = self.run(table.rows if rows is None else rows, table.row_numbers, table.file)
+        evaluation.rejected = sorted(table.rejected + evaluation.rejected, key=lambda r: r.row)
+        return evaluation
 
     def run(self, rows: list[list], row_numbers: list[int] | None = None, file: str = "input") -> Evaluation:
         """The evaluation stage: extend each row to the plan's slots and run the stages.

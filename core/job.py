@@ -87,9 +87,7 @@ def run_job(
         else:
             table = customers_from_orders(summary, plan.fields, id_field)
     progress(f"read {table.read:,} customers; evaluating")
-    evaluation = BoundPlan(plan, as_of).run(table.rows, table.row_numbers, table.file)
-    evaluation.rejected = sorted(table.rejected + evaluation.rejected, key=lambda r: r.row)
-    return Job(evaluation, table, summary)
+    return Job(BoundPlan(plan, as_of).run_table(table), table, summary)
 
 
 def with_previous(plan: Plan, store: str | None = None) -> Plan:

@@ -288,9 +288,7 @@ class CaseRunner:
         table = table_from_rows(f"{case.name}", plan.fields, enumerate(case.customers, 1))
         if case.orders is not None:
             attach_orders(table, self.orders_for(case, plan), plan.ruleset.data.get("id_field", "id"))
-        evaluation = BoundPlan(plan, case.as_of).run(table.rows, table.row_numbers, table.file)
-        evaluation.rejected += table.rejected
-        return evaluation
+        return BoundPlan(plan, case.as_of).run_table(table)
 
     def orders_for(self, case: Case, plan: Plan) -> OrderSummary:
         columns = (plan.ruleset.data.get("orders") or {}).get("columns")

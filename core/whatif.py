@@ -138,8 +138,7 @@ def evaluate_pair(
         return job, run_job(after, registry, customers, orders, as_of, store=store).evaluation
     after = with_previous(after, store)
     table, width = job.table, len(before.fields)
-    evaluation = BoundPlan(after, as_of).run([row[:width] for row in table.rows], table.row_numbers, table.file)
-    evaluation.rejected = sorted(table.rejected + evaluation.rejected, key=lambda r: r.row)
+    evaluation = BoundPlan(after, as_of).run_table(table, [row[:width] for row in table.rows])
     return job, evaluation
 
 
