@@ -180,7 +180,7 @@ def sample_data(session: Session, ruleset: Ruleset, origin: Path | None, as_of: 
         customers = [dict(zip(STARTER_CUSTOMERS[0], row)) for row in STARTER_CUSTOMERS[1:]]
         return customers, []
     folder = example_folder(session, origin, ruleset)
-    id_field = ruleset.data.get("id_field", "id")
+    id_field = ruleset.id_field
     found = order_file(session, folder, ruleset) if folder and wants_orders else None
     customers = read_sample(session, customer_file(folder, found)) if folder else []
     orders = read_sample(session, found) if found else []
@@ -282,7 +282,7 @@ NUMBERS = (3.0e6, 2.5e7, 8.0e7, 4.0e8, 1.5e9, 1.2e10, 6.0e5, 5.0e7)
 def generated_customers(ruleset: Ruleset, as_of: dt.date, count: int = 8) -> list[dict]:
     """A handful of rows made from the field types, varied so outcomes differ."""
     rows = []
-    id_field = ruleset.data.get("id_field", "id")
+    id_field = ruleset.id_field
     for index in range(count):
         row = {}
         for offset, (name, config) in enumerate(ruleset.data["fields"].items()):

@@ -71,7 +71,7 @@ def run_job(
         raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
     if history:
         plan = with_previous(plan, store)
-    id_field = plan.ruleset.data.get("id_field", "id")
+    id_field = plan.ruleset.id_field
     summary = None
     with paused_gc():
         if orders:

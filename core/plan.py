@@ -15,6 +15,7 @@ import re
 import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import compress, islice
 from operator import eq, itemgetter
 from typing import Any
@@ -69,9 +70,10 @@ class Plan:
     previous: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scheme id -> customer id -> saved label
     rank_stage: PopulationStep | None = None
 
-    @property
+    @cached_property
     def id_index(self) -> int:
-        return next(i for i, spec in enumerate(self.fields) if spec.name == self.ruleset.data.get("id_field", "id"))
+        """Where the id sits in a customer's slots; looked up once, read per customer."""
+        return next(i for i, spec in enumerate(self.fields) if spec.name == self.ruleset.id_field)
 
 
 class PlanCompiler:
@@ -109,7 +111,7 @@ class PlanCompiler:
         if self._errors():
             raise RulesetError(self.diagnostics)
         steps: list[Any] = list(derive_step)
-        id_index = next(i for i, spec in enumerate(fields) if spec.name == self.data.get("id_field", "id"))
+        id_index = next(i for i, spec in enumerate(fields) if spec.name == self.ruleset.id_field)
         for scheme in order:
             steps += scheme_builds[scheme.id].steps
             if scheme.id in pin_slots:  # pinned before anything reads the scheme
@@ -156,7 +158,7 @@ class PlanCompiler:
                 slot = self.new_slot(spec.name)
                 self.scope[spec.name] = Symbol(spec.name, spec.type, True, slot.local)
                 specs.append(spec)
-        id_field = self.data.get("id_field", "id")
+        id_field = self.ruleset.id_field
         if id_field not in self.data["fields"]:
             self.error(f"the id field {id_field!r} is not among the fields", ("fields",), "declare it, or set id_field")
         return specs

@@ -67,6 +67,11 @@ class Ruleset:
     def version(self) -> str | None:
         return self.data.get("version")
 
+    @property
+    def id_field(self) -> str:
+        """The field that identifies a customer (``id`` unless the ruleset says otherwise)."""
+        return self.data.get("id_field", "id")
+
     def position(self, *path) -> Position | None:
         """The position of the value at ``path``, or of its nearest known parent."""
         return _nearest(self.positions, tuple(path))

@@ -188,7 +188,7 @@ class _Sources:
         given = [raw["customer"]] if single else list(raw.get("customers") or [])
         defaults = self.document.get("defaults") or {}
         data = self.path(raw, "data", where)
-        id_field = ruleset.data.get("id_field", "id")
+        id_field = ruleset.id_field
         customers, ids = [], []
         for number, customer in enumerate(given):
             if isinstance(customer, dict):
@@ -214,7 +214,7 @@ class _Sources:
     def row(self, customer_id: str, data: Path | None, ruleset: Ruleset, where: tuple) -> dict:
         """The raw row of ``data`` whose id is ``customer_id`` (or just the id, with no data)."""
         if data is None:
-            return {ruleset.data.get("id_field", "id"): customer_id}
+            return {ruleset.id_field: customer_id}
         names = id_headers(ruleset)
         key = (data, names)
         if key not in self.by_id:
@@ -237,7 +237,7 @@ class _Sources:
 
 def id_headers(ruleset: Ruleset) -> frozenset[str]:
     """The headers (normalised) under which a file may hold the ruleset's customer id."""
-    id_field = ruleset.data.get("id_field", "id")
+    id_field = ruleset.id_field
     spec = ruleset.data.get("fields", {}).get(id_field) or {}
     return frozenset(normalise_header(name) for name in (id_field, *spec.get("aliases", ())))
 
@@ -287,7 +287,7 @@ class CaseRunner:
         plan = self.plan_for(case.ruleset)
         table = table_from_rows(f"{case.name}", plan.fields, enumerate(case.customers, 1))
         if case.orders is not None:
-            attach_orders(table, self.orders_for(case, plan), plan.ruleset.data.get("id_field", "id"))
+            attach_orders(table, self.orders_for(case, plan), plan.ruleset.id_field)
         return BoundPlan(plan, case.as_of).run_table(table)
 
     def orders_for(self, case: Case, plan: Plan) -> OrderSummary:

@@ -145,7 +145,7 @@ def evaluate_pair(
 def _reads_alike(first: Plan, second: Plan) -> bool:
     def contract(plan: Plan):
         data = plan.ruleset.data
-        return plan.fields, data.get("orders"), data.get("id_field", "id")
+        return plan.fields, data.get("orders"), plan.ruleset.id_field
 
     return contract(first) == contract(second)
 
