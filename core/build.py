@@ -68,32 +68,26 @@ class CompiledScheme:
     about: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-class SchemeBuild:
-    """The compile context of one scheme (or of the ruleset's allocation table)."""
+class ConfigBuild:
+    """What every back end's compile context shares: the scheme's config and positions,
+    and its expressions checked against the ruleset's names.  :class:`SchemeBuild`
+    compiles them to Python, :class:`tierkit.sqlbuild.SqlBuild` to SQL; a kind reads
+    its config through the same methods in both."""
 
-    def __init__(
-        self,
-        config: Mapping[str, Any],
-        path: tuple,
-        outcome: Slot,
-        scope: Mapping[str, Symbol],
-        functions: Mapping[str, Function],
-        namespace: Namespace,
-        new_slot: Callable[[str], Slot],
-        locate: Callable[[tuple], Position | None],
-    ):
+    def __init__(self, config: Mapping[str, Any], path: tuple, scope: Mapping[str, Symbol],
+                 functions: Mapping[str, Function], locate: Callable[[tuple], Position | None]):
         self.config = config
         self.id = config.get("id", path[-1] if path else "")
         self.path = path
-        self.outcome = outcome
         self.scope = scope
         self.functions = functions
-        self.namespace = namespace
-        self._new_slot = new_slot
         self._locate = locate
-        self.steps: list[RowStep | PopulationStep] = []
         self.reads: set[str] = set()
         self.diagnostics: list[Diagnostic] = []
+
+    def _compile(self, source: str, position: Position | None) -> Compiled:
+        """One expression in this back end's code; raises :class:`ExpressionDiagnostic`."""
+        raise NotImplementedError
 
     # -- expressions ----------------------------------------------------------
     def expression(self, *key, expect: tuple[str, ...] | None = None, source: str | None = None) -> Compiled:
@@ -108,7 +102,7 @@ class SchemeBuild:
             self.error("an expression is missing here", *key)
             return Compiled("", "None", "any", True, frozenset())
         try:
-            compiled = compile_expression(str(text), self.scope, self.functions, self.namespace, position)
+            compiled = self._compile(str(text), position)
         except ExpressionDiagnostic as failure:
             self.diagnostics.append(failure.diagnostic)
             return Compiled(str(text), "None", "any", True, frozenset())
@@ -150,24 +144,10 @@ class SchemeBuild:
         """Whether a *default* expression works in this ruleset (its names exist and it
         gives one of ``types``); nothing is recorded, so kinds can try candidates."""
         try:
-            compiled = compile_expression(source, self.scope, self.functions, self.namespace)
+            compiled = self._compile(source, None)
         except ExpressionDiagnostic:
             return False
         return compiled.type in types + ("any",)
-
-    def missing_names(self, compiled: Compiled) -> str:
-        """Code giving the names ``compiled`` reads whose value is missing for this
-        customer, so a reason can name what was missing (run only when it is)."""
-        pairs = [
-            (name, self.scope[name].code)
-            for name in sorted(compiled.reads)
-            if name in self.scope and self.scope[name].type != "outcome" and self.scope[name].nullable
-        ]
-        if not pairs:
-            return "()"
-        names = self.constant(tuple(name for name, _ in pairs))
-        values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
-        return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
 
     # -- config and positions -------------------------------------------------
     def value(self, *key, default: Any = None) -> Any:
@@ -187,6 +167,44 @@ class SchemeBuild:
 
     def warn(self, message: str, *key, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, self.position(*key), "warning", hint))
+
+
+class SchemeBuild(ConfigBuild):
+    """The Python compile context of one scheme (or of the ruleset's allocation table)."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        path: tuple,
+        outcome: Slot,
+        scope: Mapping[str, Symbol],
+        functions: Mapping[str, Function],
+        namespace: Namespace,
+        new_slot: Callable[[str], Slot],
+        locate: Callable[[tuple], Position | None],
+    ):
+        super().__init__(config, path, scope, functions, locate)
+        self.outcome = outcome
+        self.namespace = namespace
+        self._new_slot = new_slot
+        self.steps: list[RowStep | PopulationStep] = []
+
+    def _compile(self, source: str, position: Position | None) -> Compiled:
+        return compile_expression(source, self.scope, self.functions, self.namespace, position)
+
+    def missing_names(self, compiled: Compiled) -> str:
+        """Code giving the names ``compiled`` reads whose value is missing for this
+        customer, so a reason can name what was missing (run only when it is)."""
+        pairs = [
+            (name, self.scope[name].code)
+            for name in sorted(compiled.reads)
+            if name in self.scope and self.scope[name].type != "outcome" and self.scope[name].nullable
+        ]
+        if not pairs:
+            return "()"
+        names = self.constant(tuple(name for name, _ in pairs))
+        values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
+        return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
 
     # -- code -----------------------------------------------------------------
     def constant(self, value: Any) -> str:

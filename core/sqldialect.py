@@ -94,18 +94,34 @@ class Dialect:
     def list_concat(self, left: str, right: str) -> str:
         return f"list_concat({left}, {right})" if self.name == "duckdb" else f"concat({left}, {right})"
 
+    def lambda_(self, parameters: str, body: str) -> str:
+        """A lambda for list functions: ``lambda x: …`` in DuckDB, ``x -> …`` in Spark."""
+        if self.name == "duckdb":
+            return f"lambda {parameters}: {body}"
+        return f"({parameters}) -> {body}" if "," in parameters else f"{parameters} -> {body}"
+
+    def list_filter(self, items: str, parameter: str, predicate: str) -> str:
+        """The items for which ``predicate`` (over ``parameter``) holds, in order."""
+        function = "list_filter" if self.name == "duckdb" else "filter"
+        return f"{function}({items}, {self.lambda_(parameter, predicate)})"
+
     def list_distinct_in_order(self, items: str) -> str:
         """Duplicates dropped, first occurrences kept in order (as the Python steps do)."""
         if self.name == "duckdb":
-            return (
-                f"list_filter({items}, (x, i) -> list_position({items}, x) = i)"
-            )
+            return self.list_filter(items, "x, i", f"list_position({items}, x) = i")
         return f"array_distinct({items})"
 
     def list_without_nulls(self, items: str) -> str:
+        return self.list_filter(items, "x", "x IS NOT NULL")
+
+    def list_item(self, items: str, position: int | str) -> str:
+        """The item at a 1-based position, NULL past the end."""
         if self.name == "duckdb":
-            return f"list_filter({items}, x -> x IS NOT NULL)"
-        return f"filter({items}, x -> x IS NOT NULL)"
+            return f"list_extract({items}, {position})"
+        return f"try_element_at({items}, {position})"
+
+    def flatten(self, lists: str) -> str:
+        return f"flatten({lists})"
 
     # -- types and arithmetic ----------------------------------------------------
     def type_of(self, tierkit_type: str) -> str:

@@ -1,0 +1,167 @@
+"""What a scheme kind's SQL compile step works with, and the query it adds to.
+
+The SQL back end mirrors the Python one (:mod:`tierkit.build`): a kind's
+``compile_sql(build)`` reads the same config through the same methods, but its
+expressions come back as SQL, and instead of row steps and population steps it adds
+*columns* (per customer; window functions allowed) and *statistics* (one-row
+aggregates over every customer, joined to each row).  The builder stacks them into
+a chain of ``SELECT`` layers, starting a new layer only when a column reads one of
+the same layer, so the engine sees a short, flat query.
+
+A scheme's outcome is a set of columns named after its Python slot (``s7_label``,
+``s7_score``, ``s7_tags``, ``s7_d<k>`` for the kind's attribute at detail index k),
+so that expressions of later schemes read them exactly where the Python plan reads
+``s7[0]`` or ``s7[3][k]``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .build import ConfigBuild
+from .errors import Position
+from .expr import Compiled, Symbol, compile_sql_expression
+from .registry import Function
+from .sqldialect import Dialect
+
+
+@dataclass
+class Layer:
+    """One ``SELECT`` over the previous layer: ``row`` columns are computed per customer;
+    ``statistics`` columns are one-row aggregates over the previous layer, cross-joined."""
+
+    kind: str
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (column name, SQL)
+
+
+class Query:
+    """The chain of layers a plan compiles to, rendered as one ``WITH`` query."""
+
+    def __init__(self, dialect: Dialect, source: str):
+        self.dialect = dialect
+        self.source = source
+        self.layers: list[Layer] = []
+        self._names: set[str] = set()
+
+    def unique(self, name: str) -> str:
+        """A column name not used before (kinds pick names freely, clashes get a suffix)."""
+        candidate, number = name, 1
+        while candidate in self._names:
+            number += 1
+            candidate = f"{name}_{number}"
+        self._names.add(candidate)
+        return candidate
+
+    def add(self, kind: str, name: str, sql: str) -> str:
+        """Add a column (``kind`` is ``row`` or ``statistics``); returns its quoted name."""
+        last = self.layers[-1] if self.layers else None
+        if last is None or last.kind != kind or self._reads_layer(sql, last):
+            last = Layer(kind)
+            self.layers.append(last)
+        last.columns.append((name, sql))
+        return self.dialect.quote(name)
+
+    def _reads_layer(self, sql: str, layer: Layer) -> bool:
+        return any(self.dialect.quote(name) in sql for name, _ in layer.columns)
+
+    def render(self, select: str = "*") -> str:
+        """``WITH l1 AS (…), l2 AS (…) SELECT <select> FROM <last>``."""
+        ctes, previous = [], self.source
+        for number, layer in enumerate(self.layers, 1):
+            name = f"_l{number}"
+            columns = ", ".join(f"{sql} AS {self.dialect.quote(column)}" for column, sql in layer.columns)
+            if layer.kind == "row":
+                body = f"SELECT *, {columns} FROM {previous}"
+            else:
+                body = f"SELECT * FROM {previous} CROSS JOIN (SELECT {columns} FROM {previous}) AS _s{number}"
+            ctes.append(f"{name} AS ({body})")
+            previous = name
+        with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
+        return f"{with_clause}SELECT {select} FROM {previous}"
+
+
+# The Python plan's code for a name, and the SQL column the same value lives in.
+_SLOT = re.compile(r"s(\d+)")
+_OUTCOME_PART = re.compile(r"s(\d+)\[([012])\]")
+_ATTRIBUTE = re.compile(r"s(\d+)\[3\]\[(\d+)\]")
+_PARTS = ("label", "score", "tags")
+
+
+def sql_column(python_code: str) -> str | None:
+    """The SQL column holding what a Python symbol's code reads (``s7[0]`` -> ``s7_label``)."""
+    if _SLOT.fullmatch(python_code):
+        return python_code
+    match = _OUTCOME_PART.fullmatch(python_code)
+    if match:
+        return f"s{match[1]}_{_PARTS[int(match[2])]}"
+    match = _ATTRIBUTE.fullmatch(python_code)
+    if match:
+        return f"s{match[1]}_d{match[2]}"
+    return None
+
+
+def sql_scope(scope: Mapping[str, Symbol], dialect: Dialect, as_of_sql: str) -> dict[str, Symbol]:
+    """The Python plan's scope with every code replaced by its SQL column."""
+
+    def convert(symbol: Symbol) -> Symbol:
+        attributes = {name: convert(attribute) for name, attribute in symbol.attributes.items()}
+        column = sql_column(symbol.code)
+        code = dialect.quote(column) if column is not None else "NULL"
+        return Symbol(symbol.name, symbol.type, symbol.nullable, code, attributes, symbol.values)
+
+    converted = {name: convert(symbol) for name, symbol in scope.items()}
+    converted["as_of"] = Symbol("as_of", "date", False, as_of_sql)
+    return converted
+
+
+class SqlBuild(ConfigBuild):
+    """The SQL compile context of one scheme (or of the ruleset's allocation table)."""
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        path: tuple,
+        slot: int,
+        attributes: Mapping[str, tuple[str, int]],
+        scope: Mapping[str, Symbol],
+        functions: Mapping[str, Function],
+        query: Query,
+        locate: Callable[[tuple], Position | None],
+    ):
+        super().__init__(config, path, scope, functions, locate)
+        self.slot = slot
+        self.attributes = attributes
+        self.query = query
+        self.dialect = query.dialect
+        self.outcome_set = False
+
+    def _compile(self, source: str, position: Position | None) -> Compiled:
+        return compile_sql_expression(source, self.scope, self.functions, self.dialect, position)
+
+    def literal(self, value: Any) -> str:
+        return self.dialect.literal(value)
+
+    def column(self, name: str, sql: str) -> str:
+        """A per-customer column (window functions allowed); returns its quoted name."""
+        return self.query.add("row", self.query.unique(f"s{self.slot}__{name}"), sql)
+
+    def statistic(self, name: str, aggregate: str) -> str:
+        """A one-row aggregate over every customer, joined to each; returns its quoted name."""
+        return self.query.add("statistics", self.query.unique(f"s{self.slot}__{name}"), aggregate)
+
+    def outcome(self, label: str, score: str | None = None, tags: str | None = None, **attributes: str) -> None:
+        """The scheme's outcome: its label, score (a double), tags (a list of text) and
+        the kind's extra attributes by name."""
+        unknown = set(attributes) - set(self.attributes)
+        if unknown:
+            raise ValueError(f"scheme {self.id!r}: no attribute {', '.join(sorted(unknown))} in this kind")
+        self.query.add("row", f"s{self.slot}_label", f"CAST({label} AS {self.dialect.text_type})")
+        self.query.add("row", f"s{self.slot}_score", "CAST(NULL AS DOUBLE)" if score is None else self.dialect.double(score))
+        self.query.add("row", f"s{self.slot}_tags", self.dialect.list_of([]) if tags is None else tags)
+        for name, (type_, index) in self.attributes.items():
+            value = attributes.get(name, "NULL")
+            self.query.add("row", f"s{self.slot}_d{index}", self.dialect.cast(value, type_) if type_ != "list" else value)
+        self.outcome_set = True
