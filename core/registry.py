@@ -25,6 +25,9 @@ class SchemeKind:
     emits the scheme's steps into the plan.  ``attributes`` names extra outcome
     attributes readable from expressions (``scheme.attr``) beside ``label``, ``score``
     and ``tags``: name -> (type, index into the outcome's detail tuple).
+    ``compile_sql`` receives a :class:`tierkit.sqlbuild.SqlBuild` and adds the same
+    outcome as SQL columns, for the DuckDB and Spark engines; a kind without it runs
+    on the Python engine only, and the SQL engines say so naming the kind.
     """
 
     name: str
@@ -33,13 +36,14 @@ class SchemeKind:
     compile: Callable[..., Any]
     attributes: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     example: str = ""
+    compile_sql: Callable[..., Any] | None = None
 
     @classmethod
-    def documented(cls, name: str, doc: str, config_schema, compile, attributes=None) -> SchemeKind:
+    def documented(cls, name: str, doc: str, config_schema, compile, attributes=None, compile_sql=None) -> SchemeKind:
         """A kind documented by its module docstring: the text before ``Example::`` is
         its description (first line a title), the YAML after it its example."""
         description, _, example = doc.partition("Example::")
-        return cls(name, description.strip(), config_schema, compile, attributes or {}, example)
+        return cls(name, description.strip(), config_schema, compile, attributes or {}, example, compile_sql)
 
 
 @dataclass(frozen=True)

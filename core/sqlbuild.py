@@ -62,6 +62,7 @@ class Query:
             last = Layer(kind)
             self.layers.append(last)
         last.columns.append((name, sql))
+        self._names.add(name)
         return self.dialect.quote(name)
 
     def _reads_layer(self, sql: str, layer: Layer) -> bool:
