@@ -108,3 +108,52 @@ def rule_labels(build: SchemeBuild) -> dict[str, Any]:
         entries.append(build.value("default"))
     return {entry["id"]: entry.get("label", entry["id"]) for entry in entries if "id" in entry}
 
+
+
+def decision_table_sql(build, outcome_of: Callable[[dict, int], tuple], hit_policy: str = "first") -> str:
+    """The SQL twin of :func:`compile_decision_table`: sets ``build``'s outcome from the
+    constant outcome of the rule that fires, and returns the column of its index
+    (``-1`` for the default, NULL when nothing matched and there is no default)."""
+    rules = build.value("rules", default=[])
+    default = build.value("default")
+    conditions = [build.condition("rules", index, "when").code for index in range(len(rules))]
+    outcomes = {index: outcome_of(rule, index) for index, rule in enumerate(rules)}
+    if default is not None:
+        outcomes[DEFAULT] = outcome_of(default, DEFAULT)
+    dialect = build.dialect
+    fallback = "-1" if default is not None else "NULL"
+    if hit_policy == "collect":
+        matched = build.column("matched", dialect.list_without_nulls(
+            dialect.list_of([f"CASE WHEN {condition} THEN {index} END" for index, condition in enumerate(conditions)], "integer")
+        ))
+        index = build.column("rule", f"COALESCE({dialect.list_item(matched, 1)}, {fallback})")
+        collected = dialect.list_distinct_in_order(dialect.flatten(dialect.list_of([
+            f"CASE WHEN {condition} THEN {_text_list(dialect, (rules[i]['id'], *outcomes[i][2]))} ELSE {dialect.list_of([])} END"
+            for i, condition in enumerate(conditions)
+        ])))
+        tags = f"CASE WHEN {index} = -1 OR {index} IS NULL THEN {_pick(dialect, index, outcomes, 2)} ELSE {collected} END"
+    else:
+        cases = " ".join(f"WHEN {condition} THEN {index}" for index, condition in enumerate(conditions))
+        index = build.column("rule", f"CASE {cases} ELSE {fallback} END" if conditions else fallback)
+        tags = _pick(dialect, index, outcomes, 2)
+    build.outcome(label=_pick(dialect, index, outcomes, 0), score=_pick(dialect, index, outcomes, 1), tags=tags)
+    return index
+
+
+def _pick(dialect, index: str, outcomes: dict[int, tuple], part: int) -> str:
+    """``CASE index WHEN i THEN <part of outcome i> … END``, skipping empty parts."""
+    empty = dialect.list_of([]) if part == 2 else "NULL"
+    branches = []
+    for number, outcome in outcomes.items():
+        value = outcome[part]
+        if value is None or (part == 2 and not value):
+            continue
+        sql = _text_list(dialect, value) if part == 2 else dialect.literal(float(value) if part == 1 else value)
+        branches.append(f"WHEN {number} THEN {sql}")
+    if not branches:
+        return empty
+    return f"CASE {index} {' '.join(branches)} ELSE {empty} END"
+
+
+def _text_list(dialect, items) -> str:
+    return dialect.list_of([dialect.literal(str(item)) for item in items])

@@ -69,6 +69,7 @@ class Plan:
     previous_slots: dict[str, int] = field(default_factory=dict)  # scheme id -> slot of previous_run.<id>, when read
     previous: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scheme id -> customer id -> saved label
     rank_stage: PopulationStep | None = None
+    scope: Mapping[str, Symbol] = field(default_factory=dict)  # every name an expression may read
 
     @cached_property
     def id_index(self) -> int:
@@ -123,7 +124,7 @@ class PlanCompiler:
             self.ruleset, fields, derived, order, stages, len(self.slots), rank_slot, allocation, plans, rule_ids, source,
             [d for d in self.diagnostics if d.severity != "error"], overrides, pin_slots,
             {scheme_id: slot.index for scheme_id, slot in previous.items() if slot.index in read},
-            rank_stage=rank_stage,
+            rank_stage=rank_stage, scope=dict(self.scope),
         )
 
     def _errors(self) -> bool:

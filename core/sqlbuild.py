@@ -31,10 +31,13 @@ from .sqldialect import Dialect
 @dataclass
 class Layer:
     """One ``SELECT`` over the previous layer: ``row`` columns are computed per customer;
-    ``statistics`` columns are one-row aggregates over the previous layer, cross-joined."""
+    ``statistics`` columns are one-row aggregates over the previous layer, cross-joined;
+    a ``join`` layer adds columns of another relation by key (``join`` is
+    (relation, key SQL over the previous layer, key column of the relation))."""
 
     kind: str
     columns: list[tuple[str, str]] = field(default_factory=list)  # (column name, SQL)
+    join: tuple[str, str, str] | None = None
 
 
 class Query:
@@ -65,6 +68,12 @@ class Query:
         self._names.add(name)
         return self.dialect.quote(name)
 
+    def join(self, relation: str, key: str, relation_key: str, columns: list[str]) -> None:
+        """Left-join ``relation`` on ``key`` = its ``relation_key``, adding ``columns``."""
+        quote = self.dialect.quote
+        self.layers.append(Layer("join", [(column, f"_j.{quote(column)}") for column in columns], (relation, key, relation_key)))
+        self._names.update(columns)
+
     def _reads_layer(self, sql: str, layer: Layer) -> bool:
         return any(self.dialect.quote(name) in sql for name, _ in layer.columns)
 
@@ -76,6 +85,10 @@ class Query:
             columns = ", ".join(f"{sql} AS {self.dialect.quote(column)}" for column, sql in layer.columns)
             if layer.kind == "row":
                 body = f"SELECT *, {columns} FROM {previous}"
+            elif layer.kind == "join":
+                relation, key, relation_key = layer.join
+                body = (f"SELECT _p.*, {columns} FROM (SELECT *, {key} AS _join_key FROM {previous}) AS _p "
+                        f"LEFT JOIN {relation} AS _j ON _p._join_key = _j.{self.dialect.quote(relation_key)}")
             else:
                 body = f"SELECT * FROM {previous} CROSS JOIN (SELECT {columns} FROM {previous}) AS _s{number}"
             ctes.append(f"{name} AS ({body})")
@@ -137,6 +150,7 @@ class SqlBuild(ConfigBuild):
         self.attributes = attributes
         self.query = query
         self.dialect = query.dialect
+        self.prefix = f"s{slot}"  # of the outcome columns; the plan renames it for overrides
         self.outcome_set = False
 
     def _compile(self, source: str, position: Position | None) -> Compiled:
@@ -159,10 +173,11 @@ class SqlBuild(ConfigBuild):
         unknown = set(attributes) - set(self.attributes)
         if unknown:
             raise ValueError(f"scheme {self.id!r}: no attribute {', '.join(sorted(unknown))} in this kind")
-        self.query.add("row", f"s{self.slot}_label", f"CAST({label} AS {self.dialect.text_type})")
-        self.query.add("row", f"s{self.slot}_score", "CAST(NULL AS DOUBLE)" if score is None else self.dialect.double(score))
-        self.query.add("row", f"s{self.slot}_tags", self.dialect.list_of([]) if tags is None else tags)
+        prefix = self.prefix
+        self.query.add("row", f"{prefix}_label", f"CAST({label} AS {self.dialect.text_type})")
+        self.query.add("row", f"{prefix}_score", "CAST(NULL AS DOUBLE)" if score is None else self.dialect.double(score))
+        self.query.add("row", f"{prefix}_tags", self.dialect.list_of([]) if tags is None else tags)
         for name, (type_, index) in self.attributes.items():
             value = attributes.get(name, "NULL")
-            self.query.add("row", f"s{self.slot}_d{index}", self.dialect.cast(value, type_) if type_ != "list" else value)
+            self.query.add("row", f"{prefix}_d{index}", self.dialect.cast(value, type_) if type_ != "list" else value)
         self.outcome_set = True

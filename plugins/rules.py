@@ -21,7 +21,7 @@ Example::
 from __future__ import annotations
 
 from tierkit.build import CompiledScheme, SchemeBuild
-from tierkit.decision import compile_decision_table, rule_labels
+from tierkit.decision import compile_decision_table, decision_table_sql, rule_labels
 from tierkit.hookspecs import hookimpl
 from tierkit.registry import SchemeKind
 
@@ -81,8 +81,12 @@ def compile_rules(build: SchemeBuild) -> CompiledScheme:
     return CompiledScheme(explain=explain, labels=rule_labels(build))
 
 
+def compile_rules_sql(build) -> None:
+    decision_table_sql(build, outcome_of, build.value("hit_policy", default="first"))
+
+
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind.documented("rules", __doc__, CONFIG_SCHEMA, compile_rules)
+        SchemeKind.documented("rules", __doc__, CONFIG_SCHEMA, compile_rules, compile_sql=compile_rules_sql)
     )
