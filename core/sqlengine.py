@@ -32,6 +32,23 @@ class SqlEngine:
         tierkit type (``string``, ``number``, ``integer``, ``boolean``, ``date``, ``list``)."""
         raise NotImplementedError
 
+    def register_file(self, name: str, path: str, file_format: str) -> dict[str, str]:
+        """A CSV/TSV (all cells as text), Parquet or JSON Lines file as the relation ``name``,
+        with ``_row``: the row number a user sees (a CSV's header is row 1).  Returns
+        each source column's type: ``text``, or the tierkit type of a typed column."""
+        raise NotImplementedError
+
+    def materialize(self, name: str, sql: str) -> None:
+        """Compute ``sql`` once and keep it as the relation ``name``."""
+        raise NotImplementedError
+
+    def arrow_batches(self, sql: str):
+        """The rows of ``sql`` as pyarrow record batches, without holding them all at once."""
+        raise NotImplementedError
+
+    def write_parquet(self, sql: str, path: str) -> None:
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -55,6 +72,32 @@ class DuckDBEngine(SqlEngine):
         ]
         table = pyarrow.Table.from_arrays(arrays, names=names)
         self.connection.register(name, table)
+
+    def register_file(self, name: str, path: str, file_format: str) -> dict[str, str]:
+        literal = self.dialect.string(str(path))
+        if file_format in ("csv", "tsv"):
+            delimiter = ", delim='\\t'" if file_format == "tsv" else ""
+            source = f"read_csv({literal}, all_varchar=true, header=true{delimiter})"
+            select = f"SELECT row_number() OVER () + 1 AS _row, * FROM {source}"
+        elif file_format == "parquet":
+            source = f"read_parquet({literal}, file_row_number=true)"
+            select = f"SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM {source}"
+        else:
+            source = f"read_json({literal}, format='newline_delimited')"
+            select = f"SELECT row_number() OVER () AS _row, * FROM {source}"
+        self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {self.dialect.quote(name)} AS {select}")
+        described = self.connection.execute(f"DESCRIBE SELECT * FROM {self.dialect.quote(name)}").fetchall()
+        return {column: _duckdb_type(type_) for column, type_, *_ in described if column != "_row"}
+
+    def materialize(self, name: str, sql: str) -> None:
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {self.dialect.quote(name)} AS {sql}")
+
+    def arrow_batches(self, sql: str):
+        reader = self.connection.execute(sql).fetch_record_batch(100_000)
+        yield from reader
+
+    def write_parquet(self, sql: str, path: str) -> None:
+        self.connection.execute(f"COPY ({sql}) TO {self.dialect.string(str(path))} (FORMAT parquet)")
 
     def close(self) -> None:
         self.connection.close()
@@ -86,6 +129,40 @@ class SparkEngine(SqlEngine):
         frame = self.session.createDataFrame([tuple(row) for row in rows], schema=schema)
         frame.createOrReplaceTempView(name)
 
+    def register_file(self, name: str, path: str, file_format: str) -> dict[str, str]:
+        reader = self.session.read
+        if file_format in ("csv", "tsv"):
+            frame = reader.option("header", True).option("sep", "\t" if file_format == "tsv" else ",").csv(str(path))
+            first = 2
+        elif file_format == "parquet":
+            frame, first = reader.parquet(str(path)), 1
+        else:
+            frame, first = reader.json(str(path)), 1
+        types = {field.name: _spark_source_type(field.dataType.simpleString()) for field in frame.schema.fields}
+        if file_format in ("csv", "tsv"):
+            types = dict.fromkeys(types, "text")
+        # Spark numbers rows by partition and position: one ordered window gives 1, 2, 3...
+        functions = _require("pyspark.sql.functions", "spark")
+        frame = frame.withColumn("_tierkit_position", functions.monotonically_increasing_id())
+        frame.createOrReplaceTempView(f"{name}_unnumbered")
+        self.session.sql(
+            f"SELECT row_number() OVER (ORDER BY _tierkit_position) + {first - 1} AS _row, * EXCEPT (_tierkit_position) "
+            f"FROM {name}_unnumbered"
+        ).createOrReplaceTempView(name)
+        return types
+
+    def materialize(self, name: str, sql: str) -> None:
+        frame = self.session.sql(sql).cache()
+        frame.count()
+        frame.createOrReplaceTempView(name)
+
+    def arrow_batches(self, sql: str):
+        yield from self.session.sql(sql).toArrow().to_batches()
+
+    def write_parquet(self, sql: str, path: str) -> None:
+        parquet = _require("pyarrow.parquet", "spark")
+        parquet.write_table(self.session.sql(sql).toArrow(), str(path))
+
 
 def open_engine(name: str, master: str | None = None, config: Mapping[str, Any] | None = None) -> SqlEngine:
     """An engine by its ``--engine`` name; ``master`` is Spark's master URL."""
@@ -105,6 +182,40 @@ def _require(module: str, extra: str):
         raise TierkitError(
             f"the {extra} engine needs the Python package {module.split('.')[0]!r}: pip install 'tierkit[sql]'"
         ) from None
+
+
+def _duckdb_type(type_name: str) -> str:
+    """A DuckDB column type as a source type: ``text`` for text, else a tierkit type."""
+    upper = type_name.upper()
+    if upper == "VARCHAR":
+        return "text"
+    if upper.endswith("[]"):
+        return "list"
+    if upper in ("BOOLEAN",):
+        return "boolean"
+    if upper in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE"):
+        return "date"
+    if upper in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"):
+        return "integer"
+    if upper in ("FLOAT", "DOUBLE", "REAL") or upper.startswith("DECIMAL"):
+        return "number"
+    return "text"
+
+
+def _spark_source_type(type_name: str) -> str:
+    if type_name == "string":
+        return "text"
+    if type_name.startswith("array"):
+        return "list"
+    if type_name in ("boolean",):
+        return "boolean"
+    if type_name in ("date", "timestamp"):
+        return "date"
+    if type_name in ("tinyint", "smallint", "int", "bigint"):
+        return "integer"
+    if type_name in ("float", "double") or type_name.startswith("decimal"):
+        return "number"
+    return "text"
 
 
 def _arrow_type(pyarrow, tierkit_type: str):
