@@ -1,25 +1,40 @@
-"""The expression compiler: Jinja2 expression syntax in, Python source out.
+"""The expression compiler: Jinja2 expression syntax in, Python or SQL out.
 
 Consultants write conditions and scores the way they know from Ansible ``when:`` and
 dbt: ``annual_procurement >= 1e8 and industry in ['government', 'finance']``.  Jinja's
-own parser reads the text; this module walks the tree and emits Python source that
-the plan compiles once, so no Jinja runtime runs per customer and no user text is
-ever evaluated as Python.  The front end (checking names, types and calls against
-a :class:`Scope`) and the back end (:class:`PythonBackend`, emitting code) are kept
-apart so other back ends can reuse the checked tree.
+own parser reads the text; this module walks the tree and emits code, so no Jinja
+runtime runs per customer and no user text is ever evaluated as Python or run as SQL.
 
-Null semantics (a missing value is ``None``), the same as SQL's so that every back
-end agrees:
+The front end (:class:`Checker`) checks names, types, calls and nullability against a
+scope of :class:`Symbol` s, folds calls on constants and places every error at its
+column; it asks an emitter for the code of each piece it accepts.  Two back ends:
+
+- :class:`PythonEmitter` (:func:`compile_expression`): Python source the plan compiles
+  once; missing operands are tested through temporaries, constants and helpers live
+  in a :class:`Namespace`;
+- :class:`SqlEmitter` (:func:`compile_sql_expression`): one SQL expression for a
+  :class:`~tierkit.sqldialect.Dialect` (DuckDB, Spark) over column references, with
+  the same value as the Python code for every row, including where SQL's own
+  operators differ (listed on :class:`SqlEmitter`).
+
+Null semantics (a missing value is ``None`` in Python, NULL in SQL), the same as SQL's
+so that every back end agrees:
 
 - arithmetic, comparisons, ``in`` and function calls with a missing operand give a
-  missing result; division by zero gives a missing result;
+  missing result; division (``/``, ``//``, ``%``) by zero gives a missing result;
+- ``//`` is floor division and ``%`` takes the divisor's sign (as in Python), integers
+  when both operands are; ``/`` and ``**`` give floating-point numbers, ``**`` missing
+  when it has no real finite answer;
 - ``x in [a, b]`` is ``x == a or x == b``: a missing item leaves the result missing
-  unless another item matches (``not in`` negates that);
+  unless another item matches (``not in`` negates that); ``in`` a string is a substring
+  test, ``in`` a list value (a list field) plain membership;
 - ``and``/``or``/``not`` use three-valued logic: ``false and missing`` is false,
   ``true or missing`` is true, otherwise a missing operand makes the result missing;
-- a condition that is missing counts as not met;
+- a condition that is missing counts as not met (``x if c else y`` gives ``y``);
 - ``x is none`` / ``x is defined`` test for a missing value and are never missing;
-  ``x | default(y)`` replaces a missing value.
+  ``x | default(y)`` replaces a missing value;
+- ``~`` writes whole floats without ``.0``, booleans as ``True``/``False``, dates as
+  ISO text.
 
 Security: only declared names, attributes from a fixed list, and registered functions
 can appear; anything else (dunder attributes, subscripts, method calls, imports) is a
@@ -67,7 +82,9 @@ class Symbol:
 
 @dataclass(frozen=True)
 class Compiled:
-    """A checked expression: Python source, its type, and what it reads."""
+    """A checked expression: its code (Python or SQL), its type, and what it reads.
+
+    ``items`` holds the compiled items of a list literal (``None`` for any other value)."""
 
     source: str
     code: str
@@ -78,6 +95,7 @@ class Compiled:
     value: Any = None
     element_type: str = "any"
     element_nullable: bool = False
+    items: tuple[Compiled, ...] | None = field(default=None, repr=False, compare=False)
 
 
 class ExpressionError(Exception):
@@ -140,13 +158,34 @@ def compile_expression(
     namespace: Namespace,
     position: Position | None = None,
 ) -> Compiled:
-    """Check and compile one expression, or raise :class:`ExpressionDiagnostic`."""
+    """Check and compile one expression to Python, or raise :class:`ExpressionDiagnostic`."""
+    return _compile(source, scope, functions, PythonEmitter(namespace), position)
+
+
+def compile_sql_expression(
+    source: str,
+    scope: Mapping[str, Symbol],
+    functions: Mapping[str, Function],
+    dialect,
+    position: Position | None = None,
+) -> Compiled:
+    """Check and compile one expression to SQL for ``dialect`` (a
+    :class:`~tierkit.sqldialect.Dialect`), or raise :class:`ExpressionDiagnostic`.
+
+    The scope's symbols carry SQL column references in ``code``; ``scope['as_of']``
+    carries the as-of date as a SQL date literal.  The diagnostics are the Python
+    compiler's, plus one for a function that has no SQL form."""
+    return _compile(source, scope, functions, SqlEmitter(dialect), position)
+
+
+def _compile(source, scope, functions, emitter, position) -> Compiled:
     if not isinstance(source, str) or not source.strip():
         raise ExpressionDiagnostic(Diagnostic("expression is empty", position))
     try:
         tree = parse(source)
-        compiled = PythonBackend(source, scope, functions, namespace).visit(tree)
-        _check_nesting(compiled.code)
+        compiled = Checker(source, scope, functions, emitter).visit(tree)
+        if isinstance(emitter, PythonEmitter):
+            _check_nesting(compiled.code)
         return compiled
     except TemplateSyntaxError as error:
         message = error.message or "syntax error"
@@ -280,23 +319,24 @@ def _compatible(left: str, right: str) -> bool:
     return left in NUMERIC and right in NUMERIC
 
 
-class PythonBackend:
-    """Walks a Jinja expression tree, checks it against the scope, emits Python."""
+class Checker:
+    """The front end: walks a Jinja expression tree, checks names, types and calls
+    against the scope, folds calls on constants, and asks its emitter for the code of
+    every piece it accepts."""
 
-    COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<="}
-    ARITHMETIC = {"Add": "+", "Sub": "-", "Mul": "*", "Mod": "%", "FloorDiv": "//"}
+    OPERATOR_TEXT = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=", "in": "in", "notin": "not in"}
 
-    def __init__(self, source, scope, functions, namespace: Namespace):
+    def __init__(self, source, scope, functions, emitter):
         self.source = source
         self.scope = scope
         self.functions = functions
-        self.ns = namespace
+        self.emit = emitter
         self._operators_seen: Counter[str] = Counter()
 
     def _operator_offset(self, op: str) -> int:
         """Jinja gives no columns, but comparisons are checked in source order: the
         n-th comparison with an operator is at that operator's n-th occurrence."""
-        text = self._operator_text(op)
+        text = self.OPERATOR_TEXT[op]
         index = self._operators_seen[text]
         self._operators_seen[text] += 1
         return _nth_operator(self.source, text, index)
@@ -323,21 +363,6 @@ class PythonBackend:
         reads = frozenset().union(*(p.reads for p in parts)) if parts else frozenset()
         return Compiled(self.source, code, type_, nullable, reads, **extra)
 
-    def _guard(self, parts: list[Compiled], build) -> tuple[str, bool]:
-        """Code that yields None when any nullable part is None, else ``build(codes)``."""
-        codes, checks = [], []
-        for part in parts:
-            if part.nullable:
-                temp = self.ns.temp()
-                checks.append(f"({temp} := {part.code}) is None")
-                codes.append(temp)
-            else:
-                codes.append(part.code)
-        body = build(codes)
-        if not checks:
-            return body, False
-        return f"(None if {' or '.join(checks)} else {body})", True
-
     # -- leaves ---------------------------------------------------------------
     def visit_Const(self, node: nodes.Const) -> Compiled:
         value = node.value
@@ -353,8 +378,7 @@ class PythonBackend:
             type_ = "string"
         else:
             raise ExpressionError(f"literal {value!r} is not supported")
-        code = repr(value) if type_ != "number" or math.isfinite(value) else self.ns.constant(value)  # 1e999
-        return self._result(code, type_, value is None, constant=True, value=value)
+        return self._result(self.emit.literal(value, type_), type_, value is None, constant=True, value=value)
 
     def visit_List(self, node) -> Compiled:
         items = [self.visit(item) for item in node.items]
@@ -366,14 +390,12 @@ class PythonBackend:
                 raise ExpressionError(f"list mixes {element} and {item.type} values", _locate(self.source, "["))
             element = item.type if element in ("any", "integer") else element
         missing = any(item.nullable for item in items)
+        extra = dict(element_type=element, element_nullable=missing, items=tuple(items))
         if all(item.constant for item in items):
             values = tuple(item.value for item in items)
-            return self._result(
-                self.ns.constant(values), "list", False, *items,
-                constant=True, value=values, element_type=element, element_nullable=missing,
-            )
-        code = "(" + "".join(f"{item.code}, " for item in items) + ")"
-        return self._result(code, "list", False, *items, element_type=element, element_nullable=missing)
+            code = self.emit.list_(items, element, values)
+            return self._result(code, "list", False, *items, constant=True, value=values, **extra)
+        return self._result(self.emit.list_(items, element, None), "list", False, *items, **extra)
 
     visit_Tuple = visit_List
 
@@ -417,29 +439,11 @@ class PythonBackend:
             self._check_comparison(operand.op, left, right, left_node, operand.expr)
             links.append((operand.op, left, right))
             left_node, left = operand.expr, right
+        parts = [part for _, left, right in links for part in (left, right)]
+        nullable = any(_link_nullable(*link) for link in links)
         if len(links) == 1:
-            return self._comparison(*links[0])
-        # a < b < c: every middle operand evaluated once, the links joined with `and`.
-        # A middle operand that is more than a name or a literal is computed first into a
-        # temporary: inside a link, a missing left side would skip its evaluation.
-        assignments, middles = [], []
-        for _, _, middle in links[:-1]:
-            if not (middle.constant or middle.code.isidentifier()):
-                temp = self.ns.temp()
-                assignments.append(f"({temp} := {middle.code}), ")
-                middle = dataclasses.replace(middle, code=temp, constant=False)
-            middles.append(middle)
-        parts = []
-        for index, (op, left, right) in enumerate(links):
-            left = middles[index - 1] if index else left
-            right = middles[index] if index < len(middles) else right
-            parts.append(self._comparison(op, left, right))
-        result = parts[0]
-        for part in parts[1:]:
-            result = self._kleene("and", result, part)
-        if assignments:
-            result = dataclasses.replace(result, code=f"({''.join(assignments)}{result.code})[-1]")
-        return result
+            return self._result(self.emit.comparison(*links[0]), "boolean", nullable, *parts)
+        return self._result(self.emit.chain(links), "boolean", nullable, *parts)
 
     def _check_comparison(self, op, left: Compiled, right: Compiled, left_node, right_node) -> None:
         offset = self._operator_offset(op)
@@ -482,38 +486,6 @@ class PythonBackend:
                     did_you_mean(literal.value, allowed),
                 )
 
-    def _operator_text(self, op: str) -> str:
-        return {"in": "in", "notin": "not in"}.get(op) or self.COMPARE[op]
-
-    def _comparison(self, op, left: Compiled, right: Compiled) -> Compiled:
-        if op in ("in", "notin"):
-            negate = "not " if op == "notin" else ""
-            container = right
-            if right.constant and right.type == "list":
-                container = Compiled(self.source, self.ns.constant(frozenset(right.value)), "list", False, right.reads)
-            if right.type == "list" and right.element_nullable:
-                member = self.ns.constant(_member, "_f")
-                code, _ = self._guard([left, container], lambda c: f"{member}({c[0]}, {c[1]}, {op == 'notin'})")
-                return self._result(code, "boolean", True, left, right)
-            code, nullable = self._guard([left, container], lambda c: f"({c[0]} {negate}in {c[1]})")
-            return self._result(code, "boolean", nullable, left, right)
-        symbol = self.COMPARE[op]
-        code, nullable = self._guard([left, right], lambda c: f"({c[0]} {symbol} {c[1]})")
-        return self._result(code, "boolean", nullable, left, right)
-
-    def _kleene(self, op: str, left: Compiled, right: Compiled) -> Compiled:
-        if not (left.nullable or right.nullable):
-            return self._result(f"({left.code} {op} {right.code})", "boolean", False, left, right)
-        decisive = "False" if op == "and" else "True"
-        other = "True" if op == "and" else "False"
-        a, b = self.ns.temp(), self.ns.temp()
-        code = (
-            f"({decisive} if ({a} := {left.code}) is {decisive} else "
-            f"({decisive} if ({b} := {right.code}) is {decisive} else "
-            f"(None if {a} is None or {b} is None else {other})))"
-        )
-        return self._result(code, "boolean", True, left, right)
-
     def _boolean_operand(self, node, operator: str) -> Compiled:
         compiled = self.visit(node)
         if compiled.type not in ("boolean", "any", "none"):
@@ -524,16 +496,19 @@ class PythonBackend:
             )
         return compiled
 
+    def _logical(self, op: str, node) -> Compiled:
+        left, right = self._boolean_operand(node.left, op), self._boolean_operand(node.right, op)
+        return self._result(self.emit.logical(op, left, right), "boolean", left.nullable or right.nullable, left, right)
+
     def visit_And(self, node) -> Compiled:
-        return self._kleene("and", self._boolean_operand(node.left, "and"), self._boolean_operand(node.right, "and"))
+        return self._logical("and", node)
 
     def visit_Or(self, node) -> Compiled:
-        return self._kleene("or", self._boolean_operand(node.left, "or"), self._boolean_operand(node.right, "or"))
+        return self._logical("or", node)
 
     def visit_Not(self, node) -> Compiled:
         operand = self._boolean_operand(node.node, "not")
-        code, nullable = self._guard([operand], lambda c: f"(not {c[0]})")
-        return self._result(code, "boolean", nullable, operand)
+        return self._result(self.emit.not_(operand), "boolean", operand.nullable, operand)
 
     def _numeric_operand(self, node, operator: str) -> Compiled:
         compiled = self.visit(node)
@@ -543,8 +518,7 @@ class PythonBackend:
 
     def visit_Neg(self, node) -> Compiled:
         operand = self._numeric_operand(node.node, "-")
-        code, nullable = self._guard([operand], lambda c: f"(-{c[0]})")
-        return self._result(code, operand.type, nullable, operand)
+        return self._result(self.emit.negative(operand), operand.type, operand.nullable, operand)
 
     def visit_Pos(self, node) -> Compiled:
         return self._numeric_operand(node.node, "+")
@@ -552,19 +526,11 @@ class PythonBackend:
     def _arithmetic(self, node, symbol: str) -> Compiled:
         left = self._numeric_operand(node.left, symbol)
         right = self._numeric_operand(node.right, symbol)
-        type_ = _numeric_result(left.type, right.type)
-        if symbol in ("//", "%"):
-            return self._divide(left, right, symbol, type_)
-        code, nullable = self._guard([left, right], lambda c: f"({c[0]} {symbol} {c[1]})")
-        return self._result(code, type_, nullable, left, right)
-
-    def _divide(self, left: Compiled, right: Compiled, symbol: str, type_: str) -> Compiled:
-        """A zero divisor gives a missing value, as in SQL."""
-        divisor = self.ns.temp()
-        code, _ = self._guard(
-            [left, right], lambda c: f"(None if ({divisor} := {c[1]}) == 0 else {c[0]} {symbol} {divisor})"
-        )
-        return self._result(code, type_, True, left, right)
+        type_ = "number" if symbol == "/" else _numeric_result(left.type, right.type)
+        if symbol in ("/", "//", "%"):  # a zero divisor gives a missing value, as in SQL
+            return self._result(self.emit.divide(symbol, left, right, type_), type_, True, left, right)
+        code = self.emit.arithmetic(symbol, left, right, type_)
+        return self._result(code, type_, left.nullable or right.nullable, left, right)
 
     def visit_Add(self, node):
         return self._arithmetic(node, "+")
@@ -581,23 +547,17 @@ class PythonBackend:
     def visit_FloorDiv(self, node):
         return self._arithmetic(node, "//")
 
-    def visit_Div(self, node) -> Compiled:
-        left = self._numeric_operand(node.left, "/")
-        right = self._numeric_operand(node.right, "/")
-        return self._divide(left, right, "/", "number")
+    def visit_Div(self, node):
+        return self._arithmetic(node, "/")
 
     def visit_Pow(self, node) -> Compiled:
         left = self._numeric_operand(node.left, "**")
         right = self._numeric_operand(node.right, "**")
-        power = self.ns.constant(_safe_power, "_f")
-        code, _ = self._guard([left, right], lambda c: f"{power}({c[0]}, {c[1]})")
-        return self._result(code, "number", True, left, right)
+        return self._result(self.emit.power(left, right), "number", True, left, right)
 
     def visit_Concat(self, node) -> Compiled:
         parts = [self.visit(item) for item in node.nodes]
-        text = self.ns.constant(_text, "_f")
-        code, nullable = self._guard(parts, lambda c: "(" + " + ".join(f"{text}({x})" for x in c) + ")")
-        return self._result(code, "string", nullable, *parts)
+        return self._result(self.emit.concat(parts), "string", any(p.nullable for p in parts), *parts)
 
     def visit_CondExpr(self, node) -> Compiled:
         test = self._boolean_operand(node.test, "if")
@@ -606,23 +566,19 @@ class PythonBackend:
         type_ = _unify(yes.type, no.type)
         if type_ is None:
             raise ExpressionError(f"the branches of 'if … else' give a {yes.type} and a {no.type}", _locate(self.source, "else"))
-        code = f"({yes.code} if {test.code} else {no.code})"
+        code = self.emit.condition(test, yes, no, type_)
         return self._result(code, type_, yes.nullable or no.nullable, test, yes, no)
 
     # -- tests, filters, calls ------------------------------------------------
     def visit_Test(self, node: nodes.Test) -> Compiled:
         operand = self.visit(node.node)
-        if node.name in ("none", "undefined"):
-            code = f"({operand.code} is None)" if operand.nullable else "False"
-        elif node.name == "defined":
-            code = f"({operand.code} is not None)" if operand.nullable else "True"
-        else:
+        if node.name not in ("none", "undefined", "defined"):
             raise ExpressionError(
                 f"unknown test 'is {node.name}'", _locate(self.source, node.name), "use 'is none' or 'is defined'"
             )
         if node.args or node.kwargs or node.dyn_args or node.dyn_kwargs:
             raise ExpressionError(f"'is {node.name}' takes no arguments", _locate(self.source, node.name))
-        return self._result(code, "boolean", False, operand)
+        return self._result(self.emit.is_missing(operand, node.name != "defined"), "boolean", False, operand)
 
     def visit_Filter(self, node: nodes.Filter) -> Compiled:
         if node.node is None:
@@ -649,36 +605,37 @@ class PythonBackend:
         self._check_arguments(function, args, offset)
         if function.null_safe:
             self._check_alternatives(function, args, offset)
+        result_type = function.result_type([a.type for a in args])
         if args and all(arg.constant for arg in args) and not function.needs_as_of:
-            return self._folded(function, args, offset)
-        impl = self.ns.constant(function.impl, "_f")
-        prefix = ["as_of"] if function.needs_as_of else []
+            return self._folded(function, args, result_type, offset)
         if function.null_safe:
-            code = f"{impl}({', '.join(prefix + [a.code for a in args])})"
             nullable = function.nullable([a.nullable for a in args])
         else:
-            code, _ = self._guard(args, lambda c: f"{impl}({', '.join(prefix + c)})")
             nullable = True  # a function may find no answer (e.g. log of zero)
-        return self._result(code, function.result_type([a.type for a in args]), nullable, *args)
+        as_of = None
+        if function.needs_as_of:  # the run's as-of date, passed first
+            symbol = self.scope.get("as_of")
+            as_of = Compiled(self.source, symbol.code if symbol else "as_of", "date", False, frozenset())
+        code = self.emit.call(function, args, result_type, as_of, offset)
+        return self._result(code, result_type, nullable, *args)
 
-    def _folded(self, function: Function, args: list[Compiled], offset: int) -> Compiled:
+    def _folded(self, function: Function, args: list[Compiled], result_type: str, offset: int) -> Compiled:
         """A call on constants is worked out once, now; ``date('2024-02-30')`` is then an
         error when the ruleset is validated, not a condition that silently never holds."""
         values = [arg.value for arg in args]
         shown = f"{function.name}({', '.join(map(repr, values))})"
         if not function.null_safe and any(value is None for value in values):
-            return self._result("None", function.result_type([a.type for a in args]), True, *args, constant=True)
+            return self._result(self.emit.value(None, result_type), result_type, True, *args, constant=True)
         try:
             value = function.impl(*values)
         except Exception as error:  # a plugin's function refusing these arguments
             raise ExpressionError(f"{shown} fails: {error}", offset) from None
-        result_type = function.result_type([a.type for a in args])
         if value is None and result_type == "date":  # a date literal that does not exist is a typo
             raise ExpressionError(f"{shown} is not a date", offset, "write an existing date as YYYY-MM-DD")
         if value is None:  # no answer (e.g. the log of zero): missing, as it would be per customer
-            return self._result("None", result_type, True, *args, constant=True)
-        code = repr(value) if isinstance(value, (bool, int, str)) else self.ns.constant(value)
-        return self._result(code, function.result_type([a.type for a in args]), False, *args, constant=True, value=value)
+            return self._result(self.emit.value(None, result_type), result_type, True, *args, constant=True)
+        code = self.emit.value(value, result_type)
+        return self._result(code, result_type, False, *args, constant=True, value=value)
 
     def _check_arguments(self, function: Function, args: list[Compiled], offset: int) -> None:
         least = len(function.params) if function.min_args is None else function.min_args
@@ -711,6 +668,370 @@ class PythonBackend:
                     f"the arguments of {function.name}() must have one type, not a {common} and a {arg.type}", offset
                 )
             common = unified
+
+
+def _link_nullable(op: str, left: Compiled, right: Compiled) -> bool:
+    """Whether one comparison may be missing: a missing operand, or (``in`` a list
+    literal) a missing item that might have matched."""
+    if op in ("in", "notin") and right.type == "list" and right.element_nullable:
+        return True
+    return left.nullable or right.nullable
+
+
+class PythonEmitter:
+    """The Python back end: source the plan compiles into its row function.  Missing
+    operands are tested once each through assignment expressions into temporaries;
+    constants and helper functions live in the :class:`Namespace`."""
+
+    COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<="}
+
+    def __init__(self, namespace: Namespace):
+        self.ns = namespace
+
+    def _guard(self, parts: list[Compiled], build) -> str:
+        """Code that yields None when any nullable part is None, else ``build(codes)``."""
+        codes, checks = [], []
+        for part in parts:
+            if part.nullable:
+                temp = self.ns.temp()
+                checks.append(f"({temp} := {part.code}) is None")
+                codes.append(temp)
+            else:
+                codes.append(part.code)
+        body = build(codes)
+        if not checks:
+            return body
+        return f"(None if {' or '.join(checks)} else {body})"
+
+    # -- values -----------------------------------------------------------------
+    def literal(self, value, type_: str) -> str:
+        return repr(value) if type_ != "number" or math.isfinite(value) else self.ns.constant(value)  # 1e999
+
+    def value(self, value, type_: str) -> str:
+        """A value worked out while compiling (a folded call)."""
+        if value is None:
+            return "None"
+        return repr(value) if isinstance(value, (bool, int, str)) else self.ns.constant(value)
+
+    def list_(self, items: list[Compiled], element_type: str, values: tuple | None) -> str:
+        if values is not None:
+            return self.ns.constant(values)
+        return "(" + "".join(f"{item.code}, " for item in items) + ")"
+
+    # -- comparisons and logic ----------------------------------------------------
+    def comparison(self, op, left: Compiled, right: Compiled) -> str:
+        if op in ("in", "notin"):
+            negate = "not " if op == "notin" else ""
+            container = right
+            if right.constant and right.type == "list":
+                container = Compiled(right.source, self.ns.constant(frozenset(right.value)), "list", False, right.reads)
+            if right.type == "list" and right.element_nullable:
+                member = self.ns.constant(_member, "_f")
+                return self._guard([left, container], lambda c: f"{member}({c[0]}, {c[1]}, {op == 'notin'})")
+            return self._guard([left, container], lambda c: f"({c[0]} {negate}in {c[1]})")
+        symbol = self.COMPARE[op]
+        return self._guard([left, right], lambda c: f"({c[0]} {symbol} {c[1]})")
+
+    def chain(self, links) -> str:
+        """``a < b < c``: every middle operand evaluated once, the links joined with `and`.
+        A middle operand that is more than a name or a literal is computed first into a
+        temporary: inside a link, a missing left side would skip its evaluation."""
+        assignments, middles = [], []
+        for _, _, middle in links[:-1]:
+            if not (middle.constant or middle.code.isidentifier()):
+                temp = self.ns.temp()
+                assignments.append(f"({temp} := {middle.code}), ")
+                middle = dataclasses.replace(middle, code=temp, constant=False)
+            middles.append(middle)
+        parts = []
+        for index, (op, left, right) in enumerate(links):
+            left = middles[index - 1] if index else left
+            right = middles[index] if index < len(middles) else right
+            parts.append((self.comparison(op, left, right), _link_nullable(op, left, right)))
+        code, nullable = parts[0]
+        for part, part_nullable in parts[1:]:
+            code, nullable = self._kleene("and", code, nullable, part, part_nullable), nullable or part_nullable
+        return f"({''.join(assignments)}{code})[-1]" if assignments else code
+
+    def _kleene(self, op: str, left: str, left_nullable: bool, right: str, right_nullable: bool) -> str:
+        if not (left_nullable or right_nullable):
+            return f"({left} {op} {right})"
+        decisive = "False" if op == "and" else "True"
+        other = "True" if op == "and" else "False"
+        a, b = self.ns.temp(), self.ns.temp()
+        return (
+            f"({decisive} if ({a} := {left}) is {decisive} else "
+            f"({decisive} if ({b} := {right}) is {decisive} else "
+            f"(None if {a} is None or {b} is None else {other})))"
+        )
+
+    def logical(self, op: str, left: Compiled, right: Compiled) -> str:
+        return self._kleene(op, left.code, left.nullable, right.code, right.nullable)
+
+    def not_(self, operand: Compiled) -> str:
+        return self._guard([operand], lambda c: f"(not {c[0]})")
+
+    def is_missing(self, operand: Compiled, missing: bool) -> str:
+        if not operand.nullable:
+            return "False" if missing else "True"
+        return f"({operand.code} is None)" if missing else f"({operand.code} is not None)"
+
+    # -- arithmetic -----------------------------------------------------------------
+    def negative(self, operand: Compiled) -> str:
+        return self._guard([operand], lambda c: f"(-{c[0]})")
+
+    def arithmetic(self, symbol: str, left: Compiled, right: Compiled, type_: str) -> str:
+        return self._guard([left, right], lambda c: f"({c[0]} {symbol} {c[1]})")
+
+    def divide(self, symbol: str, left: Compiled, right: Compiled, type_: str) -> str:
+        divisor = self.ns.temp()
+        return self._guard(
+            [left, right], lambda c: f"(None if ({divisor} := {c[1]}) == 0 else {c[0]} {symbol} {divisor})"
+        )
+
+    def power(self, left: Compiled, right: Compiled) -> str:
+        power = self.ns.constant(_safe_power, "_f")
+        return self._guard([left, right], lambda c: f"{power}({c[0]}, {c[1]})")
+
+    def concat(self, parts: list[Compiled]) -> str:
+        text = self.ns.constant(_text, "_f")
+        return self._guard(parts, lambda c: "(" + " + ".join(f"{text}({x})" for x in c) + ")")
+
+    def condition(self, test: Compiled, yes: Compiled, no: Compiled, type_: str) -> str:
+        return f"({yes.code} if {test.code} else {no.code})"
+
+    # -- calls ------------------------------------------------------------------------
+    def call(self, function: Function, args: list[Compiled], type_: str, as_of: Compiled | None, offset: int) -> str:
+        impl = self.ns.constant(function.impl, "_f")
+        prefix = ["as_of"] if as_of is not None else []
+        if function.null_safe:
+            return f"{impl}({', '.join(prefix + [a.code for a in args])})"
+        return self._guard(args, lambda c: f"{impl}({', '.join(prefix + c)})")
+
+
+class SqlEmitter:
+    """The SQL back end: one SQL expression for a :class:`~tierkit.sqldialect.Dialect`,
+    with the Python back end's values.  Symbols' codes are column references.
+
+    SQL's NULL already behaves as a missing value in comparisons, ``AND``/``OR``/``NOT``,
+    ``IN`` and most functions; what differs from Python is spelt out: division guards
+    its divisor, ``//`` and ``%`` take the divisor's sign, ``**`` and ``~`` follow
+    :func:`_safe_power` and :func:`_text`, integer literals are BIGINTs and float
+    literals DOUBLEs.  A value used several times is bound once (:meth:`Dialect.let`).
+    An operand that is always missing (``none``, or of type ``any``) makes a strict
+    operation a NULL of the result's type."""
+
+    COMPARE = {"eq": "=", "ne": "<>", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<="}
+
+    def __init__(self, dialect):
+        self.dialect = dialect
+
+    # -- helpers ------------------------------------------------------------------
+    def null(self, type_: str) -> str:
+        """A NULL typed as a value of ``type_`` (an untyped NULL for ``any``)."""
+        if type_ in ("any", "none", "outcome"):
+            return "NULL"
+        if type_ == "list":
+            return f"CAST(NULL AS {self.dialect.list_type('string')})"
+        return f"CAST(NULL AS {self.dialect.type_of(type_)})"
+
+    @staticmethod
+    def _missing(parts: list[Compiled]) -> bool:
+        """Whether a strict operation on ``parts`` is missing whatever the row."""
+        return any(part.type in ("none", "any") for part in parts)
+
+    def _double(self, part: Compiled) -> str:
+        return self.dialect.double(part.code) if part.type == "integer" else part.code
+
+    def _as(self, part: Compiled, type_: str) -> str:
+        """``part`` as a value of ``type_`` (integers widen to doubles; none is typed)."""
+        if part.type in ("none", "any"):
+            return self.null(type_)
+        return self._double(part) if type_ == "number" else part.code
+
+    # -- values -------------------------------------------------------------------
+    def literal(self, value, type_: str) -> str:
+        if type_ == "integer":
+            return f"CAST({value} AS BIGINT)"
+        return self.dialect.literal(value)
+
+    def value(self, value, type_: str) -> str:
+        if value is None:
+            return self.null(type_)
+        if type_ == "integer" and isinstance(value, int) and not isinstance(value, bool):
+            return f"CAST({value} AS BIGINT)"
+        if type_ == "number" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        return self.dialect.literal(value)
+
+    def list_(self, items: list[Compiled], element_type: str, values: tuple | None) -> str:
+        return self.dialect.list_of([self._as(item, element_type) for item in items], element_type)
+
+    # -- comparisons and logic ----------------------------------------------------
+    def comparison(self, op, left: Compiled, right: Compiled) -> str:
+        if op in ("in", "notin"):
+            return self._member(op == "notin", left, right)
+        if self._missing([left, right]):
+            return self.null("boolean")
+        return f"({left.code} {self.COMPARE[op]} {right.code})"
+
+    def _member(self, negate: bool, left: Compiled, right: Compiled) -> str:
+        not_ = "NOT " if negate else ""
+        if self._missing([left, right]):
+            return self.null("boolean")
+        if right.type == "string":  # a substring
+            return f"({not_}contains({right.code}, {left.code}))"
+        if right.items is None:  # a list value: plain membership
+            return f"({not_}{self.dialect.list_contains(right.code, left.code)})"
+        # a list literal: SQL's IN, which is _member's rule
+        if not right.items:
+            known = "TRUE" if negate else "FALSE"
+            return f"(CASE WHEN {left.code} IS NOT NULL THEN {known} END)" if left.nullable else known
+        type_ = "number" if "number" in (left.type, right.element_type) else left.type
+        items = ", ".join(self._as(item, type_) for item in right.items)
+        return f"({self._as(left, type_)} {not_}IN ({items}))"
+
+    def chain(self, links) -> str:
+        """``a < b < c`` is ``a < b AND b < c`` with ``b`` computed once."""
+
+        def link(index: int, left_code: str | None) -> str:
+            op, left, right = links[index]
+            if left_code is not None:
+                left = dataclasses.replace(left, code=left_code)
+            if index == len(links) - 1:
+                return self.comparison(op, left, right)
+            return self.dialect.let(
+                right.code,
+                lambda name: f"({self.comparison(op, left, dataclasses.replace(right, code=name))} AND {link(index + 1, name)})",
+            )
+
+        return link(0, None)
+
+    def logical(self, op: str, left: Compiled, right: Compiled) -> str:
+        return f"({self._as(left, 'boolean')} {op.upper()} {self._as(right, 'boolean')})"
+
+    def not_(self, operand: Compiled) -> str:
+        return f"(NOT {self._as(operand, 'boolean')})"
+
+    def is_missing(self, operand: Compiled, missing: bool) -> str:
+        if not operand.nullable:
+            return "FALSE" if missing else "TRUE"
+        return f"({operand.code} IS {'' if missing else 'NOT '}NULL)"
+
+    # -- arithmetic -----------------------------------------------------------------
+    def negative(self, operand: Compiled) -> str:
+        if self._missing([operand]):
+            return self.null(operand.type if operand.type in NUMERIC else "number")
+        return f"(-{operand.code})"
+
+    def arithmetic(self, symbol: str, left: Compiled, right: Compiled, type_: str) -> str:
+        if self._missing([left, right]):
+            return self.null(type_)
+        return f"({self._as(left, type_)} {symbol} {self._as(right, type_)})"
+
+    def divide(self, symbol: str, left: Compiled, right: Compiled, type_: str) -> str:
+        """``/``, ``//`` and ``%`` as Python computes them; a zero divisor gives NULL."""
+        if self._missing([left, right]):
+            return self.null(type_)
+        d = self.dialect
+        a, b = self._as(left, type_), f"NULLIF({self._as(right, type_)}, 0)"
+        if right.constant:  # a literal divisor needs no guard, or is zero
+            if right.value == 0:
+                return self.null(type_)
+            b = self._as(right, type_)
+        if symbol == "/":
+            return f"({a} / {b})"
+
+        def python_mod(a: str, b: str) -> str:
+            if type_ == "integer":  # SQL's % takes the dividend's sign
+                return f"((({a} % {b}) + {b}) % {b})"
+            # CPython's float_rem: C's fmod, moved to the divisor's side
+            return d.let(f"({a} % {b})", lambda m: f"(CASE WHEN {m} <> 0 AND ({m} < 0) <> ({b} < 0) THEN {m} + {b} ELSE {m} END)")
+
+        if symbol == "%":
+            return d.let(b, lambda b: python_mod(a, b))
+        if type_ == "integer":
+            return d.let(a, lambda a: d.let(b, lambda b: d.integer_divide(f"({a} - {python_mod(a, b)})", b)))
+
+        def float_floor_div(a: str, b: str) -> str:  # CPython's float_floor_div
+            def from_div(div: str) -> str:
+                floor = _sql_floor(d, div)
+                return f"({floor} + CASE WHEN {div} - {floor} > 0.5 THEN 1 ELSE 0 END)"
+
+            return d.let(
+                f"({a} % {b})",
+                lambda m: d.let(
+                    f"(({a} - {m}) / {b} - CASE WHEN {m} <> 0 AND ({m} < 0) <> ({b} < 0) THEN 1 ELSE 0 END)", from_div
+                ),
+            )
+
+        return d.let(a, lambda a: d.let(b, lambda b: float_floor_div(a, b)))
+
+    def power(self, left: Compiled, right: Compiled) -> str:
+        """:func:`_safe_power`: NULL where Python has no real finite answer."""
+        if self._missing([left, right]):
+            return self.null("number")
+        d = self.dialect
+        infinity = d.double_literal(math.inf)
+
+        def safe(base: str, exponent: str) -> str:
+            result = d.let(f"power({base}, {exponent})", lambda r: f"(CASE WHEN abs({r}) <> {infinity} THEN {r} END)")
+            return (
+                f"(CASE WHEN {base} = 0 AND {exponent} < 0 THEN NULL"
+                f" WHEN {base} < 0 AND {exponent} % 1 <> 0 THEN NULL ELSE {result} END)"
+            )
+
+        return d.let(self._as(left, "number"), lambda base: d.let(self._as(right, "number"), lambda e: safe(base, e)))
+
+    def concat(self, parts: list[Compiled]) -> str:
+        if self._missing(parts):
+            return self.null("string")
+        return "(" + " || ".join(self._text(part) for part in parts) + ")"
+
+    def _text(self, part: Compiled) -> str:
+        """:func:`_text` of a value: whole doubles without ``.0``, ``True``/``False``."""
+        d = self.dialect
+        if part.type == "string":
+            return part.code
+        if part.type in ("integer", "date"):
+            return d.cast(part.code, "string")
+        if part.type == "boolean":
+            return f"(CASE WHEN {part.code} THEN 'True' ELSE 'False' END)"
+        if part.type == "number":
+            return d.let(
+                part.code,
+                lambda x: f"(CASE WHEN {x} % 1 = 0 AND abs({x}) < 9.2e18 THEN {d.cast(d.cast(x, 'integer'), 'string')}"
+                f" ELSE {d.float_text(x)} END)",
+            )
+        raise ExpressionError(f"'~' cannot write a {part.type} in SQL; run with --engine python")
+
+    def condition(self, test: Compiled, yes: Compiled, no: Compiled, type_: str) -> str:
+        return f"(CASE WHEN {self._as(test, 'boolean')} THEN {self._as(yes, type_)} ELSE {self._as(no, type_)} END)"
+
+    # -- calls ------------------------------------------------------------------------
+    def call(self, function: Function, args: list[Compiled], type_: str, as_of: Compiled | None, offset: int) -> str:
+        if function.sql is None:
+            raise ExpressionError(
+                f"function {function.name!r} (from its plugin) has no SQL form; run with --engine python", offset
+            )
+        if not function.null_safe and self._missing(args):
+            return self.null(type_)
+        params = function.params
+        typed = []
+        for index, arg in enumerate(args):
+            expected = params[min(index, len(params) - 1)]
+            want = type_ if expected == "any" and function.null_safe else expected
+            if want == "number" and type_ == "number" and arg.type in ("integer", "none", "any"):
+                arg = dataclasses.replace(arg, code=self._as(arg, "number"), type="number")
+            elif arg.type in ("none", "any") and want not in ("any", "none", "outcome"):
+                arg = dataclasses.replace(arg, code=self.null(want))
+            typed.append(arg)
+        return function.sql(self.dialect, [as_of, *typed] if as_of is not None else typed)
+
+
+def _sql_floor(dialect, number: str) -> str:
+    """floor() of a DOUBLE as a DOUBLE (Spark's floor gives a BIGINT, which may not hold it)."""
+    return f"(CASE WHEN abs({number}) >= 4503599627370496.0 THEN {number} ELSE {dialect.double(f'floor({number})')} END)"
 
 
 def _unify(left: str, right: str) -> str | None:

@@ -57,6 +57,14 @@ class Function:
     without calling ``impl``; ``null_safe=True`` functions see ``None`` themselves
     (``default`` does) and give a missing result only when every argument is
     missing.  ``needs_as_of`` passes the run's as-of date first.
+
+    ``sql`` is the function's SQL form for the SQL engines, or ``None`` when it has
+    none (a ruleset using it then runs on the Python engine only):
+    ``sql(dialect, args) -> str`` gets the :class:`tierkit.sqldialect.Dialect` and the
+    arguments as :class:`tierkit.expr.Compiled` values whose ``code`` is SQL (the as-of
+    date first when ``needs_as_of``; integers already DOUBLEs where ``params`` says
+    ``number`` and the result is a number) and must give the value ``impl`` would, NULL where it gives ``None``;
+    unless ``null_safe``, a NULL argument must give NULL.
     """
 
     name: str
@@ -68,6 +76,7 @@ class Function:
     variadic: bool = False
     null_safe: bool = False
     needs_as_of: bool = False
+    sql: Callable[..., str] | None = None
 
     def nullable(self, arg_nullables: list[bool]) -> bool:
         """Whether a null-safe call may still give a missing value (all inputs missing)."""

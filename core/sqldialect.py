@@ -12,7 +12,9 @@ a decimal in both engines, which would change results).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
+import re
 from dataclasses import dataclass
 
 
@@ -175,6 +177,32 @@ class Dialect:
             return f"quantile_cont({expression}, {self.double_literal(float(fraction))})"
         return f"percentile({expression}, {self.double_literal(float(fraction))})"
 
+    # -- expression back end (tierkit.expr) ---------------------------------------
+    def let(self, value: str, body) -> str:
+        """``body(name)`` with ``name`` bound to ``value``, computed once: a one-item list
+        mapped through a lambda.  The name is derived from ``value``'s text, so an inner
+        binding of the same name always holds the same value as the outer one."""
+        if _SIMPLE_SQL.fullmatch(value):
+            return body(value)
+        name = "_v" + hashlib.sha1(value.encode("utf-8")).hexdigest()[:12]
+        function = "list_transform" if self.name == "duckdb" else "transform"
+        return self.list_item(f"{function}({self._list([value])}, {self.lambda_(name, body(name))})", 1)
+
+    def integer_divide(self, numerator: str, denominator: str) -> str:
+        """Integer division truncating toward zero (exact on BIGINTs)."""
+        return f"({numerator} // {denominator})" if self.name == "duckdb" else f"({numerator} div {denominator})"
+
+    def float_text(self, number: str) -> str:
+        """Python's ``repr`` of a finite DOUBLE that is not whole (so below 2**53 in size):
+        the shortest digits that read back as the same double, plain from 1e-4 on, else
+        like ``1.5e-07``.  DuckDB writes exactly that; Spark (Java) spells it differently."""
+        if self.name == "duckdb":
+            return f"CAST({number} AS VARCHAR)"
+        plain = f"regexp_replace(CAST(CAST({number} AS DECIMAL(38, 22)) AS STRING), '0+$', '')"
+        java = f"CAST({number} AS STRING)"  # d.dddE-n
+        scientific = f"replace(regexp_replace(regexp_replace({java}, '[.]0E', 'E'), 'E-([0-9])$', 'E-0$1'), 'E', 'e')"
+        return f"(CASE WHEN abs({number}) >= 1e-4D THEN {plain} ELSE {scientific} END)"
+
 
 def _element_type(items) -> str:
     """The SQL element type of a literal list: numbers widen to doubles when mixed."""
@@ -194,6 +222,13 @@ def _type_of_value(value) -> str:
     if isinstance(value, dt.date):
         return "date"
     return "string"
+
+
+# A column reference, a lambda variable or a literal: cheap to repeat, no need to bind.
+_SIMPLE_SQL = re.compile(
+    r"\"[^\"]*\"|`[^`]*`|_v[0-9a-f]{12}|-?[0-9]+|TRUE|FALSE|NULL|DATE '[0-9-]+'|'[^'\\\\]*'"
+    r"|CAST\((?:-?[0-9]+|NULL|'[^']*') AS [A-Z]+\)"
+)
 
 
 DUCKDB = Dialect("duckdb", "VARCHAR", '"', backslash_escapes=False)
