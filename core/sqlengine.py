@@ -111,6 +111,7 @@ class SparkEngine(SqlEngine):
         builder = pyspark_sql.SparkSession.builder.appName("tierkit").master(master or "local[2]")
         settings = {
             "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
             "spark.sql.session.timeZone": "UTC",
             "spark.sql.shuffle.partitions": "4",
             "spark.driver.memory": "2g",
