@@ -249,12 +249,7 @@ class _TableBuilder:
         self.table = Table(file, list(fields))
         self.fields = self.table.fields
         self.coercers: list[Coercer] = [make_coercer(spec) for spec in self.fields]
-        self.lookup: dict[str, list[int]] = {}
-        for index, spec in enumerate(self.fields):
-            for name in (spec.name, *spec.aliases):
-                indexes = self.lookup.setdefault(normalise_header(name), [])
-                if index not in indexes:
-                    indexes.append(index)
+        self.lookup = header_lookup(self.fields)
         self.plans: dict[tuple, list[tuple[FieldSpec, str | None, Coercer]]] = {}
         self.keys: tuple | None = None
         self.plan: list[tuple[FieldSpec, str | None, Coercer]] = []
@@ -302,34 +297,70 @@ class _TableBuilder:
         return self.plans[headers]
 
     def _match(self, headers: tuple) -> list[str | None]:
-        columns: list[str | None] = [None] * len(self.fields)
-        for header in headers:
-            indexes = self.lookup.get(normalise_header(header))
-            if not indexes:
-                self.unused.setdefault(header)
-                continue
-            for index in indexes:
-                if columns[index] is not None:
-                    raise InputError(
-                        f"columns {columns[index]!r} and {header!r} both match field {self.fields[index].name!r}",
-                        Position(self.table.file),
-                    )
-                columns[index] = header
-                self.matched.add(index)
+        columns = match_columns(headers, self.fields, self.table.file, self.lookup, self.unused)
+        self.matched.update(index for index, column in enumerate(columns) if column is not None)
         return columns
 
     def finish(self) -> Table:
         """The table, unless a required field matched no column in any row read."""
         if self.plans:
-            missing = [spec for index, spec in enumerate(self.fields) if spec.required and index not in self.matched]
-            if missing:
-                first = missing[0]
-                looked_for = ", ".join(dict.fromkeys((first.name, *first.aliases)))
-                hint = f"also missing: {', '.join(repr(spec.name) for spec in missing[1:])}" if missing[1:] else None
-                raise InputError(
-                    f"missing column for required field {first.name!r} (looked for: {looked_for})",
-                    Position(self.table.file),
-                    hint,
-                )
+            check_required_columns(self.fields, self.matched, self.table.file)
         self.table.unused_columns = list(self.unused)
         return self.table
+
+
+def header_lookup(fields: list[FieldSpec]) -> dict[str, list[int]]:
+    """Each normalised field name and alias -> the indexes of the fields it names."""
+    lookup: dict[str, list[int]] = {}
+    for index, spec in enumerate(fields):
+        for name in (spec.name, *spec.aliases):
+            indexes = lookup.setdefault(normalise_header(name), [])
+            if index not in indexes:
+                indexes.append(index)
+    return lookup
+
+
+def match_columns(
+    headers: Iterable[str],
+    fields: list[FieldSpec],
+    file: str,
+    lookup: dict[str, list[int]] | None = None,
+    unused: dict[str, None] | None = None,
+) -> list[str | None]:
+    """The column header matching each field (``None`` for none), by name or alias.
+
+    Two columns matching one field is an :class:`InputError`; headers matching no field
+    are added to ``unused`` when it is given.
+    """
+    if lookup is None:
+        lookup = header_lookup(fields)
+    columns: list[str | None] = [None] * len(fields)
+    for header in headers:
+        indexes = lookup.get(normalise_header(header))
+        if not indexes:
+            if unused is not None:
+                unused.setdefault(header)
+            continue
+        for index in indexes:
+            if columns[index] is not None:
+                raise InputError(
+                    f"columns {columns[index]!r} and {header!r} both match field {fields[index].name!r}",
+                    Position(file),
+                )
+            columns[index] = header
+    return columns
+
+
+def check_required_columns(fields: list[FieldSpec], matched: Iterable[int], file: str) -> None:
+    """An :class:`InputError` unless every required field (by index) matched a column."""
+    found = set(matched)
+    missing = [spec for index, spec in enumerate(fields) if spec.required and index not in found]
+    if missing:
+        first = missing[0]
+        looked_for = ", ".join(dict.fromkeys((first.name, *first.aliases)))
+        hint = f"also missing: {', '.join(repr(spec.name) for spec in missing[1:])}" if missing[1:] else None
+        raise InputError(
+            f"missing column for required field {first.name!r} (looked for: {looked_for})",
+            Position(file),
+            hint,
+        )
