@@ -33,11 +33,30 @@ def check_ruleset(ruleset: Ruleset, registry: Registry) -> tuple[Plan | None, li
     diagnostics = validate_ruleset(ruleset, registry.kinds)
     if any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
+    compiler = PlanCompiler(ruleset, registry)
     try:
-        plan = PlanCompiler(ruleset, registry).compile()
+        plan = compiler.compile()
     except RulesetError as failure:
         return None, diagnostics + failure.diagnostics + failure.warnings
+    plan.derived = DerivedFeatures(plan.derived, {name: compiler.scope[name].type for name, _slot, _config in plan.derived})
     return plan, diagnostics + plan.warnings
+
+
+class DerivedFeatures(list):
+    """A plan's derived features, ``(name, slot, config)``, that also know the type each
+    expression compiled to (``types``: name -> ``number``, ``integer``, ``string``,
+    ``boolean``, ``date``, ``list`` or ``any``), for results files typed by the plan.
+    A list like any other; it travels with the plan through ``dataclasses.replace``."""
+
+    def __init__(self, items, types: dict[str, str]):
+        super().__init__(items)
+        self.types = dict(types)
+
+
+def derived_types(plan: Plan) -> dict[str, str]:
+    """The compiled type of each derived feature (``any`` where the plan does not know it)."""
+    known = getattr(plan, "derived_types", None) or getattr(plan.derived, "types", None) or {}
+    return {name: known.get(name, "any") for name, _slot, _config in plan.derived}
 
 
 def compile_ruleset(ruleset: Ruleset, registry: Registry) -> Plan:
@@ -224,15 +243,16 @@ class Evaluation:
             "fingerprint": ruleset.fingerprint,
             "as_of": self.bound.as_of.isoformat(),
             "lang": lang,
+            "engine": "python",
             "read": evaluated + rejected if read is None else read,
             "evaluated": evaluated,
             "rejected": rejected,
         }
 
-    def records(self, lang: str) -> Iterator[dict]:
-        """JSON-ready result records in rank order."""
-        for row in self.ranked():
-            yield self.record(row, lang)
+    def records(self, lang: str) -> ResultRecords:
+        """JSON-ready result records in rank order: an iterator that also knows the
+        results schema of the plan (:mod:`tierkit.results`), for typed writers."""
+        return ResultRecords(self, lang)
 
     def record(self, row: list, lang: str) -> dict:
         """One customer's JSON-ready result (dates stay dates: writers format them)."""
@@ -244,17 +264,17 @@ class Evaluation:
         for scheme in plan.schemes:
             outcome = row[scheme.slot.index]
             label = outcome[0]
-            pin = row[plan.pin_slots[scheme.id]] if scheme.id in plan.pin_slots else None
+            reasons, override = self.explained(row, scheme, lang)
             shown = outcomes[scheme.id] = {
                 "label": label,
                 "display": localize(scheme.compiled.labels.get(label, label), lang),
                 "score": outcome[1],
                 "tags": list(outcome[2]),
-                "reasons": scheme.compiled.explain(outcome if pin is None else pin[1], lang),
             }
-            if pin is not None:  # the kind explains what it computed; the override says what replaced it
-                shown["override"], reason = present_override(pin, lang)
-                shown["reasons"].append(reason)
+            if reasons is not None:
+                shown["reasons"] = reasons
+            if override is not None:
+                shown["override"] = override
         allocation = row[plan.allocation.slot.index]
         return {
             "id": row[plan.id_index],
@@ -263,6 +283,17 @@ class Evaluation:
             "rank": row[plan.rank_slot.index],
             "allocation": self._plan_of(allocation[3], lang),
         }
+
+    def explained(self, row: list, scheme, lang: str) -> tuple[list[dict] | None, dict | None]:
+        """One scheme's reasons for a customer (None when they are not known) and the
+        override that replaced its outcome (None when none did)."""
+        outcome = row[scheme.slot.index]
+        pin = row[self.plan.pin_slots[scheme.id]] if scheme.id in self.plan.pin_slots else None
+        if pin is None:
+            return scheme.compiled.explain(outcome, lang), None
+        # the kind explains what it computed; the override says what replaced it
+        override, reason = present_override(pin, lang)
+        return scheme.compiled.explain(pin[1], lang) + [reason], override
 
     def _plan_of(self, rule_index: int | None, lang: str) -> dict:
         """The localized resource plan of an allocation rule, built once per language."""
@@ -273,3 +304,25 @@ class Evaluation:
             fields = plan.plans.get(rule_index, {}) if rule_index is not None else {}
             self._plans[key] = {"rule": rule, **localize_all(fields, lang)}
         return dict(self._plans[key])
+
+
+class ResultRecords:
+    """An evaluation's records in rank order (an iterator, read once), carrying what a
+    typed writer needs: ``schema``, the plan's :class:`tierkit.results.ResultsSchema`."""
+
+    def __init__(self, evaluation: Evaluation, lang: str):
+        self.evaluation = evaluation
+        self.lang = lang
+        self._records = (evaluation.record(row, lang) for row in evaluation.ranked())
+
+    def __iter__(self) -> ResultRecords:
+        return self
+
+    def __next__(self) -> dict:
+        return next(self._records)
+
+    @property
+    def schema(self):
+        from .results import results_schema  # it builds on this module
+
+        return results_schema(self.evaluation.plan, self.lang)

@@ -1,16 +1,18 @@
-"""The built-in readers (CSV, TSV, JSON, JSON Lines, XLSX) and writers (JSON Lines, CSV, XLSX).
+"""The built-in readers (CSV, TSV, JSON, JSON Lines, XLSX) and writers (JSON Lines, CSV,
+XLSX, Parquet).
 
 Registered through the same hooks as any third-party plugin.  Readers yield rows lazily
 with the row number a user sees (the spreadsheet row, the JSON Lines line) and yield a
 :class:`tierkit.io.RowError` for a row they cannot parse, so one bad line never costs
-the whole file.  Writers take JSON-ready records and flatten them for spreadsheets.
+the whole file.  Writers take JSON-ready records and flatten them for spreadsheets, or
+into the typed columns of the results layout (:mod:`tierkit.results`) for Parquet,
+which needs the optional pyarrow (``pip install 'tierkit[duckdb]'``).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import itertools
 import json
 import re
@@ -25,8 +27,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
-from tierkit.io import RowError, compact_json, dump_json_lines, json_default
+from tierkit.io import RowError, dump_json_lines
 from tierkit.registry import Reader, Writer
+from tierkit.results import flatten, write_meta, write_parquet
 
 Rows = Iterator[tuple[int, Mapping[str, Any] | RowError]]
 
@@ -45,6 +48,7 @@ def tierkit_writers(register):
     register(Writer("jsonl", (".jsonl", ".ndjson"), write_jsonl))
     register(Writer("csv", (".csv",), write_csv))
     register(Writer("xlsx", (".xlsx",), write_xlsx))
+    register(Writer("parquet", (".parquet",), write_parquet))
 
 
 # ---------------------------------------------------------------------------- readers
@@ -216,34 +220,6 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[
         dump_json_lines(handle, records, meta)
 
 
-def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A nested record as one level of dotted columns (``outcomes.grade.label``).
-
-    Lists become one ``"; "``-joined cell, since a spreadsheet cell holds one value.
-    """
-    flat: dict[str, Any] = {}
-    _flatten_into(flat, record, prefix)
-    return flat
-
-
-def _flatten_into(flat: dict[str, Any], record: Mapping[str, Any], prefix: str) -> None:
-    for key, value in record.items():
-        if isinstance(value, dict):
-            _flatten_into(flat, value, f"{prefix}{key}.")
-        elif isinstance(value, list | tuple):
-            flat[f"{prefix}{key}"] = "; ".join(_list_item_text(item) for item in value)
-        else:
-            flat[f"{prefix}{key}"] = value
-
-
-def _list_item_text(item: Any) -> str:
-    if isinstance(item, str):
-        return item
-    if isinstance(item, dt.date):
-        return item.isoformat()
-    return compact_json(item)
-
-
 def _flat_table(records: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
     """Flattened records and their columns, in the order each column is first seen."""
     rows = [flatten(record) for record in records]
@@ -258,8 +234,7 @@ def write_csv(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[st
         writer = csv.DictWriter(handle, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows(rows)
-    sidecar = path.with_name(path.name + ".meta.json")
-    sidecar.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=json_default) + "\n", encoding="utf-8")
+    write_meta(path, meta)
 
 
 def write_xlsx(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:

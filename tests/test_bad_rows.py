@@ -280,9 +280,9 @@ def test_unknown_input_extension(tmp_path, capsys):
 
 
 def test_unknown_output_extension(bad_csv, tmp_path, capsys):
-    path = tmp_path / "out.parquet"
+    path = tmp_path / "out.feather"
     line = one_line_failure(*evaluate(capsys, bad_csv, "-o", path))
-    assert line == f"tierkit: {path}: no writer for '.parquet' files (known extensions: .csv, .jsonl, .ndjson, .xlsx)"
+    assert line == f"tierkit: {path}: no writer for '.feather' files (known extensions: .csv, .jsonl, .ndjson, .parquet, .xlsx)"
 
 
 def test_missing_required_column_names_the_field_and_its_aliases(tmp_path, capsys):

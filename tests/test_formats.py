@@ -45,7 +45,7 @@ def test_the_entry_point_registers_the_builtin_formats(monkeypatch):
     monkeypatch.setenv("TIERKIT_LOAD_PLUGINS", "formats")
     registry = make_registry()
     assert set(registry.readers) == {".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xlsm"}
-    assert set(registry.writers) == {".csv", ".jsonl", ".ndjson", ".xlsx"}
+    assert set(registry.writers) == {".csv", ".jsonl", ".ndjson", ".xlsx", ".parquet"}
     assert registry.origin("reader", ".csv") == "formats"
 
 

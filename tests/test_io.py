@@ -237,7 +237,7 @@ def test_write_results_chooses_the_writer_by_extension(tmp_path, registry):
 def test_write_results_unknown_extension(tmp_path, registry):
     with pytest.raises(TierkitError) as info:
         write_results(tmp_path / "out.pdf", [], {}, registry)
-    assert str(info.value) == f"{tmp_path / 'out.pdf'}: no writer for '.pdf' files (known extensions: .csv, .jsonl, .ndjson, .xlsx)"
+    assert str(info.value) == f"{tmp_path / 'out.pdf'}: no writer for '.pdf' files (known extensions: .csv, .jsonl, .ndjson, .parquet, .xlsx)"
 
 
 def test_write_results_os_error_is_a_tierkit_error(tmp_path, registry):
