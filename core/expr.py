@@ -996,12 +996,13 @@ class SqlEmitter:
         if part.type in ("integer", "date"):
             return d.cast(part.code, "string")
         if part.type == "boolean":
-            return f"(CASE WHEN {part.code} THEN 'True' ELSE 'False' END)"
+            return f"(CASE WHEN {part.code} THEN 'True' WHEN NOT {part.code} THEN 'False' END)"
         if part.type == "number":
             return d.let(
                 part.code,
-                lambda x: f"(CASE WHEN {x} % 1 = 0 AND abs({x}) < 9.2e18 THEN {d.cast(d.cast(x, 'integer'), 'string')}"
-                f" ELSE {d.float_text(x)} END)",
+                lambda x: f"(CASE WHEN abs({x}) < 1e16 AND {x} % 1 <> 0 THEN {d.float_text(x)}"
+                f" WHEN abs({x}) < 9.2e18 THEN {d.cast(d.cast(x, 'integer'), 'string')}"
+                f" WHEN abs({x}) < 1e38 THEN {_sql_whole_text(d, x)} ELSE {d.cast(x, 'string')} END)",
             )
         raise ExpressionError(f"'~' cannot write a {part.type} in SQL; run with --engine python")
 
@@ -1027,6 +1028,28 @@ class SqlEmitter:
                 arg = dataclasses.replace(arg, code=self.null(want))
             typed.append(arg)
         return function.sql(self.dialect, [as_of, *typed] if as_of is not None else typed)
+
+
+def _sql_whole_text(dialect, number: str) -> str:
+    """The digits of a whole DOUBLE below 1e38 in size, exactly (as Python's ``int``
+    writes them; a cast to DECIMAL may keep only the shortest digits): it is split into
+    three exact parts below 2**43, summed as DECIMAL(38, 0)."""
+    decimal = "DECIMAL(38, 0)"
+
+    def parts(x: str) -> str:
+        high = f"floor({x} / 19342813113834066795298816e0)"  # 2**84
+
+        def rest(r: str) -> str:
+            middle = f"floor({r} / 4398046511104e0)"  # 2**42
+            return (
+                f"CAST({high} AS {decimal}) * CAST('19342813113834066795298816' AS {decimal})"
+                f" + CAST({middle} AS {decimal}) * CAST(4398046511104 AS {decimal})"
+                f" + CAST({r} - {middle} * 4398046511104e0 AS {decimal})"
+            )
+
+        return dialect.let(f"({x} - {dialect.double(high)} * 19342813113834066795298816e0)", rest)
+
+    return dialect.let(f"abs({number})", lambda x: f"(CASE WHEN {number} < 0 THEN '-' ELSE '' END || {dialect.cast(f'({parts(x)})', 'string')})")
 
 
 def _sql_floor(dialect, number: str) -> str:
