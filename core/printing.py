@@ -1,54 +1,114 @@
 """The printing commands: ``tierkit brief``, ``tierkit report`` and ``tierkit calllist``.
 
-Each evaluates like ``tierkit evaluate`` (through :func:`tierkit.job.run_job`), builds
-its template context (:mod:`tierkit.render_brief`, :mod:`tierkit.render_report`,
-:mod:`tierkit.calllist`) and renders it with the sandboxed templates of
-:mod:`tierkit.render`.  ``tierkit.cli`` registers them; this module does not import
-the CLI module at import time, so either can be imported first.
+Each evaluates like ``tierkit evaluate`` (through :func:`tierkit.job.run_job`), or reads
+the results file of an earlier run on any engine (``--results FILE``, through
+:func:`tierkit.results.read_evaluation`), builds its template context
+(:mod:`tierkit.render_brief`, :mod:`tierkit.render_report`, :mod:`tierkit.calllist`)
+and renders it with the sandboxed templates of :mod:`tierkit.render`.  ``tierkit.cli``
+registers them; this module does not import the CLI module at import time, so either
+can be imported first.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from .calllist import build_calllist, rows_of_owner, terminal_table, write_csv
-from .engine import compile_ruleset
+from .engine import Evaluation, compile_ruleset
 from .errors import TierkitError
-from .job import Job, run_job
+from .job import run_job
 from .options import AS_OF, LANG, STORE, inputs
 from .render import Renderer, write_document
 from .render_brief import BriefBook, BriefBuilder
 from .render_report import ReportBuilder
+from .results import read_evaluation
 
 DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf")
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\s]+')
 
 
+RESULTS = click.option(
+    "--results", "results_path", metavar="FILE",
+    help="Print from a results file of tierkit evaluate (.jsonl, .csv or .parquet, any engine) instead of evaluating; "
+         "no INPUT or --orders then.",
+)
+
+
 def _common(command):
-    """RULESET [INPUT] --orders F --as-of DATE --lang en|zh --store PATH, as ``tierkit evaluate`` takes them."""
-    return click.argument("ruleset")(inputs(AS_OF(LANG(STORE(command)))))
+    """RULESET [INPUT] --orders F --as-of DATE --lang en|zh --store PATH, as ``tierkit evaluate`` takes them,
+    or RULESET --results FILE."""
+    return click.argument("ruleset")(inputs(RESULTS(AS_OF(LANG(STORE(command))))))
 
 
-def _evaluate(session, ruleset: str, input_path, orders_path, as_of, store: str | None) -> Job:
+@dataclass
+class Evaluated:
+    """What a printing command prints from: an ``evaluation`` (run now, or read back from
+    ``results``), the rows the run ``read``, the customer rows it ``rejected`` and every
+    rejected row (``all_rejected``, order rows included), and its default language."""
+
+    evaluation: Evaluation
+    read: int
+    rejected: int
+    all_rejected: int
+    default_lang: str
+    results: str | None = None
+
+
+def _evaluate(session, ruleset: str, input_path, orders_path, as_of, store: str | None, results: str | None) -> Evaluated:
+    """Evaluate now, or read the evaluation of a results file."""
+    _check_sources(input_path, orders_path, store, results)
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
-    return run_job(plan, session.registry, input_path, orders_path, as_of, store=store)
+    locale = plan.ruleset.data.get("locale", "en")
+    if results is None:
+        job = run_job(plan, session.registry, input_path, orders_path, as_of, store=store)
+        return Evaluated(job.evaluation, job.table.read, len(job.evaluation.rejected), len(job.rejected), locale)
+    evaluation = read_evaluation(results, plan)
+    if _given("as_of") and as_of != evaluation.bound.as_of:
+        raise TierkitError(f"--results {results} holds results as of {evaluation.bound.as_of.isoformat()}, not "
+                           f"{as_of.isoformat()}: evaluate again for another date")
+    return Evaluated(evaluation, evaluation.read, evaluation.rejected_count, evaluation.all_rejected_count,
+                  evaluation.recorded_lang or locale, results)
 
 
-def _language(job: Job, lang: str | None) -> str:
-    return lang or job.evaluation.plan.ruleset.data.get("locale", "en")
+def _check_sources(input_path, orders_path, store, results) -> None:
+    """--results stands for INPUT and --orders (and the run store read while evaluating)."""
+    if results is None:
+        if not input_path and not orders_path:
+            raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, both, or --results FILE")
+        return
+    given = [name for name, value in (("INPUT", input_path), ("--orders", orders_path)) if value]
+    if given:
+        raise click.UsageError(f"give {' and '.join(given)} or --results FILE, not both: the results are already evaluated")
+    if store:
+        raise click.UsageError("--store is read when evaluating; --results FILE is already evaluated")
 
 
-def _renderer(session, job: Job, lang: str) -> Renderer:
-    evaluation = job.evaluation
+def _given(parameter: str) -> bool:
+    context = click.get_current_context(silent=True)
+    return context is not None and context.get_parameter_source(parameter) not in (None, ParameterSource.DEFAULT)
+
+
+def _language(source: Evaluated, lang: str | None) -> str:
+    return lang or source.default_lang
+
+
+def _renderer(session, source: Evaluated, lang: str) -> Renderer:
+    evaluation = source.evaluation
     return Renderer(session.pm, session.registry.functions, evaluation.plan.ruleset.source, lang, evaluation.bound.as_of)
 
 
-def _rejected_note(job: Job) -> str:
-    count = len(job.rejected)
-    return f"; {count:,} rows rejected (tierkit evaluate --rejected FILE lists them)" if count else ""
+def _rejected_note(source: Evaluated) -> str:
+    count = source.all_rejected
+    if not count:
+        return ""
+    if source.results is not None:
+        return f"; {count:,} rows were rejected by the run that made {source.results}"
+    return f"; {count:,} rows rejected (tierkit evaluate --rejected FILE lists them)"
 
 
 @click.command()
@@ -61,7 +121,8 @@ def _rejected_note(job: Job) -> str:
 @click.option("--format", "file_format", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
               help="File type of the per-account files written under -o DIR/.")
 @click.pass_obj
-def brief(session, ruleset, input_path, orders_path, as_of, lang, store, customers, owner, everyone, output, file_format) -> None:
+def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, customers, owner, everyone, output,
+          file_format) -> None:
     """One A4 page per account: grade, reasons, allocation, playbook and key facts."""
     chosen = [name for name, given in (("--customer", customers), ("--owner", owner), ("--all", everyone)) if given]
     if not chosen:
@@ -69,16 +130,16 @@ def brief(session, ruleset, input_path, orders_path, as_of, lang, store, custome
     if len(chosen) > 1:
         raise TierkitError(f"give one of --customer, --owner and --all, not {' and '.join(chosen)}")
     directory = _is_directory(output)
-    job = _evaluate(session, ruleset, input_path, orders_path, as_of, store)
-    evaluation = job.evaluation
+    source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path)
+    evaluation = source.evaluation
     if customers:
         rows = _customers(evaluation, customers)
     elif owner:
         rows = rows_of_owner(evaluation, owner)
     else:
         rows = evaluation.ranked()
-    lang = _language(job, lang)
-    renderer = _renderer(session, job, lang)
+    lang = _language(source, lang)
+    renderer = _renderer(session, source, lang)
     builder = BriefBuilder(evaluation, lang, session.pm)
     if directory:
         folder = Path(output)
@@ -91,7 +152,7 @@ def brief(session, ruleset, input_path, orders_path, as_of, lang, store, custome
         book: BriefBook = builder.book(rows)
         write_document(renderer.render("brief.html", book.variables()), Path(output))
         where = output
-    click.echo(f"wrote {len(rows):,} brief{'s' if len(rows) != 1 else ''} to {where}{_rejected_note(job)}", err=True)
+    click.echo(f"wrote {len(rows):,} brief{'s' if len(rows) != 1 else ''} to {where}{_rejected_note(source)}", err=True)
 
 
 def _is_directory(output: str) -> bool:
@@ -132,16 +193,17 @@ def _file_name(customer_id: str) -> str:
 @click.option("--value", metavar="EXPR", help="Field or expression for the Pareto curve "
               "(default: revenue, else the first money field named like revenue, else the first money field).")
 @click.pass_obj
-def report(session, ruleset, input_path, orders_path, as_of, lang, store, output, by, grade, value) -> None:
+def report(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, output, by, grade, value) -> None:
     """The portfolio: grade distribution, class × grade, Pareto curve, matrices, workload, watch lists."""
     if Path(output).suffix.lower() not in DOCUMENT_SUFFIXES:
         raise TierkitError(f"-o {output}: the report is a .html or .pdf file")
-    job = _evaluate(session, ruleset, input_path, orders_path, as_of, store)
-    lang = _language(job, lang)
-    renderer = _renderer(session, job, lang)
-    built = ReportBuilder(job.evaluation, session.registry, renderer.env, lang).report(job.table.read, by, grade, value)
+    source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path)
+    lang = _language(source, lang)
+    renderer = _renderer(session, source, lang)
+    built = ReportBuilder(source.evaluation, session.registry, renderer.env, lang).report(source.read, by, grade, value,
+                                                                                       rejected=source.rejected)
     write_document(renderer.render("report.html", built.variables()), Path(output))
-    click.echo(f"wrote the report of {built.evaluated:,} customers to {output}{_rejected_note(job)}", err=True)
+    click.echo(f"wrote the report of {built.evaluated:,} customers to {output}{_rejected_note(source)}", err=True)
 
 
 @click.command()
@@ -149,7 +211,7 @@ def report(session, ruleset, input_path, orders_path, as_of, lang, store, output
 @click.option("--owner", required=True, metavar="NAME", help="The sales rep whose accounts to list.")
 @click.option("-o", "--output", help="F.html or F.csv (default: a table on the terminal).")
 @click.pass_obj
-def calllist(session, ruleset, input_path, orders_path, as_of, lang, store, owner, output) -> None:
+def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, owner, output) -> None:
     """A rep's accounts for today, in Eisenhower order, with overdue and return-to-pool flags.
 
     Emergencies (an at_risk tag; calllist.emergency_tags) come first, then important and
@@ -162,9 +224,9 @@ def calllist(session, ruleset, input_path, orders_path, as_of, lang, store, owne
     suffix = Path(output).suffix.lower() if output else ""
     if output and suffix not in (".html", ".htm", ".csv"):
         raise TierkitError(f"-o {output}: the call list is a .html or .csv file (or, without -o, a table here)")
-    job = _evaluate(session, ruleset, input_path, orders_path, as_of, store)
-    lang = _language(job, lang)
-    built = build_calllist(job.evaluation, owner, lang)
+    source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path)
+    lang = _language(source, lang)
+    built = build_calllist(source.evaluation, owner, lang)
     if not output:
         click.echo(terminal_table(built))
         return
@@ -173,5 +235,5 @@ def calllist(session, ruleset, input_path, orders_path, as_of, lang, store, owne
         path.parent.mkdir(parents=True, exist_ok=True)
         write_csv(built, path)
     else:
-        write_document(_renderer(session, job, lang).render("calllist.html", built.variables()), path)
-    click.echo(f"wrote {len(built.items):,} accounts of {owner} to {output}{_rejected_note(job)}", err=True)
+        write_document(_renderer(session, source, lang).render("calllist.html", built.variables()), path)
+    click.echo(f"wrote {len(built.items):,} accounts of {owner} to {output}{_rejected_note(source)}", err=True)

@@ -29,6 +29,15 @@ ABOUT_LISTS = ("actions", "talking_points", "pain_points", "sales_motion")
 DENSITIES = ((104, "normal"), (118, "compact"))
 LINE_WIDTH = 58  # half-width characters on one line of a column, normal type
 PLAN_KEYS = ("team", "cadence_days", "executive_sponsor", "executive_visit_days", "service_level", "actions")
+# Said once under "why" when a page is printed from a results file without reasons.
+REASONS_NOTES = {
+    "en": {"engine": "Reasons were not recorded by the {engine} engine that made these results.",
+           "language": "Reasons were recorded in {language} only; print with --lang {code} to show them."},
+    "zh": {"engine": "生成这些结果的 {engine} 引擎未记录评级理由。",
+           "language": "评级理由仅以{language}记录；用 --lang {code} 打印可显示。"},
+}
+LANGUAGE_NAMES = {"en": {"en": "English", "zh": "Chinese"}, "zh": {"en": "英文", "zh": "中文"}}
+ENGINE_NAMES = {"python": "Python", "duckdb": "DuckDB", "spark": "Spark"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ class Section:
 
     ``scheme``, ``kind``, ``title``, ``label``, ``display``, ``score`` and ``tags`` as in
     :class:`Chip`; ``reasons`` are the outcome's reason records (each with a ``text``,
-    plus the kind's own keys); ``bars`` are the indicator contributions of reasons that
+    plus the kind's own keys; empty when a results file recorded none); ``bars`` are the indicator contributions of reasons that
     carry one (``contribution``, ``points``, ``weight``), drawn against each indicator's
     maximum;
     ``about`` is what the scheme says of this label (strategy, actions, …), localized;
@@ -139,7 +148,8 @@ class BriefPage:
     ``customer`` the raw feature values by name; ``record`` the result record as
     ``tierkit evaluate`` writes it; ``density`` is ``normal``, ``compact`` or ``dense``:
     how small the type must be for the page to fit one A4 sheet; ``extra`` what
-    plugins added.
+    plugins added; ``reasons_note`` says why the reasons are missing when the page was
+    printed from a results file without them (``tierkit brief --results``), else None.
     """
 
     id: str
@@ -157,6 +167,7 @@ class BriefPage:
     record: dict
     density: str = "normal"
     extra: dict = field(default_factory=dict)
+    reasons_note: str | None = None
 
     def __getitem__(self, key: str) -> Any:
         """Plugin context: Jinja tries ``page[key]`` when ``page.key`` is no attribute."""
@@ -194,6 +205,7 @@ class BriefBuilder:
                         for item in scheme_config(self.plan, scheme.id).get("indicators") or [] if isinstance(item, dict)}
             for scheme in self.schemes
         }
+        self.reasons_note = _reasons_note(evaluation, lang)
         rules = (self.plan.ruleset.data.get("allocation") or {}).get("rules") or []
         default = (self.plan.ruleset.data.get("allocation") or {}).get("default") or {}
         self.rule_labels = {rule.get("id"): localize(rule.get("label"), lang) for rule in [*rules, default] if rule.get("label")}
@@ -224,6 +236,8 @@ class BriefBuilder:
             customer=features,
             record=record,
         )
+        if any("reasons" not in outcome for outcome in record["outcomes"].values()):
+            page.reasons_note = self.reasons_note
         page.density = _density(page)
         page.extra = self._plugin_context(features, record)
         return page
@@ -231,7 +245,7 @@ class BriefBuilder:
     # -- parts ----------------------------------------------------------------
     def _section(self, scheme: SchemeInfo, outcome: dict) -> Section:
         label = outcome["label"]
-        reasons = outcome["reasons"]
+        reasons = outcome.get("reasons") or []
         return Section(
             scheme=scheme.id,
             kind=scheme.kind,
@@ -335,6 +349,17 @@ class BriefBuilder:
         return extra
 
 
+def _reasons_note(evaluation, lang: str) -> str:
+    """Why the outcomes of an evaluation read back from a results file have no reasons."""
+    missing = getattr(evaluation, "missing_reasons", None)
+    why, what = (missing(lang) if missing is not None else None) or ("engine", getattr(evaluation, "engine", "python"))
+    notes = REASONS_NOTES.get(lang, REASONS_NOTES["en"])
+    if why == "language":
+        names = LANGUAGE_NAMES.get(lang, LANGUAGE_NAMES["en"])
+        return notes["language"].format(language=names.get(what, what), code=what)
+    return notes["engine"].format(engine=ENGINE_NAMES.get(what, what))
+
+
 def _density(page: BriefPage) -> str:
     """The type size a page needs to fit one sheet, from an estimate of its lines: each
     text wraps at ``LINE_WIDTH`` half-width characters (a Chinese character counts two);
@@ -344,7 +369,7 @@ def _density(page: BriefPage) -> str:
         width = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(text))
         return max(1, math.ceil(width / per))
 
-    total = 10.0  # headings, allocation and follow-up
+    total = 10.0 + (1 if page.reasons_note else 0)  # headings, allocation and follow-up; the note on missing reasons
     for section in page.sections:
         total += 1.3 + 1.3 * len(section.bars)
         total += sum(lines(reason["text"]) for reason in section.reasons if not (section.bars and "indicator" in reason))

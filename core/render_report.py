@@ -187,7 +187,10 @@ class ReportBuilder:
         self.lang = lang
         self.rows = evaluation.ranked()
 
-    def report(self, read: int, by: str | None = None, grade: str | None = None, value: str | None = None) -> Report:
+    def report(self, read: int, by: str | None = None, grade: str | None = None, value: str | None = None,
+               rejected: int | None = None) -> Report:
+        """The report; ``rejected`` counts the rejected rows when the evaluation does not
+        list them (one read back from a results file)."""
         plan, lang = self.plan, self.lang
         grading = grade_scheme(plan, grade)
         classing = class_scheme(plan, grading, by)
@@ -198,7 +201,7 @@ class ReportBuilder:
             run=run_info(plan, self.evaluation.bound.as_of, lang),
             read=read,
             evaluated=len(self.rows),
-            rejected=len(self.evaluation.rejected),
+            rejected=len(self.evaluation.rejected) if rejected is None else rejected,
             distribution=self.distribution(grading) if grading else None,
             cross=self.cross(classing, grading) if grading and classing else None,
             pareto=self.pareto(value),
@@ -329,23 +332,33 @@ class ReportBuilder:
             Count(str(label), display(scheme, label, self.lang), labels.count(label), labels.count(label) / len(labels) if labels else 0.0)
             for label in order
         ]
-        points = []
-        for outcome in outcomes:
-            detail = outcome[3]
-            x, y = _number(detail[x_at]), _number(detail[y_at])
+        points, first = [], None
+        for row, outcome in zip(self.rows, outcomes):
+            x, y, reasons = self._axis_values(row, scheme, outcome, x_at, y_at)
             if x is not None and y is not None:
                 points.append(ScatterPoint(x, y, group[outcome[0]]))
-        x_label, y_label, cuts = self._axes(scheme, [o for o in outcomes if o[3] is not None and _number(o[3][x_at]) is not None
-                                                     and _number(o[3][y_at]) is not None])
+                if first is None:
+                    first = reasons if reasons is not None else scheme.compiled.explain(outcome, self.lang)
+        x_label, y_label, cuts = self._axes(scheme, first or [])
         return Matrix(scheme.id, title(scheme, self.lang), x_label, y_label, counts, points,
                       [display(scheme, label, self.lang) for label in order], cuts)
 
-    def _axes(self, scheme: SchemeInfo, outcomes: list[tuple]) -> tuple[str, str, tuple]:
-        """Axis names (the scheme's config, else its reasons) and cuts (from the reasons of
-        the first of ``outcomes``, which have both axis values)."""
+    def _axis_values(self, row: list, scheme: SchemeInfo, outcome: tuple, x_at: int, y_at: int):
+        """The two axis values of an outcome, from its detail; for an evaluation read back
+        from a results file (no detail), from the reasons the file recorded, returned too
+        (None when the detail is at hand: they are made only when needed)."""
+        detail = outcome[3]
+        if detail is not None:
+            return _number(detail[x_at]), _number(detail[y_at]), None
+        reasons = self.evaluation.explained(row, scheme, self.lang)[0] or []
+        values = {reason.get("axis"): _number(reason.get("value")) for reason in reasons if "value" in reason}
+        return values.get("x"), values.get("y"), reasons
+
+    def _axes(self, scheme: SchemeInfo, reasons: list[dict]) -> tuple[str, str, tuple]:
+        """Axis names (the scheme's config, else the reasons) and cuts (from ``reasons``,
+        those of the first outcome with both axis values)."""
         config = scheme_config(self.plan, scheme.id)
         names, cuts = {}, {}
-        reasons = scheme.compiled.explain(outcomes[0], self.lang) if outcomes else []
         for reason in reasons:
             axis = reason.get("axis")
             if axis in ("x", "y"):
