@@ -21,13 +21,15 @@ from . import __version__
 from .engine import Evaluation, check_ruleset, compile_ruleset, paused_gc
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError
 from .io import dump_json_lines, json_default, write_rejected, write_results
-from .job import Job, run_job
+from .job import Job, run_job, with_previous
 from .labels import localize
 from .options import AS_OF, LANG, STORE, inputs
 from .manager import make_plugin_manager, plugin_origin
 from .registry import Registry
 from .ruleset import load_ruleset
 from .schema import ruleset_schema
+from .sqlengine import ENGINES, open_engine
+from .sqlrun import describe_orders, run_sql_job, write_sql_results
 from .store import Store
 
 REJECTED_SHOWN = 10
@@ -121,17 +123,28 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
 @cli.command()
 @click.argument("ruleset")
 @inputs
-@click.option("-o", "--output", help="Results file: .jsonl, .csv or .xlsx (default: JSON Lines on stdout).")
+@click.option("-o", "--output", help="Results file: .jsonl, .csv, .xlsx or .parquet (default: JSON Lines on stdout).")
 @click.option("--rejected", "rejected_path", help="Write rejected rows (file, row, column, field, reason) to this CSV file.")
 @AS_OF
 @LANG
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
 @click.option("--save", is_flag=True, help="Record the run in the run store (tierkit runs, tierkit diff).")
 @click.option("--store", "store", metavar="PATH", help="The run store: saved to, and read for hysteresis (default: $TIERKIT_STORE or ./tierkit-runs.sqlite).")
+@click.option("--engine", type=click.Choice(ENGINES), default="python", show_default=True,
+              help="Where the ruleset runs: in this process, compiled to SQL on DuckDB (embedded), or on Spark.")
+@click.option("--spark-master", metavar="URL", help="With --engine spark: the cluster's master URL (default: local[2]).")
+@click.option("--spark-conf", metavar="KEY=VALUE", multiple=True, help="With --engine spark: a Spark setting (repeatable).")
 @click.pass_obj
-def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress, save, store) -> None:
-    """Evaluate INPUT (.csv, .json, .jsonl, .xlsx) and/or --orders with RULESET; write ranked results."""
+def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress, save, store,
+             engine, spark_master, spark_conf) -> None:
+    """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
     report = Progress(progress)
+    if engine != "python":
+        evaluate_on_sql_engine(session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report, store,
+                               save, engine, spark_master, spark_conf)
+        return
+    if spark_master or spark_conf:
+        raise TierkitError("--spark-master and --spark-conf need --engine spark")
     runs = Store.open(store, create=True) if save else None  # a store that cannot be written fails before the work
     job = run_evaluation(session, ruleset, input_path, orders_path, as_of, report, store)
     evaluation = job.evaluation
@@ -156,6 +169,42 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, rejecte
         with runs:
             saved = runs.save(evaluation, input_path, orders_path)
         click.echo(f"saved run {saved.id} to {runs.path}", err=True)
+
+
+def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report,
+                           store, save, engine, spark_master, spark_conf) -> None:
+    """``evaluate --engine duckdb|spark``: the ruleset compiled to SQL, run where the data is."""
+    if save:
+        raise TierkitError("--save records runs of the python engine; save a sample with --engine python")
+    if engine != "spark" and (spark_master or spark_conf):
+        raise TierkitError("--spark-master and --spark-conf need --engine spark")
+    config = dict(_setting(item) for item in spark_conf)
+    plan = with_previous(compile_ruleset(session.ruleset(ruleset), session.registry), store)
+    report(f"compiled {plan.ruleset.name} {plan.ruleset.version}; starting {engine}")
+    sql_engine = open_engine(engine, spark_master, config)
+    try:
+        job = run_sql_job(plan, session.registry, sql_engine, input_path, orders_path, as_of, report)
+        lang = lang or plan.ruleset.data.get("locale", "en")
+        report(f"evaluated {job.evaluated:,} customers; writing")
+        write_sql_results(job, output, lang, session.registry, sys.stdout)
+        meta = job.meta(lang)
+    finally:
+        sql_engine.close()
+    report_rejected(job, rejected_path)
+    if job.orders is not None:
+        click.echo(describe_orders(job.orders), err=True)
+    click.echo(
+        f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
+        f" · {plan.ruleset.name} {plan.ruleset.version} as of {meta['as_of']} · {engine}",
+        err=True,
+    )
+
+
+def _setting(item: str) -> tuple[str, str]:
+    key, equals, value = item.partition("=")
+    if not equals or not key.strip():
+        raise TierkitError(f"--spark-conf {item!r}: write KEY=VALUE")
+    return key.strip(), value.strip()
 
 
 @cli.command()

@@ -33,30 +33,17 @@ def check_ruleset(ruleset: Ruleset, registry: Registry) -> tuple[Plan | None, li
     diagnostics = validate_ruleset(ruleset, registry.kinds)
     if any(d.severity == "error" for d in diagnostics):
         return None, diagnostics
-    compiler = PlanCompiler(ruleset, registry)
     try:
-        plan = compiler.compile()
+        plan = PlanCompiler(ruleset, registry).compile()
     except RulesetError as failure:
         return None, diagnostics + failure.diagnostics + failure.warnings
-    plan.derived = DerivedFeatures(plan.derived, {name: compiler.scope[name].type for name, _slot, _config in plan.derived})
     return plan, diagnostics + plan.warnings
 
 
-class DerivedFeatures(list):
-    """A plan's derived features, ``(name, slot, config)``, that also know the type each
-    expression compiled to (``types``: name -> ``number``, ``integer``, ``string``,
-    ``boolean``, ``date``, ``list`` or ``any``), for results files typed by the plan.
-    A list like any other; it travels with the plan through ``dataclasses.replace``."""
-
-    def __init__(self, items, types: dict[str, str]):
-        super().__init__(items)
-        self.types = dict(types)
-
-
 def derived_types(plan: Plan) -> dict[str, str]:
-    """The compiled type of each derived feature (``any`` where the plan does not know it)."""
-    known = getattr(plan, "derived_types", None) or getattr(plan.derived, "types", None) or {}
-    return {name: known.get(name, "any") for name, _slot, _config in plan.derived}
+    """The compiled type of each derived feature (``number``, ``integer``, ``string``,
+    ``boolean``, ``date``, ``list`` or ``any``), for results files typed by the plan."""
+    return {name: plan.scope[name].type if name in plan.scope else "any" for name, _slot, _config in plan.derived}
 
 
 def compile_ruleset(ruleset: Ruleset, registry: Registry) -> Plan:

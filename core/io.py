@@ -9,6 +9,8 @@ the user sees, so that no row is ever dropped silently.
 
 from __future__ import annotations
 
+import codecs
+
 import csv
 import datetime as dt
 import json
@@ -80,6 +82,26 @@ _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # user:password@ (to the last @, so that an unescaped @ in a password hides it too), and ?password=
 _PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):.*@")
 _PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM), else GB18030, which Chinese Excel writes by default.
+
+    UTF-16 with a BOM (Excel's "Unicode text") is recognised by its BOM.  The whole file
+    is checked, because a non-UTF-8 byte may first appear far down a long export.
+    """
+    with open(path, "rb") as handle:
+        if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            return "utf-16"
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8-sig"
 
 
 def mask_password(location: str) -> str:

@@ -105,10 +105,15 @@ class OrderSummary:
     totals: dict[str, _Customer] = field(default_factory=dict, repr=False)
 
     def describe(self) -> str:
-        return (
-            f"orders: read {self.read:,} · used {self.used:,} · after as-of {self.after_as_of:,}"
-            f" · unknown customer {len(self.unknown_customers):,} · rejected {len(self.rejected):,}"
-        )
+        return describe_order_counts(self.read, self.used, self.after_as_of, len(self.unknown_customers), len(self.rejected))
+
+
+def describe_order_counts(read: int, used: int, after_as_of: int, unknown_customer: int, rejected: int) -> str:
+    """The one-line account of an order file every engine prints."""
+    return (
+        f"orders: read {read:,} · used {used:,} · after as-of {after_as_of:,}"
+        f" · unknown customer {unknown_customer:,} · rejected {rejected:,}"
+    )
 
 
 class _Customer:

@@ -93,8 +93,7 @@ class DuckDBEngine(SqlEngine):
         self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {self.dialect.quote(name)} AS {sql}")
 
     def arrow_batches(self, sql: str):
-        reader = self.connection.execute(sql).fetch_record_batch(100_000)
-        yield from reader
+        yield from self.connection.sql(sql).fetch_record_batch(100_000)
 
     def write_parquet(self, sql: str, path: str) -> None:
         self.connection.execute(f"COPY ({sql}) TO {self.dialect.string(str(path))} (FORMAT parquet)")

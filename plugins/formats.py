@@ -11,7 +11,6 @@ which needs the optional pyarrow (``pip install 'tierkit[duckdb]'``).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import itertools
 import json
@@ -27,7 +26,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
-from tierkit.io import RowError, dump_json_lines
+from tierkit.io import RowError, detect_encoding, dump_json_lines
 from tierkit.registry import Reader, Writer
 from tierkit.results import flatten, write_meta, write_parquet
 
@@ -61,26 +60,6 @@ def read_csv(path: Path) -> Rows:
 
 def read_tsv(path: Path) -> Rows:
     return _read_delimited(path, "\t")
-
-
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM), else GB18030, which Chinese Excel writes by default.
-
-    UTF-16 with a BOM (Excel's "Unicode text") is recognised by its BOM.  The whole file
-    is checked, because a non-UTF-8 byte may first appear far down a long export.
-    """
-    with open(path, "rb") as handle:
-        if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            return "utf-16"
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            while chunk := handle.read(1 << 20):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "gb18030"
-    return "utf-8-sig"
 
 
 def _read_delimited(path: Path, delimiter: str | None) -> Rows:
