@@ -26,6 +26,7 @@ Example::
 from __future__ import annotations
 
 from itertools import product
+from typing import TYPE_CHECKING
 
 from jinja2 import nodes
 
@@ -34,6 +35,9 @@ from tierkit.expr import Compiled, parse
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize
 from tierkit.registry import SchemeKind
+
+if TYPE_CHECKING:
+    from tierkit.sqlbuild import SqlBuild
 
 UNKNOWN = "unknown"
 PENDING = ("(missing)",)  # marks an outcome whose missing names the row step fills in
@@ -176,24 +180,8 @@ WORDS = {
 
 
 def compile_pipeline(build: SchemeBuild) -> CompiledScheme:
-    defaults = _defaults(build.value("contact_days", default=90), build.value("silent_days", default=90))
     stop = build.value("on_missing", default="skip") == "unknown"
-    conditions: list[Compiled | None] = []
-    for stage in STAGES:
-        given = build.value(stage)
-        if given is False:
-            conditions.append(None)
-        elif given is not None:
-            conditions.append(build.condition(stage))
-        else:
-            parts = [text for text in defaults[stage] if build.compiles(text, ("boolean",))]
-            if not parts:
-                fields = sorted({name for text in defaults[stage] for name in _names(text)} - set(build.functions))
-                build.error(f"{stage}: no condition given, and none of the default's fields is declared ({', '.join(fields)})",
-                            hint=f"declare one of them, set {stage}: <condition>, or {stage}: false to leave the stage out")
-                conditions.append(None)
-            else:
-                conditions.append(build.expression(stage, source=" or ".join(parts)))
+    conditions = _conditions(build)
 
     labels = {**LABELS, **(build.value("labels", default={}) or {})}
     about = {**ABOUT, **(build.value("about", default={}) or {})}
@@ -213,6 +201,48 @@ def compile_pipeline(build: SchemeBuild) -> CompiledScheme:
         ]
     build.row(lines, [build.outcome])
     return CompiledScheme(explain=_explainer(conditions, labels, stop), labels=labels, about=about)
+
+
+def _conditions(build) -> list[Compiled | None]:
+    """Each stage's condition, compiled (``None`` for a stage left out), in stage order:
+    the same for the Python and the SQL back end."""
+    defaults = _defaults(build.value("contact_days", default=90), build.value("silent_days", default=90))
+    conditions: list[Compiled | None] = []
+    for stage in STAGES:
+        given = build.value(stage)
+        if given is False:
+            conditions.append(None)
+        elif given is not None:
+            conditions.append(build.condition(stage))
+        else:
+            parts = [text for text in defaults[stage] if build.compiles(text, ("boolean",))]
+            if not parts:
+                fields = sorted({name for text in defaults[stage] for name in _names(text)} - set(build.functions))
+                build.error(f"{stage}: no condition given, and none of the default's fields is declared ({', '.join(fields)})",
+                            hint=f"declare one of them, set {stage}: <condition>, or {stage}: false to leave the stage out")
+                conditions.append(None)
+            else:
+                conditions.append(build.expression(stage, source=" or ".join(parts)))
+    return conditions
+
+
+def compile_pipeline_sql(build: SqlBuild) -> None:
+    """The SQL twin of :func:`compile_pipeline`: the first stage whose condition holds
+    (a missing one counts as not met, or stops at unknown under ``on_missing: unknown``)."""
+    stop = build.value("on_missing", default="skip") == "unknown"
+    conditions = _conditions(build)
+    literal = build.literal
+    branches = []
+    for stage, condition in zip(STAGES, conditions):
+        if condition is None:
+            continue
+        result = build.column(stage, condition.code)
+        branches.append(f"WHEN {result} THEN {literal(stage)}")
+        if stop:
+            branches.append(f"WHEN {result} IS NULL THEN {literal(UNKNOWN)}")
+    stage = build.column("stage", f"CASE {' '.join(branches)} ELSE {literal(UNKNOWN)} END" if branches else literal(UNKNOWN))
+    grades = " ".join(f"WHEN {literal(name)} THEN {literal(GRADES[name])}" for name in STAGES)
+    build.outcome(label=stage, grade=f"CASE {stage} {grades} END")
 
 
 def _table(stop: bool) -> dict[tuple, tuple]:
@@ -281,5 +311,6 @@ def _names(text: str) -> list[str]:
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind.documented("pipeline", __doc__, CONFIG_SCHEMA, compile_pipeline, attributes={"grade": ("string", 0)})
+        SchemeKind.documented("pipeline", __doc__, CONFIG_SCHEMA, compile_pipeline, attributes={"grade": ("string", 0)},
+                              compile_sql=compile_pipeline_sql)
     )
