@@ -1,0 +1,128 @@
+"""The real command line on every engine: each bundled ruleset with its sample data,
+written to Parquet by the Python, DuckDB and Spark engines, gives the same customers,
+labels, tags, scores (1e-9), ranks and allocations, and the same rejected rows."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pyarrow.parquet as pq
+import pytest
+
+from tierkit.cli import main
+
+from .conftest import ROOT
+
+AS_OF = "2026-11-01"
+EXAMPLES = ROOT / "examples"
+BUNDLED = {
+    "b2b-manufacturing": ["examples/b2b-manufacturing/customers.csv"],
+    "b2b-manufacturing-zh": ["examples/b2b-manufacturing/customers-zh.csv"],
+    "saas-enterprise": ["examples/saas-enterprise/accounts.csv", "--orders", "examples/saas-enterprise/invoices.csv"],
+    "fmcg-distribution": ["examples/fmcg-distribution/distributors.csv", "--orders", "examples/fmcg-distribution/orders.csv"],
+    "retail-membership": ["--orders", "examples/retail-membership/orders.csv"],
+}
+COMPARED = ("label", "score", "tags")
+
+
+def run(capsys, *args) -> tuple[int, str]:
+    code = main([str(arg) for arg in args])
+    _out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, err
+
+
+def evaluate(capsys, tmp_path, name: str, engine: str) -> tuple[list[dict], list[dict]]:
+    ruleset = name.removesuffix("-zh")
+    inputs = [str(ROOT / arg) if arg.startswith("examples/") else arg for arg in BUNDLED[name]]
+    output, rejected = tmp_path / f"{name}-{engine}.parquet", tmp_path / f"{name}-{engine}.rejected.csv"
+    code, err = run(capsys, "evaluate", ruleset, *inputs, "--as-of", AS_OF, "--engine", engine,
+                    "-o", output, "--rejected", rejected, "--no-progress")
+    assert code == 0, err
+    with open(rejected, encoding="utf-8-sig", newline="") as handle:
+        rejections = [{key: value for key, value in row.items() if key != "file"} for row in csv.DictReader(handle)]
+    return pq.read_table(output).to_pylist(), rejections
+
+
+def _outcomes(rows: list[dict]) -> dict[str, dict]:
+    return {
+        str(row["id"]): {
+            column: value for column, value in row.items()
+            if column in ("rank", "allocation.rule") or column.startswith("outcomes.") and column.rsplit(".", 1)[1] in COMPARED
+        }
+        for row in rows
+    }
+
+
+def _same(left, right) -> bool:
+    if isinstance(left, float) and isinstance(right, float):
+        return math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-9)
+    return left == right
+
+
+@pytest.fixture(scope="module")
+def python_results(tmp_path_factory):
+    return {}
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+@pytest.mark.parametrize("name", list(BUNDLED))
+def test_every_engine_gives_the_same_results(name, engine, capsys, tmp_path, python_results):
+    if name not in python_results:
+        python_results[name] = evaluate(capsys, tmp_path, name, "python")
+    expected_rows, expected_rejected = python_results[name]
+    rows, rejected = evaluate(capsys, tmp_path, name, engine)
+    expected, actual = _outcomes(expected_rows), _outcomes(rows)
+    assert len(expected) > 50 and set(actual) == set(expected)
+    different = [
+        (customer, column, value, actual[customer][column])
+        for customer, outcome in expected.items()
+        for column, value in outcome.items()
+        if not _same(value, actual[customer][column])
+    ]
+    assert different == []
+    assert [row["id"] for row in rows] == [row["id"] for row in expected_rows]  # rank order
+    assert rejected == expected_rejected
+
+
+def test_a_kind_without_sql_is_named_before_any_work(capsys, tmp_path):
+    plugin = tmp_path / "python_only.py"
+    plugin.write_text(
+        "from tierkit.hookspecs import hookimpl\n"
+        "from tierkit.registry import SchemeKind\n"
+        "from tierkit.build import CompiledScheme\n"
+        "def compile(build):\n"
+        "    build.row([f'{build.outcome.local} = (\"x\", None, (), None)'], [build.outcome])\n"
+        "    return CompiledScheme(explain=lambda outcome, lang: [])\n"
+        "@hookimpl\n"
+        "def tierkit_scheme_kinds(register):\n"
+        "    register(SchemeKind('python_only', 'Python only.', {'type': 'object'}, compile))\n",
+        encoding="utf-8",
+    )
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(
+        "tierkit: 1\nname: r\nversion: '1'\nfields:\n  id: {type: string, required: true}\n"
+        "schemes:\n  - {id: special, kind: python_only}\n",
+        encoding="utf-8",
+    )
+    customers = tmp_path / "c.csv"
+    customers.write_text("id\na\nb\n", encoding="utf-8")
+    code, err = run(capsys, "--plugin", plugin, "evaluate", ruleset, customers, "--engine", "duckdb", "-o", tmp_path / "o.parquet")
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        f"tierkit: scheme 'special': kind 'python_only' (plugin {plugin}) has no SQL form; run it with --engine python"
+    )
+    assert not (tmp_path / "o.parquet").exists()
+    code, _err = run(capsys, "--plugin", plugin, "evaluate", ruleset, customers, "-o", tmp_path / "p.parquet")
+    assert code == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--spark-master", "local[1]"], "--spark-master and --spark-conf need --engine spark"),
+    (["--engine", "duckdb", "--save"], "--save records runs of the python engine"),
+    (["--engine", "spark", "--spark-conf", "nonsense"], "--spark-conf 'nonsense': write KEY=VALUE"),
+])
+def test_engine_options_that_do_not_fit_are_one_line_errors(args, message, capsys):
+    code, err = run(capsys, "evaluate", "b2b-manufacturing", EXAMPLES / "b2b-manufacturing" / "customers.csv", *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
