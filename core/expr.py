@@ -819,7 +819,15 @@ class SqlEmitter:
     :func:`_safe_power` and :func:`_text`, integer literals are BIGINTs and float
     literals DOUBLEs.  A value used several times is bound once (:meth:`Dialect.let`).
     An operand that is always missing (``none``, or of type ``any``) makes a strict
-    operation a NULL of the result's type."""
+    operation a NULL of the result's type.
+
+    Where the values can still differ (see also :mod:`tierkit.plugins.functions`):
+    integers past BIGINT (Python's do not overflow; SQL raises an error); ``~`` of a
+    whole number of 1e38 or more in size, or of an infinity or NaN, and of a list or an
+    outcome (a compile error here); NaN in comparisons (SQL orders NaN above every
+    number and equal to itself); on Spark, ``**`` is Java's ``Math.pow``, which may
+    differ from C's in the last bit, and ``in`` a list value that holds a NULL item is
+    NULL rather than false when nothing matches."""
 
     COMPARE = {"eq": "=", "ne": "<>", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<="}
 

@@ -4,6 +4,14 @@ Every function here is total: where there is no answer (the log of zero, a date 
 does not parse) it returns ``None``, a missing value, instead of raising, so one odd
 customer never stops a run.  Arguments that are missing never reach a function unless
 it is null-safe (``default``, ``coalesce``).
+
+Each also has a SQL form (``Function.sql``) giving the same values on DuckDB and
+Spark, with these known limits: ``round`` decides ties exactly while the number has
+fewer than 2**52 units of the rounding digit (beyond that it is within one unit in
+10**15), and ignores subnormal numbers for more than 308 digits; DuckDB's
+``lower``/``upper`` map case one character to one (ß and İ are spelt out as Python
+maps them, but a final sigma or a ligature such as ﬁ is not); ``date`` reads ASCII
+digits only (Python's strptime also takes other scripts' digits).
 """
 
 from __future__ import annotations
