@@ -1021,7 +1021,7 @@ class SqlEmitter:
     def call(self, function: Function, args: list[Compiled], type_: str, as_of: Compiled | None, offset: int) -> str:
         if function.sql is None:
             raise ExpressionError(
-                f"function {function.name!r} (from its plugin) has no SQL form; run with --engine python", offset
+                f"function {function.name!r} has no SQL form (see tierkit plugins for its plugin); run with --engine python", offset
             )
         if not function.null_safe and self._missing(args):
             return self.null(type_)

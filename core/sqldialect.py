@@ -148,8 +148,9 @@ class Dialect:
         return f"(CASE WHEN {denominator} = 0 THEN NULL ELSE CAST({numerator} AS DOUBLE) / {denominator} END)"
 
     def fmod(self, left: str, right: str) -> str:
-        """C's fmod: the remainder with the dividend's sign (what ``%`` does on doubles)."""
-        return f"fmod({left}, {right})" if self.name == "duckdb" else f"({left} % {right})"
+        """C's fmod: the remainder with the dividend's sign (``%`` on doubles in both
+        engines; DuckDB's own ``fmod`` function takes the divisor's sign instead)."""
+        return f"({left} % {right})"
 
     # -- dates --------------------------------------------------------------------
     def days_between(self, start: str, end: str) -> str:
@@ -167,7 +168,8 @@ class Dialect:
         """``YYYY-MM-DD`` (one-digit month and day allowed) to a date, NULL if it is not one."""
         if self.name == "duckdb":
             return f"CAST(try_strptime(trim({text}), '%Y-%m-%d') AS DATE)"
-        return f"try_to_date(trim({text}), 'y-M-d')"
+        # Spark raises on a year beyond 9999 even in try_to_date: only a date's shape gets there.
+        return f"CASE WHEN trim({text}) RLIKE '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}$' THEN try_to_date(trim({text}), 'y-M-d') END"
 
     # -- population statistics ----------------------------------------------------
     def percentile_cont(self, expression: str, fraction: float) -> str:

@@ -191,7 +191,7 @@ def test_a_function_without_a_sql_form_is_a_one_line_error():
     with pytest.raises(ExpressionDiagnostic) as error:
         compile_sql_expression("revenue > 1 and score_of(revenue) > 2", sql_scope(SPARK), functions, SPARK)
     message = str(error.value)
-    assert "function 'score_of' (from its plugin) has no SQL form; run with --engine python" in message
+    assert "function 'score_of' has no SQL form (see tierkit plugins for its plugin); run with --engine python" in message
     assert "\n" not in message
     assert error.value.diagnostic.message.startswith("function 'score_of'")
     # the Python back end is not concerned
