@@ -29,9 +29,14 @@ Example::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.hookspecs import hookimpl
 from tierkit.registry import SchemeKind
+
+if TYPE_CHECKING:
+    from tierkit.sqlbuild import SqlBuild
 
 STAGES = ("potential", "new", "active", "dormant", "lost", "unknown")
 DEFAULTS = {"new_days": 180, "dormant_days": 180, "lost_days": 365}
@@ -221,38 +226,8 @@ WORDS = {
 
 
 def compile_lifecycle(build: SchemeBuild) -> CompiledScheme:
-    windows = {key: int(build.value(key, default=default)) for key, default in DEFAULTS.items()}
-    if windows["lost_days"] < windows["dormant_days"]:
-        build.error(f"lost_days ({windows['lost_days']}) is shorter than dormant_days ({windows['dormant_days']})",
-                    "lost_days", hint="a customer goes dormant before being lost: lost_days must be at least dormant_days")
-    inputs, reads = {}, {}
-    for name in INPUTS:
-        expect = ("number", "integer") if name == "order_count" else ("date",)
-        if build.value(name) is not None:
-            compiled = build.expression(name, expect=expect)
-        elif name in build.scope:
-            compiled = build.expression(name, expect=expect, source=name)
-        else:
-            compiled = None
-        inputs[name] = compiled.code if compiled is not None else "None"
-        reads[name] = sorted(compiled.reads) if compiled is not None else []
-    if all(inputs[name] == "None" for name in INPUTS):
-        build.error("no order data: there is no first_order_date, last_order_date or order_count",
-                    hint="add these fields, or set first_order_date / last_order_date / order_count to expressions")
-    elif inputs["last_order_date"] == "None" and inputs["first_order_date"] == "None":
-        build.warn("no order dates: only the order count is known, so customers are potential or unknown",
-                   hint="set last_order_date (and first_order_date) to expressions")
-    elif inputs["first_order_date"] == "None":
-        build.warn("no first_order_date: customers who ordered within new_days are unknown, as new and active "
-                   "cannot be told apart", hint="add the field, or set first_order_date to an expression")
-    elif inputs["last_order_date"] == "None":
-        build.warn("no last_order_date: customers whose first order is older than dormant_days are unknown",
-                   hint="add the field, or set last_order_date to an expression")
-    if build.value("as_of") is not None:
-        as_of = build.expression("as_of", expect=("date",))
-        as_of_code, reads["as_of"] = as_of.code, sorted(as_of.reads)
-    else:
-        as_of_code, reads["as_of"] = "as_of", []
+    windows, codes, reads, as_of_code = _inputs(build, "as_of")
+    inputs = {name: "None" if code is None else code for name, code in codes.items()}
 
     content = {stage: {**CONTENT[stage], **(build.value("stages", stage) or {})} for stage in STAGES}
     tags = {stage: tuple(content[stage].get("tags", ())) for stage in STAGES}
@@ -267,6 +242,87 @@ def compile_lifecycle(build: SchemeBuild) -> CompiledScheme:
         labels={stage: content[stage]["label"] for stage in STAGES},
         about={stage: {key: content[stage][key] for key in ("strategy", "actions", "talking_points") if content[stage].get(key)}
                for stage in STAGES},
+    )
+
+
+def _inputs(build, default_as_of: str) -> tuple[dict, dict, dict, str]:
+    """The windows, each input's code (``None`` when there is none), the fields each
+    reads, and the as-of date's code: the same checks for the Python and the SQL back end."""
+    windows = {key: int(build.value(key, default=default)) for key, default in DEFAULTS.items()}
+    if windows["lost_days"] < windows["dormant_days"]:
+        build.error(f"lost_days ({windows['lost_days']}) is shorter than dormant_days ({windows['dormant_days']})",
+                    "lost_days", hint="a customer goes dormant before being lost: lost_days must be at least dormant_days")
+    inputs, reads = {}, {}
+    for name in INPUTS:
+        expect = ("number", "integer") if name == "order_count" else ("date",)
+        if build.value(name) is not None:
+            compiled = build.expression(name, expect=expect)
+        elif name in build.scope:
+            compiled = build.expression(name, expect=expect, source=name)
+        else:
+            compiled = None
+        inputs[name] = compiled.code if compiled is not None else None
+        reads[name] = sorted(compiled.reads) if compiled is not None else []
+    absent = {name: inputs[name] in (None, "None") for name in INPUTS}
+    if all(absent.values()):
+        build.error("no order data: there is no first_order_date, last_order_date or order_count",
+                    hint="add these fields, or set first_order_date / last_order_date / order_count to expressions")
+    elif absent["last_order_date"] and absent["first_order_date"]:
+        build.warn("no order dates: only the order count is known, so customers are potential or unknown",
+                   hint="set last_order_date (and first_order_date) to expressions")
+    elif absent["first_order_date"]:
+        build.warn("no first_order_date: customers who ordered within new_days are unknown, as new and active "
+                   "cannot be told apart", hint="add the field, or set first_order_date to an expression")
+    elif absent["last_order_date"]:
+        build.warn("no last_order_date: customers whose first order is older than dormant_days are unknown",
+                   hint="add the field, or set last_order_date to an expression")
+    if build.value("as_of") is not None:
+        as_of = build.expression("as_of", expect=("date",))
+        as_of_code, reads["as_of"] = as_of.code, sorted(as_of.reads)
+    else:
+        as_of_code, reads["as_of"] = default_as_of, []
+    return windows, inputs, reads, as_of_code
+
+
+def compile_lifecycle_sql(build: SqlBuild) -> None:
+    """The SQL twin of :func:`compile_lifecycle`: the stage from the same tests in the
+    same order, and the days since the last order where the Python detail has them."""
+    windows, inputs, _reads, as_of = _inputs(build, build.scope["as_of"].code)
+    dialect, literal = build.dialect, build.literal
+    types = {"first_order_date": "date", "last_order_date": "date", "order_count": "number"}
+    first, last, count = (build.column(name, inputs[name] or dialect.cast("NULL", types[name])) for name in INPUTS)
+    as_of = build.column("as_of", as_of)
+    # one order and one date missing: the known date is both
+    single = f"({count} = 1 AND ({first} IS NULL OR {last} IS NULL))"
+    known = f"COALESCE({last}, {first})"
+    first_day = build.column("first_day", f"CASE WHEN {single} THEN {known} ELSE {first} END")
+    last_day = build.column("last_day", f"CASE WHEN {single} THEN {known} ELSE {last} END")
+    first_days = build.column("first_days", dialect.days_between(first_day, as_of))
+    last_days = build.column("last_days", dialect.days_between(last_day, as_of))
+    new, dormant, lost = (str(windows[key]) for key in ("new_days", "dormant_days", "lost_days"))
+    no_dates = f"{first} IS NULL AND {last} IS NULL"
+    count_zero = f"{count} IS NOT NULL AND {count} <= 0"
+    stage = build.column("stage", (
+        f"CASE WHEN {no_dates} THEN CASE WHEN {count} IS NULL OR {count} <= 0 THEN 'potential' ELSE 'unknown' END"
+        f" WHEN {count_zero} THEN 'unknown'"
+        f" WHEN {as_of} IS NULL THEN 'unknown'"
+        f" WHEN {last_days} < 0 OR {first_days} < 0 THEN 'unknown'"
+        f" WHEN {first_days} < {last_days} THEN 'unknown'"
+        f" WHEN {last_days} IS NULL THEN CASE WHEN {first_days} > {dormant} THEN 'unknown'"
+        f" WHEN {first_days} <= {new} THEN 'new' ELSE 'active' END"
+        f" WHEN {last_days} > {lost} THEN 'lost'"
+        f" WHEN {last_days} > {dormant} THEN 'dormant'"
+        f" WHEN {first_days} IS NULL THEN CASE WHEN {last_days} <= {new} THEN 'unknown' ELSE 'active' END"
+        f" WHEN {first_days} <= {new} THEN 'new' ELSE 'active' END"
+    ))
+    content = {stage_name: {**CONTENT[stage_name], **(build.value("stages", stage_name) or {})} for stage_name in STAGES}
+    tagged = [(name, content[name].get("tags") or ()) for name in STAGES]
+    tags = " ".join(f"WHEN {literal(name)} THEN {dialect.list_of([literal(str(tag)) for tag in items])}"
+                    for name, items in tagged if items)
+    build.outcome(
+        label=stage,
+        tags=f"CASE {stage} {tags} ELSE {dialect.list_of([])} END" if tags else None,
+        days_since_last=f"CASE WHEN {no_dates} OR ({count_zero}) THEN NULL ELSE {last_days} END",
     )
 
 
@@ -408,5 +464,6 @@ def _unknown_text(words: dict, cause: str, record: dict, common: dict, fields, l
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind.documented("lifecycle", __doc__, CONFIG_SCHEMA, compile_lifecycle, attributes={"days_since_last": ("integer", 0)})
+        SchemeKind.documented("lifecycle", __doc__, CONFIG_SCHEMA, compile_lifecycle, attributes={"days_since_last": ("integer", 0)},
+                              compile_sql=compile_lifecycle_sql)
     )
