@@ -23,7 +23,8 @@ from typing import Any
 
 from .build import ConfigBuild
 from .errors import Position
-from .expr import Compiled, Symbol, compile_sql_expression
+from .expr import Compiled, Symbol
+from .sqlexpr import compile_sql_expression
 from .registry import Function
 from .sqldialect import Dialect
 

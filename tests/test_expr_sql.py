@@ -13,7 +13,8 @@ import math
 
 import pytest
 
-from tierkit.expr import ExpressionDiagnostic, Namespace, Symbol, compile_expression, compile_sql_expression
+from tierkit.expr import ExpressionDiagnostic, Namespace, Symbol, compile_expression
+from tierkit.sqlexpr import compile_sql_expression
 from tierkit.plugins.functions import FUNCTIONS
 from tierkit.registry import Function
 from tierkit.sqlengine import open_engine

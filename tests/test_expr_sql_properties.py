@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierkit.expr import ExpressionDiagnostic, Namespace, Symbol, compile_expression, compile_sql_expression
+from tierkit.expr import ExpressionDiagnostic, Namespace, Symbol, compile_expression
+from tierkit.sqlexpr import compile_sql_expression
 from tierkit.sqlengine import open_engine
 
 from .test_expr_properties import EXPRESSIONS, FIELDS, FUNCTIONS_BY_NAME, SCOPE, records, run
