@@ -26,12 +26,16 @@ Example::
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import did_you_mean
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize
 from tierkit.registry import SchemeKind
+
+if TYPE_CHECKING:
+    from tierkit.sqlbuild import SqlBuild
 
 UNKNOWN = "unknown"
 GROUPS = {
@@ -191,6 +195,20 @@ WORDS = {
 
 def compile_value_proposition(build: SchemeBuild) -> CompiledScheme:
     types = _types(build)
+    signals, codes = _signals(build, types)
+    decide = build.constant(_decider(types, signals))
+    build.row([f"{build.outcome.local} = {decide}(({''.join(code + ', ' for code in codes)}))"], [build.outcome])
+
+    labels = {entry["id"]: entry.get("label", entry["id"]) for entry in types}
+    labels[UNKNOWN] = UNKNOWN_CONTENT["label"]
+    about = {entry["id"]: _about(entry) for entry in types}
+    about[UNKNOWN] = _about(UNKNOWN_CONTENT)
+    return CompiledScheme(explain=_explainer(types, signals), labels=labels, about=about)
+
+
+def _signals(build, types: list[dict]) -> tuple[list[dict], list[str]]:
+    """The signals (targets as type indices, weight, the fields read) and each one's
+    compiled code: the same checks for the Python and the SQL back end."""
     order = {entry["id"]: index for index, entry in enumerate(types)}
     signals, codes = [], []
     for index, signal in enumerate(build.value("signals", default=[])):
@@ -212,15 +230,48 @@ def compile_value_proposition(build: SchemeBuild) -> CompiledScheme:
             "reads": sorted(compiled.reads), "name": signal.get("label", signal.get("id", signal.get("when", signal.get("value")))),
         })
         codes.append(compiled.code)
-    decide = build.constant(_decider(types, signals))
-    build.row([f"{build.outcome.local} = {decide}(({''.join(code + ', ' for code in codes)}))"], [build.outcome])
+    return signals, codes
 
-    labels = {entry["id"]: entry.get("label", entry["id"]) for entry in types}
-    labels[UNKNOWN] = UNKNOWN_CONTENT["label"]
-    about = {entry["id"]: _about(entry) for entry in types}
-    about[UNKNOWN] = _about(UNKNOWN_CONTENT)
-    return CompiledScheme(explain=_explainer(types, signals), labels=labels, about=about)
 
+def compile_value_proposition_sql(build: SqlBuild) -> None:
+    """The SQL twin of :func:`compile_value_proposition`: the totals added up in signal
+    order, as the Python step adds them, and the winner chosen type by type."""
+    types = _types(build)
+    signals, codes = _signals(build, types)
+    dialect, literal = build.dialect, build.literal
+    amounts = []
+    for signal, code in zip(signals, codes):
+        weight = literal(signal["weight"])
+        if signal["config"].get("when") is not None:
+            amounts.append(f"CASE WHEN {code} THEN {weight} ELSE {literal(0.0)} END")
+        else:
+            value = build.column("value", dialect.double(code))
+            amounts.append(f"CASE WHEN {value} IS NULL OR isnan({value}) THEN {literal(0.0)} ELSE {weight} * {value} END")
+    totals = []
+    for index in range(len(types)):
+        total = literal(0.0)
+        for signal, amount in zip(signals, amounts):
+            if index in signal["targets"]:
+                total = f"({total} + {amount})"
+        totals.append(build.column(f"total{index}", total))
+    tie = literal(TIE)
+    best, best_total = "CAST(NULL AS BIGINT)", "CAST(NULL AS DOUBLE)"
+    for index, total in enumerate(totals):
+        wins = (f"NOT isnan({total}) AND {total} > {tie}"
+                f" AND ({best} IS NULL OR {total} > {best_total} + {tie})")
+        best, best_total = (build.column(f"best{index}", f"CASE WHEN {wins} THEN {index} ELSE {best} END"),
+                            build.column(f"best_total{index}", f"CASE WHEN {wins} THEN {total} ELSE {best_total} END"))
+
+    def pick(values: list[str], otherwise: str) -> str:
+        branches = " ".join(f"WHEN {index} THEN {value}" for index, value in enumerate(values))
+        return f"CASE {best} {branches} ELSE {otherwise} END" if values else otherwise
+
+    build.outcome(
+        label=pick([literal(entry["id"]) for entry in types], literal(UNKNOWN)),
+        score=best_total,
+        tags=pick([dialect.list_of([literal(entry["group"])]) for entry in types], dialect.list_of([])),
+        group=pick([literal(entry["group"]) for entry in types], "NULL"),
+    )
 
 def _about(entry: dict) -> dict:
     about = {key: entry[key] for key in CONTENT_KEYS if entry.get(key)}
@@ -334,5 +385,6 @@ def _explainer(types: list[dict], signals: list[dict]):
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind.documented("value_proposition", __doc__, CONFIG_SCHEMA, compile_value_proposition, attributes={"group": ("string", 0)})
+        SchemeKind.documented("value_proposition", __doc__, CONFIG_SCHEMA, compile_value_proposition, attributes={"group": ("string", 0)},
+                              compile_sql=compile_value_proposition_sql)
     )
