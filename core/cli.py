@@ -134,17 +134,18 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
               help="Where the ruleset runs: in this process, compiled to SQL on DuckDB (embedded), or on Spark.")
 @click.option("--spark-master", metavar="URL", help="With --engine spark: the cluster's master URL (default: local[2]).")
 @click.option("--spark-conf", metavar="KEY=VALUE", multiple=True, help="With --engine spark: a Spark setting (repeatable).")
+@click.option("--memory-limit", metavar="SIZE", help="With --engine duckdb|spark: the engine's memory (e.g. 6GB); DuckDB spills to disk beyond it.")
 @click.pass_obj
 def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress, save, store,
-             engine, spark_master, spark_conf) -> None:
+             engine, spark_master, spark_conf, memory_limit) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
     report = Progress(progress)
     if engine != "python":
         evaluate_on_sql_engine(session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report, store,
-                               save, engine, spark_master, spark_conf)
+                               save, engine, spark_master, spark_conf, memory_limit)
         return
-    if spark_master or spark_conf:
-        raise TierkitError("--spark-master and --spark-conf need --engine spark")
+    if spark_master or spark_conf or memory_limit:
+        raise TierkitError("--spark-master, --spark-conf and --memory-limit need --engine duckdb or spark")
     runs = Store.open(store, create=True) if save else None  # a store that cannot be written fails before the work
     job = run_evaluation(session, ruleset, input_path, orders_path, as_of, report, store)
     evaluation = job.evaluation
@@ -172,13 +173,15 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, rejecte
 
 
 def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report,
-                           store, save, engine, spark_master, spark_conf) -> None:
+                           store, save, engine, spark_master, spark_conf, memory_limit) -> None:
     """``evaluate --engine duckdb|spark``: the ruleset compiled to SQL, run where the data is."""
     if save:
         raise TierkitError("--save records runs of the python engine; save a sample with --engine python")
     if engine != "spark" and (spark_master or spark_conf):
         raise TierkitError("--spark-master and --spark-conf need --engine spark")
     config = dict(_setting(item) for item in spark_conf)
+    if memory_limit:
+        config["memory_limit" if engine == "duckdb" else "spark.driver.memory"] = memory_limit
     plan = with_previous(compile_ruleset(session.ruleset(ruleset), session.registry), store)
     report(f"compiled {plan.ruleset.name} {plan.ruleset.version}; starting {engine}")
     sql_engine = open_engine(engine, spark_master, config)
