@@ -33,16 +33,21 @@ Example::
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import did_you_mean
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize
 from tierkit.registry import SchemeKind
+
+if TYPE_CHECKING:
+    from tierkit.sqlbuild import SqlBuild
 
 FALLBACK_ID = "general"
 CONTENT_KEYS = ("strategy", "pain_points", "talking_points", "sales_motion")
@@ -641,8 +646,234 @@ def _explainer(tracks: list[dict], fallback: dict, code_expr, text_expr):
     return explain
 
 
+# -- SQL -------------------------------------------------------------------------------
+# ``fold`` in SQL.  Spark runs ICU (bundled with Spark) through ``reflect``: NFKC, then
+# full case folding, as Python does.  DuckDB has NFC but neither NFKC nor full case
+# folding, so both are spelt out as per-character maps from Python's own tables:
+# NFKC(s) = NFC(each character's NFKC), and casefold maps character by character.  One
+# character may map to several: those are replaced one by one.  Every map is guarded by
+# a regular expression of the characters it changes, so text without them (most) costs
+# one match per map.  No image is itself a key of its map (both maps are idempotent), so
+# the pieces of a map may be applied in any order and guarded on the unmapped text.
+# Exact for every character of Python's Unicode database; DuckDB (utf8proc) and ICU
+# may know newer characters than Python does, and DuckDB stops text at a NUL.
+
+_CHUNK = 64  # characters per guarded piece of a one-to-one map (half as many for one-to-many)
+
+
+@lru_cache(maxsize=1)
+def _fold_tables() -> tuple[dict[str, str], dict[str, str], str]:
+    """Python's compatibility map (characters whose NFKC differs from their NFC), its
+    case-folding map, and the characters ``str.strip`` removes."""
+    compat, folding, spaces = {}, {}, []
+    for point in range(0x110000):
+        if 0xD800 <= point < 0xE000:
+            continue
+        char = chr(point)
+        if unicodedata.decomposition(char):
+            nfkc = unicodedata.normalize("NFKC", char)
+            if nfkc != unicodedata.normalize("NFC", char):
+                compat[char] = nfkc
+        folded = char.casefold()
+        if folded != char:
+            folding[char] = folded
+        if char.isspace():
+            spaces.append(char)
+    return compat, folding, "".join(spaces)
+
+
+def _char_class(chars) -> str:
+    """An RE2 class of the characters, as ranges of code points."""
+    points = sorted(ord(char) for char in chars)
+    ranges, start, end = [], points[0], points[0]
+    for point in points[1:]:
+        if point == end + 1:
+            end = point
+            continue
+        ranges.append((start, end))
+        start = end = point
+    ranges.append((start, end))
+    return "[" + "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
+
+
+def _map_chars(build, column: str, table: dict[str, str], name: str) -> str:
+    """``column`` with every character replaced by its image in ``table`` (DuckDB)."""
+    dialect, string = build.dialect, build.dialect.string
+
+    def guard(chars, value: str) -> str:
+        return f"regexp_matches({value}, {string(_char_class(chars))})"
+
+    single = sorted((char, image) for char, image in table.items() if len(image) == 1)
+    multi = sorted((char, image) for char, image in table.items() if len(image) != 1)
+    mapped = column
+    for start in range(0, len(single), _CHUNK):
+        piece = single[start:start + _CHUNK]
+        test = guard([char for char, _ in piece], column)
+        source, target = string("".join(c for c, _ in piece)), string("".join(i for _, i in piece))
+        mapped = f"translate({mapped}, CASE WHEN {test} THEN {source} ELSE '' END, CASE WHEN {test} THEN {target} ELSE '' END)"
+    if single:
+        column = build.column(f"{name}_1", f"CASE WHEN {guard([c for c, _ in single], column)} THEN {mapped} ELSE {column} END")
+    if not multi:
+        return column
+    mapped = column
+    for start in range(0, len(multi), _CHUNK // 2):
+        piece = multi[start:start + _CHUNK // 2]
+        test = guard([char for char, _ in piece], column)
+        mapped = dialect.let(mapped, lambda value, piece=piece, test=test: (
+            f"CASE WHEN {test} THEN {_replace_all(dialect, value, piece)} ELSE {value} END"))
+    return build.column(f"{name}_n", f"CASE WHEN {guard([c for c, _ in multi], column)} THEN {mapped} ELSE {column} END")
+
+
+def _replace_all(dialect, value: str, pairs) -> str:
+    """``value`` with each character of ``pairs`` replaced by its image."""
+    for char, image in pairs:
+        value = f"replace({value}, {dialect.string(char)}, {dialect.string(image)})"
+    return value
+
+
+def fold_sql(build, text: str, name: str) -> str:
+    """:func:`fold` of a text expression; returns a column (DuckDB) or an expression."""
+    dialect = build.dialect
+    compat, folding, spaces = _fold_tables()
+    if dialect.name == "spark":
+        nfkc = f"reflect('com.ibm.icu.text.Normalizer', 'compose', {text}, true)"
+        folded = f"reflect('com.ibm.icu.lang.UCharacter', 'foldCase', {nfkc}, true)"
+        return f"(CASE WHEN {text} IS NULL THEN NULL ELSE trim(BOTH {dialect.string(spaces)} FROM {folded}) END)"
+    column = build.column(f"{name}_text", text)
+    column = _map_chars(build, column, compat, f"{name}_nfkd")
+    column = build.column(f"{name}_nfc", f"nfc_normalize({column})")
+    column = _map_chars(build, column, folding, f"{name}_fold")
+    return build.column(name, f"trim({column}, {dialect.string(spaces)})")
+
+
+_SEPARATOR = "\uffff"  # joins list items to fold them at once: NFKC and case folding keep it
+
+
+def _code_text_sql(build, compiled) -> str:
+    """A scalar code as :func:`code_key` writes it before folding (numbers as Python's str)."""
+    dialect, code = build.dialect, compiled.code
+    if compiled.type == "integer":
+        return dialect.cast(code, "string")
+    if compiled.type == "number":
+        return dialect.let(code, lambda x: (
+            f"(CASE WHEN isnan({x}) THEN 'nan' WHEN {x} = {dialect.double_literal(math.inf)} THEN 'inf'"
+            f" WHEN {x} = {dialect.double_literal(-math.inf)} THEN '-inf'"
+            f" WHEN {x} % 1 = 0 AND abs({x}) < 9.2e18 THEN {dialect.cast(dialect.cast(x, 'integer'), 'string')}"
+            f" WHEN {x} % 1 = 0 AND abs({x}) < 1e38 THEN CAST(CAST({x} AS DECIMAL(38, 0)) AS {dialect.text_type})"
+            f" WHEN {x} % 1 = 0 THEN NULL ELSE {dialect.float_text(x)} END)"))
+    if compiled.type in ("none", "boolean"):
+        return "CAST(NULL AS " + dialect.text_type + ")"
+    return dialect.cast(code, "string")
+
+
+def _list_join(dialect, items: str, separator: str) -> str:
+    if dialect.name == "duckdb":
+        return f"array_to_string({items}, {dialect.string(separator)})"
+    return f"array_join({items}, {dialect.string(separator)})"
+
+
+def _code_matches_sql(dialect, track_code: str, key: str) -> str:
+    """:func:`code_matches` of a constant track code and a folded key."""
+    length = len(track_code)
+    rest = f"substr({key}, {length + 1})"
+    return (f"({key} = {dialect.string(track_code)} OR (substr({key}, 1, {length}) = {dialect.string(track_code)}"
+            f" AND length({key}) > {length} AND translate({rest}, '0123456789.-', '') = ''))")
+
+
+def compile_industry_sql(build: SqlBuild) -> None:
+    """The SQL twin of :func:`compile_industry`: the most specific code, else the first
+    keyword, else the first ``when``, else the fallback, on text folded as Python folds it."""
+    preset = PRESETS.get(build.value("preset"), {})
+    tracks, user_codes, user_keywords = _tracks(build, preset)
+    fallback = _fallback(build, preset, {track["id"] for track in tracks})
+    code_expr = _input(build, "code", "industry", any(t.get("codes") for t in tracks), user_codes)
+    text_expr = _input(build, "text", "name", any(t.get("keywords") for t in tracks), user_keywords)
+    whens = [(index, build.condition("tracks", t["_at"], "when")) for index, t in enumerate(tracks) if t.get("when")]
+    if not tracks or (code_expr is None and text_expr is None and not whens):
+        if tracks:
+            build.error("no track can match: nothing to compare codes or keywords with, and no track has a when",
+                        "tracks", hint="add the fields industry or name, or set code / text")
+        build.outcome(label="NULL")
+        return
+    if any(d.severity == "error" for d in build.diagnostics):
+        build.outcome(label="NULL")  # the plan reports them
+        return
+    dialect, literal = build.dialect, build.literal
+    found = []  # (track index column, how it matched)
+    if code_expr is not None:
+        found.append((_code_track_sql(build, tracks, code_expr), "code"))
+    if text_expr is not None:
+        code = text_expr.code
+        if text_expr.type == "list":
+            code = _list_join(dialect, code, " ")
+        elif text_expr.type in ("none", "boolean"):
+            code = f"CAST(NULL AS {dialect.text_type})"
+        else:
+            code = dialect.cast(code, "string")
+        text = fold_sql(build, code, "text")
+        words = [f"WHEN instr({text}, {literal(word)}) > 0 THEN {index}"
+                 for index, t in enumerate(tracks) for word in t["keywords"]]
+        if words:
+            found.append((build.column("keyword_track", f"CASE {' '.join(words)} END"), "keyword"))
+    if whens:
+        branches = " ".join(f"WHEN {condition.code} THEN {index}" for index, condition in whens)
+        found.append((build.column("when_track", f"CASE {branches} END"), "when"))
+    track = build.column("track", f"COALESCE({', '.join(column for column, _ in found)})" if len(found) > 1 else found[0][0])
+    matched_by = " ".join(f"WHEN {column} IS NOT NULL THEN {literal(how)}" for column, how in found)
+
+    def pick(values: list, otherwise: str) -> str:
+        branches = " ".join(f"WHEN {index} THEN {value}" for index, value in enumerate(values))
+        return f"CASE {track} {branches} ELSE {otherwise} END" if branches else otherwise
+
+    def tag_list(entry: dict) -> str:
+        return dialect.list_of([literal(str(tag)) for tag in entry.get("tags", ())])
+
+    tagged = any(t.get("tags") for t in [*tracks, fallback])
+    build.outcome(
+        label=pick([literal(t["id"]) for t in tracks], literal(fallback["id"])),
+        tags=pick([tag_list(t) for t in tracks], tag_list(fallback)) if tagged else None,
+        matched_by=f"CASE {matched_by} ELSE 'fallback' END",
+    )
+
+
+def _code_track_sql(build, tracks: list[dict], code_expr) -> str:
+    """The column of the track whose code matches most specifically (NULL: none)."""
+    dialect = build.dialect
+    codes = sorted(
+        ((len(code), index, number, code) for index, t in enumerate(tracks) for number, code in enumerate(t["codes"])),
+        key=lambda item: (-item[0], item[1], item[2]),
+    )
+    if code_expr.type == "list":
+        # each item as code_key folds it: the items joined, folded at once, split again
+        folded = fold_sql(build, _list_join(dialect, code_expr.code, _SEPARATOR), "codes")
+        split = "split" if dialect.name == "spark" else "string_split"
+        items = f"{split}({folded}, {dialect.string(_SEPARATOR)})"
+        _compat, _folding, spaces = _fold_tables()
+        keys = build.column("code_keys", dialect.list_filter(_transform(dialect, items, "k", _trim(dialect, "k", spaces)), "k", "k <> ''"))
+        tests = [f"{dialect.list_length(dialect.list_filter(keys, 'k', _code_matches_sql(dialect, code, 'k')))} > 0"
+                 for _length, _index, _number, code in codes]
+    else:
+        text = _code_text_sql(build, code_expr)
+        key = fold_sql(build, text, "code") if code_expr.type not in ("integer", "number") else build.column("code", text)
+        tests = [_code_matches_sql(dialect, code, key) for _length, _index, _number, code in codes]
+    branches = " ".join(f"WHEN {test} THEN {index}" for test, (_length, index, _number, _code) in zip(tests, codes))
+    return build.column("code_track", f"CASE {branches} END" if branches else "CAST(NULL AS BIGINT)")
+
+
+def _transform(dialect, items: str, parameter: str, body: str) -> str:
+    function = "list_transform" if dialect.name == "duckdb" else "transform"
+    return f"{function}({items}, {dialect.lambda_(parameter, body)})"
+
+
+def _trim(dialect, value: str, chars: str) -> str:
+    if dialect.name == "duckdb":
+        return f"trim({value}, {dialect.string(chars)})"
+    return f"trim(BOTH {dialect.string(chars)} FROM {value})"
+
+
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind.documented("industry", __doc__, CONFIG_SCHEMA, compile_industry, attributes={"matched_by": ("string", 0)})
+        SchemeKind.documented("industry", __doc__, CONFIG_SCHEMA, compile_industry, attributes={"matched_by": ("string", 0)},
+                              compile_sql=compile_industry_sql)
     )
