@@ -353,11 +353,8 @@ class _Sql:
         return f"CAST(conv({x}, 16, 10) AS INT)"
 
     def char(self, code: str) -> str:
-        """The character with a Unicode code point (BMP or not)."""
-        if self.duck:
-            return f"chr({code})"
-        # Spark's chr() is Latin-1 only: encode the code point as UTF-32 and decode it.
-        return f"decode(unhex(lpad(hex({code}), 8, '0')), 'UTF-32BE')"
+        """The character with a Unicode code point (DuckDB)."""
+        return f"chr({code})"
 
     def reduce(self, items: str, initial: str, acc: str, var: str, body: str) -> str:
         if self.duck:
@@ -375,28 +372,58 @@ class _Sql:
 
 
 class _Layers:
-    """Columns computed in dependency order: a column goes one layer after the last
-    intermediate column its expression names (``_q<n>``)."""
+    """Intermediate columns (``_q<n>``), computed in dependency order: a column goes one
+    ``SELECT`` layer after the last column its expression names.  A column named only
+    once is written into the expression that names it instead (fewer layers: Spark's
+    analyser is slow on deep chains of subqueries)."""
 
     _NAME = re.compile(r"\b_q(\d+)\b")
 
-    def __init__(self):
-        self.columns: list[tuple[int, str, str]] = []  # (layer, name, expression)
-        self.level: dict[str, int] = {}
+    def __init__(self, dialect: Dialect):
+        self.expressions: list[str] = []
+        # string literals are skipped when looking for names (a value may spell one)
+        literal = r"'(?:[^'\\]|''|\\.)*'" if dialect.backslash_escapes else r"'(?:[^']|'')*'"
+        self.tokens = re.compile(f"{literal}|\\b_q(\\d+)\\b")
 
     def let(self, expression: str) -> str:
-        name = f"_q{len(self.columns)}"
-        layer = 1 + max((self.level[f"_q{m}"] for m in self._NAME.findall(expression)), default=0)
-        self.columns.append((layer, name, expression))
-        self.level[name] = layer
-        return name
+        self.expressions.append(expression)
+        return f"_q{len(self.expressions) - 1}"
 
-    def sql(self, base: str) -> str:
+    def _names(self, expression: str) -> list[int]:
+        return [int(m.group(1)) for m in self.tokens.finditer(expression) if m.group(1) is not None]
+
+    def sql(self, base: str, outputs: list[str]) -> tuple[str, list[str]]:
+        """The layered query over ``base`` and the ``outputs`` rewritten over it."""
+        uses = [0] * len(self.expressions)
+        for expression in [*self.expressions, *outputs]:
+            for index in self._names(expression):
+                uses[index] += 1
+        resolved: dict[int, str] = {}
+
+        def resolve(expression: str) -> str:
+            def replace(match: re.Match) -> str:
+                if match.group(1) is None:
+                    return match.group(0)
+                index = int(match.group(1))
+                if uses[index] == 1:
+                    if index not in resolved:
+                        resolved[index] = resolve(self.expressions[index])
+                    return f"({resolved[index]})"
+                return match.group(0)
+
+            return self.tokens.sub(replace, expression)
+
+        kept = [index for index in range(len(self.expressions)) if uses[index] > 1]
+        bodies = {index: resolve(self.expressions[index]) for index in kept}
+        outputs = [resolve(expression) for expression in outputs]
+        level: dict[int, int] = {}
+        for index in kept:  # names only point to earlier columns
+            level[index] = 1 + max((level[i] for i in self._names(bodies[index])), default=0)
         query = base
-        for layer in range(1, max((c[0] for c in self.columns), default=0) + 1):
-            items = [f"{expression} AS {name}" for level, name, expression in self.columns if level == layer]
+        for layer in range(1, max(level.values(), default=0) + 1):
+            items = [f"{bodies[index]} AS _q{index}" for index in kept if level[index] == layer]
             query = f"SELECT *, {', '.join(items)} FROM ({query}) AS _l{layer}"
-        return query
+        return query, outputs
 
 
 @dataclass
@@ -409,7 +436,7 @@ class _Compiler:
     def __init__(self, dialect: Dialect):
         self.d = dialect
         self.f = _Sql(dialect)
-        self.layers = _Layers()
+        self.layers = _Layers(dialect)
         self.chars = _chars()
         self.json = _json_messages()
 
@@ -473,7 +500,8 @@ class _Compiler:
         f = self.f
         significant = self.let(f.ltrim_char(digits, "0"))
         adjusted = f"({exponent} + length({significant}) - 1)"
-        zero = f"CASE WHEN {sign} = '-' THEN CAST('-0' AS DOUBLE) ELSE CAST('0' AS DOUBLE) END"
+        # (a CASE between the literals -0.0 and 0.0 is folded to one of them by Spark's optimizer)
+        zero = f.double(f"{sign} || '0'")
         value = self.let(
             f"CASE WHEN {significant} = '' OR {adjusted} < -400 THEN {zero} "
             f"WHEN {adjusted} > 400 THEN NULL "
@@ -881,12 +909,17 @@ class _Compiler:
         body = f"substr({t}, 2, length({t}) - 2)"
         pieces = f.extract_all(body, _JSON_PIECES)
         hex4 = lambda p, start: f.hex_to_int(f"substr({p}, {start}, 4)")  # noqa: E731
-        pair = f"(65536 + ({hex4('p', 3)} - 55296) * 1024 + ({hex4('p', 9)} - 56320))"
+        if f.duck:
+            pair = f.char(f"(65536 + ({hex4('p', 3)} - 55296) * 1024 + ({hex4('p', 9)} - 56320))")
+            single = f.char(hex4("p", 3))
+        else:  # Spark's chr() is Latin-1 only: decode the UTF-16 code units
+            pair = "decode(unhex(substr(p, 3, 4) || substr(p, 9, 4)), 'UTF-16BE')"
+            single = "decode(unhex(substr(p, 3, 4)), 'UTF-16BE')"
         unescape = (
             f"CASE WHEN left(p, 1) <> {self.s(chr(92))} THEN p "
-            f"WHEN length(p) = 12 THEN {f.char(pair)} "
+            f"WHEN length(p) = 12 THEN {pair} "
             f"WHEN left(p, 2) = {self.s(chr(92) + 'u')} THEN CASE WHEN {hex4('p', 3)} BETWEEN 55296 AND 57343 THEN NULL "
-            f"ELSE {f.char(hex4('p', 3))} END "
+            f"ELSE {single} END "
             + " ".join(
                 f"WHEN p = {self.s(chr(92) + k)} THEN {self.s(v)}"
                 for k, v in (('"', '"'), ("\\", "\\"), ("/", "/"), ("b", "\b"), ("f", "\f"), ("n", "\n"), ("r", "\r"), ("t", "\t"))
@@ -909,14 +942,14 @@ class _Compiler:
             return f.text(x)
         # Spark: the shortest %.Ne rendering that reads back as x, laid out as Python does.
         tries = " ".join(
-            f"WHEN CAST(format_string('%.{p - 1}e', {x}) AS DOUBLE) = {x} THEN format_string('%.{p - 1}e', {x})"
+            f"WHEN {f.double(chr(102) + 'ormat_string(' + repr('%.' + str(p - 1) + 'e') + ', ' + x + ')')} = {x} THEN format_string('%.{p - 1}e', {x})"
             for p in range(1, 18)
         )
         sci = self.let(f"CASE WHEN isnan({x}) THEN NULL WHEN abs({x}) = {f.inf()} THEN NULL {tries} END")
         mantissa = self.let(f"replace(replace(split_part({sci}, 'e', 1), '.', ''), '-', '')")
         digits = self.let(f.rtrim_char(mantissa, "0"))
         exponent = self.let(f"CAST(split_part({sci}, 'e', 2) AS INT)")
-        sign = f"CASE WHEN {x} < 0 OR (({x}) = 0 AND 1 / {x} < 0) THEN '-' ELSE '' END"
+        sign = f"CASE WHEN left(CAST({x} AS STRING), 1) = '-' THEN '-' ELSE '' END"
         digits0 = f"CASE WHEN {digits} = '' THEN '0' ELSE {digits} END"
         fixed = (
             f"CASE WHEN {exponent} >= 0 THEN "
@@ -926,7 +959,7 @@ class _Compiler:
         )
         scientific = (
             f"left({digits0}, 1) || CASE WHEN length({digits0}) > 1 THEN '.' || substr({digits0}, 2) ELSE '' END "
-            f"|| 'e' || CASE WHEN {exponent} < 0 THEN '-' ELSE '+' END || lpad(CAST(abs({exponent}) AS STRING), 2, '0')"
+            f"|| 'e' || CASE WHEN {exponent} < 0 THEN '-' ELSE '+' END || CASE WHEN abs({exponent}) < 10 THEN '0' ELSE '' END || CAST(abs({exponent}) AS STRING)"
         )
         return self.let(
             f"CASE WHEN isnan({x}) THEN 'nan' WHEN {x} = {f.inf()} THEN 'inf' WHEN {x} = {f.inf(True)} THEN '-inf' "
@@ -960,10 +993,10 @@ class _Compiler:
         if source == "list":
             return _Result("NULL", f"CASE WHEN {x} IS NOT NULL THEN 'a list is not text' END")
         # number
-        integral = self.let(f"({x} IS NOT NULL AND NOT {f.is_nan(x)} AND abs({x}) <> {f.inf()} AND {x} = floor({x}))")
+        integral = self.let(f"({x} IS NOT NULL AND NOT {f.is_nan(x)} AND abs({x}) <> {f.inf()} AND {self.d.fmod(x, '1')} = 0)")
         big = f"abs({x}) >= {self.d.double_literal(2.0 ** 63)}"
         value = self.let(
-            f"CASE WHEN {x} IS NULL THEN NULL WHEN {integral} THEN CASE WHEN {big} THEN NULL ELSE {f.text(f'CAST({x} AS BIGINT)')} END "
+            f"CASE WHEN {x} IS NULL THEN NULL WHEN {integral} THEN CASE WHEN {big} THEN NULL ELSE {f.text(f'TRY_CAST(CASE WHEN {big} THEN 0 ELSE {x} END AS BIGINT)')} END "
             f"ELSE {self.float_repr(x)} END"
         )
         reason = f"CASE WHEN {integral} AND {big} THEN {self.float_repr(x)} || {self.s(' ' + OUT_OF_RANGE)} END"
@@ -1001,11 +1034,11 @@ class _Compiler:
             return _Result(f"CAST({x} AS DOUBLE)", "NULL")
         if kind == "integer" and source == "number":
             bad = f"({f.is_nan(x)} OR abs({x}) = {f.inf()})"
-            fraction = f"({x} <> floor({x}))"
+            fraction = f"({self.d.fmod(x, '1')} <> 0)"
             big = f"(abs({x}) >= {self.d.double_literal(2.0 ** 63)})"
             shown = self.float_repr(x)
             return _Result(
-                f"CASE WHEN NOT {bad} AND NOT {fraction} AND NOT {big} THEN CAST({x} AS BIGINT) END",
+                f"CASE WHEN NOT {bad} AND NOT {fraction} AND NOT {big} THEN TRY_CAST(CASE WHEN {big} THEN 0 ELSE {x} END AS BIGINT) END",
                 f"CASE WHEN {bad} THEN {shown} || ' is not a finite number' WHEN {fraction} THEN {shown} || ' is not a whole number' "
                 f"WHEN {big} THEN {shown} || {self.s(' ' + OUT_OF_RANGE)} END",
             )
@@ -1088,11 +1121,11 @@ def typed_input(
         values.append(value)
         problems.append((column, spec.name, reason))
     reject_reason, reject_column, reject_field = _rejection(dialect, problems)
-    outputs = [f"CAST({v} AS {_sql_type(dialect, spec)}) AS {q(name)}" for v, spec, name in zip(values, fields, names)]
-    return (
-        f"SELECT _row, {', '.join(outputs + [f'{reject_column} AS _reject_column', f'{reject_field} AS _reject_field', f'{reject_reason} AS _reject_reason'])} "
-        f"FROM ({compiler.layers.sql(base)}) AS _typed"
-    )
+    expressions = [*(f"CAST({v} AS {_sql_type(dialect, spec)})" for v, spec in zip(values, fields)), reject_column, reject_field, reject_reason]
+    query, expressions = compiler.layers.sql(base, expressions)
+    labels = [q(name) for name in names] + ["_reject_column", "_reject_field", "_reject_reason"]
+    outputs = ", ".join(f"{expression} AS {label}" for expression, label in zip(expressions, labels))
+    return f"SELECT _row, {outputs} FROM ({query}) AS _typed"
 
 
 def _sql_type(dialect: Dialect, spec: FieldSpec) -> str:
