@@ -180,6 +180,13 @@ _COMPACT = "([0-9]{4})([0-9]{2})([0-9]{2})"
 _AMBIGUOUS = f"[0-9]{{1,2}}[-/.][0-9]{{1,2}}[-/.][0-9]{{2,4}}{_TIME}"
 _ISO_WEEK = "([0-9]{4})-W([0-9]{2})-([0-9])"
 _LIST_SEPARATORS = "[,;、，；|]"
+_CURRENCY_STRIP = (
+    f"^{_WS_CLASS}*"
+    + "".join(f"(?:{re.escape(mark)}{_WS_CLASS}*)?" for mark in _CURRENCY)
+    + "([\\s\\S]*?)"
+    + "".join(f"(?:{_WS_CLASS}*{re.escape(mark)})?" for mark in reversed(_CURRENCY))
+    + f"{_WS_CLASS}*\\z"
+)
 
 # JSON (flat arrays), as Python's json module (its C scanner) reads them
 _JWS = "[ \\t\\n\\r]*"
@@ -342,7 +349,7 @@ class _Sql:
         """1-based; negative from the end."""
         if self.duck:
             return f"list_extract({items}, {index})"
-        return f"element_at({items}, {index})"
+        return f"try_element_at({items}, {index})"
 
     def empty_text_list(self) -> str:
         return self.d.list_of([], "string")
@@ -564,21 +571,10 @@ class _Compiler:
         }
 
     def strip_currency(self, text: str, when: str | None) -> str:
-        """``_strip_currency`` step by step (applied only where ``when`` holds, if given)."""
-        f = self.f
-
-        def step(current: str, condition: str, result: str) -> str:
-            guard = f"{when} AND {condition}" if when else condition
-            return self.let(f"CASE WHEN {guard} THEN {result} ELSE {current} END")
-
-        current = step(text, "TRUE", f.strip(text))
-        for mark in _CURRENCY:
-            size = len(mark)
-            current = step(current, f"left({current}, {size}) = {self.s(mark)}", f.lstrip(f"substr({current}, {size + 1})"))
-            current = step(
-                current, f"right({current}, {size}) = {self.s(mark)}", f.rstrip(f"left({current}, length({current}) - {size})")
-            )
-        return current
+        """``_strip_currency`` (where ``when`` holds, if given): strip, then each mark in turn
+        off the front and off the end, as one regex (greedy marks, shortest middle)."""
+        extracted = self.f.extract(text, _CURRENCY_STRIP, 1)
+        return self.let(f"CASE WHEN {when} THEN {extracted} ELSE {text} END" if when else extracted)
 
     def number_text(self, x: str) -> _Result:
         f = self.f
@@ -822,7 +818,7 @@ class _Compiler:
         found = f.filter(
             candidates, "c", f"c.i >= {alo} AND c.i + c.k <= {ahi} AND instr({window}, c.s) > 0"
         )
-        first = f.element(found, "1")
+        first = "fd"  # the longest match, bound once: element 1 of transform([found[1]], fd -> ...)
         rest = (
             f"list_slice(acc.st, 1, len(acc.st) - 1)" if f.duck else "slice(acc.st, 1, size(acc.st) - 1)"
         )
@@ -837,11 +833,12 @@ class _Compiler:
                 f"CASE WHEN {first}.i + {first}.k < {ahi} AND {j} + {first}.k < {bhi} THEN CAST({self.d.list_of([right_part])} AS {stack_type}) ELSE {empty_stack} END",
             ),
         )
-        step = (
-            f"CASE WHEN {f.length_of_list('acc.st')} = 0 THEN acc "
-            f"WHEN {f.length_of_list(found)} = 0 THEN {make(st=f'CAST({rest} AS {stack_type})', m='acc.m')} "
+        body = (
+            f"CASE WHEN {first} IS NULL THEN {make(st=f'CAST({rest} AS {stack_type})', m='acc.m')} "
             f"ELSE {make(st=f'CAST({pushed} AS {stack_type})', m=f'CAST(acc.m + {first}.k AS BIGINT)')} END"
         )
+        bound = f.element(f.transform(self.d.list_of([f.element(found, "1")]), "fd", body), "1")
+        step = f"CASE WHEN {f.length_of_list('acc.st')} = 0 THEN acc ELSE {bound} END"
         del int_list
         folded = f.reduce(f.range1(2 * la + 1), initial, "acc", "n", step)
         return f"({folded}).m"
