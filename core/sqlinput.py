@@ -384,8 +384,6 @@ class _Layers:
     once is written into the expression that names it instead (fewer layers: Spark's
     analyser is slow on deep chains of subqueries)."""
 
-    _NAME = re.compile(r"\b_q(\d+)\b")
-
     def __init__(self, dialect: Dialect):
         self.expressions: list[str] = []
         # string literals are skipped when looking for names (a value may spell one)
@@ -770,7 +768,6 @@ class _Compiler:
             matches = self.let(f"CASE WHEN {state} = 'bad' THEN {self.matching_characters(candidate, key)} END")
             scores.append((index, candidate, matches))
         # ratio = 2M / (len(a) + len(b)) >= 0.6  <=>  10 M >= 3 (len(a) + len(b)); best by (ratio, candidate)
-        best = "''"
         ordered = sorted(scores, key=lambda item: item[1])  # later (larger) candidates win ties
         # Compare candidates pairwise through a running best (score as a fraction M / T).
         best_m, best_t, best_text = "CAST(-1 AS BIGINT)", "CAST(1 AS BIGINT)", "''"
@@ -782,7 +779,7 @@ class _Compiler:
             best_m = self.let(f"CASE WHEN {better} THEN {matches} ELSE {best_m} END")
             best_t = self.let(f"CASE WHEN {better} THEN {total} ELSE {best_t} END")
             best_text = self.let(f"CASE WHEN {better} THEN {text} ELSE {best_text} END")
-        return best_text if ordered else best
+        return best_text
 
     def matching_characters(self, a: str, b: str) -> str:
         """SequenceMatcher(None, a, b) matching characters (sum of the matching blocks'
@@ -793,19 +790,16 @@ class _Compiler:
         )
         if not subs:
             return "CAST(0 AS BIGINT)"
-        struct = "{" if f.duck else "named_struct("
 
         def make(**parts: str) -> str:
             if f.duck:
                 return "{" + ", ".join(f"'{k}': {v}" for k, v in parts.items()) + "}"
             return "named_struct(" + ", ".join(f"'{k}', {v}" for k, v in parts.items()) + ")"
 
-        del struct
         candidates = self.d.list_of(
             [make(i=f"CAST({i} AS BIGINT)", k=f"CAST({k} AS BIGINT)", s=self.s(a[i:i + k])) for i, k in subs], "string"
         )
         # state: stack of [alo, ahi, blo, bhi] intervals and the matches so far
-        int_list = "BIGINT[]" if f.duck else "ARRAY<BIGINT>"
         stack_type = "BIGINT[][]" if f.duck else "ARRAY<ARRAY<BIGINT>>"
         la = len(a)
         initial = make(
@@ -820,7 +814,7 @@ class _Compiler:
         )
         first = "fd"  # the longest match, bound once: element 1 of transform([found[1]], fd -> ...)
         rest = (
-            f"list_slice(acc.st, 1, len(acc.st) - 1)" if f.duck else "slice(acc.st, 1, size(acc.st) - 1)"
+            "list_slice(acc.st, 1, len(acc.st) - 1)" if f.duck else "slice(acc.st, 1, size(acc.st) - 1)"
         )
         j = f"({blo} + instr({window}, {first}.s) - 1)"
         left_part = self.d.list_of([alo, f"{first}.i", blo, j])
@@ -839,7 +833,6 @@ class _Compiler:
         )
         bound = f.element(f.transform(self.d.list_of([f.element(found, "1")]), "fd", body), "1")
         step = f"CASE WHEN {f.length_of_list('acc.st')} = 0 THEN acc ELSE {bound} END"
-        del int_list
         folded = f.reduce(f.range1(2 * la + 1), initial, "acc", "n", step)
         return f"({folded}).m"
 
