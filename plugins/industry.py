@@ -696,32 +696,60 @@ def _char_class(chars) -> str:
     return "[" + "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
 
 
+# Characters common in business data that folding changes (full-width forms, odd
+# spaces, Latin capitals, …, ℃, ㎡, №, ™, ½, ㈱, ß, ﬁ): mapped first with one guard each,
+# before the rest of a map is looked at.
+_COMMON = frozenset(
+    [chr(c) for c in range(0xFF01, 0xFF66)] + [chr(c) for c in range(0x41, 0x5B)] + [chr(c) for c in range(0xC0, 0xDF)]
+    + list("\u00a0\u3000\u2002\u2003\u2009\u202f\u00b2\u00b3\u00b9\u2026\u2025\u2103\u2109\u33a1\u33a5\u338f\u338e"
+           "\u339c\u339d\u339e\u2116\u2122\u2121\u00bd\u00bc\u00be\u3231\u3232\u00df\ufb01\ufb02")
+)
+_GROUP = 8  # guarded pieces per guarded group
+
+
 def _map_chars(build, column: str, table: dict[str, str], name: str) -> str:
-    """``column`` with every character replaced by its image in ``table`` (DuckDB)."""
+    """``column`` with every character replaced by its image in ``table`` (DuckDB): the
+    common characters first, then the rest in groups of guarded pieces, so a text pays
+    for the pieces it has characters of, and a text with none for one match per part."""
     dialect, string = build.dialect, build.dialect.string
 
     def guard(chars, value: str) -> str:
         return f"regexp_matches({value}, {string(_char_class(chars))})"
 
-    single = sorted((char, image) for char, image in table.items() if len(image) == 1)
-    multi = sorted((char, image) for char, image in table.items() if len(image) != 1)
-    mapped = column
-    for start in range(0, len(single), _CHUNK):
-        piece = single[start:start + _CHUNK]
-        test = guard([char for char, _ in piece], column)
+    def pieces(items: list, size: int) -> list[list]:
+        return [items[start:start + size] for start in range(0, len(items), size)]
+
+    def translate(value: str, piece, test: str | None) -> str:
         source, target = string("".join(c for c, _ in piece)), string("".join(i for _, i in piece))
-        mapped = f"translate({mapped}, CASE WHEN {test} THEN {source} ELSE '' END, CASE WHEN {test} THEN {target} ELSE '' END)"
-    if single:
-        column = build.column(f"{name}_1", f"CASE WHEN {guard([c for c, _ in single], column)} THEN {mapped} ELSE {column} END")
-    if not multi:
-        return column
-    mapped = column
-    for start in range(0, len(multi), _CHUNK // 2):
-        piece = multi[start:start + _CHUNK // 2]
-        test = guard([char for char, _ in piece], column)
-        mapped = dialect.let(mapped, lambda value, piece=piece, test=test: (
-            f"CASE WHEN {test} THEN {_replace_all(dialect, value, piece)} ELSE {value} END"))
-    return build.column(f"{name}_n", f"CASE WHEN {guard([c for c, _ in multi], column)} THEN {mapped} ELSE {column} END")
+        if test is not None:  # no characters to replace unless the piece's guard holds
+            source = f"CASE WHEN {test} THEN {source} ELSE '' END"
+        return f"translate({value}, {source}, {target})"
+
+    def replace(value: str, piece, test: str | None) -> str:
+        if test is None:
+            return _replace_all(dialect, value, piece)
+        return dialect.let(value, lambda v: f"CASE WHEN {test} THEN {_replace_all(dialect, v, piece)} ELSE {v} END")
+
+    for part, apply, size in (("single", translate, _CHUNK), ("multi", replace, _CHUNK // 2)):
+        items = sorted((char, image) for char, image in table.items() if (len(image) == 1) == (part == "single"))
+        common = [(char, image) for char, image in items if char in _COMMON]
+        rest = [(char, image) for char, image in items if char not in _COMMON]
+        if common:
+            column = build.column(f"{name}_{part}_common", f"CASE WHEN {guard([c for c, _ in common], column)} THEN "
+                                  f"{apply(column, common, None)} ELSE {column} END")
+        if not rest:
+            continue
+        mapped = column
+        for group in pieces(pieces(rest, size), _GROUP):
+            def body(value: str, group=group, source=column) -> str:
+                for piece in group:
+                    value = apply(value, piece, guard([c for c, _ in piece], source))
+                return value
+
+            test = guard([char for piece in group for char, _ in piece], column)
+            mapped = dialect.let(mapped, lambda value, body=body, test=test: f"CASE WHEN {test} THEN {body(value)} ELSE {value} END")
+        column = build.column(f"{name}_{part}", f"CASE WHEN {guard([c for c, _ in rest], column)} THEN {mapped} ELSE {column} END")
+    return column
 
 
 def _replace_all(dialect, value: str, pairs) -> str:
