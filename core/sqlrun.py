@@ -18,19 +18,24 @@ from pathlib import Path
 
 from . import __version__
 from .errors import TierkitError
-from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, read_table, write_results
+from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, read_rows, read_table, write_results
 from .labels import localize
-from .orders import describe_order_counts
+from .orders import ORDER_FEATURES, describe_order_counts
 from .plan import Plan
 from .registry import Registry
 from .results import results_schema, write_meta
 from .sqlengine import SqlEngine
 from .sqlinput import typed_input
+from .sqlorders import ID_COLUMN, OrderSql, attached_feature, order_aggregation, unknown_customers
 from .sqlplan import PREVIOUS_RELATION, SqlPlan, compile_sql_plan
 
 NATIVE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 RAW_CUSTOMERS = "_tierkit_raw_customers"
+RAW_ORDERS = "_tierkit_raw_orders"
+PER_KEY = "_tierkit_order_totals"
+FEATURES = "_tierkit_order_features"
 TYPED = "_tierkit_typed"
+ACCEPTED = "_tierkit_accepted"
 CUSTOMERS = "_tierkit_customers"
 RESULTS = "_tierkit_results"
 REJECT_COLUMNS = ("_reject_column", "_reject_field", "_reject_reason")
@@ -94,45 +99,159 @@ def run_sql_job(
     as_of: dt.date,
     progress: Callable[[str], None] = lambda message: None,
 ) -> SqlJob:
-    """Evaluate on ``engine``; the results are left in its relation ``_tierkit_results``."""
+    """Evaluate on ``engine``; the results are left in its relation ``_tierkit_results``.
+
+    Customers come from the customer file, or, without one, from the ids of the order
+    file (numbered by their first order, in id order, as the Python engine makes them).
+    """
     if not customers and not orders:
         raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
-    if orders and not customers:
-        raise TierkitError("the SQL engines need the customer file; give it with --orders (or use --engine python)")
-    if orders:
-        raise TierkitError("order files on the SQL engines are not available yet; use --engine python")
-    dialect = engine.dialect
-    names = [f"s{index}" for index in range(len(plan.fields))]
-    file = str(customers)
-    file_format = native_format(customers)
-    rejected: list[Rejected] = []
-    if file_format is not None and _engine_can_read(file, file_format):
-        progress(f"reading {customers} in {dialect.name}")
-        source_types = engine.register_file(RAW_CUSTOMERS, file, file_format)
-        engine.materialize(TYPED, typed_input(dialect, RAW_CUSTOMERS, source_types, plan.fields, names, file))
-        read, rejected = _typed_rejections(engine, file)
-    else:
-        progress(f"reading {customers}")
-        table = read_table(customers, plan.fields, registry)
-        columns = {"_row": "integer", **{name: _column_type(spec.type) for name, spec in zip(names, plan.fields)}}
+    return _SqlJobRunner(plan, registry, engine, as_of, progress).run(customers, orders)
+
+
+class _SqlJobRunner:
+    def __init__(self, plan: Plan, registry: Registry, engine: SqlEngine, as_of: dt.date, progress):
+        self.plan, self.registry, self.engine, self.as_of, self.progress = plan, registry, engine, as_of, progress
+        self.dialect = engine.dialect
+        self.names = [f"s{index}" for index in range(len(plan.fields))]
+        self.id_column = self.dialect.quote(self.names[plan.id_index])
+        self._order_sql: OrderSql | None = None
+
+    def run(self, customers, orders) -> SqlJob:
+        summary, order_rejections, order_sql = None, [], None
+        if orders:
+            order_sql, summary = self._aggregate(orders)
+        if customers:
+            read, rejected = self._read_customers(customers)
+            rejected += _duplicate_ids(self.engine, self.plan, str(customers))
+            self.engine.materialize(ACCEPTED, self._accepted())
+            self.engine.materialize(CUSTOMERS, self._with_orders(ACCEPTED) if order_sql else f"SELECT * FROM {ACCEPTED}")
+        else:
+            self.engine.materialize(CUSTOMERS, self._from_orders())
+            read, rejected = self.engine.rows(f"SELECT count(*) FROM {CUSTOMERS}")[0][0], []
+        if order_sql is not None:
+            order_rejections = self._order_rejections(order_sql, summary, str(customers) if customers else None)
+            summary["unknown_customer"] = sum(1 for item in order_rejections if item.field == "customer_id")
+        if self.plan.previous_slots:
+            _register_previous(self.engine, self.plan)
+        compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, CUSTOMERS)
+        self.progress(f"evaluating in {self.dialect.name}")
+        self.engine.materialize(RESULTS, compiled.sql())
+        evaluated = self.engine.rows(f"SELECT count(*) FROM {RESULTS}")[0][0]
+        rejected = sorted(rejected, key=lambda item: item.row) + order_rejections
+        return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary)
+
+    # -- customers ------------------------------------------------------------
+    def _read_customers(self, customers) -> tuple[int, list[Rejected]]:
+        file, plan = str(customers), self.plan
+        fields = [spec for spec in plan.fields if spec.name not in ORDER_FEATURES] if self._orders_given else plan.fields
+        file_format = native_format(customers)
+        if file_format is not None and _engine_can_read(file, file_format):
+            self.progress(f"reading {customers} in {self.dialect.name}")
+            source_types = self.engine.register_file(RAW_CUSTOMERS, file, file_format)
+            names = [self.names[plan.fields.index(spec)] for spec in fields]
+            self.engine.materialize(TYPED, typed_input(self.dialect, RAW_CUSTOMERS, source_types, fields, names, file))
+            return _typed_rejections(self.engine, file)
+        self.progress(f"reading {customers}")
+        table = read_table(customers, plan.fields, self.registry)
+        columns = {"_row": "integer", **{name: _column_type(spec.type) for name, spec in zip(self.names, plan.fields)}}
         columns.update(dict.fromkeys(REJECT_COLUMNS, "string"))
-        engine.register_rows(TYPED, columns, [(n, *row, None, None, None) for n, row in zip(table.row_numbers, table.rows)])
-        read, rejected = table.read, list(table.rejected)
-    rejected += _duplicate_ids(engine, plan, file)
-    id_column = dialect.quote(names[plan.id_index])
-    accepted = (
-        f"SELECT _row, {', '.join(dialect.quote(name) for name in names)} FROM ("
-        f"SELECT *, row_number() OVER (PARTITION BY {id_column} ORDER BY _row) AS _copy FROM {TYPED} "
-        f"WHERE _reject_reason IS NULL) AS _t WHERE _copy = 1 AND {id_column} IS NOT NULL"
-    )
-    engine.materialize(CUSTOMERS, accepted)
-    if plan.previous_slots:
-        _register_previous(engine, plan)
-    compiled = compile_sql_plan(plan, registry, dialect, as_of, CUSTOMERS)
-    progress(f"evaluating in {dialect.name}")
-    engine.materialize(RESULTS, compiled.sql())
-    evaluated = engine.rows(f"SELECT count(*) FROM {RESULTS}")[0][0]
-    return SqlJob(engine, compiled, as_of, read, evaluated, sorted(rejected, key=lambda item: item.row))
+        rows = [(number, *row, None, None, None) for number, row in zip(table.row_numbers, table.rows)]
+        self.engine.register_rows(TYPED, columns, rows)
+        return table.read, list(table.rejected)
+
+    def _accepted(self) -> str:
+        """Typed rows that were not rejected, the first of each id."""
+        typed = {self.dialect.quote(name) for name in self._typed_names()}
+        return (
+            f"SELECT _row, {', '.join(sorted(typed))} FROM ("
+            f"SELECT *, row_number() OVER (PARTITION BY {self.id_column} ORDER BY _row) AS _copy FROM {TYPED} "
+            f"WHERE _reject_reason IS NULL) AS _t WHERE _copy = 1 AND {self.id_column} IS NOT NULL"
+        )
+
+    def _typed_names(self) -> list[str]:
+        """The columns read from the customer file (order features come from the orders)."""
+        return [name for name, spec in zip(self.names, self.plan.fields)
+                if not (self._orders_given and spec.name in ORDER_FEATURES)]
+
+    @property
+    def _orders_given(self) -> bool:
+        return self._order_sql is not None
+
+    # -- orders ---------------------------------------------------------------
+    def _aggregate(self, orders) -> tuple[OrderSql, dict]:
+        file = str(orders)
+        self.progress(f"aggregating orders from {orders} in {self.dialect.name}")
+        source_types = self._register_source(RAW_ORDERS, orders)
+        columns = (self.plan.ruleset.data.get("orders") or {}).get("columns")
+        id_spec = self.plan.fields[self.plan.id_index]
+        order_sql = order_aggregation(self.dialect, RAW_ORDERS, source_types, columns, self.as_of, file, id_spec)
+        self._order_sql = order_sql
+        self.engine.materialize(PER_KEY, order_sql.per_key)
+        self.engine.materialize(FEATURES, order_sql.features_from(PER_KEY))
+        read, used, after_as_of, rejected = self.engine.rows(order_sql.summary_from(PER_KEY))[0]
+        return order_sql, {"read": read, "used": used, "after_as_of": after_as_of, "unknown_customer": 0, "rejected": rejected}
+
+    def _register_source(self, name: str, source) -> dict[str, str]:
+        """A file the engine reads itself, or rows read by Python (other formats, databases)."""
+        file_format = native_format(source)
+        if file_format is not None and _engine_can_read(str(source), file_format):
+            return self.engine.register_file(name, str(source), file_format)
+        rows = [(number, raw) for number, raw in read_rows(source, self.registry)]
+        headers = list(dict.fromkeys(header for _, raw in rows if isinstance(raw, dict) for header in raw))
+        columns = {"_row": "integer", **dict.fromkeys(headers, "string")}
+        self.engine.register_rows(name, columns, [
+            (number, *(_cell_text(raw.get(header)) if isinstance(raw, dict) else None for header in headers))
+            for number, raw in rows
+        ])
+        return dict.fromkeys(headers, "text")
+
+    def _order_feature_values(self, features: str) -> list[str]:
+        """Each field's value once orders are attached: order features from ``features``."""
+        q = self.dialect.quote
+        values = []
+        for name, spec in zip(self.names, self.plan.fields):
+            if spec.name in ORDER_FEATURES:
+                default = self.dialect.literal(spec.default) if spec.default is not None else "NULL"
+                values.append(f"{attached_feature(self.dialect, spec.name, f'{features}.{q(spec.name)}', default)} AS {q(name)}")
+            else:
+                values.append(f"_c.{q(name)} AS {q(name)}")
+        return values
+
+    def _with_orders(self, accepted: str) -> str:
+        q = self.dialect.quote
+        return (
+            f"SELECT _c._row AS _row, {', '.join(self._order_feature_values('_f'))} FROM {accepted} AS _c "
+            f"LEFT JOIN {FEATURES} AS _f ON _c.{self.id_column} = _f.{q(ID_COLUMN)}"
+        )
+
+    def _from_orders(self) -> str:
+        """The customers of the order file: the id and order features; other fields their default."""
+        q = self.dialect.quote
+        values = []
+        for name, spec in zip(self.names, self.plan.fields):
+            if spec.name in ORDER_FEATURES:
+                values.append(f"_f.{q(spec.name)} AS {q(name)}")
+            elif name == self.names[self.plan.id_index]:
+                values.append(f"_f.{q(ID_COLUMN)} AS {q(name)}")
+            else:
+                default = self.dialect.literal(spec.default) if spec.default is not None else "NULL"
+                values.append(f"CAST({default} AS {self._sql_type(spec)}) AS {q(name)}")
+        # ranking ties keep the Python engine's input order: the customers in id order
+        return f"SELECT row_number() OVER (ORDER BY _f.{q(ID_COLUMN)}) AS _row, {', '.join(values)} FROM {FEATURES} AS _f"
+
+    def _sql_type(self, spec) -> str:
+        return self.dialect.list_type() if spec.type == "list" else self.dialect.type_of(_column_type(spec.type))
+
+    def _order_rejections(self, order_sql: OrderSql, summary: dict, customers_file: str | None) -> list[Rejected]:
+        file = order_sql.file
+        bad = self.engine.rows(order_sql.rejected) if summary["rejected"] else []
+        customers = ACCEPTED if customers_file else None
+        unknown = self.engine.rows(
+            unknown_customers(order_sql, customers, self.names[self.plan.id_index], customers_file, PER_KEY)
+        )
+        rows = sorted(bad + unknown, key=lambda item: item[0])
+        return [Rejected(file, row, column, field_name, reason) for row, column, field_name, reason in rows]
 
 
 def _engine_can_read(path: str, file_format: str) -> bool:
@@ -140,6 +259,15 @@ def _engine_can_read(path: str, file_format: str) -> bool:
     if file_format not in ("csv", "tsv", "jsonl"):
         return True
     return detect_encoding(Path(path)) in ("utf-8-sig", "utf-8")
+
+
+def _cell_text(value) -> str | None:
+    """A cell read by Python as the engine's text: dates in ISO form, numbers as written."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _column_type(field_type: str) -> str:

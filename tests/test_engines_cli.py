@@ -74,7 +74,7 @@ def test_every_engine_gives_the_same_results(name, engine, capsys, tmp_path, pyt
     expected_rows, expected_rejected = python_results[name]
     rows, rejected = evaluate(capsys, tmp_path, name, engine)
     expected, actual = _outcomes(expected_rows), _outcomes(rows)
-    assert len(expected) > 50 and set(actual) == set(expected)
+    assert len(expected) >= 50 and set(actual) == set(expected)
     different = [
         (customer, column, value, actual[customer][column])
         for customer, outcome in expected.items()
