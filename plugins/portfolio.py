@@ -44,7 +44,7 @@ Example::
 from __future__ import annotations
 
 
-from tierkit.build import CompiledScheme, SchemeBuild
+from tierkit.build import CompiledScheme, ConfigBuild, SchemeBuild
 from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
@@ -395,17 +395,23 @@ class _Setup:
         self.min_signals = 1
 
 
-def compile_portfolio(build: SchemeBuild) -> CompiledScheme:
+def _configure(build: ConfigBuild, reasons: bool = True) -> _Setup:
+    """The scheme's pieces from its config, for either back end; ``reasons=False`` leaves
+    out what only the reasons use (the nail's reason and market stage)."""
     setup = _Setup()
     if build.value("benchmark") is not False:
         _benchmark(build, setup)
     if build.value("nail") is not False:
-        _nail(build, setup)
+        _nail(build, setup, reasons)
     if build.value("at_risk") is not False:
         _at_risk(build, setup)
     if not (setup.indicators or setup.nail_on or setup.signals) and not build.diagnostics:
         build.error("benchmark, nail and at_risk are all turned off: the scheme has nothing to tag")
+    return setup
 
+
+def compile_portfolio(build: SchemeBuild) -> CompiledScheme:
+    setup = _configure(build)
     lines: list[str] = []
 
     def value_line(compiled: Compiled | None) -> str:
@@ -454,7 +460,7 @@ def compile_portfolio(build: SchemeBuild) -> CompiledScheme:
     return CompiledScheme(explain=_explainer(setup, labels), labels=labels, about=about)
 
 
-def _benchmark(build: SchemeBuild, setup: _Setup) -> None:
+def _benchmark(build: ConfigBuild, setup: _Setup) -> None:
     for name in INDICATORS:
         given = build.value("benchmark", name)
         if isinstance(given, str):
@@ -479,7 +485,7 @@ def _benchmark(build: SchemeBuild, setup: _Setup) -> None:
         build.error("benchmark.levels must fall from national to provincial to local", "benchmark", "levels")
 
 
-def _nail(build: SchemeBuild, setup: _Setup) -> None:
+def _nail(build: ConfigBuild, setup: _Setup, reasons: bool = True) -> None:
     setup.nail_on = True
     config = build.value("nail", default={}) or {}
     if "value" in config:
@@ -506,6 +512,8 @@ def _nail(build: SchemeBuild, setup: _Setup) -> None:
     if "return_value" in config:
         setup.return_value = build.number("nail", "return_value")
     setup.min_value = config.get("min_value")
+    if not reasons:
+        return
     if "reason" in config:
         setup.reason = build.expression("nail", "reason", expect=("string",))
     else:
@@ -520,7 +528,7 @@ def _nail(build: SchemeBuild, setup: _Setup) -> None:
         setup.stage = build.expression("nail", "market_stage", source="market_stage")
 
 
-def _at_risk(build: SchemeBuild, setup: _Setup) -> None:
+def _at_risk(build: ConfigBuild, setup: _Setup) -> None:
     given = build.value("at_risk", "signals", default={}) or {}
     setup.min_signals = build.value("at_risk", "min_signals", default=1)
     for name, (candidates, label) in DEFAULT_SIGNALS.items():
@@ -615,6 +623,103 @@ def _cut_step(facts_slot: int, out: int, fraction: float, finish):
             row[out] = finish(row[facts_slot], cut)
 
     return run
+
+
+# -- SQL ------------------------------------------------------------------------------
+
+
+def compile_portfolio_sql(build) -> None:
+    """The SQL twin of :func:`compile_portfolio` and :func:`_finisher`: the same label,
+    tags and attributes (benchmark, nail, at_risk, level) for every customer, the flags
+    true, false or NULL when undecided.  ``build`` is a :class:`tierkit.sqlbuild.SqlBuild`.
+
+    The inputs are columns; the flags are written inline into the outcome, so a scheme
+    adds one layer to the query (two more for a percentile cut): every layer is a level
+    of nesting Spark's analyzer has to work through."""
+    setup = _configure(build, reasons=False)
+    if any(d.severity == "error" for d in build.diagnostics):
+        return  # the plan reports them; there is nothing sound to compile
+    literal = build.literal
+    indicators = [build.column(name, compiled.code) for name, compiled, _ in setup.indicators]
+    given_level = build.column("given_level", setup.level.code) if setup.indicators and setup.level is not None else None
+    signals = [build.column(f"signal_{number}", compiled.code) for number, (_, compiled, _) in enumerate(setup.signals)]
+    bench = _benchmark_sql(build, setup, indicators) if setup.indicators else "FALSE"
+    risk = _risk_sql(build, setup, signals) if setup.signals else "FALSE"
+    nail = drop = "FALSE"
+    if setup.nail_on:
+        state = _nail_state_sql(build, setup)
+        nail = f"(CASE {state} WHEN 1 THEN TRUE WHEN 0 THEN FALSE WHEN 2 THEN FALSE END)"
+        drop = f"COALESCE({state} = 2, FALSE)"
+    level = "NULL"
+    if setup.indicators:
+        influence = indicators[0]
+        by_influence = " ".join(f"WHEN {influence} >= {literal(setup.levels[name])} THEN {literal(name)}"
+                                for name in ("national", "provincial", "local"))
+        level = f"CASE {by_influence} ELSE {literal('surrounding')} END"
+        if given_level is not None:
+            level = f"COALESCE({given_level}, {level})"
+        level = f"CASE WHEN {bench} THEN {level} END"
+    # the label: the first tag carried, else unknown when a section is undecided
+    carried = [(tag, flag) for tag, flag in ((AT_RISK, risk), (NAIL, nail), (BENCHMARK, bench)) if flag != "FALSE"]
+    label = " ".join(f"WHEN {flag} THEN {literal(tag)}" for tag, flag in carried)
+    unknown = " OR ".join(f"{flag} IS NULL" for _, flag in carried)
+    label = f"CASE {label} WHEN {unknown} THEN {literal(UNKNOWN)} ELSE {literal(NONE)} END"
+    tags = [f"CASE WHEN {flag} THEN {literal(tag)} END"
+            for tag, flag in ((AT_RISK, risk), (NAIL, nail), (NAIL_DROP, drop), (BENCHMARK, bench)) if flag != "FALSE"]
+    dialect = build.dialect
+    build.outcome(label=label, tags=dialect.list_without_nulls(dialect.list_of(tags)),
+                  benchmark=bench, nail=nail, at_risk=risk, level=level)
+
+
+def _benchmark_sql(build, setup: _Setup, indicators: list[str]) -> str:
+    """The benchmark flag: false when a known indicator is under its threshold, else NULL
+    when one is missing, else true."""
+    thresholds = [threshold for _, _, threshold in setup.indicators]
+    under = " OR ".join(f"{value} < {build.literal(threshold)}" for value, threshold in zip(indicators, thresholds))
+    missing = " OR ".join(f"{value} IS NULL" for value in indicators)
+    return f"(CASE WHEN {under} THEN FALSE WHEN {missing} THEN NULL ELSE TRUE END)"
+
+
+def _risk_sql(build, setup: _Setup, signals: list[str]) -> str:
+    """The at-risk flag: true when at least min_signals signals fire, else NULL when every
+    signal's input is missing, else false."""
+    fired = " + ".join(f"CASE WHEN {signal} THEN 1 ELSE 0 END" for signal in signals)
+    silent = " AND ".join(f"{signal} IS NULL" for signal in signals)
+    return f"(CASE WHEN {fired} >= {build.literal(setup.min_signals)} THEN TRUE WHEN {silent} THEN NULL ELSE FALSE END)"
+
+
+def _nail_state_sql(build, setup: _Setup) -> str:
+    """The nail state: 0 not a nail (no stalemate, or a known value under a known cut),
+    NULL undecided (value, cut or stalemate missing), 2 a nail whose known return is
+    under min_value (nail_drop), 1 a nail."""
+    value = build.column("value", setup.value.code)
+    stalemate = build.column("stalemate", setup.stalemate.code)
+    returns = value if setup.return_value is None else build.column("return", setup.return_value.code)
+    kind, amount = setup.cut
+    cut = _percentile_sql(build, setup.value.code, amount) if kind == "percentile" else build.literal(amount)
+    low = "FALSE" if setup.min_value is None else f"{returns} IS NOT NULL AND {returns} < {build.literal(setup.min_value)}"
+    # NOT (value >= cut) is NULL, so not taken, when either is missing
+    return (f"(CASE WHEN {stalemate} = FALSE THEN 0 WHEN NOT ({value} >= {cut}) THEN 0 "
+            f"WHEN {value} IS NULL OR {cut} IS NULL OR {stalemate} IS NULL THEN NULL WHEN {low} THEN 2 ELSE 1 END)")
+
+
+def _percentile_sql(build, value: str, fraction: float) -> str:
+    """:func:`tierkit.population.percentile_cont` of an expression over every customer,
+    computed as Python computes it (an engine's own percentile aggregate may round the
+    interpolation differently, and a value equal to the cut must compare the same): the
+    known values in order, the position ``fraction * (n - 1)``, and ``known[low] +
+    (known[high] - known[low]) * (position - low)``.  Returns the cut's SQL (inline).
+
+    Whole-population windows (``OVER ()``) over the expression itself rather than
+    statistics over a column: a statistics layer reads the layer before it twice (Spark's
+    analyzer expands each into a plan twice as large), and every layer is one more."""
+    count = build.column("value_count", f"count({value}) OVER ()")
+    rank = build.column("value_rank", f"CASE WHEN {value} IS NULL THEN NULL ELSE row_number() OVER (ORDER BY {value} NULLS LAST) END")
+    position = f"(CAST({count} - 1 AS DOUBLE) * {build.literal(float(fraction))})"
+    low = f"CAST(floor({position}) AS BIGINT)"
+    lower = build.column("cut_low", f"max(CASE WHEN {rank} = {low} + 1 THEN {value} END) OVER ()")
+    upper = build.column("cut_high", f"max(CASE WHEN {rank} = least({low} + 2, {count}) THEN {value} END) OVER ()")
+    return f"({lower} + ({upper} - {lower}) * ({position} - {low}))"
 
 
 # -- explain --------------------------------------------------------------------------
@@ -780,5 +885,7 @@ def _how(words: dict, cut: tuple) -> str:
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind.documented("portfolio", __doc__, CONFIG_SCHEMA, compile_portfolio, attributes={"benchmark": ("boolean", 0), "nail": ("boolean", 1), "at_risk": ("boolean", 2), "level": ("string", 3)})
+        SchemeKind.documented("portfolio", __doc__, CONFIG_SCHEMA, compile_portfolio, compile_sql=compile_portfolio_sql,
+                              attributes={"benchmark": ("boolean", 0), "nail": ("boolean", 1), "at_risk": ("boolean", 2),
+                                          "level": ("string", 3)})
     )
