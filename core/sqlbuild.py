@@ -3,10 +3,10 @@
 The SQL back end mirrors the Python one (:mod:`tierkit.build`): a kind's
 ``compile_sql(build)`` reads the same config through the same methods, but its
 expressions come back as SQL, and instead of row steps and population steps it adds
-*columns* (per customer; window functions allowed) and *statistics* (one-row
-aggregates over every customer, joined to each row).  The builder stacks them into
+*columns* (per customer; window functions allowed).  The builder stacks them into
 a chain of ``SELECT`` layers, starting a new layer only when a column reads one of
-the same layer, so the engine sees a short, flat query.
+the same layer, so the engine sees a short, flat query.  Population values (medians,
+counts, ranks) are window functions over the whole population (``OVER ()``).
 
 A scheme's outcome is a set of columns named after its Python slot (``s7_label``,
 ``s7_score``, ``s7_tags``, ``s7_d<k>`` for the kind's attribute at detail index k),
@@ -31,10 +31,10 @@ from .sqldialect import Dialect
 
 @dataclass
 class Layer:
-    """One ``SELECT`` over the previous layer: ``row`` columns are computed per customer;
-    ``statistics`` columns are one-row aggregates over the previous layer, cross-joined;
-    a ``join`` layer adds columns of another relation by key (``join`` is
-    (relation, key SQL over the previous layer, key column of the relation))."""
+    """One ``SELECT`` over the previous layer: ``row`` columns are computed per customer
+    (population values as windows, ``count(x) OVER ()``, so each layer reads its
+    predecessor once); a ``join`` layer adds columns of another relation by key
+    (``join`` is (relation, key SQL over the previous layer, key column of the relation))."""
 
     kind: str
     columns: list[tuple[str, str]] = field(default_factory=list)  # (column name, SQL)
@@ -60,7 +60,7 @@ class Query:
         return candidate
 
     def add(self, kind: str, name: str, sql: str) -> str:
-        """Add a column (``kind`` is ``row`` or ``statistics``); returns its quoted name."""
+        """Add a per-customer column (``kind`` ``row``); returns its quoted name."""
         last = self.layers[-1] if self.layers else None
         if last is None or last.kind != kind or self._reads_layer(sql, last):
             last = Layer(kind)
@@ -86,12 +86,10 @@ class Query:
             columns = ", ".join(f"{sql} AS {self.dialect.quote(column)}" for column, sql in layer.columns)
             if layer.kind == "row":
                 body = f"SELECT *, {columns} FROM {previous}"
-            elif layer.kind == "join":
+            else:
                 relation, key, relation_key = layer.join
                 body = (f"SELECT _p.*, {columns} FROM (SELECT *, {key} AS _join_key FROM {previous}) AS _p "
                         f"LEFT JOIN {relation} AS _j ON _p._join_key = _j.{self.dialect.quote(relation_key)}")
-            else:
-                body = f"SELECT * FROM {previous} CROSS JOIN (SELECT {columns} FROM {previous}) AS _s{number}"
             ctes.append(f"{name} AS ({body})")
             previous = name
         with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
@@ -163,10 +161,6 @@ class SqlBuild(ConfigBuild):
     def column(self, name: str, sql: str) -> str:
         """A per-customer column (window functions allowed); returns its quoted name."""
         return self.query.add("row", self.query.unique(f"s{self.slot}__{name}"), sql)
-
-    def statistic(self, name: str, aggregate: str) -> str:
-        """A one-row aggregate over every customer, joined to each; returns its quoted name."""
-        return self.query.add("statistics", self.query.unique(f"s{self.slot}__{name}"), aggregate)
 
     def outcome(self, label: str, score: str | None = None, tags: str | None = None, **attributes: str) -> None:
         """The scheme's outcome: its label, score (a double), tags (a list of text) and

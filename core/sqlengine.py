@@ -111,6 +111,9 @@ class SparkEngine(SqlEngine):
         settings = {
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
+            # a compiled ruleset is one query of many layers; the analyzer's default 100
+            # passes are too few for some rulesets
+            "spark.sql.analyzer.maxIterations": "1000",
             "spark.sql.session.timeZone": "UTC",
             "spark.sql.shuffle.partitions": "4",
             "spark.driver.memory": "2g",

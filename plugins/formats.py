@@ -40,6 +40,7 @@ def tierkit_readers(register):
     register(Reader("json", (".json",), read_json))
     register(Reader("jsonl", (".jsonl", ".ndjson"), read_jsonl))
     register(Reader("xlsx", (".xlsx", ".xlsm"), read_xlsx))
+    register(Reader("parquet", (".parquet",), read_parquet))
 
 
 @hookimpl
@@ -169,6 +170,25 @@ def read_jsonl(path: Path) -> Rows:
         for number, line in enumerate(handle, start=1):
             if line.strip():
                 yield number, _json_object(line)
+
+
+def read_parquet(path: Path) -> Rows:
+    """Typed columns as they are (numbers, dates, lists), a batch at a time; row N is the
+    file's N-th row.  Needs pyarrow (``pip install 'tierkit[duckdb]'``)."""
+    from tierkit.results import import_pyarrow
+
+    _pyarrow, parquet = import_pyarrow()
+    try:
+        source = parquet.ParquetFile(path)
+    except OSError:
+        raise
+    except Exception as error:  # pyarrow reports a corrupt file with its own exception types
+        raise InputError(f"not a readable Parquet file: {error}", Position(str(path))) from error
+    number = 0
+    for batch in source.iter_batches(batch_size=65_536):
+        for row in batch.to_pylist():
+            number += 1
+            yield number, row
 
 
 def _json_object(line: str) -> Mapping[str, Any] | RowError:
