@@ -205,8 +205,7 @@ def compile_weighted(build: SchemeBuild) -> CompiledScheme:
     total = math.fsum(weights)
     factor = _score_factor(build, total)
     by_share = _check_grades(build, grades)
-    order = {grade["id"]: rank for rank, grade in enumerate(grades)}
-    order[INSUFFICIENT] = len(grades)
+    order = _grade_order(grades)
 
     values, points, nullables, fields_read, pre_lines, pre_slots = [], [], [], [], [], []
     percentile_pairs = []
@@ -255,6 +254,13 @@ def _score_factor(build: SchemeBuild, total: float) -> float:
     return total if policy == "as-is" else 1.0
 
 
+def _grade_order(grades: list[dict]) -> dict:
+    """Each grade's rank, best first (0), and insufficient_data after every grade."""
+    order = {grade["id"]: rank for rank, grade in enumerate(grades)}
+    order[INSUFFICIENT] = len(grades)
+    return order
+
+
 def _check_grades(build: SchemeBuild, grades: list[dict]) -> bool:
     by_share = any("share" in grade for grade in grades)
     for index, grade in enumerate(grades):
@@ -275,12 +281,9 @@ def _check_grades(build: SchemeBuild, grades: list[dict]) -> bool:
     return by_share
 
 
-def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]) -> tuple[str, str, bool, frozenset]:
-    """Emit the statements giving one indicator's value and points.
-
-    Returns the locals holding them, whether the points may be missing, and the
-    names the indicator reads (to name them when they are missing).
-    """
+def _mode(build, index: int, indicator: dict) -> str | None:
+    """How an indicator gives points: ``points``, ``bins``, ``linear`` or ``percentile``;
+    ``None`` (and an error) when it names none or several."""
     modes = [key for key in ("points", "bins", "linear", "percentile") if indicator.get(key)]
     if len(modes) != 1 or (modes[0] != "points") != ("value" in indicator):
         build.error(
@@ -288,8 +291,35 @@ def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]
             "indicators",
             index,
         )
+        return None
+    return modes[0]
+
+
+def _check_bins(build, index: int, indicator: dict) -> None:
+    mins = [float(b["min"]) for b in indicator["bins"]]
+    if mins != sorted(mins, reverse=True):
+        build.error("bins must be listed highest min first; otherwise the higher bins can never apply",
+                    "indicators", index, "bins")
+
+
+def _linear_range(build, index: int, indicator: dict) -> tuple[float, float] | None:
+    """``linear``'s from and to as floats; ``None`` (and an error) when they are equal."""
+    low, high = float(indicator["linear"]["from"]), float(indicator["linear"]["to"])
+    if low == high:
+        build.error("linear needs from and to to differ", "indicators", index, "linear")
+        return None
+    return low, high
+
+
+def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]) -> tuple[str, str, bool, frozenset]:
+    """Emit the statements giving one indicator's value and points.
+
+    Returns the locals holding them, whether the points may be missing, and the
+    names the indicator reads (to name them when they are missing).
+    """
+    mode = _mode(build, index, indicator)
+    if mode is None:
         return "None", "None", True, frozenset()
-    mode = modes[0]
     key = "points" if mode == "points" else "value"
     compiled = build.number("indicators", index, key)
     if mode == "percentile":  # ranked in a population step; the caller stores the raw value
@@ -300,17 +330,14 @@ def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]
     if mode == "points":
         lines.append(f"{point} = {guard}(0.0 if {value} < 0 else 100.0 if {value} > 100 else {value})")
     elif mode == "bins":
-        mins = [float(b["min"]) for b in indicator["bins"]]
-        if mins != sorted(mins, reverse=True):
-            build.error("bins must be listed highest min first; otherwise the higher bins can never apply",
-                        "indicators", index, "bins")
+        _check_bins(build, index, indicator)
         chain = " else ".join(f"{float(b['points'])!r} if {value} >= {float(b['min'])!r}" for b in indicator["bins"])
         lines.append(f"{point} = {guard}({chain} else 0.0)")
     else:
-        low, high = float(indicator["linear"]["from"]), float(indicator["linear"]["to"])
-        if low == high:
-            build.error("linear needs from and to to differ", "indicators", index, "linear")
+        bounds = _linear_range(build, index, indicator)
+        if bounds is None:
             return value, "None", True, compiled.reads
+        low, high = bounds
         below, above = ("<=", ">=") if low < high else (">=", "<=")
         lines.append(
             f"{point} = {guard}(0.0 if {value} {below} {low!r} else 100.0 if {value} {above} {high!r} "
@@ -375,11 +402,7 @@ def _hysteresis_lines(build, grades, margin, score, grade, promoted, kept) -> li
     or missing data leaves the computed grade alone.
     """
     previous = build.expression(source=f"previous_run.{build.id}").code
-    bands = {}
-    for position, entry in enumerate(grades):
-        low = -math.inf if position == len(grades) - 1 else float(entry["min"]) - margin
-        high = math.inf if position == 0 else float(grades[position - 1]["min"]) + margin
-        bands[entry["id"]] = (low, high)
+    bands = _bands(grades, margin)
     band = build.temp()
     return [
         f"if {promoted} is None and {score} is not None and {previous} is not None and {previous} != {grade}:",
@@ -388,6 +411,25 @@ def _hysteresis_lines(build, grades, margin, score, grade, promoted, kept) -> li
         f"        {kept} = {grade}",
         f"        {grade} = {previous}",
     ]
+
+
+def _bands(grades: list[dict], margin: float) -> dict[str, tuple[float, float]]:
+    """Per grade, the scores that keep it under hysteresis: ``low <= score < high``."""
+    bands = {}
+    for position, entry in enumerate(grades):
+        low = -math.inf if position == len(grades) - 1 else float(entry["min"]) - margin
+        high = math.inf if position == 0 else float(grades[position - 1]["min"]) + margin
+        bands[entry["id"]] = (low, high)
+    return bands
+
+
+def _share_cuts(grades: list[dict]) -> list[tuple[float, str]]:
+    """The running share at which each grade but the last ends, best first."""
+    cuts, running = [], 0.0
+    for grade in grades[:-1]:
+        running += grade["share"]
+        cuts.append((running, grade["id"]))
+    return cuts
 
 
 def _percentile_step(pairs: list[tuple[int, int]]):
@@ -405,10 +447,7 @@ def _share_step(slot: int, grades: list[dict], order: dict, rule_grades: list[st
     The detail's last item keeps the grade the share alone gives (share grades have no
     hysteresis), so the reasons can say it even when a promotion lifted the customer.
     """
-    cuts, running = [], 0.0
-    for grade in grades[:-1]:
-        running += grade["share"]
-        cuts.append((running, grade["id"]))
+    cuts = _share_cuts(grades)
     last = grades[-1]["id"]
 
     def run(rows: list[list]) -> None:
@@ -423,6 +462,140 @@ def _share_step(slot: int, grades: list[dict], order: dict, rule_grades: list[st
             row[slot] = (label, score, tags, (values, points, lifted, by_share))
 
     return run
+
+
+# -- SQL (DuckDB, Spark) ------------------------------------------------------------
+# The same outcome as the row and population steps above, in few SELECT layers: the
+# promotions' best grade (it reads no score) and each indicator's value, then its
+# points (the percentile through window functions), the score, the grade's rank by
+# threshold or by share (a window over the score), and the label after promotions
+# and hysteresis.  Every sum and division runs in the order the generated Python
+# runs it, so the score is the same double and thresholds and share ties fall the
+# same way.
+
+
+def compile_weighted_sql(build) -> None:
+    """The SQL twin of :func:`compile_weighted` (no reasons: SQL gives no detail)."""
+    indicators = build.value("indicators")
+    grades = build.value("grades")
+    tolerance = build.value("missing", "tolerance", default=0)
+    weights = [float(item["weight"]) for item in indicators]
+    total = math.fsum(weights)
+    factor = _score_factor(build, total)
+    by_share = _check_grades(build, grades)
+    order = _grade_order(grades)
+    lift = _lift_sql(build, order)
+    points = [_indicator_sql(build, index, indicator) for index, indicator in enumerate(indicators)]
+    score = build.column("score", _score_sql(build, weights, total, factor, tolerance, points))
+    base = _share_rank_sql(build, score, grades, order) if by_share else _threshold_rank_sql(build, score, grades, order)
+    # Rules lift one after another, each only to a better grade: the best rank wins.
+    rank = base if lift is None else f"least({base}, {lift})"
+    label = f"CASE {rank} {' '.join(f'WHEN {position} THEN {build.literal(grade_id)}' for grade_id, position in order.items())} END"
+    margin = build.value("hysteresis")
+    if margin is not None and by_share:
+        build.error("hysteresis needs threshold grades (min), not shares", "hysteresis")
+    elif margin is not None:
+        label = _hysteresis_sql(build, grades, float(margin), score, base, lift, build.column("label", label))
+    build.outcome(label=label, score=score)
+
+
+def _lift_sql(build, order: dict) -> str | None:
+    """The column of the best rank a promotion rule that holds lifts to (insufficient
+    data's rank, the lowest, when none holds); ``None`` without rules."""
+    lifts = []
+    for index, rule in enumerate(build.value("promote", default=[])):
+        if rule["grade"] not in order:
+            build.error(f"promote names grade {rule['grade']!r}, which is not among the grades", "promote", index, "grade")
+            continue
+        condition = build.condition("promote", index, "when")
+        lifts.append(f"CASE WHEN {condition.code} THEN {order[rule['grade']]} ELSE {order[INSUFFICIENT]} END")
+    if not lifts:
+        return None
+    return build.column("lift", lifts[0] if len(lifts) == 1 else f"least({', '.join(lifts)})")
+
+
+def _indicator_sql(build, index: int, indicator: dict) -> tuple[str, bool]:
+    """The column of an indicator's points (a double, NULL when missing) and whether
+    they may be missing."""
+    lit = build.literal
+    mode = _mode(build, index, indicator)
+    if mode is None:
+        return "CAST(NULL AS DOUBLE)", True
+    compiled = build.number("indicators", index, "points" if mode == "points" else "value")
+    value = compiled.code if _is_column(build, compiled.code) else build.column(f"value{index}", compiled.code)
+    if mode == "percentile":  # tierkit.population.cume_dist over the known values, × 100
+        share = build.dialect.divide(f"count({value}) OVER (ORDER BY {value})", f"count({value}) OVER ()")
+        return build.column(f"points{index}", f"CASE WHEN {value} IS NULL THEN NULL ELSE {share} * {lit(100.0)} END"), True
+    if mode == "points":
+        cases = f"WHEN {value} < 0 THEN {lit(0.0)} WHEN {value} > 100 THEN {lit(100.0)} ELSE {build.dialect.double(value)}"
+    elif mode == "bins":
+        _check_bins(build, index, indicator)
+        cases = " ".join(
+            f"WHEN {value} >= {lit(float(b['min']))} THEN {lit(float(b['points']))}" for b in indicator["bins"]
+        ) + f" ELSE {lit(0.0)}"
+    else:
+        bounds = _linear_range(build, index, indicator)
+        if bounds is None:
+            return "CAST(NULL AS DOUBLE)", True
+        low, high = bounds
+        below, above = ("<=", ">=") if low < high else (">=", "<=")
+        cases = (
+            f"WHEN {value} {below} {lit(low)} THEN {lit(0.0)} WHEN {value} {above} {lit(high)} THEN {lit(100.0)} "
+            f"ELSE ({build.dialect.double(value)} - {lit(low)}) / {lit(high - low)} * {lit(100.0)}"
+        )
+    return build.column(f"points{index}", f"CASE WHEN {value} IS NULL THEN NULL {cases} END"), compiled.nullable
+
+
+def _is_column(build, code: str) -> bool:
+    """Whether SQL code is a bare column reference (cheap to repeat; no column needed)."""
+    return len(code) > 2 and build.dialect.quote(code[1:-1]) == code
+
+
+def _score_sql(build, weights, total, factor, tolerance, points) -> str:
+    """The score: the weighted mean of the points, renormalised over the known ones
+    while no more than ``tolerance`` are missing (and one is known), else NULL."""
+    lit = build.literal
+    weighted = " + ".join(f"{lit(w)} * {p}" for w, (p, _nullable) in zip(weights, points))
+    full = f"({weighted}) / {lit(total)} * {lit(factor)}"
+    if not any(nullable for _p, nullable in points):
+        return full
+    missing = "(" + " + ".join(f"(CASE WHEN {p} IS NULL THEN 1 ELSE 0 END)" for p, _n in points) + ")"
+    known_weight = " + ".join(f"(CASE WHEN {p} IS NULL THEN {lit(0.0)} ELSE {lit(w)} END)" for w, (p, _n) in zip(weights, points))
+    known_sum = " + ".join(f"(CASE WHEN {p} IS NULL THEN {lit(0.0)} ELSE {lit(w)} * {p} END)" for w, (p, _n) in zip(weights, points))
+    renormalised = f"{build.dialect.divide(f'({known_sum})', f'({known_weight})')} * {lit(factor)}"
+    return (f"CASE WHEN {missing} = 0 THEN {full} "
+            f"WHEN {missing} <= {lit(tolerance)} AND {missing} < {len(points)} THEN {renormalised} ELSE NULL END")
+
+
+def _threshold_rank_sql(build, score: str, grades: list[dict], order: dict) -> str:
+    """The rank of the first grade whose min the score reaches (the last grade below all)."""
+    reached = " ".join(f"WHEN {score} >= {build.literal(float(g['min']))} THEN {order[g['id']]}" for g in grades)
+    return f"CASE WHEN {score} IS NULL THEN {order[INSUFFICIENT]} {reached} ELSE {order[grades[-1]['id']]} END"
+
+
+def _share_rank_sql(build, score: str, grades: list[dict], order: dict) -> str:
+    """The rank by share of the population (:func:`_share_step`): the share of known
+    scores strictly above this one (tierkit.population.share_above) against the cuts."""
+    counted = f"count({score}) OVER ()"
+    above = build.column("share", f"CASE WHEN {score} IS NULL THEN NULL ELSE "
+                                  f"{build.dialect.divide(f'{counted} - count({score}) OVER (ORDER BY {score})', counted)} END")
+    cuts = " ".join(f"WHEN {above} < {build.literal(cut - 1e-12)} THEN {order[grade]}" for cut, grade in _share_cuts(grades))
+    return f"CASE WHEN {above} IS NULL THEN {order[INSUFFICIENT]} {cuts} ELSE {order[grades[-1]['id']]} END"
+
+
+def _hysteresis_sql(build, grades, margin, score, base, lift, label) -> str:
+    """The previous run's grade while the score stays in its band (:func:`_hysteresis_lines`);
+    a promotion (``lift`` above ``base``) or a missing score leaves the label alone."""
+    previous = build.expression(source=f"previous_run.{build.id}").code
+    inside = []
+    for grade_id, (low, high) in _bands(grades, margin).items():
+        tests = [f"{previous} = {build.literal(grade_id)}"]
+        tests += [f"{score} >= {build.literal(low)}"] if low != -math.inf else []
+        tests += [f"{score} < {build.literal(high)}"] if high != math.inf else []
+        inside.append(f"({' AND '.join(tests)})")
+    unpromoted = "" if lift is None else f"{lift} >= {base} AND "
+    return (f"CASE WHEN {unpromoted}{score} IS NOT NULL AND {previous} IS NOT NULL AND {previous} <> {label} "
+            f"AND ({' OR '.join(inside)}) THEN {previous} ELSE {label} END")
 
 
 def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin):
@@ -540,5 +713,5 @@ def _cumulative(grades, label) -> float:
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind.documented("weighted", __doc__, CONFIG_SCHEMA, compile_weighted)
+        SchemeKind.documented("weighted", __doc__, CONFIG_SCHEMA, compile_weighted, compile_sql=compile_weighted_sql)
     )
