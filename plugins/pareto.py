@@ -27,12 +27,16 @@ Example::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import cumulative_share_by_value, tie_positions
 from tierkit.registry import SchemeKind
+
+if TYPE_CHECKING:
+    from tierkit.sqlbuild import SqlBuild
 
 TOP, MIDDLE, BOTTOM, UNKNOWN = "top", "middle", "bottom", "unknown"
 DEFAULT_VALUE = "revenue"
@@ -194,6 +198,49 @@ def _segments(groups: list, known: int, shares: dict, top: float, bottom: float)
     return found
 
 
+def compile_pareto_sql(build: SqlBuild) -> None:
+    """The SQL twin of :func:`compile_pareto`: window functions over the value, largest first.
+
+    Segments need only counts: ``above`` is ``rank() - 1`` and ``upto`` is
+    ``count(v)`` over the default range frame (peers included), as
+    :func:`tierkit.population.tie_positions` documents; ``top`` and ``bottom`` are
+    whole tie groups because both tests are monotone along the order (see
+    :func:`_segments`), so each is one test per customer.
+
+    The cumulative share is the running sum of the positive parts (range frame: a tie
+    group's end) over their total.  The last positive tie group and every customer
+    below it get exactly 1.0, as in Python.  Spark adds an ordered frame row by row in
+    order, as Python does, so its shares are Python's to the last bit; DuckDB adds
+    window sums of doubles in a tree, so a share short of 1.0 may differ from
+    Python's in the last bit (integer values sum exactly everywhere).  No segment
+    depends on the shares.
+    """
+    top = float(build.value("top", default=0.2))
+    bottom = float(build.value("bottom", default=0.2))
+    value = build.number_or_field("value", DEFAULT_VALUE)
+    if any(d.severity == "error" for d in build.diagnostics):
+        return  # the plan reports them
+    dialect, literal = build.dialect, build.literal
+    v = build.column("value", value.code)
+    order = f"ORDER BY {v} DESC NULLS LAST"
+    positive = f"CASE WHEN {v} > 0 THEN {v} END"
+    known = build.column("known", f"count({v}) OVER ()")
+    positives = build.column("positives", f"count({positive}) OVER ()")
+    above = build.column("above", f"rank() OVER ({order}) - 1")
+    upto = build.column("upto", f"count({v}) OVER ({order})")
+    counted = build.column("counted", f"count({positive}) OVER ({order})")
+    running = build.column("running", f"sum({positive}) OVER ({order})")
+    total = build.column("total", f"sum({positive}) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)")
+    share = (f"CASE WHEN {v} IS NULL OR {positives} = 0 THEN NULL WHEN {counted} = {positives} THEN {literal(1.0)} "
+             f"ELSE CAST({running} AS DOUBLE) / CAST({total} AS DOUBLE) END")
+    is_top = f"{v} > 0 AND {dialect.divide(above, known)} < {literal(top)}"
+    is_bottom = f"{v} <= 0 OR {dialect.divide(f'{known} - {above}', known)} <= {literal(bottom)}"
+    label = (f"CASE WHEN {v} IS NULL THEN {literal(UNKNOWN)} WHEN {is_top} THEN {literal(TOP)} "
+             f"WHEN {is_bottom} THEN {literal(BOTTOM)} ELSE {literal(MIDDLE)} END")
+    customer_share = f"CASE WHEN {v} IS NULL THEN NULL ELSE {dialect.divide(upto, known)} END"
+    build.outcome(label=label, score=v, cumulative_share=share, customer_share=customer_share)
+
+
 def _explainer(value_label, fields: list[str], top: float, bottom: float, labels: dict):
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
@@ -227,5 +274,6 @@ def _pct(share: float) -> str:
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind.documented("pareto", __doc__, CONFIG_SCHEMA, compile_pareto, attributes={"cumulative_share": ("number", 0), "customer_share": ("number", 1)})
+        SchemeKind.documented("pareto", __doc__, CONFIG_SCHEMA, compile_pareto, attributes={"cumulative_share": ("number", 0), "customer_share": ("number", 1)},
+                              compile_sql=compile_pareto_sql)
     )
