@@ -27,12 +27,16 @@ Example::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import quintile_scores
 from tierkit.registry import SchemeKind
+
+if TYPE_CHECKING:
+    from tierkit.sqlbuild import SqlBuild
 
 UNKNOWN = "unknown"
 DIMENSIONS = (("recency", "R", "recency_days"), ("frequency", "F", "order_count"), ("monetary", "M", "revenue"))
@@ -324,6 +328,61 @@ def _scorer(slots: list[int], out: int, table: list):
     return run
 
 
+def compile_rfm_sql(build: SqlBuild) -> None:
+    """The SQL twin of :func:`compile_rfm`: quintile scores by window functions, FM, and
+    the first segment whose ranges hold the scores (the grid's order)."""
+    compiled = [build.number_or_field(key, default) for key, _letter, default in DIMENSIONS]
+    segments = build.value("segments", default=STANDARD_SEGMENTS)
+    ranges = [_segment_ranges(build, index, segment) for index, segment in enumerate(segments)]
+    _grid(build, segments, ranges)  # the same checks as the Python compile
+    if any(d.severity == "error" for d in build.diagnostics):
+        return  # the plan reports them
+    dialect, literal = build.dialect, build.literal
+    values = [build.column(key, expression.code) for (key, _letter, _default), expression in zip(DIMENSIONS, compiled)]
+    scores = {
+        letter.lower(): build.column(letter.lower(), quintile_sql(value, descending=key == "recency"))
+        for (key, letter, _default), value in zip(DIMENSIONS, values)
+    }
+    r, f, m = scores["r"], scores["f"], scores["m"]
+    known = f"{r} IS NOT NULL AND {f} IS NOT NULL AND {m} IS NOT NULL"
+    # (f + m + 1) // 2 of small positive integers: the double quotient floors exactly
+    scores["fm"] = fm = f"(CASE WHEN {known} THEN CAST(floor(CAST({f} + {m} + 1 AS DOUBLE) / 2) AS BIGINT) END)"
+    branches = []
+    for index, limits in enumerate(ranges):
+        tests = [f"{scores[key]} BETWEEN {low} AND {high}" for key, (low, high) in limits.items() if (low, high) != (1, 5)]
+        branches.append(f"WHEN {' AND '.join(tests) or 'TRUE'} THEN {index}")
+    segment = build.column("segment", f"CASE WHEN {known} THEN CASE {' '.join(branches)} END END")
+    label = (f"CASE {segment} " + " ".join(f"WHEN {i} THEN {literal(item['id'])}" for i, item in enumerate(segments))
+             + f" ELSE {literal(UNKNOWN)} END")
+    tagged = [(i, item["tags"]) for i, item in enumerate(segments) if item.get("tags")]
+    empty = dialect.list_of([])
+    tags = (f"CASE {segment} " + " ".join(
+        f"WHEN {i} THEN {dialect.list_of([literal(str(tag)) for tag in items])}" for i, items in tagged
+    ) + f" ELSE {empty} END") if tagged else empty
+    text = dialect.text_type
+    build.outcome(
+        label=label,
+        score=f"CASE WHEN {known} THEN {r} + {f} + {m} END",
+        tags=tags,
+        r=r, f=f, m=m, fm=fm,
+        rfm=f"CASE WHEN {known} THEN concat(CAST({r} AS {text}), CAST({f} AS {text}), CAST({m} AS {text})) END",
+    )
+
+
+def quintile_sql(value: str, descending: bool = False, buckets: int = 5) -> str:
+    """:func:`tierkit.population.quintile_scores` of a column, as its docstring writes it.
+
+    ``(buckets × (before + upto)) // (2n)`` is computed as the floor of a double
+    quotient: the numerator is at most ``2 × buckets × n``, so for any population
+    below 2**48 the quotient is never within a rounding error of the next integer.
+    """
+    direction = "DESC" if descending else "ASC"
+    window = f"OVER (ORDER BY {value} {direction} NULLS LAST)"
+    middle = f"{buckets} * ((rank() {window} - 1) + count({value}) {window})"
+    return (f"CASE WHEN {value} IS NULL THEN NULL ELSE "
+            f"1 + CAST(floor(CAST({middle} AS DOUBLE) / (2 * count({value}) OVER ())) AS BIGINT) END")
+
+
 def _explainer(sources: list[str], reads: list[list[str]], labels: dict):
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
@@ -354,5 +413,6 @@ def _explainer(sources: list[str], reads: list[list[str]], labels: dict):
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind.documented("rfm", __doc__, CONFIG_SCHEMA, compile_rfm, attributes={"r": ("integer", 0), "f": ("integer", 1), "m": ("integer", 2), "rfm": ("string", 3), "fm": ("integer", 4)})
+        SchemeKind.documented("rfm", __doc__, CONFIG_SCHEMA, compile_rfm, attributes={"r": ("integer", 0), "f": ("integer", 1), "m": ("integer", 2), "rfm": ("string", 3), "fm": ("integer", 4)},
+                              compile_sql=compile_rfm_sql)
     )
