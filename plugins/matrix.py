@@ -30,6 +30,7 @@ Example::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import Compiled
@@ -37,6 +38,9 @@ from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import percentile_cont
 from tierkit.registry import SchemeKind
+
+if TYPE_CHECKING:
+    from tierkit.sqlbuild import SqlBuild
 
 UNKNOWN = "unknown"
 RECEIVABLES_TAG = "receivables_risk"
@@ -339,14 +343,7 @@ def compile_matrix(build: SchemeBuild) -> CompiledScheme:
     receivables, receivables_text = _receivables(build, preset)
     unknown_config = build.value("unknown", default={}) or {}
 
-    flagged_key = "low_high" if receivables is not None else None
-    table = {}
-    for key, cell in cells.items():
-        tags = tuple(cell.get("tags", ()))
-        flagged = None
-        if key == flagged_key:
-            flagged = tags if RECEIVABLES_TAG in tags else tags + (RECEIVABLES_TAG,)
-        table[(key.startswith("high"), key.endswith("high"))] = (cell["id"], tags, flagged)
+    table = _cell_table(cells, receivables is not None)
 
     population = x.population or y.population
     names = [build.slot(name) for name in ("x", "y", "missing", "receivables", "receivables_missing")] if population else None
@@ -382,6 +379,20 @@ def compile_matrix(build: SchemeBuild) -> CompiledScheme:
         labels=labels,
         about=about,
     )
+
+
+def _cell_table(cells: dict[str, dict], receivables: bool) -> dict[tuple[bool, bool], tuple]:
+    """Each cell by (x high, y high): its id, its tags, and its tags when the receivables
+    condition holds (``None`` for cells the condition does not flag)."""
+    flagged_key = "low_high" if receivables else None
+    table = {}
+    for key, cell in cells.items():
+        tags = tuple(cell.get("tags", ()))
+        flagged = None
+        if key == flagged_key:
+            flagged = tags if RECEIVABLES_TAG in tags else tags + (RECEIVABLES_TAG,)
+        table[(key.startswith("high"), key.endswith("high"))] = (cell["id"], tags, flagged)
+    return table
 
 
 def _axis(build: SchemeBuild, key: str, default: dict | None) -> _Axis:
@@ -481,6 +492,74 @@ def _cut_step(x: _Axis, y: _Axis, x_slot: int, y_slot: int, cuts: list):
     return run
 
 
+# -- SQL --------------------------------------------------------------------------------
+
+
+def compile_matrix_sql(build: SqlBuild) -> None:
+    """The SQL twin of :func:`compile_matrix`: the same axes, cuts, cells and receivables
+    flag, as columns; population cuts are computed as :func:`percentile_cont` computes
+    them."""
+    preset = PRESETS.get(build.value("preset"), {})
+    x = _axis(build, "x", preset.get("x"))
+    y = _axis(build, "y", preset.get("y"))
+    cells = _cells(build, preset)
+    receivables, _text = _receivables(build, preset)
+    table = _cell_table(cells, receivables is not None)
+    if any(d.severity == "error" for d in build.diagnostics):
+        return  # the plan reports them
+    dialect, literal = build.dialect, build.literal
+
+    xv = build.column("x", x.compiled.code)
+    yv = build.column("y", y.compiled.code)
+    risk = build.column("receivables", receivables.code) if receivables is not None else None
+    population = [(axis, value) for axis, value in ((x, xv), (y, yv)) if axis.population]
+    positions = {axis.key: _positions_sql(build, axis.key, value) for axis, value in population}
+    cuts = {axis.key: _percentile_sql(build, axis.key, value, axis.cut[1], *positions[axis.key]) for axis, value in population}
+    highs = []
+    for axis, value in ((x, xv), (y, yv)):
+        if axis.boolean:
+            highs.append(value)
+        else:
+            cut = cuts.get(axis.key) or literal(axis.cut[1])
+            highs.append(f"({value} >= {cut})")  # inline: one SELECT layer fewer
+    xh, yh = highs
+
+    def tags_of(cell: tuple) -> str:
+        _id, tags, flagged = cell
+        plain = dialect.list_of([literal(str(tag)) for tag in tags])
+        if flagged is None:
+            return plain
+        return f"CASE WHEN {risk} THEN {dialect.list_of([literal(str(tag)) for tag in flagged])} ELSE {plain} END"
+
+    branches = [(f"{xh} AND {yh}", (True, True)), (xh, (True, False)), (yh, (False, True)), ("TRUE", (False, False))]
+    unknown = f"{xh} IS NULL OR {yh} IS NULL"
+    label = (f"CASE WHEN {unknown} THEN {literal(UNKNOWN)} "
+             + " ".join(f"WHEN {test} THEN {literal(table[key][0])}" for test, key in branches) + " END")
+    tags = (f"CASE WHEN {unknown} THEN {dialect.list_of([])} "
+            + " ".join(f"WHEN {test} THEN {tags_of(table[key])}" for test, key in branches) + " END")
+    build.outcome(label=label, score=None, tags=tags, x_high=xh, y_high=yh, x_value=xv, y_value=yv)
+
+
+def _positions_sql(build: SqlBuild, name: str, value: str) -> tuple[str, str]:
+    """Columns of the number of known values and each value's position among them."""
+    known = build.column(f"{name}_known", f"count({value}) OVER ()")
+    order = build.column(f"{name}_order", f"row_number() OVER (ORDER BY {value} ASC NULLS LAST)")
+    return known, order
+
+
+def _percentile_sql(build: SqlBuild, name: str, value: str, fraction: float, known: str, order: str) -> str:
+    """SQL giving :func:`tierkit.population.percentile_cont` of the column ``value``: the
+    known values in order, the two neighbours at ``fraction × (n - 1)`` and the same
+    interpolation, term for term, so that a cut has the Python engine's last bit (the
+    engines' own percentile functions interpolate by other formulas)."""
+    position = f"({build.literal(float(fraction))} * CAST({known} - 1 AS DOUBLE))"
+    low = f"CAST(floor({position}) AS BIGINT)"
+    lower = build.column(f"{name}_lower", f"max(CASE WHEN {order} = {low} + 1 THEN {value} END) OVER ()")
+    upper = build.column(f"{name}_upper", f"max(CASE WHEN {order} = least({low} + 2, {known}) THEN {value} END) OVER ()")
+    return (f"(CASE WHEN {known} = 0 THEN NULL ELSE CAST({lower} AS DOUBLE) "
+            f"+ CAST({upper} - {lower} AS DOUBLE) * ({position} - CAST({low} AS DOUBLE)) END)")
+
+
 # -- explain --------------------------------------------------------------------------
 
 
@@ -541,5 +620,6 @@ def _axis_reason(words: dict, lang: str, axis: _Axis, value, cut, high, missing)
 @hookimpl
 def tierkit_scheme_kinds(register):
     register(
-        SchemeKind.documented("matrix", __doc__, CONFIG_SCHEMA, compile_matrix, attributes={"x_high": ("boolean", 0), "y_high": ("boolean", 1), "x_value": ("number", 2), "y_value": ("number", 3)})
+        SchemeKind.documented("matrix", __doc__, CONFIG_SCHEMA, compile_matrix, attributes={"x_high": ("boolean", 0), "y_high": ("boolean", 1), "x_value": ("number", 2), "y_value": ("number", 3)},
+                              compile_sql=compile_matrix_sql)
     )
