@@ -59,13 +59,18 @@ class Query:
         self._names.add(candidate)
         return candidate
 
-    def add(self, kind: str, name: str, sql: str) -> str:
-        """Add a per-customer column (``kind`` ``row``); returns its quoted name."""
-        last = self.layers[-1] if self.layers else None
-        if last is None or last.kind != kind or self._reads_layer(sql, last):
-            last = Layer(kind)
-            self.layers.append(last)
-        last.columns.append((name, sql))
+    def add(self, name: str, sql: str) -> str:
+        """Add a per-customer column; returns its quoted name.
+
+        The column goes into the first layer after every column it reads, so schemes
+        that do not read each other share layers and the query stays shallow (Spark's
+        analysis time grows steeply with depth)."""
+        after = max((index for index, layer in enumerate(self.layers) if self._reads_layer(sql, layer)), default=-1)
+        place = next((index for index in range(after + 1, len(self.layers)) if self.layers[index].kind == "row"), None)
+        if place is None:
+            self.layers.append(Layer("row"))
+            place = len(self.layers) - 1
+        self.layers[place].columns.append((name, sql))
         self._names.add(name)
         return self.dialect.quote(name)
 
@@ -160,7 +165,7 @@ class SqlBuild(ConfigBuild):
 
     def column(self, name: str, sql: str) -> str:
         """A per-customer column (window functions allowed); returns its quoted name."""
-        return self.query.add("row", self.query.unique(f"s{self.slot}__{name}"), sql)
+        return self.query.add(self.query.unique(f"s{self.slot}__{name}"), sql)
 
     def outcome(self, label: str, score: str | None = None, tags: str | None = None, **attributes: str) -> None:
         """The scheme's outcome: its label, score (a double), tags (a list of text) and
@@ -169,10 +174,10 @@ class SqlBuild(ConfigBuild):
         if unknown:
             raise ValueError(f"scheme {self.id!r}: no attribute {', '.join(sorted(unknown))} in this kind")
         prefix = self.prefix
-        self.query.add("row", f"{prefix}_label", f"CAST({label} AS {self.dialect.text_type})")
-        self.query.add("row", f"{prefix}_score", "CAST(NULL AS DOUBLE)" if score is None else self.dialect.double(score))
-        self.query.add("row", f"{prefix}_tags", self.dialect.list_of([]) if tags is None else tags)
+        self.query.add(f"{prefix}_label", f"CAST({label} AS {self.dialect.text_type})")
+        self.query.add(f"{prefix}_score", "CAST(NULL AS DOUBLE)" if score is None else self.dialect.double(score))
+        self.query.add(f"{prefix}_tags", self.dialect.list_of([]) if tags is None else tags)
         for name, (type_, index) in self.attributes.items():
             value = attributes.get(name, "NULL")
-            self.query.add("row", f"{prefix}_d{index}", self.dialect.cast(value, type_) if type_ != "list" else value)
+            self.query.add(f"{prefix}_d{index}", self.dialect.cast(value, type_) if type_ != "list" else value)
         self.outcome_set = True

@@ -96,7 +96,7 @@ class _SqlPlanCompiler:
                 build = self._build({"id": name, **config}, ("derive", name), slot.index)
                 compiled = build.expression("expr")
             self._check(build)
-            self.query.add("row", self.query.unique(f"s{slot.index}"), compiled.code)
+            self.query.add(self.query.unique(f"s{slot.index}"), compiled.code)
 
     def _previous(self) -> dict[str, str]:
         """``previous_run.<scheme>`` columns, joined from the relation the runner registers."""
@@ -134,11 +134,11 @@ class _SqlPlanCompiler:
         label, score, tags = (dialect.quote(f"{computed}_{part}") for part in ("label", "score", "tags"))
         labels = [f"WHEN {dialect.literal(c)} THEN {dialect.literal(e.label)}" for c, e in entries.items() if e.label is not None]
         retagged = [f"WHEN {dialect.literal(c)} THEN {_retag(dialect, tags, e)}" for c, e in entries.items() if e.add_tags or e.remove_tags]
-        self.query.add("row", f"s{slot}_label", f"CASE {key} {' '.join(labels)} ELSE {label} END" if labels else label)
-        self.query.add("row", f"s{slot}_score", score)
-        self.query.add("row", f"s{slot}_tags", f"CASE {key} {' '.join(retagged)} ELSE {tags} END" if retagged else tags)
+        self.query.add(f"s{slot}_label", f"CASE {key} {' '.join(labels)} ELSE {label} END" if labels else label)
+        self.query.add(f"s{slot}_score", score)
+        self.query.add(f"s{slot}_tags", f"CASE {key} {' '.join(retagged)} ELSE {tags} END" if retagged else tags)
         for _name, (_type, position) in build.attributes.items():
-            self.query.add("row", f"s{slot}_d{position}", dialect.quote(f"{computed}_d{position}"))
+            self.query.add(f"s{slot}_d{position}", dialect.quote(f"{computed}_d{position}"))
 
     def _rank(self) -> str:
         keys = self.plan.ruleset.data.get("rank") or []
@@ -151,7 +151,7 @@ class _SqlPlanCompiler:
             order.append(f"{column} {direction} NULLS LAST")
         self._check(build)
         order.append(self.dialect.quote("_row"))
-        return self.query.add("row", self.query.unique(f"s{slot}"), f"row_number() OVER (ORDER BY {', '.join(order)})")
+        return self.query.add(self.query.unique(f"s{slot}"), f"row_number() OVER (ORDER BY {', '.join(order)})")
 
     def _allocation(self) -> str:
         config = self.plan.ruleset.data.get("allocation") or {"rules": []}
