@@ -167,7 +167,7 @@ class _Columns:
         self.query = Query(dialect, source)
 
     def column(self, name: str, sql: str) -> str:
-        return self.query.add("row", self.query.unique(name), sql)
+        return self.query.add(self.query.unique(name), sql)
 
 
 def fold_texts():
