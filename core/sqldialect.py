@@ -171,14 +171,6 @@ class Dialect:
         # Spark raises on a year beyond 9999 even in try_to_date: only a date's shape gets there.
         return f"CASE WHEN trim({text}) RLIKE '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}$' THEN try_to_date(trim({text}), 'y-M-d') END"
 
-    # -- population statistics ----------------------------------------------------
-    def percentile_cont(self, expression: str, fraction: float) -> str:
-        """The aggregate giving the value at ``fraction`` of the known values, linearly
-        interpolated (:func:`tierkit.population.percentile_cont`)."""
-        if self.name == "duckdb":
-            return f"quantile_cont({expression}, {self.double_literal(float(fraction))})"
-        return f"percentile({expression}, {self.double_literal(float(fraction))})"
-
     # -- expression back end (tierkit.expr) ---------------------------------------
     def let(self, value: str, body) -> str:
         """``body(name)`` with ``name`` bound to ``value``, computed once: a one-item list

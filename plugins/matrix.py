@@ -513,8 +513,7 @@ def compile_matrix_sql(build: SqlBuild) -> None:
     yv = build.column("y", y.compiled.code)
     risk = build.column("receivables", receivables.code) if receivables is not None else None
     population = [(axis, value) for axis, value in ((x, xv), (y, yv)) if axis.population]
-    positions = {axis.key: _positions_sql(build, axis.key, value) for axis, value in population}
-    cuts = {axis.key: _percentile_sql(build, axis.key, value, axis.cut[1], *positions[axis.key]) for axis, value in population}
+    cuts = {axis.key: build.percentile(axis.key, value, axis.cut[1]) for axis, value in population}
     highs = []
     for axis, value in ((x, xv), (y, yv)):
         if axis.boolean:
@@ -538,26 +537,6 @@ def compile_matrix_sql(build: SqlBuild) -> None:
     tags = (f"CASE WHEN {unknown} THEN {dialect.list_of([])} "
             + " ".join(f"WHEN {test} THEN {tags_of(table[key])}" for test, key in branches) + " END")
     build.outcome(label=label, score=None, tags=tags, x_high=xh, y_high=yh, x_value=xv, y_value=yv)
-
-
-def _positions_sql(build: SqlBuild, name: str, value: str) -> tuple[str, str]:
-    """Columns of the number of known values and each value's position among them."""
-    known = build.column(f"{name}_known", f"count({value}) OVER ()")
-    order = build.column(f"{name}_order", f"row_number() OVER (ORDER BY {value} ASC NULLS LAST)")
-    return known, order
-
-
-def _percentile_sql(build: SqlBuild, name: str, value: str, fraction: float, known: str, order: str) -> str:
-    """SQL giving :func:`tierkit.population.percentile_cont` of the column ``value``: the
-    known values in order, the two neighbours at ``fraction × (n - 1)`` and the same
-    interpolation, term for term, so that a cut has the Python engine's last bit (the
-    engines' own percentile functions interpolate by other formulas)."""
-    position = f"({build.literal(float(fraction))} * CAST({known} - 1 AS DOUBLE))"
-    low = f"CAST(floor({position}) AS BIGINT)"
-    lower = build.column(f"{name}_lower", f"max(CASE WHEN {order} = {low} + 1 THEN {value} END) OVER ()")
-    upper = build.column(f"{name}_upper", f"max(CASE WHEN {order} = least({low} + 2, {known}) THEN {value} END) OVER ()")
-    return (f"(CASE WHEN {known} = 0 THEN NULL ELSE CAST({lower} AS DOUBLE) "
-            f"+ CAST({upper} - {lower} AS DOUBLE) * ({position} - CAST({low} AS DOUBLE)) END)")
 
 
 # -- explain --------------------------------------------------------------------------

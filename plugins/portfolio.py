@@ -696,30 +696,11 @@ def _nail_state_sql(build, setup: _Setup) -> str:
     stalemate = build.column("stalemate", setup.stalemate.code)
     returns = value if setup.return_value is None else build.column("return", setup.return_value.code)
     kind, amount = setup.cut
-    cut = _percentile_sql(build, setup.value.code, amount) if kind == "percentile" else build.literal(amount)
+    cut = build.percentile("value", setup.value.code, amount) if kind == "percentile" else build.literal(amount)
     low = "FALSE" if setup.min_value is None else f"{returns} IS NOT NULL AND {returns} < {build.literal(setup.min_value)}"
     # NOT (value >= cut) is NULL, so not taken, when either is missing
     return (f"(CASE WHEN {stalemate} = FALSE THEN 0 WHEN NOT ({value} >= {cut}) THEN 0 "
             f"WHEN {value} IS NULL OR {cut} IS NULL OR {stalemate} IS NULL THEN NULL WHEN {low} THEN 2 ELSE 1 END)")
-
-
-def _percentile_sql(build, value: str, fraction: float) -> str:
-    """:func:`tierkit.population.percentile_cont` of an expression over every customer,
-    computed as Python computes it (an engine's own percentile aggregate may round the
-    interpolation differently, and a value equal to the cut must compare the same): the
-    known values in order, the position ``fraction * (n - 1)``, and ``known[low] +
-    (known[high] - known[low]) * (position - low)``.  Returns the cut's SQL (inline).
-
-    Whole-population windows (``OVER ()``) over the expression itself rather than
-    statistics over a column: a statistics layer reads the layer before it twice (Spark's
-    analyzer expands each into a plan twice as large), and every layer is one more."""
-    count = build.column("value_count", f"count({value}) OVER ()")
-    rank = build.column("value_rank", f"CASE WHEN {value} IS NULL THEN NULL ELSE row_number() OVER (ORDER BY {value} NULLS LAST) END")
-    position = f"(CAST({count} - 1 AS DOUBLE) * {build.literal(float(fraction))})"
-    low = f"CAST(floor({position}) AS BIGINT)"
-    lower = build.column("cut_low", f"max(CASE WHEN {rank} = {low} + 1 THEN {value} END) OVER ()")
-    upper = build.column("cut_high", f"max(CASE WHEN {rank} = least({low} + 2, {count}) THEN {value} END) OVER ()")
-    return f"({lower} + ({upper} - {lower}) * ({position} - {low}))"
 
 
 # -- explain --------------------------------------------------------------------------
