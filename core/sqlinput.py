@@ -266,7 +266,19 @@ class _Sql:
         return f"trim({side.upper()} {self.s(chars)} FROM {x})"
 
     def strip(self, x: str) -> str:
-        return self._trim(x, "both", _WHITESPACE)
+        """``str.strip()``; a cell whose end characters are not whitespace skips the trim,
+        which is slow with a set of characters (most cells have nothing to strip)."""
+        return f"CASE WHEN {self._not_space(self._first(x))} AND {self._not_space(self._last(x))} THEN {x} ELSE {self._trim(x, 'both', _WHITESPACE)} END"
+
+    def _first(self, x: str) -> str:
+        return f"unicode({x})" if self.duck else f"ascii({x})"
+
+    def _last(self, x: str) -> str:
+        return f"unicode(right({x}, 1))" if self.duck else f"ascii(right({x}, 1))"
+
+    def _not_space(self, code: str) -> str:
+        spaces = ", ".join(str(ord(char)) for char in _WHITESPACE if ord(char) > 32)
+        return f"({code} > 32 AND {code} NOT IN ({spaces}))"
 
     def lstrip(self, x: str) -> str:
         return self._trim(x, "leading", _WHITESPACE)
