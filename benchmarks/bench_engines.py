@@ -44,7 +44,7 @@ def orders_file(customers: int, per_customer: int) -> Path:
         COPY (
           SELECT
             'O' || lpad(CAST(i AS VARCHAR), 10, '0') AS order_id,
-            'M' || lpad(CAST(CAST(floor({customers} * pow((hash(i, 1) % 1000003) / 1000003.0, 2)) AS BIGINT) AS VARCHAR), 8, '0') AS customer_id,
+            'M' || lpad(CAST(CAST(floor({customers} * pow((hash(i, 1) % 4294967296) / 4294967296.0, 2)) AS BIGINT) AS VARCHAR), 8, '0') AS customer_id,
             DATE '2021-11-01' + CAST(hash(i, 2) % 1826 AS INTEGER) AS order_date,
             round(exp(5 + (hash(i, 3) % 1000) / 400.0), 2) AS amount
           FROM range({orders}) AS t(i)
