@@ -55,13 +55,13 @@ def orders_file(customers: int, per_customer: int) -> Path:
     return path
 
 
-def run(engine: str, orders: Path, output: Path) -> tuple[float, float, str]:
+def run(engine: str, orders: Path, output: Path, memory_limit: str | None = None) -> tuple[float, float, str]:
     """Run the CLI in a child process; its wall time, its own peak RSS (MiB) and summary line."""
     command = [
         str(Path(sys.executable).with_name("tierkit")), "evaluate", "retail-membership", "--orders", str(orders),
         "--as-of", AS_OF, "--engine", engine, "-o", str(output), "--rejected", str(output) + ".rejected.csv",
         "--no-progress",
-    ]
+    ] + (["--memory-limit", memory_limit] if memory_limit and engine != "python" else [])
     with tempfile.TemporaryFile("w+", encoding="utf-8") as stderr:
         start = time.perf_counter()
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
@@ -80,13 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders-per-customer", type=int, default=10)
     parser.add_argument("--engines", default="python,duckdb", help="Comma-separated: python, duckdb, spark.")
     parser.add_argument("--output", choices=["parquet", "jsonl", "csv"], default="parquet")
+    parser.add_argument("--memory-limit", help="Passed to the SQL engines (e.g. 6GB).")
     args = parser.parse_args(argv)
     print(f"{'engine':<8} {'members':>12} {'orders':>13} {'seconds':>9} {'members/s':>11} {'orders/s':>12} {'peak RSS':>10}")
     for customers in (int(n) for n in args.customers.split(",")):
         orders = orders_file(customers, args.orders_per_customer)
         for engine in args.engines.split(","):
             output = DATA / f"results-{engine}-{customers}.{args.output}"
-            seconds, peak, summary = run(engine, orders, output)
+            seconds, peak, summary = run(engine, orders, output, args.memory_limit)
             total = customers * args.orders_per_customer
             print(f"{engine:<8} {customers:>12,} {total:>13,} {seconds:>9.1f} {customers / seconds:>11,.0f} "
                   f"{total / seconds:>12,.0f} {peak:>8,.0f} MiB", flush=True)

@@ -42,6 +42,10 @@ class SqlEngine:
         """Compute ``sql`` once and keep it as the relation ``name``."""
         raise NotImplementedError
 
+    def view(self, name: str, sql: str) -> None:
+        """``sql`` as the relation ``name``, computed each time it is read."""
+        raise NotImplementedError
+
     def arrow_batches(self, sql: str):
         """The rows of ``sql`` as pyarrow record batches, without holding them all at once."""
         raise NotImplementedError
@@ -92,6 +96,9 @@ class DuckDBEngine(SqlEngine):
     def materialize(self, name: str, sql: str) -> None:
         self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {self.dialect.quote(name)} AS {sql}")
 
+    def view(self, name: str, sql: str) -> None:
+        self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {self.dialect.quote(name)} AS {sql}")
+
     def arrow_batches(self, sql: str):
         yield from self.connection.sql(sql).fetch_record_batch(100_000)
 
@@ -135,7 +142,8 @@ class SparkEngine(SqlEngine):
     def register_file(self, name: str, path: str, file_format: str) -> dict[str, str]:
         reader = self.session.read
         if file_format in ("csv", "tsv"):
-            frame = reader.option("header", True).option("sep", "\t" if file_format == "tsv" else ",").csv(str(path))
+            frame = (reader.option("header", True).option("sep", "\t" if file_format == "tsv" else ",")
+                     .option("escape", '"').option("multiLine", True).csv(str(path)))
             first = 2
         elif file_format == "parquet":
             frame, first = reader.parquet(str(path)), 1
@@ -158,6 +166,9 @@ class SparkEngine(SqlEngine):
         frame = self.session.sql(sql).cache()
         frame.count()
         frame.createOrReplaceTempView(name)
+
+    def view(self, name: str, sql: str) -> None:
+        self.session.sql(sql).createOrReplaceTempView(name)
 
     def arrow_batches(self, sql: str):
         yield from self.session.sql(sql).toArrow().to_batches()
@@ -212,7 +223,7 @@ def _spark_source_type(type_name: str) -> str:
         return "list"
     if type_name in ("boolean",):
         return "boolean"
-    if type_name in ("date", "timestamp"):
+    if type_name in ("date", "timestamp", "timestamp_ntz"):
         return "date"
     if type_name in ("tinyint", "smallint", "int", "bigint"):
         return "integer"

@@ -99,7 +99,8 @@ def run_sql_job(
     as_of: dt.date,
     progress: Callable[[str], None] = lambda message: None,
 ) -> SqlJob:
-    """Evaluate on ``engine``; the results are left in its relation ``_tierkit_results``.
+    """Evaluate on ``engine``; the results are the engine's view ``_tierkit_results``,
+    computed when they are written.
 
     Customers come from the customer file, or, without one, from the ids of the order
     file (numbered by their first order, in id order, as the Python engine makes them).
@@ -136,8 +137,9 @@ class _SqlJobRunner:
             _register_previous(self.engine, self.plan)
         compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, CUSTOMERS)
         self.progress(f"evaluating in {self.dialect.name}")
-        self.engine.materialize(RESULTS, compiled.sql())
-        evaluated = self.engine.rows(f"SELECT count(*) FROM {RESULTS}")[0][0]
+        # computed once, as the results are written: every accepted customer is evaluated
+        self.engine.view(RESULTS, compiled.sql())
+        evaluated = self.engine.rows(f"SELECT count(*) FROM {CUSTOMERS}")[0][0]
         rejected = sorted(rejected, key=lambda item: item.row) + order_rejections
         return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary)
 
