@@ -10,7 +10,9 @@ tierkit[sql]``): asking for an engine that is not installed is a one-line error.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from .errors import TierkitError
@@ -123,7 +125,7 @@ class SparkEngine(SqlEngine):
             "spark.sql.analyzer.maxIterations": "1000",
             "spark.sql.session.timeZone": "UTC",
             "spark.sql.shuffle.partitions": "4",
-            "spark.driver.memory": "2g",
+            "spark.driver.memory": "4g",
             **(config or {}),
         }
         for key, value in settings.items():
@@ -174,8 +176,17 @@ class SparkEngine(SqlEngine):
         yield from self.session.sql(sql).toArrow().to_batches()
 
     def write_parquet(self, sql: str, path: str) -> None:
-        parquet = _require("pyarrow.parquet", "spark")
-        parquet.write_table(self.session.sql(sql).toArrow(), str(path))
+        """Written by Spark itself into one part file (in order), moved to ``path``: the
+        rows never pass through the driver's Python process."""
+        target = Path(path)
+        parts = target.with_name(target.name + ".parts")
+        shutil.rmtree(parts, ignore_errors=True)
+        self.session.sql(sql).coalesce(1).write.parquet(str(parts))
+        written = sorted(parts.glob("part-*.parquet"))
+        if len(written) != 1:
+            raise TierkitError(f"Spark wrote {len(written)} part files for {path}, expected one")
+        written[0].replace(target)
+        shutil.rmtree(parts)
 
 
 def open_engine(name: str, master: str | None = None, config: Mapping[str, Any] | None = None) -> SqlEngine:
