@@ -276,7 +276,7 @@ def test_unknown_input_extension(tmp_path, capsys):
     path = tmp_path / "customers.txt"
     path.write_text("id,name\n", encoding="utf-8")
     line = one_line_failure(*evaluate(capsys, path))
-    assert line == f"tierkit: {path}: no reader for '.txt' files (known extensions: .csv, .json, .jsonl, .ndjson, .tsv, .xlsm, .xlsx)"
+    assert line == f"tierkit: {path}: no reader for '.txt' files (known extensions: .csv, .json, .jsonl, .ndjson, .parquet, .tsv, .xlsm, .xlsx)"
 
 
 def test_unknown_output_extension(bad_csv, tmp_path, capsys):

@@ -127,3 +127,27 @@ def test_a_kind_without_sql_is_named_before_any_work(capsys, tmp_path):
 def test_engine_options_that_do_not_fit_are_one_line_errors(args, message, capsys):
     code, err = run(capsys, "evaluate", "b2b-manufacturing", EXAMPLES / "b2b-manufacturing" / "customers.csv", *args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_parquet_customer_file_reads_as_its_csv_does_on_both_engines(capsys, tmp_path):
+    """Typed Parquet columns (numbers, dates, booleans) give the results of the text CSV."""
+    import duckdb
+
+    csv_file = EXAMPLES / "b2b-manufacturing" / "customers.csv"
+    parquet_file = tmp_path / "customers.parquet"
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv_file}', header=true)) TO '{parquet_file}' (FORMAT parquet)")
+    schema = pq.read_schema(parquet_file)
+    assert str(schema.field("annual_procurement").type) in ("double", "int64")  # typed, not text
+    assert str(schema.field("last_order_date").type) == "date32[day]"
+    results = {}
+    for engine, source in (("python", csv_file), ("python", parquet_file), ("duckdb", parquet_file)):
+        output = tmp_path / f"{engine}-{source.suffix[1:]}.parquet"
+        code, err = run(capsys, "evaluate", "b2b-manufacturing", source, "--as-of", AS_OF, "--engine", engine, "-o", output)
+        assert code == 0, err
+        results[(engine, source.suffix)] = _outcomes(pq.read_table(output).to_pylist())
+    expected = results[("python", ".csv")]
+    assert len(expected) == 600
+    for key, outcomes in results.items():
+        assert outcomes.keys() == expected.keys(), key
+        assert all(_same(value, outcomes[customer][column])
+                   for customer, outcome in expected.items() for column, value in outcome.items()), key

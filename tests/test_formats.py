@@ -44,7 +44,7 @@ def only_rejection(table):
 def test_the_entry_point_registers_the_builtin_formats(monkeypatch):
     monkeypatch.setenv("TIERKIT_LOAD_PLUGINS", "formats")
     registry = make_registry()
-    assert set(registry.readers) == {".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xlsm"}
+    assert set(registry.readers) == {".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".xlsx", ".xlsm", ".parquet"}
     assert set(registry.writers) == {".csv", ".jsonl", ".ndjson", ".xlsx", ".parquet"}
     assert registry.origin("reader", ".csv") == "formats"
 

@@ -169,7 +169,7 @@ def test_unknown_extension_names_the_known_ones(tmp_path, registry):
     with pytest.raises(InputError) as info:
         read_table(path, FIELDS, registry)
     assert str(info.value) == (
-        f"{path}: no reader for '.txt' files (known extensions: .csv, .json, .jsonl, .ndjson, .tsv, .xlsm, .xlsx)"
+        f"{path}: no reader for '.txt' files (known extensions: .csv, .json, .jsonl, .ndjson, .parquet, .tsv, .xlsm, .xlsx)"
     )
 
 
