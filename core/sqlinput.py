@@ -106,7 +106,8 @@ def _plain(code: int) -> bool:
     )
 
 
-def _class(codes) -> str:
+def code_point_class(codes) -> str:
+    """The inside of a regex character class (RE2 and Java spell ``\\x{…}`` alike) of code points."""
     ranges: list[list[int]] = []
     for code in sorted(codes):
         if ranges and ranges[-1][1] == code - 1:
@@ -140,8 +141,8 @@ def _chars() -> _Chars:
         (chr(code), repr(chr(code))[1:-1]) for code in sorted(known) if not chr(code).isprintable()
     )
     return _Chars(
-        known=_class(known),
-        enum_safe=_class(code for code in known if folds_alike(code)),
+        known=code_point_class(known),
+        enum_safe=code_point_class(code for code in known if folds_alike(code)),
         nfkc_from="".join(chr(code) for code in sorted(mapped)),
         nfkc_to="".join(chr(mapped[code]) for code in sorted(mapped)),
         escapes=escapes,

@@ -91,6 +91,7 @@ from . import fieldtypes
 from .fieldtypes import NULL_MARKERS, FieldSpec
 from .orders import ORDER_COLUMNS, ORDER_FEATURES, REQUIRED_COLUMNS, YEAR, _column_lookup, _match_columns, no_orders
 from .sqldialect import Dialect
+from .sqlinput import code_point_class
 
 STATUS_USED, STATUS_AFTER_AS_OF, STATUS_REJECTED = 0, 1, 2
 ID_COLUMN = "customer_id"
@@ -503,15 +504,8 @@ def _tables() -> dict[str, str]:
 
 
 def _regex_class(codes) -> str:
-    """A regex character class (RE2 and Java spell ``\\x{…}`` alike) of code points."""
-    ranges: list[list[int]] = []
-    for code in sorted(codes):
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    parts = [f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges]
-    return f"[{''.join(parts)}]"
+    """A regex character class of code points."""
+    return f"[{code_point_class(codes)}]"
 
 
 # ---------------------------------------------------------------------------- SQL pieces
