@@ -1,31 +1,83 @@
-"""Run one ruleset on the Python engine and on a SQL engine, and compare every outcome.
+"""Run rulesets on the Python engine and on a SQL engine, and compare every outcome.
 
 The customers are read and typed by the Python reader, then handed to the SQL
 engine as they are, so a difference found here is a difference of the compiled
 ruleset (derived features, scheme kinds, rank, allocation), not of reading files.
 Labels, tags, ranks, allocation rules and attributes must be equal; scores equal to
 1e-9 (relative).
+
+Spark pays about a second per query, more the wider and deeper the query, and half a minute to
+start: tests hand it few queries.  The helpers here batch populations for that:
+
+* :func:`compare_batch` pools populations of one ruleset into one (:func:`pooled`),
+  where the kind decides customer by customer or a population's size is not its point;
+* :func:`case_groups` gives the cases of one ruleset in a case file, whose customers
+  :func:`compare_batch` runs as one population;
+* :func:`side_by_side` puts hand-made populations of population-wide kinds in their own
+  fields of one ruleset, a few to a query;
+* :func:`only_kind` reduces a bundled ruleset to one kind's schemes, and
+  :func:`compare_engines` runs a ruleset on sample data.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import math
+import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from pathlib import Path
 
-from tierkit.engine import compile_ruleset
+import pytest
+
+from tierkit.engine import BoundPlan, Evaluation, compile_ruleset
+from tierkit.io import table_from_rows
 from tierkit.job import run_job
-from tierkit.ruleset import load_ruleset
+from tierkit.ruleset import Ruleset, fingerprint_of, load_ruleset
 from tierkit.sqlengine import open_engine
-from tierkit.sqlplan import compile_sql_plan
+from tierkit.sqlplan import PREVIOUS_RELATION, compile_sql_plan
+from tierkit.yamlload import load_yaml
 
+from .conftest import ROOT
+
+ENGINES = ("duckdb", "spark")
+AS_OF = dt.date(2026, 11, 1)
 RELATION = "_tierkit_customers"
+# Spark's analysis time grows with a query's width (its schemes and columns) a little
+# faster than linearly, and very wide queries overflow an executor's stack while their
+# task is read: populations side by side go a few to a query.
+POPULATIONS_PER_QUERY = 3
+EXAMPLES = ROOT / "examples"
+SAMPLE_DATA = {  # bundled ruleset -> (customers, orders), as the sample data's READMEs run them
+    "b2b-manufacturing": (EXAMPLES / "b2b-manufacturing" / "customers.csv", None),
+    "fmcg-distribution": (EXAMPLES / "fmcg-distribution" / "distributors.csv", EXAMPLES / "fmcg-distribution" / "orders.csv"),
+    "retail-membership": (None, EXAMPLES / "retail-membership" / "orders.csv"),
+    "saas-enterprise": (EXAMPLES / "saas-enterprise" / "accounts.csv", EXAMPLES / "saas-enterprise" / "invoices.csv"),
+}
+
+
+# -- engines ----------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=None)
 def shared_engine(name: str):
     """One engine per process: Spark's session takes seconds to start."""
     return open_engine(name)
+
+
+def engine_fixture(names: Iterable[str] = ENGINES):
+    """A module fixture ``engine`` giving each of ``names`` in turn (``engine = engine_fixture()``)."""
+
+    @pytest.fixture(scope="module", params=list(names))
+    def engine(request):
+        return shared_engine(request.param)
+
+    return engine
+
+
+# -- outcomes ---------------------------------------------------------------------------
 
 
 def python_outcomes(evaluation, registry) -> dict[str, dict]:
@@ -46,33 +98,47 @@ def python_outcomes(evaluation, registry) -> dict[str, dict]:
     return results
 
 
+def register_previous(engine, plan) -> None:
+    """The previous run's labels the Python engine read (``plan.previous``) as the relation
+    the SQL plan joins ``previous_run`` from; empty when the plan carries none, so no
+    labels of an earlier test are joined."""
+    if not plan.previous_slots:
+        return
+    labels: dict[str, dict[str, str]] = {}
+    for scheme_id, by_customer in (plan.previous or {}).items():
+        for customer, label in by_customer.items():
+            labels.setdefault(customer, {})[scheme_id] = label
+    columns = {"id": "string", **{f"s{slot}": "string" for slot in plan.previous_slots.values()}}
+    rows = [(customer, *[known.get(scheme_id) for scheme_id in plan.previous_slots]) for customer, known in labels.items()]
+    engine.register_rows(PREVIOUS_RELATION, columns, rows)
+
+
 def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
-    """The same outcomes computed by ``engine`` from the evaluation's typed input rows."""
+    """The outcomes ``engine`` computes from ``evaluation``'s typed input rows (and the
+    previous-run labels its plan carries)."""
     plan = evaluation.plan
     columns = {"_row": "integer"}
     for index, spec in enumerate(plan.fields):
         columns[f"s{index}"] = {"enum": "string"}.get(spec.type, spec.type)
     rows = [(number, *row[: len(plan.fields)]) for number, row in enumerate(evaluation.rows, 1)]
     engine.register_rows(RELATION, columns, rows)
+    register_previous(engine, plan)
     compiled = compile_sql_plan(plan, registry, engine.dialect, evaluation.bound.as_of, RELATION)
     quote = engine.dialect.quote
     select = [quote(f"s{plan.id_index}"), compiled.rank_column, compiled.allocation_column]
     layout = []
     for scheme in plan.schemes:
-        slot = scheme.slot.index
-        attributes = registry.kinds[scheme.kind].attributes
-        select += [quote(f"s{slot}_label"), quote(f"s{slot}_score"), quote(f"s{slot}_tags")]
+        slot, attributes = scheme.slot.index, registry.kinds[scheme.kind].attributes
+        select += [quote(f"s{slot}_{part}") for part in ("label", "score", "tags")]
         select += [quote(f"s{slot}_d{position}") for _type, position in attributes.values()]
         layout.append((scheme.id, list(attributes)))
     results = {}
-    for values in engine.rows(compiled.query.render(", ".join(select))):
-        customer, rank, allocation, *rest = values
-        outcome = {"rank": rank, "allocation": allocation}
+    for customer, rank, allocation, *rest in engine.rows(compiled.query.render(", ".join(select))):
+        outcome = results[str(customer)] = {"rank": rank, "allocation": allocation}
         for scheme_id, names in layout:
-            label, score, tags, *attribute_values = rest[: 3 + len(names)]
+            label, score, tags, *values = rest[: 3 + len(names)]
             rest = rest[3 + len(names):]
-            outcome[scheme_id] = (label, score, tuple(tags or ()), dict(zip(names, attribute_values)))
-        results[str(customer)] = outcome
+            outcome[scheme_id] = (label, score, tuple(tags or ()), dict(zip(names, values)))
     return results
 
 
@@ -104,11 +170,198 @@ def _same(left, right) -> bool:
     return left == right
 
 
-def compare_engines(ruleset, registry, engine_name: str, customers=None, orders=None, as_of=dt.date(2026, 11, 1)) -> list[str]:
-    """Evaluate ``customers``/``orders`` (paths) with ``ruleset`` (a path or bundled name)
-    on Python and on ``engine_name``; returns the differences."""
-    plan = compile_ruleset(load_ruleset(ruleset, registry.ruleset_dirs), registry)
+# -- comparing populations --------------------------------------------------------------
+
+
+def compare(evaluation, registry, engine) -> list[str]:
+    """Differences between the Python outcomes of ``evaluation`` and ``engine``'s
+    (previous-run labels the plan carries included)."""
+    return differences(python_outcomes(evaluation, registry), sql_outcomes(evaluation, registry, engine))
+
+
+def assert_same(evaluation, registry, engine) -> dict[str, dict]:
+    """``engine``'s outcomes of ``evaluation``, asserted equal to the Python engine's."""
+    actual = sql_outcomes(evaluation, registry, engine)
+    assert differences(python_outcomes(evaluation, registry), actual) == []
+    return actual
+
+
+def assert_same_each(evaluations: dict[str, Evaluation], registry, engine) -> dict[str, dict[str, dict]]:
+    """Per population (each apart), ``engine``'s outcomes, asserted equal to the Python engine's."""
+    actual = {name: sql_outcomes(evaluation, registry, engine) for name, evaluation in evaluations.items()}
+    assert [f"{name}: {difference}" for name, evaluation in evaluations.items()
+            for difference in differences(python_outcomes(evaluation, registry), actual[name])] == []
+    return actual
+
+
+def compare_batch(evaluations: dict[str, Evaluation], registry, engine) -> list[str]:
+    """Differences between the Python outcomes of the populations, pooled into one
+    population per ruleset and as-of date (:func:`pooled`), and ``engine``'s, each
+    difference named by the populations pooled: one query per ruleset, for kinds that
+    decide customer by customer (or populations whose size is not their point)."""
+    return [f"{name}: {difference}" for name, evaluation in pooled(evaluations).items()
+            for difference in compare(evaluation, registry, engine)]
+
+
+def pooled(evaluations: dict[str, Evaluation]) -> dict[str, Evaluation]:
+    """Populations of one ruleset and as-of date as one population, evaluated again by the
+    Python engine: ids prefixed by the population's number (``3:C1``), previous-run
+    labels carried along.  A population whose ids are not text stays as it is."""
+    if len(evaluations) < 2:
+        return evaluations
+    result: dict[str, Evaluation] = {}
+    groups: dict[tuple, tuple] = {}
+    for number, (name, evaluation) in enumerate(evaluations.items()):
+        plan = evaluation.plan
+        if plan.fields[plan.id_index].type != "string":
+            result[name] = evaluation
+            continue
+        key = (plan.ruleset.source, plan.ruleset.fingerprint, evaluation.bound.as_of)
+        _first, names, rows, previous = groups.setdefault(key, (evaluation, [], [], {}))
+        names.append(name)
+        for row in evaluation.rows:
+            values = list(row[: len(plan.fields)])
+            values[plan.id_index] = f"{number}:{values[plan.id_index]}"
+            rows.append(values)
+        for scheme_id, labels in (plan.previous or {}).items():
+            previous.setdefault(scheme_id, {}).update({f"{number}:{customer}": label for customer, label in labels.items()})
+    for first, names, rows, previous in groups.values():
+        plan = dataclasses.replace(first.plan, previous=previous) if previous else first.plan
+        result[" + ".join(names)] = BoundPlan(plan, first.bound.as_of).run(rows)
+    return result
+
+
+# -- case files -------------------------------------------------------------------------
+
+
+def case_groups(cases: Iterable) -> dict[str, list]:
+    """The cases grouped by ruleset and as-of date (a case file's rulesets), each group
+    named after its ruleset: the populations one pooled query runs."""
+    groups: dict[tuple, list] = {}
+    for case in cases:
+        groups.setdefault((case.ruleset.source, case.ruleset.fingerprint, case.as_of), []).append(case)
+    named: dict[str, list] = {}
+    for (_source, _fingerprint, as_of), members in groups.items():
+        name = f"{members[0].ruleset.name}@{as_of}"
+        while name in named:
+            name += "'"
+        named[name] = members
+    return named
+
+
+# -- rulesets ---------------------------------------------------------------------------
+
+
+def make_ruleset(name: str, fields: dict, schemes: list[dict], rank: list | None = None) -> Ruleset:
+    """An in-memory ruleset with a text ``id`` field and ``fields``."""
+    data = {"tierkit": 1, "name": name, "version": "1",
+            "fields": {"id": {"type": "string", "required": True}, **fields}, "schemes": schemes}
+    if rank:
+        data["rank"] = rank
+    return Ruleset(data, Path(f"{name}.yaml"), {}, fingerprint_of(data))
+
+
+def compile_yaml(name: str, body: str, registry):
+    """The plan of ruleset ``name`` whose fields, schemes and the rest are written as YAML
+    in ``body`` (read as ruleset files are read)."""
+    loaded = load_yaml(f'tierkit: 1\nname: {name}\nversion: "1"\n{body.lstrip()}', f"{name}.yaml")
+    ruleset = Ruleset(loaded.data, Path(f"{name}.yaml"), loaded.positions, fingerprint_of(loaded.data))
+    return compile_ruleset(ruleset, registry)
+
+
+def evaluate_rows(plan, rows: list[dict], as_of: dt.date = AS_OF):
+    """The Python engine on raw customer mappings (read as a file's rows are), none rejected."""
+    table = table_from_rows("population", plan.fields, enumerate(rows, 1))
+    evaluation = BoundPlan(plan, as_of).run_table(table)
+    assert not evaluation.rejected, evaluation.rejected
+    return evaluation
+
+
+def _reads(name: str) -> re.Pattern:
+    return re.compile(rf"\b{re.escape(name)}\b")
+
+
+def only_kind(name: str, kind: str, registry) -> Ruleset:
+    """Bundled ruleset ``name`` with only its schemes of ``kind`` and the schemes those
+    read, the rank keys reading none of the others, the derived features all of these
+    read, and no allocation: the kind checked on the sample data whatever the other
+    kinds do."""
+    loaded = load_ruleset(name, registry.ruleset_dirs)
+    data = loaded.data
+    schemes = {scheme["id"]: scheme for scheme in data["schemes"]}
+    kept = {scheme_id for scheme_id, scheme in schemes.items() if scheme["kind"] == kind}
+    assert kept, f"{name} has no {kind} scheme"
+    pending = list(kept)
+    while pending:  # the schemes read, and those they read
+        text = json.dumps(schemes[pending.pop()], ensure_ascii=False)
+        more = {other for other in schemes if other not in kept and re.search(rf"\b{re.escape(other)}\.", text)}
+        kept |= more
+        pending += more
+    dropped = set(schemes) - kept
+    reduced = {key: value for key, value in data.items() if key not in ("schemes", "allocation", "rank", "derive")}
+    reduced["schemes"] = [scheme for scheme in data["schemes"] if scheme["id"] in kept]
+    rank = [key for key in data.get("rank") or [] if not any(_reads(other).search(str(key["by"])) for other in dropped)]
+    if rank:
+        reduced["rank"] = rank
+    derive = data.get("derive") or {}
+    needed, text = {}, json.dumps([reduced["schemes"], rank], ensure_ascii=False)
+    while True:  # the derived features read, and those they read
+        more = {n: c for n, c in derive.items() if n not in needed and _reads(n).search(text)}
+        if not more:
+            break
+        needed.update(more)
+        text += json.dumps(list(more.values()), ensure_ascii=False)
+    if needed:
+        reduced["derive"] = {n: c for n, c in derive.items() if n in needed}
+    return dataclasses.replace(loaded, data=reduced, fingerprint=fingerprint_of(reduced))
+
+
+def run_sample(ruleset, registry, customers=None, orders=None, as_of: dt.date = AS_OF):
+    """The Python engine's evaluation of ``ruleset`` (a :class:`Ruleset`, path or bundled
+    name) on ``customers``/``orders`` (paths)."""
+    if not isinstance(ruleset, Ruleset):
+        ruleset = load_ruleset(ruleset, registry.ruleset_dirs)
+    plan = compile_ruleset(ruleset, registry)
     job = run_job(plan, registry, customers and str(customers), orders and str(orders), as_of, history=False)
-    expected = python_outcomes(job.evaluation, registry)
-    actual = sql_outcomes(job.evaluation, registry, shared_engine(engine_name))
-    return differences(expected, actual)
+    return job.evaluation
+
+
+def compare_engines(ruleset, registry, engine_name: str, customers=None, orders=None, as_of=AS_OF) -> list[str]:
+    """Evaluate ``customers``/``orders`` (paths) with ``ruleset`` (a :class:`Ruleset`, path
+    or bundled name) on Python and on ``engine_name``; returns the differences."""
+    return compare(run_sample(ruleset, registry, customers, orders, as_of), registry, shared_engine(engine_name))
+
+
+def compare_sample(ruleset, registry, engine, name: str) -> dict[str, dict]:
+    """``ruleset`` on bundled ruleset ``name``'s sample data: ``engine``'s outcomes,
+    asserted equal to Python's (at least a hundred customers)."""
+    evaluation = run_sample(ruleset, registry, *SAMPLE_DATA[name])
+    assert len(evaluation.rows) > 100
+    return assert_same(evaluation, registry, engine)
+
+
+# -- hand-made populations side by side -------------------------------------------------
+
+
+def side_by_side(populations: dict[str, list], batched: Callable, registry, engine,
+                 per_query: int = POPULATIONS_PER_QUERY) -> dict[str, list[dict]]:
+    """Hand-made populations of a population-wide kind in few queries, asserted equal.
+
+    ``batched(populations) -> (ruleset, rows)`` gives population number ``n`` its own
+    fields, read only by its own schemes ``p<n>_...``, and its customers ids
+    ``p<n>_<index>`` without values in the other fields: a customer without a value
+    takes no part in a population, so the populations do not mix.  Returns per
+    population its customers' outcomes in order, keyed by scheme id without the
+    ``p<n>_`` prefix."""
+    seen = {}
+    names = list(populations)
+    for start in range(0, len(names), per_query):
+        chunk = {name: populations[name] for name in names[start:start + per_query]}
+        ruleset, rows = batched(chunk)
+        actual = assert_same(evaluate_rows(compile_ruleset(ruleset, registry), rows), registry, engine)
+        for number, name in enumerate(chunk):
+            prefix = f"p{number}_"
+            seen[name] = [{key[len(prefix):]: value for key, value in outcome.items() if key.startswith(prefix)}
+                          for customer, outcome in sorted(actual.items(), key=lambda item: int(item[0].split("_")[1]))
+                          if customer.startswith(prefix)]
+    return seen

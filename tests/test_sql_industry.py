@@ -1,159 +1,26 @@
 """The ``industry`` kind on DuckDB and Spark gives the Python engine's outcomes: label,
-tags and ``matched_by`` for every customer, on the kind's boundary cases, on the bundled
-ruleset that uses it (saas-enterprise on its sample data) and on generated populations:
-codes and texts made of pieces that case folding and NFKC change (full-width forms,
-ligatures, ß, dotted I, final sigma, Kangxi radicals, combining marks, odd spaces),
-hierarchical codes at and past their prefixes, codes as numbers and lists, texts as
-lists, and the order of precedence (the most specific code, then keywords in track
-order, then ``when``, then the fallback).  The SQL fold itself is compared with
-:func:`tierkit.plugins.industry.fold` on every character Python's Unicode tables change."""
+tags and ``matched_by`` for every customer, on generated populations: codes and texts
+made of pieces that case folding and NFKC change (full-width forms, ligatures, ß,
+dotted I, final sigma, Kangxi radicals, combining marks, odd spaces), hierarchical
+codes at and past their prefixes, codes as numbers and lists, texts as lists, and the
+order of precedence (the most specific code, then keywords in track order, then
+``when``, then the fallback).  The SQL fold itself is compared with
+:func:`tierkit.plugins.industry.fold` on every character Python's Unicode tables change.
+
+Its boundary cases (tests/cases/industry.yml) and saas-enterprise, the bundled ruleset
+that uses it, run in tests/test_engines_cases.py."""
 
 from __future__ import annotations
 
-import datetime as dt
 import random
-import re
 
 import pytest
-import yaml
 
-from tierkit.engine import BoundPlan, compile_ruleset
-from tierkit.errors import TierkitError
-from tierkit.manager import make_registry
+from tierkit.engine import BoundPlan
 from tierkit.plugins.industry import _fold_tables, fold, fold_sql
 from tierkit.sqlbuild import Query
-from tierkit.ruleset import load_ruleset
-from tierkit.sqlplan import compile_sql_plan
-from tierkit.testing import CaseRunner, load_cases
 
-from .conftest import ROOT
-from .engine_harness import compare_engines, differences, python_outcomes, shared_engine
-
-KIND = "industry"
-AS_OF = dt.date(2026, 11, 1)
-CASES = load_cases(ROOT / "tests" / "cases" / f"{KIND}.yml", make_registry())
-RULESETS = {case.ruleset.data["name"]: case.ruleset.fingerprint for case in CASES}
-EXAMPLES = ROOT / "examples"
-BUNDLED = {  # ruleset -> (customers, orders), as the sample data's READMEs run them
-    "saas-enterprise": (EXAMPLES / "saas-enterprise" / "accounts.csv", EXAMPLES / "saas-enterprise" / "invoices.csv"),
-}
-
-
-@pytest.fixture(scope="module", params=["duckdb", "spark"])
-def engine(request):
-    return shared_engine(request.param)
-
-
-def merged(evaluations: dict) -> dict:
-    """Populations of one plan and as-of date as one, ids prefixed by the population's
-    number: the kind decides customer by customer, and Spark pays per query (both
-    engines are given the same merged population)."""
-    groups: dict = {}
-    for number, (name, evaluation) in enumerate(evaluations.items()):
-        plan, bound = evaluation.plan, evaluation.bound
-        if plan.fields[plan.id_index].type != "string":
-            groups[name] = (bound, [row[: len(plan.fields)] for row in evaluation.rows], [name])
-            continue
-        key = (id(plan), bound.as_of)
-        group = groups.setdefault(key, (bound, [], []))
-        group[2].append(name)
-        for row in evaluation.rows:
-            values = list(row[: len(plan.fields)])
-            values[plan.id_index] = f"{number}:{values[plan.id_index]}"
-            group[1].append(values)
-    return {" + ".join(names): bound.run(rows) for bound, rows, names in groups.values()}
-
-
-def compare_batch(evaluations: dict, registry, engine) -> list[str]:
-    """Differences between the Python outcomes of each evaluation (populations of one
-    plan) and ``engine``'s, in one query (populations that cannot be merged are joined
-    by ``UNION ALL``)."""
-    if len(evaluations) > 1:
-        evaluations = merged(evaluations)
-    quote = engine.dialect.quote
-    parts, layouts = [], {}
-    for number, (name, evaluation) in enumerate(evaluations.items()):
-        plan = evaluation.plan
-        relation = f"_industry_population_{number}"
-        columns = {"_row": "integer", **{f"s{i}": {"enum": "string"}.get(spec.type, spec.type) for i, spec in enumerate(plan.fields)}}
-        engine.register_rows(relation, columns, [(n, *row[: len(plan.fields)]) for n, row in enumerate(evaluation.rows, 1)])
-        compiled = compile_sql_plan(plan, registry, engine.dialect, evaluation.bound.as_of, relation)
-        select = [f"{number} AS _population", quote(f"s{plan.id_index}"), compiled.rank_column, compiled.allocation_column]
-        layout = []
-        for scheme in plan.schemes:
-            slot, attributes = scheme.slot.index, registry.kinds[scheme.kind].attributes
-            select += [quote(f"s{slot}_{part}") for part in ("label", "score", "tags")]
-            select += [quote(f"s{slot}_d{position}") for _type, position in attributes.values()]
-            layout.append((scheme.id, list(attributes)))
-        layouts[number] = (name, layout)
-        parts.append(f"SELECT * FROM ({compiled.query.render(', '.join(select))}) AS _population_{number}")
-    actual = {name: {} for name in evaluations}
-    for population, customer, rank, allocation, *rest in engine.rows(" UNION ALL ".join(parts)):
-        name, layout = layouts[population]
-        outcome = actual[name][str(customer)] = {"rank": rank, "allocation": allocation}
-        for scheme_id, names in layout:
-            label, score, tags, *values = rest[: 3 + len(names)]
-            rest = rest[3 + len(names):]
-            outcome[scheme_id] = (label, score, tuple(tags or ()), dict(zip(names, values)))
-    assert any(evaluation.rows for evaluation in evaluations.values())
-    return [f"{name}: {difference}" for name, evaluation in evaluations.items()
-            for difference in differences(python_outcomes(evaluation, registry), actual[name])]
-
-
-# -- the kind's boundary cases ----------------------------------------------------------
-
-
-@pytest.mark.parametrize("ruleset", RULESETS)
-def test_boundary_cases(ruleset, engine, registry):
-    runner = CaseRunner(registry)
-    evaluations = {case.name: runner.evaluate(case) for case in CASES if case.ruleset.fingerprint == RULESETS[ruleset]}
-    assert evaluations
-    assert compare_batch(evaluations, registry, engine) == []
-
-
-# -- bundled rulesets on their sample data -------------------------------------------------
-
-
-def only_this_kind(name: str, registry, directory) -> str:
-    """The bundled ruleset with only its schemes of this kind, the derived features they
-    read and no allocation, so the kind is checked on the sample data whatever the
-    other kinds do."""
-    data = load_ruleset(name, registry.ruleset_dirs).data
-    kept = [scheme for scheme in data["schemes"] if scheme["kind"] == KIND]
-    assert kept
-    reduced = {key: value for key, value in data.items() if key not in ("schemes", "allocation", "rank", "derive")}
-    reduced["schemes"] = kept
-    derive = data.get("derive") or {}
-    needed, text = {}, str(kept)
-    while True:  # the derived features read, and those they read
-        more = {n: c for n, c in derive.items() if n not in needed and re.search(rf"\b{re.escape(n)}\b", text)}
-        if not more:
-            break
-        needed.update(more)
-        text += str(list(more.values()))
-    if needed:
-        reduced["derive"] = {n: c for n, c in derive.items() if n in needed}
-    path = directory / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(reduced, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return str(path)
-
-
-@pytest.mark.parametrize("name", BUNDLED)
-def test_bundled_schemes(name, engine, registry, tmp_path):
-    customers, orders = BUNDLED[name]
-    path = only_this_kind(name, registry, tmp_path)
-    assert compare_engines(path, registry, engine.dialect.name, customers, orders, AS_OF) == []
-
-
-@pytest.mark.parametrize("name", BUNDLED)
-def test_bundled_ruleset(name, engine, registry):
-    customers, orders = BUNDLED[name]
-    try:
-        assert compare_engines(name, registry, engine.dialect.name, customers, orders, AS_OF) == []
-    except TierkitError as error:
-        if "has no SQL form" not in str(error):
-            raise
-        pytest.skip(f"not in SQL yet: {error}")
+from .engine_harness import AS_OF, compare_batch, compile_yaml, engine_fixture, python_outcomes, shared_engine
 
 
 # -- the fold ---------------------------------------------------------------------------
@@ -193,9 +60,6 @@ def test_fold_matches_python(engine):
 # -- generated populations --------------------------------------------------------------
 
 RULESET = """
-tierkit: 1
-name: industry-sql
-version: "1"
 fields:
   id: {type: string, required: true}
   name: {type: string}
@@ -254,11 +118,12 @@ NUMBERS = [None, float("nan"), float("inf"), float("-inf"), -1.0, 0.0, -0.0, 1.5
            1.0e-5, 12345678.5, 3.0e20, 3.4e15, 1.0e40]
 
 
+engine = engine_fixture()
+
+
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory, registry):
-    path = tmp_path_factory.mktemp(KIND) / "ruleset.yaml"
-    path.write_text(RULESET, encoding="utf-8")
-    return compile_ruleset(load_ruleset(path, registry.ruleset_dirs), registry)
+def plan(registry):
+    return compile_yaml("industry-sql", RULESET, registry)
 
 
 def generated(plan, seed: int, size: int):

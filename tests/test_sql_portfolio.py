@@ -1,20 +1,16 @@
 """The ``portfolio`` kind on the SQL engines: every label, tag and attribute (benchmark,
-nail, at_risk, level) equals the Python engine's for every customer.
+nail, at_risk, level) equals the Python engine's for every customer, on hand-made
+populations (ties, missing values, one customer, all equal, values next to an
+interpolated percentile cut) run through a ruleset holding one portfolio scheme per
+config variant, and on random ones (DuckDB).
 
-Three sources of populations, each compared outcome by outcome through the engine
-harness: the kind's boundary cases (``tests/cases/portfolio.yml``), the bundled
-rulesets that tag a portfolio on their sample data, and hand-made populations (ties,
-missing values, one customer, all equal, values next to an interpolated percentile
-cut) run through a ruleset holding one portfolio scheme per config variant, so that
-one query checks them all.  DuckDB runs every case on its own and random populations;
-Spark runs the same rulesets with the cases of a ruleset pooled into one population.
-"""
+The kind's boundary cases and the bundled rulesets that use it run in
+tests/test_engines_cases.py, where Spark sees each ruleset's cases pooled; the cases
+whose population size is their point run here on Spark as they are."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
 import math
 import random
 
@@ -22,55 +18,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierkit.engine import BoundPlan, compile_ruleset
-from tierkit.io import table_from_rows
+from tierkit.engine import compile_ruleset
 from tierkit.population import parse_cut
-from tierkit.ruleset import load_ruleset
 from tierkit.testing import CaseRunner, load_cases
-from tierkit.yamlload import load_yaml_file
 
 from .conftest import ROOT
-from .engine_harness import compare_engines, differences, python_outcomes, shared_engine, sql_outcomes
+from .engine_harness import (AS_OF, assert_same_each, compare, engine_fixture, evaluate_rows, make_ruleset,
+                             python_outcomes, shared_engine)
 
-ENGINES = ["duckdb", "spark"]
-AS_OF = dt.date(2026, 11, 1)
-CASES = ROOT / "tests" / "cases" / "portfolio.yml"
-BUNDLED = {
-    "b2b-manufacturing": {"customers": ROOT / "examples" / "b2b-manufacturing" / "customers.csv"},
-    "fmcg-distribution": {"customers": ROOT / "examples" / "fmcg-distribution" / "distributors.csv",
-                          "orders": ROOT / "examples" / "fmcg-distribution" / "orders.csv"},
-}
+engine = engine_fixture()
 
 
-def _compare(evaluation, registry, engine_name: str) -> list[str]:
-    return differences(python_outcomes(evaluation, registry), sql_outcomes(evaluation, registry, shared_engine(engine_name)))
-
-
-def _missing_sql(plan, registry) -> list[str]:
-    """The kinds of a plan that have no SQL form yet (their tests wait for them)."""
-    return sorted({scheme.kind for scheme in plan.schemes if registry.kinds[scheme.kind].compile_sql is None})
-
-
-# -- the kind's boundary cases --------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def cases(registry):
-    return load_cases(CASES, registry)
-
-
-@pytest.fixture(scope="module")
-def runner(registry):
-    return CaseRunner(registry)
-
-
-def test_every_case_on_duckdb(cases, runner, registry):
-    """Each case's customers as a whole population, as the case runner evaluates them."""
-    found = []
-    for case in cases:
-        evaluation = runner.evaluate(case)
-        found += [f"{case.name}: {difference}" for difference in _compare(evaluation, registry, "duckdb")]
-    assert not found, "\n".join(found)
+# -- the kind's boundary cases whose population size is their point -----------------------
+# (every case alone on DuckDB, and each ruleset's cases pooled: tests/test_engines_cases.py)
 
 
 def _cut_by_population(ruleset) -> bool:
@@ -80,85 +40,14 @@ def _cut_by_population(ruleset) -> bool:
                for scheme in ruleset.data["schemes"])
 
 
-def _pooled(cases: list) -> list:
-    """One case per ruleset holding every case's customers (ids made unique), plus the
-    cases whose population size is their point (none, or one with a percentile cut)."""
-    pooled, by_ruleset = [], {}
-    for number, case in enumerate(cases):
-        if not case.customers or (len(case.customers) == 1 and _cut_by_population(case.ruleset)):
-            pooled.append(case)
-            continue
-        id_field = case.ruleset.id_field
-        customers = [{**customer, id_field: f"{number}-{customer[id_field]}"} for customer in case.customers]
-        key = case.ruleset.source
-        if key in by_ruleset:
-            by_ruleset[key] = dataclasses.replace(by_ruleset[key], customers=by_ruleset[key].customers + customers)
-        else:
-            by_ruleset[key] = dataclasses.replace(case, name=f"pooled {case.ruleset.name}", customers=customers)
-    return pooled + list(by_ruleset.values())
-
-
-@pytest.mark.parametrize("engine_name", ENGINES)
-def test_pooled_cases(engine_name, cases, runner, registry):
-    found = []
-    for case in _pooled(cases):
-        evaluation = runner.evaluate(case)
-        found += [f"{case.name}: {difference}" for difference in _compare(evaluation, registry, engine_name)]
-    assert not found, "\n".join(found)
-
-
-def test_pooling_keeps_every_customer(cases):
-    pooled = _pooled(cases)
-    assert sum(len(case.customers) for case in pooled) == sum(len(case.customers) for case in cases)
-    assert any(not case.customers for case in pooled) and any(len(case.customers) == 1 for case in pooled)
-
-
-# -- the bundled rulesets on their sample data ------------------------------------------
-
-
-def _portfolio_only(name: str, folder):
-    """The bundled ruleset with only its portfolio scheme and the schemes that scheme reads
-    (no rank, no allocation)."""
-    data = load_yaml_file(ROOT / "rulesets" / f"{name}.yaml").data
-    schemes = {scheme["id"]: scheme for scheme in data["schemes"]}
-    kept, pending = [], [schemes["portfolio"]]
-    while pending:
-        scheme = pending.pop()
-        kept.insert(0, scheme)
-        source = json.dumps(scheme)
-        pending += [other for other_id, other in schemes.items()
-                    if f"{other_id}." in source and all(k["id"] != other_id for k in kept + pending)]
-    reduced = {key: value for key, value in data.items() if key not in ("schemes", "rank", "allocation")}
-    reduced["name"] = f"{name}-portfolio"
-    reduced["schemes"] = kept
-    path = folder / f"{reduced['name']}.yaml"
-    path.write_text(json.dumps(reduced, ensure_ascii=False), encoding="utf-8")
-    return path
-
-
-def _skip_without_sql(path, registry):
-    plan = compile_ruleset(load_ruleset(path, registry.ruleset_dirs), registry)
-    waiting = _missing_sql(plan, registry)
-    if waiting:
-        pytest.skip(f"kinds without an SQL form yet: {', '.join(waiting)}")
-
-
-@pytest.mark.parametrize("engine_name", ENGINES)
-@pytest.mark.parametrize("name", sorted(BUNDLED))
-def test_bundled_ruleset(name, engine_name, registry):
-    """The whole bundled ruleset (every kind in it needs its SQL form)."""
-    path = ROOT / "rulesets" / f"{name}.yaml"
-    _skip_without_sql(path, registry)
-    assert compare_engines(path, registry, engine_name, as_of=AS_OF, **BUNDLED[name]) == []
-
-
-@pytest.mark.parametrize("engine_name", ENGINES)
-@pytest.mark.parametrize("name", sorted(BUNDLED))
-def test_bundled_portfolio(name, engine_name, registry, tmp_path):
-    """The bundled portfolio scheme alone (with what it reads) on the sample data."""
-    path = _portfolio_only(name, tmp_path)
-    _skip_without_sql(path, registry)
-    assert compare_engines(path, registry, engine_name, as_of=AS_OF, **BUNDLED[name]) == []
+def test_cases_whose_size_is_their_point_on_spark(registry):
+    """The cases Spark would otherwise see only pooled: no customers, or one under a
+    percentile cut (its own 80th percentile)."""
+    runner = CaseRunner(registry)
+    cases = [case for case in load_cases(ROOT / "tests" / "cases" / "portfolio.yml", registry)
+             if not case.customers or (len(case.customers) == 1 and _cut_by_population(case.ruleset))]
+    assert {len(case.customers) for case in cases} == {0, 1}
+    assert_same_each({case.name: runner.evaluate(case) for case in cases}, registry, shared_engine("spark"))
 
 
 # -- hand-made populations ------------------------------------------------------------------
@@ -225,20 +114,10 @@ SCHEMES = [
 
 
 @pytest.fixture(scope="module")
-def variants(registry, tmp_path_factory):
+def variants(registry):
     """The plan of a ruleset holding one portfolio scheme per config variant."""
-    ruleset = {"tierkit": 1, "name": "portfolio-variants", "version": "1", "fields": FIELDS, "schemes": SCHEMES,
-               "rank": [{"by": "annual_procurement", "order": "desc"}]}
-    path = tmp_path_factory.mktemp("portfolio") / "variants.yaml"
-    path.write_text(json.dumps(ruleset), encoding="utf-8")
-    return compile_ruleset(load_ruleset(path, registry.ruleset_dirs), registry)
-
-
-def _evaluate(plan, customers: list[dict]):
-    table = table_from_rows("population", plan.fields, enumerate(customers, 1))
-    evaluation = BoundPlan(plan, AS_OF).run_table(table)
-    assert not evaluation.rejected, evaluation.rejected
-    return evaluation
+    ruleset = make_ruleset("portfolio-variants", FIELDS, SCHEMES, [{"by": "annual_procurement", "order": "desc"}])
+    return compile_ruleset(ruleset, registry)
 
 
 CHOICES = {
@@ -310,15 +189,10 @@ def _populations() -> dict[str, list[dict]]:
 SPARK_POPULATIONS = ("random", "one customer", "none", "the last bit of the cut")
 
 
-@pytest.mark.parametrize("engine_name", ENGINES)
-def test_populations(engine_name, variants, registry):
-    found = []
-    for name, customers in _populations().items():
-        if engine_name == "spark" and name not in SPARK_POPULATIONS:
-            continue
-        evaluation = _evaluate(variants, customers)
-        found += [f"{name}: {difference}" for difference in _compare(evaluation, registry, engine_name)]
-    assert not found, "\n".join(found)
+def test_populations(engine, variants, registry):
+    populations = {name: evaluate_rows(variants, customers) for name, customers in _populations().items()
+                   if engine.dialect.name != "spark" or name in SPARK_POPULATIONS}
+    assert_same_each(populations, registry, engine)
 
 
 def test_the_populations_reach_every_outcome(variants, registry):
@@ -326,7 +200,7 @@ def test_the_populations_reach_every_outcome(variants, registry):
     comparisons above would see a wrong branch."""
     seen: dict[str, set] = {}
     for customers in _populations().values():
-        for outcome in python_outcomes(_evaluate(variants, customers), registry).values():
+        for outcome in python_outcomes(evaluate_rows(variants, customers), registry).values():
             for scheme in SCHEMES[:-1]:
                 label, _score, tags, attributes = outcome[scheme["id"]]
                 seen.setdefault("label", set()).add(label)
@@ -343,7 +217,7 @@ def test_the_populations_reach_every_outcome(variants, registry):
 def test_the_cuts_next_to_a_value_are_decided_by_the_last_bit(variants, registry):
     """In the last-bit population the Python engine's cut is exactly a customer's value or
     exactly the next double above it: these labels hang on the last bit of the cut."""
-    outcomes = python_outcomes(_evaluate(variants, _populations()["the last bit of the cut"]), registry)
+    outcomes = python_outcomes(evaluate_rows(variants, _populations()["the last bit of the cut"]), registry)
 
     def of(scheme: str, part: int) -> list:
         return [outcomes[f"V{number}"][scheme][part] for number in range(4)]
@@ -357,4 +231,4 @@ def test_the_cuts_next_to_a_value_are_decided_by_the_last_bit(variants, registry
 @given(seed=st.integers(0, 2**32 - 1), size=st.integers(0, 12), missing=st.sampled_from([0.0, 0.1, 0.4, 0.9]))
 def test_random_populations_on_duckdb(variants, registry, seed, size, missing):
     customers = _random_population(random.Random(seed), size, missing)
-    assert _compare(_evaluate(variants, customers), registry, "duckdb") == []
+    assert compare(evaluate_rows(variants, customers), registry, shared_engine("duckdb")) == []

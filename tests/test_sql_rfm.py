@@ -1,136 +1,31 @@
 """The ``rfm`` kind on the SQL engines gives the Python engine's segments, scores, tags,
-r/f/m/fm/rfm attributes and ranks: every case population of tests/cases/rfm.yml (each
-on DuckDB; each ruleset's cases as one population on both engines), the bundled
-retail-membership ruleset on its sample orders, hand-made populations (ties, missing
-dimensions, one customer, everyone equal, negative and fractional values, custom
-segments with tags, a date recency) and random ones.
+r/f/m/fm/rfm attributes and ranks on hand-made populations (ties, missing dimensions,
+one customer, everyone equal, negative and fractional values, custom segments with
+tags, a date recency) and random ones (DuckDB).  Each hand-made population has its own
+fields read by its own schemes (:func:`engine_harness.side_by_side`).
 
-Spark queries are few: hand-made populations go into one query, each population in
-its own fields read by its own schemes (a customer without values takes no part in a
-population, so the populations do not mix)."""
+Each case of tests/cases/rfm.yml, and retail-membership on its sample orders, is
+compared in tests/test_engines_cases.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
-from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierkit.engine import BoundPlan, compile_ruleset
-from tierkit.io import table_from_rows
-from tierkit.job import run_job
+from tierkit.engine import compile_ruleset
 from tierkit.manager import make_registry
-from tierkit.ruleset import Ruleset, fingerprint_of, load_ruleset
-from tierkit.sqldialect import SPARK
-from tierkit.sqlplan import compile_sql_plan
-from tierkit.testing import CaseRunner, load_cases
+from tierkit.ruleset import Ruleset
 
-from .conftest import ROOT
-from .engine_harness import compare_engines, differences, python_outcomes, shared_engine, sql_outcomes
+from .engine_harness import (assert_same, assert_same_each, engine_fixture, evaluate_rows, make_ruleset, shared_engine,
+                             side_by_side)
 
 REGISTRY = make_registry()
-RUNNER = CaseRunner(REGISTRY)
-AS_OF = dt.date(2026, 11, 1)
-ENGINES = ("duckdb", "spark")
-# Spark's analysis time grows steeply with the depth of a query (about 45 SELECT layers
-# used up its default 100 analyser passes; 49 took over a minute): batches stay shallow.
-MOST_LAYERS = 32
-CASES = load_cases(ROOT / "tests" / "cases" / "rfm.yml", REGISTRY)
-RETAIL_ORDERS = ROOT / "examples" / "retail-membership" / "orders.csv"
+engine = engine_fixture()
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def engine(request):
-    return shared_engine(request.param)
-
-
-def make_ruleset(fields: dict, schemes: list[dict], rank: list | None = None) -> Ruleset:
-    data = {"tierkit": 1, "name": "rfm-sql", "version": "1",
-            "fields": {"id": {"type": "string", "required": True}, **fields}, "schemes": schemes}
-    if rank:
-        data["rank"] = rank
-    return Ruleset(data, Path("rfm-sql.yaml"), {}, fingerprint_of(data))
-
-
-def evaluate(plan, rows: list[dict], as_of: dt.date = AS_OF):
-    table = table_from_rows("rfm-sql", plan.fields, enumerate(rows, 1))
-    evaluation = BoundPlan(plan, as_of).run_table(table)
-    assert not evaluation.rejected
-    return evaluation
-
-
-def compare(evaluation, engine) -> dict:
-    """The SQL outcomes, asserted equal to the Python ones."""
-    expected, actual = python_outcomes(evaluation, REGISTRY), sql_outcomes(evaluation, REGISTRY, engine)
-    assert differences(expected, actual) == []
-    return actual
-
-
-# -- the case file --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_each_case_population_on_duckdb(case):
-    compare(RUNNER.evaluate(case), shared_engine("duckdb"))
-
-
-def case_groups(cases) -> dict[str, list]:
-    groups: dict[str, list] = {}
-    for case in cases:
-        groups.setdefault(f"{case.ruleset.data['name']}@{case.as_of}", []).append(case)
-    return groups
-
-
-def test_each_case_ruleset_on_all_its_case_customers(engine):
-    """Spark's share of the case file: one population per ruleset, its cases' customers
-    together (ids prefixed by the case)."""
-    for name, cases in case_groups(CASES).items():
-        plan = RUNNER.plan_for(cases[0].ruleset)
-        id_field = plan.ruleset.id_field
-        rows = [{**customer, id_field: f"{number}:{customer.get(id_field)}"}
-                for number, case in enumerate(cases) for customer in case.customers]
-        try:
-            compare(evaluate(plan, rows, cases[0].as_of), engine)
-        except AssertionError as failure:
-            raise AssertionError(f"{name}: {failure}") from None
-
-
-# -- bundled rulesets and sample data -------------------------------------------------
-
-
-def kinds_without_sql(name: str) -> list[str]:
-    schemes = load_ruleset(name, REGISTRY.ruleset_dirs).data["schemes"]
-    return sorted({s["kind"] for s in schemes if REGISTRY.kinds[s["kind"]].compile_sql is None})
-
-
-def only_kind(name: str, kind: str) -> Ruleset:
-    """A bundled ruleset with only its schemes of ``kind`` (no rank, no allocation)."""
-    loaded = load_ruleset(name, REGISTRY.ruleset_dirs)
-    data = {key: value for key, value in loaded.data.items() if key not in ("rank", "allocation")}
-    data["schemes"] = [scheme for scheme in data["schemes"] if scheme.get("kind") == kind]
-    return replace(loaded, data=data, fingerprint=fingerprint_of(data))
-
-
-def test_bundled_retail_membership_rfm(engine):
-    plan = compile_ruleset(only_kind("retail-membership", "rfm"), REGISTRY)
-    job = run_job(plan, REGISTRY, None, str(RETAIL_ORDERS), AS_OF, history=False)
-    assert len(job.evaluation.rows) > 100
-    actual = compare(job.evaluation, engine)
-    assert len({outcome["rfm"][0] for outcome in actual.values()}) >= 8
-
-
-@pytest.mark.parametrize("engine_name", ENGINES)
-def test_bundled_retail_membership(engine_name):
-    missing = kinds_without_sql("retail-membership")
-    if missing:
-        pytest.skip(f"kinds without SQL yet: {', '.join(missing)}")
-    assert compare_engines("retail-membership", REGISTRY, engine_name, orders=RETAIL_ORDERS) == []
-
-
-# -- hand-made populations, all in one query ------------------------------------------
+# -- hand-made populations, a few per query ---------------------------------------------
 
 # (recency, frequency, monetary) per customer
 POPULATIONS = {
@@ -180,33 +75,11 @@ def batched(populations: dict[str, list]) -> tuple[Ruleset, list[dict]]:
         rows += [{"id": f"p{number}_{index}", f"r{number}": r, f"f{number}": f, f"m{number}": m}
                  for index, (r, f, m) in enumerate(customers)]
     last = len(populations) - 1
-    return make_ruleset(fields, schemes, [{"by": "p0_grid.score"}, {"by": f"p{last}_custom.score", "order": "asc"}]), rows
-
-
-def chunks(populations: dict[str, list], most: int = MOST_LAYERS):
-    """The populations in groups whose query has at most ``most`` SELECT layers."""
-    group: dict[str, list] = {}
-    for name, values in populations.items():
-        trial = {**group, name: values}
-        plan = compile_ruleset(batched(trial)[0], REGISTRY)
-        if group and len(compile_sql_plan(plan, REGISTRY, SPARK, AS_OF, "t").query.layers) > most:
-            yield group
-            trial = {name: values}
-        group = trial
-    if group:
-        yield group
+    return make_ruleset("rfm-sql", fields, schemes, [{"by": "p0_grid.score"}, {"by": f"p{last}_custom.score", "order": "asc"}]), rows
 
 
 def test_hand_made_populations(engine):
-    seen = {}
-    for chunk in chunks(POPULATIONS):
-        ruleset, rows = batched(chunk)
-        actual = compare(evaluate(compile_ruleset(ruleset, REGISTRY), rows), engine)
-        for number, name in enumerate(chunk):  # each customer's outcomes of its own population's schemes
-            prefix = f"p{number}_"
-            seen[name] = [{key[len(prefix):]: value for key, value in outcome.items() if key.startswith(prefix)}
-                          for customer, outcome in sorted(actual.items(), key=lambda item: int(item[0].split("_")[1]))
-                          if customer.startswith(prefix)]
+    seen = side_by_side(POPULATIONS, batched, REGISTRY, engine)
     # the populations exercise what they are named for
     assert "unknown" in {o["grid"][0] for o in seen["missing dimensions"]}
     assert {o["custom"][2] for o in seen["ten distinct, aligned"]} >= {("vip", "call"), ("fm3",)}
@@ -214,28 +87,30 @@ def test_hand_made_populations(engine):
 
 
 def test_a_population_of_one_and_an_empty_one(engine):
-    ruleset, _rows = batched({"one": [(1, 1, 1.5)]})
-    plan = compile_ruleset(ruleset, REGISTRY)
-    outcome = compare(evaluate(plan, [{"id": "only", "r0": 4, "f0": 2, "m0": 8.5}]), engine)["only"]["p0_grid"]
+    plan = compile_ruleset(batched({"one": [(1, 1, 1.5)]})[0], REGISTRY)
+    only = {"id": "only", "r0": 4, "f0": 2, "m0": 8.5}
+    actual = assert_same_each({"one": evaluate_rows(plan, [only]), "none": evaluate_rows(plan, [])}, REGISTRY, engine)
+    outcome = actual["one"]["only"]["p0_grid"]
     assert outcome[:3] == ("need_attention", 9.0, ()) and outcome[3] == {"r": 3, "f": 3, "m": 3, "rfm": "333", "fm": 3}
-    assert compare(evaluate(plan, []), engine) == {}
+    assert actual["none"] == {}
 
 
 def test_a_date_recency():
     ruleset = make_ruleset(
+        "rfm-sql",
         {"last": {"type": "date"}, "orders": {"type": "integer"}, "spend": {"type": "number"}},
         [{"id": "rfm", "kind": "rfm", "recency": "days_since(last)", "frequency": "orders", "monetary": "spend"}],
     )
     days = [dt.date(2026, 10, 31) - dt.timedelta(days=step * 17) for step in range(12)]
     rows = [{"id": f"C{index}", "last": day, "orders": index % 4, "spend": 10.5 * (index % 5)} for index, day in enumerate(days)]
     rows.append({"id": "none", "orders": 3, "spend": 1.0})
-    compare(evaluate(compile_ruleset(ruleset, REGISTRY), rows), shared_engine("duckdb"))
+    assert_same(evaluate_rows(compile_ruleset(ruleset, REGISTRY), rows), REGISTRY, shared_engine("duckdb"))
 
 
 # -- random populations (DuckDB) ------------------------------------------------------
 
 RANDOM = compile_ruleset(
-    make_ruleset({"recency": {"type": "integer"}, "count": {"type": "integer"}, "spend": {"type": "number"}}, [
+    make_ruleset("rfm-sql", {"recency": {"type": "integer"}, "count": {"type": "integer"}, "spend": {"type": "number"}}, [
         {"id": "rfm", "kind": "rfm", "recency": "recency", "frequency": "count", "monetary": "spend"},
         {"id": "custom", "kind": "rfm", "recency": "recency", "frequency": "count", "monetary": "spend",
          "segments": SEGMENTS},
@@ -252,4 +127,4 @@ RANDOM = compile_ruleset(
 ), max_size=60))
 def test_random_populations_on_duckdb(customers):
     rows = [{"id": f"C{index}", "recency": r, "count": f, "spend": m} for index, (r, f, m) in enumerate(customers)]
-    compare(evaluate(RANDOM, rows), shared_engine("duckdb"))
+    assert_same(evaluate_rows(RANDOM, rows), REGISTRY, shared_engine("duckdb"))

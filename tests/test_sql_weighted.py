@@ -1,152 +1,30 @@
 """The ``weighted`` kind on DuckDB and Spark gives the Python engine's outcomes: label,
-score and tags for every customer, on the kind's boundary cases, on the bundled
-rulesets and sample data that use it, and on generated populations (missing values,
-ties, a population of one, all values equal or missing, promotions, share grades and
-hysteresis against a previous run's labels)."""
+score and tags for every customer, on hand-made and generated populations (missing
+values, ties, a population of one, all values equal or missing, promotions, share
+grades) given previous-run labels, and hysteresis at its exact boundaries.
+
+tests/test_engines_cases.py runs tests/cases/weighted.yml and the bundled rulesets
+(b2b-manufacturing, fmcg-distribution, saas-enterprise grade with it)."""
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import random
-import re
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierkit.engine import BoundPlan, compile_ruleset
-from tierkit.errors import TierkitError
-from tierkit.manager import make_registry
 from tierkit.ruleset import load_ruleset
-from tierkit.sqlplan import PREVIOUS_RELATION
-from tierkit.testing import CaseRunner, load_cases
 
 from .conftest import ROOT
-from .engine_harness import compare_engines, differences, python_outcomes, shared_engine, sql_outcomes
-
-AS_OF = dt.date(2026, 11, 1)
-ENGINES = ["duckdb", "spark"]
-CASES = load_cases(ROOT / "tests" / "cases" / "weighted.yml", make_registry())
-EXAMPLES = ROOT / "examples"
-BUNDLED = {  # ruleset -> (customers, orders), as the sample data's READMEs run them
-    "b2b-manufacturing": (EXAMPLES / "b2b-manufacturing" / "customers.csv", None),
-    "fmcg-distribution": (EXAMPLES / "fmcg-distribution" / "distributors.csv", EXAMPLES / "fmcg-distribution" / "orders.csv"),
-    "saas-enterprise": (EXAMPLES / "saas-enterprise" / "accounts.csv", EXAMPLES / "saas-enterprise" / "invoices.csv"),
-}
+from .engine_harness import AS_OF, compare, compile_yaml, engine_fixture, python_outcomes, shared_engine
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def engine(request):
-    return shared_engine(request.param)
-
-
-def register_previous(plan, engine, previous: dict[str, str] | None) -> None:
-    """``previous`` (customer id -> label) as the previous run's label of every scheme
-    the plan reads ``previous_run`` of, where the SQL plan joins it from."""
-    if plan.previous_slots:
-        columns = {"id": "string", **{f"s{slot}": "string" for slot in plan.previous_slots.values()}}
-        rows = [(customer, *[label] * len(plan.previous_slots)) for customer, label in (previous or {}).items()]
-        engine.register_rows(PREVIOUS_RELATION, columns, rows)
-
-
-def compare(evaluation, registry, engine, previous: dict[str, str] | None = None) -> list[str]:
-    """Differences between the Python outcomes of ``evaluation`` and ``engine``'s."""
-    register_previous(evaluation.plan, engine, previous)
-    return differences(python_outcomes(evaluation, registry), sql_outcomes(evaluation, registry, engine))
-
-
-# -- the kind's boundary cases, each case's customers as one population --------------
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_boundary_cases(case, registry):
-    assert compare(CaseRunner(registry).evaluate(case), registry, shared_engine("duckdb")) == []
-
-
-RULESETS = {case.ruleset.data["name"]: case.ruleset.fingerprint for case in CASES}
-
-
-@pytest.mark.parametrize("ruleset", RULESETS)
-def test_boundary_cases_pooled(ruleset, engine, registry):
-    """The customers of every case of one ruleset as one population (ids made distinct):
-    one query per ruleset, so Spark runs them all."""
-    runner = CaseRunner(registry)
-    cases = [case for case in CASES if case.ruleset.fingerprint == RULESETS[ruleset]]
-    plan = runner.plan_for(cases[0].ruleset)
-    rows = []
-    for number, case in enumerate(cases):
-        for row in runner.evaluate(case).rows:
-            typed = list(row[: len(plan.fields)])
-            typed[plan.id_index] = f"{number}:{typed[plan.id_index]}"
-            rows.append(typed)
-    evaluation = BoundPlan(plan, cases[0].as_of).run(rows)
-    assert len(evaluation.rows) == len(rows) >= len(cases)
-    assert compare(evaluation, registry, engine) == []
-
-
-# -- bundled rulesets on their sample data -----------------------------------------------
-
-
-def _without_sql(data: dict, registry) -> list[str]:
-    return sorted({s["kind"] for s in data["schemes"] if registry.kinds[s["kind"]].compile_sql is None})
-
-
-def compare_bundled(ruleset, registry, engine, name: str) -> list[str]:
-    """:func:`compare_engines` on the sample data of ``name``; skipped while the ruleset
-    uses a function or kind of another plugin that has no SQL form yet."""
-    customers, orders = BUNDLED[name]
-    try:
-        return compare_engines(ruleset, registry, engine.dialect.name, customers, orders, AS_OF)
-    except TierkitError as error:
-        if "has no SQL form" in str(error):
-            pytest.skip(f"not in SQL yet: {error}")
-        raise
-
-
-@pytest.mark.parametrize("name", BUNDLED)
-def test_bundled_ruleset(name, engine, registry):
-    missing = _without_sql(load_ruleset(name, registry.ruleset_dirs).data, registry)
-    if missing:
-        pytest.skip(f"kinds without SQL yet: {', '.join(missing)}")
-    assert compare_bundled(name, registry, engine, name) == []
-
-
-@pytest.mark.parametrize("name", BUNDLED)
-def test_bundled_weighted_schemes(name, engine, registry, tmp_path):
-    """The bundled ruleset with only its weighted schemes, the derived features they
-    read and no allocation (which reads the others), so the kind is checked on the
-    sample data whatever the other kinds and functions do."""
-    data = load_ruleset(name, registry.ruleset_dirs).data
-    kept = [scheme for scheme in data["schemes"] if scheme["kind"] == "weighted"]
-    dropped = {scheme["id"] for scheme in data["schemes"]} - {scheme["id"] for scheme in kept}
-    assert kept
-    reads_dropped = re.compile(r"\b(" + "|".join(map(re.escape, dropped)) + r")\b") if dropped else None
-    reduced = {key: value for key, value in data.items() if key not in ("schemes", "allocation", "rank", "derive")}
-    reduced["schemes"] = kept
-    reduced["rank"] = [key for key in data.get("rank") or [] if not (reads_dropped and reads_dropped.search(str(key["by"])))]
-    derive = data.get("derive") or {}
-    needed, text = {}, str([kept, reduced["rank"]])
-    while True:  # the derived features read, and those they read
-        more = {n: c for n, c in derive.items() if n not in needed and re.search(rf"\b{re.escape(n)}\b", text)}
-        if not more:
-            break
-        needed.update(more)
-        text += str(list(more.values()))
-    if needed:
-        reduced["derive"] = {n: c for n, c in derive.items() if n in needed}
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(reduced, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    assert compare_bundled(path, registry, engine, name) == []
-
-
-# -- generated populations --------------------------------------------------------------
+# -- hand-made and generated populations, given previous-run labels ----------------------
 
 RULESET = """
-tierkit: 1
-name: weighted-sql
-version: "1"
 fields:
   id: {type: string, required: true}
   a: {type: number}
@@ -218,11 +96,12 @@ E_VALUES = [0.0, 1.0, 4.0, 5.0, 8.0, 9.5]
 PREVIOUS = [None, "S", "A", "B", "C", "insufficient_data", "Z"]
 
 
+engine = engine_fixture()
+
+
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory, registry):
-    path = tmp_path_factory.mktemp("weighted") / "ruleset.yaml"
-    path.write_text(RULESET, encoding="utf-8")
-    return compile_ruleset(load_ruleset(path, registry.ruleset_dirs), registry)
+def plan(registry):
+    return compile_yaml("weighted-sql", RULESET, registry)
 
 
 def evaluate(plan, customers: list[tuple], previous: dict[str, str]):
@@ -259,7 +138,7 @@ def test_populations(name, plan, engine, registry):
     customers, previous = FIXED[name]
     evaluation = evaluate(plan, customers, previous)
     assert len(evaluation.rows) == len(customers)
-    assert compare(evaluation, registry, engine, previous) == []
+    assert compare(evaluation, registry, engine) == []
 
 
 def test_populations_reach_every_branch(plan):
@@ -289,7 +168,7 @@ def test_generated_populations_duckdb(data, plan, registry):
     customers = [customer(lambda values: data.draw(st.sampled_from(values)), f"C{number}") for number in range(size)]
     previous = {row[0]: label for row in customers if (label := data.draw(st.sampled_from(PREVIOUS))) is not None}
     evaluation = evaluate(plan, customers, previous)
-    assert compare(evaluation, registry, shared_engine("duckdb"), previous) == []
+    assert compare(evaluation, registry, shared_engine("duckdb")) == []
 
 
 # -- hysteresis at its exact boundaries -------------------------------------------------
@@ -332,4 +211,4 @@ def test_hysteresis_boundaries(id_type, engine, registry, tmp_path):
     assert {name: expected[str(key[name])]["grade"][0] for name in BOUNDARIES} == {
         name: grade for name, (_before, _now, grade) in BOUNDARIES.items()
     }
-    assert compare(evaluation, registry, engine, previous) == []
+    assert compare(evaluation, registry, engine) == []
