@@ -388,18 +388,31 @@ def text_of(value: Any) -> str | None:
     return fold(str(value))
 
 
-def compile_industry(build: SchemeBuild) -> CompiledScheme:
+def _setup(build):
+    """What both back ends read of the config: the tracks (preset content merged in), the
+    fallback, the code and text inputs, and the tracks' ``when`` conditions."""
     preset = PRESETS.get(build.value("preset"), {})
     tracks, user_codes, user_keywords = _tracks(build, preset)
     fallback = _fallback(build, preset, {track["id"] for track in tracks})
-
     code_expr = _input(build, "code", "industry", any(t.get("codes") for t in tracks), user_codes)
     text_expr = _input(build, "text", "name", any(t.get("keywords") for t in tracks), user_keywords)
     whens = [(index, build.condition("tracks", t["_at"], "when")) for index, t in enumerate(tracks) if t.get("when")]
-    if not tracks or (code_expr is None and text_expr is None and not whens):
-        if tracks:
-            build.error("no track can match: nothing to compare codes or keywords with, and no track has a when",
-                        "tracks", hint="add the fields industry or name, or set code / text")
+    return tracks, fallback, code_expr, text_expr, whens
+
+
+def _can_match(build, tracks, code_expr, text_expr, whens) -> bool:
+    """Whether some track can match; an error says why not when tracks are given."""
+    if tracks and (code_expr is not None or text_expr is not None or whens):
+        return True
+    if tracks:
+        build.error("no track can match: nothing to compare codes or keywords with, and no track has a when",
+                    "tracks", hint="add the fields industry or name, or set code / text")
+    return False
+
+
+def compile_industry(build: SchemeBuild) -> CompiledScheme:
+    tracks, fallback, code_expr, text_expr, whens = _setup(build)
+    if not _can_match(build, tracks, code_expr, text_expr, whens):
         return CompiledScheme(explain=lambda outcome, lang: [], labels={})
     if code_expr is not None:
         _check_enum_codes(build, tracks, code_expr)
@@ -811,16 +824,8 @@ def _code_matches_sql(dialect, track_code: str, key: str) -> str:
 def compile_industry_sql(build: SqlBuild) -> None:
     """The SQL twin of :func:`compile_industry`: the most specific code, else the first
     keyword, else the first ``when``, else the fallback, on text folded as Python folds it."""
-    preset = PRESETS.get(build.value("preset"), {})
-    tracks, user_codes, user_keywords = _tracks(build, preset)
-    fallback = _fallback(build, preset, {track["id"] for track in tracks})
-    code_expr = _input(build, "code", "industry", any(t.get("codes") for t in tracks), user_codes)
-    text_expr = _input(build, "text", "name", any(t.get("keywords") for t in tracks), user_keywords)
-    whens = [(index, build.condition("tracks", t["_at"], "when")) for index, t in enumerate(tracks) if t.get("when")]
-    if not tracks or (code_expr is None and text_expr is None and not whens):
-        if tracks:
-            build.error("no track can match: nothing to compare codes or keywords with, and no track has a when",
-                        "tracks", hint="add the fields industry or name, or set code / text")
+    tracks, fallback, code_expr, text_expr, whens = _setup(build)
+    if not _can_match(build, tracks, code_expr, text_expr, whens):
         build.outcome(label="NULL")
         return
     if any(d.severity == "error" for d in build.diagnostics):
