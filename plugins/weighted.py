@@ -197,7 +197,10 @@ WORDS = {
 }
 
 
-def compile_weighted(build: SchemeBuild) -> CompiledScheme:
+def _setup(build):
+    """What both back ends read of the config: indicators, grades, the missing tolerance,
+    the weights and their total, the score factor, whether grades go by share, and the
+    grade order (the checks report once, whichever back end compiles)."""
     indicators = build.value("indicators")
     grades = build.value("grades")
     tolerance = build.value("missing", "tolerance", default=0)
@@ -206,6 +209,11 @@ def compile_weighted(build: SchemeBuild) -> CompiledScheme:
     factor = _score_factor(build, total)
     by_share = _check_grades(build, grades)
     order = _grade_order(grades)
+    return indicators, grades, tolerance, weights, total, factor, by_share, order
+
+
+def compile_weighted(build: SchemeBuild) -> CompiledScheme:
+    indicators, grades, tolerance, weights, total, factor, by_share, order = _setup(build)
 
     values, points, nullables, fields_read, pre_lines, pre_slots = [], [], [], [], [], []
     percentile_pairs = []
@@ -476,14 +484,7 @@ def _share_step(slot: int, grades: list[dict], order: dict, rule_grades: list[st
 
 def compile_weighted_sql(build) -> None:
     """The SQL twin of :func:`compile_weighted` (no reasons: SQL gives no detail)."""
-    indicators = build.value("indicators")
-    grades = build.value("grades")
-    tolerance = build.value("missing", "tolerance", default=0)
-    weights = [float(item["weight"]) for item in indicators]
-    total = math.fsum(weights)
-    factor = _score_factor(build, total)
-    by_share = _check_grades(build, grades)
-    order = _grade_order(grades)
+    indicators, grades, tolerance, weights, total, factor, by_share, order = _setup(build)
     lift = _lift_sql(build, order)
     points = [_indicator_sql(build, index, indicator) for index, indicator in enumerate(indicators)]
     score = build.column("score", _score_sql(build, weights, total, factor, tolerance, points))
