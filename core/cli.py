@@ -14,23 +14,21 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
-from .engine import Evaluation, check_ruleset, compile_ruleset, paused_gc
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError
-from .io import dump_json_lines, json_default, write_rejected, write_results
-from .job import Job, run_job, with_previous
-from .labels import localize
 from .options import AS_OF, LANG, STORE, inputs
-from .manager import make_plugin_manager, plugin_origin
-from .registry import Registry
-from .ruleset import load_ruleset
-from .schema import ruleset_schema
-from .sqlengine import ENGINES, open_engine
-from .sqlrun import describe_orders, run_sql_job, write_sql_results
-from .store import Store
+from .sqlengine import ENGINES
+
+if TYPE_CHECKING:
+    from .engine import Evaluation
+    from .job import Job
+
+# Modules are imported where a command needs them, so that `tierkit --help`, and every
+# command, loads only what it runs (the SQL back end, jsonschema and openpyxl included).
 
 REJECTED_SHOWN = 10
 
@@ -39,10 +37,15 @@ class Session:
     """What every command needs: the plugins, loaded once per invocation."""
 
     def __init__(self, plugin_files: tuple[str, ...]):
+        from .manager import make_plugin_manager
+        from .registry import Registry
+
         self.pm = make_plugin_manager(plugin_files)
         self.registry = Registry.collect(self.pm)
 
     def ruleset(self, ref: str):
+        from .ruleset import load_ruleset
+
         return load_ruleset(ref, self.registry.ruleset_dirs)
 
 
@@ -59,9 +62,44 @@ class Progress:
 
 
 
+class LazyGroup(click.Group):
+    """Commands kept in other modules, imported only when that command runs.
+
+    ``lazy`` maps a command's name to its module, the command object's name there, and
+    the one-line summary ``tierkit --help`` lists (so listing imports nothing)."""
+
+    lazy = {
+        "backtest": ("analysis", "backtest_command", "Grade as of a past date; measure what each grade bought afterwards."),
+        "brief": ("printing", "brief", "Printable account briefs: one A4 page per account."),
+        "calllist": ("printing", "calllist", "A rep's actions for today, in Eisenhower order."),
+        "diff": ("history", "diff", "Grade migrations and new or cleared tags between two saved runs."),
+        "doctor": ("doctor", "doctor", "What this installation can do: each optional part and how to install it."),
+        "init": ("authoring", "init", "Scaffold a ruleset folder whose tests pass out of the box."),
+        "report": ("printing", "report", "The portfolio report: grades, classes, Pareto, quadrants, workload."),
+        "runs": ("history", "runs", "List the runs saved with `tierkit evaluate … --save`."),
+        "test": ("authoring", "test_command", "Run a ruleset's YAML test cases; exit 1 if one fails."),
+        "whatif": ("analysis", "whatif", "How many customers change grade or class under a changed ruleset."),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            module, attribute, summary = self.lazy[name]
+            command = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+            command.short_help = summary
+            self.add_command(command, name)
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.lazy[name][2] if name in self.lazy else self.commands[name].get_short_help_str(200))
+                for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tierkit")
 @click.option("--plugin", "plugin_files", multiple=True, type=click.Path(dir_okay=False), help="Load a local plugin module (repeatable).")
 @click.pass_context
@@ -75,6 +113,8 @@ def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
 @click.pass_obj
 def validate(session: Session, ruleset: str) -> None:
     """Check RULESET (a path or a bundled name); print every problem as file:line:col."""
+    from .engine import check_ruleset
+
     try:
         loaded = session.ruleset(ruleset)
     except RulesetError as error:  # unreadable YAML: reported like every other problem
@@ -100,6 +140,9 @@ def run_evaluation(
 ) -> Job:
     """Compile and run; a plan reading ``previous_run`` gets the store's latest run of
     the ruleset (``store``, else the default store when it exists; see :func:`run_job`)."""
+    from .engine import compile_ruleset
+    from .job import run_job
+
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
     progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}")
     job = run_job(plan, session.registry, input_path, orders_path, as_of, progress, store)
@@ -110,6 +153,8 @@ def run_evaluation(
 
 def report_rejected(job: Job, rejected_path: str | None) -> None:
     """Rejected rows go to the file asked for, or else the first few to stderr."""
+    from .io import write_rejected
+
     rejected = job.rejected
     if rejected_path:
         write_rejected(rejected_path, rejected)
@@ -139,6 +184,10 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
 def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress, save, store,
              engine, spark_master, spark_conf, memory_limit) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
+    from .engine import paused_gc
+    from .io import dump_json_lines, write_results
+    from .store import Store
+
     report = Progress(progress)
     if engine != "python":
         evaluate_on_sql_engine(session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report, store,
@@ -175,6 +224,11 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, rejecte
 def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report,
                            store, save, engine, spark_master, spark_conf, memory_limit) -> None:
     """``evaluate --engine duckdb|spark``: the ruleset compiled to SQL, run where the data is."""
+    from .engine import compile_ruleset
+    from .job import with_previous
+    from .sqlengine import open_engine
+    from .sqlrun import describe_orders, run_sql_job, write_sql_results
+
     if save:
         raise TierkitError("--save records runs of the python engine; save a sample with --engine python")
     if engine != "spark" and (spark_master or spark_conf):
@@ -221,6 +275,8 @@ def _setting(item: str) -> tuple[str, str]:
 @click.pass_obj
 def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_json, as_of, lang, store) -> None:
     """Show every scheme's outcome for one customer, with its reasons."""
+    from .io import json_default
+
     evaluation = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False), store).evaluation
     row = evaluation.find(customer_id)
     if row is None:
@@ -235,6 +291,8 @@ def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_
 
 
 def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
+    from .labels import localize
+
     plan = evaluation.plan
     name_field = plan.ruleset.data.get("name_field", "name")
     lines = [f"{record['id']}  {record['features'].get(name_field) or ''}".rstrip()]
@@ -259,6 +317,8 @@ def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
 @click.pass_obj
 def schema(session: Session, output) -> None:
     """Print the ruleset JSON Schema (for editors: yaml-language-server)."""
+    from .schema import ruleset_schema
+
     text = json.dumps(ruleset_schema(session.registry.kinds), ensure_ascii=False, indent=2) + "\n"
     if output:
         Path(output).write_text(text, encoding="utf-8")
@@ -270,6 +330,8 @@ def schema(session: Session, output) -> None:
 @click.pass_obj
 def plugins(session: Session) -> None:
     """List plugins, and the kinds, functions, readers and writers each provides."""
+    from .manager import plugin_origin
+
     registry = session.registry
     click.echo("plugins:")
     for name, _plugin in sorted(session.pm.list_name_plugin()):
@@ -325,14 +387,3 @@ def main(argv: list[str] | None = None) -> int:
 def console_main() -> None:
     sys.exit(main())
 
-
-# Command groups living in their own modules register on `cli` when imported.
-COMMAND_MODULES = ("authoring", "history", "analysis")
-for _module in COMMAND_MODULES:
-    importlib.import_module(f"{__package__}.{_module}")
-
-
-from .printing import brief, calllist, report  # noqa: E402  (it imports nothing from this module at load time)
-
-for _command in (brief, report, calllist):
-    cli.add_command(_command)

@@ -9,8 +9,6 @@ import functools
 
 import click
 
-from .io import SourceRef, is_database, mask_password
-
 
 def parse_as_of(_ctx, _param, value: str | None) -> dt.date:
     if value is None:
@@ -50,6 +48,8 @@ def inputs(function):
 
 def _database_input(location, table, query, name, table_option, query_option):
     """A path as given, or the database table or query it names with its options."""
+    from .io import SourceRef, is_database, mask_password
+
     if table is not None and query is not None:
         raise click.UsageError(f"give {table_option} or {query_option}, not both")
     if table is None and query is None:

@@ -38,6 +38,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from . import charts, render_format
 from .errors import TierkitError
+from .fonts import require_chinese_font
 from .registry import Function
 from .render_messages import translate
 
@@ -141,6 +142,7 @@ def write_pdf(html: str, path: Path) -> None:
         raise TierkitError("PDF output needs WeasyPrint, which is not installed", hint=PDF_HINT) from None
     except OSError as error:  # WeasyPrint is there but Pango is not
         raise TierkitError(f"PDF output needs WeasyPrint's system libraries (Pango): {error}", hint=PDF_HINT) from None
+    require_chinese_font(html)
     HTML(string=html, base_url=str(package_templates())).write_pdf(str(path))
 
 

@@ -22,14 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from .errors import Diagnostic, TierkitError
 from .registry import SchemeKind
 from .ruleset import Ruleset
+
+if TYPE_CHECKING:  # jsonschema is imported when a ruleset is validated, not for every command
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_ID = "https://tierkit.dev/schema/ruleset-1.json"
 COMMON_SCHEME_KEYS = ("id", "kind", "label", "description")
@@ -85,10 +85,8 @@ def ruleset_schema(kinds: Mapping[str, SchemeKind]) -> dict:
 
 def _kind_branch(name: str, kind: SchemeKind, common: dict, defs: dict) -> dict:
     config = copy.deepcopy(dict(kind.config_schema))
-    try:
-        Draft202012Validator.check_schema(config)
-    except SchemaError as error:
-        raise TierkitError(f"scheme kind {name!r} has an invalid config schema: {error.message}") from None
+    if not is_builtin(kind):
+        check_config_schema(name, config)
     if config.get("type", "object") != "object":
         raise TierkitError(f"scheme kind {name!r} has a config schema that is not an object schema")
     own_defs = config.pop("$defs", {})
@@ -110,6 +108,23 @@ def _kind_branch(name: str, kind: SchemeKind, common: dict, defs: dict) -> dict:
     if required:
         branch["required"] = list(required)
     return branch
+
+
+def is_builtin(kind: SchemeKind) -> bool:
+    """A kind of tierkit's own plugins: its schema is checked by the test suite, not on
+    every run (checking all of them took most of the time of ``tierkit validate``)."""
+    return getattr(kind.compile, "__module__", "").startswith(f"{__package__}.plugins.")
+
+
+def check_config_schema(name: str, config: Mapping[str, Any]) -> None:
+    """A plugin's config schema must itself be a valid JSON Schema."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(config)
+    except SchemaError as error:
+        raise TierkitError(f"scheme kind {name!r} has an invalid config schema: {error.message}") from None
 
 
 def _rewrite_refs(value: Any, renames: dict[str, str]) -> Any:
@@ -171,6 +186,8 @@ class _Problem:
 
 def validate_ruleset(ruleset: Ruleset, kinds: Mapping[str, SchemeKind]) -> list[Diagnostic]:
     """Every schema error of ``ruleset`` as a sentence at its position, sorted."""
+    from jsonschema import Draft202012Validator
+
     validator = Draft202012Validator(ruleset_schema(kinds))
     problems: list[_Problem] = []
     for error in validator.iter_errors(ruleset.data):
@@ -364,6 +381,8 @@ def _explain_alternatives(error: ValidationError, kinds) -> list[_Problem]:
         hint = _type_hint(expected, error.instance)
         message = f"{subject} must be {_type_words(expected)}, not {_describe(error.instance)}"
         return [_Problem(path, message, hint, rule="type")]
+    from jsonschema.exceptions import best_match
+
     chosen = best_match(candidates).relative_schema_path[0]
     problems: list[_Problem] = []
     for sub in branches[chosen]:

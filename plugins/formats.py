@@ -20,9 +20,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
@@ -88,6 +85,8 @@ def _csv_records(records: Iterator[list[str]]) -> Iterator[tuple[int, Sequence[A
 
 def read_xlsx(path: Path) -> Rows:
     """The first sheet; its first non-empty row is the header."""
+    import openpyxl  # imported when an XLSX is read, not for every command
+
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except OSError:
@@ -238,6 +237,8 @@ def write_csv(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[st
 
 def write_xlsx(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
     """Flattened records in a ``results`` sheet, and meta as key/value rows in a ``meta`` sheet."""
+    import openpyxl
+
     columns, rows = _flat_table(records)
     workbook = openpyxl.Workbook(write_only=True)
     results = workbook.create_sheet("results")
@@ -270,6 +271,9 @@ def _make_reproducible(path: Path, as_of: str) -> None:
 
 def _xlsx_value(sheet, value: Any) -> Any:
     """A cell value openpyxl stores as written: no control characters, no formulas."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if not isinstance(value, str):
         return value
     value = ILLEGAL_CHARACTERS_RE.sub("", value)

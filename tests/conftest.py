@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from tierkit.manager import make_registry
 
 ROOT = Path(__file__).resolve().parent.parent
+# The checkout's own command line, never a ``tierkit`` found on PATH (which may be a stale install).
+TIERKIT = (sys.executable, "-m", "tierkit")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 
 from tierkit.cli import main
 
-from .conftest import ROOT
+from .conftest import ROOT, TIERKIT
 
 GOLDEN = sorted((ROOT / "tests" / "golden").glob("*.yaml"))
 FIXTURES = ROOT / "tests" / "ruleset_tests"
@@ -138,11 +138,11 @@ def test_help(capsys):
 
 def test_console_script(failing):
     golden = ROOT / "tests" / "golden" / "b2b-manufacturing.yaml"
-    passed = subprocess.run(["tierkit", "test", "b2b-manufacturing", str(golden)], capture_output=True, text=True, timeout=120)
+    passed = subprocess.run([*TIERKIT, "test", "b2b-manufacturing", str(golden)], capture_output=True, text=True, timeout=120)
     assert passed.returncode == 0 and passed.stderr == ""
     assert passed.stdout.splitlines()[-1].endswith(" passed, 0 failed")
-    failed = subprocess.run(["tierkit", "test", "b2b-manufacturing", str(failing)], capture_output=True, text=True, timeout=120)
+    failed = subprocess.run([*TIERKIT, "test", "b2b-manufacturing", str(failing)], capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert failed.stdout.splitlines()[-1] == "1 passed, 2 failed"
-    missing = subprocess.run(["tierkit", "test", "b2b-manufacturing"], capture_output=True, text=True, timeout=120)
+    missing = subprocess.run([*TIERKIT, "test", "b2b-manufacturing"], capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1

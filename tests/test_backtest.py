@@ -17,6 +17,7 @@ import pytest
 from tierkit.backtest import horizon_end
 from tierkit.errors import TierkitError
 
+from .conftest import TIERKIT
 from .test_cli import run
 
 HERE = Path(__file__).resolve().parent / "backtest"
@@ -205,7 +206,7 @@ def test_a_broken_ruleset_exits_1(tmp_path, capsys):
 
 
 def test_installed_command():
-    args = ["tierkit", "backtest", str(RULESET), "--orders", str(ORDERS), "--as-of", AS_OF, "--horizon", "6m", "--json"]
+    args = [*TIERKIT, "backtest", str(RULESET), "--orders", str(ORDERS), "--as-of", AS_OF, "--horizon", "6m", "--json"]
     done = subprocess.run(args, capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert done.returncode == 0 and "Traceback" not in done.stderr
     assert json.loads(done.stdout)["total"]["revenue"] == 1810.0

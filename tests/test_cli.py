@@ -19,7 +19,8 @@ from jsonschema import Draft202012Validator
 
 from tierkit.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT, TIERKIT
+
 EXAMPLES = ROOT / "examples" / "b2b-manufacturing"
 CUSTOMERS = EXAMPLES / "customers.csv"
 CUSTOMERS_ZH = EXAMPLES / "customers-zh.csv"
@@ -640,7 +641,7 @@ def test_usage_errors_are_one_line(capsys, args, message):
 
 
 def tierkit(*args, **kwargs) -> subprocess.CompletedProcess:
-    done = subprocess.run(["tierkit", *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=120, **kwargs)
+    done = subprocess.run([*TIERKIT, *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=120, **kwargs)
     assert "Traceback" not in done.stderr
     return done
 
@@ -684,7 +685,7 @@ def test_console_script_with_a_broken_plugin(tmp_path):
 def test_console_script_output_closed_early():
     """``tierkit evaluate … | head -1``: the reader stopping early is not an error."""
     process = subprocess.Popen(
-        ["tierkit", "evaluate", "b2b-manufacturing", str(CUSTOMERS), "--as-of", AS_OF],
+        [*TIERKIT, "evaluate", "b2b-manufacturing", str(CUSTOMERS), "--as-of", AS_OF],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     first = process.stdout.readline()

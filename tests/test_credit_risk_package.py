@@ -11,7 +11,7 @@ import pytest
 
 from tierkit.cli import main
 
-from .conftest import ROOT
+from .conftest import ROOT, TIERKIT
 
 PACKAGE = ROOT / "examples" / "tierkit-credit-risk"
 
@@ -44,7 +44,7 @@ def test_its_ruleset_passes_its_tests(capsys):
 
 def test_its_ruleset_through_the_console_script():
     done = subprocess.run(
-        ["tierkit", "test", str(PACKAGE / "ruleset.yaml"), str(PACKAGE / "tests.yaml")],
+        [*TIERKIT, "test", str(PACKAGE / "ruleset.yaml"), str(PACKAGE / "tests.yaml")],
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr

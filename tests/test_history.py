@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tierkit.cli import main
+
+from .conftest import TIERKIT
 
 FIXTURES = Path(__file__).resolve().parent / "history"
 GRADED = FIXTURES / "graded.yaml"
@@ -289,12 +289,11 @@ def test_save_to_a_folder_that_does_not_exist(tmp_path, capsys):
 
 
 def test_runs_and_diff_through_the_installed_command(two_runs, tmp_path):
-    tierkit = shutil.which("tierkit") or str(Path(sys.executable).with_name("tierkit"))
-    listed = subprocess.run([tierkit, "runs", "--store", str(two_runs)], capture_output=True, text=True, timeout=60)
+    listed = subprocess.run([*TIERKIT, "runs", "--store", str(two_runs)], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 3
-    shown = subprocess.run([tierkit, "diff", "previous", "latest", "--store", str(two_runs), "--format", "csv"],
+    shown = subprocess.run([*TIERKIT, "diff", "previous", "latest", "--store", str(two_runs), "--format", "csv"],
                            capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0 and "migration,grade,K1,A,B,data changed" in shown.stdout
-    missing = subprocess.run([tierkit, "diff", "1", "2", "--store", str(tmp_path / "none.sqlite")],
+    missing = subprocess.run([*TIERKIT, "diff", "1", "2", "--store", str(tmp_path / "none.sqlite")],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr

@@ -14,6 +14,8 @@ from tierkit.cli import main
 from tierkit.manager import make_registry
 from tierkit.ruleset import available_rulesets
 
+from .conftest import TIERKIT
+
 AS_OF = "2026-11-01"
 MODELINE = "# yaml-language-server: $schema=./ruleset.schema.json"
 BUNDLED = available_rulesets(make_registry().ruleset_dirs)
@@ -195,9 +197,9 @@ def test_a_file_in_the_way(tmp_path, capsys):
 
 def test_console_script(tmp_path):
     folder = tmp_path / "demo"
-    done = subprocess.run(["tierkit", "init", str(folder), "--from", "b2b-manufacturing"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*TIERKIT, "init", str(folder), "--from", "b2b-manufacturing"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stderr == ""
-    tested = subprocess.run(["tierkit", "test", str(folder / "ruleset.yaml")], capture_output=True, text=True, timeout=120)
+    tested = subprocess.run([*TIERKIT, "test", str(folder / "ruleset.yaml")], capture_output=True, text=True, timeout=120)
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    again = subprocess.run(["tierkit", "init", str(folder)], capture_output=True, text=True, timeout=120)
+    again = subprocess.run([*TIERKIT, "init", str(folder)], capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and again.stderr.count("\n") == 1 and "Traceback" not in again.stderr

@@ -11,7 +11,7 @@ import yaml
 
 from tierkit import hookspecs
 from tierkit.manager import make_plugin_manager
-from tierkit.schema import ruleset_schema, undocumented_properties
+from tierkit.schema import check_config_schema, is_builtin, ruleset_schema, undocumented_properties
 
 from .conftest import ROOT
 
@@ -52,6 +52,14 @@ def test_every_hook_is_in_the_plugin_guide(hook):
 def test_every_hook_has_a_builtin_implementation(hook):
     pm = make_plugin_manager()
     assert getattr(pm.hook, hook).get_hookimpls(), f"no built-in plugin implements {hook}"
+
+
+def test_every_builtin_kind_has_a_valid_config_schema(registry):
+    """Checked here once, so that ``tierkit validate`` need not check them on every run."""
+    builtin = {name: kind for name, kind in registry.kinds.items() if is_builtin(kind)}
+    assert len(builtin) >= 10
+    for name, kind in builtin.items():
+        check_config_schema(name, kind.config_schema)
 
 
 def test_every_schema_property_has_a_title_and_description(registry):
@@ -95,3 +103,18 @@ def test_the_plugin_guide_example_kind_compiles_and_runs(tmp_path):
 
     labels = {r["id"]: r["outcomes"]["exposure"]["label"] for r in map(json.loads, out.read_text().splitlines()[1:])}
     assert labels == {"A": "over", "B": "fine", "C": "fine"}
+
+
+# A bare ``tierkit`` from PATH may be a stale install, or absent on a fresh machine.
+BARE_COMMAND = re.compile(r"""\[\s*["']tierkit["']\s*,|(which|with_name)\(\s*["']tierkit["']""")
+
+
+def test_tests_run_the_checkouts_command_never_one_from_path():
+    test_files = [*(ROOT / "tests").rglob("*.py"), *(ROOT / "examples").glob("*/tests/*.py")]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in test_files
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if BARE_COMMAND.search(line)
+    ]
+    assert offenders == [], "spawn [sys.executable, '-m', 'tierkit', ...] (tests.conftest.TIERKIT) instead"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from .conftest import TIERKIT
 from .test_history import FIXTURES, GRADED, run, save
 
 PINNED = FIXTURES / "pinned.yaml"
@@ -182,11 +182,10 @@ def test_a_saved_run_keeps_the_computed_label(tmp_path, capsys):
 
 
 def test_overrides_through_the_installed_command(tmp_path):
-    tierkit = str(Path(sys.executable).with_name("tierkit"))
-    done = subprocess.run([tierkit, "evaluate", str(PINNED), str(CUSTOMERS), "--as-of", AS_OF, "-o", str(tmp_path / "o.jsonl")],
+    done = subprocess.run([*TIERKIT, "evaluate", str(PINNED), str(CUSTOMERS), "--as-of", AS_OF, "-o", str(tmp_path / "o.jsonl")],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Traceback" not in done.stderr
     assert "expired on 2026-03-31" in done.stderr
     broken = write_ruleset(tmp_path, "- {customer: C1\n")
-    failed = subprocess.run([tierkit, "evaluate", str(broken), str(CUSTOMERS)], capture_output=True, text=True, timeout=60)
+    failed = subprocess.run([*TIERKIT, "evaluate", str(broken), str(CUSTOMERS)], capture_output=True, text=True, timeout=60)
     assert failed.returncode == 1 and "overrides.yaml:" in failed.stderr and "Traceback" not in failed.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -18,6 +17,7 @@ from tierkit.engine import load_plan
 from tierkit.errors import TierkitError
 from tierkit.store import Store, _data_hashes
 
+from .conftest import TIERKIT
 from .test_history import GRADED, one_line_error, run, save, write_customers
 
 AS_OF = dt.date(2026, 9, 1)
@@ -145,15 +145,9 @@ def big_input(tmp_path: Path, count: int) -> Path:
     return write_customers(tmp_path / "big.csv", {f"C{i:06d}": {"points": i % 100, "unpaid": i % 300} for i in range(count)})
 
 
-def tierkit_command() -> list[str]:
-    """The installed console script, as a user runs it."""
-    installed = shutil.which("tierkit") or str(Path(sys.executable).with_name("tierkit"))
-    return [installed]
-
-
 def saver(store: Path, source: Path, as_of: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [*tierkit_command(), "evaluate", str(GRADED), str(source), "--as-of", as_of, "--save", "--store", str(store),
+        [*TIERKIT, "evaluate", str(GRADED), str(source), "--as-of", as_of, "--save", "--store", str(store),
          "-o", str(store.with_name(f"out-{as_of}.jsonl"))],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

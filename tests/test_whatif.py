@@ -18,6 +18,7 @@ from tierkit.errors import Position, TierkitError
 from tierkit.ruleset import load_ruleset
 from tierkit.whatif import apply_changes, migration_matrix, resolve_path
 
+from .conftest import TIERKIT
 from .test_cli import run
 
 HERE = Path(__file__).resolve().parent / "whatif"
@@ -262,7 +263,7 @@ def test_on_the_bundled_ruleset_every_move_is_up_into_s(capsys):
 
 
 def installed(*args) -> subprocess.CompletedProcess:
-    done = subprocess.run(["tierkit", *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=120)
+    done = subprocess.run([*TIERKIT, *map(str, args)], capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert "Traceback" not in done.stderr
     return done
 

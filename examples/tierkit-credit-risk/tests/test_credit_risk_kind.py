@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,6 @@ def test_the_package_ruleset_passes_its_tests(capsys):
 
 
 def test_the_console_script_runs_the_tests():
-    done = subprocess.run(["tierkit", "test", str(RULESET), str(HERE / "tests.yaml")], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "tierkit", "test", str(RULESET), str(HERE / "tests.yaml")], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "FAILED" not in done.stdout
