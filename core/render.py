@@ -136,13 +136,13 @@ class Renderer:
 
 def write_pdf(html: str, path: Path) -> None:
     """Print HTML to PDF with WeasyPrint (the optional ``pdf`` extra)."""
+    require_chinese_font(html)  # before WeasyPrint warns of the missing fonts its own way
     try:
         from weasyprint import HTML
     except ImportError:
         raise TierkitError("PDF output needs WeasyPrint, which is not installed", hint=PDF_HINT) from None
     except OSError as error:  # WeasyPrint is there but Pango is not
         raise TierkitError(f"PDF output needs WeasyPrint's system libraries (Pango): {error}", hint=PDF_HINT) from None
-    require_chinese_font(html)
     HTML(string=html, base_url=str(package_templates())).write_pdf(str(path))
 
 

@@ -1,7 +1,7 @@
 """The ruleset JSON Schema, composed from the core schema and the installed kinds, and
 validation whose every error is a sentence at ``file:line:col``.
 
-The static part ships as package data (``schema/ruleset-core.json``).  Each scheme kind
+The static part ships as package data (``ruleset-core.schema.json``).  Each scheme kind
 adds its ``config_schema``: an object schema whose ``properties`` (and ``required``)
 are the keys a scheme of that kind takes besides ``id``, ``kind``, ``label`` and
 ``description``.  It may ``$ref`` the core definitions (``#/$defs/label``,
@@ -52,7 +52,7 @@ _TYPE_WORDS = {
 
 @cache
 def _core_schema_text() -> str:
-    return (files("tierkit") / "schema" / "ruleset-core.json").read_text(encoding="utf-8")
+    return (files("tierkit") / "ruleset-core.schema.json").read_text(encoding="utf-8")
 
 
 def core_schema() -> dict:

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.util
 import json
 import math
 import re
+import shutil
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -61,16 +63,43 @@ SAMPLE_DATA = {  # bundled ruleset -> (customers, orders), as the sample data's 
 # -- engines ----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+# What each engine needs installed; without it its tests skip with the install command.
+ENGINE_NEEDS = {
+    "duckdb": (("duckdb", "pyarrow"), "pip install -e '.[duckdb]'"),
+    "spark": (("pyspark", "pyarrow"), "pip install -e '.[spark]'"),
+}
+
+
+def require_engine(name: str) -> None:
+    """Skip the calling test, saying what to install, when ``name`` cannot run here."""
+    modules, install = ENGINE_NEEDS[name]
+    missing = [module for module in modules if importlib.util.find_spec(module) is None]
+    if missing:
+        pytest.skip(f"the {name} engine needs {' and '.join(missing)}: {install}")
+    if name == "spark" and shutil.which("java") is None:
+        pytest.skip("the spark engine needs Java: apt-get install default-jre-headless")
+
+
 def shared_engine(name: str):
-    """One engine per process: Spark's session takes seconds to start."""
+    """One engine per process (Spark's session takes seconds to start), or a skip."""
+    require_engine(name)
+    return _open_engine(name)
+
+
+@lru_cache(maxsize=None)
+def _open_engine(name: str):
     return open_engine(name)
+
+
+def engine_params(names: Iterable[str] = ENGINES) -> list:
+    """Engine names as parameters marked with the engine (``-m "not spark"`` leaves Spark out)."""
+    return [pytest.param(name, marks=getattr(pytest.mark, name), id=name) for name in names]
 
 
 def engine_fixture(names: Iterable[str] = ENGINES):
     """A module fixture ``engine`` giving each of ``names`` in turn (``engine = engine_fixture()``)."""
 
-    @pytest.fixture(scope="module", params=list(names))
+    @pytest.fixture(scope="module", params=engine_params(names))
     def engine(request):
         return shared_engine(request.param)
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
+from tierkit.fonts import chinese_font_families
+
+from .conftest import ROOT, TIERKIT
 from .test_render import AS_OF, run_cli, write_small_case
 
+pytestmark = pytest.mark.pdf
 pytest.importorskip("weasyprint", reason="PDF output needs the pdf extra (pip install 'tierkit[pdf]')")
 pypdf = pytest.importorskip("pypdf", reason="the PDF tests read PDFs with pypdf (the dev extra)")
 
@@ -17,13 +21,7 @@ CJK_FONT = re.compile(r"WenQuanYi|NotoSansCJK|NotoSerifCJK|NotoSansSC|SourceHanS
 A4_POINTS = (595.28, 841.89)
 
 
-def _has_cjk_font() -> bool:
-    if shutil.which("fc-list") is None:
-        return True  # cannot tell; let the test say
-    return bool(subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout.strip())
-
-
-needs_cjk_font = pytest.mark.skipif(not _has_cjk_font(), reason="no CJK font installed (scripts/setup installs fonts-wqy-microhei)")
+needs_cjk_font = pytest.mark.skipif(chinese_font_families() == (), reason="no CJK font installed (scripts/setup installs fonts-wqy-microhei)")
 
 
 def fonts_of(page) -> set[str]:
@@ -100,3 +98,19 @@ def test_the_fullest_pages_of_the_bundled_ruleset_fit_one_page_each(tmp_path, la
     args = [arg for customer in ids for arg in ("--customer", customer)]
     assert run_cli("brief", "b2b-manufacturing", EXAMPLE, *args, "-o", out, "--as-of", AS_OF, "--lang", lang) == 0
     assert len(pypdf.PdfReader(str(out)).pages) == 3, ids
+
+
+def test_chinese_without_a_chinese_font_stops_with_the_install_command(tmp_path):
+    """fontconfig with no fonts at all: Pango would draw empty boxes, and nothing would fail."""
+    config = tmp_path / "fonts.conf"
+    config.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig></fontconfig>\n')
+    output = tmp_path / "brief.pdf"
+    done = subprocess.run(
+        [*TIERKIT, "brief", "b2b-manufacturing", str(ROOT / "examples" / "b2b-manufacturing" / "customers.csv"),
+         "--as-of", AS_OF, "--customer", "C00017", "--lang", "zh", "-o", str(output)],
+        capture_output=True, text=True, encoding="utf-8", timeout=120, env={**os.environ, "FONTCONFIG_FILE": str(config)},
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "no Chinese (CJK) font" in done.stderr and "apt-get install fonts-noto-cjk" in done.stderr
+    assert not output.exists()

@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import math
 
-import pyarrow.parquet as pq
 import pytest
 
 from tierkit.cli import main
 
 from .conftest import ROOT
+from .engine_harness import engine_params, require_engine
+
+pq = pytest.importorskip("pyarrow.parquet", reason="the SQL engines read and write Parquet with pyarrow: pip install -e '.[duckdb]'")
 
 AS_OF = "2026-11-01"
 EXAMPLES = ROOT / "examples"
@@ -66,9 +68,10 @@ def python_results(tmp_path_factory):
     return {}
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+@pytest.mark.parametrize("engine", engine_params())
 @pytest.mark.parametrize("name", list(BUNDLED))
 def test_every_engine_gives_the_same_results(name, engine, capsys, tmp_path, python_results):
+    require_engine(engine)
     if name not in python_results:
         python_results[name] = evaluate(capsys, tmp_path, name, "python")
     expected_rows, expected_rejected = python_results[name]

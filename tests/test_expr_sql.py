@@ -17,7 +17,8 @@ from tierkit.expr import ExpressionDiagnostic, Namespace, Symbol, compile_expres
 from tierkit.sqlexpr import compile_sql_expression
 from tierkit.plugins.functions import FUNCTIONS
 from tierkit.registry import Function
-from tierkit.sqlengine import open_engine
+
+from .engine_harness import engine_params, shared_engine
 
 FUNCTIONS_BY_NAME = {f.name: f for f in FUNCTIONS}
 AS_OF = datetime.date(2024, 3, 1)
@@ -132,16 +133,12 @@ def same(left, right) -> bool:
     return type(left) is type(right) and left == right
 
 
-@pytest.fixture(scope="module", params=["duckdb", "spark"])
+@pytest.fixture(scope="module", params=engine_params())
 def engine(request):
-    if request.param == "spark":
-        pytest.importorskip("pyspark")
-    engine = open_engine(request.param)
+    engine = shared_engine(request.param)
     columns = {"row_id": "integer", **{name: type_ for name, (type_, _) in FIELDS.items()}}
     engine.register_rows("expr_rows", columns, [(index, *row) for index, row in enumerate(ROWS)])
-    yield engine
-    if request.param == "duckdb":
-        engine.close()
+    return engine
 
 
 def sql_scope(dialect) -> dict[str, Symbol]:

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from tierkit.expr import ExpressionDiagnostic, Namespace, Symbol, compile_expression
 from tierkit.sqlexpr import compile_sql_expression
-from tierkit.sqlengine import open_engine
 
+from .engine_harness import shared_engine
 from .test_expr_properties import EXPRESSIONS, FIELDS, FUNCTIONS_BY_NAME, SCOPE, records, run
 
 COLUMNS = {
@@ -114,9 +114,7 @@ def disagreements(engine, sources: list[str], records_: list, queries: int = 1) 
 
 @pytest.fixture(scope="module")
 def duckdb_engine():
-    engine = open_engine("duckdb")
-    yield engine
-    engine.close()
+    return shared_engine("duckdb")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -140,9 +138,9 @@ def derandomized(strategy, count: int) -> list:
     return drawn
 
 
+@pytest.mark.spark
 def test_spark_agrees_with_python():
-    pytest.importorskip("pyspark")
     sources = derandomized(EXPRESSIONS, 300)
     records_ = derandomized(records(), 24)
-    problems = disagreements(open_engine("spark"), sources, records_, queries=2)
+    problems = disagreements(shared_engine("spark"), sources, records_, queries=2)
     assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:5])

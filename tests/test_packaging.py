@@ -1,5 +1,6 @@
 """The wheel installs one package, ``tierkit``, with its data: nothing called ``core``
-or ``plugins`` lands in site-packages, and the bundled rulesets and schema ship."""
+or ``plugins`` lands in site-packages, the bundled rulesets, schema and templates ship,
+and building it raises no setuptools warning."""
 
 from __future__ import annotations
 
@@ -11,16 +12,19 @@ from .conftest import ROOT
 
 
 def test_the_wheel_holds_tierkit_and_its_package_data(tmp_path):
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True,
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, text=True,
     )
+    for complaint in ("BuildBackendWarning", "would be ignored", "deprecated"):
+        assert complaint not in built.stdout + built.stderr
     (wheel,) = tmp_path.glob("tierkit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top_level = {name.split("/")[0] for name in names}
     assert top_level == {"tierkit", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"}
     assert "tierkit/rulesets/b2b-manufacturing.yaml" in names
-    assert "tierkit/schema/ruleset-core.json" in names
+    assert "tierkit/ruleset-core.schema.json" in names
     assert "tierkit/plugins/weighted.py" in names
+    assert "tierkit/templates/kinds/weighted.html" in names and "tierkit/templates/print.css" in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "[tierkit]" in entry_points and "tierkit = tierkit.cli:console_main" in entry_points

@@ -204,6 +204,7 @@ def test_watch_lists(matrix_case):
     assert watch["nail"].total == 0
 
 
+@pytest.mark.pdf
 def test_a_pdf_report(matrix_case, tmp_path):
     pytest.importorskip("weasyprint", reason="PDF output needs the pdf extra")
     pypdf = pytest.importorskip("pypdf")

@@ -40,6 +40,7 @@ def _cut_by_population(ruleset) -> bool:
                for scheme in ruleset.data["schemes"])
 
 
+@pytest.mark.spark
 def test_cases_whose_size_is_their_point_on_spark(registry):
     """The cases Spark would otherwise see only pooled: no customers, or one under a
     percentile cut (its own 80th percentile)."""

@@ -25,10 +25,11 @@ from tierkit.errors import InputError
 from tierkit.fieldtypes import FieldSpec, _show, make_coercer
 from tierkit.io import read_table, table_from_rows
 from tierkit.registry import Registry
-from tierkit.sqlengine import open_engine
 from tierkit.sqlinput import JSON_UNSUPPORTED, OUT_OF_RANGE, UNSUPPORTED, typed_input
 
-duckdb = pytest.importorskip("duckdb")
+from .engine_harness import shared_engine
+
+duckdb = pytest.importorskip("duckdb", reason="the DuckDB engine needs the duckdb extra: pip install -e '.[duckdb]'")
 
 ENUM = FieldSpec("c", "enum", values=("Gold", "silver", "华东", "None", "Straße", "Ärger"))
 
@@ -172,9 +173,7 @@ def check(kind: str, cells, results, tolerate: tuple[str, ...] = ()) -> list[str
 
 @pytest.fixture(scope="module")
 def duck():
-    engine = open_engine("duckdb")
-    yield engine
-    engine.close()
+    return shared_engine("duckdb")
 
 
 _counter = iter(range(10**9))
@@ -387,11 +386,10 @@ def test_csv_file_read_by_duckdb_as_read_table(duck, tmp_path):
 
 @pytest.fixture(scope="module")
 def spark():
-    pytest.importorskip("pyspark")
-    engine = open_engine("spark")
-    return engine
+    return shared_engine("spark")
 
 
+@pytest.mark.spark
 def test_spark_reads_the_corpus_as_python(spark):
     dialect = spark.dialect
     cells = sorted({cell for kind in CORPUS for cell in CORPUS[kind] if cell is not None}) + [None]
@@ -430,6 +428,7 @@ def _from_spark_text(kind, value, reason):
     return value, reason
 
 
+@pytest.mark.spark
 def test_spark_typed_sources(spark):
     problems = []
     for source in ("number", "integer"):

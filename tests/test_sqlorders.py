@@ -19,10 +19,10 @@ from tierkit.errors import InputError
 from tierkit.fieldtypes import FieldSpec
 from tierkit.io import read_rows, read_table, table_from_rows
 from tierkit.orders import ORDER_FEATURES, aggregate_orders, attach_orders, customers_from_orders, features_by_id, order_fields
-from tierkit.sqlengine import open_engine
 from tierkit.sqlorders import attached_feature, order_aggregation, unknown_customers, unknown_keys
 
 from .conftest import ROOT
+from .engine_harness import engine_params, shared_engine
 
 AS_OF = dt.date(2026, 11, 1)
 EARLIER = dt.date(2025, 6, 30)  # invoices before it paid after it: receivables as of then
@@ -32,17 +32,11 @@ BUNDLED = {  # ruleset -> (order file, customer file or None: customers made fro
     "fmcg-distribution": (EXAMPLES / "fmcg-distribution" / "orders.csv", EXAMPLES / "fmcg-distribution" / "distributors.csv"),
     "saas-enterprise": (EXAMPLES / "saas-enterprise" / "invoices.csv", EXAMPLES / "saas-enterprise" / "accounts.csv"),
 }
-ENGINES = ["duckdb", "spark"]
-_engines: dict = {}
 
 
-@pytest.fixture(scope="module", params=ENGINES)
+@pytest.fixture(scope="module", params=engine_params())
 def engine(request):
-    if request.param == "spark":
-        pytest.importorskip("pyspark")
-    if request.param not in _engines:
-        _engines[request.param] = open_engine(request.param)
-    return _engines[request.param]
+    return shared_engine(request.param)
 
 
 # ---------------------------------------------------------------------------- running
@@ -121,8 +115,7 @@ def register_csv(engine, name: str, path: Path) -> dict[str, str]:
     if engine.dialect.name == "duckdb":
         return engine.register_file(name, str(path), "csv")
     # Spark is given DuckDB's reading, so that the tests are about aggregating, not CSV dialects
-    duck = _engines.get("duckdb") or open_engine("duckdb")
-    _engines["duckdb"] = duck
+    duck = shared_engine("duckdb")
     types = duck.register_file(f"{name}_read", str(path), "csv")
     rows = duck.rows(f"SELECT * FROM {name}_read ORDER BY _row")
     engine.register_rows(name, {"_row": "integer", **dict.fromkeys(types, "string")}, rows)
@@ -463,8 +456,7 @@ def test_typed_parquet_columns(name, tmp_path_factory, engine):
     pyarrow_parquet = pytest.importorskip("pyarrow.parquet")
     folder = tmp_path_factory.mktemp("parquet")
     path = folder / f"{name}.parquet"
-    duck = _engines.get("duckdb") or open_engine("duckdb")
-    _engines["duckdb"] = duck
+    duck = shared_engine("duckdb")
     select = PARQUET[name]
     duck.connection.execute(f"COPY ({select}) TO '{path}' (FORMAT parquet)")
     rows = pyarrow_parquet.read_table(path).to_pylist()
