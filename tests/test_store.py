@@ -121,21 +121,18 @@ def test_the_data_digest_is_over_the_values_present(tmp_path, registry):
 # -- speed ---------------------------------------------------------------------------
 
 
-def test_saving_100k_customers_takes_a_few_seconds(tmp_path, registry):
+@pytest.mark.slow
+def test_saving_and_comparing_100k_customers(tmp_path, registry):
+    """Every outcome row lands; the speed is measured by benchmarks/bench_store.py."""
     bound = load_plan(GRADED, registry, AS_OF)
     rows = [[f"C{i:06d}", None, float(i % 100), float(i % 300), float(i % 97)] for i in range(100_000)]
     evaluation = bound.run(rows)
     with Store.open(tmp_path / "big.sqlite", create=True) as store:
-        started = time.perf_counter()
         saved = store.save(evaluation, "big.csv")
-        elapsed = time.perf_counter() - started
-        started = time.perf_counter()
-        store.compare(saved, saved, ("at_risk",))
-        compared = time.perf_counter() - started
+        comparison = store.compare(saved, saved, ("at_risk",))
     assert saved.customers == 100_000
     assert query(tmp_path / "big.sqlite", "SELECT count(*) FROM outcomes") == [(200_000,)]
-    assert elapsed < 5.0, f"saving 100,000 customers took {elapsed:.2f}s"
-    assert compared < 5.0, f"comparing two runs of 100,000 customers took {compared:.2f}s"
+    assert not comparison.migrations
 
 
 # -- concurrency and crashes ---------------------------------------------------------
