@@ -22,3 +22,12 @@ def registry():
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """Every Spark test in one xdist group (``--dist loadgroup``): one worker starts one
+    Spark session, instead of each worker starting its own on a two-core machine."""
+    for item in items:
+        if item.get_closest_marker("spark"):
+            item.add_marker(pytest.mark.xdist_group("spark"))
