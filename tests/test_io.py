@@ -1,5 +1,6 @@
 import csv
 import datetime as dt
+import json
 
 import pluggy
 import pytest
@@ -8,7 +9,7 @@ import tierkit.plugins.formats
 from tierkit import hookspecs
 from tierkit.errors import EXIT_USAGE, InputError, TierkitError
 from tierkit.fieldtypes import FieldSpec
-from tierkit.io import Rejected, Table, normalise_header, read_table, write_rejected, write_results
+from tierkit.io import Rejected, Table, compact_json, normalise_header, read_table, write_rejected, write_results
 from tierkit.registry import Reader, Registry
 
 FIELDS = [
@@ -256,3 +257,10 @@ def test_large_table_keeps_the_invariant(tmp_path, registry):
     assert [r.row for r in table.rejected][:2] == [101, 201]
     assert table.rows[0] == ["C1", "Name 1", "other", 1.0, 0.0, False, dt.date(2024, 1, 2)]
     assert_counts(table)
+
+
+def test_compact_json_reads_back_as_written_dates_and_64_bit_overflow_included():
+    value = {"id": "客户-1", "as_of": dt.date(2026, 11, 1), "share": 9.240651525579262e-05, "big": 2**70, 3: [1, None, True]}
+    text = compact_json(value)
+    assert "\n" not in text and ", " not in text and "客户" in text
+    assert json.loads(text) == {"id": "客户-1", "as_of": "2026-11-01", "share": 9.240651525579262e-05, "big": 2**70, "3": [1, None, True]}
