@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import TierkitError
-from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, read_rows, read_table, write_results
+from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, read_rows, read_table, replacing, write_results
 from .labels import localize
 from .orders import ORDER_FEATURES, describe_order_counts
 from .plan import Plan
@@ -373,8 +373,9 @@ def write_sql_results(job: SqlJob, output: str | None, lang: str, registry: Regi
     select = results_select(job, lang)
     meta = job.meta(lang)
     if output and Path(output).suffix.lower() == ".parquet":
-        job.engine.write_parquet(select, output)
-        write_meta(output, meta)
+        with replacing(output) as temporary:
+            job.engine.write_parquet(select, str(temporary))
+            write_meta(temporary, meta)
         return
     schema = results_schema(job.plan, lang, reasons=False)
     records = (schema.record(row) for batch in job.engine.arrow_batches(select) for row in batch.to_pylist())

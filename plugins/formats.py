@@ -23,7 +23,7 @@ from typing import Any
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
-from tierkit.io import RowError, detect_encoding, dump_json_lines
+from tierkit.io import CSV_RAW, RowError, csv_writer, detect_encoding, dump_json_lines
 from tierkit.registry import Reader, Writer
 from tierkit.results import flatten, write_meta, write_parquet
 
@@ -226,13 +226,14 @@ def _flat_table(records: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[d
 
 
 def write_csv(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
-    """Flattened records as UTF-8 CSV with a BOM (for Excel); meta goes to ``<path>.meta.json``."""
+    """Flattened records as UTF-8 CSV with a BOM (for Excel), text cells spreadsheet-safe;
+    meta goes to ``<path>.meta.json`` and says whether cells were made safe (to read them back)."""
     columns, rows = _flat_table(records)
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-    write_meta(path, meta)
+        writer = csv_writer(handle)
+        writer.writerow(columns)
+        writer.writerows([row.get(column, "") for column in columns] for row in rows)
+    write_meta(path, meta, spreadsheet_safe=not CSV_RAW.get())
 
 
 def write_xlsx(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:

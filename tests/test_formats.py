@@ -339,11 +339,13 @@ def test_csv_writer_round_trip(tmp_path, registry):
     assert list(rows[0]) == EXPECTED_COLUMNS
     assert rows[0]["outcomes.grade.tags"] == "strategic; 客户"
     assert rows[0]["inputs.last_order_date"] == "2024-03-05"
-    assert rows[0]["note"] == "=1+1"
+    assert rows[0]["note"] == "'=1+1"  # spreadsheet-safe: shown as text, not run
     assert rows[1]["outcomes.grade.score"] == ""
     assert rows[1]["inputs.annual_procurement"] == ""
     sidecar = tmp_path / "results.csv.meta.json"
-    assert json.loads(sidecar.read_text(encoding="utf-8")) == {**META, "as_of": "2024-06-30"}
+    written = json.loads(sidecar.read_text(encoding="utf-8"))
+    assert written.pop("file")["spreadsheet_safe"] is True
+    assert written == {**META, "as_of": "2024-06-30"}
 
 
 def test_csv_writer_output_reads_back_as_input(tmp_path, registry):
