@@ -35,6 +35,19 @@ class Slot:
         return f"s{self.index}"
 
 
+def check_finite(vals: list, slots: tuple[tuple[int, str], ...]) -> None:
+    """Raise when a value (or an outcome's score) a row step wrote is infinite or NaN,
+    so that the row is rejected with the reason instead of NaN being ranked and written.
+
+    ``x - x != 0`` holds exactly for infinities and NaN, and is the cheapest test."""
+    for index, name in slots:
+        value = vals[index]
+        if value.__class__ is tuple and len(value) > SCORE:
+            value, name = value[SCORE], f"{name}.score"
+        if value.__class__ is float and value - value != 0.0:
+            raise ValueError(f"{name} is not a finite number ({value!r})")
+
+
 @dataclass
 class RowStep:
     """Statements run per customer; ``writes`` are the slots they assign."""

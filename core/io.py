@@ -31,9 +31,11 @@ from .fieldtypes import Coercer, FieldSpec, make_coercer
 
 @dataclass(frozen=True)
 class RowError:
-    """Yielded by a reader in place of a row it could not parse (bad quoting, a bad JSON line)."""
+    """Yielded by a reader in place of a row it could not parse (bad quoting, a bad JSON
+    line), with the column at fault when there is one."""
 
     reason: str
+    column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,18 @@ _PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):.*@")
 _PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
+MIXED_UTF8 = "utf-8 with lines in another encoding"
+UNDECODED = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes of bytes that are not UTF-8
+
+
 def detect_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM), else GB18030, which Chinese Excel writes by default.
 
     UTF-16 with a BOM (Excel's "Unicode text") is recognised by its BOM.  The whole file
-    is checked, because a non-UTF-8 byte may first appear far down a long export.
+    is checked, because a non-UTF-8 byte may first appear far down a long export.  A
+    UTF-8 file with a few lines in another encoding (pasted from another export) is
+    :data:`MIXED_UTF8`: read it with :func:`open_text`, and reject the lines holding
+    :data:`UNDECODED` characters, rather than read every other line as GB18030 mojibake.
     """
     with open(path, "rb") as handle:
         if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -103,8 +112,29 @@ def detect_encoding(path: Path) -> str:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return "gb18030"
+            return _mostly(handle)
     return "utf-8-sig"
+
+
+def _mostly(handle: IO[bytes]) -> str:
+    """GB18030 when most lines with non-ASCII bytes are not UTF-8, else :data:`MIXED_UTF8`."""
+    handle.seek(0)
+    utf8 = other = 0
+    for line in handle:
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+                utf8 += 1
+            except UnicodeDecodeError:
+                other += 1
+    return "gb18030" if other >= utf8 else MIXED_UTF8
+
+
+def open_text(path: Path, encoding: str, **options: Any) -> IO[str]:
+    """``path`` opened for reading in an encoding :func:`detect_encoding` gave."""
+    if encoding == MIXED_UTF8:
+        return open(path, encoding="utf-8-sig", errors="surrogateescape", **options)
+    return open(path, encoding=encoding, **options)
 
 
 def mask_password(location: str) -> str:
@@ -285,7 +315,22 @@ def json_default(value: Any) -> Any:
 
 
 def compact_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=json_default)
+    """One line of JSON; an infinite or NaN number (which JSON has no word for, and
+    evaluation rejects) is written as null rather than as ``NaN``."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=json_default, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite_only(value), ensure_ascii=False, separators=(",", ":"), default=json_default)
+
+
+def _finite_only(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if value - value == 0.0 else None
+    if isinstance(value, Mapping):
+        return {key: _finite_only(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_only(item) for item in value]
+    return value
 
 
 def dump_json_lines(stream: IO[str], records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
@@ -374,7 +419,7 @@ class _TableBuilder:
     def add(self, row_number: int, raw: Mapping[str, Any] | RowError) -> None:
         self.table.read += 1
         if isinstance(raw, RowError):
-            self._reject(row_number, [(None, None, raw.reason)])
+            self._reject(row_number, [(raw.column, None, raw.reason)])
             return
         keys = tuple(raw)
         if keys != self.keys:

@@ -129,7 +129,7 @@ def test_csv_unclosed_quote_at_the_end_is_rejected(tmp_path, registry):
     path.write_text('id,name,annual_procurement\nC1,A,1\nC2,"Beta,2\n', encoding="utf-8")
     table = read(path, registry)
     assert len(table.rows) == 1
-    assert only_rejection(table) == (3, None, None, "malformed CSV: unexpected end of data")
+    assert only_rejection(table) == (3, None, None, "malformed CSV: a quote opened in this row is never closed")
 
 
 def test_csv_row_with_more_values_than_headers_is_rejected(tmp_path, registry):
@@ -139,7 +139,7 @@ def test_csv_row_with_more_values_than_headers_is_rejected(tmp_path, registry):
     assert [row[0] for row in table.rows] == ["C1"]
     assert table.rejected == [
         Rejected(str(path), 3, None, None, "row has values beyond the last of the 3 header columns"),
-        Rejected(str(path), 4, "annual_procurement", "annual_procurement", "missing required value"),
+        Rejected(str(path), 4, "annual_procurement", None, "row has 2 values where the header has 3 columns"),
     ]
 
 
