@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import itertools
 import json
 import os
 import re
@@ -135,6 +136,53 @@ def open_text(path: Path, encoding: str, **options: Any) -> IO[str]:
     if encoding == MIXED_UTF8:
         return open(path, encoding="utf-8-sig", errors="surrogateescape", **options)
     return open(path, encoding=encoding, **options)
+
+
+def delimiter_of(first_line: str) -> str:
+    """A CSV file's delimiter: ``;`` when its first line has semicolons and no comma
+    (as Excel writes CSV where the comma is the decimal mark), else ``,``."""
+    return ";" if ";" in first_line and "," not in first_line else ","
+
+
+def header_names(file: str, number: int, values: Sequence[Any]) -> list[str]:
+    """The column headers of a header row (row ``number``); a header given twice is an
+    :class:`InputError`, since which column is meant cannot be known."""
+    headers = ["" if value is None else str(value).strip() for value in values]
+    seen: dict[str, int] = {}
+    for column, header in enumerate(headers, start=1):
+        if header and header in seen:
+            raise InputError(
+                f"column header {header!r} appears twice (columns {seen[header]} and {column})", Position(file, number)
+            )
+        seen[header] = column
+    return headers
+
+
+@dataclass(frozen=True)
+class DelimitedHeader:
+    """The header of a UTF-8 CSV or TSV file, for engines that read the rest themselves:
+    ``line`` is the header's line (blank lines may come before it)."""
+
+    names: list[str]
+    delimiter: str
+    line: int
+
+
+def delimited_header(path: str, delimiter: str | None) -> DelimitedHeader | None:
+    """The header row as the Python reader finds it: the first row that is not blank,
+    checked the same way (:func:`header_names`); None for a file with no header, or
+    a header over several lines, which only the Python reader reads."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+        delimiter = delimiter or delimiter_of(first)
+        for number, line in enumerate(itertools.chain([first], handle), start=1):
+            try:
+                values = next(csv.reader([line], delimiter=delimiter, strict=True), [])
+            except csv.Error:
+                return None
+            if any(value.strip() for value in values):
+                return DelimitedHeader(header_names(path, number, values), delimiter, number)
+    return None
 
 
 def mask_password(location: str) -> str:

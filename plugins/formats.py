@@ -25,7 +25,10 @@ from typing import Any
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
-from tierkit.io import CSV_RAW, MIXED_UTF8, UNDECODED, RowError, csv_writer, detect_encoding, dump_json_lines, open_text
+from tierkit.io import (
+    CSV_RAW, MIXED_UTF8, UNDECODED, RowError, csv_writer, delimiter_of, detect_encoding, dump_json_lines, header_names,
+    open_text,
+)
 from tierkit.registry import Reader, Writer
 from tierkit.results import flatten, write_meta, write_parquet
 
@@ -66,9 +69,7 @@ def _read_delimited(path: Path, delimiter: str | None) -> Rows:
     encoding = detect_encoding(path)
     with open_text(path, encoding, newline="") as handle:
         first = handle.readline()
-        if delimiter is None:
-            delimiter = ";" if ";" in first and "," not in first else ","
-        records = _csv_records(itertools.chain([first], handle), delimiter)
+        records = _csv_records(itertools.chain([first], handle), delimiter or delimiter_of(first))
         # in a file of mixed encodings, a cell with bytes that are not UTF-8 rejects its row
         yield from _sheet_rows(path, records, complete=True, check=_undecoded if encoding == MIXED_UTF8 else None)
 
@@ -190,7 +191,7 @@ def _sheet_rows(
         elif _is_blank(values):
             continue
         elif headers is None:
-            headers = _header_names(path, number, values)
+            headers = header_names(str(path), number, values)
             named = [(index, header) for index, header in enumerate(headers) if header]
         else:
             row = _row_mapping(headers, named, values, complete)
@@ -199,19 +200,6 @@ def _sheet_rows(
 
 def _is_blank(values: Sequence[Any]) -> bool:
     return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
-
-
-def _header_names(path: Path, number: int, values: Sequence[Any]) -> list[str]:
-    headers = ["" if value is None else str(value).strip() for value in values]
-    seen: dict[str, int] = {}
-    for column, header in enumerate(headers, start=1):
-        if header and header in seen:
-            raise InputError(
-                f"column header {header!r} appears twice (columns {seen[header]} and {column})",
-                Position(str(path), number),
-            )
-        seen[header] = column
-    return headers
 
 
 def _row_mapping(
