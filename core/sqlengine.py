@@ -13,11 +13,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import TierkitError
-from .io import DelimitedHeader, delimited_header
 from .sqldialect import DUCKDB, SPARK, Dialect
+
+if TYPE_CHECKING:
+    from .io import DelimitedHeader
 
 ENGINES = ("python", "duckdb", "spark")
 
@@ -222,6 +224,8 @@ class SparkEngine(SqlEngine):
 
 
 def _header(path: str, file_format: str) -> DelimitedHeader:
+    from .io import delimited_header
+
     header = delimited_header(path, "\t" if file_format == "tsv" else None)
     if header is None or not any(header.names):
         raise NotNative("no one-line header")
