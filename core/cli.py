@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from . import __version__
-from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError
+from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError, mask_secrets
 from .options import AS_OF, LANG, STORE, csv_raw, inputs
 from .sqlengine import ENGINES
 
@@ -367,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             click.echo(str(diagnostic), err=True)
         return EXIT_INVALID
     except TierkitError as error:
-        click.echo(f"tierkit: {error}", err=True)
+        click.echo(f"tierkit: {mask_secrets(str(error))}", err=True)
         return error.exit_code
     except BrokenPipeError:
         sys.stderr.close()
@@ -382,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug: still one line, with the escape hatch to see it whole
         if os.environ.get("TIERKIT_DEBUG"):
             raise
-        click.echo(f"tierkit: internal error: {type(error).__name__}: {error} (set TIERKIT_DEBUG=1 for details)", err=True)
+        click.echo(f"tierkit: internal error: {type(error).__name__}: {mask_secrets(str(error))} (set TIERKIT_DEBUG=1 for details)",
+                   err=True)
         return EXIT_USAGE
     return code if isinstance(code, int) else EXIT_OK
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import InputError, Position, TierkitError
+from .errors import InputError, Position, TierkitError, mask_secrets
 from .fieldtypes import Coercer, FieldSpec, make_coercer
 
 
@@ -270,7 +270,18 @@ def _source_rows(ref: SourceRef, registry) -> Iterator[tuple[int, Mapping[str, A
         raise InputError(f"no database source for {shown or '(no extension)'} (known: {known})", Position(label))
     if not scheme and not os.path.isfile(ref.location):
         raise InputError("file not found" if not os.path.exists(ref.location) else "not a file", Position(label))
-    return _guarded(label, source.read(ref.location, ref.table, ref.query))
+    return _guarded_source(label, source.name, source.read(ref.location, ref.table, ref.query))
+
+
+def _guarded_source(label: str, name: str, rows: Iterator) -> Iterator:
+    """A database source's rows; its own failure is one line naming the source, with
+    any password in the message masked (drivers quote connection strings)."""
+    try:
+        yield from _guarded(label, rows)
+    except TierkitError:
+        raise
+    except Exception as error:
+        raise InputError(f"the {name} source failed: {type(error).__name__}: {mask_secrets(str(error))}", Position(label)) from error
 
 
 def _guarded(file: str, rows: Iterator) -> Iterator:
