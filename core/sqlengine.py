@@ -10,6 +10,7 @@ tierkit[sql]``): asking for an engine that is not installed is a one-line error.
 
 from __future__ import annotations
 
+import csv
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -116,13 +117,15 @@ class DuckDBEngine(SqlEngine):
 
     def _csv_select(self, literal: str, header: DelimitedHeader) -> str:
         """Cells as text after the header tierkit read, strictly: no sniffing (which costs
-        more than linear time on a long cell), a short or long row or broken quoting is
-        an error (then tierkit reads the file)."""
+        more than linear time on a long cell), a short or long row, broken quoting or a
+        line longer than the Python reader's longest cell is an error (then tierkit
+        reads the file, and rejects what it rejects)."""
         s, q = self.dialect.string, self.dialect.quote
         columns = ", ".join(f"{s(f'c{index}')}: 'VARCHAR'" for index in range(len(header.names)))
         source = (
             f"read_csv({literal}, auto_detect=false, header=false, skip={header.line}, delim={s(header.delimiter)}, "
-            f"quote='\"', escape='\"', columns={{{columns}}}, strict_mode=true, null_padding=false)"
+            f"quote='\"', escape='\"', columns={{{columns}}}, strict_mode=true, null_padding=false, "
+            f"max_line_size={csv.field_size_limit()})"
         )
         named = ", ".join(f"c{index} AS {q(column)}" for index, column in enumerate(header.names) if column)
         return f"SELECT row_number() OVER () + {header.line} AS _row, {named} FROM {source}"
@@ -176,15 +179,21 @@ class SparkEngine(SqlEngine):
         frame.createOrReplaceTempView(name)
 
     def register_file(self, name: str, path: str, file_format: str) -> dict[str, str]:
-        reader = self.session.read
+        reader, literal = self.session.read, _literal_pattern(str(path))
         if file_format in ("csv", "tsv"):
-            frame = (reader.option("header", True).option("sep", "\t" if file_format == "tsv" else ",")
-                     .option("escape", '"').option("multiLine", True).csv(str(path)))
+            header = _header(path, file_format)
+            if header.line != 1:
+                raise NotNative("blank lines before the header")
+            schema = ", ".join(f"`c{index}` STRING" for index in range(len(header.names)))
+            # FAILFAST: a short or long row or broken quoting is an error (then tierkit reads the file)
+            frame = (reader.schema(schema).option("header", True).option("sep", header.delimiter).option("escape", '"')
+                     .option("multiLine", True).option("mode", "FAILFAST").option("enforceSchema", True).csv(literal))
+            frame = frame.select(*(frame[f"c{index}"].alias(column) for index, column in enumerate(header.names) if column))
             first = 2
         elif file_format == "parquet":
-            frame, first = reader.parquet(str(path)), 1
+            frame, first = reader.parquet(literal), 1
         else:
-            frame, first = reader.json(str(path)), 1
+            frame, first = reader.option("mode", "FAILFAST").json(literal), 1
         types = {field.name: _spark_source_type(field.dataType.simpleString()) for field in frame.schema.fields}
         if file_format in ("csv", "tsv"):
             types = dict.fromkeys(types, "text")
@@ -192,10 +201,16 @@ class SparkEngine(SqlEngine):
         functions = _require("pyspark.sql.functions", "spark")
         frame = frame.withColumn("_tierkit_position", functions.monotonically_increasing_id())
         frame.createOrReplaceTempView(f"{name}_unnumbered")
-        self.session.sql(
+        numbered = self.session.sql(
             f"SELECT row_number() OVER (ORDER BY _tierkit_position) + {first - 1} AS _row, * EXCEPT (_tierkit_position) "
             f"FROM {name}_unnumbered"
-        ).createOrReplaceTempView(name)
+        )
+        try:  # read now, so that a file Spark reads otherwise than tierkit is known before any work
+            numbered = numbered.cache()
+            numbered.count()
+        except Exception as error:  # Spark reports malformed input with several exception types
+            raise NotNative(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+        numbered.createOrReplaceTempView(name)
         return types
 
     def materialize(self, name: str, sql: str) -> None:
