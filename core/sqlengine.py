@@ -179,7 +179,7 @@ class SparkEngine(SqlEngine):
         frame.createOrReplaceTempView(name)
 
     def register_file(self, name: str, path: str, file_format: str) -> dict[str, str]:
-        reader, literal = self.session.read, _literal_pattern(str(path))
+        reader, literal = self.session.read, _literal_hadoop_pattern(str(path))
         if file_format in ("csv", "tsv"):
             header = _header(path, file_format)
             if header.line != 1:
@@ -248,9 +248,14 @@ def _header(path: str, file_format: str) -> DelimitedHeader:
 
 
 def _literal_pattern(path: str) -> str:
-    """A file name as a pattern that matches only that file: the engines read
+    """A file name as a DuckDB pattern that matches only that file: DuckDB reads
     ``cust[1].csv`` as a glob matching ``cust1.csv``."""
     return "".join(f"[{char}]" if char in "*?[" else char for char in path)
+
+
+def _literal_hadoop_pattern(path: str) -> str:
+    """A file name as a Hadoop pattern (Spark's) that matches only that file."""
+    return "".join(f"\\{char}" if char in "*?[]{}\\" else char for char in path)
 
 
 def open_engine(name: str, master: str | None = None, config: Mapping[str, Any] | None = None) -> SqlEngine:
