@@ -10,7 +10,6 @@ ruleset gives the sample customers, with the reasons as comments to check them b
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -24,7 +23,7 @@ from .cli import Session, cli
 from .options import AS_OF
 from .engine import Evaluation
 from .errors import EXIT_INVALID, Position, TierkitError
-from .io import RowError, normalise_header, read_rows
+from .io import RowError, csv_writer, normalise_header, read_rows
 from .orders import ORDER_COLUMNS, REQUIRED_COLUMNS
 from .ruleset import Ruleset, resolve_ruleset_path
 from .schema import ruleset_schema
@@ -145,9 +144,10 @@ def write(path: Path, text: str) -> Path:
 def write_csv(path: Path, rows: list[dict]) -> Path:
     """CSV with a BOM, so that Excel opens Chinese text correctly."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, list(dict.fromkeys(key for row in rows for key in row)), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    writer = csv_writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([row.get(column, "") for column in columns] for row in rows)
     return write(path, "\ufeff" + out.getvalue())
 
 

@@ -35,6 +35,24 @@ class Slot:
         return f"s{self.index}"
 
 
+INT64 = range(-(2**63), 2**63)
+
+
+def check_values(vals: list, slots: tuple[tuple[int, str], ...]) -> None:
+    """Raise when a value (or an outcome's score) a row step wrote is infinite or NaN,
+    or a whole number past 64 bits, so that the row is rejected with the reason
+    instead of NaN being ranked and written, or an integer no results file (and no
+    SQL engine) holds.  ``x - x != 0`` holds exactly for infinities and NaN."""
+    for index, name in slots:
+        value = vals[index]
+        if value.__class__ is tuple and len(value) > SCORE:
+            value, name = value[SCORE], f"{name}.score"
+        if value.__class__ is float and value - value != 0.0:
+            raise ValueError(f"{name} is not a finite number ({value!r})")
+        if value.__class__ is int and value not in INT64:
+            raise ValueError(f"{name} is outside the 64-bit integer range ({value.bit_length()} bits)")
+
+
 @dataclass
 class RowStep:
     """Statements run per customer; ``writes`` are the slots they assign."""

@@ -25,7 +25,6 @@ neither; within each, the most overdue (or soonest due) first, then by rank.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import unicodedata
@@ -33,6 +32,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .errors import TierkitError
+from .io import csv_writer, replacing
 from .labels import localize
 from .plan import Plan
 from .render_format import MISSING, day, num
@@ -333,8 +333,8 @@ def terminal_table(calllist: CallList) -> str:
 
 def write_csv(calllist: CallList, path: Path) -> None:
     """One row per account, the columns of the table; UTF-8 with a BOM for Excel."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as stream:
-        csv.writer(stream).writerows(calllist.table())
+    with replacing(path) as temporary, open(temporary, "w", encoding="utf-8-sig", newline="") as stream:
+        csv_writer(stream).writerows(calllist.table())
 
 
 def _width(text: str) -> int:

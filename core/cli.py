@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import click
 
 from . import __version__
-from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError
-from .options import AS_OF, LANG, STORE, inputs
+from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError, mask_secrets
+from .options import AS_OF, LANG, STORE, csv_raw, inputs
 from .sqlengine import ENGINES
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tierkit")
 @click.option("--plugin", "plugin_files", multiple=True, type=click.Path(dir_okay=False), help="Load a local plugin module (repeatable).")
+@csv_raw(command_level=False)
 @click.pass_context
 def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
     """Classify, grade and rank sales accounts with YAML rulesets."""
@@ -180,14 +181,16 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
 @click.option("--spark-master", metavar="URL", help="With --engine spark: the cluster's master URL (default: local[2]).")
 @click.option("--spark-conf", metavar="KEY=VALUE", multiple=True, help="With --engine spark: a Spark setting (repeatable).")
 @click.option("--memory-limit", metavar="SIZE", help="With --engine duckdb|spark: the engine's memory (e.g. 6GB); DuckDB spills to disk beyond it.")
+@csv_raw(command_level=True)
 @click.pass_obj
 def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress, save, store,
              engine, spark_master, spark_conf, memory_limit) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
     from .engine import paused_gc
-    from .io import dump_json_lines, write_results
+    from .io import dump_json_lines, refuse_overwriting, write_results
     from .store import Store
 
+    refuse_overwriting({"-o": output, "--rejected": rejected_path}, [input_path, orders_path])
     report = Progress(progress)
     if engine != "python":
         evaluate_on_sql_engine(session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report, store,
@@ -364,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             click.echo(str(diagnostic), err=True)
         return EXIT_INVALID
     except TierkitError as error:
-        click.echo(f"tierkit: {error}", err=True)
+        click.echo(f"tierkit: {mask_secrets(str(error))}", err=True)
         return error.exit_code
     except BrokenPipeError:
         sys.stderr.close()
@@ -379,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug: still one line, with the escape hatch to see it whole
         if os.environ.get("TIERKIT_DEBUG"):
             raise
-        click.echo(f"tierkit: internal error: {type(error).__name__}: {error} (set TIERKIT_DEBUG=1 for details)", err=True)
+        click.echo(f"tierkit: internal error: {type(error).__name__}: {mask_secrets(str(error))} (set TIERKIT_DEBUG=1 for details)",
+                   err=True)
         return EXIT_USAGE
     return code if isinstance(code, int) else EXIT_OK
 

@@ -7,11 +7,23 @@ Every error a user can cause (a broken ruleset, an unreadable file, a bad row) i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the ruleset (or a test of it) failed validation
 EXIT_USAGE = 2  # bad command line, unreadable or unusable input
+
+
+# user:password@ in a URL anywhere in a text, and password=... parameters
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^\s]*@")
+_PASSWORD_SETTING = re.compile(r"(\bpassword\s*=\s*)('[^']*'|\"[^\"]*\"|[^\s&;]+)", re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    """A message as it may be shown: the password of any URL (``scheme://user:secret@``)
+    or ``password=`` setting in it replaced by ``***`` (drivers and plugins quote them)."""
+    return _PASSWORD_SETTING.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", text))
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,17 @@ def _strip_currency(text: str) -> str:
     return text
 
 
+# A number cell longer than this is no number anyone wrote (a pasted blob, an attack);
+# reading it costs more than linear time in some engines, so it is refused unread.
+MAX_NUMBER_TEXT = 256
+
+
+def _long_number(raw: str) -> ValueError | None:
+    if len(raw) > MAX_NUMBER_TEXT:
+        return ValueError(f"{_show(raw)} is not a number (longer than {MAX_NUMBER_TEXT} characters)")
+    return None
+
+
 def _finite(value: float, raw: Any) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{_show(raw)} is not a finite number")
@@ -148,6 +159,8 @@ def _number_coercer() -> Coercer:
         if kind is int:
             return float(raw)
         if kind is str:
+            if too_long := _long_number(raw):
+                raise too_long
             try:
                 value = float(raw)
             except ValueError:
@@ -169,6 +182,8 @@ def _integer_coercer() -> Coercer:
         kind = type(raw)
         if kind is int:
             return raw
+        if kind is str and (too_long := _long_number(raw)):
+            raise too_long
         if kind is str and raw.isascii() and raw.isdigit():
             return int(raw)
         if kind is str:

@@ -10,7 +10,6 @@ customer's field values changed), or an override pinned it.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import Counter
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 import click
 
 from .cli import cli
+from .io import csv_writer
 from .store import Comparison, RunInfo, Store
 
 WATCHED = {"at_risk": ("new", "cleared"), "benchmark": ("new",)}
@@ -156,7 +156,7 @@ def _change_lines(changes: list[Change], with_labels: bool) -> list[str]:
 
 def render_csv(diff: Diff) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(["change", "scheme", "customer", "from", "to", "cause"])
     for change in diff.all_changes():
         writer.writerow([change.change, change.scheme, change.customer, change.old or "", change.new or "", change.cause])

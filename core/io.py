@@ -10,29 +10,35 @@ the user sees, so that no row is ever dropped silently.
 from __future__ import annotations
 
 import codecs
-
 import csv
 import datetime as dt
+import itertools
 import json
 import os
 import re
+import secrets
+import shutil
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
-from .errors import InputError, Position, TierkitError
+from .errors import InputError, Position, TierkitError, mask_secrets
 from .fieldtypes import Coercer, FieldSpec, make_coercer
 
 
 @dataclass(frozen=True)
 class RowError:
-    """Yielded by a reader in place of a row it could not parse (bad quoting, a bad JSON line)."""
+    """Yielded by a reader in place of a row it could not parse (bad quoting, a bad JSON
+    line), with the column at fault when there is one."""
 
     reason: str
+    column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,11 +92,18 @@ _PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):.*@")
 _PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
+MIXED_UTF8 = "utf-8 with lines in another encoding"
+UNDECODED = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes of bytes that are not UTF-8
+
+
 def detect_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM), else GB18030, which Chinese Excel writes by default.
 
     UTF-16 with a BOM (Excel's "Unicode text") is recognised by its BOM.  The whole file
-    is checked, because a non-UTF-8 byte may first appear far down a long export.
+    is checked, because a non-UTF-8 byte may first appear far down a long export.  A
+    UTF-8 file with a few lines in another encoding (pasted from another export) is
+    :data:`MIXED_UTF8`: read it with :func:`open_text`, and reject the lines holding
+    :data:`UNDECODED` characters, rather than read every other line as GB18030 mojibake.
     """
     with open(path, "rb") as handle:
         if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -102,8 +115,76 @@ def detect_encoding(path: Path) -> str:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return "gb18030"
+            return _mostly(handle)
     return "utf-8-sig"
+
+
+def _mostly(handle: IO[bytes]) -> str:
+    """GB18030 when most lines with non-ASCII bytes are not UTF-8, else :data:`MIXED_UTF8`."""
+    handle.seek(0)
+    utf8 = other = 0
+    for line in handle:
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+                utf8 += 1
+            except UnicodeDecodeError:
+                other += 1
+    return "gb18030" if other >= utf8 else MIXED_UTF8
+
+
+def open_text(path: Path, encoding: str, **options: Any) -> IO[str]:
+    """``path`` opened for reading in an encoding :func:`detect_encoding` gave."""
+    if encoding == MIXED_UTF8:
+        return open(path, encoding="utf-8-sig", errors="surrogateescape", **options)
+    return open(path, encoding=encoding, **options)
+
+
+def delimiter_of(first_line: str) -> str:
+    """A CSV file's delimiter: ``;`` when its first line has semicolons and no comma
+    (as Excel writes CSV where the comma is the decimal mark), else ``,``."""
+    return ";" if ";" in first_line and "," not in first_line else ","
+
+
+def header_names(file: str, number: int, values: Sequence[Any]) -> list[str]:
+    """The column headers of a header row (row ``number``); a header given twice is an
+    :class:`InputError`, since which column is meant cannot be known."""
+    headers = ["" if value is None else str(value).strip() for value in values]
+    seen: dict[str, int] = {}
+    for column, header in enumerate(headers, start=1):
+        if header and header in seen:
+            raise InputError(
+                f"column header {header!r} appears twice (columns {seen[header]} and {column})", Position(file, number)
+            )
+        seen[header] = column
+    return headers
+
+
+@dataclass(frozen=True)
+class DelimitedHeader:
+    """The header of a UTF-8 CSV or TSV file, for engines that read the rest themselves:
+    ``line`` is the header's line (blank lines may come before it)."""
+
+    names: list[str]
+    delimiter: str
+    line: int
+
+
+def delimited_header(path: str, delimiter: str | None) -> DelimitedHeader | None:
+    """The header row as the Python reader finds it: the first row that is not blank,
+    checked the same way (:func:`header_names`); None for a file with no header, or
+    a header over several lines, which only the Python reader reads."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline()
+        delimiter = delimiter or delimiter_of(first)
+        for number, line in enumerate(itertools.chain([first], handle), start=1):
+            try:
+                values = next(csv.reader([line], delimiter=delimiter, strict=True), [])
+            except csv.Error:
+                return None
+            if any(value.strip() for value in values):
+                return DelimitedHeader(header_names(path, number, values), delimiter, number)
+    return None
 
 
 def mask_password(location: str) -> str:
@@ -191,7 +272,18 @@ def _source_rows(ref: SourceRef, registry) -> Iterator[tuple[int, Mapping[str, A
         raise InputError(f"no database source for {shown or '(no extension)'} (known: {known})", Position(label))
     if not scheme and not os.path.isfile(ref.location):
         raise InputError("file not found" if not os.path.exists(ref.location) else "not a file", Position(label))
-    return _guarded(label, source.read(ref.location, ref.table, ref.query))
+    return _guarded_source(label, source.name, source.read(ref.location, ref.table, ref.query))
+
+
+def _guarded_source(label: str, name: str, rows: Iterator) -> Iterator:
+    """A database source's rows; its own failure is one line naming the source, with
+    any password in the message masked (drivers quote connection strings)."""
+    try:
+        yield from _guarded(label, rows)
+    except TierkitError:
+        raise
+    except Exception as error:
+        raise InputError(f"the {name} source failed: {type(error).__name__}: {mask_secrets(str(error))}", Position(label)) from error
 
 
 def _guarded(file: str, rows: Iterator) -> Iterator:
@@ -216,10 +308,64 @@ def write_results(path: str | os.PathLike, records: Iterable[dict], meta: dict, 
     """Write result records with the writer registered for the path's extension."""
     file = os.fspath(path)
     writer = _choose(registry.writers, file, "writer", TierkitError)
+    with replacing(file) as temporary:
+        writer.write(temporary, records, meta)
+
+
+def meta_path(path: str | os.PathLike) -> Path:
+    """Where the meta of a CSV or Parquet results file is kept: ``<file>.meta.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".meta.json")
+
+
+@contextmanager
+def replacing(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; once written, it (and the
+    ``.meta.json`` written beside it) is renamed onto ``path``.
+
+    A run killed mid-write leaves a hidden ``.<name>.<random>.tmp`` file, never a
+    truncated file under the name asked for.  An ``OSError`` becomes one
+    :class:`TierkitError` naming ``path``.
+    """
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
-        writer.write(Path(file), records, meta)
+        yield temporary
+        os.replace(temporary, target)
+        if meta_path(temporary).exists():
+            os.replace(meta_path(temporary), meta_path(target))
     except OSError as error:
-        raise TierkitError(f"cannot write: {_reason(error)}", Position(file)) from error
+        raise TierkitError(f"cannot write: {_reason(error)}", Position(os.fspath(path))) from error
+    finally:
+        for leftover in (temporary, meta_path(temporary)):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            elif leftover.exists():
+                leftover.unlink()
+
+
+def refuse_overwriting(outputs: Mapping[str, Any], inputs: Iterable[Any]) -> None:
+    """A :class:`TierkitError` when an output (``{"-o": path}``) names an input file or
+    another output: writing it would destroy what is being read."""
+    files = [os.fspath(item.location if isinstance(item, SourceRef) else item) for item in inputs if item]
+    seen: list[tuple[str, str]] = []
+    for option, output in outputs.items():
+        if not output or output == "-":
+            continue
+        for given in files:
+            if _same_file(output, given):
+                raise TierkitError(f"{option} {output} is the input file {given}: write the output elsewhere")
+        for other_option, other in seen:
+            if _same_file(output, other):
+                raise TierkitError(f"{option} {output} is also {other_option}: give them different files")
+        seen.append((option, output))
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def json_default(value: Any) -> Any:
@@ -231,12 +377,24 @@ def json_default(value: Any) -> Any:
 
 def compact_json(value: Any) -> str:
     """One compact JSON text, as ``json.dumps(…, ensure_ascii=False, separators=(",", ":"))``
-    writes it, made by orjson (serialising was a third of an evaluation's time); integers
-    beyond 64 bits, which orjson refuses, go through the standard library."""
+    writes it, made by orjson (serialising was a fifth of an evaluation's time).  An
+    infinite or NaN number (which JSON has no word for, and evaluation rejects) is written
+    as null rather than as ``NaN``; integers beyond 64 bits, which orjson refuses, go
+    through the standard library."""
     try:
         return orjson.dumps(value, default=json_default, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=json_default)
+        return json.dumps(_finite_only(value), ensure_ascii=False, separators=(",", ":"), default=json_default)
+
+
+def _finite_only(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if value - value == 0.0 else None
+    if isinstance(value, Mapping):
+        return {key: _finite_only(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_only(item) for item in value]
+    return value
 
 
 def dump_json_lines(stream: IO[str], records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
@@ -248,15 +406,51 @@ def dump_json_lines(stream: IO[str], records: Iterable[Mapping[str, Any]], meta:
 
 def write_rejected(path: str | os.PathLike, rejected: list[Rejected]) -> None:
     """Write rejected rows as CSV; the BOM makes Excel open Chinese text correctly."""
-    file = os.fspath(path)
-    try:
-        with open(file, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["file", "row", "column", "field", "reason"])
-            for item in rejected:
-                writer.writerow([item.file, item.row, item.column or "", item.field or "", item.reason])
-    except OSError as error:
-        raise TierkitError(f"cannot write: {_reason(error)}", Position(file)) from error
+    with replacing(path) as temporary, open(temporary, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv_writer(handle)
+        writer.writerow(["file", "row", "column", "field", "reason"])
+        for item in rejected:
+            writer.writerow([item.file, item.row, item.column or "", item.field or "", item.reason])
+
+
+# ---------------------------------------------------------------------------- spreadsheet-safe CSV
+
+# ``--csv-raw``: set once per command by the CLI (writers are plugins with a fixed signature).
+CSV_RAW: ContextVar[bool] = ContextVar("tierkit_csv_raw", default=False)
+# A spreadsheet runs a cell beginning with one of these as a formula (OWASP "CSV injection");
+# a leading quote is quoted too, so that :func:`unquote_cell` can undo exactly what was added.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_QUOTED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell that Excel, LibreOffice and Sheets show as text instead of running it:
+    text beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading ``'``.  Numbers, and text that is a plain number (``-3.5``), stay as they are."""
+    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER_TEXT.fullmatch(value) and not CSV_RAW.get():
+        return "'" + value
+    return value
+
+
+def unquote_cell(text: str) -> str:
+    """The text :func:`spreadsheet_cell` was given, for a cell it wrote."""
+    return text[1:] if _QUOTED.match(text) else text
+
+
+class csv_writer:  # noqa: N801  (used as csv.writer is)
+    """``csv.writer`` whose cells pass through :func:`spreadsheet_cell`: every CSV
+    tierkit writes goes through here."""
+
+    def __init__(self, stream: IO[str], **options: Any):
+        self._writer = csv.writer(stream, **options)
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        self._writer.writerow([spreadsheet_cell(value) for value in row])
+
+    def writerows(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 def _choose(table: Mapping[str, Any], file: str, what: str, error_type: type[TierkitError]):
@@ -289,7 +483,7 @@ class _TableBuilder:
     def add(self, row_number: int, raw: Mapping[str, Any] | RowError) -> None:
         self.table.read += 1
         if isinstance(raw, RowError):
-            self._reject(row_number, [(None, None, raw.reason)])
+            self._reject(row_number, [(raw.column, None, raw.reason)])
             return
         keys = tuple(raw)
         if keys != self.keys:

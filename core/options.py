@@ -25,6 +25,24 @@ STORE = click.option("--store", "store", metavar="PATH",
                      help="The run store read for hysteresis and previous_run (default: $TIERKIT_STORE or ./tierkit-runs.sqlite, when it exists).")
 
 
+def csv_raw(command_level: bool):
+    """``--csv-raw``: CSV cells as they are, formulas included (see :func:`tierkit.io.spreadsheet_cell`).
+
+    Given before the command (``tierkit --csv-raw evaluate``) it is set for the
+    invocation; given to a command, it switches raw cells on for it.
+    """
+
+    def remember(_ctx, _param, value: bool) -> bool:
+        from .io import CSV_RAW
+
+        if value or not command_level:
+            CSV_RAW.set(value)
+        return value
+
+    return click.option("--csv-raw", is_flag=True, expose_value=False, callback=remember,
+                        help="Write CSV cells as they are: do not put ' before text beginning with = + - @ (formulas).")
+
+
 def inputs(function):
     """The customer file (optional with --orders) and the order file.
 

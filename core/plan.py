@@ -22,7 +22,7 @@ from typing import Any
 
 from jinja2 import nodes
 
-from .build import LABEL, SCORE, TAGS, CompiledScheme, PopulationStep, RowStep, SchemeBuild, Slot
+from .build import LABEL, SCORE, TAGS, CompiledScheme, PopulationStep, RowStep, SchemeBuild, Slot, check_values
 from .decision import compile_decision_table
 from .errors import Diagnostic, RulesetError
 from .expr import Namespace, Symbol, parse
@@ -328,7 +328,7 @@ class PlanCompiler:
             if step is not None:
                 stages.append(step)
         source = "\n\n".join(sources)
-        globals_ = dict(self.namespace.values)
+        globals_ = {**self.namespace.values, "check_values": check_values}
         exec(compile(source, f"<plan {self.data['name']}>", "exec"), globals_)  # our own generated code
         return [globals_[s] if isinstance(s, str) else s for s in stages], source
 
@@ -341,6 +341,7 @@ def _segment_source(name: str, steps: list[RowStep]) -> str:
     lines += [f"            s{i} = vals[{i}]" for i in read]
     lines += [f"            {line}" for line in body]
     lines += [f"            vals[{i}] = {slot.local}" for i, slot in sorted(written.items())]
+    lines += [f"            check_values(vals, {tuple((i, slot.name) for i, slot in sorted(written.items()))!r})"]
     lines += ["        except Exception as error:", "            failed.append((vals, error))"]
     return "\n".join(lines)
 

@@ -11,7 +11,9 @@ can be imported first.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,15 +23,17 @@ from click.core import ParameterSource
 from .calllist import build_calllist, rows_of_owner, terminal_table, write_csv
 from .engine import Evaluation, compile_ruleset
 from .errors import TierkitError
+from .io import refuse_overwriting
 from .job import run_job
-from .options import AS_OF, LANG, STORE, inputs
+from .options import AS_OF, LANG, STORE, csv_raw, inputs
 from .render import Renderer, write_document
 from .render_brief import BriefBook, BriefBuilder
 from .render_report import ReportBuilder
 from .results import read_evaluation
 
 DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf")
-_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\s]+')
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
+NAME_BYTES = 160  # of UTF-8: file systems allow 255, and the hash and suffix need room
 
 
 RESULTS = click.option(
@@ -130,6 +134,7 @@ def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, 
     if len(chosen) > 1:
         raise TierkitError(f"give one of --customer, --owner and --all, not {' and '.join(chosen)}")
     directory = _is_directory(output)
+    refuse_overwriting({"-o": output}, [input_path, orders_path, results_path])
     source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path)
     evaluation = source.evaluation
     if customers:
@@ -143,10 +148,11 @@ def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, 
     builder = BriefBuilder(evaluation, lang, session.pm)
     if directory:
         folder = Path(output)
+        names = file_names([str(row[evaluation.plan.id_index]) for row in rows])
         for row in rows:
             book = builder.book([row])
             page = book.pages[0]
-            write_document(renderer.render("brief.html", book.variables()), folder / f"{_file_name(page.id)}.{file_format}")
+            write_document(renderer.render("brief.html", book.variables()), folder / f"{names[page.id]}.{file_format}")
         where = f"{folder}/ (.{file_format})"
     else:
         book: BriefBook = builder.book(rows)
@@ -181,8 +187,22 @@ def _customers(evaluation, ids: tuple[str, ...]) -> list[list]:
     return rows
 
 
-def _file_name(customer_id: str) -> str:
-    return _UNSAFE_IN_NAME.sub("_", customer_id).strip("._") or "customer"
+def file_names(ids: list[str]) -> dict[str, str]:
+    """A file name (without suffix) per customer id, one file per id.
+
+    Characters file systems refuse become ``_`` and names are cut to
+    :data:`NAME_BYTES`; a name that was cut, or that another id's name equals
+    (ignoring case, as Windows and macOS do), ends with a short hash of its id.
+    """
+    cleaned = {customer: _UNSAFE_IN_NAME.sub("_", customer).strip("._") or "customer" for customer in ids}
+    clashes = Counter(name.casefold() for name in cleaned.values())
+    names = {}
+    for customer, name in cleaned.items():
+        cut = name.encode("utf-8", "replace")[:NAME_BYTES].decode("utf-8", "ignore")
+        if cut != name or clashes[name.casefold()] > 1:
+            name = f"{cut}-{hashlib.sha256(customer.encode('utf-8', 'replace')).hexdigest()[:10]}"
+        names[customer] = name
+    return names
 
 
 @click.command()
@@ -197,6 +217,7 @@ def report(session, ruleset, input_path, orders_path, results_path, as_of, lang,
     """The portfolio: grade distribution, class × grade, Pareto curve, matrices, workload, watch lists."""
     if Path(output).suffix.lower() not in DOCUMENT_SUFFIXES:
         raise TierkitError(f"-o {output}: the report is a .html or .pdf file")
+    refuse_overwriting({"-o": output}, [input_path, orders_path, results_path])
     source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path)
     lang = _language(source, lang)
     renderer = _renderer(session, source, lang)
@@ -210,6 +231,7 @@ def report(session, ruleset, input_path, orders_path, results_path, as_of, lang,
 @_common
 @click.option("--owner", required=True, metavar="NAME", help="The sales rep whose accounts to list.")
 @click.option("-o", "--output", help="F.html or F.csv (default: a table on the terminal).")
+@csv_raw(command_level=True)
 @click.pass_obj
 def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, owner, output) -> None:
     """A rep's accounts for today, in Eisenhower order, with overdue and return-to-pool flags.
@@ -224,6 +246,7 @@ def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lan
     suffix = Path(output).suffix.lower() if output else ""
     if output and suffix not in (".html", ".htm", ".csv"):
         raise TierkitError(f"-o {output}: the call list is a .html or .csv file (or, without -o, a table here)")
+    refuse_overwriting({"-o": output}, [input_path, orders_path, results_path])
     source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path)
     lang = _language(source, lang)
     built = build_calllist(source.evaluation, owner, lang)

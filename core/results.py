@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -55,7 +56,7 @@ from typing import Any
 
 from .engine import BoundPlan, Evaluation, derived_types
 from .errors import InputError, Position, TierkitError
-from .io import compact_json, json_default
+from .io import compact_json, json_default, meta_path, unquote_cell
 from .labels import localize_all
 from .plan import Plan
 
@@ -81,14 +82,21 @@ def import_pyarrow():
     return pyarrow, pyarrow.parquet
 
 
-def meta_path(path: str | os.PathLike) -> Path:
-    """Where the meta of a CSV or Parquet results file is kept: ``<file>.meta.json``."""
-    path = Path(path)
-    return path.with_name(path.name + ".meta.json")
+def write_meta(path: str | os.PathLike, meta: Mapping[str, Any], **facts: Any) -> None:
+    """The meta of a written results file, beside it, with the file's size and hash
+    (``file``) and any other ``facts`` about how it was written: a results file that
+    is not the one the meta describes (cut short, replaced) is refused when read."""
+    written = {"bytes": os.path.getsize(path), "sha256": file_hash(path), **facts}
+    text = json.dumps({**meta, "file": written}, ensure_ascii=False, indent=2, default=json_default) + "\n"
+    meta_path(path).write_text(text, encoding="utf-8")
 
 
-def write_meta(path: str | os.PathLike, meta: Mapping[str, Any]) -> None:
-    meta_path(path).write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=json_default) + "\n", encoding="utf-8")
+def file_hash(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------- the schema
@@ -492,13 +500,22 @@ def read_results(path: str | os.PathLike, plan: Plan, check: bool = True) -> tup
         raise InputError("file not found" if not os.path.exists(file) else "not a file", Position(file))
     if kind == "jsonl":
         return _read_jsonl(file, plan, check)
-    meta = _sidecar(file)
+    meta, written = _sidecar(file)
     if check:
         check_meta(meta, plan, file)
     schema = ResultsSchema(plan, _language(meta, plan))
     if kind == "csv":
-        return meta, _read_csv(file, schema)
-    return meta, _read_parquet(file, schema)
+        return meta, _counted(meta, _read_csv(file, schema, bool(written.get("spreadsheet_safe"))), file)
+    return meta, _counted(meta, _read_parquet(file, schema), file)
+
+
+def _counted(meta: Mapping[str, Any], records: list[dict], file: str) -> list[dict]:
+    """The records, when they are as many as the meta says the run evaluated."""
+    evaluated = meta.get("evaluated")
+    if isinstance(evaluated, int) and evaluated != len(records):
+        raise InputError(f"holds {len(records):,} results where its meta says {evaluated:,} were evaluated: "
+                         "the file is cut short or not the one the meta describes", Position(file))
+    return records
 
 
 def _language(meta: Mapping[str, Any], plan: Plan) -> str:
@@ -524,7 +541,8 @@ def _short(fingerprint: Any) -> str:
     return str(fingerprint or "none").split(":")[-1][:12]
 
 
-def _sidecar(file: str) -> dict:
+def _sidecar(file: str) -> tuple[dict, dict]:
+    """The run's meta and what it says of the file (``file``: size, hash), checked against it."""
     sidecar = meta_path(file)
     if not sidecar.is_file():
         raise InputError(f"no {sidecar.name} beside it: a results file's meta (ruleset, as-of date, language) is kept there",
@@ -535,7 +553,13 @@ def _sidecar(file: str) -> dict:
         raise InputError(f"not valid JSON: {error}", Position(str(sidecar))) from None
     if not isinstance(meta, dict):
         raise InputError("expected a JSON object", Position(str(sidecar)))
-    return meta
+    written = meta.pop("file", None)
+    if not isinstance(written, dict) or "sha256" not in written:
+        raise InputError(f"{sidecar.name} does not record the file's size and hash: write the results again", Position(file))
+    if written.get("bytes") != os.path.getsize(file) or written["sha256"] != file_hash(file):
+        raise InputError(f"does not match {sidecar.name} (size or hash differs): the file is cut short or was "
+                         "replaced after the run", Position(file))
+    return meta, written
 
 
 def _read_jsonl(file: str, plan: Plan, check: bool) -> tuple[dict, list[dict]]:
@@ -561,7 +585,7 @@ def _read_jsonl(file: str, plan: Plan, check: bool) -> tuple[dict, list[dict]]:
                 raise InputError(f"not a result record: {error}", Position(file, number)) from None
     if meta is None:
         raise InputError("empty file: not a results file", Position(file))
-    return meta, records
+    return meta, _counted(meta, records, file)
 
 
 def _jsonl_meta(file: str, number: int, line: str) -> dict:
@@ -628,7 +652,8 @@ def _require_columns(file: str, schema: ResultsSchema, names: Iterable[str]) -> 
         raise InputError(f"no column {missing[0]!r}{more}: not results of this ruleset", Position(file))
 
 
-def _read_csv(file: str, schema: ResultsSchema) -> list[dict]:
+def _read_csv(file: str, schema: ResultsSchema, quoted: bool) -> list[dict]:
+    """``quoted``: text cells were made spreadsheet-safe, and are read back as they were."""
     with open(file, encoding="utf-8-sig", newline="") as stream:
         reader = csv.DictReader(stream)
         headers = reader.fieldnames or []
@@ -637,6 +662,8 @@ def _read_csv(file: str, schema: ResultsSchema) -> list[dict]:
             if not checked:
                 _require_columns(file, schema, headers)
                 checked = True
+            if quoted:
+                cells = {key: unquote_cell(text) if isinstance(text, str) else text for key, text in cells.items()}
             try:
                 records.append(_csv_record(cells, schema))
             except (ValueError, TypeError) as error:

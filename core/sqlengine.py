@@ -10,21 +10,33 @@ tierkit[sql]``): asking for an engine that is not installed is a one-line error.
 
 from __future__ import annotations
 
+import csv
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import TierkitError
 from .sqldialect import DUCKDB, SPARK, Dialect
 
+if TYPE_CHECKING:
+    from .io import DelimitedHeader
+
 ENGINES = ("python", "duckdb", "spark")
+
+
+class NotNative(Exception):
+    """The engine cannot read a file as tierkit reads it (broken quoting, short or long
+    rows, bytes that are not UTF-8, a duplicate JSON key, deep nesting): tierkit's own
+    readers read it instead, and reject exactly the rows they reject."""
 
 
 class SqlEngine:
     """One open connection or session; ``dialect`` is how its SQL is spelt."""
 
     dialect: Dialect
+    # what the engine raises when evaluating one row fails (an integer past 64 bits)
+    row_errors: tuple[type[Exception], ...] = ()
 
     def rows(self, sql: str) -> list[tuple]:
         raise NotImplementedError
@@ -37,7 +49,11 @@ class SqlEngine:
     def register_file(self, name: str, path: str, file_format: str) -> dict[str, str]:
         """A CSV/TSV (all cells as text), Parquet or JSON Lines file as the relation ``name``,
         with ``_row``: the row number a user sees (a CSV's header is row 1).  Returns
-        each source column's type: ``text``, or the tierkit type of a typed column."""
+        each source column's type: ``text``, or the tierkit type of a typed column.
+
+        ``path`` is a file name, never a pattern.  Raises :class:`NotNative` for a file
+        the engine does not read row for row as tierkit does; a header naming a column
+        twice is an :class:`tierkit.errors.InputError`, as on the Python engine."""
         raise NotImplementedError
 
     def materialize(self, name: str, sql: str) -> None:
@@ -65,6 +81,7 @@ class DuckDBEngine(SqlEngine):
     def __init__(self, database: str = ":memory:", config: Mapping[str, Any] | None = None):
         duckdb = _require("duckdb", "duckdb")
         self.connection = duckdb.connect(database, config=dict(config or {}))
+        self.row_errors = (duckdb.OutOfRangeException, duckdb.ConversionException)
 
     def rows(self, sql: str) -> list[tuple]:
         return self.connection.execute(sql).fetchall()
@@ -80,20 +97,38 @@ class DuckDBEngine(SqlEngine):
         self.connection.register(name, table)
 
     def register_file(self, name: str, path: str, file_format: str) -> dict[str, str]:
-        literal = self.dialect.string(str(path))
+        duckdb = _require("duckdb", "duckdb")
+        literal = self.dialect.string(_literal_pattern(str(path)))
+        relation = self.dialect.quote(name)
         if file_format in ("csv", "tsv"):
-            delimiter = ", delim='\\t'" if file_format == "tsv" else ""
-            source = f"read_csv({literal}, all_varchar=true, header=true{delimiter})"
-            select = f"SELECT row_number() OVER () + 1 AS _row, * FROM {source}"
+            select = self._csv_select(literal, _header(path, file_format))
         elif file_format == "parquet":
             source = f"read_parquet({literal}, file_row_number=true)"
             select = f"SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) FROM {source}"
         else:
             source = f"read_json({literal}, format='newline_delimited')"
             select = f"SELECT row_number() OVER () AS _row, * FROM {source}"
-        self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {self.dialect.quote(name)} AS {select}")
-        described = self.connection.execute(f"DESCRIBE SELECT * FROM {self.dialect.quote(name)}").fetchall()
+        try:  # read now, so that a file DuckDB reads otherwise than tierkit is known before any work
+            self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS {select}")
+        except duckdb.Error as error:
+            raise NotNative(str(error)) from None
+        described = self.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
         return {column: _duckdb_type(type_) for column, type_, *_ in described if column != "_row"}
+
+    def _csv_select(self, literal: str, header: DelimitedHeader) -> str:
+        """Cells as text after the header tierkit read, strictly: no sniffing (which costs
+        more than linear time on a long cell), a short or long row, broken quoting or a
+        line longer than the Python reader's longest cell is an error (then tierkit
+        reads the file, and rejects what it rejects)."""
+        s, q = self.dialect.string, self.dialect.quote
+        columns = ", ".join(f"{s(f'c{index}')}: 'VARCHAR'" for index in range(len(header.names)))
+        source = (
+            f"read_csv({literal}, auto_detect=false, header=false, skip={header.line}, delim={s(header.delimiter)}, "
+            f"quote='\"', escape='\"', columns={{{columns}}}, strict_mode=true, null_padding=false, "
+            f"max_line_size={csv.field_size_limit()})"
+        )
+        named = ", ".join(f"c{index} AS {q(column)}" for index, column in enumerate(header.names) if column)
+        return f"SELECT row_number() OVER () + {header.line} AS _row, {named} FROM {source}"
 
     def materialize(self, name: str, sql: str) -> None:
         self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {self.dialect.quote(name)} AS {sql}")
@@ -132,6 +167,8 @@ class SparkEngine(SqlEngine):
             builder = builder.config(key, value)
         self.session = builder.getOrCreate()
         self.session.sparkContext.setLogLevel("ERROR")
+        captured = _require("pyspark.errors.exceptions.captured", "spark")
+        self.row_errors = (captured.ArithmeticException, captured.NumberFormatException)
 
     def rows(self, sql: str) -> list[tuple]:
         return [tuple(row) for row in self.session.sql(sql).collect()]
@@ -142,15 +179,21 @@ class SparkEngine(SqlEngine):
         frame.createOrReplaceTempView(name)
 
     def register_file(self, name: str, path: str, file_format: str) -> dict[str, str]:
-        reader = self.session.read
+        reader, literal = self.session.read, _literal_hadoop_pattern(str(path))
         if file_format in ("csv", "tsv"):
-            frame = (reader.option("header", True).option("sep", "\t" if file_format == "tsv" else ",")
-                     .option("escape", '"').option("multiLine", True).csv(str(path)))
+            header = _header(path, file_format)
+            if header.line != 1:
+                raise NotNative("blank lines before the header")
+            schema = ", ".join(f"`c{index}` STRING" for index in range(len(header.names)))
+            # FAILFAST: a short or long row or broken quoting is an error (then tierkit reads the file)
+            frame = (reader.schema(schema).option("header", True).option("sep", header.delimiter).option("escape", '"')
+                     .option("multiLine", True).option("mode", "FAILFAST").option("enforceSchema", True).csv(literal))
+            frame = frame.select(*(frame[f"c{index}"].alias(column) for index, column in enumerate(header.names) if column))
             first = 2
         elif file_format == "parquet":
-            frame, first = reader.parquet(str(path)), 1
+            frame, first = reader.parquet(literal), 1
         else:
-            frame, first = reader.json(str(path)), 1
+            frame, first = reader.option("mode", "FAILFAST").json(literal), 1
         types = {field.name: _spark_source_type(field.dataType.simpleString()) for field in frame.schema.fields}
         if file_format in ("csv", "tsv"):
             types = dict.fromkeys(types, "text")
@@ -158,10 +201,16 @@ class SparkEngine(SqlEngine):
         functions = _require("pyspark.sql.functions", "spark")
         frame = frame.withColumn("_tierkit_position", functions.monotonically_increasing_id())
         frame.createOrReplaceTempView(f"{name}_unnumbered")
-        self.session.sql(
+        numbered = self.session.sql(
             f"SELECT row_number() OVER (ORDER BY _tierkit_position) + {first - 1} AS _row, * EXCEPT (_tierkit_position) "
             f"FROM {name}_unnumbered"
-        ).createOrReplaceTempView(name)
+        )
+        try:  # read now, so that a file Spark reads otherwise than tierkit is known before any work
+            numbered = numbered.cache()
+            numbered.count()
+        except Exception as error:  # Spark reports malformed input with several exception types
+            raise NotNative(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+        numbered.createOrReplaceTempView(name)
         return types
 
     def materialize(self, name: str, sql: str) -> None:
@@ -187,6 +236,26 @@ class SparkEngine(SqlEngine):
             raise TierkitError(f"Spark wrote {len(written)} part files for {path}, expected one")
         written[0].replace(target)
         shutil.rmtree(parts)
+
+
+def _header(path: str, file_format: str) -> DelimitedHeader:
+    from .io import delimited_header
+
+    header = delimited_header(path, "\t" if file_format == "tsv" else None)
+    if header is None or not any(header.names):
+        raise NotNative("no one-line header")
+    return header
+
+
+def _literal_pattern(path: str) -> str:
+    """A file name as a DuckDB pattern that matches only that file: DuckDB reads
+    ``cust[1].csv`` as a glob matching ``cust1.csv``."""
+    return "".join(f"[{char}]" if char in "*?[" else char for char in path)
+
+
+def _literal_hadoop_pattern(path: str) -> str:
+    """A file name as a Hadoop pattern (Spark's) that matches only that file."""
+    return "".join(f"\\{char}" if char in "*?[]{}\\" else char for char in path)
 
 
 def open_engine(name: str, master: str | None = None, config: Mapping[str, Any] | None = None) -> SqlEngine:

@@ -62,7 +62,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .fieldtypes import _BOOLEANS, _CURRENCY, _MULTIPLIERS, NULL_MARKERS, FieldSpec, _enum_coercer
+from .fieldtypes import _BOOLEANS, _CURRENCY, _MULTIPLIERS, MAX_NUMBER_TEXT, NULL_MARKERS, FieldSpec, _enum_coercer
 from .io import _where, check_required_columns, match_columns
 from .sqldialect import Dialect
 
@@ -587,8 +587,18 @@ class _Compiler:
         extracted = self.f.extract(text, _CURRENCY_STRIP, 1)
         return self.let(f"CASE WHEN {when} THEN {extracted} ELSE {text} END" if when else extracted)
 
-    def number_text(self, x: str) -> _Result:
+    def short_number(self, cell: str, shown: str) -> tuple[str, str]:
+        """(the cell when short enough to be read as a number else NULL, the reason it is
+        not): every regex and translation after this one sees short text only, so a
+        megabyte cell costs one ``length`` (the regexes cost more than linear time)."""
+        long = self.let(f"COALESCE(length({cell}) > {MAX_NUMBER_TEXT}, FALSE)")
+        reason = self.reason(shown, f"is not a number (longer than {MAX_NUMBER_TEXT} characters)")
+        return self.let(f"CASE WHEN NOT {long} THEN {cell} END"), f"CASE WHEN {long} THEN {reason} END"
+
+    def number_text(self, cell: str) -> _Result:
         f = self.f
+        shown = self.show(cell)
+        x, too_long = self.short_number(cell, shown)
         floaty = self.let(
             f.strip(f.translate(x, "０１２３４５６７８９" + _WHITESPACE, "0123456789" + " " * len(_WHITESPACE)))
         )
@@ -599,7 +609,6 @@ class _Compiler:
         unknown = self.unknown(x)
         parsed = self.parse_decimal(x)
         b_value, b_finite = self.to_double(parsed["sign"], parsed["digits"], parsed["exponent"])
-        shown = self.show(x)
         state = self.let(
             f"CASE WHEN {x} IS NULL THEN 'null' WHEN {is_float} THEN CASE WHEN {nonfinite} OR NOT {a_finite} THEN 'inf' ELSE 'a' END "
             f"WHEN {unknown} THEN 'unknown' WHEN {parsed['missing']} THEN 'null' WHEN {parsed['bad']} THEN 'bad' "
@@ -607,13 +616,15 @@ class _Compiler:
         )
         value = f"CASE WHEN {state} = 'a' THEN {a_value} WHEN {state} = 'b' THEN {b_value} END"
         reason = (
-            f"CASE {state} WHEN 'inf' THEN {self.reason(shown, 'is not a finite number')} "
-            f"WHEN 'unknown' THEN {self.reason(shown, UNSUPPORTED)} WHEN 'bad' THEN {self.reason(shown, 'is not a number')} END"
+            f"COALESCE({too_long}, CASE {state} WHEN 'inf' THEN {self.reason(shown, 'is not a finite number')} "
+            f"WHEN 'unknown' THEN {self.reason(shown, UNSUPPORTED)} WHEN 'bad' THEN {self.reason(shown, 'is not a number')} END)"
         )
         return _Result(value, reason)
 
-    def integer_text(self, x: str) -> _Result:
+    def integer_text(self, cell: str) -> _Result:
         f = self.f
+        shown = self.show(cell)
+        x, too_long = self.short_number(cell, shown)
         ascii_digits = self.let(f"COALESCE({f.full(x, '[0-9]+')}, FALSE)")
         direct = self.let(f"CASE WHEN {ascii_digits} THEN {f.bigint(x)} END")
         unknown = self.unknown(x)
@@ -629,7 +640,6 @@ class _Compiler:
         )
         sign = parsed["sign"]
         b_value = self.let(f.bigint(f"{sign} || {integer_digits}"))
-        shown = self.show(x)
         state = self.let(
             f"CASE WHEN {x} IS NULL THEN 'null' WHEN {ascii_digits} THEN CASE WHEN {direct} IS NULL THEN 'range' ELSE 'a' END "
             f"WHEN {unknown} THEN 'unknown' WHEN {parsed['missing']} THEN 'null' WHEN {parsed['bad']} THEN 'bad' "
@@ -638,11 +648,11 @@ class _Compiler:
         )
         value = f"CASE WHEN {state} = 'a' THEN {direct} WHEN {state} = 'b' THEN {b_value} END"
         reason = (
-            f"CASE {state} WHEN 'range' THEN {self.reason(shown, OUT_OF_RANGE)} "
+            f"COALESCE({too_long}, CASE {state} WHEN 'range' THEN {self.reason(shown, OUT_OF_RANGE)} "
             f"WHEN 'unknown' THEN {self.reason(shown, UNSUPPORTED)} WHEN 'bad' THEN {self.reason(shown, 'is not a number')} "
             f"WHEN 'overflow' THEN {self.reason(shown, 'is not a finite number')} "
             f"WHEN 'fraction' THEN {self.reason(shown, 'is not a whole number')} "
-            "END"
+            "END)"
         )
         return _Result(value, reason)
 

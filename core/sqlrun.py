@@ -18,13 +18,13 @@ from pathlib import Path
 
 from . import __version__
 from .errors import TierkitError
-from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, read_rows, read_table, write_results
+from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, read_rows, read_table, replacing, write_results
 from .labels import localize
 from .orders import ORDER_FEATURES, describe_order_counts
 from .plan import Plan
 from .registry import Registry
 from .results import results_schema, write_meta
-from .sqlengine import SqlEngine
+from .sqlengine import NotNative, SqlEngine
 from .sqlinput import typed_input
 from .sqlorders import ID_COLUMN, OrderSql, attached_feature, order_aggregation, unknown_customers
 from .sqlplan import PREVIOUS_RELATION, SqlPlan, compile_sql_plan
@@ -38,6 +38,7 @@ TYPED = "_tierkit_typed"
 ACCEPTED = "_tierkit_accepted"
 CUSTOMERS = "_tierkit_customers"
 RESULTS = "_tierkit_results"
+PROBE = "_tierkit_probe"
 REJECT_COLUMNS = ("_reject_column", "_reject_field", "_reject_reason")
 
 
@@ -135,22 +136,63 @@ class _SqlJobRunner:
             summary["unknown_customer"] = sum(1 for item in order_rejections if item.field == "customer_id")
         if self.plan.previous_slots:
             _register_previous(self.engine, self.plan)
-        compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, CUSTOMERS)
         self.progress(f"evaluating in {self.dialect.name}")
-        # computed once, as the results are written: every accepted customer is evaluated
-        self.engine.view(RESULTS, compiled.sql())
-        evaluated = self.engine.rows(f"SELECT count(*) FROM {CUSTOMERS}")[0][0]
-        rejected = sorted(rejected, key=lambda item: item.row) + order_rejections
+        compiled, failed = self._evaluate(CUSTOMERS, str(customers or orders))
+        evaluated = self.engine.rows(f"SELECT count(*) FROM {RESULTS}")[0][0]
+        rejected = sorted(rejected + failed, key=lambda item: item.row) + order_rejections
         return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary)
+
+    # -- evaluation -----------------------------------------------------------
+    def _evaluate(self, customers: str, file: str) -> tuple[SqlPlan, list[Rejected]]:
+        """The plan compiled over ``customers`` and evaluated into ``_tierkit_results``.
+
+        A row on which the engine's evaluation fails (an integer past 64 bits stops a
+        SQL query where Python goes on) is found by halving the rows until it is alone,
+        rejected with the engine's message, and the others evaluated: as on the Python
+        engine, one row never stops the run.
+        """
+        failed: list[Rejected] = []
+        while True:
+            compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, customers)
+            try:
+                self.engine.materialize(RESULTS, compiled.sql())
+                return compiled, failed
+            except self.engine.row_errors as error:
+                rows = [row for (row,) in self.engine.rows(f"SELECT _row FROM {customers} ORDER BY _row")]
+                bad = self._failing(customers, rows)
+                if not bad:
+                    raise TierkitError(f"evaluation in {self.dialect.name} failed: {_first_line(error)}") from None
+            failed += [Rejected(file, row, None, None, f"evaluation failed: {reason}") for row, reason in bad]
+            kept = f"{customers}_ok"
+            self.engine.materialize(kept, f"SELECT * FROM {customers} WHERE _row NOT IN ({', '.join(str(row) for row, _ in bad)})")
+            customers = kept
+
+    def _failing(self, customers: str, rows: list[int]) -> list[tuple[int, str]]:
+        """The rows (of ``rows``, ascending) whose evaluation alone fails, with why."""
+        error = self._probe(customers, rows[0], rows[-1]) if rows else None
+        if error is None:
+            return []
+        if len(rows) == 1:
+            return [(rows[0], error)]
+        middle = len(rows) // 2
+        return self._failing(customers, rows[:middle]) + self._failing(customers, rows[middle:])
+
+    def _probe(self, customers: str, first: int, last: int) -> str | None:
+        """Why evaluating the rows numbered ``first`` to ``last`` fails, or None."""
+        self.engine.view(PROBE, f"SELECT * FROM {customers} WHERE _row BETWEEN {first} AND {last}")
+        try:
+            self.engine.materialize(f"{PROBE}_results", compile_sql_plan(self.plan, self.registry, self.dialect,
+                                                                         self.as_of, PROBE).sql())
+        except self.engine.row_errors as error:
+            return _first_line(error)
+        return None
 
     # -- customers ------------------------------------------------------------
     def _read_customers(self, customers) -> tuple[int, list[Rejected]]:
         file, plan = str(customers), self.plan
         fields = [spec for spec in plan.fields if spec.name not in ORDER_FEATURES] if self._orders_given else plan.fields
-        file_format = native_format(customers)
-        if file_format is not None and _engine_can_read(file, file_format):
-            self.progress(f"reading {customers} in {self.dialect.name}")
-            source_types = self.engine.register_file(RAW_CUSTOMERS, file, file_format)
+        source_types = self._native(RAW_CUSTOMERS, customers)
+        if source_types is not None:
             names = [self.names[plan.fields.index(spec)] for spec in fields]
             self.engine.materialize(TYPED, typed_input(self.dialect, RAW_CUSTOMERS, source_types, fields, names, file))
             return _typed_rejections(self.engine, file)
@@ -194,11 +236,24 @@ class _SqlJobRunner:
         read, used, after_as_of, rejected = self.engine.rows(order_sql.summary_from(PER_KEY))[0]
         return order_sql, {"read": read, "used": used, "after_as_of": after_as_of, "unknown_customer": 0, "rejected": rejected}
 
+    def _native(self, name: str, source) -> dict[str, str] | None:
+        """The source types of a file the engine reads itself as ``name``; None when
+        tierkit's readers must read it (other formats, databases, files the engine
+        reads otherwise, see :class:`NotNative`)."""
+        file_format = native_format(source)
+        if file_format is None or not _engine_can_read(str(source), file_format):
+            return None
+        self.progress(f"reading {source} in {self.dialect.name}")
+        try:
+            return self.engine.register_file(name, str(source), file_format)
+        except NotNative:
+            return None
+
     def _register_source(self, name: str, source) -> dict[str, str]:
         """A file the engine reads itself, or rows read by Python (other formats, databases)."""
-        file_format = native_format(source)
-        if file_format is not None and _engine_can_read(str(source), file_format):
-            return self.engine.register_file(name, str(source), file_format)
+        source_types = self._native(name, source)
+        if source_types is not None:
+            return source_types
         rows = [(number, raw) for number, raw in read_rows(source, self.registry)]
         headers = list(dict.fromkeys(header for _, raw in rows if isinstance(raw, dict) for header in raw))
         columns = {"_row": "integer", **dict.fromkeys(headers, "string")}
@@ -254,6 +309,10 @@ class _SqlJobRunner:
         )
         rows = sorted(bad + unknown, key=lambda item: item[0])
         return [Rejected(file, row, column, field_name, reason) for row, column, field_name, reason in rows]
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _engine_can_read(path: str, file_format: str) -> bool:
@@ -373,8 +432,9 @@ def write_sql_results(job: SqlJob, output: str | None, lang: str, registry: Regi
     select = results_select(job, lang)
     meta = job.meta(lang)
     if output and Path(output).suffix.lower() == ".parquet":
-        job.engine.write_parquet(select, output)
-        write_meta(output, meta)
+        with replacing(output) as temporary:
+            job.engine.write_parquet(select, str(temporary))
+            write_meta(temporary, meta)
         return
     schema = results_schema(job.plan, lang, reasons=False)
     records = (schema.record(row) for batch in job.engine.arrow_batches(select) for row in batch.to_pylist())

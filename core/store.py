@@ -190,6 +190,7 @@ class Store:
                 self._check_format(create)
             return
         with self._guard():
+            self._check_format(create)  # a database that is not a store is refused before anything changes in it
             self._use_wal()
             self.db.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: durable enough, never corrupt
         with self._transaction():

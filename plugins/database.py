@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -84,7 +86,7 @@ def _sqlalchemy(where: Position):
 def _url(sa, url: str, where: Position):
     """The SQLAlchemy URL: a plain path is a SQLite file, which must exist (SQLite would create it)."""
     if "://" not in url:
-        return sa.engine.URL.create("sqlite", database=url)
+        return _sqlite_read_only(sa.engine.URL.create("sqlite", database=url))
     try:
         location = sa.engine.make_url(url)
     except (sa.exc.ArgumentError, ValueError) as error:
@@ -93,16 +95,30 @@ def _url(sa, url: str, where: Position):
     if location.get_backend_name() == "sqlite" and location.database not in (None, "", ":memory:"):
         if not location.query.get("uri") and not os.path.isfile(location.database):
             raise InputError("file not found" if not os.path.exists(location.database) else "not a file", where)
+        if not location.query.get("uri"):
+            return _sqlite_read_only(location)
     return location
+
+
+def _sqlite_read_only(location):
+    """A SQLite file opened read-only (``mode=ro``): SQLite then never writes it."""
+    uri = f"file:{urllib.parse.quote(os.path.abspath(location.database))}?mode=ro"
+    return location.set(database=uri, query={**location.query, "uri": "true"})
 
 
 def _read_only(connection):
     """Reading never writes: a query such as ``DELETE …`` fails instead (and is rolled back)."""
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("PRAGMA query_only = ON")
+        # mode=ro and query_only still let ATTACH and VACUUM INTO (which attaches) create files
+        connection.connection.driver_connection.set_authorizer(_no_attach)
     elif connection.dialect.name == "postgresql":
         connection = connection.execution_options(postgresql_readonly=True)
     return connection
+
+
+def _no_attach(action: int, *_details) -> int:
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
 
 
 def _table_select(sa, connection, table: str, where: Position):

@@ -16,14 +16,19 @@ import itertools
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
-from tierkit.io import RowError, detect_encoding, dump_json_lines
+from tierkit.io import (
+    CSV_RAW, MIXED_UTF8, UNDECODED, RowError, csv_writer, delimiter_of, detect_encoding, dump_json_lines, header_names,
+    open_text,
+)
 from tierkit.registry import Reader, Writer
 from tierkit.results import flatten, write_meta, write_parquet
 
@@ -61,53 +66,120 @@ def read_tsv(path: Path) -> Rows:
 
 
 def _read_delimited(path: Path, delimiter: str | None) -> Rows:
-    with open(path, encoding=detect_encoding(path), newline="") as handle:
+    encoding = detect_encoding(path)
+    with open_text(path, encoding, newline="") as handle:
         first = handle.readline()
-        if delimiter is None:
-            delimiter = ";" if ";" in first and "," not in first else ","
-        # strict: broken quoting becomes a rejected row instead of silently merged cells.
-        records = csv.reader(itertools.chain([first], handle), delimiter=delimiter, strict=True)
-        yield from _sheet_rows(path, _csv_records(records))
+        records = _csv_records(itertools.chain([first], handle), delimiter or delimiter_of(first))
+        # in a file of mixed encodings, a cell with bytes that are not UTF-8 rejects its row
+        yield from _sheet_rows(path, records, complete=True, check=_undecoded if encoding == MIXED_UTF8 else None)
 
 
-def _csv_records(records: Iterator[list[str]]) -> Iterator[tuple[int, Sequence[Any] | RowError]]:
-    """Number CSV records as a spreadsheet numbers rows (a quoted newline stays in one row)."""
+def _csv_records(lines: Iterator[str], delimiter: str) -> Iterator[tuple[int, Sequence[Any] | RowError]]:
+    """Number CSV records as a spreadsheet numbers rows (a quoted newline stays in one row).
+
+    Quoting is strict: broken quoting rejects the record instead of silently merging
+    cells.  When the broken record ran over several lines (a quote opened and never
+    closed takes every line after it), only its first line is rejected and the lines
+    after it are read again, so one stray quote never costs the rows that follow.
+    """
+    pending: deque[str] = deque()
+    taken: list[str] = []  # the lines of the record being read
+
+    def feed() -> Iterator[str]:
+        while True:
+            line = pending.popleft() if pending else next(lines, None)
+            if line is None:
+                return
+            taken.append(line)
+            yield line
+
+    records = csv.reader(feed(), delimiter=delimiter, strict=True)
     for number in itertools.count(1):
+        taken.clear()
         try:
             record = next(records)
         except StopIteration:
             return
         except csv.Error as error:
-            yield number, RowError(f"malformed CSV: {error}")
+            unclosed = "unexpected end of data" in str(error)
+            yield number, RowError("malformed CSV: a quote opened in this row is never closed" if unclosed
+                                   else f"malformed CSV: {error}")
+            pending.extendleft(reversed(taken[1:]))
+            records = csv.reader(feed(), delimiter=delimiter, strict=True)
             continue
         yield number, record
 
 
 def read_xlsx(path: Path) -> Rows:
-    """The first sheet; its first non-empty row is the header."""
+    """The first sheet; its first non-empty row is the header.
+
+    Cells are read as last computed and saved; a formula cell with no saved value (the
+    file was written by a program that does not compute formulas) rejects its row,
+    rather than be read as empty.  Finding those takes a second reading of the sheet
+    with the formulas, in step with the values.
+    """
+    values, formulas = _workbook(path, data_only=True), _workbook(path, data_only=False)
+    try:
+        rows = zip(_first_sheet_rows(values), _first_sheet_rows(formulas))
+        cells = ([_Unsaved(formula) if value is None and _is_formula(formula) else value
+                  for value, formula in zip(row, written)] for row, written in rows)
+        yield from _sheet_rows(path, enumerate(cells, start=1), check=_unsaved_formulas)
+    finally:
+        values.close()
+        formulas.close()
+
+
+def _workbook(path: Path, data_only: bool):
     import openpyxl  # imported when an XLSX is read, not for every command
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except OSError:
         raise
     except Exception as error:  # openpyxl reports a corrupt workbook with many exception types
         raise InputError(f"not a readable XLSX workbook: {error}", Position(str(path))) from error
-    try:
-        sheet = workbook.worksheets[0]
-        # Some writers store wrong sheet dimensions; recomputing them avoids truncated reads.
-        sheet.reset_dimensions()
-        yield from _sheet_rows(path, enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1))
-    finally:
-        workbook.close()
 
 
-def _sheet_rows(path: Path, records: Iterable[tuple[int, Sequence[Any] | RowError]]) -> Rows:
+def _first_sheet_rows(workbook) -> Iterator[tuple]:
+    sheet = workbook.worksheets[0]
+    # Some writers store wrong sheet dimensions; recomputing them avoids truncated reads.
+    sheet.reset_dimensions()
+    return sheet.iter_rows(min_row=1, values_only=True)
+
+
+def _is_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+@dataclass(frozen=True)
+class _Unsaved:
+    """A formula cell without a saved value."""
+
+    formula: str
+
+
+def _unsaved_formulas(row: Mapping[str, Any]) -> Mapping[str, Any] | RowError:
+    for header, value in row.items():
+        if isinstance(value, _Unsaved):
+            shown = value.formula if len(value.formula) <= 40 else value.formula[:39] + "…"
+            return RowError(f"formula {shown} has no saved value (open and save the file in Excel to compute it)", header)
+    return row
+
+
+def _sheet_rows(
+    path: Path,
+    records: Iterable[tuple[int, Sequence[Any] | RowError]],
+    complete: bool = False,
+    check: Callable[[Mapping[str, Any]], Mapping[str, Any] | RowError] | None = None,
+) -> Rows:
     """Rows of a header-first grid (CSV or a sheet) as header -> value mappings.
 
     Fully empty rows are skipped, as a spreadsheet user does not see them as data.
     Columns with an empty header are ignored; a row with values beyond the last header
-    is rejected, since its cells are likely shifted.
+    is rejected, since its cells are likely shifted.  ``complete``: every row has a
+    value (empty or not) for each named column, as in CSV, where a short row is a cut
+    or shifted line and is rejected (a sheet simply omits empty cells at a row's end).
+    ``check`` may turn a row into a :class:`RowError` for a cell it cannot use.
     """
     headers: list[str] | None = None
     named: list[tuple[int, str]] = []
@@ -119,35 +191,36 @@ def _sheet_rows(path: Path, records: Iterable[tuple[int, Sequence[Any] | RowErro
         elif _is_blank(values):
             continue
         elif headers is None:
-            headers = _header_names(path, number, values)
+            headers = header_names(str(path), number, values)
             named = [(index, header) for index, header in enumerate(headers) if header]
         else:
-            yield number, _row_mapping(headers, named, values)
+            row = _row_mapping(headers, named, values, complete)
+            yield number, check(row) if check is not None and not isinstance(row, RowError) else row
 
 
 def _is_blank(values: Sequence[Any]) -> bool:
     return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
 
 
-def _header_names(path: Path, number: int, values: Sequence[Any]) -> list[str]:
-    headers = ["" if value is None else str(value).strip() for value in values]
-    seen: dict[str, int] = {}
-    for column, header in enumerate(headers, start=1):
-        if header and header in seen:
-            raise InputError(
-                f"column header {header!r} appears twice (columns {seen[header]} and {column})",
-                Position(str(path), number),
-            )
-        seen[header] = column
-    return headers
-
-
-def _row_mapping(headers: list[str], named: list[tuple[int, str]], values: Sequence[Any]) -> Mapping[str, Any] | RowError:
+def _row_mapping(
+    headers: list[str], named: list[tuple[int, str]], values: Sequence[Any], complete: bool
+) -> Mapping[str, Any] | RowError:
     if len(values) > len(headers) and not _is_blank(values[len(headers):]):
         return RowError(f"row has values beyond the last of the {len(headers)} header columns")
     if len(values) >= len(headers):
         return {header: values[index] for index, header in named}
+    if complete and named and named[-1][0] >= len(values):
+        missing = next(header for index, header in named if index >= len(values))
+        return RowError(f"row has {len(values)} values where the header has {len(headers)} columns", missing)
     return {header: values[index] if index < len(values) else None for index, header in named}
+
+
+def _undecoded(row: Mapping[str, Any]) -> Mapping[str, Any] | RowError:
+    for header, value in row.items():
+        if isinstance(value, str) and UNDECODED.search(value):
+            return RowError("not UTF-8 text like the rest of the file (a line in another encoding): "
+                            "save the file as UTF-8", header)
+    return row
 
 
 def read_json(path: Path) -> Rows:
@@ -157,6 +230,8 @@ def read_json(path: Path) -> Rows:
             data = json.load(handle)
         except json.JSONDecodeError as error:
             raise InputError(f"not valid JSON: {error.msg}", Position(str(path), error.lineno, error.colno)) from error
+        except RecursionError:
+            raise InputError("not valid JSON: nested too deeply", Position(str(path))) from None
     if not isinstance(data, list):
         raise InputError(f"expected a JSON array of objects, got {_json_kind(data)}", Position(str(path)))
     for index, item in enumerate(data, start=1):
@@ -164,10 +239,15 @@ def read_json(path: Path) -> Rows:
 
 
 def read_jsonl(path: Path) -> Rows:
-    """One object per line; blank lines are skipped and are not rows."""
-    with open(path, encoding="utf-8-sig") as handle:
+    """One object per line; blank lines are skipped and are not rows.  A line that is
+    not UTF-8 is rejected, and the lines after it are read."""
+    with open_text(path, MIXED_UTF8) as handle:
         for number, line in enumerate(handle, start=1):
-            if line.strip():
+            if not line.strip():
+                continue
+            if UNDECODED.search(line):
+                yield number, RowError("not UTF-8 text (a line in another encoding): save the file as UTF-8")
+            else:
                 yield number, _json_object(line)
 
 
@@ -192,10 +272,30 @@ def read_parquet(path: Path) -> Rows:
 
 def _json_object(line: str) -> Mapping[str, Any] | RowError:
     try:
-        value = json.loads(line)
+        value = json.loads(line, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
         return RowError(f"not valid JSON: {error.msg} (column {error.pos + 1})")
+    except _DuplicateKey as error:
+        return RowError(f"key {error.key!r} appears twice in one object", error.key)
+    except RecursionError:
+        return RowError("not valid JSON: nested too deeply")
     return value if isinstance(value, dict) else RowError(f"expected a JSON object, got {_json_kind(value)}")
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's keys, each once: with a key twice, JSON readers disagree on which
+    value wins, so the row is rejected rather than read one way."""
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return value
 
 
 def _json_kind(value: Any) -> str:
@@ -226,13 +326,14 @@ def _flat_table(records: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[d
 
 
 def write_csv(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
-    """Flattened records as UTF-8 CSV with a BOM (for Excel); meta goes to ``<path>.meta.json``."""
+    """Flattened records as UTF-8 CSV with a BOM (for Excel), text cells spreadsheet-safe;
+    meta goes to ``<path>.meta.json`` and says whether cells were made safe (to read them back)."""
     columns, rows = _flat_table(records)
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-    write_meta(path, meta)
+        writer = csv_writer(handle)
+        writer.writerow(columns)
+        writer.writerows([row.get(column, "") for column in columns] for row in rows)
+    write_meta(path, meta, spreadsheet_safe=not CSV_RAW.get())
 
 
 def write_xlsx(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:

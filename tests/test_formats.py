@@ -129,7 +129,7 @@ def test_csv_unclosed_quote_at_the_end_is_rejected(tmp_path, registry):
     path.write_text('id,name,annual_procurement\nC1,A,1\nC2,"Beta,2\n', encoding="utf-8")
     table = read(path, registry)
     assert len(table.rows) == 1
-    assert only_rejection(table) == (3, None, None, "malformed CSV: unexpected end of data")
+    assert only_rejection(table) == (3, None, None, "malformed CSV: a quote opened in this row is never closed")
 
 
 def test_csv_row_with_more_values_than_headers_is_rejected(tmp_path, registry):
@@ -139,7 +139,7 @@ def test_csv_row_with_more_values_than_headers_is_rejected(tmp_path, registry):
     assert [row[0] for row in table.rows] == ["C1"]
     assert table.rejected == [
         Rejected(str(path), 3, None, None, "row has values beyond the last of the 3 header columns"),
-        Rejected(str(path), 4, "annual_procurement", "annual_procurement", "missing required value"),
+        Rejected(str(path), 4, "annual_procurement", None, "row has 2 values where the header has 3 columns"),
     ]
 
 
@@ -339,11 +339,13 @@ def test_csv_writer_round_trip(tmp_path, registry):
     assert list(rows[0]) == EXPECTED_COLUMNS
     assert rows[0]["outcomes.grade.tags"] == "strategic; 客户"
     assert rows[0]["inputs.last_order_date"] == "2024-03-05"
-    assert rows[0]["note"] == "=1+1"
+    assert rows[0]["note"] == "'=1+1"  # spreadsheet-safe: shown as text, not run
     assert rows[1]["outcomes.grade.score"] == ""
     assert rows[1]["inputs.annual_procurement"] == ""
     sidecar = tmp_path / "results.csv.meta.json"
-    assert json.loads(sidecar.read_text(encoding="utf-8")) == {**META, "as_of": "2024-06-30"}
+    written = json.loads(sidecar.read_text(encoding="utf-8"))
+    assert written.pop("file")["spreadsheet_safe"] is True
+    assert written == {**META, "as_of": "2024-06-30"}
 
 
 def test_csv_writer_output_reads_back_as_input(tmp_path, registry):
