@@ -93,5 +93,6 @@ def test_a_wrong_total_is_caught(plan, registry):
     evaluation = generated(plan, 5, 200)
     other = generated(plan, 6, 200)
     other.bound = evaluation.bound
-    evaluation.rows, other.rows = other.rows, [row[:5] + other.rows[i][5:] for i, row in enumerate(evaluation.rows)]
+    kept = min(len(evaluation.rows), len(other.rows))  # rows computing a non-finite value are rejected
+    evaluation.rows, other.rows = other.rows[:kept], [row[:5] + other.rows[i][5:] for i, row in enumerate(evaluation.rows[:kept])]
     assert compare_batch({"other": other}, registry, shared_engine("duckdb"))
