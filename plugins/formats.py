@@ -240,8 +240,9 @@ def read_json(path: Path) -> Rows:
 
 def read_jsonl(path: Path) -> Rows:
     """One object per line; blank lines are skipped and are not rows.  A line that is
-    not UTF-8 is rejected, and the lines after it are read."""
-    with open_text(path, MIXED_UTF8) as handle:
+    not UTF-8 is rejected, and the lines after it are read.  Lines end at ``\n`` only
+    (``\r\n`` too): a lone ``\r`` is JSON whitespace, not the end of a row."""
+    with open_text(path, MIXED_UTF8, newline="\n") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

@@ -191,6 +191,14 @@ def test_json_lines_duplicate_keys_deep_nesting_and_bad_bytes_reject_their_line(
     accounted(table, 7)
 
 
+def test_json_lines_end_at_line_feeds_a_lone_carriage_return_is_whitespace(tmp_path, registry):
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"id":\r"C1"}\r\n{"id": "C2", "name": "a\\rb"}\n\r\n')
+    table = read_table(path, FIELDS, registry)
+    assert [row[:2] for row in table.rows] == [["C1", None], ["C2", "a\rb"]]
+    accounted(table, 2)
+
+
 # -- evaluation ------------------------------------------------------------------------------
 
 
