@@ -20,6 +20,7 @@ import click
 
 from . import __version__
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError, mask_secrets
+from .io import WRITE_MODES
 from .options import AS_OF, LANG, STORE, csv_raw, inputs
 from .sqlengine import ENGINES
 
@@ -169,7 +170,10 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
 @cli.command()
 @click.argument("ruleset")
 @inputs
-@click.option("-o", "--output", help="Results file: .jsonl, .csv, .xlsx or .parquet (default: JSON Lines on stdout).")
+@click.option("-o", "--output", help="Results file (.jsonl, .csv, .xlsx, .parquet) or database table "
+              "('sqlite:///grades.db?table=grades', 'postgresql+psycopg://user@host/crm?table=grades'); default: JSON Lines on stdout.")
+@click.option("--write-mode", type=click.Choice(WRITE_MODES), help="With a database -o: make the table anew (replace, the default), "
+              "replace the rows of these customers (upsert, on id) or keep every run's rows (append, keyed by run id).")
 @click.option("--rejected", "rejected_path", help="Write rejected rows (file, row, column, field, reason) to this CSV file.")
 @AS_OF
 @LANG
@@ -183,8 +187,8 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
 @click.option("--memory-limit", metavar="SIZE", help="With --engine duckdb|spark: the engine's memory (e.g. 6GB); DuckDB spills to disk beyond it.")
 @csv_raw(command_level=True)
 @click.pass_obj
-def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress, save, store,
-             engine, spark_master, spark_conf, memory_limit) -> None:
+def evaluate(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang, progress, save,
+             store, engine, spark_master, spark_conf, memory_limit) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
     from .engine import paused_gc
     from .io import dump_json_lines, refuse_overwriting, write_results
@@ -193,8 +197,8 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, rejecte
     refuse_overwriting({"-o": output, "--rejected": rejected_path}, [input_path, orders_path])
     report = Progress(progress)
     if engine != "python":
-        evaluate_on_sql_engine(session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report, store,
-                               save, engine, spark_master, spark_conf, memory_limit)
+        evaluate_on_sql_engine(session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang, report,
+                               store, save, engine, spark_master, spark_conf, memory_limit)
         return
     if spark_master or spark_conf or memory_limit:
         raise TierkitError("--spark-master, --spark-conf and --memory-limit need --engine duckdb or spark")
@@ -203,10 +207,16 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, rejecte
     evaluation = job.evaluation
     lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
     meta = job.meta(lang)
+    if runs is not None:  # saved first, so that what is written names the run (a database table's run_id)
+        report(f"saving to {runs.path}")
+        with runs:
+            saved = runs.save(evaluation, input_path, orders_path)
+        meta["run_id"] = saved.id
+        click.echo(f"saved run {saved.id} to {runs.path}", err=True)
     report(f"evaluated {meta['evaluated']:,} customers; writing")
     with paused_gc():
         if output and output != "-":
-            write_results(output, evaluation.records(lang), meta, session.registry)
+            write_results(output, evaluation.records(lang), meta, session.registry, write_mode)
         else:
             dump_json_lines(sys.stdout, evaluation.records(lang), meta)
     report_rejected(job, rejected_path)
@@ -217,15 +227,10 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, rejecte
         f" · {evaluation.plan.ruleset.name} {evaluation.plan.ruleset.version} as of {meta['as_of']}",
         err=True,
     )
-    if runs is not None:
-        report(f"saving to {runs.path}")
-        with runs:
-            saved = runs.save(evaluation, input_path, orders_path)
-        click.echo(f"saved run {saved.id} to {runs.path}", err=True)
 
 
-def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report,
-                           store, save, engine, spark_master, spark_conf, memory_limit) -> None:
+def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
+                           report, store, save, engine, spark_master, spark_conf, memory_limit) -> None:
     """``evaluate --engine duckdb|spark``: the ruleset compiled to SQL, run where the data is."""
     from .engine import compile_ruleset
     from .job import with_previous
@@ -246,7 +251,7 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
         job = run_sql_job(plan, session.registry, sql_engine, input_path, orders_path, as_of, report)
         lang = lang or plan.ruleset.data.get("locale", "en")
         report(f"evaluated {job.evaluated:,} customers; writing")
-        write_sql_results(job, output, lang, session.registry, sys.stdout)
+        write_sql_results(job, output, lang, session.registry, sys.stdout, write_mode)
         meta = job.meta(lang)
     finally:
         sql_engine.close()

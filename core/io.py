@@ -86,6 +86,7 @@ class SourceRef:
         return source_label(self.location, self.table, self.query)
 
 
+WRITE_MODES = ("replace", "upsert", "append")  # how a destination writer treats what is there
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # user:password@ (to the last @, so that an unescaped @ in a password hides it too), and ?password=
 _PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):.*@")
@@ -202,7 +203,7 @@ def source_label(location: str, table: str | None, query: str | None) -> str:
 
 def is_database(location: str, registry) -> bool:
     """Whether ``location`` names a database (a URL, or a file a source claims) rather than a file."""
-    return bool(_URL.match(location)) or Path(location).suffix.lower() in registry.sources
+    return is_url(location) or Path(location).suffix.lower() in registry.sources
 
 
 def _where(column: str | None, field_name: str | None) -> str:
@@ -261,9 +262,7 @@ def _source_rows(ref: SourceRef, registry) -> Iterator[tuple[int, Mapping[str, A
         raise InputError("name a table or a query to read, not both", Position(label))
     scheme = _URL.match(ref.location)
     if scheme:
-        name = scheme.group(1).lower()
-        source = registry.sources.get(name) or registry.sources.get(name.partition("+")[0])
-        shown = f"{name}://"
+        source, shown = by_scheme(registry.sources, ref.location), f"{scheme.group(1).lower()}://"
     else:
         shown = Path(ref.location).suffix.lower()
         source = registry.sources.get(shown) if shown else None
@@ -304,9 +303,31 @@ def table_from_rows(file: str, fields: list[FieldSpec], rows: Iterable[tuple[int
     return builder.finish()
 
 
-def write_results(path: str | os.PathLike, records: Iterable[dict], meta: dict, registry) -> None:
-    """Write result records with the writer registered for the path's extension."""
+def by_scheme(table: Mapping[str, Any], url: str) -> Any:
+    """What ``table`` registers for the URL's scheme (``postgresql+psycopg`` falls back
+    to ``postgresql``), or None; the URL must start with a scheme."""
+    name = _URL.match(url).group(1).lower()
+    return table.get(name) or table.get(name.partition("+")[0])
+
+
+def is_url(location: str) -> bool:
+    return bool(_URL.match(location))
+
+
+def write_results(path: str | os.PathLike, records: Iterable[dict], meta: dict, registry, mode: str | None = None) -> None:
+    """Write result records with the writer registered for the path's extension, or for
+    the URL's scheme (a database table, say), which takes ``mode`` (:data:`WRITE_MODES`,
+    ``replace`` when not given); files are always written whole."""
     file = os.fspath(path)
+    if is_url(file):
+        writer = by_scheme(registry.writers, file)
+        if writer is None or not writer.schemes:
+            known = ", ".join(sorted(f"{key}://" for key, found in registry.writers.items() if key in found.schemes)) or "none"
+            raise TierkitError(f"no writer for {_URL.match(file).group(1).lower()}:// (known: {known})", Position(mask_password(file)))
+        writer.write(file, records, meta, mode or WRITE_MODES[0])
+        return
+    if mode is not None:
+        raise TierkitError("--write-mode is for database outputs (-o 'sqlite:///grades.db?table=grades')", Position(file))
     writer = _choose(registry.writers, file, "writer", TierkitError)
     with replacing(file) as temporary:
         writer.write(temporary, records, meta)
@@ -457,7 +478,7 @@ def _choose(table: Mapping[str, Any], file: str, what: str, error_type: type[Tie
     extension = Path(file).suffix.lower()
     if extension in table:
         return table[extension]
-    known = ", ".join(sorted(table)) or "none"
+    known = ", ".join(sorted(key for key in table if key.startswith("."))) or "none"
     shown = repr(extension) if extension else "(no extension)"
     raise error_type(f"no {what} for {shown} files (known extensions: {known})", Position(file))
 

@@ -285,6 +285,21 @@ class ResultsSchema:
         return next((index for index in indexes if self.plans[index] == allocation), indexes[0] if indexes else None)
 
 
+class SchemaRecords:
+    """Records (an iterator, read once) with the :class:`ResultsSchema` they follow, as
+    typed writers (Parquet, a database table) need it: ``records.schema``."""
+
+    def __init__(self, schema: ResultsSchema, records: Iterable[dict]):
+        self.schema = schema
+        self._records = iter(records)
+
+    def __iter__(self) -> SchemaRecords:
+        return self
+
+    def __next__(self) -> dict:
+        return next(self._records)
+
+
 def results_schema(plan: Plan, lang: str, reasons: bool = True, derived: Mapping[str, str] | None = None) -> ResultsSchema:
     """The results-file columns of ``plan`` in ``lang``: what every engine writes.
 
