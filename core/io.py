@@ -86,6 +86,21 @@ class SourceRef:
         return source_label(self.location, self.table, self.query)
 
 
+@dataclass(frozen=True)
+class InlineRows:
+    """Rows held in memory (a DataFrame, a list of dicts) given where a file path would be.
+
+    ``rows`` yields ``(row number, mapping)`` once; ``label`` names them in messages
+    and rejected rows.
+    """
+
+    label: str
+    rows: Iterable[tuple[int, Mapping[str, Any] | RowError]]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 WRITE_MODES = ("replace", "upsert", "append")  # how a destination writer treats what is there
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # user:password@ (to the last @, so that an unescaped @ in a password hides it too), and ?password=
@@ -227,16 +242,16 @@ def normalise_header(header: str) -> str:
     return _SEPARATORS.sub("_", text)
 
 
-def read_table(path: str | os.PathLike | SourceRef, fields: list[FieldSpec], registry) -> Table:
+def read_table(path: str | os.PathLike | SourceRef | InlineRows, fields: list[FieldSpec], registry) -> Table:
     """Read a table with the reader registered for its extension (or the database
     source for its URL) into typed rows."""
-    if isinstance(path, SourceRef):
+    if isinstance(path, SourceRef | InlineRows):
         return table_from_rows(str(path), fields, read_rows(path, registry))
     file = os.fspath(path)
     return table_from_rows(file, fields, read_rows(file, registry))
 
 
-def read_rows(path: str | os.PathLike | SourceRef, registry) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
+def read_rows(path: str | os.PathLike | SourceRef | InlineRows, registry) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
     """The raw rows of a file, from the reader registered for its extension, or of a
     database table or query (a :class:`SourceRef`), from the source for its URL scheme.
 
@@ -245,6 +260,8 @@ def read_rows(path: str | os.PathLike | SourceRef, registry) -> Iterator[tuple[i
     """
     if isinstance(path, SourceRef):
         return _source_rows(path, registry)
+    if isinstance(path, InlineRows):
+        return iter(path.rows)
     file = os.fspath(path)
     if is_database(file, registry):
         raise InputError("a database: name a table or a query to read", Position(mask_password(file)))
