@@ -76,6 +76,7 @@ class LazyGroup(click.Group):
         "diff": ("history", "diff", "Grade migrations and new or cleared tags between two saved runs."),
         "doctor": ("doctor", "doctor", "What this installation can do: each optional part and how to install it."),
         "init": ("authoring", "init", "Scaffold a ruleset folder whose tests pass out of the box."),
+        "notify": ("notify", "notify", "Send each account owner a digest of grade changes and new at-risk or nail tags."),
         "report": ("printing", "report", "The portfolio report: grades, classes, Pareto, quadrants, workload."),
         "runs": ("history", "runs", "List the runs saved with `tierkit evaluate … --save`."),
         "test": ("authoring", "test_command", "Run a ruleset's YAML test cases; exit 1 if one fails."),
