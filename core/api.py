@@ -22,6 +22,7 @@ from .errors import TierkitError
 from .io import InlineRows, Rejected, RowError, write_results
 from .job import Job, run_job
 from .manager import make_registry
+from .results import SchemaRecords
 from .ruleset import load_ruleset
 
 
@@ -129,7 +130,8 @@ class Result:
         """Write the results as ``tierkit evaluate -o`` does: a file by its extension
         (``.jsonl``, ``.csv``, ``.xlsx``, ``.parquet``) or a database table
         (``sqlite:///grades.db?table=grades``, with ``mode`` ``replace``, ``upsert`` or ``append``)."""
-        write_results(os.fspath(path_or_url), self._job.evaluation.records(self.lang), self.meta, self._registry, mode)
+        records = self._job.evaluation.records(self.lang)
+        write_results(os.fspath(path_or_url), SchemaRecords(records.schema, records, self.rejected), self.meta, self._registry, mode)
 
 
 def _as_of(value: dt.date | str | None) -> dt.date:

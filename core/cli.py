@@ -224,7 +224,7 @@ def evaluate_on_python(session: Session, ruleset, input_path, orders_path, outpu
         session.say(f"saved run {saved.id} to {runs.path}")
     report(f"evaluated {meta['evaluated']:,} customers; writing {mask_password(output) if output and output != '-' else 'to stdout'}")
     records = evaluation.records(lang)
-    records = SchemaRecords(records.schema, report.track(records, len(evaluation.rows), "writing results"))
+    records = SchemaRecords(records.schema, report.track(records, len(evaluation.rows), "writing results"), job.rejected)
     with paused_gc():
         if output and output != "-":
             write_results(output, records, meta, session.registry, write_mode)

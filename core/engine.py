@@ -241,7 +241,7 @@ class Evaluation:
         carries the plan's results schema (:mod:`tierkit.results`), for typed writers."""
         from .results import SchemaRecords, results_schema  # it builds on this module
 
-        return SchemaRecords(results_schema(self.plan, lang), (self.record(row, lang) for row in self.ranked()))
+        return SchemaRecords(results_schema(self.plan, lang), (self.record(row, lang) for row in self.ranked()), self.rejected)
 
     def record(self, row: list, lang: str) -> dict:
         """One customer's JSON-ready result (dates stay dates: writers format them)."""

@@ -287,10 +287,12 @@ class ResultsSchema:
 
 class SchemaRecords:
     """Records (an iterator, read once) with the :class:`ResultsSchema` they follow, as
-    typed writers (Parquet, a database table) need it: ``records.schema``."""
+    typed writers (Parquet, a database table) need it: ``records.schema``; and the
+    run's rejected rows, for writers that list them (a workbook's rejected sheet)."""
 
-    def __init__(self, schema: ResultsSchema, records: Iterable[dict]):
+    def __init__(self, schema: ResultsSchema, records: Iterable[dict], rejected: Iterable = ()):
         self.schema = schema
+        self.rejected = list(rejected)
         self._records = iter(records)
 
     def __iter__(self) -> SchemaRecords:

@@ -438,7 +438,8 @@ def write_sql_results(job: SqlJob, output: str | None, lang: str, registry: Regi
             write_meta(temporary, meta)
         return
     schema = results_schema(job.plan, lang, reasons=False)
-    records = SchemaRecords(schema, (schema.record(row) for batch in job.engine.arrow_batches(select) for row in batch.to_pylist()))
+    records = SchemaRecords(schema, (schema.record(row) for batch in job.engine.arrow_batches(select) for row in batch.to_pylist()),
+                            job.rejected)
     if output and output != "-":
         write_results(output, records, meta, registry, mode)
     else:
