@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -114,42 +112,6 @@ def test_a_store_of_the_first_version_gains_names_and_owners(store, capsys, tmp_
 
 
 # -- notify ----------------------------------------------------------------------------
-
-
-class Webhook(ThreadingHTTPServer):
-    """Records each POST's path and JSON body; answers ``status``."""
-
-    def __init__(self, status: int = 200):
-        self.received: list[tuple[str, dict]] = []
-        self.status = status
-        super().__init__(("127.0.0.1", 0), Recorder)
-
-
-class Recorder(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 (the http.server name)
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.received.append((self.path, json.loads(body)))
-        self.send_response(self.server.status)
-        self.end_headers()
-
-    def log_message(self, *_args):
-        pass
-
-
-@pytest.fixture
-def webhook():
-    servers = []
-
-    def start(status: int = 200) -> Webhook:
-        server = Webhook(status)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def test_notify_sends_one_digest_per_owner(store, capsys, webhook):
