@@ -13,6 +13,7 @@ and modified stamps are the ``stamp`` given (the run's as-of date).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -150,16 +151,22 @@ class Workbook:
 
 
 def _cell(ref: str, value: Any, style: int) -> str:
+    """One cell's XML; the commonest types are tested first, by exact class (a row of
+    200,000 customers' worth of cells makes this the writer's hot spot)."""
     shown = f' s="{style}"' if style else ""
-    if isinstance(value, bool):
+    kind = value.__class__
+    if kind is str:
+        return f'<c r="{ref}"{shown} t="inlineStr"><is><t xml:space="preserve">{escape(_ILLEGAL.sub("", value))}</t></is></c>'
+    if kind is float or kind is int:
+        return f'<c r="{ref}"{shown}><v>{value!r}</v></c>' if math.isfinite(value) else ""
+    if kind is bool:
         return f'<c r="{ref}"{shown} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, int | float):
-        return f'<c r="{ref}"{shown}><v>{value!r}</v></c>' if value == value and abs(value) != float("inf") else ""
     if isinstance(value, dt.date):  # a date shows as one in any column
         day = value.date() if isinstance(value, dt.datetime) else value
         return f'<c r="{ref}" s="{style or STYLES.index("date")}"><v>{(day - _EPOCH).days}</v></c>'
-    text = escape(_ILLEGAL.sub("", str(value)))
-    return f'<c r="{ref}"{shown} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    if isinstance(value, int | float):
+        return _cell(ref, float(value), style)
+    return _cell(ref, str(value), style)
 
 
 def _letters(index: int) -> str:

@@ -118,12 +118,16 @@ class Layout:
             header = title(scheme, lang) + ("" if part == "display" else f" {translate(lang, f'xlsx_{part}')}")
             style = {"score": "score", "reasons": "wrap"}.get(part, "general")
             if part == "reasons":
-                return header, style, lambda record, at=path: _reasons(_at(record, at))
+                get = _getter(path)
+                return header, style, lambda record: _reasons(get(record))
         else:
             key = path[1]
             word = ALLOCATION_WORDS.get(key, key)
             header = translate(lang, "allocation") + " · " + (translate(lang, word) if word in MESSAGES["en"] else key)
-        return str(header), style, lambda record, at=path, kind=column.type: _cell_value(kind, _at(record, at))
+        get = _getter(path)
+        if column.type in ("list<string>", "json"):
+            return str(header), style, lambda record, kind=column.type: _cell_value(kind, get(record))
+        return str(header), style, get
 
     def summary(self, meta: Mapping[str, Any]) -> Iterator[list]:
         """Grade × class counts, the Pareto split, then the run's metadata."""
@@ -152,11 +156,13 @@ class Layout:
         return str(localize(spec.label, self.lang) or spec.name)
 
 
-def _at(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
-    node: Any = record
-    for key in path:
-        node = node.get(key) if isinstance(node, Mapping) else None
-    return node
+def _getter(path: tuple[str, ...]) -> Callable[[Mapping], Any]:
+    """The value at ``path`` in a record (records nest dicts: ``features``, ``outcomes``, ``allocation``)."""
+    if len(path) == 1:
+        return lambda record: record.get(path[0])
+    if len(path) == 2:
+        return lambda record: (record.get(path[0]) or {}).get(path[1])
+    return lambda record: ((record.get(path[0]) or {}).get(path[1]) or {}).get(path[2])
 
 
 def _cell_value(kind: str, value: Any) -> Any:
