@@ -78,3 +78,36 @@ def test_write_problems_are_one_line_with_the_password_masked(capsys, tmp_path, 
     line = one_line_failure(*run(capsys, "evaluate", "b2b-manufacturing", B2B_CSV, "-o", output.format(dir=tmp_path), *options))
     assert message in line
     assert "Tk-secret" not in line
+
+
+PLUGIN = '''
+import json
+from tierkit.hookspecs import hookimpl
+from tierkit.registry import Writer
+
+
+def push(url, records, meta, mode):
+    ids = [record["id"] for record in records]
+    with open(url.split("://", 1)[1], "w", encoding="utf-8") as handle:
+        json.dump({"url": url, "mode": mode, "ids": ids, "columns": len(records.schema.columns), "as_of": meta["as_of"]}, handle)
+
+
+@hookimpl
+def tierkit_writers(register):
+    register(Writer("mycrm", (), push, schemes=("mycrm",)))
+'''
+
+
+def test_a_plugin_adds_a_destination_chosen_by_url_scheme(capsys, tmp_path):
+    import json
+
+    plugin = tmp_path / "mycrm.py"
+    plugin.write_text(PLUGIN, encoding="utf-8")
+    pushed = tmp_path / "pushed.json"
+    code, out, err = run(capsys, "--plugin", plugin, "evaluate", "b2b-manufacturing", B2B_CSV, "--as-of", "2026-11-01",
+                         "-o", f"mycrm://{pushed}", "--write-mode", "append")
+    assert code == 0 and out == "", err
+    sent = json.loads(pushed.read_text(encoding="utf-8"))
+    assert (sent["mode"], len(sent["ids"]), sent["as_of"]) == ("append", 600, "2026-11-01") and sent["columns"] > 10
+    code, out, _err = run(capsys, "--plugin", plugin, "plugins")
+    assert any(line.split()[0] == "mycrm" and line.split()[-1] == "mycrm" for line in out.splitlines())  # listed as a writer
