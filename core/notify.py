@@ -13,6 +13,7 @@ their tokens in the path as well as in the password.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 import click
@@ -94,11 +95,8 @@ def notify(run_a, run_b, destinations, dry_run, store) -> None:
     """Send each owner a digest of grade changes and new at-risk or nail tags from RUN_A to RUN_B."""
     if not destinations and not dry_run:
         raise TierkitError("give at least one --to URL (or --dry-run to print the digests)")
-    if not dry_run:
-        try:
-            import apprise  # noqa: F401  (checked before the store is read)
-        except ModuleNotFoundError:
-            raise TierkitError("notify needs apprise", hint="pip install 'tierkit[notify]'") from None
+    if not dry_run and importlib.util.find_spec("apprise") is None:  # said before the store is read
+        raise TierkitError("notify needs apprise", hint="pip install 'tierkit[notify]'")
     found = digests(compare_runs(store, run_a, run_b))
     if not found:
         click.echo("no grade changes or new at-risk or nail tags: nothing to send", err=True)
