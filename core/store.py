@@ -406,7 +406,9 @@ def _data_hashes(plan, rows: list[list]) -> list[int]:
 
 def _field_index(plan, role: str) -> int | None:
     """The index of the field playing ``role`` (``name``, ``owner``), None when the ruleset has none."""
-    name = plan.ruleset.data.get(f"{role}_field", role)
+    from .render_plan import role_field  # it imports the plan compiler, which this module need not load
+
+    name = role_field(plan, role)
     return next((index for index, spec in enumerate(plan.fields) if spec.name == name), None)
 
 

@@ -31,6 +31,7 @@ from tierkit.hookspecs import hookimpl
 from tierkit.io import WRITE_MODES, json_default, mask_password
 from tierkit.plugins.database import DRIVERS, driver_reason, import_sqlalchemy
 from tierkit.registry import Writer
+from tierkit.render_plan import role_field
 
 BATCH = 500  # rows per INSERT, and ids per upsert DELETE (within SQLite's parameter limit)
 
@@ -113,9 +114,8 @@ class TableLayout:
     def __init__(self, sa, schema, meta: Mapping[str, Any]):
         self.sa = sa
         plan = schema.plan
-        data = plan.ruleset.data
-        self.roles = {role: data.get(f"{role}_field", role) for role in ("name", "owner")}
-        self.roles = {role: name for role, name in self.roles.items() if f"features.{name}" in schema.by_name}
+        named = {role: role_field(plan, role) for role in ("name", "owner")}
+        self.roles = {role: name for role, name in named.items() if f"features.{name}" in schema.by_name}
         self.schemes = [scheme.id for scheme in plan.schemes]
         self.allocation = [(column.path[1], column.type) for column in schema.allocation]
         self.fixed = {
