@@ -127,7 +127,8 @@ class Writer:
     destination writer is chosen by URL scheme (``schemes``; ``postgresql`` also covers
     ``postgresql+psycopg``) and called ``write(url, records, meta, mode)``, ``mode``
     being ``replace``, ``upsert`` or ``append`` (``--write-mode``).  ``records`` of a
-    run carry ``records.schema``, the plan's :class:`tierkit.results.ResultsSchema`.
+    run carry ``records.schema``, the plan's :class:`tierkit.results.ResultsSchema`,
+    and ``records.rejected``, the run's rejected rows.
     """
 
     name: str
