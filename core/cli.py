@@ -12,7 +12,6 @@ import importlib
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,8 @@ import click
 
 from . import __version__
 from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError, mask_secrets
+from .io import WRITE_MODES
+from .logs import LEVELS, LOGGER, Progress, configure, logs_json
 from .options import AS_OF, LANG, STORE, csv_raw, inputs
 from .sqlengine import ENGINES
 
@@ -34,32 +35,26 @@ REJECTED_SHOWN = 10
 
 
 class Session:
-    """What every command needs: the plugins, loaded once per invocation."""
+    """What every command needs: the plugins, loaded once per invocation, and whether
+    to stay quiet."""
 
-    def __init__(self, plugin_files: tuple[str, ...]):
+    def __init__(self, plugin_files: tuple[str, ...], quiet: bool = False):
         from .manager import make_plugin_manager
         from .registry import Registry
 
         self.pm = make_plugin_manager(plugin_files)
         self.registry = Registry.collect(self.pm)
+        self.quiet = quiet
+
+    def say(self, message: str) -> None:
+        """A summary line on stderr, unless ``--quiet``."""
+        if not self.quiet:
+            click.echo(message, err=True)
 
     def ruleset(self, ref: str):
         from .ruleset import load_ruleset
 
         return load_ruleset(ref, self.registry.ruleset_dirs)
-
-
-class Progress:
-    """Stage messages on stderr for long runs: on a terminal, or when asked for."""
-
-    def __init__(self, enabled: bool | None):
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.started = time.perf_counter()
-
-    def __call__(self, message: str) -> None:
-        if self.enabled:
-            click.echo(f"[{time.perf_counter() - self.started:6.1f}s] {message}", err=True)
-
 
 
 class LazyGroup(click.Group):
@@ -75,6 +70,7 @@ class LazyGroup(click.Group):
         "diff": ("history", "diff", "Grade migrations and new or cleared tags between two saved runs."),
         "doctor": ("doctor", "doctor", "What this installation can do: each optional part and how to install it."),
         "init": ("authoring", "init", "Scaffold a ruleset folder whose tests pass out of the box."),
+        "notify": ("notify", "notify", "Send each account owner a digest of grade changes and new at-risk or nail tags."),
         "report": ("printing", "report", "The portfolio report: grades, classes, Pareto, quadrants, workload."),
         "runs": ("history", "runs", "List the runs saved with `tierkit evaluate … --save`."),
         "test": ("authoring", "test_command", "Run a ruleset's YAML test cases; exit 1 if one fails."),
@@ -103,10 +99,14 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="tierkit")
 @click.option("--plugin", "plugin_files", multiple=True, type=click.Path(dir_okay=False), help="Load a local plugin module (repeatable).")
 @csv_raw(command_level=False)
+@click.option("-q", "--quiet", is_flag=True, help="No progress display and no summary lines on stderr; errors and warnings only.")
+@click.option("--log-level", type=click.Choice(LEVELS), help="Log tierkit's stages at this level and above to stderr (default: warning).")
+@click.option("--log-json", is_flag=True, help="Log records (and errors) as JSON lines on stderr, for schedulers.")
 @click.pass_context
-def cli(ctx: click.Context, plugin_files: tuple[str, ...]) -> None:
+def cli(ctx: click.Context, plugin_files: tuple[str, ...], quiet: bool, log_level: str | None, log_json: bool) -> None:
     """Classify, grade and rank sales accounts with YAML rulesets."""
-    ctx.obj = Session(plugin_files)
+    configure(log_level, log_json)
+    ctx.obj = Session(plugin_files, quiet)
 
 
 @cli.command()
@@ -169,7 +169,10 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
 @cli.command()
 @click.argument("ruleset")
 @inputs
-@click.option("-o", "--output", help="Results file: .jsonl, .csv, .xlsx or .parquet (default: JSON Lines on stdout).")
+@click.option("-o", "--output", help="Results file (.jsonl, .csv, .xlsx, .parquet) or database table "
+              "('sqlite:///grades.db?table=grades', 'postgresql+psycopg://user@host/crm?table=grades'); default: JSON Lines on stdout.")
+@click.option("--write-mode", type=click.Choice(WRITE_MODES), help="With a database -o: make the table anew (replace, the default), "
+              "replace the rows of these customers (upsert, on id) or keep every run's rows (append, keyed by run id).")
 @click.option("--rejected", "rejected_path", help="Write rejected rows (file, row, column, field, reason) to this CSV file.")
 @AS_OF
 @LANG
@@ -183,51 +186,62 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
 @click.option("--memory-limit", metavar="SIZE", help="With --engine duckdb|spark: the engine's memory (e.g. 6GB); DuckDB spills to disk beyond it.")
 @csv_raw(command_level=True)
 @click.pass_obj
-def evaluate(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, progress, save, store,
-             engine, spark_master, spark_conf, memory_limit) -> None:
+def evaluate(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang, progress, save,
+             store, engine, spark_master, spark_conf, memory_limit) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
-    from .engine import paused_gc
-    from .io import dump_json_lines, refuse_overwriting, write_results
-    from .store import Store
+    from .io import refuse_overwriting
 
     refuse_overwriting({"-o": output, "--rejected": rejected_path}, [input_path, orders_path])
-    report = Progress(progress)
-    if engine != "python":
-        evaluate_on_sql_engine(session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report, store,
-                               save, engine, spark_master, spark_conf, memory_limit)
-        return
-    if spark_master or spark_conf or memory_limit:
-        raise TierkitError("--spark-master, --spark-conf and --memory-limit need --engine duckdb or spark")
+    with Progress(progress, session.quiet) as report:
+        if engine != "python":
+            evaluate_on_sql_engine(session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
+                                   report, store, save, engine, spark_master, spark_conf, memory_limit)
+        elif spark_master or spark_conf or memory_limit:
+            raise TierkitError("--spark-master, --spark-conf and --memory-limit need --engine duckdb or spark")
+        else:
+            evaluate_on_python(session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
+                               report, store, save)
+
+
+def evaluate_on_python(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
+                       report: Progress, store, save) -> None:
+    """``evaluate`` in this process: read, evaluate, save when asked, write."""
+    from .engine import paused_gc
+    from .io import dump_json_lines, mask_password, write_results
+    from .results import SchemaRecords
+    from .store import Store
+
     runs = Store.open(store, create=True) if save else None  # a store that cannot be written fails before the work
     job = run_evaluation(session, ruleset, input_path, orders_path, as_of, report, store)
     evaluation = job.evaluation
     lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
     meta = job.meta(lang)
-    report(f"evaluated {meta['evaluated']:,} customers; writing")
-    with paused_gc():
-        if output and output != "-":
-            write_results(output, evaluation.records(lang), meta, session.registry)
-        else:
-            dump_json_lines(sys.stdout, evaluation.records(lang), meta)
-    report_rejected(job, rejected_path)
-    if job.orders is not None:
-        click.echo(job.orders.describe(), err=True)
-    click.echo(
-        f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
-        f" · {evaluation.plan.ruleset.name} {evaluation.plan.ruleset.version} as of {meta['as_of']}",
-        err=True,
-    )
-    if runs is not None:
+    if runs is not None:  # saved first, so that what is written names the run (a database table's run_id)
         report(f"saving to {runs.path}")
         with runs:
             saved = runs.save(evaluation, input_path, orders_path)
-        click.echo(f"saved run {saved.id} to {runs.path}", err=True)
+        meta["run_id"] = saved.id
+        session.say(f"saved run {saved.id} to {runs.path}")
+    report(f"evaluated {meta['evaluated']:,} customers; writing {mask_password(output) if output and output != '-' else 'to stdout'}")
+    records = evaluation.records(lang)
+    records = SchemaRecords(records.schema, report.track(records, len(evaluation.rows), "writing results"), job.rejected)
+    with paused_gc():
+        if output and output != "-":
+            write_results(output, records, meta, session.registry, write_mode)
+        else:
+            dump_json_lines(sys.stdout, records, meta)
+    report_rejected(job, rejected_path)
+    if job.orders is not None:
+        session.say(job.orders.describe())
+    session.say(f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
+                f" · {evaluation.plan.ruleset.name} {evaluation.plan.ruleset.version} as of {meta['as_of']}")
 
 
-def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, rejected_path, as_of, lang, report,
-                           store, save, engine, spark_master, spark_conf, memory_limit) -> None:
+def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
+                           report, store, save, engine, spark_master, spark_conf, memory_limit) -> None:
     """``evaluate --engine duckdb|spark``: the ruleset compiled to SQL, run where the data is."""
     from .engine import compile_ruleset
+    from .io import mask_password
     from .job import with_previous
     from .sqlengine import open_engine
     from .sqlrun import describe_orders, run_sql_job, write_sql_results
@@ -245,19 +259,16 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
     try:
         job = run_sql_job(plan, session.registry, sql_engine, input_path, orders_path, as_of, report)
         lang = lang or plan.ruleset.data.get("locale", "en")
-        report(f"evaluated {job.evaluated:,} customers; writing")
-        write_sql_results(job, output, lang, session.registry, sys.stdout)
+        report(f"evaluated {job.evaluated:,} customers; writing {mask_password(output) if output and output != '-' else 'to stdout'}")
+        write_sql_results(job, output, lang, session.registry, sys.stdout, write_mode)
         meta = job.meta(lang)
     finally:
         sql_engine.close()
     report_rejected(job, rejected_path)
     if job.orders is not None:
-        click.echo(describe_orders(job.orders), err=True)
-    click.echo(
-        f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
-        f" · {plan.ruleset.name} {plan.ruleset.version} as of {meta['as_of']} · {engine}",
-        err=True,
-    )
+        session.say(describe_orders(job.orders))
+    session.say(f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
+                f" · {plan.ruleset.name} {plan.ruleset.version} as of {meta['as_of']} · {engine}")
 
 
 def _setting(item: str) -> tuple[str, str]:
@@ -354,20 +365,21 @@ def plugins(session: Session) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every failure into one line and an exit code."""
+    configure(None, False)  # until the options say otherwise (an error in them is plain text)
     try:
         code = cli.main(args=argv, prog_name="tierkit", standalone_mode=False)
     except click.Abort:
-        click.echo("tierkit: aborted", err=True)
+        _fail("aborted")
         return EXIT_USAGE
     except click.ClickException as error:
-        click.echo(f"tierkit: {error.format_message()}", err=True)
+        _fail(error.format_message())
         return EXIT_USAGE
     except RulesetError as error:
         for diagnostic in error.diagnostics:
-            click.echo(str(diagnostic), err=True)
+            _fail(str(diagnostic), prefix="")
         return EXIT_INVALID
     except TierkitError as error:
-        click.echo(f"tierkit: {mask_secrets(str(error))}", err=True)
+        _fail(str(error))
         return error.exit_code
     except BrokenPipeError:
         sys.stderr.close()
@@ -382,10 +394,18 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug: still one line, with the escape hatch to see it whole
         if os.environ.get("TIERKIT_DEBUG"):
             raise
-        click.echo(f"tierkit: internal error: {type(error).__name__}: {mask_secrets(str(error))} (set TIERKIT_DEBUG=1 for details)",
-                   err=True)
+        _fail(f"internal error: {type(error).__name__}: {error} (set TIERKIT_DEBUG=1 for details)")
         return EXIT_USAGE
     return code if isinstance(code, int) else EXIT_OK
+
+
+def _fail(message: str, prefix: str = "tierkit: ") -> None:
+    """One line on stderr, secrets masked; with ``--log-json``, one JSON record, so a scheduler sees why."""
+    message = mask_secrets(message)
+    if logs_json():
+        LOGGER.error(message)
+    else:
+        click.echo(f"{prefix}{message}", err=True)
 
 
 def console_main() -> None:

@@ -77,8 +77,9 @@ CHECKS = (
     Check("java", "evaluate --engine spark", _java, f"{APT} default-jre-headless"),
     Check("weasyprint", "brief / report as PDF", _package("weasyprint", load=True), f"pip install 'tierkit[pdf]' && {APT} libpango-1.0-0 libpangoft2-1.0-0"),
     Check("CJK font", "Chinese text in PDFs", _chinese_font, f"{APT} fonts-noto-cjk"),
-    Check("sqlalchemy", "database input (sqlite:///…, postgresql://…)", _package("sqlalchemy"), "pip install 'tierkit[db]'"),
-    Check("psycopg", "PostgreSQL input", _package("psycopg"), "pip install 'tierkit[db]'"),
+    Check("sqlalchemy", "database input and write-back (sqlite:///…, postgresql://…)", _package("sqlalchemy"), "pip install 'tierkit[db]'"),
+    Check("psycopg", "PostgreSQL input and write-back", _package("psycopg"), "pip install 'tierkit[db]'"),
+    Check("apprise", "tierkit notify", _package("apprise"), "pip install 'tierkit[notify]'"),
     Check("chromium", "screenshots of briefs and reports (tests)", _program("chromium", "chromium-browser"), f"{APT} chromium"),
 )
 

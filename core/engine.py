@@ -236,10 +236,12 @@ class Evaluation:
             "rejected": rejected,
         }
 
-    def records(self, lang: str) -> ResultRecords:
-        """JSON-ready result records in rank order: an iterator that also knows the
-        results schema of the plan (:mod:`tierkit.results`), for typed writers."""
-        return ResultRecords(self, lang)
+    def records(self, lang: str):
+        """JSON-ready result records in rank order: an iterator (read once) that also
+        carries the plan's results schema (:mod:`tierkit.results`), for typed writers."""
+        from .results import SchemaRecords, results_schema  # it builds on this module
+
+        return SchemaRecords(results_schema(self.plan, lang), (self.record(row, lang) for row in self.ranked()), self.rejected)
 
     def record(self, row: list, lang: str) -> dict:
         """One customer's JSON-ready result (dates stay dates: writers format them)."""
@@ -291,25 +293,3 @@ class Evaluation:
             fields = plan.plans.get(rule_index, {}) if rule_index is not None else {}
             self._plans[key] = {"rule": rule, **localize_all(fields, lang)}
         return dict(self._plans[key])
-
-
-class ResultRecords:
-    """An evaluation's records in rank order (an iterator, read once), carrying what a
-    typed writer needs: ``schema``, the plan's :class:`tierkit.results.ResultsSchema`."""
-
-    def __init__(self, evaluation: Evaluation, lang: str):
-        self.evaluation = evaluation
-        self.lang = lang
-        self._records = (evaluation.record(row, lang) for row in evaluation.ranked())
-
-    def __iter__(self) -> ResultRecords:
-        return self
-
-    def __next__(self) -> dict:
-        return next(self._records)
-
-    @property
-    def schema(self):
-        from .results import results_schema  # it builds on this module
-
-        return results_schema(self.evaluation.plan, self.lang)

@@ -68,9 +68,12 @@ def tierkit_sources(register):
 
 @hookspec
 def tierkit_writers(register):
-    """Register result writers, chosen by file extension.
+    """Register result writers, chosen by file extension, or by URL scheme for a
+    destination such as a database table or a CRM's REST API (``-o 'sqlite:///g.db?table=grades'``).
 
-    :param register: call ``register(writer)`` with a :class:`tierkit.registry.Writer`.
+    :param register: call ``register(writer)`` with a :class:`tierkit.registry.Writer`;
+        one with ``schemes`` is called with the URL and the ``--write-mode``.  Two
+        plugins claiming one extension or scheme is an error naming both.
     :returns: nothing; results are ignored.
 
     Added in 0.1.

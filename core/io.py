@@ -86,6 +86,22 @@ class SourceRef:
         return source_label(self.location, self.table, self.query)
 
 
+@dataclass(frozen=True)
+class InlineRows:
+    """Rows held in memory (a DataFrame, a list of dicts) given where a file path would be.
+
+    ``rows`` yields ``(row number, mapping)`` once; ``label`` names them in messages
+    and rejected rows.
+    """
+
+    label: str
+    rows: Iterable[tuple[int, Mapping[str, Any] | RowError]]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+WRITE_MODES = ("replace", "upsert", "append")  # how a destination writer treats what is there
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 # user:password@ (to the last @, so that an unescaped @ in a password hides it too), and ?password=
 _PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@]*):.*@")
@@ -202,7 +218,7 @@ def source_label(location: str, table: str | None, query: str | None) -> str:
 
 def is_database(location: str, registry) -> bool:
     """Whether ``location`` names a database (a URL, or a file a source claims) rather than a file."""
-    return bool(_URL.match(location)) or Path(location).suffix.lower() in registry.sources
+    return is_url(location) or Path(location).suffix.lower() in registry.sources
 
 
 def _where(column: str | None, field_name: str | None) -> str:
@@ -226,16 +242,16 @@ def normalise_header(header: str) -> str:
     return _SEPARATORS.sub("_", text)
 
 
-def read_table(path: str | os.PathLike | SourceRef, fields: list[FieldSpec], registry) -> Table:
+def read_table(path: str | os.PathLike | SourceRef | InlineRows, fields: list[FieldSpec], registry) -> Table:
     """Read a table with the reader registered for its extension (or the database
     source for its URL) into typed rows."""
-    if isinstance(path, SourceRef):
+    if isinstance(path, SourceRef | InlineRows):
         return table_from_rows(str(path), fields, read_rows(path, registry))
     file = os.fspath(path)
     return table_from_rows(file, fields, read_rows(file, registry))
 
 
-def read_rows(path: str | os.PathLike | SourceRef, registry) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
+def read_rows(path: str | os.PathLike | SourceRef | InlineRows, registry) -> Iterator[tuple[int, Mapping[str, Any] | RowError]]:
     """The raw rows of a file, from the reader registered for its extension, or of a
     database table or query (a :class:`SourceRef`), from the source for its URL scheme.
 
@@ -244,6 +260,8 @@ def read_rows(path: str | os.PathLike | SourceRef, registry) -> Iterator[tuple[i
     """
     if isinstance(path, SourceRef):
         return _source_rows(path, registry)
+    if isinstance(path, InlineRows):
+        return iter(path.rows)
     file = os.fspath(path)
     if is_database(file, registry):
         raise InputError("a database: name a table or a query to read", Position(mask_password(file)))
@@ -261,9 +279,7 @@ def _source_rows(ref: SourceRef, registry) -> Iterator[tuple[int, Mapping[str, A
         raise InputError("name a table or a query to read, not both", Position(label))
     scheme = _URL.match(ref.location)
     if scheme:
-        name = scheme.group(1).lower()
-        source = registry.sources.get(name) or registry.sources.get(name.partition("+")[0])
-        shown = f"{name}://"
+        source, shown = by_scheme(registry.sources, ref.location), f"{scheme.group(1).lower()}://"
     else:
         shown = Path(ref.location).suffix.lower()
         source = registry.sources.get(shown) if shown else None
@@ -304,9 +320,31 @@ def table_from_rows(file: str, fields: list[FieldSpec], rows: Iterable[tuple[int
     return builder.finish()
 
 
-def write_results(path: str | os.PathLike, records: Iterable[dict], meta: dict, registry) -> None:
-    """Write result records with the writer registered for the path's extension."""
+def by_scheme(table: Mapping[str, Any], url: str) -> Any:
+    """What ``table`` registers for the URL's scheme (``postgresql+psycopg`` falls back
+    to ``postgresql``), or None; the URL must start with a scheme."""
+    name = _URL.match(url).group(1).lower()
+    return table.get(name) or table.get(name.partition("+")[0])
+
+
+def is_url(location: str) -> bool:
+    return bool(_URL.match(location))
+
+
+def write_results(path: str | os.PathLike, records: Iterable[dict], meta: dict, registry, mode: str | None = None) -> None:
+    """Write result records with the writer registered for the path's extension, or for
+    the URL's scheme (a database table, say), which takes ``mode`` (:data:`WRITE_MODES`,
+    ``replace`` when not given); files are always written whole."""
     file = os.fspath(path)
+    if is_url(file):
+        writer = by_scheme(registry.writers, file)
+        if writer is None or not writer.schemes:
+            known = ", ".join(sorted(f"{key}://" for key, found in registry.writers.items() if key in found.schemes)) or "none"
+            raise TierkitError(f"no writer for {_URL.match(file).group(1).lower()}:// (known: {known})", Position(mask_password(file)))
+        writer.write(file, records, meta, mode or WRITE_MODES[0])
+        return
+    if mode is not None:
+        raise TierkitError("--write-mode is for database outputs (-o 'sqlite:///grades.db?table=grades')", Position(file))
     writer = _choose(registry.writers, file, "writer", TierkitError)
     with replacing(file) as temporary:
         writer.write(temporary, records, meta)
@@ -457,7 +495,7 @@ def _choose(table: Mapping[str, Any], file: str, what: str, error_type: type[Tie
     extension = Path(file).suffix.lower()
     if extension in table:
         return table[extension]
-    known = ", ".join(sorted(table)) or "none"
+    known = ", ".join(sorted(key for key in table if key.startswith("."))) or "none"
     shown = repr(extension) if extension else "(no extension)"
     raise error_type(f"no {what} for {shown} files (known extensions: {known})", Position(file))
 

@@ -120,11 +120,21 @@ class Source:
 
 @dataclass(frozen=True)
 class Writer:
-    """Writes result records (JSON-ready dicts) and run metadata to a file."""
+    """Writes result records (JSON-ready dicts) and run metadata to a file, or to a
+    destination named by a URL.
+
+    A file writer is chosen by extension and called ``write(path, records, meta)``.  A
+    destination writer is chosen by URL scheme (``schemes``; ``postgresql`` also covers
+    ``postgresql+psycopg``) and called ``write(url, records, meta, mode)``, ``mode``
+    being ``replace``, ``upsert`` or ``append`` (``--write-mode``).  ``records`` of a
+    run carry ``records.schema``, the plan's :class:`tierkit.results.ResultsSchema`,
+    and ``records.rejected``, the run's rejected rows.
+    """
 
     name: str
     extensions: tuple[str, ...]
     write: Callable[..., None]
+    schemes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -145,7 +155,7 @@ class Registry:
         registry._collect(pm, "tierkit_scheme_kinds", "kind", SchemeKind, registry.kinds, lambda k: [k.name])
         registry._collect(pm, "tierkit_functions", "function", Function, registry.functions, lambda f: [f.name])
         registry._collect(pm, "tierkit_readers", "reader", Reader, registry.readers, lambda r: r.extensions)
-        registry._collect(pm, "tierkit_writers", "writer", Writer, registry.writers, lambda w: w.extensions)
+        registry._collect(pm, "tierkit_writers", "writer", Writer, registry.writers, lambda w: (*w.extensions, *w.schemes))
         registry._collect(pm, "tierkit_sources", "source", Source, registry.sources, lambda s: (*s.schemes, *s.extensions))
         for impl in reversed(pm.hook.tierkit_ruleset_dirs.get_hookimpls()):  # the order a hook call takes
             dirs = _call(impl, "tierkit_ruleset_dirs")

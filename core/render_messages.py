@@ -125,6 +125,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "importance_plan": "the allocation plan says important",
         "importance_default": "top grade, or ranked in the top {share} of all customers",
         "pool_default": "pool_return_days of the plan (default twice the cadence)",
+        # results workbook
+        "xlsx_score": "score",
+        "xlsx_tags": "tags",
+        "xlsx_reasons": "reasons",
+        "xlsx_override": "override",
+        "xlsx_file": "File",
+        "xlsx_row": "Row",
+        "xlsx_column": "Column",
+        "xlsx_field": "Field",
+        "xlsx_reason": "Reason",
     },
     "zh": {
         "colon": "：",
@@ -239,6 +249,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "importance_plan": "资源配置中标记为重要",
         "importance_default": "最高等级，或排名位于全体客户前 {share}",
         "pool_default": "资源配置的 pool_return_days（默认拜访周期的两倍）",
+        # results workbook
+        "xlsx_score": "得分",
+        "xlsx_tags": "标签",
+        "xlsx_reasons": "理由",
+        "xlsx_override": "人工调整",
+        "xlsx_file": "文件",
+        "xlsx_row": "行号",
+        "xlsx_column": "列",
+        "xlsx_field": "字段",
+        "xlsx_reason": "原因",
     },
 }
 

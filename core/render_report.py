@@ -254,7 +254,7 @@ class ReportBuilder:
 
     # -- Pareto -----------------------------------------------------------------
     def pareto(self, value: str | None) -> Pareto | None:
-        name = value or self._default_value()
+        name = value or pareto_value_field(self.plan)
         if name is None:
             return None
         read, shown = self._value_reader(name)
@@ -269,16 +269,6 @@ class ReportBuilder:
             points.append((index / len(known), running / total if total else 0.0))
         share = pareto_share(known, PARETO_POINT) if total else None
         return Pareto(shown, points, PARETO_POINT, share, len(known), missing, total)
-
-    def _default_value(self) -> str | None:
-        """``revenue`` if the ruleset has it, else the first money field named like revenue,
-        else the first money field, else none."""
-        numeric = [(spec.name, spec.unit) for spec in self.plan.fields if spec.type in ("number", "integer")]
-        names = [name for name, _ in numeric]
-        if "revenue" in names:
-            return "revenue"
-        money = [name for name, unit in numeric if unit in MONEY_UNITS]
-        return next((name for name in money if "revenue" in name), None) or next(iter(money), None)
 
     def _value_reader(self, text: str) -> tuple[Callable[[list], Any], str]:
         """A function from a row to the value, for a field or derived name or an expression."""
@@ -420,6 +410,17 @@ class ReportBuilder:
             ]
             lists.append(WatchList(tag, translate(self.lang, tag), accounts, len(carried)))
         return lists
+
+
+def pareto_value_field(plan: Plan) -> str | None:
+    """The field a Pareto split is of when none is asked for: ``revenue`` if the ruleset
+    has it, else the first money field named like revenue, else the first money field."""
+    numeric = [(spec.name, spec.unit) for spec in plan.fields if spec.type in ("number", "integer")]
+    names = [name for name, _ in numeric]
+    if "revenue" in names:
+        return "revenue"
+    money = [name for name, unit in numeric if unit in MONEY_UNITS]
+    return next((name for name in money if "revenue" in name), None) or next(iter(money), None)
 
 
 def pareto_share(values_descending: list[float], point: float) -> float:

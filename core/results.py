@@ -285,6 +285,23 @@ class ResultsSchema:
         return next((index for index in indexes if self.plans[index] == allocation), indexes[0] if indexes else None)
 
 
+class SchemaRecords:
+    """Records (an iterator, read once) with the :class:`ResultsSchema` they follow, as
+    typed writers (Parquet, a database table) need it: ``records.schema``; and the
+    run's rejected rows, for writers that list them (a workbook's rejected sheet)."""
+
+    def __init__(self, schema: ResultsSchema, records: Iterable[dict], rejected: Iterable = ()):
+        self.schema = schema
+        self.rejected = list(rejected)
+        self._records = iter(records)
+
+    def __iter__(self) -> SchemaRecords:
+        return self
+
+    def __next__(self) -> dict:
+        return next(self._records)
+
+
 def results_schema(plan: Plan, lang: str, reasons: bool = True, derived: Mapping[str, str] | None = None) -> ResultsSchema:
     """The results-file columns of ``plan`` in ``lang``: what every engine writes.
 

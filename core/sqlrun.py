@@ -23,7 +23,7 @@ from .labels import localize
 from .orders import ORDER_FEATURES, describe_order_counts
 from .plan import Plan
 from .registry import Registry
-from .results import results_schema, write_meta
+from .results import SchemaRecords, results_schema, write_meta
 from .sqlengine import NotNative, SqlEngine
 from .sqlinput import typed_input
 from .sqlorders import ID_COLUMN, OrderSql, attached_feature, order_aggregation, unknown_customers
@@ -426,19 +426,21 @@ def _literal(dialect, column_type: str, value) -> str:
     return dialect.literal(value)
 
 
-def write_sql_results(job: SqlJob, output: str | None, lang: str, registry: Registry, stream=None) -> None:
+def write_sql_results(job: SqlJob, output: str | None, lang: str, registry: Registry, stream=None,
+                      mode: str | None = None) -> None:
     """Parquet is written by the engine itself; other formats stream through Python as
     the records the Python engine writes (without reasons: the SQL engines give none)."""
     select = results_select(job, lang)
     meta = job.meta(lang)
-    if output and Path(output).suffix.lower() == ".parquet":
+    if output and Path(output).suffix.lower() == ".parquet" and mode is None:
         with replacing(output) as temporary:
             job.engine.write_parquet(select, str(temporary))
             write_meta(temporary, meta)
         return
     schema = results_schema(job.plan, lang, reasons=False)
-    records = (schema.record(row) for batch in job.engine.arrow_batches(select) for row in batch.to_pylist())
+    records = SchemaRecords(schema, (schema.record(row) for batch in job.engine.arrow_batches(select) for row in batch.to_pylist()),
+                            job.rejected)
     if output and output != "-":
-        write_results(output, records, meta, registry)
+        write_results(output, records, meta, registry, mode)
     else:
         dump_json_lines(stream, records, meta)

@@ -32,7 +32,7 @@ from .errors import TierkitError
 
 DEFAULT_STORE = "tierkit-runs.sqlite"
 STORE_ENV = "TIERKIT_STORE"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: customers' name and owner, for diffs and notices a person can read
 BUSY_TIMEOUT_SECONDS = 60.0
 
 SCHEMA = """
@@ -62,6 +62,8 @@ CREATE TABLE customers (
     rank INTEGER,
     allocation TEXT,                   -- the allocation rule that matched
     data_hash INTEGER NOT NULL,        -- of the field values read: tells a data change
+    name TEXT,                         -- the ruleset's name and owner fields (version 2)
+    owner TEXT,
     PRIMARY KEY (run_id, customer)
 ) WITHOUT ROWID;
 CREATE TABLE outcomes (
@@ -125,6 +127,7 @@ class Comparison:
     data_changed: set[str]  # customers in both runs whose field values differ
     overridden: set[tuple[str, str]]  # (customer, scheme) with an override in either run
     tags: dict[str, tuple[set[tuple[str, str]], set[tuple[str, str]]]]  # tag -> ({(customer, scheme)} in a, in b)
+    people: dict[str, tuple[str | None, str | None]]  # customer -> (name, owner), as run b has them (else a)
 
 
 class Store:
@@ -212,11 +215,33 @@ class Store:
                     raise
                 time.sleep(0.02)
 
+    def _upgrade_from_1(self) -> None:
+        """Add the name and owner columns under the write lock (inside the caller's
+        transaction when there is one); a store another process upgraded meanwhile is left as it is."""
+        outer = self.db.in_transaction
+        if not outer:
+            self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if self.db.execute("PRAGMA user_version").fetchone()[0] == 1:
+                self.db.execute("ALTER TABLE customers ADD COLUMN name TEXT")
+                self.db.execute("ALTER TABLE customers ADD COLUMN owner TEXT")
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            if not outer:
+                self.db.execute("ROLLBACK")
+            raise
+        if not outer:
+            self.db.execute("COMMIT")
+
     def _check_format(self, create: bool) -> bool:
-        """Whether the tables are still to be made; raise when this is no store of ours."""
+        """Whether the tables are still to be made; raise when this is no store of ours.
+        A version 1 store gains the name and owner columns (its runs keep them empty)."""
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise TierkitError(f"run store {self.path} was written by a newer tierkit (store version {version})")
+        if version == 1:
+            self._upgrade_from_1()
+            return False
         if version == SCHEMA_VERSION:
             return False
         if not create or self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
@@ -253,8 +278,10 @@ class Store:
         )
         rank, allocation = plan.rank_slot.index, plan.allocation.slot.index
         rule = _texts([row[allocation][0] for row in rows])
-        db.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
-                       zip(run, ids, [row[rank] for row in rows], rule, _data_hashes(plan, rows)))
+        name, owner = (_texts([row[index] for row in rows]) if index is not None else repeat(None, count)
+                       for index in (_field_index(plan, role) for role in ("name", "owner")))
+        db.executemany("INSERT INTO customers (run_id, customer, rank, allocation, data_hash, name, owner) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       zip(run, ids, [row[rank] for row in rows], rule, _data_hashes(plan, rows), name, owner))
         for scheme in plan.schemes:
             outcomes = [row[scheme.slot.index] for row in rows]
             pin = plan.pin_slots.get(scheme.id)
@@ -336,7 +363,10 @@ class Store:
             overridden = set(run("SELECT customer, scheme FROM outcomes WHERE run_id IN (?, ?) AND computed IS NOT NULL", runs))
             query = "SELECT customer, scheme FROM tags WHERE run_id = ? AND tag = ?"
             tagged = {tag: (set(run(query, (a.id, tag))), set(run(query, (b.id, tag)))) for tag in tags}
-        return Comparison(a, b, schemes, migrations, new, gone, changed, overridden, tagged)
+            people = {customer: (name, owner) for customer, name, owner in run(
+                "SELECT customer, name, owner FROM customers WHERE run_id IN (?, ?)"
+                " AND (name IS NOT NULL OR owner IS NOT NULL) ORDER BY run_id = ?", (*runs, b.id))}
+        return Comparison(a, b, schemes, migrations, new, gone, changed, overridden, tagged, people)
 
 
 def previous_labels(plan, given_store: str | None = None) -> dict[str, dict[str, str]]:
@@ -372,6 +402,14 @@ def _data_hashes(plan, rows: list[list]) -> list[int]:
         return from_bytes(blake(repr(pairs).encode(), digest_size=8).digest(), "big", signed=True)
 
     return [digest(row) for row in rows]
+
+
+def _field_index(plan, role: str) -> int | None:
+    """The index of the field playing ``role`` (``name``, ``owner``), None when the ruleset has none."""
+    from .render_plan import role_field  # it imports the plan compiler, which this module need not load
+
+    name = role_field(plan, role)
+    return next((index for index, spec in enumerate(plan.fields) if spec.name == name), None)
 
 
 def _text(value) -> str | None:

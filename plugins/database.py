@@ -47,13 +47,13 @@ def tierkit_sources(register):
 def read_database(url: str, table: str | None, query: str | None) -> Rows:
     """The rows of ``table`` (``name`` or ``schema.name``) or of ``query``, as column -> value."""
     where = Position(source_label(url, table, query))
-    sa = _sqlalchemy(where)
+    sa = import_sqlalchemy(where)
     location = _url(sa, url, where)
     try:
         engine = sa.create_engine(location, poolclass=sa.pool.NullPool)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as error:
         hint = "the db extra, pip install 'tierkit[db]', has psycopg for postgresql:// URLs" if isinstance(error, ImportError) else None
-        raise InputError(f"cannot use this database: {_reason(error, location)}", where, hint) from error
+        raise InputError(f"cannot use this database: {driver_reason(error, location)}", where, hint) from error
     stage = "cannot connect"
     try:
         with engine.connect() as connection:
@@ -70,16 +70,17 @@ def read_database(url: str, table: str | None, query: str | None) -> Rows:
             for number, values in enumerate(result, start=1):
                 yield number, dict(zip(columns, values))
     except sa.exc.SQLAlchemyError as error:
-        raise InputError(f"{stage}: {_reason(error, location)}", where) from error
+        raise InputError(f"{stage}: {driver_reason(error, location)}", where) from error
     finally:
         engine.dispose()
 
 
-def _sqlalchemy(where: Position):
+def import_sqlalchemy(where: Position, what: str = "reading a database"):
+    """SQLAlchemy, or a one-line error saying ``what`` needs it and how to install it."""
     try:
         import sqlalchemy
     except ModuleNotFoundError:
-        raise InputError("reading a database needs SQLAlchemy", where, "pip install 'tierkit[db]'") from None
+        raise InputError(f"{what} needs SQLAlchemy", where, "pip install 'tierkit[db]'") from None
     return sqlalchemy
 
 
@@ -138,7 +139,7 @@ def _query(sa, query: str):
     return sa.text(BIND_PARAMETER.sub(r"\\\g<0>", query))
 
 
-def _reason(error: Exception, location) -> str:
+def driver_reason(error: Exception, location) -> str:
     """The driver's own message, on one line, without the password.
 
     The server's primary message and hint where the driver has them (psycopg), since

@@ -14,8 +14,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import re
-import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -338,49 +336,7 @@ def write_csv(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[st
 
 
 def write_xlsx(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
-    """Flattened records in a ``results`` sheet, and meta as key/value rows in a ``meta`` sheet."""
-    import openpyxl
+    """The manager-ready workbook (results, rejected and summary sheets): see :mod:`tierkit.xlsx_results`."""
+    from tierkit.xlsx_results import write_results_workbook  # imported when an XLSX is written
 
-    columns, rows = _flat_table(records)
-    workbook = openpyxl.Workbook(write_only=True)
-    results = workbook.create_sheet("results")
-    results.append([_xlsx_value(results, column) for column in columns])
-    for row in rows:
-        results.append([_xlsx_value(results, row.get(column)) for column in columns])
-    meta_sheet = workbook.create_sheet("meta")
-    meta_sheet.append(["key", "value"])
-    for key, value in flatten(meta).items():
-        meta_sheet.append([_xlsx_value(meta_sheet, key), _xlsx_value(meta_sheet, value)])
-    workbook.save(path)
-    _make_reproducible(path, str(meta.get("as_of", "2000-01-01")))
-
-
-_STAMPS = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
-
-
-def _make_reproducible(path: Path, as_of: str) -> None:
-    """Same inputs, same bytes: the workbook's write time (zip entry times, document
-    properties) is replaced by the run's as-of date."""
-    with zipfile.ZipFile(path) as source:
-        entries = [(info.filename, source.read(info)) for info in source.infolist()]
-    stamp = f"{as_of}T00:00:00Z".encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for name, data in entries:
-            if name == "docProps/core.xml":
-                data = _STAMPS.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
-            target.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
-
-
-def _xlsx_value(sheet, value: Any) -> Any:
-    """A cell value openpyxl stores as written: no control characters, no formulas."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if not value.startswith("="):
-        return value
-    cell = WriteOnlyCell(sheet, value)
-    cell.data_type = "s"
-    return cell
+    write_results_workbook(path, records, meta)

@@ -233,13 +233,13 @@ def test_xlsx_output(tmp_path, capsys):
     code, out, _ = evaluate(capsys, "-o", output)
     assert code == 0 and out == ""
     sheets = xlsx_cells(output)
-    assert list(sheets) == ["results", "meta"]
+    assert list(sheets) == ["results", "rejected", "summary"]
     header, *rows = sheets["results"]
     assert len(rows) == 600
-    rank = header.index("rank")
+    rank = header.index("排名")
     assert [row[rank] for row in rows] == list(range(1, 601))
-    assert header[0] == "id" and "outcomes.grade.display" in header
-    meta = dict(sheets["meta"][1:])
+    assert header[0] == "客户编号" and "客户等级" in header
+    meta = {row[0]: row[1] for row in sheets["summary"] if row and row[0]}
     assert (meta["as_of"], meta["read"], meta["evaluated"], meta["rejected"]) == (AS_OF, 600, 600, 0)
 
 
@@ -307,7 +307,7 @@ def test_a_list_field_equals_a_list_literal(tmp_path, capsys, source):
             assert cells == {"X": "a; b", "Y": "a", "Z": ""}
         else:
             header, *rows = xlsx_cells(output)["results"]
-            column = header.index("features.products")
+            column = header.index("products")
             assert {row[0]: row[column] for row in rows} == {"X": "a; b", "Y": "a", "Z": None}
 
 

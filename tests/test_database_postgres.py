@@ -23,6 +23,8 @@ import pytest
 from tierkit.cli import main
 
 from .conftest import ROOT
+from .writeback_harness import check_modes, check_rollback, check_round_trip
+from .writeback_harness import evaluate as write_back
 
 pytest.importorskip("sqlalchemy", reason="reading a database needs the db extra (pip install -e '.[db]')")
 psycopg = pytest.importorskip("psycopg", reason="PostgreSQL needs the db extra (pip install -e '.[db]')")
@@ -266,3 +268,27 @@ def test_a_wrong_password_or_database_is_one_line_with_the_password_masked(capsy
     assert 'password authentication failed for user "sales"' in line
     line = one_line_failure(*run(capsys, "evaluate", "b2b-manufacturing", url.replace("/crm", "/nodb"), "--table", "customers"))
     assert "cannot connect" in line and 'database "nodb" does not exist' in line
+
+
+# -- writing results back ------------------------------------------------------------------
+
+
+def test_results_are_written_back_one_typed_row_per_customer(tmp_path, capsys, postgres):
+    check_round_trip(capsys, tmp_path, postgres[0], "customer_grades")
+
+
+def test_write_back_replace_upsert_and_append(tmp_path, capsys, postgres):
+    check_modes(capsys, tmp_path, postgres[0], "graded_modes")
+
+
+@pytest.mark.parametrize("mode", ["replace", "upsert", "append"])
+def test_a_write_back_failing_midway_leaves_the_table_as_it_was(capsys, registry, postgres, mode):
+    check_rollback(capsys, registry, postgres[0], f"graded_rollback_{mode}", mode)
+
+
+def test_the_password_appears_in_no_message_and_not_in_the_run_store(tmp_path, capsys, postgres):
+    url, _ = postgres
+    store = tmp_path / "runs.sqlite"
+    err = write_back(capsys, url, "graded_secret", url, "--table", "customers", "--save", "--store", store, "--progress")
+    assert PASSWORD not in err and masked(url) in err
+    assert PASSWORD.encode() not in store.read_bytes()

@@ -130,8 +130,8 @@ def test_diff_counts_migrations_per_pair_and_lists_customers(two_runs, capsys):
     assert grade["count"] == 2
     assert grade["pairs"] == [{"from": "A", "to": "B", "count": 1}, {"from": "B", "to": "C", "count": 1}]
     assert grade["customers"] == [
-        {"id": "K1", "scheme": "grade", "from": "A", "to": "B", "cause": "data changed"},
-        {"id": "K2", "scheme": "grade", "from": "B", "to": "C", "cause": "data changed"},
+        {"id": "K1", "name": "name of K1", "owner": None, "scheme": "grade", "from": "A", "to": "B", "cause": "data changed"},
+        {"id": "K2", "name": "name of K2", "owner": None, "scheme": "grade", "from": "B", "to": "C", "cause": "data changed"},
     ]
     assert result["customers"] == {"from": 6, "to": 6, "new": ["NEW"], "gone": ["GONE"]}
 
@@ -141,7 +141,8 @@ def test_diff_reports_new_and_cleared_at_risk_and_new_benchmarks(two_runs, capsy
     result = json.loads(out)
     assert [c["id"] for c in result["at_risk"]["new"]] == ["K5", "NEW"]
     assert [c["id"] for c in result["at_risk"]["cleared"]] == ["K3"]
-    assert result["at_risk"]["cleared"][0] == {"id": "K3", "scheme": "watch", "from": "at_risk", "to": None, "cause": "data changed"}
+    assert result["at_risk"]["cleared"][0] == {"id": "K3", "name": "name of K3", "owner": None, "scheme": "watch",
+                                              "from": "at_risk", "to": None, "cause": "data changed"}
     assert [c["id"] for c in result["benchmark"]["new"]] == ["K4"]
 
 
@@ -153,15 +154,15 @@ def test_diff_table_says_it_in_words(two_runs, capsys):
     assert "grade migrations: 2" in out and "  A → B: 1" in out
     assert "at-risk: 2 new, 1 cleared" in out and "benchmark candidates: 1 new" in out
     lines = out.splitlines()
-    assert any(line.split() == ["K1", "A", "B", "data", "changed"] for line in lines)
-    assert any(line.split() == ["cleared", "K3", "watch", "data", "changed"] for line in lines)
+    assert any(line.split() == ["K1", "name", "of", "K1", "A", "B", "data", "changed"] for line in lines)
+    assert any(line.split() == ["cleared", "K3", "name", "of", "K3", "watch", "data", "changed"] for line in lines)
 
 
 def test_diff_csv_is_one_row_per_change(two_runs, capsys):
     code, out, _err = run(capsys, "diff", "1", "2", "--store", two_runs, "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(out.splitlines()))
-    assert list(rows[0]) == ["change", "scheme", "customer", "from", "to", "cause"]
+    assert list(rows[0]) == ["change", "scheme", "customer", "from", "to", "cause", "name", "owner"]
     changes = {(row["change"], row["customer"]) for row in rows}
     assert ("migration", "K1") in changes and ("at_risk_cleared", "K3") in changes
     assert ("at_risk_new", "NEW") in changes and ("benchmark_new", "K4") in changes
@@ -231,7 +232,7 @@ def test_a_new_field_without_values_is_no_data_change(tmp_path, capsys):
     result = json.loads(out)
     assert result["ruleset_changed"] is True
     assert result["migrations"]["grade"]["customers"] == [
-        {"id": "b", "scheme": "grade", "from": "B", "to": "A", "cause": "ruleset changed"}
+        {"id": "b", "name": None, "owner": None, "scheme": "grade", "from": "B", "to": "A", "cause": "ruleset changed"}
     ]
 
 
@@ -244,7 +245,7 @@ def test_an_overridden_change_says_so(tmp_path, capsys):
     save(capsys, tmp_path, {"P1": 50}, "2026-09-01", ruleset=pinned)
     _code, out, _err = run(capsys, "diff", "1", "2", "--store", tmp_path / "runs.sqlite", "--format", "json")
     assert json.loads(out)["migrations"]["grade"]["customers"] == [
-        {"id": "P1", "scheme": "grade", "from": "B", "to": "S", "cause": "override"}
+        {"id": "P1", "name": "name of P1", "owner": None, "scheme": "grade", "from": "B", "to": "S", "cause": "override"}
     ]
 
 
@@ -265,7 +266,7 @@ def test_previous_is_the_run_of_the_same_ruleset_before_the_latest(tmp_path, cap
         (["1", "9"], "no run 9 in "),
         (["first", "2"], "'first' is not a run: give a run id, latest or previous"),
         (["1", "2", "--scheme", "nope"], "runs 1 and 2 have no scheme 'nope' (they have grade, watch)"),
-        (["1", "2", "--format", "xml"], "'xml' is not one of 'table', 'csv', 'json'"),
+        (["1", "2", "--format", "xml"], "'xml' is not one of 'text', 'markdown', 'csv', 'json'"),
     ],
 )
 def test_diff_errors_are_one_line(two_runs, capsys, args, message):
