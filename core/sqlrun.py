@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .engine import derived_types
 from .errors import TierkitError
 from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, read_rows, read_table, replacing, write_results
 from .labels import localize
@@ -148,24 +149,49 @@ class _SqlJobRunner:
 
         A row on which the engine's evaluation fails (an integer past 64 bits stops a
         SQL query where Python goes on) is found by halving the rows until it is alone,
-        rejected with the engine's message, and the others evaluated: as on the Python
-        engine, one row never stops the run.
+        rejected with the engine's message, and the others evaluated; so is a row with
+        a derived feature or score that is infinite or NaN, with Python's reason.  As on
+        the Python engine, one row never stops the run, and the others rank without it.
         """
         failed: list[Rejected] = []
         while True:
             compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, customers)
             try:
                 self.engine.materialize(RESULTS, compiled.sql())
-                return compiled, failed
             except self.engine.row_errors as error:
                 rows = [row for (row,) in self.engine.rows(f"SELECT _row FROM {customers} ORDER BY _row")]
                 bad = self._failing(customers, rows)
                 if not bad:
                     raise TierkitError(f"evaluation in {self.dialect.name} failed: {_first_line(error)}") from None
+            else:
+                bad = self._not_finite(compiled)
+                if not bad:
+                    return compiled, failed
             failed += [Rejected(file, row, None, None, f"evaluation failed: {reason}") for row, reason in bad]
             kept = f"{customers}_ok"
             self.engine.materialize(kept, f"SELECT * FROM {customers} WHERE _row NOT IN ({', '.join(str(row) for row, _ in bad)})")
             customers = kept
+
+    def _not_finite(self, compiled: SqlPlan) -> list[tuple[int, str]]:
+        """The rows whose first number (derived features and scores, in slot order, as
+        Python checks them) is infinite or NaN, with Python's reason."""
+        types = derived_types(self.plan)
+        numbers = [(slot.index, name, f"s{slot.index}") for name, slot, _config in self.plan.derived if types[name] == "number"]
+        numbers += [(scheme.slot.index, f"{scheme.id}.score", compiled.outcome_columns(scheme.id)[1])
+                    for scheme in self.plan.schemes]
+        if not numbers:
+            return []
+        inf = self.dialect.double_literal(float("inf"))
+        checks = []
+        for _index, name, column in sorted(numbers):
+            value = self.dialect.quote(column)
+            shown = f"CASE WHEN isnan({value}) THEN 'nan' WHEN {value} > 0 THEN 'inf' ELSE '-inf' END"
+            checks.append(f"WHEN isnan({value}) OR abs({value}) = {inf} THEN "
+                          f"{self.dialect.string(name + ' is not a finite number (')} || {shown} || ')'")
+        reason = f"CASE {' '.join(checks)} END"
+        return [tuple(row) for row in self.engine.rows(
+            f"SELECT _row, _reason FROM (SELECT _row, {reason} AS _reason FROM {RESULTS}) AS _r "
+            "WHERE _reason IS NOT NULL ORDER BY _row")]
 
     def _failing(self, customers: str, rows: list[int]) -> list[tuple[int, str]]:
         """The rows (of ``rows``, ascending) whose evaluation alone fails, with why."""

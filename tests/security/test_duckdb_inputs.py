@@ -192,3 +192,15 @@ def test_spark_rejects_broken_rows_as_on_python(folder):
     counts, _, _ = same_on("spark", folder, "broken.csv")
     assert counts == (44, 40, 4)
     assert run(folder, "spark", "cust[1].csv")[2] == ["REAL"]
+
+
+@pytest.mark.duckdb
+def test_an_infinite_derived_feature_rejects_its_row_as_on_python(duckdb, folder):
+    ruleset = RULESET.replace("n: {type: integer}", "n: {type: number}").replace('"n * n"', '"n * 1e300"')
+    (folder / "r.yaml").write_text(ruleset, encoding="utf-8")
+    (folder / "c.csv").write_text("id,name,n\nC1,a,3\nC2,b,1e10\nC3,c,-1e20\nC4,d,4\n", encoding="utf-8")
+    counts, rejected, ids = same_on("duckdb", folder, "c.csv")
+    assert counts == (4, 2, 2) and ids == ["C4", "C1"]
+    expected = ["evaluation failed: square is not a finite number (inf)", "evaluation failed: square is not a finite number (-inf)"]
+    with open(folder / "duckdb-rejected.csv", encoding="utf-8-sig", newline="") as handle:
+        assert [row["reason"] for row in rejected] == [row["reason"] for row in csv.DictReader(handle)] == expected
