@@ -192,8 +192,8 @@ class SparkEngine(SqlEngine):
             first = 2
         elif file_format == "parquet":
             frame, first = reader.parquet(literal), 1
-        else:
-            frame, first = reader.option("mode", "FAILFAST").json(literal), 1
+        else:  # Spark's JSON reader keeps one of a key given twice, and reads NaN: tierkit's reads JSON Lines
+            raise NotNative("JSON Lines")
         types = {field.name: _spark_source_type(field.dataType.simpleString()) for field in frame.schema.fields}
         if file_format in ("csv", "tsv"):
             types = dict.fromkeys(types, "text")
