@@ -280,9 +280,10 @@ JSON_VALUES = st.recursive(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lines=st.lists(JSON_VALUES.map(lambda value: json.dumps(value)) | st.text(max_size=20).map(lambda t: t.replace("\n", " ")),
+@given(lines=st.lists(JSON_VALUES.map(lambda value: json.dumps(value)) | st.text(max_size=20).map(lambda t: " ".join(t.splitlines())),
                       max_size=8))
 def test_fuzzed_json_lines_are_read_line_for_line(tmp_path_factory, registry, lines):
+    """Any JSON value or text on a line: every line is a row read or rejected."""
     path = tmp_path_factory.mktemp("fuzz") / "c.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     try:
