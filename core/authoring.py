@@ -23,7 +23,8 @@ from .cli import Session, cli
 from .options import AS_OF
 from .engine import Evaluation
 from .errors import EXIT_INVALID, Position, TierkitError
-from .io import RowError, csv_writer, normalise_header, read_rows
+from .io import RowError, normalise_header, read_rows
+from .outputs import csv_writer
 from .orders import ORDER_COLUMNS, REQUIRED_COLUMNS
 from .ruleset import Ruleset, resolve_ruleset_path
 from .schema import ruleset_schema

@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .errors import TierkitError
-from .io import csv_writer, replacing
+from .outputs import csv_writer, replacing
 from .labels import localize
 from .plan import Plan
 from .render_format import MISSING, day, num

@@ -189,7 +189,7 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
 def evaluate(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang, progress, save,
              store, engine, spark_master, spark_conf, memory_limit) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
-    from .io import refuse_overwriting
+    from .outputs import refuse_overwriting
 
     refuse_overwriting({"-o": output, "--rejected": rejected_path}, [input_path, orders_path])
     with Progress(progress, session.quiet) as report:

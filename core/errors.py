@@ -26,6 +26,11 @@ def mask_secrets(text: str) -> str:
     return _PASSWORD_SETTING.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", text))
 
 
+def os_reason(error: Exception) -> str:
+    """An operating-system error as a reason: ``No such file or directory``."""
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+
+
 @dataclass(frozen=True)
 class Position:
     """Where something stands in a source file; line and column are 1-based."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import click
 
 from .cli import cli
-from .io import csv_writer
+from .outputs import csv_writer
 from .store import Comparison, RunInfo, Store
 
 WATCHED = {"at_risk": ("new", "cleared"), "nail": ("new",), "benchmark": ("new",)}

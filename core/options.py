@@ -26,14 +26,14 @@ STORE = click.option("--store", "store", metavar="PATH",
 
 
 def csv_raw(command_level: bool):
-    """``--csv-raw``: CSV cells as they are, formulas included (see :func:`tierkit.io.spreadsheet_cell`).
+    """``--csv-raw``: CSV cells as they are, formulas included (see :func:`tierkit.outputs.spreadsheet_cell`).
 
     Given before the command (``tierkit --csv-raw evaluate``) it is set for the
     invocation; given to a command, it switches raw cells on for it.
     """
 
     def remember(_ctx, _param, value: bool) -> bool:
-        from .io import CSV_RAW
+        from .outputs import CSV_RAW
 
         if value or not command_level:
             CSV_RAW.set(value)

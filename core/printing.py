@@ -23,7 +23,7 @@ from click.core import ParameterSource
 from .calllist import build_calllist, rows_of_owner, terminal_table, write_csv
 from .engine import Evaluation, compile_ruleset
 from .errors import TierkitError
-from .io import refuse_overwriting
+from .outputs import refuse_overwriting
 from .job import run_job
 from .options import AS_OF, LANG, STORE, csv_raw, inputs
 from .render import Renderer, write_document

@@ -56,7 +56,8 @@ from typing import Any
 
 from .engine import BoundPlan, Evaluation, derived_types
 from .errors import InputError, Position, TierkitError
-from .io import compact_json, json_default, meta_path, unquote_cell
+from .io import compact_json, json_default
+from .outputs import meta_path, unquote_cell
 from .labels import localize_all
 from .plan import Plan
 

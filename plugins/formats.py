@@ -23,10 +23,8 @@ from typing import Any
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
-from tierkit.io import (
-    CSV_RAW, MIXED_UTF8, UNDECODED, RowError, csv_writer, delimiter_of, detect_encoding, dump_json_lines, header_names,
-    open_text,
-)
+from tierkit.io import MIXED_UTF8, UNDECODED, RowError, delimiter_of, detect_encoding, dump_json_lines, header_names, open_text
+from tierkit.outputs import CSV_RAW, csv_writer
 from tierkit.registry import Reader, Writer
 from tierkit.results import flatten, write_meta, write_parquet
 

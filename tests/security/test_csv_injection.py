@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tierkit.io import spreadsheet_cell, unquote_cell
+from tierkit.outputs import spreadsheet_cell, unquote_cell
 
 AS_OF = "2026-09-01"
 PAYLOADS = {

@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import openpyxl
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
