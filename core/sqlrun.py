@@ -20,9 +20,9 @@ from . import __version__
 from .engine import derived_types
 from .errors import TierkitError
 from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, read_rows, read_table, write_results
-from .outputs import replacing
 from .labels import localize
 from .orders import ORDER_FEATURES, describe_order_counts
+from .outputs import replacing
 from .plan import Plan
 from .registry import Registry
 from .results import SchemaRecords, results_schema, write_meta

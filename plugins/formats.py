@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
 from tierkit.io import MIXED_UTF8, UNDECODED, RowError, delimiter_of, detect_encoding, dump_json_lines, header_names, open_text
