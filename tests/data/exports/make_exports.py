@@ -1,0 +1,107 @@
+"""Write the export corpus the way the client's tools write it; run to regenerate.
+
+* ``crm_accounts.xlsx``: a CRM account export as Chinese Excel saves it.  Dates are true
+  date cells, serial numbers with the international date format (id 14), serial numbers
+  with the Chinese built-in format id 31 (``yyyy"年"m"月"d"日"``, stored by id only, as
+  Excel and WPS in Chinese write it), custom ``yyyy/m/d`` formats and typed text; margins
+  are percent cells; last visits are date-time cells.
+* ``crm_accounts.csv``: the same accounts as the GB18030 CSV the same CRM exports, with
+  text dates in every common form, amounts with 万/亿/¥ and margins as ``15.3%``.
+
+    python tests/data/exports/make_exports.py
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+
+HERE = Path(__file__).parent
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+# id, name, registered capital (CNY), founded, gross margin (%), last visit
+ACCOUNTS = [
+    ("C001", "华东机械厂", 5_000_000, dt.date(2026, 3, 5), 15.3, dt.datetime(2026, 10, 20, 9, 30)),
+    ("C002", "南方电子", 120_000_000, dt.date(2019, 11, 30), 8.5, dt.datetime(2026, 9, 1)),
+    ("C003", "北方重工", 3_000_000, dt.date(2024, 2, 29), 22.0, dt.datetime(2026, 10, 31, 17, 45)),
+    ("C004", "西部物流", 800_000, dt.date(2010, 1, 1), 4.25, dt.datetime(2025, 12, 24)),
+    ("C005", "中原食品", 15_000_000, dt.date(2025, 12, 31), 31.0, dt.datetime(2026, 6, 15, 8, 0)),
+    ("C006", "东海化工", 250_000_000, dt.date(2001, 7, 1), 12.75, dt.datetime(2026, 10, 2)),
+    ("C007", "蓝天纺织", 2_000_000, dt.date(2026, 10, 1), 9.0, dt.datetime(2026, 10, 30, 14, 0)),
+    ("C008", "长江建材", 60_000_000, dt.date(2015, 5, 20), 18.5, dt.datetime(2026, 1, 10)),
+    ("C009", "高原乳业", 9_500_000, dt.date(2023, 8, 8), 27.5, dt.datetime(2026, 8, 8, 10, 10)),
+    ("C010", "珠江贸易", 1_000_000, None, 3.0, None),
+]
+HEADERS = ["客户编号", "客户名称", "注册资本", "成立日期", "毛利率", "最近拜访"]
+
+# How each account's founding date is stored in the workbook, in turn.
+XLSX_DATE_FORMS = ("date cell", "serial id 14", "serial id 31", "serial yyyy/m/d", "text")
+# How each account's founding date is written in the CSV, in turn.
+CSV_DATE_FORMS = ("{:%Y-%m-%d}", "{d.year}/{d.month}/{d.day}", "{d.year}.{d.month}.{d.day}",
+                  "{d.year}年{d.month}月{d.day}日", "{:%Y%m%d}")
+CHINESE_DATE = 'yyyy"年"m"月"d"日"'
+
+
+def serial(day: dt.date) -> int:
+    return (day - EXCEL_EPOCH).days
+
+
+def write_xlsx(path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADERS)
+    for index, (key, name, capital, founded, margin, visit) in enumerate(ACCOUNTS):
+        sheet.append([key, name, capital, None, margin / 100, visit])
+        row = sheet.max_row
+        if founded is not None:
+            cell = sheet.cell(row, 4)
+            form = XLSX_DATE_FORMS[index % len(XLSX_DATE_FORMS)]
+            cell.value = founded if form == "date cell" else f"{founded:%Y-%m-%d}" if form == "text" else serial(founded)
+            cell.number_format = {"date cell": "yyyy-mm-dd", "serial id 14": "mm-dd-yy", "serial id 31": CHINESE_DATE,
+                                  "serial yyyy/m/d": "yyyy/m/d", "text": "@"}[form]
+        sheet.cell(row, 5).number_format = "0.00%"
+        if visit is not None and index % 2:  # every other visit as a serial with a date-time format
+            sheet.cell(row, 6).value = serial(visit.date()) + (visit - dt.datetime.combine(visit.date(), dt.time())).seconds / 86400
+        sheet.cell(row, 6).number_format = "yyyy-mm-dd hh:mm"
+    workbook.save(path)
+    _store_chinese_format_by_id(path)
+
+
+def _store_chinese_format_by_id(path: Path) -> None:
+    """Rewrite the custom ``yyyy"年"m"月"d"日"`` format as built-in id 31, as Chinese Excel stores it."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in entries:
+            if info.filename == "xl/styles.xml":
+                text = data.decode()
+                custom = re.search(r'<numFmt numFmtId="(\d+)" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"\s*/>', text)
+                text = text.replace(custom.group(0), "")
+                text = text.replace(f'numFmtId="{custom.group(1)}"', 'numFmtId="31"')
+                count = int(re.search(r'<numFmts count="(\d+)"', text).group(1))
+                text = text.replace(f'<numFmts count="{count}"', f'<numFmts count="{count - 1}"')
+                data = text.encode()
+            target.writestr(info, data)
+
+
+def write_csv(path: Path) -> None:
+    with open(path, "w", encoding="gb18030", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS)
+        for index, (key, name, capital, founded, margin, visit) in enumerate(ACCOUNTS):
+            shown_capital = (f"{capital / 10**8:g}亿" if capital >= 10**8 else f"{capital / 10**4:g}万" if index % 2
+                             else f"¥{capital:,}")
+            form = CSV_DATE_FORMS[index % len(CSV_DATE_FORMS)]
+            shown_founded = "" if founded is None else form.format(founded, d=founded)
+            shown_visit = "" if visit is None else f"{visit:%Y-%m-%d %H:%M}" if visit.time() != dt.time() else f"{visit:%Y-%m-%d}"
+            writer.writerow([key, name, shown_capital, shown_founded, f"{margin:.2f}%", shown_visit])
+
+
+if __name__ == "__main__":
+    write_xlsx(HERE / "crm_accounts.xlsx")
+    write_csv(HERE / "crm_accounts.csv")
