@@ -26,6 +26,7 @@ from .sqlengine import ENGINES
 
 if TYPE_CHECKING:
     from .engine import Evaluation
+    from .io import Rejected
     from .job import Job
 
 # Modules are imported where a command needs them, so that `tierkit --help`, and every
@@ -166,6 +167,24 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
         click.echo(f"… and {len(rejected) - REJECTED_SHOWN} more rejected rows; use --rejected FILE to keep them all", err=True)
 
 
+def report_coerced(coerced: list[Rejected]) -> None:
+    """The first values read as missing (``on_invalid: missing``), so a reader sees what they were."""
+    for item in coerced[:REJECTED_SHOWN]:
+        click.echo(f"coerced to missing: {item}", err=True)
+    if len(coerced) > REJECTED_SHOWN:
+        click.echo(f"… and {len(coerced) - REJECTED_SHOWN} more values coerced to missing", err=True)
+
+
+def describe_run(meta: dict, plan) -> str:
+    """The one-line account of a run every engine prints; its counts add up to the rows read."""
+    counts = [f"read {meta['read']:,}", f"evaluated {meta['evaluated']:,}", f"rejected {meta['rejected']:,}"]
+    if "duplicates" in meta:
+        counts.append(f"duplicate ids {meta['duplicates']:,} ({plan.ruleset.data['duplicates']} kept)")
+    if "coerced_to_missing" in meta:
+        counts.append(f"coerced to missing {meta['coerced_to_missing']:,}")
+    return " · ".join([*counts, f"{plan.ruleset.name} {plan.ruleset.version} as of {meta['as_of']}"])
+
+
 @cli.command()
 @click.argument("ruleset")
 @inputs
@@ -231,10 +250,10 @@ def evaluate_on_python(session: Session, ruleset, input_path, orders_path, outpu
         else:
             dump_json_lines(sys.stdout, records, meta)
     report_rejected(job, rejected_path)
+    report_coerced(evaluation.coerced)
     if job.orders is not None:
         session.say(job.orders.describe())
-    session.say(f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
-                f" · {evaluation.plan.ruleset.name} {evaluation.plan.ruleset.version} as of {meta['as_of']}")
+    session.say(describe_run(meta, evaluation.plan))
 
 
 def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
@@ -265,10 +284,10 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
     finally:
         sql_engine.close()
     report_rejected(job, rejected_path)
+    report_coerced(job.coerced)
     if job.orders is not None:
         session.say(describe_orders(job.orders))
-    session.say(f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
-                f" · {plan.ruleset.name} {plan.ruleset.version} as of {meta['as_of']} · {engine}")
+    session.say(f"{describe_run(meta, plan)} · {engine}")
 
 
 def _setting(item: str) -> tuple[str, str]:

@@ -58,7 +58,11 @@ class Rejected:
 
 @dataclass
 class Table:
-    """The typed rows of one input file; ``read == len(rows) + len(rejected)`` always."""
+    """The typed rows of one input file; ``read == len(rows) + len(rejected)`` always.
+
+    ``coerced`` lists the cells of kept rows read as missing because their field says
+    ``on_invalid: missing``, each with the reason its value was unreadable.
+    """
 
     file: str
     fields: list[FieldSpec]
@@ -67,6 +71,7 @@ class Table:
     rejected: list[Rejected] = field(default_factory=list)
     read: int = 0
     unused_columns: list[str] = field(default_factory=list)
+    coerced: list[Rejected] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -526,13 +531,16 @@ class _TableBuilder:
         keys = tuple(raw)
         if keys != self.keys:
             self.keys, self.plan = keys, self._plan_for(keys)
-        values, problems = [], []
+        values, problems, coerced = [], [], []
         for spec, column, coerce in self.plan:
             try:
                 value = None if column is None else coerce(raw[column])
             except ValueError as error:
-                problems.append((column, spec.name, str(error)))
-                continue
+                if spec.on_invalid != "missing":
+                    problems.append((column, spec.name, str(error)))
+                    continue
+                coerced.append(Rejected(self.table.file, row_number, column, spec.name, str(error)))
+                value = None
             if value is None:
                 value = spec.default
                 if value is None and spec.required:
@@ -543,6 +551,7 @@ class _TableBuilder:
         else:
             self.table.rows.append(values)
             self.table.row_numbers.append(row_number)
+            self.table.coerced += coerced
 
     def _reject(self, row_number: int, problems: list[tuple[str | None, str | None, str]]) -> None:
         """One entry per row (so the counts add up), naming every problem in it."""

@@ -142,7 +142,13 @@ class PlanCompiler:
                 values=tuple(config.get("values", ())),
                 label=config.get("label"),
                 unit=config.get("unit"),
+                synonyms=tuple((str(raw), str(value)) for raw, value in (config.get("synonyms") or {}).items()),
+                on_invalid=config.get("on_invalid", "reject"),
             )
+            for raw, value in spec.synonyms:
+                if spec.type == "enum" and value not in spec.values:
+                    self.error(f"synonym {raw!r} of field {name!r} names {value!r}, which is not one of its values",
+                               ("fields", name, "synonyms", raw), f"values: {', '.join(spec.values)}")
             default = None
             if config.get("default") is not None:
                 try:

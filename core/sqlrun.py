@@ -18,14 +18,17 @@ from pathlib import Path
 
 from . import __version__
 from .errors import TierkitError
-from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, read_rows, read_table, replacing, write_results
+from .engine import duplicate_policy, input_policy_counts
+from .io import (
+    Rejected, SourceRef, detect_encoding, dump_json_lines, match_columns, read_rows, read_table, replacing, write_results,
+)
 from .labels import localize
 from .orders import ORDER_FEATURES, describe_order_counts
 from .plan import Plan
 from .registry import Registry
 from .results import SchemaRecords, results_schema, write_meta
 from .sqlengine import NotNative, SqlEngine
-from .sqlinput import typed_input
+from .sqlinput import coerced_columns, typed_input
 from .sqlorders import ID_COLUMN, OrderSql, attached_feature, order_aggregation, unknown_customers
 from .sqlplan import PREVIOUS_RELATION, SqlPlan, compile_sql_plan
 
@@ -53,6 +56,8 @@ class SqlJob:
     evaluated: int
     rejected: list[Rejected] = field(default_factory=list)
     orders: dict | None = None
+    duplicates: int = 0
+    coerced: list[Rejected] = field(default_factory=list)
 
     @property
     def plan(self) -> Plan:
@@ -71,6 +76,7 @@ class SqlJob:
             "read": self.read,
             "evaluated": self.evaluated,
             "rejected": len(self.rejected) - (self._order_rejections()),
+            **input_policy_counts(self.plan, self.duplicates, len(self.coerced)),
         }
         if self.orders is not None:
             meta["orders"] = self.orders
@@ -120,12 +126,13 @@ class _SqlJobRunner:
         self._order_sql: OrderSql | None = None
 
     def run(self, customers, orders) -> SqlJob:
-        summary, order_rejections, order_sql = None, [], None
+        summary, order_rejections, order_sql, superseded, coerced = None, [], None, 0, []
         if orders:
             order_sql, summary = self._aggregate(orders)
         if customers:
-            read, rejected = self._read_customers(customers)
-            rejected += _duplicate_ids(self.engine, self.plan, str(customers))
+            read, rejected, coerced = self._read_customers(customers)
+            duplicates, superseded = _duplicate_ids(self.engine, self.plan, str(customers))
+            rejected += duplicates
             self.engine.materialize(ACCEPTED, self._accepted())
             self.engine.materialize(CUSTOMERS, self._with_orders(ACCEPTED) if order_sql else f"SELECT * FROM {ACCEPTED}")
         else:
@@ -140,7 +147,7 @@ class _SqlJobRunner:
         compiled, failed = self._evaluate(CUSTOMERS, str(customers or orders))
         evaluated = self.engine.rows(f"SELECT count(*) FROM {RESULTS}")[0][0]
         rejected = sorted(rejected + failed, key=lambda item: item.row) + order_rejections
-        return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary)
+        return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary, superseded, coerced)
 
     # -- evaluation -----------------------------------------------------------
     def _evaluate(self, customers: str, file: str) -> tuple[SqlPlan, list[Rejected]]:
@@ -188,28 +195,30 @@ class _SqlJobRunner:
         return None
 
     # -- customers ------------------------------------------------------------
-    def _read_customers(self, customers) -> tuple[int, list[Rejected]]:
+    def _read_customers(self, customers) -> tuple[int, list[Rejected], list[Rejected]]:
+        """Rows read, rows rejected, and values read as missing (``on_invalid: missing``)."""
         file, plan = str(customers), self.plan
         fields = [spec for spec in plan.fields if spec.name not in ORDER_FEATURES] if self._orders_given else plan.fields
         source_types = self._native(RAW_CUSTOMERS, customers)
         if source_types is not None:
             names = [self.names[plan.fields.index(spec)] for spec in fields]
             self.engine.materialize(TYPED, typed_input(self.dialect, RAW_CUSTOMERS, source_types, fields, names, file))
-            return _typed_rejections(self.engine, file)
+            return (*_typed_rejections(self.engine, file), _typed_coerced(self.engine, fields, list(source_types), file))
         self.progress(f"reading {customers}")
         table = read_table(customers, plan.fields, self.registry)
         columns = {"_row": "integer", **{name: _column_type(spec.type) for name, spec in zip(self.names, plan.fields)}}
         columns.update(dict.fromkeys(REJECT_COLUMNS, "string"))
         rows = [(number, *row, None, None, None) for number, row in zip(table.row_numbers, table.rows)]
         self.engine.register_rows(TYPED, columns, rows)
-        return table.read, list(table.rejected)
+        return table.read, list(table.rejected), table.coerced
 
     def _accepted(self) -> str:
-        """Typed rows that were not rejected, the first of each id."""
+        """Typed rows that were not rejected, the first of each id (the last with ``duplicates: last``)."""
         typed = {self.dialect.quote(name) for name in self._typed_names()}
+        order = "_row DESC" if duplicate_policy(self.plan) == "last" else "_row"
         return (
             f"SELECT _row, {', '.join(sorted(typed))} FROM ("
-            f"SELECT *, row_number() OVER (PARTITION BY {self.id_column} ORDER BY _row) AS _copy FROM {TYPED} "
+            f"SELECT *, row_number() OVER (PARTITION BY {self.id_column} ORDER BY {order}) AS _copy FROM {TYPED} "
             f"WHERE _reject_reason IS NULL) AS _t WHERE _copy = 1 AND {self.id_column} IS NOT NULL"
         )
 
@@ -343,19 +352,42 @@ def _typed_rejections(engine: SqlEngine, file: str) -> tuple[int, list[Rejected]
     return read, [Rejected(file, row, column, field_name, reason) for row, column, field_name, reason in rows]
 
 
-def _duplicate_ids(engine: SqlEngine, plan: Plan, file: str) -> list[Rejected]:
-    """Rows with no id, or the id of an earlier row: rejected as the Python engine does."""
+def _duplicate_ids(engine: SqlEngine, plan: Plan, file: str) -> tuple[list[Rejected], int]:
+    """Rows with no id, or (``duplicates: reject``) the id of an earlier row: rejected as
+    the Python engine does; and how many rows another of their id replaced."""
     dialect = engine.dialect
     id_column = dialect.quote(f"s{plan.id_index}")
     id_name = plan.fields[plan.id_index].name
+    rejecting = duplicate_policy(plan) == "reject"
     rows = engine.rows(
         f"SELECT _row, {id_column}, first_row FROM (SELECT _row, {id_column}, "
         f"min(_row) OVER (PARTITION BY {id_column}) AS first_row FROM {TYPED} WHERE _reject_reason IS NULL) AS _t "
         f"WHERE {id_column} IS NULL OR _row > first_row ORDER BY _row"
     )
-    return [
+    rejected = [
         Rejected(file, row, None, id_name, "missing id" if key is None else f"duplicate id {key!r} (first at row {first})")
         for row, key, first in rows
+        if key is None or rejecting
+    ]
+    return rejected, len(rows) - len(rejected)
+
+
+def _typed_coerced(engine: SqlEngine, fields: list, headers: list[str], file: str) -> list[Rejected]:
+    """The values of kept rows the engine read as missing (``on_invalid: missing``), as
+    :class:`tierkit.io.Table` lists them: by row, then field."""
+    notes = [(column, fields[index]) for index, column in coerced_columns(fields).items()]
+    if not notes:
+        return []
+    matched = dict(zip((spec.name for spec in fields), match_columns(headers, fields, file)))
+    rows = engine.rows(
+        f"SELECT _row, {', '.join(column for column, _ in notes)} FROM {TYPED} "
+        f"WHERE _reject_reason IS NULL AND ({' OR '.join(f'{column} IS NOT NULL' for column, _ in notes)}) ORDER BY _row"
+    )
+    return [
+        Rejected(file, row[0], matched[spec.name], spec.name, reason)
+        for row in rows
+        for (_, spec), reason in zip(notes, row[1:])
+        if reason is not None
     ]
 
 

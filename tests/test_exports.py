@@ -52,23 +52,25 @@ def utf8_copy(tmp_path: Path, name: str) -> Path:
 # ---------------------------------------------------------------------------- dates and percent cells
 
 CRM_TAGS = {
-    "C001": ["young", "visited"],  # founded 2026-03-05 as a date cell; visit a date-time cell
-    "C002": ["established"],  # 2019-11-30 as a serial with format id 14
+    "C001": ["young", "visited", "state_owned"],  # founded 2026-03-05 as a date cell; 国有企业
+    "C002": ["established", "state_owned"],  # 2019-11-30 as a serial with format id 14
     "C003": ["high_margin", "visited"],  # 2024-02-29 as a serial with the Chinese built-in id 31
-    "C004": [],  # 2010-01-01 as a serial with a custom yyyy/m/d
+    "C004": ["established"],  # its second row (capital 2,000万) replaces its first (80万)
     "C005": ["young", "high_margin"],  # 2025-12-31 as typed text
-    "C006": ["established", "visited"],  # visited 30 days before the as-of date
-    "C007": ["young", "visited"],
+    "C006": ["established", "visited", "state_owned"],  # '国有企业 '; visited 30 days before the as-of date
+    "C007": ["young", "visited"],  # capital 待定: missing
     "C008": ["established"],
     "C009": ["high_margin"],
-    "C010": [],  # no founding date
+    "C010": ["state_owned"],  # no founding date
 }
+OWNERSHIP = {"C001": "国企", "C002": "国企", "C003": "民企", "C004": "民企", "C005": "外企", "C006": "国企",
+             "C007": "民企", "C008": "外企", "C009": "民企", "C010": "国企"}
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_xlsx_date_cells_serials_and_percent_cells_read_as_the_csv_export(capsys, tmp_path, engine):
     xlsx, meta, _ = evaluate(capsys, tmp_path, "crm.yaml", EXPORTS / "crm_accounts.xlsx", engine=engine)
-    assert meta["read"] == meta["evaluated"] == 10 and meta["rejected"] == 0
+    assert (meta["read"], meta["evaluated"], meta["rejected"], meta["duplicates"]) == (11, 10, 0, 1)
     by_id = outcomes(xlsx)
     assert {key: value[1]["profile"][2] for key, value in by_id.items()} == CRM_TAGS
     features = by_id["C003"][0]
@@ -84,3 +86,55 @@ def test_text_dates_in_every_common_form_read_alike_on_the_sql_engine(capsys, tm
     duckdb, meta, _ = evaluate(capsys, tmp_path, "crm.yaml", utf8, engine="duckdb")
     assert meta["rejected"] == 0
     assert outcomes(duckdb) == outcomes(python)
+
+
+# ---------------------------------------------------------------------------- synonyms, bad values, duplicate ids
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("export", ["crm_accounts.xlsx", "crm_accounts.csv", "utf-8"])
+def test_synonyms_read_as_canonical_values_and_unreadable_values_as_missing(capsys, tmp_path, engine, export):
+    path = utf8_copy(tmp_path, "crm_accounts.csv") if export == "utf-8" else EXPORTS / export
+    records, meta, err = evaluate(capsys, tmp_path, "crm.yaml", path, engine=engine)
+    assert {record["id"]: record["features"]["ownership"] for record in records} == OWNERSHIP
+    assert next(r for r in records if r["id"] == "C007")["features"]["capital"] is None
+    assert meta["coerced_to_missing"] == 1 and meta["rejected"] == 0
+    assert f"coerced to missing: {path}:8: column '注册资本' (field capital): '待定' is not a number" in err
+    assert "read 11 · evaluated 10 · rejected 0 · duplicate ids 1 (last kept) · coerced to missing 1 · " in err
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_by_default_a_repeated_id_and_an_unreadable_value_reject_the_row(capsys, tmp_path, engine):
+    rejected = tmp_path / "rejected.csv"
+    records, meta, err = evaluate(capsys, tmp_path, "crm-strict.yaml", EXPORTS / "crm_accounts.csv", "--rejected", rejected,
+                                  engine=engine)
+    assert (meta["read"], meta["evaluated"], meta["rejected"]) == (11, 9, 2)
+    assert "duplicates" not in meta and "coerced_to_missing" not in meta
+    assert rejected.read_text(encoding="utf-8-sig").splitlines()[1:] == [
+        f"{EXPORTS / 'crm_accounts.csv'},8,注册资本,capital,'待定' is not a number",
+        f"{EXPORTS / 'crm_accounts.csv'},12,,id,duplicate id 'C004' (first at row 5)",
+    ]
+    assert next(r for r in records if r["id"] == "C004")["features"]["capital"] == 800_000
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_duplicates_first_keeps_the_first_row_of_an_id(capsys, tmp_path, engine):
+    ruleset = tmp_path / "first.yaml"
+    ruleset.write_text(f"extends: {EXPORTS / 'crm.yaml'}\nname: crm-first\nduplicates: first\n", encoding="utf-8")
+    records, meta, err = evaluate(capsys, tmp_path, ruleset, EXPORTS / "crm_accounts.csv", engine=engine)
+    assert (meta["read"], meta["evaluated"], meta["rejected"], meta["duplicates"]) == (11, 10, 0, 1)
+    c004 = next(r for r in records if r["id"] == "C004")
+    assert c004["features"]["name"] == "西部物流" and c004["outcomes"]["profile"]["tags"] == []
+    assert "duplicate ids 1 (first kept)" in err
+
+
+def test_a_synonym_must_name_one_of_the_enum_values(capsys, tmp_path):
+    ruleset = tmp_path / "bad.yaml"
+    ruleset.write_text(
+        "tierkit: 1\nname: bad\nversion: '1'\nfields:\n  id: {type: string}\n"
+        "  ownership: {type: enum, values: [国企, 民企], synonyms: {国有企业: 国营}}\n"
+        "schemes:\n  - {id: t, kind: rules, rules: [{id: a, when: 'true'}]}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(ruleset)]) == 1
+    assert "bad.yaml:6:62: synonym '国有企业' of field 'ownership' names '国营', which is not one of its values" in capsys.readouterr().out

@@ -8,6 +8,10 @@
 * ``crm_accounts.csv``: the same accounts as the GB18030 CSV the same CRM exports, with
   text dates in every common form, amounts with 万/亿/¥ and margins as ``15.3%``.
 
+Both spell the ownership (企业性质) as the sales reps typed it (国有企业, 民营, Private, a
+trailing space), hold a capital of 待定 (not known yet) and list account C004 twice, the
+second time with its updated capital.
+
     python tests/data/exports/make_exports.py
 """
 
@@ -24,20 +28,21 @@ import openpyxl
 HERE = Path(__file__).parent
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
-# id, name, registered capital (CNY), founded, gross margin (%), last visit
+# id, name, ownership, registered capital (CNY), founded, gross margin (%), last visit
 ACCOUNTS = [
-    ("C001", "华东机械厂", 5_000_000, dt.date(2026, 3, 5), 15.3, dt.datetime(2026, 10, 20, 9, 30)),
-    ("C002", "南方电子", 120_000_000, dt.date(2019, 11, 30), 8.5, dt.datetime(2026, 9, 1)),
-    ("C003", "北方重工", 3_000_000, dt.date(2024, 2, 29), 22.0, dt.datetime(2026, 10, 31, 17, 45)),
-    ("C004", "西部物流", 800_000, dt.date(2010, 1, 1), 4.25, dt.datetime(2025, 12, 24)),
-    ("C005", "中原食品", 15_000_000, dt.date(2025, 12, 31), 31.0, dt.datetime(2026, 6, 15, 8, 0)),
-    ("C006", "东海化工", 250_000_000, dt.date(2001, 7, 1), 12.75, dt.datetime(2026, 10, 2)),
-    ("C007", "蓝天纺织", 2_000_000, dt.date(2026, 10, 1), 9.0, dt.datetime(2026, 10, 30, 14, 0)),
-    ("C008", "长江建材", 60_000_000, dt.date(2015, 5, 20), 18.5, dt.datetime(2026, 1, 10)),
-    ("C009", "高原乳业", 9_500_000, dt.date(2023, 8, 8), 27.5, dt.datetime(2026, 8, 8, 10, 10)),
-    ("C010", "珠江贸易", 1_000_000, None, 3.0, None),
+    ("C001", "华东机械厂", "国有企业", 5_000_000, dt.date(2026, 3, 5), 15.3, dt.datetime(2026, 10, 20, 9, 30)),
+    ("C002", "南方电子", "国企", 120_000_000, dt.date(2019, 11, 30), 8.5, dt.datetime(2026, 9, 1)),
+    ("C003", "北方重工", "民营企业", 3_000_000, dt.date(2024, 2, 29), 22.0, dt.datetime(2026, 10, 31, 17, 45)),
+    ("C004", "西部物流", "民企", 800_000, dt.date(2010, 1, 1), 4.25, dt.datetime(2025, 12, 24)),
+    ("C005", "中原食品", "外资企业", 15_000_000, dt.date(2025, 12, 31), 31.0, dt.datetime(2026, 6, 15, 8, 0)),
+    ("C006", "东海化工", "国有企业 ", 250_000_000, dt.date(2001, 7, 1), 12.75, dt.datetime(2026, 10, 2)),
+    ("C007", "蓝天纺织", "民营", "待定", dt.date(2026, 10, 1), 9.0, dt.datetime(2026, 10, 30, 14, 0)),
+    ("C008", "长江建材", "外企", 60_000_000, dt.date(2015, 5, 20), 18.5, dt.datetime(2026, 1, 10)),
+    ("C009", "高原乳业", "Private", 9_500_000, dt.date(2023, 8, 8), 27.5, dt.datetime(2026, 8, 8, 10, 10)),
+    ("C010", "珠江贸易", "国企", 1_000_000, None, 3.0, None),
+    ("C004", "西部物流集团", "民企", 20_000_000, dt.date(2010, 1, 1), 4.25, dt.datetime(2025, 12, 24)),
 ]
-HEADERS = ["客户编号", "客户名称", "注册资本", "成立日期", "毛利率", "最近拜访"]
+HEADERS = ["客户编号", "客户名称", "企业性质", "注册资本", "成立日期", "毛利率", "最近拜访"]
 
 # How each account's founding date is stored in the workbook, in turn.
 XLSX_DATE_FORMS = ("date cell", "serial id 14", "serial id 31", "serial yyyy/m/d", "text")
@@ -55,19 +60,19 @@ def write_xlsx(path: Path) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(HEADERS)
-    for index, (key, name, capital, founded, margin, visit) in enumerate(ACCOUNTS):
-        sheet.append([key, name, capital, None, margin / 100, visit])
+    for index, (key, name, ownership, capital, founded, margin, visit) in enumerate(ACCOUNTS):
+        sheet.append([key, name, ownership, capital, None, margin / 100, visit])
         row = sheet.max_row
         if founded is not None:
-            cell = sheet.cell(row, 4)
+            cell = sheet.cell(row, 5)
             form = XLSX_DATE_FORMS[index % len(XLSX_DATE_FORMS)]
             cell.value = founded if form == "date cell" else f"{founded:%Y-%m-%d}" if form == "text" else serial(founded)
             cell.number_format = {"date cell": "yyyy-mm-dd", "serial id 14": "mm-dd-yy", "serial id 31": CHINESE_DATE,
                                   "serial yyyy/m/d": "yyyy/m/d", "text": "@"}[form]
-        sheet.cell(row, 5).number_format = "0.00%"
+        sheet.cell(row, 6).number_format = "0.00%"
         if visit is not None and index % 2:  # every other visit as a serial with a date-time format
-            sheet.cell(row, 6).value = serial(visit.date()) + (visit - dt.datetime.combine(visit.date(), dt.time())).seconds / 86400
-        sheet.cell(row, 6).number_format = "yyyy-mm-dd hh:mm"
+            sheet.cell(row, 7).value = serial(visit.date()) + (visit - dt.datetime.combine(visit.date(), dt.time())).seconds / 86400
+        sheet.cell(row, 7).number_format = "yyyy-mm-dd hh:mm"
     workbook.save(path)
     _store_chinese_format_by_id(path)
 
@@ -93,13 +98,13 @@ def write_csv(path: Path) -> None:
     with open(path, "w", encoding="gb18030", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADERS)
-        for index, (key, name, capital, founded, margin, visit) in enumerate(ACCOUNTS):
-            shown_capital = (f"{capital / 10**8:g}亿" if capital >= 10**8 else f"{capital / 10**4:g}万" if index % 2
-                             else f"¥{capital:,}")
+        for index, (key, name, ownership, capital, founded, margin, visit) in enumerate(ACCOUNTS):
+            shown_capital = (capital if isinstance(capital, str) else f"{capital / 10**8:g}亿" if capital >= 10**8
+                             else f"{capital / 10**4:g}万" if index % 2 else f"¥{capital:,}")
             form = CSV_DATE_FORMS[index % len(CSV_DATE_FORMS)]
             shown_founded = "" if founded is None else form.format(founded, d=founded)
             shown_visit = "" if visit is None else f"{visit:%Y-%m-%d %H:%M}" if visit.time() != dt.time() else f"{visit:%Y-%m-%d}"
-            writer.writerow([key, name, shown_capital, shown_founded, f"{margin:.2f}%", shown_visit])
+            writer.writerow([key, name, ownership, shown_capital, shown_founded, f"{margin:.2f}%", shown_visit])
 
 
 if __name__ == "__main__":
