@@ -20,14 +20,13 @@ from itertools import compress, islice
 from operator import eq, itemgetter
 from typing import Any
 
-from jinja2 import nodes
-
 from .build import LABEL, SCORE, TAGS, CompiledScheme, PopulationStep, RowStep, SchemeBuild, Slot, check_values
 from .decision import compile_decision_table
 from .errors import Diagnostic, RulesetError
-from .expr import Namespace, Symbol, parse
+from .expr import Namespace, Symbol, names_in
 from .fieldtypes import FieldSpec, make_coercer
-from .orders import order_fields
+from .orderpolicy import OrderPolicy, compile_order_policy
+from .orders import ORDER_FEATURES, order_fields
 from .overrides import Overrides, PinStep, load_overrides, overrides_path
 from .registry import Registry
 from .ruleset import Ruleset
@@ -70,6 +69,18 @@ class Plan:
     previous: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scheme id -> customer id -> saved label
     rank_stage: PopulationStep | None = None
     scope: Mapping[str, Symbol] = field(default_factory=dict)  # every name an expression may read
+    order_policy: OrderPolicy | None = None  # the ruleset's orders: (None without one)
+
+    @cached_property
+    def order_features_read(self) -> tuple[str, ...]:
+        """The order features the ruleset declares or its code reads: those an order file
+        must be able to give."""
+        read = _slots_read(self.source.splitlines())
+        declared = self.ruleset.data.get("fields") or {}
+        return tuple(
+            spec.name for index, spec in enumerate(self.fields)
+            if spec.name in ORDER_FEATURES and (index in read or spec.name in declared)
+        )
 
     @cached_property
     def id_index(self) -> int:
@@ -86,6 +97,7 @@ class PlanCompiler:
         self.diagnostics: list[Diagnostic] = []
         self.slots: list[Slot] = []
         self.scope: dict[str, Symbol] = {"as_of": Symbol("as_of", "date", False, "as_of")}
+        self.order_policy: OrderPolicy | None = None
 
     def new_slot(self, name: str) -> Slot:
         slot = Slot(len(self.slots), name)
@@ -124,7 +136,7 @@ class PlanCompiler:
             self.ruleset, fields, derived, order, stages, len(self.slots), rank_slot, allocation, plans, rule_ids, source,
             [d for d in self.diagnostics if d.severity != "error"], overrides, pin_slots,
             {scheme_id: slot.index for scheme_id, slot in previous.items() if slot.index in read},
-            rank_stage=rank_stage, scope=dict(self.scope),
+            rank_stage=rank_stage, scope=dict(self.scope), order_policy=self.order_policy,
         )
 
     def _errors(self) -> bool:
@@ -161,6 +173,8 @@ class PlanCompiler:
             self.scope[name] = Symbol(name, FIELD_TYPES.get(spec.type, spec.type), nullable, slot.local, values=spec.values)
             specs.append(spec)
         if "orders" in self.data:
+            self.order_policy, problems = compile_order_policy(self.data["orders"] or {}, self.registry.functions, self.locate)
+            self.diagnostics += problems
             for spec in order_fields(self.data["fields"]):
                 slot = self.new_slot(spec.name)
                 self.scope[spec.name] = Symbol(spec.name, spec.type, True, slot.local)
@@ -177,7 +191,7 @@ class PlanCompiler:
         for name, config in configs.items():
             if name in self.scope:
                 self.error(f"derived feature {name!r} has the name of a field", ("derive", name))
-            depends[name] = _names_in(config.get("expr", "")) & set(configs)
+            depends[name] = names_in(config.get("expr", "")) & set(configs)
         derived, lines, writes, cyclic = [], [], [], set()
         report = self._cycle_error("derive")
 
@@ -411,14 +425,6 @@ def _tied_runs(values: list) -> list[list[int]]:
         else:
             runs.append([index - 1, index + 1])
     return runs
-
-
-def _names_in(source: str) -> set[str]:
-    try:
-        tree = parse(source)
-        return {node.name for node in [tree, *tree.find_all(nodes.Name)] if isinstance(node, nodes.Name)}
-    except Exception:  # a syntax error is reported when the expression is compiled
-        return set()
 
 
 def _topological(depends: dict[str, set[str]], on_cycle) -> list[str]:

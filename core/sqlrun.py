@@ -23,6 +23,7 @@ from .io import (
     Rejected, SourceRef, detect_encoding, dump_json_lines, match_columns, read_rows, read_table, replacing, write_results,
 )
 from .labels import localize
+from .orderpolicy import check_feature_columns, require_order_file
 from .orders import ORDER_FEATURES, describe_order_counts
 from .plan import Plan
 from .registry import Registry
@@ -114,6 +115,7 @@ def run_sql_job(
     """
     if not customers and not orders:
         raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
+    require_order_file(plan.ruleset, orders)
     return _SqlJobRunner(plan, registry, engine, as_of, progress).run(customers, orders)
 
 
@@ -236,14 +238,24 @@ class _SqlJobRunner:
         file = str(orders)
         self.progress(f"aggregating orders from {orders} in {self.dialect.name}")
         source_types = self._register_source(RAW_ORDERS, orders)
-        columns = (self.plan.ruleset.data.get("orders") or {}).get("columns")
         id_spec = self.plan.fields[self.plan.id_index]
-        order_sql = order_aggregation(self.dialect, RAW_ORDERS, source_types, columns, self.as_of, file, id_spec)
+        policy = self.plan.order_policy
+        order_sql = order_aggregation(self.dialect, RAW_ORDERS, source_types, None, self.as_of, file, id_spec, policy)
+        headers = [header for header in source_types if header != "_row"]
+        check_feature_columns(self.plan.order_features_read, order_sql.columns, headers, file)
         self._order_sql = order_sql
         self.engine.materialize(PER_KEY, order_sql.per_key)
         self.engine.materialize(FEATURES, order_sql.features_from(PER_KEY))
-        read, used, after_as_of, rejected = self.engine.rows(order_sql.summary_from(PER_KEY))[0]
-        return order_sql, {"read": read, "used": used, "after_as_of": after_as_of, "unknown_customer": 0, "rejected": rejected}
+        (read, used, after_as_of, rejected, excluded, duplicate_rows, zero_amount, negative_amount), = (
+            self.engine.rows(order_sql.summary_from(PER_KEY))
+        )
+        summary = {
+            "read": read, "used": used, "after_as_of": after_as_of, "unknown_customer": 0, "rejected": rejected,
+            "duplicate_rows": duplicate_rows, "zero_amount": zero_amount, "negative_amount": negative_amount,
+        }
+        if order_sql.filtered:
+            summary["excluded"] = excluded
+        return order_sql, summary
 
     def _native(self, name: str, source) -> dict[str, str] | None:
         """The source types of a file the engine reads itself as ``name``; None when

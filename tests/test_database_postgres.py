@@ -225,7 +225,8 @@ def test_orders_from_postgresql(tmp_path, capsys, postgres):
     code, _, err = run(capsys, "evaluate", ruleset, "--orders", url, "--orders-table", "orders", "-o", out, "--as-of", AS_OF)
     assert code == 0, err
     meta, records = results(out)
-    assert meta["orders"] == {"file": f"{masked(url)} (table orders)", "read": 4, "used": 2, "after_as_of": 1, "unknown_customer": 0, "rejected": 1}
+    assert meta["orders"] == {"file": f"{masked(url)} (table orders)", "read": 4, "used": 2, "after_as_of": 1, "unknown_customer": 0, "rejected": 1,
+                             "duplicate_rows": 0, "zero_amount": 0, "negative_amount": 0}
     assert {r["id"]: (r["outcomes"]["activity"]["label"], r["features"]["revenue"]) for r in records} == {
         "C00001": ("recent", 100.5), "C00002": ("other", 900.0)}
     assert f"rejected: {masked(url)} (table orders):4: column 'amount' (field amount): missing required value" in err

@@ -4,6 +4,8 @@ client's tools write them) give the expected counts and outcomes on every engine
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,89 @@ def test_a_synonym_must_name_one_of_the_enum_values(capsys, tmp_path):
     )
     assert main(["validate", str(ruleset)]) == 1
     assert "bad.yaml:6:62: synonym '国有企业' of field 'ownership' names '国营', which is not one of its values" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- the ERP's order export
+
+ORDER_COUNTS = {"read": 16, "used": 10, "after_as_of": 1, "unknown_customer": 1, "rejected": 1, "excluded": 3,
+                "duplicate_rows": 1, "zero_amount": 1, "negative_amount": 1}
+# customer -> (order_count with orders.count: days, revenue, overdue_amount)
+ORDER_FEATURES = {
+    "C001": (2, 20000.0, 8000.0),
+    "C002": (1, 30000.0, 0.0),  # the cancelled order and the line exported twice left out
+    "C003": (1, 5000.0, 0.0),  # a free sample and an order on one day: one purchase
+    "C004": (1, 13000.0, 0.0),  # refund left out; a credit note of -2,000 and an order on one day
+    "C006": (1, 42000.0, 30000.0),  # the unreadable amount rejected
+}
+
+
+def order_file(tmp_path: Path, export: str) -> Path:
+    return utf8_copy(tmp_path, "erp_orders.csv") if export == "utf-8" else EXPORTS / export
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("export", ["erp_orders.xlsx", "erp_orders.csv", "utf-8"])
+def test_order_filter_duplicate_lines_and_purchase_days(capsys, tmp_path, engine, export):
+    orders = order_file(tmp_path, export)
+    records, meta, err = evaluate(capsys, tmp_path, "crm-orders.yaml", EXPORTS / "crm_accounts.csv", "--orders", orders,
+                                  engine=engine)
+    assert {key: value for key, value in meta["orders"].items() if key != "file"} == ORDER_COUNTS
+    assert (
+        "orders: read 16 · used 10 · after as-of 1 · unknown customer 1 · rejected 1 · excluded by orders.where 3"
+        " · duplicate rows dropped 1 · zero amount used 1 · negative amount used 1"
+    ) in err
+    features = {r["id"]: (r["features"]["order_count"], r["features"]["revenue"], r["features"]["overdue_amount"])
+                for r in records if r["features"]["order_count"]}
+    assert features == ORDER_FEATURES
+    tags = {r["id"]: r["outcomes"]["buying"]["tags"] for r in records if r["outcomes"]["buying"]["tags"]}
+    assert tags == {"C001": ["repeat", "overdue"], "C006": ["overdue"]}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_orders_count_orders_counts_every_row(capsys, tmp_path, engine):
+    ruleset = tmp_path / "rows.yaml"
+    ruleset.write_text(f"extends: {EXPORTS / 'crm-orders.yaml'}\nname: crm-order-rows\norders: {{count: orders}}\n",
+                       encoding="utf-8")
+    records, _, _ = evaluate(capsys, tmp_path, ruleset, EXPORTS / "crm_accounts.csv", "--orders",
+                             EXPORTS / "erp_orders.csv", engine=engine)
+    counts = {r["id"]: r["features"]["order_count"] for r in records if r["features"]["order_count"]}
+    assert counts == {"C001": 2, "C002": 1, "C003": 2, "C004": 2, "C006": 2}
+    assert next(r for r in records if r["id"] == "C004")["features"]["avg_order_value"] == 6500.0
+
+
+def tierkit(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tierkit", *map(str, args)], capture_output=True, text=True, encoding="utf-8")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_ruleset_with_orders_needs_the_order_file(engine):
+    if engine != "python":
+        pytest.importorskip("duckdb")
+    done = tierkit("evaluate", EXPORTS / "crm-orders.yaml", EXPORTS / "crm_accounts.csv", "--as-of", AS_OF, "--engine", engine)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "tierkit: ruleset 'crm-orders' reads order history (orders:), but no order file was given: add --orders ORDERS"
+    ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_order_feature_needs_its_columns(tmp_path, engine):
+    if engine != "python":
+        pytest.importorskip("duckdb")
+    orders = tmp_path / "orders.csv"
+    orders.write_text("客户编号,下单日期,订单金额,订单状态\nC001,2026-09-01,100,已完成\n", encoding="utf-8")
+    done = tierkit("evaluate", EXPORTS / "crm-orders.yaml", EXPORTS / "crm_accounts.csv", "--orders", orders,
+                   "--as-of", AS_OF, "--engine", engine)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"tierkit: {orders}: order feature 'overdue_amount' needs order columns paid_amount, due_date; "
+        "found customer_id, order_date, amount (headers: 客户编号, 下单日期, 订单金额, 订单状态) "
+        "(name their headers under orders.columns, or drop the feature from the ruleset)"
+    ]
+
+
+def test_orders_where_is_checked_when_the_ruleset_is_validated(capsys, tmp_path):
+    ruleset = tmp_path / "bad.yaml"
+    ruleset.write_text(f"extends: {EXPORTS / 'crm-orders.yaml'}\nname: bad\norders: {{where: 'amount + 1'}}\n", encoding="utf-8")
+    assert main(["validate", str(ruleset)]) == 1
+    assert "orders.where must be a condition, not a number" in capsys.readouterr().out

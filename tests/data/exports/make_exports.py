@@ -8,7 +8,14 @@
 * ``crm_accounts.csv``: the same accounts as the GB18030 CSV the same CRM exports, with
   text dates in every common form, amounts with 万/亿/¥ and margins as ``15.3%``.
 
-Both spell the ownership (企业性质) as the sales reps typed it (国有企业, 民营, Private, a
+* ``erp_orders.csv`` (GB18030) and ``erp_orders.xlsx`` (order dates as date cells and as
+  serials with the Chinese built-in format): the ERP's order/receivable export of
+  those accounts, with a status column holding cancelled (已取消), refunded (退款) and
+  test (测试) orders, a zero-amount line, a credit note, a line exported twice, an
+  unreadable amount, an order after the as-of date, an unknown customer and two orders
+  of one customer on one day.
+
+Both account files spell the ownership (企业性质) as the sales reps typed it (国有企业, 民营, Private, a
 trailing space), hold a capital of 待定 (not known yet) and list account C004 twice, the
 second time with its updated capital.
 
@@ -50,6 +57,28 @@ XLSX_DATE_FORMS = ("date cell", "serial id 14", "serial id 31", "serial yyyy/m/d
 CSV_DATE_FORMS = ("{:%Y-%m-%d}", "{d.year}/{d.month}/{d.day}", "{d.year}.{d.month}.{d.day}",
                   "{d.year}年{d.month}月{d.day}日", "{:%Y%m%d}")
 CHINESE_DATE = 'yyyy"年"m"月"d"日"'
+
+
+HEADERS_ORDERS = ["订单编号", "客户编号", "下单日期", "订单金额", "订单状态", "已付金额", "到期日", "付款日期"]
+# order number, customer, order date, amount, status, paid, due date, paid date
+ORDERS = [
+    ("SO001", "C001", dt.date(2026, 9, 1), 12000, "已完成", 12000, dt.date(2026, 10, 1), dt.date(2026, 9, 20)),
+    ("SO002", "C001", dt.date(2026, 10, 15), 8000, "已完成", 0, dt.date(2026, 10, 25), None),  # overdue
+    ("SO003", "C002", dt.date(2026, 7, 1), 50000, "已取消", 0, dt.date(2026, 8, 1), None),  # cancelled
+    ("SO004", "C002", dt.date(2026, 8, 1), 30000, "已完成", 30000, dt.date(2026, 9, 1), dt.date(2026, 8, 20)),
+    ("SO004", "C002", dt.date(2026, 8, 1), 30000, "已完成", 30000, dt.date(2026, 9, 1), dt.date(2026, 8, 20)),  # exported twice
+    ("SO005", "C003", dt.date(2026, 6, 1), 0, "已完成", 0, dt.date(2026, 7, 1), None),  # a free sample
+    ("SO006", "C003", dt.date(2026, 6, 1), 5000, "已完成", 5000, dt.date(2026, 7, 1), dt.date(2026, 6, 10)),
+    ("SO007", "C004", dt.date(2026, 5, 5), 20000, "退款", 0, dt.date(2026, 6, 5), None),  # refunded
+    ("SO008", "C004", dt.date(2026, 5, 6), -2000, "已完成", -2000, dt.date(2026, 6, 6), dt.date(2026, 5, 6)),  # credit note
+    ("SO009", "C004", dt.date(2026, 5, 6), 15000, "已完成", 15000, dt.date(2026, 6, 6), dt.date(2026, 6, 1)),
+    ("SO010", "C005", dt.date(2026, 11, 15), 9000, "已完成", 0, dt.date(2026, 12, 15), None),  # after the as-of date
+    ("SO011", "C006", dt.date(2026, 3, 1), "abc", "已完成", 0, dt.date(2026, 4, 1), None),  # unreadable amount
+    ("SO012", "C999", dt.date(2026, 4, 1), 1000, "已完成", 1000, dt.date(2026, 5, 1), dt.date(2026, 4, 2)),  # unknown
+    ("SO013", "C007", dt.date(2026, 10, 30), 3000, "测试", 0, dt.date(2026, 11, 30), None),  # a test order
+    ("SO014", "C006", dt.date(2026, 10, 10), 40000, "已完成", 10000, dt.date(2026, 10, 20), None),  # overdue 30000
+    ("SO015", "C006", dt.date(2026, 10, 10), 2000, "已完成", 2000, dt.date(2026, 10, 20), dt.date(2026, 10, 12)),
+]
 
 
 def serial(day: dt.date) -> int:
@@ -94,6 +123,33 @@ def _store_chinese_format_by_id(path: Path) -> None:
             target.writestr(info, data)
 
 
+def write_orders_xlsx(path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADERS_ORDERS)
+    for index, order in enumerate(ORDERS):
+        sheet.append(list(order))
+        row = sheet.max_row
+        for column in (3, 7, 8):
+            cell = sheet.cell(row, column)
+            if cell.value is not None and index % 2:  # every other row as serials shown as 2026年3月5日
+                cell.value = serial(cell.value)
+                cell.number_format = CHINESE_DATE
+            elif cell.value is not None:
+                cell.number_format = "yyyy-mm-dd"
+    workbook.save(path)
+    _store_chinese_format_by_id(path)
+
+
+def write_orders_csv(path: Path) -> None:
+    with open(path, "w", encoding="gb18030", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS_ORDERS)
+        for number, customer, day, amount, status, paid, due, paid_on in ORDERS:
+            writer.writerow([number, customer, f"{day:%Y/%m/%d}", amount, status, paid, f"{due:%Y-%m-%d}",
+                             "" if paid_on is None else f"{paid_on:%Y-%m-%d}"])
+
+
 def write_csv(path: Path) -> None:
     with open(path, "w", encoding="gb18030", newline="") as handle:
         writer = csv.writer(handle)
@@ -110,3 +166,5 @@ def write_csv(path: Path) -> None:
 if __name__ == "__main__":
     write_xlsx(HERE / "crm_accounts.xlsx")
     write_csv(HERE / "crm_accounts.csv")
+    write_orders_xlsx(HERE / "erp_orders.xlsx")
+    write_orders_csv(HERE / "erp_orders.csv")
