@@ -31,7 +31,6 @@ from .errors import Diagnostic, InputError, Position, TierkitError
 from .expr import ExpressionDiagnostic, Namespace, Symbol, compile_expression, names_in
 from .io import normalise_header
 from .orders import FEATURE_COLUMNS, ORDER_COLUMNS, REQUIRED_COLUMNS
-from .sqlexpr import compile_sql_expression
 
 COUNTS = ("orders", "days")
 
@@ -48,6 +47,8 @@ class OrderWhere:
 
     def sql(self, dialect, columns: Mapping[str, str], as_of: dt.date) -> str:
         """The condition in SQL for ``dialect``, over the SQL columns of each order column."""
+        from .sqlexpr import compile_sql_expression  # the SQL back end, loaded by the SQL engines only
+
         scope = {name: dataclasses.replace(symbol, code=columns[name]) for name, symbol in order_scope(self.extra).items()
                  if name != "as_of"}
         scope["as_of"] = Symbol("as_of", "date", False, dialect.literal(as_of))
