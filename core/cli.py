@@ -160,6 +160,8 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
     rejected = job.rejected
     if rejected_path:
         write_rejected(rejected_path, rejected)
+        orders = sum(1 for item in rejected if item.table == "orders")
+        click.echo(f"rejected rows in {rejected_path}: {len(rejected) - orders:,} customers · {orders:,} orders", err=True)
         return
     for item in rejected[:REJECTED_SHOWN]:
         click.echo(f"rejected: {item}", err=True)
@@ -192,7 +194,7 @@ def describe_run(meta: dict, plan) -> str:
               "('sqlite:///grades.db?table=grades', 'postgresql+psycopg://user@host/crm?table=grades'); default: JSON Lines on stdout.")
 @click.option("--write-mode", type=click.Choice(WRITE_MODES), help="With a database -o: make the table anew (replace, the default), "
               "replace the rows of these customers (upsert, on id) or keep every run's rows (append, keyed by run id).")
-@click.option("--rejected", "rejected_path", help="Write rejected rows (file, row, column, field, reason) to this CSV file.")
+@click.option("--rejected", "rejected_path", help="Write rejected rows (table, file, row, column, field, reason) to this CSV file.")
 @AS_OF
 @LANG
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
@@ -310,11 +312,14 @@ def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_
     """Show every scheme's outcome for one customer, with its reasons."""
     from .io import json_default
 
-    evaluation = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False), store).evaluation
+    job = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False), store)
+    evaluation = job.evaluation
     row = evaluation.find(customer_id)
     if row is None:
-        rejected = next((r for r in evaluation.rejected if customer_id in r.reason), None)
-        raise TierkitError(f"customer {customer_id!r} is not among the evaluated customers" + (f"; {rejected}" if rejected else ""))
+        rejected = job.rejection_of(customer_id)
+        if rejected is not None:
+            raise TierkitError(f"customer {customer_id!r} was rejected: {rejected}")
+        raise TierkitError(f"customer {customer_id!r} is not among the evaluated customers")
     lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
     record = evaluation.record(row, lang)
     if as_json:

@@ -36,6 +36,14 @@ class Job:
         orders = self.orders.rejected + self.orders.unknown_customers if self.orders else []
         return self.evaluation.rejected + sorted(orders, key=lambda item: item.row)
 
+    def rejection_of(self, customer_id: str) -> Rejected | None:
+        """Why the row of ``customer_id`` was rejected: found by the id the row read, or
+        else by the id named in the reason (``duplicate id 'C4'``); None if it was not."""
+        id_name = self.evaluation.plan.ruleset.id_field
+        rows = {number for number, values in self.table.rejected_values.items() if str(values.get(id_name)) == customer_id}
+        rejected = self.evaluation.rejected
+        return next((r for r in rejected if r.row in rows), None) or next((r for r in rejected if customer_id in r.reason), None)
+
     def meta(self, lang: str) -> dict:
         meta = self.evaluation.meta(lang, read=self.table.read)
         if self.orders is not None:

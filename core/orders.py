@@ -118,6 +118,7 @@ class OrderSummary:
     used: int = 0
     after_as_of: int = 0
     excluded: int | None = None  # rows orders.where left out (None without orders.where)
+    of_rejected_accounts: int = 0  # used rows of customers whose account row was rejected
     duplicate_rows: int = 0
     zero_amount: int = 0
     negative_amount: int = 0
@@ -136,6 +137,7 @@ class OrderSummary:
             "read": self.read, "used": self.used, "after_as_of": self.after_as_of,
             "unknown_customer": len(self.unknown_customers), "rejected": len(self.rejected),
             "duplicate_rows": self.duplicate_rows, "zero_amount": self.zero_amount, "negative_amount": self.negative_amount,
+            "of_rejected_accounts": self.of_rejected_accounts,
         }
         if self.excluded is not None:
             counts["excluded"] = self.excluded
@@ -147,14 +149,18 @@ class OrderSummary:
 
 def describe_order_counts(
     read: int, used: int, after_as_of: int, unknown_customer: int, rejected: int, duplicate_rows: int = 0,
-    zero_amount: int = 0, negative_amount: int = 0, excluded: int | None = None,
+    zero_amount: int = 0, negative_amount: int = 0, of_rejected_accounts: int = 0, excluded: int | None = None,
 ) -> str:
     """The one-line account of an order file every engine prints, with the policy for
-    what counts: read = used + after as-of + rejected + excluded + duplicate rows."""
+    what counts: read = used + after as-of + rejected + excluded + duplicate rows.
+    Orders of customers missing from the customer file (unknown customers) and of
+    customers whose row in it was rejected are among the used rows, counted apart."""
     line = (
         f"orders: read {read:,} · used {used:,} · after as-of {after_as_of:,}"
         f" · unknown customer {unknown_customer:,} · rejected {rejected:,}"
     )
+    if of_rejected_accounts:
+        line += f" · orders of rejected accounts: {of_rejected_accounts:,}"
     if excluded is not None:
         line += f" · excluded by orders.where {excluded:,}"
     return line + (
@@ -223,7 +229,7 @@ def aggregate_orders(
     for number, raw in rows:
         summary.read += 1
         if isinstance(raw, RowError):
-            summary.rejected.append(Rejected(file, number, None, None, raw.reason))
+            summary.rejected.append(Rejected(file, number, None, None, raw.reason, "orders"))
             continue
         if tuple(raw) != keys:
             keys = tuple(raw)
@@ -236,7 +242,7 @@ def aggregate_orders(
                     extra = policy.extra_headers(keys, file)
         values, problem = _coerce(raw, mapping, coercers)
         if problem:
-            summary.rejected.append(Rejected(file, number, *problem))
+            summary.rejected.append(Rejected(file, number, *problem, "orders"))
             continue
         if where is not None and not where.keeps(_where_values(values, raw, extra), as_of):
             summary.excluded += 1
@@ -400,7 +406,9 @@ def attach_orders(table: Table, summary: OrderSummary, id_field: str) -> None:
     the orders is customer 7 when the id is an integer.  A customer with no orders
     gets :func:`no_orders`; a feature it lacks keeps the field's default.  Every order
     row of a customer not in the table is rejected with the customer file named, and
-    every order row whose customer id the id field cannot read, with the reason.
+    every order row whose customer id the id field cannot read, with the reason; the
+    orders of a customer whose row the table rejected are counted as orders of
+    rejected accounts, not reported as unknown customers.
     """
     id_index = next(index for index, spec in enumerate(table.fields) if spec.name == id_field)
     _attach(table, summary, id_index, _customer_ids(summary, table.fields[id_index]))
@@ -464,16 +472,26 @@ def _attach(table: Table, summary: OrderSummary, id_index: int, ids: _Ids) -> No
             feature = features.get(name)
             row[index] = default if feature is None else feature
     unknown = summary.unknown_customers
+    rejected = _rejected_ids(table, id_index)
     for value, keys in ids.keys.items():
         if value in found:
+            continue
+        if value in rejected:  # its account row was rejected: known, and counted apart
+            summary.of_rejected_accounts += sum(len(summary.rows_of[key]) for key in keys)
             continue
         for key in keys:
             rows = summary.rows_of[key]
             reason = f"customer {key!r} is not in {table.file} ({len(rows)} orders)"
-            unknown += [Rejected(summary.file, number, None, "customer_id", reason) for number in rows]
+            unknown += [Rejected(summary.file, number, None, "customer_id", reason, "orders") for number in rows]
     for key, reason in ids.bad.items():
-        unknown += [Rejected(summary.file, number, None, "customer_id", reason) for number in summary.rows_of[key]]
+        unknown += [Rejected(summary.file, number, None, "customer_id", reason, "orders") for number in summary.rows_of[key]]
     unknown.sort(key=lambda item: item.row)
+
+
+def _rejected_ids(table: Table, id_index: int) -> set:
+    """The ids of the table's rejected rows whose id did read."""
+    name = table.fields[id_index].name
+    return {values[name] for values in table.rejected_values.values() if name in values}
 
 
 def customers_from_orders(summary: OrderSummary, fields: list[FieldSpec], id_field: str) -> Table:

@@ -396,11 +396,16 @@ def _typed_orders(
     return f"SELECT {kept}, {status} AS _status FROM ({typed}) AS _typed"
 
 
-def unknown_keys(orders: OrderSql, customers: str | None, id_column: str, customers_file: str | None, per_key: str | None = None) -> str:
+def unknown_keys(
+    orders: OrderSql, customers: str | None, id_column: str, customers_file: str | None, per_key: str | None = None,
+    rejected_ids: str | None = None,
+) -> str:
     """The customer keys ``attach_orders`` reports: ``customer_key``, ``orders`` (its used
     orders) and ``reject_reason``.  ``customers`` is the relation of the accepted
     customer rows with the id in ``id_column`` (typed as the id field); None when the
     customers are made from the order file (only unreadable ids are reported then).
+    ``rejected_ids`` (a query of one column ``_id``) lists the ids of rejected customer rows,
+    whose orders are not reported (see :func:`orders_of_rejected_accounts`).
     ``sum(orders)`` is the summary's unknown-customer count."""
     d = orders.dialect
     q = d.quote
@@ -413,21 +418,38 @@ def unknown_keys(orders: OrderSql, customers: str | None, id_column: str, custom
         f"'customer ' || {_py_repr(d, f'_k.{q(KEY_COLUMN)}')} || {d.string(f' is not in {customers_file} (')} "
         f"|| CAST(_k.orders AS {d.text_type}) || ' orders)'"
     )
+    rejected = f"LEFT JOIN (SELECT DISTINCT _id FROM ({rejected_ids}) AS _rs) AS _r ON _k.{q(ID_COLUMN)} = _r._id " if rejected_ids else ""
+    known = " AND _r._id IS NULL" if rejected_ids else ""
     return (
         f"SELECT _k.{q(KEY_COLUMN)} AS {q(KEY_COLUMN)}, _k.orders AS orders, "
         f"CASE WHEN _k.id_error IS NOT NULL THEN _k.id_error ELSE {not_in} END AS reject_reason "
         f"FROM ({keys}) AS _k LEFT JOIN (SELECT DISTINCT {q(id_column)} AS _id FROM {customers} AS _cs) AS _c "
-        f"ON _k.{q(ID_COLUMN)} = _c._id WHERE _k.id_error IS NOT NULL OR _c._id IS NULL"
+        f"ON _k.{q(ID_COLUMN)} = _c._id {rejected}WHERE _k.id_error IS NOT NULL OR (_c._id IS NULL{known})"
     )
 
 
-def unknown_customers(orders: OrderSql, customers: str | None, id_column: str, customers_file: str | None, per_key: str | None = None) -> str:
+def orders_of_rejected_accounts(orders: OrderSql, customers: str, id_column: str, rejected_ids: str, per_key: str | None = None) -> str:
+    """One row, one column: the used orders of customers whose row was rejected (and
+    that have no accepted row), which ``attach_orders`` counts apart."""
+    q = orders.dialect.quote
+    return (
+        f"SELECT COALESCE(sum(_k.orders), 0) FROM ({orders.keys_from(per_key)}) AS _k "
+        f"JOIN (SELECT DISTINCT _id FROM ({rejected_ids}) AS _rs) AS _r ON _k.{q(ID_COLUMN)} = _r._id "
+        f"WHERE _k.id_error IS NULL AND _k.{q(ID_COLUMN)} NOT IN (SELECT {q(id_column)} FROM {customers} AS _cs "
+        f"WHERE {q(id_column)} IS NOT NULL)"
+    )
+
+
+def unknown_customers(
+    orders: OrderSql, customers: str | None, id_column: str, customers_file: str | None, per_key: str | None = None,
+    rejected_ids: str | None = None,
+) -> str:
     """Every used order row of a customer ``attach_orders`` (``customers`` given) or
     ``customers_from_orders`` (None) reports: ``_row``, ``reject_column`` (NULL),
     ``reject_field`` (``customer_id``), ``reject_reason``, in row order."""
     d = orders.dialect
     q = d.quote
-    keys = unknown_keys(orders, customers, id_column, customers_file, per_key)
+    keys = unknown_keys(orders, customers, id_column, customers_file, per_key, rejected_ids)
     return (
         f"SELECT _t._row AS _row, CAST(NULL AS {d.text_type}) AS reject_column, 'customer_id' AS reject_field, "
         f"_u.reject_reason AS reject_reason FROM ({orders.counted}) AS _t JOIN ({keys}) AS _u "

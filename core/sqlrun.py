@@ -30,7 +30,9 @@ from .registry import Registry
 from .results import SchemaRecords, results_schema, write_meta
 from .sqlengine import NotNative, SqlEngine
 from .sqlinput import coerced_columns, typed_input
-from .sqlorders import ID_COLUMN, OrderSql, attached_feature, order_aggregation, unknown_customers
+from .sqlorders import (
+    ID_COLUMN, OrderSql, attached_feature, order_aggregation, orders_of_rejected_accounts, unknown_customers,
+)
 from .sqlplan import PREVIOUS_RELATION, SqlPlan, compile_sql_plan
 
 NATIVE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -211,6 +213,12 @@ class _SqlJobRunner:
         columns = {"_row": "integer", **{name: _column_type(spec.type) for name, spec in zip(self.names, plan.fields)}}
         columns.update(dict.fromkeys(REJECT_COLUMNS, "string"))
         rows = [(number, *row, None, None, None) for number, row in zip(table.row_numbers, table.rows)]
+        # rejected rows keep the values that read, so that their orders are known as theirs
+        rows += [
+            (item.row, *(table.rejected_values.get(item.row, {}).get(spec.name) for spec in plan.fields), item.column,
+             item.field, item.reason)
+            for item in table.rejected
+        ]
         self.engine.register_rows(TYPED, columns, rows)
         return table.read, list(table.rejected), table.coerced
 
@@ -252,6 +260,7 @@ class _SqlJobRunner:
         summary = {
             "read": read, "used": used, "after_as_of": after_as_of, "unknown_customer": 0, "rejected": rejected,
             "duplicate_rows": duplicate_rows, "zero_amount": zero_amount, "negative_amount": negative_amount,
+            "of_rejected_accounts": 0,
         }
         if order_sql.filtered:
             summary["excluded"] = excluded
@@ -322,14 +331,22 @@ class _SqlJobRunner:
         return self.dialect.list_type() if spec.type == "list" else self.dialect.type_of(_column_type(spec.type))
 
     def _order_rejections(self, order_sql: OrderSql, summary: dict, customers_file: str | None) -> list[Rejected]:
+        """The rejected order rows: bad rows, and orders of unknown customers; the
+        orders of rejected customer rows are counted in ``summary``."""
         file = order_sql.file
         bad = self.engine.rows(order_sql.rejected) if summary["rejected"] else []
         customers = ACCEPTED if customers_file else None
-        unknown = self.engine.rows(
-            unknown_customers(order_sql, customers, self.names[self.plan.id_index], customers_file, PER_KEY)
-        )
+        id_name = self.names[self.plan.id_index]
+        rejected_ids = None
+        if customers_file:
+            id_column = self.dialect.quote(id_name)
+            rejected_ids = f"SELECT {id_column} AS _id FROM {TYPED} WHERE _reject_reason IS NOT NULL AND {id_column} IS NOT NULL"
+            summary["of_rejected_accounts"] = self.engine.rows(
+                orders_of_rejected_accounts(order_sql, ACCEPTED, id_name, rejected_ids, PER_KEY)
+            )[0][0]
+        unknown = self.engine.rows(unknown_customers(order_sql, customers, id_name, customers_file, PER_KEY, rejected_ids))
         rows = sorted(bad + unknown, key=lambda item: item[0])
-        return [Rejected(file, row, column, field_name, reason) for row, column, field_name, reason in rows]
+        return [Rejected(file, row, column, field_name, reason, "orders") for row, column, field_name, reason in rows]
 
 
 def _first_line(error: Exception) -> str:

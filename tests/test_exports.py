@@ -3,6 +3,7 @@ client's tools write them) give the expected counts and outcomes on every engine
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -113,8 +114,8 @@ def test_by_default_a_repeated_id_and_an_unreadable_value_reject_the_row(capsys,
     assert (meta["read"], meta["evaluated"], meta["rejected"]) == (11, 9, 2)
     assert "duplicates" not in meta and "coerced_to_missing" not in meta
     assert rejected.read_text(encoding="utf-8-sig").splitlines()[1:] == [
-        f"{EXPORTS / 'crm_accounts.csv'},8,注册资本,capital,'待定' is not a number",
-        f"{EXPORTS / 'crm_accounts.csv'},12,,id,duplicate id 'C004' (first at row 5)",
+        f"customers,{EXPORTS / 'crm_accounts.csv'},8,注册资本,capital,'待定' is not a number",
+        f"customers,{EXPORTS / 'crm_accounts.csv'},12,,id,duplicate id 'C004' (first at row 5)",
     ]
     assert next(r for r in records if r["id"] == "C004")["features"]["capital"] == 800_000
 
@@ -144,8 +145,8 @@ def test_a_synonym_must_name_one_of_the_enum_values(capsys, tmp_path):
 
 # ---------------------------------------------------------------------------- the ERP's order export
 
-ORDER_COUNTS = {"read": 16, "used": 10, "after_as_of": 1, "unknown_customer": 1, "rejected": 1, "excluded": 3,
-                "duplicate_rows": 1, "zero_amount": 1, "negative_amount": 1}
+ORDER_COUNTS = {"read": 17, "used": 11, "after_as_of": 1, "unknown_customer": 1, "rejected": 1, "excluded": 3,
+                "duplicate_rows": 1, "zero_amount": 1, "negative_amount": 1, "of_rejected_accounts": 0}
 # customer -> (order_count with orders.count: days, revenue, overdue_amount)
 ORDER_FEATURES = {
     "C001": (2, 20000.0, 8000.0),
@@ -153,6 +154,7 @@ ORDER_FEATURES = {
     "C003": (1, 5000.0, 0.0),  # a free sample and an order on one day: one purchase
     "C004": (1, 13000.0, 0.0),  # refund left out; a credit note of -2,000 and an order on one day
     "C006": (1, 42000.0, 30000.0),  # the unreadable amount rejected
+    "C007": (1, 3500.0, 0.0),  # the test order left out
 }
 
 
@@ -168,7 +170,7 @@ def test_order_filter_duplicate_lines_and_purchase_days(capsys, tmp_path, engine
                                   engine=engine)
     assert {key: value for key, value in meta["orders"].items() if key != "file"} == ORDER_COUNTS
     assert (
-        "orders: read 16 · used 10 · after as-of 1 · unknown customer 1 · rejected 1 · excluded by orders.where 3"
+        "orders: read 17 · used 11 · after as-of 1 · unknown customer 1 · rejected 1 · excluded by orders.where 3"
         " · duplicate rows dropped 1 · zero amount used 1 · negative amount used 1"
     ) in err
     features = {r["id"]: (r["features"]["order_count"], r["features"]["revenue"], r["features"]["overdue_amount"])
@@ -186,7 +188,7 @@ def test_orders_count_orders_counts_every_row(capsys, tmp_path, engine):
     records, _, _ = evaluate(capsys, tmp_path, ruleset, EXPORTS / "crm_accounts.csv", "--orders",
                              EXPORTS / "erp_orders.csv", engine=engine)
     counts = {r["id"]: r["features"]["order_count"] for r in records if r["features"]["order_count"]}
-    assert counts == {"C001": 2, "C002": 1, "C003": 2, "C004": 2, "C006": 2}
+    assert counts == {"C001": 2, "C002": 1, "C003": 2, "C004": 2, "C006": 2, "C007": 1}
     assert next(r for r in records if r["id"] == "C004")["features"]["avg_order_value"] == 6500.0
 
 
@@ -226,3 +228,40 @@ def test_orders_where_is_checked_when_the_ruleset_is_validated(capsys, tmp_path)
     ruleset.write_text(f"extends: {EXPORTS / 'crm-orders.yaml'}\nname: bad\norders: {{where: 'amount + 1'}}\n", encoding="utf-8")
     assert main(["validate", str(ruleset)]) == 1
     assert "orders.where must be a condition, not a number" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- counting rejected rows
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("export", ["erp_orders.xlsx", "utf-8"])
+def test_orders_of_a_rejected_account_are_counted_as_such_and_the_counts_equal_the_files_rows(capsys, tmp_path, engine, export):
+    ruleset = tmp_path / "strict.yaml"
+    ruleset.write_text(f"extends: {EXPORTS / 'crm-orders.yaml'}\nname: crm-orders-strict\nduplicates: reject\n"
+                       "fields:\n  capital: {type: number, aliases: [注册资本]}\n", encoding="utf-8")
+    rejected = tmp_path / "rejected.csv"
+    customers = utf8_copy(tmp_path, "crm_accounts.csv") if export == "utf-8" else EXPORTS / "crm_accounts.xlsx"
+    records, meta, err = evaluate(capsys, tmp_path, ruleset, customers, "--orders", order_file(tmp_path, export),
+                                  "--rejected", rejected, engine=engine)
+    assert meta["rejected"] == 2 and meta["orders"]["of_rejected_accounts"] == 1  # C007's order
+    assert meta["orders"]["unknown_customer"] == 1  # C999 only
+    assert "· unknown customer 1 · rejected 1 · orders of rejected accounts: 1 ·" in err
+    with open(rejected, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    tables = [row["table"] for row in rows]
+    assert tables.count("customers") == meta["rejected"] == 2
+    assert tables.count("orders") == meta["orders"]["rejected"] + meta["orders"]["unknown_customer"] == 2
+    assert f"rejected rows in {rejected}: 2 customers · 2 orders" in err
+    assert [row["reason"] for row in rows if row["table"] == "orders"] == [
+        "'abc' is not a number", f"customer 'C999' is not in {customers} (1 orders)"
+    ]
+
+
+def test_explain_of_a_rejected_account_prints_its_rejection(capsys):
+    code = main(["explain", str(EXPORTS / "crm-strict.yaml"), str(EXPORTS / "crm_accounts.csv"), "--customer", "C007",
+                 "--as-of", AS_OF])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"tierkit: customer 'C007' was rejected: {EXPORTS / 'crm_accounts.csv'}:8: column '注册资本' (field capital): "
+        "'待定' is not a number"
+    )
