@@ -25,10 +25,11 @@ from .decision import compile_decision_table
 from .errors import Diagnostic, RulesetError
 from .expr import Namespace, Symbol, names_in
 from .fieldtypes import FieldSpec, make_coercer
+from .lookups import check_lookup_calls, load_lookups, lookup_function
 from .orderpolicy import OrderPolicy, compile_order_policy
 from .orders import ORDER_FEATURES, order_fields
 from .overrides import Overrides, PinStep, load_overrides, overrides_path
-from .registry import Registry
+from .registry import Function, Registry
 from .ruleset import Ruleset
 
 OUTCOME_ATTRIBUTES = {"label": (LABEL, "string", True), "score": (SCORE, "number", True), "tags": (TAGS, "list", False)}
@@ -70,6 +71,7 @@ class Plan:
     rank_stage: PopulationStep | None = None
     scope: Mapping[str, Symbol] = field(default_factory=dict)  # every name an expression may read
     order_policy: OrderPolicy | None = None  # the ruleset's orders: (None without one)
+    functions: Mapping[str, Function] = field(default_factory=dict)  # the registry's, and lookup() with lookups:
 
     @cached_property
     def order_features_read(self) -> tuple[str, ...]:
@@ -111,6 +113,7 @@ class PlanCompiler:
         self.diagnostics.append(Diagnostic(message, self.locate(path), "error", hint))
 
     def compile(self) -> Plan:
+        self.functions = self._functions()
         fields = self._fields()
         derived, derive_step = self._derived()
         previous = self._previous_run()
@@ -136,11 +139,20 @@ class PlanCompiler:
             self.ruleset, fields, derived, order, stages, len(self.slots), rank_slot, allocation, plans, rule_ids, source,
             [d for d in self.diagnostics if d.severity != "error"], overrides, pin_slots,
             {scheme_id: slot.index for scheme_id, slot in previous.items() if slot.index in read},
-            rank_stage=rank_stage, scope=dict(self.scope), order_policy=self.order_policy,
+            rank_stage=rank_stage, scope=dict(self.scope), order_policy=self.order_policy, functions=self.functions,
         )
 
     def _errors(self) -> bool:
         return any(d.severity == "error" for d in self.diagnostics)
+
+    def _functions(self) -> Mapping[str, Function]:
+        """The functions expressions may call: the registry's, and ``lookup`` over the
+        ruleset's lookup tables when it declares some."""
+        if "lookups" not in self.data:
+            return self.registry.functions
+        tables = load_lookups(self.data["lookups"], self.ruleset.source.parent, self.registry, self.error)
+        check_lookup_calls(self.data, tables, self.error)
+        return {**self.registry.functions, "lookup": lookup_function(tables)}
 
     # -- fields ---------------------------------------------------------------
     def _fields(self) -> list[FieldSpec]:
@@ -173,7 +185,7 @@ class PlanCompiler:
             self.scope[name] = Symbol(name, FIELD_TYPES.get(spec.type, spec.type), nullable, slot.local, values=spec.values)
             specs.append(spec)
         if "orders" in self.data:
-            self.order_policy, problems = compile_order_policy(self.data["orders"] or {}, self.registry.functions, self.locate)
+            self.order_policy, problems = compile_order_policy(self.data["orders"] or {}, self.functions, self.locate)
             self.diagnostics += problems
             for spec in order_fields(self.data["fields"]):
                 slot = self.new_slot(spec.name)
@@ -249,7 +261,7 @@ class PlanCompiler:
 
     def _build(self, config: Mapping, path: tuple, outcome: Slot) -> SchemeBuild:
         return SchemeBuild(
-            config, path, outcome, self.scope, self.registry.functions, self.namespace, self.new_slot, self.locate
+            config, path, outcome, self.scope, self.functions, self.namespace, self.new_slot, self.locate
         )
 
     def _cycle_error(self, section: str):

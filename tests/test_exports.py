@@ -265,3 +265,31 @@ def test_explain_of_a_rejected_account_prints_its_rejection(capsys):
         f"tierkit: customer 'C007' was rejected: {EXPORTS / 'crm_accounts.csv'}:8: column '注册资本' (field capital): "
         "'待定' is not a number"
     )
+
+
+# ---------------------------------------------------------------------------- lookup tables
+
+TIERS = {"C001": 1.0, "C002": 1.0, "C003": 3.0, "C004": 2.0, "C005": 2.0, "C006": 1.0, "C007": 1.0, "C008": 2.0,
+         "C009": None, "C010": 1.0}  # 青海 is not in the client's table: missing
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("export", ["crm_accounts.xlsx", "utf-8"])
+def test_lookup_tables_from_a_file_and_inline(capsys, tmp_path, engine, export):
+    path = utf8_copy(tmp_path, "crm_accounts.csv") if export == "utf-8" else EXPORTS / export
+    records, _, _ = evaluate(capsys, tmp_path, "crm-lookups.yaml", path, engine=engine)
+    by_id = {r["id"]: r for r in records}
+    assert {key: r["features"]["tier"] for key, r in by_id.items()} == TIERS
+    assert {key: r["outcomes"]["market"]["label"] for key, r in by_id.items()} == {
+        key: {1.0: "tier1", 2.0: "tier2"}.get(tier, "other") for key, tier in TIERS.items()
+    }
+    assert by_id["C001"]["features"]["weighted_margin"] == pytest.approx(15.3 * 1.2)  # 国有企业 → 国企 → 1.2
+    assert by_id["C009"]["features"]["weighted_margin"] == 27.5  # Private → 民企 → 1
+
+
+def test_lookup_must_name_a_declared_table(capsys, tmp_path):
+    ruleset = tmp_path / "bad.yaml"
+    ruleset.write_text(f"extends: {EXPORTS / 'crm-lookups.yaml'}\nname: bad\nderive:\n  tier: \"lookup('city_tiers', province)\"\n",
+                       encoding="utf-8")
+    assert main(["validate", str(ruleset)]) == 1
+    assert "lookup(...) must name a lookup table as text (tables: city_tier, ownership_weight)" in capsys.readouterr().out

@@ -8,6 +8,8 @@
 * ``crm_accounts.csv``: the same accounts as the GB18030 CSV the same CRM exports, with
   text dates in every common form, amounts with 万/亿/¥ and margins as ``15.3%``.
 
+* ``city_tier.csv``: the client's table of city tiers by province (GB18030), which
+  ``crm-lookups.yaml`` reads as a lookup table.
 * ``erp_orders.csv`` (GB18030) and ``erp_orders.xlsx`` (order dates as date cells and as
   serials with the Chinese built-in format): the ERP's order/receivable export of
   those accounts, with a status column holding cancelled (已取消), refunded (退款) and
@@ -49,7 +51,10 @@ ACCOUNTS = [
     ("C010", "珠江贸易", "国企", 1_000_000, None, 3.0, None),
     ("C004", "西部物流集团", "民企", 20_000_000, dt.date(2010, 1, 1), 4.25, dt.datetime(2025, 12, 24)),
 ]
-HEADERS = ["客户编号", "客户名称", "企业性质", "注册资本", "成立日期", "毛利率", "最近拜访"]
+HEADERS = ["客户编号", "客户名称", "企业性质", "注册资本", "成立日期", "毛利率", "最近拜访", "省份"]
+PROVINCES = ["江苏", "广东", "辽宁", "四川", "河南", "浙江", "江苏", "湖北", "青海", "广东", "四川"]
+# The client's own table of city tiers by province (青海 is not in it).
+CITY_TIERS = [("广东", 1), ("浙江", 1), ("江苏", 1), ("湖北", 2), ("四川", 2), ("河南", 2), ("辽宁", 3)]
 
 # How each account's founding date is stored in the workbook, in turn.
 XLSX_DATE_FORMS = ("date cell", "serial id 14", "serial id 31", "serial yyyy/m/d", "text")
@@ -91,7 +96,7 @@ def write_xlsx(path: Path) -> None:
     sheet = workbook.active
     sheet.append(HEADERS)
     for index, (key, name, ownership, capital, founded, margin, visit) in enumerate(ACCOUNTS):
-        sheet.append([key, name, ownership, capital, None, margin / 100, visit])
+        sheet.append([key, name, ownership, capital, None, margin / 100, visit, PROVINCES[index]])
         row = sheet.max_row
         if founded is not None:
             cell = sheet.cell(row, 5)
@@ -161,11 +166,13 @@ def write_csv(path: Path) -> None:
             form = CSV_DATE_FORMS[index % len(CSV_DATE_FORMS)]
             shown_founded = "" if founded is None else form.format(founded, d=founded)
             shown_visit = "" if visit is None else f"{visit:%Y-%m-%d %H:%M}" if visit.time() != dt.time() else f"{visit:%Y-%m-%d}"
-            writer.writerow([key, name, ownership, shown_capital, shown_founded, f"{margin:.2f}%", shown_visit])
+            writer.writerow([key, name, ownership, shown_capital, shown_founded, f"{margin:.2f}%", shown_visit, PROVINCES[index]])
 
 
 if __name__ == "__main__":
     write_xlsx(HERE / "crm_accounts.xlsx")
     write_csv(HERE / "crm_accounts.csv")
+    with open(HERE / "city_tier.csv", "w", encoding="gb18030", newline="") as handle:
+        csv.writer(handle).writerows([("省份", "城市等级"), *CITY_TIERS])
     write_orders_xlsx(HERE / "erp_orders.xlsx")
     write_orders_csv(HERE / "erp_orders.csv")
