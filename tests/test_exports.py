@@ -6,12 +6,13 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tierkit.cli import main
+
+from .conftest import TIERKIT
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
 AS_OF = "2026-11-01"
@@ -193,7 +194,7 @@ def test_orders_count_orders_counts_every_row(capsys, tmp_path, engine):
 
 
 def tierkit(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tierkit", *map(str, args)], capture_output=True, text=True, encoding="utf-8")
+    return subprocess.run([*TIERKIT, *map(str, args)], capture_output=True, text=True, encoding="utf-8")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
