@@ -94,12 +94,12 @@ def horizon_orders(job: Job, registry: Registry, file: str, end: dt.date) -> Hor
     the orders themselves.
     """
     start = job.evaluation.bound.as_of
-    columns = (job.evaluation.plan.ruleset.data.get("orders") or {}).get("columns")
+    policy = job.evaluation.plan.order_policy
     rows = list(read_rows(file, registry))
-    everything = aggregate_orders(file, rows, dt.date.max, columns)
+    everything = aggregate_orders(file, rows, dt.date.max, policy=policy)
     before = {number for numbers in job.orders.rows_of.values() for number in numbers}
     later = {number for numbers in everything.rows_of.values() for number in numbers} - before
-    summary = aggregate_orders(file, [row for row in rows if row[0] in later], end, columns)
+    summary = aggregate_orders(file, [row for row in rows if row[0] in later], end, policy=policy)
     last = max((features["last_order_date"] for features in everything.features.values()), default=None)
     return Horizon(start, end, summary, last, last is not None and last >= end)
 

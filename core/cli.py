@@ -26,6 +26,7 @@ from .sqlengine import ENGINES
 
 if TYPE_CHECKING:
     from .engine import Evaluation
+    from .io import Rejected
     from .job import Job
 
 # Modules are imported where a command needs them, so that `tierkit --help`, and every
@@ -159,11 +160,31 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
     rejected = job.rejected
     if rejected_path:
         write_rejected(rejected_path, rejected)
+        orders = sum(1 for item in rejected if item.table == "orders")
+        click.echo(f"rejected rows in {rejected_path}: {len(rejected) - orders:,} customers · {orders:,} orders", err=True)
         return
     for item in rejected[:REJECTED_SHOWN]:
         click.echo(f"rejected: {item}", err=True)
     if len(rejected) > REJECTED_SHOWN:
         click.echo(f"… and {len(rejected) - REJECTED_SHOWN} more rejected rows; use --rejected FILE to keep them all", err=True)
+
+
+def report_coerced(coerced: list[Rejected]) -> None:
+    """The first values read as missing (``on_invalid: missing``), so a reader sees what they were."""
+    for item in coerced[:REJECTED_SHOWN]:
+        click.echo(f"coerced to missing: {item}", err=True)
+    if len(coerced) > REJECTED_SHOWN:
+        click.echo(f"… and {len(coerced) - REJECTED_SHOWN} more values coerced to missing", err=True)
+
+
+def describe_run(meta: dict, plan) -> str:
+    """The one-line account of a run every engine prints; its counts add up to the rows read."""
+    counts = [f"read {meta['read']:,}", f"evaluated {meta['evaluated']:,}", f"rejected {meta['rejected']:,}"]
+    if "duplicates" in meta:
+        counts.append(f"duplicate ids {meta['duplicates']:,} ({plan.ruleset.data['duplicates']} kept)")
+    if "coerced_to_missing" in meta:
+        counts.append(f"coerced to missing {meta['coerced_to_missing']:,}")
+    return " · ".join([*counts, f"{plan.ruleset.name} {plan.ruleset.version} as of {meta['as_of']}"])
 
 
 @cli.command()
@@ -173,7 +194,7 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
               "('sqlite:///grades.db?table=grades', 'postgresql+psycopg://user@host/crm?table=grades'); default: JSON Lines on stdout.")
 @click.option("--write-mode", type=click.Choice(WRITE_MODES), help="With a database -o: make the table anew (replace, the default), "
               "replace the rows of these customers (upsert, on id) or keep every run's rows (append, keyed by run id).")
-@click.option("--rejected", "rejected_path", help="Write rejected rows (file, row, column, field, reason) to this CSV file.")
+@click.option("--rejected", "rejected_path", help="Write rejected rows (table, file, row, column, field, reason) to this CSV file.")
 @AS_OF
 @LANG
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
@@ -231,10 +252,10 @@ def evaluate_on_python(session: Session, ruleset, input_path, orders_path, outpu
         else:
             dump_json_lines(sys.stdout, records, meta)
     report_rejected(job, rejected_path)
+    report_coerced(evaluation.coerced)
     if job.orders is not None:
         session.say(job.orders.describe())
-    session.say(f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
-                f" · {evaluation.plan.ruleset.name} {evaluation.plan.ruleset.version} as of {meta['as_of']}")
+    session.say(describe_run(meta, evaluation.plan))
 
 
 def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
@@ -265,10 +286,10 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
     finally:
         sql_engine.close()
     report_rejected(job, rejected_path)
+    report_coerced(job.coerced)
     if job.orders is not None:
         session.say(describe_orders(job.orders))
-    session.say(f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}"
-                f" · {plan.ruleset.name} {plan.ruleset.version} as of {meta['as_of']} · {engine}")
+    session.say(f"{describe_run(meta, plan)} · {engine}")
 
 
 def _setting(item: str) -> tuple[str, str]:
@@ -291,11 +312,14 @@ def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_
     """Show every scheme's outcome for one customer, with its reasons."""
     from .io import json_default
 
-    evaluation = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False), store).evaluation
+    job = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False), store)
+    evaluation = job.evaluation
     row = evaluation.find(customer_id)
     if row is None:
-        rejected = next((r for r in evaluation.rejected if customer_id in r.reason), None)
-        raise TierkitError(f"customer {customer_id!r} is not among the evaluated customers" + (f"; {rejected}" if rejected else ""))
+        rejected = job.rejection_of(customer_id)
+        if rejected is not None:
+            raise TierkitError(f"customer {customer_id!r} was rejected: {rejected}")
+        raise TierkitError(f"customer {customer_id!r} is not among the evaluated customers")
     lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
     record = evaluation.record(row, lang)
     if as_json:

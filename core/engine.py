@@ -93,13 +93,16 @@ class BoundPlan:
         (the evaluation extends the lists it is given)."""
         evaluation = self.run(table.rows if rows is None else rows, table.row_numbers, table.file)
         evaluation.rejected = sorted(table.rejected + evaluation.rejected, key=lambda r: r.row)
+        evaluation.coerced = table.coerced
         return evaluation
 
     def run(self, rows: list[list], row_numbers: list[int] | None = None, file: str = "input") -> Evaluation:
         """The evaluation stage: extend each row to the plan's slots and run the stages.
 
-        A row whose id repeats an earlier one, or on which a plugin's code fails, is
-        rejected with its row number; every other row ends in the results.
+        A row with no id, or on which a plugin's code fails, is rejected with its row
+        number, and so is a row whose id repeats an earlier one, unless the ruleset says
+        ``duplicates: first`` or ``last`` (then one row per id is kept, and the others
+        counted); every other row ends in the results.
         """
         with paused_gc():
             return self._run(rows, row_numbers, file)
@@ -109,7 +112,7 @@ class BoundPlan:
         numbers = row_numbers or range(1, len(rows) + 1)
         rejected: list[Rejected] = []
         pad = [None] * (plan.slot_count - len(plan.fields))
-        work, duplicates = _without_duplicate_ids(rows, numbers, plan.id_index)
+        work, duplicates, superseded = _without_duplicate_ids(rows, numbers, plan.id_index, duplicate_policy(plan))
         id_name = plan.fields[plan.id_index].name
         rejected += [
             Rejected(file, number, None, id_name, "missing id" if key is None else f"duplicate id {key!r} (first at row {first})")
@@ -137,7 +140,7 @@ class BoundPlan:
         if plan.overrides is not None:
             ids = (row[plan.id_index] for row in work)
             warnings = plan.overrides.run_warnings(self.as_of, ids, {scheme.id for scheme in plan.schemes})
-        return Evaluation(self, work, sorted(rejected, key=lambda r: r.row), warnings)
+        return Evaluation(self, work, sorted(rejected, key=lambda r: r.row), warnings, duplicates=superseded)
 
     def _fill_previous(self, rows: list[list]) -> None:
         """``previous_run.<scheme>`` for each customer, from the labels the plan carries."""
@@ -164,19 +167,44 @@ def _renumber(rows: list[list], rank_slot: int) -> None:
         row[rank_slot] = position
 
 
-def _without_duplicate_ids(rows: list[list], numbers, id_index: int) -> tuple[list[list], list[tuple]]:
-    """The rows with an id not seen before, and (row number, id, first row) of the others."""
+def duplicate_policy(plan: Plan) -> str:
+    """What rows repeating an id do: ``reject`` (the default), or keep the ``first`` or ``last``."""
+    return plan.ruleset.data.get("duplicates", "reject")
+
+
+def _without_duplicate_ids(rows: list[list], numbers, id_index: int, policy: str) -> tuple[list[list], list[tuple], int]:
+    """The rows kept, (row number, id, first row) of the rows rejected (no id; a repeated
+    id under ``reject``), and how many rows another row of their id replaced."""
     ids = [row[id_index] for row in rows]
     if len(set(ids)) == len(ids) and None not in ids:
-        return rows, []
-    first_seen, kept, duplicates = {}, [], []
-    for row, number, key in zip(rows, numbers, ids):
-        if key is None or key in first_seen:  # a customer needs an id, and one of its own
-            duplicates.append((number, key, first_seen.get(key)))
+        return rows, [], 0
+    numbers = list(numbers)
+    order = range(len(rows) - 1, -1, -1) if policy == "last" else range(len(rows))
+    seen: dict = {}
+    kept, duplicates, superseded = set(), [], 0
+    for index in order:
+        key = ids[index]
+        if key is None:  # a customer needs an id
+            duplicates.append((numbers[index], None, None))
+        elif key not in seen:
+            seen[key] = numbers[index]
+            kept.add(index)
+        elif policy == "reject":  # and one of its own
+            duplicates.append((numbers[index], key, seen[key]))
         else:
-            first_seen[key] = number
-            kept.append(row)
-    return kept, duplicates
+            superseded += 1
+    return [row for index, row in enumerate(rows) if index in kept], sorted(duplicates), superseded
+
+
+def input_policy_counts(plan: Plan, duplicates: int, coerced: int) -> dict:
+    """The counts a ruleset's input policies add to a run's meta, on every engine: rows
+    replaced by another of their id, values read as missing."""
+    counts = {}
+    if duplicate_policy(plan) != "reject":
+        counts["duplicates"] = duplicates
+    if any(spec.on_invalid == "missing" for spec in plan.fields):
+        counts["coerced_to_missing"] = coerced
+    return counts
 
 
 @dataclass
@@ -187,6 +215,8 @@ class Evaluation:
     rows: list[list]
     rejected: list[Rejected] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)  # e.g. expired overrides
+    duplicates: int = 0  # rows another row of their id replaced (duplicates: first | last)
+    coerced: list[Rejected] = field(default_factory=list)  # values read as missing (on_invalid: missing)
     _plans: dict = field(default_factory=dict, repr=False)
     _by_id: dict | None = field(default=None, repr=False)
 
@@ -234,6 +264,7 @@ class Evaluation:
             "read": evaluated + rejected if read is None else read,
             "evaluated": evaluated,
             "rejected": rejected,
+            **input_policy_counts(self.plan, self.duplicates, len(self.coerced)),
         }
 
     def records(self, lang: str):

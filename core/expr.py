@@ -151,6 +151,16 @@ def parse(source: str) -> nodes.Expr:
     return tree
 
 
+def names_in(source: str) -> set[str]:
+    """The names an expression reads (functions' names included); none for one that
+    does not parse, whose syntax error is reported when it is compiled."""
+    try:
+        tree = parse(source)
+        return {node.name for node in [tree, *tree.find_all(nodes.Name)] if isinstance(node, nodes.Name)}
+    except Exception:
+        return set()
+
+
 def compile_expression(
     source: str,
     scope: Mapping[str, Symbol],

@@ -30,7 +30,10 @@ class FieldSpec:
     """One input field of a ruleset: what it is called, its type and how to find its column.
 
     ``default`` is already coerced; ``aliases`` are other column headers (Chinese ones
-    included) that mean this field; ``values`` are the allowed values of an enum.
+    included) that mean this field; ``values`` are the allowed values of an enum;
+    ``synonyms`` map a client's spelling to the canonical value (``国有企业`` → ``国企``),
+    so its data need not be edited; ``on_invalid`` says what an unreadable value does:
+    reject the row (``reject``) or read as missing (``missing``).
     """
 
     name: str
@@ -41,6 +44,8 @@ class FieldSpec:
     values: tuple[str, ...] = ()
     label: Any = None
     unit: str | None = None
+    synonyms: tuple[tuple[str, str], ...] = ()
+    on_invalid: str = "reject"
 
 
 # Markers spreadsheets and exports use for "no value"; a string field keeps them as text.
@@ -55,12 +60,32 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
 def make_coercer(spec: FieldSpec) -> Coercer:
     """The coercion function for ``spec``, raising ``ValueError(reason)`` on a bad value."""
     if spec.type == "enum":
-        return _enum_coercer(spec.values)
-    try:
-        factory = _FACTORIES[spec.type]
-    except KeyError:
-        raise ValueError(f"unknown field type {spec.type!r} (known: {', '.join(FIELD_TYPES)})") from None
-    return factory()
+        coerce = _enum_coercer(spec.values)
+    else:
+        try:
+            factory = _FACTORIES[spec.type]
+        except KeyError:
+            raise ValueError(f"unknown field type {spec.type!r} (known: {', '.join(FIELD_TYPES)})") from None
+        coerce = factory()
+    return _with_synonyms(coerce, spec.synonyms) if spec.synonyms else coerce
+
+
+def fold(text: str) -> str:
+    """The form in which enum values and synonyms are compared: NFKC, case folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _with_synonyms(coerce: Coercer, synonyms: tuple[tuple[str, str], ...]) -> Coercer:
+    """``coerce`` reading a synonym (compared trimmed and case folded) as its canonical value."""
+    canonical = {fold(raw.strip()): value for raw, value in synonyms}
+
+    def synonym(raw: Any) -> Any:
+        if isinstance(raw, dict | list | tuple):
+            return coerce(raw)
+        text = _text(raw)
+        return coerce(canonical.get(fold(text), raw) if text is not None else raw)
+
+    return synonym
 
 
 def _show(raw: Any) -> str:
@@ -313,7 +338,7 @@ def _enum_coercer(values: tuple[str, ...]) -> Coercer:
         text = _text(raw)
         if text is None:
             return None
-        key = unicodedata.normalize("NFKC", text).casefold()
+        key = fold(text)
         try:
             return canonical[key]
         except KeyError:

@@ -40,13 +40,15 @@ class RowError:
 
 @dataclass(frozen=True)
 class Rejected:
-    """One input row that was not used, and why."""
+    """One input row that was not used, and why; ``table`` says which input it is from
+    (``customers`` or ``orders``), as the rejected file's first column does."""
 
     file: str
     row: int
     column: str | None
     field: str | None
     reason: str
+    table: str = "customers"
 
     def __str__(self) -> str:
         where = _where(self.column, self.field)
@@ -55,7 +57,14 @@ class Rejected:
 
 @dataclass
 class Table:
-    """The typed rows of one input file; ``read == len(rows) + len(rejected)`` always."""
+    """The typed rows of one input file; ``read == len(rows) + len(rejected)`` always.
+
+    ``coerced`` lists the cells of kept rows read as missing because their field says
+    ``on_invalid: missing``, each with the reason its value was unreadable;
+    ``rejected_values`` the values that did read in each rejected row, by row number
+    and field name, so that a rejected account is still known by its id (its orders,
+    ``explain --customer``).
+    """
 
     file: str
     fields: list[FieldSpec]
@@ -64,6 +73,8 @@ class Table:
     rejected: list[Rejected] = field(default_factory=list)
     read: int = 0
     unused_columns: list[str] = field(default_factory=list)
+    coerced: list[Rejected] = field(default_factory=list)
+    rejected_values: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -384,12 +395,13 @@ def dump_json_lines(stream: IO[str], records: Iterable[Mapping[str, Any]], meta:
 
 
 def write_rejected(path: str | os.PathLike, rejected: list[Rejected]) -> None:
-    """Write rejected rows as CSV; the BOM makes Excel open Chinese text correctly."""
+    """Write rejected rows as CSV, customer and order rows told apart by the ``table``
+    column; the BOM makes Excel open Chinese text correctly."""
     with replacing(path) as temporary, open(temporary, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv_writer(handle)
-        writer.writerow(["file", "row", "column", "field", "reason"])
+        writer.writerow(["table", "file", "row", "column", "field", "reason"])
         for item in rejected:
-            writer.writerow([item.file, item.row, item.column or "", item.field or "", item.reason])
+            writer.writerow([item.table, item.file, item.row, item.column or "", item.field or "", item.reason])
 
 
 def _choose(table: Mapping[str, Any], file: str, what: str, error_type: type[TierkitError]):
@@ -423,13 +435,16 @@ class _TableBuilder:
         keys = tuple(raw)
         if keys != self.keys:
             self.keys, self.plan = keys, self._plan_for(keys)
-        values, problems = [], []
+        values, problems, coerced = [], [], []
         for spec, column, coerce in self.plan:
             try:
                 value = None if column is None else coerce(raw[column])
             except ValueError as error:
-                problems.append((column, spec.name, str(error)))
-                continue
+                if spec.on_invalid != "missing":
+                    problems.append((column, spec.name, str(error)))
+                    continue
+                coerced.append(Rejected(self.table.file, row_number, column, spec.name, str(error)))
+                value = None
             if value is None:
                 value = spec.default
                 if value is None and spec.required:
@@ -437,9 +452,23 @@ class _TableBuilder:
             values.append(value)
         if problems:
             self._reject(row_number, problems)
+            self.table.rejected_values[row_number] = self._readable(raw)
         else:
             self.table.rows.append(values)
             self.table.row_numbers.append(row_number)
+            self.table.coerced += coerced
+
+    def _readable(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The values of a rejected row that read (worked out again: rejected rows are few)."""
+        values = {}
+        for spec, column, coerce in self.plan:
+            try:
+                value = None if column is None else coerce(raw[column])
+            except ValueError:
+                continue
+            if value is not None:
+                values[spec.name] = value
+        return values
 
     def _reject(self, row_number: int, problems: list[tuple[str | None, str | None, str]]) -> None:
         """One entry per row (so the counts add up), naming every problem in it."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .engine import BoundPlan, Evaluation, paused_gc
 from .errors import TierkitError
 from .io import Rejected, SourceRef, Table, read_rows, read_table
+from .orderpolicy import check_feature_columns, require_order_file
 from .orders import OrderSummary, aggregate_orders, attach_orders, customers_from_orders
 from .plan import Plan
 from .registry import Registry
@@ -35,18 +36,18 @@ class Job:
         orders = self.orders.rejected + self.orders.unknown_customers if self.orders else []
         return self.evaluation.rejected + sorted(orders, key=lambda item: item.row)
 
+    def rejection_of(self, customer_id: str) -> Rejected | None:
+        """Why the row of ``customer_id`` was rejected: found by the id the row read, or
+        else by the id named in the reason (``duplicate id 'C4'``); None if it was not."""
+        id_name = self.evaluation.plan.ruleset.id_field
+        rows = {number for number, values in self.table.rejected_values.items() if str(values.get(id_name)) == customer_id}
+        rejected = self.evaluation.rejected
+        return next((r for r in rejected if r.row in rows), None) or next((r for r in rejected if customer_id in r.reason), None)
+
     def meta(self, lang: str) -> dict:
         meta = self.evaluation.meta(lang, read=self.table.read)
         if self.orders is not None:
-            summary = self.orders
-            meta["orders"] = {
-                "file": summary.file,
-                "read": summary.read,
-                "used": summary.used,
-                "after_as_of": summary.after_as_of,
-                "unknown_customer": len(summary.unknown_customers),
-                "rejected": len(summary.rejected),
-            }
+            meta["orders"] = {"file": self.orders.file, **self.orders.counts()}
         return meta
 
 
@@ -69,6 +70,7 @@ def run_job(
     """
     if not customers and not orders:
         raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
+    require_order_file(plan.ruleset, orders)
     if history:
         plan = with_previous(plan, store)
     id_field = plan.ruleset.id_field
@@ -76,8 +78,8 @@ def run_job(
     with paused_gc():
         if orders:
             progress(f"aggregating orders from {orders}")
-            columns = (plan.ruleset.data.get("orders") or {}).get("columns")
-            summary = aggregate_orders(str(orders), read_rows(orders, registry), as_of, columns)
+            summary = aggregate_orders(str(orders), read_rows(orders, registry), as_of, policy=plan.order_policy)
+            check_feature_columns(plan.order_features_read, summary.columns, summary.headers, summary.file)
             progress(summary.describe())
         if customers:
             progress(f"reading {customers}")

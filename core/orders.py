@@ -31,6 +31,14 @@ Nothing after the as-of date reaches a feature: not its orders, not its payments
 feature "with" a column exists when any row of the file has that column (JSON Lines
 rows may differ in keys), whatever the order of the rows.
 
+Which rows count, in this order: a row with an unreadable cell is rejected; a row the
+ruleset's ``orders.where`` does not keep is excluded; a row repeating an earlier row
+cell for cell (an export's repeated line) is dropped as a duplicate; a row dated after
+the as-of date is ignored; every other row is used, zero and negative amounts
+included (a credit note lowers revenue); each group is counted in the summary line.
+With ``orders.count: days`` the orders of one customer on one day are one purchase in
+``order_count`` (and in ``avg_order_value`` and ``orders_per_year``).
+
 A customer with no orders has ``order_count`` 0 and ``revenue`` 0; date features and
 ratios are missing.  A missing feature keeps the default the ruleset declares for it
 (``recency_days: {type: integer, default: 9999}``).  Order customer ids are read as the
@@ -50,9 +58,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from .errors import InputError, Position
-from .fieldtypes import FieldSpec, make_coercer
+from .fieldtypes import FieldSpec, _text, make_coercer
 from .io import Rejected, RowError, Table, normalise_header, table_from_rows
+
+if TYPE_CHECKING:
+    from .orderpolicy import OrderPolicy
 
 YEAR = dt.timedelta(days=365)
 
@@ -86,6 +99,13 @@ ORDER_FEATURES: dict[str, str] = {
     "margin_total": "number",
     "margin_pct": "number",
 }
+# feature -> the optional order columns it is computed from
+FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "overdue_amount": ("paid_amount", "due_date"),
+    "avg_days_to_pay": ("paid_date",),
+    "margin_total": ("margin",),
+    "margin_pct": ("margin",),
+}
 
 
 @dataclass
@@ -97,33 +117,67 @@ class OrderSummary:
     read: int = 0
     used: int = 0
     after_as_of: int = 0
+    excluded: int | None = None  # rows orders.where left out (None without orders.where)
+    of_rejected_accounts: int = 0  # used rows of customers whose account row was rejected
+    duplicate_rows: int = 0
+    zero_amount: int = 0
+    negative_amount: int = 0
+    count_days: bool = False
     rejected: list[Rejected] = field(default_factory=list)
     unknown_customers: list[Rejected] = field(default_factory=list)
     columns: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()  # the file's headers, as found
     rows_of: dict[str, array] = field(default_factory=dict)
     as_of: dt.date | None = None
     totals: dict[str, _Customer] = field(default_factory=dict, repr=False)
 
+    def counts(self) -> dict[str, int]:
+        """The counts of the summary line and of the results' meta, as every engine gives them."""
+        counts = {
+            "read": self.read, "used": self.used, "after_as_of": self.after_as_of,
+            "unknown_customer": len(self.unknown_customers), "rejected": len(self.rejected),
+            "duplicate_rows": self.duplicate_rows, "zero_amount": self.zero_amount, "negative_amount": self.negative_amount,
+            "of_rejected_accounts": self.of_rejected_accounts,
+        }
+        if self.excluded is not None:
+            counts["excluded"] = self.excluded
+        return counts
+
     def describe(self) -> str:
-        return describe_order_counts(self.read, self.used, self.after_as_of, len(self.unknown_customers), len(self.rejected))
+        return describe_order_counts(**self.counts())
 
 
-def describe_order_counts(read: int, used: int, after_as_of: int, unknown_customer: int, rejected: int) -> str:
-    """The one-line account of an order file every engine prints."""
-    return (
+def describe_order_counts(
+    read: int, used: int, after_as_of: int, unknown_customer: int, rejected: int, duplicate_rows: int = 0,
+    zero_amount: int = 0, negative_amount: int = 0, of_rejected_accounts: int = 0, excluded: int | None = None,
+) -> str:
+    """The one-line account of an order file every engine prints, with the policy for
+    what counts: read = used + after as-of + rejected + excluded + duplicate rows.
+    Orders of customers missing from the customer file (unknown customers) and of
+    customers whose row in it was rejected are among the used rows, counted apart."""
+    line = (
         f"orders: read {read:,} · used {used:,} · after as-of {after_as_of:,}"
         f" · unknown customer {unknown_customer:,} · rejected {rejected:,}"
+    )
+    if of_rejected_accounts:
+        line += f" · orders of rejected accounts: {of_rejected_accounts:,}"
+    if excluded is not None:
+        line += f" · excluded by orders.where {excluded:,}"
+    return line + (
+        f" · duplicate rows dropped {duplicate_rows:,} · zero amount used {zero_amount:,}"
+        f" · negative amount used {negative_amount:,}"
     )
 
 
 class _Customer:
     """Running totals of one customer's orders, and the rows they came from."""
 
-    __slots__ = ("count", "revenue", "first", "last", "last_12m", "prev_12m", "overdue", "pay_days", "paid", "margin", "rows")
+    __slots__ = ("count", "days", "revenue", "first", "last", "last_12m", "prev_12m", "overdue", "pay_days", "paid", "margin", "rows")
 
     def __init__(self) -> None:
         self.rows = array("L")
         self.count = 0
+        self.days: set[dt.date] = set()  # the days it ordered on (with orders.count: days)
         self.revenue = 0.0
         self.first = self.last = None
         self.last_12m = self.prev_12m = self.overdue = self.pay_days = 0.0
@@ -134,6 +188,7 @@ class _Customer:
         """Add another customer's totals (the same customer under another spelling of its id)."""
         self.rows = array("L", sorted((*self.rows, *other.rows)))
         self.count += other.count
+        self.days |= other.days
         self.revenue += other.revenue
         self.first = min(day for day in (self.first, other.first) if day is not None)
         self.last = max(day for day in (self.last, other.last) if day is not None)
@@ -151,21 +206,30 @@ def aggregate_orders(
     rows: Iterable[tuple[int, Mapping[str, Any] | RowError]],
     as_of: dt.date,
     extra_aliases: Mapping[str, Any] | None = None,
+    policy: OrderPolicy | None = None,
 ) -> OrderSummary:
-    """Aggregate order rows (as readers yield them) into features per customer id."""
-    summary = OrderSummary(file, as_of=as_of)
-    lookup = _column_lookup(extra_aliases or {})
+    """Aggregate order rows (as readers yield them) into features per customer id.
+
+    ``policy`` (the ruleset's ``orders:``) brings its headers, ``where`` and ``count``;
+    without it ``extra_aliases`` are the more headers per order column."""
+    where = policy.where if policy is not None else None
+    count_days = policy is not None and policy.count == "days"
+    summary = OrderSummary(file, as_of=as_of, excluded=0 if where is not None else None, count_days=count_days)
+    lookup = _column_lookup(policy.aliases if policy is not None else extra_aliases or {})
+    extra: dict[str, str] = {}
+    seen_rows: set = set()
     coercers = {name: make_coercer(FieldSpec(name, type_)) for name, (type_, _) in ORDER_COLUMNS.items()}
     mapping: dict[str, str] | None = None
     keys: tuple | None = None
     mappings: dict[tuple, dict[str, str]] = {}
     columns: dict[str, None] = {}  # every order column any row had, in order of appearance
+    headers: dict[str, None] = {}
     totals = summary.totals
     last_12m_start, prev_12m_start = as_of - YEAR, as_of - 2 * YEAR
     for number, raw in rows:
         summary.read += 1
         if isinstance(raw, RowError):
-            summary.rejected.append(Rejected(file, number, None, None, raw.reason))
+            summary.rejected.append(Rejected(file, number, None, None, raw.reason, "orders"))
             continue
         if tuple(raw) != keys:
             keys = tuple(raw)
@@ -173,10 +237,21 @@ def aggregate_orders(
             if mapping is None:
                 mapping = mappings[keys] = _match_columns(file, keys, lookup)
                 columns.update(dict.fromkeys(mapping))
+                headers.update(dict.fromkeys(keys))
+                if where is not None:
+                    extra = policy.extra_headers(keys, file)
         values, problem = _coerce(raw, mapping, coercers)
         if problem:
-            summary.rejected.append(Rejected(file, number, *problem))
+            summary.rejected.append(Rejected(file, number, *problem, "orders"))
             continue
+        if where is not None and not where.keeps(_where_values(values, raw, extra), as_of):
+            summary.excluded += 1
+            continue
+        copy = _row_key(raw)
+        if copy in seen_rows:
+            summary.duplicate_rows += 1
+            continue
+        seen_rows.add(copy)
         day = values["order_date"]
         if day > as_of:
             summary.after_as_of += 1
@@ -186,8 +261,15 @@ def aggregate_orders(
         if customer is None:
             customer = totals[values["customer_id"]] = _Customer()
         amount = values["amount"]
+        if amount <= 0:
+            if amount == 0:
+                summary.zero_amount += 1
+            else:
+                summary.negative_amount += 1
         customer.rows.append(number)
         customer.count += 1
+        if count_days:
+            customer.days.add(day)
         customer.revenue += amount
         if customer.first is None or day < customer.first:
             customer.first = day
@@ -199,9 +281,28 @@ def aggregate_orders(
             customer.prev_12m += amount
         _receivables(customer, values, amount, as_of)
     summary.columns = tuple(columns)
-    summary.features = {key: _features(customer, as_of, summary.columns) for key, customer in totals.items()}
+    summary.headers = tuple(headers)
+    summary.features = {key: _features(customer, as_of, summary.columns, count_days) for key, customer in totals.items()}
     summary.rows_of = {key: customer.rows for key, customer in totals.items()}
     return summary
+
+
+def _where_values(values: dict, raw: Mapping[str, Any], extra: dict[str, str]) -> dict[str, Any]:
+    """What ``orders.where`` reads: the typed order values (``None`` for a column the file
+    lacks) and the other columns it names, as text."""
+    named = dict.fromkeys(ORDER_COLUMNS)
+    named.update(values)
+    for name, header in extra.items():
+        try:
+            named[name] = _text(raw.get(header))
+        except ValueError:  # a JSON object or array in the cell: not text
+            named[name] = None
+    return named
+
+
+def _row_key(raw: Mapping[str, Any]) -> tuple:
+    """A row cell for cell, to find a row that repeats an earlier one exactly."""
+    return tuple((header, value if not isinstance(value, list | dict) else repr(value)) for header, value in raw.items())
 
 
 def _receivables(customer: _Customer, values: dict, amount: float, as_of: dt.date) -> None:
@@ -219,29 +320,31 @@ def _receivables(customer: _Customer, values: dict, amount: float, as_of: dt.dat
         customer.margin = margin if customer.margin is None else customer.margin + margin
 
 
-def _features(customer: _Customer, as_of: dt.date, columns: tuple[str, ...]) -> dict[str, Any]:
+def _features(customer: _Customer, as_of: dt.date, columns: tuple[str, ...], count_days: bool = False) -> dict[str, Any]:
     tenure = (as_of - customer.first).days
+    count = len(customer.days) if count_days else customer.count
     features = {
-        "order_count": customer.count,
+        "order_count": count,
         "revenue": customer.revenue,
         "first_order_date": customer.first,
         "last_order_date": customer.last,
         "recency_days": (as_of - customer.last).days,
         "tenure_days": tenure,
-        "avg_order_value": customer.revenue / customer.count,
-        "orders_per_year": customer.count * 365 / max(tenure, 365),
+        "avg_order_value": customer.revenue / count,
+        "orders_per_year": count * 365 / max(tenure, 365),
         "revenue_last_12m": customer.last_12m,
         "revenue_prev_12m": customer.prev_12m,
         "revenue_trend": customer.last_12m / customer.prev_12m if customer.prev_12m else None,
     }
-    if "paid_amount" in columns and "due_date" in columns:
-        features["overdue_amount"] = customer.overdue
-    if "paid_date" in columns:
-        features["avg_days_to_pay"] = customer.pay_days / customer.paid if customer.paid else None
-    if "margin" in columns:
-        margin = customer.margin
-        features["margin_total"] = margin
-        features["margin_pct"] = 100 * margin / customer.revenue if margin is not None and customer.revenue else None
+    computed = {
+        "overdue_amount": customer.overdue,
+        "avg_days_to_pay": customer.pay_days / customer.paid if customer.paid else None,
+        "margin_total": customer.margin,
+        "margin_pct": 100 * customer.margin / customer.revenue if customer.margin is not None and customer.revenue else None,
+    }
+    features.update(
+        (name, value) for name, value in computed.items() if all(column in columns for column in FEATURE_COLUMNS[name])
+    )
     return features
 
 
@@ -303,7 +406,9 @@ def attach_orders(table: Table, summary: OrderSummary, id_field: str) -> None:
     the orders is customer 7 when the id is an integer.  A customer with no orders
     gets :func:`no_orders`; a feature it lacks keeps the field's default.  Every order
     row of a customer not in the table is rejected with the customer file named, and
-    every order row whose customer id the id field cannot read, with the reason.
+    every order row whose customer id the id field cannot read, with the reason; the
+    orders of a customer whose row the table rejected are counted as orders of
+    rejected accounts, not reported as unknown customers.
     """
     id_index = next(index for index, spec in enumerate(table.fields) if spec.name == id_field)
     _attach(table, summary, id_index, _customer_ids(summary, table.fields[id_index]))
@@ -347,7 +452,7 @@ def _features_of(summary: OrderSummary, keys: list[str]) -> dict[str, Any]:
     merged = _Customer()
     for key in keys:
         merged.merge(summary.totals[key])
-    return _features(merged, summary.as_of, summary.columns)
+    return _features(merged, summary.as_of, summary.columns, summary.count_days)
 
 
 def _attach(table: Table, summary: OrderSummary, id_index: int, ids: _Ids) -> None:
@@ -367,16 +472,26 @@ def _attach(table: Table, summary: OrderSummary, id_index: int, ids: _Ids) -> No
             feature = features.get(name)
             row[index] = default if feature is None else feature
     unknown = summary.unknown_customers
+    rejected = _rejected_ids(table, id_index)
     for value, keys in ids.keys.items():
         if value in found:
+            continue
+        if value in rejected:  # its account row was rejected: known, and counted apart
+            summary.of_rejected_accounts += sum(len(summary.rows_of[key]) for key in keys)
             continue
         for key in keys:
             rows = summary.rows_of[key]
             reason = f"customer {key!r} is not in {table.file} ({len(rows)} orders)"
-            unknown += [Rejected(summary.file, number, None, "customer_id", reason) for number in rows]
+            unknown += [Rejected(summary.file, number, None, "customer_id", reason, "orders") for number in rows]
     for key, reason in ids.bad.items():
-        unknown += [Rejected(summary.file, number, None, "customer_id", reason) for number in summary.rows_of[key]]
+        unknown += [Rejected(summary.file, number, None, "customer_id", reason, "orders") for number in summary.rows_of[key]]
     unknown.sort(key=lambda item: item.row)
+
+
+def _rejected_ids(table: Table, id_index: int) -> set:
+    """The ids of the table's rejected rows whose id did read."""
+    name = table.fields[id_index].name
+    return {values[name] for values in table.rejected_values.values() if name in values}
 
 
 def customers_from_orders(summary: OrderSummary, fields: list[FieldSpec], id_field: str) -> Table:

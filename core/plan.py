@@ -20,16 +20,16 @@ from itertools import compress, islice
 from operator import eq, itemgetter
 from typing import Any
 
-from jinja2 import nodes
-
 from .build import LABEL, SCORE, TAGS, CompiledScheme, PopulationStep, RowStep, SchemeBuild, Slot, check_values
 from .decision import compile_decision_table
 from .errors import Diagnostic, RulesetError
-from .expr import Namespace, Symbol, parse
+from .expr import Namespace, Symbol, names_in
 from .fieldtypes import FieldSpec, make_coercer
-from .orders import order_fields
+from .lookups import check_lookup_calls, load_lookups, lookup_function
+from .orderpolicy import OrderPolicy, compile_order_policy
+from .orders import ORDER_FEATURES, order_fields
 from .overrides import Overrides, PinStep, load_overrides, overrides_path
-from .registry import Registry
+from .registry import Function, Registry
 from .ruleset import Ruleset
 
 OUTCOME_ATTRIBUTES = {"label": (LABEL, "string", True), "score": (SCORE, "number", True), "tags": (TAGS, "list", False)}
@@ -70,6 +70,19 @@ class Plan:
     previous: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # scheme id -> customer id -> saved label
     rank_stage: PopulationStep | None = None
     scope: Mapping[str, Symbol] = field(default_factory=dict)  # every name an expression may read
+    order_policy: OrderPolicy | None = None  # the ruleset's orders: (None without one)
+    functions: Mapping[str, Function] = field(default_factory=dict)  # the registry's, and lookup() with lookups:
+
+    @cached_property
+    def order_features_read(self) -> tuple[str, ...]:
+        """The order features the ruleset declares or its code reads: those an order file
+        must be able to give."""
+        read = _slots_read(self.source.splitlines())
+        declared = self.ruleset.data.get("fields") or {}
+        return tuple(
+            spec.name for index, spec in enumerate(self.fields)
+            if spec.name in ORDER_FEATURES and (index in read or spec.name in declared)
+        )
 
     @cached_property
     def id_index(self) -> int:
@@ -86,6 +99,7 @@ class PlanCompiler:
         self.diagnostics: list[Diagnostic] = []
         self.slots: list[Slot] = []
         self.scope: dict[str, Symbol] = {"as_of": Symbol("as_of", "date", False, "as_of")}
+        self.order_policy: OrderPolicy | None = None
 
     def new_slot(self, name: str) -> Slot:
         slot = Slot(len(self.slots), name)
@@ -99,6 +113,7 @@ class PlanCompiler:
         self.diagnostics.append(Diagnostic(message, self.locate(path), "error", hint))
 
     def compile(self) -> Plan:
+        self.functions = self._functions()
         fields = self._fields()
         derived, derive_step = self._derived()
         previous = self._previous_run()
@@ -124,11 +139,20 @@ class PlanCompiler:
             self.ruleset, fields, derived, order, stages, len(self.slots), rank_slot, allocation, plans, rule_ids, source,
             [d for d in self.diagnostics if d.severity != "error"], overrides, pin_slots,
             {scheme_id: slot.index for scheme_id, slot in previous.items() if slot.index in read},
-            rank_stage=rank_stage, scope=dict(self.scope),
+            rank_stage=rank_stage, scope=dict(self.scope), order_policy=self.order_policy, functions=self.functions,
         )
 
     def _errors(self) -> bool:
         return any(d.severity == "error" for d in self.diagnostics)
+
+    def _functions(self) -> Mapping[str, Function]:
+        """The functions expressions may call: the registry's, and ``lookup`` over the
+        ruleset's lookup tables when it declares some."""
+        if "lookups" not in self.data:
+            return self.registry.functions
+        tables = load_lookups(self.data["lookups"], self.ruleset.source.parent, self.registry, self.error)
+        check_lookup_calls(self.data, tables, self.error)
+        return {**self.registry.functions, "lookup": lookup_function(tables)}
 
     # -- fields ---------------------------------------------------------------
     def _fields(self) -> list[FieldSpec]:
@@ -142,7 +166,13 @@ class PlanCompiler:
                 values=tuple(config.get("values", ())),
                 label=config.get("label"),
                 unit=config.get("unit"),
+                synonyms=tuple((str(raw), str(value)) for raw, value in (config.get("synonyms") or {}).items()),
+                on_invalid=config.get("on_invalid", "reject"),
             )
+            for raw, value in spec.synonyms:
+                if spec.type == "enum" and value not in spec.values:
+                    self.error(f"synonym {raw!r} of field {name!r} names {value!r}, which is not one of its values",
+                               ("fields", name, "synonyms", raw), f"values: {', '.join(spec.values)}")
             default = None
             if config.get("default") is not None:
                 try:
@@ -155,6 +185,8 @@ class PlanCompiler:
             self.scope[name] = Symbol(name, FIELD_TYPES.get(spec.type, spec.type), nullable, slot.local, values=spec.values)
             specs.append(spec)
         if "orders" in self.data:
+            self.order_policy, problems = compile_order_policy(self.data["orders"] or {}, self.functions, self.locate)
+            self.diagnostics += problems
             for spec in order_fields(self.data["fields"]):
                 slot = self.new_slot(spec.name)
                 self.scope[spec.name] = Symbol(spec.name, spec.type, True, slot.local)
@@ -171,7 +203,7 @@ class PlanCompiler:
         for name, config in configs.items():
             if name in self.scope:
                 self.error(f"derived feature {name!r} has the name of a field", ("derive", name))
-            depends[name] = _names_in(config.get("expr", "")) & set(configs)
+            depends[name] = names_in(config.get("expr", "")) & set(configs)
         derived, lines, writes, cyclic = [], [], [], set()
         report = self._cycle_error("derive")
 
@@ -229,7 +261,7 @@ class PlanCompiler:
 
     def _build(self, config: Mapping, path: tuple, outcome: Slot) -> SchemeBuild:
         return SchemeBuild(
-            config, path, outcome, self.scope, self.registry.functions, self.namespace, self.new_slot, self.locate
+            config, path, outcome, self.scope, self.functions, self.namespace, self.new_slot, self.locate
         )
 
     def _cycle_error(self, section: str):
@@ -405,14 +437,6 @@ def _tied_runs(values: list) -> list[list[int]]:
         else:
             runs.append([index - 1, index + 1])
     return runs
-
-
-def _names_in(source: str) -> set[str]:
-    try:
-        tree = parse(source)
-        return {node.name for node in [tree, *tree.find_all(nodes.Name)] if isinstance(node, nodes.Name)}
-    except Exception:  # a syntax error is reported when the expression is compiled
-        return set()
 
 
 def _topological(depends: dict[str, set[str]], on_cycle) -> list[str]:

@@ -28,6 +28,9 @@ different value):
 * Enum matching folds case for ASCII letters only; a cell with a non-ASCII letter whose
   case fold differs (``É``, ``ß``, Greek, Cyrillic) is rejected as above, unless the
   cell is exactly a declared value written as declared, upper-, lower- or title-cased.
+* Synonyms fold case as the enum matching above: a cell spelling a synonym with a
+  non-ASCII letter in another case than the synonym's upper-, lower- or title-cased
+  forms is not recognised (an enum field rejects it as above; a string field keeps it).
 * Whole numbers outside the 64-bit range (``BIGINT``), which Python keeps as big
   integers, are rejected with ``<cell> is outside the
   64-bit range of the SQL engines (use the Python engine)``; a typed ``DOUBLE``
@@ -62,11 +65,11 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .fieldtypes import _BOOLEANS, _CURRENCY, _MULTIPLIERS, MAX_NUMBER_TEXT, NULL_MARKERS, FieldSpec, _enum_coercer
+from .fieldtypes import _BOOLEANS, _CURRENCY, _MULTIPLIERS, MAX_NUMBER_TEXT, NULL_MARKERS, FieldSpec, _enum_coercer, fold
 from .io import _where, check_required_columns, match_columns
 from .sqldialect import Dialect
 
-__all__ = ["typed_input", "UNSUPPORTED"]
+__all__ = ["typed_input", "coerced_columns", "UNSUPPORTED"]
 
 UNSUPPORTED = "has characters the SQL engines do not read (use the Python engine)"
 OUT_OF_RANGE = "is outside the 64-bit range of the SQL engines (use the Python engine)"
@@ -1027,9 +1030,9 @@ class _Compiler:
         }
         if kind in ("string", "enum"):
             result = self.typed_as_text(x, source)
+            text = self.synonyms(self.let(result.value), spec)
             if kind == "string":
-                return result
-            text = self.let(result.value)
+                return _Result(text, result.reason)
             enum = self.enum_text(text, spec.values)
             return _Result(enum.value, f"COALESCE({result.reason}, {enum.reason})")
         if source == kind:
@@ -1065,7 +1068,21 @@ class _Compiler:
             return self.date_text(self.let(f.text(x)), fast_path=False)
         return _Result("NULL", f"CASE WHEN {x} IS NOT NULL THEN {self.kind_text(x, source)} || {self.s(' ' + wrong[kind])} END")
 
+    def synonyms(self, x: str, spec: FieldSpec) -> str:
+        """``x``, or the canonical value of the synonym it spells (:func:`fieldtypes._with_synonyms`)."""
+        if not spec.synonyms:
+            return x
+        canonical: dict[str, str] = {}
+        for raw, value in spec.synonyms:
+            form = raw.strip()
+            for spelling in (fold(form), form, form.upper(), form.lower(), form.title()):
+                canonical.setdefault(_ascii_lower(unicodedata.normalize("NFKC", spelling)), value)
+        key = self.let(self.f.lower_ascii(self.nfkc(self.f.strip(x))))
+        cases = " ".join(f"WHEN {self.s(k)} THEN {self.s(v)}" for k, v in canonical.items())
+        return self.let(f"CASE WHEN {x} IS NULL THEN NULL ELSE COALESCE(CASE {key} {cases} END, {x}) END")
+
     def text(self, x: str, spec: FieldSpec) -> _Result:
+        x = self.synonyms(x, spec)
         kind = spec.type
         if kind == "number":
             return self.number_text(x)
@@ -1101,6 +1118,9 @@ def typed_input(
     ``names[i]``) and ``_reject_column``, ``_reject_field``, ``_reject_reason`` (all NULL
     for an accepted row), exactly as :func:`tierkit.io.table_from_rows` reads the rows.
 
+    A field with ``on_invalid: missing`` reads an unreadable value as missing, and gives
+    its reason in a column of :func:`coerced_columns` instead of rejecting the row.
+
     ``relation`` has a ``BIGINT`` column ``_row`` and the source's columns;
     ``source_types`` maps each source column, in order, to ``text`` (text cells) or the
     tierkit type of a typed column.  Header problems raise :class:`InputError` here.
@@ -1117,7 +1137,7 @@ def typed_input(
     base = "SELECT _row, " + ", ".join(
         [f"{q(header)} AS {sources[header]}" for header in headers if header in set(c for c in columns if c)] or ["NULL AS _s"]
     ) + f" FROM {relation}"
-    values, problems = [], []
+    values, problems, coerced = [], [], []
     for spec, column in zip(fields, columns):
         if column is None:
             result = _Result("NULL", "NULL")
@@ -1127,6 +1147,9 @@ def typed_input(
             result = compiler.text(x, spec) if source in _TEXT_SOURCES else compiler.typed(x, source, spec)
         value = compiler.let(result.value)
         reason = compiler.let(result.reason)
+        if spec.on_invalid == "missing":  # the reason becomes a note, the value missing
+            coerced.append(reason)
+            reason = f"CAST(NULL AS {dialect.text_type})"
         if spec.default is not None:
             value = compiler.let(f"CASE WHEN {reason} IS NULL THEN COALESCE({value}, {_default(dialect, spec)}) END")
         if spec.required:
@@ -1134,11 +1157,20 @@ def typed_input(
         values.append(value)
         problems.append((column, spec.name, reason))
     reject_reason, reject_column, reject_field = _rejection(dialect, problems)
-    expressions = [*(f"CAST({v} AS {_sql_type(dialect, spec)})" for v, spec in zip(values, fields)), reject_column, reject_field, reject_reason]
+    expressions = [
+        *(f"CAST({v} AS {_sql_type(dialect, spec)})" for v, spec in zip(values, fields)),
+        reject_column, reject_field, reject_reason, *coerced,
+    ]
     query, expressions = compiler.layers.sql(base, expressions)
-    labels = [q(name) for name in names] + ["_reject_column", "_reject_field", "_reject_reason"]
+    labels = [q(name) for name in names] + ["_reject_column", "_reject_field", "_reject_reason"] + list(coerced_columns(fields).values())
     outputs = ", ".join(f"{expression} AS {label}" for expression, label in zip(expressions, labels))
     return f"SELECT _row, {outputs} FROM ({query}) AS _typed"
+
+
+def coerced_columns(fields: Sequence[FieldSpec]) -> dict[int, str]:
+    """The columns of :func:`typed_input` holding why a field's value was read as
+    missing, by the index of the field."""
+    return {index: f"_coerced_{index}" for index, spec in enumerate(fields) if spec.on_invalid == "missing"}
 
 
 def _sql_type(dialect: Dialect, spec: FieldSpec) -> str:

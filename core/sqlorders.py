@@ -11,7 +11,8 @@ the same reasons, the same counts.  :func:`order_aggregation` gives an
     ``paid_date``; NULL when the file lacks the column), the rejection
     (``reject_column``, ``reject_field``, ``reject_reason``: the first bad cell in
     column order, worded as the Python coercers word it) and ``_status``
-    (0 used, 1 after the as-of date, 2 rejected).  ``counted`` is the same without
+    (0 used, 1 after the as-of date, 2 rejected, 3 excluded by ``orders.where``, 4 a
+    duplicate of an earlier row, cell for cell).  ``counted`` is the same without
     the reject texts (NULL): what the aggregation reads.
 
 ``per_key``
@@ -35,7 +36,8 @@ the same reasons, the same counts.  :func:`order_aggregation` gives an
     it ``customer_id`` is the text key (``OrderSummary.features``).
 
 ``summary`` (``summary_from``)
-    One row: ``read``, ``used``, ``after_as_of``, ``rejected``.
+    One row: ``read``, ``used``, ``after_as_of``, ``rejected``, ``excluded``,
+    ``duplicate_rows``, ``zero_amount``, ``negative_amount``.
 
 ``keys`` (``keys_from``)
     One row per customer key of the used orders: ``customer_key``, ``customer_id``,
@@ -73,6 +75,10 @@ null markers, and every reason text (``'abc' is not a number``, with Python's
   with a fraction finer than a double holds (``1.0000000000000001``) reads as whole;
 * Spark only: in a reason, or in an id read from a column of doubles, a double of
   1e16 or more is spelt with Java's digits, not always Python's shortest ones;
+* with ``orders.count: days``, a customer whose orders spell its id several ways
+  (``007`` and ``7`` for an integer id) counts a day once per spelling;
+* JSON Lines rows that differ only in a key one of them lacks and the other holds as
+  ``null`` are duplicates here, not in Python (which compares the keys too);
 * order rows of a JSON Lines file missing a required key: Python stops with
   "missing order column"; here the column exists (NULL) and the row is rejected
   with "missing required value".
@@ -85,6 +91,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from .errors import TierkitError
 from . import fieldtypes
@@ -93,7 +100,10 @@ from .orders import ORDER_COLUMNS, ORDER_FEATURES, REQUIRED_COLUMNS, YEAR, _colu
 from .sqldialect import Dialect
 from .sqlinput import code_point_class
 
-STATUS_USED, STATUS_AFTER_AS_OF, STATUS_REJECTED = 0, 1, 2
+if TYPE_CHECKING:
+    from .orderpolicy import OrderPolicy, OrderWhere
+
+STATUS_USED, STATUS_AFTER_AS_OF, STATUS_REJECTED, STATUS_EXCLUDED, STATUS_DUPLICATE = 0, 1, 2, 3, 4
 ID_COLUMN = "customer_id"
 KEY_COLUMN = "customer_key"
 REJECT_COLUMNS = ("reject_column", "reject_field", "reject_reason")
@@ -101,7 +111,7 @@ ID_TYPES = ("string", "integer", "number", "date")
 
 # the per-key running totals (tierkit.orders._Customer) and how keys of one id merge
 _TOTALS = {
-    "_n": "sum", "_revenue": "sum", "_first": "min", "_last": "max", "_last_12m": "sum", "_prev_12m": "sum",
+    "_n": "sum", "_days": "sum", "_zero": "sum", "_negative": "sum", "_revenue": "sum", "_first": "min", "_last": "max", "_last_12m": "sum", "_prev_12m": "sum",
     "_overdue": "sum", "_pay_days": "sum", "_paid": "sum", "_margin": "sum", "_first_row": "min",
 }
 
@@ -117,6 +127,8 @@ class OrderSql:
     typed: str
     counted: str  # ``typed`` without the reject columns' texts: what the aggregation reads
     id_spec: FieldSpec | None = None
+    count_days: bool = False  # orders.count: days
+    filtered: bool = False  # whether orders.where excludes rows
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -134,6 +146,9 @@ class OrderSql:
         last_start, prev_start = d.literal(self.as_of - YEAR), d.literal(self.as_of - 2 * YEAR)
         totals = {
             "_n": "count(*)",
+            "_days": f"count(DISTINCT {day})",
+            "_zero": f"sum(CASE WHEN {amount} = 0 THEN 1 ELSE 0 END)",
+            "_negative": f"sum(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END)",
             "_revenue": f"sum({amount})",
             "_first": f"min({day})",
             "_last": f"max({day})",
@@ -170,15 +185,18 @@ class OrderSql:
 
     # -- what the pass gives ----------------------------------------------------------
     def summary_from(self, per_key: str | None = None) -> str:
-        """One row: ``read``, ``used``, ``after_as_of``, ``rejected`` (order rows)."""
+        """One row: ``read``, ``used``, ``after_as_of``, ``rejected``, ``excluded``,
+        ``duplicate_rows``, ``zero_amount``, ``negative_amount`` (order rows)."""
         q = self.dialect.quote
 
-        def count(status: int) -> str:
-            return f"COALESCE(sum(CASE WHEN _status = {status} THEN {q('_n')} END), 0)"
+        def count(status: int, total: str = "_n") -> str:
+            return f"COALESCE(sum(CASE WHEN _status = {status} THEN {q(total)} END), 0)"
 
         return (
             f"SELECT COALESCE(sum({q('_n')}), 0) AS {q('read')}, {count(STATUS_USED)} AS {q('used')}, "
-            f"{count(STATUS_AFTER_AS_OF)} AS {q('after_as_of')}, {count(STATUS_REJECTED)} AS {q('rejected')} "
+            f"{count(STATUS_AFTER_AS_OF)} AS {q('after_as_of')}, {count(STATUS_REJECTED)} AS {q('rejected')}, "
+            f"{count(STATUS_EXCLUDED)} AS {q('excluded')}, {count(STATUS_DUPLICATE)} AS {q('duplicate_rows')}, "
+            f"{count(STATUS_USED, '_zero')} AS {q('zero_amount')}, {count(STATUS_USED, '_negative')} AS {q('negative_amount')} "
             f"FROM {self._per_key(per_key)} AS _k"
         )
 
@@ -237,7 +255,7 @@ class OrderSql:
         d = self.dialect
         q = d.quote
         as_of = d.literal(self.as_of)
-        n, revenue, first, last = q("_n"), q("_revenue"), q("_first"), q("_last")
+        n, revenue, first, last = q("_days" if self.count_days else "_n"), q("_revenue"), q("_first"), q("_last")
         last_12m, prev_12m, margin = q("_last_12m"), q("_prev_12m"), q("_margin")
         tenure = f"CAST({d.days_between(first, as_of)} AS BIGINT)"
         columns = self.columns
@@ -283,6 +301,7 @@ def order_aggregation(
     as_of: dt.date,
     file: str,
     id_spec: FieldSpec | None = None,
+    policy: OrderPolicy | None = None,
 ) -> OrderSql:
     """The SQL aggregating the order rows of ``relation`` as of ``as_of``.
 
@@ -291,7 +310,9 @@ def order_aggregation(
     ``source_types`` maps each of the file's columns, in column order, to ``text`` (read
     as text) or the tierkit type of a typed column (``number``, ``integer``, ``date``,
     ``boolean``, ``list``, ``string``).  ``columns_config`` is the ruleset's
-    ``orders.columns`` (more headers per order column).  ``id_spec``, the ruleset's id
+    ``orders.columns`` (more headers per order column); ``policy``, the ruleset's
+    ``orders:`` (:class:`tierkit.orderpolicy.OrderPolicy`), brings them with ``where``
+    and ``count``.  ``id_spec``, the ruleset's id
     field, makes ``features`` one row per customer id as that field reads it.  A file
     lacking a required column raises the same :class:`~tierkit.errors.InputError` as
     ``aggregate_orders``.
@@ -299,21 +320,35 @@ def order_aggregation(
     if id_spec is not None and id_spec.type not in ID_TYPES:
         raise TierkitError(f"order files on the SQL engines need an id field of type {', '.join(ID_TYPES)}, not {id_spec.type}")
     headers = [header for header in source_types if header != "_row"]
-    mapping = _match_columns(file, tuple(headers), _column_lookup(columns_config or {}))
-    for header in mapping.values():
+    mapping = _match_columns(file, tuple(headers), _column_lookup(policy.aliases if policy else columns_config or {}))
+    extra = policy.extra_headers(tuple(headers), file) if policy is not None else {}
+    for header in [*mapping.values(), *extra.values()]:
         if source_types[header] not in _SOURCES:
             raise TierkitError(f"{file}: column {header!r} has a type the SQL engines cannot read ({source_types[header]})")
-    typed = _typed_orders(dialect, relation, mapping, source_types, as_of, reasons=True)
-    counted = _typed_orders(dialect, relation, mapping, source_types, as_of, reasons=False)
-    return OrderSql(dialect, file, as_of, dict(mapping), typed, counted, id_spec)
+    where = policy.where if policy is not None else None
+    typed, counted = (
+        _typed_orders(dialect, relation, mapping, source_types, as_of, reasons, where, extra) for reasons in (True, False)
+    )
+    count_days = policy is not None and policy.count == "days"
+    return OrderSql(dialect, file, as_of, dict(mapping), typed, counted, id_spec, count_days, where is not None)
 
 
-def _typed_orders(d: Dialect, relation: str, mapping: dict[str, str], source_types: dict[str, str], as_of: dt.date, reasons: bool) -> str:
+def _typed_orders(
+    d: Dialect, relation: str, mapping: dict[str, str], source_types: dict[str, str], as_of: dt.date, reasons: bool,
+    where: OrderWhere | None = None, extra: dict[str, str] | None = None,
+) -> str:
     """The typed orders (see ``OrderSql.typed``); without ``reasons`` the reject columns
-    are NULL and only ``_status`` tells a rejected row (all the aggregation needs)."""
+    are NULL and only ``_status`` tells a rejected row (all the aggregation needs).
+    ``where`` reads the order columns and ``extra`` (name -> header) as text."""
     q = d.quote
+    extra = extra or {}
     raw = {name: f"_raw{index}" for index, name in enumerate(mapping)}
-    base = f"SELECT _row, {', '.join(f'{q(mapping[name])} AS {q(raw[name])}' for name in mapping)} FROM {relation} AS _r"
+    raw_extra = {name: f"_rawx{index}" for index, name in enumerate(extra)}
+    every = ", ".join(q(header) for header in source_types if header != "_row")
+    cells = [f"{q(mapping[name])} AS {q(raw[name])}" for name in mapping]
+    cells += [f"{q(extra[name])} AS {q(raw_extra[name])}" for name in extra]
+    cells.append(f"row_number() OVER (PARTITION BY {every} ORDER BY _row) AS _copy")
+    base = f"SELECT _row, {', '.join(cells)} FROM {relation} AS _r"
     chain = _Chain(d, base, reasons)
     values: dict[str, str] = {}
     bad: dict[str, str] = {}  # whether the cell is rejected (cheap; the reason is worded apart)
@@ -332,10 +367,15 @@ def _typed_orders(d: Dialect, relation: str, mapping: dict[str, str], source_typ
         branches = " ".join(f"WHEN {bad[name]} THEN {what(name)}" for name in mapping)
         return f"CASE {branches} END"
 
-    outputs = [("_row", "_row"), (KEY_COLUMN, values["customer_id"])]
+    texts = {}
+    for index, name in enumerate(extra):
+        col = chain.column(f"_x{index}_")
+        texts[name], _bad, _error = _coerce(col, q(raw_extra[name]), source_types[extra[name]], "string")
+    outputs = [("_row", "_row"), ("_copy", "_copy"), (KEY_COLUMN, values["customer_id"])]
     for name, (type_, _aliases) in ORDER_COLUMNS.items():
         if name != "customer_id":
             outputs.append((name, values.get(name, f"CAST(NULL AS {d.type_of(type_)})")))
+    outputs += [(f"_where{index}", texts[name]) for index, name in enumerate(extra)]
     outputs += [
         ("reject_column", pick(lambda name: d.string(mapping[name]))),
         ("reject_field", pick(lambda name: d.string(name))),
@@ -343,19 +383,29 @@ def _typed_orders(d: Dialect, relation: str, mapping: dict[str, str], source_typ
         ("_bad", " OR ".join(bad[name] for name in mapping)),
     ]
     typed = chain.render([], outputs)
+    excluded = ""
+    if where is not None:
+        columns = {name: q(name) for name in ORDER_COLUMNS} | {"customer_id": q(KEY_COLUMN)}
+        columns |= {name: q(f"_where{index}") for index, name in enumerate(extra)}
+        excluded = f"WHEN NOT COALESCE({where.sql(d, columns, as_of)}, FALSE) THEN {STATUS_EXCLUDED} "
     status = (
-        f"CASE WHEN _bad THEN {STATUS_REJECTED} "
+        f"CASE WHEN _bad THEN {STATUS_REJECTED} {excluded}WHEN _copy > 1 THEN {STATUS_DUPLICATE} "
         f"WHEN {q('order_date')} > {d.literal(as_of)} THEN {STATUS_AFTER_AS_OF} ELSE {STATUS_USED} END"
     )
-    kept = ", ".join(q(name) for name, _sql in outputs if name != "_bad")
+    kept = ", ".join(q(name) for name, _sql in outputs if name != "_bad" and not name.startswith(("_where", "_copy")))
     return f"SELECT {kept}, {status} AS _status FROM ({typed}) AS _typed"
 
 
-def unknown_keys(orders: OrderSql, customers: str | None, id_column: str, customers_file: str | None, per_key: str | None = None) -> str:
+def unknown_keys(
+    orders: OrderSql, customers: str | None, id_column: str, customers_file: str | None, per_key: str | None = None,
+    rejected_ids: str | None = None,
+) -> str:
     """The customer keys ``attach_orders`` reports: ``customer_key``, ``orders`` (its used
     orders) and ``reject_reason``.  ``customers`` is the relation of the accepted
     customer rows with the id in ``id_column`` (typed as the id field); None when the
     customers are made from the order file (only unreadable ids are reported then).
+    ``rejected_ids`` (a query of one column ``_id``) lists the ids of rejected customer rows,
+    whose orders are not reported (see :func:`orders_of_rejected_accounts`).
     ``sum(orders)`` is the summary's unknown-customer count."""
     d = orders.dialect
     q = d.quote
@@ -368,21 +418,38 @@ def unknown_keys(orders: OrderSql, customers: str | None, id_column: str, custom
         f"'customer ' || {_py_repr(d, f'_k.{q(KEY_COLUMN)}')} || {d.string(f' is not in {customers_file} (')} "
         f"|| CAST(_k.orders AS {d.text_type}) || ' orders)'"
     )
+    rejected = f"LEFT JOIN (SELECT DISTINCT _id FROM ({rejected_ids}) AS _rs) AS _r ON _k.{q(ID_COLUMN)} = _r._id " if rejected_ids else ""
+    known = " AND _r._id IS NULL" if rejected_ids else ""
     return (
         f"SELECT _k.{q(KEY_COLUMN)} AS {q(KEY_COLUMN)}, _k.orders AS orders, "
         f"CASE WHEN _k.id_error IS NOT NULL THEN _k.id_error ELSE {not_in} END AS reject_reason "
         f"FROM ({keys}) AS _k LEFT JOIN (SELECT DISTINCT {q(id_column)} AS _id FROM {customers} AS _cs) AS _c "
-        f"ON _k.{q(ID_COLUMN)} = _c._id WHERE _k.id_error IS NOT NULL OR _c._id IS NULL"
+        f"ON _k.{q(ID_COLUMN)} = _c._id {rejected}WHERE _k.id_error IS NOT NULL OR (_c._id IS NULL{known})"
     )
 
 
-def unknown_customers(orders: OrderSql, customers: str | None, id_column: str, customers_file: str | None, per_key: str | None = None) -> str:
+def orders_of_rejected_accounts(orders: OrderSql, customers: str, id_column: str, rejected_ids: str, per_key: str | None = None) -> str:
+    """One row, one column: the used orders of customers whose row was rejected (and
+    that have no accepted row), which ``attach_orders`` counts apart."""
+    q = orders.dialect.quote
+    return (
+        f"SELECT COALESCE(sum(_k.orders), 0) FROM ({orders.keys_from(per_key)}) AS _k "
+        f"JOIN (SELECT DISTINCT _id FROM ({rejected_ids}) AS _rs) AS _r ON _k.{q(ID_COLUMN)} = _r._id "
+        f"WHERE _k.id_error IS NULL AND _k.{q(ID_COLUMN)} NOT IN (SELECT {q(id_column)} FROM {customers} AS _cs "
+        f"WHERE {q(id_column)} IS NOT NULL)"
+    )
+
+
+def unknown_customers(
+    orders: OrderSql, customers: str | None, id_column: str, customers_file: str | None, per_key: str | None = None,
+    rejected_ids: str | None = None,
+) -> str:
     """Every used order row of a customer ``attach_orders`` (``customers`` given) or
     ``customers_from_orders`` (None) reports: ``_row``, ``reject_column`` (NULL),
     ``reject_field`` (``customer_id``), ``reject_reason``, in row order."""
     d = orders.dialect
     q = d.quote
-    keys = unknown_keys(orders, customers, id_column, customers_file, per_key)
+    keys = unknown_keys(orders, customers, id_column, customers_file, per_key, rejected_ids)
     return (
         f"SELECT _t._row AS _row, CAST(NULL AS {d.text_type}) AS reject_column, 'customer_id' AS reject_field, "
         f"_u.reject_reason AS reject_reason FROM ({orders.counted}) AS _t JOIN ({keys}) AS _u "

@@ -68,7 +68,7 @@ class _SqlPlanCompiler:
         self.locate = lambda path: ruleset.content_position(*path) or ruleset.position(*path)
 
     def _build(self, config, path: tuple, slot: int, attributes=None) -> SqlBuild:
-        return SqlBuild(config, path, slot, attributes or {}, self.scope, self.registry.functions, self.query, self.locate)
+        return SqlBuild(config, path, slot, attributes or {}, self.scope, self.plan.functions, self.query, self.locate)
 
     def _check(self, build: SqlBuild) -> None:
         errors = [d for d in build.diagnostics if d.severity == "error"]

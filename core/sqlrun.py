@@ -17,18 +17,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .engine import derived_types
+from .engine import derived_types, duplicate_policy, input_policy_counts
 from .errors import TierkitError
-from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, read_rows, read_table, write_results
+from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, match_columns, read_rows, read_table, write_results
 from .labels import localize
+from .orderpolicy import check_feature_columns, require_order_file
 from .orders import ORDER_FEATURES, describe_order_counts
 from .outputs import replacing
 from .plan import Plan
 from .registry import Registry
 from .results import SchemaRecords, results_schema, write_meta
 from .sqlengine import NotNative, SqlEngine
-from .sqlinput import typed_input
-from .sqlorders import ID_COLUMN, OrderSql, attached_feature, order_aggregation, unknown_customers
+from .sqlinput import coerced_columns, typed_input
+from .sqlorders import (
+    ID_COLUMN, OrderSql, attached_feature, order_aggregation, orders_of_rejected_accounts, unknown_customers,
+)
 from .sqlplan import PREVIOUS_RELATION, SqlPlan, compile_sql_plan
 
 NATIVE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -55,6 +58,8 @@ class SqlJob:
     evaluated: int
     rejected: list[Rejected] = field(default_factory=list)
     orders: dict | None = None
+    duplicates: int = 0
+    coerced: list[Rejected] = field(default_factory=list)
 
     @property
     def plan(self) -> Plan:
@@ -73,6 +78,7 @@ class SqlJob:
             "read": self.read,
             "evaluated": self.evaluated,
             "rejected": len(self.rejected) - (self._order_rejections()),
+            **input_policy_counts(self.plan, self.duplicates, len(self.coerced)),
         }
         if self.orders is not None:
             meta["orders"] = self.orders
@@ -110,6 +116,7 @@ def run_sql_job(
     """
     if not customers and not orders:
         raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
+    require_order_file(plan.ruleset, orders)
     return _SqlJobRunner(plan, registry, engine, as_of, progress).run(customers, orders)
 
 
@@ -122,12 +129,13 @@ class _SqlJobRunner:
         self._order_sql: OrderSql | None = None
 
     def run(self, customers, orders) -> SqlJob:
-        summary, order_rejections, order_sql = None, [], None
+        summary, order_rejections, order_sql, superseded, coerced = None, [], None, 0, []
         if orders:
             order_sql, summary = self._aggregate(orders)
         if customers:
-            read, rejected = self._read_customers(customers)
-            rejected += _duplicate_ids(self.engine, self.plan, str(customers))
+            read, rejected, coerced = self._read_customers(customers)
+            duplicates, superseded = _duplicate_ids(self.engine, self.plan, str(customers))
+            rejected += duplicates
             self.engine.materialize(ACCEPTED, self._accepted())
             self.engine.materialize(CUSTOMERS, self._with_orders(ACCEPTED) if order_sql else f"SELECT * FROM {ACCEPTED}")
         else:
@@ -142,7 +150,7 @@ class _SqlJobRunner:
         compiled, failed = self._evaluate(CUSTOMERS, str(customers or orders))
         evaluated = self.engine.rows(f"SELECT count(*) FROM {RESULTS}")[0][0]
         rejected = sorted(rejected + failed, key=lambda item: item.row) + order_rejections
-        return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary)
+        return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary, superseded, coerced)
 
     # -- evaluation -----------------------------------------------------------
     def _evaluate(self, customers: str, file: str) -> tuple[SqlPlan, list[Rejected]]:
@@ -215,28 +223,36 @@ class _SqlJobRunner:
         return None
 
     # -- customers ------------------------------------------------------------
-    def _read_customers(self, customers) -> tuple[int, list[Rejected]]:
+    def _read_customers(self, customers) -> tuple[int, list[Rejected], list[Rejected]]:
+        """Rows read, rows rejected, and values read as missing (``on_invalid: missing``)."""
         file, plan = str(customers), self.plan
         fields = [spec for spec in plan.fields if spec.name not in ORDER_FEATURES] if self._orders_given else plan.fields
         source_types = self._native(RAW_CUSTOMERS, customers)
         if source_types is not None:
             names = [self.names[plan.fields.index(spec)] for spec in fields]
             self.engine.materialize(TYPED, typed_input(self.dialect, RAW_CUSTOMERS, source_types, fields, names, file))
-            return _typed_rejections(self.engine, file)
+            return (*_typed_rejections(self.engine, file), _typed_coerced(self.engine, fields, list(source_types), file))
         self.progress(f"reading {customers}")
         table = read_table(customers, plan.fields, self.registry)
         columns = {"_row": "integer", **{name: _column_type(spec.type) for name, spec in zip(self.names, plan.fields)}}
         columns.update(dict.fromkeys(REJECT_COLUMNS, "string"))
         rows = [(number, *row, None, None, None) for number, row in zip(table.row_numbers, table.rows)]
+        # rejected rows keep the values that read, so that their orders are known as theirs
+        rows += [
+            (item.row, *(table.rejected_values.get(item.row, {}).get(spec.name) for spec in plan.fields), item.column,
+             item.field, item.reason)
+            for item in table.rejected
+        ]
         self.engine.register_rows(TYPED, columns, rows)
-        return table.read, list(table.rejected)
+        return table.read, list(table.rejected), table.coerced
 
     def _accepted(self) -> str:
-        """Typed rows that were not rejected, the first of each id."""
+        """Typed rows that were not rejected, the first of each id (the last with ``duplicates: last``)."""
         typed = {self.dialect.quote(name) for name in self._typed_names()}
+        order = "_row DESC" if duplicate_policy(self.plan) == "last" else "_row"
         return (
             f"SELECT _row, {', '.join(sorted(typed))} FROM ("
-            f"SELECT *, row_number() OVER (PARTITION BY {self.id_column} ORDER BY _row) AS _copy FROM {TYPED} "
+            f"SELECT *, row_number() OVER (PARTITION BY {self.id_column} ORDER BY {order}) AS _copy FROM {TYPED} "
             f"WHERE _reject_reason IS NULL) AS _t WHERE _copy = 1 AND {self.id_column} IS NOT NULL"
         )
 
@@ -254,14 +270,25 @@ class _SqlJobRunner:
         file = str(orders)
         self.progress(f"aggregating orders from {orders} in {self.dialect.name}")
         source_types = self._register_source(RAW_ORDERS, orders)
-        columns = (self.plan.ruleset.data.get("orders") or {}).get("columns")
         id_spec = self.plan.fields[self.plan.id_index]
-        order_sql = order_aggregation(self.dialect, RAW_ORDERS, source_types, columns, self.as_of, file, id_spec)
+        policy = self.plan.order_policy
+        order_sql = order_aggregation(self.dialect, RAW_ORDERS, source_types, None, self.as_of, file, id_spec, policy)
+        headers = [header for header in source_types if header != "_row"]
+        check_feature_columns(self.plan.order_features_read, order_sql.columns, headers, file)
         self._order_sql = order_sql
         self.engine.materialize(PER_KEY, order_sql.per_key)
         self.engine.materialize(FEATURES, order_sql.features_from(PER_KEY))
-        read, used, after_as_of, rejected = self.engine.rows(order_sql.summary_from(PER_KEY))[0]
-        return order_sql, {"read": read, "used": used, "after_as_of": after_as_of, "unknown_customer": 0, "rejected": rejected}
+        (read, used, after_as_of, rejected, excluded, duplicate_rows, zero_amount, negative_amount), = (
+            self.engine.rows(order_sql.summary_from(PER_KEY))
+        )
+        summary = {
+            "read": read, "used": used, "after_as_of": after_as_of, "unknown_customer": 0, "rejected": rejected,
+            "duplicate_rows": duplicate_rows, "zero_amount": zero_amount, "negative_amount": negative_amount,
+            "of_rejected_accounts": 0,
+        }
+        if order_sql.filtered:
+            summary["excluded"] = excluded
+        return order_sql, summary
 
     def _native(self, name: str, source) -> dict[str, str] | None:
         """The source types of a file the engine reads itself as ``name``; None when
@@ -328,14 +355,22 @@ class _SqlJobRunner:
         return self.dialect.list_type() if spec.type == "list" else self.dialect.type_of(_column_type(spec.type))
 
     def _order_rejections(self, order_sql: OrderSql, summary: dict, customers_file: str | None) -> list[Rejected]:
+        """The rejected order rows: bad rows, and orders of unknown customers; the
+        orders of rejected customer rows are counted in ``summary``."""
         file = order_sql.file
         bad = self.engine.rows(order_sql.rejected) if summary["rejected"] else []
         customers = ACCEPTED if customers_file else None
-        unknown = self.engine.rows(
-            unknown_customers(order_sql, customers, self.names[self.plan.id_index], customers_file, PER_KEY)
-        )
+        id_name = self.names[self.plan.id_index]
+        rejected_ids = None
+        if customers_file:
+            id_column = self.dialect.quote(id_name)
+            rejected_ids = f"SELECT {id_column} AS _id FROM {TYPED} WHERE _reject_reason IS NOT NULL AND {id_column} IS NOT NULL"
+            summary["of_rejected_accounts"] = self.engine.rows(
+                orders_of_rejected_accounts(order_sql, ACCEPTED, id_name, rejected_ids, PER_KEY)
+            )[0][0]
+        unknown = self.engine.rows(unknown_customers(order_sql, customers, id_name, customers_file, PER_KEY, rejected_ids))
         rows = sorted(bad + unknown, key=lambda item: item[0])
-        return [Rejected(file, row, column, field_name, reason) for row, column, field_name, reason in rows]
+        return [Rejected(file, row, column, field_name, reason, "orders") for row, column, field_name, reason in rows]
 
 
 def _first_line(error: Exception) -> str:
@@ -370,19 +405,42 @@ def _typed_rejections(engine: SqlEngine, file: str) -> tuple[int, list[Rejected]
     return read, [Rejected(file, row, column, field_name, reason) for row, column, field_name, reason in rows]
 
 
-def _duplicate_ids(engine: SqlEngine, plan: Plan, file: str) -> list[Rejected]:
-    """Rows with no id, or the id of an earlier row: rejected as the Python engine does."""
+def _duplicate_ids(engine: SqlEngine, plan: Plan, file: str) -> tuple[list[Rejected], int]:
+    """Rows with no id, or (``duplicates: reject``) the id of an earlier row: rejected as
+    the Python engine does; and how many rows another of their id replaced."""
     dialect = engine.dialect
     id_column = dialect.quote(f"s{plan.id_index}")
     id_name = plan.fields[plan.id_index].name
+    rejecting = duplicate_policy(plan) == "reject"
     rows = engine.rows(
         f"SELECT _row, {id_column}, first_row FROM (SELECT _row, {id_column}, "
         f"min(_row) OVER (PARTITION BY {id_column}) AS first_row FROM {TYPED} WHERE _reject_reason IS NULL) AS _t "
         f"WHERE {id_column} IS NULL OR _row > first_row ORDER BY _row"
     )
-    return [
+    rejected = [
         Rejected(file, row, None, id_name, "missing id" if key is None else f"duplicate id {key!r} (first at row {first})")
         for row, key, first in rows
+        if key is None or rejecting
+    ]
+    return rejected, len(rows) - len(rejected)
+
+
+def _typed_coerced(engine: SqlEngine, fields: list, headers: list[str], file: str) -> list[Rejected]:
+    """The values of kept rows the engine read as missing (``on_invalid: missing``), as
+    :class:`tierkit.io.Table` lists them: by row, then field."""
+    notes = [(column, fields[index]) for index, column in coerced_columns(fields).items()]
+    if not notes:
+        return []
+    matched = dict(zip((spec.name for spec in fields), match_columns(headers, fields, file)))
+    rows = engine.rows(
+        f"SELECT _row, {', '.join(column for column, _ in notes)} FROM {TYPED} "
+        f"WHERE _reject_reason IS NULL AND ({' OR '.join(f'{column} IS NOT NULL' for column, _ in notes)}) ORDER BY _row"
+    )
+    return [
+        Rejected(file, row[0], matched[spec.name], spec.name, reason)
+        for row in rows
+        for (_, spec), reason in zip(notes, row[1:])
+        if reason is not None
     ]
 
 

@@ -291,10 +291,11 @@ class CaseRunner:
         return BoundPlan(plan, case.as_of).run_table(table)
 
     def orders_for(self, case: Case, plan: Plan) -> OrderSummary:
-        columns = (plan.ruleset.data.get("orders") or {}).get("columns")
-        key = (case.orders, case.as_of, repr(columns))
+        key = (case.orders, case.as_of, repr(plan.ruleset.data.get("orders")))
         if key not in self._orders:
-            self._orders[key] = aggregate_orders(str(case.orders), read_rows(case.orders, self.registry), case.as_of, columns)
+            self._orders[key] = aggregate_orders(
+                str(case.orders), read_rows(case.orders, self.registry), case.as_of, policy=plan.order_policy
+            )
         # orders of customers outside the case are no concern of the case
         return replace(self._orders[key], unknown_customers=[])
 

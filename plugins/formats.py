@@ -12,11 +12,14 @@ which needs the optional pyarrow (``pip install 'tierkit[duckdb]'``).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import itertools
 import json
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +118,7 @@ def read_xlsx(path: Path) -> Rows:
     """
     values, formulas = _workbook(path, data_only=True), _workbook(path, data_only=False)
     try:
-        rows = zip(_first_sheet_rows(values), _first_sheet_rows(formulas))
+        rows = zip(_first_sheet_rows(values, _XlsxCells(values.epoch)), _first_sheet_rows(formulas))
         cells = ([_Unsaved(formula) if value is None and _is_formula(formula) else value
                   for value, formula in zip(row, written)] for row, written in rows)
         yield from _sheet_rows(path, enumerate(cells, start=1), check=_unsaved_formulas)
@@ -135,11 +138,67 @@ def _workbook(path: Path, data_only: bool):
         raise InputError(f"not a readable XLSX workbook: {error}", Position(str(path))) from error
 
 
-def _first_sheet_rows(workbook) -> Iterator[tuple]:
+def _first_sheet_rows(workbook, cells: _XlsxCells | None = None) -> Iterator[tuple]:
+    """The first sheet's rows: cell values, or with ``cells`` the values as the cells show them."""
     sheet = workbook.worksheets[0]
     # Some writers store wrong sheet dimensions; recomputing them avoids truncated reads.
     sheet.reset_dimensions()
-    return sheet.iter_rows(min_row=1, values_only=True)
+    if cells is None:
+        return sheet.iter_rows(min_row=1, values_only=True)
+    return (tuple(map(cells.value, row)) for row in sheet.iter_rows(min_row=1))
+
+
+# Date formats Chinese (and Japanese) Excel and WPS store by a built-in id without writing
+# the format out (yyyy"年"m"月"d"日" is id 31).  openpyxl knows only the international
+# ids, so without this their serial numbers would read as plain numbers.
+_EAST_ASIAN_DATE_FORMATS = frozenset({27, 28, 29, 30, 31, 36, 50, 51, 52, 53, 54, 57, 58})
+_QUOTED = re.compile(r'"[^"]*"|\\.')
+
+
+class _XlsxCells:
+    """Cell values as the cell shows them, so an XLSX export reads as its CSV export does.
+
+    A date cell (a true date, or a serial number with a date format) is a date, or a
+    datetime when it has a time of day; a percent cell is the number it shows
+    (``15%`` is 15, as the text ``15%`` of a CSV export reads).
+    """
+
+    def __init__(self, epoch: dt.datetime):
+        from openpyxl.utils.datetime import from_excel  # with openpyxl, imported when an XLSX is read
+
+        self.epoch = epoch
+        self.from_excel = from_excel
+        self.kinds: dict[int, str | None] = {}  # number format id -> "date", "percent" or None
+
+    def value(self, cell) -> Any:
+        value = cell.value
+        if isinstance(value, dt.datetime):
+            return _day_or_moment(value)
+        if type(value) not in (int, float):
+            return value
+        format_id = cell.style_array.numFmtId
+        if format_id not in self.kinds:
+            self.kinds[format_id] = _number_kind(format_id, cell.number_format)
+        kind = self.kinds[format_id]
+        if kind == "date":
+            return _day_or_moment(self.from_excel(value, self.epoch))
+        if kind == "percent":
+            return float(Decimal(repr(value)) * 100)
+        return value
+
+
+def _day_or_moment(value: Any) -> Any:
+    """A date cell at midnight as a date, as its CSV export writes it."""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date()
+    return value
+
+
+def _number_kind(format_id: int, number_format: str) -> str | None:
+    if format_id in _EAST_ASIAN_DATE_FORMATS:
+        return "date"
+    shown = _QUOTED.sub("", number_format.split(";")[0])
+    return "percent" if "%" in shown else None
 
 
 def _is_formula(value: Any) -> bool:

@@ -208,6 +208,8 @@ def _setup(build):
     total = math.fsum(weights)
     factor = _score_factor(build, total)
     by_share = _check_grades(build, grades)
+    if not by_share:
+        _check_reachable(build, indicators, grades, weights, factor)
     order = _grade_order(grades)
     return indicators, grades, tolerance, weights, total, factor, by_share, order
 
@@ -259,7 +261,34 @@ def _score_factor(build: SchemeBuild, total: float) -> float:
             "indicators",
             hint="say so with weights_total: normalise, or keep the total with weights_total: as-is",
         )
+    if policy == "as-is" and total > 1 + 1e-9:
+        build.warn(
+            f"weights_total: as-is with weights summing to {total:g}: scores reach up to {100 * total:g}, not 100",
+            "weights_total",
+            hint="with weights over 1 in total, grade thresholds read on a 0-100 scale are easy to misjudge",
+        )
     return total if policy == "as-is" else 1.0
+
+
+def _check_reachable(build: SchemeBuild, indicators: list[dict], grades: list[dict], weights: list[float], factor: float) -> None:
+    """A warning for each grade whose min is above the highest score any customer can get
+    (every indicator at its most points), when every indicator's most points are known."""
+    most = []
+    for indicator in indicators:
+        if indicator.get("bins"):
+            most.append(max(float(b["points"]) for b in indicator["bins"]))
+        elif indicator.get("linear") or indicator.get("percentile"):
+            most.append(100.0)
+        else:  # points from an expression: no bound known
+            return
+    total = math.fsum(weights)
+    if not total:
+        return
+    best = factor * math.fsum(w * p for w, p in zip(weights, most)) / total
+    for index, grade in enumerate(grades):
+        if grade.get("min", 0) > best + 1e-9:
+            build.warn(f"grade {grade['id']!r} is unreachable: it needs a score of {grade['min']:g}, "
+                       f"and the highest possible score is {best:g}", "grades", index, "min")
 
 
 def _grade_order(grades: list[dict]) -> dict:

@@ -126,7 +126,8 @@ def test_the_terminal_view(capsys):
         " S+A (57.1% of customers) brought 82.9% of the horizon revenue",
     ]
     assert err.splitlines() == [
-        "orders: read 17 · used 8 · after as-of 8 · unknown customer 0 · rejected 1",
+        "orders: read 17 · used 8 · after as-of 8 · unknown customer 0 · rejected 1"
+        " · duplicate rows dropped 0 · zero amount used 0 · negative amount used 0",
         "read 7 · evaluated 7 · rejected 0",
     ]
 

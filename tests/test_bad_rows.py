@@ -64,8 +64,9 @@ def summary(err: str) -> tuple[int, int, int]:
 def rejected_rows(path: Path) -> list[list[str]]:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["file", "row", "column", "field", "reason"]
-    return rows[1:]
+    assert rows[0] == ["table", "file", "row", "column", "field", "reason"]
+    assert {row[0] for row in rows[1:]} <= {"customers", "orders"}
+    return [row[1:] for row in rows[1:]]
 
 
 def result_ids(path: Path) -> list[str]:

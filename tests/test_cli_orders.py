@@ -52,7 +52,8 @@ def test_order_features_reach_the_schemes_and_unknown_customers_are_rejected(tmp
     code, records, err = evaluate(tmp_path, capsys, customers, "--orders", orders, "--rejected", rejected)
     assert code == 0
     meta, results = records[0]["meta"], records[1:]
-    assert meta["orders"] == {"file": str(orders), "read": 6, "used": 4, "after_as_of": 1, "unknown_customer": 2, "rejected": 1}
+    assert meta["orders"] == {"file": str(orders), "read": 6, "used": 4, "after_as_of": 1, "unknown_customer": 2, "rejected": 1,
+                              "duplicate_rows": 0, "zero_amount": 0, "negative_amount": 0, "of_rejected_accounts": 0}
     assert meta["read"] == meta["evaluated"] == 3
     by_id = {r["id"]: r for r in results}
     assert by_id["A"]["outcomes"]["activity"]["label"] == "recent"

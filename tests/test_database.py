@@ -100,8 +100,11 @@ def results(path) -> tuple[dict, list[dict]]:
 
 
 def rejected_rows(path) -> list[dict]:
+    """The rejected file's rows, without the ``table`` column (checked to be one of the two)."""
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+        rows = list(csv.DictReader(handle))
+    assert {row.pop("table") for row in rows} <= {"customers", "orders"}
+    return rows
 
 
 @pytest.fixture
@@ -195,7 +198,8 @@ def test_orders_from_a_sqlite_table_match_the_same_orders_from_a_csv(tmp_path, c
     assert db_records == csv_records
     assert {r["id"]: r["outcomes"]["activity"]["label"] for r in db_records} == {"A": "recent", "B": "lapsed", "C": "lapsed"}
     label = f"sqlite:///{db} (table orders)"
-    assert db_meta["orders"] == {"file": label, "read": 5, "used": 3, "after_as_of": 1, "unknown_customer": 0, "rejected": 1}
+    assert db_meta["orders"] == {"file": label, "read": 5, "used": 3, "after_as_of": 1, "unknown_customer": 0, "rejected": 1,
+                                 "duplicate_rows": 0, "zero_amount": 0, "negative_amount": 0, "of_rejected_accounts": 0}
     assert rejected_rows(rejected) == [{"file": label, "row": "4", "column": "amount", "field": "amount", "reason": "missing required value"}]
     code, _, err = run(capsys, "evaluate", ruleset, "--orders", db, "--orders-query", "SELECT cust_no, order_date, amount FROM orders WHERE amount > 50",
                        "-o", from_db, "--as-of", AS_OF)

@@ -186,8 +186,9 @@ def test_the_b2b_ruleset_gives_the_same_results_from_postgresql_as_from_the_csv(
         rejected_rows = list(csv.DictReader(handle))
     label = f"{masked(url)} (table customers)"
     assert rejected_rows == [
-        {"file": label, "row": "51", "column": "id", "field": "id", "reason": "missing required value"},
-        {"file": label, "row": "52", "column": "annual_procurement", "field": "annual_procurement", "reason": "missing required value"},
+        {"table": "customers", "file": label, "row": "51", "column": "id", "field": "id", "reason": "missing required value"},
+        {"table": "customers", "file": label, "row": "52", "column": "annual_procurement", "field": "annual_procurement",
+         "reason": "missing required value"},
     ]
     assert PASSWORD not in rejected.read_text(encoding="utf-8-sig") + err
 
@@ -225,7 +226,8 @@ def test_orders_from_postgresql(tmp_path, capsys, postgres):
     code, _, err = run(capsys, "evaluate", ruleset, "--orders", url, "--orders-table", "orders", "-o", out, "--as-of", AS_OF)
     assert code == 0, err
     meta, records = results(out)
-    assert meta["orders"] == {"file": f"{masked(url)} (table orders)", "read": 4, "used": 2, "after_as_of": 1, "unknown_customer": 0, "rejected": 1}
+    assert meta["orders"] == {"file": f"{masked(url)} (table orders)", "read": 4, "used": 2, "after_as_of": 1, "unknown_customer": 0, "rejected": 1,
+                             "duplicate_rows": 0, "zero_amount": 0, "negative_amount": 0, "of_rejected_accounts": 0}
     assert {r["id"]: (r["outcomes"]["activity"]["label"], r["features"]["revenue"]) for r in records} == {
         "C00001": ("recent", 100.5), "C00002": ("other", 900.0)}
     assert f"rejected: {masked(url)} (table orders):4: column 'amount' (field amount): missing required value" in err

@@ -211,16 +211,16 @@ def test_reader_row_errors_are_rejected_without_column_or_field(tmp_path, regist
 def test_write_rejected_is_excel_friendly_csv(tmp_path):
     rejected = [
         Rejected("客户.csv", 3, "年采购总额", "annual_procurement", "'abc' is not a number"),
-        Rejected("c.jsonl", 7, None, None, "not valid JSON: Expecting value (column 1)"),
+        Rejected("c.jsonl", 7, None, None, "not valid JSON: Expecting value (column 1)", "orders"),
     ]
     out = tmp_path / "rejected.csv"
     write_rejected(out, rejected)
-    assert out.read_bytes().startswith(b"\xef\xbb\xbffile,row,column,field,reason\r\n")
+    assert out.read_bytes().startswith(b"\xef\xbb\xbftable,file,row,column,field,reason\r\n")
     with open(out, encoding="utf-8-sig", newline="") as handle:
         assert list(csv.reader(handle)) == [
-            ["file", "row", "column", "field", "reason"],
-            ["客户.csv", "3", "年采购总额", "annual_procurement", "'abc' is not a number"],
-            ["c.jsonl", "7", "", "", "not valid JSON: Expecting value (column 1)"],
+            ["table", "file", "row", "column", "field", "reason"],
+            ["customers", "客户.csv", "3", "年采购总额", "annual_procurement", "'abc' is not a number"],
+            ["orders", "c.jsonl", "7", "", "", "not valid JSON: Expecting value (column 1)"],
         ]
 
 

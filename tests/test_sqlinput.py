@@ -445,3 +445,38 @@ def test_spark_typed_sources(spark):
 
 
 del decimal
+
+
+# ---------------------------------------------------------------------------- synonyms, on_invalid: missing
+
+SYNONYM_SPECS = {
+    "enum": FieldSpec("c", "enum", values=("国企", "民企", "SOE"), synonyms=(("国有企业", "国企"), ("Private", "民企"), ("state", "SOE"))),
+    "string": FieldSpec("c", "string", synonyms=(("电商", "online"), ("Web", "online"), ("1", "one"))),
+}
+SYNONYM_CELLS = ["国有企业", " 国有企业 ", "ＰＲＩＶＡＴＥ", "private", "STATE", "国企", "soe", "民营", "电商", "web", "WEB ",
+                 "1", "", None, "n/a", "online"]
+
+
+@pytest.mark.parametrize("kind", list(SYNONYM_SPECS))
+def test_synonyms_as_python_reads_them(duck, kind):
+    spec = SYNONYM_SPECS[kind]
+    assert check(spec, SYNONYM_CELLS, sql_results(duck, spec, SYNONYM_CELLS)) == []
+    typed = [None, 1, 2]
+    assert check(spec, typed, sql_results(duck, spec, typed, "integer")) == []
+
+
+def test_on_invalid_missing_keeps_the_row_and_notes_the_reason(duck):
+    fields = [FieldSpec("id", "string", required=True), FieldSpec("capital", "number", on_invalid="missing"),
+              FieldSpec("since", "date", on_invalid="missing", default=dt.date(2000, 1, 1)),
+              FieldSpec("size", "integer", required=True, on_invalid="missing")]
+    headers = ["id", "capital", "since", "size"]
+    rows = [(2, ["C1", "待定", "2024-13-01", "3"]), (3, ["C2", "5万", "2024/3/5", "x"]), (4, ["C3", "1", "", "4"])]
+    table = table_from_rows("customers.csv", fields, [(n, dict(zip(headers, row))) for n, row in rows])
+    sql_rows = table_rows(duck, headers, rows, fields)
+    compare_table([row[:-3] for row in sql_rows], table)
+    notes = [(row[0], reason) for row in sql_rows if row[-4] is None for reason in row[-3:] if reason is not None]
+    assert notes == [(r.row, r.reason) for r in table.coerced]
+    assert [(r.row, r.field) for r in table.coerced] == [(2, "capital"), (2, "since")]
+    assert table.rows[0][2] == dt.date(2000, 1, 1)  # the default of a value read as missing
+    # read as missing, a required value is still required
+    assert [(r.row, r.field, r.reason) for r in table.rejected] == [(3, "size", "missing required value")]

@@ -1,0 +1,296 @@
+"""Real client exports (tests/data/exports, written by make_exports.py the way the
+client's tools write them) give the expected counts and outcomes on every engine."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tierkit.cli import main
+
+from .conftest import TIERKIT
+
+EXPORTS = Path(__file__).parent / "data" / "exports"
+AS_OF = "2026-11-01"
+ENGINES = ["python", "duckdb"]
+
+
+def evaluate(capsys, tmp_path: Path, ruleset: str, *inputs, engine: str = "python", expect: int = 0):
+    """The records (without meta), the meta and stderr of one ``evaluate`` run."""
+    if engine != "python":
+        pytest.importorskip("duckdb")
+    output = tmp_path / f"out-{engine}-{len(list(tmp_path.iterdir()))}.jsonl"
+    code = main(["evaluate", str(EXPORTS / ruleset), *map(str, inputs), "--as-of", AS_OF, "--engine", engine,
+                 "-o", str(output), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == expect, err
+    if code:
+        return None, None, err
+    meta, *records = (json.loads(line) for line in output.read_text(encoding="utf-8").splitlines())
+    return records, meta["meta"], err
+
+
+def outcomes(records: list[dict]) -> dict[str, tuple]:
+    """What must not depend on the engine or the file format: inputs, labels, tags, rank."""
+    return {
+        record["id"]: (
+            record["features"],
+            {scheme: (outcome["label"], outcome["score"], outcome["tags"]) for scheme, outcome in record["outcomes"].items()},
+            record["rank"],
+        )
+        for record in records
+    }
+
+
+def utf8_copy(tmp_path: Path, name: str) -> Path:
+    """A GB18030 export saved again as UTF-8, which the SQL engines read themselves."""
+    path = tmp_path / name
+    path.write_text((EXPORTS / name).read_text(encoding="gb18030"), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------- dates and percent cells
+
+CRM_TAGS = {
+    "C001": ["young", "visited", "state_owned"],  # founded 2026-03-05 as a date cell; 国有企业
+    "C002": ["established", "state_owned"],  # 2019-11-30 as a serial with format id 14
+    "C003": ["high_margin", "visited"],  # 2024-02-29 as a serial with the Chinese built-in id 31
+    "C004": ["established"],  # its second row (capital 2,000万) replaces its first (80万)
+    "C005": ["young", "high_margin"],  # 2025-12-31 as typed text
+    "C006": ["established", "visited", "state_owned"],  # '国有企业 '; visited 30 days before the as-of date
+    "C007": ["young", "visited"],  # capital 待定: missing
+    "C008": ["established"],
+    "C009": ["high_margin"],
+    "C010": ["state_owned"],  # no founding date
+}
+OWNERSHIP = {"C001": "国企", "C002": "国企", "C003": "民企", "C004": "民企", "C005": "外企", "C006": "国企",
+             "C007": "民企", "C008": "外企", "C009": "民企", "C010": "国企"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_xlsx_date_cells_serials_and_percent_cells_read_as_the_csv_export(capsys, tmp_path, engine):
+    xlsx, meta, _ = evaluate(capsys, tmp_path, "crm.yaml", EXPORTS / "crm_accounts.xlsx", engine=engine)
+    assert (meta["read"], meta["evaluated"], meta["rejected"], meta["duplicates"]) == (11, 10, 0, 1)
+    by_id = outcomes(xlsx)
+    assert {key: value[1]["profile"][2] for key, value in by_id.items()} == CRM_TAGS
+    features = by_id["C003"][0]
+    assert features["founded"] == "2024-02-29" and features["margin"] == 22.0 and features["last_visit"] == "2026-10-31"
+    assert by_id["C004"][0]["margin"] == 4.25
+    gb18030, _, _ = evaluate(capsys, tmp_path, "crm.yaml", EXPORTS / "crm_accounts.csv", engine=engine)
+    assert outcomes(gb18030) == by_id
+
+
+def test_text_dates_in_every_common_form_read_alike_on_the_sql_engine(capsys, tmp_path):
+    utf8 = utf8_copy(tmp_path, "crm_accounts.csv")
+    python, _, _ = evaluate(capsys, tmp_path, "crm.yaml", EXPORTS / "crm_accounts.xlsx")
+    duckdb, meta, _ = evaluate(capsys, tmp_path, "crm.yaml", utf8, engine="duckdb")
+    assert meta["rejected"] == 0
+    assert outcomes(duckdb) == outcomes(python)
+
+
+# ---------------------------------------------------------------------------- synonyms, bad values, duplicate ids
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("export", ["crm_accounts.xlsx", "crm_accounts.csv", "utf-8"])
+def test_synonyms_read_as_canonical_values_and_unreadable_values_as_missing(capsys, tmp_path, engine, export):
+    path = utf8_copy(tmp_path, "crm_accounts.csv") if export == "utf-8" else EXPORTS / export
+    records, meta, err = evaluate(capsys, tmp_path, "crm.yaml", path, engine=engine)
+    assert {record["id"]: record["features"]["ownership"] for record in records} == OWNERSHIP
+    assert next(r for r in records if r["id"] == "C007")["features"]["capital"] is None
+    assert meta["coerced_to_missing"] == 1 and meta["rejected"] == 0
+    assert f"coerced to missing: {path}:8: column '注册资本' (field capital): '待定' is not a number" in err
+    assert "read 11 · evaluated 10 · rejected 0 · duplicate ids 1 (last kept) · coerced to missing 1 · " in err
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_by_default_a_repeated_id_and_an_unreadable_value_reject_the_row(capsys, tmp_path, engine):
+    rejected = tmp_path / "rejected.csv"
+    records, meta, err = evaluate(capsys, tmp_path, "crm-strict.yaml", EXPORTS / "crm_accounts.csv", "--rejected", rejected,
+                                  engine=engine)
+    assert (meta["read"], meta["evaluated"], meta["rejected"]) == (11, 9, 2)
+    assert "duplicates" not in meta and "coerced_to_missing" not in meta
+    assert rejected.read_text(encoding="utf-8-sig").splitlines()[1:] == [
+        f"customers,{EXPORTS / 'crm_accounts.csv'},8,注册资本,capital,'待定' is not a number",
+        f"customers,{EXPORTS / 'crm_accounts.csv'},12,,id,duplicate id 'C004' (first at row 5)",
+    ]
+    assert next(r for r in records if r["id"] == "C004")["features"]["capital"] == 800_000
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_duplicates_first_keeps_the_first_row_of_an_id(capsys, tmp_path, engine):
+    ruleset = tmp_path / "first.yaml"
+    ruleset.write_text(f"extends: {EXPORTS / 'crm.yaml'}\nname: crm-first\nduplicates: first\n", encoding="utf-8")
+    records, meta, err = evaluate(capsys, tmp_path, ruleset, EXPORTS / "crm_accounts.csv", engine=engine)
+    assert (meta["read"], meta["evaluated"], meta["rejected"], meta["duplicates"]) == (11, 10, 0, 1)
+    c004 = next(r for r in records if r["id"] == "C004")
+    assert c004["features"]["name"] == "西部物流" and c004["outcomes"]["profile"]["tags"] == []
+    assert "duplicate ids 1 (first kept)" in err
+
+
+def test_a_synonym_must_name_one_of_the_enum_values(capsys, tmp_path):
+    ruleset = tmp_path / "bad.yaml"
+    ruleset.write_text(
+        "tierkit: 1\nname: bad\nversion: '1'\nfields:\n  id: {type: string}\n"
+        "  ownership: {type: enum, values: [国企, 民企], synonyms: {国有企业: 国营}}\n"
+        "schemes:\n  - {id: t, kind: rules, rules: [{id: a, when: 'true'}]}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", str(ruleset)]) == 1
+    assert "bad.yaml:6:62: synonym '国有企业' of field 'ownership' names '国营', which is not one of its values" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- the ERP's order export
+
+ORDER_COUNTS = {"read": 17, "used": 11, "after_as_of": 1, "unknown_customer": 1, "rejected": 1, "excluded": 3,
+                "duplicate_rows": 1, "zero_amount": 1, "negative_amount": 1, "of_rejected_accounts": 0}
+# customer -> (order_count with orders.count: days, revenue, overdue_amount)
+ORDER_FEATURES = {
+    "C001": (2, 20000.0, 8000.0),
+    "C002": (1, 30000.0, 0.0),  # the cancelled order and the line exported twice left out
+    "C003": (1, 5000.0, 0.0),  # a free sample and an order on one day: one purchase
+    "C004": (1, 13000.0, 0.0),  # refund left out; a credit note of -2,000 and an order on one day
+    "C006": (1, 42000.0, 30000.0),  # the unreadable amount rejected
+    "C007": (1, 3500.0, 0.0),  # the test order left out
+}
+
+
+def order_file(tmp_path: Path, export: str) -> Path:
+    return utf8_copy(tmp_path, "erp_orders.csv") if export == "utf-8" else EXPORTS / export
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("export", ["erp_orders.xlsx", "erp_orders.csv", "utf-8"])
+def test_order_filter_duplicate_lines_and_purchase_days(capsys, tmp_path, engine, export):
+    orders = order_file(tmp_path, export)
+    records, meta, err = evaluate(capsys, tmp_path, "crm-orders.yaml", EXPORTS / "crm_accounts.csv", "--orders", orders,
+                                  engine=engine)
+    assert {key: value for key, value in meta["orders"].items() if key != "file"} == ORDER_COUNTS
+    assert (
+        "orders: read 17 · used 11 · after as-of 1 · unknown customer 1 · rejected 1 · excluded by orders.where 3"
+        " · duplicate rows dropped 1 · zero amount used 1 · negative amount used 1"
+    ) in err
+    features = {r["id"]: (r["features"]["order_count"], r["features"]["revenue"], r["features"]["overdue_amount"])
+                for r in records if r["features"]["order_count"]}
+    assert features == ORDER_FEATURES
+    tags = {r["id"]: r["outcomes"]["buying"]["tags"] for r in records if r["outcomes"]["buying"]["tags"]}
+    assert tags == {"C001": ["repeat", "overdue"], "C006": ["overdue"]}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_orders_count_orders_counts_every_row(capsys, tmp_path, engine):
+    ruleset = tmp_path / "rows.yaml"
+    ruleset.write_text(f"extends: {EXPORTS / 'crm-orders.yaml'}\nname: crm-order-rows\norders: {{count: orders}}\n",
+                       encoding="utf-8")
+    records, _, _ = evaluate(capsys, tmp_path, ruleset, EXPORTS / "crm_accounts.csv", "--orders",
+                             EXPORTS / "erp_orders.csv", engine=engine)
+    counts = {r["id"]: r["features"]["order_count"] for r in records if r["features"]["order_count"]}
+    assert counts == {"C001": 2, "C002": 1, "C003": 2, "C004": 2, "C006": 2, "C007": 1}
+    assert next(r for r in records if r["id"] == "C004")["features"]["avg_order_value"] == 6500.0
+
+
+def tierkit(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([*TIERKIT, *map(str, args)], capture_output=True, text=True, encoding="utf-8")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_ruleset_with_orders_needs_the_order_file(engine):
+    if engine != "python":
+        pytest.importorskip("duckdb")
+    done = tierkit("evaluate", EXPORTS / "crm-orders.yaml", EXPORTS / "crm_accounts.csv", "--as-of", AS_OF, "--engine", engine)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "tierkit: ruleset 'crm-orders' reads order history (orders:), but no order file was given: add --orders ORDERS"
+    ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_order_feature_needs_its_columns(tmp_path, engine):
+    if engine != "python":
+        pytest.importorskip("duckdb")
+    orders = tmp_path / "orders.csv"
+    orders.write_text("客户编号,下单日期,订单金额,订单状态\nC001,2026-09-01,100,已完成\n", encoding="utf-8")
+    done = tierkit("evaluate", EXPORTS / "crm-orders.yaml", EXPORTS / "crm_accounts.csv", "--orders", orders,
+                   "--as-of", AS_OF, "--engine", engine)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"tierkit: {orders}: order feature 'overdue_amount' needs order columns paid_amount, due_date; "
+        "found customer_id, order_date, amount (headers: 客户编号, 下单日期, 订单金额, 订单状态) "
+        "(name their headers under orders.columns, or drop the feature from the ruleset)"
+    ]
+
+
+def test_orders_where_is_checked_when_the_ruleset_is_validated(capsys, tmp_path):
+    ruleset = tmp_path / "bad.yaml"
+    ruleset.write_text(f"extends: {EXPORTS / 'crm-orders.yaml'}\nname: bad\norders: {{where: 'amount + 1'}}\n", encoding="utf-8")
+    assert main(["validate", str(ruleset)]) == 1
+    assert "orders.where must be a condition, not a number" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- counting rejected rows
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("export", ["erp_orders.xlsx", "utf-8"])
+def test_orders_of_a_rejected_account_are_counted_as_such_and_the_counts_equal_the_files_rows(capsys, tmp_path, engine, export):
+    ruleset = tmp_path / "strict.yaml"
+    ruleset.write_text(f"extends: {EXPORTS / 'crm-orders.yaml'}\nname: crm-orders-strict\nduplicates: reject\n"
+                       "fields:\n  capital: {type: number, aliases: [注册资本]}\n", encoding="utf-8")
+    rejected = tmp_path / "rejected.csv"
+    customers = utf8_copy(tmp_path, "crm_accounts.csv") if export == "utf-8" else EXPORTS / "crm_accounts.xlsx"
+    records, meta, err = evaluate(capsys, tmp_path, ruleset, customers, "--orders", order_file(tmp_path, export),
+                                  "--rejected", rejected, engine=engine)
+    assert meta["rejected"] == 2 and meta["orders"]["of_rejected_accounts"] == 1  # C007's order
+    assert meta["orders"]["unknown_customer"] == 1  # C999 only
+    assert "· unknown customer 1 · rejected 1 · orders of rejected accounts: 1 ·" in err
+    with open(rejected, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    tables = [row["table"] for row in rows]
+    assert tables.count("customers") == meta["rejected"] == 2
+    assert tables.count("orders") == meta["orders"]["rejected"] + meta["orders"]["unknown_customer"] == 2
+    assert f"rejected rows in {rejected}: 2 customers · 2 orders" in err
+    assert [row["reason"] for row in rows if row["table"] == "orders"] == [
+        "'abc' is not a number", f"customer 'C999' is not in {customers} (1 orders)"
+    ]
+
+
+def test_explain_of_a_rejected_account_prints_its_rejection(capsys):
+    code = main(["explain", str(EXPORTS / "crm-strict.yaml"), str(EXPORTS / "crm_accounts.csv"), "--customer", "C007",
+                 "--as-of", AS_OF])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"tierkit: customer 'C007' was rejected: {EXPORTS / 'crm_accounts.csv'}:8: column '注册资本' (field capital): "
+        "'待定' is not a number"
+    )
+
+
+# ---------------------------------------------------------------------------- lookup tables
+
+TIERS = {"C001": 1.0, "C002": 1.0, "C003": 3.0, "C004": 2.0, "C005": 2.0, "C006": 1.0, "C007": 1.0, "C008": 2.0,
+         "C009": None, "C010": 1.0}  # 青海 is not in the client's table: missing
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("export", ["crm_accounts.xlsx", "utf-8"])
+def test_lookup_tables_from_a_file_and_inline(capsys, tmp_path, engine, export):
+    path = utf8_copy(tmp_path, "crm_accounts.csv") if export == "utf-8" else EXPORTS / export
+    records, _, _ = evaluate(capsys, tmp_path, "crm-lookups.yaml", path, engine=engine)
+    by_id = {r["id"]: r for r in records}
+    assert {key: r["features"]["tier"] for key, r in by_id.items()} == TIERS
+    assert {key: r["outcomes"]["market"]["label"] for key, r in by_id.items()} == {
+        key: {1.0: "tier1", 2.0: "tier2"}.get(tier, "other") for key, tier in TIERS.items()
+    }
+    assert by_id["C001"]["features"]["weighted_margin"] == pytest.approx(15.3 * 1.2)  # 国有企业 → 国企 → 1.2
+    assert by_id["C009"]["features"]["weighted_margin"] == 27.5  # Private → 民企 → 1
+
+
+def test_lookup_must_name_a_declared_table(capsys, tmp_path):
+    ruleset = tmp_path / "bad.yaml"
+    ruleset.write_text(f"extends: {EXPORTS / 'crm-lookups.yaml'}\nname: bad\nderive:\n  tier: \"lookup('city_tiers', province)\"\n",
+                       encoding="utf-8")
+    assert main(["validate", str(ruleset)]) == 1
+    assert "lookup(...) must name a lookup table as text (tables: city_tier, ownership_weight)" in capsys.readouterr().out
