@@ -133,23 +133,31 @@ class Renderer:
             where = f"{error.filename}:{error.lineno}: " if getattr(error, "lineno", None) and getattr(error, "filename", None) else ""
             raise TierkitError(f"template {name}: {where}{error.message or error}") from error
 
+    def write(self, name: str, context: Mapping[str, Any], path: Path) -> None:
+        """Render ``name`` into ``path`` (.html, or .pdf using files of these template folders only)."""
+        write_document(self.render(name, context), path, self.dirs)
 
-def write_pdf(html: str, path: Path) -> None:
-    """Print HTML to PDF with WeasyPrint (the optional ``pdf`` extra)."""
+
+def write_pdf(html: str, path: Path, folders: Iterable[Path] = ()) -> None:
+    """Print HTML to PDF with WeasyPrint (the optional ``pdf`` extra), fetching nothing
+    but files of ``folders`` and tierkit's own templates (see :mod:`tierkit.render_pdf`)."""
     require_chinese_font(html)  # before WeasyPrint warns of the missing fonts its own way
     try:
-        from weasyprint import HTML
+        from weasyprint import HTML  # noqa: F401  (a missing extra is told here, in one line)
     except ImportError:
         raise TierkitError("PDF output needs WeasyPrint, which is not installed", hint=PDF_HINT) from None
     except OSError as error:  # WeasyPrint is there but Pango is not
         raise TierkitError(f"PDF output needs WeasyPrint's system libraries (Pango): {error}", hint=PDF_HINT) from None
-    HTML(string=html, base_url=str(package_templates())).write_pdf(str(path))
+    from .render_pdf import print_pdf
+
+    print_pdf(html, path, [*folders, package_templates()], base_url=package_templates())
 
 
-def write_document(html: str, path: Path) -> None:
-    """Write a rendered page as ``.html`` or, for ``.pdf``, print it."""
+def write_document(html: str, path: Path, folders: Iterable[Path] = ()) -> None:
+    """Write a rendered page as ``.html`` or, for ``.pdf``, print it; the PDF may use
+    files of the template ``folders`` (a :class:`Renderer`'s ``dirs``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".pdf":
-        write_pdf(html, path)
+        write_pdf(html, path, folders)
     else:
         path.write_text(html, encoding="utf-8")
