@@ -28,19 +28,20 @@ as-of date.  Where a function's name is one of the helpers above, the helper win
 from __future__ import annotations
 
 import datetime as dt
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 
 from . import charts, render_format
 from .errors import TierkitError
 from .fonts import require_chinese_font
 from .registry import Function
 from .render_messages import translate
+from .render_sandbox import LimitedSandbox, WorkLimit
 
 PDF_HINT = "pip install 'tierkit[pdf]'"
 
@@ -84,13 +85,13 @@ def make_environment(
     functions: Mapping[str, Function],
     lang: str,
     as_of: dt.date,
-) -> SandboxedEnvironment:
-    """The sandboxed environment for one language and as-of date."""
+) -> LimitedSandbox:
+    """The sandboxed environment for one language and as-of date (see :mod:`tierkit.render_sandbox`)."""
     loader = ChoiceLoader(
         [FileSystemLoader(str(d)) for d in dirs]
         + [PrefixLoader({"default": FileSystemLoader(str(package_templates()))}, delimiter=":")]
     )
-    env = SandboxedEnvironment(
+    env = LimitedSandbox(
         loader=loader,
         autoescape=True,
         undefined=StrictUndefined,
@@ -116,6 +117,7 @@ def make_environment(
     env.globals.update(helpers)
     env.globals.update(t=t, lang=lang, as_of=as_of, hbars=charts.hbars, Bar=charts.Bar,
                        pareto_curve=charts.pareto_curve, scatter=charts.scatter)
+    env.bound_filters()
     return env
 
 
@@ -126,16 +128,38 @@ class Renderer:
         self.dirs = template_dirs(pm, ruleset_source)
         self.env = make_environment(self.dirs, functions, lang, as_of)
 
-    def render(self, name: str, context: Mapping[str, Any]) -> str:
+    def render(self, name: str, context: Mapping[str, Any], pages: int = 1) -> str:
+        """Render template ``name``; ``pages`` (the accounts it shows) sizes its work budget.
+
+        Whatever a template does wrong (a syntax error, a missing name, a limit crossed,
+        a division by zero, a recursion without end) is one :class:`TierkitError` naming
+        the template and, where known, the template file and line."""
+        self.env.budget(pages)
         try:
             return self.env.get_template(name).render(context)
         except TemplateError as error:
             where = f"{error.filename}:{error.lineno}: " if getattr(error, "lineno", None) and getattr(error, "filename", None) else ""
             raise TierkitError(f"template {name}: {where}{error.message or error}") from error
+        except (WorkLimit, RecursionError, ArithmeticError, LookupError, TypeError, ValueError, MemoryError) as error:
+            raise TierkitError(f"template {name}: {self._line_of(error)}{_describe(error)}") from None
 
-    def write(self, name: str, context: Mapping[str, Any], path: Path) -> None:
+    def _line_of(self, error: BaseException) -> str:
+        """``file:line: `` of the innermost template frame the error went through."""
+        folders = tuple(str(folder) for folder in self.dirs)
+        inside = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.startswith(folders)]
+        return f"{inside[-1].filename}:{inside[-1].lineno}: " if inside else ""
+
+    def write(self, name: str, context: Mapping[str, Any], path: Path, pages: int = 1) -> None:
         """Render ``name`` into ``path`` (.html, or .pdf using files of these template folders only)."""
-        write_document(self.render(name, context), path, self.dirs)
+        write_document(self.render(name, context, pages), path, self.dirs)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, WorkLimit):
+        return str(error)
+    if isinstance(error, RecursionError):
+        return "macros or includes call themselves without end"
+    return f"{type(error).__name__}: {error}"
 
 
 def write_pdf(html: str, path: Path, folders: Iterable[Path] = ()) -> None:

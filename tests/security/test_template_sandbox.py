@@ -1,0 +1,101 @@
+"""Templates run in a sandbox that limits work: operators, calls, filters and ranges
+whose results would be too large are refused before they are built, and a render has
+a time and output budget; each violation is one line naming the template and its line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from tierkit import render_sandbox
+from tierkit.errors import TierkitError
+from tierkit.manager import make_plugin_manager
+from tierkit.render import Renderer
+
+from ..test_render import AS_OF, write_small_case
+
+PAYLOADS = {
+    "repeat": ("{{ 'a' * 500000000 }}", "repeating a value 500,000,000 times makes it too long (limit 1,000,000)"),
+    "repeat-list": ("{{ ([1] * 500000000) | length }}", "repeating a value 500,000,000 times makes it too long"),
+    "power": ("{{ 10 ** 20000000 }}", "a number is too large (limit 4,300 digits)"),
+    "squaring": ("{% set ns = namespace(x=3) %}{% for i in range(40) %}{% set ns.x = ns.x * ns.x %}{% endfor %}{{ ns.x }}",
+                 "a number is too large (limit 4,300 digits)"),
+    "range": ("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+              "range() of 100,000 numbers is too long (limit 10,000)"),
+    "nested-ranges": ("{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}",
+                      "the page is too long (limit 5,000,000 characters a page)"),
+    "doubling-tilde": ("{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+                       "a value of 1,048,576 characters or items is too long (limit 1,000,000)"),
+    "doubling-plus": ("{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+                      "a value of 1,048,576 characters or items is too long"),
+    "center-filter": ("{{ 'a' | center(500000000) }}", "an argument of 500,000,000 is too large (limit 1,000,000)"),
+    "center-method": ("{{ 'a'.center(500000000) }}", "an argument of 500,000,000 is too large"),
+    "percent-width": ("{{ '%0500000000d' % 1 }}", "a format width is too large (limit 1,000,000)"),
+    "percent-star": ("{{ '%*d' % (500000000, 1) }}", "an argument of 500,000,000 is too large"),
+    "format-filter": ("{{ '%0500000000d' | format(1) }}", "a format width is too large"),
+    "format-method": ("{{ '{:>500000000}'.format(1) }}", "a format width is too large"),
+    "format-nested": ("{{ '{:>{}}'.format(1, 500000000) }}", "an argument of 500,000,000 is too large"),
+    "replace": ("{{ ('a' * 1000) | replace('a', 'b' * 100000) }}", "replace() would make a text too long"),
+    "recursion": ("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", "macros or includes call themselves without end"),
+    "division": ("{{ 1 / 0 }}", "ZeroDivisionError: division by zero"),
+}
+
+
+def renderer(folder: Path) -> Renderer:
+    return Renderer(make_plugin_manager(), {}, folder / "r.yaml", "en", dt.date(2026, 11, 1))
+
+
+def render(tmp_path: Path, source: str) -> str:
+    templates = tmp_path / "templates"
+    templates.mkdir(exist_ok=True)
+    (templates / "page.html").write_text("<p>\n" + source + "\n</p>", encoding="utf-8")
+    return renderer(tmp_path).render("page.html", {})
+
+
+@pytest.mark.parametrize("source, message", PAYLOADS.values(), ids=PAYLOADS.keys())
+def test_a_payload_is_one_error_naming_the_template_and_line(tmp_path, source, message):
+    with pytest.raises(TierkitError) as caught:
+        render(tmp_path, source)
+    text = str(caught.value)
+    assert text.startswith(f"template page.html: {tmp_path / 'templates' / 'page.html'}:2: "), text
+    assert message in text and "\n" not in text
+
+
+def test_a_page_without_output_still_has_a_time_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_sandbox, "PAGE_SECONDS", 0.2)
+    with pytest.raises(TierkitError, match=r"page.html:2: the page takes too long to render \(limit 0.2 s a page\)"):
+        render(tmp_path, "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}")
+
+
+def test_the_budget_grows_with_the_pages_a_render_prints(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_sandbox, "PAGE_CHARACTERS", 1000)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "page.html").write_text("{{ 'x' * 1500 }}", encoding="utf-8")
+    pages = renderer(tmp_path)
+    assert len(pages.render("page.html", {}, pages=2)) == 1500
+    with pytest.raises(TierkitError, match="the page is too long"):
+        pages.render("page.html", {}, pages=1)
+
+
+def test_ordinary_uses_of_the_same_operators_still_work(tmp_path):
+    source = ("{{ range(5) | list }} {{ range(3) | length }} {{ 'ab' * 3 }} {{ 2 ** 10 }} {{ '%5d|%s' % (3, 'x') }} "
+              "{{ 'x' | center(5) }} {{ 'abc' | replace('a', 'bb') }} {{ num(1234567) }} {{ '{:,}'.format(5000000) }} "
+              "{{ '%.2f' | format(2.5) }} {{ 'Tel 13800138000: %s' % 'Li' }} {{ 'a' ~ 1 }}")
+    assert render(tmp_path, source) == ("<p>\n[0, 1, 2, 3, 4] 3 ababab 1024     3|x   x   bbbc 1,234,567 5,000,000 2.50 "
+                                        "Tel 13800138000: Li a1\n</p>")
+
+
+@pytest.mark.parametrize("key", ["repeat", "range", "power"])
+def test_the_command_line_prints_one_line_and_exits_2(tierkit, tmp_path, key):
+    ruleset, customers = write_small_case(tmp_path / "case")
+    (tmp_path / "case" / "templates").mkdir()
+    (tmp_path / "case" / "templates" / "brief_page.html").write_text(
+        '{% extends "default:brief_page.html" %}{% block footer %}\n' + PAYLOADS[key][0] + "{% endblock %}", encoding="utf-8")
+    result = tierkit("brief", ruleset, customers, "--customer", "K01", "-o", tmp_path / "o.html", "--as-of", AS_OF)
+    assert result.returncode == 2
+    page = tmp_path / "case" / "templates" / "brief_page.html"
+    assert result.stderr == f"tierkit: template brief.html: {page}:2: {PAYLOADS[key][1]}\n"
+    assert not (tmp_path / "o.html").exists()
