@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+
+from ..conftest import TIERKIT
 
 
 @pytest.fixture
 def tierkit():
-    """``tierkit(*args)``: run ``python -m tierkit`` and return the finished process."""
+    """``tierkit(*args)``: run the checkout's ``python -m tierkit`` and return the finished process."""
 
-    def run(*args, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "tierkit", *map(str, args)]
-        return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    def run(*args, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([*TIERKIT, *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
     return run

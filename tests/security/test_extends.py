@@ -21,6 +21,7 @@ def write(folder: Path, name: str, text: str) -> Path:
     return folder / name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["/etc/shadow", "/etc/passwd", "/dev/zero"])
 def test_a_system_file_is_refused_in_one_line_without_its_content(tierkit, tmp_path, target):
     ruleset = write(tmp_path, "r.yaml", f"name: r\nextends: {target}\n")

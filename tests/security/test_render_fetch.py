@@ -10,6 +10,7 @@ import pytest
 
 from ..test_render import AS_OF, write_small_case
 
+pytestmark = [pytest.mark.pdf, pytest.mark.slow]
 pytest.importorskip("weasyprint", reason="PDF output needs the pdf extra (pip install 'tierkit[pdf]')")
 
 PASSWD_LINE = "root:"

@@ -88,6 +88,7 @@ def test_ordinary_uses_of_the_same_operators_still_work(tmp_path):
                                         "Tel 13800138000: Li a1\n</p>")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", ["repeat", "range", "power"])
 def test_the_command_line_prints_one_line_and_exits_2(tierkit, tmp_path, key):
     ruleset, customers = write_small_case(tmp_path / "case")

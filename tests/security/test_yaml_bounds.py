@@ -24,6 +24,7 @@ def validate(tierkit, tmp_path, text: str):
     return path, tierkit("validate", path)
 
 
+@pytest.mark.slow
 def test_the_billion_laughs_fails_at_the_alias_that_crosses_the_limit(tierkit, tmp_path):
     assert len(BOMB.encode()) <= 800
     path, result = validate(tierkit, tmp_path, BOMB)
@@ -32,6 +33,7 @@ def test_the_billion_laughs_fails_at_the_alias_that_crosses_the_limit(tierkit, t
     assert result.stderr == f"{path}: 1 error\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text, where",
     [
