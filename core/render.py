@@ -39,7 +39,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
 from . import charts, render_format
 from .errors import TierkitError
 from .fonts import require_chinese_font
-from .registry import Function
+from .registry import Function, plugin_folders
 from .render_messages import translate
 from .render_sandbox import LimitedSandbox, WorkLimit
 
@@ -58,8 +58,8 @@ def template_dirs(pm, ruleset_source: Path | None) -> list[Path]:
         local = Path(ruleset_source).parent / "templates"
         if local.is_dir():
             found.append(local)
-    for dirs in pm.hook.tierkit_template_dirs() if pm is not None else ():
-        found += [Path(d) for d in dirs or ()]
+    if pm is not None:
+        found += plugin_folders(pm, "tierkit_template_dirs")
     found.append(package_templates())
     return list(dict.fromkeys(found))
 
