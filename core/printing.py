@@ -30,6 +30,7 @@ from .render import Renderer
 from .render_brief import BriefBook, BriefBuilder
 from .render_report import ReportBuilder
 from .results import read_evaluation
+from .terminal import printable
 
 DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf")
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
@@ -251,7 +252,7 @@ def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lan
     lang = _language(source, lang)
     built = build_calllist(source.evaluation, owner, lang)
     if not output:
-        click.echo(terminal_table(built))
+        click.echo(printable(terminal_table(built)))
         return
     path = Path(output)
     if suffix == ".csv":
