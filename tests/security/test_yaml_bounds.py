@@ -4,12 +4,15 @@ fast; and no text at all makes the loader fail other than with a ruleset error."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tierkit import yamlload
 from tierkit.errors import RulesetError
+from tierkit.ruleset import load_ruleset
 from tierkit.yamlload import MAX_ALIAS_VALUES, MAX_DEPTH, load_yaml, load_yaml_file
 
 # The classic "billion laughs": nine levels of nine aliases each, 796 bytes.
@@ -121,3 +124,17 @@ def test_anchored_and_aliased_data_loads_or_is_a_ruleset_error(value, copies):
     except RulesetError:
         return
     assert loaded.data["b"] == [loaded.data["a"]] * copies
+
+
+@pytest.mark.slow
+def test_a_ruleset_of_100000_rules_stops_at_the_values_limit(tmp_path):
+    """The documented limit: about 14,000 one-line rules fit in a file; more is one error,
+    found while reading, before anything is built or compiled."""
+    rules = "".join(f'      - {{id: r{i}, when: "revenue >= {i}", label: R{i}}}\n' for i in range(100_000))
+    path = tmp_path / "many.yaml"
+    path.write_text("tierkit: 1\nname: many\nversion: '1'\nfields: {revenue: {type: number}}\nschemes:\n"
+                    "  - id: size\n    kind: rules\n    label: Size\n    rules:\n" + rules, encoding="utf-8")
+    with pytest.raises(RulesetError) as caught:
+        load_ruleset(path, [])
+    assert re.fullmatch(rf"{re.escape(str(path))}:14\d\d\d:\d+: too many values \(limit 100,000 keys and values in a file\)",
+                        str(caught.value))
