@@ -36,6 +36,8 @@ MAX_RANGE = 10_000
 PAGE_SECONDS = 10.0
 PAGE_CHARACTERS = 5_000_000
 
+_MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))
+
 # Format widths or precisions of a million or more, as written ('%0999999999d',
 # '{:>999999999}') and as taken from the values ('%*d', '{:>{}}'); per format style.
 _PERCENT = (re.compile(r"%[-#0 +]*(?:\d{7,}|\d*\.\d{7,})"), re.compile(r"%[-#0 +]*\d*\.?\*"))
@@ -149,15 +151,16 @@ class LimitedSandbox(SandboxedEnvironment):
         return "".join(kept)
 
 
-_MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))
-
-
 class BoundedRange:
     """``range()`` in templates: at most :data:`MAX_RANGE` numbers, each step spending time."""
 
     def __init__(self, env: LimitedSandbox, numbers: range):
-        if len(numbers) > MAX_RANGE:
-            raise WorkLimit(f"range() of {len(numbers):,} numbers is too long (limit {MAX_RANGE:,})")
+        try:
+            size = f"{len(numbers):,}" if len(numbers) > MAX_RANGE else None
+        except OverflowError:  # more numbers than len() can count
+            size = "too many"
+        if size is not None:
+            raise WorkLimit(f"range() of {size} numbers is too long (limit {MAX_RANGE:,})")
         self.env, self.numbers = env, numbers
 
     def __len__(self) -> int:

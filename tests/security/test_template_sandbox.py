@@ -24,7 +24,7 @@ PAYLOADS = {
                  "a number is too large (limit 4,300 digits)"),
     "range": ("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
               "range() of 100,000 numbers is too long (limit 10,000)"),
-    "nested-ranges": ("{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}",
+    "nested-ranges": ("{% for i in range(10000) %}{% for j in range(10000) %}{{ 'x' * 1000 }}{% endfor %}{% endfor %}",
                       "the page is too long (limit 5,000,000 characters a page)"),
     "doubling-tilde": ("{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
                        "a value of 1,048,576 characters or items is too long (limit 1,000,000)"),
@@ -100,3 +100,8 @@ def test_the_command_line_prints_one_line_and_exits_2(tierkit, tmp_path, key):
     page = tmp_path / "case" / "templates" / "brief_page.html"
     assert result.stderr == f"tierkit: template brief.html: {page}:2: {PAYLOADS[key][1]}\n"
     assert not (tmp_path / "o.html").exists()
+
+
+def test_a_range_past_what_len_can_count_is_the_range_error(tmp_path):
+    with pytest.raises(TierkitError, match=r"page.html:2: range\(\) of too many numbers is too long \(limit 10,000\)"):
+        render(tmp_path, "{% for i in range(10 ** 30) %}{% endfor %}")
