@@ -167,13 +167,13 @@ def write_pdf(html: str, path: Path, folders: Iterable[Path] = ()) -> None:
     but files of ``folders`` and tierkit's own templates (see :mod:`tierkit.render_pdf`)."""
     require_chinese_font(html)  # before WeasyPrint warns of the missing fonts its own way
     try:
-        from weasyprint import HTML  # noqa: F401  (a missing extra is told here, in one line)
+        import weasyprint  # noqa: F401  (asked every time: a missing extra is one line)
+
+        from .render_pdf import print_pdf  # builds on WeasyPrint's URLFetcher (68 or later)
     except ImportError:
         raise TierkitError("PDF output needs WeasyPrint, which is not installed", hint=PDF_HINT) from None
     except OSError as error:  # WeasyPrint is there but Pango is not
         raise TierkitError(f"PDF output needs WeasyPrint's system libraries (Pango): {error}", hint=PDF_HINT) from None
-    from .render_pdf import print_pdf
-
     print_pdf(html, path, [*folders, package_templates()], base_url=package_templates())
 
 
