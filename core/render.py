@@ -28,6 +28,8 @@ as-of date.  Where a function's name is one of the helpers above, the helper win
 from __future__ import annotations
 
 import datetime as dt
+import os
+import posixpath
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from importlib.resources import files
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
+from jinja2.loaders import split_template_path
 
 from . import charts, render_format
 from .errors import TierkitError
@@ -80,6 +83,19 @@ def template_function(function: Function, as_of: dt.date) -> Callable[..., Any]:
     return call
 
 
+class FolderLoader(FileSystemLoader):
+    """Jinja's loader of one folder, reading nothing outside it: a template that is a
+    symbolic link out of the folder (a ruleset's repository can hold one pointing at
+    ``/etc/passwd``) is an error, not a page showing that file."""
+
+    def get_source(self, environment, template: str):
+        folder = os.path.realpath(self.searchpath[0])
+        path = posixpath.join(self.searchpath[0], *split_template_path(template))
+        if os.path.isfile(path) and not os.path.realpath(path).startswith(folder + os.sep):
+            raise TierkitError(f"template {template}: {path} leads out of its template folder; tierkit reads no other file")
+        return super().get_source(environment, template)
+
+
 def make_environment(
     dirs: Iterable[Path],
     functions: Mapping[str, Function],
@@ -88,8 +104,8 @@ def make_environment(
 ) -> LimitedSandbox:
     """The sandboxed environment for one language and as-of date (see :mod:`tierkit.render_sandbox`)."""
     loader = ChoiceLoader(
-        [FileSystemLoader(str(d)) for d in dirs]
-        + [PrefixLoader({"default": FileSystemLoader(str(package_templates()))}, delimiter=":")]
+        [FolderLoader(str(d)) for d in dirs]
+        + [PrefixLoader({"default": FolderLoader(str(package_templates()))}, delimiter=":")]
     )
     env = LimitedSandbox(
         loader=loader,

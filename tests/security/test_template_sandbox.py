@@ -105,3 +105,14 @@ def test_the_command_line_prints_one_line_and_exits_2(tierkit, tmp_path, key):
 def test_a_range_past_what_len_can_count_is_the_range_error(tmp_path):
     with pytest.raises(TierkitError, match=r"page.html:2: range\(\) of too many numbers is too long \(limit 10,000\)"):
         render(tmp_path, "{% for i in range(10 ** 30) %}{% endfor %}")
+
+
+def test_a_template_linking_out_of_its_folder_is_refused(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do-not-print-me", encoding="utf-8")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "linked.html").symlink_to(secret)
+    with pytest.raises(TierkitError) as caught:
+        render(tmp_path, '{% include "linked.html" %}')
+    assert str(caught.value) == (f"template linked.html: {tmp_path / 'templates' / 'linked.html'} leads out of its "
+                                 "template folder; tierkit reads no other file")
