@@ -1,6 +1,7 @@
 """``extends`` reaches only rulesets: a ``.yaml``/``.yml`` file in the folder of the
 ruleset named first, or in a bundled (plugin-declared) ruleset folder; it never makes
-tierkit read, probe or echo any other file."""
+tierkit read, probe or echo any other file.  ``overrides:`` likewise names only a YAML
+file in the ruleset's folder."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 
 from tierkit.errors import RulesetError
 from tierkit.ruleset import load_ruleset
+
+from ..test_render import SMALL_RULESET, write_small_case
 
 BASE = "tierkit: 1\nname: base\nversion: '1'\nfields: {}\nschemes: []\n"
 SECRET = "secret_key: do-not-print-me\n"
@@ -81,3 +84,18 @@ def test_bundled_and_plugin_declared_folders_are_reachable_by_name_and_by_path(t
     assert load_ruleset(by_name, [declared]).name == "a"
     assert load_ruleset(by_path, [declared]).name == "b"
     assert load_ruleset("b2b-manufacturing", registry.ruleset_dirs).name == "b2b-manufacturing"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["/etc/passwd", "../outside/secret.yaml", "notes.txt"])
+def test_an_overrides_file_outside_the_folder_or_not_yaml_is_refused(tierkit, tmp_path, target):
+    write(tmp_path / "outside", "secret.yaml", "- secret_key: do-not-print-me\n")
+    ruleset, _customers = write_small_case(tmp_path / "rulesets")
+    write(tmp_path / "rulesets", "notes.txt", "- secret_key: do-not-print-me\n")
+    ruleset.write_text(SMALL_RULESET + f"overrides: {target}\n", encoding="utf-8")
+    result = tierkit("validate", ruleset)
+    assert result.returncode == 1
+    path = Path(target) if target.startswith("/") else tmp_path / "rulesets" / target
+    line = SMALL_RULESET.count("\n") + 1
+    assert result.stdout == f"{ruleset}:{line}:12: overrides: {path} is not a .yaml file in the ruleset's folder\n"
+    assert "do-not-print-me" not in result.stdout + result.stderr and "root:" not in result.stdout
