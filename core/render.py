@@ -2,7 +2,10 @@
 
 Templates run in Jinja's sandbox with autoescaping on and ``StrictUndefined``, so a
 misspelt name fails a test instead of printing blank, and a ruleset author's
-template cannot reach Python internals.  They are looked up in this order:
+template cannot reach Python internals nor take the machine (the limits on work of
+:mod:`tierkit.render_sandbox`); a printed PDF fetches nothing but files of the template
+folders (:mod:`tierkit.render_pdf`).  They are looked up in this order, each read only
+from inside its folder:
 
 1. ``templates/`` next to the ruleset file (a client's own layout);
 2. the folders plugins return from ``tierkit_template_dirs`` (the built-in ``briefs``
