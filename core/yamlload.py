@@ -62,6 +62,7 @@ _FLOAT_RE = re.compile(
     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BOOL_RE = re.compile(r"^(?:true|false)$", re.IGNORECASE)
 _NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
 
@@ -267,10 +268,21 @@ class PositionLoader(yaml.SafeLoader):
         if not isinstance(node, ScalarNode):
             self._problem("a mapping key must be a plain value, not a list or a mapping", node.start_mark)
             return None
-        return node.value
+        return self._characters(node)
+
+    def _characters(self, node: ScalarNode) -> str | None:
+        """The scalar's text, unless an escape (``"\\ud800"``) made half a character of it."""
+        surrogate = _SURROGATE.search(node.value)
+        if surrogate is None:
+            return node.value
+        self._problem(f"\\u{ord(surrogate.group()):04x} is half of a character, not one", node.start_mark,
+                      hint="write the character itself, or \\U and its eight digits")
+        return None
 
     def _scalar(self, node: ScalarNode) -> Any:
-        tag, text = node.tag, node.value
+        tag, text = node.tag, self._characters(node)
+        if text is None:
+            return None
         try:
             if tag == _STR:
                 return text
