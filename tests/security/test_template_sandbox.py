@@ -1,6 +1,7 @@
 """Templates run in a sandbox that limits work: operators, calls, filters and ranges
 whose results would be too large are refused before they are built, and a render has
-a time and output budget; each violation is one line naming the template and its line."""
+a time and output budget; each violation is one line naming the template and its line,
+and no template, however garbled, fails otherwise."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tierkit import render_sandbox
 from tierkit.errors import TierkitError
@@ -116,3 +119,23 @@ def test_a_template_linking_out_of_its_folder_is_refused(tmp_path):
         render(tmp_path, '{% include "linked.html" %}')
     assert str(caught.value) == (f"template linked.html: {tmp_path / 'templates' / 'linked.html'} leads out of its "
                                  "template folder; tierkit reads no other file")
+
+
+TEMPLATE_TOKENS = ["{{", "}}", "{%", "%}", " for ", " in ", " endfor ", " if ", " endif ", " set ", "x", "=", "range(", ")",
+                   "(", "'a'", "9", "99999999", "*", "**", "+", "~", "%", "/", "|", "center", "join", "list", "length",
+                   "replace(", ",", "format", "num", "pct", "show", "t(", " macro ", " endmacro ", "include", "'page.html'",
+                   "loop", ".", "[", "]", "namespace(", "-", "1e308", "true", "none", "days_since", "date(", "'2024-01-01'",
+                   "batch(", "slice(", "wordwrap(", "indent(", "truncate(", "sum", "int", "round", "sort", "tojson", " "]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(TEMPLATE_TOKENS), max_size=30).map("".join))
+def test_any_template_renders_or_is_one_template_error(tmp_path, registry, source):
+    templates = tmp_path / "templates"
+    templates.mkdir(exist_ok=True)
+    (templates / "page.html").write_text(source, encoding="utf-8")
+    pages = Renderer(make_plugin_manager(), registry.functions, tmp_path / "r.yaml", "en", dt.date(2026, 11, 1))
+    try:
+        pages.render("page.html", {})
+    except TierkitError as error:
+        assert str(error).startswith("template ") and "\n" not in str(error)
