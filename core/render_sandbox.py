@@ -30,6 +30,8 @@ from typing import Any
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import SandboxedEnvironment
 
+from .errors import TierkitError
+
 MAX_LENGTH = 1_000_000
 MAX_INT_DIGITS = 4_300  # as Python's own int-to-text conversion
 MAX_RANGE = 10_000
@@ -45,8 +47,9 @@ _BRACES = (re.compile(r"\{[^{}]*:[^{}]*\d{7,}"), re.compile(r"\{[^{}]*:[^{}]*\{"
 _SIZED = (str, list, tuple, dict, set, frozenset)
 
 
-class WorkLimit(Exception):
-    """A template asked for more work than a render may do."""
+class WorkLimit(TierkitError):
+    """A template (or a report's ``--value`` expression) asked for more work than a render
+    may do; the renderer adds the template and line."""
 
 
 class _Concatenating(CodeGenerator):
