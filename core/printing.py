@@ -157,7 +157,7 @@ def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, 
         where = f"{folder}/ (.{file_format})"
     else:
         book: BriefBook = builder.book(rows)
-        renderer.write("brief.html", book.variables(), Path(output), pages=len(rows))
+        renderer.write("brief.html", book.variables(), Path(output), accounts=len(rows))
         where = output
     click.echo(f"wrote {len(rows):,} brief{'s' if len(rows) != 1 else ''} to {where}{_rejected_note(source)}", err=True)
 
@@ -224,7 +224,7 @@ def report(session, ruleset, input_path, orders_path, results_path, as_of, lang,
     renderer = _renderer(session, source, lang)
     built = ReportBuilder(source.evaluation, session.registry, renderer.env, lang).report(source.read, by, grade, value,
                                                                                        rejected=source.rejected)
-    renderer.write("report.html", built.variables(), Path(output), pages=built.evaluated)
+    renderer.write("report.html", built.variables(), Path(output), accounts=built.evaluated)
     click.echo(f"wrote the report of {built.evaluated:,} customers to {output}{_rejected_note(source)}", err=True)
 
 
@@ -259,5 +259,5 @@ def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lan
         path.parent.mkdir(parents=True, exist_ok=True)
         write_csv(built, path)
     else:
-        _renderer(session, source, lang).write("calllist.html", built.variables(), path, pages=len(built.items))
+        _renderer(session, source, lang).write("calllist.html", built.variables(), path, accounts=len(built.items))
     click.echo(f"wrote {len(built.items):,} accounts of {owner} to {output}{_rejected_note(source)}", err=True)

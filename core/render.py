@@ -147,13 +147,13 @@ class Renderer:
         self.dirs = template_dirs(pm, ruleset_source)
         self.env = make_environment(self.dirs, functions, lang, as_of)
 
-    def render(self, name: str, context: Mapping[str, Any], pages: int = 1) -> str:
-        """Render template ``name``; ``pages`` (the accounts it shows) sizes its work budget.
+    def render(self, name: str, context: Mapping[str, Any], accounts: int = 1) -> str:
+        """Render template ``name``; the ``accounts`` it shows size its budget of work.
 
         Whatever a template does wrong (a syntax error, a missing name, a limit crossed,
         a division by zero, a recursion without end) is one :class:`TierkitError` naming
         the template and, where known, the template file and line."""
-        self.env.budget(pages)
+        self.env.budget(accounts)
         try:
             return self.env.get_template(name).render(context)
         except TemplateError as error:
@@ -168,9 +168,9 @@ class Renderer:
         inside = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.startswith(folders)]
         return f"{inside[-1].filename}:{inside[-1].lineno}: " if inside else ""
 
-    def write(self, name: str, context: Mapping[str, Any], path: Path, pages: int = 1) -> None:
+    def write(self, name: str, context: Mapping[str, Any], path: Path, accounts: int = 1) -> None:
         """Render ``name`` into ``path`` (.html, or .pdf using files of these template folders only)."""
-        write_document(self.render(name, context, pages), path, self.dirs)
+        write_document(self.render(name, context, accounts), path, self.dirs)
 
 
 def _describe(error: BaseException) -> str:

@@ -13,9 +13,10 @@ line):
 - an integer has at most :data:`MAX_INT_DIGITS` digits (``**`` and ``*`` are refused
   before computing a larger one);
 - ``range()`` gives at most :data:`MAX_RANGE` numbers;
-- a render takes at most :data:`PAGE_SECONDS` seconds and writes at most
-  :data:`PAGE_CHARACTERS` characters per account it shows (a booklet of 50 briefs, or
-  a call list of 50 accounts, gets 50 times the budget of one brief).
+- a render takes at most :data:`RENDER_SECONDS` seconds and writes at most
+  :data:`RENDER_CHARACTERS` characters, plus :data:`ACCOUNT_SECONDS` and
+  :data:`ACCOUNT_CHARACTERS` per account the document shows (a booklet of many briefs
+  or a long call list gets more, in proportion to the data, not to the template).
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ from .errors import TierkitError
 MAX_LENGTH = 1_000_000
 MAX_INT_DIGITS = 4_300  # as Python's own int-to-text conversion
 MAX_RANGE = 10_000
-PAGE_SECONDS = 10.0
-PAGE_CHARACTERS = 5_000_000
+RENDER_SECONDS = 10.0
+RENDER_CHARACTERS = 5_000_000
+ACCOUNT_SECONDS = 0.5  # a brief page takes some milliseconds
+ACCOUNT_CHARACTERS = 100_000  # a brief page is some 10,000 characters
 
 _MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))
 
@@ -72,18 +75,18 @@ class LimitedSandbox(SandboxedEnvironment):
         super().__init__(**options)
         self.globals["range"] = self.range
         self.concat = self._concat
-        self._deadline = math.inf
-        self._characters_left = PAGE_CHARACTERS
+        self._seconds = self._characters = self._deadline = self._characters_left = math.inf  # until a render starts
 
-    def budget(self, pages: int = 1) -> None:
-        """Give the next render the time and output of ``pages`` pages."""
-        pages = max(1, pages)
-        self._deadline = time.monotonic() + PAGE_SECONDS * pages
-        self._characters_left = PAGE_CHARACTERS * pages
+    def budget(self, accounts: int) -> None:
+        """Give the next render its time and output, for a document showing ``accounts``."""
+        self._seconds = RENDER_SECONDS + ACCOUNT_SECONDS * accounts
+        self._characters = RENDER_CHARACTERS + ACCOUNT_CHARACTERS * accounts
+        self._deadline = time.monotonic() + self._seconds
+        self._characters_left = self._characters
 
     def spend(self) -> None:
         if time.monotonic() > self._deadline:
-            raise WorkLimit(f"the page takes too long to render (limit {PAGE_SECONDS:g} s a page)")
+            raise WorkLimit(f"the page takes too long to render (limit {self._seconds:g} s)")
 
     def bounded(self, value: Any) -> Any:
         """``value`` if it is small enough to keep, else a :class:`WorkLimit`."""
@@ -145,7 +148,7 @@ class LimitedSandbox(SandboxedEnvironment):
             self._characters_left -= len(chunk)
             try:
                 if self._characters_left < 0:
-                    raise WorkLimit(f"the page is too long (limit {PAGE_CHARACTERS:,} characters a page)")
+                    raise WorkLimit(f"the page is too long (limit {self._characters:,} characters)")
                 if count % 1024 == 0:
                     self.spend()
             except WorkLimit as limit:

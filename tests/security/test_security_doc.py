@@ -16,8 +16,10 @@ LIMITS = {
     "render_sandbox.MAX_LENGTH": f"{render_sandbox.MAX_LENGTH:,} characters or items",
     "render_sandbox.MAX_INT_DIGITS": f"{render_sandbox.MAX_INT_DIGITS:,} digits",
     "render_sandbox.MAX_RANGE": f"| `range()` | {render_sandbox.MAX_RANGE:,} numbers |",
-    "render_sandbox.PAGE_SECONDS": f"{render_sandbox.PAGE_SECONDS:g} s per account",
-    "render_sandbox.PAGE_CHARACTERS": f"{render_sandbox.PAGE_CHARACTERS:,} characters per account",
+    "render_sandbox.RENDER_SECONDS": f"{render_sandbox.RENDER_SECONDS:g} s",
+    "render_sandbox.ACCOUNT_SECONDS": f"{render_sandbox.ACCOUNT_SECONDS:g} s per account",
+    "render_sandbox.RENDER_CHARACTERS": f"{render_sandbox.RENDER_CHARACTERS:,} characters",
+    "render_sandbox.ACCOUNT_CHARACTERS": f"{render_sandbox.ACCOUNT_CHARACTERS:,} characters per account",
 }
 
 

@@ -28,7 +28,7 @@ PAYLOADS = {
     "range": ("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
               "range() of 100,000 numbers is too long (limit 10,000)"),
     "nested-ranges": ("{% for i in range(10000) %}{% for j in range(10000) %}{{ 'x' * 1000 }}{% endfor %}{% endfor %}",
-                      "the page is too long (limit 5,000,000 characters a page)"),
+                      "the page is too long (limit 5,100,000 characters)"),
     "doubling-tilde": ("{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
                        "a value of 1,048,576 characters or items is too long (limit 1,000,000)"),
     "doubling-plus": ("{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
@@ -67,20 +67,22 @@ def test_a_payload_is_one_error_naming_the_template_and_line(tmp_path, source, m
 
 
 def test_a_page_without_output_still_has_a_time_budget(tmp_path, monkeypatch):
-    monkeypatch.setattr(render_sandbox, "PAGE_SECONDS", 0.2)
-    with pytest.raises(TierkitError, match=r"page.html:2: the page takes too long to render \(limit 0.2 s a page\)"):
+    monkeypatch.setattr(render_sandbox, "RENDER_SECONDS", 0.1)
+    monkeypatch.setattr(render_sandbox, "ACCOUNT_SECONDS", 0.1)
+    with pytest.raises(TierkitError, match=r"page.html:2: the page takes too long to render \(limit 0.2 s\)"):
         render(tmp_path, "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}")
 
 
-def test_the_budget_grows_with_the_pages_a_render_prints(tmp_path, monkeypatch):
-    monkeypatch.setattr(render_sandbox, "PAGE_CHARACTERS", 1000)
+def test_the_budget_grows_with_the_accounts_a_document_shows(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_sandbox, "RENDER_CHARACTERS", 1000)
+    monkeypatch.setattr(render_sandbox, "ACCOUNT_CHARACTERS", 300)
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "page.html").write_text("{{ 'x' * 1500 }}", encoding="utf-8")
     pages = renderer(tmp_path)
-    assert len(pages.render("page.html", {}, pages=2)) == 1500
-    with pytest.raises(TierkitError, match="the page is too long"):
-        pages.render("page.html", {}, pages=1)
+    assert len(pages.render("page.html", {}, accounts=2)) == 1500
+    with pytest.raises(TierkitError, match=r"the page is too long \(limit 1,300 characters\)"):
+        pages.render("page.html", {}, accounts=1)
 
 
 def test_ordinary_uses_of_the_same_operators_still_work(tmp_path):
