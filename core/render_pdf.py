@@ -52,12 +52,15 @@ class FolderFetcher(URLFetcher):
 def print_pdf(html: str, path: Path, folders: Iterable[Path], base_url: Path) -> None:
     """Print ``html`` to ``path``; relative URLs resolve against ``base_url``."""
     fetcher = FolderFetcher(folders)
-    document = HTML(string=html, base_url=str(base_url), url_fetcher=fetcher).render()
-    _refuse(fetcher, path)
-    links = [kind for page in document.pages for kind, *_ in page.links]
-    if document.metadata.attachments or "attachment" in links:
-        raise TierkitError(f"PDF {path}: the page asks to attach a file; tierkit prints no attachments")
-    pdf = document.write_pdf()  # images inside an SVG are fetched only now
+    try:
+        document = HTML(string=html, base_url=str(base_url), url_fetcher=fetcher).render()
+        _refuse(fetcher, path)
+        links = [kind for page in document.pages for kind, *_ in page.links]
+        if document.metadata.attachments or "attachment" in links:
+            raise TierkitError(f"PDF {path}: the page asks to attach a file; tierkit prints no attachments")
+        pdf = document.write_pdf()  # images inside an SVG are fetched only now
+    except RecursionError:  # WeasyPrint lays out nested elements recursively
+        raise TierkitError(f"PDF {path}: the page nests its elements too deeply to print") from None
     _refuse(fetcher, path)
     Path(path).write_bytes(pdf)
 

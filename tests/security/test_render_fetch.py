@@ -131,3 +131,10 @@ def test_an_html_page_forbids_its_browser_to_fetch(tierkit, tmp_path, server):
     html = out.read_text(encoding="utf-8")
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
     assert hits == []
+
+
+def test_a_page_nesting_too_deeply_for_the_printer_is_one_line(tierkit, tmp_path):
+    result, out = print_brief(tierkit, tmp_path, "{% for i in range(3000) %}<div>{% endfor %}deep")
+    assert result.returncode == 2
+    assert result.stderr == f"tierkit: PDF {out}: the page nests its elements too deeply to print\n"
+    assert not out.exists()
