@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostic, Position, RulesetError, TierkitError
+from .registry import plugin_folders
 from .yamlload import LoadedYaml, PositionMap, _nearest, load_yaml_file
 
 RULESET_SUFFIXES = (".yaml", ".yml")
@@ -90,13 +91,7 @@ class Ruleset:
 
 def bundled_dirs(pm) -> list[Path]:
     """The ruleset folders all plugins return, in hook order, without repeats."""
-    dirs: list[Path] = []
-    for result in pm.hook.tierkit_ruleset_dirs():
-        for folder in result or ():
-            folder = Path(folder)
-            if folder not in dirs:
-                dirs.append(folder)
-    return dirs
+    return list(dict.fromkeys(plugin_folders(pm, "tierkit_ruleset_dirs")))
 
 
 def available_rulesets(search_dirs: list[Path]) -> list[str]:
