@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import TIERKIT
-from .test_history import FIXTURES, GRADED, graded_beside, run, save
+from .test_history import FIXTURES, graded_beside, run, save
 
 PINNED = FIXTURES / "pinned.yaml"
 CUSTOMERS = FIXTURES / "customers.csv"
