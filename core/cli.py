@@ -23,6 +23,7 @@ from .io import WRITE_MODES
 from .logs import LEVELS, LOGGER, Progress, configure, logs_json
 from .options import AS_OF, LANG, STORE, csv_raw, inputs
 from .sqlengine import ENGINES
+from .terminal import printable
 
 if TYPE_CHECKING:
     from .engine import Evaluation
@@ -125,7 +126,7 @@ def validate(session: Session, ruleset: str) -> None:
         source = loaded.source
         plan, diagnostics = check_ruleset(loaded, session.registry)
     for diagnostic in diagnostics:
-        click.echo(str(diagnostic))
+        click.echo(printable(diagnostic))
     if plan is None:
         errors = sum(d.severity == "error" for d in diagnostics)
         click.echo(f"{source}: {errors} error{'s' if errors != 1 else ''}", err=True)
@@ -149,7 +150,7 @@ def run_evaluation(
     progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}")
     job = run_job(plan, session.registry, input_path, orders_path, as_of, progress, store)
     for warning in job.evaluation.warnings:
-        click.echo(str(warning), err=True)
+        click.echo(printable(warning), err=True)
     return job
 
 
@@ -164,7 +165,7 @@ def report_rejected(job: Job, rejected_path: str | None) -> None:
         click.echo(f"rejected rows in {rejected_path}: {len(rejected) - orders:,} customers · {orders:,} orders", err=True)
         return
     for item in rejected[:REJECTED_SHOWN]:
-        click.echo(f"rejected: {item}", err=True)
+        click.echo(printable(f"rejected: {item}"), err=True)
     if len(rejected) > REJECTED_SHOWN:
         click.echo(f"… and {len(rejected) - REJECTED_SHOWN} more rejected rows; use --rejected FILE to keep them all", err=True)
 
@@ -325,7 +326,7 @@ def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_
     if as_json:
         click.echo(json.dumps({"meta": evaluation.meta(lang), **record}, ensure_ascii=False, indent=2, default=json_default))
         return
-    click.echo(render_explanation(evaluation, record, lang))
+    click.echo(printable(render_explanation(evaluation, record, lang)))
 
 
 def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
@@ -429,7 +430,7 @@ def _fail(message: str, prefix: str = "tierkit: ") -> None:
     if logs_json():
         LOGGER.error(message)
     else:
-        click.echo(f"{prefix}{message}", err=True)
+        click.echo(printable(f"{prefix}{message}"), err=True)  # data in a message cannot drive the terminal
 
 
 def console_main() -> None:

@@ -44,7 +44,9 @@ ruleset error with a position, found when the ruleset is validated.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import difflib
+import functools
 import math
 import re
 from collections import Counter
@@ -622,8 +624,8 @@ class Checker:
         if not function.null_safe and any(value is None for value in values):
             return self._result(self.emit.value(None, result_type), result_type, True, *args, constant=True)
         try:
-            value = function.impl(*values)
-        except Exception as error:  # a plugin's function refusing these arguments
+            value = _typed(function, result_type)(*values)
+        except Exception as error:  # a plugin's function refusing these arguments, or giving the wrong type
             raise ExpressionError(f"{shown} fails: {error}", offset) from None
         if value is None and result_type == "date":  # a date literal that does not exist is a typo
             raise ExpressionError(f"{shown} is not a date", offset, "write an existing date as YYYY-MM-DD")
@@ -797,11 +799,40 @@ class PythonEmitter:
 
     # -- calls ------------------------------------------------------------------------
     def call(self, function: Function, args: list[Compiled], type_: str, as_of: Compiled | None, offset: int) -> str:
-        impl = self.ns.constant(function.impl, "_f")
+        impl = self.ns.constant(_typed(function, type_), "_f")
         prefix = ["as_of"] if as_of is not None else []
         if function.null_safe:
             return f"{impl}({', '.join(prefix + [a.code for a in args])})"
         return self._guard(args, lambda c: f"{impl}({', '.join(prefix + c)})")
+
+
+_PYTHON_TYPES = {"number": (int, float), "integer": (int, float), "string": (str,), "boolean": (bool,),
+                 "date": (dt.date,), "list": (list, tuple)}
+
+
+@functools.cache  # one wrapper per function and type: compiling twice gives the same code and values
+def _typed(function: Function, type_: str):
+    """``function.impl``, failing with the function's name when it returns a value of
+    another type than it declared (a plugin's bug would otherwise surface as a puzzling
+    comparison error, or a wrong result, far from its cause)."""
+    expected = _PYTHON_TYPES.get(type_)
+    if expected is None:
+        return function.impl
+    impl, name, numeric = function.impl, function.name, type_ in NUMERIC
+
+    @functools.wraps(impl)
+    def checked(*args):
+        value = impl(*args)
+        if value is None or (isinstance(value, expected) and not (numeric and isinstance(value, bool))):
+            return value
+        raise TypeError(f"function {name}() returned {type(value).__name__} {_shown(value)}, not a {type_}")
+
+    return checked
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _unify(left: str, right: str) -> str | None:

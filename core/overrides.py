@@ -159,18 +159,26 @@ class PinStep:
                 row[outcome] = entry.apply(computed)
 
 
-def overrides_path(ruleset) -> tuple[Path, Position | None] | None:
-    """The overrides file a ruleset names, resolved against the file that names it."""
+def overrides_path(ruleset) -> tuple[Path, Position | None, Path] | None:
+    """The overrides file a ruleset names, resolved against the file that names it, and
+    that file's folder."""
     name = ruleset.data.get("overrides")
     if not name:
         return None
     position = ruleset.content_position("overrides")
     base = Path(position.file).parent if position is not None else Path(ruleset.source).parent
-    return base / name, position
+    return base / name, position, base
 
 
-def load_overrides(path: Path, named_at: Position | None = None) -> Overrides:
-    """Read and check an overrides file; every problem is a diagnostic at its line."""
+def load_overrides(path: Path, named_at: Position | None = None, folder: Path | None = None) -> Overrides:
+    """Read and check an overrides file; every problem is a diagnostic at its line.
+
+    With ``folder`` (that of the ruleset naming it, which may come from anyone), the file
+    must be a ``.yaml``/``.yml`` file inside it: a ruleset cannot have another file read."""
+    if folder is not None and not (
+        path.resolve().is_relative_to(folder.resolve()) and path.suffix.lower() in (".yaml", ".yml")
+    ):
+        raise RulesetError([Diagnostic(f"overrides: {path} is not a .yaml file in the ruleset's folder", named_at)])
     if not path.is_file():
         raise RulesetError([Diagnostic(f"overrides file not found: {path}", named_at)])
     try:

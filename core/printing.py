@@ -26,10 +26,11 @@ from .errors import TierkitError
 from .outputs import refuse_overwriting
 from .job import run_job
 from .options import AS_OF, LANG, STORE, csv_raw, inputs
-from .render import Renderer, write_document
+from .render import Renderer
 from .render_brief import BriefBook, BriefBuilder
 from .render_report import ReportBuilder
 from .results import read_evaluation
+from .terminal import printable
 
 DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf")
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
@@ -152,11 +153,11 @@ def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, 
         for row in rows:
             book = builder.book([row])
             page = book.pages[0]
-            write_document(renderer.render("brief.html", book.variables()), folder / f"{names[page.id]}.{file_format}")
+            renderer.write("brief.html", book.variables(), folder / f"{names[page.id]}.{file_format}")
         where = f"{folder}/ (.{file_format})"
     else:
         book: BriefBook = builder.book(rows)
-        write_document(renderer.render("brief.html", book.variables()), Path(output))
+        renderer.write("brief.html", book.variables(), Path(output), accounts=len(rows))
         where = output
     click.echo(f"wrote {len(rows):,} brief{'s' if len(rows) != 1 else ''} to {where}{_rejected_note(source)}", err=True)
 
@@ -223,7 +224,7 @@ def report(session, ruleset, input_path, orders_path, results_path, as_of, lang,
     renderer = _renderer(session, source, lang)
     built = ReportBuilder(source.evaluation, session.registry, renderer.env, lang).report(source.read, by, grade, value,
                                                                                        rejected=source.rejected)
-    write_document(renderer.render("report.html", built.variables()), Path(output))
+    renderer.write("report.html", built.variables(), Path(output), accounts=built.evaluated)
     click.echo(f"wrote the report of {built.evaluated:,} customers to {output}{_rejected_note(source)}", err=True)
 
 
@@ -251,12 +252,12 @@ def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lan
     lang = _language(source, lang)
     built = build_calllist(source.evaluation, owner, lang)
     if not output:
-        click.echo(terminal_table(built))
+        click.echo(printable(terminal_table(built)))
         return
     path = Path(output)
     if suffix == ".csv":
         path.parent.mkdir(parents=True, exist_ok=True)
         write_csv(built, path)
     else:
-        write_document(_renderer(session, source, lang).render("calllist.html", built.variables()), path)
+        _renderer(session, source, lang).write("calllist.html", built.variables(), path, accounts=len(built.items))
     click.echo(f"wrote {len(built.items):,} accounts of {owner} to {output}{_rejected_note(source)}", err=True)

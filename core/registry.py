@@ -157,14 +157,7 @@ class Registry:
         registry._collect(pm, "tierkit_readers", "reader", Reader, registry.readers, lambda r: r.extensions)
         registry._collect(pm, "tierkit_writers", "writer", Writer, registry.writers, lambda w: (*w.extensions, *w.schemes))
         registry._collect(pm, "tierkit_sources", "source", Source, registry.sources, lambda s: (*s.schemes, *s.extensions))
-        for impl in reversed(pm.hook.tierkit_ruleset_dirs.get_hookimpls()):  # the order a hook call takes
-            dirs = _call(impl, "tierkit_ruleset_dirs")
-            try:
-                registry.ruleset_dirs.extend(Path(d) for d in dirs or ())
-            except TypeError:
-                raise TierkitError(
-                    f"plugin {impl.plugin_name!r}: tierkit_ruleset_dirs returned {dirs!r}, expected a list of folders"
-                ) from None
+        registry.ruleset_dirs = plugin_folders(pm, "tierkit_ruleset_dirs")
         return registry
 
     def _collect(self, pm, hook_name, what, shape, table, keys_of: Callable[[Any], Iterable[str]]):
@@ -183,16 +176,18 @@ class Registry:
                     table[key] = item
                     self.origins[(what, key)] = plugin
 
-            _call(impl, hook_name, register=register)
+            call_plugin(impl, hook_name, register=register)
 
     def origin(self, what: str, name: str) -> str:
         return self.origins[(what, name.lower())]
 
 
-def _call(impl, hook_name: str, **arguments):
-    """Call one plugin's hook implementation; its failure names the plugin and the hook.
+def call_plugin(impl, hook_name: str, **arguments):
+    """Call one plugin's hook implementation (with the arguments it takes); its failure
+    names the plugin and the hook.
 
     A :class:`TierkitError` (a clash, a wrong shape) already says what is wrong."""
+    arguments = {name: value for name, value in arguments.items() if name in impl.argnames}
     try:
         return impl.function(**arguments)
     except TierkitError:
@@ -202,3 +197,16 @@ def _call(impl, hook_name: str, **arguments):
         raise TierkitError(
             f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(error).__name__}" + (f": {detail}" if detail else "")
         ) from error
+
+
+def plugin_folders(pm, hook_name: str) -> list[Path]:
+    """The folders every plugin returns from ``hook_name``, in hook call order; a plugin
+    that fails, or returns something else than folders, is named with the hook."""
+    folders: list[Path] = []
+    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):  # the order a hook call takes
+        dirs = call_plugin(impl, hook_name)
+        try:
+            folders.extend(Path(d) for d in dirs or ())
+        except TypeError:
+            raise TierkitError(f"plugin {impl.plugin_name!r}: {hook_name} returned {dirs!r}, expected a list of folders") from None
+    return folders

@@ -2,7 +2,10 @@
 
 Templates run in Jinja's sandbox with autoescaping on and ``StrictUndefined``, so a
 misspelt name fails a test instead of printing blank, and a ruleset author's
-template cannot reach Python internals.  They are looked up in this order:
+template cannot reach Python internals nor take the machine (the limits on work of
+:mod:`tierkit.render_sandbox`); a printed PDF fetches nothing but files of the template
+folders (:mod:`tierkit.render_pdf`).  They are looked up in this order, each read only
+from inside its folder:
 
 1. ``templates/`` next to the ruleset file (a client's own layout);
 2. the folders plugins return from ``tierkit_template_dirs`` (the built-in ``briefs``
@@ -28,19 +31,23 @@ as-of date.  Where a function's name is one of the helpers above, the helper win
 from __future__ import annotations
 
 import datetime as dt
+import os
+import posixpath
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.loaders import split_template_path
 
 from . import charts, render_format
 from .errors import TierkitError
 from .fonts import require_chinese_font
-from .registry import Function
+from .registry import Function, plugin_folders
 from .render_messages import translate
+from .render_sandbox import LimitedSandbox, WorkLimit
 
 PDF_HINT = "pip install 'tierkit[pdf]'"
 
@@ -57,8 +64,8 @@ def template_dirs(pm, ruleset_source: Path | None) -> list[Path]:
         local = Path(ruleset_source).parent / "templates"
         if local.is_dir():
             found.append(local)
-    for dirs in pm.hook.tierkit_template_dirs() if pm is not None else ():
-        found += [Path(d) for d in dirs or ()]
+    if pm is not None:
+        found += plugin_folders(pm, "tierkit_template_dirs")
     found.append(package_templates())
     return list(dict.fromkeys(found))
 
@@ -79,18 +86,31 @@ def template_function(function: Function, as_of: dt.date) -> Callable[..., Any]:
     return call
 
 
+class FolderLoader(FileSystemLoader):
+    """Jinja's loader of one folder, reading nothing outside it: a template that is a
+    symbolic link out of the folder (a ruleset's repository can hold one pointing at
+    ``/etc/passwd``) is an error, not a page showing that file."""
+
+    def get_source(self, environment, template: str):
+        folder = os.path.realpath(self.searchpath[0])
+        path = posixpath.join(self.searchpath[0], *split_template_path(template))
+        if os.path.isfile(path) and not os.path.realpath(path).startswith(folder + os.sep):
+            raise TierkitError(f"template {template}: {path} leads out of its template folder; tierkit reads no other file")
+        return super().get_source(environment, template)
+
+
 def make_environment(
     dirs: Iterable[Path],
     functions: Mapping[str, Function],
     lang: str,
     as_of: dt.date,
-) -> SandboxedEnvironment:
-    """The sandboxed environment for one language and as-of date."""
+) -> LimitedSandbox:
+    """The sandboxed environment for one language and as-of date (see :mod:`tierkit.render_sandbox`)."""
     loader = ChoiceLoader(
-        [FileSystemLoader(str(d)) for d in dirs]
-        + [PrefixLoader({"default": FileSystemLoader(str(package_templates()))}, delimiter=":")]
+        [FolderLoader(str(d)) for d in dirs]
+        + [PrefixLoader({"default": FolderLoader(str(package_templates()))}, delimiter=":")]
     )
-    env = SandboxedEnvironment(
+    env = LimitedSandbox(
         loader=loader,
         autoescape=True,
         undefined=StrictUndefined,
@@ -116,6 +136,7 @@ def make_environment(
     env.globals.update(helpers)
     env.globals.update(t=t, lang=lang, as_of=as_of, hbars=charts.hbars, Bar=charts.Bar,
                        pareto_curve=charts.pareto_curve, scatter=charts.scatter)
+    env.bound_filters()
     return env
 
 
@@ -126,30 +147,60 @@ class Renderer:
         self.dirs = template_dirs(pm, ruleset_source)
         self.env = make_environment(self.dirs, functions, lang, as_of)
 
-    def render(self, name: str, context: Mapping[str, Any]) -> str:
+    def render(self, name: str, context: Mapping[str, Any], accounts: int = 1) -> str:
+        """Render template ``name``; the ``accounts`` it shows size its budget of work.
+
+        Whatever a template does wrong (a syntax error, a missing name, a limit crossed,
+        a division by zero, a recursion without end) is one :class:`TierkitError` naming
+        the template and, where known, the template file and line."""
+        self.env.budget(accounts)
         try:
             return self.env.get_template(name).render(context)
         except TemplateError as error:
             where = f"{error.filename}:{error.lineno}: " if getattr(error, "lineno", None) and getattr(error, "filename", None) else ""
             raise TierkitError(f"template {name}: {where}{error.message or error}") from error
+        except (WorkLimit, RecursionError, ArithmeticError, LookupError, TypeError, ValueError, MemoryError) as error:
+            raise TierkitError(f"template {name}: {self._line_of(error)}{_describe(error)}") from None
+
+    def _line_of(self, error: BaseException) -> str:
+        """``file:line: `` of the innermost template frame the error went through."""
+        folders = tuple(str(folder) for folder in self.dirs)
+        inside = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.startswith(folders)]
+        return f"{inside[-1].filename}:{inside[-1].lineno}: " if inside else ""
+
+    def write(self, name: str, context: Mapping[str, Any], path: Path, accounts: int = 1) -> None:
+        """Render ``name`` into ``path`` (.html, or .pdf using files of these template folders only)."""
+        write_document(self.render(name, context, accounts), path, self.dirs)
 
 
-def write_pdf(html: str, path: Path) -> None:
-    """Print HTML to PDF with WeasyPrint (the optional ``pdf`` extra)."""
+def _describe(error: BaseException) -> str:
+    if isinstance(error, WorkLimit):
+        return str(error)
+    if isinstance(error, RecursionError):
+        return "macros or includes call themselves without end"
+    return f"{type(error).__name__}: {error}"
+
+
+def write_pdf(html: str, path: Path, folders: Iterable[Path] = ()) -> None:
+    """Print HTML to PDF with WeasyPrint (the optional ``pdf`` extra), fetching nothing
+    but files of ``folders`` and tierkit's own templates (see :mod:`tierkit.render_pdf`)."""
     require_chinese_font(html)  # before WeasyPrint warns of the missing fonts its own way
     try:
-        from weasyprint import HTML
+        import weasyprint  # noqa: F401  (asked every time: a missing extra is one line)
+
+        from .render_pdf import print_pdf  # builds on WeasyPrint's URLFetcher (68 or later)
     except ImportError:
         raise TierkitError("PDF output needs WeasyPrint, which is not installed", hint=PDF_HINT) from None
     except OSError as error:  # WeasyPrint is there but Pango is not
         raise TierkitError(f"PDF output needs WeasyPrint's system libraries (Pango): {error}", hint=PDF_HINT) from None
-    HTML(string=html, base_url=str(package_templates())).write_pdf(str(path))
+    print_pdf(html, path, [*folders, package_templates()], base_url=package_templates())
 
 
-def write_document(html: str, path: Path) -> None:
-    """Write a rendered page as ``.html`` or, for ``.pdf``, print it."""
+def write_document(html: str, path: Path, folders: Iterable[Path] = ()) -> None:
+    """Write a rendered page as ``.html`` or, for ``.pdf``, print it; the PDF may use
+    files of the template ``folders`` (a :class:`Renderer`'s ``dirs``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".pdf":
-        write_pdf(html, path)
+        write_pdf(html, path, folders)
     else:
         path.write_text(html, encoding="utf-8")

@@ -19,6 +19,7 @@ from .charts import Bar
 from .errors import TierkitError
 from .labels import localize, localize_all
 from .plan import Plan, SchemeInfo
+from .registry import call_plugin
 from .render_format import show
 from .render_messages import translate
 from .render_plan import RunInfo, grade_scheme, role_field, run_info, scheme_config, schemes_in_order, title
@@ -334,7 +335,7 @@ class BriefBuilder:
         extra: dict = {}
         owners: dict[str, str] = {}
         for impl in reversed(self.pm.hook.tierkit_brief_context.get_hookimpls()):
-            result = impl.function(**{name: arguments[name] for name in impl.argnames})
+            result = call_plugin(impl, "tierkit_brief_context", **arguments)
             if result is None:
                 continue
             if not isinstance(result, dict):

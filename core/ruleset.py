@@ -4,6 +4,9 @@ A ruleset is named by a path, or by a bundled name (``NAME.yaml`` in the folders
 ``tierkit_ruleset_dirs`` hook returns).  ``extends: NAME_OR_PATH`` builds a ruleset on
 another one; a relative path resolves against the extending file's folder, a name
 against the bundled folders.  Chains are allowed; a cycle is an error naming the files.
+Whatever a chain extends is a ``.yaml``/``.yml`` file inside the folder of the ruleset
+named first or inside the bundled folders, so a ruleset from elsewhere cannot make
+tierkit read (and echo in its errors) any other file.
 
 Merge rules (the base is what ``extends`` names, the child is the extending file):
 
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostic, Position, RulesetError, TierkitError
+from .registry import plugin_folders
 from .yamlload import LoadedYaml, PositionMap, _nearest, load_yaml_file
 
 RULESET_SUFFIXES = (".yaml", ".yml")
@@ -87,13 +91,7 @@ class Ruleset:
 
 def bundled_dirs(pm) -> list[Path]:
     """The ruleset folders all plugins return, in hook order, without repeats."""
-    dirs: list[Path] = []
-    for result in pm.hook.tierkit_ruleset_dirs():
-        for folder in result or ():
-            folder = Path(folder)
-            if folder not in dirs:
-                dirs.append(folder)
-    return dirs
+    return list(dict.fromkeys(plugin_folders(pm, "tierkit_ruleset_dirs")))
 
 
 def available_rulesets(search_dirs: list[Path]) -> list[str]:
@@ -106,13 +104,21 @@ def available_rulesets(search_dirs: list[Path]) -> list[str]:
     return sorted(names)
 
 
-def resolve_ruleset_path(ref: str, search_dirs: list[Path], relative_to: Path | None = None) -> Path:
+def resolve_ruleset_path(
+    ref: str, search_dirs: list[Path], relative_to: Path | None = None, within: list[Path] | None = None
+) -> Path:
     """The file ``ref`` names: an existing path (relative to ``relative_to`` when given),
-    else ``NAME.yaml`` in the first of ``search_dirs`` that has it."""
+    else ``NAME.yaml`` in the first of ``search_dirs`` that has it.
+
+    With ``within`` (for ``extends``, which an untrusted ruleset writes), a path must
+    lie inside one of those folders once links are resolved, and name a ``.yaml`` or
+    ``.yml`` file: a ruleset can then neither probe nor read any other file."""
     ref = str(ref)
     candidate = Path(ref).expanduser()
     if not candidate.is_absolute() and relative_to is not None:
         candidate = Path(relative_to) / candidate
+    if within is not None:
+        _check_within(candidate, within)
     if candidate.is_file():
         return candidate
     if candidate.is_dir():
@@ -132,6 +138,17 @@ def resolve_ruleset_path(ref: str, search_dirs: list[Path], relative_to: Path | 
     raise TierkitError(f"unknown ruleset {ref!r}: no such file or bundled ruleset", hint=hint)
 
 
+def _check_within(path: Path, folders: list[Path]) -> None:
+    real = path.resolve()
+    if not any(real.is_relative_to(Path(folder).resolve()) for folder in folders):
+        raise TierkitError(
+            f"{path} is outside the ruleset's folder and the bundled ruleset folders",
+            hint="copy the base beside the ruleset, or have a plugin declare its folder with tierkit_ruleset_dirs",
+        )
+    if real.is_file() and real.suffix.lower() not in RULESET_SUFFIXES:
+        raise TierkitError(f"{path} is not a ruleset file (.yaml or .yml)")
+
+
 def load_ruleset(ref: str | Path, search_dirs: list[Path]) -> Ruleset:
     """Load a ruleset by path or bundled name and apply its ``extends`` chain.
 
@@ -139,7 +156,7 @@ def load_ruleset(ref: str | Path, search_dirs: list[Path]) -> Ruleset:
     broken YAML or a broken ``extends``.  The result is not validated.
     """
     source = resolve_ruleset_path(str(ref), search_dirs)
-    tree, files = _load_tree(source, search_dirs, [])
+    tree, files = _load_tree(source, search_dirs, [source.parent, *search_dirs], [])
     data, positions, key_positions, content_positions = _flatten(tree)
     return Ruleset(
         data=data,
@@ -199,7 +216,8 @@ def _flatten(node: _Node):
     return walk(node, ()), positions, key_positions, content_positions
 
 
-def _load_tree(path: Path, search_dirs: list[Path], chain: list[Path]) -> tuple[_Node, list[Path]]:
+def _load_tree(path: Path, search_dirs: list[Path], within: list[Path], chain: list[Path]) -> tuple[_Node, list[Path]]:
+    """``within``: the folders ``extends`` may reach (the named ruleset's and the bundled ones)."""
     loaded = load_yaml_file(path)
     file = str(path)
     if loaded.data is None:
@@ -221,14 +239,14 @@ def _load_tree(path: Path, search_dirs: list[Path], chain: list[Path]) -> tuple[
     if not isinstance(extends.value, str) or not extends.value.strip():
         raise RulesetError([Diagnostic("extends must name a ruleset file or a bundled ruleset", extends.pos)])
     try:
-        base_path = resolve_ruleset_path(extends.value.strip(), search_dirs, relative_to=path.parent)
+        base_path = resolve_ruleset_path(extends.value.strip(), search_dirs, path.parent, within)
     except TierkitError as error:
         raise RulesetError([Diagnostic(error.diagnostic.message, extends.pos, hint=error.diagnostic.hint)]) from None
     seen = chain + [path]
     if any(base_path.resolve() == earlier.resolve() for earlier in seen):
         cycle = " -> ".join(str(p) for p in seen + [base_path])
         raise RulesetError([Diagnostic(f"extends cycle: {cycle}", extends.pos)])
-    base, files = _load_tree(base_path, search_dirs, seen)
+    base, files = _load_tree(base_path, search_dirs, within, seen)
     return _merge_ruleset(base, tree), [path] + files
 
 

@@ -18,6 +18,14 @@ Mapping keys are always strings (``1:`` gives the key ``"1"``), as in JSON.  Dup
 keys, unsupported tags (``!!binary``, ``!custom``), complex keys and recursive aliases
 are errors with a position.  ``<<`` merge keys are honoured; explicit keys win over
 merged ones and earlier merge sources win over later ones.
+
+A ruleset may come from anyone, so a file may not stand for a huge or deep tree: it has
+at most :data:`MAX_FILE_BYTES` bytes and :data:`MAX_VALUES` keys and values (which keeps
+checking a ruleset to seconds), values nest at most :data:`MAX_DEPTH` deep (counting
+what aliases bring in), and all the aliases of a file together copy at most
+:data:`MAX_ALIAS_VALUES` values (a "billion laughs" of nested aliases fails at the
+alias that crosses the limit, before anything is built).  Each limit is an error at
+the ``file:line:col`` where it is crossed.
 """
 
 from __future__ import annotations
@@ -28,11 +36,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.events import AliasEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Diagnostic, InputError, Position, RulesetError
 
 PositionMap = dict[tuple, Position]
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+MAX_ALIAS_VALUES = 100_000
 
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -48,6 +62,7 @@ _FLOAT_RE = re.compile(
     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BOOL_RE = re.compile(r"^(?:true|false)$", re.IGNORECASE)
 _NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
 
@@ -114,9 +129,48 @@ class PositionLoader(yaml.SafeLoader):
         self._text = text
         self._problems: list[Diagnostic] = []
         self._building: set[int] = set()
+        self._depth = 0  # of the node being composed
+        self._values = 0  # keys and values composed so far
+        self._copied = 0  # values the aliases so far stand for
+        self._shapes: dict[int, tuple[int, int]] = {}  # id(node) -> (values in it, its depth)
         self.positions: PositionMap = {}
         self.key_positions: PositionMap = {}
         self.content_positions: PositionMap = {}
+
+    # -- bounds: composing counts what each node holds and how deep it goes -----------
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            node = super().compose_node(parent, index)
+            size, height = self._shapes.get(id(node), (1, 1))  # (1, 1): an alias inside its own anchor
+            self._copied += size
+            if self._copied > MAX_ALIAS_VALUES:
+                self._fail(f"too many aliases (limit {MAX_ALIAS_VALUES})", event.start_mark)
+            self._check_depth(self._depth + height, event.start_mark)
+            return node
+        self._depth += 1
+        self._values += 1
+        if self._values > MAX_VALUES:
+            self._fail(f"too many values (limit {MAX_VALUES:,} keys and values in a file)", event.start_mark)
+        if isinstance(event, CollectionStartEvent):
+            self._check_depth(self._depth, event.start_mark)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        if isinstance(node, ScalarNode):
+            self._shapes[id(node)] = (1, 1)
+            return node
+        children = [part for pair in node.value for part in pair] if isinstance(node, MappingNode) else node.value
+        shapes = [self._shapes.get(id(child), (1, 1)) for child in children]
+        self._shapes[id(node)] = (1 + sum(size for size, _ in shapes), 1 + max((height for _, height in shapes), default=0))
+        return node
+
+    def _check_depth(self, depth: int, mark) -> None:
+        if depth > MAX_DEPTH:
+            self._fail(f"values nest too deep (limit {MAX_DEPTH} levels)", mark)
+
+    def _fail(self, message: str, mark) -> None:
+        raise RulesetError([Diagnostic(message, self._position(mark))])
 
     # -- building data with positions ------------------------------------------------
 
@@ -214,10 +268,21 @@ class PositionLoader(yaml.SafeLoader):
         if not isinstance(node, ScalarNode):
             self._problem("a mapping key must be a plain value, not a list or a mapping", node.start_mark)
             return None
-        return node.value
+        return self._characters(node)
+
+    def _characters(self, node: ScalarNode) -> str | None:
+        """The scalar's text, unless an escape (``"\\ud800"``) made half a character of it."""
+        surrogate = _SURROGATE.search(node.value)
+        if surrogate is None:
+            return node.value
+        self._problem(f"\\u{ord(surrogate.group()):04x} is half of a character, not one", node.start_mark,
+                      hint="write the character itself, or \\U and its eight digits")
+        return None
 
     def _scalar(self, node: ScalarNode) -> Any:
-        tag, text = node.tag, node.value
+        tag, text = node.tag, self._characters(node)
+        if text is None:
+            return None
         try:
             if tag == _STR:
                 return text
@@ -380,6 +445,8 @@ def _nearest(positions: PositionMap, path: tuple) -> Position | None:
 def load_yaml(text: str, file: str | Path) -> LoadedYaml:
     """Parse one YAML document; errors are a :class:`RulesetError` at ``file:line:col``."""
     file = str(file)
+    if len(text) > MAX_FILE_BYTES:
+        raise _too_large(file)
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
@@ -403,12 +470,20 @@ def load_yaml_file(path: str | Path) -> LoadedYaml:
     """Read and parse a YAML file (UTF-8); an unreadable file is an :class:`InputError`."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)  # no more than the limit, even from /dev/zero
+        if len(data) > MAX_FILE_BYTES:
+            raise _too_large(file)
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
     except UnicodeDecodeError as error:
         raise InputError(f"not UTF-8 text (byte {error.start})", Position(file)) from None
     except OSError as error:
         raise InputError(f"cannot read file: {error.strerror or error}", Position(file)) from None
     return load_yaml(text, file)
+
+
+def _too_large(file: str) -> RulesetError:
+    return RulesetError([Diagnostic(f"the file is too large (limit {MAX_FILE_BYTES:,} bytes)", Position(file))])
 
 
 def _syntax_diagnostic(error: yaml.MarkedYAMLError, file: str) -> Diagnostic:

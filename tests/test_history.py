@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -34,6 +35,13 @@ def one_line_error(code: int, err: str, exit_code: int = 2) -> str:
     assert code == exit_code
     assert err.count("\n") == 1 and err.startswith("tierkit: "), err
     return err.rstrip("\n")
+
+
+def graded_beside(folder: Path) -> str:
+    """A copy of the graded fixture in ``folder``, for a ruleset there to extend (``extends``
+    reaches no further than the ruleset's own folder): its file name."""
+    shutil.copy(GRADED, folder / GRADED.name)
+    return GRADED.name
 
 
 def write_customers(path: Path, customers: dict[str, dict | float]) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_history import GRADED, run, save, write_customers
+from .test_history import GRADED, graded_beside, run, save, write_customers
 
 # (previous points → previous grade, points now, grade now, kept?)
 BOUNDARIES = {
@@ -174,7 +174,7 @@ def test_backtest_ignores_the_run_store(tmp_path, capsys, monkeypatch):
 
 def variant(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "variant.yaml"
-    path.write_text(f"extends: {GRADED}\n{text}", encoding="utf-8")
+    path.write_text(f"extends: {graded_beside(tmp_path)}\n{text}", encoding="utf-8")
     return path
 
 
@@ -208,7 +208,7 @@ def test_hysteresis_needs_threshold_grades(tmp_path, capsys):
     shares = variant(tmp_path, "schemes:\n  - id: grade\n    grades: [{id: A, share: 0.5}, {id: B}]\n")
     code, out, _err = run(capsys, "validate", shares)
     assert code == 1
-    assert f"{GRADED}:16:17: hysteresis needs threshold grades (min), not shares" in out
+    assert f"{tmp_path / GRADED.name}:16:17: hysteresis needs threshold grades (min), not shares" in out
 
 
 def test_previous_run_is_a_reserved_name(tmp_path, capsys):

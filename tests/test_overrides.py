@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import TIERKIT
-from .test_history import FIXTURES, GRADED, run, save
+from .test_history import FIXTURES, graded_beside, run, save
 
 PINNED = FIXTURES / "pinned.yaml"
 CUSTOMERS = FIXTURES / "customers.csv"
@@ -84,7 +84,7 @@ def test_validate_reports_the_unknown_scheme(capsys):
 def write_ruleset(tmp_path: Path, overrides: str, extra: str = "") -> Path:
     (tmp_path / "overrides.yaml").write_text(overrides, encoding="utf-8")
     ruleset = tmp_path / "ruleset.yaml"
-    ruleset.write_text(f"extends: {GRADED}\nname: pinned-tmp\noverrides: overrides.yaml\n{extra}", encoding="utf-8")
+    ruleset.write_text(f"extends: {graded_beside(tmp_path)}\nname: pinned-tmp\noverrides: overrides.yaml\n{extra}", encoding="utf-8")
     return ruleset
 
 
@@ -155,7 +155,7 @@ def test_a_broken_overrides_file_is_an_error_at_file_line(tmp_path, capsys, text
 
 def test_a_missing_overrides_file_points_at_the_ruleset(tmp_path, capsys):
     ruleset = tmp_path / "ruleset.yaml"
-    ruleset.write_text(f"extends: {GRADED}\noverrides: nowhere.yaml\n", encoding="utf-8")
+    ruleset.write_text(f"extends: {graded_beside(tmp_path)}\noverrides: nowhere.yaml\n", encoding="utf-8")
     code, _out, err = run(capsys, "evaluate", ruleset, CUSTOMERS)
     assert code == 1
     assert err.strip() == f"{ruleset}:2:12: overrides file not found: {tmp_path / 'nowhere.yaml'}"
