@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from .booklet import write_briefs
 from .calllist import build_calllist, rows_of_owner, terminal_table, write_csv
 from .engine import Evaluation, compile_ruleset
 from .errors import TierkitError
@@ -27,7 +28,7 @@ from .outputs import refuse_overwriting
 from .job import run_job
 from .options import AS_OF, LANG, STORE, csv_raw, inputs
 from .render import Renderer, write_document
-from .render_brief import BriefBook, BriefBuilder
+from .render_brief import BriefBuilder
 from .render_report import ReportBuilder
 from .results import read_evaluation
 
@@ -150,13 +151,11 @@ def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, 
         folder = Path(output)
         names = file_names([str(row[evaluation.plan.id_index]) for row in rows])
         for row in rows:
-            book = builder.book([row])
-            page = book.pages[0]
-            write_document(renderer.render("brief.html", book.variables()), folder / f"{names[page.id]}.{file_format}")
+            customer = str(row[evaluation.plan.id_index])
+            write_briefs(builder, renderer, [row], folder / f"{names[customer]}.{file_format}")
         where = f"{folder}/ (.{file_format})"
     else:
-        book: BriefBook = builder.book(rows)
-        write_document(renderer.render("brief.html", book.variables()), Path(output))
+        write_briefs(builder, renderer, rows, Path(output))
         where = output
     click.echo(f"wrote {len(rows):,} brief{'s' if len(rows) != 1 else ''} to {where}{_rejected_note(source)}", err=True)
 

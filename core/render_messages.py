@@ -84,6 +84,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "at_risk": "At-risk accounts",
         "none_found": "none",
         "more": "… and {count} more",
+        "more_items": "… and {count} more",
         "name": "Name",
         "grade": "Grade",
         # call list
@@ -210,6 +211,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "at_risk": "危险客户",
         "none_found": "无",
         "more": "……另有 {count} 个",
+        "more_items": "……另有 {count} 项",
         "name": "客户名称",
         "grade": "等级",
         "calllist_title": "今日行动清单：{owner}",
