@@ -214,6 +214,7 @@ class BriefBuilder:
             for scheme in self.schemes
         }
         self.reasons_note = _reasons_note(evaluation, lang)
+        self.enums = {spec.name for spec in self.plan.fields if spec.type == "enum"}
         self.read = set().union(*(scheme.reads for scheme in [*self.plan.schemes, self.plan.allocation]))
         rules = (self.plan.ruleset.data.get("allocation") or {}).get("rules") or []
         default = (self.plan.ruleset.data.get("allocation") or {}).get("default") or {}
@@ -298,6 +299,7 @@ class BriefBuilder:
     # -- parts ----------------------------------------------------------------
     def _section(self, scheme: SchemeInfo, outcome: dict) -> Section:
         label = outcome["label"]
+        words = {**scheme.compiled.tag_labels, **scheme.compiled.labels}
         reasons = outcome.get("reasons") or []
         return Section(
             scheme=scheme.id,
@@ -310,8 +312,7 @@ class BriefBuilder:
             reasons=reasons,
             bars=self._bars(scheme, reasons),
             about=localize_all(dict(scheme.compiled.about.get(label, {})), self.lang) if label is not None else {},
-            tag_labels={tag: str(localize(scheme.compiled.labels[tag], self.lang))
-                        for tag in outcome["tags"] if tag in scheme.compiled.labels},
+            tag_labels={tag: str(localize(words[tag], self.lang)) for tag in outcome["tags"] if tag in words},
             templates=(f"kinds/{scheme.kind}.html", "kinds/generic.html"),
         )
 
@@ -377,6 +378,9 @@ class BriefBuilder:
         return specs
 
     def _fact(self, name: str, label: str, unit: str | None, value: Any) -> Fact:
+        """An enum's value shows as its label (the field's ``labels:``), others as :func:`show` writes them."""
+        if isinstance(value, str) and name in self.enums:
+            return Fact(name, str(label), value, self.plan.vocabulary.value(name, value, self.lang), unit)
         return Fact(name, str(label), value, show(value, self.lang, unit), unit)
 
     def _plugin_context(self, features: dict, record: dict) -> dict:

@@ -50,6 +50,7 @@ from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import percentile_cont
 from tierkit.registry import SchemeKind
+from tierkit.words import Vocabulary
 
 AT_RISK, NAIL, BENCHMARK, NONE, UNKNOWN, NAIL_DROP = "at_risk", "nail", "benchmark", "none", "unknown", "nail_drop"
 INDICATORS = ("influence", "satisfaction", "cooperation")
@@ -284,14 +285,14 @@ WORDS = {
         "benchmark_yes": "benchmark: all three at or above their thresholds",
         "benchmark_no": "not a benchmark: all three of influence, satisfaction and cooperation are needed",
         "benchmark_unknown": "benchmark: cannot tell, {fields} missing",
-        "level_given": "benchmark level {level} (from `{expr}`)",
+        "level_given": "benchmark level {level} (from {expr})",
         "level_influence": "benchmark level {level}: influence {value} ≥ {min}",
         "level_surrounding": "benchmark level {level}: influence {value} under every level threshold",
         "value_high": "value {value} ≥ {cut} ({how}): high value",
         "value_low": "value {value} < {cut} ({how}): not high value",
         "value_missing": "value: missing ({fields})",
-        "stalemate_yes": "stalemate: `{expr}` holds",
-        "stalemate_no": "no long stalemate: `{expr}` does not hold",
+        "stalemate_yes": "stalemate: {expr} holds",
+        "stalemate_no": "no long stalemate: {expr} does not hold",
         "stalemate_missing": "stalemate: cannot tell, {fields} missing",
         "nail_yes": "nail: high value and a long stalemate",
         "nail_no": "not a nail: {why}",
@@ -311,8 +312,8 @@ WORDS = {
         "reason_other": "reason: {reason}",
         "reason_missing": "reason not known: find out first (no trust, a competitor's offer, internal conflict?)",
         "escalate": "escalate when stuck: rep → supervisor → regional manager",
-        "fired": "signal {name}: `{expr}` fired",
-        "quiet": "signal {name}: `{expr}` did not fire",
+        "fired": "signal {name}: {expr} fired",
+        "quiet": "signal {name}: {expr} did not fire",
         "signal_missing": "signal {name}: {fields} missing; counted as not fired",
         "risk_yes": "at risk: {fired} of {count} signals fired (at least {min} needed)",
         "risk_no": "not at risk: {fired} of {count} signals fired (at least {min} needed)",
@@ -330,14 +331,14 @@ WORDS = {
         "benchmark_yes": "标杆：影响力、满意度、配合度均达到门槛",
         "benchmark_no": "不是标杆：影响力、满意度、配合度三者缺一不可",
         "benchmark_unknown": "标杆：无法判断，缺少 {fields}",
-        "level_given": "标杆级别：{level}（来自 `{expr}`）",
+        "level_given": "标杆级别：{level}（来自 {expr}）",
         "level_influence": "标杆级别：{level}，影响力 {value} ≥ {min}",
         "level_surrounding": "标杆级别：{level}，影响力 {value} 低于各级门槛",
         "value_high": "价值 {value} ≥ {cut}（{how}）：高价值",
         "value_low": "价值 {value} < {cut}（{how}）：非高价值",
         "value_missing": "价值：缺失（{fields}）",
-        "stalemate_yes": "僵持：`{expr}` 成立",
-        "stalemate_no": "未长期僵持：`{expr}` 不成立",
+        "stalemate_yes": "僵持：{expr} 成立",
+        "stalemate_no": "未长期僵持：{expr} 不成立",
         "stalemate_missing": "僵持：无法判断，缺少 {fields}",
         "nail_yes": "钉子：高价值且长期僵持",
         "nail_no": "不是钉子：{why}",
@@ -357,8 +358,8 @@ WORDS = {
         "reason_other": "原因：{reason}",
         "reason_missing": "原因未知：先查明（不信任、竞争对手条件、内部矛盾？）",
         "escalate": "僵持不下时逐级升级：销售 → 主管 → 区域经理",
-        "fired": "信号 {name}：`{expr}` 触发",
-        "quiet": "信号 {name}：`{expr}` 未触发",
+        "fired": "信号 {name}：{expr} 触发",
+        "quiet": "信号 {name}：{expr} 未触发",
         "signal_missing": "信号 {name}：缺少 {fields}，按未触发处理",
         "risk_yes": "危险：{count} 个信号中 {fired} 个触发（至少需要 {min} 个）",
         "risk_no": "不危险：{count} 个信号中 {fired} 个触发（至少需要 {min} 个）",
@@ -393,12 +394,14 @@ class _Setup:
         self.stage: Compiled | str = "mid"
         self.signals: list[tuple[str, Compiled, object]] = []
         self.min_signals = 1
+        self.vocabulary = Vocabulary()  # the ruleset's labels, for reasons in words
 
 
 def _configure(build: ConfigBuild, reasons: bool = True) -> _Setup:
     """The scheme's pieces from its config, for either back end; ``reasons=False`` leaves
     out what only the reasons use (the nail's reason and market stage)."""
     setup = _Setup()
+    setup.vocabulary = build.vocabulary
     if build.value("benchmark") is not False:
         _benchmark(build, setup)
     if build.value("nail") is not False:
@@ -739,14 +742,14 @@ def _benchmark_reasons(words, lang, setup, bench, level, given_level, indicators
         shown = words[name]
         if value is None:
             reasons.append({"section": BENCHMARK, "indicator": name, "missing": True, "fields": _fields(missing, compiled),
-                            "text": words["missing"].format(name=shown, fields=", ".join(_fields(missing, compiled)))})
+                            "text": words["missing"].format(name=shown, fields=setup.vocabulary.names(_fields(missing, compiled), lang))})
         else:
             key = "met" if value >= threshold else "unmet"
             reasons.append({"section": BENCHMARK, "indicator": name, "value": value, "min": threshold,
                             "text": words[key].format(name=shown, value=show_number(value), min=show_number(threshold))})
     if bench is None:
         fields = [f for (_, c, _), v in zip(setup.indicators, indicators) if v is None for f in _fields(missing, c)]
-        reasons.append({"section": BENCHMARK, "decided": False, "text": words["benchmark_unknown"].format(fields=", ".join(fields))})
+        reasons.append({"section": BENCHMARK, "decided": False, "text": words["benchmark_unknown"].format(fields=setup.vocabulary.names(fields, lang))})
     elif not bench:
         reasons.append({"section": BENCHMARK, "benchmark": False, "text": words["benchmark_no"]})
     else:
@@ -759,7 +762,7 @@ def _level_reason(words, lang, setup, level, given_level, influence) -> dict:
     shown = localize(LEVEL_LABELS.get(level, level), lang)
     record = {"section": BENCHMARK, "level": level}
     if given_level is not None:
-        return {**record, "text": words["level_given"].format(level=shown, expr=setup.level.source)}
+        return {**record, "text": words["level_given"].format(level=shown, expr=setup.vocabulary.say(setup.level.source, lang))}
     threshold = next((setup.levels[name] for name in ("national", "provincial", "local") if name == level), None)
     if threshold is None:
         return {**record, "text": words["level_surrounding"].format(level=shown, value=show_number(influence))}
@@ -779,7 +782,7 @@ def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns
     if nail is None:
         fields = list(dict.fromkeys([*(_fields(missing, setup.value) if value is None else ()),
                                      *(_fields(missing, setup.stalemate) if stalemate is None else ())]))
-        return [*reasons, {**verdict, "missing_fields": fields, "text": words["nail_unknown"].format(fields=", ".join(fields))}]
+        return [*reasons, {**verdict, "missing_fields": fields, "text": words["nail_unknown"].format(fields=setup.vocabulary.names(fields, lang))}]
     why = [words[key] for key, failed in (("nail_low_value", value is not None and cut is not None and value < cut),
                                           ("nail_no_stalemate", stalemate is not None and not stalemate)) if failed]
     separator = "，" if lang == "zh" else "; "
@@ -790,7 +793,7 @@ def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns,
     reasons = []
     if value is None:
         fields = _fields(missing, setup.value)
-        reasons.append({"section": NAIL, "missing": True, "fields": fields, "text": words["value_missing"].format(fields=", ".join(fields))})
+        reasons.append({"section": NAIL, "missing": True, "fields": fields, "text": words["value_missing"].format(fields=setup.vocabulary.names(fields, lang))})
     else:
         high = cut is not None and value >= cut
         reasons.append({"section": NAIL, "value": value, "cut": cut, "high": high,
@@ -799,16 +802,16 @@ def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns,
     if stalemate is None:
         fields = _fields(missing, setup.stalemate)
         reasons.append({"section": NAIL, "stalemate": None, "fields": fields,
-                        "text": words["stalemate_missing"].format(fields=", ".join(fields))})
+                        "text": words["stalemate_missing"].format(fields=setup.vocabulary.names(fields, lang))})
     else:
         reasons.append({"section": NAIL, "stalemate": bool(stalemate),
-                        "text": words["stalemate_yes" if stalemate else "stalemate_no"].format(expr=setup.stalemate.source)})
+                        "text": words["stalemate_yes" if stalemate else "stalemate_no"].format(expr=setup.vocabulary.say(setup.stalemate.source, lang))})
     if not (nail or drop):
         return reasons
     if setup.min_value is not None:
         if returns is None:
             fields = _fields(missing, setup.return_value or setup.value)
-            reasons.append({"section": NAIL, "return": None, "text": words["return_missing"].format(fields=", ".join(fields))})
+            reasons.append({"section": NAIL, "return": None, "text": words["return_missing"].format(fields=setup.vocabulary.names(fields, lang))})
         else:
             reasons.append({"section": NAIL, "return": returns, "min_value": setup.min_value, "nail_drop": drop,
                             "text": words["return_drop" if drop else "return_ok"].format(value=show_number(returns), min=show_number(setup.min_value))})
@@ -819,12 +822,12 @@ def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns,
     elif stage in ("mid", "late"):
         text = words["stage_attack"].format(stage=STAGE_WORDS.get(lang, STAGE_WORDS["en"])[stage])
     else:
-        text = words["stage_other"].format(stage=stage)
+        text = words["stage_other"].format(stage=setup.vocabulary.value(getattr(setup.stage, 'source', None), stage, lang))
     reasons.append({"section": NAIL, "market_stage": stage, "text": text})
     if reason in NAIL_REASONS:
         reasons.append({"section": NAIL, "reason": reason, "text": words[reason]})
     elif reason is not None:
-        reasons.append({"section": NAIL, "reason": reason, "text": words["reason_other"].format(reason=reason)})
+        reasons.append({"section": NAIL, "reason": reason, "text": words["reason_other"].format(reason=setup.vocabulary.value(setup.reason.source, reason, lang))})
     else:
         reasons.append({"section": NAIL, "reason": None, "text": words["reason_missing"]})
     reasons.append({"section": NAIL, "escalation": ["rep", "supervisor", "regional_manager"], "text": words["escalate"]})
@@ -838,10 +841,10 @@ def _risk_reasons(words, lang, setup, risk, signals, missing) -> list[dict]:
         if result is None:
             fields = _fields(missing, compiled)
             reasons.append({"section": AT_RISK, "signal": name, "fired": False, "missing_fields": fields,
-                            "text": words["signal_missing"].format(name=shown, fields=", ".join(fields))})
+                            "text": words["signal_missing"].format(name=shown, fields=setup.vocabulary.names(fields, lang))})
         else:
             reasons.append({"section": AT_RISK, "signal": name, "fired": bool(result),
-                            "text": words["fired" if result else "quiet"].format(name=shown, expr=compiled.source)})
+                            "text": words["fired" if result else "quiet"].format(name=shown, expr=setup.vocabulary.say(compiled.source, lang))})
     fired = sum(1 for result in signals if result)
     if risk is None:
         reasons.append({"section": AT_RISK, "decided": False, "text": words["risk_unknown"]})

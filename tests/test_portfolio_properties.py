@@ -141,7 +141,7 @@ def test_reasons_in_both_languages():
     assert "stage: mid market; attack this nail" in texts
     assert "reason: a competitor's better offer; counter on value, service and terms" in texts
     assert "escalate when stuck: rep → supervisor → regional manager" in texts
-    assert "signal Orders declining: `revenue_trend < 0.7` fired" in texts
+    assert "signal Orders declining: revenue_trend < 0.7 fired" in texts
     assert "signal In contact with a competitor: competitor_contact missing; counted as not fired" in texts
     assert texts[-1] == "at risk: 1 of 4 signals fired (at least 1 needed)"
     fired = nail_en["reasons"][-1]
@@ -195,7 +195,7 @@ def test_the_nail_part_ends_with_its_verdict_in_both_languages():
             assert nail_part[-1]["nail"] == outcome[3][1] and nail_part[-1]["nail_drop"] == outcome[3][6]
     [(_, low)] = evaluate(the_plan, people[1:2], "zh")
     texts = [r["text"] for r in low["reasons"] if r.get("section") == "nail"]
-    assert texts == ["价值 500 < 1,000（固定分界）：非高价值", "僵持：`stalemate_days >= 180` 成立", "不是钉子：价值低于分界"]
+    assert texts == ["价值 500 < 1,000（固定分界）：非高价值", "僵持：stalemate_days ≥ 180 成立", "不是钉子：价值低于分界"]
     [(_, kept)] = evaluate(the_plan, people[:1])
     texts = [r["text"] for r in kept["reasons"] if r.get("section") == "nail"]
     assert texts[-2:] == ["escalate when stuck: rep → supervisor → regional manager", "nail: high value and a long stalemate"]
@@ -218,7 +218,7 @@ def test_early_market_and_level_expression():
     [(early, early_en), (local, local_en)] = evaluate(the_plan, people)
     assert early[0] == "nail" and early[3][3] == "provincial"
     texts = [r["text"] for r in early_en["reasons"]]
-    assert "benchmark level provincial (from `benchmark_level`)" in texts
+    assert "benchmark level provincial (from benchmark_level)" in texts
     assert "stage: early market; take the easy high-value customers first, this nail can wait" in texts
     assert local[3][3] == "surrounding"
     assert "benchmark level surrounding-area: influence 72 under every level threshold" in [r["text"] for r in local_en["reasons"]]
