@@ -27,10 +27,11 @@ CHUNK = 25  # accounts per WeasyPrint document: a few MB of layout each
 ANCHOR = "account-{}"  # the id of a page's <article> (brief_page.html): a named destination in the PDF
 
 
-def write_briefs(builder: BriefBuilder, renderer: Renderer, rows: list[list], path: Path) -> None:
-    """The accounts' briefs as one HTML or PDF file, a page per account."""
+def write_briefs(builder: BriefBuilder, renderer: Renderer, rows: list[list], path: Path, cover=None) -> None:
+    """The accounts' briefs as one HTML or PDF file, a page per account, after the
+    ``cover`` of a rep's booklet when given."""
     if path.suffix.lower() != ".pdf":
-        write_document(renderer.render("brief.html", builder.book(rows).variables()), path)
+        write_document(renderer.render("brief.html", builder.book(rows, cover=cover).variables()), path)
         return
     try:
         import pypdf
@@ -40,7 +41,7 @@ def write_briefs(builder: BriefBuilder, renderer: Renderer, rows: list[list], pa
     chunks = [rows[start:start + CHUNK] for start in range(0, len(rows), CHUNK)] or [[]]
     with tempfile.TemporaryDirectory(prefix="tierkit-briefs-") as folder, _workers(len(chunks)) as pool:
         parts = [Path(folder) / f"part-{index:05d}.pdf" for index in range(len(chunks))]
-        _print_chunks(builder, renderer, chunks, parts, pool, pypdf)
+        _print_chunks(builder, renderer, chunks, parts, pool, pypdf, cover)
         writer = pypdf.PdfWriter()
         for part in parts:
             writer.append(str(part))
@@ -57,12 +58,13 @@ def _workers(chunks: int):
 
 
 def _print_chunks(builder: BriefBuilder, renderer: Renderer, chunks: list[list[list]], parts: list[Path],
-                  pool: Executor | None, pypdf) -> None:
-    """Print every chunk, again with the next fit for any account that spilled over."""
+                  pool: Executor | None, pypdf, cover) -> None:
+    """Print every chunk (the first after the cover), again with the next fit for any
+    account that spilled over."""
     fits = [[0] * len(chunk) for chunk in chunks]
     todo = list(range(len(chunks)))
     while todo:
-        books = {index: builder.book(chunks[index], fits[index]) for index in todo}
+        books = {index: builder.book(chunks[index], fits[index], cover if index == 0 else None) for index in todo}
         htmls = {index: renderer.render("brief.html", book.variables()) for index, book in books.items()}
         if pool is None:
             for index in todo:

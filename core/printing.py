@@ -21,6 +21,7 @@ import click
 from click.core import ParameterSource
 
 from .booklet import write_briefs
+from .brief_cover import build_cover
 from .calllist import build_calllist, read_contacts, rows_of_owner, terminal_table, write_csv
 from .engine import Evaluation, compile_ruleset
 from .errors import TierkitError
@@ -119,7 +120,7 @@ def _rejected_note(source: Evaluated) -> str:
 @click.command()
 @_common
 @click.option("--customer", "customers", multiple=True, metavar="ID", help="An account by id (repeatable).")
-@click.option("--owner", metavar="NAME", help="Every account of this owner (sales rep), best ranked first.")
+@click.option("--owner", metavar="NAME", help="Every account of this owner (sales rep), best ranked first, after a one-page summary (a booklet).")
 @click.option("--all", "everyone", is_flag=True, help="Every account, best ranked first.")
 @click.option("-o", "--output", required=True,
               help="OUT.html or OUT.pdf: one booklet, a page per account; DIR/: one file per account.")
@@ -155,7 +156,8 @@ def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, 
             write_briefs(builder, renderer, [row], folder / f"{names[customer]}.{file_format}")
         where = f"{folder}/ (.{file_format})"
     else:
-        write_briefs(builder, renderer, rows, Path(output))
+        cover = build_cover(evaluation, session.registry, owner, rows, lang) if owner else None
+        write_briefs(builder, renderer, rows, Path(output), cover)
         where = output
     click.echo(f"wrote {len(rows):,} brief{'s' if len(rows) != 1 else ''} to {where}{_rejected_note(source)}", err=True)
 

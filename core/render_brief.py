@@ -185,12 +185,14 @@ class BriefPage:
 @dataclass
 class BriefBook:
     """The variables of ``brief.html``: a ``title``, the language ``lang`` (``en``/``zh``),
-    the run's footer facts ``run`` and the ``pages``, one per account."""
+    the run's footer facts ``run``, the ``pages``, one per account, and the ``cover`` of a
+    rep's booklet (:class:`tierkit.brief_cover.Cover`; None for other booklets)."""
 
     title: str
     lang: str
     run: RunInfo
     pages: list[BriefPage]
+    cover: Any = None
 
     def variables(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -220,12 +222,13 @@ class BriefBuilder:
         default = (self.plan.ruleset.data.get("allocation") or {}).get("default") or {}
         self.rule_labels = {rule.get("id"): localize(rule.get("label"), lang) for rule in [*rules, default] if rule.get("label")}
 
-    def book(self, rows: list[list], starts: list[int] | None = None) -> BriefBook:
-        """The booklet of the accounts' pages; ``starts`` are the fits to start from (see :meth:`page`)."""
+    def book(self, rows: list[list], starts: list[int] | None = None, cover=None) -> BriefBook:
+        """The booklet of the accounts' pages, after a ``cover`` when given; ``starts`` are
+        the fits to start from (see :meth:`page`)."""
         plan = self.plan
         heading = f"{translate(self.lang, 'brief_title')} · {localize(plan.ruleset.data.get('label'), self.lang) or plan.ruleset.name}"
         return BriefBook(heading, self.lang, run_info(plan, self.as_of, self.lang),
-                         [self.page(row, start) for row, start in zip(rows, starts or [0] * len(rows))])
+                         [self.page(row, start) for row, start in zip(rows, starts or [0] * len(rows))], cover)
 
     def page(self, row: list, start: int = 0) -> BriefPage:
         """The account's page, fitted to one sheet from the ``start``-th fit on (a PDF

@@ -192,13 +192,14 @@ class Report:
 class ReportBuilder:
     """Computes the report of one evaluation (see the module docstring)."""
 
-    def __init__(self, evaluation, registry, env, lang: str):
+    def __init__(self, evaluation, registry, env, lang: str, rows: list[list] | None = None):
+        """``rows`` limits the counts to some accounts (a rep's, for a booklet's cover)."""
         self.evaluation = evaluation
         self.plan: Plan = evaluation.plan
         self.registry = registry
         self.env = env
         self.lang = lang
-        self.rows = evaluation.ranked()
+        self.rows = evaluation.ranked() if rows is None else rows
 
     def report(self, read: int, by: str | None = None, grade: str | None = None, value: str | None = None,
                rejected: int | None = None) -> Report:
