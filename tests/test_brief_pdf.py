@@ -111,6 +111,7 @@ def test_the_longest_pages_of_every_bundled_ruleset_are_one_sheet_each(tmp_path,
     assert len(reader.pages) == len(ids), ids
     for customer, page in zip(ids, reader.pages):
         assert customer in page.extract_text()
+    assert out.stat().st_size / len(ids) <= 80 * 1024  # light: no drawing repeated per dot or per page
 
 
 def test_a_squeezed_page_keeps_the_facts_the_schemes_read_and_says_how_many_more():
