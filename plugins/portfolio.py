@@ -10,7 +10,8 @@ influence thresholds.  **Nail** is a high-value customer (``value``, default
 ``revenue_potential`` or ``annual_procurement``, at or above ``value_cut``, default
 the population's 80th percentile) in a long stalemate (default ``stalemate_days >=
 180``, or a share of wallet under 10% for 180 days of tenure); one whose return is
-under ``min_value`` is tagged ``nail_drop`` instead.  Reasons give the stage, value
+under ``min_value`` is tagged ``nail_drop`` instead.  A benchmark is never also a nail
+(its reasons say so) unless ``benchmark_and_nail: true``, which validate warns of.  Reasons give the stage, value
 and reason analysis and the escalation path (rep → supervisor → regional manager),
 and end with the verdict: a nail, not a nail (value under the cut, no stalemate), a
 nail whose return is too low (no-go), or undecided (the inputs missing).
@@ -173,6 +174,13 @@ LABEL_IDS = (AT_RISK, NAIL, BENCHMARK, NONE, UNKNOWN)
 CONFIG_SCHEMA = {
     "type": "object",
     "properties": {
+        "benchmark_and_nail": {
+            "title": "Benchmark and nail together",
+            "description": "Whether one account may be both a benchmark and a nail. Default false: a benchmark, "
+                           "cooperating by definition, is not also a nail in a stalemate; true lets both tags stand "
+                           "(validate warns, and the report lists such accounts).",
+            "type": "boolean",
+        },
         "benchmark": {
             "title": "Benchmark (标杆)",
             "description": "Influence, satisfaction and cooperation all at or above their thresholds; false leaves the tag out.",
@@ -296,6 +304,7 @@ WORDS = {
         "stalemate_missing": "stalemate: cannot tell, {fields} missing",
         "nail_yes": "nail: high value and a long stalemate",
         "nail_no": "not a nail: {why}",
+        "nail_benchmark": "a benchmark account",
         "nail_low_value": "value below the cut",
         "nail_no_stalemate": "no long stalemate",
         "nail_drop": "nail, but the return is too low: no-go (nail_drop)",
@@ -342,6 +351,7 @@ WORDS = {
         "stalemate_missing": "僵持：无法判断，缺少 {fields}",
         "nail_yes": "钉子：高价值且长期僵持",
         "nail_no": "不是钉子：{why}",
+        "nail_benchmark": "已是标杆客户",
         "nail_low_value": "价值低于分界",
         "nail_no_stalemate": "未长期僵持",
         "nail_drop": "是钉子，但回报太低：不攻坚（nail_drop）",
@@ -394,6 +404,7 @@ class _Setup:
         self.stage: Compiled | str = "mid"
         self.signals: list[tuple[str, Compiled, object]] = []
         self.min_signals = 1
+        self.exclusive = True  # a benchmark is no nail (benchmark_and_nail: false)
         self.vocabulary = Vocabulary()  # the ruleset's labels, for reasons in words
 
 
@@ -410,6 +421,10 @@ def _configure(build: ConfigBuild, reasons: bool = True) -> _Setup:
         _at_risk(build, setup)
     if not (setup.indicators or setup.nail_on or setup.signals) and not build.diagnostics:
         build.error("benchmark, nail and at_risk are all turned off: the scheme has nothing to tag")
+    setup.exclusive = not build.value("benchmark_and_nail", default=False)
+    if setup.indicators and setup.nail_on and not setup.exclusive:
+        build.warn("benchmark_and_nail: true lets one account be both a benchmark and a nail; the report lists them",
+                   "benchmark_and_nail")
     return setup
 
 
@@ -568,7 +583,7 @@ def _finisher(setup: _Setup):
     thresholds = [threshold for _, _, threshold in setup.indicators]
     bench_on, nail_on, risk_on = bool(setup.indicators), setup.nail_on, bool(setup.signals)
     levels = [(setup.levels[level], level) for level in ("national", "provincial", "local")]
-    min_value, min_signals = setup.min_value, setup.min_signals
+    min_value, min_signals, exclusive = setup.min_value, setup.min_signals, setup.exclusive
     outcomes: dict[tuple, tuple] = {}
     for risk in (True, False, None):
         for nail in (True, False, None):
@@ -606,6 +621,8 @@ def _finisher(setup: _Setup):
                 nail = bool(stalemate)
                 if nail and min_value is not None and returns is not None and returns < min_value:
                     nail, drop = False, True
+            if bench and exclusive:
+                nail, drop = False, False
         risk = False
         if risk_on:
             fired = sum(1 for signal in signals if signal)
@@ -653,6 +670,9 @@ def compile_portfolio_sql(build) -> None:
         state = _nail_state_sql(build, setup)
         nail = f"(CASE {state} WHEN 1 THEN TRUE WHEN 0 THEN FALSE WHEN 2 THEN FALSE END)"
         drop = f"COALESCE({state} = 2, FALSE)"
+        if setup.exclusive and bench != "FALSE":  # a benchmark is no nail
+            nail = f"(CASE WHEN {bench} THEN FALSE ELSE {nail} END)"
+            drop = f"(CASE WHEN {bench} THEN FALSE ELSE {drop} END)"
     level = "NULL"
     if setup.indicators:
         influence = indicators[0]
@@ -718,7 +738,7 @@ def _explainer(setup: _Setup, labels: dict):
         if setup.indicators:
             reasons += _benchmark_reasons(words, lang, setup, bench, level, given, indicators, missing)
         if setup.nail_on:
-            reasons += _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing)
+            reasons += _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing, bench)
         if setup.signals:
             reasons += _risk_reasons(words, lang, setup, risk, signals, missing)
         if label == UNKNOWN:
@@ -769,7 +789,7 @@ def _level_reason(words, lang, setup, level, given_level, influence) -> dict:
     return {**record, "text": words["level_influence"].format(level=shown, value=show_number(influence), min=show_number(threshold))}
 
 
-def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing) -> list[dict]:
+def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing, bench) -> list[dict]:
     """The value and stalemate checks, a nail's return check and playbook (stage, reason,
     escalation), then the verdict: nail, not a nail (and why), a low-return nail
     dropped, or undecided (and what is missing)."""
@@ -784,7 +804,8 @@ def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns
                                      *(_fields(missing, setup.stalemate) if stalemate is None else ())]))
         return [*reasons, {**verdict, "missing_fields": fields, "text": words["nail_unknown"].format(fields=setup.vocabulary.names(fields, lang))}]
     why = [words[key] for key, failed in (("nail_low_value", value is not None and cut is not None and value < cut),
-                                          ("nail_no_stalemate", stalemate is not None and not stalemate)) if failed]
+                                          ("nail_no_stalemate", stalemate is not None and not stalemate),
+                                          ("nail_benchmark", bool(bench) and setup.exclusive)) if failed]
     separator = "，" if lang == "zh" else "; "
     return [*reasons, {**verdict, "text": words["nail_no"].format(why=separator.join(why))}]
 
