@@ -19,6 +19,7 @@ from .errors import Diagnostic, Position
 from .expr import Compiled, ExpressionDiagnostic, Namespace, Symbol, compile_expression
 from .population import parse_cut
 from .registry import Function
+from .words import Vocabulary
 
 LABEL, SCORE, TAGS, DETAIL = range(4)
 
@@ -78,12 +79,14 @@ class CompiledScheme:
     the evaluation stage builds no strings.  ``labels`` maps label ids to display
     labels (a string or an ``{en, zh}`` map).  ``about`` maps label ids to what a
     rep should know of that class (pain points, talking points, strategy, actions:
-    labels or lists of labels), for briefs and playbooks.
+    labels or lists of labels), for briefs and playbooks.  ``tag_labels`` maps tags
+    that are no label ids to their display labels, so pages print words, not tags.
     """
 
     explain: Callable[[tuple, str], list[dict]]
     labels: Mapping[str, Any] = field(default_factory=dict)
     about: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    tag_labels: Mapping[str, Any] = field(default_factory=dict)
 
 
 class ConfigBuild:
@@ -102,6 +105,9 @@ class ConfigBuild:
         self._locate = locate
         self.reads: set[str] = set()
         self.diagnostics: list[Diagnostic] = []
+        # The ruleset's labels, to say expressions and names in reasons (:mod:`tierkit.words`);
+        # the plan compiler gives the ruleset's own.
+        self.vocabulary = Vocabulary()
 
     def _compile(self, source: str, position: Position | None) -> Compiled:
         """One expression in this back end's code; raises :class:`ExpressionDiagnostic`."""

@@ -18,13 +18,22 @@ For each account of the rep:
 The last contact is ``calllist.contact`` (a field or derived feature holding a date,
 or a number of days since the contact), else the first of ``last_contact_date``,
 ``last_visit_date``, ``days_since_contact``, ``days_since_visit`` and ``last_order_date``
-the ruleset has.  The order: emergencies
-first, then important and urgent, important not urgent, urgent not important,
-neither; within each, the most overdue (or soonest due) first, then by rank.
+the ruleset has, unless a contact logged in ``--contacts`` (the CRM's activity export:
+account id, date, outcome) is later: a logged call resets the cadence and the pool
+deadline.  The order: emergencies first, then important and urgent, important not
+urgent, urgent not important, neither; within each, by grade in its declared order
+(an overdue S before a D), then the most overdue (or soonest due), then by rank.  A
+day holds at most ``calllist.per_day`` accounts (``--limit`` overrides); the rest wait.
+
+Each line's action says why this account today: a rescue visit by the plan's executive
+sponsor for an emergency tag, a collection call for overdue receivables
+(``overdue_amount``), a review visit for falling revenue (``revenue_trend`` below 1),
+an overdue visit, a first contact, else what its quadrant calls for.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import unicodedata
@@ -32,8 +41,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .errors import TierkitError
+from .fieldtypes import FieldSpec, make_coercer
+from .labels import localize, show_number
 from .outputs import csv_writer, replacing
-from .labels import localize
 from .plan import Plan
 from .render_format import MISSING, day, num
 from .render_messages import translate
@@ -42,6 +52,9 @@ from .render_plan import RunInfo, grade_scheme, label_order, role_field, run_inf
 CONTACT_FIELDS = ("last_contact_date", "last_visit_date", "days_since_contact", "days_since_visit", "last_order_date")
 EMERGENCY_TAGS = ("at_risk",)
 TOP_SHARE = 0.2
+CONTACT_ID_COLUMNS = ("account_id", "customer_id", "id", "客户编号", "客户id")
+CONTACT_DATE_COLUMNS = ("date", "contact_date", "activity_date", "日期", "联系日期")
+CONTACT_OUTCOME_COLUMNS = ("outcome", "result", "结果", "联系结果")
 COLUMNS = ("order", "quadrant", "id", "name", "grade", "rank", "last_contact", "days", "cadence", "due", "status", "flags", "action")
 
 
@@ -91,17 +104,22 @@ def contact_source(plan: Plan) -> ContactSource | None:
     return ContactSource(name, types[name] in ("number", "integer") or name.startswith("days_"))
 
 
-def follow_up(features: dict, allocation: dict, source: ContactSource | None, as_of: dt.date) -> FollowUp:
-    """The account's follow-up status from its last contact and its plan."""
+def follow_up(features: dict, allocation: dict, source: ContactSource | None, as_of: dt.date,
+              logged: dt.date | None = None, date: dt.date | None = None) -> FollowUp:
+    """The account's follow-up status on ``date`` (default the data's ``as_of``, which
+    days-since features count from) from its last contact, the later of the data's and
+    a ``logged`` one, and its plan."""
     value = features.get(source.name) if source is not None else None
-    last, days_since = None, None
+    last = None
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
-        last, days_since = value, (as_of - value).days
+        last = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        days_since = int(value)
-        last = as_of - dt.timedelta(days=days_since)
+        last = as_of - dt.timedelta(days=int(value))
+    if logged is not None and (last is None or logged > last):
+        last = logged
+    days_since = ((date or as_of) - last).days if last is not None else None
     cadence = allocation.get("cadence_days")
     pool_days = allocation.get("pool_return_days") or (2 * cadence if cadence else None)
     if cadence is None:
@@ -147,16 +165,21 @@ class CallItem:
 @dataclass
 class CallList:
     """The variables of ``calllist.html``: ``title``, ``lang``, the run's footer facts
-    ``run``, the rep (``owner``), the ``items`` in order, ``columns`` as (id, header)
-    pairs, and ``rules``, one sentence saying how the order was decided."""
+    ``run``, the rep (``owner``), the ``date`` of the list, the ``items`` in order,
+    ``columns`` as (id, header) pairs, ``rules``, sentences saying how the order was
+    decided, ``per_day`` the day's capacity (None: no limit) and ``more`` how many
+    accounts did not fit in it."""
 
     title: str
     lang: str
     run: RunInfo
     owner: str
+    date: dt.date
     items: list[CallItem]
     columns: list[tuple[str, str]]
     rules: str
+    per_day: int | None = None
+    more: int = 0
 
     def variables(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -171,6 +194,7 @@ class _Settings:
     emergency_tags: tuple[str, ...] = EMERGENCY_TAGS
     top_share: float = TOP_SHARE
     plan_says_important: bool = False
+    per_day: int | None = None
 
 
 def owners(evaluation) -> list[tuple[str, int]]:
@@ -202,31 +226,41 @@ def _owner_index(plan: Plan) -> int | None:
     return next((i for i, spec in enumerate(plan.fields) if spec.name == name), None)
 
 
-def build_calllist(evaluation, owner: str, lang: str) -> CallList:
-    """The owner's call list (see the module docstring for the order)."""
+def build_calllist(evaluation, owner: str, lang: str, date: dt.date | None = None, limit: int | None = None,
+                   contacts: dict[str, tuple[dt.date, str]] | None = None) -> CallList:
+    """The owner's call list for ``date`` (default the as-of date): at most ``limit``
+    (default ``calllist.per_day``) accounts, ``contacts`` logged since the data by account
+    id (see :func:`read_contacts`).  The module docstring says the order and actions."""
     plan = evaluation.plan
     as_of = evaluation.bound.as_of
+    date = date or as_of
     settings = _settings(plan)
+    per_day = limit if limit is not None else settings.per_day
     source = contact_source(plan)
     grade = grade_scheme(plan)
-    top_grade = next(iter(label_order(grade)), None) if grade is not None else None
+    grades = {label: index for index, label in enumerate(label_order(grade))} if grade is not None else {}
+    top_grade = next(iter(grades), None)
     top_rank = math.ceil(settings.top_share * len(evaluation.rows))
     schemes = schemes_in_order(plan)
     drafts = []
     for row in rows_of_owner(evaluation, owner):
         record = evaluation.record(row, lang)
         allocation = record["allocation"]
-        status = follow_up(record["features"], allocation, source, as_of)
+        logged = (contacts or {}).get(str(record["id"]))
+        status = follow_up(record["features"], allocation, source, as_of, logged[0] if logged else None, date)
         if settings.plan_says_important:
             important = bool(allocation.get("important"))
         else:
             important = (grade is not None and record["outcomes"][grade.id]["label"] == top_grade) or record["rank"] <= top_rank
         emergency_about = _emergency(schemes, record, settings.emergency_tags, lang)
         quadrant = {(True, True): 1, (True, False): 2, (False, True): 3, (False, False): 4}[important, status.urgent]
-        drafts.append((record, status, important, quadrant, emergency_about))
-    drafts.sort(key=lambda d: (d[4] is None, d[3], _pressing(d[1]), d[0]["rank"]))
+        drafts.append((record, status, important, quadrant, emergency_about, logged))
+    graded = len(grades)
+    drafts.sort(key=lambda d: (d[4] is None, d[3], grades.get(d[0]["outcomes"][grade.id]["label"], graded) if grade else 0,
+                               _pressing(d[1]), d[0]["rank"]))
+    today = drafts if per_day is None else drafts[:per_day]
     name_field = role_field(plan, "name")
-    items = [_item(order, *draft, grade, name_field, lang) for order, draft in enumerate(drafts, 1)]
+    items = [_item(order, *draft, grade, name_field, lang) for order, draft in enumerate(today, 1)]
     importance = translate(lang, "importance_plan") if settings.plan_says_important else translate(
         lang, "importance_default", share=f"{settings.top_share:.0%}")
     return CallList(
@@ -234,9 +268,13 @@ def build_calllist(evaluation, owner: str, lang: str) -> CallList:
         lang=lang,
         run=run_info(plan, as_of, lang),
         owner=owner,
+        date=date,
         items=items,
         columns=[(key, translate(lang, f"col_{key}")) for key in COLUMNS],
-        rules=translate(lang, "calllist_rules", importance=importance, pool=translate(lang, "pool_default")),
+        rules=translate(lang, "calllist_order") + " " + translate(lang, "calllist_rules", importance=importance,
+                                                                   pool=translate(lang, "pool_default")),
+        per_day=per_day,
+        more=len(drafts) - len(today),
     )
 
 
@@ -246,6 +284,7 @@ def _settings(plan: Plan) -> _Settings:
         emergency_tags=tuple(config.get("emergency_tags", EMERGENCY_TAGS)),
         top_share=float(config.get("top_share", TOP_SHARE)),
         plan_says_important=any("important" in entry for entry in plan.plans.values()),
+        per_day=config.get("per_day"),
     )
 
 
@@ -265,8 +304,8 @@ def _emergency(schemes, record: dict, tags: tuple[str, ...], lang: str) -> str |
     return None
 
 
-def _item(order: int, record: dict, status: FollowUp, important: bool, quadrant: int, emergency: str | None, grade,
-          name_field: str, lang: str) -> CallItem:
+def _item(order: int, record: dict, status: FollowUp, important: bool, quadrant: int, emergency: str | None,
+          logged: tuple[dt.date, str] | None, grade, name_field: str, lang: str) -> CallItem:
     flags = tuple(
         flag for flag, on in (
             ("emergency", emergency is not None),
@@ -275,7 +314,9 @@ def _item(order: int, record: dict, status: FollowUp, important: bool, quadrant:
             ("no_contact", status.cadence_days is not None and status.days_since is None),
         ) if on
     )
-    action = emergency if emergency is not None else translate(lang, f"do_q{quadrant}")
+    action = _why_today(record, status, quadrant, emergency, lang)
+    if logged is not None:
+        action += translate(lang, "semicolon") + translate(lang, "why_logged", date=day(logged[0], lang), outcome=logged[1] or MISSING)
     if status.pool_return:
         action += translate(lang, "semicolon") + translate(lang, "pool_return")
     quadrant_text = f"Q{quadrant} {translate(lang, f'q{quadrant}')}"
@@ -303,6 +344,62 @@ def _item(order: int, record: dict, status: FollowUp, important: bool, quadrant:
                     status, flags, tuple(record["allocation"].get("actions") or ()), cells)
 
 
+def _why_today(record: dict, status: FollowUp, quadrant: int, emergency: str | None, lang: str) -> str:
+    """Why this account is on today's list, the most pressing reason first."""
+    features, plan = record["features"], record["allocation"]
+    if emergency is not None:
+        sponsor = plan.get("executive_sponsor") or translate(lang, "the_rep")
+        return translate(lang, "why_rescue", sponsor=sponsor, why=emergency)
+    overdue = features.get("overdue_amount")
+    if isinstance(overdue, (int, float)) and overdue > 0:
+        return translate(lang, "why_collect", amount=show_number(overdue))
+    trend = features.get("revenue_trend")
+    if isinstance(trend, (int, float)) and trend < 1:
+        return translate(lang, "why_review", drop=f"{1 - trend:.0%}")
+    if status.overdue:
+        return translate(lang, "why_overdue", days=num(-status.days_left), cadence=num(status.cadence_days))
+    if status.cadence_days is not None and status.days_since is None:
+        return translate(lang, "why_first")
+    return translate(lang, f"do_q{quadrant}")
+
+
+def read_contacts(path: str, plan: Plan, date: dt.date) -> dict[str, tuple[dt.date, str]]:
+    """The last contact logged by ``date`` for each account in a CRM activity export: a
+    CSV with the account id, the date and the outcome (headers in English or Chinese,
+    or the ruleset's id field and its aliases)."""
+    id_spec = next(spec for spec in plan.fields if spec.name == role_field(plan, "id"))
+    wanted = {"id": {*CONTACT_ID_COLUMNS, id_spec.name, *id_spec.aliases}, "date": CONTACT_DATE_COLUMNS,
+              "outcome": CONTACT_OUTCOME_COLUMNS}
+    to_date = make_coercer(FieldSpec("date", "date"))
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            rows = list(csv.reader(stream))
+    except OSError as error:
+        raise TierkitError(f"--contacts {path}: {error.strerror or error}") from None
+    if not rows:
+        raise TierkitError(f"--contacts {path}: the file is empty; it needs account id, date and outcome columns")
+    header = [cell.strip().lower() for cell in rows[0]]
+    columns = {key: next((i for i, cell in enumerate(header) if cell in {n.lower() for n in names}), None)
+               for key, names in wanted.items()}
+    for key in ("id", "date"):
+        if columns[key] is None:
+            raise TierkitError(f"--contacts {path}: no {key} column (one of {', '.join(sorted(wanted[key]))})")
+    found: dict[str, tuple[dt.date, str]] = {}
+    for number, row in enumerate(rows[1:], 2):
+        cells = row + [""] * (len(header) - len(row))
+        try:
+            when = to_date(cells[columns["date"]])
+        except ValueError as error:
+            raise TierkitError(f"--contacts {path}:{number}: date {cells[columns['date']]!r}: {error}") from None
+        customer = cells[columns["id"]].strip()
+        if when is None or not customer or when > date:
+            continue
+        outcome = cells[columns["outcome"]].strip() if columns["outcome"] is not None else ""
+        if customer not in found or when >= found[customer][0]:
+            found[customer] = (when, outcome)
+    return found
+
+
 def _status_text(status: FollowUp, lang: str) -> str:
     if status.cadence_days is None:
         return translate(lang, "status_no_cadence")
@@ -328,7 +425,8 @@ def terminal_table(calllist: CallList) -> str:
         lines.append("  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths)).rstrip())
         if number == 0:
             lines.append("  ".join("-" * width for width in widths))
-    return "\n".join([calllist.title, *lines, "", calllist.rules])
+    more = [translate(calllist.lang, "calllist_more", count=calllist.more, per_day=calllist.per_day)] if calllist.more else []
+    return "\n".join([calllist.title, *lines, *more, "", calllist.rules])
 
 
 def write_csv(calllist: CallList, path: Path) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .build import SchemeBuild
+from .labels import localize
+from .words import Vocabulary
 
 DEFAULT = -1
 
@@ -46,7 +48,7 @@ def compile_decision_table(
             lines += [f"    if {condition.code}:", f"        {out} = {build.constant(outcome_of(rules[index], index))}", "        break"]
         lines += [f"    {out} = {fallback}", "    break"]
     build.row(lines, [build.outcome])
-    return _explainer(rules, default)
+    return _explainer(rules, default, build.vocabulary)
 
 
 def _collect_lines(build, rules, conditions, outcome_of, fallback) -> list[str]:
@@ -80,25 +82,31 @@ def _combiner(rules, outcome_of) -> Callable[[tuple], tuple]:
     return combine
 
 
-def _explainer(rules: list[dict], default: dict | None) -> Callable[[tuple, str], list[dict]]:
+def _explainer(rules: list[dict], default: dict | None, vocabulary: Vocabulary) -> Callable[[tuple, str], list[dict]]:
+    """Reasons naming each rule by its label and saying its condition in words."""
+
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
         detail = outcome[3]
         if detail is None:
             return [{"text": words["none"]}]
         if detail == DEFAULT:
-            return [{"rule": default.get("id"), "default": True, "text": words["default"].format(id=default.get("id"))}]
+            return [{"rule": default.get("id"), "default": True, "text": words["default"].format(id=_name(default, lang))}]
         indices = detail if isinstance(detail, tuple) else (detail,)
         return [
             {
                 "rule": rules[i]["id"],
                 "when": rules[i]["when"],
-                "text": words["matched"].format(id=rules[i]["id"], when=rules[i]["when"]),
+                "text": words["matched"].format(id=_name(rules[i], lang), when=vocabulary.say(rules[i]["when"], lang)),
             }
             for i in indices
         ]
 
     return explain
+
+
+def _name(rule: dict, lang: str) -> str:
+    return str(localize(rule.get("label", rule.get("id")), lang))
 
 
 def rule_labels(build: SchemeBuild) -> dict[str, Any]:

@@ -322,5 +322,12 @@ class Evaluation:
             plan = self.plan
             rule = None if rule_index is None else plan.allocation_rule_ids.get(rule_index)
             fields = plan.plans.get(rule_index, {}) if rule_index is not None else {}
-            self._plans[key] = {"rule": rule, **localize_all(fields, lang)}
+            self._plans[key] = {"rule": rule, **localize_all(worded_plan(plan, fields), lang)}
         return dict(self._plans[key])
+
+
+def worded_plan(plan, fields: dict) -> dict:
+    """A resource plan whose values the allocation's ``labels:`` names (a team id such as
+    ``iron_triangle``) replaced by their labels."""
+    labels = (plan.ruleset.data.get("allocation") or {}).get("labels") or {}
+    return {key: labels.get(value, value) if isinstance(value, str) else value for key, value in fields.items()}

@@ -10,9 +10,13 @@ import functools
 import click
 
 
-def parse_as_of(_ctx, _param, value: str | None) -> dt.date:
+def parse_as_of(ctx, param, value: str | None) -> dt.date:
+    return parse_date(ctx, param, value) or dt.date.today()
+
+
+def parse_date(_ctx, _param, value: str | None) -> dt.date | None:
     if value is None:
-        return dt.date.today()
+        return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:

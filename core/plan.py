@@ -31,6 +31,7 @@ from .orders import ORDER_FEATURES, order_fields
 from .overrides import Overrides, PinStep, load_overrides, overrides_path
 from .registry import Function, Registry
 from .ruleset import Ruleset
+from .words import Vocabulary
 
 OUTCOME_ATTRIBUTES = {"label": (LABEL, "string", True), "score": (SCORE, "number", True), "tags": (TAGS, "list", False)}
 FIELD_TYPES = {"enum": "string"}
@@ -83,6 +84,7 @@ class Plan:
             spec.name for index, spec in enumerate(self.fields)
             if spec.name in ORDER_FEATURES and (index in read or spec.name in declared)
         )
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)  # names and values as printed pages say them
 
     @cached_property
     def id_index(self) -> int:
@@ -100,6 +102,7 @@ class PlanCompiler:
         self.slots: list[Slot] = []
         self.scope: dict[str, Symbol] = {"as_of": Symbol("as_of", "date", False, "as_of")}
         self.order_policy: OrderPolicy | None = None
+        self.vocabulary = Vocabulary(self.data)
 
     def new_slot(self, name: str) -> Slot:
         slot = Slot(len(self.slots), name)
@@ -115,6 +118,8 @@ class PlanCompiler:
     def compile(self) -> Plan:
         self.functions = self._functions()
         fields = self._fields()
+        for spec in fields:
+            self.vocabulary.add_field(spec.name, spec.label)
         derived, derive_step = self._derived()
         previous = self._previous_run()
         schemes, scheme_builds = self._schemes()
@@ -140,6 +145,7 @@ class PlanCompiler:
             [d for d in self.diagnostics if d.severity != "error"], overrides, pin_slots,
             {scheme_id: slot.index for scheme_id, slot in previous.items() if slot.index in read},
             rank_stage=rank_stage, scope=dict(self.scope), order_policy=self.order_policy, functions=self.functions,
+            vocabulary=self.vocabulary,
         )
 
     def _errors(self) -> bool:
@@ -260,9 +266,11 @@ class PlanCompiler:
         return overrides, {scheme.id: self.new_slot(f"{scheme.id}.override").index for scheme in schemes if scheme.id in pinned}
 
     def _build(self, config: Mapping, path: tuple, outcome: Slot) -> SchemeBuild:
-        return SchemeBuild(
+        build = SchemeBuild(
             config, path, outcome, self.scope, self.functions, self.namespace, self.new_slot, self.locate
         )
+        build.vocabulary = self.vocabulary
+        return build
 
     def _cycle_error(self, section: str):
         def report(cycle: list[str]) -> None:
@@ -304,6 +312,8 @@ class PlanCompiler:
                 self.error(f"scheme kind {kind.name!r} (plugin {origin}) failed to compile: {failure}", ("schemes", index))
                 continue
             self.diagnostics += build.diagnostics
+            _add_labels(compiled, config.get("labels") or {})
+            self.vocabulary.add_scheme(scheme_id, compiled.labels)
             infos.append(SchemeInfo(scheme_id, kind.name, config.get("label", scheme_id), build.outcome, compiled, build.reads))
             builds[scheme_id] = build
         return infos, builds
@@ -437,6 +447,12 @@ def _tied_runs(values: list) -> list[list[int]]:
         else:
             runs.append([index - 1, index + 1])
     return runs
+
+
+def _add_labels(compiled: CompiledScheme, given: Mapping[str, Any]) -> None:
+    """A scheme's ``labels:``: the ruleset's words win over the kind's, for label ids and tags alike."""
+    compiled.labels = {**compiled.labels, **{key: label for key, label in given.items() if key in compiled.labels}}
+    compiled.tag_labels = {**compiled.tag_labels, **{key: label for key, label in given.items() if key not in compiled.labels}}
 
 
 def _topological(depends: dict[str, set[str]], on_cycle) -> list[str]:

@@ -20,14 +20,16 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from .calllist import build_calllist, rows_of_owner, terminal_table, write_csv
+from .booklet import write_briefs
+from .brief_cover import build_cover
+from .calllist import build_calllist, read_contacts, rows_of_owner, terminal_table, write_csv
 from .engine import Evaluation, compile_ruleset
 from .errors import TierkitError
 from .outputs import refuse_overwriting
 from .job import run_job
-from .options import AS_OF, LANG, STORE, csv_raw, inputs
+from .options import AS_OF, LANG, STORE, csv_raw, inputs, parse_date
 from .render import Renderer
-from .render_brief import BriefBook, BriefBuilder
+from .render_brief import BriefBuilder
 from .render_report import ReportBuilder
 from .results import read_evaluation
 from .terminal import printable
@@ -119,7 +121,7 @@ def _rejected_note(source: Evaluated) -> str:
 @click.command()
 @_common
 @click.option("--customer", "customers", multiple=True, metavar="ID", help="An account by id (repeatable).")
-@click.option("--owner", metavar="NAME", help="Every account of this owner (sales rep), best ranked first.")
+@click.option("--owner", metavar="NAME", help="Every account of this owner (sales rep), best ranked first, after a one-page summary (a booklet).")
 @click.option("--all", "everyone", is_flag=True, help="Every account, best ranked first.")
 @click.option("-o", "--output", required=True,
               help="OUT.html or OUT.pdf: one booklet, a page per account; DIR/: one file per account.")
@@ -151,13 +153,12 @@ def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, 
         folder = Path(output)
         names = file_names([str(row[evaluation.plan.id_index]) for row in rows])
         for row in rows:
-            book = builder.book([row])
-            page = book.pages[0]
-            renderer.write("brief.html", book.variables(), folder / f"{names[page.id]}.{file_format}")
+            customer = str(row[evaluation.plan.id_index])
+            write_briefs(builder, renderer, [row], folder / f"{names[customer]}.{file_format}")
         where = f"{folder}/ (.{file_format})"
     else:
-        book: BriefBook = builder.book(rows)
-        renderer.write("brief.html", book.variables(), Path(output), accounts=len(rows))
+        cover = build_cover(evaluation, session.registry, owner, rows, lang) if owner else None
+        write_briefs(builder, renderer, rows, Path(output), cover)
         where = output
     click.echo(f"wrote {len(rows):,} brief{'s' if len(rows) != 1 else ''} to {where}{_rejected_note(source)}", err=True)
 
@@ -231,18 +232,26 @@ def report(session, ruleset, input_path, orders_path, results_path, as_of, lang,
 @click.command()
 @_common
 @click.option("--owner", required=True, metavar="NAME", help="The sales rep whose accounts to list.")
+@click.option("--date", "day", callback=parse_date, metavar="DATE",
+              help="The day of the list, YYYY-MM-DD (default: the as-of date).")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N",
+              help="At most N accounts (default: calllist.per_day of the ruleset, else all).")
+@click.option("--contacts", metavar="FILE",
+              help="The CRM's activity export (CSV: account id, date, outcome): logged contacts reset each account's cadence.")
 @click.option("-o", "--output", help="F.html or F.csv (default: a table on the terminal).")
 @csv_raw(command_level=True)
 @click.pass_obj
-def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, owner, output) -> None:
-    """A rep's accounts for today, in Eisenhower order, with overdue and return-to-pool flags.
+def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, owner, day, limit, contacts,
+             output) -> None:
+    """A rep's day of work: the accounts to contact, in Eisenhower order, each with why today.
 
     Emergencies (an at_risk tag; calllist.emergency_tags) come first, then important and
-    urgent, important, urgent, neither.  Urgent: the days since the last contact reached
+    urgent, important, urgent, neither; inside one, by grade, then days overdue.  Urgent:
+    the days since the last contact (the data's, or a later one in --contacts) reached
     the plan's cadence_days (or no contact date is known).  Important: the plan's
     important: true, else the top grade or a rank in the top 20% (calllist.top_share).
     Overdue: past the cadence; return to the shared pool (公海): past the plan's
-    pool_return_days, default twice the cadence.
+    pool_return_days, default twice the cadence.  A day holds calllist.per_day accounts.
     """
     suffix = Path(output).suffix.lower() if output else ""
     if output and suffix not in (".html", ".htm", ".csv"):
@@ -250,7 +259,10 @@ def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lan
     refuse_overwriting({"-o": output}, [input_path, orders_path, results_path])
     source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path)
     lang = _language(source, lang)
-    built = build_calllist(source.evaluation, owner, lang)
+    plan = source.evaluation.plan
+    day = day or source.evaluation.bound.as_of
+    logged = read_contacts(contacts, plan, day) if contacts else None
+    built = build_calllist(source.evaluation, owner, lang, day, limit, logged)
     if not output:
         click.echo(printable(terminal_table(built)))
         return

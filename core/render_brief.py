@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import unicodedata
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .charts import Bar
@@ -25,10 +25,16 @@ from .render_messages import translate
 from .render_plan import RunInfo, grade_scheme, role_field, run_info, scheme_config, schemes_in_order, title
 
 ABOUT_LISTS = ("actions", "talking_points", "pain_points", "sales_motion")
-# How many lines of normal type the two columns and the facts hold on one A4 page, and
-# the smaller type that holds more: (most lines, density) — see BriefBuilder._density.
-DENSITIES = ((104, "normal"), (118, "compact"))
+# The type sizes of a brief and how many lines of normal type (see _lines) each holds on
+# one A4 page, measured with WeasyPrint on the bundled rulesets and kept a little short.
+DENSITIES = (("normal", 94), ("compact", 110), ("dense", 124))
 LINE_WIDTH = 58  # half-width characters on one line of a column, normal type
+# How a long page gives way, one step at a time: the facts narrow to those the schemes
+# read, then each playbook list and each scheme's reasons keep their first ``items`` /
+# ``reasons`` lines and say how many more there are.  Every squeeze tries each density.
+SQUEEZES = ({}, {"facts": True}, {"facts": True, "items": 3}, {"facts": True, "items": 2, "reasons": 5},
+            {"facts": True, "items": 1, "reasons": 3})
+FITS = tuple((squeeze, density, most) for squeeze in SQUEEZES for density, most in DENSITIES)
 PLAN_KEYS = ("team", "cadence_days", "executive_sponsor", "executive_visit_days", "service_level", "actions")
 # Said once under "why" when a page is printed from a results file without reasons.
 REASONS_NOTES = {
@@ -148,7 +154,8 @@ class BriefPage:
     and ``playbook`` what to do; ``facts`` the account's fields and derived features;
     ``customer`` the raw feature values by name; ``record`` the result record as
     ``tierkit evaluate`` writes it; ``density`` is ``normal``, ``compact`` or ``dense``:
-    how small the type must be for the page to fit one A4 sheet; ``extra`` what
+    how small the type must be for the page to fit one A4 sheet, and ``fit`` the index in
+    ``FITS`` of the type size and squeeze the page got (see :meth:`BriefBuilder.fit`); ``extra`` what
     plugins added; ``reasons_note`` says why the reasons are missing when the page was
     printed from a results file without them (``tierkit brief --results``), else None.
     """
@@ -167,6 +174,7 @@ class BriefPage:
     customer: dict
     record: dict
     density: str = "normal"
+    fit: int = 0
     extra: dict = field(default_factory=dict)
     reasons_note: str | None = None
 
@@ -178,12 +186,14 @@ class BriefPage:
 @dataclass
 class BriefBook:
     """The variables of ``brief.html``: a ``title``, the language ``lang`` (``en``/``zh``),
-    the run's footer facts ``run`` and the ``pages``, one per account."""
+    the run's footer facts ``run``, the ``pages``, one per account, and the ``cover`` of a
+    rep's booklet (:class:`tierkit.brief_cover.Cover`; None for other booklets)."""
 
     title: str
     lang: str
     run: RunInfo
     pages: list[BriefPage]
+    cover: Any = None
 
     def variables(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -207,16 +217,23 @@ class BriefBuilder:
             for scheme in self.schemes
         }
         self.reasons_note = _reasons_note(evaluation, lang)
+        self.enums = {spec.name for spec in self.plan.fields if spec.type == "enum"}
+        self.read = set().union(*(scheme.reads for scheme in [*self.plan.schemes, self.plan.allocation]))
         rules = (self.plan.ruleset.data.get("allocation") or {}).get("rules") or []
         default = (self.plan.ruleset.data.get("allocation") or {}).get("default") or {}
         self.rule_labels = {rule.get("id"): localize(rule.get("label"), lang) for rule in [*rules, default] if rule.get("label")}
 
-    def book(self, rows: list[list]) -> BriefBook:
+    def book(self, rows: list[list], starts: list[int] | None = None, cover=None) -> BriefBook:
+        """The booklet of the accounts' pages, after a ``cover`` when given; ``starts`` are
+        the fits to start from (see :meth:`page`)."""
         plan = self.plan
         heading = f"{translate(self.lang, 'brief_title')} · {localize(plan.ruleset.data.get('label'), self.lang) or plan.ruleset.name}"
-        return BriefBook(heading, self.lang, run_info(plan, self.as_of, self.lang), [self.page(row) for row in rows])
+        return BriefBook(heading, self.lang, run_info(plan, self.as_of, self.lang),
+                         [self.page(row, start) for row, start in zip(rows, starts or [0] * len(rows))], cover)
 
-    def page(self, row: list) -> BriefPage:
+    def page(self, row: list, start: int = 0) -> BriefPage:
+        """The account's page, fitted to one sheet from the ``start``-th fit on (a PDF
+        printer asks again with a later start when a page still spilled over)."""
         record = self.evaluation.record(row, self.lang)
         features = record["features"]
         sections = [self._section(scheme, record["outcomes"][scheme.id]) for scheme in self.schemes]
@@ -239,13 +256,54 @@ class BriefBuilder:
         )
         if any("reasons" not in outcome for outcome in record["outcomes"].values()):
             page.reasons_note = self.reasons_note
-        page.density = _density(page)
         page.extra = self._plugin_context(features, record)
+        return self._fit(page, start)
+
+    def _fit(self, page: BriefPage, start: int) -> BriefPage:
+        """The page at the first fit of ``FITS`` from ``start`` whose lines hold on one
+        sheet, else at the last (smallest type, tightest squeeze)."""
+        for index in range(start, len(FITS)):
+            squeeze, density, most = FITS[index]
+            fitted = self._squeeze(page, **squeeze)
+            if _lines(fitted) <= most or index == len(FITS) - 1:
+                return replace(fitted, density=density, fit=index)
+        raise TierkitError(f"no fit {start} for a brief: there are {len(FITS)}")
+
+    def _squeeze(self, page: BriefPage, facts: bool = False, items: int | None = None,
+                 reasons: int | None = None) -> BriefPage:
+        """The page with only the facts the schemes read, and lists cut to their first lines."""
+        if facts:
+            page = replace(page, facts=[fact for fact in page.facts if fact.name in self.read])
+        if items:
+            page = replace(page, playbook=[replace(entry, **{part: self._cap(getattr(entry, part), items) for part in ABOUT_LISTS})
+                                           for entry in page.playbook])
+        if reasons:
+            page = replace(page, sections=[replace(section, reasons=self._cap_reasons(section, reasons))
+                                           for section in page.sections])
         return page
+
+    def _cap(self, items: tuple[str, ...], most: int) -> tuple[str, ...]:
+        """The first ``most`` items and "…and N more" for the rest."""
+        if len(items) <= most:
+            return items
+        return (*items[:most], translate(self.lang, "more_items", count=len(items) - most))
+
+    def _cap_reasons(self, section: Section, most: int) -> list[dict]:
+        """The first reasons and the last (the verdict), "…and N more" between; reasons
+        drawn as bars stay, they are no lines of text."""
+        said = [reason for reason in section.reasons if not _drawn(section, reason)]
+        if len(said) <= most:
+            return section.reasons
+        left_out = said[most - 1:-1]
+        marker = {"text": translate(self.lang, "more_items", count=len(left_out))}
+        kept = [reason for reason in section.reasons if not any(reason is out for out in left_out)]
+        kept.insert(kept.index(said[-1]), marker)
+        return kept
 
     # -- parts ----------------------------------------------------------------
     def _section(self, scheme: SchemeInfo, outcome: dict) -> Section:
         label = outcome["label"]
+        words = {**scheme.compiled.tag_labels, **scheme.compiled.labels}
         reasons = outcome.get("reasons") or []
         return Section(
             scheme=scheme.id,
@@ -258,8 +316,7 @@ class BriefBuilder:
             reasons=reasons,
             bars=self._bars(scheme, reasons),
             about=localize_all(dict(scheme.compiled.about.get(label, {})), self.lang) if label is not None else {},
-            tag_labels={tag: str(localize(scheme.compiled.labels[tag], self.lang))
-                        for tag in outcome["tags"] if tag in scheme.compiled.labels},
+            tag_labels={tag: str(localize(words[tag], self.lang)) for tag in outcome["tags"] if tag in words},
             templates=(f"kinds/{scheme.kind}.html", "kinds/generic.html"),
         )
 
@@ -325,6 +382,9 @@ class BriefBuilder:
         return specs
 
     def _fact(self, name: str, label: str, unit: str | None, value: Any) -> Fact:
+        """An enum's value shows as its label (the field's ``labels:``), others as :func:`show` writes them."""
+        if isinstance(value, str) and name in self.enums:
+            return Fact(name, str(label), value, self.plan.vocabulary.value(name, value, self.lang), unit)
         return Fact(name, str(label), value, show(value, self.lang, unit), unit)
 
     def _plugin_context(self, features: dict, record: dict) -> dict:
@@ -361,10 +421,15 @@ def _reasons_note(evaluation, lang: str) -> str:
     return notes["engine"].format(engine=ENGINE_NAMES.get(what, what))
 
 
-def _density(page: BriefPage) -> str:
-    """The type size a page needs to fit one sheet, from an estimate of its lines: each
-    text wraps at ``LINE_WIDTH`` half-width characters (a Chinese character counts two);
-    a row of facts spans both columns, each fact wrapping in a quarter of the page."""
+def _drawn(section: Section, reason: dict) -> bool:
+    """A reason shown as a bar of the section's chart, not as a line of text."""
+    return bool(section.bars) and "indicator" in reason
+
+
+def _lines(page: BriefPage) -> float:
+    """An estimate of a page's lines of normal type: each text wraps at ``LINE_WIDTH``
+    half-width characters (a Chinese character counts two); a row of facts spans both
+    columns, each fact wrapping in a quarter of the page."""
 
     def lines(text, per: int = LINE_WIDTH) -> int:
         width = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(text))
@@ -373,7 +438,7 @@ def _density(page: BriefPage) -> str:
     total = 10.0 + (1 if page.reasons_note else 0)  # headings, allocation and follow-up; the note on missing reasons
     for section in page.sections:
         total += 1.3 + 1.3 * len(section.bars)
-        total += sum(lines(reason["text"]) for reason in section.reasons if not (section.bars and "indicator" in reason))
+        total += sum(lines(reason["text"]) for reason in section.reasons if not _drawn(section, reason))
     for entry in page.playbook:
         total += 2 + (lines(entry.strategy) if entry.strategy else 0)
         for part in ABOUT_LISTS:
@@ -381,4 +446,4 @@ def _density(page: BriefPage) -> str:
             total += (1 + sum(lines(item) for item in items)) if items else 0
     for start in range(0, len(page.facts), 4):  # a row of four facts, each wrapping in its quarter
         total += 2 * max(lines(f"{fact.label}  {fact.text}", LINE_WIDTH // 2) for fact in page.facts[start:start + 4])
-    return next((density for most, density in DENSITIES if total <= most), "dense")
+    return total

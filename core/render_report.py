@@ -10,8 +10,11 @@
   attributes (a two-axis matrix), customers per cell and a scatter with the cuts.
 - **Workload**: each account's team makes 30 ÷ ``cadence_days`` visits a month, and its
   executive sponsor 30 ÷ ``executive_visit_days``; summed per team (and sponsor) against
-  ``allocation.capacity``, whose keys are matched against the team's label in any
-  language or the allocation rule's id.
+  the ruleset's ``capacity: {TEAM: {visits_per_month: N}}`` (or ``allocation.capacity:
+  {TEAM: N}``), whose keys are matched against the team's id (the plan's value), its
+  label in any language or the allocation rule's id; the difference is over or spare.
+- **Appendix**: a watch list longer than ``WATCH_LIMIT`` is cut in the body, which says
+  how many more; the appendix page lists every account.
 - **Watch lists**: accounts carrying the ``benchmark``, ``nail`` or ``at_risk`` tag.
 """
 
@@ -118,7 +121,8 @@ class Matrix:
 class TeamLoad:
     """One ``team``'s (or, when ``executive``, an executive sponsor's) ``accounts`` and
     monthly ``visits`` against its ``capacity`` (None when the ruleset declares none);
-    ``load`` is visits ÷ capacity, ``over`` whether it exceeds 1."""
+    ``load`` is visits ÷ capacity, ``over`` whether it exceeds 1, ``spare`` capacity
+    minus visits (negative: visits over capacity)."""
 
     team: str
     executive: bool
@@ -127,6 +131,7 @@ class TeamLoad:
     capacity: float | None
     load: float | None
     over: bool
+    spare: float | None = None
 
 
 @dataclass(frozen=True)
@@ -143,13 +148,19 @@ class WatchAccount:
 
 @dataclass(frozen=True)
 class WatchList:
-    """The ``accounts`` carrying ``tag`` (under a ``title``), best ranked first: the first
-    ``WATCH_LIMIT`` of ``total``."""
+    """The ``accounts`` carrying ``tag`` (under a ``title``), best ranked first: all
+    ``total`` of them; the body shows the first ``limit`` (``WATCH_LIMIT``) and says how
+    many more, the appendix lists every one (``cut`` says whether it must)."""
 
     tag: str
     title: str
     accounts: list[WatchAccount]
     total: int
+    limit: int = WATCH_LIMIT
+
+    @property
+    def cut(self) -> bool:
+        return self.total > self.limit
 
 
 @dataclass
@@ -157,7 +168,8 @@ class Report:
     """The variables of ``report.html``: ``title``, ``lang``, ``run`` (footer facts), the
     counts ``read``/``evaluated``/``rejected``, and the sections: ``distribution`` and
     ``cross`` (None without schemes), ``pareto`` (None without a numeric value),
-    ``matrices``, ``workload`` (per team) and ``watch`` (one list per watch tag)."""
+    ``matrices``, ``workload`` (per team), ``watch`` (one list per watch tag) and
+    ``overlap``, the accounts tagged both benchmark and nail."""
 
     title: str
     lang: str
@@ -171,6 +183,7 @@ class Report:
     matrices: list[Matrix]
     workload: list[TeamLoad]
     watch: list[WatchList]
+    overlap: list[WatchAccount]
 
     def variables(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -179,13 +192,14 @@ class Report:
 class ReportBuilder:
     """Computes the report of one evaluation (see the module docstring)."""
 
-    def __init__(self, evaluation, registry, env, lang: str):
+    def __init__(self, evaluation, registry, env, lang: str, rows: list[list] | None = None):
+        """``rows`` limits the counts to some accounts (a rep's, for a booklet's cover)."""
         self.evaluation = evaluation
         self.plan: Plan = evaluation.plan
         self.registry = registry
         self.env = env
         self.lang = lang
-        self.rows = evaluation.ranked()
+        self.rows = evaluation.ranked() if rows is None else rows
 
     def report(self, read: int, by: str | None = None, grade: str | None = None, value: str | None = None,
                rejected: int | None = None) -> Report:
@@ -208,6 +222,7 @@ class ReportBuilder:
             matrices=[self.matrix(s) for s in schemes_in_order(plan) if self._is_matrix(s)],
             workload=self.workload(),
             watch=self.watch(grading),
+            overlap=self.overlap(grading),
         )
 
     # -- distribution and cross table -------------------------------------------
@@ -355,16 +370,23 @@ class ReportBuilder:
                 cuts[axis] = _number(reason.get("cut"))
                 match = _AXIS_TEXT.match(str(reason.get("text", "")))
                 names[axis] = match.group(1) if match else axis
+        units = {spec.name: spec.unit for spec in self.plan.fields if spec.unit}
+        units.update({name: config_.get("unit") for name, _slot, config_ in self.plan.derived if config_.get("unit")})
         for axis in ("x", "y"):
             given = config.get(axis) if isinstance(config.get(axis), dict) else {}
             if given.get("label") is not None:
                 names[axis] = localize(given["label"], self.lang)
+            unit = units.get(str(given.get("value", "")).strip())
+            if unit:
+                names[axis] = f"{names.get(axis, axis)} ({unit})" if self.lang != "zh" else f"{names.get(axis, axis)}（{unit}）"
         return str(names.get("x", "x")), str(names.get("y", "y")), (cuts.get("x"), cuts.get("y"))
 
     # -- workload ---------------------------------------------------------------
     def workload(self) -> list[TeamLoad]:
         plan = self.plan
-        capacity = (plan.ruleset.data.get("allocation") or {}).get("capacity") or {}
+        capacity = {**((plan.ruleset.data.get("allocation") or {}).get("capacity") or {}),
+                    **{team: given["visits_per_month"] for team, given in (plan.ruleset.data.get("capacity") or {}).items()}}
+        labels = (plan.ruleset.data.get("allocation") or {}).get("labels") or {}
         slot = plan.allocation.slot.index
         totals: dict[tuple[str, bool], list] = {}
         for row in self.rows:
@@ -375,41 +397,45 @@ class ReportBuilder:
                                                      (raw.get("executive_sponsor"), raw.get("executive_visit_days")))):
                 if who is None or not days:
                     continue
-                key = (str(localize(who, self.lang)), bool(executive))
+                key = (str(localize(labels.get(who, who) if isinstance(who, str) else who, self.lang)), bool(executive))
                 rule = None if executive else rule_id
                 entry = totals.setdefault(key, [0, 0.0, None])
                 entry[0] += 1
                 entry[1] += 30 / days
                 if entry[2] is None:
-                    entry[2] = _capacity_of(capacity, who, rule)
+                    entry[2] = _capacity_of(capacity, who, labels.get(who) if isinstance(who, str) else None, rule)
         loads = []
         for (team, executive), (accounts, visits, limit) in totals.items():
             load = visits / limit if limit else None
-            loads.append(TeamLoad(team, executive, accounts, visits, limit, load, limit is not None and visits > limit))
+            loads.append(TeamLoad(team, executive, accounts, visits, limit, load, limit is not None and visits > limit,
+                                  None if limit is None else limit - visits))
         return sorted(loads, key=lambda load: (load.executive, -load.visits))
 
     # -- watch lists ------------------------------------------------------------
     def watch(self, grading: SchemeInfo | None) -> list[WatchList]:
+        return [WatchList(tag, translate(self.lang, tag), accounts, len(accounts))
+                for tag in WATCH_TAGS for accounts in [self._carrying((tag,), grading)]]
+
+    def overlap(self, grading: SchemeInfo | None) -> list[WatchAccount]:
+        """Accounts both benchmark and nail: a reference customer stuck in a stalemate."""
+        return self._carrying(("benchmark", "nail"), grading)
+
+    def _carrying(self, tags: tuple[str, ...], grading: SchemeInfo | None) -> list[WatchAccount]:
+        """The accounts whose outcomes carry every one of ``tags``, best ranked first."""
         plan = self.plan
         tag_slots = [scheme.slot.index for scheme in plan.schemes]
-        id_index = plan.id_index
         name_field, owner_field = role_field(plan, "name"), role_field(plan, "owner")
         index = {spec.name: i for i, spec in enumerate(plan.fields)}
-        lists = []
-        for tag in WATCH_TAGS:
-            carried = [row for row in self.rows if any(tag in row[s][2] for s in tag_slots)]
-            accounts = [
-                WatchAccount(
-                    id=str(row[id_index]),
-                    name=row[index[name_field]] if name_field in index else None,
-                    owner=row[index[owner_field]] if owner_field in index else None,
-                    grade=display(grading, row[grading.slot.index][0], self.lang) if grading else "—",
-                    rank=row[plan.rank_slot.index],
-                )
-                for row in carried[:WATCH_LIMIT]
-            ]
-            lists.append(WatchList(tag, translate(self.lang, tag), accounts, len(carried)))
-        return lists
+        return [
+            WatchAccount(
+                id=str(row[plan.id_index]),
+                name=row[index[name_field]] if name_field in index else None,
+                owner=row[index[owner_field]] if owner_field in index else None,
+                grade=display(grading, row[grading.slot.index][0], self.lang) if grading else "—",
+                rank=row[plan.rank_slot.index],
+            )
+            for row in self.rows if all(any(tag in row[s][2] for s in tag_slots) for tag in tags)
+        ]
 
 
 def pareto_value_field(plan: Plan) -> str | None:
@@ -436,9 +462,10 @@ def pareto_share(values_descending: list[float], point: float) -> float:
     return head / total
 
 
-def _capacity_of(capacity: dict, who: Any, rule_id: str | None) -> float | None:
-    """The capacity declared for a team: keyed by its label in any language, or a rule id."""
-    names = {str(text) for text in who.values()} if isinstance(who, dict) else {str(who)}
+def _capacity_of(capacity: dict, who: Any, label: Any, rule_id: str | None) -> float | None:
+    """The capacity declared for a team: keyed by its id, its label in any language, or a rule id."""
+    names = {str(text) for given in (who, label) if given is not None
+             for text in (given.values() if isinstance(given, dict) else [given])}
     for key, value in capacity.items():
         if key in names or (rule_id is not None and key == rule_id):
             return float(value)

@@ -45,6 +45,7 @@ from tierkit.expr import did_you_mean
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize
 from tierkit.registry import SchemeKind
+from tierkit.words import Vocabulary
 
 if TYPE_CHECKING:
     from tierkit.sqlbuild import SqlBuild
@@ -142,6 +143,15 @@ CONFIG_SCHEMA = {
 def _t(en: str, zh: str) -> dict:
     return {"en": en, "zh": zh}
 
+
+# The presets' tags as a rep reads them; a ruleset's own tags get words from the scheme's labels:.
+TAG_LABELS = {
+    "compliance": _t("Compliance", "合规"), "long-approval": _t("Long approval", "审批周期长"),
+    "security-first": _t("Security first", "安全优先"), "safety-first": _t("Safety first", "安全生产优先"),
+    "reliability": _t("Reliability", "稳定可靠"), "cost-first": _t("Cost first", "成本优先"),
+    "budget-cycle": _t("Budget cycle", "预算周期"), "patient-safety": _t("Patient safety", "患者安全"),
+    "speed": _t("Speed", "速度"),
+}
 
 PRESETS: dict[str, dict[str, dict]] = {
     "china-b2b": {
@@ -324,7 +334,7 @@ WORDS = {
     "en": {
         "code": "{field} {value} matches code {code} → {track}",
         "keyword": "{field} contains “{keyword}” → {track}",
-        "when": "condition `{when}` holds → {track}",
+        "when": "{when} → {track}",
         "code_none": "{field} {value} matches no track's code",
         "code_missing": "{field} is missing{fields}",
         "text_none": "{field} contains no track's keyword",
@@ -335,7 +345,7 @@ WORDS = {
     "zh": {
         "code": "{field} {value} 匹配代码 {code} → {track}",
         "keyword": "{field} 包含“{keyword}” → {track}",
-        "when": "条件 `{when}` 成立 → {track}",
+        "when": "{when} → {track}",
         "code_none": "{field} {value} 不匹配任何赛道的代码",
         "code_missing": "{field} 缺失{fields}",
         "text_none": "{field} 不含任何赛道的关键词",
@@ -448,9 +458,10 @@ def compile_industry(build: SchemeBuild) -> CompiledScheme:
     labels[fallback["id"]] = fallback.get("label", fallback["id"])
     about = {entry["id"]: {key: entry[key] for key in CONTENT_KEYS if entry.get(key)} for entry in [*tracks, fallback]}
     return CompiledScheme(
-        explain=_explainer(tracks, fallback, code_expr, text_expr),
+        explain=_explainer(tracks, fallback, code_expr, text_expr, build.vocabulary),
         labels=labels,
         about=about,
+        tag_labels=TAG_LABELS,
     )
 
 
@@ -607,15 +618,17 @@ def _shown(key) -> str:
     return ", ".join(key) if isinstance(key, tuple) else str(key)
 
 
-def _explainer(tracks: list[dict], fallback: dict, code_expr, text_expr):
-    code_field = code_expr.source.strip() if code_expr is not None else ""
-    text_field = text_expr.source.strip() if text_expr is not None else ""
-    def which(expr, field: str, lang: str) -> str:
+def _explainer(tracks: list[dict], fallback: dict, code_expr, text_expr, vocabulary: Vocabulary):
+    def field(expr, lang: str) -> str:
+        """The input as a rep reads it: its field's label, or the expression in words."""
+        return vocabulary.say(expr.source.strip(), lang) if expr is not None else ""
+
+    def which(expr, lang: str) -> str:
         """The fields behind a missing input, unless the input is just that field."""
         reads = sorted(expr.reads)
-        if reads == [field] or not reads:
+        if reads == [expr.source.strip()] or not reads:
             return ""
-        return f" ({', '.join(reads)})" if lang != "zh" else f"（{'、'.join(reads)}）"
+        return f" ({vocabulary.names(reads, lang)})" if lang != "zh" else f"（{vocabulary.names(reads, lang)}）"
     has_when = any(track.get("when") for track in tracks)
 
     def explain(outcome: tuple, lang: str) -> list[dict]:
@@ -627,28 +640,28 @@ def _explainer(tracks: list[dict], fallback: dict, code_expr, text_expr):
             if matched_by == "code":
                 code = track["_shown_codes"][number]
                 return [{"track": label, "matched_by": "code", "code": code, "value": _shown(key),
-                         "text": words["code"].format(field=code_field, value=_shown(key), code=code, track=name)}]
+                         "text": words["code"].format(field=field(code_expr, lang), value=_shown(key), code=code, track=name)}]
             if matched_by == "keyword":
                 keyword = track["_shown_keywords"][number]
                 return [{"track": label, "matched_by": "keyword", "keyword": keyword,
-                         "text": words["keyword"].format(field=text_field, keyword=keyword, track=name)}]
+                         "text": words["keyword"].format(field=field(text_expr, lang), keyword=keyword, track=name)}]
             return [{"track": label, "matched_by": "when", "when": track["when"],
-                     "text": words["when"].format(when=track["when"], track=name)}]
+                     "text": words["when"].format(when=vocabulary.say(track["when"], lang), track=name)}]
         reasons, missing = [], []
         if code_expr is not None:
             if key is None:
                 missing += sorted(code_expr.reads)
                 reasons.append({"missing": sorted(code_expr.reads),
-                                "text": words["code_missing"].format(field=code_field, fields=which(code_expr, code_field, lang))})
+                                "text": words["code_missing"].format(field=field(code_expr, lang), fields=which(code_expr, lang))})
             else:
-                reasons.append({"value": _shown(key), "text": words["code_none"].format(field=code_field, value=_shown(key))})
+                reasons.append({"value": _shown(key), "text": words["code_none"].format(field=field(code_expr, lang), value=_shown(key))})
         if text_expr is not None:
             if text_missing:
                 missing += sorted(text_expr.reads)
                 reasons.append({"missing": sorted(text_expr.reads),
-                                "text": words["text_missing"].format(field=text_field, fields=which(text_expr, text_field, lang))})
+                                "text": words["text_missing"].format(field=field(text_expr, lang), fields=which(text_expr, lang))})
             else:
-                reasons.append({"text": words["text_none"].format(field=text_field)})
+                reasons.append({"text": words["text_none"].format(field=field(text_expr, lang))})
         if has_when:
             reasons.append({"text": words["when_none"]})
         name = localize(fallback.get("label", fallback["id"]), lang)

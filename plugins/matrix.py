@@ -38,6 +38,7 @@ from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import percentile_cont
 from tierkit.registry import SchemeKind
+from tierkit.words import Vocabulary
 
 if TYPE_CHECKING:
     from tierkit.sqlbuild import SqlBuild
@@ -292,8 +293,8 @@ WORDS = {
         "low": "low",
         "cell": "{x} {xl}, {y} {yl} → {label}",
         "unknown": "unknown: {fields} missing",
-        "risk": "receivables at risk (`{expr}` holds) → tagged receivables_risk",
-        "clear": "receivables clear (`{expr}` does not hold)",
+        "risk": "receivables at risk ({expr} holds) → tagged receivables_risk",
+        "clear": "receivables clear ({expr} does not hold)",
         "risk_missing": "receivables unknown ({fields} missing): watch receivables",
         "risk_unchecked": "watch receivables (no receivables condition)",
     },
@@ -310,8 +311,8 @@ WORDS = {
         "low": "低",
         "cell": "{x}{xl}、{y}{yl} → {label}",
         "unknown": "未知：缺少 {fields}",
-        "risk": "回款有风险（`{expr}` 成立）→ 标记 receivables_risk",
-        "clear": "回款正常（`{expr}` 不成立）",
+        "risk": "回款有风险（{expr} 成立）→ 标记 receivables_risk",
+        "clear": "回款正常（{expr} 不成立）",
         "risk_missing": "回款情况未知（缺少 {fields}）：盯紧回款",
         "risk_unchecked": "盯紧回款（未设置回款条件）",
     },
@@ -375,7 +376,7 @@ def compile_matrix(build: SchemeBuild) -> CompiledScheme:
     about = {cell["id"]: cell["about"] for cell in cells.values() if cell.get("about")}
     about[UNKNOWN] = unknown_config.get("about", UNKNOWN_ABOUT)
     return CompiledScheme(
-        explain=_explainer(x, y, labels, receivables_text, preset_name == "frequency_volume"),
+        explain=_explainer(x, y, labels, receivables_text, preset_name == "frequency_volume", build.vocabulary),
         labels=labels,
         about=about,
     )
@@ -542,13 +543,13 @@ def compile_matrix_sql(build: SqlBuild) -> None:
 # -- explain --------------------------------------------------------------------------
 
 
-def _explainer(x: _Axis, y: _Axis, labels: dict, receivables_text: str | None, watch: bool):
+def _explainer(x: _Axis, y: _Axis, labels: dict, receivables_text: str | None, watch: bool, vocabulary: Vocabulary):
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
         label, _score, _tags, (xh, yh, xv, yv, xc, yc, missing, risk, risk_missing) = outcome
-        reasons = [_axis_reason(words, lang, x, xv, xc, xh, missing), _axis_reason(words, lang, y, yv, yc, yh, missing)]
+        reasons = [_axis_reason(words, lang, x, xv, xc, xh, missing, vocabulary), _axis_reason(words, lang, y, yv, yc, yh, missing, vocabulary)]
         if label == UNKNOWN:
-            fields = ", ".join(missing) or ", ".join(a.compiled.source for a, v in ((x, xv), (y, yv)) if v is None)
+            fields = vocabulary.names(missing or [a.compiled.source for a, v in ((x, xv), (y, yv)) if v is None], lang)
             reasons.append({"unknown": True, "missing_fields": list(missing), "text": words["unknown"].format(fields=fields)})
             return reasons
         reasons.append({
@@ -562,21 +563,21 @@ def _explainer(x: _Axis, y: _Axis, labels: dict, receivables_text: str | None, w
                 reasons.append({"receivables": None, "text": words["risk_unchecked"]})
             elif risk is None:
                 reasons.append({"receivables": None, "missing_fields": list(risk_missing),
-                                "text": words["risk_missing"].format(fields=", ".join(risk_missing) or receivables_text)})
+                                "text": words["risk_missing"].format(fields=vocabulary.names(risk_missing, lang) or vocabulary.say(receivables_text, lang))})
             else:
                 reasons.append({"receivables": bool(risk),
-                                "text": words["risk" if risk else "clear"].format(expr=receivables_text)})
+                                "text": words["risk" if risk else "clear"].format(expr=vocabulary.say(receivables_text, lang))})
         return reasons
 
     return explain
 
 
-def _axis_reason(words: dict, lang: str, axis: _Axis, value, cut, high, missing) -> dict:
+def _axis_reason(words: dict, lang: str, axis: _Axis, value, cut, high, missing, vocabulary: Vocabulary) -> dict:
     name = localize(axis.label, lang)
     if value is None:
         fields = [field for field in missing if field in axis.compiled.reads] or [axis.compiled.source]
         return {"axis": axis.key, "missing": True, "fields": fields,
-                "text": words["missing"].format(axis=name, fields=", ".join(fields))}
+                "text": words["missing"].format(axis=name, fields=vocabulary.names(fields, lang))}
     if axis.boolean:
         return {"axis": axis.key, "value": value, "high": high, "text": words["true" if high else "false"].format(axis=name)}
     kind, amount = axis.cut

@@ -34,6 +34,7 @@ from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import cumulative_share_by_value, tie_positions
 from tierkit.registry import SchemeKind
+from tierkit.words import Vocabulary
 
 if TYPE_CHECKING:
     from tierkit.sqlbuild import SqlBuild
@@ -146,7 +147,7 @@ def compile_pareto(build: SchemeBuild) -> CompiledScheme:
     labels.update(build.value("labels", default={}))
     value_name = build.value("value_label", default=value.source)
     fields = sorted(value.reads) or [value.source]
-    return CompiledScheme(explain=_explainer(value_name, fields, top, bottom, labels), labels=labels, about=ABOUT)
+    return CompiledScheme(explain=_explainer(value_name, fields, top, bottom, labels, build.vocabulary), labels=labels, about=ABOUT)
 
 
 def _segmenter(value_slot: int, out: int, top: float, bottom: float):
@@ -241,14 +242,14 @@ def compile_pareto_sql(build: SqlBuild) -> None:
     build.outcome(label=label, score=v, cumulative_share=share, customer_share=customer_share)
 
 
-def _explainer(value_label, fields: list[str], top: float, bottom: float, labels: dict):
+def _explainer(value_label, fields: list[str], top: float, bottom: float, labels: dict, vocabulary: Vocabulary):
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
         value_name = localize(value_label, lang)
         label, _score, _tags, (share, customer_share, value, stats) = outcome
         if stats is None:
             return [{"missing": True, "fields": fields,
-                     "text": words["missing"].format(value_name=value_name, fields=", ".join(fields))}]
+                     "text": words["missing"].format(value_name=value_name, fields=vocabulary.names(fields, lang))}]
         key = "position" if share is not None else "position_no_total"
         reasons = [{"value": value, "customer_share": customer_share, "cumulative_share": share,
                     "text": words[key].format(value_name=value_name, value=show_number(value), customer_share=customer_share,

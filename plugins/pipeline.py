@@ -35,6 +35,7 @@ from tierkit.expr import Compiled, parse
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize
 from tierkit.registry import SchemeKind
+from tierkit.words import Vocabulary
 
 if TYPE_CHECKING:
     from tierkit.sqlbuild import SqlBuild
@@ -161,16 +162,16 @@ CONFIG_SCHEMA = {
 
 WORDS = {
     "en": {
-        "holds": "{stage}: `{expr}` holds → {label}",
-        "fails": "{stage}: `{expr}` does not hold",
+        "holds": "{stage}: {expr} holds → {label}",
+        "fails": "{stage}: {expr} does not hold",
         "missing": "{stage}: cannot tell, {fields} missing; counted as not met",
         "stopped": "{stage}: cannot tell, {fields} missing → unknown",
         "none": "no stage applies → unknown",
         "closed": "A closed", "seed": "B seed", "potential": "C potential", "silent": "D silent",
     },
     "zh": {
-        "holds": "{stage}：`{expr}` 成立 → {label}",
-        "fails": "{stage}：`{expr}` 不成立",
+        "holds": "{stage}：{expr} 成立 → {label}",
+        "fails": "{stage}：{expr} 不成立",
         "missing": "{stage}：无法判断，缺少 {fields}；按不成立处理",
         "stopped": "{stage}：无法判断，缺少 {fields} → 未知",
         "none": "没有适用的阶段 → 未知",
@@ -200,7 +201,7 @@ def compile_pipeline(build: SchemeBuild) -> CompiledScheme:
             f"    {out} = ({out}[0], None, (), ({out}[3][0], {out}[3][1], {missing}))",
         ]
     build.row(lines, [build.outcome])
-    return CompiledScheme(explain=_explainer(conditions, labels, stop), labels=labels, about=about)
+    return CompiledScheme(explain=_explainer(conditions, labels, stop, build.vocabulary), labels=labels, about=about)
 
 
 def _conditions(build) -> list[Compiled | None]:
@@ -272,7 +273,7 @@ def _slow(table: dict):
     return decide
 
 
-def _explainer(conditions: list[Compiled | None], labels: dict, stop: bool):
+def _explainer(conditions: list[Compiled | None], labels: dict, stop: bool, vocabulary: Vocabulary):
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
         label, _score, _tags, (_grade, tested, missing) = outcome
@@ -286,14 +287,14 @@ def _explainer(conditions: list[Compiled | None], labels: dict, stop: bool):
                 fields = list(dict.fromkeys(field for field in missing if field in condition.reads)) or [condition.source]
                 key = "stopped" if stopped and index == len(tested) - 1 else "missing"
                 reasons.append({"stage": stage, "result": None, "missing_fields": fields,
-                                "text": words[key].format(stage=name, fields=", ".join(fields))})
+                                "text": words[key].format(stage=name, fields=vocabulary.names(fields, lang))})
             elif result:
                 reasons.append({"stage": stage, "result": True, "condition": condition.source,
-                                "text": words["holds"].format(stage=name, expr=condition.source,
+                                "text": words["holds"].format(stage=name, expr=vocabulary.say(condition.source, lang),
                                                               label=localize(labels.get(stage, stage), lang))})
             else:
                 reasons.append({"stage": stage, "result": False, "condition": condition.source,
-                                "text": words["fails"].format(stage=name, expr=condition.source)})
+                                "text": words["fails"].format(stage=name, expr=vocabulary.say(condition.source, lang))})
         if label == UNKNOWN and not stopped:
             reasons.append({"stage": None, "text": words["none"]})
         return reasons

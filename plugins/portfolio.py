@@ -10,7 +10,8 @@ influence thresholds.  **Nail** is a high-value customer (``value``, default
 ``revenue_potential`` or ``annual_procurement``, at or above ``value_cut``, default
 the population's 80th percentile) in a long stalemate (default ``stalemate_days >=
 180``, or a share of wallet under 10% for 180 days of tenure); one whose return is
-under ``min_value`` is tagged ``nail_drop`` instead.  Reasons give the stage, value
+under ``min_value`` is tagged ``nail_drop`` instead.  A benchmark is never also a nail
+(its reasons say so) unless ``benchmark_and_nail: true``, which validate warns of.  Reasons give the stage, value
 and reason analysis and the escalation path (rep → supervisor → regional manager),
 and end with the verdict: a nail, not a nail (value under the cut, no stalemate), a
 nail whose return is too low (no-go), or undecided (the inputs missing).
@@ -50,6 +51,7 @@ from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import percentile_cont
 from tierkit.registry import SchemeKind
+from tierkit.words import Vocabulary
 
 AT_RISK, NAIL, BENCHMARK, NONE, UNKNOWN, NAIL_DROP = "at_risk", "nail", "benchmark", "none", "unknown", "nail_drop"
 INDICATORS = ("influence", "satisfaction", "cooperation")
@@ -172,6 +174,13 @@ LABEL_IDS = (AT_RISK, NAIL, BENCHMARK, NONE, UNKNOWN)
 CONFIG_SCHEMA = {
     "type": "object",
     "properties": {
+        "benchmark_and_nail": {
+            "title": "Benchmark and nail together",
+            "description": "Whether one account may be both a benchmark and a nail. Default false: a benchmark, "
+                           "cooperating by definition, is not also a nail in a stalemate; true lets both tags stand "
+                           "(validate warns, and the report lists such accounts).",
+            "type": "boolean",
+        },
         "benchmark": {
             "title": "Benchmark (标杆)",
             "description": "Influence, satisfaction and cooperation all at or above their thresholds; false leaves the tag out.",
@@ -284,17 +293,18 @@ WORDS = {
         "benchmark_yes": "benchmark: all three at or above their thresholds",
         "benchmark_no": "not a benchmark: all three of influence, satisfaction and cooperation are needed",
         "benchmark_unknown": "benchmark: cannot tell, {fields} missing",
-        "level_given": "benchmark level {level} (from `{expr}`)",
+        "level_given": "benchmark level {level} (from {expr})",
         "level_influence": "benchmark level {level}: influence {value} ≥ {min}",
         "level_surrounding": "benchmark level {level}: influence {value} under every level threshold",
         "value_high": "value {value} ≥ {cut} ({how}): high value",
         "value_low": "value {value} < {cut} ({how}): not high value",
         "value_missing": "value: missing ({fields})",
-        "stalemate_yes": "stalemate: `{expr}` holds",
-        "stalemate_no": "no long stalemate: `{expr}` does not hold",
+        "stalemate_yes": "stalemate: {expr} holds",
+        "stalemate_no": "no long stalemate: {expr} does not hold",
         "stalemate_missing": "stalemate: cannot tell, {fields} missing",
         "nail_yes": "nail: high value and a long stalemate",
         "nail_no": "not a nail: {why}",
+        "nail_benchmark": "a benchmark account",
         "nail_low_value": "value below the cut",
         "nail_no_stalemate": "no long stalemate",
         "nail_drop": "nail, but the return is too low: no-go (nail_drop)",
@@ -311,8 +321,8 @@ WORDS = {
         "reason_other": "reason: {reason}",
         "reason_missing": "reason not known: find out first (no trust, a competitor's offer, internal conflict?)",
         "escalate": "escalate when stuck: rep → supervisor → regional manager",
-        "fired": "signal {name}: `{expr}` fired",
-        "quiet": "signal {name}: `{expr}` did not fire",
+        "fired": "signal {name}: {expr} fired",
+        "quiet": "signal {name}: {expr} did not fire",
         "signal_missing": "signal {name}: {fields} missing; counted as not fired",
         "risk_yes": "at risk: {fired} of {count} signals fired (at least {min} needed)",
         "risk_no": "not at risk: {fired} of {count} signals fired (at least {min} needed)",
@@ -330,17 +340,18 @@ WORDS = {
         "benchmark_yes": "标杆：影响力、满意度、配合度均达到门槛",
         "benchmark_no": "不是标杆：影响力、满意度、配合度三者缺一不可",
         "benchmark_unknown": "标杆：无法判断，缺少 {fields}",
-        "level_given": "标杆级别：{level}（来自 `{expr}`）",
+        "level_given": "标杆级别：{level}（来自 {expr}）",
         "level_influence": "标杆级别：{level}，影响力 {value} ≥ {min}",
         "level_surrounding": "标杆级别：{level}，影响力 {value} 低于各级门槛",
         "value_high": "价值 {value} ≥ {cut}（{how}）：高价值",
         "value_low": "价值 {value} < {cut}（{how}）：非高价值",
         "value_missing": "价值：缺失（{fields}）",
-        "stalemate_yes": "僵持：`{expr}` 成立",
-        "stalemate_no": "未长期僵持：`{expr}` 不成立",
+        "stalemate_yes": "僵持：{expr} 成立",
+        "stalemate_no": "未长期僵持：{expr} 不成立",
         "stalemate_missing": "僵持：无法判断，缺少 {fields}",
         "nail_yes": "钉子：高价值且长期僵持",
         "nail_no": "不是钉子：{why}",
+        "nail_benchmark": "已是标杆客户",
         "nail_low_value": "价值低于分界",
         "nail_no_stalemate": "未长期僵持",
         "nail_drop": "是钉子，但回报太低：不攻坚（nail_drop）",
@@ -357,8 +368,8 @@ WORDS = {
         "reason_other": "原因：{reason}",
         "reason_missing": "原因未知：先查明（不信任、竞争对手条件、内部矛盾？）",
         "escalate": "僵持不下时逐级升级：销售 → 主管 → 区域经理",
-        "fired": "信号 {name}：`{expr}` 触发",
-        "quiet": "信号 {name}：`{expr}` 未触发",
+        "fired": "信号 {name}：{expr} 触发",
+        "quiet": "信号 {name}：{expr} 未触发",
         "signal_missing": "信号 {name}：缺少 {fields}，按未触发处理",
         "risk_yes": "危险：{count} 个信号中 {fired} 个触发（至少需要 {min} 个）",
         "risk_no": "不危险：{count} 个信号中 {fired} 个触发（至少需要 {min} 个）",
@@ -393,12 +404,15 @@ class _Setup:
         self.stage: Compiled | str = "mid"
         self.signals: list[tuple[str, Compiled, object]] = []
         self.min_signals = 1
+        self.exclusive = True  # a benchmark is no nail (benchmark_and_nail: false)
+        self.vocabulary = Vocabulary()  # the ruleset's labels, for reasons in words
 
 
 def _configure(build: ConfigBuild, reasons: bool = True) -> _Setup:
     """The scheme's pieces from its config, for either back end; ``reasons=False`` leaves
     out what only the reasons use (the nail's reason and market stage)."""
     setup = _Setup()
+    setup.vocabulary = build.vocabulary
     if build.value("benchmark") is not False:
         _benchmark(build, setup)
     if build.value("nail") is not False:
@@ -407,6 +421,10 @@ def _configure(build: ConfigBuild, reasons: bool = True) -> _Setup:
         _at_risk(build, setup)
     if not (setup.indicators or setup.nail_on or setup.signals) and not build.diagnostics:
         build.error("benchmark, nail and at_risk are all turned off: the scheme has nothing to tag")
+    setup.exclusive = not build.value("benchmark_and_nail", default=False)
+    if setup.indicators and setup.nail_on and not setup.exclusive:
+        build.warn("benchmark_and_nail: true lets one account be both a benchmark and a nail; the report lists them",
+                   "benchmark_and_nail")
     return setup
 
 
@@ -565,7 +583,7 @@ def _finisher(setup: _Setup):
     thresholds = [threshold for _, _, threshold in setup.indicators]
     bench_on, nail_on, risk_on = bool(setup.indicators), setup.nail_on, bool(setup.signals)
     levels = [(setup.levels[level], level) for level in ("national", "provincial", "local")]
-    min_value, min_signals = setup.min_value, setup.min_signals
+    min_value, min_signals, exclusive = setup.min_value, setup.min_signals, setup.exclusive
     outcomes: dict[tuple, tuple] = {}
     for risk in (True, False, None):
         for nail in (True, False, None):
@@ -603,6 +621,8 @@ def _finisher(setup: _Setup):
                 nail = bool(stalemate)
                 if nail and min_value is not None and returns is not None and returns < min_value:
                     nail, drop = False, True
+            if bench and exclusive:
+                nail, drop = False, False
         risk = False
         if risk_on:
             fired = sum(1 for signal in signals if signal)
@@ -650,6 +670,9 @@ def compile_portfolio_sql(build) -> None:
         state = _nail_state_sql(build, setup)
         nail = f"(CASE {state} WHEN 1 THEN TRUE WHEN 0 THEN FALSE WHEN 2 THEN FALSE END)"
         drop = f"COALESCE({state} = 2, FALSE)"
+        if setup.exclusive and bench != "FALSE":  # a benchmark is no nail
+            nail = f"(CASE WHEN {bench} THEN FALSE ELSE {nail} END)"
+            drop = f"(CASE WHEN {bench} THEN FALSE ELSE {drop} END)"
     level = "NULL"
     if setup.indicators:
         influence = indicators[0]
@@ -715,7 +738,7 @@ def _explainer(setup: _Setup, labels: dict):
         if setup.indicators:
             reasons += _benchmark_reasons(words, lang, setup, bench, level, given, indicators, missing)
         if setup.nail_on:
-            reasons += _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing)
+            reasons += _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing, bench)
         if setup.signals:
             reasons += _risk_reasons(words, lang, setup, risk, signals, missing)
         if label == UNKNOWN:
@@ -739,14 +762,14 @@ def _benchmark_reasons(words, lang, setup, bench, level, given_level, indicators
         shown = words[name]
         if value is None:
             reasons.append({"section": BENCHMARK, "indicator": name, "missing": True, "fields": _fields(missing, compiled),
-                            "text": words["missing"].format(name=shown, fields=", ".join(_fields(missing, compiled)))})
+                            "text": words["missing"].format(name=shown, fields=setup.vocabulary.names(_fields(missing, compiled), lang))})
         else:
             key = "met" if value >= threshold else "unmet"
             reasons.append({"section": BENCHMARK, "indicator": name, "value": value, "min": threshold,
                             "text": words[key].format(name=shown, value=show_number(value), min=show_number(threshold))})
     if bench is None:
         fields = [f for (_, c, _), v in zip(setup.indicators, indicators) if v is None for f in _fields(missing, c)]
-        reasons.append({"section": BENCHMARK, "decided": False, "text": words["benchmark_unknown"].format(fields=", ".join(fields))})
+        reasons.append({"section": BENCHMARK, "decided": False, "text": words["benchmark_unknown"].format(fields=setup.vocabulary.names(fields, lang))})
     elif not bench:
         reasons.append({"section": BENCHMARK, "benchmark": False, "text": words["benchmark_no"]})
     else:
@@ -759,14 +782,14 @@ def _level_reason(words, lang, setup, level, given_level, influence) -> dict:
     shown = localize(LEVEL_LABELS.get(level, level), lang)
     record = {"section": BENCHMARK, "level": level}
     if given_level is not None:
-        return {**record, "text": words["level_given"].format(level=shown, expr=setup.level.source)}
+        return {**record, "text": words["level_given"].format(level=shown, expr=setup.vocabulary.say(setup.level.source, lang))}
     threshold = next((setup.levels[name] for name in ("national", "provincial", "local") if name == level), None)
     if threshold is None:
         return {**record, "text": words["level_surrounding"].format(level=shown, value=show_number(influence))}
     return {**record, "text": words["level_influence"].format(level=shown, value=show_number(influence), min=show_number(threshold))}
 
 
-def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing) -> list[dict]:
+def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing, bench) -> list[dict]:
     """The value and stalemate checks, a nail's return check and playbook (stage, reason,
     escalation), then the verdict: nail, not a nail (and why), a low-return nail
     dropped, or undecided (and what is missing)."""
@@ -779,9 +802,10 @@ def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns
     if nail is None:
         fields = list(dict.fromkeys([*(_fields(missing, setup.value) if value is None else ()),
                                      *(_fields(missing, setup.stalemate) if stalemate is None else ())]))
-        return [*reasons, {**verdict, "missing_fields": fields, "text": words["nail_unknown"].format(fields=", ".join(fields))}]
+        return [*reasons, {**verdict, "missing_fields": fields, "text": words["nail_unknown"].format(fields=setup.vocabulary.names(fields, lang))}]
     why = [words[key] for key, failed in (("nail_low_value", value is not None and cut is not None and value < cut),
-                                          ("nail_no_stalemate", stalemate is not None and not stalemate)) if failed]
+                                          ("nail_no_stalemate", stalemate is not None and not stalemate),
+                                          ("nail_benchmark", bool(bench) and setup.exclusive)) if failed]
     separator = "，" if lang == "zh" else "; "
     return [*reasons, {**verdict, "text": words["nail_no"].format(why=separator.join(why))}]
 
@@ -790,7 +814,7 @@ def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns,
     reasons = []
     if value is None:
         fields = _fields(missing, setup.value)
-        reasons.append({"section": NAIL, "missing": True, "fields": fields, "text": words["value_missing"].format(fields=", ".join(fields))})
+        reasons.append({"section": NAIL, "missing": True, "fields": fields, "text": words["value_missing"].format(fields=setup.vocabulary.names(fields, lang))})
     else:
         high = cut is not None and value >= cut
         reasons.append({"section": NAIL, "value": value, "cut": cut, "high": high,
@@ -799,16 +823,16 @@ def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns,
     if stalemate is None:
         fields = _fields(missing, setup.stalemate)
         reasons.append({"section": NAIL, "stalemate": None, "fields": fields,
-                        "text": words["stalemate_missing"].format(fields=", ".join(fields))})
+                        "text": words["stalemate_missing"].format(fields=setup.vocabulary.names(fields, lang))})
     else:
         reasons.append({"section": NAIL, "stalemate": bool(stalemate),
-                        "text": words["stalemate_yes" if stalemate else "stalemate_no"].format(expr=setup.stalemate.source)})
+                        "text": words["stalemate_yes" if stalemate else "stalemate_no"].format(expr=setup.vocabulary.say(setup.stalemate.source, lang))})
     if not (nail or drop):
         return reasons
     if setup.min_value is not None:
         if returns is None:
             fields = _fields(missing, setup.return_value or setup.value)
-            reasons.append({"section": NAIL, "return": None, "text": words["return_missing"].format(fields=", ".join(fields))})
+            reasons.append({"section": NAIL, "return": None, "text": words["return_missing"].format(fields=setup.vocabulary.names(fields, lang))})
         else:
             reasons.append({"section": NAIL, "return": returns, "min_value": setup.min_value, "nail_drop": drop,
                             "text": words["return_drop" if drop else "return_ok"].format(value=show_number(returns), min=show_number(setup.min_value))})
@@ -819,12 +843,12 @@ def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns,
     elif stage in ("mid", "late"):
         text = words["stage_attack"].format(stage=STAGE_WORDS.get(lang, STAGE_WORDS["en"])[stage])
     else:
-        text = words["stage_other"].format(stage=stage)
+        text = words["stage_other"].format(stage=setup.vocabulary.value(getattr(setup.stage, 'source', None), stage, lang))
     reasons.append({"section": NAIL, "market_stage": stage, "text": text})
     if reason in NAIL_REASONS:
         reasons.append({"section": NAIL, "reason": reason, "text": words[reason]})
     elif reason is not None:
-        reasons.append({"section": NAIL, "reason": reason, "text": words["reason_other"].format(reason=reason)})
+        reasons.append({"section": NAIL, "reason": reason, "text": words["reason_other"].format(reason=setup.vocabulary.value(setup.reason.source, reason, lang))})
     else:
         reasons.append({"section": NAIL, "reason": None, "text": words["reason_missing"]})
     reasons.append({"section": NAIL, "escalation": ["rep", "supervisor", "regional_manager"], "text": words["escalate"]})
@@ -838,10 +862,10 @@ def _risk_reasons(words, lang, setup, risk, signals, missing) -> list[dict]:
         if result is None:
             fields = _fields(missing, compiled)
             reasons.append({"section": AT_RISK, "signal": name, "fired": False, "missing_fields": fields,
-                            "text": words["signal_missing"].format(name=shown, fields=", ".join(fields))})
+                            "text": words["signal_missing"].format(name=shown, fields=setup.vocabulary.names(fields, lang))})
         else:
             reasons.append({"section": AT_RISK, "signal": name, "fired": bool(result),
-                            "text": words["fired" if result else "quiet"].format(name=shown, expr=compiled.source)})
+                            "text": words["fired" if result else "quiet"].format(name=shown, expr=setup.vocabulary.say(compiled.source, lang))})
     fired = sum(1 for result in signals if result)
     if risk is None:
         reasons.append({"section": AT_RISK, "decided": False, "text": words["risk_unknown"]})

@@ -34,6 +34,7 @@ from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import quintile_scores
 from tierkit.registry import SchemeKind
+from tierkit.words import Vocabulary
 
 if TYPE_CHECKING:
     from tierkit.sqlbuild import SqlBuild
@@ -257,7 +258,7 @@ def compile_rfm(build: SchemeBuild) -> CompiledScheme:
     about.setdefault(UNKNOWN, STANDARD_ABOUT[UNKNOWN])
     sources = [expression.source for expression in compiled]
     reads = [sorted(expression.reads) or [expression.source] for expression in compiled]
-    return CompiledScheme(explain=_explainer(sources, reads, labels), labels=labels, about=about)
+    return CompiledScheme(explain=_explainer(sources, reads, labels, build.vocabulary), labels=labels, about=about)
 
 
 def _segment_ranges(build: SchemeBuild, index: int, segment: dict) -> dict[str, tuple[int, int]]:
@@ -383,7 +384,7 @@ def quintile_sql(value: str, descending: bool = False, buckets: int = 5) -> str:
             f"1 + CAST(floor(CAST({middle} AS DOUBLE) / (2 * count({value}) OVER ())) AS BIGINT) END")
 
 
-def _explainer(sources: list[str], reads: list[list[str]], labels: dict):
+def _explainer(sources: list[str], reads: list[list[str]], labels: dict, vocabulary: Vocabulary):
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
         label, _score, _tags, (r, f, m, _rfm, fm, values) = outcome
@@ -393,14 +394,14 @@ def _explainer(sources: list[str], reads: list[list[str]], labels: dict):
             if score is None:
                 missing += [field for field in fields if field not in missing]
                 reasons.append({"dimension": key, "missing": True, "fields": fields,
-                                "text": words["missing"].format(name=name, fields=", ".join(fields), letter=letter)})
+                                "text": words["missing"].format(name=name, fields=vocabulary.names(fields, lang), letter=letter)})
             else:
                 reasons.append({"dimension": key, "value": value, "score": score,
-                                "text": words["dimension"].format(name=name, value=show_number(value), source=source,
+                                "text": words["dimension"].format(name=name, value=show_number(value), source=vocabulary.say(source, lang),
                                                                   letter=letter, score=score)})
         if fm is None:
             reasons.append({"segment": UNKNOWN, "missing_fields": missing,
-                            "text": words["unknown"].format(fields=", ".join(missing))})
+                            "text": words["unknown"].format(fields=vocabulary.names(missing, lang))})
         else:
             reasons.append({"segment": label, "r": r, "fm": fm,
                             "text": words["segment"].format(r=r, fm=fm, f=f, m=m,

@@ -33,6 +33,7 @@ from tierkit.expr import did_you_mean
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize
 from tierkit.registry import SchemeKind
+from tierkit.words import Vocabulary
 
 if TYPE_CHECKING:
     from tierkit.sqlbuild import SqlBuild
@@ -203,7 +204,7 @@ def compile_value_proposition(build: SchemeBuild) -> CompiledScheme:
     labels[UNKNOWN] = UNKNOWN_CONTENT["label"]
     about = {entry["id"]: _about(entry) for entry in types}
     about[UNKNOWN] = _about(UNKNOWN_CONTENT)
-    return CompiledScheme(explain=_explainer(types, signals), labels=labels, about=about)
+    return CompiledScheme(explain=_explainer(types, signals, build.vocabulary), labels=labels, about=about)
 
 
 def _signals(build, types: list[dict]) -> tuple[list[dict], list[str]]:
@@ -341,7 +342,7 @@ def _decider(types: list[dict], signals: list[dict]):
     return decide
 
 
-def _explainer(types: list[dict], signals: list[dict]):
+def _explainer(types: list[dict], signals: list[dict], vocabulary: Vocabulary):
     def type_name(index: int, lang: str) -> str:
         return localize(types[index].get("label", types[index]["id"]), lang)
 
@@ -353,7 +354,7 @@ def _explainer(types: list[dict], signals: list[dict]):
             name = localize(signal["name"], lang)
             if value is None or (isinstance(value, float) and math.isnan(value)):
                 reasons.append({"signal": signal["config"].get("id"), "missing": True, "fields": signal["reads"],
-                                "text": words["missing"].format(signal=name, fields=", ".join(signal["reads"]))})
+                                "text": words["missing"].format(signal=name, fields=vocabulary.names(signal["reads"], lang))})
                 continue
             if value is False or not signal["targets"]:
                 continue

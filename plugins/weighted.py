@@ -45,6 +45,7 @@ from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import cume_dist, share_above
 from tierkit.registry import SchemeKind
+from tierkit.words import Vocabulary
 
 INSUFFICIENT = "insufficient_data"
 LABEL_REF = {"$ref": "#/$defs/label"}
@@ -247,7 +248,7 @@ def compile_weighted(build: SchemeBuild) -> CompiledScheme:
     labels = {grade["id"]: grade.get("label", grade["id"]) for grade in grades}
     labels[INSUFFICIENT] = build.value("missing", "label", default={"en": "Insufficient data", "zh": "数据不足"})
     return CompiledScheme(
-        explain=_explainer(build.config, weights, factor, tolerance, fields_read, by_share, build.value("hysteresis")),
+        explain=_explainer(build.config, weights, factor, tolerance, fields_read, by_share, build.value("hysteresis"), build.vocabulary),
         labels=labels,
     )
 
@@ -628,7 +629,7 @@ def _hysteresis_sql(build, grades, margin, score, base, lift, label) -> str:
             f"AND ({' OR '.join(inside)}) THEN {previous} ELSE {label} END")
 
 
-def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin):
+def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin, vocabulary: Vocabulary):
     indicators, grades = config["indicators"], config["grades"]
     promotions = config.get("promote", [])
 
@@ -642,7 +643,7 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin
             name = localize(indicator.get("label", indicator["id"]), lang)
             if point is None:
                 reasons.append({"indicator": indicator["id"], "missing": True, "fields": reads,
-                                "text": words["missing"].format(label=name, fields=", ".join(reads))})
+                                "text": words["missing"].format(label=name, fields=vocabulary.names(reads, lang))})
                 continue
             if score is None:  # no score: points only, nothing contributes
                 reasons.append({"indicator": indicator["id"], "value": value, "points": point, "weight": weight,
@@ -659,7 +660,7 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin
         if score is None:
             missing = [f for reads, p in zip(fields_read, points) if p is None for f in reads]
             reasons.append({"insufficient_data": True, "missing_fields": missing,
-                            "text": words["insufficient"].format(count=len(points) - sum(known), fields=", ".join(missing),
+                            "text": words["insufficient"].format(count=len(points) - sum(known), fields=vocabulary.names(missing, lang),
                                                                  tolerance=tolerance)})
         elif by_share:
             share_grade = kept  # under share grades: the grade the share alone gives

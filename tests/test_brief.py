@@ -109,7 +109,7 @@ def test_header_chips_and_why_of_a_known_customer(tmp_path):
     assert "Revenue scale" in bars and "60.0 / 60" in bars and "Profit room" in bars and "40.0 / 40" in bars
     assert any(e["tag"] == "svg" and e["attrs"].get("role") == "img" for e in page.elements)
     assert "score 100.0 ≥ 80 → S" in page.text("scheme-weighted")
-    assert "matched rule big: revenue >= 500000" in page.text("scheme-rules")
+    assert "matched rule Big: Revenue ≥ 500,000" in page.text("scheme-rules")
 
 
 def test_allocation_playbook_and_facts_of_a_known_customer(tmp_path):
@@ -201,7 +201,7 @@ def test_each_portfolio_part_ends_with_its_verdict(tmp_path, lang, nail_line, ri
 
 def test_owner_selects_that_reps_accounts_in_rank_order(tmp_path):
     page = brief_html(tmp_path, "--owner", "王芳")
-    assert [e["attrs"]["data-customer"] for e in page.find("page")] == ["K01", "K02", "K03"]
+    assert [e["attrs"].get("data-customer") for e in page.find("page")] == [None, "K01", "K02", "K03"]  # the cover first
 
 
 def test_all_gives_every_account_best_first(tmp_path):

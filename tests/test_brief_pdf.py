@@ -10,6 +10,7 @@ import pytest
 
 from tierkit.fonts import chinese_font_families
 
+from .bundled_examples import INPUTS, evaluated
 from .conftest import ROOT, TIERKIT
 from .test_render import AS_OF, run_cli, write_small_case
 
@@ -58,6 +59,17 @@ def test_every_account_of_the_small_case_fits_its_page(tmp_path):
     assert len(pypdf.PdfReader(str(out)).pages) == 5
 
 
+def test_a_booklet_of_several_chunks_is_printed_by_workers_and_merged_in_order(tmp_path, monkeypatch):
+    from tierkit import booklet
+
+    monkeypatch.setattr(booklet, "CHUNK", 2)
+    ruleset, customers = write_small_case(tmp_path / "case")
+    out = tmp_path / "all.pdf"
+    assert run_cli("brief", ruleset, customers, "--all", "-o", out, "--as-of", AS_OF, "--lang", "en") == 0
+    reader = pypdf.PdfReader(str(out))
+    assert [next(re.finditer(r"K0\d", page.extract_text())).group() for page in reader.pages] == ["K01", "K05", "K02", "K03", "K04"]
+
+
 def test_a_directory_of_pdf_files(tmp_path):
     ruleset, customers = write_small_case(tmp_path / "case")
     folder = tmp_path / "pdfs"
@@ -67,37 +79,54 @@ def test_a_directory_of_pdf_files(tmp_path):
         assert len(pypdf.PdfReader(str(path)).pages) == 1
 
 
+def test_every_bundled_ruleset_has_example_data():
+    assert sorted(INPUTS) == sorted(path.stem for path in (ROOT / "rulesets").glob("*.yaml"))
+
+
 @needs_cjk_font
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_fullest_pages_of_the_bundled_ruleset_fit_one_page_each(tmp_path, lang):
-    """The three accounts with the most to say (reasons, playbook lines) print on one page each."""
-    import datetime as dt
-
-    from tierkit.engine import compile_ruleset
-    from tierkit.job import run_job
+@pytest.mark.parametrize("ruleset", sorted(INPUTS))
+def test_the_longest_pages_of_every_bundled_ruleset_are_one_sheet_each(tmp_path, ruleset, lang):
+    """The accounts with the most to say (the tightest fit, then the most lines) and the
+    shortest: one A4 page each, the long ones squeezed by priority, never spilling over."""
+    from tierkit.booklet import write_briefs
     from tierkit.manager import make_plugin_manager, make_registry
-    from tierkit.render_brief import BriefBuilder
-    from tierkit.ruleset import load_ruleset
+    from tierkit.render import Renderer
+    from tierkit.render_brief import BriefBuilder, _lines
 
-    from .test_brief import EXAMPLE
+    evaluation, pm = evaluated(ruleset), make_plugin_manager()
+    builder = BriefBuilder(evaluation, lang, pm)
 
-    registry = make_registry()
-    plan = compile_ruleset(load_ruleset("b2b-manufacturing", registry.ruleset_dirs), registry)
-    evaluation = run_job(plan, registry, str(EXAMPLE), None, dt.date(2026, 11, 1)).evaluation
-    builder = BriefBuilder(evaluation, lang, make_plugin_manager())
-
-    def lines(row) -> int:
+    def length(row):
         page = builder.page(row)
-        said = sum(len(s.reasons) + len(s.bars) for s in page.sections)
-        return said + sum(1 + len(e.actions) + len(e.talking_points) + len(e.pain_points) + len(e.sales_motion)
-                          for e in page.playbook)
+        return page.fit, _lines(page)
 
-    fullest = sorted(evaluation.rows, key=lines, reverse=True)[:3]
-    ids = [str(row[plan.id_index]) for row in fullest]
-    out = tmp_path / "full.pdf"
-    args = [arg for customer in ids for arg in ("--customer", customer)]
-    assert run_cli("brief", "b2b-manufacturing", EXAMPLE, *args, "-o", out, "--as-of", AS_OF, "--lang", lang) == 0
-    assert len(pypdf.PdfReader(str(out)).pages) == 3, ids
+    by_length = sorted(evaluation.rows, key=length, reverse=True)
+    rows = by_length[:4] + by_length[-1:]
+    ids = [str(row[evaluation.plan.id_index]) for row in rows]
+    out = tmp_path / "longest.pdf"
+    renderer = Renderer(pm, make_registry().functions, evaluation.plan.ruleset.source, lang, evaluation.bound.as_of)
+    write_briefs(builder, renderer, rows, out)
+    reader = pypdf.PdfReader(str(out))
+    assert len(reader.pages) == len(ids), ids
+    for customer, page in zip(ids, reader.pages):
+        assert customer in page.extract_text()
+    assert out.stat().st_size / len(ids) <= 80 * 1024  # light: no drawing repeated per dot or per page
+
+
+def test_a_squeezed_page_keeps_the_facts_the_schemes_read_and_says_how_many_more():
+    from tierkit.manager import make_plugin_manager
+    from tierkit.render_brief import FITS, BriefBuilder
+
+    evaluation = evaluated("saas-enterprise")
+    builder = BriefBuilder(evaluation, "zh", make_plugin_manager())
+    row = evaluation.ranked()[0]
+    full, tightest = builder.page(row), builder.page(row, len(FITS) - 1)
+    assert tightest.density == "dense" and tightest.fit == len(FITS) - 1
+    assert {fact.name for fact in tightest.facts} == {fact.name for fact in full.facts} & builder.read
+    assert len(tightest.facts) < len(full.facts)
+    capped = [entry for entry in tightest.playbook if any(item.startswith("……另有") for part in ("actions", "talking_points") for item in getattr(entry, part))]
+    assert capped and all(len(entry.talking_points) <= 2 for entry in tightest.playbook)
 
 
 def test_chinese_without_a_chinese_font_stops_with_the_install_command(tmp_path):

@@ -86,3 +86,41 @@ def test_the_report_in_chromium(tmp_path):
     parsed = dom(tmp_path, html)
     assert 'class="part pareto"' in parsed and 'class="part matrix"' in parsed and parsed.count("<svg") == 3
     paint(tmp_path, html, "report")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_longest_brief_prints_on_one_sheet_in_chromium(tmp_path, lang):
+    """Chromium's own layout (its fonts and line breaks) still fits the fullest page of a
+    bundled ruleset on one A4 sheet: its content is no taller than the page."""
+    pypdf = pytest.importorskip("pypdf", reason="the page count is read with pypdf (the dev extra)")
+    from tierkit.manager import make_plugin_manager, make_registry
+    from tierkit.render import Renderer
+    from tierkit.render_brief import BriefBuilder, _lines
+
+    from .bundled_examples import evaluated
+
+    evaluation, pm = evaluated("saas-enterprise"), make_plugin_manager()
+    builder = BriefBuilder(evaluation, lang, pm)
+
+    def length(row):
+        page = builder.page(row)
+        return page.fit, _lines(page)
+
+    html = tmp_path / "longest.html"
+    renderer = Renderer(pm, make_registry().functions, evaluation.plan.ruleset.source, lang, evaluation.bound.as_of)
+    html.write_text(renderer.render("brief.html", builder.book([max(evaluation.rows, key=length)]).variables()), encoding="utf-8")
+    pdf = tmp_path / "longest.pdf"
+    result = chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri())
+    assert pdf.exists(), result.stderr[-2000:]
+    assert len(pypdf.PdfReader(str(pdf)).pages) == 1
+    paint(tmp_path, html, f"longest-{lang}")
+
+
+def test_the_chinese_report_in_chromium(tmp_path):
+    _, customers = write_small_case(tmp_path / "case")
+    (tmp_path / "case" / "matrix.yaml").write_text(MATRIX, encoding="utf-8")
+    html = tmp_path / "report.html"
+    assert run_cli("report", tmp_path / "case" / "matrix.yaml", customers, "-o", html, "--as-of", AS_OF, "--lang", "zh") == 0
+    parsed = dom(tmp_path, html)
+    assert 'lang="zh-CN"' in parsed and parsed.count("<svg") == 3 and "客户等级分布" in parsed
+    paint(tmp_path, html, "report-zh")

@@ -68,7 +68,8 @@ SR,Silver at risk,Ann,silver,risk,3
 SH,Silver hot,Ann,silver,hot,3
 B1,Bob's only,Bob,gold,,1
 """
-EXPECTED_ORDER = ["SR", "G26", "G25", "G11", "G10", "G9", "S21", "S20", "S10", "SN", "S9", "SH"]
+# inside a quadrant by grade (the watch scheme declares risk, hot, fine), then days overdue
+EXPECTED_ORDER = ["SR", "G26", "G25", "G11", "G10", "G9", "S21", "S20", "S10", "SN", "SH", "S9"]
 
 
 def write_calls(folder: Path, calllist_section: str = CALLS_CALLLIST) -> tuple[Path, Path]:
@@ -128,7 +129,7 @@ def test_status_texts(calls):
     assert "no_contact" in next(item for item in calls.items if item.id == "SN").flags
     assert calls.items[0].cells["quadrant"] == "Emergency · Q4"
     assert next(item for item in calls.items if item.id == "G26").cells["action"] == (
-        "Do now: visit or call today; return to the shared pool"
+        "Visit overdue by 16 days (every 10 days); return to the shared pool"
     )
 
 
@@ -152,7 +153,7 @@ def test_importance_defaults_to_top_grade_or_top_fifth(tmp_path):
     ]
     k02 = calls.items[0]
     assert k02.emergency and k02.follow_up.days_since == 61 and "pool_return" in k02.flags  # 61 > 2 × 30
-    assert k02.cells["action"] == "防守：把他们重新变回钉子客户或更好；退回公海"
+    assert k02.cells["action"] == "挽救拜访，由客户经理出面：防守：把他们重新变回钉子客户或更好；退回公海"
 
 
 def test_csv_has_one_row_per_account_with_the_columns_shown(tmp_path, capsys):

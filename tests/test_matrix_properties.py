@@ -112,7 +112,7 @@ def test_reasons_in_both_languages():
         "Purchase frequency: 2 < 11 (population median) → low",
         "Purchase volume: 500 ≥ 12 (fixed cut) → high",
         "Purchase frequency low, Purchase volume high → Traffic customer",
-        "receivables at risk (`overdue_amount > 0` holds) → tagged receivables_risk",
+        "receivables at risk (overdue_amount > 0 holds) → tagged receivables_risk",
     ]
     assert a[2] == ("receivables_risk",)
     assert [r["text"] for r in c_en["reasons"]] == [
@@ -126,7 +126,7 @@ def test_reasons_in_both_languages():
         "进货频次：2 < 11（全体中位数）→ 低",
         "进货量：500 ≥ 12（固定分界）→ 高",
         "进货频次低、进货量高 → 流量客户",
-        "回款有风险（`overdue_amount > 0` 成立）→ 标记 receivables_risk",
+        "回款有风险（overdue_amount > 0 成立）→ 标记 receivables_risk",
     ]
     assert b_zh["display"] == "小溪客户" and b_en["display"] == "Stream customer"
     assert c_zh["reasons"][0]["text"] == "进货频次：缺失（orders_per_year）"

@@ -134,8 +134,8 @@ def test_reasons_in_both_languages():
     [(silent, silent_en), (unknown, unknown_en)] = evaluate(the_plan, people)
     assert silent[0] == "silent"
     texts = [r["text"] for r in silent_en["reasons"]]
-    assert texts[0] == "A closed: `order_count > 0 or deal_stage == 'won'` does not hold"
-    assert texts[-1].startswith("D silent: `last_contact_date is not none and (last_response_date is none or ")
+    assert texts[0] == "A closed: order_count > 0 or deal_stage is won does not hold"
+    assert texts[-1].startswith("D silent: last_contact_date is known and (last_response_date is missing or ")
     assert texts[-1].endswith("holds → D: silent")
     assert [r["text"] for r in unknown_en["reasons"]][:2] == [
         "A closed: cannot tell, order_count missing; counted as not met",
@@ -145,7 +145,7 @@ def test_reasons_in_both_languages():
     assert unknown_en["reasons"][-1]["text"] == "no stage applies → unknown"
     [(_, silent_zh), (_, unknown_zh)] = evaluate(the_plan, people, "zh")
     assert silent_zh["display"] == "D 沉默客户"
-    assert silent_zh["reasons"][0]["text"] == "A 成交：`order_count > 0 or deal_stage == 'won'` 不成立"
+    assert silent_zh["reasons"][0]["text"] == "A 成交：order_count > 0或deal_stage属于 won 不成立"
     assert silent_zh["reasons"][-1]["text"].endswith("成立 → D 沉默客户")
     assert unknown_zh["reasons"][0]["text"] == "A 成交：无法判断，缺少 order_count；按不成立处理"
     assert unknown_zh["reasons"][-1]["text"] == "没有适用的阶段 → 未知"

@@ -49,9 +49,10 @@ def registry():
 
 
 @cache
-def plan(min_value=None, min_signals=1, value_cut="p80"):
+def plan(min_value=None, min_signals=1, value_cut="p80", both=True):
+    """``both``: benchmark_and_nail, so most tests see every tag a customer meets."""
     nail = {"value_cut": value_cut} if min_value is None else {"value_cut": value_cut, "min_value": min_value}
-    scheme = {"id": "pf", "kind": "portfolio", "nail": nail, "at_risk": {"min_signals": min_signals}}
+    scheme = {"id": "pf", "kind": "portfolio", "nail": nail, "at_risk": {"min_signals": min_signals}, "benchmark_and_nail": both}
     return compile_ruleset(ruleset(scheme), registry())
 
 
@@ -67,7 +68,7 @@ def k_and(*values):
     return False if False in values else (None if None in values else True)
 
 
-def reference(c: dict, cut, min_value, min_signals):
+def reference(c: dict, cut, min_value, min_signals, both=True):
     """(label, tags, benchmark, nail, at_risk, level) by the documented rules."""
     bench = k_and(*(None if c.get(n) is None else c[n] >= 70 for n in ("influence", "satisfaction", "cooperation")))
     level = None
@@ -79,6 +80,8 @@ def reference(c: dict, cut, min_value, min_signals):
     drop = bool(nail and min_value is not None and value < min_value)
     if drop:
         nail = False
+    if bench and not both:  # a benchmark is no nail
+        nail, drop = False, False
     results = [None if c.get(name) is None else bool(test(c[name])) for name, test in SIGNALS]
     fired = sum(1 for r in results if r)
     risk = True if fired >= min_signals else (None if all(r is None for r in results) else False)
@@ -107,12 +110,13 @@ customers = st.fixed_dictionaries({
 
 
 @settings(max_examples=50, deadline=None)
-@given(maybe(st.sampled_from([100, 1000])), st.sampled_from([1, 2]), st.sampled_from(["p80", 1000]), st.lists(customers, max_size=12))
-def test_tags_label_and_attributes_follow_the_rules(min_value, min_signals, value_cut, people):
+@given(maybe(st.sampled_from([100, 1000])), st.sampled_from([1, 2]), st.sampled_from(["p80", 1000]), st.booleans(),
+       st.lists(customers, max_size=12))
+def test_tags_label_and_attributes_follow_the_rules(min_value, min_signals, value_cut, both, people):
     rows = [{"id": f"C{i}", **person} for i, person in enumerate(people)]
     cut = value_cut if isinstance(value_cut, int) else percentile_cont([p["annual_procurement"] for p in people], 0.8)
-    for person, (outcome, record) in zip(rows, evaluate(plan(min_value, min_signals, value_cut), rows)):
-        label, tags, bench, nail, risk, level = reference(person, cut, min_value, min_signals)
+    for person, (outcome, record) in zip(rows, evaluate(plan(min_value, min_signals, value_cut, both), rows)):
+        label, tags, bench, nail, risk, level = reference(person, cut, min_value, min_signals, both)
         assert (outcome[0], outcome[2]) == (label, tags), (person, [r["text"] for r in record["reasons"]])
         assert outcome[3][:4] == (bench, nail, risk, level)
         assert record["tags"] == list(tags)
@@ -141,7 +145,7 @@ def test_reasons_in_both_languages():
     assert "stage: mid market; attack this nail" in texts
     assert "reason: a competitor's better offer; counter on value, service and terms" in texts
     assert "escalate when stuck: rep → supervisor → regional manager" in texts
-    assert "signal Orders declining: `revenue_trend < 0.7` fired" in texts
+    assert "signal Orders declining: revenue_trend < 0.7 fired" in texts
     assert "signal In contact with a competitor: competitor_contact missing; counted as not fired" in texts
     assert texts[-1] == "at risk: 1 of 4 signals fired (at least 1 needed)"
     fired = nail_en["reasons"][-1]
@@ -195,7 +199,7 @@ def test_the_nail_part_ends_with_its_verdict_in_both_languages():
             assert nail_part[-1]["nail"] == outcome[3][1] and nail_part[-1]["nail_drop"] == outcome[3][6]
     [(_, low)] = evaluate(the_plan, people[1:2], "zh")
     texts = [r["text"] for r in low["reasons"] if r.get("section") == "nail"]
-    assert texts == ["价值 500 < 1,000（固定分界）：非高价值", "僵持：`stalemate_days >= 180` 成立", "不是钉子：价值低于分界"]
+    assert texts == ["价值 500 < 1,000（固定分界）：非高价值", "僵持：stalemate_days ≥ 180 成立", "不是钉子：价值低于分界"]
     [(_, kept)] = evaluate(the_plan, people[:1])
     texts = [r["text"] for r in kept["reasons"] if r.get("section") == "nail"]
     assert texts[-2:] == ["escalate when stuck: rep → supervisor → regional manager", "nail: high value and a long stalemate"]
@@ -208,7 +212,8 @@ def test_the_nail_part_ends_with_its_verdict_in_both_languages():
 
 def test_early_market_and_level_expression():
     fields = {**FIELDS, "market_stage": {"type": "string"}, "benchmark_level": {"type": "string"}}
-    scheme = {"id": "pf", "kind": "portfolio", "nail": {"value_cut": 10}, "benchmark": {"level": "benchmark_level"}}
+    scheme = {"id": "pf", "kind": "portfolio", "nail": {"value_cut": 10}, "benchmark": {"level": "benchmark_level"},
+              "benchmark_and_nail": True}
     the_plan = compile_ruleset(ruleset(scheme, fields), registry())
     people = [
         {"id": "E", "annual_procurement": 50, "stalemate_days": 999, "market_stage": "early", "influence": 80,
@@ -218,7 +223,7 @@ def test_early_market_and_level_expression():
     [(early, early_en), (local, local_en)] = evaluate(the_plan, people)
     assert early[0] == "nail" and early[3][3] == "provincial"
     texts = [r["text"] for r in early_en["reasons"]]
-    assert "benchmark level provincial (from `benchmark_level`)" in texts
+    assert "benchmark level provincial (from benchmark_level)" in texts
     assert "stage: early market; take the easy high-value customers first, this nail can wait" in texts
     assert local[3][3] == "surrounding"
     assert "benchmark level surrounding-area: influence 72 under every level threshold" in [r["text"] for r in local_en["reasons"]]
@@ -252,3 +257,15 @@ def test_config_errors_are_reported():
     messages = [d.message for d in diagnostics]
     assert "benchmark.levels must fall from national to provincial to local" in messages
     assert "cut 'p200' is not a number, 'median', 'pNN' or {percentile: 0-1}" in messages
+
+
+def test_a_benchmark_is_no_nail_unless_the_ruleset_says_so():
+    person = [{"id": "B", "influence": 90, "satisfaction": 90, "cooperation": 90, "annual_procurement": 5000,
+               "stalemate_days": 400, "revenue_trend": 1.5}]
+    [(exclusive, exclusive_zh)] = evaluate(plan(value_cut=1000, both=False), person, "zh")
+    assert exclusive[0] == "benchmark" and exclusive[2] == ("benchmark",)
+    assert "不是钉子：已是标杆客户" in [r["text"] for r in exclusive_zh["reasons"]]
+    [(both, _)] = evaluate(plan(value_cut=1000), person)
+    assert both[0] == "nail" and both[2] == ("nail", "benchmark")
+    assert [d.message for d in plan(value_cut=1000).warnings if "benchmark_and_nail" in d.message]
+    assert not [d for d in plan(value_cut=1000, both=False).warnings if "benchmark_and_nail" in d.message]

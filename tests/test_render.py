@@ -278,4 +278,5 @@ def test_charts_are_inline_svg_with_escaped_text():
     curve = pareto_curve([(0.0, 0.0), (0.2, 0.574), (1.0, 1.0)], (0.2, 0.574), "p", "x", "y")
     assert "20% → 57.4%" in curve and "<polyline" in curve
     dots = scatter([ScatterPoint(1, 2, 0), ScatterPoint(3, 4, 1)], ["a", "b", "never drawn"], (2, 3), "s", "x", "y")
-    assert dots.count("<circle") == 2 + 2 and "never drawn" not in dots  # two dots, two legend entries
+    assert dots.count("<circle") == 2 and "never drawn" not in dots  # two dots; the cells named in their corners
+    assert ">a</text>" in dots and ">b</text>" in dots

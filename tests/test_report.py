@@ -61,7 +61,8 @@ def test_every_section_is_present(matrix_case, tmp_path):
     assert page.text("distribution").startswith("Grade distribution · Account grade")
     assert page.text("cross").startswith("Industry track × Account grade")
     assert sum(1 for e in page.elements if e["tag"] == "svg") == 3  # distribution bars, Pareto curve, scatter
-    assert [e["attrs"]["data-tag"] for e in page.find("watch-list")] == ["benchmark", "nail", "at_risk"]
+    assert [e["attrs"].get("data-tag") for e in page.find("watch-list")] == ["benchmark", "nail", "at_risk", None]
+    assert page.find("overlap") and not page.find("appendix")  # no list is cut
 
 
 def test_grade_counts_add_up_to_the_evaluated_customers(matrix_case):
@@ -178,7 +179,7 @@ def test_matrix_quadrants_and_scatter(matrix_case):
     counts = {c.label: c.count for c in matrix.counts}
     assert counts["star"] == 3 and counts["long_tail"] == 2 and sum(counts.values()) == 5
     assert len(matrix.points) == 5 and matrix.cuts == (500000.0, 20.0)
-    assert (matrix.x_label, matrix.y_label) == ("Revenue", "Margin")
+    assert (matrix.x_label, matrix.y_label) == ("Revenue (CNY)", "Margin (%)")  # the fields' units
 
 
 def test_no_matrix_no_matrix_section(tmp_path):

@@ -271,7 +271,7 @@ def test_brief_report_and_calllist_from_a_results_file_are_those_of_the_run(samp
     for name in PRINTS:
         assert (read / name).read_bytes() == (printed_by_the_run / name).read_bytes(), name
     brief = html_of(read / "brief.html")
-    assert brief.count('<article class="page brief') == 98 and "reasons-note" not in brief
+    assert brief.count('<article class="page brief') == 1 + 98 and "reasons-note" not in brief  # the owner's cover, then the pages
     assert "<svg" in html_of(read / "report.html").split('class="part matrix"')[1]  # the scatter, from the reasons
 
 

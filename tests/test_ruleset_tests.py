@@ -56,7 +56,7 @@ def test_failures_name_expected_and_actual_with_reasons(tmp_path, registry, runn
         "  - {name: wrong, customer: A2, expect: {band: big, features: {overdue_amount: 1}, allocation: {cadence_days: 14}}}\n"
     ))
     assert runner.run(cases[0]).failures == [
-        "A2.band.label: expected 'big', got 'owing' — because: matched rule owing: overdue_amount > 0",
+        "A2.band.label: expected 'big', got 'owing' — because: matched rule owing: Overdue receivables > 0",
         "A2.features.overdue_amount: expected 1, got 300.0",
         "A2.allocation.cadence_days: expected 14, got 90",
     ]
