@@ -41,7 +41,13 @@ def write_briefs(builder: BriefBuilder, renderer: Renderer, rows: list[list], pa
     chunks = [rows[start:start + CHUNK] for start in range(0, len(rows), CHUNK)] or [[]]
     with tempfile.TemporaryDirectory(prefix="tierkit-briefs-") as folder, _workers(len(chunks)) as pool:
         parts = [Path(folder) / f"part-{index:05d}.pdf" for index in range(len(chunks))]
-        _print_chunks(builder, renderer, chunks, parts, pool, pypdf, cover)
+        try:
+            _print_chunks(builder, renderer, chunks, parts, pool, pypdf, cover)
+        except TierkitError as error:  # it names a chunk's temporary file: name the booklet
+            message = str(error)
+            for part in parts:
+                message = message.replace(str(part), str(path))
+            raise TierkitError(message) from None
         writer = pypdf.PdfWriter()
         for part in parts:
             writer.append(str(part))

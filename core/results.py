@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .engine import BoundPlan, Evaluation, derived_types
+from .engine import BoundPlan, Evaluation, derived_types, worded_plan
 from .errors import InputError, Position, TierkitError
 from .io import compact_json, json_default
 from .outputs import meta_path, unquote_cell
@@ -145,7 +145,7 @@ def feature_types(plan: Plan, derived: Mapping[str, str] | None = None) -> dict[
 def allocation_plans(plan: Plan, lang: str) -> dict[int | None, dict]:
     """The localized allocation plan of each rule index, as records carry it (``rule``
     first): the rules in order, ``-1`` the default, ``None`` when nothing matched."""
-    plans = {index: {"rule": plan.allocation_rule_ids.get(index), **localize_all(values, lang)}
+    plans = {index: {"rule": plan.allocation_rule_ids.get(index), **localize_all(worded_plan(plan, values), lang)}
              for index, values in plan.plans.items()}
     plans[None] = {"rule": None}
     return plans

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,14 @@ from tierkit.cli import main
 from .conftest import TIERKIT
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
+
+
+def base_beside(folder: Path, name: str) -> str:
+    """The export rulesets (and the lookup table they read) copied into ``folder``, for a
+    ruleset there to extend ``name`` (``extends`` reaches no further than its own folder)."""
+    for source in [*EXPORTS.glob("*.yaml"), EXPORTS / "city_tier.csv"]:
+        shutil.copy(source, folder / source.name)
+    return name
 AS_OF = "2026-11-01"
 ENGINES = ["python", "duckdb"]
 
@@ -124,7 +133,7 @@ def test_by_default_a_repeated_id_and_an_unreadable_value_reject_the_row(capsys,
 @pytest.mark.parametrize("engine", ENGINES)
 def test_duplicates_first_keeps_the_first_row_of_an_id(capsys, tmp_path, engine):
     ruleset = tmp_path / "first.yaml"
-    ruleset.write_text(f"extends: {EXPORTS / 'crm.yaml'}\nname: crm-first\nduplicates: first\n", encoding="utf-8")
+    ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm.yaml')}\nname: crm-first\nduplicates: first\n", encoding="utf-8")
     records, meta, err = evaluate(capsys, tmp_path, ruleset, EXPORTS / "crm_accounts.csv", engine=engine)
     assert (meta["read"], meta["evaluated"], meta["rejected"], meta["duplicates"]) == (11, 10, 0, 1)
     c004 = next(r for r in records if r["id"] == "C004")
@@ -184,7 +193,7 @@ def test_order_filter_duplicate_lines_and_purchase_days(capsys, tmp_path, engine
 @pytest.mark.parametrize("engine", ENGINES)
 def test_orders_count_orders_counts_every_row(capsys, tmp_path, engine):
     ruleset = tmp_path / "rows.yaml"
-    ruleset.write_text(f"extends: {EXPORTS / 'crm-orders.yaml'}\nname: crm-order-rows\norders: {{count: orders}}\n",
+    ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-orders.yaml')}\nname: crm-order-rows\norders: {{count: orders}}\n",
                        encoding="utf-8")
     records, _, _ = evaluate(capsys, tmp_path, ruleset, EXPORTS / "crm_accounts.csv", "--orders",
                              EXPORTS / "erp_orders.csv", engine=engine)
@@ -226,7 +235,7 @@ def test_an_order_feature_needs_its_columns(tmp_path, engine):
 
 def test_orders_where_is_checked_when_the_ruleset_is_validated(capsys, tmp_path):
     ruleset = tmp_path / "bad.yaml"
-    ruleset.write_text(f"extends: {EXPORTS / 'crm-orders.yaml'}\nname: bad\norders: {{where: 'amount + 1'}}\n", encoding="utf-8")
+    ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-orders.yaml')}\nname: bad\norders: {{where: 'amount + 1'}}\n", encoding="utf-8")
     assert main(["validate", str(ruleset)]) == 1
     assert "orders.where must be a condition, not a number" in capsys.readouterr().out
 
@@ -238,7 +247,7 @@ def test_orders_where_is_checked_when_the_ruleset_is_validated(capsys, tmp_path)
 @pytest.mark.parametrize("export", ["erp_orders.xlsx", "utf-8"])
 def test_orders_of_a_rejected_account_are_counted_as_such_and_the_counts_equal_the_files_rows(capsys, tmp_path, engine, export):
     ruleset = tmp_path / "strict.yaml"
-    ruleset.write_text(f"extends: {EXPORTS / 'crm-orders.yaml'}\nname: crm-orders-strict\nduplicates: reject\n"
+    ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-orders.yaml')}\nname: crm-orders-strict\nduplicates: reject\n"
                        "fields:\n  capital: {type: number, aliases: [注册资本]}\n", encoding="utf-8")
     rejected = tmp_path / "rejected.csv"
     customers = utf8_copy(tmp_path, "crm_accounts.csv") if export == "utf-8" else EXPORTS / "crm_accounts.xlsx"
@@ -290,7 +299,7 @@ def test_lookup_tables_from_a_file_and_inline(capsys, tmp_path, engine, export):
 
 def test_lookup_must_name_a_declared_table(capsys, tmp_path):
     ruleset = tmp_path / "bad.yaml"
-    ruleset.write_text(f"extends: {EXPORTS / 'crm-lookups.yaml'}\nname: bad\nderive:\n  tier: \"lookup('city_tiers', province)\"\n",
+    ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-lookups.yaml')}\nname: bad\nderive:\n  tier: \"lookup('city_tiers', province)\"\n",
                        encoding="utf-8")
     assert main(["validate", str(ruleset)]) == 1
     assert "lookup(...) must name a lookup table as text (tables: city_tier, ownership_weight)" in capsys.readouterr().out
