@@ -236,7 +236,10 @@ class Store:
     def _check_format(self, create: bool) -> bool:
         """Whether the tables are still to be made; raise when this is no store of ours.
         A version 1 store gains the name and owner columns (its runs keep them empty)."""
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        # one statement, so one snapshot: another process may create the store in between
+        tables, version = self.db.execute(
+            "SELECT (SELECT count(*) FROM sqlite_master), user_version FROM pragma_user_version"
+        ).fetchone()
         if version > SCHEMA_VERSION:
             raise TierkitError(f"run store {self.path} was written by a newer tierkit (store version {version})")
         if version == 1:
@@ -244,7 +247,7 @@ class Store:
             return False
         if version == SCHEMA_VERSION:
             return False
-        if not create or self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        if not create or tables:
             raise TierkitError(f"{self.path} is not a tierkit run store")
         return True
 

@@ -11,7 +11,8 @@ import datetime as dt
 import json
 
 import pytest
-import sqlalchemy as sa
+
+sa = pytest.importorskip("sqlalchemy", reason="writing to a database needs the db extra (pip install -e '.[db]')")
 
 from tierkit.cli import main
 from tierkit.engine import load_plan
