@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tierkit.outputs import spreadsheet_cell, unquote_cell
+
+from .conftest import run_tierkit as tierkit
 
 AS_OF = "2026-09-01"
 PAYLOADS = {
@@ -55,9 +55,6 @@ allocation:
 
 READ = {customer: name.strip() for customer, name in PAYLOADS.items()}
 
-
-def tierkit(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tierkit", *map(str, args)], cwd=cwd, capture_output=True, text=True)
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import csv
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from .conftest import run_tierkit as tierkit
 
 AS_OF = "2026-09-01"
 SUMMARY = re.compile(r"read (\d+) · evaluated (\d+) · rejected (\d+)")
@@ -39,9 +39,6 @@ rank:
   - {by: n, order: desc}
 """
 
-
-def tierkit(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tierkit", *map(str, args)], cwd=cwd, capture_output=True, text=True)
 
 
 def run(folder: Path, engine: str, data: str) -> tuple[tuple[int, ...], list[dict], list[str]]:

@@ -10,10 +10,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from .conftest import one_line_failure, run_tierkit as tierkit
 
 AS_OF = "2026-09-01"
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +28,7 @@ import signal
 from tierkit.hookspecs import hookimpl
 from tierkit.plugins.formats import write_jsonl
 from tierkit.registry import Writer
+
 
 
 def records_then_kill(records):
@@ -46,15 +48,6 @@ def tierkit_writers(register):
 '''
 
 
-def tierkit(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tierkit", *map(str, args)], cwd=cwd, capture_output=True, text=True)
-
-
-def one_line_failure(done: subprocess.CompletedProcess) -> str:
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.startswith("tierkit: ") and done.stderr.count("\n") == 1, done.stderr
-    assert "Traceback" not in done.stderr
-    return done.stderr.strip()
 
 
 @pytest.fixture

@@ -14,9 +14,6 @@ import io
 import json
 import math
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import openpyxl
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +22,8 @@ from hypothesis import strategies as st
 from tierkit.errors import TierkitError
 from tierkit.fieldtypes import MAX_NUMBER_TEXT, FieldSpec
 from tierkit.io import read_table
+
+from .conftest import run_tierkit as tierkit
 
 AS_OF = "2026-09-01"
 FIELDS = [FieldSpec("id", "string", required=True), FieldSpec("name", "string"), FieldSpec("x", "number")]
@@ -53,9 +52,6 @@ rank:
   - {by: x, order: desc}
 """
 
-
-def tierkit(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tierkit", *map(str, args)], cwd=cwd, capture_output=True, text=True)
 
 
 def summary(stderr: str) -> tuple[int, int, int]:

@@ -5,11 +5,11 @@ shows a password."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from .conftest import one_line_failure, run_tierkit as tierkit
 
 AS_OF = "2026-09-01"
 RULESET = """\
@@ -35,6 +35,7 @@ from tierkit.hookspecs import hookimpl
 from tierkit.registry import Source
 
 
+
 def read(url, table, query):
     raise RuntimeError(f"cannot reach {url} (tried password=hunter2 too)")
     yield
@@ -46,14 +47,6 @@ def tierkit_sources(register):
 '''
 
 
-def tierkit(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tierkit", *map(str, args)], cwd=cwd, capture_output=True, text=True)
-
-
-def one_line_failure(done: subprocess.CompletedProcess) -> str:
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.startswith("tierkit: ") and done.stderr.count("\n") == 1, done.stderr
-    return done.stderr.strip()
 
 
 @pytest.fixture
