@@ -30,8 +30,13 @@ def root() -> Path:
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     """Every Spark test in one xdist group (``--dist loadgroup``): one worker starts one
-    Spark session, instead of each worker starting its own on a two-core machine."""
+    Spark session, instead of each worker starting its own on a two-core machine.  A test
+    given the Spark engine as a parameter without the ``spark`` marker is refused: it
+    would escape ``-m "not spark"`` and start a session in any worker."""
     for item in items:
+        params = getattr(item, "callspec", None)
+        if params and "spark" in params.params.values() and not item.get_closest_marker("spark"):
+            raise pytest.UsageError(f"{item.nodeid} runs on Spark unmarked: parametrize it with engine_params()")
         if item.get_closest_marker("spark"):
             item.add_marker(pytest.mark.xdist_group("spark"))
 

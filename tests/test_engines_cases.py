@@ -20,8 +20,8 @@ from tierkit.ruleset import load_ruleset
 from tierkit.testing import CaseRunner, load_cases
 
 from .conftest import ROOT
-from .engine_harness import (ENGINES, SAMPLE_DATA, case_groups, compare, compare_batch, compare_engines, compare_sample,
-                             only_kind, pooled, shared_engine)
+from .engine_harness import (SAMPLE_DATA, case_groups, compare, compare_batch, compare_engines, compare_sample,
+                             engine_params, only_kind, pooled, shared_engine)
 
 CASE_FILES = sorted((ROOT / "tests" / "cases").glob("*.yml")) + sorted((ROOT / "tests" / "golden").glob("*.yaml"))
 
@@ -42,7 +42,7 @@ def test_each_case_population_on_duckdb(path, case, runner, registry):
     assert compare(runner.evaluate(case), registry, shared_engine("duckdb")) == []
 
 
-@pytest.mark.parametrize("engine_name", ENGINES)
+@pytest.mark.parametrize("engine_name", engine_params())
 @pytest.mark.parametrize("group", GROUPS)
 def test_each_case_ruleset_on_all_its_case_customers(group, engine_name, runner, registry):
     evaluations = {case.name: runner.evaluate(case) for case in GROUPS[group]}
@@ -61,7 +61,7 @@ def test_pooling_keeps_every_customer(runner):
     assert len(GROUPS) < len(EACH_CASE) / 4
 
 
-@pytest.mark.parametrize("engine_name", ENGINES)
+@pytest.mark.parametrize("engine_name", engine_params())
 @pytest.mark.parametrize("name", SAMPLE_DATA)
 def test_bundled_ruleset_on_its_sample_data(name, engine_name, registry):
     """The whole ruleset, every kind in it, with rank and allocation."""
