@@ -325,7 +325,7 @@ def compile_rfm(build: SchemeBuild) -> CompiledScheme:
     sources = [expression.source for expression in compiled]
     reads = [sorted(expression.reads) or [expression.source] for expression in compiled]
     return CompiledScheme(explain=_explainer(sources, reads, labels, cuts, build.vocabulary), labels=labels, about=about,
-                          run_warnings=_collapse_check(build, sources, cuts))
+                          run_warnings=_collapse_check(build, sources, cuts, one_time))
 
 
 def _cuts(build: ConfigBuild) -> dict[str, tuple | None]:
@@ -367,7 +367,7 @@ def _dimension_scores(values: list, key: str, cuts: tuple | None) -> list[int | 
     return quintile_scores(values, descending=descending) if cuts is None else fixed_scores(values, cuts, descending)
 
 
-def _collapse_check(build: ConfigBuild, sources: list[str], cuts: dict[str, tuple | None]):
+def _collapse_check(build: ConfigBuild, sources: list[str], cuts: dict[str, tuple | None], one_time: bool):
     """The run-time check of the quintile dimensions: when ties put more than 40% of
     the customers with a value in one score (e.g. most customers bought once, so they
     share one F), the quintiles say little, and the warning names the dimension.
@@ -391,7 +391,7 @@ def _collapse_check(build: ConfigBuild, sources: list[str], cuts: dict[str, tupl
             score, most = max(scores.items(), key=lambda item: (item[1], -item[0]), default=(None, 0))
             if most >= 2 and most > COLLAPSED_SHARE * known:
                 hint = f"score it by cut points: bins: {{{key}: fixed}} with cuts: {{{key}: [...]}}"
-                if key == "frequency":
+                if key == "frequency" and not one_time:
                     hint += "; one_time: true sets single buyers apart"
                 found.append(Diagnostic(
                     f"{scheme}: ties put {most / known:.0%} of the customers ({most:,} of {known:,}) in {letter} {score}: "
