@@ -87,7 +87,9 @@ CONFIG_SCHEMA = {
             "anyOf": [
                 BIN_METHOD,
                 {"type": "object", "additionalProperties": False, "minProperties": 1,
-                 "properties": {key: BIN_METHOD for key in ("recency", "frequency", "monetary")}},
+                 "properties": {key: {**BIN_METHOD, "title": f"{key.capitalize()} bins",
+                                      "description": f"How {key} becomes a score: quintile or fixed (by cuts.{key})."}
+                                for key in ("recency", "frequency", "monetary")}},
             ],
         },
         "cuts": {
