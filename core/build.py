@@ -81,12 +81,17 @@ class CompiledScheme:
     rep should know of that class (pain points, talking points, strategy, actions:
     labels or lists of labels), for briefs and playbooks.  ``tag_labels`` maps tags
     that are no label ids to their display labels, so pages print words, not tags.
+    ``run_warnings(count)`` says what an evaluated population warns of (warning
+    :class:`tierkit.errors.Diagnostic` records), from ``count(k)``: how many customers
+    have each value of the outcome's detail item ``k`` (the kind's attribute at index
+    ``k``); every engine counts from its results and calls it after evaluating.
     """
 
     explain: Callable[[tuple, str], list[dict]]
     labels: Mapping[str, Any] = field(default_factory=dict)
     about: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tag_labels: Mapping[str, Any] = field(default_factory=dict)
+    run_warnings: Callable[[Callable[[int], Mapping[Any, int]]], list[Diagnostic]] | None = None
 
 
 class ConfigBuild:

@@ -280,6 +280,8 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
     sql_engine = open_engine(engine, spark_master, config)
     try:
         job = run_sql_job(plan, session.registry, sql_engine, input_path, orders_path, as_of, report)
+        for warning in job.warnings:
+            click.echo(printable(warning), err=True)
         lang = lang or plan.ruleset.data.get("locale", "en")
         report(f"evaluated {job.evaluated:,} customers; writing {mask_password(output) if output and output != '-' else 'to stdout'}")
         write_sql_results(job, output, lang, session.registry, sys.stdout, write_mode)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+from collections import Counter
 from contextlib import contextmanager
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import Diagnostic, RulesetError, TierkitError
@@ -22,7 +24,7 @@ from .io import Rejected, Table
 from .labels import localize, localize_all
 from .build import PopulationStep
 from .overrides import present as present_override
-from .plan import Plan, PlanCompiler
+from .plan import Plan, PlanCompiler, SchemeInfo
 from .registry import Registry
 from .ruleset import Ruleset, load_ruleset
 from .schema import validate_ruleset
@@ -136,10 +138,10 @@ class BoundPlan:
                 work = [row for row in work if id(row) not in broken]
                 if ranked:  # rows lost after ranking: the others close ranks, 1..n without gaps
                     _renumber(work, plan.rank_slot.index)
-        warnings = []
+        warnings = population_warnings(plan, lambda scheme, index: Counter(row[scheme.slot.index][3][index] for row in work))
         if plan.overrides is not None:
             ids = (row[plan.id_index] for row in work)
-            warnings = plan.overrides.run_warnings(self.as_of, ids, {scheme.id for scheme in plan.schemes})
+            warnings += plan.overrides.run_warnings(self.as_of, ids, {scheme.id for scheme in plan.schemes})
         return Evaluation(self, work, sorted(rejected, key=lambda r: r.row), warnings, duplicates=superseded)
 
     def _fill_previous(self, rows: list[list]) -> None:
@@ -151,6 +153,17 @@ class BoundPlan:
             if labels:
                 for row in rows:
                     row[slot] = labels.get(str(row[key]))
+
+
+def population_warnings(plan: Plan, count: Callable[[SchemeInfo, int], Mapping[Any, int]]) -> list[Diagnostic]:
+    """What the schemes warn of about the evaluated population (e.g. RFM quintiles
+    collapsed by ties); ``count(scheme, k)`` counts each value of the detail item ``k``
+    of the scheme's outcomes in the engine's results."""
+    warnings: list[Diagnostic] = []
+    for scheme in plan.schemes:
+        if scheme.compiled.run_warnings is not None:
+            warnings += scheme.compiled.run_warnings(lambda index, scheme=scheme: count(scheme, index))
+    return warnings
 
 
 def _run_population_step(step: PopulationStep, rows: list[list]) -> None:

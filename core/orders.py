@@ -39,6 +39,13 @@ included (a credit note lowers revenue); each group is counted in the summary li
 With ``orders.count: days`` the orders of one customer on one day are one purchase in
 ``order_count`` (and in ``avg_order_value`` and ``orders_per_year``).
 
+Money is summed exactly: each amount (and margin, paid amount) becomes a whole number
+of millionths, ``floor(amount × 10⁶ + 0.5)`` in double arithmetic (the same integer on
+every engine, exact for amounts below 9 billion), the sums are integers (DECIMAL in
+SQL), and a feature is its sum / 10⁶, the nearest double.  So the order of the rows
+never changes a total, and 0.1 + 0.2 is 0.3 as it is written: customers with equal
+totals tie, and a tie shares the better outcome wherever a kind breaks one.
+
 A customer with no orders has ``order_count`` 0 and ``revenue`` 0; date features and
 ratios are missing.  A missing feature keeps the default the ruleset declares for it
 (``recency_days: {type: integer, default: 9999}``).  Order customer ids are read as the
@@ -54,6 +61,7 @@ from __future__ import annotations
 
 import datetime as dt
 from array import array
+from math import floor
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +76,18 @@ if TYPE_CHECKING:
     from .orderpolicy import OrderPolicy
 
 YEAR = dt.timedelta(days=365)
+MONEY_SCALE = 1e6  # money is summed in whole millionths
+
+
+def money_units(amount: float) -> int:
+    """An amount in whole millionths, half up, computed in doubles as SQL computes
+    ``floor(amount * 1e6 + 0.5)``: sums of these integers are exact on every engine."""
+    return floor(amount * MONEY_SCALE + 0.5)
+
+
+def money(units: int) -> float:
+    """A sum of millionths as a number: the double nearest to it (below 2**53 millionths)."""
+    return units / MONEY_SCALE
 
 # column -> (type, aliases beyond the name); the ruleset's `orders.columns` adds more.
 ORDER_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -170,7 +190,8 @@ def describe_order_counts(
 
 
 class _Customer:
-    """Running totals of one customer's orders, and the rows they came from."""
+    """Running totals of one customer's orders, and the rows they came from; money in
+    whole millionths (:func:`money_units`)."""
 
     __slots__ = ("count", "days", "revenue", "first", "last", "last_12m", "prev_12m", "overdue", "pay_days", "paid", "margin", "rows")
 
@@ -178,9 +199,10 @@ class _Customer:
         self.rows = array("L")
         self.count = 0
         self.days: set[dt.date] = set()  # the days it ordered on (with orders.count: days)
-        self.revenue = 0.0
+        self.revenue = 0
         self.first = self.last = None
-        self.last_12m = self.prev_12m = self.overdue = self.pay_days = 0.0
+        self.last_12m = self.prev_12m = self.overdue = 0
+        self.pay_days = 0
         self.paid = 0
         self.margin = None  # no margin value yet
 
@@ -270,16 +292,18 @@ def aggregate_orders(
         customer.count += 1
         if count_days:
             customer.days.add(day)
-        customer.revenue += amount
+        units = floor(amount * MONEY_SCALE + 0.5)  # money_units, inline: once per order row
+        customer.revenue += units
         if customer.first is None or day < customer.first:
             customer.first = day
         if customer.last is None or day > customer.last:
             customer.last = day
         if day > last_12m_start:
-            customer.last_12m += amount
+            customer.last_12m += units
         elif day > prev_12m_start:
-            customer.prev_12m += amount
-        _receivables(customer, values, amount, as_of)
+            customer.prev_12m += units
+        if len(values) > 3:  # a receivable or margin column
+            _receivables(customer, values, units, as_of)
     summary.columns = tuple(columns)
     summary.headers = tuple(headers)
     summary.features = {key: _features(customer, as_of, summary.columns, count_days) for key, customer in totals.items()}
@@ -305,42 +329,46 @@ def _row_key(raw: Mapping[str, Any]) -> tuple:
     return tuple((header, value if not isinstance(value, list | dict) else repr(value)) for header, value in raw.items())
 
 
-def _receivables(customer: _Customer, values: dict, amount: float, as_of: dt.date) -> None:
+def _receivables(customer: _Customer, values: dict, amount: int, as_of: dt.date) -> None:
+    """Overdue money, days to pay and margin of one order; ``amount`` in millionths."""
     paid, due, paid_on, margin = (values.get(k) for k in ("paid_amount", "due_date", "paid_date", "margin"))
     if paid_on is not None and paid_on > as_of:  # paid after the as-of date: not paid yet then
         paid = paid_on = None
     if due is not None and due < as_of:
-        paid = paid or 0.0  # an empty paid amount: nothing paid
+        paid = 0 if paid is None else money_units(paid)  # an empty paid amount: nothing paid
         if paid < amount:
             customer.overdue += amount - paid
     if paid_on is not None:
         customer.pay_days += (paid_on - values["order_date"]).days
         customer.paid += 1
     if margin is not None:
+        margin = money_units(margin)
         customer.margin = margin if customer.margin is None else customer.margin + margin
 
 
 def _features(customer: _Customer, as_of: dt.date, columns: tuple[str, ...], count_days: bool = False) -> dict[str, Any]:
     tenure = (as_of - customer.first).days
     count = len(customer.days) if count_days else customer.count
+    revenue, last_12m, prev_12m = money(customer.revenue), money(customer.last_12m), money(customer.prev_12m)
+    margin = None if customer.margin is None else money(customer.margin)
     features = {
         "order_count": count,
-        "revenue": customer.revenue,
+        "revenue": revenue,
         "first_order_date": customer.first,
         "last_order_date": customer.last,
         "recency_days": (as_of - customer.last).days,
         "tenure_days": tenure,
-        "avg_order_value": customer.revenue / count,
+        "avg_order_value": revenue / count,
         "orders_per_year": count * 365 / max(tenure, 365),
-        "revenue_last_12m": customer.last_12m,
-        "revenue_prev_12m": customer.prev_12m,
-        "revenue_trend": customer.last_12m / customer.prev_12m if customer.prev_12m else None,
+        "revenue_last_12m": last_12m,
+        "revenue_prev_12m": prev_12m,
+        "revenue_trend": last_12m / prev_12m if prev_12m else None,
     }
     computed = {
-        "overdue_amount": customer.overdue,
+        "overdue_amount": money(customer.overdue),
         "avg_days_to_pay": customer.pay_days / customer.paid if customer.paid else None,
-        "margin_total": customer.margin,
-        "margin_pct": 100 * customer.margin / customer.revenue if customer.margin is not None and customer.revenue else None,
+        "margin_total": margin,
+        "margin_pct": 100 * margin / revenue if margin is not None and revenue else None,
     }
     features.update(
         (name, value) for name, value in computed.items() if all(column in columns for column in FEATURE_COLUMNS[name])

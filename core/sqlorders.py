@@ -59,10 +59,11 @@ thousands groups, currency marks, ``%``, 万/亿, ISO week dates, Chinese dates,
 null markers, and every reason text (``'abc' is not a number``, with Python's
 ``repr`` of the cell).  What the SQL cannot reproduce exactly:
 
-* sums of doubles are added in the engine's order, not row order, so a float
-  feature may differ from Python's in the last bits; a sum that cancels to about
-  zero (revenue of +100 and -100.0000001…) may then be zero in one engine and not
-  the other, and ``revenue_trend`` or ``margin_pct`` missing in one only;
+* money is summed exactly as :mod:`tierkit.orders` sums it (whole millionths as
+  ``DECIMAL(38, 0)``, then the nearest double), so the engine's order of the rows
+  changes nothing; but an amount of 2**53 millionths (about 9 billion) or more is no
+  longer a whole number of millionths in doubles, and Spark's ``floor`` stops at
+  64-bit integers (amounts of about 9 trillion);
 * Unicode compatibility forms (NFKC) are mapped character by character, for every
   character whose NFKC form can take part in a number, a date or a null marker;
   composition across characters is not applied (no such sequence reads as a number);
@@ -96,7 +97,9 @@ from typing import TYPE_CHECKING
 from .errors import TierkitError
 from . import fieldtypes
 from .fieldtypes import NULL_MARKERS, FieldSpec
-from .orders import ORDER_COLUMNS, ORDER_FEATURES, REQUIRED_COLUMNS, YEAR, _column_lookup, _match_columns, no_orders
+from .orders import (
+    MONEY_SCALE, ORDER_COLUMNS, ORDER_FEATURES, REQUIRED_COLUMNS, YEAR, _column_lookup, _match_columns, no_orders,
+)
 from .sqldialect import Dialect
 from .sqlinput import code_point_class
 
@@ -110,6 +113,7 @@ REJECT_COLUMNS = ("reject_column", "reject_field", "reject_reason")
 ID_TYPES = ("string", "integer", "number", "date")
 
 # the per-key running totals (tierkit.orders._Customer) and how keys of one id merge
+MONEY_TYPE = "DECIMAL(38, 0)"  # sums of whole millionths: exact, whatever the order of the rows
 _TOTALS = {
     "_n": "sum", "_days": "sum", "_zero": "sum", "_negative": "sum", "_revenue": "sum", "_first": "min", "_last": "max", "_last_12m": "sum", "_prev_12m": "sum",
     "_overdue": "sum", "_pay_days": "sum", "_paid": "sum", "_margin": "sum", "_first_row": "min",
@@ -141,30 +145,32 @@ class OrderSql:
         d = self.dialect
         q = d.quote
         as_of = d.literal(self.as_of)
-        zero = d.double_literal(0.0)
-        amount, day = q("amount"), q("order_date")
+        zero = f"CAST(0 AS {MONEY_TYPE})"
+        raw, day = q("amount"), q("order_date")
+        amount = self._units(raw)
         last_start, prev_start = d.literal(self.as_of - YEAR), d.literal(self.as_of - 2 * YEAR)
         totals = {
             "_n": "count(*)",
             "_days": f"count(DISTINCT {day})",
-            "_zero": f"sum(CASE WHEN {amount} = 0 THEN 1 ELSE 0 END)",
-            "_negative": f"sum(CASE WHEN {amount} < 0 THEN 1 ELSE 0 END)",
+            "_zero": f"sum(CASE WHEN {raw} = 0 THEN 1 ELSE 0 END)",
+            "_negative": f"sum(CASE WHEN {raw} < 0 THEN 1 ELSE 0 END)",
             "_revenue": f"sum({amount})",
             "_first": f"min({day})",
             "_last": f"max({day})",
             "_last_12m": f"sum(CASE WHEN {day} > {last_start} THEN {amount} ELSE {zero} END)",
             "_prev_12m": f"sum(CASE WHEN {day} <= {last_start} AND {day} > {prev_start} THEN {amount} ELSE {zero} END)",
-            "_overdue": "CAST(NULL AS DOUBLE)",
+            "_overdue": f"CAST(NULL AS {MONEY_TYPE})",
             "_pay_days": "CAST(NULL AS BIGINT)",
             "_paid": "CAST(0 AS BIGINT)",
-            "_margin": f"sum({q('margin')})",
+            "_margin": f"sum({self._units(q('margin'))})",
             "_first_row": "min(_row)",
         }
         columns = self.columns
         # a payment dated after the as-of date is not made yet: its amount and date are unknown then
         later = f"{q('paid_date')} > {as_of}" if "paid_date" in columns else "FALSE"
         if "paid_amount" in columns and "due_date" in columns:
-            paid = f"COALESCE(CASE WHEN {later} THEN NULL ELSE {q('paid_amount')} END, {zero})"
+            paid_then = f"CASE WHEN {later} THEN NULL ELSE {q('paid_amount')} END"
+            paid = f"COALESCE({self._units(paid_then)}, {zero})"
             totals["_overdue"] = (
                 f"sum(CASE WHEN {q('due_date')} < {as_of} AND {paid} < {amount} THEN {amount} - {paid} ELSE {zero} END)"
             )
@@ -176,9 +182,15 @@ class OrderSql:
         key = f"CASE WHEN _status = {STATUS_USED} THEN {q(KEY_COLUMN)} END"
         return (
             f"SELECT {q(KEY_COLUMN)}, _status, {selected} FROM ("
-            f"SELECT {key} AS {q(KEY_COLUMN)}, _status, _row, {amount}, {day}, {q('margin')}, {q('paid_amount')}, "
+            f"SELECT {key} AS {q(KEY_COLUMN)}, _status, _row, {raw}, {day}, {q('margin')}, {q('paid_amount')}, "
             f"{q('due_date')}, {q('paid_date')} FROM ({self.counted}) AS _t) AS _o GROUP BY {q(KEY_COLUMN)}, _status"
         )
+
+    def _units(self, value: str) -> str:
+        """:func:`tierkit.orders.money_units` of a column: whole millionths, half up, as a
+        DECIMAL so that sums are exact (NULL stays NULL)."""
+        d = self.dialect
+        return f"CAST(floor({value} * {d.double_literal(MONEY_SCALE)} + {d.double_literal(0.5)}) AS {MONEY_TYPE})"
 
     def _per_key(self, per_key: str | None) -> str:
         return per_key if per_key is not None else f"({self.per_key})"
@@ -255,8 +267,13 @@ class OrderSql:
         d = self.dialect
         q = d.quote
         as_of = d.literal(self.as_of)
-        n, revenue, first, last = q("_days" if self.count_days else "_n"), q("_revenue"), q("_first"), q("_last")
-        last_12m, prev_12m, margin = q("_last_12m"), q("_prev_12m"), q("_margin")
+        scale = d.double_literal(MONEY_SCALE)
+
+        def money(total: str) -> str:  # tierkit.orders.money: the double nearest the exact sum
+            return f"(CAST({q(total)} AS DOUBLE) / {scale})"
+
+        n, revenue, first, last = q("_days" if self.count_days else "_n"), money("_revenue"), q("_first"), q("_last")
+        last_12m, prev_12m, margin = money("_last_12m"), money("_prev_12m"), money("_margin")
         tenure = f"CAST({d.days_between(first, as_of)} AS BIGINT)"
         columns = self.columns
         absent = "CAST(NULL AS DOUBLE)"
@@ -272,7 +289,7 @@ class OrderSql:
             "revenue_last_12m": last_12m,
             "revenue_prev_12m": prev_12m,
             "revenue_trend": f"CASE WHEN {prev_12m} = 0 THEN NULL ELSE {last_12m} / {prev_12m} END",
-            "overdue_amount": q("_overdue") if "paid_amount" in columns and "due_date" in columns else absent,
+            "overdue_amount": money("_overdue") if "paid_amount" in columns and "due_date" in columns else absent,
             "avg_days_to_pay": (
                 f"CASE WHEN {q('_paid')} = 0 THEN NULL ELSE CAST({q('_pay_days')} AS DOUBLE) / CAST({q('_paid')} AS DOUBLE) END"
                 if "paid_date" in columns else absent

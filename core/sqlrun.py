@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .engine import derived_types, duplicate_policy, input_policy_counts
+from .engine import derived_types, duplicate_policy, input_policy_counts, population_warnings
 from .errors import TierkitError
 from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, match_columns, read_rows, read_table, write_results
 from .labels import localize
@@ -60,6 +60,7 @@ class SqlJob:
     orders: dict | None = None
     duplicates: int = 0
     coerced: list[Rejected] = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # what the schemes warn of about the population
 
     @property
     def plan(self) -> Plan:
@@ -150,7 +151,13 @@ class _SqlJobRunner:
         compiled, failed = self._evaluate(CUSTOMERS, str(customers or orders))
         evaluated = self.engine.rows(f"SELECT count(*) FROM {RESULTS}")[0][0]
         rejected = sorted(rejected + failed, key=lambda item: item.row) + order_rejections
-        return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary, superseded, coerced)
+        warnings = population_warnings(self.plan, self._count_detail)
+        return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary, superseded, coerced, warnings)
+
+    def _count_detail(self, scheme, index: int) -> dict:
+        """How many results have each value of a scheme's detail item (its attribute column)."""
+        column = self.dialect.quote(f"s{scheme.slot.index}_d{index}")
+        return dict(self.engine.rows(f"SELECT {column}, count(*) FROM {RESULTS} GROUP BY {column}"))
 
     # -- evaluation -----------------------------------------------------------
     def _evaluate(self, customers: str, file: str) -> tuple[SqlPlan, list[Rejected]]:

@@ -2,7 +2,10 @@
 
 Each dimension scores 1-5 by population quintile: ``recency`` (default
 ``recency_days``; lower is better, so the most recent fifth gets R 5), ``frequency``
-(default ``order_count``) and ``monetary`` (default ``revenue``).  Equal values always
+(default ``order_count``) and ``monetary`` (default ``revenue``).  ``bins: fixed``
+(or ``bins: {recency: fixed}`` for some dimensions) scores by four cut points instead
+(``cuts: {recency: [30, 90, 180, 365]}``, each the largest value of its bin): a
+customer silent for a year then gets R 1 however quiet the others are.  Equal values always
 get equal scores: a tie group takes the score of its middle position, ``1 + (5 ×
 (before + upto)) // (2n)`` where ``before`` counts the known values ranked before it,
 ``upto`` those ranked before it or tied with it, and ``n`` the known values of that
@@ -11,7 +14,10 @@ A missing value gives that dimension no score and the segment ``unknown``, with 
 reason naming the missing fields.  The segment comes from R and FM = (F + M) / 2,
 rounded half up, through the standard R × FM grid (champions, loyal, potential
 loyalist, new customers, promising, need attention, about to sleep, at risk, can't
-lose them, hibernating, lost); ``segments`` replaces the grid.  The score is R + F + M
+lose them, hibernating, lost); ``segments`` replaces the grid, and ``one_time: true``
+puts every customer whose frequency is 1 in ``one_time`` first.  Ties that put more
+than 40% of the customers in one quintile score are warned of at run time, naming
+the dimension.  The score is R + F + M
 (3-15); ``r``, ``f``, ``m``, ``fm`` (integers) and ``rfm`` (text such as ``"545"``)
 can be read from expressions.
 
@@ -27,9 +33,12 @@ Example::
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tierkit.build import CompiledScheme, SchemeBuild
+from tierkit.build import CompiledScheme, ConfigBuild, SchemeBuild
+from tierkit.errors import Diagnostic
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import quintile_scores
@@ -40,6 +49,8 @@ if TYPE_CHECKING:
     from tierkit.sqlbuild import SqlBuild
 
 UNKNOWN = "unknown"
+ONE_TIME = "one_time"
+COLLAPSED_SHARE = 0.4  # a quintile score holding more of the customers than this is a collapse
 DIMENSIONS = (("recency", "R", "recency_days"), ("frequency", "F", "order_count"), ("monetary", "M", "revenue"))
 LABEL_REF = {"$ref": "#/$defs/label"}
 SCORE_RANGE = {
@@ -55,9 +66,49 @@ def _range(title: str, what: str) -> dict:
             "description": f"The {what} this segment takes: one score 1-5, or [lowest, highest]; left out, any."}
 
 
+BIN_METHOD = {"enum": ["quintile", "fixed"]}
+CUTS = {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4}
+CUT_WHAT = {
+    "recency": ("Recency cuts", "[30, 90, 180, 365]: up to 30 days R 5, 31-90 R 4, 91-180 R 3, 181-365 R 2, "
+                "over a year R 1 (lower is better)"),
+    "frequency": ("Frequency cuts", "[1, 2, 4, 8]: one purchase F 1, two F 2, 3-4 F 3, 5-8 F 4, more F 5"),
+    "monetary": ("Monetary cuts", "[500, 2000, 5000, 20000]: up to 500 M 1, up to 2,000 M 2, … over 20,000 M 5"),
+}
+
 CONFIG_SCHEMA = {
     "type": "object",
     "properties": {
+        "bins": {
+            "title": "Bins",
+            "description": "How a dimension's value becomes a score 1-5: quintile (the default: by position among "
+                           "the customers, relative) or fixed (by the cut points in cuts, absolute); one method for "
+                           "all three, or a map such as {recency: fixed} (a dimension left out: quintile).",
+            "default": "quintile",
+            "anyOf": [
+                BIN_METHOD,
+                {"type": "object", "additionalProperties": False, "minProperties": 1,
+                 "properties": {key: {**BIN_METHOD, "title": f"{key.capitalize()} bins",
+                                      "description": f"How {key} becomes a score: quintile or fixed (by cuts.{key})."}
+                                for key in ("recency", "frequency", "monetary")}},
+            ],
+        },
+        "cuts": {
+            "type": "object",
+            "title": "Cut points",
+            "description": "For each dimension binned fixed, four ascending numbers in its own unit (days for the "
+                           "default recency): each is the largest value of its bin, so a value up to the first cut "
+                           "is in the first bin and one above the last cut in the fifth.",
+            "additionalProperties": False,
+            "properties": {key: {**CUTS, "title": title, "description": f"Example {example}."}
+                           for key, (title, example) in CUT_WHAT.items()},
+        },
+        "one_time": {
+            "type": "boolean",
+            "default": False,
+            "title": "One-time buyers",
+            "description": "true: a customer whose frequency is exactly 1 gets the segment one_time (一次性客户), "
+                           "before the grid or segments; the scores stay as they are.",
+        },
         "recency": {"type": "string", "title": "Recency",
                     "description": "An expression: days since the last order; lower is better (default recency_days)."},
         "frequency": {"type": "string", "title": "Frequency",
@@ -134,6 +185,7 @@ STANDARD_LABELS = {
     "cant_lose": {"en": "Can't lose them", "zh": "不能失去"},
     "hibernating": {"en": "Hibernating", "zh": "休眠客户"},
     "lost": {"en": "Lost", "zh": "流失客户"},
+    ONE_TIME: {"en": "One-time buyers", "zh": "一次性客户"},
     UNKNOWN: {"en": "Unknown (missing data)", "zh": "未知（数据缺失）"},
 }
 
@@ -203,6 +255,12 @@ STANDARD_ABOUT = {
         "各项最低的流失客户：不再投入，除非主动回归。",
         ("One low-cost win-back attempt, then stop", "做一次低成本挽回尝试，无效即停止"),
     ),
+    ONE_TIME: _about(
+        "Bought once: earn the second purchase before the first is forgotten.",
+        "只消费过一次：趁印象还在，促成第二次消费。",
+        ("Follow up after the first purchase: satisfaction, and a reason to come back", "首次消费后回访：了解满意度，给出再来的理由"),
+        ("Offer a time-limited second-visit incentive", "提供限时的二次消费优惠"),
+    ),
     UNKNOWN: _about(
         "Missing data: complete the customer file before segmenting.",
         "数据缺失：先补全客户档案，再做细分。",
@@ -214,16 +272,20 @@ WORDS = {
     "en": {
         "recency": "recency", "frequency": "frequency", "monetary": "monetary",
         "dimension": "{name} {value} ({source}) → {letter} {score} of 5",
+        "fixed": "{name} {value} ({source}): {bounds} → {letter} {score} of 5",
         "missing": "{name}: missing ({fields}); no {letter} score",
         "segment": "R {r} × FM {fm} (F {f}, M {m}) → {segment}",
         "unknown": "segment unknown: missing {fields}",
+        "one_time": "one purchase ({source} = 1) → {segment}",
     },
     "zh": {
         "recency": "最近一次消费", "frequency": "消费频率", "monetary": "消费金额",
         "dimension": "{name} {value}（{source}）→ {letter} {score} 分（满分 5）",
+        "fixed": "{name} {value}（{source}）：{bounds} → {letter} {score} 分（满分 5）",
         "missing": "{name}：缺失（{fields}），无 {letter} 分",
         "segment": "R {r} × FM {fm}（F {f}，M {m}）→ {segment}",
         "unknown": "无法细分：缺少 {fields}",
+        "one_time": "仅消费一次（{source} = 1）→ {segment}",
     },
 }
 
@@ -240,11 +302,15 @@ def compile_rfm(build: SchemeBuild) -> CompiledScheme:
     segments = build.value("segments", default=STANDARD_SEGMENTS)
     ranges = [_segment_ranges(build, index, segment) for index, segment in enumerate(segments)]
     table = _grid(build, segments, ranges)
-    build.population(_scorer([slot.index for slot in slots], build.outcome.index, table), "RFM quintile scores")
+    cuts = _cuts(build)
+    one_time = bool(build.value("one_time", default=False))
+    build.population(_scorer([slot.index for slot in slots], build.outcome.index, table, cuts, one_time), "RFM scores")
 
     labels = {}
     for segment in segments:
         labels.setdefault(segment["id"], segment.get("label", STANDARD_LABELS.get(segment["id"], segment["id"])))
+    if one_time:
+        labels.setdefault(ONE_TIME, STANDARD_LABELS[ONE_TIME])
     labels.setdefault(UNKNOWN, STANDARD_LABELS[UNKNOWN])
     about = {}
     for segment in segments:
@@ -255,10 +321,86 @@ def compile_rfm(build: SchemeBuild) -> CompiledScheme:
             entry["actions"] = list(segment["actions"])
         if entry:
             about.setdefault(segment["id"], entry)
+    if one_time:
+        about.setdefault(ONE_TIME, STANDARD_ABOUT[ONE_TIME])
     about.setdefault(UNKNOWN, STANDARD_ABOUT[UNKNOWN])
     sources = [expression.source for expression in compiled]
     reads = [sorted(expression.reads) or [expression.source] for expression in compiled]
-    return CompiledScheme(explain=_explainer(sources, reads, labels, build.vocabulary), labels=labels, about=about)
+    return CompiledScheme(explain=_explainer(sources, reads, labels, cuts, build.vocabulary), labels=labels, about=about,
+                          run_warnings=_collapse_check(build, sources, cuts, one_time))
+
+
+def _cuts(build: ConfigBuild) -> dict[str, tuple | None]:
+    """Each dimension's cut points when ``bins`` makes it fixed, None when it is scored
+    by quintile.  A fixed dimension without cuts, cuts that do not ascend, and cuts for
+    a quintile dimension (they would be ignored) are errors."""
+    method = build.value("bins", default="quintile")
+    given = build.value("cuts", default=None) or {}
+    found: dict[str, tuple | None] = {}
+    for key, _letter, _default in DIMENSIONS:
+        fixed = (method if isinstance(method, str) else method.get(key, "quintile")) == "fixed"
+        cuts = given.get(key)
+        found[key] = None
+        if not fixed:
+            if cuts is not None:
+                build.error(f"cuts for {key}, which is scored by quintile, would be ignored", "cuts", key,
+                            hint=f"write bins: fixed, or bins: {{{key}: fixed}}")
+        elif cuts is None:
+            build.error(f"{key} is binned fixed and has no cut points", "bins",
+                        hint=f"give cuts: {{{key}: [four ascending numbers]}}")
+        elif any(low >= high for low, high in zip(cuts, cuts[1:])):
+            build.error(f"the {key} cuts {list(cuts)} do not ascend", "cuts", key,
+                        hint="each cut is the largest value of its bin, smallest first")
+        else:
+            found[key] = tuple(cuts)
+    return found
+
+
+def fixed_scores(values: Sequence, cuts: Sequence, descending: bool = False) -> list[int | None]:
+    """Scores 1-5 by four ascending cut points, each the largest value of its bin: a
+    value up to ``cuts[0]`` scores 1 (5 when ``descending``, lower being better), one
+    above ``cuts[-1]`` scores 5 (1).  Missing stays missing."""
+    return [None if value is None else (5 - bisect_left(cuts, value) if descending else 1 + bisect_left(cuts, value))
+            for value in values]
+
+
+def _dimension_scores(values: list, key: str, cuts: tuple | None) -> list[int | None]:
+    descending = key == "recency"
+    return quintile_scores(values, descending=descending) if cuts is None else fixed_scores(values, cuts, descending)
+
+
+def _collapse_check(build: ConfigBuild, sources: list[str], cuts: dict[str, tuple | None], one_time: bool):
+    """The run-time check of the quintile dimensions: when ties put more than 40% of
+    the customers with a value in one score (e.g. most customers bought once, so they
+    share one F), the quintiles say little, and the warning names the dimension.
+
+    ``count(detail_index)`` gives how many customers have each score; both engines
+    supply it from their results.  Without ties no score holds more than ⌈n/5⌉
+    customers, above 40% only for n ≤ 2 with one customer each: a score must hold two
+    or more to count.  Fixed bins are the author's choice and never warned of."""
+    checked = [(index, key, letter, source) for index, ((key, letter, _d), source) in enumerate(zip(DIMENSIONS, sources))
+               if cuts[key] is None]
+    if not checked:
+        return None
+    position = build.position()
+    scheme = build.id
+
+    def check(count) -> list[Diagnostic]:
+        found = []
+        for index, key, letter, source in checked:
+            scores = {score: n for score, n in count(index).items() if score is not None}
+            known = sum(scores.values())
+            score, most = max(scores.items(), key=lambda item: (item[1], -item[0]), default=(None, 0))
+            if most >= 2 and most > COLLAPSED_SHARE * known:
+                hint = f"score it by cut points: bins: {{{key}: fixed}} with cuts: {{{key}: [...]}}"
+                if key == "frequency" and not one_time:
+                    hint += "; one_time: true sets single buyers apart"
+                found.append(Diagnostic(
+                    f"{scheme}: ties put {most / known:.0%} of the customers ({most:,} of {known:,}) in {letter} {score}: "
+                    f"{key} ({source}) by quintile tells them apart little", position, "warning", hint))
+        return found
+
+    return check
 
 
 def _segment_ranges(build: SchemeBuild, index: int, segment: dict) -> dict[str, tuple[int, int]]:
@@ -311,37 +453,41 @@ def _grid(build: SchemeBuild, segments: list[dict], ranges: list[dict]) -> list:
     return table
 
 
-def _scorer(slots: list[int], out: int, table: list):
+def _scorer(slots: list[int], out: int, table: list, cuts: dict[str, tuple | None], one_time: bool):
     recency, frequency, monetary = slots
 
     def run(rows: list[list]) -> None:
-        rs = quintile_scores([row[recency] for row in rows], descending=True)
-        fs = quintile_scores([row[frequency] for row in rows])
-        ms = quintile_scores([row[monetary] for row in rows])
+        rs, fs, ms = (_dimension_scores([row[slot] for row in rows], key, cuts[key])
+                      for slot, (key, _letter, _default) in zip(slots, DIMENSIONS))
         for row, r, f, m in zip(rows, rs, fs, ms):
             values = (row[recency], row[frequency], row[monetary])
             if r is None or f is None or m is None:
                 row[out] = (UNKNOWN, None, (), (r, f, m, None, None, values))
             else:
                 label, score, tags, rfm, fm = table[_index(r, f, m)]
+                if one_time and values[1] == 1:
+                    label, tags = ONE_TIME, ()
                 row[out] = (label, score, tags, (r, f, m, rfm, fm, values))
 
     return run
 
 
 def compile_rfm_sql(build: SqlBuild) -> None:
-    """The SQL twin of :func:`compile_rfm`: quintile scores by window functions, FM, and
-    the first segment whose ranges hold the scores (the grid's order)."""
+    """The SQL twin of :func:`compile_rfm`: quintile scores by window functions or fixed
+    scores by cut points, FM, and ``one_time`` or the first segment whose ranges hold
+    the scores (the grid's order)."""
     compiled = [build.number_or_field(key, default) for key, _letter, default in DIMENSIONS]
     segments = build.value("segments", default=STANDARD_SEGMENTS)
     ranges = [_segment_ranges(build, index, segment) for index, segment in enumerate(segments)]
     _grid(build, segments, ranges)  # the same checks as the Python compile
+    cuts = _cuts(build)
     if any(d.severity == "error" for d in build.diagnostics):
         return  # the plan reports them
     dialect, literal = build.dialect, build.literal
     values = [build.column(key, expression.code) for (key, _letter, _default), expression in zip(DIMENSIONS, compiled)]
     scores = {
-        letter.lower(): build.column(letter.lower(), quintile_sql(value, descending=key == "recency"))
+        letter.lower(): build.column(letter.lower(), quintile_sql(value, descending=key == "recency") if cuts[key] is None
+                                     else fixed_sql(value, cuts[key], build.literal, descending=key == "recency"))
         for (key, letter, _default), value in zip(DIMENSIONS, values)
     }
     r, f, m = scores["r"], scores["f"], scores["m"]
@@ -353,7 +499,10 @@ def compile_rfm_sql(build: SqlBuild) -> None:
         tests = [f"{scores[key]} BETWEEN {low} AND {high}" for key, (low, high) in limits.items() if (low, high) != (1, 5)]
         branches.append(f"WHEN {' AND '.join(tests) or 'TRUE'} THEN {index}")
     segment = build.column("segment", f"CASE WHEN {known} THEN CASE {' '.join(branches)} END END")
-    label = (f"CASE {segment} " + " ".join(f"WHEN {i} THEN {literal(item['id'])}" for i, item in enumerate(segments))
+    if build.value("one_time", default=False):  # before the grid, as in Python; the scores stay
+        segment = build.column("one_time", f"CASE WHEN {known} AND {values[1]} = 1 THEN -1 ELSE {segment} END")
+    label = (f"CASE {segment} WHEN -1 THEN {literal(ONE_TIME)} "
+             + " ".join(f"WHEN {i} THEN {literal(item['id'])}" for i, item in enumerate(segments))
              + f" ELSE {literal(UNKNOWN)} END")
     tagged = [(i, item["tags"]) for i, item in enumerate(segments) if item.get("tags")]
     empty = dialect.list_of([])
@@ -384,7 +533,22 @@ def quintile_sql(value: str, descending: bool = False, buckets: int = 5) -> str:
             f"1 + CAST(floor(CAST({middle} AS DOUBLE) / (2 * count({value}) OVER ())) AS BIGINT) END")
 
 
-def _explainer(sources: list[str], reads: list[list[str]], labels: dict, vocabulary: Vocabulary):
+def fixed_sql(value: str, cuts: Sequence, literal, descending: bool = False) -> str:
+    """:func:`fixed_scores` of a column: the first cut at or above the value gives the bin."""
+    scores = range(5, 0, -1) if descending else range(1, 6)
+    bins = " ".join(f"WHEN {value} <= {literal(cut)} THEN {score}" for cut, score in zip(cuts, scores))
+    return f"CASE WHEN {value} IS NULL THEN NULL {bins} ELSE {list(scores)[-1]} END"
+
+
+def _bounds(value, cuts: tuple) -> str:
+    """Where a value sits among the cut points, as a reason shows it: ``90 < 120 ≤ 180``."""
+    position = bisect_left(cuts, value)
+    low = f"{show_number(cuts[position - 1])} < " if position > 0 else ""
+    high = f" ≤ {show_number(cuts[position])}" if position < len(cuts) else ""
+    return f"{low}{show_number(value)}{high}"
+
+
+def _explainer(sources: list[str], reads: list[list[str]], labels: dict, cuts: dict[str, tuple | None], vocabulary: Vocabulary):
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
         label, _score, _tags, (r, f, m, _rfm, fm, values) = outcome
@@ -396,12 +560,17 @@ def _explainer(sources: list[str], reads: list[list[str]], labels: dict, vocabul
                 reasons.append({"dimension": key, "missing": True, "fields": fields,
                                 "text": words["missing"].format(name=name, fields=vocabulary.names(fields, lang), letter=letter)})
             else:
+                template, bounds = ("dimension", "") if cuts[key] is None else ("fixed", _bounds(value, cuts[key]))
                 reasons.append({"dimension": key, "value": value, "score": score,
-                                "text": words["dimension"].format(name=name, value=show_number(value), source=vocabulary.say(source, lang),
-                                                                  letter=letter, score=score)})
+                                "text": words[template].format(name=name, value=show_number(value), source=vocabulary.say(source, lang),
+                                                               letter=letter, score=score, bounds=bounds)})
         if fm is None:
             reasons.append({"segment": UNKNOWN, "missing_fields": missing,
                             "text": words["unknown"].format(fields=vocabulary.names(missing, lang))})
+        elif label == ONE_TIME:
+            reasons.append({"segment": label, "r": r, "fm": fm,
+                            "text": words["one_time"].format(source=vocabulary.say(sources[1], lang),
+                                                             segment=localize(labels[label], lang))})
         else:
             reasons.append({"segment": label, "r": r, "fm": fm,
                             "text": words["segment"].format(r=r, fm=fm, f=f, m=m,

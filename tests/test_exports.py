@@ -7,6 +7,8 @@ import csv
 import json
 import shutil
 import subprocess
+from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -303,3 +305,75 @@ def test_lookup_must_name_a_declared_table(capsys, tmp_path):
                        encoding="utf-8")
     assert main(["validate", str(ruleset)]) == 1
     assert "lookup(...) must name a lookup table as text (tables: city_tier, ownership_weight)" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- a point-of-sale log: RFM where most buy once
+
+def pos_lines() -> list[dict]:
+    with open(EXPORTS / "pos_receipts.csv", encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def pos_revenue() -> dict[str, float]:
+    """Each member's spend from the file itself, in exact decimals: voided receipts out,
+    refunds in."""
+    totals: dict[str, Decimal] = {}
+    for line in pos_lines():
+        if line["状态"] != "作废":
+            totals[line["会员卡号"]] = totals.get(line["会员卡号"], Decimal(0)) + Decimal(line["金额"])
+    return {member: float(total) for member, total in totals.items()}
+
+
+def test_the_pos_log_is_what_a_store_exports():
+    lines = pos_lines()
+    assert (EXPORTS / "pos_receipts.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, for Excel
+    assert (EXPORTS / "pos_receipts.csv").read_bytes().count(b"\r\n") == len(lines) + 1
+    assert len(lines) == 1161 and len({line["小票号"] for line in lines}) == 464  # several lines per receipt
+    assert [line["状态"] for line in lines if line["状态"] != "正常"] == ["退货", "作废"]
+    days = {}
+    for line in lines:
+        days.setdefault(line["会员卡号"], set()).add(line["交易时间"][:10])
+    assert len(days) == 200 and sum(len(seen) == 1 for seen in days.values()) == 140  # 70% came once
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rfm_by_quintile_on_a_pos_log_warns_that_ties_collapse_f(capsys, tmp_path, engine):
+    records, meta, err = evaluate(capsys, tmp_path, "pos-rfm.yaml", "--orders", EXPORTS / "pos_receipts.csv", engine=engine)
+    assert (meta["read"], meta["evaluated"], meta["rejected"]) == (200, 200, 0)
+    assert {key: value for key, value in meta["orders"].items() if key != "file"} == {
+        "read": 1161, "used": 1160, "after_as_of": 0, "unknown_customer": 0, "rejected": 0, "excluded": 1,
+        "duplicate_rows": 0, "zero_amount": 0, "negative_amount": 1, "of_rejected_accounts": 0}
+    assert f"{EXPORTS / 'pos-rfm.yaml'}:19:5: warning: rfm: ties put 70% of the customers (140 of 200) in F 2: frequency " \
+           "(order_count) by quintile tells them apart little (score it by cut points: bins: {frequency: fixed} with " \
+           "cuts: {frequency: [...]}; one_time: true sets single buyers apart)" in err.splitlines()
+    assert err.count("warning:") == 1  # recency and spend are spread enough
+    labels = Counter(r["outcomes"]["rfm"]["label"] for r in records)
+    assert labels == {"potential_loyalist": 39, "loyal": 34, "at_risk": 33, "lost": 26, "champions": 21, "hibernating": 19,
+                      "need_attention": 14, "about_to_sleep": 12, "cant_lose": 2}  # no F 1: no new_customers, no promising
+    by_id = {r["id"]: r for r in records}
+    assert by_id["V0150"]["features"]["order_count"] == 4  # two receipts on one day: one purchase (orders.count: days)
+    assert by_id["V0150"]["outcomes"]["rfm"]["label"] == "loyal"  # though silent for 200 days
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rfm_by_cut_points_on_a_pos_log_sets_one_time_buyers_apart_without_warning(capsys, tmp_path, engine):
+    records, meta, err = evaluate(capsys, tmp_path, "pos-rfm-fixed.yaml", "--orders", EXPORTS / "pos_receipts.csv",
+                                  engine=engine)
+    assert "warning" not in err and meta["evaluated"] == 200
+    labels = Counter(r["outcomes"]["rfm"]["label"] for r in records)
+    assert labels == {"one_time": 140, "loyal": 25, "at_risk": 13, "champions": 11, "need_attention": 6, "cant_lose": 2,
+                      "lost": 2, "potential_loyalist": 1}
+    by_id = {r["id"]: r for r in records}
+    assert by_id["V0001"]["outcomes"]["rfm"]["display"] == "一次性客户"
+    assert (by_id["V0150"]["outcomes"]["rfm"]["label"], by_id["V0150"]["outcomes"]["rfm"]["score"]) == ("at_risk", 8)
+    silent = Counter(r["outcomes"]["rfm"]["label"] for r in records if r["features"]["recency_days"] > 365)
+    assert silent == {"one_time": 55, "at_risk": 2, "lost": 2}  # R 1: none champions, loyal or needing attention
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_pos_spend_is_summed_exactly_so_equal_baskets_tie(capsys, tmp_path, engine):
+    records, _, _ = evaluate(capsys, tmp_path, "pos-rfm-fixed.yaml", "--orders", EXPORTS / "pos_receipts.csv", engine=engine)
+    revenue = {r["id"]: r["features"]["revenue"] for r in records}
+    assert revenue == pos_revenue()  # every member, to the last bit: voided receipt out, refund in
+    assert revenue["V0001"] == revenue["V0002"] == 27.1  # 19.90 + 7.20 and 27.10
+    assert 19.9 + 7.2 == 27.099999999999998  # as doubles add them

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import math
 from pathlib import Path
 
 import pytest
@@ -84,8 +83,8 @@ def feature_rows(rows: list[dict], id_type: str = "string") -> dict:
 
 
 def same(got, want) -> bool:
-    if isinstance(want, float) and isinstance(got, (int, float)) and got is not None:
-        return math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9 * max(1.0, abs(want)))
+    """Equal, to the last bit: money is summed exactly on every engine, and every other
+    number is computed by the same operations in the same order."""
     return got == want and type(got) is type(want) or (got == want and {type(got), type(want)} <= {int, float})
 
 
@@ -289,6 +288,11 @@ FOCUSED = [
     ["T", "2026-06-01", "60", "", "", "", ""],
     ["T", "2024-11-01", "7", "", "", "", ""],  # 730 days before: in neither window
     ["T", "2025-11-01", "8", "", "", "", ""],  # 365 days before: the previous window
+    # money summed exactly: 0.1 + 0.2 is 0.3, whatever order the engine adds in
+    ["TIE1", "2026-05-01", "0.1", "0.1", "0.1", "2026-06-01", ""],
+    ["TIE1", "2026-05-02", "0.2", "0.2", "", "2026-06-01", ""],
+    ["TIE2", "2026-05-01", "0.3", "0.3", "", "2026-06-01", ""],
+    ["TIE2", "2026-05-03", "1e-7", "", "", "", ""],  # below a millionth: counts, adds nothing
 ]
 
 
@@ -318,6 +322,10 @@ def test_focused_cases_exercise_what_they_say(focused):
     assert features["W"]["order_count"] == 12 and features["D"]["order_count"] == 10
     assert features["SP"]["order_count"] == 2 and "N/A" in features
     assert features["T"]["revenue_prev_12m"] == 48.0 and features["T"]["revenue_trend"] == 60 / 48
+    for name in ("revenue", "revenue_last_12m", "margin_total"):
+        assert features["TIE1"][name] == features["TIE2"][name] == 0.3, name
+    assert (features["TIE1"]["overdue_amount"], features["TIE2"]["overdue_amount"]) == (0.2, 0.3)
+    assert features["TIE1"]["margin_pct"] == features["TIE2"]["margin_pct"] == 100.0
     reasons = {r.reason for r in summary.rejected}
     for text in ("'abc' is not a number", "'inf' is not a finite number", "'1,5' is not a number", "missing required value",
                  "is ambiguous", "day is out of range for month", "year 0 is out of range", "month must be in 1..12",

@@ -17,6 +17,13 @@
   unreadable amount, an order after the as-of date, an unknown customer and two orders
   of one customer on one day.
 
+* ``pos_receipts.csv``: a convenience store's point-of-sale export of receipt lines
+  (UTF-8 with a byte-order mark, as POS back offices write for Excel; CRLF line ends;
+  times as ``2026-10-03 14:22:05``): several lines per receipt, 70% of the members
+  on one visit only, a member buying twice on one day, a line refunded at the counter
+  (退货, negative amount), a voided receipt (作废) and two members whose baskets total
+  27.10 (19.90 + 7.20, which adds up to 27.099999999999998 in doubles, and one line).
+
 Both account files spell the ownership (企业性质) as the sales reps typed it (国有企业, 民营, Private, a
 trailing space), hold a capital of 待定 (not known yet) and list account C004 twice, the
 second time with its updated capital.
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import random
 import re
 import zipfile
 from pathlib import Path
@@ -85,6 +93,57 @@ ORDERS = [
     ("SO015", "C006", dt.date(2026, 10, 10), 2000, "已完成", 2000, dt.date(2026, 10, 20), dt.date(2026, 10, 12)),
     ("SO016", "C007", dt.date(2026, 10, 31), 3500, "已完成", 3500, dt.date(2026, 11, 30), None),  # capital 待定
 ]
+
+
+HEADERS_POS = ["小票号", "行号", "交易时间", "门店", "会员卡号", "商品编码", "商品名称", "数量", "单价", "金额", "状态"]
+POS_AS_OF = dt.date(2026, 11, 1)
+POS_MEMBERS = 200  # V0001-V0140 visit once, V0141-V0200 come back
+POS_ITEMS = [("6901028075831", "矿泉水 550ml", 2.0), ("6920459905012", "方便面 桶装", 4.5), ("6902538006100", "酸奶 200g", 6.8),
+             ("6925303730574", "薯片 75g", 8.5), ("6901939621608", "可乐 330ml", 3.0), ("6903148042441", "洗发水 400ml", 39.9),
+             ("6922266440663", "纸巾 10包", 19.9), ("6907992500133", "牛奶 1L", 12.1), ("6954767413874", "面包", 7.2)]
+
+
+def pos_visits() -> list[tuple]:
+    """(member, day, [(item, quantity)...], status) per receipt, fixed: the same file each run."""
+    rng = random.Random(20261101)
+    visits = []
+    for number in range(3, POS_MEMBERS + 1):  # V0001 and V0002: the equal baskets below
+        member = f"V{number:04d}"
+        days = 1 if number <= 140 else 2 + (number * 7) % 8
+        for _ in range(days):
+            day = POS_AS_OF - dt.timedelta(days=rng.randrange(1, 540 if number % 10 else 900))
+            lines = [(rng.randrange(len(POS_ITEMS)), 1 + rng.randrange(3)) for _ in range(1 + rng.randrange(4))]
+            visits.append((member, day, lines, "正常"))
+    # a member buying twice on one day (two receipts, one purchase day)
+    visits.append(("V0150", next(day for member, day, _lines, _status in visits if member == "V0150"), [(0, 2)], "正常"))
+    # 19.90 + 7.20 in one basket, and 27.10 in one line: equal spend, to the cent
+    visits += [("V0001", POS_AS_OF - dt.timedelta(days=40), [(6, 1), (8, 1)], "正常")]
+    visits += [("V0002", POS_AS_OF - dt.timedelta(days=41), [(None, 1)], "正常")]
+    # a voided receipt of a member who also bought
+    visits.append(("V0160", POS_AS_OF - dt.timedelta(days=3), [(5, 3)], "作废"))
+    visits.sort(key=lambda visit: visit[1])
+    return visits
+
+
+def write_pos_csv(path: Path) -> None:
+    """Receipt lines as the back office exports them, receipt by receipt in time order."""
+    rng = random.Random(5)
+    visits = pos_visits()
+    refunded = False
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(HEADERS_POS)
+        for number, (member, day, lines, status) in enumerate(visits, 1):
+            moment = dt.datetime.combine(day, dt.time(8 + rng.randrange(14), rng.randrange(60), rng.randrange(60)))
+            receipt = f"{day:%Y%m%d}{number:05d}"
+            for index, (item, quantity) in enumerate(lines):
+                code, name, price = ("2800000193004", "熟食便当", 27.1) if item is None else POS_ITEMS[item]
+                writer.writerow([receipt, index + 1, f"{moment:%Y-%m-%d %H:%M:%S}", "0012 南京西路店", member, code, name,
+                                 quantity, f"{price:.2f}", f"{price * quantity:.2f}", status])
+                if member == "V0180" and index == 0 and not refunded:  # returned at the counter: the line, negative
+                    refunded = True
+                    writer.writerow([receipt, len(lines) + 1, f"{moment:%Y-%m-%d %H:%M:%S}", "0012 南京西路店", member, code,
+                                     name, -quantity, f"{price:.2f}", f"{-price * quantity:.2f}", "退货"])
 
 
 def serial(day: dt.date) -> int:
@@ -176,3 +235,4 @@ if __name__ == "__main__":
         csv.writer(handle).writerows([("省份", "城市等级"), *CITY_TIERS])
     write_orders_xlsx(HERE / "erp_orders.xlsx")
     write_orders_csv(HERE / "erp_orders.csv")
+    write_pos_csv(HERE / "pos_receipts.csv")
