@@ -89,6 +89,16 @@ class CompiledScheme:
     tag_labels: Mapping[str, Any] = field(default_factory=dict)
 
 
+def blank_inputs(tree: tuple, values: tuple) -> tuple[str, ...]:
+    """The names of ``tree`` (:meth:`SchemeBuild._input_tree`) whose value is missing,
+    each derived feature replaced by its own blank inputs when it has some."""
+    found: list[str] = []
+    for name, index, inputs in tree:
+        if values[index] is None:
+            found += blank_inputs(inputs, values) or (name,)
+    return tuple(dict.fromkeys(found))
+
+
 class ConfigBuild:
     """What every back end's compile context shares: the scheme's config and positions,
     and its expressions checked against the ruleset's names.  :class:`SchemeBuild`
@@ -217,18 +227,28 @@ class SchemeBuild(ConfigBuild):
         return compile_expression(source, self.scope, self.functions, self.namespace, position)
 
     def missing_names(self, compiled: Compiled) -> str:
-        """Code giving the names ``compiled`` reads whose value is missing for this
-        customer, so a reason can name what was missing (run only when it is)."""
-        pairs = [
-            (name, self.scope[name].code)
-            for name in sorted(compiled.reads)
-            if name in self.scope and self.scope[name].type != "outcome" and self.scope[name].nullable
-        ]
-        if not pairs:
+        """Code giving the inputs behind a missing value of ``compiled`` for this
+        customer (:func:`blank_inputs`), so a reason names what is actually blank: a
+        field by its name, a derived feature by the blank inputs it reads (itself when
+        none of them is blank).  Run it only when the value is missing."""
+        values: list[str] = []
+        tree = self._input_tree(compiled.reads, values, frozenset())
+        if not tree:
             return "()"
-        names = self.constant(tuple(name for name, _ in pairs))
-        values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
-        return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
+        return f"{self.constant(blank_inputs)}({self.constant(tree)}, ({''.join(f'{v}, ' for v in values)}))"
+
+    def _input_tree(self, names, values: list[str], seen: frozenset) -> tuple:
+        """``(name, index in values, inputs)`` of each name that may be missing, with a
+        derived feature's own inputs (``Symbol.inputs``) below it."""
+        tree = []
+        for name in sorted(names):
+            symbol = self.scope.get(name)
+            if symbol is None or symbol.type == "outcome" or not symbol.nullable or name in seen:
+                continue
+            values.append(symbol.code)
+            index = len(values) - 1
+            tree.append((name, index, self._input_tree(symbol.inputs, values, seen | {name})))
+        return tuple(tree)
 
     # -- code -----------------------------------------------------------------
     def constant(self, value: Any) -> str:

@@ -231,7 +231,7 @@ class PlanCompiler:
                 build = self._build({"id": name, **configs[name]}, ("derive", name), slot)
                 compiled = build.expression("expr")
             self.diagnostics += build.diagnostics
-            self.scope[name] = Symbol(name, compiled.type, compiled.nullable, slot.local)
+            self.scope[name] = Symbol(name, compiled.type, compiled.nullable, slot.local, inputs=compiled.reads)
             lines.append(f"{slot.local} = {compiled.code}")
             writes.append(slot)
             derived.append((name, slot, configs[name]))

@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 
 from tierkit.build import SCORE, CompiledScheme, SchemeBuild
+from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import cume_dist, share_above
@@ -218,11 +219,11 @@ def _setup(build):
 def compile_weighted(build: SchemeBuild) -> CompiledScheme:
     indicators, grades, tolerance, weights, total, factor, by_share, order = _setup(build)
 
-    values, points, nullables, fields_read, pre_lines, pre_slots = [], [], [], [], [], []
+    values, points, nullables, fields_read, blanks, pre_lines, pre_slots = [], [], [], [], [], [], []
     percentile_pairs = []
     main = []
     for index, indicator in enumerate(indicators):
-        value_code, point_code, nullable, reads = _indicator(build, index, indicator, main)
+        value_code, point_code, nullable, compiled = _indicator(build, index, indicator, main)
         if indicator.get("percentile"):
             raw, ranked = build.slot(f"{indicator['id']}.value"), build.slot(f"{indicator['id']}.points")
             pre_lines.append(f"{raw.local} = {value_code}")
@@ -232,12 +233,13 @@ def compile_weighted(build: SchemeBuild) -> CompiledScheme:
         values.append(value_code)
         nullables.append(nullable)
         points.append(point_code)
-        fields_read.append(sorted(reads))
+        fields_read.append(sorted(compiled.reads) if compiled is not None else [])
+        blanks.append(f"({build.missing_names(compiled)} if {point_code} is None else ())" if compiled is not None and nullable else "()")
     if pre_lines:
         build.row(pre_lines, pre_slots)
         build.population(_percentile_step(percentile_pairs), "percentile points")
 
-    lines = main + _score_lines(build, weights, factor, tolerance, points, nullables, values, order, grades, by_share)
+    lines = main + _score_lines(build, weights, factor, tolerance, points, nullables, values, blanks, order, grades, by_share)
     if by_share and build.value("hysteresis") is not None:
         build.error("hysteresis needs threshold grades (min), not shares", "hysteresis")
     build.row(lines, [build.outcome])
@@ -349,19 +351,19 @@ def _linear_range(build, index: int, indicator: dict) -> tuple[float, float] | N
     return low, high
 
 
-def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]) -> tuple[str, str, bool, frozenset]:
+def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]) -> tuple[str, str, bool, Compiled | None]:
     """Emit the statements giving one indicator's value and points.
 
     Returns the locals holding them, whether the points may be missing, and the
-    names the indicator reads (to name them when they are missing).
+    indicator's expression (to name its blank inputs when the points are missing).
     """
     mode = _mode(build, index, indicator)
     if mode is None:
-        return "None", "None", True, frozenset()
+        return "None", "None", True, None
     key = "points" if mode == "points" else "value"
     compiled = build.number("indicators", index, key)
     if mode == "percentile":  # ranked in a population step; the caller stores the raw value
-        return compiled.code, "None", True, compiled.reads
+        return compiled.code, "None", True, compiled
     value, point = build.temp(), build.temp()
     lines.append(f"{value} = {compiled.code}")
     guard = f"None if {value} is None else " if compiled.nullable else ""
@@ -374,20 +376,21 @@ def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]
     else:
         bounds = _linear_range(build, index, indicator)
         if bounds is None:
-            return value, "None", True, compiled.reads
+            return value, "None", True, compiled
         low, high = bounds
         below, above = ("<=", ">=") if low < high else (">=", "<=")
         lines.append(
             f"{point} = {guard}(0.0 if {value} {below} {low!r} else 100.0 if {value} {above} {high!r} "
             f"else ({value} - {low!r}) / {high - low!r} * 100.0)"
         )
-    return value, point, compiled.nullable, compiled.reads
+    return value, point, compiled.nullable, compiled
 
 
-def _score_lines(build, weights, factor, tolerance, points, nullables, values, order, grades, by_share) -> list[str]:
-    """Statements computing the score, the grade and the outcome tuple."""
+def _score_lines(build, weights, factor, tolerance, points, nullables, values, blanks, order, grades, by_share) -> list[str]:
+    """Statements computing the score, the grade and the outcome tuple (its detail ends
+    with each indicator's blank inputs, empty unless its points are missing)."""
     out, promoted, score, kept = build.outcome.local, build.temp(), build.temp(), build.temp()
-    detail = f"(({', '.join(values)},), ({', '.join(points)},), {promoted}, {kept})"
+    detail = f"(({', '.join(values)},), ({', '.join(points)},), {promoted}, {kept}, ({', '.join(blanks)},))"
     weighted = " + ".join(f"{w!r} * {p}" for w, p in zip(weights, points))
     full_score = f"({weighted}) / {math.fsum(weights)!r} * {factor!r}"
     maybe_missing = [(w, p) for w, p, n in zip(weights, points, nullables) if n]
@@ -482,7 +485,7 @@ def _percentile_step(pairs: list[tuple[int, int]]):
 def _share_step(slot: int, grades: list[dict], order: dict, rule_grades: list[str]):
     """Grades by share of the population: the top ``share`` of scores get each grade.
 
-    The detail's last item keeps the grade the share alone gives (share grades have no
+    The detail's fourth item keeps the grade the share alone gives (share grades have no
     hysteresis), so the reasons can say it even when a promotion lifted the customer.
     """
     cuts = _share_cuts(grades)
@@ -491,13 +494,13 @@ def _share_step(slot: int, grades: list[dict], order: dict, rule_grades: list[st
     def run(rows: list[list]) -> None:
         above = share_above([row[slot][SCORE] for row in rows])
         for row, share in zip(rows, above):
-            label, score, tags, (values, points, promoted, _kept) = row[slot]
+            label, score, tags, (values, points, promoted, _kept, blanks) = row[slot]
             if share is not None:
                 label = next((grade for cut, grade in cuts if share < cut - 1e-12), last)
             by_share, lifted = label, None
             if promoted is not None and order[label] > order[rule_grades[promoted]]:
                 label, lifted = rule_grades[promoted], promoted
-            row[slot] = (label, score, tags, (values, points, lifted, by_share))
+            row[slot] = (label, score, tags, (values, points, lifted, by_share, blanks))
 
     return run
 
@@ -635,15 +638,16 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin
 
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
-        label, score, _tags, (values, points, promoted, kept) = outcome
+        label, score, _tags, (values, points, promoted, kept, blanks) = outcome
         known = [p is not None for p in points]
         present = math.fsum(w for w, k in zip(weights, known) if k) or 1.0
         reasons = []
-        for indicator, weight, value, point, reads in zip(indicators, weights, values, points, fields_read):
+        for indicator, weight, value, point, reads, blank in zip(indicators, weights, values, points, fields_read, blanks):
             name = localize(indicator.get("label", indicator["id"]), lang)
             if point is None:
-                reasons.append({"indicator": indicator["id"], "missing": True, "fields": reads,
-                                "text": words["missing"].format(label=name, fields=vocabulary.names(reads, lang))})
+                fields = list(blank or reads)
+                reasons.append({"indicator": indicator["id"], "missing": True, "fields": fields,
+                                "text": words["missing"].format(label=name, fields=vocabulary.names(fields, lang))})
                 continue
             if score is None:  # no score: points only, nothing contributes
                 reasons.append({"indicator": indicator["id"], "value": value, "points": point, "weight": weight,
@@ -658,7 +662,7 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin
                                                   weight=float(f"{effective:.3g}"), contribution=contribution),
             })
         if score is None:
-            missing = [f for reads, p in zip(fields_read, points) if p is None for f in reads]
+            missing = list(dict.fromkeys(f for reads, blank, p in zip(fields_read, blanks, points) if p is None for f in blank or reads))
             reasons.append({"insufficient_data": True, "missing_fields": missing,
                             "text": words["insufficient"].format(count=len(points) - sum(known), fields=vocabulary.names(missing, lang),
                                                                  tolerance=tolerance)})
