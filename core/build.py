@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import Diagnostic, Position
 from .expr import Compiled, ExpressionDiagnostic, Namespace, Symbol, compile_expression
+from .labels import SCORE_DECIMALS
 from .population import parse_cut
 from .registry import Function
 from .words import Vocabulary
@@ -81,12 +82,15 @@ class CompiledScheme:
     rep should know of that class (pain points, talking points, strategy, actions:
     labels or lists of labels), for briefs and playbooks.  ``tag_labels`` maps tags
     that are no label ids to their display labels, so pages print words, not tags.
+    ``score_decimals``: the decimals every page shows its scores with (one, more when a
+    threshold the scores are compared with has more).
     """
 
     explain: Callable[[tuple, str], list[dict]]
     labels: Mapping[str, Any] = field(default_factory=dict)
     about: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tag_labels: Mapping[str, Any] = field(default_factory=dict)
+    score_decimals: int = SCORE_DECIMALS  # how many decimals its scores show (tierkit.labels.show_score)
 
 
 def blank_inputs(tree: tuple, values: tuple) -> tuple[str, ...]:
