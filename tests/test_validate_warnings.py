@@ -27,10 +27,9 @@ schemes:
 
 
 def validate(capsys, tmp_path, text: str) -> tuple[int, list[str]]:
-    ruleset = tmp_path / "r.yaml"
-    ruleset.write_text(text, encoding="utf-8")
-    code = main(["validate", str(ruleset)])
-    return code, [line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines() if ": warning: " in line]
+    """validate's warnings without their positions."""
+    code, warnings = located(capsys, tmp_path, text)
+    return code, [line.split(": ", 1)[1] for line in warnings]
 
 
 def test_weights_over_one_kept_as_is_and_an_unreachable_grade_are_warned(capsys, tmp_path):
