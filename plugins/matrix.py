@@ -641,7 +641,7 @@ def _explainer(x: _Axis, y: _Axis, labels: dict, receivables_text: str | None, w
 def _axis_reason(words: dict, lang: str, axis: _Axis, value, cut, high, missing, vocabulary: Vocabulary) -> dict:
     name = localize(axis.label, lang)
     if value is None:
-        fields = [field for field in missing if field in axis.compiled.reads] or [axis.compiled.source]
+        fields = vocabulary.blank_of(missing, axis.compiled)
         return {"axis": axis.key, "missing": True, "fields": fields,
                 "text": words["missing"].format(axis=name, fields=vocabulary.names(fields, lang))}
     if axis.boolean:

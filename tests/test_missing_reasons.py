@@ -102,3 +102,44 @@ def test_plain_fields_by_their_labels_on_industry_and_lifecycle(tmp_path, regist
     assert stage[-1]["missing_fields"] == ["first_order_date", "last_order_date"]
     assert "首次下单日" in stage[-1]["text"] and "first_order_date" not in stage[-1]["text"]
     assert not any(r.get("missing") or r.get("missing_fields") for r in reasons(evaluation, rows["c2"], "grade", "zh"))
+
+
+POOLED = """tierkit: 1
+name: pooled
+version: "1"
+fields:
+  id: {type: string, required: true}
+  growth: {type: number, label: {en: revenue growth, zh: 营收增长率}}
+  urgency: {type: number, label: {en: digital urgency, zh: 数字化转型紧迫度}}
+  revenue: {type: number, label: {en: revenue, zh: 营收}}
+derive:
+  growth_urgency: "growth * 10 + urgency"
+schemes:
+  - id: quadrant
+    kind: matrix
+    x: {value: growth_urgency, cut: 5, label: {en: growth, zh: 成长性}}
+    y: {value: revenue, cut: 10}
+  - id: funnel
+    kind: pipeline
+    on_missing: unknown
+    closed: "growth_urgency > 100"
+    seed: "revenue > 5"
+    potential: false
+    silent: false
+"""
+
+
+def test_kinds_that_pool_blank_inputs_name_them_per_axis_and_stage(tmp_path, registry):
+    """matrix and pipeline find the blank inputs of all their expressions at once and
+    give each axis or stage those it reads, through derived features."""
+    path = tmp_path / "p.yaml"
+    path.write_text(POOLED, encoding="utf-8")
+    plan = compile_ruleset(load_ruleset(path, registry.ruleset_dirs), registry)
+    customers = [{"id": "c1", "growth": None, "urgency": 4, "revenue": 50}, {"id": "c2", "growth": 1, "urgency": 1, "revenue": 1}]
+    table = table_from_rows("c.csv", plan.fields, enumerate(customers, 2))
+    evaluation = BoundPlan(plan, dt.date(2026, 11, 1)).run(table.rows, table.row_numbers, table.file)
+    row = next(row for row in evaluation.rows if row[0] == "c1")
+    axis = [r for r in reasons(evaluation, row, "quadrant", "zh") if r.get("missing")]
+    assert axis[0]["fields"] == ["growth"] and axis[0]["text"] == "成长性：缺失（营收增长率）"
+    stage = [r for r in reasons(evaluation, row, "funnel", "zh") if r.get("missing_fields")]
+    assert stage[0]["missing_fields"] == ["growth"] and "营收增长率" in stage[0]["text"]
