@@ -36,13 +36,17 @@ def compile_decision_table(
     """
     rules = build.value("rules", default=[])
     default = build.value("default")
-    conditions = [build.condition("rules", index, "when") for index in range(len(rules))]
+    conditions, checked = [], []
+    for index in range(len(rules)):
+        before = len(build.diagnostics)
+        conditions.append(build.condition("rules", index, "when"))
+        checked.append(not any(d.severity == "error" for d in build.diagnostics[before:]))
     out = build.outcome.local
     fallback = build.constant(outcome_of(default, DEFAULT) if default is not None else (None, None, (), None))
     if hit_policy == "collect":
         lines = _collect_lines(build, rules, conditions, outcome_of, fallback)
     else:
-        _warn_shadowed(build, rules)
+        _warn_shadowed(build, rules, checked)
         # A flat block that stops at the first match: an `elif` chain nests in Python's
         # syntax tree, and thousands of rules would exceed the compiler's depth.
         lines = ["while True:"]
@@ -53,11 +57,11 @@ def compile_decision_table(
     return _explainer(rules, default, build.vocabulary)
 
 
-def _warn_shadowed(build: SchemeBuild, rules: list[dict]) -> None:
+def _warn_shadowed(build: SchemeBuild, rules: list[dict], checked: list[bool]) -> None:
     """A warning at each rule an earlier one shadows: the earlier one matches every
     customer it matches (:func:`tierkit.shadowing.implies`), so under first-match it
-    never fires."""
-    trees = [condition_tree(rule.get("when")) for rule in rules]
+    never fires.  Conditions with errors are left out: their errors come first."""
+    trees = [condition_tree(rule.get("when")) if ok else None for rule, ok in zip(rules, checked)]
     for index, tree in enumerate(trees):
         if tree is None:
             continue
