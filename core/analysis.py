@@ -23,7 +23,7 @@ from .engine import compile_ruleset
 from .errors import TierkitError
 from .io import json_default
 from .job import run_job
-from .labels import localize
+from .labels import SCORE_DECIMALS, localize, show_score, shown_score
 from .plan import Plan
 from .render_format import MISSING, num, pct
 from .whatif import apply_changes, compare, evaluate_pair
@@ -141,8 +141,10 @@ def _mover_lines(number: int, mover: dict) -> list[str]:
         moved = f"{_outcome(old)} → {_outcome(new)}" if old["label"] != new["label"] else _outcome(new)
         text = f"   {change['scheme']}: {moved}"
         if old["score"] is not None or new["score"] is not None:
-            delta = change["score_change"]
-            text += f" · score {_score(old['score'])} → {_score(new['score'])}" + (f" ({delta:+.1f})" if delta else "")
+            decimals = change.get("score_decimals", SCORE_DECIMALS)
+            text += f" · score {show_score(old['score'], decimals)} → {show_score(new['score'], decimals)}"
+            if change["score_change"] and None not in (old["score"], new["score"]):  # the change of the scores shown
+                text += f" ({shown_score(new['score'], decimals) - shown_score(old['score'], decimals):+f})"
         lines.append(text)
         for side, outcome in (("before", old), ("after", new)):
             lines.append(f"     {side}:")
@@ -153,10 +155,6 @@ def _mover_lines(number: int, mover: dict) -> list[str]:
 def _outcome(outcome: dict) -> str:
     label, display = _label(outcome["label"]), outcome["display"]
     return f"{label} ({display})" if display not in (None, label) else label
-
-
-def _score(score) -> str:
-    return MISSING if score is None else f"{score:.1f}"
 
 
 # -- backtest -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from .labels import localize
 from .orders import OrderSummary, aggregate_orders, features_by_id
 from .plan import Plan, SchemeInfo
 from .registry import Registry
+from .render_plan import label_order
 from .render_format import num, pct
 
 HORIZON = re.compile(r"^\s*([1-9][0-9]*)\s*([dwmy])\s*$", re.IGNORECASE)
@@ -129,9 +130,11 @@ def backtest(evaluation: Evaluation, scheme: SchemeInfo, horizon: Horizon, lang:
 
 
 def _order(scheme: SchemeInfo, seen: dict) -> list:
-    """Declared labels (undecided ones only when someone got them), then others seen."""
-    declared = [label for label in scheme.compiled.labels if label not in UNDECIDED or label in seen]
-    return list(dict.fromkeys([*declared, *seen]))
+    """The grades in the scheme's declared order (:func:`tierkit.render_plan.label_order`,
+    best first: the monotone check walks it), undecided ones only when someone got
+    them; no label last."""
+    labels = [label for label in label_order(scheme, list(seen)) if label not in UNDECIDED or label in seen]
+    return labels + [None] * (None in seen)
 
 
 def _grade(label, spends: list[float | None], customers: int, revenue: float, scheme: SchemeInfo, lang: str) -> dict:

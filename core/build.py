@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import Diagnostic, Position
 from .expr import Compiled, ExpressionDiagnostic, Namespace, Symbol, compile_expression
+from .labels import SCORE_DECIMALS
 from .population import parse_cut
 from .registry import Function
 from .words import Vocabulary
@@ -85,6 +86,9 @@ class CompiledScheme:
     :class:`tierkit.errors.Diagnostic` records), from ``count(k)``: how many customers
     have each value of the outcome's detail item ``k`` (the kind's attribute at index
     ``k``); every engine counts from its results and calls it after evaluating.
+
+    ``score_decimals``: the decimals every page shows its scores with (one, more when a
+    threshold the scores are compared with has more).
     """
 
     explain: Callable[[tuple, str], list[dict]]
@@ -92,6 +96,17 @@ class CompiledScheme:
     about: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tag_labels: Mapping[str, Any] = field(default_factory=dict)
     run_warnings: Callable[[Callable[[int], Mapping[Any, int]]], list[Diagnostic]] | None = None
+    score_decimals: int = SCORE_DECIMALS  # how many decimals its scores show (tierkit.labels.show_score)
+
+
+def blank_inputs(tree: tuple, values: tuple) -> tuple[str, ...]:
+    """The names of ``tree`` (:meth:`SchemeBuild._input_tree`) whose value is missing,
+    each derived feature replaced by its own blank inputs when it has some."""
+    found: list[str] = []
+    for name, index, inputs in tree:
+        if values[index] is None:
+            found += blank_inputs(inputs, values) or (name,)
+    return tuple(dict.fromkeys(found))
 
 
 class ConfigBuild:
@@ -222,18 +237,28 @@ class SchemeBuild(ConfigBuild):
         return compile_expression(source, self.scope, self.functions, self.namespace, position)
 
     def missing_names(self, compiled: Compiled) -> str:
-        """Code giving the names ``compiled`` reads whose value is missing for this
-        customer, so a reason can name what was missing (run only when it is)."""
-        pairs = [
-            (name, self.scope[name].code)
-            for name in sorted(compiled.reads)
-            if name in self.scope and self.scope[name].type != "outcome" and self.scope[name].nullable
-        ]
-        if not pairs:
+        """Code giving the inputs behind a missing value of ``compiled`` for this
+        customer (:func:`blank_inputs`), so a reason names what is actually blank: a
+        field by its name, a derived feature by the blank inputs it reads (itself when
+        none of them is blank).  Run it only when the value is missing."""
+        values: list[str] = []
+        tree = self._input_tree(compiled.reads, values, frozenset())
+        if not tree:
             return "()"
-        names = self.constant(tuple(name for name, _ in pairs))
-        values = "(" + "".join(f"{code}, " for _, code in pairs) + ")"
-        return f"tuple(_n for _n, _v in zip({names}, {values}) if _v is None)"
+        return f"{self.constant(blank_inputs)}({self.constant(tree)}, ({''.join(f'{v}, ' for v in values)}))"
+
+    def _input_tree(self, names, values: list[str], seen: frozenset) -> tuple:
+        """``(name, index in values, inputs)`` of each name that may be missing, with a
+        derived feature's own inputs (``Symbol.inputs``) below it."""
+        tree = []
+        for name in sorted(names):
+            symbol = self.scope.get(name)
+            if symbol is None or symbol.type == "outcome" or not symbol.nullable or name in seen:
+                continue
+            values.append(symbol.code)
+            index = len(values) - 1
+            tree.append((name, index, self._input_tree(symbol.inputs, values, seen | {name})))
+        return tuple(tree)
 
     # -- code -----------------------------------------------------------------
     def constant(self, value: Any) -> str:

@@ -332,7 +332,7 @@ def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_
 
 
 def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
-    from .labels import localize
+    from .labels import localize, show_score
 
     plan = evaluation.plan
     name_field = plan.ruleset.data.get("name_field", "name")
@@ -340,7 +340,7 @@ def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
     lines.append(f"rank {record['rank']} of {len(evaluation.rows)}   (as of {evaluation.bound.as_of}, {plan.ruleset.name} {plan.ruleset.version})")
     for scheme in plan.schemes:
         outcome = record["outcomes"][scheme.id]
-        score = "" if outcome["score"] is None else f"  score {outcome['score']:.1f}"
+        score = "" if outcome["score"] is None else f"  score {show_score(outcome['score'], scheme.compiled.score_decimals)}"
         tags = f"  [{', '.join(outcome['tags'])}]" if outcome["tags"] else ""
         title = localize(scheme.label, lang)
         lines.append(f"\n{title} ({scheme.id}): {outcome['display']} ({outcome['label']}){score}{tags}")

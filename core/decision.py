@@ -13,6 +13,7 @@ from typing import Any
 
 from .build import SchemeBuild
 from .labels import localize
+from .shadowing import always_true, condition_tree, implies
 from .words import Vocabulary
 
 DEFAULT = -1
@@ -35,12 +36,17 @@ def compile_decision_table(
     """
     rules = build.value("rules", default=[])
     default = build.value("default")
-    conditions = [build.condition("rules", index, "when") for index in range(len(rules))]
+    conditions, checked = [], []
+    for index in range(len(rules)):
+        before = len(build.diagnostics)
+        conditions.append(build.condition("rules", index, "when"))
+        checked.append(not any(d.severity == "error" for d in build.diagnostics[before:]))
     out = build.outcome.local
     fallback = build.constant(outcome_of(default, DEFAULT) if default is not None else (None, None, (), None))
     if hit_policy == "collect":
         lines = _collect_lines(build, rules, conditions, outcome_of, fallback)
     else:
+        _warn_shadowed(build, rules, checked)
         # A flat block that stops at the first match: an `elif` chain nests in Python's
         # syntax tree, and thousands of rules would exceed the compiler's depth.
         lines = ["while True:"]
@@ -49,6 +55,28 @@ def compile_decision_table(
         lines += [f"    {out} = {fallback}", "    break"]
     build.row(lines, [build.outcome])
     return _explainer(rules, default, build.vocabulary)
+
+
+def _warn_shadowed(build: SchemeBuild, rules: list[dict], checked: list[bool]) -> None:
+    """A warning at each rule an earlier one shadows: the earlier one matches every
+    customer it matches (:func:`tierkit.shadowing.implies`), so under first-match it
+    never fires.  Conditions with errors are left out: their errors come first."""
+    trees = [condition_tree(rule.get("when")) if ok else None for rule, ok in zip(rules, checked)]
+    for index, tree in enumerate(trees):
+        if tree is None:
+            continue
+        earlier = next((i for i in range(index) if trees[i] is not None and implies(tree, trees[i])), None)
+        if earlier is not None:
+            always = always_true(trees[earlier])
+            build.warn(f"rule {_rule_name(rules[index], index)} can never match: rule {_rule_name(rules[earlier], earlier)} "
+                       f"before it {'matches every customer' if always else 'matches every customer it matches'}",
+                       "rules", index, "when",
+                       hint="move it above that rule, or narrow that rule's when" if not always else
+                       "a rule whose when is true belongs last; or use default:")
+
+
+def _rule_name(rule: dict, index: int) -> str:
+    return repr(rule["id"]) if rule.get("id") is not None else f"#{index + 1}"
 
 
 def _collect_lines(build, rules, conditions, outcome_of, fallback) -> list[str]:

@@ -80,6 +80,7 @@ class Symbol:
     code: str
     attributes: Mapping[str, Symbol] = field(default_factory=dict)
     values: tuple[str, ...] = ()
+    inputs: frozenset[str] = frozenset()  # the names a derived feature reads
 
 
 @dataclass(frozen=True)

@@ -231,7 +231,7 @@ class PlanCompiler:
                 build = self._build({"id": name, **configs[name]}, ("derive", name), slot)
                 compiled = build.expression("expr")
             self.diagnostics += build.diagnostics
-            self.scope[name] = Symbol(name, compiled.type, compiled.nullable, slot.local)
+            self.scope[name] = Symbol(name, compiled.type, compiled.nullable, slot.local, inputs=compiled.reads)
             lines.append(f"{slot.local} = {compiled.code}")
             writes.append(slot)
             derived.append((name, slot, configs[name]))
@@ -450,8 +450,14 @@ def _tied_runs(values: list) -> list[list[int]]:
 
 
 def _add_labels(compiled: CompiledScheme, given: Mapping[str, Any]) -> None:
-    """A scheme's ``labels:``: the ruleset's words win over the kind's, for label ids and tags alike."""
-    compiled.labels = {**compiled.labels, **{key: label for key, label in given.items() if key in compiled.labels}}
+    """A scheme's ``labels:``: the ruleset's words win over the kind's, for label ids and tags alike.
+
+    The label ids it lists also declare the scheme's grade order, best first (then the
+    kind's other labels in its order): a ``rules`` scheme that checks an exception
+    first (``C`` when lapsed, then ``S``, ``A``…) still has S, A, B, C as its grades
+    for reports, call lists and ``backtest``'s monotone check."""
+    listed = {key: label for key, label in given.items() if key in compiled.labels}
+    compiled.labels = {**listed, **{key: label for key, label in compiled.labels.items() if key not in listed}}
     compiled.tag_labels = {**compiled.tag_labels, **{key: label for key, label in given.items() if key not in compiled.labels}}
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .charts import Bar
 from .errors import TierkitError
-from .labels import localize, localize_all
+from .labels import localize, localize_all, show_score
 from .plan import Plan, SchemeInfo
 from .registry import call_plugin
 from .render_format import show
@@ -52,7 +52,8 @@ class Chip:
     """One scheme's verdict for the account, shown as a chip in the header.
 
     ``scheme`` and ``kind`` name the scheme; ``title`` is its label (e.g. 客户等级);
-    ``label`` the label id (``S``), ``display`` its text (``S 战略核心``); ``score`` and
+    ``label`` the label id (``S``), ``display`` its text (``S 战略核心``); ``score`` the
+    score as shown (:func:`tierkit.labels.show_score`, None when there is none) and
     ``tags`` as the outcome carries them.
     """
 
@@ -61,7 +62,7 @@ class Chip:
     title: str
     label: str | None
     display: str
-    score: float | None
+    score: str | None
     tags: tuple[str, ...]
 
 
@@ -84,7 +85,7 @@ class Section:
     title: str
     label: str | None
     display: str
-    score: float | None
+    score: str | None
     tags: tuple[str, ...]
     reasons: list[dict]
     bars: list[Bar]
@@ -311,7 +312,7 @@ class BriefBuilder:
             title=title(scheme, self.lang),
             label=label,
             display=str(outcome["display"]) if outcome["display"] is not None else "—",
-            score=outcome["score"],
+            score=None if outcome["score"] is None else show_score(outcome["score"], scheme.compiled.score_decimals),
             tags=tuple(outcome["tags"]),
             reasons=reasons,
             bars=self._bars(scheme, reasons),
@@ -333,7 +334,8 @@ class BriefBuilder:
             elif isinstance(reason.get("contribution"), (int, float)):
                 contribution, points = reason["contribution"], reason.get("points")
                 maximum = contribution * 100 / points if points else (reason.get("weight") or 0) * 100
-                bars.append(Bar(name, contribution, maximum, f"{contribution:.1f} / {maximum:.0f}"))
+                shown = reason.get("contribution_shown", show_score(contribution))  # as the reason's text shows it
+                bars.append(Bar(name, contribution, maximum, f"{shown} / {maximum:.0f}"))
         return bars
 
     def _allocation(self, plan: dict) -> Allocation:

@@ -242,7 +242,8 @@ def _movers(before: Evaluation, after: Evaluation, pairs: list, schemes: list, l
             old, new = record_a["outcomes"][a.id], record_b["outcomes"][b.id]
             if old["label"] != new["label"] or _score_moved(old["score"], new["score"]):
                 delta = _score_delta(old["score"], new["score"])
-                changes.append({"scheme": a.id, "score_change": delta, "before": old, "after": new})
+                changes.append({"scheme": a.id, "score_change": delta, "score_decimals": b.compiled.score_decimals,
+                                "before": old, "after": new})
         movers.append({
             "id": record_b["id"],
             "name": record_b["features"].get(name_field),

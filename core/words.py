@@ -35,12 +35,16 @@ SYMBOLS = {"gt": ">", "gteq": "≥", "lt": "<", "lteq": "≤", "Add": "+", "Sub"
 class Vocabulary:
     """The ruleset's names and values as labels: ``_names`` maps a field, derived feature
     or scheme id to its label; ``_values`` maps a name to its values' labels (an enum
-    field's ``labels:``, a scheme's label displays).  Schemes add theirs as they compile."""
+    field's ``labels:``, a scheme's label displays); ``_inputs`` maps a derived feature
+    to the names it reads.  Schemes add theirs as they compile."""
 
     def __init__(self, data: Mapping[str, Any] | None = None):
+        from .expr import names_in
+
         data = data or {}
         self._names: dict[str, Any] = {}
         self._values: dict[str, Mapping[str, Any]] = {}
+        self._inputs: dict[str, set[str]] = {}
         for name, spec in (data.get("fields") or {}).items():
             if isinstance(spec, Mapping):
                 self._names[name] = spec.get("label", name)
@@ -48,6 +52,7 @@ class Vocabulary:
         for name, spec in (data.get("derive") or {}).items():
             if isinstance(spec, Mapping):
                 self._names[name] = spec.get("label", name)
+            self._inputs[name] = names_in(str(spec.get("expr", "") if isinstance(spec, Mapping) else spec))
         for scheme in data.get("schemes") or []:
             if isinstance(scheme, Mapping) and "id" in scheme:
                 self._names[scheme["id"]] = scheme.get("label", scheme["id"])
@@ -72,6 +77,18 @@ class Vocabulary:
     def names(self, names, lang: str) -> str:
         """Field names as their labels, in a list a sentence can hold."""
         return ("、" if lang == "zh" else ", ").join(self.name(name, lang) for name in names)
+
+    def blank_of(self, missing, compiled) -> list[str]:
+        """The blank inputs among ``missing`` (found for several expressions at once by
+        :meth:`tierkit.build.SchemeBuild.missing_names`) that ``compiled`` reads, itself
+        or through derived features; its source when none of them is."""
+        behind, waiting = set(), list(compiled.reads)
+        while waiting:
+            name = waiting.pop()
+            if name not in behind:
+                behind.add(name)
+                waiting += self._inputs.get(name, ())
+        return list(dict.fromkeys(field for field in missing if field in behind)) or [compiled.source]
 
     def name(self, name: str, lang: str) -> str:
         return str(localize(self._names.get(name, name), lang))

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .io import Rejected, compact_json
-from .labels import localize
+from .labels import SCORE_DECIMALS, localize, shown_score
 from .render_format import MONEY_UNITS
 from .render_messages import MESSAGES, translate
 from .render_plan import class_scheme, display, grade_scheme, label_order, title
@@ -120,6 +120,10 @@ class Layout:
             if part == "reasons":
                 get = _getter(path)
                 return header, style, lambda record: _reasons(get(record))
+            if part == "score":  # the score the reasons show (tierkit.labels.shown_score), not one rounded anew
+                get, decimals = _getter(path), scheme.compiled.score_decimals
+                style = "score" if decimals == SCORE_DECIMALS else "general"
+                return header, style, lambda record: None if get(record) is None else float(shown_score(get(record), decimals))
         else:
             key = path[1]
             word = ALLOCATION_WORDS.get(key, key)

@@ -449,7 +449,9 @@ def compile_industry(build: SchemeBuild) -> CompiledScheme:
         keyword = "if" if position == 0 else "elif"
         constant = build.constant((*outcomes[index][:3], ("when", index, None, None, False)))
         rest += [f"{keyword} {condition.code}:", f"    {out} = {constant}"]
-    fallback_call = f"{fall}({code_arg}, {text_local} is None)"
+    code_blank = f"{build.missing_names(code_expr)} if {code_arg} is None else ()" if code_expr is not None else "()"
+    text_blank = f"{build.missing_names(text_expr)} if {text_local} is None else ()" if text_expr is not None else "()"
+    fallback_call = f"{fall}({code_arg}, {text_local} is None, {code_blank}, {text_blank})"
     rest += ["else:", f"    {out} = {fallback_call}"] if rest else [f"{out} = {fallback_call}"]
     lines += [f"if {out} is None:"] + [f"    {line}" for line in rest]
     build.row(lines, [build.outcome])
@@ -599,16 +601,18 @@ def _keyword_matcher(tracks: list[dict], outcomes: list[tuple]):
 
 
 def _fallback_outcome(fallback: dict, uses_code: bool, uses_text: bool):
-    """The fallback's outcome for a code (or none) and whether the text was missing."""
+    """The fallback's outcome for a code (or none), whether the text was missing, and
+    the blank inputs behind a missing code and a missing text (its detail's last two)."""
     tags = tuple(fallback.get("tags", ()))
     cache: dict = {}
 
-    def outcome(key, text_missing: bool):
-        found = cache.get((key, text_missing))
+    def outcome(key, text_missing: bool, code_blank: tuple, text_blank: tuple):
+        given = (key, text_missing, code_blank, text_blank)
+        found = cache.get(given)
         if found is None:
-            found = (fallback["id"], None, tags, ("fallback", -1, None, key, bool(text_missing and uses_text)))
+            found = (fallback["id"], None, tags, ("fallback", -1, None, key, bool(text_missing and uses_text), code_blank, text_blank))
             if len(cache) < _CACHE_LIMIT:
-                cache[(key, text_missing)] = found
+                cache[given] = found
         return found
 
     return outcome
@@ -623,17 +627,16 @@ def _explainer(tracks: list[dict], fallback: dict, code_expr, text_expr, vocabul
         """The input as a rep reads it: its field's label, or the expression in words."""
         return vocabulary.say(expr.source.strip(), lang) if expr is not None else ""
 
-    def which(expr, lang: str) -> str:
-        """The fields behind a missing input, unless the input is just that field."""
-        reads = sorted(expr.reads)
-        if reads == [expr.source.strip()] or not reads:
+    def which(expr, blank: list[str], lang: str) -> str:
+        """The blank inputs behind a missing input, unless the input is just that field."""
+        if blank == [expr.source.strip()] or not blank:
             return ""
-        return f" ({vocabulary.names(reads, lang)})" if lang != "zh" else f"（{vocabulary.names(reads, lang)}）"
+        return f" ({vocabulary.names(blank, lang)})" if lang != "zh" else f"（{vocabulary.names(blank, lang)}）"
     has_when = any(track.get("when") for track in tracks)
 
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (matched_by, index, number, key, text_missing) = outcome
+        label, _score, _tags, (matched_by, index, number, key, text_missing, *blanks) = outcome
         if matched_by != "fallback":
             track = tracks[index]
             name = localize(track.get("label", track["id"]), lang)
@@ -648,18 +651,21 @@ def _explainer(tracks: list[dict], fallback: dict, code_expr, text_expr, vocabul
             return [{"track": label, "matched_by": "when", "when": track["when"],
                      "text": words["when"].format(when=vocabulary.say(track["when"], lang), track=name)}]
         reasons, missing = [], []
+        code_blank, text_blank = (list(blank) for blank in blanks)
         if code_expr is not None:
             if key is None:
-                missing += sorted(code_expr.reads)
-                reasons.append({"missing": sorted(code_expr.reads),
-                                "text": words["code_missing"].format(field=field(code_expr, lang), fields=which(code_expr, lang))})
+                blank = code_blank or sorted(code_expr.reads)
+                missing += blank
+                reasons.append({"missing": blank,
+                                "text": words["code_missing"].format(field=field(code_expr, lang), fields=which(code_expr, blank, lang))})
             else:
                 reasons.append({"value": _shown(key), "text": words["code_none"].format(field=field(code_expr, lang), value=_shown(key))})
         if text_expr is not None:
             if text_missing:
-                missing += sorted(text_expr.reads)
-                reasons.append({"missing": sorted(text_expr.reads),
-                                "text": words["text_missing"].format(field=field(text_expr, lang), fields=which(text_expr, lang))})
+                blank = text_blank or sorted(text_expr.reads)
+                missing += blank
+                reasons.append({"missing": blank,
+                                "text": words["text_missing"].format(field=field(text_expr, lang), fields=which(text_expr, blank, lang))})
             else:
                 reasons.append({"text": words["text_none"].format(field=field(text_expr, lang))})
         if has_when:

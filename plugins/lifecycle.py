@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.hookspecs import hookimpl
 from tierkit.registry import SchemeKind
+from tierkit.words import Vocabulary
 
 if TYPE_CHECKING:
     from tierkit.sqlbuild import SqlBuild
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 STAGES = ("potential", "new", "active", "dormant", "lost", "unknown")
 DEFAULTS = {"new_days": 180, "dormant_days": 180, "lost_days": 365}
 INPUTS = ("first_order_date", "last_order_date", "order_count")
+BLANK_INPUTS = ("first_order_date", "last_order_date", "as_of")  # those whose absence makes a stage unknown
 
 LABEL_REF = {"$ref": "#/$defs/label"}
 
@@ -226,19 +228,25 @@ WORDS = {
 
 
 def compile_lifecycle(build: SchemeBuild) -> CompiledScheme:
-    windows, codes, reads, as_of_code = _inputs(build, "as_of")
+    windows, codes, exprs, as_of_code = _inputs(build, "as_of")
     inputs = {name: "None" if code is None else code for name, code in codes.items()}
 
     content = {stage: {**CONTENT[stage], **(build.value("stages", stage) or {})} for stage in STAGES}
     tags = {stage: tuple(content[stage].get("tags", ())) for stage in STAGES}
     stage_of = build.constant(_classifier(windows, tags))
+    out, given = build.outcome.local, {name: build.temp() for name in BLANK_INPUTS}
+    codes_of = {**inputs, "as_of": as_of_code}
+    blanks = "".join(f"({build.missing_names(exprs[name])} if {given[name]} is None else ()), "
+                     if exprs.get(name) is not None else "(), " for name in BLANK_INPUTS)
     build.row(
-        [f"{build.outcome.local} = {stage_of}({inputs['first_order_date']}, {inputs['last_order_date']}, "
-         f"{inputs['order_count']}, {as_of_code})"],
+        [*(f"{given[name]} = {codes_of[name]}" for name in BLANK_INPUTS),
+         f"{out} = {stage_of}({given['first_order_date']}, {given['last_order_date']}, {inputs['order_count']}, {given['as_of']})",
+         f"if {out}[3][2] is not None:",  # unknown: the detail also names the blank inputs behind each missing date
+         f"    {out} = ({out}[0], {out}[1], {out}[2], (*{out}[3], ({blanks})))"],
         [build.outcome],
     )
     return CompiledScheme(
-        explain=_explainer(windows, reads),
+        explain=_explainer(windows, exprs, build.vocabulary),
         labels={stage: content[stage]["label"] for stage in STAGES},
         about={stage: {key: content[stage][key] for key in ("strategy", "actions", "talking_points") if content[stage].get(key)}
                for stage in STAGES},
@@ -246,13 +254,14 @@ def compile_lifecycle(build: SchemeBuild) -> CompiledScheme:
 
 
 def _inputs(build, default_as_of: str) -> tuple[dict, dict, dict, str]:
-    """The windows, each input's code (``None`` when there is none), the fields each
-    reads, and the as-of date's code: the same checks for the Python and the SQL back end."""
+    """The windows, each input's code (``None`` when there is none), each input's
+    expression (``None`` when there is none), and the as-of date's code: the same checks
+    for the Python and the SQL back end."""
     windows = {key: int(build.value(key, default=default)) for key, default in DEFAULTS.items()}
     if windows["lost_days"] < windows["dormant_days"]:
         build.error(f"lost_days ({windows['lost_days']}) is shorter than dormant_days ({windows['dormant_days']})",
                     "lost_days", hint="a customer goes dormant before being lost: lost_days must be at least dormant_days")
-    inputs, reads = {}, {}
+    inputs, exprs = {}, {}
     for name in INPUTS:
         expect = ("number", "integer") if name == "order_count" else ("date",)
         if build.value(name) is not None:
@@ -262,7 +271,7 @@ def _inputs(build, default_as_of: str) -> tuple[dict, dict, dict, str]:
         else:
             compiled = None
         inputs[name] = compiled.code if compiled is not None else None
-        reads[name] = sorted(compiled.reads) if compiled is not None else []
+        exprs[name] = compiled
     absent = {name: inputs[name] in (None, "None") for name in INPUTS}
     if all(absent.values()):
         build.error("no order data: there is no first_order_date, last_order_date or order_count",
@@ -278,16 +287,16 @@ def _inputs(build, default_as_of: str) -> tuple[dict, dict, dict, str]:
                    hint="add the field, or set last_order_date to an expression")
     if build.value("as_of") is not None:
         as_of = build.expression("as_of", expect=("date",))
-        as_of_code, reads["as_of"] = as_of.code, sorted(as_of.reads)
+        as_of_code, exprs["as_of"] = as_of.code, as_of
     else:
-        as_of_code, reads["as_of"] = default_as_of, []
-    return windows, inputs, reads, as_of_code
+        as_of_code, exprs["as_of"] = default_as_of, None
+    return windows, inputs, exprs, as_of_code
 
 
 def compile_lifecycle_sql(build: SqlBuild) -> None:
     """The SQL twin of :func:`compile_lifecycle`: the stage from the same tests in the
     same order, and the days since the last order where the Python detail has them."""
-    windows, inputs, _reads, as_of = _inputs(build, build.scope["as_of"].code)
+    windows, inputs, _exprs, as_of = _inputs(build, build.scope["as_of"].code)
     dialect, literal = build.dialect, build.literal
     types = {"first_order_date": "date", "last_order_date": "date", "order_count": "number"}
     first, last, count = (build.column(name, inputs[name] or dialect.cast("NULL", types[name])) for name in INPUTS)
@@ -389,21 +398,26 @@ def _show(value) -> str:
     return str(value)
 
 
-def _explainer(windows: dict, reads: dict):
-    def names(*inputs: str) -> list[str]:
-        """The fields behind inputs: what the expressions read, else the input's own name."""
-        return list(dict.fromkeys(field for name in inputs for field in (reads.get(name) or [name])))
-
-    def fields(lang: str, *inputs: str) -> str:
-        """`` (a, b)``, or nothing when the input is just the field of the same name."""
-        shown = names(*inputs)
-        if len(inputs) == 1 and shown == [inputs[0]]:
-            return ""
-        return f" ({', '.join(shown)})" if lang != "zh" else f"（{'、'.join(shown)}）"
+def _explainer(windows: dict, exprs: dict, vocabulary: Vocabulary):
+    reads = {name: sorted(compiled.reads) if compiled is not None else [] for name, compiled in exprs.items()}
 
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (last_days, first_days, cause, first, last, count, inferred) = outcome
+        label, _score, _tags, (last_days, first_days, cause, first, last, count, inferred, *blank) = outcome
+        blank_of = dict(zip(BLANK_INPUTS, blank[0])) if blank else {}
+
+        def names(*inputs: str) -> list[str]:
+            """The blank fields behind inputs (else what their expressions read, else the
+            input's own name)."""
+            return list(dict.fromkeys(field for name in inputs for field in (blank_of.get(name) or reads.get(name) or [name])))
+
+        def fields(lang: str, *inputs: str) -> str:
+            """`` (a, b)`` by their labels, or nothing when the input is just the field of the same name."""
+            shown = names(*inputs)
+            if len(inputs) == 1 and shown == [inputs[0]]:
+                return ""
+            return f" ({vocabulary.names(shown, lang)})" if lang != "zh" else f"（{vocabulary.names(shown, lang)}）"
+
         common = {"new": windows["new_days"], "dormant": windows["dormant_days"], "lost": windows["lost_days"]}
         record = {"stage": label, "days_since_last": last_days, "days_since_first": first_days,
                   "first_order_date": first, "last_order_date": last, "order_count": count,

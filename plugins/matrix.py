@@ -32,8 +32,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from jinja2 import nodes
+
 from tierkit.build import CompiledScheme, SchemeBuild
-from tierkit.expr import Compiled
+from tierkit.expr import Compiled, parse
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import percentile_cont
@@ -345,6 +347,7 @@ def compile_matrix(build: SchemeBuild) -> CompiledScheme:
     unknown_config = build.value("unknown", default={}) or {}
 
     table = _cell_table(cells, receivables is not None)
+    _warn_unreached(build, x, y, cells)
 
     population = x.population or y.population
     names = [build.slot(name) for name in ("x", "y", "missing", "receivables", "receivables_missing")] if population else None
@@ -394,6 +397,69 @@ def _cell_table(cells: dict[str, dict], receivables: bool) -> dict[tuple[bool, b
             flagged = tags if RECEIVABLES_TAG in tags else tags + (RECEIVABLES_TAG,)
         table[(key.startswith("high"), key.endswith("high"))] = (cell["id"], tags, flagged)
     return table
+
+
+def _warn_unreached(build: SchemeBuild, x: _Axis, y: _Axis, cells: dict[str, dict]) -> None:
+    """A warning for each cell no customer can reach because an axis is provably always
+    high or always low (:func:`_levels`); at the cell when the ruleset declares it,
+    else at the axis."""
+    levels = {axis.key: _levels(axis) for axis in (x, y)}
+    given = build.value("cells", default={}) or {}
+    for key, cell in cells.items():
+        wanted = {"x": key.startswith("high"), "y": key.endswith("high")}
+        stuck = [axis for axis in (x, y) if wanted[axis.key] not in levels[axis.key][0]]
+        if not stuck:
+            continue
+        axis, why = stuck[0], levels[stuck[0].key][1]
+        level = "high" if wanted[axis.key] else "low"
+        build.warn(f"cell {key} ({cell['id']!r}) is never reached: the {axis.key} axis is never {level} ({why})",
+                   *(("cells", key) if key in given else (axis.key,)), hint=f"change the {axis.key} axis, or its cut")
+
+
+def _levels(axis: _Axis) -> tuple[set[bool], str]:
+    """The levels (True: high) the axis can take, proved from its expression and cut,
+    and why when not both: every value it can give is a constant of its expression
+    (``1 if vip else 0``) on one side of a fixed cut, or a percentile cut of 0 (the
+    lowest value: nothing is below it)."""
+    both = ({True, False}, "")
+    if axis.cut is not None and axis.cut[0] == "percentile" and axis.cut[1] == 0:
+        return {True}, "its cut is the lowest value: nothing is below it"
+    values = _possible_values(axis.compiled.source)
+    if values is None:
+        return both
+    if axis.boolean:
+        levels = {bool(value) for value in values}
+    elif axis.cut is not None and axis.cut[0] == "value":
+        levels = {value >= axis.cut[1] for value in values}
+    elif len(set(values)) == 1:  # one value for everyone: at any percentile of itself
+        levels = {True}
+    else:
+        return both
+    shown = " or ".join(show_number(value) for value in dict.fromkeys(values))
+    against = "" if axis.boolean or axis.cut[0] != "value" else f", against a cut of {show_number(axis.cut[1])}"
+    return levels, f"it gives only {shown}{against}"
+
+
+def _possible_values(source: str) -> list | None:
+    """The values an axis expression can give when they are constants: a number or
+    true/false, or ``a if c else b`` of such (nested); None when it can give others."""
+    try:
+        tree = parse(source)
+    except Exception:  # reported where the axis was compiled
+        return None
+
+    def values(node) -> list | None:
+        if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
+            left, right = values(node.expr1), values(node.expr2)
+            return None if left is None or right is None else left + right
+        if isinstance(node, nodes.Neg) and isinstance(node.node, nodes.Const) and isinstance(node.node.value, (int, float)) \
+                and not isinstance(node.node.value, bool):
+            return [-node.node.value]
+        if isinstance(node, nodes.Const) and isinstance(node.value, (int, float)):
+            return [node.value]
+        return None
+
+    return values(tree)
 
 
 def _axis(build: SchemeBuild, key: str, default: dict | None) -> _Axis:
@@ -575,7 +641,7 @@ def _explainer(x: _Axis, y: _Axis, labels: dict, receivables_text: str | None, w
 def _axis_reason(words: dict, lang: str, axis: _Axis, value, cut, high, missing, vocabulary: Vocabulary) -> dict:
     name = localize(axis.label, lang)
     if value is None:
-        fields = [field for field in missing if field in axis.compiled.reads] or [axis.compiled.source]
+        fields = vocabulary.blank_of(missing, axis.compiled)
         return {"axis": axis.key, "missing": True, "fields": fields,
                 "text": words["missing"].format(axis=name, fields=vocabulary.names(fields, lang))}
     if axis.boolean:

@@ -133,9 +133,10 @@ def compile_pareto(build: SchemeBuild) -> CompiledScheme:
     if top + bottom > 1 + 1e-12:
         build.error(f"top ({top:g}) and bottom ({bottom:g}) add up to more than 1", "bottom")
     value = build.number_or_field("value", DEFAULT_VALUE)
-    slot = build.slot("value")
-    build.row([f"{slot.local} = {value.code}"], [slot])
-    build.population(_segmenter(slot.index, build.outcome.index, top, bottom), "Pareto shares and segments")
+    slot, blank = build.slot("value"), build.slot("blank")
+    build.row([f"{slot.local} = {value.code}", f"{blank.local} = {build.missing_names(value)} if {slot.local} is None else ()"],
+              [slot, blank])
+    build.population(_segmenter(slot.index, blank.index, build.outcome.index, top, bottom), "Pareto shares and segments")
 
     middle = max(0.0, 1.0 - top - bottom)
     labels = {
@@ -150,12 +151,12 @@ def compile_pareto(build: SchemeBuild) -> CompiledScheme:
     return CompiledScheme(explain=_explainer(value_name, fields, top, bottom, labels, build.vocabulary), labels=labels, about=ABOUT)
 
 
-def _segmenter(value_slot: int, out: int, top: float, bottom: float):
+def _segmenter(value_slot: int, blank_slot: int, out: int, top: float, bottom: float):
     """The population step: shares, segments, and each segment's share of customers and value.
 
-    Tied customers share one outcome tuple.
+    Tied customers share one outcome tuple; an unknown one carries the blank inputs
+    behind its missing value, for the reason.
     """
-    unknown = (UNKNOWN, None, (), (None, None, None, None))
 
     def run(rows: list[list]) -> None:
         values = [row[value_slot] for row in rows]
@@ -165,9 +166,9 @@ def _segmenter(value_slot: int, out: int, top: float, bottom: float):
         outcome_of = {}
         for segment, first, end, stats in _segments(groups, known, shares, top, bottom):
             for value, (_above, upto) in groups[first:end]:
-                outcome_of[value] = (segment, value, (), (shares.get(value), upto / known, value, stats))
+                outcome_of[value] = (segment, value, (), (shares.get(value), upto / known, value, stats, ()))
         for row, value in zip(rows, values):
-            row[out] = unknown if value is None else outcome_of[value]
+            row[out] = (UNKNOWN, None, (), (None, None, None, None, row[blank_slot])) if value is None else outcome_of[value]
 
     return run
 
@@ -246,10 +247,11 @@ def _explainer(value_label, fields: list[str], top: float, bottom: float, labels
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
         value_name = localize(value_label, lang)
-        label, _score, _tags, (share, customer_share, value, stats) = outcome
+        label, _score, _tags, (share, customer_share, value, stats, blank) = outcome
         if stats is None:
-            return [{"missing": True, "fields": fields,
-                     "text": words["missing"].format(value_name=value_name, fields=vocabulary.names(fields, lang))}]
+            named = list(blank or fields)
+            return [{"missing": True, "fields": named,
+                     "text": words["missing"].format(value_name=value_name, fields=vocabulary.names(named, lang))}]
         key = "position" if share is not None else "position_no_total"
         reasons = [{"value": value, "customer_share": customer_share, "cumulative_share": share,
                     "text": words[key].format(value_name=value_name, value=show_number(value), customer_share=customer_share,

@@ -284,7 +284,7 @@ def _explainer(conditions: list[Compiled | None], labels: dict, stop: bool, voca
                 continue
             name = words[stage]
             if result is None:
-                fields = list(dict.fromkeys(field for field in missing if field in condition.reads)) or [condition.source]
+                fields = vocabulary.blank_of(missing, condition)
                 key = "stopped" if stopped and index == len(tested) - 1 else "missing"
                 reasons.append({"stage": stage, "result": None, "missing_fields": fields,
                                 "text": words[key].format(stage=name, fields=vocabulary.names(fields, lang))})

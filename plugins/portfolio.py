@@ -752,23 +752,20 @@ def _explainer(setup: _Setup, labels: dict):
     return explain
 
 
-def _fields(missing: tuple, compiled: Compiled) -> list[str]:
-    return list(dict.fromkeys(field for field in missing if field in compiled.reads)) or [compiled.source]
-
-
 def _benchmark_reasons(words, lang, setup, bench, level, given_level, indicators, missing) -> list[dict]:
     reasons = []
     for (name, compiled, threshold), value in zip(setup.indicators, indicators):
         shown = words[name]
         if value is None:
-            reasons.append({"section": BENCHMARK, "indicator": name, "missing": True, "fields": _fields(missing, compiled),
-                            "text": words["missing"].format(name=shown, fields=setup.vocabulary.names(_fields(missing, compiled), lang))})
+            fields = setup.vocabulary.blank_of(missing, compiled)
+            reasons.append({"section": BENCHMARK, "indicator": name, "missing": True, "fields": fields,
+                            "text": words["missing"].format(name=shown, fields=setup.vocabulary.names(fields, lang))})
         else:
             key = "met" if value >= threshold else "unmet"
             reasons.append({"section": BENCHMARK, "indicator": name, "value": value, "min": threshold,
                             "text": words[key].format(name=shown, value=show_number(value), min=show_number(threshold))})
     if bench is None:
-        fields = [f for (_, c, _), v in zip(setup.indicators, indicators) if v is None for f in _fields(missing, c)]
+        fields = [f for (_, c, _), v in zip(setup.indicators, indicators) if v is None for f in setup.vocabulary.blank_of(missing, c)]
         reasons.append({"section": BENCHMARK, "decided": False, "text": words["benchmark_unknown"].format(fields=setup.vocabulary.names(fields, lang))})
     elif not bench:
         reasons.append({"section": BENCHMARK, "benchmark": False, "text": words["benchmark_no"]})
@@ -800,8 +797,8 @@ def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns
     if nail:
         return [*reasons, {**verdict, "text": words["nail_yes"]}]
     if nail is None:
-        fields = list(dict.fromkeys([*(_fields(missing, setup.value) if value is None else ()),
-                                     *(_fields(missing, setup.stalemate) if stalemate is None else ())]))
+        fields = list(dict.fromkeys([*(setup.vocabulary.blank_of(missing, setup.value) if value is None else ()),
+                                     *(setup.vocabulary.blank_of(missing, setup.stalemate) if stalemate is None else ())]))
         return [*reasons, {**verdict, "missing_fields": fields, "text": words["nail_unknown"].format(fields=setup.vocabulary.names(fields, lang))}]
     why = [words[key] for key, failed in (("nail_low_value", value is not None and cut is not None and value < cut),
                                           ("nail_no_stalemate", stalemate is not None and not stalemate),
@@ -813,7 +810,7 @@ def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns
 def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing) -> list[dict]:
     reasons = []
     if value is None:
-        fields = _fields(missing, setup.value)
+        fields = setup.vocabulary.blank_of(missing, setup.value)
         reasons.append({"section": NAIL, "missing": True, "fields": fields, "text": words["value_missing"].format(fields=setup.vocabulary.names(fields, lang))})
     else:
         high = cut is not None and value >= cut
@@ -821,7 +818,7 @@ def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns,
                         "text": words["value_high" if high else "value_low"].format(value=show_number(value), cut=show_number(cut),
                                                                                      how=_how(words, setup.cut))})
     if stalemate is None:
-        fields = _fields(missing, setup.stalemate)
+        fields = setup.vocabulary.blank_of(missing, setup.stalemate)
         reasons.append({"section": NAIL, "stalemate": None, "fields": fields,
                         "text": words["stalemate_missing"].format(fields=setup.vocabulary.names(fields, lang))})
     else:
@@ -831,7 +828,7 @@ def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns,
         return reasons
     if setup.min_value is not None:
         if returns is None:
-            fields = _fields(missing, setup.return_value or setup.value)
+            fields = setup.vocabulary.blank_of(missing, setup.return_value or setup.value)
             reasons.append({"section": NAIL, "return": None, "text": words["return_missing"].format(fields=setup.vocabulary.names(fields, lang))})
         else:
             reasons.append({"section": NAIL, "return": returns, "min_value": setup.min_value, "nail_drop": drop,
@@ -860,7 +857,7 @@ def _risk_reasons(words, lang, setup, risk, signals, missing) -> list[dict]:
     for (name, compiled, label), result in zip(setup.signals, signals):
         shown = localize(label, lang)
         if result is None:
-            fields = _fields(missing, compiled)
+            fields = setup.vocabulary.blank_of(missing, compiled)
             reasons.append({"section": AT_RISK, "signal": name, "fired": False, "missing_fields": fields,
                             "text": words["signal_missing"].format(name=shown, fields=setup.vocabulary.names(fields, lang))})
         else:

@@ -196,9 +196,12 @@ WORDS = {
 
 def compile_value_proposition(build: SchemeBuild) -> CompiledScheme:
     types = _types(build)
-    signals, codes = _signals(build, types)
+    signals, codes, compiled = _signals(build, types)
     decide = build.constant(_decider(types, signals))
-    build.row([f"{build.outcome.local} = {decide}(({''.join(code + ', ' for code in codes)}))"], [build.outcome])
+    temps = [build.temp() for _ in codes]
+    blanks = "".join(f"({build.missing_names(c)} if {t} is None else ()), " for t, c in zip(temps, compiled))
+    build.row([*(f"{t} = {code}" for t, code in zip(temps, codes)),
+               f"{build.outcome.local} = {decide}(({''.join(t + ', ' for t in temps)}), ({blanks}))"], [build.outcome])
 
     labels = {entry["id"]: entry.get("label", entry["id"]) for entry in types}
     labels[UNKNOWN] = UNKNOWN_CONTENT["label"]
@@ -207,11 +210,11 @@ def compile_value_proposition(build: SchemeBuild) -> CompiledScheme:
     return CompiledScheme(explain=_explainer(types, signals, build.vocabulary), labels=labels, about=about)
 
 
-def _signals(build, types: list[dict]) -> tuple[list[dict], list[str]]:
-    """The signals (targets as type indices, weight, the fields read) and each one's
-    compiled code: the same checks for the Python and the SQL back end."""
+def _signals(build, types: list[dict]) -> tuple[list[dict], list[str], list]:
+    """The signals (targets as type indices, weight, the fields read), each one's
+    compiled code and its expression: the same checks for the Python and the SQL back end."""
     order = {entry["id"]: index for index, entry in enumerate(types)}
-    signals, codes = [], []
+    signals, codes, compiled_all = [], [], []
     for index, signal in enumerate(build.value("signals", default=[])):
         has_when, has_value = signal.get("when") is not None, signal.get("value") is not None
         if has_when == has_value:
@@ -231,14 +234,15 @@ def _signals(build, types: list[dict]) -> tuple[list[dict], list[str]]:
             "reads": sorted(compiled.reads), "name": signal.get("label", signal.get("id", signal.get("when", signal.get("value")))),
         })
         codes.append(compiled.code)
-    return signals, codes
+        compiled_all.append(compiled)
+    return signals, codes, compiled_all
 
 
 def compile_value_proposition_sql(build: SqlBuild) -> None:
     """The SQL twin of :func:`compile_value_proposition`: the totals added up in signal
     order, as the Python step adds them, and the winner chosen type by type."""
     types = _types(build)
-    signals, codes = _signals(build, types)
+    signals, codes, _compiled = _signals(build, types)
     dialect, literal = build.dialect, build.literal
     amounts = []
     for signal, code in zip(signals, codes):
@@ -311,16 +315,18 @@ def _decider(types: list[dict], signals: list[dict]):
     plan = [(signal["weight"], signal["targets"]) for signal in signals]
     cache: dict = {}
 
-    def decide(values: tuple) -> tuple:
+    def decide(values: tuple, blanks: tuple) -> tuple:
+        """The outcome of ``values``; its detail ends with each signal's blank inputs."""
         try:
             found = cache.get(values)
         except TypeError:  # an unhashable value: decide without the memo
-            return outcome(values)
-        if found is None:
             found = outcome(values)
-            if len(cache) < _CACHE_LIMIT:
-                cache[values] = found
-        return found
+        else:
+            if found is None:
+                found = outcome(values)
+                if len(cache) < _CACHE_LIMIT:
+                    cache[values] = found
+        return (*found[:3], (*found[3], blanks))
 
     def outcome(values: tuple) -> tuple:
         totals = [0.0] * count
@@ -348,13 +354,14 @@ def _explainer(types: list[dict], signals: list[dict], vocabulary: Vocabulary):
 
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
-        _label, _score, _tags, (group, values, totals, best) = outcome
+        _label, _score, _tags, (group, values, totals, best, blanks) = outcome
         reasons, fired = [], False
-        for signal, value in zip(signals, values):
+        for signal, value, blank in zip(signals, values, blanks):
             name = localize(signal["name"], lang)
             if value is None or (isinstance(value, float) and math.isnan(value)):
-                reasons.append({"signal": signal["config"].get("id"), "missing": True, "fields": signal["reads"],
-                                "text": words["missing"].format(signal=name, fields=vocabulary.names(signal["reads"], lang))})
+                fields = list(blank or signal["reads"])
+                reasons.append({"signal": signal["config"].get("id"), "missing": True, "fields": fields,
+                                "text": words["missing"].format(signal=name, fields=vocabulary.names(fields, lang))})
                 continue
             if value is False or not signal["targets"]:
                 continue

@@ -41,8 +41,9 @@ from __future__ import annotations
 import math
 
 from tierkit.build import SCORE, CompiledScheme, SchemeBuild
+from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize, show_number
+from tierkit.labels import localize, score_decimals, shown_parts, shown_score, shown_threshold, show_number, show_score
 from tierkit.population import cume_dist, share_above
 from tierkit.registry import SchemeKind
 from tierkit.words import Vocabulary
@@ -168,32 +169,34 @@ CONFIG_SCHEMA = {
 
 WORDS = {
     "en": {
-        "indicator": "{label}: {value} → {points:.1f} points × {weight:g} = {contribution:.1f}",
+        "indicator": "{label}: {value} → {points:.1f} points × {weight:g} = {contribution}",
         "missing": "{label}: missing ({fields}); left out of the score",
-        "threshold": "score {score:.1f} ≥ {min:g} → {grade}",
+        "threshold": "score {score} ≥ {min:g} → {grade}",
+        "below": "score {score} < {min:g}, below every threshold → {grade}",
         "points": "{label}: {value} → {points:.1f} points",
-        "share": "score {score:.1f} is in the top {share:.0%} → {grade}",
-        "share_rest": "score {score:.1f} is below the top {share:.0%} → {grade}",
-        "near": "{gap:.1f} points short of {grade}; {indicator} at {points:.0f}/100 could close it",
-        "near_none": "{gap:.1f} points short of {grade}; no single indicator can close it",
+        "share": "score {score} is in the top {share:.0%} → {grade}",
+        "share_rest": "score {score} is below the top {share:.0%} → {grade}",
+        "near": "{gap} points short of {grade}; {indicator} at {points:.0f}/100 could close it",
+        "near_none": "{gap} points short of {grade}; no single indicator can close it",
         "promoted": "promoted to {grade}: {reason}",
         "insufficient": "insufficient data: {count} indicators missing ({fields}), at most {tolerance} allowed",
-        "kept_up": "kept {grade} from the previous run: score {score:.1f} is under {edge:g} ({threshold:g} + margin {margin:g}) needed for {computed}",
-        "kept_down": "kept {grade} from the previous run: score {score:.1f} is not under {edge:g} ({threshold:g} - margin {margin:g}) needed to drop to {computed}",
+        "kept_up": "kept {grade} from the previous run: score {score} is under {edge:g} ({threshold:g} + margin {margin:g}) needed for {computed}",
+        "kept_down": "kept {grade} from the previous run: score {score} is not under {edge:g} ({threshold:g} - margin {margin:g}) needed to drop to {computed}",
     },
     "zh": {
-        "indicator": "{label}：{value} → {points:.1f} 分 × {weight:g} = {contribution:.1f}",
+        "indicator": "{label}：{value} → {points:.1f} 分 × {weight:g} = {contribution}",
         "missing": "{label}：缺失（{fields}），不计入得分",
-        "threshold": "得分 {score:.1f} ≥ {min:g} → {grade}",
+        "threshold": "得分 {score} ≥ {min:g} → {grade}",
+        "below": "得分 {score} < {min:g}，低于所有门槛 → {grade}",
         "points": "{label}：{value} → {points:.1f} 分",
-        "share": "得分 {score:.1f} 位列前 {share:.0%} → {grade}",
-        "share_rest": "得分 {score:.1f} 未进入前 {share:.0%} → {grade}",
-        "near": "距 {grade} 还差 {gap:.1f} 分；提升{indicator}（当前 {points:.0f}/100）即可达到",
-        "near_none": "距 {grade} 还差 {gap:.1f} 分；单项指标无法弥补",
+        "share": "得分 {score} 位列前 {share:.0%} → {grade}",
+        "share_rest": "得分 {score} 未进入前 {share:.0%} → {grade}",
+        "near": "距 {grade} 还差 {gap} 分；提升{indicator}（当前 {points:.0f}/100）即可达到",
+        "near_none": "距 {grade} 还差 {gap} 分；单项指标无法弥补",
         "promoted": "升级为 {grade}：{reason}",
         "insufficient": "数据不足：{count} 项指标缺失（{fields}），最多允许 {tolerance} 项",
-        "kept_up": "保持上次的 {grade}：得分 {score:.1f} 未达 {edge:g}（{threshold:g} + 缓冲 {margin:g}），不升为 {computed}",
-        "kept_down": "保持上次的 {grade}：得分 {score:.1f} 未低于 {edge:g}（{threshold:g} − 缓冲 {margin:g}），不降为 {computed}",
+        "kept_up": "保持上次的 {grade}：得分 {score} 未达 {edge:g}（{threshold:g} + 缓冲 {margin:g}），不升为 {computed}",
+        "kept_down": "保持上次的 {grade}：得分 {score} 未低于 {edge:g}（{threshold:g} − 缓冲 {margin:g}），不降为 {computed}",
     },
 }
 
@@ -218,11 +221,11 @@ def _setup(build):
 def compile_weighted(build: SchemeBuild) -> CompiledScheme:
     indicators, grades, tolerance, weights, total, factor, by_share, order = _setup(build)
 
-    values, points, nullables, fields_read, pre_lines, pre_slots = [], [], [], [], [], []
+    values, points, nullables, fields_read, blanks, pre_lines, pre_slots = [], [], [], [], [], [], []
     percentile_pairs = []
     main = []
     for index, indicator in enumerate(indicators):
-        value_code, point_code, nullable, reads = _indicator(build, index, indicator, main)
+        value_code, point_code, nullable, compiled = _indicator(build, index, indicator, main)
         if indicator.get("percentile"):
             raw, ranked = build.slot(f"{indicator['id']}.value"), build.slot(f"{indicator['id']}.points")
             pre_lines.append(f"{raw.local} = {value_code}")
@@ -232,12 +235,13 @@ def compile_weighted(build: SchemeBuild) -> CompiledScheme:
         values.append(value_code)
         nullables.append(nullable)
         points.append(point_code)
-        fields_read.append(sorted(reads))
+        fields_read.append(sorted(compiled.reads) if compiled is not None else [])
+        blanks.append(f"({build.missing_names(compiled)} if {point_code} is None else ())" if compiled is not None and nullable else "()")
     if pre_lines:
         build.row(pre_lines, pre_slots)
         build.population(_percentile_step(percentile_pairs), "percentile points")
 
-    lines = main + _score_lines(build, weights, factor, tolerance, points, nullables, values, order, grades, by_share)
+    lines = main + _score_lines(build, weights, factor, tolerance, points, nullables, values, blanks, order, grades, by_share)
     if by_share and build.value("hysteresis") is not None:
         build.error("hysteresis needs threshold grades (min), not shares", "hysteresis")
     build.row(lines, [build.outcome])
@@ -247,9 +251,13 @@ def compile_weighted(build: SchemeBuild) -> CompiledScheme:
 
     labels = {grade["id"]: grade.get("label", grade["id"]) for grade in grades}
     labels[INSUFFICIENT] = build.value("missing", "label", default={"en": "Insufficient data", "zh": "数据不足"})
+    margin = build.value("hysteresis")
+    thresholds = not by_share and all("min" in grade for grade in grades)
+    decimals = score_decimals([edge for band in _bands(grades, float(margin or 0)).values() for edge in band] if thresholds else [])
     return CompiledScheme(
-        explain=_explainer(build.config, weights, factor, tolerance, fields_read, by_share, build.value("hysteresis"), build.vocabulary),
+        explain=_explainer(build.config, weights, factor, tolerance, fields_read, by_share, margin, build.vocabulary, decimals),
         labels=labels,
+        score_decimals=decimals,
     )
 
 
@@ -349,19 +357,19 @@ def _linear_range(build, index: int, indicator: dict) -> tuple[float, float] | N
     return low, high
 
 
-def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]) -> tuple[str, str, bool, frozenset]:
+def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]) -> tuple[str, str, bool, Compiled | None]:
     """Emit the statements giving one indicator's value and points.
 
     Returns the locals holding them, whether the points may be missing, and the
-    names the indicator reads (to name them when they are missing).
+    indicator's expression (to name its blank inputs when the points are missing).
     """
     mode = _mode(build, index, indicator)
     if mode is None:
-        return "None", "None", True, frozenset()
+        return "None", "None", True, None
     key = "points" if mode == "points" else "value"
     compiled = build.number("indicators", index, key)
     if mode == "percentile":  # ranked in a population step; the caller stores the raw value
-        return compiled.code, "None", True, compiled.reads
+        return compiled.code, "None", True, compiled
     value, point = build.temp(), build.temp()
     lines.append(f"{value} = {compiled.code}")
     guard = f"None if {value} is None else " if compiled.nullable else ""
@@ -374,20 +382,21 @@ def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]
     else:
         bounds = _linear_range(build, index, indicator)
         if bounds is None:
-            return value, "None", True, compiled.reads
+            return value, "None", True, compiled
         low, high = bounds
         below, above = ("<=", ">=") if low < high else (">=", "<=")
         lines.append(
             f"{point} = {guard}(0.0 if {value} {below} {low!r} else 100.0 if {value} {above} {high!r} "
             f"else ({value} - {low!r}) / {high - low!r} * 100.0)"
         )
-    return value, point, compiled.nullable, compiled.reads
+    return value, point, compiled.nullable, compiled
 
 
-def _score_lines(build, weights, factor, tolerance, points, nullables, values, order, grades, by_share) -> list[str]:
-    """Statements computing the score, the grade and the outcome tuple."""
+def _score_lines(build, weights, factor, tolerance, points, nullables, values, blanks, order, grades, by_share) -> list[str]:
+    """Statements computing the score, the grade and the outcome tuple (its detail ends
+    with each indicator's blank inputs, empty unless its points are missing)."""
     out, promoted, score, kept = build.outcome.local, build.temp(), build.temp(), build.temp()
-    detail = f"(({', '.join(values)},), ({', '.join(points)},), {promoted}, {kept})"
+    detail = f"(({', '.join(values)},), ({', '.join(points)},), {promoted}, {kept}, ({', '.join(blanks)},))"
     weighted = " + ".join(f"{w!r} * {p}" for w, p in zip(weights, points))
     full_score = f"({weighted}) / {math.fsum(weights)!r} * {factor!r}"
     maybe_missing = [(w, p) for w, p, n in zip(weights, points, nullables) if n]
@@ -482,7 +491,7 @@ def _percentile_step(pairs: list[tuple[int, int]]):
 def _share_step(slot: int, grades: list[dict], order: dict, rule_grades: list[str]):
     """Grades by share of the population: the top ``share`` of scores get each grade.
 
-    The detail's last item keeps the grade the share alone gives (share grades have no
+    The detail's fourth item keeps the grade the share alone gives (share grades have no
     hysteresis), so the reasons can say it even when a promotion lifted the customer.
     """
     cuts = _share_cuts(grades)
@@ -491,13 +500,13 @@ def _share_step(slot: int, grades: list[dict], order: dict, rule_grades: list[st
     def run(rows: list[list]) -> None:
         above = share_above([row[slot][SCORE] for row in rows])
         for row, share in zip(rows, above):
-            label, score, tags, (values, points, promoted, _kept) = row[slot]
+            label, score, tags, (values, points, promoted, _kept, blanks) = row[slot]
             if share is not None:
                 label = next((grade for cut, grade in cuts if share < cut - 1e-12), last)
             by_share, lifted = label, None
             if promoted is not None and order[label] > order[rule_grades[promoted]]:
                 label, lifted = rule_grades[promoted], promoted
-            row[slot] = (label, score, tags, (values, points, lifted, by_share))
+            row[slot] = (label, score, tags, (values, points, lifted, by_share, blanks))
 
     return run
 
@@ -629,36 +638,44 @@ def _hysteresis_sql(build, grades, margin, score, base, lift, label) -> str:
             f"AND ({' OR '.join(inside)}) THEN {previous} ELSE {label} END")
 
 
-def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin, vocabulary: Vocabulary):
+def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin, vocabulary: Vocabulary, decimals: int):
+    """Reasons with every score, contribution and gap shown by the one rule of
+    :func:`tierkit.labels.shown_score` (to ``decimals``): the contributions shown add
+    up to the score shown, and the comparisons shown hold."""
     indicators, grades = config["indicators"], config["grades"]
     promotions = config.get("promote", [])
 
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
-        label, score, _tags, (values, points, promoted, kept) = outcome
+        label, score, _tags, (values, points, promoted, kept, blanks) = outcome
         known = [p is not None for p in points]
         present = math.fsum(w for w, k in zip(weights, known) if k) or 1.0
         reasons = []
-        for indicator, weight, value, point, reads in zip(indicators, weights, values, points, fields_read):
+        effective = [weight / present * factor for weight in weights]  # the weights renormalised over the known indicators
+        parts = [e * p for e, p in zip(effective, points) if p is not None]
+        shown = iter(shown_parts(parts, score, decimals) if score is not None else ())
+        for indicator, weight, value, point, reads, blank, effective_weight in zip(
+                indicators, weights, values, points, fields_read, blanks, effective):
             name = localize(indicator.get("label", indicator["id"]), lang)
             if point is None:
-                reasons.append({"indicator": indicator["id"], "missing": True, "fields": reads,
-                                "text": words["missing"].format(label=name, fields=vocabulary.names(reads, lang))})
+                fields = list(blank or reads)
+                reasons.append({"indicator": indicator["id"], "missing": True, "fields": fields,
+                                "text": words["missing"].format(label=name, fields=vocabulary.names(fields, lang))})
                 continue
             if score is None:  # no score: points only, nothing contributes
                 reasons.append({"indicator": indicator["id"], "value": value, "points": point, "weight": weight,
                                 "text": words["points"].format(label=name, value=show_number(value), points=point)})
                 continue
-            effective = weight / present * factor  # the weight renormalised over the known indicators
-            contribution = effective * point
+            contribution_shown = f"{next(shown):f}"
             reasons.append({
                 "indicator": indicator["id"], "value": value, "points": point, "weight": weight,
-                "effective_weight": effective, "contribution": contribution,
+                "effective_weight": effective_weight, "contribution": effective_weight * point,
+                "contribution_shown": contribution_shown,
                 "text": words["indicator"].format(label=name, value=show_number(value), points=point,
-                                                  weight=float(f"{effective:.3g}"), contribution=contribution),
+                                                  weight=float(f"{effective_weight:.3g}"), contribution=contribution_shown),
             })
         if score is None:
-            missing = [f for reads, p in zip(fields_read, points) if p is None for f in reads]
+            missing = list(dict.fromkeys(f for reads, blank, p in zip(fields_read, blanks, points) if p is None for f in blank or reads))
             reasons.append({"insufficient_data": True, "missing_fields": missing,
                             "text": words["insufficient"].format(count=len(points) - sum(known), fields=vocabulary.names(missing, lang),
                                                                  tolerance=tolerance)})
@@ -667,13 +684,13 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin
             rest = share_grade == grades[-1]["id"] and "share" not in grades[-1]
             shown = sum(g["share"] for g in grades[:-1]) if rest else _cumulative(grades, share_grade)
             reasons.append({"grade": share_grade, "text": words["share_rest" if rest else "share"].format(
-                score=_down(score), share=shown, grade=share_grade)})
+                score=show_score(score, decimals), share=shown, grade=share_grade)})
         elif kept is not None:
             # the threshold the score alone reaches, without a near miss, then why the old grade stands
-            reasons += _threshold_reasons(words, grades, kept, score, None, weights, points, present, factor, indicators, lang)[:1]
-            reasons.append(_kept_reason(words, grades, label, kept, score, margin))
+            reasons += _threshold_reasons(words, grades, kept, score, None, weights, points, present, factor, indicators, lang, decimals)[:1]
+            reasons.append(_kept_reason(words, grades, label, kept, score, margin, decimals))
         else:
-            reasons += _threshold_reasons(words, grades, label, score, promoted, weights, points, present, factor, indicators, lang)
+            reasons += _threshold_reasons(words, grades, label, score, promoted, weights, points, present, factor, indicators, lang, decimals)
         if promoted is not None:
             rule = promotions[promoted]
             reasons.append({"promoted": True, "grade": label,
@@ -683,11 +700,12 @@ def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin
     return explain
 
 
-def _threshold_reasons(words, grades, label, score, promoted, weights, points, present, factor, indicators, lang):
+def _threshold_reasons(words, grades, label, score, promoted, weights, points, present, factor, indicators, lang, decimals):
     position = next(i for i, g in enumerate(grades) if score >= g["min"] or i == len(grades) - 1)
     reached = grades[position]
+    said = "threshold" if score >= reached["min"] else "below"
     reasons = [{"grade": reached["id"], "threshold": reached["min"],
-                "text": words["threshold"].format(score=_down(score), min=reached["min"], grade=reached["id"])}]
+                "text": words[said].format(score=show_score(score, decimals), min=reached["min"], grade=reached["id"])}]
     if position == 0 or promoted is not None:
         return reasons
     target = grades[position - 1]
@@ -700,36 +718,27 @@ def _threshold_reasons(words, grades, label, score, promoted, weights, points, p
         if gain >= gap and (best is None or gain > best[1]):
             best = (indicator, gain, point)
     near = {"next": target["id"], "short_by": gap}
+    shown_gap = f"{shown_threshold(target['min']) - shown_score(score, decimals):f}"  # what the shown score lacks
     if best is None:
-        text = words["near_none"].format(gap=_up(gap), grade=target["id"])
+        text = words["near_none"].format(gap=shown_gap, grade=target["id"])
     else:
         indicator, _gain, point = best
         near["indicator"] = indicator["id"]
-        text = words["near"].format(gap=_up(gap), grade=target["id"], indicator=localize(indicator.get("label", indicator["id"]), lang), points=point)
+        text = words["near"].format(gap=shown_gap, grade=target["id"], indicator=localize(indicator.get("label", indicator["id"]), lang), points=point)
     reasons.append({"near_miss": near, "text": text})
     return reasons
 
 
-def _kept_reason(words, grades, label, computed, score, margin) -> dict:
+def _kept_reason(words, grades, label, computed, score, margin, decimals) -> dict:
     """Why the previous run's grade stands: the edge of its band the score did not pass."""
     position = next(i for i, g in enumerate(grades) if g["id"] == label)
     up = next(i for i, g in enumerate(grades) if g["id"] == computed) < position
     threshold = float(grades[position - 1 if up else position]["min"])
     edge = threshold + margin if up else threshold - margin
     text = words["kept_up" if up else "kept_down"].format(
-        grade=label, score=score, edge=edge, threshold=threshold, margin=margin, computed=computed
+        grade=label, score=show_score(score, decimals), edge=edge, threshold=threshold, margin=margin, computed=computed
     )
     return {"hysteresis": True, "grade": label, "computed": computed, "margin": margin, "edge": edge, "text": text}
-
-
-def _down(score: float) -> float:
-    """A score as threshold texts show it, to 0.1 and rounded down: 39.96 never reads as 40.0."""
-    return math.floor(score * 10 + 1e-9) / 10
-
-
-def _up(gap: float) -> float:
-    """A gap rounded up to 0.1, so a near miss never reads as 0.0 points short."""
-    return math.ceil(gap * 10 - 1e-9) / 10
 
 
 def _cumulative(grades, label) -> float:

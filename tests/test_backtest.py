@@ -254,3 +254,31 @@ def test_order_ids_are_read_as_the_id_field_reads_them(capsys, tmp_path):
     assert rows(result)["A"][:2] == (1, 100.0)
     assert rows(result)["B"][:2] == (1, 1.0)
     assert result["ungraded"]["customers"] == 0
+
+
+def test_monotonicity_walks_the_declared_grade_order_not_the_rule_order(capsys, tmp_path):
+    """The rules check the small customers first (C), then S and A, B by default; the
+    scheme's labels: declare the grades best first, S A B C, and the check walks that."""
+    text = RULESET.read_text(encoding="utf-8").replace(
+        "rank:",
+        "  - id: tier\n"
+        "    kind: rules\n"
+        "    rules:\n"
+        "      - {id: C, when: \"revenue < 100\"}\n"
+        "      - {id: S, when: \"revenue >= 1000\"}\n"
+        "      - {id: A, when: \"revenue >= 500\"}\n"
+        "    default: {id: B}\n"
+        "    labels: {S: Strategic, A: Key, B: Regular, C: Small}\n"
+        "rank:",
+    )
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(text, encoding="utf-8")
+    result, _ = backtest_json(capsys, "--scheme", "tier", "--horizon", "6m", ruleset=str(ruleset))
+    assert [grade["label"] for grade in result["grades"]] == ["S", "A", "B", "C"]
+    assert result["order"] == ["S", "A", "B", "C"] and result["top"]["labels"] == ["S", "A"]
+    assert result["breaks"] == [{"higher": "B", "lower": "C", "higher_per_customer": 60.0, "lower_per_customer": 125.0}]
+    # without labels: the rules' own order (C first) would be taken for the grades' order
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(text.replace("    labels: {S: Strategic, A: Key, B: Regular, C: Small}\n", ""), encoding="utf-8")
+    result, _ = backtest_json(capsys, "--scheme", "tier", "--horizon", "6m", ruleset=str(bare))
+    assert result["order"] == ["C", "S", "A", "B"]

@@ -117,7 +117,7 @@ def test_missing_inputs_behind_an_expression_are_named(check):
         """)
     assert errors(diagnostics) == []
     got = outcomes(plan, [{"id": "A", "industry": "Z99"}], "en")["A"]
-    assert "name industry is missing (industry, name)" in texts(got)
+    assert "name industry is missing (name)" in texts(got)  # the blank input only: industry is Z99
 
 
 def test_preset_content_goes_to_about_and_overrides_replace_keys(check):

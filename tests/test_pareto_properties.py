@@ -68,7 +68,7 @@ def test_cumulative_shares_rise_along_the_order_and_end_at_one(values):
 def test_segments_partition_the_known_population(values):
     for value, (label, score, _tags, detail) in zip(values, outcomes(values)):
         if value is None:
-            assert (label, score, detail) == ("unknown", None, (None, None, None, None))
+            assert (label, score, detail) == ("unknown", None, (None, None, None, None, ("revenue",)))
         else:
             assert label in ("top", "middle", "bottom") and score == value
             if value <= 0:

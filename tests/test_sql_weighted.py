@@ -148,13 +148,13 @@ def test_populations_reach_every_branch(plan):
     seen = set()
     for customers, previous in FIXED.values():
         for row in evaluate(plan, customers, previous).rows:
-            label, score, _tags, (_values, points, promoted, kept) = row[slots["grade"]]
+            label, score, _tags, (_values, points, promoted, kept, _blanks) = row[slots["grade"]]
             seen |= {"insufficient"} if score is None else set()
             seen |= {"renormalised"} if score is not None and None in points else set()
             seen |= {"promoted"} if promoted is not None else set()
             seen |= {"kept"} if kept is not None else set()
             seen |= {"promoted insufficient"} if promoted is not None and score is None else set()
-            label, score, _tags, (_values, _points, promoted, by_share) = row[slots["share"]]
+            label, score, _tags, (_values, _points, promoted, by_share, _blanks) = row[slots["share"]]
             seen |= {"share promoted"} if promoted is not None else set()
             seen |= {f"share {by_share}"}
     assert {"insufficient", "renormalised", "promoted", "kept", "promoted insufficient", "share promoted",

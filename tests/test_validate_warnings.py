@@ -27,10 +27,9 @@ schemes:
 
 
 def validate(capsys, tmp_path, text: str) -> tuple[int, list[str]]:
-    ruleset = tmp_path / "r.yaml"
-    ruleset.write_text(text, encoding="utf-8")
-    code = main(["validate", str(ruleset)])
-    return code, [line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines() if ": warning: " in line]
+    """validate's warnings without their positions."""
+    code, warnings = located(capsys, tmp_path, text)
+    return code, [line.split(": ", 1)[1] for line in warnings]
 
 
 def test_weights_over_one_kept_as_is_and_an_unreachable_grade_are_warned(capsys, tmp_path):
@@ -47,3 +46,104 @@ def test_weights_over_one_kept_as_is_and_an_unreachable_grade_are_warned(capsys,
 def test_reachable_grades_and_weights_of_one_give_no_warning(capsys, tmp_path):
     code, warnings = validate(capsys, tmp_path, (WEIGHTED % "0.2").replace("min: 150", "min: 70"))
     assert code == 0 and warnings == []  # best: 0.8 × 80 + 0.2 × 100 = 84
+
+
+def located(capsys, tmp_path, text: str) -> tuple[int, list[str]]:
+    """validate's warnings with their file:line:col, the file's name left out."""
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text(text, encoding="utf-8")
+    code = main(["validate", str(ruleset)])
+    prefix = f"{ruleset}:"
+    return code, [line[len(prefix):] for line in capsys.readouterr().out.splitlines() if ": warning: " in line]
+
+
+RULES = """\
+tierkit: 1
+name: r
+version: "1"
+fields:
+  id: {type: string}
+  industry: {type: enum, values: [finance, retail, energy]}
+  revenue: {type: number}
+  vip: {type: boolean}
+schemes:
+  - id: track
+    kind: rules
+    rules:
+      - {id: finance, when: "industry == 'finance'"}
+      - {id: big_finance, when: "industry == 'finance' and revenue > 10"}
+      - {id: energy, when: "industry in ['energy', 'retail'] and vip"}
+      - {id: retail_vip, when: "vip and industry == 'retail'"}
+      - {id: anyone, when: "true"}
+      - {id: later, when: "revenue > 5"}
+    default: {id: other}
+allocation:
+  rules:
+    - {id: top, when: "revenue >= 100", set: {cadence_days: 7}}
+    - {id: top_again, when: "revenue > 150", set: {cadence_days: 14}}
+"""
+
+
+def test_a_rule_an_earlier_one_shadows_is_warned_at_its_when(capsys, tmp_path):
+    code, warnings = located(capsys, tmp_path, RULES)
+    assert code == 0
+    assert warnings == [
+        "14:34: warning: rule 'big_finance' can never match: rule 'finance' before it matches every customer it "
+        "matches (move it above that rule, or narrow that rule's when)",
+        "16:33: warning: rule 'retail_vip' can never match: rule 'energy' before it matches every customer it "
+        "matches (move it above that rule, or narrow that rule's when)",
+        "18:28: warning: rule 'later' can never match: rule 'anyone' before it matches every customer "
+        "(a rule whose when is true belongs last; or use default:)",
+        "23:30: warning: rule 'top_again' can never match: rule 'top' before it matches every customer it matches "
+        "(move it above that rule, or narrow that rule's when)",
+    ]
+
+
+def test_rules_in_a_working_order_and_collect_give_no_warning(capsys, tmp_path):
+    fixed = (RULES.replace("      - {id: big_finance, when: \"industry == 'finance' and revenue > 10\"}\n", "")
+             .replace("      - {id: finance,", "      - {id: big_finance, when: \"industry == 'finance' and revenue > 10\"}\n      - {id: finance,")
+             .replace("      - {id: retail_vip, when: \"vip and industry == 'retail'\"}\n", "")
+             .replace("      - {id: later, when: \"revenue > 5\"}\n", "")
+             .replace("    - {id: top_again, when: \"revenue > 150\", set: {cadence_days: 14}}\n", ""))
+    assert located(capsys, tmp_path, fixed) == (0, [])
+    collect = RULES.replace("    kind: rules\n", "    kind: rules\n    hit_policy: collect\n").split("allocation:")[0]
+    assert located(capsys, tmp_path, collect) == (0, [])  # under collect every matching rule counts
+
+
+MATRIX = """\
+tierkit: 1
+name: m
+version: "1"
+fields:
+  id: {type: string}
+  revenue: {type: number}
+  orders: {type: number}
+  vip: {type: boolean}
+schemes:
+  - id: fv
+    kind: matrix
+    x: {value: orders, cut: p0}
+    y: {value: "10 if vip else 2", cut: 20}
+    cells:
+      low_high: {id: stream}
+"""
+
+
+def test_a_matrix_cell_no_combination_reaches_is_warned(capsys, tmp_path):
+    code, warnings = located(capsys, tmp_path, MATRIX)
+    assert code == 0
+    assert warnings == [
+        "13:8: warning: cell high_high ('high_high') is never reached: the y axis is never high "
+        "(it gives only 10 or 2, against a cut of 20) (change the y axis, or its cut)",
+        "15:17: warning: cell low_high ('stream') is never reached: the x axis is never low "
+        "(its cut is the lowest value: nothing is below it) (change the x axis, or its cut)",
+        "12:8: warning: cell low_low ('low_low') is never reached: the x axis is never low "
+        "(its cut is the lowest value: nothing is below it) (change the x axis, or its cut)",
+    ]
+
+
+def test_matrix_axes_that_reach_both_sides_give_no_warning(capsys, tmp_path):
+    text = MATRIX.replace("cut: p0", "cut: p10").replace("cut: 20", "cut: 5")
+    assert located(capsys, tmp_path, text) == (0, [])
+    boolean = MATRIX.replace('y: {value: "10 if vip else 2", cut: 20}', "y: {value: vip}").replace("cut: p0", "cut: median")
+    assert located(capsys, tmp_path, boolean) == (0, [])

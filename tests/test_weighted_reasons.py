@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tierkit.cli import render_explanation
 from tierkit.engine import BoundPlan, compile_ruleset
 from tierkit.errors import RulesetError
 from tierkit.io import table_from_rows
-from tierkit.ruleset import load_ruleset
+from tierkit.labels import show_score
+from tierkit.manager import make_registry
+from tierkit.ruleset import Ruleset, fingerprint_of, load_ruleset
 
 SHARES = """tierkit: 1
 name: shares
@@ -97,3 +105,77 @@ def test_bins_listed_lowest_first_are_a_ruleset_error(tmp_path, registry):
     text = THRESHOLDS.replace("linear: {from: 0, to: 100}}\n      - {id: b", "bins: [{min: 0, points: 10}, {min: 100, points: 100}]}\n      - {id: b", 1)
     with pytest.raises(RulesetError, match="bins must be listed highest min first"):
         evaluate(tmp_path, registry, text, [])
+
+
+# -- one rounding rule: the shown score, contributions and comparison agree -------------
+
+REGISTRY = make_registry()
+
+
+def weighted_plan(weights: list[float], mins: list[float], policy: str) -> object:
+    fields = {"id": {"type": "string", "required": True}, **{f"v{i}": {"type": "number"} for i in range(len(weights))}}
+    scheme = {"id": "grade", "kind": "weighted", "weights_total": policy, "missing": {"tolerance": len(weights) - 1},
+              "indicators": [{"id": f"i{i}", "weight": w, "value": f"v{i}", "linear": {"from": 0, "to": 100}}
+                             for i, w in enumerate(weights)],
+              "grades": [{"id": f"G{i}", "min": m} for i, m in enumerate(sorted(mins, reverse=True))]}
+    data = {"tierkit": 1, "name": "rounding", "version": "1", "fields": fields, "schemes": [scheme]}
+    return compile_ruleset(Ruleset(data, Path("rounding.yaml"), {}, fingerprint_of(data)), REGISTRY)
+
+
+SHOWN = re.compile(r"(?:score|得分) (-?[\d.]+) (≥|<) (-?[\d.e+-]+)")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.01, 3, allow_nan=False).map(lambda w: round(w, 3)), min_size=1, max_size=6),
+       st.lists(st.integers(0, 1000).map(lambda m: m / 10), min_size=1, max_size=4, unique=True),
+       st.sampled_from(["normalise", "as-is"]),
+       st.lists(st.lists(st.one_of(st.none(), st.floats(-10, 110, allow_nan=False)), min_size=6, max_size=6), min_size=1, max_size=8))
+def test_shown_contributions_add_up_to_the_shown_score_and_the_shown_comparison_holds(weights, mins, policy, values):
+    plan = weighted_plan(weights, mins, policy)
+    customers = [{"id": f"c{n}", **{f"v{i}": row[i] for i in range(len(weights))}} for n, row in enumerate(values)]
+    table = table_from_rows("c.csv", plan.fields, enumerate(customers, 2))
+    evaluation = BoundPlan(plan, dt.date(2026, 11, 1)).run(table.rows, table.row_numbers, table.file)
+    decimals = plan.schemes[0].compiled.score_decimals
+    for row in evaluation.rows:
+        for lang in ("en", "zh"):
+            record = evaluation.record(row, lang)
+            outcome = record["outcomes"]["grade"]
+            if outcome["score"] is None:
+                continue
+            shown = show_score(outcome["score"], decimals)
+            parts = [Decimal(r["contribution_shown"]) for r in outcome["reasons"] if "contribution_shown" in r]
+            assert sum(parts, Decimal(0)) == Decimal(shown)
+            assert all(f"= {r['contribution_shown']}" in r["text"] for r in outcome["reasons"] if "contribution_shown" in r)
+            said = [SHOWN.search(r["text"]) for r in outcome["reasons"] if "threshold" in r]
+            score_text, op, threshold = said[0].groups()
+            assert score_text == shown
+            assert (Decimal(score_text) >= Decimal(threshold)) == (op == "≥")
+            assert f"score {shown}" in render_explanation(evaluation, record, lang)
+
+
+def test_the_issue_example_reads_74_0_with_contributions_adding_to_74_0(tmp_path, registry):
+    """74.07 from five contributions that, each rounded, would add up to 74.1."""
+    plan = weighted_plan([0.3, 0.25, 0.1, 0.1, 0.25], [60, 0], "normalise")
+    customer = {"id": "x", "v0": 100, "v1": 71.08, "v2": 40, "v3": 73, "v4": 60}
+    table = table_from_rows("c.csv", plan.fields, enumerate([customer], 2))
+    evaluation = BoundPlan(plan, dt.date(2026, 11, 1)).run(table.rows, table.row_numbers, table.file)
+    outcome = evaluation.record(evaluation.rows[0], "zh")["outcomes"]["grade"]
+    assert round(outcome["score"], 2) == 74.07
+    assert [r["contribution_shown"] for r in outcome["reasons"] if "contribution_shown" in r] == ["30.0", "17.7", "4.0", "7.3", "15.0"]
+    assert "得分 74.0 ≥ 60 → G0" in [r["text"] for r in outcome["reasons"]]
+
+
+def test_a_threshold_with_two_decimals_shows_scores_with_two(tmp_path, registry):
+    plan = weighted_plan([1.0], [59.95, 0], "normalise")
+    table = table_from_rows("c.csv", plan.fields, enumerate([{"id": "x", "v0": 59.97}], 2))
+    evaluation = BoundPlan(plan, dt.date(2026, 11, 1)).run(table.rows, table.row_numbers, table.file)
+    texts_ = [r["text"] for r in evaluation.record(evaluation.rows[0], "en")["outcomes"]["grade"]["reasons"]]
+    assert "score 59.97 ≥ 59.95 → G0" in texts_ and "i0: 59.97 → 60.0 points × 1 = 59.97" in texts_
+
+
+def test_a_score_below_every_threshold_says_so(tmp_path, registry):
+    plan = weighted_plan([1.0], [60, 25], "normalise")
+    table = table_from_rows("c.csv", plan.fields, enumerate([{"id": "x", "v0": 10.06}], 2))
+    evaluation = BoundPlan(plan, dt.date(2026, 11, 1)).run(table.rows, table.row_numbers, table.file)
+    texts_ = [r["text"] for r in evaluation.record(evaluation.rows[0], "zh")["outcomes"]["grade"]["reasons"]]
+    assert "得分 10.0 < 25，低于所有门槛 → G1" in texts_
