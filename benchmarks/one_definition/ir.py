@@ -332,3 +332,17 @@ def total(*terms: Expr) -> Expr:
     for term in terms[1:]:
         result = Arith("+", result, term)
     return result
+
+
+def rename_refs(node, rename):
+    """``node`` with every :class:`Ref` renamed by ``rename`` (a new tree; nodes are frozen)."""
+    if isinstance(node, Ref):
+        return Ref(rename(node.name), node.dtype)
+    if isinstance(node, Sort):
+        return Sort(rename_refs(node.key, rename), node.descending)
+    if isinstance(node, tuple):
+        return tuple(rename_refs(item, rename) for item in node)
+    if not isinstance(node, Expr):
+        return node
+    values = {f.name: rename_refs(getattr(node, f.name), rename) for f in fields(node) if f.init}
+    return type(node)(**values)

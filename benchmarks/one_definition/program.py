@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from tierkit.expr import ExpressionDiagnostic
 
 from . import ir
 from .from_expr import scope_of, to_ir
@@ -33,8 +34,15 @@ class Program:
     required: tuple[str, ...]
     schemes: tuple[ir.Logic, ...]
 
-    def output_columns(self) -> list[tuple[str, ir.Expr]]:
-        return [(f"{logic.scheme}.{name}", expr) for logic in self.schemes for name, expr in logic.outputs()]
+    def scheme_columns(self) -> tuple[list[tuple[str, ir.Expr]], list[tuple[str, ir.Expr]]]:
+        """Every scheme's bindings as ``<scheme>__<name>`` and outputs as ``<scheme>.<output>``,
+        their references renamed to match: the column names both lowerings use."""
+        lets, outputs = [], []
+        for logic in self.schemes:
+            rename = lambda name, scheme=logic.scheme: f"{scheme}__{name}"  # noqa: E731
+            lets += [(f"{logic.scheme}__{let.name}", ir.rename_refs(let.expr, rename)) for let in logic.lets]
+            outputs += [(f"{logic.scheme}.{name}", ir.rename_refs(expr, rename)) for name, expr in logic.outputs()]
+        return lets, outputs
 
 
 def load(schemes: tuple[str, ...] = ("grade", "pareto")) -> Program:
@@ -55,7 +63,7 @@ def load(schemes: tuple[str, ...] = ("grade", "pareto")) -> Program:
     for name, spec in base.get("derive", {}).items():
         try:
             expr, nullable, _reads = to_ir(spec["expr"], scope_of(columns))
-        except Exception:  # a feature through a function call: not in the prototype IR
+        except ExpressionDiagnostic:  # a feature through a function call (days_since): no IR node yet
             continue
         inputs.append(ir.Let(name, expr))
         columns[name] = (_tierkit_type(expr.dtype), nullable, ir.Ref(name, expr.dtype))

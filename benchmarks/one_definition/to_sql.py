@@ -151,7 +151,7 @@ class SqlLowering:
         return exp.Window(this=this, partition_by=[self.lower(p) for p in node.partition] or None, order=order)
 
 
-def _layers(lets: list[tuple[str, ir.Expr]], base: set[str], column: Callable[[str], str]) -> list[list[tuple[str, ir.Expr]]]:
+def _layers(lets: list[tuple[str, ir.Expr]]) -> list[list[tuple[str, ir.Expr]]]:
     """Bindings grouped by depth: each one layer above the deepest binding it reads."""
     depth: dict[str, int] = {}
     layers: list[list] = []
@@ -169,54 +169,22 @@ def program_query(program: Program, source: exp.Expr, dialect: str = "duckdb", j
     """The SELECT giving every output column of ``program`` from the typed relation ``source``."""
     # Input bindings: field names; the first layer lists them all, dropping the raw columns.
     fields = SqlLowering(lambda name: name)
-    layers = _layers([(let.name, let.expr) for let in program.inputs], set(), lambda n: n)
+    layers = _layers([(let.name, let.expr) for let in program.inputs])
     query = exp.select(exp.column(program.key, quoted=True).as_("__key", quoted=True),
                        *(fields.lower(e).as_(n, quoted=True) for n, e in layers[0])).from_(source)
     for layer in layers[1:]:
         query = exp.select("*", *(fields.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery())
     # Scheme bindings, all schemes side by side: "<scheme>__<name>".
-    lets = [(f"{logic.scheme}__{let.name}", _scoped(let.expr, logic.scheme)) for logic in program.schemes for let in logic.lets]
+    lets, outputs = program.scheme_columns()
     scheme = SqlLowering(lambda name: name)
-    for layer in _layers(lets, set(), lambda n: n):
+    for layer in _layers(lets):
         query = exp.select("*", *(scheme.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery())
-    outputs = [(name, _scoped(expr, name.split(".")[0])) for name, expr in program.output_columns()]
     selected = [exp.column("__key", quoted=True).as_(program.key, quoted=True)]
     selected += [scheme.lower(e).as_(n, quoted=True) for n, e in outputs]
     final = exp.select(*selected).from_(query.subquery())
     if not json_reasons:
         return final
-    return exp.select(*(_reasons_json(program, DIALECTS[dialect]) or [])).from_(final.subquery())
-
-
-def _scoped(expr: ir.Expr, scheme: str) -> ir.Expr:
-    """``expr`` with its bindings renamed to the scheme's columns."""
-    return _rename(expr, lambda name: f"{scheme}__{name}")
-
-
-def _rename(node, rename):
-    if isinstance(node, ir.Ref):
-        return ir.Ref(rename(node.name), node.dtype)
-    if not isinstance(node, ir.Expr):
-        return node
-    changes = {}
-    for name in node.__dataclass_fields__:
-        if not node.__dataclass_fields__[name].init:
-            continue
-        value = getattr(node, name)
-        if isinstance(value, ir.Expr):
-            changes[name] = _rename(value, rename)
-        elif isinstance(value, tuple):
-            changes[name] = tuple(_rename_item(v, rename) for v in value)
-    return type(node)(**{name: getattr(node, name) for name in node.__dataclass_fields__
-                         if node.__dataclass_fields__[name].init} | changes)
-
-
-def _rename_item(item, rename):
-    if isinstance(item, tuple):
-        return tuple(_rename_item(v, rename) for v in item)
-    if isinstance(item, ir.Sort):
-        return ir.Sort(_rename(item.key, rename), item.descending)
-    return _rename(item, rename)
+    return exp.select(*_reasons_json(program, DIALECTS[dialect])).from_(final.subquery())
 
 
 def _reasons_json(program: Program, dialect: Dialect) -> list[exp.Expr]:
