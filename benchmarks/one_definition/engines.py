@@ -48,7 +48,7 @@ def csv_source(program: Program, path: Path) -> exp.Expr:
 
 def accepted(program: Program, source: exp.Expr) -> exp.Expr:
     """The rows of ``source`` whose required fields are present."""
-    return exp.select("*").from_(source).where(_complete(program)).subquery()
+    return exp.select("*").from_(source, copy=False).where(_complete(program), copy=False).subquery(copy=False)
 
 
 def _complete(program: Program) -> exp.Expr:

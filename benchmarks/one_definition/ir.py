@@ -269,6 +269,9 @@ class Logic:
                     raise IRError(f"{self.scheme}: window in {let.name!r} must be a binding of its own")
             self._check_refs(let.expr, known, let.name)
             known.add(let.name)
+        for let in self.reason_lets():
+            self._check_refs(let.expr, known, let.name)
+        known |= {let.name for let in self.reason_lets()}
         for name, expr in self.outputs():
             self._check_refs(expr, known, name)
 
@@ -276,19 +279,24 @@ class Logic:
         for node in expr.walk():
             if isinstance(node, Ref) and node.name not in known:
                 raise IRError(f"{self.scheme}: {where!r} reads {node.name!r} before it is bound")
-            if isinstance(node, Window) and where not in {let.name for let in self.lets}:
-                raise IRError(f"{self.scheme}: output {where!r} holds a window; bind it first")
+            if isinstance(node, Window) and node is not expr:
+                raise IRError(f"{self.scheme}: {where!r} holds a window; bind it first")
 
     def outputs(self) -> list[tuple[str, Expr]]:
         """Every output column: label, score, attributes, then the reasons' flat columns."""
         return [("label", self.label), ("score", self.score), *self.attributes, *self.reason_columns()]
+
+    def reason_lets(self) -> list[Let]:
+        """Whether each reason is given, as bindings ``r<i>`` (never missing), so that its
+        parameters' columns test one column rather than repeat the condition."""
+        return [Let(f"r{index}", Coalesce((reason.when, Lit(False, DType.BOOL)))) for index, reason in enumerate(self.reasons)]
 
     def reason_columns(self) -> list[tuple[str, Expr]]:
         """Reasons as flat columns: ``r<i>`` (given or not) and ``r<i>.<param>`` for each
         parameter that varies by row, missing where the reason is not given."""
         columns = []
         for index, reason in enumerate(self.reasons):
-            given = Coalesce((reason.when, Lit(False, DType.BOOL)))
+            given = Ref(f"r{index}", DType.BOOL)
             columns.append((f"r{index}", given))
             for name, value in reason.params:
                 if not isinstance(value, Lit):

@@ -40,7 +40,8 @@ class Program:
         lets, outputs = [], []
         for logic in self.schemes:
             rename = lambda name, scheme=logic.scheme: f"{scheme}__{name}"  # noqa: E731
-            lets += [(f"{logic.scheme}__{let.name}", ir.rename_refs(let.expr, rename)) for let in logic.lets]
+            lets += [(f"{logic.scheme}__{let.name}", ir.rename_refs(let.expr, rename))
+                     for let in (*logic.lets, *logic.reason_lets())]
             outputs += [(f"{logic.scheme}.{name}", ir.rename_refs(expr, rename)) for name, expr in logic.outputs()]
         return lets, outputs
 

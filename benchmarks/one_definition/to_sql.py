@@ -26,6 +26,7 @@ from .program import Program
 
 TYPES = {ir.DType.BOOL: "BOOLEAN", ir.DType.INT: "BIGINT", ir.DType.FLOAT: "DOUBLE", ir.DType.STR: "VARCHAR",
          ir.DType.DATE: "DATE"}
+TYPE_NODES = {dtype: exp.DataType.build(name) for dtype, name in TYPES.items()}
 COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
 WINDOW = {"rank": lambda arg: exp.Anonymous(this="rank", expressions=[]), "count": lambda arg: exp.Count(this=arg),
@@ -61,8 +62,13 @@ def _paren(node: exp.Expr) -> exp.Expr:
     return exp.Paren(this=node) if isinstance(node, (exp.Binary, exp.Not, exp.Neg, exp.Is, exp.Connector)) else node
 
 
+def _cast(node: exp.Expr, dtype: ir.DType) -> exp.Expr:
+    """``CAST(node AS type)``, the type node built once (parsing a type name is slow)."""
+    return exp.Cast(this=node, to=TYPE_NODES[dtype].copy())
+
+
 def _double(value: float) -> exp.Expr:
-    return exp.cast(exp.Literal.number(repr(value)), TYPES[ir.DType.FLOAT])
+    return _cast(exp.Literal.number(repr(value)), ir.DType.FLOAT)
 
 
 class SqlLowering:
@@ -86,7 +92,7 @@ class SqlLowering:
 
     def visit_Lit(self, node: ir.Lit) -> exp.Expr:
         if node.value is None:
-            return exp.Null() if node.dtype is ir.DType.NULL else exp.cast(exp.Null(), TYPES[node.dtype])
+            return exp.Null() if node.dtype is ir.DType.NULL else _cast(exp.Null(), node.dtype)
         if node.dtype is ir.DType.BOOL:
             return exp.Boolean(this=node.value)
         if node.dtype is ir.DType.FLOAT:
@@ -139,8 +145,8 @@ class SqlLowering:
         if node.dtype is dtype or dtype is ir.DType.NULL:
             return self.lower(node)
         if isinstance(node, ir.Lit) and node.value is None:
-            return exp.cast(exp.Null(), TYPES[dtype])
-        return exp.cast(self.lower(node), TYPES[dtype])
+            return _cast(exp.Null(), dtype)
+        return _cast(self.lower(node), dtype)
 
     def visit_Window(self, node: ir.Window) -> exp.Expr:
         this = WINDOW[node.func](None if node.arg is None else self.lower(node.arg))
@@ -171,20 +177,20 @@ def program_query(program: Program, source: exp.Expr, dialect: str = "duckdb", j
     fields = SqlLowering(lambda name: name)
     layers = _layers([(let.name, let.expr) for let in program.inputs])
     query = exp.select(exp.column(program.key, quoted=True).as_("__key", quoted=True),
-                       *(fields.lower(e).as_(n, quoted=True) for n, e in layers[0])).from_(source)
+                       *(fields.lower(e).as_(n, quoted=True) for n, e in layers[0])).from_(source, copy=False)
     for layer in layers[1:]:
-        query = exp.select("*", *(fields.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery())
+        query = exp.select("*", *(fields.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery(copy=False), copy=False)
     # Scheme bindings, all schemes side by side: "<scheme>__<name>".
     lets, outputs = program.scheme_columns()
     scheme = SqlLowering(lambda name: name)
     for layer in _layers(lets):
-        query = exp.select("*", *(scheme.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery())
+        query = exp.select("*", *(scheme.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery(copy=False), copy=False)
     selected = [exp.column("__key", quoted=True).as_(program.key, quoted=True)]
     selected += [scheme.lower(e).as_(n, quoted=True) for n, e in outputs]
-    final = exp.select(*selected).from_(query.subquery())
+    final = exp.select(*selected).from_(query.subquery(copy=False), copy=False)
     if not json_reasons:
         return final
-    return exp.select(*_reasons_json(program, DIALECTS[dialect])).from_(final.subquery())
+    return exp.select(*_reasons_json(program, DIALECTS[dialect])).from_(final.subquery(copy=False), copy=False)
 
 
 def _reasons_json(program: Program, dialect: Dialect) -> list[exp.Expr]:
