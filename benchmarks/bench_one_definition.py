@@ -117,9 +117,8 @@ def check(outputs: dict[str, Path]) -> list[str]:
             left, right = pl.col(column), pl.col(f"{column}:other")
             if base.schema[column] == pl.Float64:
                 equal = (left - right.cast(pl.Float64)).abs() <= 1e-9 * pl.max_horizontal(left.abs(), 1.0)
-            elif isinstance(base.schema[column], pl.List):
-                equal = left.cast(pl.String, strict=False) == right.cast(pl.String, strict=False) if False else \
-                    left.list.eval(pl.element().struct.field("code")) == right.list.eval(pl.element().struct.field("code"))
+            elif isinstance(base.schema[column], pl.List):  # reasons: the same codes in the same order
+                equal = left.list.eval(pl.element().struct.field("code")) == right.list.eval(pl.element().struct.field("code"))
             else:
                 equal = left == right.cast(base.schema[column])
             bad = joined.filter(~(equal.fill_null(False) | (left.is_null() & right.is_null()))).height

@@ -55,16 +55,20 @@ def _complete(program: Program) -> exp.Expr:
     return exp.and_(*(exp.Not(this=exp.Is(this=exp.column(name, quoted=True), expression=exp.Null())) for name in program.required))
 
 
-def run_duckdb(program: Program, source: Path, output: Path, threads: int | None = None) -> tuple[int, int]:
+def copy_to(query: exp.Expr, output: Path) -> exp.Copy:
+    """DuckDB's ``COPY (query) TO 'output' (FORMAT …)``, the format by the file's suffix."""
+    fmt = "JSON" if output.suffix == ".jsonl" else "PARQUET"
+    return exp.Copy(this=query.subquery(copy=False), kind=False, files=[exp.Literal.string(str(output))],
+                    params=[exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var(fmt))])
+
+
+def run_duckdb(program: Program, source: Path, output: Path) -> tuple[int, int]:
     import duckdb
 
     connection = duckdb.connect()
-    if threads:
-        connection.execute(f"SET threads = {int(threads)}")
     typed = csv_source(program, source)
     query = to_sql.program_query(program, accepted(program, typed), "duckdb", json_reasons=output.suffix == ".jsonl")
-    fmt = "JSON" if output.suffix == ".jsonl" else "PARQUET"
-    written = connection.execute(f"COPY ({to_sql.to_sql(query, 'duckdb')}) TO '{output}' (FORMAT {fmt})").fetchone()[0]
+    written = connection.execute(to_sql.to_sql(copy_to(query, output), "duckdb")).fetchone()[0]
     bad_lines = connection.execute("SELECT count(DISTINCT line) FROM reject_errors").fetchone()[0]
     incomplete = exp.select(exp.func("count", exp.Star())).from_(typed).where(exp.not_(_complete(program)))
     return written, bad_lines + connection.execute(to_sql.to_sql(incomplete, "duckdb")).fetchone()[0]

@@ -43,12 +43,11 @@ def _div(a: ir.Expr, b: ir.Expr) -> ir.Arith:
 
 def weighted(scheme: str, config: dict, scope: dict, labels: dict) -> ir.Logic:
     """The weighted grade: indicator points, renormalised score, threshold grade, promotions."""
-    for key in ("hysteresis",):
-        if key in config:
-            raise Unsupported(f"{scheme}: {key}")
+    if "hysteresis" in config:
+        raise Unsupported(f"{scheme}: hysteresis")
     grades = config["grades"]
-    if any("share" in grade for grade in grades):
-        raise Unsupported(f"{scheme}: share grades")
+    if any("share" in grade for grade in grades) or len(grades) < 2:
+        raise Unsupported(f"{scheme}: share grades, or a single grade")
     indicators = config["indicators"]
     weights = [float(item["weight"]) for item in indicators]
     weight_total = math.fsum(weights)

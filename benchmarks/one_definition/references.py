@@ -127,6 +127,6 @@ def run_duckdb(source: Path, output: Path) -> int:
     import duckdb
 
     types = "{" + ", ".join(f"'{k}': '{v}'" for k, v in SCHEMA.items()) + "}"
-    query = DUCKDB_QUERY.format(source=source, types=types)
+    query = DUCKDB_QUERY.format(source=source, types=types)  # by hand, as the peer would write it
     fmt = "JSON" if output.suffix == ".jsonl" else "PARQUET"
     return duckdb.connect().execute(f"COPY ({query}) TO '{output}' (FORMAT {fmt})").fetchone()[0]
