@@ -141,10 +141,8 @@ class PyLowering:
         if not any(self.nullable(o) for o in operands):
             return ast.BoolOp(op=ast.Or() if decisive else ast.And(), values=[self.lower(o) for o in operands])
         temps = [self._temp() for _ in operands]
-        result: ast.expr = _const(not decisive)
-        if any(self.nullable(o) for o in operands):
-            seen = ast.BoolOp(op=ast.Or(), values=[_is_none(_name(t)) for t in temps]) if len(temps) > 1 else _is_none(_name(temps[0]))
-            result = _if(seen, _const(None), result)
+        seen = [_is_none(_name(t)) for t in temps]
+        result = _if(ast.BoolOp(op=ast.Or(), values=seen) if len(seen) > 1 else seen[0], _const(None), _const(not decisive))
         for temp, operand in reversed(list(zip(temps, operands))):
             bound = ast.NamedExpr(target=_name(temp, True), value=self.lower(operand))
             result = _if(ast.Compare(left=bound, ops=[ast.Is()], comparators=[_const(decisive)]), _const(decisive), result)
