@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.one_definition import engines, ir, program, to_python, to_sql
 from tests.engine_harness import require_engine, shared_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,28 +30,21 @@ pytestmark = pytest.mark.duckdb
 
 
 @pytest.fixture(scope="module")
-def od():
-    require_engine("duckdb")
-    from benchmarks.one_definition import engines, ir, program, to_python, to_sql
-
-    return type("OneDefinition", (), dict(engines=engines, ir=ir, program=program, to_python=to_python, to_sql=to_sql))
+def prog():
+    return program.load()
 
 
 @pytest.fixture(scope="module")
-def prog(od):
-    return od.program.load()
-
-
-@pytest.fixture(scope="module")
-def outputs(od, prog, tmp_path_factory):
+def outputs(prog, tmp_path_factory):
     """Rows by id from each lowering's Parquet file, and the JSON Lines of each."""
     import json
 
     import pyarrow.parquet as pq
 
+    require_engine("duckdb")
     folder = tmp_path_factory.mktemp("one_definition")
     found = {}
-    for name, run in (("duckdb", od.engines.run_duckdb), ("python", od.engines.run_python)):
+    for name, run in (("duckdb", engines.run_duckdb), ("python", engines.run_python)):
         assert run(prog, CUSTOMERS, folder / f"{name}.parquet") == (600, 0)
         assert run(prog, CUSTOMERS, folder / f"{name}.jsonl") == (600, 0)
         rows = {row["id"]: row for row in pq.read_table(folder / f"{name}.parquet").to_pylist()}
@@ -177,38 +171,38 @@ def test_lowerings_agree_on_every_column(outputs):
             assert all(same(g[k], e[k]) for g, e in zip(got, expected) for k in e), (key, got, expected)
 
 
-def test_bad_cells_and_missing_required_fields_are_rejected_not_dropped(od, prog, tmp_path):
+def test_bad_cells_and_missing_required_fields_are_rejected_not_dropped(prog, tmp_path):
+    require_engine("duckdb")
     source = tmp_path / "customers.csv"
     source.write_text("id,name,annual_procurement,our_revenue_12m\nX1,a,12,3\nX2,b,lots,3\nX3,c,,1\n", encoding="utf-8")
-    assert od.engines.run_duckdb(prog, source, tmp_path / "d.parquet") == (1, 2)
-    assert od.engines.run_python(prog, source, tmp_path / "p.parquet") == (1, 2)
+    assert engines.run_duckdb(prog, source, tmp_path / "d.parquet") == (1, 2)
+    assert engines.run_python(prog, source, tmp_path / "p.parquet") == (1, 2)
 
 
-def test_a_node_without_a_lowering_fails_loudly(od):
+def test_a_node_without_a_lowering_fails_loudly():
     from dataclasses import dataclass
 
     @dataclass(frozen=True, slots=True)
-    class Mystery(od.ir.Expr):
-        dtype: od.ir.DType = od.ir.DType.INT
+    class Mystery(ir.Expr):
+        dtype: ir.DType = ir.DType.INT
 
-    with pytest.raises(od.to_sql.UnknownNode, match="Mystery"):
-        od.to_sql.SqlLowering(str).lower(Mystery())
-    with pytest.raises(od.to_python.UnknownNode, match="Mystery"):
-        od.to_python.PyLowering(str, {}).lower(Mystery())
+    with pytest.raises(to_sql.UnknownNode, match="Mystery"):
+        to_sql.SqlLowering(str).lower(Mystery())
+    with pytest.raises(to_python.UnknownNode, match="Mystery"):
+        to_python.PyLowering(str, {}).lower(Mystery())
 
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_spark_lowering_agrees(od, prog, outputs):
+def test_spark_lowering_agrees(prog, outputs):
     engine = shared_engine("spark")
     from sqlglot import exp
 
     types = dict(prog.raw)
-    header = od.engines.header(CUSTOMERS)
-    schema = ", ".join(f"`{name}` {od.to_sql.TYPES[types[name]].replace('VARCHAR', 'STRING')}" for name in header)
+    schema = ", ".join(f"`{name}` {to_sql.TYPES[types[name]].replace('VARCHAR', 'STRING')}" for name in engines.header(CUSTOMERS))
     engine.session.read.csv(str(CUSTOMERS), header=True, schema=schema).createOrReplaceTempView("od_customers")
-    query = od.to_sql.program_query(prog, od.engines.accepted(prog, exp.to_table("od_customers")), "spark")
-    rows = {row["id"]: row.asDict() for row in engine.session.sql(od.to_sql.to_sql(query, "spark")).collect()}
+    query = to_sql.program_query(prog, engines.accepted(prog, exp.to_table("od_customers")), "spark")
+    rows = {row["id"]: row.asDict() for row in engine.session.sql(to_sql.to_sql(query, "spark")).collect()}
     duck = outputs["duckdb"][0]
     assert rows.keys() == duck.keys()
     wrong = [(key, column) for key in duck for column in duck[key] if not same(duck[key][column], rows[key][column])]
@@ -217,7 +211,7 @@ def test_spark_lowering_agrees(od, prog, outputs):
 
 # -- the lowering, property-tested -----------------------------------------------------------
 
-def _expressions(ir):
+def _expressions():
     numbers = st.sampled_from([ir.Column("a", ir.DType.INT), ir.Column("b", ir.DType.FLOAT), ir.lit(0), ir.lit(2),
                                ir.lit(-1.5), ir.lit(0.0), ir.Lit(None, ir.DType.FLOAT)])
     flags = st.sampled_from([ir.Column("c", ir.DType.BOOL), ir.lit(True), ir.lit(False), ir.Lit(None, ir.DType.BOOL)])
@@ -260,11 +254,10 @@ def table():
 
 
 def test_random_expressions_agree_on_python_and_duckdb(table):
-    from benchmarks.one_definition import ir, to_python, to_sql
     from sqlglot import exp
 
     @settings(max_examples=150, deadline=None)
-    @given(_expressions(ir))
+    @given(_expressions())
     def check(expr):
         sql = exp.select(to_sql.SqlLowering(str).lower(expr)).from_("t").order_by("i")
         duck = [row[0] for row in table.execute(to_sql.to_sql(sql, "duckdb")).fetchall()]
