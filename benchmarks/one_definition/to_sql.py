@@ -174,7 +174,7 @@ def _layers(lets: list[tuple[str, ir.Expr]]) -> list[list[tuple[str, ir.Expr]]]:
 def program_query(program: Program, source: exp.Expr, dialect: str = "duckdb", json_reasons: bool = False) -> exp.Select:
     """The SELECT giving every output column of ``program`` from the typed relation ``source``."""
     # Input bindings: field names; the first layer lists them all, dropping the raw columns.
-    fields = SqlLowering(lambda name: name)
+    fields = SqlLowering(str)
     layers = _layers([(let.name, let.expr) for let in program.inputs])
     query = exp.select(exp.column(program.key, quoted=True).as_("__key", quoted=True),
                        *(fields.lower(e).as_(n, quoted=True) for n, e in layers[0])).from_(source, copy=False)
@@ -182,7 +182,7 @@ def program_query(program: Program, source: exp.Expr, dialect: str = "duckdb", j
         query = exp.select("*", *(fields.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery(copy=False), copy=False)
     # Scheme bindings, all schemes side by side: "<scheme>__<name>".
     lets, outputs = program.scheme_columns()
-    scheme = SqlLowering(lambda name: name)
+    scheme = SqlLowering(str)
     for layer in _layers(lets):
         query = exp.select("*", *(scheme.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery(copy=False), copy=False)
     selected = [exp.column("__key", quoted=True).as_(program.key, quoted=True)]
@@ -195,7 +195,7 @@ def program_query(program: Program, source: exp.Expr, dialect: str = "duckdb", j
 
 def _reasons_json(program: Program, dialect: Dialect) -> list[exp.Expr]:
     """The JSON Lines columns: id, label, score, attributes and ``<scheme>.reasons``."""
-    lowering = SqlLowering(lambda name: name)
+    lowering = SqlLowering(str)
     columns = [exp.column(program.key, quoted=True)]
     for logic in program.schemes:
         for name, _ in [("label", None), ("score", None), *logic.attributes]:
