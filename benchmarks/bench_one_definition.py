@@ -168,6 +168,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="run each variant this many times, interleaved; report the fastest")
     parser.add_argument("--tierkit-up-to", type=int, default=200_000)
     parser.add_argument("--skip-tierkit", action="store_true")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="which variants to run (ref-polars always runs)")
     parser.add_argument("--check-existing", action="store_true",
                         help="check the outputs a previous run left under _data/ and time the words; run nothing")
     args = parser.parse_args()
@@ -183,8 +184,9 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         source = customers(size)
         for fmt in args.formats.split(","):
-            variants = [v for v in VARIANTS if not v.startswith("tierkit-")
-                        or (not args.skip_tierkit and size <= args.tierkit_up_to and fmt == "parquet")]
+            chosen = set(args.variants.split(",")) | {"ref-polars", "a-duckdb"}
+            variants = [v for v in VARIANTS if v in chosen and (not v.startswith("tierkit-")
+                        or (not args.skip_tierkit and size <= args.tierkit_up_to and fmt == "parquet"))]
             outputs, results = {v: out / f"{v}-{size}.{fmt}" for v in variants}, {}
             if args.check_existing:
                 outputs = {v: path for v, path in outputs.items() if path.exists()}
