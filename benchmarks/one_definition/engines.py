@@ -124,11 +124,11 @@ def write_parquet(program: Program, columns: dict[str, list], output: Path) -> N
 
 def reason_lists(logic: ir.Logic, columns: dict[str, list], n: int) -> list[list[dict]]:
     """Each row's reasons as ``{"code", **params}`` dicts, from the flat columns."""
-    prefix = logic.scheme
+    prefix, stored = logic.scheme, logic.param_columns()
     rows: list[list[dict]] = [[] for _ in range(n)]
     for index, reason in enumerate(logic.reasons):
         given = columns[f"{prefix}.r{index}"]
-        params = [(name, value.value if isinstance(value, ir.Lit) else columns[f"{prefix}.r{index}.{name}"])
+        params = [(name, value.value if isinstance(value, ir.Lit) else columns[f"{prefix}.{stored[index, name][0]}"])
                   for name, value in reason.params]
         for row in range(n):
             if given[row]:

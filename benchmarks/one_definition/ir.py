@@ -292,16 +292,25 @@ class Logic:
         return [Let(f"r{index}", Coalesce((reason.when, Lit(False, DType.BOOL)))) for index, reason in enumerate(self.reasons)]
 
     def reason_columns(self) -> list[tuple[str, Expr]]:
-        """Reasons as flat columns: ``r<i>`` (given or not) and ``r<i>.<param>`` for each
-        parameter that varies by row, missing where the reason is not given."""
-        columns = []
+        """Reasons as flat columns: ``r<i>`` (given or not), then each row-varying
+        parameter value once (see :meth:`param_columns`), read where ``r<i>`` holds."""
+        flags = [(f"r{index}", Ref(f"r{index}", DType.BOOL)) for index in range(len(self.reasons))]
+        values = {column: expr for column, expr in self.param_columns().values()}
+        return flags + list(values.items())
+
+    def param_columns(self) -> dict[tuple[int, str], tuple[str, Expr]]:
+        """Where each row-varying parameter is stored, by (reason index, parameter name):
+        one column per distinct expression, ``p.<binding>`` for a binding (an indicator's
+        points serve three reasons) or ``r<i>.<param>`` after the first reason computing it."""
+        found, columns = {}, {}
         for index, reason in enumerate(self.reasons):
-            given = Ref(f"r{index}", DType.BOOL)
-            columns.append((f"r{index}", given))
             for name, value in reason.params:
-                if not isinstance(value, Lit):
-                    columns.append((f"r{index}.{name}", Case(((given, value),), Lit(None, value.dtype))))
-        return columns
+                if isinstance(value, Lit):
+                    continue
+                if value not in columns:
+                    columns[value] = f"p.{value.name}" if isinstance(value, Ref) else f"r{index}.{name}"
+                found[(index, name)] = (columns[value], value)
+        return found
 
 
 # -- builders kinds write with -----------------------------------------------------------

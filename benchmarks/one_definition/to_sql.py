@@ -200,12 +200,14 @@ def _reasons_json(program: Program, dialect: Dialect) -> list[exp.Expr]:
     for logic in program.schemes:
         for name, _ in [("label", None), ("score", None), *logic.attributes]:
             columns.append(exp.column(f"{logic.scheme}.{name}", quoted=True))
-        items = []
+        items, stored = [], logic.param_columns()
         for index, reason in enumerate(logic.reasons):
             pairs = [("code", exp.Literal.string(reason.code))]
             for param, value in reason.params:
-                flat = exp.column(f"{logic.scheme}.r{index}.{param}", quoted=True)
-                pairs.append((param, lowering.lower(value) if isinstance(value, ir.Lit) else flat))
+                if isinstance(value, ir.Lit):
+                    pairs.append((param, lowering.lower(value)))
+                else:
+                    pairs.append((param, exp.column(f"{logic.scheme}.{stored[index, param][0]}", quoted=True)))
             given = exp.column(f"{logic.scheme}.r{index}", quoted=True)
             items.append(exp.Case(ifs=[exp.If(this=given, true=dialect.reason_object(pairs))]))
         keep = exp.Lambda(this=exp.Not(this=exp.Is(this=exp.to_identifier("x"), expression=exp.Null())),
