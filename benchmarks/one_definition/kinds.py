@@ -7,7 +7,10 @@ arithmetic runs in the order the Python engine runs it, so scores are the same
 doubles on every engine.  Covered: ``weighted`` with ``bins``/``linear``/``points``
 indicators, threshold grades, ``missing.tolerance``, ``weights_total`` and
 ``promote``; ``pareto`` whole.  Share grades, ``percentile`` indicators and
-``hysteresis`` are refused by name (:class:`Unsupported`).
+``hysteresis`` are refused by name (:class:`Unsupported`).  Reasons carry the Python
+engine's parameters, except that ``weighted.insufficient`` gives the count of missing
+indicators without their fields (each missing indicator has its own
+``weighted.missing`` reason naming them).
 """
 
 from __future__ import annotations
