@@ -1,0 +1,365 @@
+"""The engine-neutral form of a kind's logic: frozen, typed expression nodes.
+
+Every node carries its ``dtype`` and has SQL's missing-value semantics, which every
+lowering reproduces: arithmetic and comparisons with a missing operand are missing,
+division by zero is missing, ``And``/``Or``/``Not`` use three-valued logic, a missing
+CASE condition is not met.  Nothing here is Python source or SQL text: the lowerings
+(:mod:`.to_sql`, :mod:`.to_python`) turn the nodes into sqlglot trees or Python
+callables.
+
+A kind's logic (:class:`Logic`) is an ordered list of named bindings (:class:`Let`),
+each readable by later ones through :class:`Ref`; population nodes (:class:`Window`)
+stand alone in a binding, so a row engine computes them as one population step
+between row steps.  Its outputs are a label, a score, named attributes and the
+reasons, each a :class:`Reason`: a code, typed parameters, and the condition under
+which it is given.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+
+
+class DType(enum.Enum):
+    BOOL = "bool"
+    INT = "int"
+    FLOAT = "float"
+    STR = "str"
+    DATE = "date"
+    NULL = "null"  # the type of a bare missing literal, unified away by Case and Coalesce
+
+
+NUMERIC = {DType.INT, DType.FLOAT}
+
+
+class IRError(Exception):
+    """A node built with operands it cannot take (caught when a kind is stated)."""
+
+
+def unify(*types: DType) -> DType:
+    """The type of a value that may be any of ``types``: int widens to float."""
+    known = {t for t in types if t is not DType.NULL}
+    if not known:
+        return DType.NULL
+    if known <= NUMERIC:
+        return DType.FLOAT if DType.FLOAT in known else DType.INT
+    if len(known) > 1:
+        raise IRError(f"cannot mix {sorted(t.value for t in known)}")
+    return known.pop()
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """Base of every node; ``children`` are the sub-expressions, in field order."""
+
+    def children(self) -> Iterator[Expr]:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, Expr):
+                yield value
+            elif isinstance(value, tuple):
+                for part in value:
+                    if isinstance(part, Expr):
+                        yield part
+                    elif isinstance(part, tuple):
+                        yield from (p for p in part if isinstance(p, Expr))
+
+    def walk(self) -> Iterator[Expr]:
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+@dataclass(frozen=True, slots=True)
+class Column(Expr):
+    """A column of the typed input."""
+
+    name: str
+    dtype: DType
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Expr):
+    """An earlier binding of the same logic, by name."""
+
+    name: str
+    dtype: DType
+
+
+@dataclass(frozen=True, slots=True)
+class Lit(Expr):
+    """A constant; ``Lit(None, DType.FLOAT)`` is a missing value of a type."""
+
+    value: bool | int | float | str | None
+    dtype: DType
+
+
+@dataclass(frozen=True, slots=True)
+class Arith(Expr):
+    """``+ - * /``; ``/`` always gives a float and is missing for a zero divisor."""
+
+    op: str
+    left: Expr
+    right: Expr
+    dtype: DType = field(init=False)
+
+    def __post_init__(self):
+        if self.op not in {"+", "-", "*", "/"}:
+            raise IRError(f"unknown arithmetic operator {self.op!r}")
+        for side in (self.left, self.right):
+            if side.dtype not in NUMERIC | {DType.NULL}:
+                raise IRError(f"{self.op!r} needs numbers, not {side.dtype.value}")
+        dtype = DType.FLOAT if self.op == "/" else unify(self.left.dtype, self.right.dtype)
+        object.__setattr__(self, "dtype", DType.FLOAT if dtype is DType.NULL else dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class Neg(Expr):
+    operand: Expr
+    dtype: DType = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "dtype", self.operand.dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class Compare(Expr):
+    op: str  # one of == != < <= > >=
+    left: Expr
+    right: Expr
+    dtype: DType = field(default=DType.BOOL, init=False)
+
+    def __post_init__(self):
+        if self.op not in {"==", "!=", "<", "<=", ">", ">="}:
+            raise IRError(f"unknown comparison {self.op!r}")
+        unify(self.left.dtype, self.right.dtype)
+
+
+@dataclass(frozen=True, slots=True)
+class And(Expr):
+    operands: tuple[Expr, ...]
+    dtype: DType = field(default=DType.BOOL, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Or(Expr):
+    operands: tuple[Expr, ...]
+    dtype: DType = field(default=DType.BOOL, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Expr):
+    operand: Expr
+    dtype: DType = field(default=DType.BOOL, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class IsMissing(Expr):
+    """Whether the operand is missing; never missing itself."""
+
+    operand: Expr
+    dtype: DType = field(default=DType.BOOL, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Coalesce(Expr):
+    operands: tuple[Expr, ...]
+    dtype: DType = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "dtype", unify(*(o.dtype for o in self.operands)))
+
+
+@dataclass(frozen=True, slots=True)
+class Case(Expr):
+    """Searched CASE: the first ``(condition, value)`` whose condition holds, else ``default``."""
+
+    whens: tuple[tuple[Expr, Expr], ...]
+    default: Expr
+    dtype: DType = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "dtype", unify(*(v.dtype for _, v in self.whens), self.default.dtype))
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """One ORDER BY key: missing values always last."""
+
+    key: Expr
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Window(Expr):
+    """A population value, SQL window semantics.
+
+    ``func`` is ``rank`` (1-based, ties share the lowest), ``count`` (known values) or
+    ``sum`` (of known values; missing when none).  With ``order`` the frame runs from
+    the partition's start to the current row's last peer (ties included); without it,
+    the whole partition.  ``arg`` and the ``partition`` keys must be :class:`Ref` or
+    :class:`Column` nodes, so a row engine reads them as ready columns.
+    """
+
+    func: str
+    arg: Expr | None = None
+    order: tuple[Sort, ...] = ()
+    partition: tuple[Expr, ...] = ()
+    dtype: DType = field(init=False)
+
+    def __post_init__(self):
+        if self.func not in {"rank", "count", "sum"}:
+            raise IRError(f"unknown window function {self.func!r}")
+        if (self.func == "rank") != (self.arg is None) or (self.func == "rank" and not self.order):
+            raise IRError("rank takes no argument and needs an order; count and sum take one")
+        for part in (self.arg, *self.partition, *(s.key for s in self.order)):
+            if part is not None and not isinstance(part, (Ref, Column)):
+                raise IRError("window arguments, partitions and orders must be columns or bindings")
+        dtype = self.arg.dtype if self.func == "sum" else DType.INT
+        object.__setattr__(self, "dtype", dtype)
+
+    def children(self) -> Iterator[Expr]:
+        yield from (p for p in (self.arg, *self.partition, *(s.key for s in self.order)) if p is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Let:
+    name: str
+    expr: Expr
+
+    @property
+    def population(self) -> bool:
+        return isinstance(self.expr, Window)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """A reason given when ``when`` holds (a missing condition does not give it).
+
+    ``params`` are typed expressions; :class:`Lit` parameters are the same on every
+    row, so flat outputs carry only the others (see :meth:`Logic.reason_columns`).
+    """
+
+    code: str
+    params: tuple[tuple[str, Expr], ...]
+    when: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Logic:
+    """One scheme's logic: bindings in order, outputs, reasons and display names."""
+
+    scheme: str
+    lets: tuple[Let, ...]
+    label: Expr
+    score: Expr
+    attributes: tuple[tuple[str, Expr], ...]
+    reasons: tuple[Reason, ...]
+    names: dict = field(default_factory=dict, compare=False)  # id -> {lang: text}, for words
+
+    def __post_init__(self):
+        known: set[str] = set()
+        for let in self.lets:
+            if let.name in known:
+                raise IRError(f"{self.scheme}: binding {let.name!r} is defined twice")
+            for node in let.expr.walk():
+                if isinstance(node, Window) and node is not let.expr:
+                    raise IRError(f"{self.scheme}: window in {let.name!r} must be a binding of its own")
+            self._check_refs(let.expr, known, let.name)
+            known.add(let.name)
+        for let in self.reason_lets():
+            self._check_refs(let.expr, known, let.name)
+        known |= {let.name for let in self.reason_lets()}
+        for name, expr in self.outputs():
+            self._check_refs(expr, known, name)
+
+    def _check_refs(self, expr: Expr, known: set[str], where: str) -> None:
+        for node in expr.walk():
+            if isinstance(node, Ref) and node.name not in known:
+                raise IRError(f"{self.scheme}: {where!r} reads {node.name!r} before it is bound")
+            if isinstance(node, Window) and node is not expr:
+                raise IRError(f"{self.scheme}: {where!r} holds a window; bind it first")
+
+    def outputs(self) -> list[tuple[str, Expr]]:
+        """Every output column: label, score, attributes, then the reasons' flat columns."""
+        return [("label", self.label), ("score", self.score), *self.attributes, *self.reason_columns()]
+
+    def reason_lets(self) -> list[Let]:
+        """Whether each reason is given, as bindings ``r<i>`` (never missing), so that its
+        parameters' columns test one column rather than repeat the condition."""
+        return [Let(f"r{index}", Coalesce((reason.when, Lit(False, DType.BOOL)))) for index, reason in enumerate(self.reasons)]
+
+    def reason_columns(self) -> list[tuple[str, Expr]]:
+        """Reasons as flat columns: ``r<i>`` (given or not), then each row-varying
+        parameter value once (see :meth:`param_columns`), read where ``r<i>`` holds."""
+        flags = [(f"r{index}", Ref(f"r{index}", DType.BOOL)) for index in range(len(self.reasons))]
+        values = {column: expr for column, expr in self.param_columns().values()}
+        return flags + list(values.items())
+
+    def param_columns(self) -> dict[tuple[int, str], tuple[str, Expr]]:
+        """Where each row-varying parameter is stored, by (reason index, parameter name):
+        one column per distinct expression, ``p.<binding>`` for a binding (an indicator's
+        points serve three reasons) or ``r<i>.<param>`` after the first reason computing it."""
+        found, columns = {}, {}
+        for index, reason in enumerate(self.reasons):
+            for name, value in reason.params:
+                if isinstance(value, Lit):
+                    continue
+                if value not in columns:
+                    columns[value] = f"p.{value.name}" if isinstance(value, Ref) else f"r{index}.{name}"
+                found[(index, name)] = (columns[value], value)
+        return found
+
+
+# -- builders kinds write with -----------------------------------------------------------
+
+def lit(value) -> Lit:
+    if isinstance(value, bool):
+        return Lit(value, DType.BOOL)
+    if isinstance(value, int):
+        return Lit(value, DType.INT)
+    if isinstance(value, float):
+        return Lit(value, DType.FLOAT)
+    if isinstance(value, str):
+        return Lit(value, DType.STR)
+    raise IRError(f"no literal for {value!r}")
+
+
+NULL = Lit(None, DType.NULL)
+
+
+def case(*whens: tuple[Expr, Expr], default: Expr = NULL) -> Case:
+    return Case(tuple(whens), default)
+
+
+def known(expr: Expr) -> Not:
+    return Not(IsMissing(expr))
+
+
+def holds(expr: Expr) -> Coalesce:
+    """A condition read as "holds": missing counts as false, so it is never missing."""
+    return Coalesce((expr, lit(False)))
+
+
+def total(*terms: Expr) -> Expr:
+    """``terms`` added left to right, as the Python engine adds them."""
+    result = terms[0]
+    for term in terms[1:]:
+        result = Arith("+", result, term)
+    return result
+
+
+def rename_refs(node, rename):
+    """``node`` with every :class:`Ref` renamed by ``rename`` (a new tree; nodes are frozen)."""
+    if isinstance(node, Ref):
+        return Ref(rename(node.name), node.dtype)
+    if isinstance(node, Sort):
+        return Sort(rename_refs(node.key, rename), node.descending)
+    if isinstance(node, tuple):
+        return tuple(rename_refs(item, rename) for item in node)
+    if not isinstance(node, Expr):
+        return node
+    values = {f.name: rename_refs(getattr(node, f.name), rename) for f in fields(node) if f.init}
+    return type(node)(**values)

@@ -1,0 +1,320 @@
+"""The IR lowered to Python: generated row functions and population steps.
+
+A program runs as a sequence of steps over columns (lists, one value per customer):
+a run of row bindings becomes one function, built as a Python ``ast`` tree (never
+source text) and compiled once, that loops over the rows and returns its new
+columns; a :class:`~.ir.Window` binding is a population step computed from whole
+columns by :func:`window` (a sort and one pass, SQL's frame semantics).
+
+Missing values are ``None``.  :class:`PyLowering` writes SQL's semantics out where
+Python's differ: strict operations test each operand that may be missing once
+(through an assignment expression), ``/`` gives ``None`` for a zero divisor,
+``and``/``or`` are three-valued, a CASE condition that is ``None`` is not met.
+Nullability is worked out per node (:meth:`PyLowering.nullable`) so that values
+that cannot be missing are not tested.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from collections.abc import Callable
+
+from . import ir
+from .program import Program
+
+OPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
+CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
+
+
+class UnknownNode(Exception):
+    """An IR node this lowering has no visit method for."""
+
+
+def _name(name: str, store: bool = False) -> ast.Name:
+    return ast.Name(id=name, ctx=ast.Store() if store else ast.Load())
+
+
+def _const(value) -> ast.Constant:
+    return ast.Constant(value=value)
+
+
+def _is_none(node: ast.expr, negate: bool = False) -> ast.Compare:
+    return ast.Compare(left=node, ops=[ast.IsNot() if negate else ast.Is()], comparators=[_const(None)])
+
+
+def _if(test: ast.expr, yes: ast.expr, no: ast.expr) -> ast.IfExp:
+    return ast.IfExp(test=test, body=yes, orelse=no)
+
+
+class PyLowering:
+    """IR expressions to Python ``ast`` expressions over local variables."""
+
+    def __init__(self, local: Callable[[str], str], nullable_refs: dict[str, bool]):
+        self.local = local
+        self.nullable_refs = nullable_refs
+        self._temps = itertools.count()
+
+    def lower(self, node: ir.Expr) -> ast.expr:
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:
+            raise UnknownNode(f"no Python lowering for {type(node).__name__}")
+        return method(node)
+
+    # -- nullability --------------------------------------------------------------------
+    def nullable(self, node: ir.Expr) -> bool:
+        if isinstance(node, ir.Lit):
+            return node.value is None
+        if isinstance(node, ir.Column):
+            return True
+        if isinstance(node, ir.Ref):
+            return self.nullable_refs[node.name]
+        if isinstance(node, ir.IsMissing):
+            return False
+        if isinstance(node, ir.Coalesce):
+            return all(self.nullable(o) for o in node.operands)
+        if isinstance(node, ir.Case):
+            return any(self.nullable(v) for _, v in node.whens) or self.nullable(node.default)
+        if isinstance(node, ir.Arith) and node.op == "/":
+            return True
+        if isinstance(node, ir.Window):
+            return node.func == "sum"
+        return any(self.nullable(child) for child in node.children())
+
+    def _temp(self) -> str:
+        return f"_t{next(self._temps)}"
+
+    def _strict(self, operands: list[ir.Expr], build: Callable[[list[ast.expr]], ast.expr],
+                extra: Callable[[list[ast.expr]], ast.expr] | None = None) -> ast.expr:
+        """``build(values)``, or ``None`` when a nullable operand is ``None`` (or ``extra`` holds)."""
+        values, checks = [], []
+        for operand in operands:
+            code = self.lower(operand)
+            if self.nullable(operand):
+                temp = self._temp()
+                checks.append(_is_none(ast.NamedExpr(target=_name(temp, True), value=code)))
+                values.append(_name(temp))
+            else:
+                values.append(code)
+        if extra is not None:
+            checks.append(extra(values))
+        if not checks:
+            return build(values)
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.Or(), values=checks)
+        return _if(test, _const(None), build(values))
+
+    # -- nodes --------------------------------------------------------------------------
+    def visit_Column(self, node: ir.Column) -> ast.expr:
+        return _name(self.local(node.name))
+
+    def visit_Ref(self, node: ir.Ref) -> ast.expr:
+        return _name(self.local(node.name))
+
+    def visit_Lit(self, node: ir.Lit) -> ast.expr:
+        return _const(node.value)
+
+    def visit_Arith(self, node: ir.Arith) -> ast.expr:
+        op = OPS[node.op]()
+        build = lambda v: ast.BinOp(left=v[0], op=op, right=v[1])  # noqa: E731
+        if node.op != "/":
+            return self._strict([node.left, node.right], build)
+        if isinstance(node.right, ir.Lit) and node.right.value not in (0, None):
+            return self._strict([node.left], lambda v: ast.BinOp(left=v[0], op=op, right=self.lower(node.right)))
+        divisor = self._temp()  # the divisor bound once, tested for zero
+        right = ast.NamedExpr(target=_name(divisor, True), value=self.lower(node.right))
+        zero = ast.Compare(left=right, ops=[ast.Eq()], comparators=[_const(0)])
+        if self.nullable(node.right):
+            zero = ast.BoolOp(op=ast.Or(), values=[_is_none(right), ast.Compare(left=_name(divisor), ops=[ast.Eq()], comparators=[_const(0)])])
+        return self._strict([node.left], lambda v: ast.BinOp(left=v[0], op=op, right=_name(divisor)),
+                            extra=lambda v: zero)
+
+    def visit_Neg(self, node: ir.Neg) -> ast.expr:
+        return self._strict([node.operand], lambda v: ast.UnaryOp(op=ast.USub(), operand=v[0]))
+
+    def visit_Compare(self, node: ir.Compare) -> ast.expr:
+        op = CMP[node.op]()
+        return self._strict([node.left, node.right], lambda v: ast.Compare(left=v[0], ops=[op], comparators=[v[1]]))
+
+    def _kleene(self, operands: tuple[ir.Expr, ...], decisive: bool) -> ast.expr:
+        """Three-valued and (``decisive=False``) / or (``True``): the decisive value wins,
+        else a missing operand makes the result missing."""
+        if not any(self.nullable(o) for o in operands):
+            return ast.BoolOp(op=ast.Or() if decisive else ast.And(), values=[self.lower(o) for o in operands])
+        temps = [self._temp() for _ in operands]
+        seen = [_is_none(_name(t)) for t in temps]
+        result = _if(ast.BoolOp(op=ast.Or(), values=seen) if len(seen) > 1 else seen[0], _const(None), _const(not decisive))
+        for temp, operand in reversed(list(zip(temps, operands))):
+            bound = ast.NamedExpr(target=_name(temp, True), value=self.lower(operand))
+            result = _if(ast.Compare(left=bound, ops=[ast.Is()], comparators=[_const(decisive)]), _const(decisive), result)
+        return result
+
+    def visit_And(self, node: ir.And) -> ast.expr:
+        return self._kleene(node.operands, False)
+
+    def visit_Or(self, node: ir.Or) -> ast.expr:
+        return self._kleene(node.operands, True)
+
+    def visit_Not(self, node: ir.Not) -> ast.expr:
+        return self._strict([node.operand], lambda v: ast.UnaryOp(op=ast.Not(), operand=v[0]))
+
+    def visit_IsMissing(self, node: ir.IsMissing) -> ast.expr:
+        if not self.nullable(node.operand):
+            return _const(False)
+        return _is_none(self.lower(node.operand))
+
+    def visit_Coalesce(self, node: ir.Coalesce) -> ast.expr:
+        *first, last = node.operands
+        result = self.lower(last)
+        for operand in reversed(first):
+            temp = self._temp()
+            bound = ast.NamedExpr(target=_name(temp, True), value=self.lower(operand))
+            result = _if(_is_none(bound, negate=True), _name(temp), result)
+        return result
+
+    def visit_Case(self, node: ir.Case) -> ast.expr:
+        result = self.lower(node.default)
+        for condition, value in reversed(node.whens):
+            result = _if(self.lower(condition), self.lower(value), result)  # None is not met
+        return result
+
+
+# -- steps ---------------------------------------------------------------------------------
+
+def row_step(lets: list[tuple[str, ir.Expr]], reads: list[str], nullable: dict[str, bool]) -> Callable:
+    """One compiled function: ``f(*columns)`` giving the new columns of ``lets``.
+
+    The function loops once over ``zip(*columns)``, binds each binding to a local and
+    appends it to its output list.
+    """
+    local = {name: f"v{i}" for i, name in enumerate(reads + [n for n, _ in lets])}
+    lowering = PyLowering(local.__getitem__, nullable)
+    body: list[ast.stmt] = []
+    for name, expr in lets:
+        body.append(ast.Assign(targets=[_name(local[name], True)], value=lowering.lower(expr)))
+        nullable[name] = lowering.nullable(expr)
+    outs = [f"o{i}" for i in range(len(lets))]
+    body += [ast.Expr(ast.Call(func=_name(f"{out}_append"), args=[_name(local[name])], keywords=[]))
+             for out, (name, _) in zip(outs, lets)]
+    loop = ast.For(target=ast.Tuple(elts=[_name(local[r], True) for r in reads], ctx=ast.Store()) if reads else _name("_", True),
+                   iter=ast.Call(func=_name("zip"), args=[_name(f"c{i}") for i in range(len(reads))], keywords=[])
+                   if reads else ast.Call(func=_name("range"), args=[_name("n")], keywords=[]),
+                   body=body, orelse=[])
+    setup: list[ast.stmt] = []
+    for out in outs:
+        setup += [ast.Assign(targets=[_name(out, True)], value=ast.List(elts=[], ctx=ast.Load())),
+                  ast.Assign(targets=[_name(f"{out}_append", True)], value=ast.Attribute(value=_name(out), attr="append", ctx=ast.Load()))]
+    result = ast.Return(value=ast.Tuple(elts=[_name(o) for o in outs], ctx=ast.Load()))
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=f"c{i}") for i in range(len(reads))] + [ast.arg(arg="n")],
+                         kwonlyargs=[], kw_defaults=[], defaults=[])
+    function = ast.FunctionDef(name="step", args=args, body=[*setup, loop, result], decorator_list=[], type_params=[])
+    module = ast.fix_missing_locations(ast.Module(body=[function], type_ignores=[]))
+    namespace: dict = {}
+    exec(compile(module, "<ir row step>", "exec"), namespace)  # a tree we built, not text
+    return namespace["step"]
+
+
+def window(node: ir.Window, columns: dict[str, list], n: int) -> list:
+    """A window function over whole columns, with SQL's semantics (see :class:`ir.Window`)."""
+    def column(expr):
+        return columns[expr.name]
+    arg = column(node.arg) if node.arg is not None else None
+    groups: dict = {}
+    keys = [column(p) for p in node.partition]
+    for index in range(n):
+        groups.setdefault(tuple(k[index] for k in keys), []).append(index)
+    out: list = [None] * n
+    for members in groups.values():
+        if not node.order:
+            known = [arg[i] for i in members if arg[i] is not None]
+            value = len(known) if node.func == "count" else (_sum(known) if known else None)
+            for i in members:
+                out[i] = value
+            continue
+        order = _sorted(members, [(column(s.key), s.descending) for s in node.order])
+        sort_keys = [column(s.key) for s in node.order]
+        running_count, running_sum, start = 0, None, 0
+        while start < len(order):
+            end = start + 1
+            first = tuple(k[order[start]] for k in sort_keys)
+            while end < len(order) and tuple(k[order[end]] for k in sort_keys) == first:
+                end += 1
+            if node.func != "rank":
+                for i in order[start:end]:
+                    if arg[i] is not None:
+                        running_count += 1
+                        running_sum = arg[i] if running_sum is None else running_sum + arg[i]
+            value = start + 1 if node.func == "rank" else running_count if node.func == "count" else running_sum
+            for i in order[start:end]:
+                out[i] = value
+            start = end
+    return out
+
+
+def _sum(values: list):
+    total = values[0]
+    for value in values[1:]:
+        total += value
+    return total
+
+
+def _sorted(members: list[int], keys: list[tuple[list, bool]]) -> list[int]:
+    """Row indices ordered by ``keys`` (column, descending), missing values last; stable."""
+    order = list(members)
+    for values, descending in reversed(keys):
+        known = sorted((i for i in order if values[i] is not None), key=values.__getitem__, reverse=descending)
+        order = known + [i for i in order if values[i] is None]
+    return order
+
+
+# -- a program -----------------------------------------------------------------------------
+
+def steps(program: Program) -> list[tuple[str, object]]:
+    """The program as ``("row", compiled step, names it reads, names it writes)`` and
+    ``("window", node, name)`` steps, names as in :func:`to_sql.program_query`."""
+    nullable = {f"raw:{name}": True for name, _ in program.raw}
+    inputs = [(let.name, _raw(let.expr)) for let in program.inputs]
+    lets, outputs = program.scheme_columns()
+    return _runs(inputs, nullable) + _runs(lets + outputs, nullable)
+
+
+def _raw(expr: ir.Expr) -> ir.Expr:
+    """Input bindings read raw columns as ``raw:<name>`` (the typed table reuses the names)."""
+    if isinstance(expr, ir.Column):
+        return ir.Ref(f"raw:{expr.name}", expr.dtype)
+    if isinstance(expr, ir.Coalesce):
+        return ir.Coalesce(tuple(_raw(o) for o in expr.operands))
+    return expr
+
+
+def _runs(lets, nullable) -> list:
+    plan, run = [], []
+
+    def flush():
+        if run:
+            reads = sorted({n.name for _, e in run for n in e.walk() if isinstance(n, (ir.Ref, ir.Column))}
+                           - {name for name, _ in run})
+            plan.append(("row", row_step(list(run), reads, nullable), reads, [name for name, _ in run]))
+            run.clear()
+
+    for name, expr in lets:
+        if isinstance(expr, ir.Window):
+            flush()
+            plan.append(("window", expr, name))
+            nullable[name] = expr.func == "sum"
+        else:
+            run.append((name, expr))
+    flush()
+    return plan
+
+
+def run(program: Program, columns: dict[str, list], n: int) -> dict[str, list]:
+    """Every column the program computes, from the typed input ``raw:<name>`` columns."""
+    for step in steps(program):
+        if step[0] == "window":
+            _kind, node, name = step
+            columns[name] = window(node, columns, n)
+        else:
+            _kind, function, reads, writes = step
+            for name, values in zip(writes, function(*(columns[r] for r in reads), n)):
+                columns[name] = values
+    return columns
