@@ -81,12 +81,16 @@ class CompiledScheme:
     rep should know of that class (pain points, talking points, strategy, actions:
     labels or lists of labels), for briefs and playbooks.  ``tag_labels`` maps tags
     that are no label ids to their display labels, so pages print words, not tags.
+    ``conditional_tags`` names the tags each set by a condition of its own, which one
+    account should not carry together unless the scheme's ``overlap`` allows it
+    (validate warns of the pairs it can, see :mod:`tierkit.overlap`).
     """
 
     explain: Callable[[tuple, str], list[dict]]
     labels: Mapping[str, Any] = field(default_factory=dict)
     about: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     tag_labels: Mapping[str, Any] = field(default_factory=dict)
+    conditional_tags: tuple[str, ...] = ()
 
 
 class ConfigBuild:
