@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from itertools import combinations
 
 from .engine import BoundPlan
-from .errors import Diagnostic
+from .errors import Diagnostic, TierkitError
 from .io import table_from_rows
 from .plan import Plan, SchemeInfo
 
@@ -50,12 +50,15 @@ def overlap_warnings(plan: Plan) -> list[Diagnostic]:
     if not pending:
         return []
     found: dict[tuple[str, tuple[str, str]], dict] = {}
-    for _raw, features, tags in _carried(plan, [scheme for _, scheme in schemes.values()], pending):
-        for scheme_id, pair in pending:
-            if (scheme_id, pair) not in found and set(pair) <= tags[scheme_id]:
-                found[scheme_id, pair] = features
-        if len(found) == len(pending):
-            break
+    try:
+        for _raw, features, tags in _carried(plan, [scheme for _, scheme in schemes.values()], pending):
+            for scheme_id, pair in pending:
+                if (scheme_id, pair) not in found and set(pair) <= tags[scheme_id]:
+                    found[scheme_id, pair] = features
+            if len(found) == len(pending):
+                break
+    except TierkitError:  # a ruleset that cannot run without its data (a lookup file, …): no account, no warning
+        return []
     warnings = []
     for (scheme_id, (first, second)), features in sorted(found.items(), key=lambda item: pending.index(item[0])):
         (index, _config), scheme = schemes[scheme_id]
@@ -77,8 +80,8 @@ def _allowed(overlap, pair: tuple[str, str]) -> bool:
 
 
 def _carried(plan: Plan, schemes: list[SchemeInfo], pairs: list[tuple[str, tuple[str, str]]]
-             ) -> Iterator[tuple[dict, dict[str, set[str]]]]:
-    """Drawn accounts (their typed field values) with the tags each scheme gave them:
+             ) -> Iterator[tuple[dict, dict, dict[str, set[str]]]]:
+    """Drawn accounts (as drawn, and typed) with the tags each scheme gave them:
     first accounts drawn from the ruleset's constants, then, for each pair, crosses of
     an account carrying one tag with one carrying the other (each field from either)."""
     numbers, texts = _constants(plan.ruleset.data)
