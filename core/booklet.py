@@ -41,13 +41,7 @@ def write_briefs(builder: BriefBuilder, renderer: Renderer, rows: list[list], pa
     chunks = [rows[start:start + CHUNK] for start in range(0, len(rows), CHUNK)] or [[]]
     with tempfile.TemporaryDirectory(prefix="tierkit-briefs-") as folder, _workers(len(chunks)) as pool:
         parts = [Path(folder) / f"part-{index:05d}.pdf" for index in range(len(chunks))]
-        try:
-            _print_chunks(builder, renderer, chunks, parts, pool, pypdf, cover)
-        except TierkitError as error:  # it names a chunk's temporary file: name the booklet
-            message = str(error)
-            for part in parts:
-                message = message.replace(str(part), str(path))
-            raise TierkitError(message) from None
+        _print_chunks(builder, renderer, chunks, parts, path, pool, pypdf, cover)
         writer = pypdf.PdfWriter()
         for part in parts:
             writer.append(str(part))
@@ -64,9 +58,9 @@ def _workers(chunks: int):
 
 
 def _print_chunks(builder: BriefBuilder, renderer: Renderer, chunks: list[list[list]], parts: list[Path],
-                  pool: Executor | None, pypdf, cover) -> None:
+                  booklet: Path, pool: Executor | None, pypdf, cover) -> None:
     """Print every chunk (the first after the cover), again with the next fit for any
-    account that spilled over."""
+    account that spilled over; errors name the ``booklet``, not a chunk's file."""
     fits = [[0] * len(chunk) for chunk in chunks]
     todo = list(range(len(chunks)))
     while todo:
@@ -74,9 +68,10 @@ def _print_chunks(builder: BriefBuilder, renderer: Renderer, chunks: list[list[l
         htmls = {index: renderer.render("brief.html", book.variables(), accounts=len(chunks[index])) for index, book in books.items()}
         if pool is None:
             for index in todo:
-                write_pdf(htmls[index], parts[index], renderer.dirs)
+                write_pdf(htmls[index], parts[index], renderer.dirs, booklet)
         else:
-            list(pool.map(write_pdf, [htmls[index] for index in todo], [parts[index] for index in todo], [renderer.dirs] * len(todo)))
+            list(pool.map(write_pdf, [htmls[index] for index in todo], [parts[index] for index in todo],
+                          [renderer.dirs] * len(todo), [booklet] * len(todo)))
         again = []
         for index in todo:
             pages = books[index].pages

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .calllist import CallItem, build_calllist
+from .calllist import CallItem, Earlier, build_calllist
 from .render_plan import class_scheme, grade_scheme
 from .render_report import CrossTable, Distribution, ReportBuilder
 
@@ -42,13 +42,14 @@ class Cover:
     overdue_total: int
 
 
-def build_cover(evaluation, registry, owner: str, rows: list[list], lang: str) -> Cover:
-    """The cover of ``owner``'s booklet of ``rows``."""
+def build_cover(evaluation, registry, owner: str, rows: list[list], lang: str, earlier: Earlier | None = None) -> Cover:
+    """The cover of ``owner``'s booklet of ``rows``; the week's priorities are the call
+    list's, emergency tags compared with the ``earlier`` run."""
     plan = evaluation.plan
     counts = ReportBuilder(evaluation, registry, None, lang, rows)
     grading = grade_scheme(plan)
     classing = class_scheme(plan, grading, None) if grading else None
-    everything = build_calllist(evaluation, owner, lang, limit=len(rows))
+    everything = build_calllist(evaluation, owner, lang, limit=len(rows), earlier=earlier)
     per_day = (plan.ruleset.data.get("calllist") or {}).get("per_day") or PER_DAY
     week = everything.items[:per_day * WEEK_DAYS]
     at_risk = [item for item in everything.items if item.emergency]

@@ -89,6 +89,10 @@ class CompiledScheme:
 
     ``score_decimals``: the decimals every page shows its scores with (one, more when a
     threshold the scores are compared with has more).
+
+    ``conditional_tags`` names the tags each set by a condition of its own, which one
+    account should not carry together unless the scheme's ``overlap`` allows it
+    (validate warns of the pairs it can, see :mod:`tierkit.overlap`).
     """
 
     explain: Callable[[tuple, str], list[dict]]
@@ -97,6 +101,7 @@ class CompiledScheme:
     tag_labels: Mapping[str, Any] = field(default_factory=dict)
     run_warnings: Callable[[Callable[[int], Mapping[Any, int]]], list[Diagnostic]] | None = None
     score_decimals: int = SCORE_DECIMALS  # how many decimals its scores show (tierkit.labels.show_score)
+    conditional_tags: tuple[str, ...] = ()
 
 
 def blank_inputs(tree: tuple, values: tuple) -> tuple[str, ...]:

@@ -20,13 +20,15 @@ or a number of days since the contact), else the first of ``last_contact_date``,
 ``last_visit_date``, ``days_since_contact``, ``days_since_visit`` and ``last_order_date``
 the ruleset has, unless a contact logged in ``--contacts`` (the CRM's activity export:
 account id, date, outcome) is later: a logged call resets the cadence and the pool
-deadline.  The order: emergencies first, then important and urgent, important not
+deadline.  The order: emergencies first (new ones before those carried already), then important and urgent, important not
 urgent, urgent not important, neither; within each, by grade in its declared order
 (an overdue S before a D), then the most overdue (or soonest due), then by rank.  A
 day holds at most ``calllist.per_day`` accounts (``--limit`` overrides); the rest wait.
 
 Each line's action says why this account today: a rescue visit by the plan's executive
-sponsor for an emergency tag, a collection call for overdue receivables
+sponsor for a new emergency tag (one the account did not carry in the run before, see
+:func:`earlier_run`; every tag is new when no earlier run was saved), keeping up the
+rescue plan for one it carried already, a collection call for overdue receivables
 (``overdue_amount``), a review visit for falling revenue (``revenue_trend`` below 1),
 an overdue visit, a first contact, else what its quadrant calls for.
 """
@@ -48,6 +50,7 @@ from .plan import Plan
 from .render_format import MISSING, day, num
 from .render_messages import translate
 from .render_plan import RunInfo, grade_scheme, label_order, role_field, run_info, schemes_in_order
+from .store import Store, store_path
 
 CONTACT_FIELDS = ("last_contact_date", "last_visit_date", "days_since_contact", "days_since_visit", "last_order_date")
 EMERGENCY_TAGS = ("at_risk",)
@@ -86,6 +89,33 @@ class ContactSource:
 
     name: str
     as_days: bool
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The saved run today's emergency tags are compared with: its ``run_id``, its
+    ``as_of`` date and ``carriers``, the emergency tags each customer carried in it."""
+
+    run_id: int
+    as_of: dt.date
+    carriers: dict[str, set[str]]
+
+
+def earlier_run(plan: Plan, as_of: dt.date, store: str | None = None, ref: str | None = None) -> Earlier | None:
+    """The run before this one in the run store (``--store``, else ``$TIERKIT_STORE`` or
+    the default store, when it exists): ``ref`` (a run id, ``latest`` or ``previous``)
+    when given, else the latest run of the ruleset as of an earlier date, so that a
+    run saved from today's data is not taken for the one before.  None without one."""
+    if ref is None and not store_path(store).is_file():
+        return None
+    with Store.open(store) as opened:
+        run = opened.run(ref) if ref is not None else opened.latest_before(plan.ruleset.name, as_of.isoformat())
+        if run is None:
+            return None
+        if run.ruleset != plan.ruleset.name:
+            raise TierkitError(f"--previous {ref}: run {run.id} is of ruleset {run.ruleset}, not {plan.ruleset.name}")
+        carriers = opened.carriers(run.id, _settings(plan).emergency_tags)
+    return Earlier(run.id, dt.date.fromisoformat(run.as_of), carriers)
 
 
 def contact_source(plan: Plan) -> ContactSource | None:
@@ -144,8 +174,8 @@ def follow_up(features: dict, allocation: dict, source: ContactSource | None, as
 class CallItem:
     """One account on the list: its place (``order``, from 1), Eisenhower ``quadrant``
     (1-4), whether it is an ``emergency`` and ``important``; who it is (``id``, ``name``,
-    ``grade`` display, ``rank``); its ``follow_up``; ``flags`` (ids: emergency, overdue,
-    pool_return, no_contact); the allocation's ``actions``; and ``cells``, the row's
+    ``grade`` display, ``rank``); its ``follow_up``; ``flags`` (ids: emergency,
+    new_emergency (a tag the earlier run did not carry), overdue, pool_return, no_contact); the allocation's ``actions``; and ``cells``, the row's
     texts by column id (see ``CallList.columns``)."""
 
     order: int
@@ -227,10 +257,11 @@ def _owner_index(plan: Plan) -> int | None:
 
 
 def build_calllist(evaluation, owner: str, lang: str, date: dt.date | None = None, limit: int | None = None,
-                   contacts: dict[str, tuple[dt.date, str]] | None = None) -> CallList:
+                   contacts: dict[str, tuple[dt.date, str]] | None = None, earlier: Earlier | None = None) -> CallList:
     """The owner's call list for ``date`` (default the as-of date): at most ``limit``
     (default ``calllist.per_day``) accounts, ``contacts`` logged since the data by account
-    id (see :func:`read_contacts`).  The module docstring says the order and actions."""
+    id (see :func:`read_contacts`), emergency tags compared with the ``earlier`` run
+    (see :func:`earlier_run`).  The module docstring says the order and actions."""
     plan = evaluation.plan
     as_of = evaluation.bound.as_of
     date = date or as_of
@@ -252,15 +283,17 @@ def build_calllist(evaluation, owner: str, lang: str, date: dt.date | None = Non
             important = bool(allocation.get("important"))
         else:
             important = (grade is not None and record["outcomes"][grade.id]["label"] == top_grade) or record["rank"] <= top_rank
-        emergency_about = _emergency(schemes, record, settings.emergency_tags, lang)
+        before = earlier.carriers.get(str(record["id"]), set()) if earlier is not None else set()
+        emergency = _emergency(schemes, record, settings.emergency_tags, before, lang)
         quadrant = {(True, True): 1, (True, False): 2, (False, True): 3, (False, False): 4}[important, status.urgent]
-        drafts.append((record, status, important, quadrant, emergency_about, logged))
+        drafts.append((record, status, important, quadrant, emergency, logged))
     graded = len(grades)
-    drafts.sort(key=lambda d: (d[4] is None, d[3], grades.get(d[0]["outcomes"][grade.id]["label"], graded) if grade else 0,
+    drafts.sort(key=lambda d: (d[4] is None, d[4] is not None and not d[4].new, d[3],
+                               grades.get(d[0]["outcomes"][grade.id]["label"], graded) if grade else 0,
                                _pressing(d[1]), d[0]["rank"]))
     today = drafts if per_day is None else drafts[:per_day]
     name_field = role_field(plan, "name")
-    items = [_item(order, *draft, grade, name_field, lang) for order, draft in enumerate(today, 1)]
+    items = [_item(order, *draft, grade, name_field, earlier, lang) for order, draft in enumerate(today, 1)]
     importance = translate(lang, "importance_plan") if settings.plan_says_important else translate(
         lang, "importance_default", share=f"{settings.top_share:.0%}")
     return CallList(
@@ -271,8 +304,10 @@ def build_calllist(evaluation, owner: str, lang: str, date: dt.date | None = Non
         date=date,
         items=items,
         columns=[(key, translate(lang, f"col_{key}")) for key in COLUMNS],
-        rules=translate(lang, "calllist_order") + " " + translate(lang, "calllist_rules", importance=importance,
-                                                                   pool=translate(lang, "pool_default")),
+        rules=" ".join((translate(lang, "calllist_order"),
+                        translate(lang, "calllist_rules", importance=importance, pool=translate(lang, "pool_default")),
+                        translate(lang, "calllist_earlier", run=earlier.run_id, date=day(earlier.as_of, lang))
+                        if earlier is not None else translate(lang, "calllist_no_earlier"))),
         per_day=per_day,
         more=len(drafts) - len(today),
     )
@@ -293,28 +328,41 @@ def _pressing(status: FollowUp) -> float:
     return status.days_left if status.days_left is not None else math.inf
 
 
-def _emergency(schemes, record: dict, tags: tuple[str, ...], lang: str) -> str | None:
-    """What to do about the first emergency tag an outcome carries (its strategy, else its
-    label); None when the account carries none."""
+@dataclass(frozen=True)
+class _Emergency:
+    """An emergency tag an account carries: its ``label``, what to do about it (``about``:
+    its strategy, else its label) and whether it is ``new`` since the earlier run."""
+
+    label: str
+    about: str
+    new: bool
+
+
+def _emergency(schemes, record: dict, tags: tuple[str, ...], before: set[str], lang: str) -> _Emergency | None:
+    """The first emergency tag the outcomes carry that was not carried ``before``, else
+    the first one carried; None when the account carries none."""
+    found = []
     for scheme in schemes:
         for tag in record["outcomes"][scheme.id]["tags"]:
             if tag in tags:
                 about = scheme.compiled.about.get(tag) or {}
-                return str(localize(about.get("strategy"), lang) or localize(scheme.compiled.labels.get(tag, tag), lang))
-    return None
+                label = str(localize(scheme.compiled.labels.get(tag, tag), lang))
+                found.append(_Emergency(label, str(localize(about.get("strategy"), lang) or label), tag not in before))
+    return next((emergency for emergency in found if emergency.new), found[0] if found else None)
 
 
-def _item(order: int, record: dict, status: FollowUp, important: bool, quadrant: int, emergency: str | None,
-          logged: tuple[dt.date, str] | None, grade, name_field: str, lang: str) -> CallItem:
+def _item(order: int, record: dict, status: FollowUp, important: bool, quadrant: int, emergency: _Emergency | None,
+          logged: tuple[dt.date, str] | None, grade, name_field: str, earlier: Earlier | None, lang: str) -> CallItem:
     flags = tuple(
         flag for flag, on in (
             ("emergency", emergency is not None),
+            ("new_emergency", emergency is not None and emergency.new and earlier is not None),
             ("overdue", status.overdue),
             ("pool_return", status.pool_return),
             ("no_contact", status.cadence_days is not None and status.days_since is None),
         ) if on
     )
-    action = _why_today(record, status, quadrant, emergency, lang)
+    action = _why_today(record, status, quadrant, emergency, earlier, lang)
     if logged is not None:
         action += translate(lang, "semicolon") + translate(lang, "why_logged", date=day(logged[0], lang), outcome=logged[1] or MISSING)
     if status.pool_return:
@@ -344,12 +392,15 @@ def _item(order: int, record: dict, status: FollowUp, important: bool, quadrant:
                     status, flags, tuple(record["allocation"].get("actions") or ()), cells)
 
 
-def _why_today(record: dict, status: FollowUp, quadrant: int, emergency: str | None, lang: str) -> str:
+def _why_today(record: dict, status: FollowUp, quadrant: int, emergency: _Emergency | None, earlier: Earlier | None,
+               lang: str) -> str:
     """Why this account is on today's list, the most pressing reason first."""
     features, plan = record["features"], record["allocation"]
-    if emergency is not None:
+    if emergency is not None and emergency.new:
         sponsor = plan.get("executive_sponsor") or translate(lang, "the_rep")
-        return translate(lang, "why_rescue", sponsor=sponsor, why=emergency)
+        return translate(lang, "why_rescue", sponsor=sponsor, why=emergency.about)
+    if emergency is not None:
+        return translate(lang, "why_keep_rescue", tag=emergency.label, date=day(earlier.as_of, lang), why=emergency.about)
     overdue = features.get("overdue_amount")
     if isinstance(overdue, (int, float)) and overdue > 0:
         return translate(lang, "why_collect", amount=show_number(overdue))

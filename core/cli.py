@@ -125,6 +125,10 @@ def validate(session: Session, ruleset: str) -> None:
     else:
         source = loaded.source
         plan, diagnostics = check_ruleset(loaded, session.registry)
+        if plan is not None:
+            from .overlap import overlap_warnings
+
+            diagnostics += overlap_warnings(plan)
     for diagnostic in diagnostics:
         click.echo(printable(diagnostic))
     if plan is None:

@@ -22,7 +22,7 @@ from click.core import ParameterSource
 
 from .booklet import write_briefs
 from .brief_cover import build_cover
-from .calllist import build_calllist, read_contacts, rows_of_owner, terminal_table, write_csv
+from .calllist import build_calllist, earlier_run, read_contacts, rows_of_owner, terminal_table, write_csv
 from .engine import Evaluation, compile_ruleset
 from .errors import TierkitError
 from .outputs import refuse_overwriting
@@ -157,7 +157,8 @@ def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, 
             write_briefs(builder, renderer, [row], folder / f"{names[customer]}.{file_format}")
         where = f"{folder}/ (.{file_format})"
     else:
-        cover = build_cover(evaluation, session.registry, owner, rows, lang) if owner else None
+        cover = build_cover(evaluation, session.registry, owner, rows, lang,
+                            earlier_run(evaluation.plan, evaluation.bound.as_of, store)) if owner else None
         write_briefs(builder, renderer, rows, Path(output), cover)
         where = output
     click.echo(f"wrote {len(rows):,} brief{'s' if len(rows) != 1 else ''} to {where}{_rejected_note(source)}", err=True)
@@ -238,14 +239,19 @@ def report(session, ruleset, input_path, orders_path, results_path, as_of, lang,
               help="At most N accounts (default: calllist.per_day of the ruleset, else all).")
 @click.option("--contacts", metavar="FILE",
               help="The CRM's activity export (CSV: account id, date, outcome): logged contacts reset each account's cadence.")
+@click.option("--previous", metavar="RUN",
+              help="The saved run whose tags count as before: an id, latest or previous (default: the latest run of the "
+                   "ruleset as of an earlier date, when the run store exists).")
 @click.option("-o", "--output", help="F.html or F.csv (default: a table on the terminal).")
 @csv_raw(command_level=True)
 @click.pass_obj
 def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, owner, day, limit, contacts,
-             output) -> None:
+             previous, output) -> None:
     """A rep's day of work: the accounts to contact, in Eisenhower order, each with why today.
 
-    Emergencies (an at_risk tag; calllist.emergency_tags) come first, then important and
+    Emergencies (an at_risk tag; calllist.emergency_tags) come first: a tag the account
+    did not carry in the run before (see --previous) calls for a rescue visit by the
+    executive sponsor, one it carried for keeping up the rescue plan.  Then important and
     urgent, important, urgent, neither; inside one, by grade, then days overdue.  Urgent:
     the days since the last contact (the data's, or a later one in --contacts) reached
     the plan's cadence_days (or no contact date is known).  Important: the plan's
@@ -262,7 +268,8 @@ def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lan
     plan = source.evaluation.plan
     day = day or source.evaluation.bound.as_of
     logged = read_contacts(contacts, plan, day) if contacts else None
-    built = build_calllist(source.evaluation, owner, lang, day, limit, logged)
+    earlier = earlier_run(plan, source.evaluation.bound.as_of, store, previous)
+    built = build_calllist(source.evaluation, owner, lang, day, limit, logged, earlier)
     if not output:
         click.echo(printable(terminal_table(built)))
         return

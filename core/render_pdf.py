@@ -49,19 +49,22 @@ class FolderFetcher(URLFetcher):
         return any(path.is_relative_to(folder) for folder in self.folders)
 
 
-def print_pdf(html: str, path: Path, folders: Iterable[Path], base_url: Path) -> None:
-    """Print ``html`` to ``path``; relative URLs resolve against ``base_url``."""
+def print_pdf(html: str, path: Path, folders: Iterable[Path], base_url: Path, shown: Path | None = None) -> None:
+    """Print ``html`` to ``path``; relative URLs resolve against ``base_url``.  Errors
+    name ``shown``, else ``path``: a booklet prints its chunks to temporary files, and
+    its errors name the booklet."""
+    shown = path if shown is None else shown
     fetcher = FolderFetcher(folders)
     try:
         document = HTML(string=html, base_url=str(base_url), url_fetcher=fetcher).render()
-        _refuse(fetcher, path)
+        _refuse(fetcher, shown)
         links = [kind for page in document.pages for kind, *_ in page.links]
         if document.metadata.attachments or "attachment" in links:
-            raise TierkitError(f"PDF {path}: the page asks to attach a file; tierkit prints no attachments")
+            raise TierkitError(f"PDF {shown}: the page asks to attach a file; tierkit prints no attachments")
         pdf = document.write_pdf()  # images inside an SVG are fetched only now
     except RecursionError:  # WeasyPrint lays out nested elements recursively
-        raise TierkitError(f"PDF {path}: the page nests its elements too deeply to print") from None
-    _refuse(fetcher, path)
+        raise TierkitError(f"PDF {shown}: the page nests its elements too deeply to print") from None
+    _refuse(fetcher, shown)
     Path(path).write_bytes(pdf)
 
 

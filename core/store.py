@@ -330,6 +330,21 @@ class Store:
         with self._guard():
             return self._one("WHERE ruleset = ? ORDER BY id DESC LIMIT 1", ruleset)
 
+    def latest_before(self, ruleset: str, as_of: str) -> RunInfo | None:
+        """The latest run of ``ruleset`` as of a date before ``as_of`` (ISO): the run
+        before this one, even when this one's data was saved already."""
+        with self._guard():
+            return self._one("WHERE ruleset = ? AND as_of < ? ORDER BY as_of DESC, id DESC LIMIT 1", ruleset, as_of)
+
+    def carriers(self, run_id: int, tags) -> dict[str, set[str]]:
+        """Which of ``tags`` each customer carried in a run (in any scheme)."""
+        found: dict[str, set[str]] = {}
+        with self._guard():
+            for tag in tags:
+                for (customer,) in self.db.execute("SELECT DISTINCT customer FROM tags WHERE run_id = ? AND tag = ?", (run_id, tag)):
+                    found.setdefault(customer, set()).add(tag)
+        return found
+
     def _one(self, where: str, *parameters) -> RunInfo | None:
         row = self.db.execute(f"SELECT {RUN_COLUMNS} FROM runs {where}", parameters).fetchone()
         return None if row is None else RunInfo(*row)

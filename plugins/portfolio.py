@@ -11,7 +11,8 @@ influence thresholds.  **Nail** is a high-value customer (``value``, default
 the population's 80th percentile) in a long stalemate (default ``stalemate_days >=
 180``, or a share of wallet under 10% for 180 days of tenure); one whose return is
 under ``min_value`` is tagged ``nail_drop`` instead.  A benchmark is never also a nail
-(its reasons say so) unless ``benchmark_and_nail: true``, which validate warns of.  Reasons give the stage, value
+(its reasons say so) unless ``benchmark_and_nail: true``; validate then warns that one
+account can be both, unless ``overlap: [[benchmark, nail]]`` says it may.  Reasons give the stage, value
 and reason analysis and the escalation path (rep → supervisor → regional manager),
 and end with the verdict: a nail, not a nail (value under the cut, no stalemate), a
 nail whose return is too low (no-go), or undecided (the inputs missing).
@@ -178,7 +179,7 @@ CONFIG_SCHEMA = {
             "title": "Benchmark and nail together",
             "description": "Whether one account may be both a benchmark and a nail. Default false: a benchmark, "
                            "cooperating by definition, is not also a nail in a stalemate; true lets both tags stand "
-                           "(validate warns, and the report lists such accounts).",
+                           "(validate warns unless overlap: [[benchmark, nail]] allows it; the report lists such accounts).",
             "type": "boolean",
         },
         "benchmark": {
@@ -422,9 +423,6 @@ def _configure(build: ConfigBuild, reasons: bool = True) -> _Setup:
     if not (setup.indicators or setup.nail_on or setup.signals) and not build.diagnostics:
         build.error("benchmark, nail and at_risk are all turned off: the scheme has nothing to tag")
     setup.exclusive = not build.value("benchmark_and_nail", default=False)
-    if setup.indicators and setup.nail_on and not setup.exclusive:
-        build.warn("benchmark_and_nail: true lets one account be both a benchmark and a nail; the report lists them",
-                   "benchmark_and_nail")
     return setup
 
 
@@ -475,7 +473,9 @@ def compile_portfolio(build: SchemeBuild) -> CompiledScheme:
 
     labels = {**LABELS, **(build.value("labels", default={}) or {})}
     about = {**ABOUT, **(build.value("about", default={}) or {})}
-    return CompiledScheme(explain=_explainer(setup, labels), labels=labels, about=about)
+    # at-risk stacks on either by design (the label shows it first); benchmark and nail exclude each other
+    exclusive = tuple(tag for tag, on in ((BENCHMARK, bool(setup.indicators)), (NAIL, setup.nail_on)) if on)
+    return CompiledScheme(explain=_explainer(setup, labels), labels=labels, about=about, conditional_tags=exclusive)
 
 
 def _benchmark(build: ConfigBuild, setup: _Setup) -> None:

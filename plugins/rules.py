@@ -2,7 +2,8 @@
 
 ``hit_policy: first`` (the default) gives the first matching rule; ``collect`` lets
 every matching rule count: the first gives the label, all of them (ids and tags) give
-the tags.  A customer no rule matches gets ``default``, or no label when there is
+the tags; validate warns of two rules one account can match, unless ``overlap`` (a key
+of every scheme) allows them.  A customer no rule matches gets ``default``, or no label when there is
 none.  Each outcome names the rule that fired and its condition.
 
 Example::
@@ -77,8 +78,12 @@ def outcome_of(rule: dict, index: int) -> tuple:
 
 
 def compile_rules(build: SchemeBuild) -> CompiledScheme:
-    explain = compile_decision_table(build, outcome_of, build.value("hit_policy", default="first"))
-    return CompiledScheme(explain=explain, labels=rule_labels(build))
+    """Under ``collect`` each rule's id is a tag set by its own condition: validate warns
+    of two rules one account can match (see :mod:`tierkit.overlap`)."""
+    policy = build.value("hit_policy", default="first")
+    explain = compile_decision_table(build, outcome_of, policy)
+    collected = tuple(rule["id"] for rule in build.value("rules", default=[])) if policy == "collect" else ()
+    return CompiledScheme(explain=explain, labels=rule_labels(build), conditional_tags=collected)
 
 
 def compile_rules_sql(build) -> None:

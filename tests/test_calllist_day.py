@@ -124,3 +124,65 @@ def test_the_html_says_how_many_wait_for_another_day_in_chinese(case, tmp_path):
     assert run_cli("calllist", *case, "--owner", "Ann", "--as-of", AS_OF, "--lang", "zh", "-o", out) == 0
     page = out.read_text(encoding="utf-8")
     assert "另有 3 个客户留待他日（每天可处理 3 个）" in page and "挽救拜访，由VP Sales出面" in page
+
+
+def save_run(case, tmp_path, accounts: str, as_of: str) -> Path:
+    """Evaluate ``accounts`` as of ``as_of`` and save the run in the case's store."""
+    data = tmp_path / f"accounts-{as_of}.csv"
+    data.write_text(accounts, encoding="utf-8")
+    store = tmp_path / "runs.sqlite"
+    assert run_cli("evaluate", case[0], data, "--as-of", as_of, "--save", "--store", store, "-o", tmp_path / f"{as_of}.jsonl") == 0
+    return store
+
+
+# A month earlier SR was at risk already and S3 was not; today both are.
+EARLIER = ACCOUNTS
+TODAY = ACCOUNTS.replace("S3,S three,Ann,S,3,,1.0,", "S3,S three,Ann,S,3,,1.0,risk")
+
+
+def test_a_new_at_risk_tag_gets_the_sponsors_rescue_visit_and_an_old_one_the_rescue_plan(case, tmp_path):
+    store = save_run(case, tmp_path, EARLIER, "2026-10-01")
+    save_run(case, tmp_path, TODAY, AS_OF)  # today's own run, saved already: not the one before
+    (tmp_path / "accounts.csv").write_text(TODAY, encoding="utf-8")
+    rows = {row["ID"]: row for row in calls(case, tmp_path, "--store", store, "--limit", "6")}
+    assert [row for row in rows][:2] == ["S3", "SR"]  # the new emergency first
+    assert rows["S3"]["Action"].startswith("Rescue visit with VP Sales")
+    assert rows["S3"]["Flags"] == "emergency, new since the last run"
+    assert rows["SR"]["Action"].startswith("Keep up the rescue plan (at_risk already in the run as of 2026-10-01)")
+    assert rows["SR"]["Flags"] == "emergency"
+
+
+def test_previous_picks_the_run_to_compare_with(case, tmp_path):
+    store = save_run(case, tmp_path, TODAY, "2026-10-01")  # both at risk then
+    save_run(case, tmp_path, EARLIER, "2026-10-15")  # only SR
+    (tmp_path / "accounts.csv").write_text(TODAY, encoding="utf-8")
+    latest = {row["ID"]: row["Action"] for row in calls(case, tmp_path, "--store", store, "--limit", "2")}
+    assert latest["S3"].startswith("Rescue visit") and latest["SR"].startswith("Keep up the rescue plan")
+    first = {row["ID"]: row["Action"] for row in calls(case, tmp_path, "--store", store, "--previous", "1", "--limit", "2")}
+    assert all(action.startswith("Keep up the rescue plan") for action in first.values())
+
+
+def test_without_an_earlier_run_every_at_risk_tag_counts_as_new(case, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TIERKIT_STORE", raising=False)
+    rows = calls(case, tmp_path, "--limit", "1")
+    assert rows[0]["Action"].startswith("Rescue visit with VP Sales") and rows[0]["Flags"] == "emergency"
+
+
+def test_previous_without_a_store_is_one_line(case, tmp_path, capsys):
+    code = run_cli("calllist", *case, "--owner", "Ann", "--as-of", AS_OF, "--store", tmp_path / "none.sqlite",
+                   "--previous", "latest")
+    assert code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "no run store at" in error
+
+
+def test_the_rescue_plan_and_the_comparison_in_chinese(case, tmp_path):
+    store = save_run(case, tmp_path, EARLIER, "2026-10-01")
+    (tmp_path / "accounts.csv").write_text(TODAY, encoding="utf-8")
+    out = tmp_path / "calls.html"
+    assert run_cli("calllist", *case, "--owner", "Ann", "--as-of", AS_OF, "--lang", "zh", "--store", store, "-o", out) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "紧急标签与第 1 次运行（数据日期 2026年10月1日）比较" in page
+    assert "挽救拜访，由VP Sales出面" in page and "较上次运行新增" in page
+    assert "继续执行挽救计划（数据日期 2026年10月1日 的运行中已是at_risk）" in page

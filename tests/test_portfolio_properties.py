@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tierkit.engine import BoundPlan, check_ruleset, compile_ruleset
 from tierkit.io import table_from_rows
 from tierkit.manager import make_registry
+from tierkit.overlap import overlap_warnings
 from tierkit.population import percentile_cont
 from tierkit.ruleset import Ruleset, fingerprint_of
 
@@ -267,5 +268,5 @@ def test_a_benchmark_is_no_nail_unless_the_ruleset_says_so():
     assert "不是钉子：已是标杆客户" in [r["text"] for r in exclusive_zh["reasons"]]
     [(both, _)] = evaluate(plan(value_cut=1000), person)
     assert both[0] == "nail" and both[2] == ("nail", "benchmark")
-    assert [d.message for d in plan(value_cut=1000).warnings if "benchmark_and_nail" in d.message]
-    assert not [d for d in plan(value_cut=1000, both=False).warnings if "benchmark_and_nail" in d.message]
+    assert [d.message for d in overlap_warnings(plan(value_cut=1000)) if "both benchmark and nail" in d.message]
+    assert not overlap_warnings(plan(value_cut=1000, both=False))

@@ -248,3 +248,37 @@ def test_the_report_template_renders_from_the_documented_context(matrix_case):
     renderer = Renderer(make_plugin_manager(), registry.functions, None, "en", dt.date(2026, 11, 1))
     html = renderer.render("report.html", report.variables())
     assert html.count("<svg") == 3
+
+
+OVERLAPPING = """\
+tierkit: 1
+name: both
+version: "1"
+fields:
+  id: {type: string, required: true}
+  influence: {type: number}
+  satisfaction: {type: number}
+  cooperation: {type: number}
+  annual_procurement: {type: number}
+  stalemate_days: {type: integer}
+  revenue_trend: {type: number}
+schemes:
+  - id: pf
+    kind: portfolio
+    benchmark_and_nail: %s
+    nail: {value_cut: 1000}
+"""
+BOTH = """\
+id,influence,satisfaction,cooperation,annual_procurement,stalemate_days,revenue_trend
+BN,90,90,90,5000,400,1.2
+B,90,90,90,10,0,1.2
+N,10,10,10,5000,400,1.2
+"""
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_the_report_lists_the_accounts_that_are_both_benchmark_and_nail(tmp_path, allowed):
+    (tmp_path / "both.yaml").write_text(OVERLAPPING % str(allowed).lower(), encoding="utf-8")
+    (tmp_path / "both.csv").write_text(BOTH, encoding="utf-8")
+    report = build_report(tmp_path / "both.yaml", tmp_path / "both.csv")
+    assert [account.id for account in report.overlap] == (["BN"] if allowed else [])

@@ -106,8 +106,9 @@ def test_rules_in_a_working_order_and_collect_give_no_warning(capsys, tmp_path):
              .replace("      - {id: later, when: \"revenue > 5\"}\n", "")
              .replace("    - {id: top_again, when: \"revenue > 150\", set: {cadence_days: 14}}\n", ""))
     assert located(capsys, tmp_path, fixed) == (0, [])
-    collect = RULES.replace("    kind: rules\n", "    kind: rules\n    hit_policy: collect\n").split("allocation:")[0]
-    assert located(capsys, tmp_path, collect) == (0, [])  # under collect every matching rule counts
+    # under collect every matching rule counts: nothing is shadowed (the tags overlap, as allowed)
+    collect = RULES.replace("    kind: rules\n", "    kind: rules\n    hit_policy: collect\n    overlap: allowed\n").split("allocation:")[0]
+    assert located(capsys, tmp_path, collect) == (0, [])
 
 
 MATRIX = """\
@@ -147,3 +148,65 @@ def test_matrix_axes_that_reach_both_sides_give_no_warning(capsys, tmp_path):
     assert located(capsys, tmp_path, text) == (0, [])
     boolean = MATRIX.replace('y: {value: "10 if vip else 2", cut: 20}', "y: {value: vip}").replace("cut: p0", "cut: median")
     assert located(capsys, tmp_path, boolean) == (0, [])
+OVERLAP = """\
+tierkit: 1
+name: ov
+version: "1"
+fields:
+  id: {type: string, required: true}
+  influence: {type: number}
+  satisfaction: {type: number}
+  cooperation: {type: number}
+  annual_procurement: {type: number}
+  stalemate_days: {type: integer}
+  revenue_trend: {type: number}
+schemes:
+  - id: pf
+    kind: portfolio
+%s
+  - id: flags
+    kind: rules
+    hit_policy: collect
+%s
+    rules:
+      - {id: big, when: "annual_procurement > 1000"}
+      - {id: small, when: "annual_procurement < 10"}
+      - {id: falling, when: "revenue_trend < 0.7"}
+"""
+
+
+def test_tags_one_account_can_carry_together_are_warned_each_with_an_account_that_does(capsys, tmp_path):
+    code, warnings = validate(capsys, tmp_path, OVERLAP % ("    benchmark_and_nail: true", ""))
+    assert code == 0
+    assert [warning.split(" (e.g. ")[0] for warning in warnings] == [
+        "warning: scheme 'pf': one account can carry both benchmark and nail",
+        "warning: scheme 'flags': one account can carry both big and falling",
+        "warning: scheme 'flags': one account can carry both falling and small",
+    ]  # big and small never together: annual_procurement cannot be over 1000 and under 10
+    example = dict(pair.rsplit(" ", 1) for pair in warnings[0].split(" (e.g. ")[1].split(")")[0].split(", "))
+    assert min(float(example[name]) for name in ("influence", "satisfaction", "cooperation")) >= 70
+    assert float(example["stalemate_days"]) >= 180
+    assert "say overlap: [[benchmark, nail]], or overlap: allowed, if one account may carry both" in warnings[0]
+
+
+def test_exclusive_tags_and_overlaps_the_ruleset_allows_are_not_warned(capsys, tmp_path):
+    # a benchmark is no nail by default: both can never hold, so no warning
+    code, warnings = validate(capsys, tmp_path, OVERLAP % ("", "    overlap: allowed"))
+    assert code == 0 and warnings == []
+    allowed = OVERLAP % ("    benchmark_and_nail: true\n    overlap: [[nail, benchmark]]", "    overlap: [[falling, big]]")
+    code, warnings = validate(capsys, tmp_path, allowed)
+    assert [warning.split(" (e.g. ")[0] for warning in warnings] == [
+        "warning: scheme 'flags': one account can carry both falling and small"]
+
+
+def test_a_first_hit_table_never_overlaps_and_the_bundled_rulesets_warn_of_nothing(capsys, tmp_path):
+    code, warnings = validate(capsys, tmp_path, (OVERLAP % ("", "")).replace("hit_policy: collect", "hit_policy: first"))
+    assert code == 0 and warnings == []
+    for bundled in ("b2b-manufacturing", "fmcg-distribution", "retail-membership", "saas-enterprise"):
+        assert main(["validate", bundled]) == 0
+        assert ": warning: " not in capsys.readouterr().out
+
+
+def test_overlap_takes_allowed_or_pairs(capsys, tmp_path):
+    code, _ = validate(capsys, tmp_path, OVERLAP % ("    overlap: sometimes", ""))
+    assert code != 0
