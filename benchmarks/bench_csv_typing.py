@@ -1,6 +1,7 @@
 """CSV input typing on each engine: `tierkit evaluate b2b-manufacturing customers.csv -o out.parquet`.
 
     python benchmarks/bench_csv_typing.py --customers 600,200000,500000 --engines python,duckdb
+    python benchmarks/bench_csv_typing.py --customers 200000 --lenient 0.1
 
 The 600-row case is the bundled examples/b2b-manufacturing/customers.csv; larger files
 resample its rows (fixed seed) with new ids ``R0000001`` … and are kept under
@@ -27,17 +28,21 @@ EXAMPLE = ROOT / "examples" / "b2b-manufacturing" / "customers.csv"
 DATA = Path(__file__).resolve().parent / "_data"
 
 
-def customers_file(count: int) -> Path:
-    """The bundled customers, or ``count`` rows resampled from them with new ids."""
-    if count == 600:
+def customers_file(count: int, lenient: float = 0.0) -> Path:
+    """The bundled customers, or ``count`` rows resampled from them with new ids; in a
+    ``lenient`` share of the rows the procurement is written with thousands separators
+    (``2,734,000``) and the last order date with slashes (``2026/02/10``), as a
+    spreadsheet export does."""
+    if count == 600 and not lenient:
         return EXAMPLE
-    path = DATA / f"b2b-customers-{count}.csv"
+    path = DATA / (f"b2b-customers-{count}.csv" if not lenient else f"b2b-customers-{count}-lenient{lenient:g}.csv")
     if path.exists():
         return path
     DATA.mkdir(exist_ok=True)
     with EXAMPLE.open(encoding="utf-8-sig", newline="") as source:
         reader = csv.reader(source)
         header, rows = next(reader), list(reader)
+    procurement, last_order = header.index("annual_procurement"), header.index("last_order_date")
     draw = random.Random(13)
     partial = path.with_suffix(".partial")
     with partial.open("w", encoding="utf-8", newline="") as target:
@@ -46,6 +51,9 @@ def customers_file(count: int) -> Path:
         for number in range(1, count + 1):
             row = list(draw.choice(rows))
             row[0] = f"R{number:07d}"
+            if draw.random() < lenient:
+                row[procurement] = f"{int(row[procurement]):,}" if row[procurement].isdigit() else row[procurement]
+                row[last_order] = row[last_order].replace("-", "/")
             writer.writerow(row)
     partial.rename(path)
     return path
@@ -85,13 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", default="600,200000", help="Comma-separated row counts (600: the bundled file).")
     parser.add_argument("--engines", default="python,duckdb")
+    parser.add_argument("--lenient", type=float, default=0.0,
+                        help="Share of rows with a spreadsheet's number and date forms (0: none).")
     parser.add_argument("--repeat", type=int, default=1, help="Runs per engine and size (the best is kept).")
     args = parser.parse_args(argv)
     DATA.mkdir(exist_ok=True)
     print(f"load average: {os.getloadavg()}")
     print(f"{'rows':>9} {'engine':<8} {'seconds':>9} {'rows/s':>10} {'peak RSS':>10} {'vs python':>9}")
     for count in (int(n) for n in args.customers.split(",")):
-        path = customers_file(count)
+        path = customers_file(count, args.lenient)
         best: dict[str, float] = {}
         for engine in args.engines.split(","):
             seconds, peak = min(run(engine, path) for _ in range(args.repeat))
