@@ -14,6 +14,14 @@ once (correctly rounded, like ``float()``); any other number goes the
 ``_parse_decimal`` way, rounded to 28 significant digits half-even as ``Decimal``
 multiplication does, then cast once.
 
+That lenient reading costs tens of microseconds a cell (an NFKC table as one long
+``translate``, regexes for currency marks, 万/亿, Chinese dates).  Most cells are in
+their type's plain form (``-12.50``, ``2026-01-05``, ``true``, an enum value as
+written), which one cast or lookup reads with the same value: on a dialect with
+``plain_first_typing`` (DuckDB) :func:`typing_survey` finds the fields with any other
+cell, and :func:`typed_input` types the rows of plain cells by casts and sends only the
+other rows through the lenient reading of those fields.
+
 Known differences from Python (each one a rejection with a reason saying so, never a
 different value):
 
@@ -69,7 +77,7 @@ from .fieldtypes import _BOOLEANS, _CURRENCY, _MULTIPLIERS, MAX_NUMBER_TEXT, NUL
 from .io import _where, check_required_columns, match_columns
 from .sqldialect import Dialect
 
-__all__ = ["typed_input", "coerced_columns", "UNSUPPORTED"]
+__all__ = ["typed_input", "typing_survey", "coerced_columns", "UNSUPPORTED"]
 
 UNSUPPORTED = "has characters the SQL engines do not read (use the Python engine)"
 OUT_OF_RANGE = "is outside the 64-bit range of the SQL engines (use the Python engine)"
@@ -746,19 +754,10 @@ class _Compiler:
 
     def enum_text(self, x: str, values: tuple[str, ...]) -> _Result:
         f = self.f
-        coerce = _enum_coercer(values)
         text = self.let(f"NULLIF({f.strip(x)}, '')")
         key = self.let(f.lower_ascii(self.nfkc(text)))
         canonical = {value.casefold(): value for value in values}
-        exact: dict[str, tuple[str | None, str | None]] = {}
-        for value in values:
-            for form in dict.fromkeys((value, value.upper(), value.lower(), value.title(), value.casefold())):
-                if form.strip() != form or not form:
-                    continue
-                try:
-                    exact[form] = (coerce(form), None)
-                except ValueError as error:
-                    exact[form] = (None, str(error))
+        exact = _exact_enum_forms(values)
         exact_cases = " ".join(
             f"WHEN {self.s(form)} THEN {self.s(result) if result is not None else 'NULL'}" for form, (result, _) in exact.items()
         )
@@ -786,6 +785,40 @@ class _Compiler:
             + f"WHEN 'bad' THEN {shown} || {self.s(' is not one of ' + listed)} || {hint} END"
         )
         return _Result(value, reason)
+
+    # -- plain forms ----------------------------------------------------------------------
+    def plain(self, x: str, spec: FieldSpec) -> tuple[str, _Result]:
+        """(whether the text cell ``x`` is missing or in its type's plain form, the result
+        of such a cell): the strict spelling most cells have, read by one cast or lookup
+        with the value and acceptance :meth:`text` gives it (digits, ``YYYY-MM-DD``, a
+        yes/no word or enum value as written).  A field with synonyms or of type list has
+        no plain form but a missing cell."""
+        f, kind = self.f, spec.type
+        missing = f"{x} IS NULL"
+        if spec.synonyms or kind == "list":
+            return missing, _Result("NULL", "NULL")
+        if kind == "string":
+            return "TRUE", self.string_text(x)
+        if kind == "number":
+            form = f.full(x, "-?[0-9]{1,15}(?:\\.[0-9]{1,15})?")
+            return f"({missing} OR {form})", _Result(self.d.try_cast(x, "number"), "NULL")
+        if kind == "integer":
+            return f"({missing} OR {f.full(x, '-?[0-9]{1,18}')})", _Result(self.d.try_cast(x, "integer"), "NULL")
+        if kind == "date":
+            day = self.d.try_cast(x, "date")
+            form = f"({f.full(x, '[0-9]{4}-[0-9]{2}-[0-9]{2}')} AND left({x}, 4) <> '0000' AND {day} IS NOT NULL)"
+            return f"({missing} OR {form})", _Result(day, "NULL")
+        if kind == "boolean":
+            words = _plain_words(_BOOLEANS)
+        elif kind == "enum":
+            words = {form: value for form, (value, reason) in _exact_enum_forms(spec.values).items() if reason is None}
+        else:
+            raise ValueError(f"unknown field type {kind!r}")
+        if not words:
+            return missing, _Result("NULL", "NULL")
+        listed = ", ".join(self.s(word) for word in words)
+        cases = " ".join(f"WHEN {self.s(word)} THEN {self.d.literal(value)}" for word, value in words.items())
+        return f"({missing} OR {x} IN ({listed}))", _Result(f"CASE {x} {cases} END", "NULL")
 
     def enum_hint(self, key: str, canonical: dict[str, str], state: str) -> str:
         """difflib.get_close_matches(key, keys, n=1) as `` (did you mean 'X'?)`` or ''."""
@@ -1113,6 +1146,7 @@ def typed_input(
     fields: Sequence[FieldSpec],
     names: Sequence[str],
     file: str,
+    lenient: Sequence[bool] | None = None,
 ) -> str:
     """A ``SELECT`` over ``relation`` giving ``_row``, one coerced column per field (named
     ``names[i]``) and ``_reject_column``, ``_reject_field``, ``_reject_reason`` (all NULL
@@ -1124,47 +1158,146 @@ def typed_input(
     ``relation`` has a ``BIGINT`` column ``_row`` and the source's columns;
     ``source_types`` maps each source column, in order, to ``text`` (text cells) or the
     tierkit type of a typed column.  Header problems raise :class:`InputError` here.
+
+    On a dialect with ``plain_first_typing`` the rows whose text cells are all missing or
+    in their plain form (:meth:`_Compiler.plain`) are typed by casts; only the other rows
+    go through the lenient reading, whose regexes and translations cost tens of
+    microseconds a cell.  ``lenient`` (from :func:`typing_survey`) says which fields have
+    a cell outside the plain form; the others are read the plain way on every row, and
+    when no field has one the lenient reading is left out of the query altogether.
     """
-    fields = list(fields)
+    reading = _Reading(dialect, relation, source_types, list(fields), file)
     if len(names) != len(fields):
         raise ValueError("one name per field")
-    headers = list(source_types)
-    columns = match_columns(headers, fields, file)
-    check_required_columns(fields, [i for i, c in enumerate(columns) if c is not None], file)
-    compiler = _Compiler(dialect)
-    q = dialect.quote
-    sources = {header: f"_s{index}" for index, header in enumerate(headers)}
-    base = "SELECT _row, " + ", ".join(
-        [f"{q(header)} AS {sources[header]}" for header in headers if header in set(c for c in columns if c)] or ["NULL AS _s"]
-    ) + f" FROM {relation}"
-    values, problems, coerced = [], [], []
-    for spec, column in zip(fields, columns):
-        if column is None:
-            result = _Result("NULL", "NULL")
-        else:
-            x = sources[column]
-            source = source_types[column]
-            result = compiler.text(x, spec) if source in _TEXT_SOURCES else compiler.typed(x, source, spec)
-        value = compiler.let(result.value)
-        reason = compiler.let(result.reason)
-        if spec.on_invalid == "missing":  # the reason becomes a note, the value missing
-            coerced.append(reason)
-            reason = f"CAST(NULL AS {dialect.text_type})"
-        if spec.default is not None:
-            value = compiler.let(f"CASE WHEN {reason} IS NULL THEN COALESCE({value}, {_default(dialect, spec)}) END")
-        if spec.required:
-            reason = compiler.let(f"CASE WHEN {reason} IS NULL AND {value} IS NULL THEN 'missing required value' ELSE {reason} END")
-        values.append(value)
-        problems.append((column, spec.name, reason))
-    reject_reason, reject_column, reject_field = _rejection(dialect, problems)
-    expressions = [
-        *(f"CAST({v} AS {_sql_type(dialect, spec)})" for v, spec in zip(values, fields)),
-        reject_column, reject_field, reject_reason, *coerced,
-    ]
-    query, expressions = compiler.layers.sql(base, expressions)
-    labels = [q(name) for name in names] + ["_reject_column", "_reject_field", "_reject_reason"] + list(coerced_columns(fields).values())
-    outputs = ", ".join(f"{expression} AS {label}" for expression, label in zip(expressions, labels))
-    return f"SELECT _row, {outputs} FROM ({query}) AS _typed"
+    if not dialect.plain_first_typing:
+        return reading.select(names, [True] * len(fields))
+    lenient = [True] * len(fields) if lenient is None else [bool(flag) for flag in lenient]
+    plain = reading.all_plain(lenient)
+    if plain is None:
+        return reading.select(names, [False] * len(fields))
+    return (
+        f"{reading.select(names, [False] * len(fields), f'COALESCE({plain}, FALSE)')} UNION ALL "
+        f"{reading.select(names, lenient, f'NOT COALESCE({plain}, FALSE)')}"
+    )
+
+
+def typing_survey(
+    dialect: Dialect, relation: str, source_types: dict[str, str], fields: Sequence[FieldSpec], file: str
+) -> str | None:
+    """A query of one row saying, for each field, whether some text cell of its column is
+    not missing nor in its plain form: the ``lenient`` argument of :func:`typed_input`.
+    None on a dialect without ``plain_first_typing``, or without such columns."""
+    if not dialect.plain_first_typing:
+        return None
+    reading = _Reading(dialect, relation, source_types, list(fields), file)
+    checks = reading.plain_checks()
+    if not any(checks):
+        return None
+    flags = [f"COALESCE(bool_or(NOT {check}), FALSE)" if check else "FALSE" for check in checks]
+    return f"SELECT {', '.join(flags)} FROM {relation}"
+
+
+class _Reading:
+    """One input table's columns matched to the fields, and the ``SELECT`` typing them."""
+
+    def __init__(self, dialect: Dialect, relation: str, source_types: dict[str, str], fields: list[FieldSpec],
+                 file: str):
+        self.d, self.relation, self.source_types, self.fields = dialect, relation, source_types, fields
+        headers = list(source_types)
+        self.columns = match_columns(headers, fields, file)
+        check_required_columns(fields, [i for i, c in enumerate(self.columns) if c is not None], file)
+        used = set(c for c in self.columns if c)
+        self.sources = {header: f"_s{index}" for index, header in enumerate(headers) if header in used}
+
+    def base(self, where: str | None = None) -> str:
+        q = self.d.quote
+        items = [f"{q(header)} AS {source}" for header, source in self.sources.items()] or ["NULL AS _s"]
+        condition = f" WHERE {where}" if where else ""
+        return f"SELECT _row, {', '.join(items)} FROM {self.relation}{condition}"
+
+    def plain_checks(self) -> list[str | None]:
+        """Per field, whether its cell is missing or plain (None: no text column)."""
+        compiler = _Compiler(self.d)
+        checks: list[str | None] = []
+        for spec, column in zip(self.fields, self.columns):
+            text = column is not None and self.source_types[column] in _TEXT_SOURCES
+            checks.append(compiler.plain(self.d.quote(column), spec)[0] if text else None)
+        return checks
+
+    def all_plain(self, lenient: list[bool]) -> str | None:
+        """Whether a row's cells of the ``lenient`` fields are all missing or plain (None: no such field)."""
+        checks = [check for check, flag in zip(self.plain_checks(), lenient) if check and flag]
+        return " AND ".join(checks) or None
+
+    def select(self, names: Sequence[str], lenient: list[bool], where: str | None = None) -> str:
+        """The typing of the rows where ``where`` holds; a field not ``lenient`` reads its
+        text cells by their plain form."""
+        dialect, compiler = self.d, _Compiler(self.d)
+        values, problems, coerced = [], [], []
+        for spec, column, read_leniently in zip(self.fields, self.columns, lenient):
+            if column is None:
+                result = _Result("NULL", "NULL")
+            else:
+                x = self.sources[column]
+                source = self.source_types[column]
+                if source not in _TEXT_SOURCES:
+                    result = compiler.typed(x, source, spec)
+                elif read_leniently:
+                    result = compiler.text(x, spec)
+                else:
+                    result = compiler.plain(x, spec)[1]
+            value = compiler.let(result.value)
+            reason = compiler.let(result.reason)
+            if spec.on_invalid == "missing":  # the reason becomes a note, the value missing
+                coerced.append(f"CAST({reason} AS {dialect.text_type})")
+                reason = f"CAST(NULL AS {dialect.text_type})"
+            if spec.default is not None:
+                value = compiler.let(f"CASE WHEN {reason} IS NULL THEN COALESCE({value}, {_default(dialect, spec)}) END")
+            if spec.required:
+                reason = compiler.let(f"CASE WHEN {reason} IS NULL AND {value} IS NULL THEN 'missing required value' ELSE {reason} END")
+            values.append(value)
+            problems.append((column, spec.name, reason))
+        reject_reason, reject_column, reject_field = _rejection(dialect, problems)
+        expressions = [
+            *(f"CAST({v} AS {_sql_type(dialect, spec)})" for v, spec in zip(values, self.fields)),
+            reject_column, reject_field, reject_reason, *coerced,
+        ]
+        query, expressions = compiler.layers.sql(self.base(where), expressions)
+        q = dialect.quote
+        labels = [q(name) for name in names] + ["_reject_column", "_reject_field", "_reject_reason"]
+        labels += list(coerced_columns(self.fields).values())
+        outputs = ", ".join(f"{expression} AS {label}" for expression, label in zip(expressions, labels))
+        return f"SELECT _row, {outputs} FROM ({query}) AS _typed"
+
+
+def _exact_enum_forms(values: tuple[str, ...]) -> dict[str, tuple[str | None, str | None]]:
+    """The spellings of an enum's values read without folding (each value as declared,
+    upper-, lower-, title-cased and case-folded): (the value, None) or (None, the reason
+    Python rejects it)."""
+    coerce = _enum_coercer(values)
+    exact: dict[str, tuple[str | None, str | None]] = {}
+    for value in values:
+        for form in dict.fromkeys((value, value.upper(), value.lower(), value.title(), value.casefold())):
+            if form.strip() != form or not form:
+                continue
+            try:
+                exact[form] = (coerce(form), None)
+            except ValueError as error:
+                exact[form] = (None, str(error))
+    return exact
+
+
+def _plain_words(words: dict[str, object]) -> dict[str, object]:
+    """Each word of a lookup (keys NFKC-normal, lower-case) written as is, upper- or
+    title-cased: the cells whose folded key is that word with nothing to fold but ASCII
+    case and nothing to strip (missing markers excluded: they read as missing)."""
+    plain = {}
+    for word, value in words.items():
+        for form in (word, word.upper(), word.title()):
+            key = _ascii_lower(unicodedata.normalize("NFKC", form.strip()))
+            if form == form.strip() and key == word and key not in NULL_MARKERS:
+                plain.setdefault(form, value)
+    return plain
 
 
 def coerced_columns(fields: Sequence[FieldSpec]) -> dict[int, str]:

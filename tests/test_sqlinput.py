@@ -25,7 +25,7 @@ from tierkit.errors import InputError
 from tierkit.fieldtypes import FieldSpec, _show, make_coercer
 from tierkit.io import read_table, table_from_rows
 from tierkit.registry import Registry
-from tierkit.sqlinput import JSON_UNSUPPORTED, OUT_OF_RANGE, UNSUPPORTED, typed_input
+from tierkit.sqlinput import JSON_UNSUPPORTED, OUT_OF_RANGE, UNSUPPORTED, typed_input, typing_survey
 
 from .engine_harness import shared_engine
 
@@ -179,11 +179,15 @@ def duck():
 _counter = iter(range(10**9))
 
 
-def sql_results(engine, spec: FieldSpec, cells, source: str = "text") -> list[tuple]:
+def sql_results(engine, spec: FieldSpec, cells, source: str = "text", surveyed: bool = False) -> list[tuple]:
+    """(value, reason) of each cell; ``surveyed``: typed as the engines do, after
+    :func:`typing_survey` says whether the column has a cell outside the plain form."""
     name = f"raw_{next(_counter)}"
     column_type = "string" if source == "text" else source
     engine.register_rows(name, {"_row": "integer", "c": column_type}, [(index, cell) for index, cell in enumerate(cells)])
-    sql = typed_input(engine.dialect, name, {"c": source}, [spec], ["v"], "customers.csv")
+    survey = typing_survey(engine.dialect, name, {"c": source}, [spec], "customers.csv") if surveyed else None
+    lenient = engine.rows(survey)[0] if survey else None
+    sql = typed_input(engine.dialect, name, {"c": source}, [spec], ["v"], "customers.csv", lenient)
     rows = engine.rows(f"SELECT _row, v, _reject_reason FROM ({sql}) AS t ORDER BY _row")
     return [(value, reason) for _, value, reason in rows]
 
@@ -192,6 +196,58 @@ def sql_results(engine, spec: FieldSpec, cells, source: str = "text") -> list[tu
 def test_text_cells_as_python_reads_them(duck, kind):
     cells = CORPUS[kind]
     assert check(kind, cells, sql_results(duck, SPECS[kind], cells)) == []
+
+
+# The plain forms DuckDB reads by a cast, at their edges, and cells just outside them.
+PLAIN = {
+    "number": [None, "0", "-0", "007", "0.1", "-12.50", "1" * 15 + "." + "9" * 15, "9" * 15, "0.000000000000001",
+               "123456789012345.6", "2.675", "-0.0"],
+    "integer": [None, "0", "-0", "007", "-12", "9" * 18, "-" + "9" * 18, "922337203685477580"],
+    "date": [None, "2024-02-29", "0001-01-01", "9999-12-31", "2026-01-05"],
+    "boolean": [None, "true", "TRUE", "True", "false", "FALSE", "t", "T", "F", "yes", "YES", "Yes", "y", "N", "1", "0",
+                "是", "否", "有", "无", "没有", "对", "错", "✓", "√", "✗", "×"],
+    "enum": [None, "Gold", "GOLD", "gold", "silver", "SILVER", "Silver", "华东", "Straße", "STRASSE", "strasse",
+             "Ärger", "ärger", "ÄRGER"],
+    "string": [None, "", " x ", "Acme"],
+}
+NOT_PLAIN = {
+    "number": ["1" * 16, "0." + "1" * 16, "+1", "1.", ".5", "1e5", "1,000", " 1", "１", "NaN", "inf", ""],
+    "integer": ["9" * 19, "+1", "1.0", " 1", "１", ""],
+    "date": ["2023-02-29", "0000-01-01", "2026-1-5", "2026/01/05", "20260105", " 2026-01-05", "2026-W01-1", ""],
+    "boolean": ["TrUe", " true", "ｔｒｕｅ", "n/a", "maybe", ""],
+    "enum": ["GoLd", " Gold", "gold ", "ＧＯＬＤ", "none", "NONE", ""],
+}
+
+
+@pytest.mark.parametrize("kind", list(PLAIN))
+def test_plain_cells_are_read_by_a_cast_as_python_reads_them(duck, kind):
+    """A column of plain cells has no lenient reading in its query, and reads as Python does."""
+    cells = PLAIN[kind]
+    name = f"raw_{next(_counter)}"
+    duck.register_rows(name, {"_row": "integer", "c": "string"}, list(enumerate(cells)))
+    survey = typing_survey(duck.dialect, name, {"c": "text"}, [SPECS[kind]], "customers.csv")
+    lenient = duck.rows(survey)[0]
+    assert lenient == (False,)
+    assert "translate(" not in typed_input(duck.dialect, name, {"c": "text"}, [SPECS[kind]], ["v"], "f.csv", lenient)
+    assert check(kind, cells, sql_results(duck, SPECS[kind], cells, surveyed=True)) == []
+
+
+@pytest.mark.parametrize("kind", list(NOT_PLAIN))
+def test_cells_outside_the_plain_form_take_the_lenient_reading(duck, kind):
+    for cell in NOT_PLAIN[kind]:
+        name = f"raw_{next(_counter)}"
+        duck.register_rows(name, {"_row": "integer", "c": "string"}, [(1, "0" if kind != "date" else "2026-01-05"), (2, cell)])
+        assert duck.rows(typing_survey(duck.dialect, name, {"c": "text"}, [SPECS[kind]], "f.csv")) == [(True,)], cell
+    cells = PLAIN[kind] + NOT_PLAIN[kind] + COMMON
+    results = sql_results(duck, SPECS[kind], cells, surveyed=True)
+    assert check(kind, cells, results, tolerate=(OUT_OF_RANGE, UNSUPPORTED)) == []
+
+
+@pytest.mark.parametrize("kind", list(CORPUS))
+def test_surveyed_columns_read_as_python_reads_them(duck, kind):
+    """The corpus typed as the engines type it: the survey first, then the query it calls for."""
+    cells = CORPUS[kind]
+    assert check(kind, cells, sql_results(duck, SPECS[kind], cells, surveyed=True)) == []
 
 
 def test_documented_differences_are_still_differences():
