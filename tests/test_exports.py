@@ -304,6 +304,10 @@ def test_lookup_must_name_a_declared_table(capsys, tmp_path):
     ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-lookups.yaml')}\nname: bad\nderive:\n  tier: \"lookup('city_tiers', province)\"\n",
                        encoding="utf-8")
     assert main(["validate", str(ruleset)]) == 1
+    assert "no lookup table 'city_tiers' (did you mean 'city_tier'?) (tables: city_tier, ownership_weight)" in capsys.readouterr().out
+    ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-lookups.yaml')}\nname: bad\nderive:\n  tier: \"lookup(province, province)\"\n",
+                       encoding="utf-8")
+    assert main(["validate", str(ruleset)]) == 1
     assert "lookup(...) must name a lookup table as text (tables: city_tier, ownership_weight)" in capsys.readouterr().out
 
 
