@@ -235,6 +235,20 @@ def test_an_order_feature_needs_its_columns(tmp_path, engine):
     ]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_missing_file_is_one_line_on_every_engine(tmp_path, engine):
+    """The SQL engines read files themselves; a path that is no file is still worded
+    as tierkit's readers word it, never an internal error."""
+    if engine != "python":
+        pytest.importorskip("duckdb")
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    for missing, says in ((tmp_path / "nothere.csv", "file not found"), (folder, "not a file")):
+        for ruleset, inputs in (("crm.yaml", (missing,)), ("crm-orders.yaml", (EXPORTS / "crm_accounts.csv", "--orders", missing))):
+            done = tierkit("evaluate", EXPORTS / ruleset, *inputs, "--as-of", AS_OF, "--engine", engine)
+            assert (done.returncode, done.stderr.strip().splitlines()) == (2, [f"tierkit: {missing}: {says}"]), inputs
+
+
 def test_orders_where_is_checked_when_the_ruleset_is_validated(capsys, tmp_path):
     ruleset = tmp_path / "bad.yaml"
     ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-orders.yaml')}\nname: bad\norders: {{where: 'amount + 1'}}\n", encoding="utf-8")
