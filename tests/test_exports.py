@@ -249,6 +249,18 @@ def test_a_missing_file_is_one_line_on_every_engine(tmp_path, engine):
             assert (done.returncode, done.stderr.strip().splitlines()) == (2, [f"tierkit: {missing}: {says}"]), inputs
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_order_export_of_a_period_without_orders(capsys, tmp_path, engine):
+    """The ERP's export with its header row and no orders: every account evaluated with
+    no orders, on every engine (not an order feature said to lack its columns)."""
+    orders = tmp_path / "erp_orders.csv"
+    orders.write_text((EXPORTS / "erp_orders.csv").read_text(encoding="gb18030").splitlines()[0] + "\n", encoding="utf-8")
+    records, meta, err = evaluate(capsys, tmp_path, "crm-orders.yaml", EXPORTS / "crm_accounts.csv", "--orders", orders, engine=engine)
+    assert "orders: read 0 · used 0 · after as-of 0 · unknown customer 0 · rejected 0 · excluded by orders.where 0" in err
+    assert len(records) == 10 and {record["features"]["order_count"] for record in records} == {0}
+    assert {record["features"]["overdue_amount"] for record in records} == {None}
+
+
 def test_orders_where_is_checked_when_the_ruleset_is_validated(capsys, tmp_path):
     ruleset = tmp_path / "bad.yaml"
     ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-orders.yaml')}\nname: bad\norders: {{where: 'amount + 1'}}\n", encoding="utf-8")
