@@ -291,7 +291,7 @@ def test_orders_of_a_rejected_account_are_counted_as_such_and_the_counts_equal_t
     assert tables.count("orders") == meta["orders"]["rejected"] + meta["orders"]["unknown_customer"] == 2
     assert f"rejected rows in {rejected}: 2 customers · 2 orders" in err
     assert [row["reason"] for row in rows if row["table"] == "orders"] == [
-        "'abc' is not a number", f"customer 'C999' is not in {customers} (1 orders)"
+        "'abc' is not a number", f"customer 'C999' is not in {customers} (1 order)"
     ]
 
 
