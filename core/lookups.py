@@ -21,7 +21,7 @@ from typing import Any
 from jinja2 import nodes
 
 from .errors import TierkitError
-from .expr import parse
+from .expr import did_you_mean, parse
 from .io import RowError, read_rows
 from .registry import Function
 
@@ -106,6 +106,9 @@ def check_lookup_calls(data: Any, tables: Mapping[str, Any], error: Report, path
         for call in [tree, *tree.find_all(nodes.Call)]:
             if isinstance(call, nodes.Call) and isinstance(call.node, nodes.Name) and call.node.name == "lookup":
                 first = call.args[0] if call.args else None
-                if not (isinstance(first, nodes.Const) and first.value in tables):
-                    known = ", ".join(tables) or "none declared"
+                known = ", ".join(tables) or "none declared"
+                if not (isinstance(first, nodes.Const) and isinstance(first.value, str)):
                     error(f"lookup(...) must name a lookup table as text (tables: {known})", path)
+                elif first.value not in tables:  # a misspelt name: say which, and the nearest declared one
+                    close = did_you_mean(first.value, tables)
+                    error(f"no lookup table {first.value!r}{f' ({close})' if close else ''} (tables: {known})", path)

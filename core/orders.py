@@ -509,7 +509,7 @@ def _attach(table: Table, summary: OrderSummary, id_index: int, ids: _Ids) -> No
             continue
         for key in keys:
             rows = summary.rows_of[key]
-            reason = f"customer {key!r} is not in {table.file} ({len(rows)} orders)"
+            reason = f"customer {key!r} is not in {table.file} ({len(rows)} order{'' if len(rows) == 1 else 's'})"
             unknown += [Rejected(summary.file, number, None, "customer_id", reason, "orders") for number in rows]
     for key, reason in ids.bad.items():
         unknown += [Rejected(summary.file, number, None, "customer_id", reason, "orders") for number in summary.rows_of[key]]

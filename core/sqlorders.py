@@ -433,7 +433,7 @@ def unknown_keys(
         )
     not_in = (
         f"'customer ' || {_py_repr(d, f'_k.{q(KEY_COLUMN)}')} || {d.string(f' is not in {customers_file} (')} "
-        f"|| CAST(_k.orders AS {d.text_type}) || ' orders)'"
+        f"|| CAST(_k.orders AS {d.text_type}) || CASE WHEN _k.orders = 1 THEN ' order)' ELSE ' orders)' END"
     )
     rejected = f"LEFT JOIN (SELECT DISTINCT _id FROM ({rejected_ids}) AS _rs) AS _r ON _k.{q(ID_COLUMN)} = _r._id " if rejected_ids else ""
     known = " AND _r._id IS NULL" if rejected_ids else ""

@@ -303,9 +303,10 @@ class _SqlJobRunner:
     def _native(self, name: str, source) -> dict[str, str] | None:
         """The source types of a file the engine reads itself as ``name``; None when
         tierkit's readers must read it (other formats, databases, files the engine
-        reads otherwise, see :class:`NotNative`)."""
+        reads otherwise, see :class:`NotNative`), and a path that is not a file, whose
+        error tierkit's readers word."""
         file_format = native_format(source)
-        if file_format is None or not _engine_can_read(str(source), file_format):
+        if file_format is None or not Path(str(source)).is_file() or not _engine_can_read(str(source), file_format):
             return None
         self.progress(f"reading {source} in {self.dialect.name}")
         try:

@@ -298,13 +298,17 @@ def compile_rfm(build: SchemeBuild) -> CompiledScheme:
         compiled.append(expression)
         slots.append(slot)
     build.row([f"{slot.local} = {expression.code}" for slot, expression in zip(slots, compiled)], slots)
+    blank = build.slot("blank")  # per dimension, the blank inputs behind a missing value, for its reason
+    build.row([f"{blank.local} = (" + "".join(f"{build.missing_names(expression)} if {slot.local} is None else (), "
+                                              for slot, expression in zip(slots, compiled)) + ")"], [blank])
 
     segments = build.value("segments", default=STANDARD_SEGMENTS)
     ranges = [_segment_ranges(build, index, segment) for index, segment in enumerate(segments)]
     table = _grid(build, segments, ranges)
     cuts = _cuts(build)
     one_time = bool(build.value("one_time", default=False))
-    build.population(_scorer([slot.index for slot in slots], build.outcome.index, table, cuts, one_time), "RFM scores")
+    build.population(_scorer([slot.index for slot in slots], blank.index, build.outcome.index, table, cuts, one_time),
+                     "RFM scores")
 
     labels = {}
     for segment in segments:
@@ -453,7 +457,9 @@ def _grid(build: SchemeBuild, segments: list[dict], ranges: list[dict]) -> list:
     return table
 
 
-def _scorer(slots: list[int], out: int, table: list, cuts: dict[str, tuple | None], one_time: bool):
+def _scorer(slots: list[int], blank: int, out: int, table: list, cuts: dict[str, tuple | None], one_time: bool):
+    """The population step: each dimension's scores, then the grid's segment; an
+    unknown customer carries the blank inputs behind each missing dimension."""
     recency, frequency, monetary = slots
 
     def run(rows: list[list]) -> None:
@@ -462,12 +468,12 @@ def _scorer(slots: list[int], out: int, table: list, cuts: dict[str, tuple | Non
         for row, r, f, m in zip(rows, rs, fs, ms):
             values = (row[recency], row[frequency], row[monetary])
             if r is None or f is None or m is None:
-                row[out] = (UNKNOWN, None, (), (r, f, m, None, None, values))
+                row[out] = (UNKNOWN, None, (), (r, f, m, None, None, values, row[blank]))
             else:
                 label, score, tags, rfm, fm = table[_index(r, f, m)]
                 if one_time and values[1] == 1:
                     label, tags = ONE_TIME, ()
-                row[out] = (label, score, tags, (r, f, m, rfm, fm, values))
+                row[out] = (label, score, tags, (r, f, m, rfm, fm, values, ((), (), ())))
 
     return run
 
@@ -551,11 +557,12 @@ def _bounds(value, cuts: tuple) -> str:
 def _explainer(sources: list[str], reads: list[list[str]], labels: dict, cuts: dict[str, tuple | None], vocabulary: Vocabulary):
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (r, f, m, _rfm, fm, values) = outcome
+        label, _score, _tags, (r, f, m, _rfm, fm, values, blanks) = outcome
         reasons, missing = [], []
-        for (key, letter, _default), score, value, source, fields in zip(DIMENSIONS, (r, f, m), values, sources, reads):
+        for (key, letter, _default), score, value, source, reads_of, blank in zip(DIMENSIONS, (r, f, m), values, sources, reads, blanks):
             name = words[key]
             if score is None:
+                fields = list(blank or reads_of)
                 missing += [field for field in fields if field not in missing]
                 reasons.append({"dimension": key, "missing": True, "fields": fields,
                                 "text": words["missing"].format(name=name, fields=vocabulary.names(fields, lang), letter=letter)})

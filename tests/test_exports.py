@@ -235,6 +235,32 @@ def test_an_order_feature_needs_its_columns(tmp_path, engine):
     ]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_missing_file_is_one_line_on_every_engine(tmp_path, engine):
+    """The SQL engines read files themselves; a path that is no file is still worded
+    as tierkit's readers word it, never an internal error."""
+    if engine != "python":
+        pytest.importorskip("duckdb")
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    for missing, says in ((tmp_path / "nothere.csv", "file not found"), (folder, "not a file")):
+        for ruleset, inputs in (("crm.yaml", (missing,)), ("crm-orders.yaml", (EXPORTS / "crm_accounts.csv", "--orders", missing))):
+            done = tierkit("evaluate", EXPORTS / ruleset, *inputs, "--as-of", AS_OF, "--engine", engine)
+            assert (done.returncode, done.stderr.strip().splitlines()) == (2, [f"tierkit: {missing}: {says}"]), inputs
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_order_export_of_a_period_without_orders(capsys, tmp_path, engine):
+    """The ERP's export with its header row and no orders: every account evaluated with
+    no orders, on every engine (not an order feature said to lack its columns)."""
+    orders = tmp_path / "erp_orders.csv"
+    orders.write_text((EXPORTS / "erp_orders.csv").read_text(encoding="gb18030").splitlines()[0] + "\n", encoding="utf-8")
+    records, meta, err = evaluate(capsys, tmp_path, "crm-orders.yaml", EXPORTS / "crm_accounts.csv", "--orders", orders, engine=engine)
+    assert "orders: read 0 · used 0 · after as-of 0 · unknown customer 0 · rejected 0 · excluded by orders.where 0" in err
+    assert len(records) == 10 and {record["features"]["order_count"] for record in records} == {0}
+    assert {record["features"]["overdue_amount"] for record in records} == {None}
+
+
 def test_orders_where_is_checked_when_the_ruleset_is_validated(capsys, tmp_path):
     ruleset = tmp_path / "bad.yaml"
     ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-orders.yaml')}\nname: bad\norders: {{where: 'amount + 1'}}\n", encoding="utf-8")
@@ -265,7 +291,7 @@ def test_orders_of_a_rejected_account_are_counted_as_such_and_the_counts_equal_t
     assert tables.count("orders") == meta["orders"]["rejected"] + meta["orders"]["unknown_customer"] == 2
     assert f"rejected rows in {rejected}: 2 customers · 2 orders" in err
     assert [row["reason"] for row in rows if row["table"] == "orders"] == [
-        "'abc' is not a number", f"customer 'C999' is not in {customers} (1 orders)"
+        "'abc' is not a number", f"customer 'C999' is not in {customers} (1 order)"
     ]
 
 
@@ -302,6 +328,10 @@ def test_lookup_tables_from_a_file_and_inline(capsys, tmp_path, engine, export):
 def test_lookup_must_name_a_declared_table(capsys, tmp_path):
     ruleset = tmp_path / "bad.yaml"
     ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-lookups.yaml')}\nname: bad\nderive:\n  tier: \"lookup('city_tiers', province)\"\n",
+                       encoding="utf-8")
+    assert main(["validate", str(ruleset)]) == 1
+    assert "no lookup table 'city_tiers' (did you mean 'city_tier'?) (tables: city_tier, ownership_weight)" in capsys.readouterr().out
+    ruleset.write_text(f"extends: {base_beside(tmp_path, 'crm-lookups.yaml')}\nname: bad\nderive:\n  tier: \"lookup(province, province)\"\n",
                        encoding="utf-8")
     assert main(["validate", str(ruleset)]) == 1
     assert "lookup(...) must name a lookup table as text (tables: city_tier, ownership_weight)" in capsys.readouterr().out

@@ -98,7 +98,7 @@ def test_distinct_values_fill_each_quintile_evenly(values, random):
 @given(st.lists(customer, max_size=30))
 def test_segments_follow_the_grid_and_missing_values_give_unknown(customers):
     for c, (label, score, tags, detail) in zip(customers, outcomes(customers)):
-        r, f, m, rfm, fm, values = detail
+        r, f, m, rfm, fm, values, _blanks = detail
         assert values == (c["recency_days"], c["order_count"], c["revenue"])
         if None in values:
             assert (label, score, rfm, fm) == ("unknown", None, None, None)
@@ -139,6 +139,29 @@ def test_reasons_in_english_and_chinese():
     assert [r["text"] for r in zh[2]["reasons"]][2:] == ["消费金额：缺失（revenue），无 M 分", "无法细分：缺少 revenue"]
     assert en[2]["reasons"][-1]["missing_fields"] == ["revenue"]
     assert (en[2]["label"], en[2]["display"], zh[2]["display"]) == ("unknown", "Unknown (missing data)", "未知（数据缺失）")
+
+
+def test_a_missing_dimension_names_the_blank_inputs_behind_it_by_their_labels():
+    """Monetary read through a derived feature: the reason names the blank field the
+    feature reads, by its label, not the feature's code."""
+    fields = {**FIELDS, "gross": {"type": "number", "label": {"en": "Gross sales", "zh": "销售总额"}},
+              "refunds": {"type": "number", "label": {"en": "Refunds", "zh": "退款额"}}}
+    data = {"tierkit": 1, "name": "rfm-blank", "version": "1", "fields": fields, "derive": {"net": "gross - refunds"},
+            "schemes": [{"id": "rfm", "kind": "rfm", "monetary": "net"}]}
+    plan = compile_ruleset(Ruleset(data, Path("rfm-blank.yaml"), {}, fingerprint_of(data)), REGISTRY)
+    rows = [{"id": "C1", "recency_days": 3, "order_count": 2, "gross": 900.0, "refunds": 100.0},
+            {"id": "C2", "recency_days": 5, "order_count": 1, "refunds": 50.0},
+            {"id": "C3", "order_count": 1}]
+    table = table_from_rows("blank", plan.fields, enumerate(rows, 1))
+    evaluation = BoundPlan(plan, AS_OF).run(table.rows, table.row_numbers)
+    en, zh = ([evaluation.record(row, lang)["outcomes"]["rfm"]["reasons"] for row in evaluation.rows] for lang in ("en", "zh"))
+    assert [r["text"] for r in en[1]] [2:] == ["monetary: missing (Gross sales); no M score", "segment unknown: missing Gross sales"]
+    assert [r["text"] for r in zh[1]][2:] == ["消费金额：缺失（销售总额），无 M 分", "无法细分：缺少 销售总额"]
+    assert en[1][-1]["missing_fields"] == ["gross"]
+    # several dimensions blank: each names its own inputs, the segment all of them
+    assert [r["text"] for r in en[2]] == ["recency: missing (recency_days); no R score", "frequency 1 (order_count) → F 2 of 5",
+                                          "monetary: missing (Gross sales, Refunds); no M score",
+                                          "segment unknown: missing recency_days, Gross sales, Refunds"]
 
 
 def test_every_standard_segment_has_bilingual_labels_and_a_playbook():

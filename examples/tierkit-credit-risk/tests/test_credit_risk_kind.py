@@ -47,15 +47,17 @@ def test_every_config_key_is_documented(registry):
     assert [where for where in missing if "credit_risk" in where] == []
 
 
-def explained(registry, tmp_path, customer: dict, lang: str) -> list[str]:
+RULESET_TEXT = (
+    "tierkit: 1\nname: t\nversion: '1'\n"
+    "fields: {id: {type: string, required: true}, overdue_amount: {type: number}, revenue_last_12m: {type: number},"
+    " avg_days_to_pay: {type: number}, credit_rating: {type: string}}\n"
+    "schemes: [{id: risk, kind: credit_risk}]\n"
+)
+
+
+def explained(registry, tmp_path, customer: dict, lang: str, ruleset: str = RULESET_TEXT) -> list[str]:
     path = tmp_path / "r.yaml"
-    path.write_text(
-        "tierkit: 1\nname: t\nversion: '1'\n"
-        "fields: {id: {type: string, required: true}, overdue_amount: {type: number}, revenue_last_12m: {type: number},"
-        " avg_days_to_pay: {type: number}, credit_rating: {type: string}}\n"
-        "schemes: [{id: risk, kind: credit_risk}]\n",
-        encoding="utf-8",
-    )
+    path.write_text(ruleset, encoding="utf-8")
     plan = compile_ruleset(load_ruleset(path, registry.ruleset_dirs), registry)
     table = table_from_rows("t", plan.fields, [(1, customer)])
     evaluation = BoundPlan(plan, AS_OF).run(table.rows)
@@ -76,11 +78,27 @@ def test_reasons_in_english(registry, tmp_path):
 
 def test_reasons_in_chinese(registry, tmp_path):
     assert explained(registry, tmp_path, {"id": "A", "avg_days_to_pay": 20, "credit_rating": "aa"}, "zh") == [
-        "逾期比例：缺失（overdue_amount, revenue_last_12m），不计入",
+        "逾期比例：缺失（overdue_amount、revenue_last_12m），不计入",
         "平均 20 天回款，账期 30 天：在账期内 → 低风险（15 天起为中风险，45 天起为高风险，90 天起停止赊销）",
         "信用评级 aa → 低风险",
         "取最差信号：低风险",
     ]
+
+
+def test_a_missing_signal_names_only_its_blank_inputs_by_their_labels(registry, tmp_path):
+    """Revenue given, overdue read through a derived feature of two fields of which one
+    is blank: the reason names that field, by its label, and not the revenue."""
+    ruleset = (
+        "tierkit: 1\nname: t\nversion: '1'\n"
+        "fields: {id: {type: string, required: true}, revenue_last_12m: {type: number, label: {en: Revenue, zh: 近12月收入}},"
+        " overdue_goods: {type: number, label: {en: Overdue goods, zh: 货款逾期}},"
+        " overdue_service: {type: number, label: {en: Overdue service, zh: 服务费逾期}}}\n"
+        "derive: {overdue_total: overdue_goods + overdue_service}\n"
+        "schemes: [{id: risk, kind: credit_risk, overdue: overdue_total, rating: \"'A'\"}]\n"
+    )
+    customer = {"id": "A", "revenue_last_12m": 5000, "overdue_goods": 300}
+    assert explained(registry, tmp_path, customer, "en", ruleset)[0] == "overdue ratio: missing (Overdue service); not counted"
+    assert explained(registry, tmp_path, customer, "zh", ruleset)[0] == "逾期比例：缺失（服务费逾期），不计入"
 
 
 def test_unknown_names_what_is_missing(registry, tmp_path):

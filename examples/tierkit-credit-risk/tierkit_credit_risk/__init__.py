@@ -41,6 +41,7 @@ from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.registry import Function, SchemeKind
+from tierkit.words import Vocabulary
 
 LEVELS = ("low", "medium", "high", "blocked")
 UNKNOWN = "unknown"
@@ -61,6 +62,7 @@ INPUTS = {
     "days_to_pay": ("avg_days_to_pay", ("number", "integer")),
     "rating": ("credit_rating", ("string",)),
 }
+ARGUMENTS = ("overdue", "revenue", "days_to_pay", "terms_days", "rating")  # the assessor's inputs, in order
 SIGNAL_INPUTS = {"overdue_ratio": ("overdue", "revenue"), "days_late": ("days_to_pay", "terms_days"), "rating": ("rating",)}
 
 
@@ -196,7 +198,7 @@ def compile_credit_risk(build: SchemeBuild) -> CompiledScheme:
         if not cut["medium"] <= cut["high"] <= cut["blocked"]:
             build.error(f"the cuts of {signal} must rise from medium to high to blocked", "cuts", signal)
     ratings = {str(key).strip().upper(): level for key, level in (build.value("ratings") or DEFAULT_RATINGS).items()}
-    codes, reads = {}, {}
+    codes, exprs = {}, {}
     for key, (default, expect) in INPUTS.items():
         compiled = None
         if build.value(key) is not None:
@@ -204,38 +206,44 @@ def compile_credit_risk(build: SchemeBuild) -> CompiledScheme:
         elif default in build.scope:
             compiled = build.expression(key, expect=expect, source=default)
         codes[key] = compiled.code if compiled is not None else "None"
-        reads[key] = sorted(compiled.reads) if compiled is not None else [default]
+        exprs[key] = compiled
     terms = build.value("terms_days", default=30)
     if isinstance(terms, str):
-        compiled = build.number("terms_days")
-        codes["terms_days"], reads["terms_days"] = compiled.code, sorted(compiled.reads)
+        exprs["terms_days"] = build.number("terms_days")
+        codes["terms_days"] = exprs["terms_days"].code
     else:
-        codes["terms_days"], reads["terms_days"] = repr(float(terms)), []
+        codes["terms_days"], exprs["terms_days"] = repr(float(terms)), None
     used = tuple(all(codes[key] != "None" for key in SIGNAL_INPUTS[signal]) for signal in SIGNALS)
     if not any(used):
         build.error("no credit data: there is no overdue_amount with revenue_last_12m, no avg_days_to_pay and no credit_rating",
                     hint="add orders: (with paid_amount, due_date, paid_date columns) or a credit_rating field, or set the inputs")
     assess = build.constant(_assessor(cuts, ratings, used))
-    arguments = ", ".join(codes[key] for key in ("overdue", "revenue", "days_to_pay", "terms_days", "rating"))
-    build.row([f"{build.outcome.local} = {assess}({arguments})"], [build.outcome])
+    # each input's value, then the blank inputs behind it when it is missing (for the reasons)
+    given = {key: build.temp() for key in ARGUMENTS}
+    blanks = "".join(f"({build.missing_names(exprs[key])} if {given[key]} is None else ()), " if exprs[key] is not None else "(), "
+                     for key in ARGUMENTS)
+    build.row([*(f"{given[key]} = {codes[key]}" for key in ARGUMENTS),
+               f"{build.outcome.local} = {assess}({', '.join(given[key] for key in ARGUMENTS)}, ({blanks}))"], [build.outcome])
     return CompiledScheme(
-        explain=_explainer(cuts, ratings, used, reads),
+        explain=_explainer(cuts, ratings, used, {key: compiled.source for key, compiled in exprs.items() if compiled is not None},
+                           build.vocabulary),
         labels={level: CONTENT[level]["label"] for level in CONTENT},
         about={level: {"strategy": CONTENT[level]["strategy"], "actions": CONTENT[level]["actions"]} for level in CONTENT},
     )
 
 
 def _assessor(cuts: dict, ratings: dict, used: tuple):
-    """``assess(overdue, revenue, days_to_pay, terms, rating) -> outcome``.
+    """``assess(overdue, revenue, days_to_pay, terms, rating, blanks) -> outcome``.
 
-    The detail is ``(overdue_ratio, days_late, levels, inputs)``: ``levels`` holds each
-    signal's level index or None, ``inputs`` the values the reasons show.
+    The detail is ``(overdue_ratio, days_late, levels, inputs, blanks)``: ``levels``
+    holds each signal's level index or None, ``inputs`` the values the reasons show,
+    ``blanks`` for each input the blank fields behind it when it is missing.
     """
 
     def level_of(value: float, cut: dict) -> int:
         return sum(value >= cut[level] for level in LEVELS[1:])
 
-    def assess(overdue, revenue, days, terms, rating):
+    def assess(overdue, revenue, days, terms, rating, blanks):
         ratio = overdue_ratio(overdue, revenue) if used[0] and overdue is not None and revenue is not None else None
         late = days - terms if used[1] and days is not None and terms is not None else None
         key = str(rating).strip().upper() if used[2] and rating is not None else None
@@ -244,7 +252,7 @@ def _assessor(cuts: dict, ratings: dict, used: tuple):
             None if late is None else level_of(late, cuts["days_late"]),
             LEVELS.index(ratings[key]) if key in ratings else None,
         )
-        detail = (ratio, late, levels, (overdue, revenue, days, terms, rating))
+        detail = (ratio, late, levels, (overdue, revenue, days, terms, rating), blanks)
         known = [level for level in levels if level is not None]
         if not known:
             return (UNKNOWN, None, (), detail)
@@ -254,10 +262,10 @@ def _assessor(cuts: dict, ratings: dict, used: tuple):
     return assess
 
 
-def _explainer(cuts: dict, ratings: dict, used: tuple, reads: dict):
+def _explainer(cuts: dict, ratings: dict, used: tuple, sources: dict[str, str], vocabulary: Vocabulary):
     def explain(outcome: tuple, lang: str) -> list[dict]:
         words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (ratio, late, levels, inputs) = outcome
+        label, _score, _tags, (ratio, late, levels, inputs, blanks) = outcome
         overdue, revenue, days, terms, rating = inputs
 
         def level(index: int) -> str:
@@ -270,9 +278,11 @@ def _explainer(cuts: dict, ratings: dict, used: tuple, reads: dict):
             if signal == "rating" and rating is not None and signal_level is None:
                 text = words["unlisted"].format(rating=rating, listed=", ".join(ratings))
             elif signal_level is None:
-                values = dict(zip(("overdue", "revenue", "days_to_pay", "terms_days", "rating"), inputs))
-                fields = [name for key in SIGNAL_INPUTS[signal] if values[key] is None for name in reads[key]]
-                text = words["missing"].format(signal=localize(NAMES[signal], lang), fields=", ".join(dict.fromkeys(fields)))
+                values, blank_of = dict(zip(ARGUMENTS, inputs)), dict(zip(ARGUMENTS, blanks))
+                # a missing input with no blank field behind it (a division by zero) is named by its expression
+                fields = dict.fromkeys(name for key in SIGNAL_INPUTS[signal] if values[key] is None
+                                       for name in blank_of[key] or (sources[key],))
+                text = words["missing"].format(signal=localize(NAMES[signal], lang), fields=vocabulary.names(fields, lang))
             elif signal == "rating":
                 text = words["rating"].format(rating=rating, level=level(signal_level))
             else:
