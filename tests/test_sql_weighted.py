@@ -161,6 +161,7 @@ def test_populations_reach_every_branch(plan):
             "share S", "share A", "share B", "share C", "share insufficient_data"} <= seen
 
 
+@pytest.mark.slow  # one DuckDB query per example: percentiles and share grades are population-wide
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_generated_populations_duckdb(data, plan, registry):
