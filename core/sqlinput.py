@@ -900,7 +900,7 @@ class _Compiler:
         text = self.let(f.strip(x))
         missing = self.missing(text)
         items = f.filter(f.transform(f.split(text, _LIST_SEPARATORS), "v", f.strip("v")), "v", "v <> ''")
-        json_result = self.json_list(text)
+        json_result = self.json_list(text, x)
         state = self.let(
             f"CASE WHEN {x} IS NULL OR {missing} THEN 'null' WHEN left({text}, 1) = '[' THEN 'json' ELSE 'split' END"
         )
@@ -908,11 +908,12 @@ class _Compiler:
         reason = f"CASE WHEN {state} = 'json' THEN {json_result.reason} END"
         return _Result(value, reason)
 
-    def json_list(self, text: str) -> _Result:
-        """``json.loads`` of a text starting with ``[``, for flat arrays (see the module notes)."""
+    def json_list(self, text: str, raw: str) -> _Result:
+        """``json.loads`` of a text starting with ``[``, for flat arrays (see the module notes);
+        a reason shows the cell as it was (``raw``, spaces included), as Python's does."""
         f = self.f
         m = self.json
-        shown = self.show(text)
+        shown = self.show(raw)
         valid = self.let(f.full(text, f"\\[{_JWS}(?:{_JITEM}(?:{_JWS},{_JWS}{_JITEM})*)?{_JWS}\\]"))
         prefix = self.let(f.extract(text, f"^\\[{_JWS}(?:{_JITEM}{_JWS},{_JWS})*", 0))
         after = self.let(f"substr({text}, length({prefix}) + 1)")

@@ -17,9 +17,15 @@ INPUTS = {
 }
 
 
-@cache
 def evaluated(name: str):
     """The evaluation of a bundled ruleset on its example data."""
+    return evaluated_job(name).evaluation
+
+
+@cache
+def evaluated_job(name: str):
+    """The run of a bundled ruleset on its example data (its evaluation and what the
+    input files held), once per test session."""
     from tierkit.engine import compile_ruleset
     from tierkit.job import run_job
     from tierkit.manager import make_registry
@@ -28,4 +34,4 @@ def evaluated(name: str):
     registry = make_registry()
     customers, orders = INPUTS[name]
     plan = compile_ruleset(load_ruleset(name, registry.ruleset_dirs), registry)
-    return run_job(plan, registry, customers and str(customers), orders and str(orders), AS_OF).evaluation
+    return run_job(plan, registry, customers and str(customers), orders and str(orders), AS_OF)

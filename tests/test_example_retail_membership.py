@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tierkit.engine import load_plan
-from tierkit.job import run_job
+from .bundled_examples import evaluated_job
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -87,9 +86,8 @@ def test_visits_look_like_a_salon(visits):
     assert 0.2 < sum(day < "2025-11-01" for day in last.values()) / 2000 < 0.45  # silent a year
 
 
-def test_the_order_file_alone_is_evaluated(registry):
-    bound = load_plan("retail-membership", registry, AS_OF)
-    job = run_job(bound.plan, registry, None, str(ORDERS), AS_OF)
+def test_the_order_file_alone_is_evaluated():
+    job = evaluated_job("retail-membership")
     assert job.orders.columns[:3] == ("customer_id", "order_date", "amount")
     assert job.orders.used == job.orders.read and not job.rejected
     assert len(job.evaluation.rows) == 2000

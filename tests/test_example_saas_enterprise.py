@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tierkit.engine import load_plan
-from tierkit.job import run_job
+from .bundled_examples import evaluated_job
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "examples" / "saas-enterprise"
@@ -112,9 +111,8 @@ def test_invoices_follow_the_budget_calendar(invoices):
 
 
 @pytest.fixture(scope="module")
-def job(registry):
-    bound = load_plan("saas-enterprise", registry, AS_OF)
-    return run_job(bound.plan, registry, str(FOLDER / "accounts.csv"), str(FOLDER / "invoices.csv"), AS_OF)
+def job():
+    return evaluated_job("saas-enterprise")
 
 
 def test_the_invoice_file_reports_what_it_does_not_use(job):

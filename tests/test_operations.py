@@ -36,6 +36,7 @@ def load_crm(path, customers: list[dict]) -> None:
         db.execute("CREATE TABLE IF NOT EXISTS orders (customer_id TEXT, order_date DATE, amount NUMERIC)")
 
 
+@pytest.mark.slow
 def test_the_nightly_script_writes_back_saves_and_notifies_owners(tmp_path, webhook):
     script = tmp_path / "nightly.sh"
     script.write_text(nightly_script(), encoding="utf-8")

@@ -8,9 +8,12 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from .conftest import ROOT
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_tierkit_and_its_package_data(tmp_path):
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(ROOT)],

@@ -228,6 +228,7 @@ def test_the_cuts_next_to_a_value_are_decided_by_the_last_bit(variants, registry
     assert of("p33", 2) == [(), ("nail_drop",), ("nail_drop",), ()]  # under min_value: dropped
 
 
+@pytest.mark.slow  # one DuckDB query per example: the percentiles are population-wide
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), size=st.integers(0, 12), missing=st.sampled_from([0.0, 0.1, 0.4, 0.9]))
 def test_random_populations_on_duckdb(variants, registry, seed, size, missing):

@@ -123,6 +123,10 @@ def population(seed: int, size: int) -> tuple[list[tuple], dict[str, str]]:
     return customers, previous
 
 
+# a generated customer's values (a, b, c, d, flag, e) and its previous label
+GENERATED_CUSTOMER = st.tuples(*map(st.sampled_from, (A_VALUES, B_VALUES, C_VALUES, D_VALUES, [None, True, False],
+                                                      E_VALUES, PREVIOUS)))
+
 FIXED = {
     "random 40": population(1, 40),
     "ten distinct": ([(f"D{n}", 10.0, float(n), 7, 8.5, False, 4.0) for n in range(10)], {}),
@@ -161,12 +165,15 @@ def test_populations_reach_every_branch(plan):
             "share S", "share A", "share B", "share C", "share insufficient_data"} <= seen
 
 
+@pytest.mark.slow  # one DuckDB query per example: percentiles and share grades are population-wide
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_generated_populations_duckdb(data, plan, registry):
     size = data.draw(st.integers(0, 30))
-    customers = [customer(lambda values: data.draw(st.sampled_from(values)), f"C{number}") for number in range(size)]
-    previous = {row[0]: label for row in customers if (label := data.draw(st.sampled_from(PREVIOUS))) is not None}
+    # one draw for the population (a draw per value costs more than the query)
+    drawn = data.draw(st.lists(GENERATED_CUSTOMER, min_size=size, max_size=size))
+    customers = [(f"C{number}", *values) for number, (*values, _label) in enumerate(drawn)]
+    previous = {f"C{number}": label for number, (*_values, label) in enumerate(drawn) if label is not None}
     evaluation = evaluate(plan, customers, previous)
     assert compare(evaluation, registry, shared_engine("duckdb")) == []
 

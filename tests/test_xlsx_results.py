@@ -18,16 +18,18 @@ AS_OF = "2026-11-01"
 
 
 def workbook(capsys, tmp_path, *options, customers=CUSTOMERS, name="results.xlsx"):
+    """The workbook ``evaluate`` writes; ``capsys`` None outside a test (its messages uncaptured)."""
     output = tmp_path / name
     code = main(["evaluate", "b2b-manufacturing", str(customers), "--as-of", AS_OF, "-o", str(output), *options])
-    err = capsys.readouterr().err
+    err = capsys.readouterr().err if capsys else ""
     assert code == 0, err
     return openpyxl.load_workbook(output)
 
 
-@pytest.fixture
-def zh(capsys, tmp_path):
-    return workbook(capsys, tmp_path)
+@pytest.fixture(scope="module")
+def zh(tmp_path_factory):
+    """One Chinese workbook for the tests that only read it."""
+    return workbook(None, tmp_path_factory.mktemp("zh"))
 
 
 def cells(sheet) -> dict:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tierkit.cli import main
 
 from ..conftest import TIERKIT
 
@@ -13,6 +17,16 @@ from ..conftest import TIERKIT
 def run_tierkit(*args, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the checkout's ``python -m tierkit`` (in ``cwd``) and return the finished process."""
     return subprocess.run([*TIERKIT, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def run_in_process(*args, cwd: Path) -> subprocess.CompletedProcess:
+    """The command run in this process (in ``cwd``), as :func:`run_tierkit` returns it: for
+    runs that set up or check files, where the process boundary is not the point.  A
+    Spark run shares the worker's session (a new Java process costs a minute of CPU)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main([str(arg) for arg in args])
+    return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
 
 
 def one_line_failure(done: subprocess.CompletedProcess) -> str:

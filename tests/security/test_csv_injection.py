@@ -15,7 +15,7 @@ import pytest
 
 from tierkit.outputs import spreadsheet_cell, unquote_cell
 
-from .conftest import run_tierkit as tierkit
+from .conftest import run_in_process, run_tierkit as tierkit
 
 AS_OF = "2026-09-01"
 PAYLOADS = {
@@ -92,7 +92,7 @@ def test_evaluate_csv_quotes_every_formula_and_keeps_numbers(injected):
 
 
 def test_results_read_back_give_the_names_as_they_were(injected):
-    assert tierkit("evaluate", "r.yaml", "customers.csv", "--as-of", AS_OF, "-o", "out.csv", cwd=injected).returncode == 0
+    assert run_in_process("evaluate", "r.yaml", "customers.csv", "--as-of", AS_OF, "-o", "out.csv", cwd=injected).returncode == 0
     done = tierkit("explain", "r.yaml", "customers.csv", "--as-of", AS_OF, "--customer", "C1", "--json", cwd=injected)
     assert json.loads(done.stdout)["features"]["name"] == READ["C1"]  # JSON is not touched
     from tierkit.engine import compile_ruleset
@@ -109,8 +109,8 @@ def test_results_read_back_give_the_names_as_they_were(injected):
 def test_rejected_csv_quotes_formulas(injected):
     with open(injected / "customers.csv", "a", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerow(["C9", "x", "y", "=1+1", "2026-08-01"])
-    done = tierkit("evaluate", "r.yaml", "customers.csv", "--as-of", AS_OF, "-o", "out.jsonl", "--rejected", "bad.csv",
-                   cwd=injected)
+    done = run_in_process("evaluate", "r.yaml", "customers.csv", "--as-of", AS_OF, "-o", "out.jsonl", "--rejected", "bad.csv",
+                          cwd=injected)
     assert done.returncode == 0, done.stderr
     [rejected] = csv_rows(injected / "bad.csv")
     assert rejected["row"] == "10" and rejected["column"] == "balance"
@@ -120,8 +120,8 @@ def test_rejected_csv_quotes_formulas(injected):
 
 
 def test_calllist_csv_quotes_formulas(injected):
-    done = tierkit("calllist", "r.yaml", "customers.csv", "--as-of", AS_OF, "--owner", "=owner()", "-o", "calls.csv",
-                   cwd=injected)
+    done = run_in_process("calllist", "r.yaml", "customers.csv", "--as-of", AS_OF, "--owner", "=owner()", "-o", "calls.csv",
+                          cwd=injected)
     assert done.returncode == 0, done.stderr
     with open(injected / "calls.csv", encoding="utf-8-sig", newline="") as handle:
         cells = [cell for row in csv.reader(handle) for cell in row]

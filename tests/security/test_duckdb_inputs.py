@@ -5,20 +5,15 @@ evaluation overflows is rejected, not the run."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tierkit.cli import main
-
-from .conftest import run_tierkit
+from .conftest import run_in_process, run_tierkit
 
 AS_OF = "2026-09-01"
 SUMMARY = re.compile(r"read (\d+) · evaluated (\d+) · rejected (\d+)")
@@ -50,7 +45,7 @@ def run(folder: Path, engine: str, data: str) -> tuple[tuple[int, ...], list[dic
     """(read, evaluated, rejected), the rejected rows and the evaluated ids, best first."""
     args = ("evaluate", "r.yaml", data, "--engine", engine, "--as-of", AS_OF, "-o", f"{engine}.jsonl",
             "--rejected", f"{engine}-rejected.csv")
-    done = _in_process(args, folder) if engine == "spark" else run_tierkit(*args, cwd=folder)
+    done = run_in_process(*args, cwd=folder)  # the duplicate-header test runs a separate process
     assert done.returncode == 0, done.stderr
     counts = tuple(map(int, SUMMARY.search(done.stderr).groups()))
     assert counts[0] == counts[1] + counts[2]
@@ -58,15 +53,6 @@ def run(folder: Path, engine: str, data: str) -> tuple[tuple[int, ...], list[dic
         rejected = list(csv.DictReader(handle))
     lines = (folder / f"{engine}.jsonl").read_text(encoding="utf-8").splitlines()[1:]
     return counts, rejected, [json.loads(line)["id"] for line in lines]
-
-
-def _in_process(args: tuple[str, ...], folder: Path) -> subprocess.CompletedProcess:
-    """The command run in this process, so that it shares the worker's Spark session
-    (a new Java process costs a minute of CPU to start and warm up)."""
-    stderr = io.StringIO()
-    with contextlib.chdir(folder), contextlib.redirect_stderr(stderr):
-        code = main(list(args))
-    return subprocess.CompletedProcess(args, code, "", stderr.getvalue())
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import one_line_failure, run_tierkit as tierkit
+from .conftest import one_line_failure, run_in_process, run_tierkit as tierkit
 
 AS_OF = "2026-09-01"
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,8 @@ def folder(tmp_path) -> Path:
 
 
 def evaluate(folder: Path, output: str, *more) -> subprocess.CompletedProcess:
-    return tierkit("evaluate", "b2b-manufacturing", "customers.csv", "--as-of", AS_OF, "-o", output, *more, cwd=folder)
+    """In process: the runs killed mid-write and the refusals below run a separate process."""
+    return run_in_process("evaluate", "b2b-manufacturing", "customers.csv", "--as-of", AS_OF, "-o", output, *more, cwd=folder)
 
 
 # -- kill -9 mid-write ---------------------------------------------------------------------
@@ -98,7 +99,7 @@ def test_a_failed_write_leaves_nothing_behind(folder):
 
 
 def report(folder: Path, results: str) -> subprocess.CompletedProcess:
-    return tierkit("report", "b2b-manufacturing", "--results", results, "-o", "report.html", cwd=folder)
+    return run_in_process("report", "b2b-manufacturing", "--results", results, "-o", "report.html", cwd=folder)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
