@@ -37,11 +37,11 @@ def prog():
 @pytest.fixture(scope="module")
 def outputs(prog, tmp_path_factory):
     """Rows by id from each lowering's Parquet file, and the JSON Lines of each."""
+    require_engine("duckdb")
     import json
 
     import pyarrow.parquet as pq
 
-    require_engine("duckdb")
     folder = tmp_path_factory.mktemp("one_definition")
     found = {}
     for name, run in (("duckdb", engines.run_duckdb), ("python", engines.run_python)):
