@@ -148,6 +148,8 @@ def test_matrix_axes_that_reach_both_sides_give_no_warning(capsys, tmp_path):
     assert located(capsys, tmp_path, text) == (0, [])
     boolean = MATRIX.replace('y: {value: "10 if vip else 2", cut: 20}', "y: {value: vip}").replace("cut: p0", "cut: median")
     assert located(capsys, tmp_path, boolean) == (0, [])
+
+
 OVERLAP = """\
 tierkit: 1
 name: ov
