@@ -164,6 +164,21 @@ def names_in(source: str) -> set[str]:
         return set()
 
 
+NOT_A_LITERAL = object()
+
+
+def literal_value(node: nodes.Node) -> Any:
+    """The value a literal node writes: a string, a boolean or a number, a negative
+    number (``-5`` parses as ``Neg(Const(5))``) included; :data:`NOT_A_LITERAL` for any
+    other node.  For authoring checks that read an expression without running it."""
+    if isinstance(node, nodes.Const) and isinstance(node.value, (str, bool, int, float)):
+        return node.value
+    if isinstance(node, nodes.Neg) and isinstance(node.node, nodes.Const) \
+            and isinstance(node.node.value, (int, float)) and not isinstance(node.node.value, bool):
+        return -node.node.value
+    return NOT_A_LITERAL
+
+
 def compile_expression(
     source: str,
     scope: Mapping[str, Symbol],

@@ -20,11 +20,10 @@ from typing import Any
 
 from jinja2 import nodes
 
-from .expr import parse
+from .expr import NOT_A_LITERAL, literal_value, parse
 
 _FLIP = {"gt": "lt", "gteq": "lteq", "lt": "gt", "lteq": "gteq", "eq": "eq", "ne": "ne"}
 _TEST = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "gteq": operator.ge, "lt": operator.lt, "lteq": operator.le}
-_UNKNOWN = object()
 
 
 def condition_tree(source: Any) -> nodes.Node | None:
@@ -76,10 +75,10 @@ def _atom(tree: nodes.Node) -> tuple | None:
     if op in ("in", "notin"):
         if not isinstance(right, (nodes.List, nodes.Tuple)) or not right.items:
             return None
-        values = [_constant(item) for item in right.items]
-        return None if _UNKNOWN in values else (subject, op, tuple(values))
-    value = _constant(right)
-    return None if value is _UNKNOWN or op not in _TEST else (subject, op, value)
+        values = [literal_value(item) for item in right.items]
+        return None if NOT_A_LITERAL in values else (subject, op, tuple(values))
+    value = literal_value(right)
+    return None if value is NOT_A_LITERAL or op not in _TEST else (subject, op, value)
 
 
 def _subject(tree: nodes.Node) -> str | None:
@@ -89,14 +88,6 @@ def _subject(tree: nodes.Node) -> str | None:
     if isinstance(tree, nodes.Getattr) and isinstance(tree.node, nodes.Name):
         return f"{tree.node.name}.{tree.attr}"
     return None
-
-
-def _constant(tree: nodes.Node) -> Any:
-    if isinstance(tree, nodes.Const) and isinstance(tree.value, (str, bool, int, float)):
-        return tree.value
-    if isinstance(tree, nodes.Neg) and isinstance(tree.node, nodes.Const) and _number(tree.node.value):
-        return -tree.node.value
-    return _UNKNOWN
 
 
 def _number(value: Any) -> bool:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from jinja2 import nodes
 
 from tierkit.build import CompiledScheme, SchemeBuild
-from tierkit.expr import Compiled, parse
+from tierkit.expr import Compiled, literal_value, parse
 from tierkit.hookspecs import hookimpl
 from tierkit.labels import localize, show_number
 from tierkit.population import percentile_cont
@@ -452,12 +452,8 @@ def _possible_values(source: str) -> list | None:
         if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
             left, right = values(node.expr1), values(node.expr2)
             return None if left is None or right is None else left + right
-        if isinstance(node, nodes.Neg) and isinstance(node.node, nodes.Const) and isinstance(node.node.value, (int, float)) \
-                and not isinstance(node.node.value, bool):
-            return [-node.node.value]
-        if isinstance(node, nodes.Const) and isinstance(node.value, (int, float)):
-            return [node.value]
-        return None
+        value = literal_value(node)
+        return [value] if isinstance(value, (int, float)) else None  # a number or true/false
 
     return values(tree)
 
