@@ -11,15 +11,13 @@ Python and to DuckDB and compares their values row by row.
 
 from __future__ import annotations
 
-import itertools
 import math
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from benchmarks.one_definition import engines, ir, program, to_python, to_sql
+from benchmarks.one_definition import engines, lowering, program
+from tierkit.ir import to_sql
 from tests.engine_harness import require_engine, shared_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,19 +177,6 @@ def test_bad_cells_and_missing_required_fields_are_rejected_not_dropped(prog, tm
     assert engines.run_python(prog, source, tmp_path / "p.parquet") == (1, 2)
 
 
-def test_a_node_without_a_lowering_fails_loudly():
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True, slots=True)
-    class Mystery(ir.Expr):
-        dtype: ir.DType = ir.DType.INT
-
-    with pytest.raises(to_sql.UnknownNode, match="Mystery"):
-        to_sql.SqlLowering(str).lower(Mystery())
-    with pytest.raises(to_python.UnknownNode, match="Mystery"):
-        to_python.PyLowering(str, {}).lower(Mystery())
-
-
 @pytest.mark.spark
 @pytest.mark.slow
 def test_spark_lowering_agrees(prog, outputs):
@@ -201,70 +186,9 @@ def test_spark_lowering_agrees(prog, outputs):
     types = dict(prog.raw)
     schema = ", ".join(f"`{name}` {to_sql.TYPES[types[name]].replace('VARCHAR', 'STRING')}" for name in engines.header(CUSTOMERS))
     engine.session.read.csv(str(CUSTOMERS), header=True, schema=schema).createOrReplaceTempView("od_customers")
-    query = to_sql.program_query(prog, engines.accepted(prog, exp.to_table("od_customers")), "spark")
+    query = lowering.program_query(prog, engines.accepted(prog, exp.to_table("od_customers")), "spark")
     rows = {row["id"]: row.asDict() for row in engine.session.sql(to_sql.to_sql(query, "spark")).collect()}
     duck = outputs["duckdb"][0]
     assert rows.keys() == duck.keys()
     wrong = [(key, column) for key in duck for column in duck[key] if not same(duck[key][column], rows[key][column])]
     assert not wrong, wrong[:5]
-
-
-# -- the lowering, property-tested -----------------------------------------------------------
-
-def _expressions():
-    numbers = st.sampled_from([ir.Column("a", ir.DType.INT), ir.Column("b", ir.DType.FLOAT), ir.lit(0), ir.lit(2),
-                               ir.lit(-1.5), ir.lit(0.0), ir.Lit(None, ir.DType.FLOAT)])
-    flags = st.sampled_from([ir.Column("c", ir.DType.BOOL), ir.lit(True), ir.lit(False), ir.Lit(None, ir.DType.BOOL)])
-
-    def grow(children):
-        number, flag = children
-        return st.one_of(
-            st.builds(ir.Arith, st.sampled_from(["+", "-", "*", "/"]), number, number),
-            st.builds(ir.Neg, number),
-            st.builds(lambda c, x, y: ir.Case(((c, x),), y), flag, number, number),
-            st.builds(lambda x, y: ir.Coalesce((x, y)), number, number),
-        ), st.one_of(
-            st.builds(ir.Compare, st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), number, number),
-            st.builds(lambda x, y: ir.And((x, y)), flag, flag),
-            st.builds(lambda x, y, z: ir.Or((x, y, z)), flag, flag, flag),
-            st.builds(ir.Not, flag),
-            st.builds(ir.IsMissing, number),
-            st.builds(lambda x, y: ir.Coalesce((x, y)), flag, flag),
-        )
-
-    level = (numbers, flags)
-    for _ in range(3):
-        grown = grow(level)
-        level = (st.one_of(level[0], grown[0]), st.one_of(level[1], grown[1]))
-    return st.one_of(*level)
-
-
-ROWS = list(itertools.product([None, -1, 0, 2], [None, 0.0, 1.5, -2.5], [None, True, False]))
-
-
-@pytest.fixture(scope="module")
-def table():
-    require_engine("duckdb")
-    import duckdb
-
-    connection = duckdb.connect()
-    connection.execute("CREATE TABLE t (i BIGINT, a BIGINT, b DOUBLE, c BOOLEAN)")
-    connection.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", [(i, *row) for i, row in enumerate(ROWS)])
-    return connection
-
-
-def test_random_expressions_agree_on_python_and_duckdb(table):
-    from sqlglot import exp
-
-    @settings(max_examples=150, deadline=None)
-    @given(_expressions())
-    def check(expr):
-        sql = exp.select(to_sql.SqlLowering(str).lower(expr)).from_("t").order_by("i")
-        duck = [row[0] for row in table.execute(to_sql.to_sql(sql, "duckdb")).fetchall()]
-        step = to_python.row_step([("out", expr)], ["a", "b", "c"], {"a": True, "b": True, "c": True})
-        columns = list(zip(*ROWS))
-        (python,) = step(*columns, len(ROWS))
-        wrong = [(row, d, p) for row, d, p in zip(ROWS, duck, python) if not same(d, p)]
-        assert not wrong, (expr, wrong[:3])
-
-    check()

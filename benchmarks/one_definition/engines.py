@@ -21,7 +21,10 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from . import ir, to_python, to_sql
+from tierkit.ir import nodes as ir
+from tierkit.ir import to_sql
+
+from . import lowering
 from .program import Program
 
 CONVERT = {ir.DType.FLOAT: float, ir.DType.INT: int, ir.DType.STR: str, ir.DType.DATE: dt.date.fromisoformat,
@@ -67,7 +70,7 @@ def run_duckdb(program: Program, source: Path, output: Path) -> tuple[int, int]:
 
     connection = duckdb.connect()
     typed = csv_source(program, source)
-    query = to_sql.program_query(program, accepted(program, typed), "duckdb", json_reasons=output.suffix == ".jsonl")
+    query = lowering.program_query(program, accepted(program, typed), "duckdb", json_reasons=output.suffix == ".jsonl")
     written = connection.execute(to_sql.to_sql(copy_to(query, output), "duckdb")).fetchone()[0]
     bad_lines = connection.execute("SELECT count(DISTINCT line) FROM reject_errors").fetchone()[0]
     incomplete = exp.select(exp.func("count", exp.Star())).from_(typed).where(exp.not_(_complete(program)))
@@ -102,7 +105,7 @@ def output_names(program: Program) -> list[str]:
 
 def run_python(program: Program, source: Path, output: Path) -> tuple[int, int]:
     columns, n, rejected = read_csv(program, source)
-    columns = to_python.run(program, columns, n)
+    columns = lowering.run(program, columns, n)
     columns[program.key] = columns[f"raw:{program.key}"] if program.key not in columns else columns[program.key]
     if output.suffix == ".jsonl":
         write_jsonl(program, columns, n, output)

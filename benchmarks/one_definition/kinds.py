@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 
-from . import ir
-from .from_expr import to_ir
-from .ir import DType, Let, Lit, Ref, Reason, Sort, Window, case, holds, known, lit
+from tierkit.ir import nodes as ir
+from tierkit.ir.from_expr import to_ir
+from tierkit.ir.nodes import DType, Let, Lit, Ref, Reason, Sort, Window, case, holds, known, lit
 
 F = DType.FLOAT
 INSUFFICIENT = "insufficient_data"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 from tierkit.expr import ExpressionDiagnostic
+from tierkit.ir import nodes as ir
+from tierkit.ir.from_expr import scope_of, to_ir
 
-from . import ir
-from .from_expr import scope_of, to_ir
 from .kinds import KINDS
 
 HERE = Path(__file__).resolve().parent

@@ -10,9 +10,8 @@ function calls, list values) are refused by name.
 
 from __future__ import annotations
 
-from tierkit.expr import ExpressionError, Symbol, compile_with
-
-from . import ir
+from ..expr import ExpressionError, Symbol, compile_with
+from . import nodes as ir
 
 TYPES = {"number": ir.DType.FLOAT, "integer": ir.DType.INT, "boolean": ir.DType.BOOL, "string": ir.DType.STR,
          "enum": ir.DType.STR, "date": ir.DType.DATE, "none": ir.DType.NULL}

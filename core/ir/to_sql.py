@@ -21,8 +21,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from . import ir
-from .program import Program
+from . import nodes as ir
 
 TYPES = {ir.DType.BOOL: "BOOLEAN", ir.DType.INT: "BIGINT", ir.DType.FLOAT: "DOUBLE", ir.DType.STR: "VARCHAR",
          ir.DType.DATE: "DATE"}
@@ -157,7 +156,7 @@ class SqlLowering:
         return exp.Window(this=this, partition_by=[self.lower(p) for p in node.partition] or None, order=order)
 
 
-def _layers(lets: list[tuple[str, ir.Expr]]) -> list[list[tuple[str, ir.Expr]]]:
+def layers(lets: list[tuple[str, ir.Expr]]) -> list[list[tuple[str, ir.Expr]]]:
     """Bindings grouped by depth: each one layer above the deepest binding it reads."""
     depth: dict[str, int] = {}
     layers: list[list] = []
@@ -169,52 +168,6 @@ def _layers(lets: list[tuple[str, ir.Expr]]) -> list[list[tuple[str, ir.Expr]]]:
             layers.append([])
         layers[level - 1].append((name, expr))
     return layers
-
-
-def program_query(program: Program, source: exp.Expr, dialect: str = "duckdb", json_reasons: bool = False) -> exp.Select:
-    """The SELECT giving every output column of ``program`` from the typed relation ``source``."""
-    # Input bindings: field names; the first layer lists them all, dropping the raw columns.
-    fields = SqlLowering(str)
-    layers = _layers([(let.name, let.expr) for let in program.inputs])
-    query = exp.select(exp.column(program.key, quoted=True).as_("__key", quoted=True),
-                       *(fields.lower(e).as_(n, quoted=True) for n, e in layers[0])).from_(source, copy=False)
-    for layer in layers[1:]:
-        query = exp.select("*", *(fields.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery(copy=False), copy=False)
-    # Scheme bindings, all schemes side by side: "<scheme>__<name>".
-    lets, outputs = program.scheme_columns()
-    scheme = SqlLowering(str)
-    for layer in _layers(lets):
-        query = exp.select("*", *(scheme.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery(copy=False), copy=False)
-    selected = [exp.column("__key", quoted=True).as_(program.key, quoted=True)]
-    selected += [scheme.lower(e).as_(n, quoted=True) for n, e in outputs]
-    final = exp.select(*selected).from_(query.subquery(copy=False), copy=False)
-    if not json_reasons:
-        return final
-    return exp.select(*_reasons_json(program, DIALECTS[dialect])).from_(final.subquery(copy=False), copy=False)
-
-
-def _reasons_json(program: Program, dialect: Dialect) -> list[exp.Expr]:
-    """The JSON Lines columns: id, label, score, attributes and ``<scheme>.reasons``."""
-    lowering = SqlLowering(str)
-    columns = [exp.column(program.key, quoted=True)]
-    for logic in program.schemes:
-        for name, _ in [("label", None), ("score", None), *logic.attributes]:
-            columns.append(exp.column(f"{logic.scheme}.{name}", quoted=True))
-        items, stored = [], logic.param_columns()
-        for index, reason in enumerate(logic.reasons):
-            pairs = [("code", exp.Literal.string(reason.code))]
-            for param, value in reason.params:
-                if isinstance(value, ir.Lit):
-                    pairs.append((param, lowering.lower(value)))
-                else:
-                    pairs.append((param, exp.column(f"{logic.scheme}.{stored[index, param][0]}", quoted=True)))
-            given = exp.column(f"{logic.scheme}.r{index}", quoted=True)
-            items.append(exp.Case(ifs=[exp.If(this=given, true=dialect.reason_object(pairs))]))
-        keep = exp.Lambda(this=exp.Not(this=exp.Is(this=exp.to_identifier("x"), expression=exp.Null())),
-                          expressions=[exp.to_identifier("x")])
-        reasons = exp.ArrayFilter(this=exp.Array(expressions=items), expression=keep)
-        columns.append(reasons.as_(f"{logic.scheme}.reasons", quoted=True))
-    return columns
 
 
 def to_sql(tree: exp.Expr, dialect: str) -> str:

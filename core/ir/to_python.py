@@ -20,8 +20,7 @@ import ast
 import itertools
 from collections.abc import Callable
 
-from . import ir
-from .program import Program
+from . import nodes as ir
 
 OPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
 CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
@@ -264,57 +263,3 @@ def _sorted(members: list[int], keys: list[tuple[list, bool]]) -> list[int]:
         known = sorted((i for i in order if values[i] is not None), key=values.__getitem__, reverse=descending)
         order = known + [i for i in order if values[i] is None]
     return order
-
-
-# -- a program -----------------------------------------------------------------------------
-
-def steps(program: Program) -> list[tuple[str, object]]:
-    """The program as ``("row", compiled step, names it reads, names it writes)`` and
-    ``("window", node, name)`` steps, names as in :func:`to_sql.program_query`."""
-    nullable = {f"raw:{name}": True for name, _ in program.raw}
-    inputs = [(let.name, _raw(let.expr)) for let in program.inputs]
-    lets, outputs = program.scheme_columns()
-    return _runs(inputs, nullable) + _runs(lets + outputs, nullable)
-
-
-def _raw(expr: ir.Expr) -> ir.Expr:
-    """Input bindings read raw columns as ``raw:<name>`` (the typed table reuses the names)."""
-    if isinstance(expr, ir.Column):
-        return ir.Ref(f"raw:{expr.name}", expr.dtype)
-    if isinstance(expr, ir.Coalesce):
-        return ir.Coalesce(tuple(_raw(o) for o in expr.operands))
-    return expr
-
-
-def _runs(lets, nullable) -> list:
-    plan, run = [], []
-
-    def flush():
-        if run:
-            reads = sorted({n.name for _, e in run for n in e.walk() if isinstance(n, (ir.Ref, ir.Column))}
-                           - {name for name, _ in run})
-            plan.append(("row", row_step(list(run), reads, nullable), reads, [name for name, _ in run]))
-            run.clear()
-
-    for name, expr in lets:
-        if isinstance(expr, ir.Window):
-            flush()
-            plan.append(("window", expr, name))
-            nullable[name] = expr.func == "sum"
-        else:
-            run.append((name, expr))
-    flush()
-    return plan
-
-
-def run(program: Program, columns: dict[str, list], n: int) -> dict[str, list]:
-    """Every column the program computes, from the typed input ``raw:<name>`` columns."""
-    for step in steps(program):
-        if step[0] == "window":
-            _kind, node, name = step
-            columns[name] = window(node, columns, n)
-        else:
-            _kind, function, reads, writes = step
-            for name, values in zip(writes, function(*(columns[r] for r in reads), n)):
-                columns[name] = values
-    return columns
