@@ -16,7 +16,6 @@ so that expressions of later schemes read them exactly where the Python plan rea
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from .build import ConfigBuild
 from .errors import Position
 from .expr import Compiled, Symbol
+from .ir.from_expr import sql_column
 from .sqlexpr import compile_sql_expression
 from .registry import Function
 from .sqldialect import Dialect
@@ -99,26 +99,6 @@ class Query:
             previous = name
         with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
         return f"{with_clause}SELECT {select} FROM {previous}"
-
-
-# The Python plan's code for a name, and the SQL column the same value lives in.
-_SLOT = re.compile(r"s(\d+)")
-_OUTCOME_PART = re.compile(r"s(\d+)\[([012])\]")
-_ATTRIBUTE = re.compile(r"s(\d+)\[3\]\[(\d+)\]")
-_PARTS = ("label", "score", "tags")
-
-
-def sql_column(python_code: str) -> str | None:
-    """The SQL column holding what a Python symbol's code reads (``s7[0]`` -> ``s7_label``)."""
-    if _SLOT.fullmatch(python_code):
-        return python_code
-    match = _OUTCOME_PART.fullmatch(python_code)
-    if match:
-        return f"s{match[1]}_{_PARTS[int(match[2])]}"
-    match = _ATTRIBUTE.fullmatch(python_code)
-    if match:
-        return f"s{match[1]}_d{match[2]}"
-    return None
 
 
 def sql_scope(scope: Mapping[str, Symbol], dialect: Dialect, as_of_sql: str) -> dict[str, Symbol]:

@@ -10,6 +10,9 @@ function calls, list values) are refused by name.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from ..expr import ExpressionError, Symbol, compile_with
 from . import nodes as ir
 
@@ -79,3 +82,40 @@ def to_ir(source: str, scope: dict[str, Symbol]) -> tuple[ir.Expr, bool, frozens
     """The node of ``source``, whether it may be missing, and the names it reads."""
     compiled = compile_with(source, scope, {}, IrEmitter())
     return compiled.code, compiled.nullable, compiled.reads
+
+
+# The Python plan's code for a name, and the SQL column the same value lives in.
+_SLOT = re.compile(r"s(\d+)")
+_OUTCOME_PART = re.compile(r"s(\d+)\[([012])\]")
+_ATTRIBUTE = re.compile(r"s(\d+)\[3\]\[(\d+)\]")
+_PARTS = ("label", "score", "tags")
+
+
+def sql_column(python_code: str) -> str | None:
+    """The SQL column holding what a Python symbol's code reads (``s7[0]`` -> ``s7_label``)."""
+    if _SLOT.fullmatch(python_code):
+        return python_code
+    match = _OUTCOME_PART.fullmatch(python_code)
+    if match:
+        return f"s{match[1]}_{_PARTS[int(match[2])]}"
+    match = _ATTRIBUTE.fullmatch(python_code)
+    if match:
+        return f"s{match[1]}_d{match[2]}"
+    return None
+
+
+def ir_scope(scope: Mapping[str, Symbol], as_of) -> dict[str, Symbol]:
+    """The plan's scope with every name reading an IR node: the column its value is
+    stored in (:func:`sql_column`, the same name on every engine) and ``as_of`` a date
+    literal.  A name of a type the IR has no node for yet (lists, outcomes themselves)
+    reads nothing, so an expression using it is refused by name."""
+
+    def convert(symbol: Symbol) -> Symbol:
+        attributes = {name: convert(attribute) for name, attribute in symbol.attributes.items()}
+        column, dtype = sql_column(symbol.code), TYPES.get(symbol.type)
+        node = ir.Column(column, dtype) if column is not None and dtype is not None else None
+        return Symbol(symbol.name, symbol.type, symbol.nullable, node, attributes, symbol.values, symbol.inputs)
+
+    converted = {name: convert(symbol) for name, symbol in scope.items()}
+    converted["as_of"] = Symbol("as_of", "date", False, ir.Lit(as_of, ir.DType.DATE))
+    return converted
