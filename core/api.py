@@ -117,7 +117,7 @@ class Result:
 
     def explain(self, customer_id: Any, lang: str | None = None) -> str:
         """Every scheme's outcome for one customer, with its reasons, as ``tierkit explain`` prints it."""
-        from .cli import render_explanation
+        from .explanation import render_explanation
 
         evaluation = self._job.evaluation
         row = evaluation.find(customer_id)

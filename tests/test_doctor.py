@@ -7,7 +7,7 @@ import os
 import subprocess
 
 from tierkit import __version__
-from tierkit.doctor import CHECKS
+from tierkit.cli.doctor import CHECKS
 
 from .conftest import TIERKIT
 

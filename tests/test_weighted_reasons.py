@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierkit.cli import render_explanation
+from tierkit.explanation import render_explanation
 from tierkit.engine import BoundPlan, compile_ruleset
 from tierkit.errors import RulesetError
 from tierkit.io import table_from_rows

@@ -20,19 +20,19 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from .booklet import write_briefs
-from .brief_cover import build_cover
-from .calllist import build_calllist, earlier_run, read_contacts, rows_of_owner, terminal_table, write_csv
-from .engine import Evaluation, compile_ruleset
-from .errors import TierkitError
-from .outputs import refuse_overwriting
-from .job import run_job
+from ..booklet import write_briefs
+from ..brief_cover import build_cover
+from ..calllist import build_calllist, earlier_run, read_contacts, rows_of_owner, terminal_table, write_csv
+from ..engine import Evaluation, compile_ruleset
+from ..errors import TierkitError
+from ..outputs import refuse_overwriting
+from ..job import run_job
 from .options import AS_OF, LANG, STORE, csv_raw, inputs, parse_date
-from .render import Renderer
-from .render_brief import BriefBuilder
-from .render_report import ReportBuilder
-from .results import read_evaluation
-from .terminal import printable
+from ..render import Renderer
+from ..render_brief import BriefBuilder
+from ..render_report import ReportBuilder
+from ..results import read_evaluation
+from ..terminal import printable
 
 DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf")
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')

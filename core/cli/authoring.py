@@ -19,16 +19,16 @@ from pathlib import Path
 import click
 import yaml
 
-from .cli import Session, cli
+from ..cli import Session, cli
 from .options import AS_OF
-from .engine import Evaluation
-from .errors import EXIT_INVALID, Position, TierkitError
-from .io import RowError, normalise_header, read_rows
-from .outputs import csv_writer
-from .orders import ORDER_COLUMNS, REQUIRED_COLUMNS
-from .ruleset import Ruleset, resolve_ruleset_path
-from .schema import ruleset_schema
-from .testing import Case, CaseRunner, find_header, id_headers, load_cases
+from ..engine import Evaluation
+from ..errors import EXIT_INVALID, Position, TierkitError
+from ..io import RowError, normalise_header, read_rows
+from ..outputs import csv_writer
+from ..orders import ORDER_COLUMNS, REQUIRED_COLUMNS
+from ..ruleset import Ruleset, resolve_ruleset_path
+from ..schema import ruleset_schema
+from ..testing import Case, CaseRunner, find_header, id_headers, load_cases
 
 MODELINE = "# yaml-language-server: $schema=./ruleset.schema.json"
 TESTS_FILE = "tests.yaml"

@@ -2,7 +2,7 @@
 
 After a nightly run, a sales rep needs to hear of their own accounts only: who moved
 grade, who became at-risk or a nail.  The changes between two saved runs (the same
-:class:`tierkit.history.Diff` ``tierkit diff`` prints) are grouped by owner into one
+:class:`tierkit.cli.history.Diff` ``tierkit diff`` prints) are grouped by owner into one
 digest each and sent through apprise to every ``--to`` URL: a DingTalk, WeCom, Feishu
 or Slack robot, an email address, or any webhook (``json://host/path``).  apprise comes
 with the ``notify`` extra (``pip install 'tierkit[notify]'``).
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import click
 
-from .errors import TierkitError
+from ..errors import TierkitError
 from .history import STORE, Change, Diff, compare_runs
 
 UNASSIGNED = "(no owner)"

@@ -37,7 +37,7 @@ def csv_raw(command_level: bool):
     """
 
     def remember(_ctx, _param, value: bool) -> bool:
-        from .outputs import CSV_RAW
+        from ..outputs import CSV_RAW
 
         if value or not command_level:
             CSV_RAW.set(value)
@@ -70,7 +70,7 @@ def inputs(function):
 
 def _database_input(location, table, query, name, table_option, query_option):
     """A path as given, or the database table or query it names with its options."""
-    from .io import SourceRef, is_database, mask_password
+    from ..io import SourceRef, is_database, mask_password
 
     if table is not None and query is not None:
         raise click.UsageError(f"give {table_option} or {query_option}, not both")

@@ -15,18 +15,18 @@ from collections.abc import Sequence
 
 import click
 
-from . import __version__
-from .backtest import backtest, horizon_end, horizon_orders, pick_scheme
-from .cli import Session, cli
+from .. import __version__
+from ..backtest import backtest, horizon_end, horizon_orders, pick_scheme
+from ..cli import Session, cli
 from .options import AS_OF, LANG, STORE, inputs, parse_as_of
-from .engine import compile_ruleset
-from .errors import TierkitError
-from .io import json_default
-from .job import run_job
-from .labels import SCORE_DECIMALS, localize, show_score, shown_score
-from .plan import Plan
-from .render_format import MISSING, num, pct
-from .whatif import apply_changes, compare, evaluate_pair
+from ..engine import compile_ruleset
+from ..errors import TierkitError
+from ..io import json_default
+from ..job import run_job
+from ..labels import SCORE_DECIMALS, localize, show_score, shown_score
+from ..plan import Plan
+from ..render_format import MISSING, num, pct
+from ..whatif import apply_changes, compare, evaluate_pair
 
 REASON_INDENT = "       - "
 

@@ -17,18 +17,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from . import __version__
-from .errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError, mask_secrets
-from .io import WRITE_MODES
+from .. import __version__
+from ..errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError, mask_secrets
+from ..io import WRITE_MODES
 from .logs import LEVELS, LOGGER, Progress, configure, logs_json
 from .options import AS_OF, LANG, STORE, csv_raw, inputs
-from .sqlengine import ENGINES
-from .terminal import printable
+from ..sqlengine import ENGINES
+from ..terminal import printable
 
 if TYPE_CHECKING:
-    from .engine import Evaluation
-    from .io import Rejected
-    from .job import Job
+    from ..io import Rejected
+    from ..job import Job
 
 # Modules are imported where a command needs them, so that `tierkit --help`, and every
 # command, loads only what it runs (the SQL back end, jsonschema and openpyxl included).
@@ -41,8 +40,8 @@ class Session:
     to stay quiet."""
 
     def __init__(self, plugin_files: tuple[str, ...], quiet: bool = False):
-        from .manager import make_plugin_manager
-        from .registry import Registry
+        from ..manager import make_plugin_manager
+        from ..registry import Registry
 
         self.pm = make_plugin_manager(plugin_files)
         self.registry = Registry.collect(self.pm)
@@ -54,7 +53,7 @@ class Session:
             click.echo(message, err=True)
 
     def ruleset(self, ref: str):
-        from .ruleset import load_ruleset
+        from ..ruleset import load_ruleset
 
         return load_ruleset(ref, self.registry.ruleset_dirs)
 
@@ -85,7 +84,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy and name not in self.commands:
             module, attribute, summary = self.lazy[name]
-            command = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+            command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
             command.short_help = summary
             self.add_command(command, name)
         return self.commands.get(name)
@@ -116,7 +115,7 @@ def cli(ctx: click.Context, plugin_files: tuple[str, ...], quiet: bool, log_leve
 @click.pass_obj
 def validate(session: Session, ruleset: str) -> None:
     """Check RULESET (a path or a bundled name); print every problem as file:line:col."""
-    from .engine import check_ruleset
+    from ..engine import check_ruleset
 
     try:
         loaded = session.ruleset(ruleset)
@@ -126,7 +125,7 @@ def validate(session: Session, ruleset: str) -> None:
         source = loaded.source
         plan, diagnostics = check_ruleset(loaded, session.registry)
         if plan is not None:
-            from .overlap import overlap_warnings
+            from ..overlap import overlap_warnings
 
             diagnostics += overlap_warnings(plan)
     for diagnostic in diagnostics:
@@ -147,8 +146,8 @@ def run_evaluation(
 ) -> Job:
     """Compile and run; a plan reading ``previous_run`` gets the store's latest run of
     the ruleset (``store``, else the default store when it exists; see :func:`run_job`)."""
-    from .engine import compile_ruleset
-    from .job import run_job
+    from ..engine import compile_ruleset
+    from ..job import run_job
 
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
     progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}")
@@ -160,7 +159,7 @@ def run_evaluation(
 
 def report_rejected(job: Job, rejected_path: str | None) -> None:
     """Rejected rows go to the file asked for, or else the first few to stderr."""
-    from .io import write_rejected
+    from ..io import write_rejected
 
     rejected = job.rejected
     if rejected_path:
@@ -215,7 +214,7 @@ def describe_run(meta: dict, plan) -> str:
 def evaluate(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang, progress, save,
              store, engine, spark_master, spark_conf, memory_limit) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
-    from .outputs import refuse_overwriting
+    from ..outputs import refuse_overwriting
 
     refuse_overwriting({"-o": output, "--rejected": rejected_path}, [input_path, orders_path])
     with Progress(progress, session.quiet) as report:
@@ -232,10 +231,10 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, write_m
 def evaluate_on_python(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
                        report: Progress, store, save) -> None:
     """``evaluate`` in this process: read, evaluate, save when asked, write."""
-    from .engine import paused_gc
-    from .io import dump_json_lines, mask_password, write_results
-    from .results import SchemaRecords
-    from .store import Store
+    from ..engine import paused_gc
+    from ..io import dump_json_lines, mask_password, write_results
+    from ..results import SchemaRecords
+    from ..store import Store
 
     runs = Store.open(store, create=True) if save else None  # a store that cannot be written fails before the work
     job = run_evaluation(session, ruleset, input_path, orders_path, as_of, report, store)
@@ -266,11 +265,11 @@ def evaluate_on_python(session: Session, ruleset, input_path, orders_path, outpu
 def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
                            report, store, save, engine, spark_master, spark_conf, memory_limit) -> None:
     """``evaluate --engine duckdb|spark``: the ruleset compiled to SQL, run where the data is."""
-    from .engine import compile_ruleset
-    from .io import mask_password
-    from .job import with_previous
-    from .sqlengine import open_engine
-    from .sqlrun import describe_orders, run_sql_job, write_sql_results
+    from ..engine import compile_ruleset
+    from ..io import mask_password
+    from ..job import with_previous
+    from ..sqlengine import open_engine
+    from ..sqlrun import describe_orders, run_sql_job, write_sql_results
 
     if save:
         raise TierkitError("--save records runs of the python engine; save a sample with --engine python")
@@ -317,7 +316,8 @@ def _setting(item: str) -> tuple[str, str]:
 @click.pass_obj
 def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_json, as_of, lang, store) -> None:
     """Show every scheme's outcome for one customer, with its reasons."""
-    from .io import json_default
+    from ..explanation import render_explanation
+    from ..io import json_default
 
     job = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False), store)
     evaluation = job.evaluation
@@ -335,34 +335,12 @@ def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_
     click.echo(printable(render_explanation(evaluation, record, lang)))
 
 
-def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
-    from .labels import localize, show_score
-
-    plan = evaluation.plan
-    name_field = plan.ruleset.data.get("name_field", "name")
-    lines = [f"{record['id']}  {record['features'].get(name_field) or ''}".rstrip()]
-    lines.append(f"rank {record['rank']} of {len(evaluation.rows)}   (as of {evaluation.bound.as_of}, {plan.ruleset.name} {plan.ruleset.version})")
-    for scheme in plan.schemes:
-        outcome = record["outcomes"][scheme.id]
-        score = "" if outcome["score"] is None else f"  score {show_score(outcome['score'], scheme.compiled.score_decimals)}"
-        tags = f"  [{', '.join(outcome['tags'])}]" if outcome["tags"] else ""
-        title = localize(scheme.label, lang)
-        lines.append(f"\n{title} ({scheme.id}): {outcome['display']} ({outcome['label']}){score}{tags}")
-        lines += [f"  - {reason['text']}" for reason in outcome["reasons"]]
-    allocation = dict(record["allocation"])
-    lines.append(f"\nallocation: {allocation.pop('rule')}")
-    for key, value in allocation.items():
-        shown = "; ".join(map(str, value)) if isinstance(value, list) else value
-        lines.append(f"  {key}: {shown}")
-    return "\n".join(lines)
-
-
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the schema to a file instead of stdout.")
 @click.pass_obj
 def schema(session: Session, output) -> None:
     """Print the ruleset JSON Schema (for editors: yaml-language-server)."""
-    from .schema import ruleset_schema
+    from ..schema import ruleset_schema
 
     text = json.dumps(ruleset_schema(session.registry.kinds), ensure_ascii=False, indent=2) + "\n"
     if output:
@@ -375,7 +353,7 @@ def schema(session: Session, output) -> None:
 @click.pass_obj
 def plugins(session: Session) -> None:
     """List plugins, and the kinds, functions, readers and writers each provides."""
-    from .manager import plugin_origin
+    from ..manager import plugin_origin
 
     registry = session.registry
     click.echo("plugins:")
