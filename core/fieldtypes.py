@@ -49,6 +49,11 @@ class FieldSpec:
 
 
 # Markers spreadsheets and exports use for "no value"; a string field keeps them as text.
+# Every character ``str.isspace`` (and so ``str.strip``) treats as white space, spelt
+# out so that no module scans all 1.1M code points to find them at import
+# (tests/test_fieldtypes.py checks the list against that scan).
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 NULL_MARKERS = frozenset({"na", "n/a", "#n/a", "null", "none", "nil", "-", "--", "—", "——"})
 
 

@@ -73,7 +73,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .fieldtypes import _BOOLEANS, _CURRENCY, _MULTIPLIERS, MAX_NUMBER_TEXT, NULL_MARKERS, FieldSpec, _enum_coercer, fold
+from .fieldtypes import _BOOLEANS, _CURRENCY, _MULTIPLIERS, MAX_NUMBER_TEXT, NULL_MARKERS, WHITESPACE, FieldSpec, _enum_coercer, fold
 from .io import _where, check_required_columns, match_columns
 from .sqldialect import Dialect
 
@@ -92,7 +92,6 @@ _BLOCKS = (
     (0x2F00, 0x2FDF), (0x3000, 0x303F), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
     (0xAC00, 0xD7A3), (0xF900, 0xFAFF), (0xFE30, 0xFE6F), (0xFF00, 0xFFEF), (0x1F300, 0x1FAFF),
 )
-_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 _FORMAT_CHARS = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
 
 
@@ -140,7 +139,7 @@ def _chars() -> _Chars:
             target = unicodedata.normalize("NFKC", chr(code))
             if code not in plain and len(target) == 1 and target != chr(code) and ord(target) in plain:
                 mapped[code] = ord(target)
-    other = {ord(c) for c in _WHITESPACE} | set(range(1, 0x20)) | {0x7F} | {ord(c) for c in _FORMAT_CHARS}
+    other = {ord(c) for c in WHITESPACE} | set(range(1, 0x20)) | {0x7F} | {ord(c) for c in _FORMAT_CHARS}
     known = plain | set(mapped) | other
 
     def folds_alike(code: int) -> bool:
@@ -181,7 +180,7 @@ _NONFINITE = "[+-]?(?:[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])"
 _NUMBER_PARTS = "([+-]?)([0-9]*)(?:\\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?"
 _GROUPED = "[+-]?[0-9]{1,3}(?:[, ][0-9]{3})+(?:\\.[0-9]*)?"
 _PLAIN = "[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_WS_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _WHITESPACE) + "]"
+_WS_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
 _TIME = "(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?"
 _YMD = f"([0-9]{{4}})[-/.]([0-9]{{1,2}})[-/.]([0-9]{{1,2}}){_TIME}"
 _CHINESE = (
@@ -280,7 +279,7 @@ class _Sql:
     def strip(self, x: str) -> str:
         """``str.strip()``; a cell whose end characters are not whitespace skips the trim,
         which is slow with a set of characters (most cells have nothing to strip)."""
-        return f"CASE WHEN {self._not_space(self._first(x))} AND {self._not_space(self._last(x))} THEN {x} ELSE {self._trim(x, 'both', _WHITESPACE)} END"
+        return f"CASE WHEN {self._not_space(self._first(x))} AND {self._not_space(self._last(x))} THEN {x} ELSE {self._trim(x, 'both', WHITESPACE)} END"
 
     def _first(self, x: str) -> str:
         return f"unicode({x})" if self.duck else f"ascii({x})"
@@ -289,14 +288,14 @@ class _Sql:
         return f"unicode(right({x}, 1))" if self.duck else f"ascii(right({x}, 1))"
 
     def _not_space(self, code: str) -> str:
-        spaces = ", ".join(str(ord(char)) for char in _WHITESPACE if ord(char) > 32)
+        spaces = ", ".join(str(ord(char)) for char in WHITESPACE if ord(char) > 32)
         return f"({code} > 32 AND {code} NOT IN ({spaces}))"
 
     def lstrip(self, x: str) -> str:
-        return self._trim(x, "leading", _WHITESPACE)
+        return self._trim(x, "leading", WHITESPACE)
 
     def rstrip(self, x: str) -> str:
-        return self._trim(x, "trailing", _WHITESPACE)
+        return self._trim(x, "trailing", WHITESPACE)
 
     def ltrim_char(self, x: str, char: str) -> str:
         return self._trim(x, "leading", char)
@@ -466,8 +465,12 @@ class _Compiler:
         self.d = dialect
         self.f = _Sql(dialect)
         self.layers = _Layers(dialect)
-        self.chars = _chars()
         self.json = _json_messages()
+
+    @functools.cached_property
+    def chars(self) -> _Chars:
+        """The character tables (0.4 s to build), only when a lenient cell's SQL needs them."""
+        return _chars()
 
     def let(self, expression: str) -> str:
         return self.layers.let(expression)
@@ -611,7 +614,7 @@ class _Compiler:
         shown = self.show(cell)
         x, too_long = self.short_number(cell, shown)
         floaty = self.let(
-            f.strip(f.translate(x, "０１２３４５６７８９" + _WHITESPACE, "0123456789" + " " * len(_WHITESPACE)))
+            f.strip(f.translate(x, "０１２３４５６７８９" + WHITESPACE, "0123456789" + " " * len(WHITESPACE)))
         )
         is_float = self.let(f.full(floaty, _FLOAT_SYNTAX))
         nonfinite = self.let(f.full(floaty, _NONFINITE))

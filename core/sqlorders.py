@@ -96,7 +96,7 @@ from typing import TYPE_CHECKING
 
 from .errors import TierkitError
 from . import fieldtypes
-from .fieldtypes import NULL_MARKERS, FieldSpec
+from .fieldtypes import NULL_MARKERS, WHITESPACE, FieldSpec
 from .orders import (
     MONEY_SCALE, ORDER_COLUMNS, ORDER_FEATURES, REQUIRED_COLUMNS, YEAR, _column_lookup, _match_columns, no_orders,
 )
@@ -545,7 +545,7 @@ class _Column:
 def _tables() -> dict[str, str]:
     """Character tables from Python's own Unicode database, so the SQL reads text as
     :mod:`tierkit.fieldtypes` does (str.strip, float(), NFKC, re's \\d, repr)."""
-    spaces = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    spaces = WHITESPACE
     digits_from, digits_to = [], []
     single_from, single_to = [], []
     multi: dict[str, str] = {}

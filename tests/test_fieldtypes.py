@@ -278,3 +278,9 @@ def test_dates_read_back_from_iso_and_chinese_forms(day):
 def test_number_fast_path_keeps_exact_floats():
     assert coercer("number")("0.1") == 0.1
     assert not math.isnan(coercer("number")("1e-300"))
+
+
+def test_whitespace_is_every_character_python_strips():
+    from tierkit.fieldtypes import WHITESPACE
+
+    assert WHITESPACE == "".join(chr(code) for code in range(0x110000) if chr(code).isspace())
