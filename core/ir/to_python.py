@@ -17,6 +17,7 @@ that cannot be missing are not tested.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import functools
 import itertools
 from collections.abc import Callable
@@ -48,7 +49,7 @@ def functions() -> dict[str, Callable]:
 
 def helpers() -> dict[str, Callable]:
     """What the generated functions call, by the name they call it."""
-    return {"_power": _safe_power, "_member": _member, "_text": _text,
+    return {"_power": _safe_power, "_member": _member, "_text": _text, "_date": dt.date.fromisoformat,
             **{f"_fn_{name}": function for name, function in functions().items()}}
 
 
@@ -120,6 +121,8 @@ class PyLowering:
         return _name(self.local(node.name))
 
     def visit_Lit(self, node: ir.Lit) -> ast.expr:
+        if isinstance(node.value, dt.date):  # no constant in a tree: read from its text
+            return _call("_date", [_const(node.value.isoformat())])
         return _const(node.value)
 
     def visit_Arith(self, node: ir.Arith) -> ast.expr:

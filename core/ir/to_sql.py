@@ -225,7 +225,10 @@ class SqlLowering:
 
     # -- arithmetic ---------------------------------------------------------------------
     def visit_Arith(self, node: ir.Arith) -> exp.Expr:
-        left, right = self.lower(node.left), self.lower(node.right)
+        if node.op in ("//", "%"):  # computed in the result's type
+            left, right = self._typed(node.left, node.dtype), self._typed(node.right, node.dtype)
+        else:
+            left, right = self.lower(node.left), self.lower(node.right)
         if node.op in ARITH:
             if node.dtype is ir.DType.INT and not any(isinstance(n, (ir.Column, ir.Ref, ir.Call)) for n in node.walk()):
                 left = _cast(left, ir.DType.INT)  # literals alone would be 32-bit integers
@@ -493,7 +496,10 @@ def _length(lowering: SqlLowering, args) -> exp.Expr:
 
 
 def _list_contains(lowering: SqlLowering, args) -> exp.Expr:
-    return _fn(lowering.dialect.list_contains, lowering.lower(args[0]), lowering.lower(args[1]))
+    """Membership in a list value; a missing value is missing (the engines' own
+    functions say false for it; a missing list already gives NULL)."""
+    items = lowering.lower(args[0])
+    return lowering.strict(args[1:], lambda value: _fn(lowering.dialect.list_contains, items, value[0]))
 
 
 FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
