@@ -111,9 +111,9 @@ def scope_for(codes: dict[str, str], as_of: str) -> dict[str, Symbol]:
 PYTHON_SCOPE = scope_for({name: f"s{index}" for index, name in enumerate(FIELDS)}, "as_of")
 
 
-def python_values(source: str) -> list:
+def python_values(source: str, functions=FUNCTIONS_BY_NAME) -> list:
     namespace = Namespace()
-    compiled = compile_expression(source, PYTHON_SCOPE, FUNCTIONS_BY_NAME, namespace)
+    compiled = compile_expression(source, PYTHON_SCOPE, functions, namespace)
     params = [PYTHON_SCOPE[name].code for name in FIELDS]
     globals_ = dict(namespace.values)
     exec(f"def _f({', '.join(params)}, as_of):\n    return {compiled.code}", globals_)
@@ -193,3 +193,25 @@ def test_a_function_without_a_sql_form_is_a_one_line_error():
     assert error.value.diagnostic.message.startswith("function 'score_of'")
     # the Python back end is not concerned
     compile_expression("score_of(revenue) > 2", PYTHON_SCOPE, functions, Namespace())
+
+
+def margin_band(margin):
+    return "high" if margin >= 30 else "low"
+
+
+def margin_band_ir(args, dtype):
+    """``margin_band`` as IR nodes (the example of docs/plugins.md)."""
+    margin = args[0]
+    return ir.case((ir.IsMissing(margin), ir.Lit(None, dtype)),
+                   (ir.Compare(">=", margin, ir.lit(30)), ir.lit("high")), default=ir.lit("low"))
+
+
+def test_a_plugin_function_states_its_sql_form_as_ir(engine):
+    functions = {**FUNCTIONS_BY_NAME, "margin_band": Function("margin_band", margin_band, ("number",), "string",
+                                                               "High or low margin.", sql=margin_band_ir)}
+    sources = ["margin_band(revenue)", "margin_band(staff * 10) ~ '!'"]
+    compiled = [compile_sql_expression(source, sql_scope(), functions, engine.dialect.name) for source in sources]
+    select = ", ".join(f"{c.code} AS {engine.dialect.quote(f'e{i}')}" for i, c in enumerate(compiled))
+    rows = engine.rows(f"SELECT {select} FROM expr_rows ORDER BY row_id")
+    for index, source in enumerate(sources):
+        assert [row[index] for row in rows] == python_values(source, functions), source
