@@ -207,9 +207,8 @@ class SqlLowering:
             return exp.Boolean(this=node.value)
         if node.dtype is ir.DType.FLOAT:
             return _double(float(node.value))
-        if node.dtype is ir.DType.INT:
-            number = exp.Literal.number(int(node.value))
-            return number if abs(int(node.value)) < 2**31 else _cast(number, ir.DType.INT)
+        if node.dtype is ir.DType.INT:  # a bare 5 is a 32-bit INTEGER, which overflows where BIGINT does not
+            return _cast(exp.Literal.number(int(node.value)), ir.DType.INT)
         if node.dtype is ir.DType.DATE:
             return _cast(exp.Literal.string(node.value.isoformat()), ir.DType.DATE)
         return exp.Literal.string(str(node.value))
@@ -230,8 +229,6 @@ class SqlLowering:
         else:
             left, right = self.lower(node.left), self.lower(node.right)
         if node.op in ARITH:
-            if node.dtype is ir.DType.INT and not any(isinstance(n, (ir.Column, ir.Ref, ir.Call)) for n in node.walk()):
-                left = _cast(left, ir.DType.INT)  # literals alone would be 32-bit integers
             return _op(ARITH[node.op], left, right)
         if node.op == "**":
             return self.let(left, lambda base: self.let(right, lambda power: self._power(base, power)))
