@@ -108,6 +108,7 @@ def contains(text: str, part: str) -> bool:
 
 
 def _coalesce_ir(args, dtype):
+    """``default`` and ``coalesce`` are the IR's own :class:`~tierkit.ir.nodes.Coalesce`."""
     return ir.Coalesce(tuple(args))
 
 

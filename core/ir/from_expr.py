@@ -59,7 +59,16 @@ def _as(part, type_: str) -> ir.Expr:
 class IrEmitter:
     """The IR back end of :class:`tierkit.expr.Checker`: each method returns a node with
     the Python back end's value.  An operand that is always missing (``none``, or of
-    type ``any``) makes a strict operation a missing value of the result's type."""
+    type ``any``) makes a strict operation a missing value of the result's type.
+
+    Where the SQL engines' values can still differ (see also
+    :mod:`tierkit.plugins.functions`): integers past BIGINT (Python's do not overflow;
+    SQL raises an error); ``~`` of a whole number of 1e38 or more in size, or of an
+    infinity or NaN, and of a list or an outcome (a compile error here); NaN in
+    comparisons (SQL orders NaN above every number and equal to itself); on Spark,
+    ``**`` is Java's ``Math.pow``, which may differ from C's in the last bit, and ``in``
+    a list value that holds a missing item is missing rather than false when nothing
+    matches."""
 
     def literal(self, value, type_: str) -> ir.Expr:
         return ir.Lit(value, TYPES[type_]) if value is not None else ir.NULL
