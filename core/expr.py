@@ -12,10 +12,10 @@ column; it asks an emitter for the code of each piece it accepts.  Two back ends
 - :class:`PythonEmitter` (:func:`compile_expression`): Python source the plan compiles
   once; missing operands are tested through temporaries, constants and helpers live
   in a :class:`Namespace`;
-- :class:`tierkit.sqlexpr.SqlEmitter` (:func:`tierkit.sqlexpr.compile_sql_expression`): one SQL expression for a
-  :class:`~tierkit.sqldialect.Dialect` (DuckDB, Spark) over column references, with
-  the same value as the Python code for every row, including where SQL's own
-  operators differ (listed on the emitter).
+- :class:`tierkit.ir.from_expr.IrEmitter`: nodes of the engine-neutral IR
+  (:mod:`tierkit.ir`), lowered to SQL for DuckDB and Spark
+  (:func:`tierkit.ir.from_expr.compile_sql_expression`) with the same value as the
+  Python code for every row, including where SQL's own operators differ.
 
 Null semantics (a missing value is ``None`` in Python, NULL in SQL), the same as SQL's
 so that every back end agrees:

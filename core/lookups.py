@@ -23,6 +23,7 @@ from jinja2 import nodes
 from .errors import TierkitError
 from .expr import did_you_mean, parse
 from .io import RowError, read_rows
+from .ir import nodes as ir
 from .registry import Function
 
 Report = Callable[[str, tuple], None]
@@ -78,13 +79,11 @@ def lookup_function(tables: dict[str, dict[str, Any]]) -> Function:
     def lookup(name: str, key: str) -> Any:
         return tables[name].get(key)
 
-    def sql(dialect, args) -> str:
-        table = tables[args[0].value]
-        if not table:
-            return f"CAST(NULL AS {dialect.type_of('number' if numbers else 'string')})"
-        literal = dialect.double_literal if numbers else dialect.string
-        cases = " ".join(f"WHEN {dialect.string(key)} THEN {literal(value)}" for key, value in table.items())
-        return f"(CASE {args[1].code} {cases} END)"
+    def sql(args, dtype):
+        """The table as a CASE over the key (every key a text literal)."""
+        values = [(ir.Compare("==", args[1], ir.lit(key)), ir.lit(float(value) if numbers else value))
+                  for key, value in tables[args[0].value].items()]
+        return ir.Case(tuple(values), ir.Lit(None, dtype)) if values else ir.Lit(None, dtype)
 
     return Function("lookup", lookup, ("string", "string"), "number" if numbers else "string",
                     "The value of a key in one of the ruleset's lookup tables; missing when the key is not there.", sql=sql)

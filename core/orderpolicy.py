@@ -46,13 +46,15 @@ class OrderWhere:
     position: Position | None = None
 
     def sql(self, dialect, columns: Mapping[str, str], as_of: dt.date) -> str:
-        """The condition in SQL for ``dialect``, over the SQL columns of each order column."""
-        from .sqlexpr import compile_sql_expression  # the SQL back end, loaded by the SQL engines only
+        """The condition in SQL for ``dialect``, over the SQL column (its name) holding
+        each order column: checked and compiled through the IR (:mod:`tierkit.ir`)."""
+        from .ir import nodes as ir  # the SQL back end, loaded by the SQL engines only
+        from .ir.from_expr import TYPES, compile_sql_expression
 
-        scope = {name: dataclasses.replace(symbol, code=columns[name]) for name, symbol in order_scope(self.extra).items()
-                 if name != "as_of"}
-        scope["as_of"] = Symbol("as_of", "date", False, dialect.literal(as_of))
-        return compile_sql_expression(self.source, scope, self.functions, dialect, self.position).code
+        scope = {name: dataclasses.replace(symbol, code=ir.Column(columns[name], TYPES[symbol.type], symbol.nullable))
+                 for name, symbol in order_scope(self.extra).items() if name != "as_of"}
+        scope["as_of"] = Symbol("as_of", "date", False, ir.Lit(as_of, ir.DType.DATE))
+        return compile_sql_expression(self.source, scope, self.functions, dialect.name, self.position).code
 
 
 @dataclass(frozen=True)

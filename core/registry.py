@@ -58,13 +58,14 @@ class Function:
     (``default`` does) and give a missing result only when every argument is
     missing.  ``needs_as_of`` passes the run's as-of date first.
 
-    ``sql`` is the function's SQL form for the SQL engines, or ``None`` when it has
-    none (a ruleset using it then runs on the Python engine only):
-    ``sql(dialect, args) -> str`` gets the :class:`tierkit.sqldialect.Dialect` and the
-    arguments as :class:`tierkit.expr.Compiled` values whose ``code`` is SQL (the as-of
-    date first when ``needs_as_of``; integers already DOUBLEs where ``params`` says
-    ``number`` and the result is a number) and must give the value ``impl`` would, NULL where it gives ``None``;
-    unless ``null_safe``, a NULL argument must give NULL.
+    ``sql`` is the function's form for the SQL engines, or ``None`` when it has none
+    (a ruleset using it then runs on the Python engine only): ``sql(args, dtype)`` gets
+    the arguments as nodes of :mod:`tierkit.ir` (the as-of date first when
+    ``needs_as_of``; integers already floats where ``params`` says ``number`` and the
+    result is a number) and the result's :class:`tierkit.ir.nodes.DType`, and returns
+    the node giving the value ``impl`` would, missing where it gives ``None``: a tree
+    of other nodes, or :func:`tierkit.ir.nodes.call` for a function the lowerings spell
+    from their tables.  Unless ``null_safe``, a missing argument must give a missing value.
     """
 
     name: str
@@ -76,7 +77,7 @@ class Function:
     variadic: bool = False
     null_safe: bool = False
     needs_as_of: bool = False
-    sql: Callable[..., str] | None = None
+    sql: Callable[..., Any] | None = None
 
     def nullable(self, arg_nullables: list[bool]) -> bool:
         """Whether a null-safe call may still give a missing value (all inputs missing)."""

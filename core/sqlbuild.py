@@ -23,8 +23,8 @@ from typing import Any
 from .build import ConfigBuild
 from .errors import Position
 from .expr import Compiled, Symbol
-from .ir.from_expr import sql_column
-from .sqlexpr import compile_sql_expression
+from .ir.from_expr import compile_sql_expression
+from .ir.to_sql import SqlLowering, to_sql
 from .registry import Function
 from .sqldialect import Dialect
 
@@ -101,20 +101,6 @@ class Query:
         return f"{with_clause}SELECT {select} FROM {previous}"
 
 
-def sql_scope(scope: Mapping[str, Symbol], dialect: Dialect, as_of_sql: str) -> dict[str, Symbol]:
-    """The Python plan's scope with every code replaced by its SQL column."""
-
-    def convert(symbol: Symbol) -> Symbol:
-        attributes = {name: convert(attribute) for name, attribute in symbol.attributes.items()}
-        column = sql_column(symbol.code)
-        code = dialect.quote(column) if column is not None else "NULL"
-        return Symbol(symbol.name, symbol.type, symbol.nullable, code, attributes, symbol.values)
-
-    converted = {name: convert(symbol) for name, symbol in scope.items()}
-    converted["as_of"] = Symbol("as_of", "date", False, as_of_sql)
-    return converted
-
-
 class SqlBuild(ConfigBuild):
     """The SQL compile context of one scheme (or of the ruleset's allocation table)."""
 
@@ -138,7 +124,12 @@ class SqlBuild(ConfigBuild):
         self.outcome_set = False
 
     def _compile(self, source: str, position: Position | None) -> Compiled:
-        return compile_sql_expression(source, self.scope, self.functions, self.dialect, position)
+        """Through the IR (the scope is :func:`tierkit.ir.from_expr.ir_scope`'s), as SQL text."""
+        return compile_sql_expression(source, self.scope, self.functions, self.dialect.name, position)
+
+    def sql(self, node) -> str:
+        """The SQL text of an IR node (a scope symbol's code, e.g. ``as_of``)."""
+        return to_sql(SqlLowering(str, self.dialect.name).lower(node), self.dialect.name)
 
     def literal(self, value: Any) -> str:
         return self.dialect.literal(value)

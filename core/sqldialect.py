@@ -1,7 +1,10 @@
 """The SQL dialects tierkit compiles rulesets to: DuckDB (embedded) and Spark SQL.
 
-Everything the SQL back ends write that differs between the two engines goes
-through a :class:`Dialect`: literals, list values, date arithmetic, percentiles.
+Everything the SQL back ends write as text that differs between the two engines
+goes through a :class:`Dialect`: literals, list values, date arithmetic,
+percentiles, for the kinds' SQL, input typing and order features.  Expressions do
+not: they are lowered as sqlglot trees through :mod:`tierkit.ir`, whose dialect
+differences are the rows of :data:`tierkit.ir.to_sql.DIALECTS`.
 The rest of the generated SQL is the common core of both (``CASE``, window
 functions, ``COALESCE``), written so that neither engine's settings change an
 answer: every division guards its divisor, every cast that may fail is a
@@ -168,14 +171,7 @@ class Dialect:
             return f"CAST({day} + CAST({days} AS INTEGER) AS DATE)"
         return f"date_add({day}, CAST({days} AS INT))"
 
-    def parse_iso_date(self, text: str) -> str:
-        """``YYYY-MM-DD`` (one-digit month and day allowed) to a date, NULL if it is not one."""
-        if self.name == "duckdb":
-            return f"CAST(try_strptime(trim({text}), '%Y-%m-%d') AS DATE)"
-        # Spark raises on a year beyond 9999 even in try_to_date: only a date's shape gets there.
-        return f"CASE WHEN trim({text}) RLIKE '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}$' THEN try_to_date(trim({text}), 'y-M-d') END"
-
-    # -- expression back end (tierkit.expr) ---------------------------------------
+    # -- text helpers of the kinds' SQL (expressions lower through tierkit.ir) ------
     def let(self, value: str, body) -> str:
         """``body(name)`` with ``name`` bound to ``value``, computed once: a one-item list
         mapped through a lambda.  The name is derived from ``value``'s text, so an inner
@@ -185,10 +181,6 @@ class Dialect:
         name = "_v" + hashlib.sha1(value.encode("utf-8")).hexdigest()[:12]
         function = "list_transform" if self.name == "duckdb" else "transform"
         return self.list_item(f"{function}({self._list([value])}, {self.lambda_(name, body(name))})", 1)
-
-    def integer_divide(self, numerator: str, denominator: str) -> str:
-        """Integer division truncating toward zero (exact on BIGINTs)."""
-        return f"({numerator} // {denominator})" if self.name == "duckdb" else f"({numerator} div {denominator})"
 
     def float_text(self, number: str) -> str:
         """Python's ``repr`` of a finite DOUBLE that is not whole (so below 2**53 in size):

@@ -402,8 +402,8 @@ def _typed_orders(
     typed = chain.render([], outputs)
     excluded = ""
     if where is not None:
-        columns = {name: q(name) for name in ORDER_COLUMNS} | {"customer_id": q(KEY_COLUMN)}
-        columns |= {name: q(f"_where{index}") for index, name in enumerate(extra)}
+        columns = {name: name for name in ORDER_COLUMNS} | {"customer_id": KEY_COLUMN}
+        columns |= {name: f"_where{index}" for index, name in enumerate(extra)}
         excluded = f"WHEN NOT COALESCE({where.sql(d, columns, as_of)}, FALSE) THEN {STATUS_EXCLUDED} "
     status = (
         f"CASE WHEN _bad THEN {STATUS_REJECTED} {excluded}WHEN _copy > 1 THEN {STATUS_DUPLICATE} "

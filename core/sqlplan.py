@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 from .decision import decision_table_sql
 from .errors import RulesetError, TierkitError
+from .ir.from_expr import ir_scope
 from .overrides import Override
 from .plan import Plan
 from .registry import Registry
-from .sqlbuild import Query, SqlBuild, sql_scope
+from .sqlbuild import Query, SqlBuild
 from .sqldialect import Dialect
 
 PREVIOUS_RELATION = "_tierkit_previous"
@@ -63,7 +64,7 @@ class _SqlPlanCompiler:
         self.dialect = dialect
         self.as_of = as_of
         self.query = Query(dialect, source)
-        self.scope = sql_scope(plan.scope, dialect, dialect.literal(as_of))
+        self.scope = ir_scope(plan.scope, as_of)
         ruleset = plan.ruleset
         self.locate = lambda path: ruleset.content_position(*path) or ruleset.position(*path)
 

@@ -296,7 +296,7 @@ def _inputs(build, default_as_of: str) -> tuple[dict, dict, dict, str]:
 def compile_lifecycle_sql(build: SqlBuild) -> None:
     """The SQL twin of :func:`compile_lifecycle`: the stage from the same tests in the
     same order, and the days since the last order where the Python detail has them."""
-    windows, inputs, _exprs, as_of = _inputs(build, build.scope["as_of"].code)
+    windows, inputs, _exprs, as_of = _inputs(build, build.sql(build.scope["as_of"].code))
     dialect, literal = build.dialect, build.literal
     types = {"first_order_date": "date", "last_order_date": "date", "order_count": "number"}
     first, last, count = (build.column(name, inputs[name] or dialect.cast("NULL", types[name])) for name in INPUTS)

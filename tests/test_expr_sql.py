@@ -14,7 +14,8 @@ import math
 import pytest
 
 from tierkit.expr import ExpressionDiagnostic, Namespace, Symbol, compile_expression
-from tierkit.sqlexpr import compile_sql_expression
+from tierkit.ir import nodes as ir
+from tierkit.ir.from_expr import TYPES, compile_sql_expression
 from tierkit.plugins.functions import FUNCTIONS
 from tierkit.registry import Function
 
@@ -110,9 +111,9 @@ def scope_for(codes: dict[str, str], as_of: str) -> dict[str, Symbol]:
 PYTHON_SCOPE = scope_for({name: f"s{index}" for index, name in enumerate(FIELDS)}, "as_of")
 
 
-def python_values(source: str) -> list:
+def python_values(source: str, functions=FUNCTIONS_BY_NAME) -> list:
     namespace = Namespace()
-    compiled = compile_expression(source, PYTHON_SCOPE, FUNCTIONS_BY_NAME, namespace)
+    compiled = compile_expression(source, PYTHON_SCOPE, functions, namespace)
     params = [PYTHON_SCOPE[name].code for name in FIELDS]
     globals_ = dict(namespace.values)
     exec(f"def _f({', '.join(params)}, as_of):\n    return {compiled.code}", globals_)
@@ -141,16 +142,18 @@ def engine(request):
     return engine
 
 
-def sql_scope(dialect) -> dict[str, Symbol]:
-    return scope_for({name: dialect.quote(name) for name in FIELDS}, f"DATE '{AS_OF.isoformat()}'")
+def sql_scope() -> dict[str, Symbol]:
+    """The fields as IR columns, the as-of date a literal (the SQL engines' scope)."""
+    return scope_for({name: ir.Column(name, TYPES[type_], nullable) for name, (type_, nullable) in FIELDS.items()},
+                     ir.Lit(AS_OF, ir.DType.DATE))
 
 
 def test_sql_matches_python(engine):
     dialect = engine.dialect
-    scope = sql_scope(dialect)
+    scope = sql_scope()
     columns = []
     for index, source in enumerate(EXPRESSIONS):
-        compiled = compile_sql_expression(source, scope, FUNCTIONS_BY_NAME, dialect)
+        compiled = compile_sql_expression(source, scope, FUNCTIONS_BY_NAME, dialect.name)
         columns.append(f"{compiled.code} AS {dialect.quote(f'e{index}')}")
     rows = engine.rows(f"SELECT {', '.join(columns)} FROM expr_rows ORDER BY row_id")
     failures = []
@@ -165,12 +168,10 @@ def test_sql_matches_python(engine):
 
 def test_sql_compile_checks_as_python_does():
     """Same types, nullability, reads and constants; the same diagnostics."""
-    from tierkit.sqldialect import DUCKDB
-
-    scope = sql_scope(DUCKDB)
+    scope = sql_scope()
     for source in EXPRESSIONS:
         python = compile_expression(source, PYTHON_SCOPE, FUNCTIONS_BY_NAME, Namespace())
-        sql = compile_sql_expression(source, scope, FUNCTIONS_BY_NAME, DUCKDB)
+        sql = compile_sql_expression(source, scope, FUNCTIONS_BY_NAME, "duckdb")
         assert (sql.type, sql.nullable, sql.reads, sql.constant, sql.value) == (
             python.type, python.nullable, python.reads, python.constant, python.value
         ), source
@@ -178,19 +179,39 @@ def test_sql_compile_checks_as_python_does():
         with pytest.raises(ExpressionDiagnostic) as python_error:
             compile_expression(bad, PYTHON_SCOPE, FUNCTIONS_BY_NAME, Namespace())
         with pytest.raises(ExpressionDiagnostic) as sql_error:
-            compile_sql_expression(bad, scope, FUNCTIONS_BY_NAME, DUCKDB)
+            compile_sql_expression(bad, scope, FUNCTIONS_BY_NAME, "duckdb")
         assert str(sql_error.value) == str(python_error.value)
 
 
 def test_a_function_without_a_sql_form_is_a_one_line_error():
-    from tierkit.sqldialect import SPARK
-
     functions = {**FUNCTIONS_BY_NAME, "score_of": Function("score_of", lambda x: x, ("number",), "number", "A plugin's.")}
     with pytest.raises(ExpressionDiagnostic) as error:
-        compile_sql_expression("revenue > 1 and score_of(revenue) > 2", sql_scope(SPARK), functions, SPARK)
+        compile_sql_expression("revenue > 1 and score_of(revenue) > 2", sql_scope(), functions, "spark")
     message = str(error.value)
     assert "function 'score_of' has no SQL form (see tierkit plugins for its plugin); run with --engine python" in message
     assert "\n" not in message
     assert error.value.diagnostic.message.startswith("function 'score_of'")
     # the Python back end is not concerned
     compile_expression("score_of(revenue) > 2", PYTHON_SCOPE, functions, Namespace())
+
+
+def margin_band(margin):
+    return "high" if margin >= 30 else "low"
+
+
+def margin_band_ir(args, dtype):
+    """``margin_band`` as IR nodes (the example of docs/plugins.md)."""
+    margin = args[0]
+    return ir.case((ir.IsMissing(margin), ir.Lit(None, dtype)),
+                   (ir.Compare(">=", margin, ir.lit(30)), ir.lit("high")), default=ir.lit("low"))
+
+
+def test_a_plugin_function_states_its_sql_form_as_ir(engine):
+    functions = {**FUNCTIONS_BY_NAME, "margin_band": Function("margin_band", margin_band, ("number",), "string",
+                                                               "High or low margin.", sql=margin_band_ir)}
+    sources = ["margin_band(revenue)", "margin_band(staff * 10) ~ '!'"]
+    compiled = [compile_sql_expression(source, sql_scope(), functions, engine.dialect.name) for source in sources]
+    select = ", ".join(f"{c.code} AS {engine.dialect.quote(f'e{i}')}" for i, c in enumerate(compiled))
+    rows = engine.rows(f"SELECT {select} FROM expr_rows ORDER BY row_id")
+    for index, source in enumerate(sources):
+        assert [row[index] for row in rows] == python_values(source, functions), source

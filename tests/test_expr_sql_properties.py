@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierkit.expr import ExpressionDiagnostic, Namespace, Symbol, compile_expression
-from tierkit.sqlexpr import compile_sql_expression
+from tierkit.ir import nodes as ir
+from tierkit.ir.from_expr import TYPES, compile_sql_expression
 
 from .engine_harness import shared_engine
 from .test_expr_properties import EXPRESSIONS, FIELDS, FUNCTIONS_BY_NAME, SCOPE, records, run
@@ -35,17 +36,21 @@ COLUMNS = {
 }
 
 
-def sql_scope(dialect) -> dict[str, Symbol]:
-    """The properties' scope over SQL columns; ``as_of`` is a column, so each record
+def column(name: str, type_: str, nullable: bool) -> ir.Column:
+    return ir.Column(name, TYPES[type_], nullable)
+
+
+def sql_scope() -> dict[str, Symbol]:
+    """The properties' scope over IR columns; ``as_of`` is a column, so each record
     brings its own as-of date."""
-    scope = {field: Symbol(field, type_, nullable, dialect.quote(field)) for field, (type_, nullable) in FIELDS.items()}
-    scope["as_of"] = Symbol("as_of", "date", False, dialect.quote("as_of"))
+    scope = {field: Symbol(field, type_, nullable, column(field, type_, nullable)) for field, (type_, nullable) in FIELDS.items()}
+    scope["as_of"] = Symbol("as_of", "date", False, column("as_of", "date", False))
     grade = SCOPE["grade"]
     attributes = {
-        name: Symbol(name, attribute.type, attribute.nullable, dialect.quote(f"grade_{name}"))
+        name: Symbol(name, attribute.type, attribute.nullable, column(f"grade_{name}", attribute.type, attribute.nullable))
         for name, attribute in grade.attributes.items()
     }
-    scope["grade"] = Symbol("grade", "outcome", False, "NULL", attributes)
+    scope["grade"] = Symbol("grade", "outcome", False, ir.NULL, attributes)
     return scope
 
 
@@ -59,7 +64,7 @@ def compile_both(source: str, dialect):
         if "is not a date" in str(error):
             return None
         raise
-    sql = compile_sql_expression(source, sql_scope(dialect), FUNCTIONS_BY_NAME, dialect)
+    sql = compile_sql_expression(source, sql_scope(), FUNCTIONS_BY_NAME, dialect.name)
     assert (sql.type, sql.nullable, sql.reads) == (python.type, python.nullable, python.reads), source
     return python, namespace, sql
 

@@ -17,8 +17,9 @@ which it is given.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 
 
@@ -28,6 +29,7 @@ class DType(enum.Enum):
     FLOAT = "float"
     STR = "str"
     DATE = "date"
+    LIST = "list"  # of texts (a list field, an outcome's tags) or of literals
     NULL = "null"  # the type of a bare missing literal, unified away by Case and Coalesce
 
 
@@ -74,10 +76,11 @@ class Expr:
 
 @dataclass(frozen=True, slots=True)
 class Column(Expr):
-    """A column of the typed input."""
+    """A column of the typed input; ``nullable=False`` when it never holds a missing value."""
 
     name: str
     dtype: DType
+    nullable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +95,15 @@ class Ref(Expr):
 class Lit(Expr):
     """A constant; ``Lit(None, DType.FLOAT)`` is a missing value of a type."""
 
-    value: bool | int | float | str | None
+    value: bool | int | float | str | dt.date | None
     dtype: DType
 
 
 @dataclass(frozen=True, slots=True)
 class Arith(Expr):
-    """``+ - * /``; ``/`` always gives a float and is missing for a zero divisor."""
+    """``+ - * / // % **`` with Python's values: ``/`` and ``**`` always give a float;
+    ``//`` is floor division and ``%`` takes the divisor's sign; a zero divisor gives a
+    missing value, and so does a power without a real finite answer."""
 
     op: str
     left: Expr
@@ -106,13 +111,64 @@ class Arith(Expr):
     dtype: DType = field(init=False)
 
     def __post_init__(self):
-        if self.op not in {"+", "-", "*", "/"}:
+        if self.op not in ARITH_OPS:
             raise IRError(f"unknown arithmetic operator {self.op!r}")
         for side in (self.left, self.right):
             if side.dtype not in NUMERIC | {DType.NULL}:
                 raise IRError(f"{self.op!r} needs numbers, not {side.dtype.value}")
-        dtype = DType.FLOAT if self.op == "/" else unify(self.left.dtype, self.right.dtype)
+        dtype = DType.FLOAT if self.op in ("/", "**") else unify(self.left.dtype, self.right.dtype)
         object.__setattr__(self, "dtype", DType.FLOAT if dtype is DType.NULL else dtype)
+
+
+ARITH_OPS = {"+", "-", "*", "/", "//", "%", "**"}
+PARTIAL_OPS = {"/", "//", "%", "**"}  # missing for some known operands
+
+
+@dataclass(frozen=True, slots=True)
+class Cast(Expr):
+    """``operand`` as a value of ``dtype``: an integer widened to a float."""
+
+    operand: Expr
+    dtype: DType
+
+
+@dataclass(frozen=True, slots=True)
+class ListOf(Expr):
+    """A list value from item expressions, every item of type ``element``."""
+
+    items: tuple[Expr, ...]
+    element: DType
+    dtype: DType = field(default=DType.LIST, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class In(Expr):
+    """``value in (items…)``, SQL's ``IN``: true when an item equals the value, else
+    missing when an item is missing (it might have matched), else false."""
+
+    value: Expr
+    items: tuple[Expr, ...]
+    dtype: DType = field(default=DType.BOOL, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Concat(Expr):
+    """``~``: the parts written as text and joined; whole floats without ``.0``,
+    booleans ``True``/``False``, dates as ISO text."""
+
+    parts: tuple[Expr, ...]
+    dtype: DType = field(default=DType.STR, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    """A function by name (``round``, ``days_between``, ``list_contains`` …), missing
+    when an argument is missing or the function finds no answer.  Each lowering spells
+    it from its table of functions (one row per name), never by a branch here."""
+
+    name: str
+    args: tuple[Expr, ...]
+    dtype: DType
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +405,32 @@ def total(*terms: Expr) -> Expr:
     for term in terms[1:]:
         result = Arith("+", result, term)
     return result
+
+
+def call(name: str):
+    """A function's form as IR (``Function.sql``): a :class:`Call` of ``name``."""
+    return lambda args, dtype: Call(name, tuple(args), dtype)
+
+
+def nullable(node: Expr, refs: Callable[[str], bool] = lambda name: True) -> bool:
+    """Whether ``node`` may be missing; ``refs`` says it of each binding."""
+    if isinstance(node, Lit):
+        return node.value is None
+    if isinstance(node, Column):
+        return node.nullable
+    if isinstance(node, Ref):
+        return refs(node.name)
+    if isinstance(node, (IsMissing, ListOf)):
+        return False
+    if isinstance(node, Coalesce):
+        return all(nullable(o, refs) for o in node.operands)
+    if isinstance(node, Case):
+        return any(nullable(v, refs) for _, v in node.whens) or nullable(node.default, refs)
+    if isinstance(node, Call) or (isinstance(node, Arith) and node.op in PARTIAL_OPS):
+        return True
+    if isinstance(node, Window):
+        return node.func == "sum"
+    return any(nullable(child, refs) for child in node.children())
 
 
 def rename_refs(node, rename):

@@ -17,17 +17,40 @@ that cannot be missing are not tested.
 from __future__ import annotations
 
 import ast
+import datetime as dt
+import functools
 import itertools
 from collections.abc import Callable
 
+from ..expr import _member, _safe_power, _text
 from . import nodes as ir
 
-OPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
+OPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv, "%": ast.Mod}
 CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
+
+
+CASTS = {ir.DType.FLOAT: "float", ir.DType.INT: "int", ir.DType.STR: "str", ir.DType.BOOL: "bool"}
 
 
 class UnknownNode(Exception):
     """An IR node this lowering has no visit method for."""
+
+
+@functools.cache
+def functions() -> dict[str, Callable]:
+    """The Python function of each :class:`ir.Call` name: the built-in functions'
+    own (their SQL forms are checked against them), and membership in a list value."""
+    from ..plugins.functions import FUNCTIONS
+
+    table = {function.name: function.impl for function in FUNCTIONS}
+    table["list_contains"] = lambda items, value: value in items
+    return table
+
+
+def helpers() -> dict[str, Callable]:
+    """What the generated functions call, by the name they call it."""
+    return {"_power": _safe_power, "_member": _member, "_text": _text, "_date": dt.date.fromisoformat,
+            **{f"_fn_{name}": function for name, function in functions().items()}}
 
 
 def _name(name: str, store: bool = False) -> ast.Name:
@@ -40,6 +63,10 @@ def _const(value) -> ast.Constant:
 
 def _is_none(node: ast.expr, negate: bool = False) -> ast.Compare:
     return ast.Compare(left=node, ops=[ast.IsNot() if negate else ast.Is()], comparators=[_const(None)])
+
+
+def _call(function: str, args: list[ast.expr]) -> ast.Call:
+    return ast.Call(func=_name(function), args=list(args), keywords=[])
 
 
 def _if(test: ast.expr, yes: ast.expr, no: ast.expr) -> ast.IfExp:
@@ -62,23 +89,7 @@ class PyLowering:
 
     # -- nullability --------------------------------------------------------------------
     def nullable(self, node: ir.Expr) -> bool:
-        if isinstance(node, ir.Lit):
-            return node.value is None
-        if isinstance(node, ir.Column):
-            return True
-        if isinstance(node, ir.Ref):
-            return self.nullable_refs[node.name]
-        if isinstance(node, ir.IsMissing):
-            return False
-        if isinstance(node, ir.Coalesce):
-            return all(self.nullable(o) for o in node.operands)
-        if isinstance(node, ir.Case):
-            return any(self.nullable(v) for _, v in node.whens) or self.nullable(node.default)
-        if isinstance(node, ir.Arith) and node.op == "/":
-            return True
-        if isinstance(node, ir.Window):
-            return node.func == "sum"
-        return any(self.nullable(child) for child in node.children())
+        return ir.nullable(node, self.nullable_refs.__getitem__)
 
     def _temp(self) -> str:
         return f"_t{next(self._temps)}"
@@ -110,12 +121,16 @@ class PyLowering:
         return _name(self.local(node.name))
 
     def visit_Lit(self, node: ir.Lit) -> ast.expr:
+        if isinstance(node.value, dt.date):  # no constant in a tree: read from its text
+            return _call("_date", [_const(node.value.isoformat())])
         return _const(node.value)
 
     def visit_Arith(self, node: ir.Arith) -> ast.expr:
+        if node.op == "**":
+            return self._strict([node.left, node.right], lambda v: _call("_power", v))
         op = OPS[node.op]()
         build = lambda v: ast.BinOp(left=v[0], op=op, right=v[1])  # noqa: E731
-        if node.op != "/":
+        if node.op not in ir.PARTIAL_OPS:
             return self._strict([node.left, node.right], build)
         if isinstance(node.right, ir.Lit) and node.right.value not in (0, None):
             return self._strict([node.left], lambda v: ast.BinOp(left=v[0], op=op, right=self.lower(node.right)))
@@ -170,6 +185,26 @@ class PyLowering:
             result = _if(_is_none(bound, negate=True), _name(temp), result)
         return result
 
+    def visit_Cast(self, node: ir.Cast) -> ast.expr:
+        return self._strict([node.operand], lambda v: _call(CASTS[node.dtype], v))
+
+    def visit_ListOf(self, node: ir.ListOf) -> ast.expr:
+        return ast.Tuple(elts=[self.lower(item) for item in node.items], ctx=ast.Load())
+
+    def visit_In(self, node: ir.In) -> ast.expr:
+        items = ast.Tuple(elts=[self.lower(item) for item in node.items], ctx=ast.Load())
+        return self._strict([node.value], lambda v: _call("_member", [v[0], items, _const(False)]))
+
+    def visit_Concat(self, node: ir.Concat) -> ast.expr:
+        texts = lambda v: ast.JoinedStr(values=[ast.FormattedValue(value=_call("_text", [part]), conversion=-1)  # noqa: E731
+                                                for part in v])
+        return self._strict(list(node.parts), texts)
+
+    def visit_Call(self, node: ir.Call) -> ast.expr:
+        if node.name not in functions():
+            raise UnknownNode(f"no Python lowering for the function {node.name!r}")
+        return self._strict(list(node.args), lambda v: _call(f"_fn_{node.name}", v))
+
     def visit_Case(self, node: ir.Case) -> ast.expr:
         result = self.lower(node.default)
         for condition, value in reversed(node.whens):
@@ -207,7 +242,7 @@ def row_step(lets: list[tuple[str, ir.Expr]], reads: list[str], nullable: dict[s
                          kwonlyargs=[], kw_defaults=[], defaults=[])
     function = ast.FunctionDef(name="step", args=args, body=[*setup, loop, result], decorator_list=[], type_params=[])
     module = ast.fix_missing_locations(ast.Module(body=[function], type_ignores=[]))
-    namespace: dict = {}
+    namespace: dict = helpers()
     exec(compile(module, "<ir row step>", "exec"), namespace)  # a tree we built, not text
     return namespace["step"]
 

@@ -1,13 +1,15 @@
 """The IR's two lowerings (tierkit.ir.to_sql, tierkit.ir.to_python) agree.
 
-Random expressions over numbers and flags with missing values, lowered to DuckDB SQL
-and to a compiled Python row step, give the same value on every row of a table that
-holds every combination of missing, zero, negative and positive operands; a node
-class without a lowering fails loudly on both.
+Random expressions over numbers, flags, texts and lists with missing values (every
+node: arithmetic with Python's ``//``, ``%`` and ``**``, ``~``, ``in``, casts and the
+function calls), lowered to DuckDB SQL and to a compiled Python row step, give the
+same value on every row of a table that holds every combination of missing, zero,
+negative and positive operands; a node class without a lowering fails loudly on both.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import math
 
@@ -24,7 +26,11 @@ def same(left, right) -> bool:
     if isinstance(left, bool) or isinstance(right, bool) or left is None or right is None:
         return left == right
     if isinstance(left, (int, float)) and isinstance(right, (int, float)):
+        if math.isnan(left) or math.isnan(right):
+            return math.isnan(left) and math.isnan(right)
         return math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        return list(left) == list(right)
     return left == right
 
 
@@ -41,18 +47,38 @@ def test_a_node_without_a_lowering_fails_loudly():
         to_python.PyLowering(str, {}).lower(Mystery())
 
 
+def _call(name: str, dtype=None):
+    """A :class:`ir.Call` of ``name``, typed as its arguments unify unless ``dtype``."""
+    return lambda *args: ir.Call(name, args, dtype or ir.unify(*(a.dtype for a in args)))
+
+
 def _expressions():
     numbers = st.sampled_from([ir.Column("a", ir.DType.INT), ir.Column("b", ir.DType.FLOAT), ir.lit(0), ir.lit(2),
-                               ir.lit(-1.5), ir.lit(0.0), ir.Lit(None, ir.DType.FLOAT)])
+                               ir.lit(-1.5), ir.lit(0.0), ir.Lit(None, ir.DType.FLOAT), ir.Column("n", ir.DType.INT, False)])
     flags = st.sampled_from([ir.Column("c", ir.DType.BOOL), ir.lit(True), ir.lit(False), ir.Lit(None, ir.DType.BOOL)])
+    texts = st.sampled_from([ir.Column("t", ir.DType.STR), ir.lit("a"), ir.lit(""), ir.Lit(None, ir.DType.STR)])
+    lists = st.sampled_from([ir.Column("l", ir.DType.LIST), ir.ListOf((ir.lit("a"), ir.lit("b")), ir.DType.STR),
+                             ir.ListOf((), ir.DType.STR)])
+    dates = st.sampled_from([ir.Column("d", ir.DType.DATE), ir.Lit(datetime.date(2024, 2, 29), ir.DType.DATE)])
 
     def grow(children):
-        number, flag = children
+        number, flag, text = children
         return st.one_of(
-            st.builds(ir.Arith, st.sampled_from(["+", "-", "*", "/"]), number, number),
+            st.builds(ir.Arith, st.sampled_from(sorted(ir.ARITH_OPS)), number, number),
             st.builds(ir.Neg, number),
+            st.builds(lambda x: ir.Cast(x, ir.DType.FLOAT), number),
             st.builds(lambda c, x, y: ir.Case(((c, x),), y), flag, number, number),
             st.builds(lambda x, y: ir.Coalesce((x, y)), number, number),
+            st.builds(_call("abs"), number),
+            st.builds(_call("round", ir.DType.FLOAT), number),
+            st.builds(_call("round", ir.DType.FLOAT), number, st.sampled_from([ir.lit(1), ir.lit(-1), ir.Column("a", ir.DType.INT)])),
+            st.builds(_call("log10", ir.DType.FLOAT), number),
+            st.builds(_call("sqrt", ir.DType.FLOAT), number),
+            st.builds(_call("min"), number, number),
+            st.builds(_call("max"), number, number, number),
+            st.builds(_call("clamp"), number, number, number),
+            st.builds(_call("length", ir.DType.INT), st.one_of(text, lists)),
+            st.builds(_call("days_between", ir.DType.INT), dates, dates),
         ), st.one_of(
             st.builds(ir.Compare, st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), number, number),
             st.builds(lambda x, y: ir.And((x, y)), flag, flag),
@@ -60,16 +86,29 @@ def _expressions():
             st.builds(ir.Not, flag),
             st.builds(ir.IsMissing, number),
             st.builds(lambda x, y: ir.Coalesce((x, y)), flag, flag),
+            st.builds(lambda x, items: ir.In(x, tuple(items)), number, st.lists(number, max_size=3)),
+            st.builds(lambda x, items: ir.In(x, tuple(items)), text, st.lists(text, max_size=3)),
+            st.builds(_call("contains", ir.DType.BOOL), text, text),
+            st.builds(_call("list_contains", ir.DType.BOOL), lists, text),
+        ), st.one_of(
+            st.builds(lambda parts: ir.Concat(tuple(parts)), st.lists(st.one_of(number, flag, text, dates), min_size=1, max_size=3)),
+            st.builds(_call("lower"), text),
+            st.builds(_call("upper"), text),
+            st.builds(lambda c, x, y: ir.Case(((c, x),), y), flag, text, text),
         )
 
-    level = (numbers, flags)
+    level = (numbers, flags, texts)
     for _ in range(3):
         grown = grow(level)
-        level = (st.one_of(level[0], grown[0]), st.one_of(level[1], grown[1]))
+        level = tuple(st.one_of(old, new) for old, new in zip(level, grown))
     return st.one_of(*level)
 
 
-ROWS = list(itertools.product([None, -1, 0, 2], [None, 0.0, 1.5, -2.5], [None, True, False]))
+COLUMNS = {"a": "BIGINT", "b": "DOUBLE", "c": "BOOLEAN", "t": "VARCHAR", "l": "VARCHAR[]", "d": "DATE", "n": "BIGINT"}
+ROWS = [(*row, text, items, day, 3)
+        for row, (text, items, day) in itertools.product(
+            itertools.product([None, -1, 0, 2], [None, 0.0, 1.5, -2.5, 1e20], [None, True, False]),
+            [("a", ("a", "b"), datetime.date(2024, 3, 1)), (None, None, None), ("Straße b", (), datetime.date(1999, 12, 31))])]
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +117,8 @@ def table():
     import duckdb
 
     connection = duckdb.connect()
-    connection.execute("CREATE TABLE t (i BIGINT, a BIGINT, b DOUBLE, c BOOLEAN)")
-    connection.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", [(i, *row) for i, row in enumerate(ROWS)])
+    connection.execute(f"CREATE TABLE t (i BIGINT, {', '.join(f'{name} {type_}' for name, type_ in COLUMNS.items())})")
+    connection.executemany(f"INSERT INTO t VALUES (?{', ?' * len(COLUMNS)})", [(i, *row) for i, row in enumerate(ROWS)])
     return connection
 
 
@@ -87,12 +126,12 @@ def table():
 def test_random_expressions_agree_on_python_and_duckdb(table):
     from sqlglot import exp
 
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=300, deadline=None)
     @given(_expressions())
     def check(expr):
         sql = exp.select(to_sql.SqlLowering(str).lower(expr)).from_("t").order_by("i")
         duck = [row[0] for row in table.execute(to_sql.to_sql(sql, "duckdb")).fetchall()]
-        step = to_python.row_step([("out", expr)], ["a", "b", "c"], {"a": True, "b": True, "c": True})
+        step = to_python.row_step([("out", expr)], list(COLUMNS), dict.fromkeys(COLUMNS, True))
         columns = list(zip(*ROWS))
         (python,) = step(*columns, len(ROWS))
         wrong = [(row, d, p) for row, d, p in zip(ROWS, duck, python) if not same(d, p)]
