@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .io import DelimitedHeader
 
 ENGINES = ("python", "duckdb", "spark")
-BATCH_ROWS = 4_096  # rows fetched at a time for Python to write (DuckDB rounds to its vectors of 2,048)
+BATCH_ROWS = 4_096  # rows fetched at a time for Python to write
 
 
 class NotNative(Exception):
