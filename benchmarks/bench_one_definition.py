@@ -83,11 +83,17 @@ def command(variant: str, source: Path, output: Path) -> list[str]:
 def measure(variant: str, source: Path, output: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one child run."""
     output.unlink(missing_ok=True)
+    return peak_run(variant, command(variant, source, output))
+
+
+def peak_run(name: str, argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB, from ``/usr/bin/time``) of ``argv`` run as a child;
+    a failed run stops the benchmark with its error."""
     started = time.perf_counter()
-    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command(variant, source, output)], capture_output=True, text=True)
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"{variant} failed:\n{done.stderr[-2000:]}")
+        raise SystemExit(f"{name} failed:\n{done.stderr[-2000:]}")
     return wall, int(done.stderr.strip().splitlines()[-1]) / 1024
 
 

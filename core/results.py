@@ -47,6 +47,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -70,7 +71,10 @@ FIELD_COLUMN_TYPES = {
 LIST_SEPARATOR = "; "
 RESULTS_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 JSON_METADATA = {b"tierkit.type": b"json"}
-BATCH_ROWS = 65_536
+# Parquet row groups: at most this many rows, or this many bytes of Arrow data
+GROUP_ROWS = 65_536
+GROUP_BYTES = 32 << 20
+CHUNK_ROWS = 1_024  # rows turned into Arrow at a time
 
 
 def import_pyarrow():
@@ -466,35 +470,42 @@ def write_parquet(path: Path, records: Iterable[Mapping[str, Any]], meta: Mappin
     """Records as a Parquet file of the results layout; meta to ``<path>.meta.json``.
 
     Records of an evaluation carry their plan's :class:`ResultsSchema` (``records.schema``)
-    and are written in batches; other records are typed by their values.
+    and stream through in row groups (:func:`row_groups`); other records are typed by
+    their values, so they are read whole first.
     """
-    pa, pq = import_pyarrow()
+    _, pq = import_pyarrow()
     schema = getattr(records, "schema", None)
     if schema is None:
         columns, rows = flat_columns(records)
-        batches: Iterable[list[dict]] = [rows]
+        flat: Iterator[dict] = iter(rows)
     else:
-        columns = schema.columns
-        batches = _batches(map(schema.flat, records))
+        columns, flat = schema.columns, map(schema.flat, records)
     arrow = arrow_schema(columns)
     with pq.ParquetWriter(path, arrow) as writer:
-        wrote = False
-        for batch in batches:
-            if batch or not wrote:
-                writer.write_table(pa.Table.from_pylist(batch, schema=arrow))
-                wrote = True
+        for group in row_groups(flat, arrow):
+            writer.write_table(group)
     write_meta(path, meta)
 
 
-def _batches(rows: Iterator[dict]) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == BATCH_ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def row_groups(rows: Iterator[dict], arrow) -> Iterator[Any]:
+    """Flat rows as Arrow tables of ``arrow`` schema, one per Parquet row group: at most
+    :data:`GROUP_ROWS` rows or about :data:`GROUP_BYTES` of Arrow data, whichever comes
+    first (a row of reasons in words is kilobytes: 65,536 of them held as Python dicts
+    took gigabytes).  Rows become Arrow :data:`CHUNK_ROWS` at a time, so only that many
+    are held as Python objects.  No rows: one empty table, so the file has its schema."""
+    pa, _ = import_pyarrow()
+    held: list = []
+    count = size = 0
+    wrote = False
+    while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+        batch = pa.RecordBatch.from_pylist(chunk, schema=arrow)
+        held.append(batch)
+        count, size = count + batch.num_rows, size + batch.nbytes
+        if count >= GROUP_ROWS or size >= GROUP_BYTES:
+            yield pa.Table.from_batches(held, schema=arrow)
+            held, count, size, wrote = [], 0, 0, True
+    if held or not wrote:
+        yield pa.Table.from_batches(held, schema=arrow)
 
 
 # ---------------------------------------------------------------------------- reading results back

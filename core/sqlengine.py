@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .io import DelimitedHeader
 
 ENGINES = ("python", "duckdb", "spark")
+BATCH_ROWS = 4_096  # rows fetched at a time for Python to write
 
 
 class NotNative(Exception):
@@ -65,7 +66,8 @@ class SqlEngine:
         raise NotImplementedError
 
     def arrow_batches(self, sql: str):
-        """The rows of ``sql`` as pyarrow record batches, without holding them all at once."""
+        """The rows of ``sql`` as pyarrow record batches of at most about :data:`BATCH_ROWS`
+        rows, without holding them all at once (a writer turns a batch into Python rows)."""
         raise NotImplementedError
 
     def write_parquet(self, sql: str, path: str) -> None:
@@ -137,7 +139,10 @@ class DuckDBEngine(SqlEngine):
         self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {self.dialect.quote(name)} AS {sql}")
 
     def arrow_batches(self, sql: str):
-        yield from self.connection.sql(sql).fetch_record_batch(100_000)
+        relation = self.connection.sql(sql)
+        # to_arrow_reader in newer duckdb, where fetch_record_batch is deprecated; the latter in older ones
+        reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+        yield from reader(BATCH_ROWS)
 
     def write_parquet(self, sql: str, path: str) -> None:
         self.connection.execute(f"COPY ({sql}) TO {self.dialect.string(str(path))} (FORMAT parquet)")
@@ -222,7 +227,7 @@ class SparkEngine(SqlEngine):
         self.session.sql(sql).createOrReplaceTempView(name)
 
     def arrow_batches(self, sql: str):
-        yield from self.session.sql(sql).toArrow().to_batches()
+        yield from self.session.sql(sql).toArrow().to_batches(max_chunksize=BATCH_ROWS)
 
     def write_parquet(self, sql: str, path: str) -> None:
         """Written by Spark itself into one part file (in order), moved to ``path``: the

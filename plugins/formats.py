@@ -16,12 +16,14 @@ import datetime as dt
 import itertools
 import json
 import re
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
@@ -373,22 +375,60 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[
         dump_json_lines(handle, records, meta)
 
 
-def _flat_table(records: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
-    """Flattened records and their columns, in the order each column is first seen."""
-    rows = [flatten(record) for record in records]
-    columns = list(dict.fromkeys(column for row in rows for column in row))
-    return columns, rows
-
-
 def write_csv(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
-    """Flattened records as UTF-8 CSV with a BOM (for Excel), text cells spreadsheet-safe;
-    meta goes to ``<path>.meta.json`` and says whether cells were made safe (to read them back)."""
-    columns, rows = _flat_table(records)
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv_writer(handle)
-        writer.writerow(columns)
-        writer.writerows([row.get(column, "") for column in columns] for row in rows)
+    """Flattened records as UTF-8 CSV with a BOM (for Excel), text cells spreadsheet-safe,
+    columns in the order each is first seen; meta goes to ``<path>.meta.json`` and says
+    whether cells were made safe (to read them back).
+
+    The header is known only once every record is seen, so rows stream to a temporary
+    file beside ``path`` and are copied after the header: memory stays flat whatever the
+    number of rows (the disk holds the rows twice for a moment).
+    """
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=Path(path).parent) as body:
+        columns, widths = _csv_body(body, records)
+        body.seek(0)
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            csv_writer(handle).writerow(columns)
+            if all(width == len(columns) for _count, width in widths):
+                handle.flush()
+                shutil.copyfileobj(body.buffer, handle.buffer)
+            else:
+                _padded(body, handle, widths, len(columns))
     write_meta(path, meta, spreadsheet_safe=not CSV_RAW.get())
+
+
+def _csv_body(body: IO[str], records: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[list[int]]]:
+    """Write each flattened record's cells to ``body`` under the columns seen so far;
+    return every column, and the rows' widths as ``[rows, width]`` runs (a column first
+    seen late leaves the rows before it short)."""
+    writer = csv_writer(body)
+    columns: dict[str, None] = {}
+    widths: list[list[int]] = []
+    for record in records:
+        row = flatten(record)
+        if not columns.keys() >= row.keys():
+            columns.update(dict.fromkeys(row))
+        writer.writerow([row.get(column, "") for column in columns])
+        if widths and widths[-1][1] == len(columns):
+            widths[-1][0] += 1
+        else:
+            widths.append([1, len(columns)])
+    return list(columns), widths
+
+
+def _padded(body: IO[str], handle: IO[str], widths: list[list[int]], width: int) -> None:
+    """Copy ``body``'s rows to ``handle``, each short row given empty cells up to
+    ``width``.  The cells are copied as written (already spreadsheet-safe); a row ends
+    at a line end outside quotes (an even count of ``"`` so far: the csv module doubles
+    a quote inside a cell)."""
+    lines = iter(body)
+    for count, short in widths:
+        pad = "," * (width - short)
+        for _ in range(count):
+            row = next(lines)
+            while row.count('"') % 2:
+                row += next(lines)
+            handle.write(row[:-2] + pad + "\r\n")
 
 
 def write_xlsx(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
