@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from .decision import decision_table_sql
 from .errors import RulesetError, TierkitError
+from .ir.from_expr import ir_scope
 from .overrides import Override
 from .plan import Plan
 from .registry import Registry
@@ -64,11 +65,14 @@ class _SqlPlanCompiler:
         self.as_of = as_of
         self.query = Query(dialect, source)
         self.scope = sql_scope(plan.scope, dialect, dialect.literal(as_of))
+        self.ir_scope = ir_scope(plan.scope, as_of)
         ruleset = plan.ruleset
         self.locate = lambda path: ruleset.content_position(*path) or ruleset.position(*path)
 
     def _build(self, config, path: tuple, slot: int, attributes=None) -> SqlBuild:
-        return SqlBuild(config, path, slot, attributes or {}, self.scope, self.plan.functions, self.query, self.locate)
+        build = SqlBuild(config, path, slot, attributes or {}, self.scope, self.plan.functions, self.query, self.locate)
+        build.ir_scope = self.ir_scope
+        return build
 
     def _check(self, build: SqlBuild) -> None:
         errors = [d for d in build.diagnostics if d.severity == "error"]
@@ -137,7 +141,7 @@ class _SqlPlanCompiler:
         self.query.add(f"s{slot}_label", f"CASE {key} {' '.join(labels)} ELSE {label} END" if labels else label)
         self.query.add(f"s{slot}_score", score)
         self.query.add(f"s{slot}_tags", f"CASE {key} {' '.join(retagged)} ELSE {tags} END" if retagged else tags)
-        for _name, (_type, position) in build.attributes.items():
+        for position in build.details:
             self.query.add(f"s{slot}_d{position}", dialect.quote(f"{computed}_d{position}"))
 
     def _rank(self) -> str:

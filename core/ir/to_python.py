@@ -231,7 +231,7 @@ def window(node: ir.Window, columns: dict[str, list], n: int) -> list:
             continue
         order = _sorted(members, [(column(s.key), s.descending) for s in node.order])
         sort_keys = [column(s.key) for s in node.order]
-        running_count, running_sum, start = 0, None, 0
+        running_count, running_sum, start, value = 0, None, 0, None
         while start < len(order):
             end = start + 1
             first = tuple(k[order[start]] for k in sort_keys)
@@ -246,6 +246,9 @@ def window(node: ir.Window, columns: dict[str, list], n: int) -> list:
             for i in order[start:end]:
                 out[i] = value
             start = end
+        if node.whole:  # the whole frame: the last running value, added in the order
+            for i in members:
+                out[i] = value
     return out
 
 

@@ -31,6 +31,8 @@ ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
 WINDOW = {"rank": lambda arg: exp.Anonymous(this="rank", expressions=[]), "count": lambda arg: exp.Count(this=arg),
           "sum": lambda arg: exp.Sum(this=arg)}
 
+WHOLE = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="UNBOUNDED", end_side="FOLLOWING")
+
 
 class UnknownNode(Exception):
     """An IR node this lowering has no visit method for."""
@@ -153,7 +155,8 @@ class SqlLowering:
         if node.order:
             order = exp.Order(expressions=[exp.Ordered(this=self.lower(s.key), desc=s.descending, nulls_first=False)
                                            for s in node.order])
-        return exp.Window(this=this, partition_by=[self.lower(p) for p in node.partition] or None, order=order)
+        spec = WHOLE.copy() if node.whole else None
+        return exp.Window(this=this, partition_by=[self.lower(p) for p in node.partition] or None, order=order, spec=spec)
 
 
 def layers(lets: list[tuple[str, ir.Expr]]) -> list[list[tuple[str, ir.Expr]]]:
