@@ -39,7 +39,7 @@ from .errors import Position
 from .expr import Compiled, ExpressionDiagnostic, Symbol, compile_with
 from .ir import nodes as ir
 from .ir.from_expr import IrEmitter, ir_scope
-from .ir.to_python import row_step, window
+from .ir.to_python import program, window
 from .ir.to_sql import TYPE_NODES, SqlLowering, to_sql
 from .reasons import ReasonColumns, ReasonWords, explain
 from .registry import SchemeKind
@@ -197,7 +197,7 @@ def _python_step(logic: ir.Logic, out: int) -> Callable[[list[list], Any], None]
     outputs = [(f"out:{name}", expr) for name, expr in logic.outputs()]
     inputs = sorted({node.name for _, expr in lets + outputs for node in expr.walk() if isinstance(node, ir.Column)})
     readers = {name: _reader(name) for name in inputs if name != "as_of"}
-    steps = _steps(lets + outputs, {name: True for name in inputs})
+    steps = program(lets + outputs, {name: True for name in inputs})
     written = [name for name, _expr in outputs]
 
     def run(rows: list[list], as_of) -> None:
@@ -216,26 +216,3 @@ def _python_step(logic: ir.Logic, out: int) -> Callable[[list[list], Any], None]
             row[out] = (label, score, (), detail)
 
     return run
-
-
-def _steps(lets: list[tuple[str, ir.Expr]], nullable: dict[str, bool]) -> list[tuple]:
-    """The bindings as ``("row", compiled step, reads, writes)`` runs and ``("window", node, name)`` steps."""
-    plan: list[tuple] = []
-    run: list[tuple[str, ir.Expr]] = []
-
-    def flush():
-        if run:
-            reads = sorted({n.name for _, e in run for n in e.walk() if isinstance(n, (ir.Ref, ir.Column))}
-                           - {name for name, _ in run})
-            plan.append(("row", row_step(list(run), reads, nullable), reads, [name for name, _ in run]))
-            run.clear()
-
-    for name, expr in lets:
-        if isinstance(expr, ir.Window):
-            flush()
-            plan.append(("window", expr, name))
-            nullable[name] = expr.func == "sum"
-        else:
-            run.append((name, expr))
-    flush()
-    return plan
