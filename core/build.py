@@ -20,6 +20,7 @@ from .expr import Compiled, ExpressionDiagnostic, Namespace, Symbol, compile_exp
 from .labels import SCORE_DECIMALS
 from .population import parse_cut
 from .registry import Function
+from .reasons import ReasonColumns
 from .words import Vocabulary
 
 LABEL, SCORE, TAGS, DETAIL = range(4)
@@ -65,10 +66,12 @@ class RowStep:
 
 @dataclass
 class PopulationStep:
-    """A function over every customer's slot list, run between row steps."""
+    """A function over every customer's slot list, run between row steps; with
+    ``as_of`` it is called with the run's as-of date as well."""
 
-    run: Callable[[list[list]], None]
+    run: Callable[..., None]
     name: str
+    as_of: bool = False
 
 
 @dataclass
@@ -102,10 +105,13 @@ class CompiledScheme:
     run_warnings: Callable[[Callable[[int], Mapping[Any, int]]], list[Diagnostic]] | None = None
     score_decimals: int = SCORE_DECIMALS  # how many decimals its scores show (tierkit.labels.show_score)
     conditional_tags: tuple[str, ...] = ()
+    # where a kind stated as IR keeps its reasons in the outcome's detail (tierkit.reasons),
+    # so that every engine's outcomes give the same reason records
+    reason_columns: ReasonColumns | None = None
 
 
 def blank_inputs(tree: tuple, values: tuple) -> tuple[str, ...]:
-    """The names of ``tree`` (:meth:`SchemeBuild._input_tree`) whose value is missing,
+    """The names of ``tree`` (:meth:`ConfigBuild._input_tree`) whose value is missing,
     each derived feature replaced by its own blank inputs when it has some."""
     found: list[str] = []
     for name, index, inputs in tree:
@@ -198,6 +204,19 @@ class ConfigBuild:
             return False
         return compiled.type in types + ("any",)
 
+    def _input_tree(self, names, values: list, seen: frozenset) -> tuple:
+        """``(name, index in values, inputs)`` of each name that may be missing, with a
+        derived feature's own inputs (``Symbol.inputs``) below it."""
+        tree = []
+        for name in sorted(names):
+            symbol = self.scope.get(name)
+            if symbol is None or symbol.type == "outcome" or not symbol.nullable or name in seen:
+                continue
+            values.append(symbol.code)
+            index = len(values) - 1
+            tree.append((name, index, self._input_tree(symbol.inputs, values, seen | {name})))
+        return tuple(tree)
+
     # -- config and positions -------------------------------------------------
     def value(self, *key, default: Any = None) -> Any:
         node: Any = self.config
@@ -252,19 +271,6 @@ class SchemeBuild(ConfigBuild):
             return "()"
         return f"{self.constant(blank_inputs)}({self.constant(tree)}, ({''.join(f'{v}, ' for v in values)}))"
 
-    def _input_tree(self, names, values: list[str], seen: frozenset) -> tuple:
-        """``(name, index in values, inputs)`` of each name that may be missing, with a
-        derived feature's own inputs (``Symbol.inputs``) below it."""
-        tree = []
-        for name in sorted(names):
-            symbol = self.scope.get(name)
-            if symbol is None or symbol.type == "outcome" or not symbol.nullable or name in seen:
-                continue
-            values.append(symbol.code)
-            index = len(values) - 1
-            tree.append((name, index, self._input_tree(symbol.inputs, values, seen | {name})))
-        return tuple(tree)
-
     # -- code -----------------------------------------------------------------
     def constant(self, value: Any) -> str:
         """A name in the generated code's globals bound to ``value``."""
@@ -279,5 +285,6 @@ class SchemeBuild(ConfigBuild):
     def row(self, lines: list[str], writes: list[Slot]) -> None:
         self.steps.append(RowStep(list(lines), list(writes)))
 
-    def population(self, run: Callable[[list[list]], None], name: str) -> None:
-        self.steps.append(PopulationStep(run, f"{self.id}: {name}"))
+    def population(self, run: Callable[..., None], name: str, as_of: bool = False) -> None:
+        """A step over every customer: ``run(rows)``, or ``run(rows, as_of)`` with ``as_of``."""
+        self.steps.append(PopulationStep(run, f"{self.id}: {name}", as_of))

@@ -126,7 +126,7 @@ class BoundPlan:
         ranked = False
         for stage in plan.stages:
             if isinstance(stage, PopulationStep):
-                _run_population_step(stage, work)
+                _run_population_step(stage, work, self.as_of)
                 ranked = ranked or stage is plan.rank_stage
                 continue
             failed: list = []
@@ -166,11 +166,11 @@ def population_warnings(plan: Plan, count: Callable[[SchemeInfo, int], Mapping[A
     return warnings
 
 
-def _run_population_step(step: PopulationStep, rows: list[list]) -> None:
+def _run_population_step(step: PopulationStep, rows: list[list], as_of: dt.date) -> None:
     """A population step works on every row at once: if it fails, the run cannot go on,
     and the message names the step (a scheme's, or the ranking)."""
     try:
-        step.run(rows)
+        step.run(rows, as_of) if step.as_of else step.run(rows)
     except Exception as error:
         raise TierkitError(f"{step.name} failed: {type(error).__name__}: {error}") from None
 

@@ -122,6 +122,7 @@ class SqlBuild(ConfigBuild):
         self.dialect = query.dialect
         self.prefix = f"s{slot}"  # of the outcome columns; the plan renames it for overrides
         self.outcome_set = False
+        self.details: list[int] = []  # the detail positions written, each a column <prefix>_d<k>
 
     def _compile(self, source: str, position: Position | None) -> Compiled:
         """Through the IR (the scope is :func:`tierkit.ir.from_expr.ir_scope`'s), as SQL text."""
@@ -165,5 +166,11 @@ class SqlBuild(ConfigBuild):
         self.query.add(f"{prefix}_tags", self.dialect.list_of([]) if tags is None else tags)
         for name, (type_, index) in self.attributes.items():
             value = attributes.get(name, "NULL")
-            self.query.add(f"{prefix}_d{index}", self.dialect.cast(value, type_) if type_ != "list" else value)
+            self.detail(index, self.dialect.cast(value, type_) if type_ != "list" else value)
         self.outcome_set = True
+
+    def detail(self, position: int, sql: str) -> None:
+        """Item ``position`` of the outcome's detail (an attribute, or a reason column of
+        a kind stated as IR) as the column ``<prefix>_d<position>``."""
+        self.query.add(f"{self.prefix}_d{position}", sql)
+        self.details.append(position)

@@ -69,7 +69,8 @@ class _SqlPlanCompiler:
         self.locate = lambda path: ruleset.content_position(*path) or ruleset.position(*path)
 
     def _build(self, config, path: tuple, slot: int, attributes=None) -> SqlBuild:
-        return SqlBuild(config, path, slot, attributes or {}, self.scope, self.plan.functions, self.query, self.locate)
+        build = SqlBuild(config, path, slot, attributes or {}, self.scope, self.plan.functions, self.query, self.locate)
+        return build
 
     def _check(self, build: SqlBuild) -> None:
         errors = [d for d in build.diagnostics if d.severity == "error"]
@@ -138,7 +139,7 @@ class _SqlPlanCompiler:
         self.query.add(f"s{slot}_label", f"CASE {key} {' '.join(labels)} ELSE {label} END" if labels else label)
         self.query.add(f"s{slot}_score", score)
         self.query.add(f"s{slot}_tags", f"CASE {key} {' '.join(retagged)} ELSE {tags} END" if retagged else tags)
-        for _name, (_type, position) in build.attributes.items():
+        for position in build.details:
             self.query.add(f"s{slot}_d{position}", dialect.quote(f"{computed}_d{position}"))
 
     def _rank(self) -> str:

@@ -27,17 +27,10 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize, show_number
-from tierkit.population import cumulative_share_by_value, tie_positions
-from tierkit.registry import SchemeKind
-from tierkit.words import Vocabulary
-
-if TYPE_CHECKING:
-    from tierkit.sqlbuild import SqlBuild
+from tierkit.ir.nodes import DType, Let, Lit, Ref, Reason, Sort, Window, case, known, lit
+from tierkit.ir import nodes as ir
+from tierkit.kindlogic import Defined, IrBuild, LogicKind, logic_kind
 
 TOP, MIDDLE, BOTTOM, UNKNOWN = "top", "middle", "bottom", "unknown"
 DEFAULT_VALUE = "revenue"
@@ -100,183 +93,119 @@ ABOUT = {
     },
 }
 
-WORDS = {
+TEMPLATES = {
     "en": {
-        "missing": "{value_name} missing ({fields}): segment unknown",
-        "position": "{value_name} {value}: the customers at or above it are {customer_share:.1%} of customers "
-                    "and bring {cumulative_share:.1%} of {value_name}",
-        "position_no_total": "{value_name} {value}: the customers at or above it are {customer_share:.1%} of customers; "
-                             "no customer has a positive {value_name}, so there are no value shares",
-        TOP: "fewer than {top} of customers rank above it → top",
-        MIDDLE: "below the top {top} and above the bottom {bottom} of customers → middle",
-        BOTTOM: "within the bottom {bottom} of customers → bottom",
-        "nonpositive": "{value_name} is not positive, so it brings no share → bottom",
-        "segment": "the {segment} segment: {segment_customers:.1%} of customers bring {segment_value:.1%} of {value_name}",
+        "pareto.missing": "{value_name} missing ({fields:names}): segment unknown",
+        "pareto.position": "{value_name} {value:number}: the customers at or above it are {customer_share:.1%} of customers "
+                           "and bring {cumulative_share:.1%} of {value_name}",
+        "pareto.position_no_total": "{value_name} {value:number}: the customers at or above it are {customer_share:.1%} "
+                                    "of customers; no customer has a positive {value_name}, so there are no value shares",
+        "pareto.nonpositive": "{value_name} is not positive, so it brings no share → bottom",
+        "pareto.top": "fewer than {top:pct} of customers rank above it → top",
+        "pareto.middle": "below the top {top:pct} and above the bottom {bottom:pct} of customers → middle",
+        "pareto.bottom": "within the bottom {bottom:pct} of customers → bottom",
+        "pareto.segment": "the {segment:label} segment: {segment_customer_share:.1%} of customers bring "
+                          "{segment_value_share:.1%} of {value_name}",
     },
     "zh": {
-        "missing": "{value_name}缺失（{fields}）：无法分层",
-        "position": "{value_name} {value}：不低于它的客户占客户数的 {customer_share:.1%}，贡献了 {cumulative_share:.1%} 的{value_name}",
-        "position_no_total": "{value_name} {value}：不低于它的客户占客户数的 {customer_share:.1%}；"
-                             "没有客户的{value_name}为正，无法计算价值占比",
-        TOP: "排在它前面的客户不足 {top} → 头部",
-        MIDDLE: "位于前 {top} 之后、后 {bottom} 之前 → 腰部",
-        BOTTOM: "位于客户数的后 {bottom} → 尾部",
-        "nonpositive": "{value_name}不为正，不贡献价值 → 尾部",
-        "segment": "{segment}：{segment_customers:.1%} 的客户贡献了 {segment_value:.1%} 的{value_name}",
+        "pareto.missing": "{value_name}缺失（{fields:names}）：无法分层",
+        "pareto.position": "{value_name} {value:number}：不低于它的客户占客户数的 {customer_share:.1%}，"
+                           "贡献了 {cumulative_share:.1%} 的{value_name}",
+        "pareto.position_no_total": "{value_name} {value:number}：不低于它的客户占客户数的 {customer_share:.1%}；"
+                                    "没有客户的{value_name}为正，无法计算价值占比",
+        "pareto.nonpositive": "{value_name}不为正，不贡献价值 → 尾部",
+        "pareto.top": "排在它前面的客户不足 {top:pct} → 头部",
+        "pareto.middle": "位于前 {top:pct} 之后、后 {bottom:pct} 之前 → 腰部",
+        "pareto.bottom": "位于客户数的后 {bottom:pct} → 尾部",
+        "pareto.segment": "{segment:label}：{segment_customer_share:.1%} 的客户贡献了 {segment_value_share:.1%} 的{value_name}",
     },
 }
 
 
-def compile_pareto(build: SchemeBuild) -> CompiledScheme:
+def define(build: IrBuild) -> Defined | None:
+    """Shares and segments from window functions over the value, largest first.
+
+    Segments need only counts: the customers above a value are ``rank - 1``, those at
+    or above it ``count(value)`` over the order (ties included, SQL's range frame).
+    ``top`` and ``bottom`` are whole tie groups because both tests are monotone along
+    the order, so each is one test per customer.  The cumulative share is the running
+    sum of the positive values over their total; the last positive tie group and every
+    customer below it get exactly 1.0.  A segment's share of the value is its positive
+    values' sum over the total.
+    """
     top = float(build.value("top", default=0.2))
     bottom = float(build.value("bottom", default=0.2))
     if top + bottom > 1 + 1e-12:
         build.error(f"top ({top:g}) and bottom ({bottom:g}) add up to more than 1", "bottom")
-    value = build.number_or_field("value", DEFAULT_VALUE)
-    slot, blank = build.slot("value"), build.slot("blank")
-    build.row([f"{slot.local} = {value.code}", f"{blank.local} = {build.missing_names(value)} if {slot.local} is None else ()"],
-              [slot, blank])
-    build.population(_segmenter(slot.index, blank.index, build.outcome.index, top, bottom), "Pareto shares and segments")
-
+    compiled = build.number_or_field("value", DEFAULT_VALUE)
+    if build.failed:
+        return None
+    blank, read_blank = build.blank_inputs(compiled)
+    expr = compiled.code
+    v, pos, F = Ref("value", expr.dtype), Ref("positive", expr.dtype), DType.FLOAT
+    desc = (Sort(v, descending=True),)
+    lets = [Let("value", expr), Let("positive", case((ir.Compare(">", v, lit(0)), v), default=Lit(None, expr.dtype))),
+            Let("known", Window("count", v)), Let("positives", Window("count", pos)),
+            Let("rank", Window("rank", order=desc)), Let("upto", Window("count", v, order=desc)),
+            Let("counted", Window("count", pos, order=desc)), Let("running", Window("sum", pos, order=desc)),
+            Let("total", Window("sum", pos, order=desc, whole=True))]
+    n, positives, counted = Ref("known", DType.INT), Ref("positives", DType.INT), Ref("counted", DType.INT)
+    above = ir.Arith("-", Ref("rank", DType.INT), lit(1))
+    running, total = Ref("running", expr.dtype), Ref("total", expr.dtype)
+    lets += [
+        Let("share", case((ir.Or((ir.IsMissing(v), ir.Compare("==", positives, lit(0)))), Lit(None, F)),
+                          (ir.Compare("==", counted, positives), lit(1.0)),
+                          default=ir.Arith("/", running, total))),
+        Let("segment", case((ir.IsMissing(v), lit(UNKNOWN)),
+                            (ir.And((ir.Compare(">", v, lit(0)), ir.Compare("<", ir.Arith("/", above, n), lit(top)))), lit(TOP)),
+                            (ir.Or((ir.Compare("<=", v, lit(0)),
+                                    ir.Compare("<=", ir.Arith("/", ir.Arith("-", n, above), n), lit(bottom)))), lit(BOTTOM)),
+                            default=lit(MIDDLE))),
+        Let("customer_share", case((ir.IsMissing(v), Lit(None, F)), default=ir.Arith("/", Ref("upto", DType.INT), n))),
+    ]
+    segment = Ref("segment", DType.STR)
+    lets += [Let("segment_count", Window("count", v, partition=(segment,))),
+             Let("segment_sum", Window("sum", pos, partition=(segment,)))]
+    lets.append(Let("segment_value_share", case(
+        (ir.Compare("==", positives, lit(0)), Lit(None, F)),
+        default=ir.Arith("/", ir.Coalesce((Ref("segment_sum", expr.dtype), lit(0))), total))))
+    share, customer_share, segment_value = Ref("share", F), Ref("customer_share", F), Ref("segment_value_share", F)
+    positive = ir.Compare(">", v, lit(0))
+    cuts = (("top", lit(top)), ("bottom", lit(bottom)))
+    reasons = (
+        Reason("pareto.missing", (("fields", blank),), ir.IsMissing(v)),
+        Reason("pareto.position", (("value", v), ("customer_share", customer_share), ("cumulative_share", share)),
+               ir.And((known(v), known(share)))),
+        Reason("pareto.position_no_total", (("value", v), ("customer_share", customer_share)),
+               ir.And((known(v), ir.IsMissing(share)))),
+        Reason("pareto.nonpositive", (), ir.Compare("<=", v, lit(0))),
+        *(Reason(f"pareto.{cut}", cuts, ir.And((positive, ir.Compare("==", segment, lit(cut))))) for cut in (TOP, MIDDLE, BOTTOM)),
+        Reason("pareto.segment", (("segment", segment),
+                                  ("segment_customer_share", ir.Arith("/", Ref("segment_count", DType.INT), n)),
+                                  ("segment_value_share", segment_value)),
+               ir.And((known(v), known(segment_value)))),
+    )
+    logic = ir.Logic(build.id, tuple(lets), segment, v, (("cumulative_share", share), ("customer_share", customer_share)),
+                     reasons)
     middle = max(0.0, 1.0 - top - bottom)
     labels = {
         TOP: {"en": f"Top {_pct(top)}", "zh": f"头部 {_pct(top)}"},
         MIDDLE: {"en": f"Middle {_pct(middle)}", "zh": f"腰部 {_pct(middle)}"},
         BOTTOM: {"en": f"Bottom {_pct(bottom)}", "zh": f"尾部 {_pct(bottom)}"},
         UNKNOWN: {"en": "Unknown (missing value)", "zh": "未知（数据缺失）"},
+        **build.value("labels", default={}),
     }
-    labels.update(build.value("labels", default={}))
-    value_name = build.value("value_label", default=value.source)
-    fields = sorted(value.reads) or [value.source]
-    return CompiledScheme(explain=_explainer(value_name, fields, top, bottom, labels, build.vocabulary), labels=labels, about=ABOUT)
-
-
-def _segmenter(value_slot: int, blank_slot: int, out: int, top: float, bottom: float):
-    """The population step: shares, segments, and each segment's share of customers and value.
-
-    Tied customers share one outcome tuple; an unknown one carries the blank inputs
-    behind its missing value, for the reason.
-    """
-
-    def run(rows: list[list]) -> None:
-        values = [row[value_slot] for row in rows]
-        positions, known = tie_positions(values, descending=True)
-        groups = list(positions.items())  # tie groups, largest value first: (value, (above, upto))
-        shares = cumulative_share_by_value(values)
-        outcome_of = {}
-        for segment, first, end, stats in _segments(groups, known, shares, top, bottom):
-            for value, (_above, upto) in groups[first:end]:
-                outcome_of[value] = (segment, value, (), (shares.get(value), upto / known, value, stats, ()))
-        for row, value in zip(rows, values):
-            row[out] = (UNKNOWN, None, (), (None, None, None, None, row[blank_slot])) if value is None else outcome_of[value]
-
-    return run
-
-
-def _segments(groups: list, known: int, shares: dict, top: float, bottom: float) -> list[tuple]:
-    """``(segment, first group, end group, (share of customers, share of value))`` of
-    top, middle and bottom.
-
-    ``above`` counts the customers with a larger value, ``known - above`` those at or
-    below it.  Both tests are monotone along the order, so ``top`` is a run of whole
-    tie groups from the start and ``bottom`` one to the end, and a segment's value
-    share is the difference of the cumulative shares at its ends.
-    """
-    count = len(groups)
-    top_end = next((i for i, (value, (above, _)) in enumerate(groups) if value <= 0 or not above / known < top), count)
-    bottom_start = next(
-        (i for i in range(top_end, count) if groups[i][0] <= 0 or (known - groups[i][1][0]) / known <= bottom), count
-    )
-    found, start, start_share = [], 0, 0.0
-    for segment, end in ((TOP, top_end), (MIDDLE, bottom_start), (BOTTOM, count)):
-        customers = (groups[end - 1][1][1] if end else 0) - (groups[start - 1][1][1] if start else 0)
-        if segment == BOTTOM:
-            end_share = 1.0
-        else:
-            end_share = shares.get(groups[end - 1][0], 0.0) if end > start else start_share
-        value_share = end_share - start_share if shares else None
-        found.append((segment, start, end, (customers / known if known else 0.0, value_share)))
-        start, start_share = end, end_share
-    return found
-
-
-def compile_pareto_sql(build: SqlBuild) -> None:
-    """The SQL twin of :func:`compile_pareto`: window functions over the value, largest first.
-
-    Segments need only counts: ``above`` is ``rank() - 1`` and ``upto`` is
-    ``count(v)`` over the default range frame (peers included), as
-    :func:`tierkit.population.tie_positions` documents; ``top`` and ``bottom`` are
-    whole tie groups because both tests are monotone along the order (see
-    :func:`_segments`), so each is one test per customer.
-
-    The cumulative share is the running sum of the positive parts (range frame: a tie
-    group's end) over their total.  The last positive tie group and every customer
-    below it get exactly 1.0, as in Python.  Spark adds an ordered frame row by row in
-    order, as Python does, so its shares are Python's to the last bit; DuckDB adds
-    window sums of doubles in a tree, so a share short of 1.0 may differ from
-    Python's in the last bit (integer values sum exactly everywhere).  No segment
-    depends on the shares.
-    """
-    top = float(build.value("top", default=0.2))
-    bottom = float(build.value("bottom", default=0.2))
-    value = build.number_or_field("value", DEFAULT_VALUE)
-    if any(d.severity == "error" for d in build.diagnostics):
-        return  # the plan reports them
-    dialect, literal = build.dialect, build.literal
-    v = build.column("value", value.code)
-    order = f"ORDER BY {v} DESC NULLS LAST"
-    positive = f"CASE WHEN {v} > 0 THEN {v} END"
-    known = build.column("known", f"count({v}) OVER ()")
-    positives = build.column("positives", f"count({positive}) OVER ()")
-    above = build.column("above", f"rank() OVER ({order}) - 1")
-    upto = build.column("upto", f"count({v}) OVER ({order})")
-    counted = build.column("counted", f"count({positive}) OVER ({order})")
-    running = build.column("running", f"sum({positive}) OVER ({order})")
-    total = build.column("total", f"sum({positive}) OVER ({order} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)")
-    share = (f"CASE WHEN {v} IS NULL OR {positives} = 0 THEN NULL WHEN {counted} = {positives} THEN {literal(1.0)} "
-             f"ELSE CAST({running} AS DOUBLE) / CAST({total} AS DOUBLE) END")
-    is_top = f"{v} > 0 AND {dialect.divide(above, known)} < {literal(top)}"
-    is_bottom = f"{v} <= 0 OR {dialect.divide(f'{known} - {above}', known)} <= {literal(bottom)}"
-    label = (f"CASE WHEN {v} IS NULL THEN {literal(UNKNOWN)} WHEN {is_top} THEN {literal(TOP)} "
-             f"WHEN {is_bottom} THEN {literal(BOTTOM)} ELSE {literal(MIDDLE)} END")
-    customer_share = f"CASE WHEN {v} IS NULL THEN NULL ELSE {dialect.divide(upto, known)} END"
-    build.outcome(label=label, score=v, cumulative_share=share, customer_share=customer_share)
-
-
-def _explainer(value_label, fields: list[str], top: float, bottom: float, labels: dict, vocabulary: Vocabulary):
-    def explain(outcome: tuple, lang: str) -> list[dict]:
-        words = WORDS.get(lang, WORDS["en"])
-        value_name = localize(value_label, lang)
-        label, _score, _tags, (share, customer_share, value, stats, blank) = outcome
-        if stats is None:
-            named = list(blank or fields)
-            return [{"missing": True, "fields": named,
-                     "text": words["missing"].format(value_name=value_name, fields=vocabulary.names(named, lang))}]
-        key = "position" if share is not None else "position_no_total"
-        reasons = [{"value": value, "customer_share": customer_share, "cumulative_share": share,
-                    "text": words[key].format(value_name=value_name, value=show_number(value), customer_share=customer_share,
-                                              cumulative_share=share or 0.0)}]
-        cut = "nonpositive" if value <= 0 else label
-        reasons.append({"segment": label, "text": words[cut].format(value_name=value_name, top=_pct(top), bottom=_pct(bottom))})
-        segment_customers, segment_value = stats
-        if segment_value is not None:
-            reasons.append({
-                "segment": label, "segment_customer_share": segment_customers, "segment_value_share": segment_value,
-                "text": words["segment"].format(segment=localize(labels.get(label, label), lang), value_name=value_name,
-                                                segment_customers=segment_customers, segment_value=segment_value),
-            })
-        return reasons
-
-    return explain
+    names = {"value_name": build.value("value_label", default=compiled.source)}
+    return Defined(logic, labels, names, {"fields": read_blank})
 
 
 def _pct(share: float) -> str:
     return f"{share * 100:g}%"
 
 
+PARETO = LogicKind(define, TEMPLATES, (("cumulative_share", "number"), ("customer_share", "number")), ABOUT)
+
+
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(
-        SchemeKind.documented("pareto", __doc__, CONFIG_SCHEMA, compile_pareto, attributes={"cumulative_share": ("number", 0), "customer_share": ("number", 1)},
-                              compile_sql=compile_pareto_sql)
-    )
+    register(logic_kind("pareto", __doc__, CONFIG_SCHEMA, PARETO))

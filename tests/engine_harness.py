@@ -4,7 +4,8 @@ The customers are read and typed by the Python reader, then handed to the SQL
 engine as they are, so a difference found here is a difference of the compiled
 ruleset (derived features, scheme kinds, rank, allocation), not of reading files.
 Labels, tags, ranks, allocation rules and attributes must be equal; scores equal to
-1e-9 (relative).
+1e-9 (relative); and for kinds stated as IR (:mod:`tierkit.kindlogic`) their reasons,
+codes and parameters, read from each engine's outcome by the same layout.
 
 Spark pays about a second per query, more the wider and deeper the query, and half a minute to
 start: tests hand it few queries.  The helpers here batch populations for that:
@@ -123,6 +124,8 @@ def python_outcomes(evaluation, registry) -> dict[str, dict]:
                 for name, (_type, position) in attributes_of[scheme.id].items()
             }
             outcome[scheme.id] = (label, score, tuple(tags), attributes)
+            if scheme.compiled.reason_columns is not None:
+                outcome[f"{scheme.id}.reasons"] = scheme.compiled.reason_columns.records(detail)
         results[str(row[plan.id_index])] = outcome
     return results
 
@@ -158,16 +161,22 @@ def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
     layout = []
     for scheme in plan.schemes:
         slot, attributes = scheme.slot.index, registry.kinds[scheme.kind].attributes
+        reasons = scheme.compiled.reason_columns
+        positions = reasons.positions if reasons is not None else ()
         select += [quote(f"s{slot}_{part}") for part in ("label", "score", "tags")]
         select += [quote(f"s{slot}_d{position}") for _type, position in attributes.values()]
-        layout.append((scheme.id, list(attributes)))
+        select += [quote(f"s{slot}_d{position}") for position in positions]
+        layout.append((scheme.id, list(attributes), reasons, positions))
     results = {}
     for customer, rank, allocation, *rest in engine.rows(compiled.query.render(", ".join(select))):
         outcome = results[str(customer)] = {"rank": rank, "allocation": allocation}
-        for scheme_id, names in layout:
-            label, score, tags, *values = rest[: 3 + len(names)]
-            rest = rest[3 + len(names):]
+        for scheme_id, names, reasons, positions in layout:
+            label, score, tags, *values = rest[: 3 + len(names) + len(positions)]
+            rest = rest[3 + len(names) + len(positions):]
             outcome[scheme_id] = (label, score, tuple(tags or ()), dict(zip(names, values)))
+            if reasons is not None:  # the detail as the Python engine holds it, read by the same layout
+                detail = dict(zip(positions, values[len(names):]))
+                outcome[f"{scheme_id}.reasons"] = reasons.records(detail)
     return results
 
 

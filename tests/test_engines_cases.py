@@ -1,6 +1,7 @@
 """Every declarative case population and every bundled ruleset on its sample data,
 evaluated on the Python engine and on the SQL engines: labels, tags, attributes, ranks
-and allocation rules identical, scores to 1e-9.  The case files cover each kind's
+and allocation rules identical, scores to 1e-9, and the reasons (codes and parameters)
+of every kind stated as IR.  The case files cover each kind's
 boundaries (ties, missing values, populations of one, every preset) and the bundled
 rulesets' golden customers.
 
@@ -21,7 +22,7 @@ from tierkit.testing import CaseRunner, load_cases
 
 from .conftest import ROOT
 from .engine_harness import (SAMPLE_DATA, case_groups, compare, compare_batch, compare_engines, compare_sample,
-                             engine_params, only_kind, pooled, shared_engine)
+                             differences, engine_params, only_kind, pooled, python_outcomes, shared_engine, sql_outcomes)
 
 CASE_FILES = sorted((ROOT / "tests" / "cases").glob("*.yml")) + sorted((ROOT / "tests" / "golden").glob("*.yaml"))
 
@@ -89,3 +90,19 @@ def test_each_kind_of_a_bundled_ruleset_on_its_sample_data(kind, name, registry)
         labels = {outcome[scheme][0] for outcome in actual.values()}
         reached = LABELS_REACHED.get(kind, 1)
         assert labels == reached if isinstance(reached, set) else len(labels) >= reached, (scheme, labels)
+
+
+@pytest.mark.duckdb
+def test_reasons_of_a_kind_stated_as_ir_are_compared(runner, registry):
+    """The pareto cases' reasons are read from both engines and compared: every known
+    customer has some, and a parameter off by a little is a difference."""
+    (case,) = [case for case in CASES[ROOT / "tests" / "cases" / "pareto.yml"] if case.name.startswith("ten distinct")]
+    evaluation = runner.evaluate(case)
+    expected = python_outcomes(evaluation, registry)
+    actual = sql_outcomes(evaluation, registry, shared_engine("duckdb"))
+    assert differences(expected, actual) == []
+    codes = [reason["code"] for reason in actual["C01"]["pareto.reasons"]]
+    assert codes == ["pareto.position", "pareto.top", "pareto.segment"]
+    actual["C01"]["pareto.reasons"][0]["customer_share"] += 1e-6
+    assert differences(expected, actual) == [
+        f"C01 pareto.reasons: python {expected['C01']['pareto.reasons']!r} != sql {actual['C01']['pareto.reasons']!r}"]

@@ -97,23 +97,9 @@ def weighted_codes(reasons: list[dict]) -> list[tuple[str, dict]]:
 
 
 def pareto_codes(reasons: list[dict]) -> list[tuple[str, dict]]:
-    found, value = [], None
-    for r in reasons:
-        if r.get("missing"):
-            found.append(("pareto.missing", {}))
-        elif "customer_share" in r:
-            value = r["value"]
-            code = "pareto.position" if r["cumulative_share"] is not None else "pareto.position_no_total"
-            params = {"value": value, "customer_share": r["customer_share"]}
-            found.append((code, params | ({"cumulative_share": r["cumulative_share"]} if code == "pareto.position" else {})))
-        elif "segment_customer_share" in r:
-            found.append(("pareto.segment", {"segment": r["segment"], "segment_customer_share": r["segment_customer_share"],
-                                             "segment_value_share": r["segment_value_share"]}))
-        elif "segment" in r:
-            found.append(("pareto.nonpositive" if value <= 0 else f"pareto.{r['segment']}", {}))
-        else:
-            raise AssertionError(f"a pareto reason this test cannot read: {r}")
-    return found
+    """The engine's own codes and parameters (pareto is stated as IR in the package); the
+    prototype's ``pareto.missing`` names the expression's inputs, the engine the blank ones."""
+    return [(r["code"], {k: v for k, v in r.items() if k not in ("code", "text", "fields")}) for r in reasons]
 
 
 READERS = {"grade": weighted_codes, "pareto": pareto_codes}

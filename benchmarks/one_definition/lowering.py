@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 from tierkit.ir import nodes as ir
-from tierkit.ir.to_python import row_step, window
+from tierkit.ir.to_python import program as lowered
+from tierkit.ir.to_python import window
 from tierkit.ir.to_sql import DIALECTS, Dialect, SqlLowering, layers
 
 from .program import Program
@@ -68,7 +69,7 @@ def steps(program: Program) -> list[tuple[str, object]]:
     nullable = {f"raw:{name}": True for name, _ in program.raw}
     inputs = [(let.name, _raw(let.expr)) for let in program.inputs]
     lets, outputs = program.scheme_columns()
-    return _runs(inputs, nullable) + _runs(lets + outputs, nullable)
+    return lowered(inputs, nullable) + lowered(lets + outputs, nullable)
 
 
 def _raw(expr: ir.Expr) -> ir.Expr:
@@ -78,27 +79,6 @@ def _raw(expr: ir.Expr) -> ir.Expr:
     if isinstance(expr, ir.Coalesce):
         return ir.Coalesce(tuple(_raw(o) for o in expr.operands))
     return expr
-
-
-def _runs(lets, nullable) -> list:
-    plan, run = [], []
-
-    def flush():
-        if run:
-            reads = sorted({n.name for _, e in run for n in e.walk() if isinstance(n, (ir.Ref, ir.Column))}
-                           - {name for name, _ in run})
-            plan.append(("row", row_step(list(run), reads, nullable), reads, [name for name, _ in run]))
-            run.clear()
-
-    for name, expr in lets:
-        if isinstance(expr, ir.Window):
-            flush()
-            plan.append(("window", expr, name))
-            nullable[name] = expr.func == "sum"
-        else:
-            run.append((name, expr))
-    flush()
-    return plan
 
 
 def run(program: Program, columns: dict[str, list], n: int) -> dict[str, list]:

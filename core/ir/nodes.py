@@ -255,14 +255,19 @@ class Window(Expr):
     ``func`` is ``rank`` (1-based, ties share the lowest), ``count`` (known values) or
     ``sum`` (of known values; missing when none).  With ``order`` the frame runs from
     the partition's start to the current row's last peer (ties included); without it,
-    the whole partition.  ``arg`` and the ``partition`` keys must be :class:`Ref` or
-    :class:`Column` nodes, so a row engine reads them as ready columns.
+    the whole partition.  ``whole`` (with an ``order``, for ``count`` and ``sum``)
+    makes the frame the whole partition still added in the order (SQL's ``ROWS
+    BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING``): a total of doubles added
+    in one order on every engine that adds an ordered frame row by row, so it is the
+    last running sum to the bit.  ``arg`` and the ``partition`` keys must be
+    :class:`Ref` or :class:`Column` nodes, so a row engine reads them as ready columns.
     """
 
     func: str
     arg: Expr | None = None
     order: tuple[Sort, ...] = ()
     partition: tuple[Expr, ...] = ()
+    whole: bool = False
     dtype: DType = field(init=False)
 
     def __post_init__(self):
@@ -270,6 +275,8 @@ class Window(Expr):
             raise IRError(f"unknown window function {self.func!r}")
         if (self.func == "rank") != (self.arg is None) or (self.func == "rank" and not self.order):
             raise IRError("rank takes no argument and needs an order; count and sum take one")
+        if self.whole and (self.func == "rank" or not self.order):
+            raise IRError("a whole ordered frame is for count and sum over an order")
         for part in (self.arg, *self.partition, *(s.key for s in self.order)):
             if part is not None and not isinstance(part, (Ref, Column)):
                 raise IRError("window arguments, partitions and orders must be columns or bindings")

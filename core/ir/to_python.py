@@ -247,6 +247,31 @@ def row_step(lets: list[tuple[str, ir.Expr]], reads: list[str], nullable: dict[s
     return namespace["step"]
 
 
+def program(lets: list[tuple[str, ir.Expr]], nullable: dict[str, bool]) -> list[tuple]:
+    """Bindings in order as steps: each run of row bindings one ``("row", compiled step,
+    names it reads, names it writes)``, each window ``("window", node, name)``;
+    ``nullable`` says which names read may be missing, and learns the bindings'."""
+    plan: list[tuple] = []
+    run: list[tuple[str, ir.Expr]] = []
+
+    def flush():
+        if run:
+            reads = sorted({n.name for _, e in run for n in e.walk() if isinstance(n, (ir.Ref, ir.Column))}
+                           - {name for name, _ in run})
+            plan.append(("row", row_step(list(run), reads, nullable), reads, [name for name, _ in run]))
+            run.clear()
+
+    for name, expr in lets:
+        if isinstance(expr, ir.Window):
+            flush()
+            plan.append(("window", expr, name))
+            nullable[name] = expr.func == "sum"
+        else:
+            run.append((name, expr))
+    flush()
+    return plan
+
+
 def window(node: ir.Window, columns: dict[str, list], n: int) -> list:
     """A window function over whole columns, with SQL's semantics (see :class:`ir.Window`)."""
     def column(expr):
@@ -266,7 +291,7 @@ def window(node: ir.Window, columns: dict[str, list], n: int) -> list:
             continue
         order = _sorted(members, [(column(s.key), s.descending) for s in node.order])
         sort_keys = [column(s.key) for s in node.order]
-        running_count, running_sum, start = 0, None, 0
+        running_count, running_sum, start, value = 0, None, 0, None
         while start < len(order):
             end = start + 1
             first = tuple(k[order[start]] for k in sort_keys)
@@ -281,6 +306,9 @@ def window(node: ir.Window, columns: dict[str, list], n: int) -> list:
             for i in order[start:end]:
                 out[i] = value
             start = end
+        if node.whole:  # the whole frame: the last running value, added in the order
+            for i in members:
+                out[i] = value
     return out
 
 

@@ -28,11 +28,13 @@ from . import nodes as ir
 TYPES = {ir.DType.BOOL: "BOOLEAN", ir.DType.INT: "BIGINT", ir.DType.FLOAT: "DOUBLE", ir.DType.STR: "VARCHAR",
          ir.DType.DATE: "DATE", ir.DType.LIST: "ARRAY<VARCHAR>"}
 TYPE_NODES = {dtype: exp.DataType.build(name) for dtype, name in TYPES.items()}
-WHOLE = exp.DataType.build("DECIMAL(38, 0)")
+WHOLE_NUMBER = exp.DataType.build("DECIMAL(38, 0)")
 COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
 WINDOW = {"rank": lambda arg: exp.Anonymous(this="rank", expressions=[]), "count": lambda arg: exp.Count(this=arg),
           "sum": lambda arg: exp.Sum(this=arg)}
+
+WHOLE_PARTITION = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="UNBOUNDED", end_side="FOLLOWING")
 
 
 class UnknownNode(Exception):
@@ -323,7 +325,7 @@ class SqlLowering:
         high_unit, low_unit = "19342813113834066795298816", "4398046511104"  # 2**84, 2**42
 
         def whole(node: exp.Expr) -> exp.Expr:
-            return exp.Cast(this=node, to=WHOLE.copy())
+            return exp.Cast(this=node, to=WHOLE_NUMBER.copy())
 
         def parts(x: exp.Expr) -> exp.Expr:
             high = _fn("floor", _op(exp.Div, x, _num(f"{high_unit}e0")))
@@ -396,7 +398,8 @@ class SqlLowering:
         if node.order:
             order = exp.Order(expressions=[exp.Ordered(this=self.lower(s.key), desc=s.descending, nulls_first=False)
                                            for s in node.order])
-        return exp.Window(this=this, partition_by=[self.lower(p) for p in node.partition] or None, order=order)
+        spec = WHOLE_PARTITION.copy() if node.whole else None
+        return exp.Window(this=this, partition_by=[self.lower(p) for p in node.partition] or None, order=order, spec=spec)
 
 
 # -- functions: one row per name, the same values as tierkit.plugins.functions ------------

@@ -138,3 +138,37 @@ def test_random_expressions_agree_on_python_and_duckdb(table):
         assert not wrong, (expr, wrong[:3])
 
     check()
+
+
+WINDOWS = [
+    ir.Window("rank", order=(ir.Sort(ir.Column("b", ir.DType.FLOAT), descending=True),)),
+    ir.Window("count", ir.Column("a", ir.DType.INT), order=(ir.Sort(ir.Column("b", ir.DType.FLOAT)),)),
+    ir.Window("sum", ir.Column("b", ir.DType.FLOAT), order=(ir.Sort(ir.Column("a", ir.DType.INT), descending=True),),
+              partition=(ir.Column("c", ir.DType.BOOL),)),
+    ir.Window("sum", ir.Column("b", ir.DType.FLOAT), order=(ir.Sort(ir.Column("a", ir.DType.INT), descending=True),),
+              whole=True),
+    ir.Window("count", ir.Column("b", ir.DType.FLOAT), order=(ir.Sort(ir.Column("a", ir.DType.INT)),),
+              partition=(ir.Column("c", ir.DType.BOOL),), whole=True),
+    ir.Window("sum", ir.Column("a", ir.DType.INT), partition=(ir.Column("c", ir.DType.BOOL),)),
+]
+
+
+@pytest.mark.duckdb
+@pytest.mark.parametrize("node", WINDOWS, ids=lambda node: f"{node.func}{'-whole' if node.whole else ''}")
+def test_windows_agree_on_python_and_duckdb(table, node):
+    """Rank, running and whole-frame counts and sums, with missing keys and values and
+    ties, over partitions or the whole table: SQL's frame and peer semantics in Python."""
+    from sqlglot import exp
+
+    sql = exp.select(to_sql.SqlLowering(str).lower(node)).from_("t").order_by("i")
+    duck = [row[0] for row in table.execute(to_sql.to_sql(sql, "duckdb")).fetchall()]
+    columns = dict(zip("abc", (list(column) for column in zip(*ROWS))))
+    python = to_python.window(node, columns, len(ROWS))
+    assert [same(d, p) for d, p in zip(duck, python)] == [True] * len(ROWS), list(zip(duck, python))
+
+
+def test_a_whole_frame_needs_an_order_and_a_count_or_sum():
+    with pytest.raises(ir.IRError, match="whole ordered frame"):
+        ir.Window("sum", ir.Column("b", ir.DType.FLOAT), whole=True)
+    with pytest.raises(ir.IRError, match="whole ordered frame"):
+        ir.Window("rank", order=(ir.Sort(ir.Column("b", ir.DType.FLOAT)),), whole=True)

@@ -1,0 +1,218 @@
+"""A scheme kind stated once, as IR, run by the core on every engine.
+
+A kind of this form gives a *define* function: it reads the scheme's config through
+an :class:`IrBuild` (the same config, positions and diagnostics as any build; its
+expressions checked into IR nodes through :func:`tierkit.ir.from_expr.ir_scope`) and
+returns a :class:`Defined`: the :class:`~tierkit.ir.nodes.Logic` (bindings, label,
+score, attributes, reasons as codes), its display labels and the names its reason
+templates say.  The kind's module holds nothing else but its config schema, its
+templates and its content: no Python source, no SQL, no dialect.
+
+:func:`logic_kind` turns it into a :class:`~tierkit.registry.SchemeKind` whose two
+compile functions are the core's:
+
+* on the Python engine one population step (:func:`_python_step`) reads the logic's
+  input columns from the slots, runs the Python lowering's row steps and windows
+  (:mod:`tierkit.ir.to_python`) and writes the outcome tuple, whose detail holds the
+  attributes and then the flat reason columns;
+* on the SQL engines every binding is lowered to a sqlglot tree for the dialect
+  (:mod:`tierkit.ir.to_sql`) and added as a column, and the outcome columns are
+  written, the reason columns as detail columns ``s<slot>_d<k>``.
+
+Both give the same detail, so :func:`tierkit.reasons.explain` reads reasons the same
+way from either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+from sqlglot import exp
+
+from .build import ConfigBuild, CompiledScheme, SchemeBuild, blank_inputs
+from .errors import Position
+from .expr import Compiled, ExpressionDiagnostic, Symbol, compile_with
+from .ir import nodes as ir
+from .ir.from_expr import IrEmitter, ir_scope
+from .ir.to_python import program, window
+from .ir.to_sql import TYPE_NODES, SqlLowering, to_sql
+from .reasons import ReasonColumns, ReasonWords, explain
+from .registry import SchemeKind
+
+NOT_IN_IR = ("a kind that runs on every engine takes no function call, `**`, `//`, `%` or list value in its "
+             "expressions yet: compute the value as a derived feature and name that feature here")
+MAX_BLANK_INPUTS = 62  # the bits of a 64-bit mask of blank inputs
+
+
+@dataclass(frozen=True)
+class Defined:
+    """One scheme's logic as a kind defines it.
+
+    ``labels`` are the display labels by label id (the ruleset's ``labels:`` are put
+    over them by the plan), ``names`` the labels the reason templates say by name
+    (``value_name``), ``readers`` turn a stored reason parameter into the record's
+    value, by parameter name (see :meth:`IrBuild.blank_inputs`)."""
+
+    logic: ir.Logic
+    labels: Mapping[str, Any]
+    names: Mapping[str, Any] = field(default_factory=dict)
+    readers: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+
+
+class IrBuild(ConfigBuild):
+    """A scheme's config as the kind's define function reads it: expressions come back
+    as :class:`Compiled` values whose ``code`` is an IR node.  Diagnostics and the names
+    read go to the engine's build."""
+
+    def __init__(self, build: ConfigBuild, scope):
+        super().__init__(build.config, build.path, scope, build.functions, build._locate)
+        self.id, self.diagnostics, self.reads, self.vocabulary = build.id, build.diagnostics, build.reads, build.vocabulary
+
+    def _compile(self, source: str, position: Position | None) -> Compiled:
+        try:
+            return compile_with(source, self.scope, self.functions, IrEmitter(), position)
+        except ExpressionDiagnostic as failure:
+            found = failure.diagnostic
+            if "no IR node" in found.message:
+                raise ExpressionDiagnostic(dataclasses.replace(found, hint=NOT_IN_IR)) from None
+            raise
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+    def blank_inputs(self, compiled: Compiled) -> tuple[ir.Expr, Callable[[int], list[str]]]:
+        """Which inputs behind a missing value of ``compiled`` are blank, for a reason
+        that names them: an integer expression (a bit per input that may be missing) and
+        the reader turning it into the names (:func:`tierkit.build.blank_inputs`: a
+        derived feature by its own blank inputs), the expression's inputs when none is."""
+        values: list = []
+        tree = self._input_tree(compiled.reads, values, frozenset())
+        fallback = sorted(compiled.reads) or [compiled.source]
+        if not tree or len(values) > MAX_BLANK_INPUTS or not all(isinstance(v, ir.Expr) for v in values):
+            return ir.lit(0), lambda mask: fallback
+        mask = ir.total(*(ir.case((ir.IsMissing(value), ir.lit(1 << bit)), default=ir.lit(0))
+                          for bit, value in enumerate(values)))
+
+        def read(mask: int) -> list[str]:
+            blank = tuple(None if mask >> bit & 1 else True for bit in range(len(values)))
+            return list(blank_inputs(tree, blank)) or fallback
+
+        return mask, read
+
+
+@dataclass(frozen=True)
+class LogicKind:
+    """A kind stated once: ``define(build) -> Defined`` (``None`` after reporting an
+    error), zh/en templates by reason code, ``attributes`` (name, type) in the order of
+    the logic's, and the labels' content (``about``)."""
+
+    define: Callable[[IrBuild], Defined | None]
+    templates: Mapping[str, Mapping[str, str]]
+    attributes: tuple[tuple[str, str], ...] = ()
+    about: Mapping[str, Any] = field(default_factory=dict)
+
+    def compile(self, build: SchemeBuild) -> CompiledScheme:
+        # the as-of date is bound when the plan runs: a column the step fills in
+        scope = {**ir_scope(build.scope, None), "as_of": Symbol("as_of", "date", False, ir.Column("as_of", ir.DType.DATE))}
+        defined = self._defined(build, scope)
+        if defined is None:
+            return CompiledScheme(explain=lambda outcome, lang: [], about=self.about)
+        logic = defined.logic
+        build.population(_python_step(logic, build.outcome.index), "evaluation", as_of=True)
+        columns = ReasonColumns.of(logic, len(logic.attributes), defined.readers)
+        compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=self.about,
+                                  reason_columns=columns)
+        words = ReasonWords(self.templates, defined.names, lambda: compiled.labels, build.vocabulary)
+        compiled.explain = lambda outcome, lang: explain(columns, words, outcome, lang)
+        return compiled
+
+    def compile_sql(self, build) -> None:
+        defined = self._defined(build, build.scope)
+        if defined is None:
+            return
+        logic, dialect = defined.logic, build.dialect.name
+        columns: dict[str, str] = {}
+        lowering = SqlLowering(columns.__getitem__, dialect)
+
+        def sql(expr: ir.Expr) -> str:
+            tree = lowering.lower(expr)
+            if expr.dtype in TYPE_NODES:  # every engine stores the logic's own type
+                tree = exp.Cast(this=tree, to=TYPE_NODES[expr.dtype].copy())
+            return to_sql(tree, dialect)
+
+        for let in (*logic.lets, *logic.reason_lets()):
+            columns[let.name] = build.query.unique(f"{build.prefix}__{let.name}")
+            build.query.add(columns[let.name], sql(let.expr))
+        build.outcome(label=sql(logic.label), score=sql(logic.score), **{name: sql(expr) for name, expr in logic.attributes})
+        for position, (_name, expr) in enumerate(logic.reason_columns(), len(logic.attributes)):
+            build.detail(position, sql(expr))
+
+    def _defined(self, build: ConfigBuild, scope) -> Defined | None:
+        ir_build = IrBuild(build, scope)
+        defined = self.define(ir_build)
+        if defined is None or ir_build.failed:
+            return None
+        names = [name for name, _expr in defined.logic.attributes]
+        if names != [name for name, _type in self.attributes]:
+            raise ValueError(f"the logic's attributes {names} are not the kind's {[n for n, _ in self.attributes]}")
+        return defined
+
+
+def logic_kind(name: str, doc: str, config_schema: Mapping, kind: LogicKind) -> SchemeKind:
+    """The registered kind of ``kind``, documented by its module's docstring."""
+    attributes = {attribute: (type_, index) for index, (attribute, type_) in enumerate(kind.attributes)}
+    return SchemeKind.documented(name, doc, config_schema, kind.compile, attributes, compile_sql=kind.compile_sql)
+
+
+# -- the Python engine ---------------------------------------------------------------------
+
+_COLUMN = re.compile(r"s(\d+)(?:_(label|score)|_d(\d+))?")
+
+
+def _reader(name: str) -> Callable[[list], Any]:
+    """How a slot list holds the value of IR column ``name`` (:func:`tierkit.ir.from_expr.sql_column`)."""
+    match = _COLUMN.fullmatch(name)
+    if match is None:
+        raise ValueError(f"no slot holds column {name!r}")
+    slot, part, detail = int(match[1]), match[2], match[3]
+    if part is None and detail is None:
+        return itemgetter(slot)
+    if part is not None:
+        index = ("label", "score").index(part)
+        return lambda row: row[slot][index]
+    position = int(detail)
+    return lambda row: row[slot][3][position] if row[slot][3] is not None else None
+
+
+def _python_step(logic: ir.Logic, out: int) -> Callable[[list[list], Any], None]:
+    """The population step running ``logic`` over every customer and writing outcome tuples
+    ``(label, score, (), attributes + reason columns)`` into slot ``out``."""
+    lets = [(let.name, let.expr) for let in (*logic.lets, *logic.reason_lets())]
+    outputs = [(f"out:{name}", expr) for name, expr in logic.outputs()]
+    inputs = sorted({node.name for _, expr in lets + outputs for node in expr.walk() if isinstance(node, ir.Column)})
+    readers = {name: _reader(name) for name in inputs if name != "as_of"}
+    steps = program(lets + outputs, {name: True for name in inputs})
+    written = [name for name, _expr in outputs]
+
+    def run(rows: list[list], as_of) -> None:
+        n = len(rows)
+        columns: dict[str, list] = {name: list(map(read, rows)) for name, read in readers.items()}
+        if "as_of" in inputs:
+            columns["as_of"] = [as_of] * n
+        for step in steps:
+            if step[0] == "window":
+                columns[step[2]] = window(step[1], columns, n)
+            else:
+                _kind, function, reads, writes = step
+                columns.update(zip(writes, function(*(columns[r] for r in reads), n)))
+        labels, scores, *details = (columns[name] for name in written)
+        for row, label, score, detail in zip(rows, labels, scores, zip(*details) if details else [()] * n):
+            row[out] = (label, score, (), detail)
+
+    return run
