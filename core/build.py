@@ -66,12 +66,14 @@ class RowStep:
 
 @dataclass
 class PopulationStep:
-    """A function over every customer's slot list, run between row steps; with
-    ``as_of`` it is called with the run's as-of date as well."""
+    """A function over every customer's slot list, run between row steps.  An
+    ``evaluates`` step is called as a row segment is, ``run(rows, as_of, failed)``: it
+    reads the as-of date and may reject rows, appending ``(row, error)`` to ``failed``
+    (it then leaves their outcomes unwritten, and the engine drops them)."""
 
     run: Callable[..., None]
     name: str
-    as_of: bool = False
+    evaluates: bool = False
 
 
 @dataclass
@@ -285,6 +287,7 @@ class SchemeBuild(ConfigBuild):
     def row(self, lines: list[str], writes: list[Slot]) -> None:
         self.steps.append(RowStep(list(lines), list(writes)))
 
-    def population(self, run: Callable[..., None], name: str, as_of: bool = False) -> None:
-        """A step over every customer: ``run(rows)``, or ``run(rows, as_of)`` with ``as_of``."""
-        self.steps.append(PopulationStep(run, f"{self.id}: {name}", as_of))
+    def population(self, run: Callable[..., None], name: str, evaluates: bool = False) -> None:
+        """A step over every customer: ``run(rows)``, or ``run(rows, as_of, failed)`` when
+        it ``evaluates`` (see :class:`PopulationStep`)."""
+        self.steps.append(PopulationStep(run, f"{self.id}: {name}", evaluates))

@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from .build import ConfigBuild, CompiledScheme, SchemeBuild, blank_inputs
+from .build import CompiledScheme, ConfigBuild, SchemeBuild, Slot, blank_inputs, check_values
 from .errors import Position
 from .expr import Compiled, ExpressionDiagnostic, Symbol, compile_with
 from .ir import nodes as ir
@@ -124,7 +124,7 @@ class LogicKind:
         if defined is None:
             return CompiledScheme(explain=lambda outcome, lang: [], about=self.about)
         logic = defined.logic
-        build.population(_python_step(logic, build.outcome.index), "evaluation", as_of=True)
+        build.population(_python_step(logic, build.outcome), "evaluation", evaluates=True)
         columns = ReasonColumns.of(logic, len(logic.attributes), defined.readers)
         compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=self.about,
                                   reason_columns=columns)
@@ -190,9 +190,13 @@ def _reader(name: str) -> Callable[[list], Any]:
     return lambda row: row[slot][3][position] if row[slot][3] is not None else None
 
 
-def _python_step(logic: ir.Logic, out: int) -> Callable[[list[list], Any], None]:
+def _python_step(logic: ir.Logic, out: Slot) -> Callable[[list[list], Any, list], None]:
     """The population step running ``logic`` over every customer and writing outcome tuples
-    ``(label, score, (), attributes + reason columns)`` into slot ``out``."""
+    ``(label, score, (), attributes + reason columns)`` into slot ``out``.
+
+    A customer whose score is infinite, NaN or an integer past 64 bits is rejected with
+    the row engine's reason (:func:`tierkit.build.check_values`), and the others are
+    evaluated again without it, as the SQL engines do: it takes no part in the shares."""
     lets = [(let.name, let.expr) for let in (*logic.lets, *logic.reason_lets())]
     outputs = [(f"out:{name}", expr) for name, expr in logic.outputs()]
     inputs = sorted({node.name for _, expr in lets + outputs for node in expr.walk() if isinstance(node, ir.Column)})
@@ -200,7 +204,19 @@ def _python_step(logic: ir.Logic, out: int) -> Callable[[list[list], Any], None]
     steps = program(lets + outputs, {name: True for name in inputs})
     written = [name for name, _expr in outputs]
 
-    def run(rows: list[list], as_of) -> None:
+    def run(rows: list[list], as_of, failed: list) -> None:
+        while True:
+            outcomes = evaluate(rows, as_of)
+            bad = [(row, error) for row, outcome in zip(rows, outcomes) if (error := _unwritable(outcome, out.name))]
+            if not bad:
+                break
+            failed += bad
+            gone = {id(row) for row, _error in bad}
+            rows = [row for row in rows if id(row) not in gone]
+        for row, outcome in zip(rows, outcomes):
+            row[out.index] = outcome
+
+    def evaluate(rows: list[list], as_of) -> list[tuple]:
         n = len(rows)
         columns: dict[str, list] = {name: list(map(read, rows)) for name, read in readers.items()}
         if "as_of" in inputs:
@@ -212,7 +228,15 @@ def _python_step(logic: ir.Logic, out: int) -> Callable[[list[list], Any], None]
                 _kind, function, reads, writes = step
                 columns.update(zip(writes, function(*(columns[r] for r in reads), n)))
         labels, scores, *details = (columns[name] for name in written)
-        for row, label, score, detail in zip(rows, labels, scores, zip(*details) if details else [()] * n):
-            row[out] = (label, score, (), detail)
+        return [(label, score, (), detail) for label, score, detail in zip(labels, scores, zip(*details) if details else [()] * n)]
 
     return run
+
+
+def _unwritable(outcome: tuple, name: str) -> Exception | None:
+    """Why no results file holds ``outcome``'s score, or None."""
+    try:
+        check_values([outcome], ((0, name),))
+    except ValueError as error:
+        return error
+    return None
