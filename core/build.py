@@ -74,6 +74,7 @@ class PopulationStep:
     run: Callable[..., None]
     name: str
     evaluates: bool = False
+    reads: frozenset[int] = frozenset()  # the slots it reads besides its own (row steps' are found in their code)
 
 
 @dataclass
@@ -287,7 +288,9 @@ class SchemeBuild(ConfigBuild):
     def row(self, lines: list[str], writes: list[Slot]) -> None:
         self.steps.append(RowStep(list(lines), list(writes)))
 
-    def population(self, run: Callable[..., None], name: str, evaluates: bool = False) -> None:
+    def population(self, run: Callable[..., None], name: str, evaluates: bool = False,
+                   reads: frozenset[int] = frozenset()) -> None:
         """A step over every customer: ``run(rows)``, or ``run(rows, as_of, failed)`` when
-        it ``evaluates`` (see :class:`PopulationStep`)."""
-        self.steps.append(PopulationStep(run, f"{self.id}: {name}", evaluates))
+        it ``evaluates`` (see :class:`PopulationStep`); ``reads`` are the slots it reads
+        that no row step does (an order feature, the previous run's label)."""
+        self.steps.append(PopulationStep(run, f"{self.id}: {name}", evaluates, reads))

@@ -41,6 +41,7 @@ from .ir import nodes as ir
 from .ir.from_expr import IrEmitter, ir_scope
 from .ir.to_python import program, window
 from .ir.to_sql import TYPE_NODES, SqlLowering, to_sql
+from .labels import SCORE_DECIMALS
 from .reasons import ReasonColumns, ReasonWords, explain
 from .registry import SchemeKind
 
@@ -55,13 +56,19 @@ class Defined:
 
     ``labels`` are the display labels by label id (the ruleset's ``labels:`` are put
     over them by the plan), ``names`` the labels the reason templates say by name
-    (``value_name``), ``readers`` turn a stored reason parameter into the record's
-    value, by parameter name (see :meth:`IrBuild.blank_inputs`)."""
+    (``value_name``), ``tables`` labels by id for the templates' ``in:<table>`` spec,
+    ``readers`` turn the stored value of a reason parameter's expression into the
+    record's (see :meth:`IrBuild.blank_inputs`), ``finish`` completes a row's records (see
+    :func:`tierkit.reasons.explain`), ``score_decimals`` is how many decimals its scores
+    show (:func:`tierkit.labels.score_decimals`)."""
 
     logic: ir.Logic
     labels: Mapping[str, Any]
     names: Mapping[str, Any] = field(default_factory=dict)
-    readers: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    readers: Mapping[ir.Expr, Callable[[Any], Any]] = field(default_factory=dict)
+    tables: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
+    finish: Callable[[list[dict], tuple], None] | None = None
+    score_decimals: int = SCORE_DECIMALS
 
 
 class IrBuild(ConfigBuild):
@@ -124,12 +131,15 @@ class LogicKind:
         if defined is None:
             return CompiledScheme(explain=lambda outcome, lang: [], about=self.about)
         logic = defined.logic
-        build.population(_python_step(logic, build.outcome), "evaluation", evaluates=True)
+        inputs = {node.name for _, expr in _program(logic) for node in expr.walk() if isinstance(node, ir.Column)}
+        slots = frozenset(int(match[1]) for name in inputs if (match := _COLUMN.fullmatch(name)))
+        build.population(_python_step(logic, build.outcome), "evaluation", evaluates=True, reads=slots)
         columns = ReasonColumns.of(logic, len(logic.attributes), defined.readers)
         compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=self.about,
-                                  reason_columns=columns)
-        words = ReasonWords(self.templates, defined.names, lambda: compiled.labels, build.vocabulary)
-        compiled.explain = lambda outcome, lang: explain(columns, words, outcome, lang)
+                                  reason_columns=columns, score_decimals=defined.score_decimals)
+        words = ReasonWords(self.templates, defined.names, lambda: compiled.labels, build.vocabulary, defined.tables,
+                            defined.score_decimals)
+        compiled.explain = lambda outcome, lang: explain(columns, words, outcome, lang, defined.finish)
         return compiled
 
     def compile_sql(self, build) -> None:
@@ -197,12 +207,11 @@ def _python_step(logic: ir.Logic, out: Slot) -> Callable[[list[list], Any, list]
     A customer whose score is infinite, NaN or an integer past 64 bits is rejected with
     the row engine's reason (:func:`tierkit.build.check_values`), and the others are
     evaluated again without it, as the SQL engines do: it takes no part in the shares."""
-    lets = [(let.name, let.expr) for let in (*logic.lets, *logic.reason_lets())]
-    outputs = [(f"out:{name}", expr) for name, expr in logic.outputs()]
-    inputs = sorted({node.name for _, expr in lets + outputs for node in expr.walk() if isinstance(node, ir.Column)})
+    lets = _program(logic)
+    inputs = sorted({node.name for _, expr in lets for node in expr.walk() if isinstance(node, ir.Column)})
     readers = {name: _reader(name) for name in inputs if name != "as_of"}
-    steps = program(lets + outputs, {name: True for name in inputs})
-    written = [name for name, _expr in outputs]
+    steps = program(lets, {name: True for name in inputs})
+    written = [name for name, _expr in lets if name.startswith("out:")]
 
     def run(rows: list[list], as_of, failed: list) -> None:
         while True:
@@ -231,6 +240,12 @@ def _python_step(logic: ir.Logic, out: Slot) -> Callable[[list[list], Any, list]
         return [(label, score, (), detail) for label, score, detail in zip(labels, scores, zip(*details) if details else [()] * n)]
 
     return run
+
+
+def _program(logic: ir.Logic) -> list[tuple[str, ir.Expr]]:
+    """The logic's bindings, its reasons' flags, then its outputs as ``out:<name>``."""
+    lets = [(let.name, let.expr) for let in (*logic.lets, *logic.reason_lets())]
+    return lets + [(f"out:{name}", expr) for name, expr in logic.outputs()]
 
 
 def _unwritable(outcome: tuple, name: str) -> Exception | None:
