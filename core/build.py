@@ -147,6 +147,11 @@ class ConfigBuild:
         """One expression in this back end's code; raises :class:`ExpressionDiagnostic`."""
         raise NotImplementedError
 
+    def stored(self, compiled: Compiled) -> str:
+        """The name of a new per-customer column holding ``compiled`` (this back end's
+        code), for logic stated as IR that reads an expression the IR has no node for."""
+        raise NotImplementedError
+
     # -- expressions ----------------------------------------------------------
     def expression(self, *key, expect: tuple[str, ...] | None = None, source: str | None = None) -> Compiled:
         """Compile the config value at ``key`` (a path below the scheme).
@@ -262,6 +267,11 @@ class SchemeBuild(ConfigBuild):
 
     def _compile(self, source: str, position: Position | None) -> Compiled:
         return compile_expression(source, self.scope, self.functions, self.namespace, position)
+
+    def stored(self, compiled: Compiled) -> str:
+        slot = self.slot(compiled.source)
+        self.row([f"{slot.local} = {compiled.code}"], [slot])
+        return slot.local
 
     def missing_names(self, compiled: Compiled) -> str:
         """Code giving the inputs behind a missing value of ``compiled`` for this

@@ -38,15 +38,14 @@ from .build import CompiledScheme, ConfigBuild, SchemeBuild, Slot, blank_inputs,
 from .errors import Position
 from .expr import Compiled, ExpressionDiagnostic, Symbol, compile_with
 from .ir import nodes as ir
-from .ir.from_expr import IrEmitter, ir_scope
+from .ir.from_expr import TYPES, IrEmitter, ir_scope
 from .ir.to_python import program, window
 from .ir.to_sql import TYPE_NODES, SqlLowering, to_sql
 from .labels import SCORE_DECIMALS
 from .reasons import ReasonColumns, ReasonWords, explain
 from .registry import SchemeKind
 
-NOT_IN_IR = ("a kind that runs on every engine takes no function call, `**`, `//`, `%` or list value in its "
-             "expressions yet: compute the value as a derived feature and name that feature here")
+NOT_IN_IR = "a kind stated as IR takes no list value here: compute the value as a derived feature and name it"
 MAX_BLANK_INPUTS = 62  # the bits of a 64-bit mask of blank inputs
 
 
@@ -74,20 +73,30 @@ class Defined:
 class IrBuild(ConfigBuild):
     """A scheme's config as the kind's define function reads it: expressions come back
     as :class:`Compiled` values whose ``code`` is an IR node.  Diagnostics and the names
-    read go to the engine's build."""
+    read go to the engine's build.
+
+    An expression the IR has no node for yet (a function call, ``**``, ``//``, ``%``)
+    is compiled by the engine's own expression compiler into a column of its own
+    (:meth:`ConfigBuild.stored`), which the logic reads: one checker, the same value on
+    every engine, until the IR has those nodes."""
 
     def __init__(self, build: ConfigBuild, scope):
         super().__init__(build.config, build.path, scope, build.functions, build._locate)
         self.id, self.diagnostics, self.reads, self.vocabulary = build.id, build.diagnostics, build.reads, build.vocabulary
+        self.engine = build
 
     def _compile(self, source: str, position: Position | None) -> Compiled:
         try:
             return compile_with(source, self.scope, self.functions, IrEmitter(), position)
         except ExpressionDiagnostic as failure:
             found = failure.diagnostic
-            if "no IR node" in found.message:
-                raise ExpressionDiagnostic(dataclasses.replace(found, hint=NOT_IN_IR)) from None
-            raise
+            if "no IR node" not in found.message:
+                raise
+        compiled = self.engine._compile(source, position)
+        dtype = TYPES.get(compiled.type)
+        if dtype is None:  # a list: no IR type holds it
+            raise ExpressionDiagnostic(dataclasses.replace(found, hint=NOT_IN_IR))
+        return dataclasses.replace(compiled, code=ir.Column(self.engine.stored(compiled), dtype))
 
     @property
     def failed(self) -> bool:

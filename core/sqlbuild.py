@@ -142,6 +142,11 @@ class SqlBuild(ConfigBuild):
     def _compile(self, source: str, position: Position | None) -> Compiled:
         return compile_sql_expression(source, self.scope, self.functions, self.dialect, position)
 
+    def stored(self, compiled: Compiled) -> str:
+        name = self.query.unique(f"{self.prefix}__stored")
+        self.query.add(name, compiled.code)
+        return name
+
     def literal(self, value: Any) -> str:
         return self.dialect.literal(value)
 

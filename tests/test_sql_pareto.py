@@ -169,3 +169,15 @@ def test_a_value_past_the_largest_double_rejects_its_row_on_every_engine(engine,
     assert seen["python"] == seen[engine.dialect.name]
     assert seen["python"] == ([("2", "evaluation failed: p.score is not a finite number (inf)")],
                               {"b": "middle", "c": "top", "d": "unknown"})
+
+
+def test_a_value_through_a_function_call(engine):
+    """A value the IR has no node for yet (a function call) is computed by each engine's
+    own expression compiler and shared as any value: same segments, shares and reasons."""
+    ruleset = make_ruleset("pareto-call", {"revenue": {"type": "number"}},
+                           [{"id": "tiers", "kind": "pareto", "value": "min(revenue, 500) * 2"}])
+    rows = [{"id": f"C{index}", "revenue": value} for index, value in enumerate([900, 500, 300, None, 100, 20, -5])]
+    actual = assert_same(evaluate_rows(compile_ruleset(ruleset, REGISTRY), rows), REGISTRY, engine)
+    assert actual["C0"]["tiers"][:2] == ("top", 1000.0) and actual["C1"]["tiers"][:2] == ("top", 1000.0)
+    assert [r["code"] for r in actual["C3"]["tiers.reasons"]] == ["pareto.missing"]
+    assert actual["C3"]["tiers.reasons"][0]["fields"] == ["revenue"]
