@@ -44,7 +44,7 @@ from tierkit.hookspecs import hookimpl
 from tierkit.ir import nodes as ir
 from tierkit.ir.nodes import DType, Let, Lit, Ref, Reason, Sort, Window, case, holds, known, lit
 from tierkit.kindlogic import Defined, IrBuild, LogicKind, logic_kind
-from tierkit.labels import score_decimals, shown_parts, shown_score, shown_threshold, show_score
+from tierkit.labels import score_decimals, shown_parts, shown_score, shown_threshold
 
 INSUFFICIENT = "insufficient_data"
 LABEL_REF = {"$ref": "#/$defs/label"}
