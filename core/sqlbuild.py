@@ -132,6 +132,11 @@ class SqlBuild(ConfigBuild):
         """The SQL text of an IR node (a scope symbol's code, e.g. ``as_of``)."""
         return to_sql(SqlLowering(str, self.dialect.name).lower(node), self.dialect.name)
 
+    def stored(self, compiled: Compiled) -> str:
+        name = self.query.unique(f"{self.prefix}__stored")
+        self.query.add(name, compiled.code)
+        return name
+
     def literal(self, value: Any) -> str:
         return self.dialect.literal(value)
 
