@@ -496,7 +496,7 @@ def _finisher(grades: list[dict], decimals: int):
     return finish
 
 
-def _score_factor(build: SchemeBuild, total: float) -> float:
+def _score_factor(build: IrBuild, total: float) -> float:
     """What the renormalised weighted mean is multiplied by: 1 or the weights' total."""
     policy = build.value("weights_total")
     if policy is None and not math.isclose(total, 1.0, abs_tol=1e-9):
@@ -514,7 +514,7 @@ def _score_factor(build: SchemeBuild, total: float) -> float:
     return total if policy == "as-is" else 1.0
 
 
-def _check_reachable(build: SchemeBuild, indicators: list[dict], grades: list[dict], weights: list[float], factor: float) -> None:
+def _check_reachable(build: IrBuild, indicators: list[dict], grades: list[dict], weights: list[float], factor: float) -> None:
     """A warning for each grade whose min is above the highest score any customer can get
     (every indicator at its most points), when every indicator's most points are known."""
     most = []
@@ -542,7 +542,7 @@ def _grade_order(grades: list[dict]) -> dict:
     return order
 
 
-def _check_grades(build: SchemeBuild, grades: list[dict]) -> bool:
+def _check_grades(build: IrBuild, grades: list[dict]) -> bool:
     by_share = any("share" in grade for grade in grades)
     for index, grade in enumerate(grades):
         last_takes_rest = by_share and index == len(grades) - 1 and "min" not in grade
