@@ -40,7 +40,7 @@ from .expr import Compiled, ExpressionDiagnostic, Symbol, compile_with
 from .ir import nodes as ir
 from .ir.from_expr import TYPES, IrEmitter, ir_scope
 from .ir.to_python import program, window
-from .ir.to_sql import TYPE_NODES, SqlLowering, to_sql
+from .ir.to_sql import TYPE_NODES, SqlLowering, generator
 from .labels import SCORE_DECIMALS
 from .reasons import ReasonColumns, ReasonWords, explain
 from .registry import SchemeKind
@@ -155,7 +155,7 @@ class LogicKind:
         defined = self._defined(build, build.scope)
         if defined is None:
             return
-        logic, dialect = defined.logic, build.dialect.name
+        logic, generate = defined.logic, generator(build.dialect.name)
         columns: dict[str, str] = {}
         lowering = SqlLowering(columns.__getitem__, dialect)
 
@@ -163,7 +163,7 @@ class LogicKind:
             tree = lowering.lower(expr)
             if expr.dtype in TYPE_NODES:  # every engine stores the logic's own type
                 tree = exp.Cast(this=tree, to=TYPE_NODES[expr.dtype].copy())
-            return to_sql(tree, dialect)
+            return generate(tree)
 
         for let in (*logic.lets, *logic.reason_lets()):
             columns[let.name] = build.query.unique(f"{build.prefix}__{let.name}")

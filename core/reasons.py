@@ -76,28 +76,7 @@ class ReasonColumns:
         return found
 
 
-class _Formatter(string.Formatter):
-    """``str.format`` with the specs ``number``, ``pct``, ``names`` and ``label``."""
-
-    def __init__(self, words: ReasonWords, lang: str):
-        self.words, self.lang = words, lang
-
-    def format_field(self, value, format_spec: str):
-        if format_spec == "number":
-            return show_number(value)
-        if format_spec == "pct":
-            return f"{value * 100:g}%"
-        if format_spec == "names":
-            return self.words.vocabulary.names(value, self.lang)
-        if format_spec == "label":
-            return str(localize(self.words.labels().get(value, value), self.lang))
-        if format_spec == "sig3":  # three significant digits, written out: 1230, 0.333
-            return f"{float(f'{value:.3g}'):g}"
-        if format_spec == "score":
-            return show_score(value, self.words.score_decimals)
-        if format_spec.startswith("in:"):
-            return str(localize(self.words.tables[format_spec[3:]].get(value, value), self.lang))
-        return super().format_field(value, format_spec)
+OWN_SPECS = ("number", "pct", "names", "label", "sig3", "score")
 
 
 @dataclass
@@ -106,7 +85,11 @@ class ReasonWords:
     per name a template uses, e.g. the value's), ``labels()`` (the scheme's display
     labels, read when words are written, after the ruleset's ``labels:`` are in),
     ``tables`` (labels by id, for the ``in:<table>`` spec), the ruleset's vocabulary and
-    the decimals scores show."""
+    the decimals scores show.
+
+    Each template is read once per language into a plain ``str.format`` template (a
+    field with a spec of this module's renamed to a value worked out before the
+    format), so putting a reason into words is one ``str.format`` call."""
 
     templates: Mapping[str, Mapping[str, str]]
     names: Mapping[str, Any]
@@ -114,12 +97,50 @@ class ReasonWords:
     vocabulary: Vocabulary
     tables: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
     score_decimals: int = SCORE_DECIMALS
+    _read: dict = field(default_factory=dict, repr=False)
 
     def text(self, record: dict, lang: str) -> str:
+        key = (record["code"], lang)
+        if key not in self._read:
+            self._read[key] = self._template(record["code"], lang)
+        plain, own, names = self._read[key]
+        values = {**names, **record}
+        for name, field_name, spec in own:
+            values[name] = self._shown(values[field_name], spec, lang)
+        return plain.format_map(values)
+
+    def _template(self, code: str, lang: str) -> tuple[str, list[tuple[str, str, str]], dict]:
+        """``code``'s template in ``lang`` with each field of an own spec renamed, the
+        renamed fields (name, field, spec), and the names localized."""
         templates = self.templates.get(lang) or self.templates["en"]
+        parts, own = [], []
+        for literal, field_name, spec, conversion in string.Formatter().parse(templates[code]):
+            parts.append(literal.replace("{", "{{").replace("}", "}}"))
+            if field_name is None:
+                continue
+            if spec in OWN_SPECS or spec.startswith("in:"):
+                name = f"_{len(own)}"
+                own.append((name, field_name, spec))
+                parts.append(f"{{{name}}}")
+            else:
+                parts.append(f"{{{field_name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}")
         names = {name: localize(label, lang) for name, label in self.names.items()}
-        params = {key: value for key, value in record.items() if key != "code"}
-        return _Formatter(self, lang).vformat(templates[record["code"]], (), {**names, **params})
+        return "".join(parts), own, names
+
+    def _shown(self, value, spec: str, lang: str) -> str:
+        if spec == "number":
+            return show_number(value)
+        if spec == "pct":
+            return f"{value * 100:g}%"
+        if spec == "names":
+            return self.vocabulary.names(value, lang)
+        if spec == "label":
+            return str(localize(self.labels().get(value, value), lang))
+        if spec == "sig3":  # three significant digits, written out: 1230, 0.333
+            return f"{float(f'{value:.3g}'):g}"
+        if spec == "score":
+            return show_score(value, self.score_decimals)
+        return str(localize(self.tables[spec[3:]].get(value, value), lang))  # in:<table>
 
 
 def explain(columns: ReasonColumns, words: ReasonWords, outcome: tuple, lang: str | None,

@@ -547,3 +547,10 @@ def _generator(dialect: str):
 
 def to_sql(tree: exp.Expr, dialect: str) -> str:
     return _generator(dialect).generate(tree)
+
+
+def generator(dialect: str) -> Callable[[exp.Expr], str]:
+    """:func:`to_sql` for many trees of one dialect whose callers spend them: the trees
+    are not copied first, several times faster than ``tree.sql(dialect=…)`` per tree."""
+    made = _generator(dialect)
+    return lambda tree: made.generate(tree, copy=False)
