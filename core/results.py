@@ -73,8 +73,9 @@ RESULTS_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parq
 JSON_METADATA = {b"tierkit.type": b"json"}
 # Parquet row groups: at most this many rows, or this many bytes of Arrow data
 GROUP_ROWS = 65_536
-GROUP_BYTES = 32 << 20
-CHUNK_ROWS = 1_024  # rows turned into Arrow at a time
+GROUP_BYTES = 8 << 20
+CHUNK_ROWS = 128  # rows turned into Arrow at a time (a record being written is tens of kilobytes of objects)
+EPOCH = dt.date(1970, 1, 1)
 
 
 def import_pyarrow():
@@ -473,7 +474,7 @@ def write_parquet(path: Path, records: Iterable[Mapping[str, Any]], meta: Mappin
     and stream through in row groups (:func:`row_groups`); other records are typed by
     their values, so they are read whole first.
     """
-    _, pq = import_pyarrow()
+    pa, pq = import_pyarrow()
     schema = getattr(records, "schema", None)
     if schema is None:
         columns, rows = flat_columns(records)
@@ -481,7 +482,7 @@ def write_parquet(path: Path, records: Iterable[Mapping[str, Any]], meta: Mappin
     else:
         columns, flat = schema.columns, map(schema.flat, records)
     arrow = arrow_schema(columns)
-    with pq.ParquetWriter(path, arrow) as writer:
+    with pq.ParquetWriter(path, arrow, memory_pool=pa.system_memory_pool()) as writer:
         for group in row_groups(flat, arrow):
             writer.write_table(group)
     write_meta(path, meta)
@@ -491,21 +492,38 @@ def row_groups(rows: Iterator[dict], arrow) -> Iterator[Any]:
     """Flat rows as Arrow tables of ``arrow`` schema, one per Parquet row group: at most
     :data:`GROUP_ROWS` rows or about :data:`GROUP_BYTES` of Arrow data, whichever comes
     first (a row of reasons in words is kilobytes: 65,536 of them held as Python dicts
-    took gigabytes).  Rows become Arrow :data:`CHUNK_ROWS` at a time, so only that many
-    are held as Python objects.  No rows: one empty table, so the file has its schema."""
+    took gigabytes).  No rows: one empty table, so the file has its schema.
+
+    Rows become Arrow :data:`CHUNK_ROWS` at a time, as JSON text read by Arrow's JSON
+    reader with the schema: pyarrow's conversion from Python objects imports pandas
+    whenever it is installed, which alone outweighs a row group.  A date column is
+    written as days since 1970, as a ``date32`` holds it.  Arrow's memory comes from the
+    system allocator, which gives freed pages back (its default pool keeps them).
+    """
     pa, _ = import_pyarrow()
+    from pyarrow import json as arrow_json
+
+    dates = [field.name for field in arrow if field.type == pa.date32()]
+    parse = arrow_json.ParseOptions(explicit_schema=arrow, unexpected_field_behavior="error")
     held: list = []
     count = size = 0
     wrote = False
     while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
-        batch = pa.RecordBatch.from_pylist(chunk, schema=arrow)
-        held.append(batch)
-        count, size = count + batch.num_rows, size + batch.nbytes
+        for row in chunk:
+            for name in dates:
+                if row[name] is not None:
+                    row[name] = (_date(row[name]) - EPOCH).days
+        text = "\n".join(map(compact_json, chunk)).encode()
+        read = arrow_json.ReadOptions(use_threads=False, block_size=len(text) + 1)
+        table = arrow_json.read_json(pa.BufferReader(text), read_options=read, parse_options=parse,
+                                     memory_pool=pa.system_memory_pool())
+        held.append(pa.Table.from_arrays(table.columns, schema=arrow))
+        count, size = count + table.num_rows, size + table.nbytes
         if count >= GROUP_ROWS or size >= GROUP_BYTES:
-            yield pa.Table.from_batches(held, schema=arrow)
+            yield pa.concat_tables(held)
             held, count, size, wrote = [], 0, 0, True
     if held or not wrote:
-        yield pa.Table.from_batches(held, schema=arrow)
+        yield pa.concat_tables(held) if held else arrow.empty_table()
 
 
 # ---------------------------------------------------------------------------- reading results back
