@@ -149,9 +149,12 @@ class LogicKind:
         for let in (*logic.lets, *logic.reason_lets()):
             columns[let.name] = build.query.unique(f"{build.prefix}__{let.name}")
             build.query.add(columns[let.name], sql(let.expr))
-        build.outcome(label=sql(logic.label), score=sql(logic.score), **{name: sql(expr) for name, expr in logic.attributes})
+        tags = logic.tag_list()
+        build.outcome(label=sql(logic.label), score=sql(logic.score), tags=None if tags is None else sql(tags),
+                      **{name: sql(expr) for name, expr in logic.attributes})
         for position, (_name, expr) in enumerate(logic.reason_columns(), len(logic.attributes)):
             build.detail(position, sql(expr))
+        build.query.udfs.update(lowering.udfs)
 
     def _defined(self, build: ConfigBuild, scope) -> Defined | None:
         ir_build = IrBuild(build, scope)
@@ -192,9 +195,9 @@ def _reader(name: str) -> Callable[[list], Any]:
 
 def _python_step(logic: ir.Logic, out: int) -> Callable[[list[list], Any], None]:
     """The population step running ``logic`` over every customer and writing outcome tuples
-    ``(label, score, (), attributes + reason columns)`` into slot ``out``."""
+    ``(label, score, tags, attributes + reason columns)`` into slot ``out``."""
     lets = [(let.name, let.expr) for let in (*logic.lets, *logic.reason_lets())]
-    outputs = [(f"out:{name}", expr) for name, expr in logic.outputs()]
+    outputs = [(f"out:{name}", expr) for name, expr in [("tags", logic.tag_list() or ir.Tags(())), *logic.outputs()]]
     inputs = sorted({node.name for _, expr in lets + outputs for node in expr.walk() if isinstance(node, ir.Column)})
     readers = {name: _reader(name) for name in inputs if name != "as_of"}
     steps = program(lets + outputs, {name: True for name in inputs})
@@ -211,8 +214,8 @@ def _python_step(logic: ir.Logic, out: int) -> Callable[[list[list], Any], None]
             else:
                 _kind, function, reads, writes = step
                 columns.update(zip(writes, function(*(columns[r] for r in reads), n)))
-        labels, scores, *details = (columns[name] for name in written)
-        for row, label, score, detail in zip(rows, labels, scores, zip(*details) if details else [()] * n):
-            row[out] = (label, score, (), detail)
+        tags, labels, scores, *details = (columns[name] for name in written)
+        for row, tag, label, score, detail in zip(rows, tags, labels, scores, zip(*details) if details else [()] * n):
+            row[out] = (label, score, tag, detail)
 
     return run

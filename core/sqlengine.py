@@ -42,6 +42,17 @@ class SqlEngine:
     def rows(self, sql: str) -> list[tuple]:
         raise NotImplementedError
 
+    def register_udfs(self, udfs: Mapping[str, Any]) -> None:
+        """Register the plain Python functions a query calls (``ir.PyCall`` nodes by UDF
+        name), each once per connection, before the query runs."""
+        for name, node in udfs.items():
+            if name not in self._udfs:
+                self._register_udf(name, node)
+                self._udfs.add(name)
+
+    def _register_udf(self, name: str, node) -> None:
+        raise NotImplementedError
+
     def register_rows(self, name: str, columns: Mapping[str, str], rows: Sequence[Sequence[Any]]) -> None:
         """Rows from Python as the relation ``name``; ``columns`` maps each column to its
         tierkit type (``string``, ``number``, ``integer``, ``boolean``, ``date``, ``list``)."""
@@ -83,7 +94,24 @@ class DuckDBEngine(SqlEngine):
     def __init__(self, database: str = ":memory:", config: Mapping[str, Any] | None = None):
         duckdb = _require("duckdb", "duckdb")
         self.connection = duckdb.connect(database, config=dict(config or {}))
-        self.row_errors = (duckdb.OutOfRangeException, duckdb.ConversionException)
+        # InvalidInputException: a Python function (a UDF) raised on a row
+        self.row_errors = (duckdb.OutOfRangeException, duckdb.ConversionException, duckdb.InvalidInputException)
+        self._udfs: set[str] = set()
+
+    def _register_udf(self, name: str, node) -> None:
+        """A vectorised (Arrow) UDF: one call of the function per row of each batch."""
+        pyarrow = _require("pyarrow", "duckdb")
+        result = _arrow_type(pyarrow, IR_TYPES[node.dtype.value])
+
+        def batch(*arrays):
+            return pyarrow.array(node.call_rows([array.to_pylist() for array in arrays]), type=result)
+
+        def sql_type(dtype):
+            type_ = IR_TYPES[dtype.value]
+            return self.connection.type("VARCHAR[]" if type_ == "list" else self.dialect.type_of(type_))
+
+        self.connection.create_function(name, batch, [sql_type(arg.dtype) for arg in node.args], sql_type(node.dtype),
+                                        type="arrow", null_handling="special", side_effects=False)
 
     def rows(self, sql: str) -> list[tuple]:
         return self.connection.execute(sql).fetchall()
@@ -173,7 +201,23 @@ class SparkEngine(SqlEngine):
         self.session = builder.getOrCreate()
         self.session.sparkContext.setLogLevel("ERROR")
         captured = _require("pyspark.errors.exceptions.captured", "spark")
-        self.row_errors = (captured.ArithmeticException, captured.NumberFormatException)
+        errors = _require("pyspark.errors", "spark")
+        # PythonException: a Python function (a pandas UDF) raised on a row
+        self.row_errors = (captured.ArithmeticException, captured.NumberFormatException, errors.PythonException)
+        self._udfs: set[str] = set()
+
+    def _register_udf(self, name: str, node) -> None:
+        """A pandas UDF: one call of the function per row of each batch, missing values
+        (NaN, NaT, None) read as None and whole numbers of an integer argument as int."""
+        functions = _require("pyspark.sql.functions", "spark")
+        pandas = _require("pandas", "spark")
+        readers = [_pandas_reader(pandas, arg.dtype.value) for arg in node.args]
+
+        def batch(*series):
+            values = [list(map(read, column)) for read, column in zip(readers, series)]
+            return pandas.Series(node.call_rows(values), dtype=object)
+
+        self.session.udf.register(name, functions.pandas_udf(batch, _spark_type(IR_TYPES[node.dtype.value])))
 
     def rows(self, sql: str) -> list[tuple]:
         return [tuple(row) for row in self.session.sql(sql).collect()]
@@ -270,6 +314,27 @@ def open_engine(name: str, master: str | None = None, config: Mapping[str, Any] 
     if name == "spark":
         return SparkEngine(master, config)
     raise TierkitError(f"unknown SQL engine {name!r} (known: duckdb, spark)")
+
+
+IR_TYPES = {"bool": "boolean", "int": "integer", "float": "number", "str": "string", "date": "date", "list": "list",
+            "null": "string"}  # an IR type as the tierkit type the engines' type tables know
+
+
+def _pandas_reader(pandas, dtype: str):
+    """One pandas value of an IR type as the Python value the function is given."""
+    def read(value):
+        if value is None or (not isinstance(value, (list, tuple)) and getattr(value, "ndim", 0) == 0 and pandas.isna(value)):
+            return None
+        if dtype == "int":
+            return int(value)
+        if dtype == "float":
+            return float(value)
+        if dtype == "bool":
+            return bool(value)
+        if dtype == "list":
+            return list(value)
+        return value
+    return read
 
 
 def _require(module: str, extra: str):

@@ -172,6 +172,7 @@ class _SqlJobRunner:
         failed: list[Rejected] = []
         while True:
             compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, customers)
+            self.engine.register_udfs(compiled.query.udfs)
             try:
                 self.engine.materialize(RESULTS, compiled.sql())
             except self.engine.row_errors as error:
@@ -222,9 +223,10 @@ class _SqlJobRunner:
     def _probe(self, customers: str, first: int, last: int) -> str | None:
         """Why evaluating the rows numbered ``first`` to ``last`` fails, or None."""
         self.engine.view(PROBE, f"SELECT * FROM {customers} WHERE _row BETWEEN {first} AND {last}")
+        compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, PROBE)
+        self.engine.register_udfs(compiled.query.udfs)
         try:
-            self.engine.materialize(f"{PROBE}_results", compile_sql_plan(self.plan, self.registry, self.dialect,
-                                                                         self.as_of, PROBE).sql())
+            self.engine.materialize(f"{PROBE}_results", compiled.sql())
         except self.engine.row_errors as error:
             return _first_line(error)
         return None
