@@ -11,6 +11,7 @@ tierkit[sql]``): asking for an engine that is not installed is a one-line error.
 from __future__ import annotations
 
 import csv
+import inspect
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -105,6 +106,9 @@ class DuckDBEngine(SqlEngine):
 
         def batch(*arrays):
             return pyarrow.array(node.call_rows([array.to_pylist() for array in arrays]), type=result)
+
+        batch.__signature__ = inspect.Signature(  # DuckDB counts the parameters
+            [inspect.Parameter(f"a{index}", inspect.Parameter.POSITIONAL_ONLY) for index in range(len(node.args))])
 
         def sql_type(dtype):
             type_ = IR_TYPES[dtype.value]
