@@ -39,11 +39,13 @@ class UnknownNode(Exception):
 @functools.cache
 def functions() -> dict[str, Callable]:
     """The Python function of each :class:`ir.Call` name: the built-in functions'
-    own (their SQL forms are checked against them), and membership in a list value."""
+    own (their SQL forms are checked against them), membership in a list value, and
+    ``strip`` (text without the white space around it, as ``str.strip``)."""
     from ..plugins.functions import FUNCTIONS
 
     table = {function.name: function.impl for function in FUNCTIONS}
     table["list_contains"] = lambda items, value: value in items
+    table["strip"] = str.strip
     return table
 
 

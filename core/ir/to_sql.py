@@ -463,6 +463,12 @@ def _date(lowering: SqlLowering, args) -> exp.Expr:
     return lowering.dialect.iso_date(_fn("replace", found, exp.Literal.string(" "), exp.Literal.string("")))
 
 
+def _strip(lowering: SqlLowering, args) -> exp.Expr:
+    """``str.strip()``: the text between the white space it strips at either end."""
+    pattern = exp.Literal.string(f"(?s)^{_SPACE}(.*?){_SPACE}$")
+    return _fn("regexp_extract", lowering.lower(args[0]), pattern, _num("1"))
+
+
 def _round(lowering: SqlLowering, args) -> exp.Expr:
     """``round_to``: ties are decided on the shortest decimal text of the double
     (1.005 -> 1.01, 2.675 -> 2.68), as Python does.
@@ -531,6 +537,7 @@ FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "contains": _plain("contains"),
     "length": _length,
     "list_contains": _list_contains,
+    "strip": _strip,
 }
 
 

@@ -94,6 +94,7 @@ def _expressions():
             st.builds(lambda parts: ir.Concat(tuple(parts)), st.lists(st.one_of(number, flag, text, dates), min_size=1, max_size=3)),
             st.builds(_call("lower"), text),
             st.builds(_call("upper"), text),
+            st.builds(_call("strip"), text),
             st.builds(lambda c, x, y: ir.Case(((c, x),), y), flag, text, text),
         )
 
@@ -108,7 +109,8 @@ COLUMNS = {"a": "BIGINT", "b": "DOUBLE", "c": "BOOLEAN", "t": "VARCHAR", "l": "V
 ROWS = [(*row, text, items, day, 3)
         for row, (text, items, day) in itertools.product(
             itertools.product([None, -1, 0, 2], [None, 0.0, 1.5, -2.5, 1e20], [None, True, False]),
-            [("a", ("a", "b"), datetime.date(2024, 3, 1)), (None, None, None), ("Straße b", (), datetime.date(1999, 12, 31))])]
+            [("a", ("a", "b"), datetime.date(2024, 3, 1)), (None, None, None), ("Straße b", (), datetime.date(1999, 12, 31)),
+             ("\u3000 b a\n\t\x1c", ("",), datetime.date(2024, 2, 29))])]
 
 
 @pytest.fixture(scope="module")
