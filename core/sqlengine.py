@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import inspect
+import os
 import shutil
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,11 @@ class SqlEngine:
 
     def rows(self, sql: str) -> list[tuple]:
         raise NotImplementedError
+
+    def error_line(self, error: Exception) -> str:
+        """One line saying why a query failed on a row (its first line)."""
+        text = str(error).strip()
+        return text.splitlines()[0] if text else type(error).__name__
 
     def register_udfs(self, udfs: Mapping[str, Any]) -> None:
         """Register the plain Python functions a query calls (``ir.PyCall`` nodes by UDF
@@ -202,6 +209,9 @@ class SparkEngine(SqlEngine):
         }
         for key, value in settings.items():
             builder = builder.config(key, value)
+        # Python UDFs run in this interpreter, where tierkit and the plugins are installed
+        # (PySpark reads the variable when the session starts; a value already set is kept)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         self.session = builder.getOrCreate()
         self.session.sparkContext.setLogLevel("ERROR")
         captured = _require("pyspark.errors.exceptions.captured", "spark")
@@ -210,11 +220,20 @@ class SparkEngine(SqlEngine):
         self.row_errors = (captured.ArithmeticException, captured.NumberFormatException, errors.PythonException)
         self._udfs: set[str] = set()
 
+    def error_line(self, error: Exception) -> str:
+        """A Python function's exception as the last line of its traceback (``ValueError: …``)."""
+        parameters = error.getMessageParameters() if hasattr(error, "getMessageParameters") else None
+        traceback = ((parameters or {}).get("traceback") or "").strip()
+        return traceback.splitlines()[-1] if traceback else super().error_line(error)
+
     def _register_udf(self, name: str, node) -> None:
         """A pandas UDF: one call of the function per row of each batch, missing values
         (NaN, NaT, None) read as None and whole numbers of an integer argument as int."""
         functions = _require("pyspark.sql.functions", "spark")
         pandas = _require("pandas", "spark")
+        module = sys.modules.get(getattr(node.function, "__module__", ""))
+        if module is not None and not module.__name__.startswith("tierkit."):  # a plugin's, maybe not importable by the workers
+            _require("pyspark.cloudpickle", "spark").register_pickle_by_value(module)
         readers = [_pandas_reader(pandas, arg.dtype.value) for arg in node.args]
 
         def batch(*series):

@@ -179,7 +179,7 @@ class _SqlJobRunner:
                 rows = [row for (row,) in self.engine.rows(f"SELECT _row FROM {customers} ORDER BY _row")]
                 bad = self._failing(customers, rows)
                 if not bad:
-                    raise TierkitError(f"evaluation in {self.dialect.name} failed: {_first_line(error)}") from None
+                    raise TierkitError(f"evaluation in {self.dialect.name} failed: {self.engine.error_line(error)}") from None
             else:
                 bad = self._not_finite(compiled)
                 if not bad:
@@ -228,7 +228,7 @@ class _SqlJobRunner:
         try:
             self.engine.materialize(f"{PROBE}_results", compiled.sql())
         except self.engine.row_errors as error:
-            return _first_line(error)
+            return self.engine.error_line(error)
         return None
 
     # -- customers ------------------------------------------------------------
@@ -384,10 +384,6 @@ class _SqlJobRunner:
         unknown = self.engine.rows(unknown_customers(order_sql, customers, id_name, customers_file, PER_KEY, rejected_ids))
         rows = sorted(bad + unknown, key=lambda item: item[0])
         return [Rejected(file, row, column, field_name, reason, "orders") for row, column, field_name, reason in rows]
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _engine_can_read(path: str, file_format: str) -> bool:
