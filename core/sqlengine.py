@@ -343,20 +343,18 @@ IR_TYPES = {"bool": "boolean", "int": "integer", "float": "number", "str": "stri
             "null": "string"}  # an IR type as the tierkit type the engines' type tables know
 
 
+PYTHON_VALUES = {"int": int, "float": float, "bool": bool, "list": list}  # pandas' (numpy's) value as Python's, by IR type
+
+
 def _pandas_reader(pandas, dtype: str):
-    """One pandas value of an IR type as the Python value the function is given."""
+    """One pandas value of an IR type as the Python value the function is given: a
+    missing one (None, NaN, NaT) as None, an integer column's floats as ints."""
+    convert = PYTHON_VALUES.get(dtype)
+
     def read(value):
-        if value is None or (not isinstance(value, (list, tuple)) and getattr(value, "ndim", 0) == 0 and pandas.isna(value)):
+        if value is None or (getattr(value, "ndim", 0) == 0 and not isinstance(value, (list, tuple)) and pandas.isna(value)):
             return None
-        if dtype == "int":
-            return int(value)
-        if dtype == "float":
-            return float(value)
-        if dtype == "bool":
-            return bool(value)
-        if dtype == "list":
-            return list(value)
-        return value
+        return value if convert is None else convert(value)
     return read
 
 
