@@ -45,6 +45,11 @@ class SqlEngine:
     def rows(self, sql: str) -> list[tuple]:
         raise NotImplementedError
 
+    def row_error(self, error: Exception) -> bool:
+        """Whether ``error`` (one of ``row_errors``) is a row's own failure, to be found
+        and rejected, rather than the query's."""
+        return True
+
     def error_line(self, error: Exception) -> str:
         """One line saying why a query failed on a row (its first line)."""
         text = str(error).strip()
@@ -102,9 +107,14 @@ class DuckDBEngine(SqlEngine):
     def __init__(self, database: str = ":memory:", config: Mapping[str, Any] | None = None):
         duckdb = _require("duckdb", "duckdb")
         self.connection = duckdb.connect(database, config=dict(config or {}))
+        self._duckdb = duckdb
         # InvalidInputException: a Python function (a UDF) raised on a row
         self.row_errors = (duckdb.OutOfRangeException, duckdb.ConversionException, duckdb.InvalidInputException)
         self._udfs: set[str] = set()
+
+    def row_error(self, error: Exception) -> bool:
+        """DuckDB says invalid input of other things too: only a Python function's exception is a row's."""
+        return not isinstance(error, self._duckdb.InvalidInputException) or "executing the UDF" in str(error)
 
     def _register_udf(self, name: str, node) -> None:
         """A vectorised (Arrow) UDF: one call of the function per row of each batch."""

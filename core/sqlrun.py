@@ -176,6 +176,8 @@ class _SqlJobRunner:
             try:
                 self.engine.materialize(RESULTS, compiled.sql())
             except self.engine.row_errors as error:
+                if not self.engine.row_error(error):
+                    raise
                 rows = [row for (row,) in self.engine.rows(f"SELECT _row FROM {customers} ORDER BY _row")]
                 bad = self._failing(customers, rows)
                 if not bad:
@@ -228,6 +230,8 @@ class _SqlJobRunner:
         try:
             self.engine.materialize(f"{PROBE}_results", compiled.sql())
         except self.engine.row_errors as error:
+            if not self.engine.row_error(error):
+                raise
             return self.engine.error_line(error)
         return None
 
