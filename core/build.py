@@ -66,12 +66,15 @@ class RowStep:
 
 @dataclass
 class PopulationStep:
-    """A function over every customer's slot list, run between row steps; with
-    ``as_of`` it is called with the run's as-of date as well."""
+    """A function over every customer's slot list, run between row steps.  An
+    ``evaluates`` step is called as a row segment is, ``run(rows, as_of, failed)``: it
+    reads the as-of date and may reject rows, appending ``(row, error)`` to ``failed``
+    (it then leaves their outcomes unwritten, and the engine drops them)."""
 
     run: Callable[..., None]
     name: str
-    as_of: bool = False
+    evaluates: bool = False
+    reads: frozenset[int] = frozenset()  # the slots it reads besides its own (row steps' are found in their code)
 
 
 @dataclass
@@ -142,6 +145,11 @@ class ConfigBuild:
 
     def _compile(self, source: str, position: Position | None) -> Compiled:
         """One expression in this back end's code; raises :class:`ExpressionDiagnostic`."""
+        raise NotImplementedError
+
+    def stored(self, compiled: Compiled) -> str:
+        """The name of a new per-customer column holding ``compiled`` (this back end's
+        code), for logic stated as IR that reads an expression the IR has no node for."""
         raise NotImplementedError
 
     # -- expressions ----------------------------------------------------------
@@ -260,6 +268,11 @@ class SchemeBuild(ConfigBuild):
     def _compile(self, source: str, position: Position | None) -> Compiled:
         return compile_expression(source, self.scope, self.functions, self.namespace, position)
 
+    def stored(self, compiled: Compiled) -> str:
+        slot = self.slot(compiled.source)
+        self.row([f"{slot.local} = {compiled.code}"], [slot])
+        return slot.local
+
     def missing_names(self, compiled: Compiled) -> str:
         """Code giving the inputs behind a missing value of ``compiled`` for this
         customer (:func:`blank_inputs`), so a reason names what is actually blank: a
@@ -285,6 +298,9 @@ class SchemeBuild(ConfigBuild):
     def row(self, lines: list[str], writes: list[Slot]) -> None:
         self.steps.append(RowStep(list(lines), list(writes)))
 
-    def population(self, run: Callable[..., None], name: str, as_of: bool = False) -> None:
-        """A step over every customer: ``run(rows)``, or ``run(rows, as_of)`` with ``as_of``."""
-        self.steps.append(PopulationStep(run, f"{self.id}: {name}", as_of))
+    def population(self, run: Callable[..., None], name: str, evaluates: bool = False,
+                   reads: frozenset[int] = frozenset()) -> None:
+        """A step over every customer: ``run(rows)``, or ``run(rows, as_of, failed)`` when
+        it ``evaluates`` (see :class:`PopulationStep`); ``reads`` are the slots it reads
+        that no row step does (an order feature, the previous run's label)."""
+        self.steps.append(PopulationStep(run, f"{self.id}: {name}", evaluates, reads))

@@ -125,12 +125,15 @@ class BoundPlan:
         self._fill_previous(work)
         ranked = False
         for stage in plan.stages:
-            if isinstance(stage, PopulationStep):
-                _run_population_step(stage, work, self.as_of)
+            if isinstance(stage, PopulationStep) and not stage.evaluates:
+                _run_population_step(stage, work)
                 ranked = ranked or stage is plan.rank_stage
                 continue
             failed: list = []
-            stage(work, self.as_of, failed)
+            if isinstance(stage, PopulationStep):
+                _run_population_step(stage, work, self.as_of, failed)
+            else:
+                stage(work, self.as_of, failed)
             if failed:
                 position = {id(row): number for row, number in zip(rows, numbers)}
                 broken = {id(row) for row, _ in failed}
@@ -166,11 +169,12 @@ def population_warnings(plan: Plan, count: Callable[[SchemeInfo, int], Mapping[A
     return warnings
 
 
-def _run_population_step(step: PopulationStep, rows: list[list], as_of: dt.date) -> None:
+def _run_population_step(step: PopulationStep, rows: list[list], *evaluating) -> None:
     """A population step works on every row at once: if it fails, the run cannot go on,
-    and the message names the step (a scheme's, or the ranking)."""
+    and the message names the step (a scheme's, or the ranking).  ``evaluating``: the
+    as-of date and the list of failed rows, for a step that evaluates."""
     try:
-        step.run(rows, as_of) if step.as_of else step.run(rows)
+        step.run(rows, *evaluating)
     except Exception as error:
         raise TierkitError(f"{step.name} failed: {type(error).__name__}: {error}") from None
 

@@ -34,18 +34,18 @@ from typing import Any
 
 from sqlglot import exp
 
-from .build import ConfigBuild, CompiledScheme, SchemeBuild, blank_inputs
+from .build import CompiledScheme, ConfigBuild, SchemeBuild, Slot, blank_inputs, check_values
 from .errors import Position
 from .expr import Compiled, ExpressionDiagnostic, Symbol, compile_with
 from .ir import nodes as ir
-from .ir.from_expr import IrEmitter, ir_scope
+from .ir.from_expr import TYPES, IrEmitter, ir_scope
 from .ir.to_python import program, window
 from .ir.to_sql import TYPE_NODES, SqlLowering, to_sql
+from .labels import SCORE_DECIMALS
 from .reasons import ReasonColumns, ReasonWords, explain
 from .registry import SchemeKind
 
-NOT_IN_IR = ("a kind that runs on every engine takes no function call, `**`, `//`, `%` or list value in its "
-             "expressions yet: compute the value as a derived feature and name that feature here")
+NOT_IN_IR = "a kind stated as IR takes no list value here: compute the value as a derived feature and name it"
 MAX_BLANK_INPUTS = 62  # the bits of a 64-bit mask of blank inputs
 
 
@@ -55,32 +55,48 @@ class Defined:
 
     ``labels`` are the display labels by label id (the ruleset's ``labels:`` are put
     over them by the plan), ``names`` the labels the reason templates say by name
-    (``value_name``), ``readers`` turn a stored reason parameter into the record's
-    value, by parameter name (see :meth:`IrBuild.blank_inputs`)."""
+    (``value_name``), ``tables`` labels by id for the templates' ``in:<table>`` spec,
+    ``readers`` turn the stored value of a reason parameter's expression into the
+    record's (see :meth:`IrBuild.blank_inputs`), ``finish`` completes a row's records (see
+    :func:`tierkit.reasons.explain`), ``score_decimals`` is how many decimals its scores
+    show (:func:`tierkit.labels.score_decimals`)."""
 
     logic: ir.Logic
     labels: Mapping[str, Any]
     names: Mapping[str, Any] = field(default_factory=dict)
-    readers: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    readers: Mapping[ir.Expr, Callable[[Any], Any]] = field(default_factory=dict)
+    tables: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
+    finish: Callable[[list[dict], tuple], None] | None = None
+    score_decimals: int = SCORE_DECIMALS
 
 
 class IrBuild(ConfigBuild):
     """A scheme's config as the kind's define function reads it: expressions come back
     as :class:`Compiled` values whose ``code`` is an IR node.  Diagnostics and the names
-    read go to the engine's build."""
+    read go to the engine's build.
+
+    An expression the IR has no node for yet (a function call, ``**``, ``//``, ``%``)
+    is compiled by the engine's own expression compiler into a column of its own
+    (:meth:`ConfigBuild.stored`), which the logic reads: one checker, the same value on
+    every engine, until the IR has those nodes."""
 
     def __init__(self, build: ConfigBuild, scope):
         super().__init__(build.config, build.path, scope, build.functions, build._locate)
         self.id, self.diagnostics, self.reads, self.vocabulary = build.id, build.diagnostics, build.reads, build.vocabulary
+        self.engine = build
 
     def _compile(self, source: str, position: Position | None) -> Compiled:
         try:
             return compile_with(source, self.scope, self.functions, IrEmitter(), position)
         except ExpressionDiagnostic as failure:
             found = failure.diagnostic
-            if "no IR node" in found.message:
-                raise ExpressionDiagnostic(dataclasses.replace(found, hint=NOT_IN_IR)) from None
-            raise
+            if "no IR node" not in found.message:
+                raise
+        compiled = self.engine._compile(source, position)
+        dtype = TYPES.get(compiled.type)
+        if dtype is None:  # a list: no IR type holds it
+            raise ExpressionDiagnostic(dataclasses.replace(found, hint=NOT_IN_IR))
+        return dataclasses.replace(compiled, code=ir.Column(self.engine.stored(compiled), dtype))
 
     @property
     def failed(self) -> bool:
@@ -124,12 +140,15 @@ class LogicKind:
         if defined is None:
             return CompiledScheme(explain=lambda outcome, lang: [], about=self.about)
         logic = defined.logic
-        build.population(_python_step(logic, build.outcome.index), "evaluation", as_of=True)
+        inputs = {node.name for _, expr in _program(logic) for node in expr.walk() if isinstance(node, ir.Column)}
+        slots = frozenset(int(match[1]) for name in inputs if (match := _COLUMN.fullmatch(name)))
+        build.population(_python_step(logic, build.outcome), "evaluation", evaluates=True, reads=slots)
         columns = ReasonColumns.of(logic, len(logic.attributes), defined.readers)
         compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=self.about,
-                                  reason_columns=columns)
-        words = ReasonWords(self.templates, defined.names, lambda: compiled.labels, build.vocabulary)
-        compiled.explain = lambda outcome, lang: explain(columns, words, outcome, lang)
+                                  reason_columns=columns, score_decimals=defined.score_decimals)
+        words = ReasonWords(self.templates, defined.names, lambda: compiled.labels, build.vocabulary, defined.tables,
+                            defined.score_decimals)
+        compiled.explain = lambda outcome, lang: explain(columns, words, outcome, lang, defined.finish)
         return compiled
 
     def compile_sql(self, build) -> None:
@@ -193,17 +212,52 @@ def _reader(name: str) -> Callable[[list], Any]:
     return lambda row: row[slot][3][position] if row[slot][3] is not None else None
 
 
-def _python_step(logic: ir.Logic, out: int) -> Callable[[list[list], Any], None]:
+def _python_step(logic: ir.Logic, out: Slot) -> Callable[[list[list], Any, list], None]:
     """The population step running ``logic`` over every customer and writing outcome tuples
-    ``(label, score, tags, attributes + reason columns)`` into slot ``out``."""
-    lets = [(let.name, let.expr) for let in (*logic.lets, *logic.reason_lets())]
-    outputs = [(f"out:{name}", expr) for name, expr in [("tags", logic.tag_list() or ir.Tags(())), *logic.outputs()]]
-    inputs = sorted({node.name for _, expr in lets + outputs for node in expr.walk() if isinstance(node, ir.Column)})
-    readers = {name: _reader(name) for name in inputs if name != "as_of"}
-    steps = program(lets + outputs, {name: True for name in inputs})
-    written = [name for name, _expr in outputs]
+    ``(label, score, tags, attributes + reason columns)`` into slot ``out``.
 
-    def run(rows: list[list], as_of) -> None:
+    A customer whose score is infinite, NaN or an integer past 64 bits is rejected with
+    the row engine's reason (:func:`tierkit.build.check_values`), and so is one on which
+    a Python function of the logic raises (found by evaluating each customer alone);
+    the others are evaluated again without it, as the SQL engines do: it takes no part
+    in the shares."""
+    lets = _program(logic)
+    inputs = sorted({node.name for _, expr in lets for node in expr.walk() if isinstance(node, ir.Column)})
+    readers = {name: _reader(name) for name in inputs if name != "as_of"}
+    steps = program(lets, {name: True for name in inputs})
+    written = [name for name, _expr in lets if name.startswith("out:")]
+
+    calls_python = any(isinstance(node, ir.PyCall) for _name, expr in lets for node in expr.walk())
+
+    def run(rows: list[list], as_of, failed: list) -> None:
+        while True:
+            try:
+                outcomes = evaluate(rows, as_of)
+            except Exception:
+                if not calls_python:
+                    raise
+                bad = [(row, error) for row in rows if (error := _raises(row, as_of))]
+                if not bad:
+                    raise
+            else:
+                bad = [(row, error) for row, outcome in zip(rows, outcomes) if (error := _unwritable(outcome, out.name))]
+                if not bad:
+                    break
+            failed += bad
+            gone = {id(row) for row, _error in bad}
+            rows = [row for row in rows if id(row) not in gone]
+        for row, outcome in zip(rows, outcomes):
+            row[out.index] = outcome
+
+    def _raises(row: list, as_of) -> str | None:
+        """Why the logic's Python function (:class:`ir.PyCall`) raises on ``row`` alone, or None."""
+        try:
+            evaluate([row], as_of)
+        except Exception as error:
+            return f"{type(error).__name__}: {error}"
+        return None
+
+    def evaluate(rows: list[list], as_of) -> list[tuple]:
         n = len(rows)
         columns: dict[str, list] = {name: list(map(read, rows)) for name, read in readers.items()}
         if "as_of" in inputs:
@@ -215,7 +269,23 @@ def _python_step(logic: ir.Logic, out: int) -> Callable[[list[list], Any], None]
                 _kind, function, reads, writes = step
                 columns.update(zip(writes, function(*(columns[r] for r in reads), n)))
         tags, labels, scores, *details = (columns[name] for name in written)
-        for row, tag, label, score, detail in zip(rows, tags, labels, scores, zip(*details) if details else [()] * n):
-            row[out] = (label, score, tag, detail)
+        return [(label, score, tag, detail) for tag, label, score, detail
+                in zip(tags, labels, scores, zip(*details) if details else [()] * n)]
 
     return run
+
+
+def _program(logic: ir.Logic) -> list[tuple[str, ir.Expr]]:
+    """The logic's bindings, its reasons' flags, then its outputs as ``out:<name>``, the tags first."""
+    lets = [(let.name, let.expr) for let in (*logic.lets, *logic.reason_lets())]
+    outputs = [("tags", logic.tag_list() or ir.Tags(())), *logic.outputs()]
+    return lets + [(f"out:{name}", expr) for name, expr in outputs]
+
+
+def _unwritable(outcome: tuple, name: str) -> Exception | None:
+    """Why no results file holds ``outcome``'s score, or None."""
+    try:
+        check_values([outcome], ((0, name),))
+    except ValueError as error:
+        return error
+    return None

@@ -116,7 +116,8 @@ def python(function: Callable, *args: Any, returns: DType | str, null_safe: bool
     DuckDB connection and a pandas UDF registered on the Spark session.  A missing
     argument gives a missing result without calling it, unless ``null_safe``; return
     ``None`` where there is no answer.  A function that raises rejects that customer's
-    row on DuckDB and Spark and stops the run, naming the scheme, on the Python engine."""
+    row on every engine (``evaluation failed: ValueError: …``); the others are evaluated
+    without it."""
     return PyCall(function, tuple(node(a) for a in args), dtype_of(returns), null_safe)
 
 

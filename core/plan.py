@@ -78,7 +78,7 @@ class Plan:
     def order_features_read(self) -> tuple[str, ...]:
         """The order features the ruleset declares or its code reads: those an order file
         must be able to give."""
-        read = _slots_read(self.source.splitlines())
+        read = _plan_reads(self.source, self.stages)
         declared = self.ruleset.data.get("fields") or {}
         return tuple(
             spec.name for index, spec in enumerate(self.fields)
@@ -139,7 +139,7 @@ class PlanCompiler:
                 steps.append(PinStep(overrides.for_scheme(scheme.id), scheme.slot.index, pin_slots[scheme.id], id_index))
         steps += rank_build.steps + [rank_stage] + allocation_build.steps
         stages, source = self._generate(steps)
-        read = _slots_read(source.splitlines())
+        read = _plan_reads(source, stages)
         return Plan(
             self.ruleset, fields, derived, order, stages, len(self.slots), rank_slot, allocation, plans, rule_ids, source,
             [d for d in self.diagnostics if d.severity != "error"], overrides, pin_slots,
@@ -393,6 +393,11 @@ class RankKey:
     slot: int
     descending: bool
     nullable: bool
+
+
+def _plan_reads(source: str, stages: list) -> set[int]:
+    """The slots a plan reads: in its generated code, and those its population steps say."""
+    return _slots_read(source.splitlines()).union(*(stage.reads for stage in stages if isinstance(stage, PopulationStep)))
 
 
 def _slots_read(lines: list[str]) -> set[int]:

@@ -9,11 +9,14 @@ either: ``{"code": …, params}``, parameters that are literals taken from the l
 
 :class:`ReasonWords` writes a record's ``text`` from the kind's template for its
 code in one language, only where an output needs words.  Templates are
-``str.format`` strings with four specs of their own besides Python's: ``number``
-(a value as people read it), ``pct`` (a share as ``20%``, ``12.5%``), ``names``
-(field names as their labels, in a list a sentence holds) and ``label`` (one of the
-scheme's label ids as its display label); the kind's ``names`` (a value's label)
-are there by name.
+``str.format`` strings with specs of their own besides Python's: ``number`` (a
+value as people read it), ``pct`` (a share as ``20%``, ``12.5%``), ``names`` (field
+names as their labels, in a list a sentence holds), ``label`` (one of the scheme's
+label ids as its display label), ``score`` (a score as shown, rounded down to the
+scheme's decimals), ``sig3`` (three significant digits, written out) and
+``in:<table>`` (a value looked up in one of the kind's tables of labels, e.g. an
+indicator id as the indicator's label); the kind's
+``names`` (a value's label) are there by name.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .ir import nodes as ir
-from .labels import localize, show_number
+from .labels import SCORE_DECIMALS, localize, show_number, show_score
 from .words import Vocabulary
 
 
@@ -33,29 +36,30 @@ class ReasonColumns:
     """Where one scheme's reasons sit in its outcome's detail tuple.
 
     ``reasons`` holds, per reason in order, its code, the detail position of its flag,
-    and its parameters as ``(name, detail position or None, literal value)``;
-    ``readers`` turns a stored parameter value into the record's (a mask of blank
-    inputs into their names), by parameter name.
+    and its parameters as ``(name, detail position or None, literal value, reader)``,
+    the reader turning a stored value into the record's (a mask of blank inputs into
+    their names) or None.
     """
 
-    reasons: tuple[tuple[str, int, tuple[tuple[str, int | None, Any], ...]], ...]
+    reasons: tuple[tuple[str, int, tuple[tuple[str, int | None, Any, Callable | None], ...]], ...]
     positions: tuple[int, ...]  # every detail position the reasons use, in order
-    readers: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, logic: ir.Logic, first: int, readers: Mapping[str, Callable[[Any], Any]] | None = None) -> ReasonColumns:
-        """The layout of ``logic``'s reason columns stored from detail position ``first`` on."""
+    def of(cls, logic: ir.Logic, first: int, readers: Mapping[ir.Expr, Callable[[Any], Any]] | None = None) -> ReasonColumns:
+        """The layout of ``logic``'s reason columns stored from detail position ``first`` on;
+        ``readers`` turn the stored value of a parameter expression into the record's."""
         names = [name for name, _expr in logic.reason_columns()]
         position = {name: first + index for index, name in enumerate(names)}
-        stored = logic.param_columns()
+        stored, readers = logic.param_columns(), readers or {}
         reasons = []
         for index, reason in enumerate(logic.reasons):
             params = tuple(
-                (name, None, value.value) if isinstance(value, ir.Lit) else (name, position[stored[index, name][0]], None)
+                (name, None, value.value, readers.get(value)) if isinstance(value, ir.Lit)
+                else (name, position[stored[index, name][0]], None, readers.get(value))
                 for name, value in reason.params
             )
             reasons.append((reason.code, position[f"r{index}"], params))
-        return cls(tuple(reasons), tuple(position.values()), dict(readers or {}))
+        return cls(tuple(reasons), tuple(position.values()))
 
     def records(self, detail) -> list[dict]:
         """The reasons given, as ``{"code": …, params}`` records, from an outcome's detail."""
@@ -64,10 +68,9 @@ class ReasonColumns:
             if not detail[flag]:
                 continue
             record = {"code": code}
-            for name, position, value in params:
+            for name, position, value, reader in params:
                 if position is not None:
                     value = detail[position]
-                reader = self.readers.get(name)
                 record[name] = value if reader is None else reader(value)
             found.append(record)
         return found
@@ -88,6 +91,12 @@ class _Formatter(string.Formatter):
             return self.words.vocabulary.names(value, self.lang)
         if format_spec == "label":
             return str(localize(self.words.labels().get(value, value), self.lang))
+        if format_spec == "sig3":  # three significant digits, written out: 1230, 0.333
+            return f"{float(f'{value:.3g}'):g}"
+        if format_spec == "score":
+            return show_score(value, self.words.score_decimals)
+        if format_spec.startswith("in:"):
+            return str(localize(self.words.tables[format_spec[3:]].get(value, value), self.lang))
         return super().format_field(value, format_spec)
 
 
@@ -95,13 +104,16 @@ class _Formatter(string.Formatter):
 class ReasonWords:
     """A kind's zh/en templates by reason code, with what they name: ``names`` (a label
     per name a template uses, e.g. the value's), ``labels()`` (the scheme's display
-    labels, read when words are written, after the ruleset's ``labels:`` are in) and
-    the ruleset's vocabulary."""
+    labels, read when words are written, after the ruleset's ``labels:`` are in),
+    ``tables`` (labels by id, for the ``in:<table>`` spec), the ruleset's vocabulary and
+    the decimals scores show."""
 
     templates: Mapping[str, Mapping[str, str]]
     names: Mapping[str, Any]
     labels: Callable[[], Mapping[str, Any]]
     vocabulary: Vocabulary
+    tables: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
+    score_decimals: int = SCORE_DECIMALS
 
     def text(self, record: dict, lang: str) -> str:
         templates = self.templates.get(lang) or self.templates["en"]
@@ -110,10 +122,15 @@ class ReasonWords:
         return _Formatter(self, lang).vformat(templates[record["code"]], (), {**names, **params})
 
 
-def explain(columns: ReasonColumns, words: ReasonWords, outcome: tuple, lang: str | None) -> list[dict]:
+def explain(columns: ReasonColumns, words: ReasonWords, outcome: tuple, lang: str | None,
+            finish: Callable[[list[dict], tuple], None] | None = None) -> list[dict]:
     """A scheme's reasons for one outcome: records with their ``text`` in ``lang``
-    (codes and parameters only when ``lang`` is None)."""
+    (codes and parameters only when ``lang`` is None).  ``finish(records, outcome)``
+    adds what the kind derives from the row's reasons together (a weighted grade's
+    contributions as shown, adding up to the shown score) before the words."""
     records = columns.records(outcome[3])
+    if finish is not None:
+        finish(records, outcome)
     if lang is not None:
         for record in records:
             record["text"] = words.text(record, lang)

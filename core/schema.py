@@ -113,7 +113,9 @@ def _kind_branch(name: str, kind: SchemeKind, common: dict, defs: dict) -> dict:
 def is_builtin(kind: SchemeKind) -> bool:
     """A kind of tierkit's own plugins: its schema is checked by the test suite, not on
     every run (checking all of them took most of the time of ``tierkit validate``)."""
-    return getattr(kind.compile, "__module__", "").startswith(f"{__package__}.plugins.")
+    # A kind stated as IR compiles through the core's LogicKind: its own module is its define's.
+    function = getattr(getattr(kind.compile, "__self__", None), "define", kind.compile)
+    return getattr(function, "__module__", "").startswith(f"{__package__}.plugins.")
 
 
 def check_config_schema(name: str, config: Mapping[str, Any]) -> None:

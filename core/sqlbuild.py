@@ -136,6 +136,11 @@ class SqlBuild(ConfigBuild):
         self.query.udfs.update(lowering.udfs)
         return text
 
+    def stored(self, compiled: Compiled) -> str:
+        name = self.query.unique(f"{self.prefix}__stored")
+        self.query.add(name, compiled.code)
+        return name
+
     def literal(self, value: Any) -> str:
         return self.dialect.literal(value)
 

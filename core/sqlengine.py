@@ -114,7 +114,12 @@ class DuckDBEngine(SqlEngine):
 
     def row_error(self, error: Exception) -> bool:
         """DuckDB says invalid input of other things too: only a Python function's exception is a row's."""
-        return not isinstance(error, self._duckdb.InvalidInputException) or "executing the UDF" in str(error)
+        return not isinstance(error, self._duckdb.InvalidInputException) or UDF_ERROR in str(error)
+
+    def error_line(self, error: Exception) -> str:
+        """A Python function's exception as Python says it (``ValueError: …``)."""
+        line = super().error_line(error)
+        return line.split(UDF_ERROR, 1)[1] if UDF_ERROR in line else line
 
     def _register_udf(self, name: str, node) -> None:
         """A vectorised (Arrow) UDF: one call of the function per row of each batch."""
@@ -349,6 +354,7 @@ def open_engine(name: str, master: str | None = None, config: Mapping[str, Any] 
     raise TierkitError(f"unknown SQL engine {name!r} (known: duckdb, spark)")
 
 
+UDF_ERROR = "Python exception occurred while executing the UDF: "  # DuckDB's words before the exception
 IR_TYPES = {"bool": "boolean", "int": "integer", "float": "number", "str": "string", "date": "date", "list": "list",
             "null": "string"}  # an IR type as the tierkit type the engines' type tables know
 

@@ -196,7 +196,7 @@ def define(build: IrBuild) -> Defined | None:
         **build.value("labels", default={}),
     }
     names = {"value_name": build.value("value_label", default=compiled.source)}
-    return Defined(logic, labels, names, {"fields": read_blank})
+    return Defined(logic, labels, names, {blank: read_blank})
 
 
 def _pct(share: float) -> str:

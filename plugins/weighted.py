@@ -40,13 +40,11 @@ from __future__ import annotations
 
 import math
 
-from tierkit.build import SCORE, CompiledScheme, SchemeBuild
-from tierkit.expr import Compiled
 from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize, score_decimals, shown_parts, shown_score, shown_threshold, show_number, show_score
-from tierkit.population import cume_dist, share_above
-from tierkit.registry import SchemeKind
-from tierkit.words import Vocabulary
+from tierkit.ir import nodes as ir
+from tierkit.ir.nodes import DType, Let, Lit, Ref, Reason, Sort, Window, case, holds, known, lit
+from tierkit.kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from tierkit.labels import score_decimals, shown_parts, shown_score, shown_threshold
 
 INSUFFICIENT = "insufficient_data"
 LABEL_REF = {"$ref": "#/$defs/label"}
@@ -167,38 +165,41 @@ CONFIG_SCHEMA = {
     "required": ["indicators", "grades"],
 }
 
-WORDS = {
+TEMPLATES = {
     "en": {
-        "indicator": "{label}: {value} → {points:.1f} points × {weight:g} = {contribution}",
-        "missing": "{label}: missing ({fields}); left out of the score",
-        "threshold": "score {score} ≥ {min:g} → {grade}",
-        "below": "score {score} < {min:g}, below every threshold → {grade}",
-        "points": "{label}: {value} → {points:.1f} points",
-        "share": "score {score} is in the top {share:.0%} → {grade}",
-        "share_rest": "score {score} is below the top {share:.0%} → {grade}",
-        "near": "{gap} points short of {grade}; {indicator} at {points:.0f}/100 could close it",
-        "near_none": "{gap} points short of {grade}; no single indicator can close it",
-        "promoted": "promoted to {grade}: {reason}",
-        "insufficient": "insufficient data: {count} indicators missing ({fields}), at most {tolerance} allowed",
-        "kept_up": "kept {grade} from the previous run: score {score} is under {edge:g} ({threshold:g} + margin {margin:g}) needed for {computed}",
-        "kept_down": "kept {grade} from the previous run: score {score} is not under {edge:g} ({threshold:g} - margin {margin:g}) needed to drop to {computed}",
+        "weighted.contribution": "{indicator:in:indicators}: {value:number} → {points:.1f} points × {effective_weight:sig3} = {contribution_shown}",
+        "weighted.missing": "{indicator:in:indicators}: missing ({fields:names}); left out of the score",
+        "weighted.points": "{indicator:in:indicators}: {value:number} → {points:.1f} points",
+        "weighted.insufficient": "insufficient data: {count} indicators missing ({missing_fields:names}), at most {tolerance} allowed",
+        "weighted.share": "score {score:score} is in the top {share:.0%} → {grade}",
+        "weighted.share_rest": "score {score:score} is below the top {share:.0%} → {grade}",
+        "weighted.threshold": "score {score:score} ≥ {threshold:g} → {grade}",
+        "weighted.below": "score {score:score} < {threshold:g}, below every threshold → {grade}",
+        "weighted.kept_up": "kept {grade} from the previous run: score {score:score} is under {edge:g} "
+                            "({threshold:g} + margin {margin:g}) needed for {computed}",
+        "weighted.kept_down": "kept {grade} from the previous run: score {score:score} is not under {edge:g} "
+                              "({threshold:g} - margin {margin:g}) needed to drop to {computed}",
+        "weighted.near": "{short_by_shown} points short of {next}; {indicator:in:indicators} at {points:.0f}/100 could close it",
+        "weighted.near_none": "{short_by_shown} points short of {next}; no single indicator can close it",
+        "weighted.promoted": "promoted to {grade}: {rule:in:rules}",
     },
     "zh": {
-        "indicator": "{label}：{value} → {points:.1f} 分 × {weight:g} = {contribution}",
-        "missing": "{label}：缺失（{fields}），不计入得分",
-        "threshold": "得分 {score} ≥ {min:g} → {grade}",
-        "below": "得分 {score} < {min:g}，低于所有门槛 → {grade}",
-        "points": "{label}：{value} → {points:.1f} 分",
-        "share": "得分 {score} 位列前 {share:.0%} → {grade}",
-        "share_rest": "得分 {score} 未进入前 {share:.0%} → {grade}",
-        "near": "距 {grade} 还差 {gap} 分；提升{indicator}（当前 {points:.0f}/100）即可达到",
-        "near_none": "距 {grade} 还差 {gap} 分；单项指标无法弥补",
-        "promoted": "升级为 {grade}：{reason}",
-        "insufficient": "数据不足：{count} 项指标缺失（{fields}），最多允许 {tolerance} 项",
-        "kept_up": "保持上次的 {grade}：得分 {score} 未达 {edge:g}（{threshold:g} + 缓冲 {margin:g}），不升为 {computed}",
-        "kept_down": "保持上次的 {grade}：得分 {score} 未低于 {edge:g}（{threshold:g} − 缓冲 {margin:g}），不降为 {computed}",
+        "weighted.contribution": "{indicator:in:indicators}：{value:number} → {points:.1f} 分 × {effective_weight:sig3} = {contribution_shown}",
+        "weighted.missing": "{indicator:in:indicators}：缺失（{fields:names}），不计入得分",
+        "weighted.points": "{indicator:in:indicators}：{value:number} → {points:.1f} 分",
+        "weighted.insufficient": "数据不足：{count} 项指标缺失（{missing_fields:names}），最多允许 {tolerance} 项",
+        "weighted.share": "得分 {score:score} 位列前 {share:.0%} → {grade}",
+        "weighted.share_rest": "得分 {score:score} 未进入前 {share:.0%} → {grade}",
+        "weighted.threshold": "得分 {score:score} ≥ {threshold:g} → {grade}",
+        "weighted.below": "得分 {score:score} < {threshold:g}，低于所有门槛 → {grade}",
+        "weighted.kept_up": "保持上次的 {grade}：得分 {score:score} 未达 {edge:g}（{threshold:g} + 缓冲 {margin:g}），不升为 {computed}",
+        "weighted.kept_down": "保持上次的 {grade}：得分 {score:score} 未低于 {edge:g}（{threshold:g} − 缓冲 {margin:g}），不降为 {computed}",
+        "weighted.near": "距 {next} 还差 {short_by_shown} 分；提升{indicator:in:indicators}（当前 {points:.0f}/100）即可达到",
+        "weighted.near_none": "距 {next} 还差 {short_by_shown} 分；单项指标无法弥补",
+        "weighted.promoted": "升级为 {grade}：{rule:in:rules}",
     },
 }
+F, INT, STR, BOOL = DType.FLOAT, DType.INT, DType.STR, DType.BOOL
 
 
 def _setup(build):
@@ -218,50 +219,284 @@ def _setup(build):
     return indicators, grades, tolerance, weights, total, factor, by_share, order
 
 
-def compile_weighted(build: SchemeBuild) -> CompiledScheme:
+def define(build: IrBuild) -> Defined | None:
+    """The weighted grade as IR: each indicator's points, the score renormalised over the
+    known indicators, the grade by threshold or by share, promotions and hysteresis,
+    and the reasons.  Every sum and division runs in the order the score is defined
+    (weights times points left to right, over the weights' total, times the factor), so
+    the score is the same double on every engine and thresholds and share ties fall
+    the same way."""
     indicators, grades, tolerance, weights, total, factor, by_share, order = _setup(build)
-
-    values, points, nullables, fields_read, blanks, pre_lines, pre_slots = [], [], [], [], [], [], []
-    percentile_pairs = []
-    main = []
-    for index, indicator in enumerate(indicators):
-        value_code, point_code, nullable, compiled = _indicator(build, index, indicator, main)
-        if indicator.get("percentile"):
-            raw, ranked = build.slot(f"{indicator['id']}.value"), build.slot(f"{indicator['id']}.points")
-            pre_lines.append(f"{raw.local} = {value_code}")
-            pre_slots.append(raw)
-            percentile_pairs.append((raw.index, ranked.index))
-            value_code, point_code, nullable = raw.local, ranked.local, True
-        values.append(value_code)
-        nullables.append(nullable)
-        points.append(point_code)
-        fields_read.append(sorted(compiled.reads) if compiled is not None else [])
-        blanks.append(f"({build.missing_names(compiled)} if {point_code} is None else ())" if compiled is not None and nullable else "()")
-    if pre_lines:
-        build.row(pre_lines, pre_slots)
-        build.population(_percentile_step(percentile_pairs), "percentile points")
-
-    lines = main + _score_lines(build, weights, factor, tolerance, points, nullables, values, blanks, order, grades, by_share)
-    if by_share and build.value("hysteresis") is not None:
+    margin = build.value("hysteresis")
+    if by_share and margin is not None:
         build.error("hysteresis needs threshold grades (min), not shares", "hysteresis")
-    build.row(lines, [build.outcome])
+    lets: list[Let] = []
+    indicator_parts = [_indicator(build, index, indicator, lets) for index, indicator in enumerate(indicators)]
+    promotions = build.value("promote", default=[])
+    conditions = []
+    for index, rule in enumerate(promotions):
+        if rule["grade"] not in order:
+            build.error(f"promote names grade {rule['grade']!r}, which is not among the grades", "promote", index, "grade")
+        conditions.append(build.condition("promote", index, "when"))
+    previous = build.expression(source=f"previous_run.{build.id}") if margin is not None and not by_share else None
+    if build.failed:
+        return None
+    points = [Ref(f"points{index}", F) for index in range(len(indicators))]
+    score = _score(lets, weights, total, factor, tolerance, points)
+    rank = lambda label: case(*((ir.Compare("==", label, lit(g)), lit(r)) for g, r in order.items()), default=lit(0))  # noqa: E731
     if by_share:
-        rule_grades = [rule["grade"] for rule in build.value("promote", default=[])]
-        build.population(_share_step(build.outcome.index, grades, order, rule_grades), "grades by share")
-
+        label, promoted, computed = _by_share(lets, score, grades, order, promotions, conditions, rank)
+    else:
+        label, promoted, computed = _by_threshold(lets, score, grades, order, promotions, conditions, rank)
+        if previous is not None:
+            label, computed = _hysteresis(lets, grades, float(margin), score, label, promoted, previous.code)
+    reasons = _reasons(lets, indicators, indicator_parts, weights, factor, tolerance, grades, by_share, margin,
+                       score, label, promoted, computed, rank)
+    logic = ir.Logic(build.id, tuple(lets), label, score, (), tuple(reasons))
     labels = {grade["id"]: grade.get("label", grade["id"]) for grade in grades}
     labels[INSUFFICIENT] = build.value("missing", "label", default={"en": "Insufficient data", "zh": "数据不足"})
-    margin = build.value("hysteresis")
     thresholds = not by_share and all("min" in grade for grade in grades)
     decimals = score_decimals([edge for band in _bands(grades, float(margin or 0)).values() for edge in band] if thresholds else [])
-    return CompiledScheme(
-        explain=_explainer(build.config, weights, factor, tolerance, fields_read, by_share, margin, build.vocabulary, decimals),
-        labels=labels,
-        score_decimals=decimals,
-    )
+    tables = {"indicators": {i["id"]: i.get("label", i["id"]) for i in indicators},
+              "rules": {index: rule.get("reason", rule.get("when", "")) for index, rule in enumerate(promotions)}}
+    readers = {mask: reader for _value, mask, reader in indicator_parts}
+    return Defined(logic, labels, {}, readers, tables, _finisher(grades, decimals), decimals)
 
 
-def _score_factor(build: SchemeBuild, total: float) -> float:
+def _indicator(build: IrBuild, index: int, indicator: dict, lets: list[Let]) -> tuple:
+    """Bind an indicator's value ``value<index>`` and 0-100 points ``points<index>``
+    (missing with the value); returns the value, its blank inputs' mask and reader."""
+    mode = _mode(build, index, indicator)
+    if mode is None:
+        return None, None, None
+    compiled = build.number("indicators", index, "points" if mode == "points" else "value")
+    if build.failed:
+        return None, None, None
+    value = compiled.code
+    v = Ref(f"value{index}", value.dtype)
+    lets.append(Let(f"value{index}", value))
+    gone = (ir.IsMissing(v), Lit(None, F))
+    if mode == "points":
+        point = case(gone, (ir.Compare("<", v, lit(0)), lit(0.0)), (ir.Compare(">", v, lit(100)), lit(100.0)), default=v)
+    elif mode == "bins":
+        _check_bins(build, index, indicator)
+        point = case(gone, *((ir.Compare(">=", v, lit(float(b["min"]))), lit(float(b["points"]))) for b in indicator["bins"]),
+                     default=lit(0.0))
+    elif mode == "linear":
+        bounds = _linear_range(build, index, indicator) or (0.0, 1.0)
+        low, high = bounds
+        below, above = ("<=", ">=") if low < high else (">=", "<=")
+        share = ir.Arith("*", ir.Arith("/", ir.Arith("-", v, lit(low)), lit(high - low)), lit(100.0))
+        point = case(gone, (ir.Compare(below, v, lit(low)), lit(0.0)), (ir.Compare(above, v, lit(high)), lit(100.0)),
+                     default=share)
+    else:  # percentile: the share of known values at or below it (cume_dist), × 100
+        lets += [Let(f"upto{index}", Window("count", v, order=(Sort(v),))), Let(f"known{index}", Window("count", v))]
+        point = case(gone, default=ir.Arith("*", ir.Arith("/", Ref(f"upto{index}", INT), Ref(f"known{index}", INT)),
+                                            lit(100.0)))
+    lets.append(Let(f"points{index}", point))
+    mask, reader = build.blank_inputs(compiled)
+    return v, mask, reader
+
+
+def _score(lets: list[Let], weights, total, factor, tolerance, points) -> Ref:
+    """The weighted mean of the points over the weights' total, or, with some points
+    missing but no more than ``tolerance`` (and one known), over the known weights."""
+    missing = ir.total(*(case((ir.IsMissing(p), lit(1)), default=lit(0)) for p in points))
+    present = ir.total(*(case((ir.IsMissing(p), lit(0.0)), default=lit(w)) for w, p in zip(weights, points)))
+    known_sum = ir.total(*(case((ir.IsMissing(p), lit(0.0)), default=ir.Arith("*", lit(w), p)) for w, p in zip(weights, points)))
+    full = ir.Arith("*", ir.Arith("/", ir.total(*(ir.Arith("*", lit(w), p) for w, p in zip(weights, points))), lit(total)),
+                    lit(factor))
+    count = Ref("missing", INT)
+    lets += [Let("missing", missing), Let("present", present)]
+    lets.append(Let("score", case(
+        (ir.Compare("==", count, lit(0)), full),
+        (ir.And((ir.Compare("<=", count, lit(int(tolerance))), ir.Compare("<", count, lit(len(points))))),
+         ir.Arith("*", ir.Arith("/", known_sum, Ref("present", F)), lit(factor))),
+        default=Lit(None, F))))
+    return Ref("score", F)
+
+
+def _by_threshold(lets, score, grades, order, promotions, conditions, rank):
+    """The first grade whose min the score reaches (the last below all), then each
+    promotion in turn lifting to its grade when that is better."""
+    lets.append(Let("base", case((ir.IsMissing(score), lit(INSUFFICIENT)),
+                                 *((ir.Compare(">=", score, lit(float(g["min"]))), lit(g["id"])) for g in grades[:-1]),
+                                 default=lit(grades[-1]["id"]))))
+    label, promoted = Ref("base", STR), Lit(None, INT)
+    for index, (rule, condition) in enumerate(zip(promotions, conditions)):
+        lets.append(Let(f"lift{index}", ir.And((holds(condition.code), ir.Compare(">", rank(label), lit(order[rule["grade"]]))))))
+        lift = Ref(f"lift{index}", BOOL)
+        lets += [Let(f"label{index}", case((lift, lit(rule["grade"])), default=label)),
+                 Let(f"promoted{index}", case((lift, lit(index)), default=promoted))]
+        label, promoted = Ref(f"label{index}", STR), Ref(f"promoted{index}", INT)
+    return label, promoted, Ref("base", STR)
+
+
+def _by_share(lets, score, grades, order, promotions, conditions, rank):
+    """The grade by the share of known scores strictly above this one
+    (:func:`tierkit.population.share_above`) against the grades' running shares; then
+    the promotion lifting highest (the first of equals), when it is better."""
+    lets += [Let("scored", Window("count", score)), Let("upto", Window("count", score, order=(Sort(score),)))]
+    counted = Ref("scored", INT)
+    above = ir.Arith("/", ir.Arith("-", counted, Ref("upto", INT)), counted)
+    lets.append(Let("share_grade", case(
+        (ir.IsMissing(score), lit(INSUFFICIENT)),
+        *((ir.Compare("<", above, lit(cut - 1e-12)), lit(grade)) for cut, grade in _share_cuts(grades)),
+        default=lit(grades[-1]["id"]))))
+    by_share = Ref("share_grade", STR)
+    best, best_rank = Lit(None, INT), Lit(None, INT)
+    for index, (rule, condition) in enumerate(zip(promotions, conditions)):
+        higher = ir.And((holds(condition.code), ir.Or((ir.IsMissing(best), ir.Compare("<", lit(order[rule["grade"]]), best_rank)))))
+        lets += [Let(f"higher{index}", higher)]
+        flag = Ref(f"higher{index}", BOOL)
+        lets += [Let(f"best{index}", case((flag, lit(index)), default=best)),
+                 Let(f"best_rank{index}", case((flag, lit(order[rule["grade"]])), default=best_rank))]
+        best, best_rank = Ref(f"best{index}", INT), Ref(f"best_rank{index}", INT)
+    if not promotions:
+        return by_share, Lit(None, INT), by_share
+    lets.append(Let("lifted", holds(ir.Compare(">", rank(by_share), best_rank))))
+    lifted = Ref("lifted", BOOL)
+    grade_of = case(*((ir.Compare("==", best, lit(i)), lit(rule["grade"])) for i, rule in enumerate(promotions)), default=by_share)
+    lets += [Let("label", case((lifted, grade_of), default=by_share)),
+             Let("promoted", case((lifted, best), default=Lit(None, INT)))]
+    return Ref("label", STR), Ref("promoted", INT), by_share
+
+
+def _hysteresis(lets, grades, margin, score, label, promoted, previous):
+    """Keep the previous run's grade while the score stays in that grade's band widened
+    by the margin (:func:`_bands`), unless a promotion lifted it or the score is
+    missing; returns the label and the grade the score alone gives, where it was kept."""
+    inside = []
+    for grade_id, (low, high) in _bands(grades, margin).items():
+        tests = [ir.Compare("==", previous, lit(grade_id))]
+        tests += [ir.Compare(">=", score, lit(low))] if low != -math.inf else []
+        tests += [ir.Compare("<", score, lit(high))] if high != math.inf else []
+        inside.append(ir.And(tuple(tests)) if len(tests) > 1 else tests[0])
+    lets.append(Let("kept", holds(ir.And((ir.IsMissing(promoted), known(score), known(previous),
+                                          ir.Compare("!=", previous, label), ir.Or(tuple(inside)))))))
+    kept = Ref("kept", BOOL)
+    lets += [Let("kept_label", case((kept, previous), default=label)),
+             Let("computed", case((kept, label), default=Lit(None, STR)))]
+    return Ref("kept_label", STR), Ref("computed", STR)
+
+
+def _reasons(lets, indicators, parts, weights, factor, tolerance, grades, by_share, margin, score, label, promoted,
+             computed, rank) -> list[Reason]:
+    """Every indicator's points or why it is missing, then why the grade: too little
+    data, the share or threshold reached, the previous grade kept, how far the next
+    grade is and which indicator could close the gap; then the promotion."""
+    reasons: list[Reason] = []
+    scored, present = known(score), Ref("present", F)
+    points = [Ref(f"points{index}", F) for index in range(len(indicators))]
+    for indicator, weight, (value, mask, _reader), point in zip(indicators, weights, parts, points):
+        name = lit(indicator["id"])
+        effective = ir.Arith("*", ir.Arith("/", lit(weight), present), lit(factor))
+        reasons += [
+            Reason("weighted.missing", (("indicator", name), ("missing", lit(True)), ("fields", mask)), ir.IsMissing(point)),
+            Reason("weighted.points", (("indicator", name), ("value", value), ("points", point), ("weight", lit(weight))),
+                   ir.And((known(point), ir.IsMissing(score)))),
+            Reason("weighted.contribution", (("indicator", name), ("value", value), ("points", point), ("weight", lit(weight)),
+                                             ("effective_weight", effective), ("contribution", ir.Arith("*", effective, point))),
+                   ir.And((known(point), scored))),
+        ]
+    reasons.append(Reason("weighted.insufficient", (("insufficient_data", lit(True)), ("count", Ref("missing", INT)),
+                                                    ("tolerance", lit(int(tolerance)))), ir.IsMissing(score)))
+    if by_share:
+        rest = "share" not in grades[-1]
+        cumulative = case(*((ir.Compare("==", computed, lit(g["id"])), lit(_cumulative(grades, g["id"]))) for g in grades),
+                          default=lit(1.0))
+        last = ir.Compare("==", computed, lit(grades[-1]["id"]))
+        reasons.append(Reason("weighted.share", (("grade", computed), ("share", cumulative), ("score", score)),
+                              ir.And((scored, ir.Not(last))) if rest else scored))
+        if rest:
+            reasons.append(Reason("weighted.share_rest", (("grade", computed), ("share", lit(math.fsum(g["share"] for g in grades[:-1]))),
+                                                          ("score", score)), ir.And((scored, last))))
+    else:
+        reasons += _threshold_reasons(lets, indicators, grades, weights, factor, margin, score, label, promoted, computed,
+                                      rank, points)
+    reasons.append(Reason("weighted.promoted", (("promoted", lit(True)), ("grade", label), ("rule", promoted)), known(promoted)))
+    return reasons
+
+
+def _threshold_reasons(lets, indicators, grades, weights, factor, margin, score, label, promoted, computed, rank,
+                       points) -> list[Reason]:
+    """The threshold reached (or none), the previous grade kept (hysteresis), the near miss."""
+    scored, last_min = known(score), lit(float(grades[-1]["min"]))
+    tests = [ir.Compare(">=", score, lit(float(g["min"]))) for g in grades[:-1]]
+    reached = case(*((t, lit(g["id"])) for t, g in zip(tests, grades)), default=lit(grades[-1]["id"]))
+    threshold = case(*((t, lit(float(g["min"]))) for t, g in zip(tests, grades)), default=last_min)
+    reasons = [
+        Reason("weighted.threshold", (("grade", reached), ("threshold", threshold), ("score", score)),
+               ir.And((scored, ir.Compare(">=", score, last_min)))),
+        Reason("weighted.below", (("grade", lit(grades[-1]["id"])), ("threshold", last_min), ("score", score)),
+               ir.And((scored, ir.Compare("<", score, last_min)))),
+    ]
+    kept = ir.Lit(False, BOOL)
+    if margin is not None:
+        kept = known(computed)
+        up = ir.Compare("<", rank(computed), rank(label))
+        ids = [g["id"] for g in grades]
+        above = case(*((ir.Compare("==", label, lit(g)), lit(float(grades[i - 1]["min"]))) for i, g in enumerate(ids) if i), default=Lit(None, F))
+        own = case(*((ir.Compare("==", label, lit(g)), lit(float(grades[i]["min"]))) for i, g in enumerate(ids)), default=Lit(None, F))
+        for code, edge_of, going_up in (("weighted.kept_up", above, True), ("weighted.kept_down", own, False)):
+            edge = ir.Arith("+" if going_up else "-", edge_of, lit(float(margin)))
+            reasons.append(Reason(code, (("hysteresis", lit(True)), ("grade", label), ("computed", computed),
+                                         ("margin", lit(float(margin))), ("threshold", edge_of), ("edge", edge), ("score", score)),
+                                  ir.And((kept, up if going_up else ir.Not(up)))))
+    if len(grades) < 2:
+        return reasons
+    # The grade above the one reached, how far it is, and the indicator whose full
+    # points would add most if that closes the gap (the first of equals).
+    lets += [
+        Let("next_min", case((tests[0], Lit(None, F)), *((t, lit(float(g["min"]))) for t, g in zip(tests[1:], grades)),
+                             default=lit(float(grades[-2]["min"])))),
+        Let("next_grade", case((tests[0], Lit(None, STR)), *((t, lit(g["id"])) for t, g in zip(tests[1:], grades)),
+                               default=lit(grades[-2]["id"]))),
+    ]
+    next_min, next_grade, present = Ref("next_min", F), Ref("next_grade", STR), Ref("present", F)
+    lets.append(Let("gap", ir.Arith("-", next_min, score)))
+    gap = Ref("gap", F)
+    gains, closes = [], []
+    for index, (weight, point) in enumerate(zip(weights, points)):
+        gain = ir.Arith("*", ir.Arith("/", ir.Arith("*", lit(weight), ir.Arith("-", lit(100.0), point)), present), lit(factor))
+        lets += [Let(f"gain{index}", gain), Let(f"closes{index}", holds(ir.Compare(">=", Ref(f"gain{index}", F), gap)))]
+        gains.append(Ref(f"gain{index}", F))
+        closes.append(Ref(f"closes{index}", BOOL))
+    lets.append(Let("near", holds(ir.And((scored, known(next_min), ir.IsMissing(promoted), ir.Not(kept))))))
+    near = Ref("near", BOOL)
+    for index, point in enumerate(points):
+        beaten = [ir.Or((ir.Not(closes[j]), ir.Compare("<" if j < index else "<=", gains[j], gains[index])))
+                  for j in range(len(points)) if j != index]
+        reasons.append(Reason("weighted.near", (("next", next_grade), ("short_by", gap), ("indicator", lit(indicators[index]["id"])),
+                                                ("points", point)), ir.And((near, closes[index], *beaten))))
+    reasons.append(Reason("weighted.near_none", (("next", next_grade), ("short_by", gap)),
+                          ir.And((near, ir.Not(ir.Or(tuple(closes))) if len(closes) > 1 else ir.Not(closes[0])))))
+    return reasons
+
+
+def _finisher(grades: list[dict], decimals: int):
+    """What a row's reasons show by the one rule of shown scores (:mod:`tierkit.labels`):
+    contributions that add up to the shown score, the gap between the next threshold
+    and the shown score; and the fields behind insufficient data."""
+    mins = {grade["id"]: grade.get("min") for grade in grades}
+
+    def finish(records: list[dict], outcome: tuple) -> None:
+        score = outcome[1]
+        parts = [record for record in records if record["code"] == "weighted.contribution"]
+        if score is not None and parts:
+            for record, shown in zip(parts, shown_parts([record["contribution"] for record in parts], score, decimals)):
+                record["contribution_shown"] = f"{shown:f}"
+        for record in records:
+            if record["code"] in ("weighted.near", "weighted.near_none"):
+                record["short_by_shown"] = f"{shown_threshold(mins[record['next']]) - shown_score(score, decimals):f}"
+            elif record["code"] == "weighted.insufficient":
+                missing = (field for other in records if other["code"] == "weighted.missing" for field in other["fields"])
+                record["missing_fields"] = list(dict.fromkeys(missing))
+
+    return finish
+
+
+def _score_factor(build: IrBuild, total: float) -> float:
     """What the renormalised weighted mean is multiplied by: 1 or the weights' total."""
     policy = build.value("weights_total")
     if policy is None and not math.isclose(total, 1.0, abs_tol=1e-9):
@@ -279,7 +514,7 @@ def _score_factor(build: SchemeBuild, total: float) -> float:
     return total if policy == "as-is" else 1.0
 
 
-def _check_reachable(build: SchemeBuild, indicators: list[dict], grades: list[dict], weights: list[float], factor: float) -> None:
+def _check_reachable(build: IrBuild, indicators: list[dict], grades: list[dict], weights: list[float], factor: float) -> None:
     """A warning for each grade whose min is above the highest score any customer can get
     (every indicator at its most points), when every indicator's most points are known."""
     most = []
@@ -307,7 +542,7 @@ def _grade_order(grades: list[dict]) -> dict:
     return order
 
 
-def _check_grades(build: SchemeBuild, grades: list[dict]) -> bool:
+def _check_grades(build: IrBuild, grades: list[dict]) -> bool:
     by_share = any("share" in grade for grade in grades)
     for index, grade in enumerate(grades):
         last_takes_rest = by_share and index == len(grades) - 1 and "min" not in grade
@@ -357,109 +592,6 @@ def _linear_range(build, index: int, indicator: dict) -> tuple[float, float] | N
     return low, high
 
 
-def _indicator(build: SchemeBuild, index: int, indicator: dict, lines: list[str]) -> tuple[str, str, bool, Compiled | None]:
-    """Emit the statements giving one indicator's value and points.
-
-    Returns the locals holding them, whether the points may be missing, and the
-    indicator's expression (to name its blank inputs when the points are missing).
-    """
-    mode = _mode(build, index, indicator)
-    if mode is None:
-        return "None", "None", True, None
-    key = "points" if mode == "points" else "value"
-    compiled = build.number("indicators", index, key)
-    if mode == "percentile":  # ranked in a population step; the caller stores the raw value
-        return compiled.code, "None", True, compiled
-    value, point = build.temp(), build.temp()
-    lines.append(f"{value} = {compiled.code}")
-    guard = f"None if {value} is None else " if compiled.nullable else ""
-    if mode == "points":
-        lines.append(f"{point} = {guard}(0.0 if {value} < 0 else 100.0 if {value} > 100 else {value})")
-    elif mode == "bins":
-        _check_bins(build, index, indicator)
-        chain = " else ".join(f"{float(b['points'])!r} if {value} >= {float(b['min'])!r}" for b in indicator["bins"])
-        lines.append(f"{point} = {guard}({chain} else 0.0)")
-    else:
-        bounds = _linear_range(build, index, indicator)
-        if bounds is None:
-            return value, "None", True, compiled
-        low, high = bounds
-        below, above = ("<=", ">=") if low < high else (">=", "<=")
-        lines.append(
-            f"{point} = {guard}(0.0 if {value} {below} {low!r} else 100.0 if {value} {above} {high!r} "
-            f"else ({value} - {low!r}) / {high - low!r} * 100.0)"
-        )
-    return value, point, compiled.nullable, compiled
-
-
-def _score_lines(build, weights, factor, tolerance, points, nullables, values, blanks, order, grades, by_share) -> list[str]:
-    """Statements computing the score, the grade and the outcome tuple (its detail ends
-    with each indicator's blank inputs, empty unless its points are missing)."""
-    out, promoted, score, kept = build.outcome.local, build.temp(), build.temp(), build.temp()
-    detail = f"(({', '.join(values)},), ({', '.join(points)},), {promoted}, {kept}, ({', '.join(blanks)},))"
-    weighted = " + ".join(f"{w!r} * {p}" for w, p in zip(weights, points))
-    full_score = f"({weighted}) / {math.fsum(weights)!r} * {factor!r}"
-    maybe_missing = [(w, p) for w, p, n in zip(weights, points, nullables) if n]
-    if not maybe_missing:
-        lines = [f"{score} = {full_score}"]
-    else:
-        count = build.temp()
-        known_weight = " + ".join(f"(0.0 if {p} is None else {w!r})" for w, p in zip(weights, points))
-        known_sum = " + ".join(f"(0.0 if {p} is None else {w!r} * {p})" for w, p in zip(weights, points))
-        lines = [
-            f"{count} = {' + '.join(f'({p} is None)' for _, p in maybe_missing)}",
-            f"if {count} == 0:",
-            f"    {score} = {full_score}",
-            f"elif {count} <= {tolerance} and {count} < {len(points)}:",
-            f"    {score} = ({known_sum}) / ({known_weight}) * {factor!r}",
-            "else:",
-            f"    {score} = None",
-        ]
-    grade = build.temp()
-    if by_share:
-        lines.append(f"{grade} = {INSUFFICIENT!r} if {score} is None else None")
-    else:
-        chain = " else ".join(f"{g['id']!r} if {score} >= {float(g['min'])!r}" for g in grades)
-        lines.append(f"{grade} = {INSUFFICIENT!r} if {score} is None else ({chain} else {grades[-1]['id']!r})")
-    lines.append(f"{promoted} = None")
-    rule_ranks = build.constant(tuple(order.get(rule["grade"], 0) for rule in build.value("promote", default=[])))
-    for index, rule in enumerate(build.value("promote", default=[])):
-        if rule["grade"] not in order:
-            build.error(f"promote names grade {rule['grade']!r}, which is not among the grades", "promote", index, "grade")
-            continue
-        condition = build.condition("promote", index, "when")
-        rank = order[rule["grade"]]
-        # Under share grades the grade is not known yet: record the rule lifting highest, applied later.
-        test = f"({promoted} is None or {rank} < {rule_ranks}[{promoted}])" if by_share else f"{build.constant(order)}[{grade}] > {rank}"
-        lines += [f"if {condition.code} and {test}:"]
-        lines += [f"    {promoted} = {index}"] if by_share else [f"    {grade} = {rule['grade']!r}", f"    {promoted} = {index}"]
-    lines.append(f"{kept} = None")
-    margin = build.value("hysteresis")
-    if margin is not None and not by_share:
-        lines += _hysteresis_lines(build, grades, float(margin), score, grade, promoted, kept)
-    lines.append(f"{out} = ({grade}, {score}, (), {detail})")
-    return lines
-
-
-def _hysteresis_lines(build, grades, margin, score, grade, promoted, kept) -> list[str]:
-    """Keep the previous run's grade while the score stays inside that grade's band
-    widened by the margin: ``min - margin <= score < (next grade's min) + margin``.
-
-    ``kept`` then holds the grade the score alone gives, for the reasons.  A promotion
-    or missing data leaves the computed grade alone.
-    """
-    previous = build.expression(source=f"previous_run.{build.id}").code
-    bands = _bands(grades, margin)
-    band = build.temp()
-    return [
-        f"if {promoted} is None and {score} is not None and {previous} is not None and {previous} != {grade}:",
-        f"    {band} = {build.constant(bands)}.get({previous})",
-        f"    if {band} is not None and {band}[0] <= {score} < {band}[1]:",
-        f"        {kept} = {grade}",
-        f"        {grade} = {previous}",
-    ]
-
-
 def _bands(grades: list[dict], margin: float) -> dict[str, tuple[float, float]]:
     """Per grade, the scores that keep it under hysteresis: ``low <= score < high``."""
     bands = {}
@@ -479,268 +611,6 @@ def _share_cuts(grades: list[dict]) -> list[tuple[float, str]]:
     return cuts
 
 
-def _percentile_step(pairs: list[tuple[int, int]]):
-    def run(rows: list[list]) -> None:
-        for raw, ranked in pairs:
-            for row, share in zip(rows, cume_dist([row[raw] for row in rows])):
-                row[ranked] = None if share is None else share * 100.0
-
-    return run
-
-
-def _share_step(slot: int, grades: list[dict], order: dict, rule_grades: list[str]):
-    """Grades by share of the population: the top ``share`` of scores get each grade.
-
-    The detail's fourth item keeps the grade the share alone gives (share grades have no
-    hysteresis), so the reasons can say it even when a promotion lifted the customer.
-    """
-    cuts = _share_cuts(grades)
-    last = grades[-1]["id"]
-
-    def run(rows: list[list]) -> None:
-        above = share_above([row[slot][SCORE] for row in rows])
-        for row, share in zip(rows, above):
-            label, score, tags, (values, points, promoted, _kept, blanks) = row[slot]
-            if share is not None:
-                label = next((grade for cut, grade in cuts if share < cut - 1e-12), last)
-            by_share, lifted = label, None
-            if promoted is not None and order[label] > order[rule_grades[promoted]]:
-                label, lifted = rule_grades[promoted], promoted
-            row[slot] = (label, score, tags, (values, points, lifted, by_share, blanks))
-
-    return run
-
-
-# -- SQL (DuckDB, Spark) ------------------------------------------------------------
-# The same outcome as the row and population steps above, in few SELECT layers: the
-# promotions' best grade (it reads no score) and each indicator's value, then its
-# points (the percentile through window functions), the score, the grade's rank by
-# threshold or by share (a window over the score), and the label after promotions
-# and hysteresis.  Every sum and division runs in the order the generated Python
-# runs it, so the score is the same double and thresholds and share ties fall the
-# same way.
-
-
-def compile_weighted_sql(build) -> None:
-    """The SQL twin of :func:`compile_weighted` (no reasons: SQL gives no detail)."""
-    indicators, grades, tolerance, weights, total, factor, by_share, order = _setup(build)
-    lift = _lift_sql(build, order)
-    points = [_indicator_sql(build, index, indicator) for index, indicator in enumerate(indicators)]
-    score = build.column("score", _score_sql(build, weights, total, factor, tolerance, points))
-    base = _share_rank_sql(build, score, grades, order) if by_share else _threshold_rank_sql(build, score, grades, order)
-    # Rules lift one after another, each only to a better grade: the best rank wins.
-    rank = base if lift is None else f"least({base}, {lift})"
-    label = f"CASE {rank} {' '.join(f'WHEN {position} THEN {build.literal(grade_id)}' for grade_id, position in order.items())} END"
-    margin = build.value("hysteresis")
-    if margin is not None and by_share:
-        build.error("hysteresis needs threshold grades (min), not shares", "hysteresis")
-    elif margin is not None:
-        label = _hysteresis_sql(build, grades, float(margin), score, base, lift, build.column("label", label))
-    build.outcome(label=label, score=score)
-
-
-def _lift_sql(build, order: dict) -> str | None:
-    """The column of the best rank a promotion rule that holds lifts to (insufficient
-    data's rank, the lowest, when none holds); ``None`` without rules."""
-    lifts = []
-    for index, rule in enumerate(build.value("promote", default=[])):
-        if rule["grade"] not in order:
-            build.error(f"promote names grade {rule['grade']!r}, which is not among the grades", "promote", index, "grade")
-            continue
-        condition = build.condition("promote", index, "when")
-        lifts.append(f"CASE WHEN {condition.code} THEN {order[rule['grade']]} ELSE {order[INSUFFICIENT]} END")
-    if not lifts:
-        return None
-    return build.column("lift", lifts[0] if len(lifts) == 1 else f"least({', '.join(lifts)})")
-
-
-def _indicator_sql(build, index: int, indicator: dict) -> tuple[str, bool]:
-    """The column of an indicator's points (a double, NULL when missing) and whether
-    they may be missing."""
-    lit = build.literal
-    mode = _mode(build, index, indicator)
-    if mode is None:
-        return "CAST(NULL AS DOUBLE)", True
-    compiled = build.number("indicators", index, "points" if mode == "points" else "value")
-    value = compiled.code if _is_column(build, compiled.code) else build.column(f"value{index}", compiled.code)
-    if mode == "percentile":  # tierkit.population.cume_dist over the known values, × 100
-        share = build.dialect.divide(f"count({value}) OVER (ORDER BY {value})", f"count({value}) OVER ()")
-        return build.column(f"points{index}", f"CASE WHEN {value} IS NULL THEN NULL ELSE {share} * {lit(100.0)} END"), True
-    if mode == "points":
-        cases = f"WHEN {value} < 0 THEN {lit(0.0)} WHEN {value} > 100 THEN {lit(100.0)} ELSE {build.dialect.double(value)}"
-    elif mode == "bins":
-        _check_bins(build, index, indicator)
-        cases = " ".join(
-            f"WHEN {value} >= {lit(float(b['min']))} THEN {lit(float(b['points']))}" for b in indicator["bins"]
-        ) + f" ELSE {lit(0.0)}"
-    else:
-        bounds = _linear_range(build, index, indicator)
-        if bounds is None:
-            return "CAST(NULL AS DOUBLE)", True
-        low, high = bounds
-        below, above = ("<=", ">=") if low < high else (">=", "<=")
-        cases = (
-            f"WHEN {value} {below} {lit(low)} THEN {lit(0.0)} WHEN {value} {above} {lit(high)} THEN {lit(100.0)} "
-            f"ELSE ({build.dialect.double(value)} - {lit(low)}) / {lit(high - low)} * {lit(100.0)}"
-        )
-    return build.column(f"points{index}", f"CASE WHEN {value} IS NULL THEN NULL {cases} END"), compiled.nullable
-
-
-def _is_column(build, code: str) -> bool:
-    """Whether SQL code is a bare column reference (cheap to repeat; no column needed)."""
-    return len(code) > 2 and build.dialect.quote(code[1:-1]) == code
-
-
-def _score_sql(build, weights, total, factor, tolerance, points) -> str:
-    """The score: the weighted mean of the points, renormalised over the known ones
-    while no more than ``tolerance`` are missing (and one is known), else NULL."""
-    lit = build.literal
-    weighted = " + ".join(f"{lit(w)} * {p}" for w, (p, _nullable) in zip(weights, points))
-    full = f"({weighted}) / {lit(total)} * {lit(factor)}"
-    if not any(nullable for _p, nullable in points):
-        return full
-    missing = "(" + " + ".join(f"(CASE WHEN {p} IS NULL THEN 1 ELSE 0 END)" for p, _n in points) + ")"
-    known_weight = " + ".join(f"(CASE WHEN {p} IS NULL THEN {lit(0.0)} ELSE {lit(w)} END)" for w, (p, _n) in zip(weights, points))
-    known_sum = " + ".join(f"(CASE WHEN {p} IS NULL THEN {lit(0.0)} ELSE {lit(w)} * {p} END)" for w, (p, _n) in zip(weights, points))
-    renormalised = f"{build.dialect.divide(f'({known_sum})', f'({known_weight})')} * {lit(factor)}"
-    return (f"CASE WHEN {missing} = 0 THEN {full} "
-            f"WHEN {missing} <= {lit(tolerance)} AND {missing} < {len(points)} THEN {renormalised} ELSE NULL END")
-
-
-def _threshold_rank_sql(build, score: str, grades: list[dict], order: dict) -> str:
-    """The rank of the first grade whose min the score reaches (the last grade below all)."""
-    reached = " ".join(f"WHEN {score} >= {build.literal(float(g['min']))} THEN {order[g['id']]}" for g in grades)
-    return f"CASE WHEN {score} IS NULL THEN {order[INSUFFICIENT]} {reached} ELSE {order[grades[-1]['id']]} END"
-
-
-def _share_rank_sql(build, score: str, grades: list[dict], order: dict) -> str:
-    """The rank by share of the population (:func:`_share_step`): the share of known
-    scores strictly above this one (tierkit.population.share_above) against the cuts."""
-    counted = f"count({score}) OVER ()"
-    above = build.column("share", f"CASE WHEN {score} IS NULL THEN NULL ELSE "
-                                  f"{build.dialect.divide(f'{counted} - count({score}) OVER (ORDER BY {score})', counted)} END")
-    cuts = " ".join(f"WHEN {above} < {build.literal(cut - 1e-12)} THEN {order[grade]}" for cut, grade in _share_cuts(grades))
-    return f"CASE WHEN {above} IS NULL THEN {order[INSUFFICIENT]} {cuts} ELSE {order[grades[-1]['id']]} END"
-
-
-def _hysteresis_sql(build, grades, margin, score, base, lift, label) -> str:
-    """The previous run's grade while the score stays in its band (:func:`_hysteresis_lines`);
-    a promotion (``lift`` above ``base``) or a missing score leaves the label alone."""
-    previous = build.expression(source=f"previous_run.{build.id}").code
-    inside = []
-    for grade_id, (low, high) in _bands(grades, margin).items():
-        tests = [f"{previous} = {build.literal(grade_id)}"]
-        tests += [f"{score} >= {build.literal(low)}"] if low != -math.inf else []
-        tests += [f"{score} < {build.literal(high)}"] if high != math.inf else []
-        inside.append(f"({' AND '.join(tests)})")
-    unpromoted = "" if lift is None else f"{lift} >= {base} AND "
-    return (f"CASE WHEN {unpromoted}{score} IS NOT NULL AND {previous} IS NOT NULL AND {previous} <> {label} "
-            f"AND ({' OR '.join(inside)}) THEN {previous} ELSE {label} END")
-
-
-def _explainer(config, weights, factor, tolerance, fields_read, by_share, margin, vocabulary: Vocabulary, decimals: int):
-    """Reasons with every score, contribution and gap shown by the one rule of
-    :func:`tierkit.labels.shown_score` (to ``decimals``): the contributions shown add
-    up to the score shown, and the comparisons shown hold."""
-    indicators, grades = config["indicators"], config["grades"]
-    promotions = config.get("promote", [])
-
-    def explain(outcome: tuple, lang: str) -> list[dict]:
-        words = WORDS.get(lang, WORDS["en"])
-        label, score, _tags, (values, points, promoted, kept, blanks) = outcome
-        known = [p is not None for p in points]
-        present = math.fsum(w for w, k in zip(weights, known) if k) or 1.0
-        reasons = []
-        effective = [weight / present * factor for weight in weights]  # the weights renormalised over the known indicators
-        parts = [e * p for e, p in zip(effective, points) if p is not None]
-        shown = iter(shown_parts(parts, score, decimals) if score is not None else ())
-        for indicator, weight, value, point, reads, blank, effective_weight in zip(
-                indicators, weights, values, points, fields_read, blanks, effective):
-            name = localize(indicator.get("label", indicator["id"]), lang)
-            if point is None:
-                fields = list(blank or reads)
-                reasons.append({"indicator": indicator["id"], "missing": True, "fields": fields,
-                                "text": words["missing"].format(label=name, fields=vocabulary.names(fields, lang))})
-                continue
-            if score is None:  # no score: points only, nothing contributes
-                reasons.append({"indicator": indicator["id"], "value": value, "points": point, "weight": weight,
-                                "text": words["points"].format(label=name, value=show_number(value), points=point)})
-                continue
-            contribution_shown = f"{next(shown):f}"
-            reasons.append({
-                "indicator": indicator["id"], "value": value, "points": point, "weight": weight,
-                "effective_weight": effective_weight, "contribution": effective_weight * point,
-                "contribution_shown": contribution_shown,
-                "text": words["indicator"].format(label=name, value=show_number(value), points=point,
-                                                  weight=float(f"{effective_weight:.3g}"), contribution=contribution_shown),
-            })
-        if score is None:
-            missing = list(dict.fromkeys(f for reads, blank, p in zip(fields_read, blanks, points) if p is None for f in blank or reads))
-            reasons.append({"insufficient_data": True, "missing_fields": missing,
-                            "text": words["insufficient"].format(count=len(points) - sum(known), fields=vocabulary.names(missing, lang),
-                                                                 tolerance=tolerance)})
-        elif by_share:
-            share_grade = kept  # under share grades: the grade the share alone gives
-            rest = share_grade == grades[-1]["id"] and "share" not in grades[-1]
-            shown = sum(g["share"] for g in grades[:-1]) if rest else _cumulative(grades, share_grade)
-            reasons.append({"grade": share_grade, "text": words["share_rest" if rest else "share"].format(
-                score=show_score(score, decimals), share=shown, grade=share_grade)})
-        elif kept is not None:
-            # the threshold the score alone reaches, without a near miss, then why the old grade stands
-            reasons += _threshold_reasons(words, grades, kept, score, None, weights, points, present, factor, indicators, lang, decimals)[:1]
-            reasons.append(_kept_reason(words, grades, label, kept, score, margin, decimals))
-        else:
-            reasons += _threshold_reasons(words, grades, label, score, promoted, weights, points, present, factor, indicators, lang, decimals)
-        if promoted is not None:
-            rule = promotions[promoted]
-            reasons.append({"promoted": True, "grade": label,
-                            "text": words["promoted"].format(grade=label, reason=localize(rule.get("reason", rule.get("when", "")), lang))})
-        return reasons
-
-    return explain
-
-
-def _threshold_reasons(words, grades, label, score, promoted, weights, points, present, factor, indicators, lang, decimals):
-    position = next(i for i, g in enumerate(grades) if score >= g["min"] or i == len(grades) - 1)
-    reached = grades[position]
-    said = "threshold" if score >= reached["min"] else "below"
-    reasons = [{"grade": reached["id"], "threshold": reached["min"],
-                "text": words[said].format(score=show_score(score, decimals), min=reached["min"], grade=reached["id"])}]
-    if position == 0 or promoted is not None:
-        return reasons
-    target = grades[position - 1]
-    gap = target["min"] - score
-    best = None
-    for indicator, weight, point in zip(indicators, weights, points):
-        if point is None:
-            continue
-        gain = weight * (100.0 - point) / present * factor
-        if gain >= gap and (best is None or gain > best[1]):
-            best = (indicator, gain, point)
-    near = {"next": target["id"], "short_by": gap}
-    shown_gap = f"{shown_threshold(target['min']) - shown_score(score, decimals):f}"  # what the shown score lacks
-    if best is None:
-        text = words["near_none"].format(gap=shown_gap, grade=target["id"])
-    else:
-        indicator, _gain, point = best
-        near["indicator"] = indicator["id"]
-        text = words["near"].format(gap=shown_gap, grade=target["id"], indicator=localize(indicator.get("label", indicator["id"]), lang), points=point)
-    reasons.append({"near_miss": near, "text": text})
-    return reasons
-
-
-def _kept_reason(words, grades, label, computed, score, margin, decimals) -> dict:
-    """Why the previous run's grade stands: the edge of its band the score did not pass."""
-    position = next(i for i, g in enumerate(grades) if g["id"] == label)
-    up = next(i for i, g in enumerate(grades) if g["id"] == computed) < position
-    threshold = float(grades[position - 1 if up else position]["min"])
-    edge = threshold + margin if up else threshold - margin
-    text = words["kept_up" if up else "kept_down"].format(
-        grade=label, score=show_score(score, decimals), edge=edge, threshold=threshold, margin=margin, computed=computed
-    )
-    return {"hysteresis": True, "grade": label, "computed": computed, "margin": margin, "edge": edge, "text": text}
-
-
 def _cumulative(grades, label) -> float:
     running = 0.0
     for grade in grades:
@@ -750,8 +620,9 @@ def _cumulative(grades, label) -> float:
     return 1.0
 
 
+WEIGHTED = LogicKind(define, TEMPLATES)
+
+
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(
-        SchemeKind.documented("weighted", __doc__, CONFIG_SCHEMA, compile_weighted, compile_sql=compile_weighted_sql)
-    )
+    register(logic_kind("weighted", __doc__, CONFIG_SCHEMA, WEIGHTED))

@@ -70,39 +70,18 @@ def same(left, right) -> bool:
 
 # -- reasons of the current engine, read as codes ---------------------------------------------
 
-def weighted_codes(reasons: list[dict]) -> list[tuple[str, dict]]:
-    found = []
-    for r in reasons:
-        if "contribution" in r:
-            found.append(("weighted.contribution", {k: r[k] for k in ("indicator", "value", "points", "weight",
-                                                                      "effective_weight", "contribution")}))
-        elif r.get("missing"):
-            found.append(("weighted.missing", {"indicator": r["indicator"]}))
-        elif "indicator" in r and "points" in r:
-            found.append(("weighted.points", {k: r[k] for k in ("indicator", "value", "points", "weight")}))
-        elif r.get("insufficient_data"):
-            found.append(("weighted.insufficient", {}))
-        elif "threshold" in r:
-            found.append(("weighted.threshold", {"grade": r["grade"], "threshold": r["threshold"]}))
-        elif "near_miss" in r:
-            near = r["near_miss"]
-            code = "weighted.near" if "indicator" in near else "weighted.near_none"
-            found.append((code, {"next": near["next"], "short_by": near["short_by"],
-                                 **({"indicator": near["indicator"]} if "indicator" in near else {})}))
-        elif r.get("promoted"):
-            found.append(("weighted.promoted", {"grade": r["grade"]}))
-        else:
-            raise AssertionError(f"a weighted reason this test cannot read: {r}")
-    return found
+# what the engine's records add to the prototype's: flags of earlier record shapes, the
+# words' display values, and the blank inputs (the prototype names the expression's)
+NOT_IN_PROTOTYPE = {"text", "fields", "missing", "insufficient_data", "promoted", "hysteresis", "contribution_shown",
+                    "short_by_shown", "missing_fields"}
 
 
-def pareto_codes(reasons: list[dict]) -> list[tuple[str, dict]]:
-    """The engine's own codes and parameters (pareto is stated as IR in the package); the
-    prototype's ``pareto.missing`` names the expression's inputs, the engine the blank ones."""
-    return [(r["code"], {k: v for k, v in r.items() if k not in ("code", "text", "fields")}) for r in reasons]
+def engine_codes(reasons: list[dict]) -> list[tuple[str, dict]]:
+    """The engine's own codes and parameters (both kinds are stated as IR in the package)."""
+    return [(r["code"], {k: v for k, v in r.items() if k != "code" and k not in NOT_IN_PROTOTYPE}) for r in reasons]
 
 
-READERS = {"grade": weighted_codes, "pareto": pareto_codes}
+READERS = {"grade": engine_codes, "pareto": engine_codes}
 
 
 # -- tests ---------------------------------------------------------------------------------

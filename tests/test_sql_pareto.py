@@ -136,3 +136,48 @@ RANDOM = compile_ruleset(
 def test_random_populations_on_duckdb(pairs):
     rows = [{"id": f"C{index}", "revenue": revenue, "count": count} for index, (revenue, count) in enumerate(pairs)]
     assert_same(evaluate_rows(RANDOM, rows), REGISTRY, shared_engine("duckdb"))
+
+
+def test_a_value_past_the_largest_double_rejects_its_row_on_every_engine(engine, tmp_path, capsys):
+    """A value expression that overflows rejects that row with the same reason on the
+    Python engine and on the SQL engine, and the others are shared without it."""
+    import csv
+    import json
+
+    from tierkit.cli import main
+
+    ruleset = tmp_path / "overflow.yaml"
+    ruleset.write_text('tierkit: 1\nname: overflow\nversion: "1"\nfields:\n  id: {type: string, required: true}\n'
+                       "  revenue: {type: number}\nschemes:\n  - {id: p, kind: pareto, value: revenue * 1e308 * 10}\n",
+                       encoding="utf-8")
+    customers = tmp_path / "customers.csv"
+    customers.write_text("id,revenue\na,5\nb,1e-300\nc,2e-300\nd,\n", encoding="utf-8")
+    seen = {}
+    for name in ("python", engine.dialect.name):
+        output, rejected = tmp_path / f"{name}.jsonl", tmp_path / f"{name}.rejected.csv"
+        code = main(["evaluate", str(ruleset), str(customers), "--as-of", "2026-11-01", "--engine", name,
+                     "-o", str(output), "--rejected", str(rejected), "--no-progress"])
+        assert code == 0, capsys.readouterr().err
+        with open(rejected, encoding="utf-8-sig", newline="") as handle:
+            reasons = [(row["row"], row["reason"]) for row in csv.DictReader(handle)]
+        labels = {}
+        for line in output.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if "outcomes" in record:
+                labels[record["id"]] = record["outcomes"]["p"]["label"]
+        seen[name] = (reasons, labels)
+    assert seen["python"] == seen[engine.dialect.name]
+    assert seen["python"] == ([("2", "evaluation failed: p.score is not a finite number (inf)")],
+                              {"b": "middle", "c": "top", "d": "unknown"})
+
+
+def test_a_value_through_a_function_call(engine):
+    """A value the IR has no node for yet (a function call) is computed by each engine's
+    own expression compiler and shared as any value: same segments, shares and reasons."""
+    ruleset = make_ruleset("pareto-call", {"revenue": {"type": "number"}},
+                           [{"id": "tiers", "kind": "pareto", "value": "min(revenue, 500) * 2"}])
+    rows = [{"id": f"C{index}", "revenue": value} for index, value in enumerate([900, 500, 300, None, 100, 20, -5])]
+    actual = assert_same(evaluate_rows(compile_ruleset(ruleset, REGISTRY), rows), REGISTRY, engine)
+    assert actual["C0"]["tiers"][:2] == ("top", 1000.0) and actual["C1"]["tiers"][:2] == ("top", 1000.0)
+    assert [r["code"] for r in actual["C3"]["tiers.reasons"]] == ["pareto.missing"]
+    assert actual["C3"]["tiers.reasons"][0]["fields"] == ["revenue"]

@@ -148,19 +148,23 @@ def test_populations(name, plan, engine, registry):
 def test_populations_reach_every_branch(plan):
     """The fixed populations hold insufficient data, promotions and kept grades under
     both grade styles, so the comparisons above test them."""
-    slots = {scheme.id: scheme.slot.index for scheme in plan.schemes}
+    schemes = {scheme.id: scheme for scheme in plan.schemes}
     seen = set()
     for customers, previous in FIXED.values():
         for row in evaluate(plan, customers, previous).rows:
-            label, score, _tags, (_values, points, promoted, kept, _blanks) = row[slots["grade"]]
+            outcome = row[schemes["grade"].slot.index]
+            codes = {reason["code"] for reason in schemes["grade"].compiled.explain(outcome, None)}
+            promoted, score = "weighted.promoted" in codes, outcome[1]
             seen |= {"insufficient"} if score is None else set()
-            seen |= {"renormalised"} if score is not None and None in points else set()
-            seen |= {"promoted"} if promoted is not None else set()
-            seen |= {"kept"} if kept is not None else set()
-            seen |= {"promoted insufficient"} if promoted is not None and score is None else set()
-            label, score, _tags, (_values, _points, promoted, by_share, _blanks) = row[slots["share"]]
-            seen |= {"share promoted"} if promoted is not None else set()
-            seen |= {f"share {by_share}"}
+            seen |= {"renormalised"} if score is not None and "weighted.missing" in codes else set()
+            seen |= {"promoted"} if promoted else set()
+            seen |= {"kept"} if codes & {"weighted.kept_up", "weighted.kept_down"} else set()
+            seen |= {"promoted insufficient"} if promoted and score is None else set()
+            outcome = row[schemes["share"].slot.index]
+            reasons = schemes["share"].compiled.explain(outcome, None)
+            seen |= {"share promoted"} if any(r["code"] == "weighted.promoted" for r in reasons) else set()
+            by_share = [r["grade"] for r in reasons if r["code"] in ("weighted.share", "weighted.share_rest")]
+            seen |= {f"share {by_share[0] if by_share else 'insufficient_data'}"}
     assert {"insufficient", "renormalised", "promoted", "kept", "promoted insufficient", "share promoted",
             "share S", "share A", "share B", "share C", "share insufficient_data"} <= seen
 

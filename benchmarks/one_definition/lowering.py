@@ -20,7 +20,7 @@ from .program import Program
 def program_query(program: Program, source: exp.Expr, dialect: str = "duckdb", json_reasons: bool = False) -> exp.Select:
     """The SELECT giving every output column of ``program`` from the typed relation ``source``."""
     # Input bindings: field names; the first layer lists them all, dropping the raw columns.
-    fields = SqlLowering(str)
+    fields = SqlLowering(str, dialect)
     stack = layers([(let.name, let.expr) for let in program.inputs])
     query = exp.select(exp.column(program.key, quoted=True).as_("__key", quoted=True),
                        *(fields.lower(e).as_(n, quoted=True) for n, e in stack[0])).from_(source, copy=False)
@@ -28,7 +28,7 @@ def program_query(program: Program, source: exp.Expr, dialect: str = "duckdb", j
         query = exp.select("*", *(fields.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery(copy=False), copy=False)
     # Scheme bindings, all schemes side by side: "<scheme>__<name>".
     lets, outputs = program.scheme_columns()
-    scheme = SqlLowering(str)
+    scheme = SqlLowering(str, dialect)
     for layer in layers(lets):
         query = exp.select("*", *(scheme.lower(e).as_(n, quoted=True) for n, e in layer)).from_(query.subquery(copy=False), copy=False)
     selected = [exp.column("__key", quoted=True).as_(program.key, quoted=True)]
@@ -41,7 +41,7 @@ def program_query(program: Program, source: exp.Expr, dialect: str = "duckdb", j
 
 def _reasons_json(program: Program, dialect: Dialect) -> list[exp.Expr]:
     """The JSON Lines columns: id, label, score, attributes and ``<scheme>.reasons``."""
-    lowering = SqlLowering(str)
+    lowering = SqlLowering(str, dialect.name)
     columns = [exp.column(program.key, quoted=True)]
     for logic in program.schemes:
         for name, _ in [("label", None), ("score", None), *logic.attributes]:

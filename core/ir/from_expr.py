@@ -57,6 +57,8 @@ def _as(part, type_: str) -> ir.Expr:
     if part.type in ("none", "any"):
         return null(type_)
     if type_ == "number" and part.type == "integer":
+        if isinstance(part.code, ir.Lit):
+            return ir.Lit(float(part.code.value), ir.DType.FLOAT)
         return ir.Cast(part.code, ir.DType.FLOAT)
     return part.code
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 

@@ -16,12 +16,14 @@ the JSON Lines ``reasons`` list of ``{"code": …, params}`` objects.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect as SqlglotDialect
 
 from . import nodes as ir
 
@@ -175,7 +177,7 @@ class SqlLowering:
         of the same name always holds the same value as the outer one."""
         if isinstance(value, _SIMPLE) or (isinstance(value, exp.Cast) and isinstance(value.this, _SIMPLE)):
             return body(value)
-        name = "_v" + hashlib.sha1(value.sql().encode("utf-8")).hexdigest()[:12]
+        name = "_v" + hashlib.sha1(to_sql(value, self.dialect.name).encode("utf-8")).hexdigest()[:12]
         mapped = _fn(self.dialect.transform, exp.Array(expressions=[value]), _lambda(name, body(exp.column(name))))
         return _fn(self.dialect.item, mapped, _num("1"))
 
@@ -555,5 +557,12 @@ def layers(lets: list[tuple[str, ir.Expr]]) -> list[list[tuple[str, ir.Expr]]]:
     return layers
 
 
+@functools.cache
+def _generator(dialect: str):
+    """One sqlglot generator per dialect, reused (making one costs more than most
+    expressions take to write)."""
+    return SqlglotDialect.get_or_raise(DIALECTS[dialect].name).generator()
+
+
 def to_sql(tree: exp.Expr, dialect: str) -> str:
-    return tree.sql(dialect=DIALECTS[dialect].name)
+    return _generator(dialect).generate(tree)
