@@ -266,8 +266,9 @@ def define(build: IrBuild) -> Defined | None:
         if not used[signal]:
             continue
         compiled = [inputs[key] for key in keys if not isinstance(inputs[key], float)]
-        mask, readers[f"{signal}_fields"] = build.blank_inputs(
+        mask, read = build.blank_inputs(
             dataclasses.replace(compiled[0], reads=frozenset().union(*(c.reads for c in compiled))))
+        readers[mask] = read
         value = values.get(signal, given.get("rating"))
         shown = (("level", names[signal]),)
         if signal == "rating":
