@@ -177,3 +177,13 @@ def test_a_python_function_that_raises_rejects_that_row_on_every_engine(engine_n
         evaluated, rejected = job.evaluated, job.rejected
     assert evaluated == 2
     assert [(item.row, item.reason) for item in rejected] == [(3, "evaluation failed: ValueError: negative points for Eve")]
+
+
+def test_the_example_kind_documents_its_config(registry, capsys):
+    """Every key with a title and description, a YAML example, and validate accepts its ruleset."""
+    from tierkit.cli import main
+    from tierkit.schema import ruleset_schema, undocumented_properties
+
+    assert [where for where in undocumented_properties(ruleset_schema(registry.kinds)) if "churn_watch" in where] == []
+    assert "kind: churn_watch" in registry.kinds["churn_watch"].example
+    assert main(["--plugin", str(PLUGIN), "validate", str(EXAMPLE / "ruleset.yaml")]) == 0, capsys.readouterr().out

@@ -195,8 +195,6 @@ class PyCall(Expr):
         """The name the SQL engines register it under: the function's name, and a
         digest of the function object, its argument types and result type (one
         function called with other types is another UDF)."""
-        import hashlib
-
         name = "".join(c if c.isalnum() else "_" for c in getattr(self.function, "__name__", "function").lower())
         key = repr((id(self.function), [a.dtype.value for a in self.args], self.dtype.value, self.null_safe))
         return f"tierkit_py_{name}_{hashlib.sha1(key.encode()).hexdigest()[:10]}"
