@@ -270,20 +270,7 @@ def define(build: IrBuild) -> Defined | None:
             dataclasses.replace(compiled[0], reads=frozenset().union(*(c.reads for c in compiled))))
         readers[mask] = read
         value = values.get(signal, given.get("rating"))
-        shown = (("level", names[signal]),)
-        if signal == "rating":
-            reasons += [Reason("credit_risk.rating", (("rating", value),) + shown, known(levels[signal])),
-                        Reason("credit_risk.unlisted", (("rating", value), ("listed", lit(", ".join(ratings)))),
-                               all_of(known(value), missing(levels[signal])))]
-        else:
-            cut = tuple((level, lit(cuts[signal][level])) for level in LEVELS[1:])
-            if signal == "overdue_ratio":
-                percent = Call("round", (mul(value, 100.0), lit(1)), DType.FLOAT)  # as people read it: 6.7%
-                reasons.append(Reason("credit_risk.overdue_ratio", (("overdue", given["overdue"]), ("revenue", given["revenue"]),
-                                                                    ("percent", percent)) + shown + cut, known(value)))
-            else:
-                late = (("days", given["days_to_pay"]), ("terms", given["terms_days"]), ("value", value)) + shown + cut
-                reasons += [Reason("credit_risk.days_late", late, gt(value, 0)), Reason("credit_risk.in_terms", late, le(value, 0))]
+        reasons += _known_reasons(signal, value, levels[signal], names[signal], given, cuts.get(signal), ratings)
         reasons.append(Reason(f"credit_risk.{signal}_missing", ((f"{signal}_fields", mask),), missing(value)))
     worst = let("worst", Call("max", tuple(coalesce(levels.get(signal), -1) for signal in SIGNALS), DType.INT))
     outcome = first_match("outcome", [(ge(worst, index), LEVELS[index], "credit_risk.worst", (("level", lit(LEVELS[index])),))
@@ -293,6 +280,23 @@ def define(build: IrBuild) -> Defined | None:
     logic = Logic(build.id, let.lets, outcome.value, case((ge(worst, 0), worst)), attributes, (*reasons, *outcome.reasons),
                   tags=tuple((TAGS[signal], ge(level, 1)) for signal, level in levels.items()))
     return Defined(logic, {level: CONTENT[level]["label"] for level in CONTENT}, {}, readers)
+
+
+def _known_reasons(signal: str, value, level, name, given: dict, cut: dict | None, ratings: dict) -> list[Reason]:
+    """A signal's reasons when its value is known: the value, its level and the cuts
+    (the days late or within terms), or the rating and its level, or an unlisted rating."""
+    shown = (("level", name),)
+    if signal == "rating":
+        return [Reason("credit_risk.rating", (("rating", value),) + shown, known(level)),
+                Reason("credit_risk.unlisted", (("rating", value), ("listed", lit(", ".join(ratings)))),
+                       all_of(known(value), missing(level)))]
+    cuts = tuple((level_id, lit(cut[level_id])) for level_id in LEVELS[1:])
+    if signal == "overdue_ratio":
+        percent = Call("round", (mul(value, 100.0), lit(1)), DType.FLOAT)  # as people read it: 6.7%
+        params = (("overdue", given["overdue"]), ("revenue", given["revenue"]), ("percent", percent))
+        return [Reason("credit_risk.overdue_ratio", params + shown + cuts, known(value))]
+    late = (("days", given["days_to_pay"]), ("terms", given["terms_days"]), ("value", value)) + shown + cuts
+    return [Reason("credit_risk.days_late", late, gt(value, 0)), Reason("credit_risk.in_terms", late, le(value, 0))]
 
 
 CREDIT_RISK = LogicKind(define, TEMPLATES, (("overdue_ratio", "number"), ("days_late", "number")),
