@@ -58,7 +58,7 @@ def _as(part, type_: str) -> ir.Expr:
         return null(type_)
     if type_ == "number" and part.type == "integer":
         if isinstance(part.code, ir.Lit):
-            return ir.Lit(float(part.code.value), ir.DType.FLOAT)
+            return ir.Lit(None if part.code.value is None else float(part.code.value), ir.DType.FLOAT)
         return ir.Cast(part.code, ir.DType.FLOAT)
     return part.code
 
