@@ -168,9 +168,12 @@ class LogicKind:
         for let in (*logic.lets, *logic.reason_lets()):
             columns[let.name] = build.query.unique(f"{build.prefix}__{let.name}")
             build.query.add(columns[let.name], sql(let.expr))
-        build.outcome(label=sql(logic.label), score=sql(logic.score), **{name: sql(expr) for name, expr in logic.attributes})
+        tags = logic.tag_list()
+        build.outcome(label=sql(logic.label), score=sql(logic.score), tags=None if tags is None else sql(tags),
+                      **{name: sql(expr) for name, expr in logic.attributes})
         for position, (_name, expr) in enumerate(logic.reason_columns(), len(logic.attributes)):
             build.detail(position, sql(expr))
+        build.query.udfs.update(lowering.udfs)
 
     def _defined(self, build: ConfigBuild, scope) -> Defined | None:
         ir_build = IrBuild(build, scope)
@@ -211,28 +214,48 @@ def _reader(name: str) -> Callable[[list], Any]:
 
 def _python_step(logic: ir.Logic, out: Slot) -> Callable[[list[list], Any, list], None]:
     """The population step running ``logic`` over every customer and writing outcome tuples
-    ``(label, score, (), attributes + reason columns)`` into slot ``out``.
+    ``(label, score, tags, attributes + reason columns)`` into slot ``out``.
 
     A customer whose score is infinite, NaN or an integer past 64 bits is rejected with
-    the row engine's reason (:func:`tierkit.build.check_values`), and the others are
-    evaluated again without it, as the SQL engines do: it takes no part in the shares."""
+    the row engine's reason (:func:`tierkit.build.check_values`), and so is one on which
+    a Python function of the logic raises (found by evaluating each customer alone);
+    the others are evaluated again without it, as the SQL engines do: it takes no part
+    in the shares."""
     lets = _program(logic)
     inputs = sorted({node.name for _, expr in lets for node in expr.walk() if isinstance(node, ir.Column)})
     readers = {name: _reader(name) for name in inputs if name != "as_of"}
     steps = program(lets, {name: True for name in inputs})
     written = [name for name, _expr in lets if name.startswith("out:")]
 
+    calls_python = any(isinstance(node, ir.PyCall) for _name, expr in lets for node in expr.walk())
+
     def run(rows: list[list], as_of, failed: list) -> None:
         while True:
-            outcomes = evaluate(rows, as_of)
-            bad = [(row, error) for row, outcome in zip(rows, outcomes) if (error := _unwritable(outcome, out.name))]
-            if not bad:
-                break
+            try:
+                outcomes = evaluate(rows, as_of)
+            except Exception:
+                if not calls_python:
+                    raise
+                bad = [(row, error) for row in rows if (error := _raises(row, as_of))]
+                if not bad:
+                    raise
+            else:
+                bad = [(row, error) for row, outcome in zip(rows, outcomes) if (error := _unwritable(outcome, out.name))]
+                if not bad:
+                    break
             failed += bad
             gone = {id(row) for row, _error in bad}
             rows = [row for row in rows if id(row) not in gone]
         for row, outcome in zip(rows, outcomes):
             row[out.index] = outcome
+
+    def _raises(row: list, as_of) -> str | None:
+        """Why the logic's Python function (:class:`ir.PyCall`) raises on ``row`` alone, or None."""
+        try:
+            evaluate([row], as_of)
+        except Exception as error:
+            return f"{type(error).__name__}: {error}"
+        return None
 
     def evaluate(rows: list[list], as_of) -> list[tuple]:
         n = len(rows)
@@ -245,16 +268,18 @@ def _python_step(logic: ir.Logic, out: Slot) -> Callable[[list[list], Any, list]
             else:
                 _kind, function, reads, writes = step
                 columns.update(zip(writes, function(*(columns[r] for r in reads), n)))
-        labels, scores, *details = (columns[name] for name in written)
-        return [(label, score, (), detail) for label, score, detail in zip(labels, scores, zip(*details) if details else [()] * n)]
+        tags, labels, scores, *details = (columns[name] for name in written)
+        return [(label, score, tag, detail) for tag, label, score, detail
+                in zip(tags, labels, scores, zip(*details) if details else [()] * n)]
 
     return run
 
 
 def _program(logic: ir.Logic) -> list[tuple[str, ir.Expr]]:
-    """The logic's bindings, its reasons' flags, then its outputs as ``out:<name>``."""
+    """The logic's bindings, its reasons' flags, then its outputs as ``out:<name>``, the tags first."""
     lets = [(let.name, let.expr) for let in (*logic.lets, *logic.reason_lets())]
-    return lets + [(f"out:{name}", expr) for name, expr in logic.outputs()]
+    outputs = [("tags", logic.tag_list() or ir.Tags(())), *logic.outputs()]
+    return lets + [(f"out:{name}", expr) for name, expr in outputs]
 
 
 def _unwritable(outcome: tuple, name: str) -> Exception | None:

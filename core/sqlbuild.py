@@ -49,6 +49,7 @@ class Query:
         self.source = source
         self.layers: list[Layer] = []
         self._names: set[str] = set()
+        self.udfs: dict = {}  # the plain Python functions the columns call (ir.PyCall), by UDF name
 
     def unique(self, name: str) -> str:
         """A column name not used before (kinds pick names freely, clashes get a suffix)."""
@@ -126,11 +127,14 @@ class SqlBuild(ConfigBuild):
 
     def _compile(self, source: str, position: Position | None) -> Compiled:
         """Through the IR (the scope is :func:`tierkit.ir.from_expr.ir_scope`'s), as SQL text."""
-        return compile_sql_expression(source, self.scope, self.functions, self.dialect.name, position)
+        return compile_sql_expression(source, self.scope, self.functions, self.dialect.name, position, self.query.udfs)
 
     def sql(self, node) -> str:
         """The SQL text of an IR node (a scope symbol's code, e.g. ``as_of``)."""
-        return to_sql(SqlLowering(str, self.dialect.name).lower(node), self.dialect.name)
+        lowering = SqlLowering(str, self.dialect.name)
+        text = to_sql(lowering.lower(node), self.dialect.name)
+        self.query.udfs.update(lowering.udfs)
+        return text
 
     def stored(self, compiled: Compiled) -> str:
         name = self.query.unique(f"{self.prefix}__stored")

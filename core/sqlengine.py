@@ -11,7 +11,10 @@ tierkit[sql]``): asking for an engine that is not installed is a one-line error.
 from __future__ import annotations
 
 import csv
+import inspect
+import os
 import shutil
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +43,27 @@ class SqlEngine:
     row_errors: tuple[type[Exception], ...] = ()
 
     def rows(self, sql: str) -> list[tuple]:
+        raise NotImplementedError
+
+    def row_error(self, error: Exception) -> bool:
+        """Whether ``error`` (one of ``row_errors``) is a row's own failure, to be found
+        and rejected, rather than the query's."""
+        return True
+
+    def error_line(self, error: Exception) -> str:
+        """One line saying why a query failed on a row (its first line)."""
+        text = str(error).strip()
+        return text.splitlines()[0] if text else type(error).__name__
+
+    def register_udfs(self, udfs: Mapping[str, Any]) -> None:
+        """Register the plain Python functions a query calls (``ir.PyCall`` nodes by UDF
+        name), each once per connection, before the query runs."""
+        for name, node in udfs.items():
+            if name not in self._udfs:
+                self._register_udf(name, node)
+                self._udfs.add(name)
+
+    def _register_udf(self, name: str, node) -> None:
         raise NotImplementedError
 
     def register_rows(self, name: str, columns: Mapping[str, str], rows: Sequence[Sequence[Any]]) -> None:
@@ -83,7 +107,37 @@ class DuckDBEngine(SqlEngine):
     def __init__(self, database: str = ":memory:", config: Mapping[str, Any] | None = None):
         duckdb = _require("duckdb", "duckdb")
         self.connection = duckdb.connect(database, config=dict(config or {}))
-        self.row_errors = (duckdb.OutOfRangeException, duckdb.ConversionException)
+        self._duckdb = duckdb
+        # InvalidInputException: a Python function (a UDF) raised on a row
+        self.row_errors = (duckdb.OutOfRangeException, duckdb.ConversionException, duckdb.InvalidInputException)
+        self._udfs: set[str] = set()
+
+    def row_error(self, error: Exception) -> bool:
+        """DuckDB says invalid input of other things too: only a Python function's exception is a row's."""
+        return not isinstance(error, self._duckdb.InvalidInputException) or UDF_ERROR in str(error)
+
+    def error_line(self, error: Exception) -> str:
+        """A Python function's exception as Python says it (``ValueError: …``)."""
+        line = super().error_line(error)
+        return line.split(UDF_ERROR, 1)[1] if UDF_ERROR in line else line
+
+    def _register_udf(self, name: str, node) -> None:
+        """A vectorised (Arrow) UDF: one call of the function per row of each batch."""
+        pyarrow = _require("pyarrow", "duckdb")
+        result = _arrow_type(pyarrow, IR_TYPES[node.dtype.value])
+
+        def batch(*arrays):
+            return pyarrow.array(node.call_rows([array.to_pylist() for array in arrays]), type=result)
+
+        batch.__signature__ = inspect.Signature(  # DuckDB counts the parameters
+            [inspect.Parameter(f"a{index}", inspect.Parameter.POSITIONAL_ONLY) for index in range(len(node.args))])
+
+        def sql_type(dtype):
+            type_ = IR_TYPES[dtype.value]
+            return self.connection.type("VARCHAR[]" if type_ == "list" else self.dialect.type_of(type_))
+
+        self.connection.create_function(name, batch, [sql_type(arg.dtype) for arg in node.args], sql_type(node.dtype),
+                                        type="arrow", null_handling="special", side_effects=False)
 
     def rows(self, sql: str) -> list[tuple]:
         return self.connection.execute(sql).fetchall()
@@ -170,10 +224,38 @@ class SparkEngine(SqlEngine):
         }
         for key, value in settings.items():
             builder = builder.config(key, value)
+        # Python UDFs run in this interpreter, where tierkit and the plugins are installed
+        # (PySpark reads the variable when the session starts; a value already set is kept)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         self.session = builder.getOrCreate()
         self.session.sparkContext.setLogLevel("ERROR")
         captured = _require("pyspark.errors.exceptions.captured", "spark")
-        self.row_errors = (captured.ArithmeticException, captured.NumberFormatException)
+        errors = _require("pyspark.errors", "spark")
+        # PythonException: a Python function (a pandas UDF) raised on a row
+        self.row_errors = (captured.ArithmeticException, captured.NumberFormatException, errors.PythonException)
+        self._udfs: set[str] = set()
+
+    def error_line(self, error: Exception) -> str:
+        """A Python function's exception as the last line of its traceback (``ValueError: …``)."""
+        parameters = error.getMessageParameters() if hasattr(error, "getMessageParameters") else None
+        traceback = ((parameters or {}).get("traceback") or "").strip()
+        return traceback.splitlines()[-1] if traceback else super().error_line(error)
+
+    def _register_udf(self, name: str, node) -> None:
+        """A pandas UDF: one call of the function per row of each batch, missing values
+        (NaN, NaT, None) read as None and whole numbers of an integer argument as int."""
+        functions = _require("pyspark.sql.functions", "spark")
+        pandas = _require("pandas", "spark")
+        module = sys.modules.get(getattr(node.function, "__module__", ""))
+        if module is not None and not module.__name__.startswith("tierkit."):  # a plugin's, maybe not importable by the workers
+            _require("pyspark.cloudpickle", "spark").register_pickle_by_value(module)
+        readers = [_pandas_reader(pandas, arg.dtype.value) for arg in node.args]
+
+        def batch(*series):
+            values = [list(map(read, column)) for read, column in zip(readers, series)]
+            return pandas.Series(node.call_rows(values), dtype=object)
+
+        self.session.udf.register(name, functions.pandas_udf(batch, _spark_type(IR_TYPES[node.dtype.value])))
 
     def rows(self, sql: str) -> list[tuple]:
         return [tuple(row) for row in self.session.sql(sql).collect()]
@@ -270,6 +352,26 @@ def open_engine(name: str, master: str | None = None, config: Mapping[str, Any] 
     if name == "spark":
         return SparkEngine(master, config)
     raise TierkitError(f"unknown SQL engine {name!r} (known: duckdb, spark)")
+
+
+UDF_ERROR = "Python exception occurred while executing the UDF: "  # DuckDB's words before the exception
+IR_TYPES = {"bool": "boolean", "int": "integer", "float": "number", "str": "string", "date": "date", "list": "list",
+            "null": "string"}  # an IR type as the tierkit type the engines' type tables know
+
+
+PYTHON_VALUES = {"int": int, "float": float, "bool": bool, "list": list}  # pandas' (numpy's) value as Python's, by IR type
+
+
+def _pandas_reader(pandas, dtype: str):
+    """One pandas value of an IR type as the Python value the function is given: a
+    missing one (None, NaN, NaT) as None, an integer column's floats as ints."""
+    convert = PYTHON_VALUES.get(dtype)
+
+    def read(value):
+        if value is None or (getattr(value, "ndim", 0) == 0 and not isinstance(value, (list, tuple)) and pandas.isna(value)):
+            return None
+        return value if convert is None else convert(value)
+    return read
 
 
 def _require(module: str, extra: str):

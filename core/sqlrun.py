@@ -172,13 +172,16 @@ class _SqlJobRunner:
         failed: list[Rejected] = []
         while True:
             compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, customers)
+            self.engine.register_udfs(compiled.query.udfs)
             try:
                 self.engine.materialize(RESULTS, compiled.sql())
             except self.engine.row_errors as error:
+                if not self.engine.row_error(error):
+                    raise
                 rows = [row for (row,) in self.engine.rows(f"SELECT _row FROM {customers} ORDER BY _row")]
                 bad = self._failing(customers, rows)
                 if not bad:
-                    raise TierkitError(f"evaluation in {self.dialect.name} failed: {_first_line(error)}") from None
+                    raise TierkitError(f"evaluation in {self.dialect.name} failed: {self.engine.error_line(error)}") from None
             else:
                 bad = self._not_finite(compiled)
                 if not bad:
@@ -222,11 +225,14 @@ class _SqlJobRunner:
     def _probe(self, customers: str, first: int, last: int) -> str | None:
         """Why evaluating the rows numbered ``first`` to ``last`` fails, or None."""
         self.engine.view(PROBE, f"SELECT * FROM {customers} WHERE _row BETWEEN {first} AND {last}")
+        compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, PROBE)
+        self.engine.register_udfs(compiled.query.udfs)
         try:
-            self.engine.materialize(f"{PROBE}_results", compile_sql_plan(self.plan, self.registry, self.dialect,
-                                                                         self.as_of, PROBE).sql())
+            self.engine.materialize(f"{PROBE}_results", compiled.sql())
         except self.engine.row_errors as error:
-            return _first_line(error)
+            if not self.engine.row_error(error):
+                raise
+            return self.engine.error_line(error)
         return None
 
     # -- customers ------------------------------------------------------------
@@ -382,10 +388,6 @@ class _SqlJobRunner:
         unknown = self.engine.rows(unknown_customers(order_sql, customers, id_name, customers_file, PER_KEY, rejected_ids))
         rows = sorted(bad + unknown, key=lambda item: item[0])
         return [Rejected(file, row, column, field_name, reason, "orders") for row, column, field_name, reason in rows]
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _engine_can_read(path: str, file_format: str) -> bool:

@@ -27,10 +27,10 @@ Example::
 
 from __future__ import annotations
 
-from tierkit.hookspecs import hookimpl
-from tierkit.ir.nodes import DType, Let, Lit, Ref, Reason, Sort, Window, case, known, lit
-from tierkit.ir import nodes as ir
-from tierkit.kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from tierkit.kinds import (
+    And, Arith, Coalesce, Compare, Defined, DType, IrBuild, IsMissing, Let, Lit, Logic, LogicKind, Or, Reason, Ref, Sort, Window,
+    case, hookimpl, known, lit, logic_kind,
+)
 
 TOP, MIDDLE, BOTTOM, UNKNOWN = "top", "middle", "bottom", "unknown"
 DEFAULT_VALUE = "revenue"
@@ -144,48 +144,48 @@ def define(build: IrBuild) -> Defined | None:
     expr = compiled.code
     v, pos, F = Ref("value", expr.dtype), Ref("positive", expr.dtype), DType.FLOAT
     desc = (Sort(v, descending=True),)
-    lets = [Let("value", expr), Let("positive", case((ir.Compare(">", v, lit(0)), v), default=Lit(None, expr.dtype))),
+    lets = [Let("value", expr), Let("positive", case((Compare(">", v, lit(0)), v), default=Lit(None, expr.dtype))),
             Let("known", Window("count", v)), Let("positives", Window("count", pos)),
             Let("rank", Window("rank", order=desc)), Let("upto", Window("count", v, order=desc)),
             Let("counted", Window("count", pos, order=desc)), Let("running", Window("sum", pos, order=desc)),
             Let("total", Window("sum", pos, order=desc, whole=True))]
     n, positives, counted = Ref("known", DType.INT), Ref("positives", DType.INT), Ref("counted", DType.INT)
-    above = ir.Arith("-", Ref("rank", DType.INT), lit(1))
+    above = Arith("-", Ref("rank", DType.INT), lit(1))
     running, total = Ref("running", expr.dtype), Ref("total", expr.dtype)
     lets += [
-        Let("share", case((ir.Or((ir.IsMissing(v), ir.Compare("==", positives, lit(0)))), Lit(None, F)),
-                          (ir.Compare("==", counted, positives), lit(1.0)),
-                          default=ir.Arith("/", running, total))),
-        Let("segment", case((ir.IsMissing(v), lit(UNKNOWN)),
-                            (ir.And((ir.Compare(">", v, lit(0)), ir.Compare("<", ir.Arith("/", above, n), lit(top)))), lit(TOP)),
-                            (ir.Or((ir.Compare("<=", v, lit(0)),
-                                    ir.Compare("<=", ir.Arith("/", ir.Arith("-", n, above), n), lit(bottom)))), lit(BOTTOM)),
+        Let("share", case((Or((IsMissing(v), Compare("==", positives, lit(0)))), Lit(None, F)),
+                          (Compare("==", counted, positives), lit(1.0)),
+                          default=Arith("/", running, total))),
+        Let("segment", case((IsMissing(v), lit(UNKNOWN)),
+                            (And((Compare(">", v, lit(0)), Compare("<", Arith("/", above, n), lit(top)))), lit(TOP)),
+                            (Or((Compare("<=", v, lit(0)),
+                                    Compare("<=", Arith("/", Arith("-", n, above), n), lit(bottom)))), lit(BOTTOM)),
                             default=lit(MIDDLE))),
-        Let("customer_share", case((ir.IsMissing(v), Lit(None, F)), default=ir.Arith("/", Ref("upto", DType.INT), n))),
+        Let("customer_share", case((IsMissing(v), Lit(None, F)), default=Arith("/", Ref("upto", DType.INT), n))),
     ]
     segment = Ref("segment", DType.STR)
     lets += [Let("segment_count", Window("count", v, partition=(segment,))),
              Let("segment_sum", Window("sum", pos, partition=(segment,)))]
     lets.append(Let("segment_value_share", case(
-        (ir.Compare("==", positives, lit(0)), Lit(None, F)),
-        default=ir.Arith("/", ir.Coalesce((Ref("segment_sum", expr.dtype), lit(0))), total))))
+        (Compare("==", positives, lit(0)), Lit(None, F)),
+        default=Arith("/", Coalesce((Ref("segment_sum", expr.dtype), lit(0))), total))))
     share, customer_share, segment_value = Ref("share", F), Ref("customer_share", F), Ref("segment_value_share", F)
-    positive = ir.Compare(">", v, lit(0))
+    positive = Compare(">", v, lit(0))
     cuts = (("top", lit(top)), ("bottom", lit(bottom)))
     reasons = (
-        Reason("pareto.missing", (("fields", blank),), ir.IsMissing(v)),
+        Reason("pareto.missing", (("fields", blank),), IsMissing(v)),
         Reason("pareto.position", (("value", v), ("customer_share", customer_share), ("cumulative_share", share)),
-               ir.And((known(v), known(share)))),
+               And((known(v), known(share)))),
         Reason("pareto.position_no_total", (("value", v), ("customer_share", customer_share)),
-               ir.And((known(v), ir.IsMissing(share)))),
-        Reason("pareto.nonpositive", (), ir.Compare("<=", v, lit(0))),
-        *(Reason(f"pareto.{cut}", cuts, ir.And((positive, ir.Compare("==", segment, lit(cut))))) for cut in (TOP, MIDDLE, BOTTOM)),
+               And((known(v), IsMissing(share)))),
+        Reason("pareto.nonpositive", (), Compare("<=", v, lit(0))),
+        *(Reason(f"pareto.{cut}", cuts, And((positive, Compare("==", segment, lit(cut))))) for cut in (TOP, MIDDLE, BOTTOM)),
         Reason("pareto.segment", (("segment", segment),
-                                  ("segment_customer_share", ir.Arith("/", Ref("segment_count", DType.INT), n)),
+                                  ("segment_customer_share", Arith("/", Ref("segment_count", DType.INT), n)),
                                   ("segment_value_share", segment_value)),
-               ir.And((known(v), known(segment_value)))),
+               And((known(v), known(segment_value)))),
     )
-    logic = ir.Logic(build.id, tuple(lets), segment, v, (("cumulative_share", share), ("customer_share", customer_share)),
+    logic = Logic(build.id, tuple(lets), segment, v, (("cumulative_share", share), ("customer_share", customer_share)),
                      reasons)
     middle = max(0.0, 1.0 - top - bottom)
     labels = {

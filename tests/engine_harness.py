@@ -156,6 +156,7 @@ def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
     engine.register_rows(RELATION, columns, rows)
     register_previous(engine, plan)
     compiled = compile_sql_plan(plan, registry, engine.dialect, evaluation.bound.as_of, RELATION)
+    engine.register_udfs(compiled.query.udfs)
     quote = engine.dialect.quote
     select = [quote(f"s{plan.id_index}"), compiled.rank_column, compiled.allocation_column]
     layout = []

@@ -1,7 +1,9 @@
 """The layers' import rules hold (the contracts in ``pyproject.toml``'s
 ``[tool.importlinter]``): only the command line imports click, rendering never imports
 an engine, and the IR depends on no engine.  import-linter follows indirect imports,
-so a rule also fails through a chain of modules."""
+so a rule also fails through a chain of modules.  A kind stated once imports only
+``tierkit.kinds``: the built-in kinds' folder is mapped into the package at install
+time, out of import-linter's sight, so that rule is a scan of their imports."""
 
 from __future__ import annotations
 
@@ -18,3 +20,19 @@ def test_import_contracts_are_kept(capsys):
     report = capsys.readouterr().out
     assert code == 0, report
     assert "3 kept, 0 broken" in report, report
+
+
+PUBLIC_API = ["examples/churn-watch/churn_watch.py", "examples/tierkit-credit-risk/tierkit_credit_risk/__init__.py",
+              "plugins/pareto.py"]
+
+
+@pytest.mark.parametrize("path", PUBLIC_API)
+def test_a_kind_written_on_the_public_api_imports_only_tierkit_kinds(path):
+    """The example plugins (outside the package, so no import-linter contract reaches
+    them) and the built-in kinds stated once import nothing of tierkit but tierkit.kinds."""
+    import ast
+
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert {name for name in imported if name.split(".")[0] == "tierkit"} == {"tierkit.kinds"}

@@ -1,17 +1,23 @@
 """The example third-party plugin package ``examples/tierkit-credit-risk``: found through
-the ``tierkit`` entry point group like any installed plugin, and its ruleset's tests
-pass through ``tierkit test``.  ``scripts/test`` installs it."""
+the ``tierkit`` entry point group like any installed plugin, its ruleset's tests pass
+through ``tierkit test``, and, written on ``tierkit.kinds``, it gives the same outcomes
+and reasons on every engine.  ``scripts/test`` installs it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 from importlib import metadata
 
 import pytest
 
 from tierkit.cli import main
+from tierkit.manager import make_registry
+from tierkit.testing import CaseRunner, load_cases
 
 from .conftest import ROOT, TIERKIT
+from .engine_harness import (case_groups, compare_batch, compare_engines, engine_params, require_engine, run_sample,
+                             shared_engine, sql_outcomes)
 
 PACKAGE = ROOT / "examples" / "tierkit-credit-risk"
 
@@ -54,3 +60,61 @@ def test_its_ruleset_through_the_console_script():
 def test_the_plugin_kind_is_in_the_schema(capsys):
     assert main(["schema"]) == 0
     assert '"credit_risk"' in capsys.readouterr().out
+
+
+# -- every engine ------------------------------------------------------------------------
+
+CASE_FILE = PACKAGE / "tests" / "cases" / "credit_risk.yml"
+AS_OF = dt.date(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return make_registry()
+
+
+@pytest.mark.parametrize("engine_name", engine_params())
+def test_its_cases_agree_on_every_engine(engine_name, registry):
+    """The kind's boundary cases, pooled by ruleset, on DuckDB and Spark: labels, scores,
+    tags, attributes, ranks and the reasons (codes and parameters) equal the Python engine's."""
+    runner = CaseRunner(registry)
+    for group in case_groups(load_cases(CASE_FILE, registry)).values():
+        evaluations = {case.name: runner.evaluate(case) for case in group}
+        assert compare_batch(evaluations, registry, shared_engine(engine_name)) == []
+
+
+@pytest.mark.parametrize("engine_name", engine_params())
+def test_its_ruleset_on_its_sample_data_agrees_on_every_engine(engine_name, registry):
+    """ruleset.yaml on customers.csv and orders.csv (order features, a derived feature
+    calling the plugin's overdue_ratio function, allocation): every outcome and reason."""
+    assert compare_engines(PACKAGE / "ruleset.yaml", registry, engine_name, PACKAGE / "customers.csv",
+                           PACKAGE / "orders.csv", AS_OF) == []
+
+
+@pytest.mark.duckdb
+def test_the_sql_engines_give_its_reason_codes(registry):
+    """The reasons compared are there: a customer with every signal known has a reason
+    per signal and one for the outcome, read from DuckDB's result columns."""
+    evaluation = run_sample(PACKAGE / "ruleset.yaml", registry, PACKAGE / "customers.csv", PACKAGE / "orders.csv", AS_OF)
+    actual = sql_outcomes(evaluation, registry, shared_engine("duckdb"))
+    def codes(customer):
+        return [reason["code"] for reason in actual[customer]["risk.reasons"]]
+
+    assert codes("K002") == ["credit_risk.overdue_ratio", "credit_risk.days_late", "credit_risk.rating", "credit_risk.worst"]
+    assert codes("K001") == ["credit_risk.overdue_ratio", "credit_risk.in_terms", "credit_risk.rating", "credit_risk.worst"]
+    assert codes("K006") == ["credit_risk.overdue_ratio_missing", "credit_risk.days_late_missing",
+                             "credit_risk.rating_missing", "credit_risk.unknown"]
+    assert actual["K002"]["risk"][:3] == ("medium", 1.0, ("overdue",))
+    assert actual["K002"]["risk.reasons"][0]["percent"] == 6.7
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_the_command_line_evaluates_it_on_each_engine(engine, tmp_path):
+    if engine != "python":
+        require_engine(engine)
+    out = tmp_path / "risk.csv"
+    done = subprocess.run([*TIERKIT, "evaluate", str(PACKAGE / "ruleset.yaml"), str(PACKAGE / "customers.csv"), "--orders",
+                           str(PACKAGE / "orders.csv"), "--as-of", "2026-11-01", "--engine", engine, "-o", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "evaluated 10 · rejected 0" in done.stderr

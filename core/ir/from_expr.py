@@ -25,16 +25,21 @@ COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "
 
 
 def compile_sql_expression(source: str, scope: Mapping[str, Symbol], functions, dialect: str,
-                           position: Position | None = None) -> Compiled:
+                           position: Position | None = None, udfs: dict | None = None) -> Compiled:
     """Check one expression over an IR scope (:func:`ir_scope`) and lower it to SQL for
     ``dialect`` (``duckdb``, ``spark``), or raise :class:`ExpressionDiagnostic` (the
     Python compiler's diagnostics, plus one for a function that has no SQL form).
 
     The result's ``code`` is SQL text: the SQL engines' kinds and queries still join
     columns as text (:class:`tierkit.sqlbuild.Query`), so the IR becomes a string here,
-    at that boundary, and nowhere before it."""
+    at that boundary, and nowhere before it.  The Python functions it calls
+    (:class:`ir.PyCall`) are added to ``udfs``, for the engine to register."""
     compiled = compile_with(source, scope, functions, IrEmitter(), position)
-    return dataclasses.replace(compiled, code=to_sql(SqlLowering(str, dialect).lower(compiled.code), dialect))
+    lowering = SqlLowering(str, dialect)
+    code = to_sql(lowering.lower(compiled.code), dialect)
+    if udfs is not None:
+        udfs.update(lowering.udfs)
+    return dataclasses.replace(compiled, code=code)
 
 
 def null(type_: str) -> ir.Lit:
@@ -53,7 +58,7 @@ def _as(part, type_: str) -> ir.Expr:
         return null(type_)
     if type_ == "number" and part.type == "integer":
         if isinstance(part.code, ir.Lit):
-            return ir.Lit(float(part.code.value), ir.DType.FLOAT)
+            return ir.Lit(None if part.code.value is None else float(part.code.value), ir.DType.FLOAT)
         return ir.Cast(part.code, ir.DType.FLOAT)
     return part.code
 

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 
 
 class DType(enum.Enum):
+    """A node's type: every value of a column or an expression has one."""
+
     BOOL = "bool"
     INT = "int"
     FLOAT = "float"
@@ -172,6 +175,38 @@ class Call(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class PyCall(Expr):
+    """A plain Python function of one customer's values: the escape hatch for logic
+    no other node states.
+
+    ``function(*values)`` is called once per customer on every engine: directly on the
+    Python engine, as a vectorised UDF registered on the DuckDB connection or a pandas
+    UDF registered on the Spark session (:meth:`udf_name`, :meth:`call_rows`).  A
+    missing argument gives a missing result without calling it, unless ``null_safe``;
+    the function returns ``None`` where it has no answer.  Like any node it is missing
+    in, missing out, so the other nodes around it keep SQL's semantics."""
+
+    function: Callable
+    args: tuple[Expr, ...]
+    dtype: DType
+    null_safe: bool = False
+
+    def udf_name(self) -> str:
+        """The name the SQL engines register it under: the function's name, and a
+        digest of the function object, its argument types and result type (one
+        function called with other types is another UDF)."""
+        name = "".join(c if c.isalnum() else "_" for c in getattr(self.function, "__name__", "function").lower())
+        key = repr((id(self.function), [a.dtype.value for a in self.args], self.dtype.value, self.null_safe))
+        return f"tierkit_py_{name}_{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+
+    def call_rows(self, columns: list[list]) -> list:
+        """One call per row of ``columns`` (one list of values per argument), as the
+        SQL engines' UDFs run it; an exception is raised, failing that row's query."""
+        function, strict = self.function, not self.null_safe
+        return [None if strict and None in values else function(*values) for values in zip(*columns)]
+
+
+@dataclass(frozen=True, slots=True)
 class Neg(Expr):
     operand: Expr
     dtype: DType = field(init=False)
@@ -238,6 +273,15 @@ class Case(Expr):
 
     def __post_init__(self):
         object.__setattr__(self, "dtype", unify(*(v.dtype for _, v in self.whens), self.default.dtype))
+
+
+@dataclass(frozen=True, slots=True)
+class Tags(Expr):
+    """A list of texts: each ``(text, condition)``'s text where its condition holds
+    (never missing; a missing condition does not hold), in order: an outcome's tags."""
+
+    items: tuple[tuple[str, Expr], ...]
+    dtype: DType = field(default=DType.LIST, init=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +365,7 @@ class Logic:
     attributes: tuple[tuple[str, Expr], ...]
     reasons: tuple[Reason, ...]
     names: dict = field(default_factory=dict, compare=False)  # id -> {lang: text}, for words
+    tags: tuple[tuple[str, Expr], ...] = ()  # (tag, condition): the outcome's tags, those whose condition holds
 
     def __post_init__(self):
         known: set[str] = set()
@@ -335,7 +380,7 @@ class Logic:
         for let in self.reason_lets():
             self._check_refs(let.expr, known, let.name)
         known |= {let.name for let in self.reason_lets()}
-        for name, expr in self.outputs():
+        for name, expr in self.outputs() + [(f"tag {tag}", when) for tag, when in self.tags]:
             self._check_refs(expr, known, name)
 
     def _check_refs(self, expr: Expr, known: set[str], where: str) -> None:
@@ -346,8 +391,15 @@ class Logic:
                 raise IRError(f"{self.scheme}: {where!r} holds a window; bind it first")
 
     def outputs(self) -> list[tuple[str, Expr]]:
-        """Every output column: label, score, attributes, then the reasons' flat columns."""
+        """Every output column: label, score, attributes, then the reasons' flat columns
+        (the tags, when the logic has any, are :meth:`tag_list`, kept apart)."""
         return [("label", self.label), ("score", self.score), *self.attributes, *self.reason_columns()]
+
+    def tag_list(self) -> Expr | None:
+        """The outcome's tags as one list value: each tag whose condition holds, in order."""
+        if not self.tags:
+            return None
+        return Tags(tuple((tag, Coalesce((when, Lit(False, DType.BOOL)))) for tag, when in self.tags))
 
     def reason_lets(self) -> list[Let]:
         """Whether each reason is given, as bindings ``r<i>`` (never missing), so that its
@@ -379,6 +431,7 @@ class Logic:
 # -- builders kinds write with -----------------------------------------------------------
 
 def lit(value) -> Lit:
+    """A literal of a Python bool, int, float or str, typed by its value."""
     if isinstance(value, bool):
         return Lit(value, DType.BOOL)
     if isinstance(value, int):
@@ -394,10 +447,12 @@ NULL = Lit(None, DType.NULL)
 
 
 def case(*whens: tuple[Expr, Expr], default: Expr = NULL) -> Case:
+    """A searched CASE from ``(condition, value)`` pairs; missing when none holds and no ``default``."""
     return Case(tuple(whens), default)
 
 
 def known(expr: Expr) -> Not:
+    """Whether ``expr`` has a value (never missing)."""
     return Not(IsMissing(expr))
 
 
@@ -427,13 +482,13 @@ def nullable(node: Expr, refs: Callable[[str], bool] = lambda name: True) -> boo
         return node.nullable
     if isinstance(node, Ref):
         return refs(node.name)
-    if isinstance(node, (IsMissing, ListOf)):
+    if isinstance(node, (IsMissing, ListOf, Tags)):
         return False
     if isinstance(node, Coalesce):
         return all(nullable(o, refs) for o in node.operands)
     if isinstance(node, Case):
         return any(nullable(v, refs) for _, v in node.whens) or nullable(node.default, refs)
-    if isinstance(node, Call) or (isinstance(node, Arith) and node.op in PARTIAL_OPS):
+    if isinstance(node, (Call, PyCall)) or (isinstance(node, Arith) and node.op in PARTIAL_OPS):
         return True
     if isinstance(node, Window):
         return node.func == "sum"

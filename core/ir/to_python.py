@@ -39,18 +39,25 @@ class UnknownNode(Exception):
 @functools.cache
 def functions() -> dict[str, Callable]:
     """The Python function of each :class:`ir.Call` name: the built-in functions'
-    own (their SQL forms are checked against them), and membership in a list value."""
+    own (their SQL forms are checked against them), membership in a list value, and
+    ``strip`` (text without the white space around it, as ``str.strip``)."""
     from ..plugins.functions import FUNCTIONS
 
     table = {function.name: function.impl for function in FUNCTIONS}
     table["list_contains"] = lambda items, value: value in items
+    table["strip"] = str.strip
     return table
 
 
 def helpers() -> dict[str, Callable]:
     """What the generated functions call, by the name they call it."""
-    return {"_power": _safe_power, "_member": _member, "_text": _text, "_date": dt.date.fromisoformat,
+    return {"_power": _safe_power, "_member": _member, "_text": _text, "_date": dt.date.fromisoformat, "_tags": _tags,
             **{f"_fn_{name}": function for name, function in functions().items()}}
+
+
+def _tags(pairs: tuple) -> tuple:
+    """The texts whose condition holds (:class:`ir.Tags`)."""
+    return tuple(text for text, holds in pairs if holds)
 
 
 def _name(name: str, store: bool = False) -> ast.Name:
@@ -80,6 +87,7 @@ class PyLowering:
         self.local = local
         self.nullable_refs = nullable_refs
         self._temps = itertools.count()
+        self.callables: dict[str, Callable] = {}  # the plain Python functions called (ir.PyCall), by name
 
     def lower(self, node: ir.Expr) -> ast.expr:
         method = getattr(self, f"visit_{type(node).__name__}", None)
@@ -205,6 +213,17 @@ class PyLowering:
             raise UnknownNode(f"no Python lowering for the function {node.name!r}")
         return self._strict(list(node.args), lambda v: _call(f"_fn_{node.name}", v))
 
+    def visit_PyCall(self, node: ir.PyCall) -> ast.expr:
+        name = node.udf_name()
+        self.callables[name] = node.function
+        if node.null_safe:
+            return _call(name, [self.lower(arg) for arg in node.args])
+        return self._strict(list(node.args), lambda v: _call(name, v))
+
+    def visit_Tags(self, node: ir.Tags) -> ast.expr:
+        pairs = [ast.Tuple(elts=[_const(text), self.lower(when)], ctx=ast.Load()) for text, when in node.items]
+        return _call("_tags", [ast.Tuple(elts=pairs, ctx=ast.Load())])
+
     def visit_Case(self, node: ir.Case) -> ast.expr:
         result = self.lower(node.default)
         for condition, value in reversed(node.whens):
@@ -242,7 +261,7 @@ def row_step(lets: list[tuple[str, ir.Expr]], reads: list[str], nullable: dict[s
                          kwonlyargs=[], kw_defaults=[], defaults=[])
     function = ast.FunctionDef(name="step", args=args, body=[*setup, loop, result], decorator_list=[], type_params=[])
     module = ast.fix_missing_locations(ast.Module(body=[function], type_ignores=[]))
-    namespace: dict = helpers()
+    namespace: dict = {**helpers(), **lowering.callables}
     exec(compile(module, "<ir row step>", "exec"), namespace)  # a tree we built, not text
     return namespace["step"]
 

@@ -114,13 +114,14 @@ class Dialect:
     days_between: Callable[[exp.Expr, exp.Expr], exp.Expr]  # whole days from start to end
     iso_date: Callable[[exp.Expr], exp.Expr]  # YYYY-M-D text to a date, NULL if it is not one
     float_text: Callable[[exp.Expr], exp.Expr]  # Python's repr of a finite DOUBLE that is not whole
+    list_filter: str  # keep a list's items for which a lambda holds
 
 
 DIALECTS = {
     "duckdb": Dialect("duckdb", _json_object, "list_transform", "list_extract", "list_contains", "len",
-                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text),
+                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text, "list_filter"),
     "spark": Dialect("spark", _named_struct, "transform", "try_element_at", "array_contains", "size",
-                     _spark_days, _spark_iso_date, _spark_float_text),
+                     _spark_days, _spark_iso_date, _spark_float_text, "filter"),
 }
 
 
@@ -162,6 +163,7 @@ class SqlLowering:
     def __init__(self, columns: Callable[[str], str], dialect: str = "duckdb"):
         self.columns = columns
         self.dialect = DIALECTS[dialect]
+        self.udfs: dict[str, ir.PyCall] = {}  # the Python functions called, by UDF name: registered before the query runs
 
     def lower(self, node: ir.Expr) -> exp.Expr:
         method = getattr(self, f"visit_{type(node).__name__}", None)
@@ -394,6 +396,16 @@ class SqlLowering:
             raise UnknownNode(f"no SQL lowering for the function {node.name!r}")
         return build(self, node.args)
 
+    def visit_PyCall(self, node: ir.PyCall) -> exp.Expr:
+        """A call of the UDF the engine registers (the UDF skips missing arguments itself)."""
+        name = node.udf_name()
+        self.udfs[name] = node
+        return _fn(name, *(self.lower(arg) for arg in node.args))
+
+    def visit_Tags(self, node: ir.Tags) -> exp.Expr:
+        items = exp.Array(expressions=[_case((self.lower(when), exp.Literal.string(text))) for text, when in node.items])
+        return _fn(self.dialect.list_filter, items, _lambda("_tag", exp.Not(this=_is_null(exp.column("_tag")))))
+
     def visit_Window(self, node: ir.Window) -> exp.Expr:
         this = WINDOW[node.func](None if node.arg is None else self.lower(node.arg))
         order = None
@@ -451,6 +463,12 @@ _ISO_DATE = (
 def _date(lowering: SqlLowering, args) -> exp.Expr:
     found = _fn("regexp_extract", lowering.lower(args[0]), exp.Literal.string(_ISO_DATE), _num("1"))
     return lowering.dialect.iso_date(_fn("replace", found, exp.Literal.string(" "), exp.Literal.string("")))
+
+
+def _strip(lowering: SqlLowering, args) -> exp.Expr:
+    """``str.strip()``: the text between the white space it strips at either end."""
+    pattern = exp.Literal.string(f"(?s)^{_SPACE}(.*?){_SPACE}$")
+    return _fn("regexp_extract", lowering.lower(args[0]), pattern, _num("1"))
 
 
 def _round(lowering: SqlLowering, args) -> exp.Expr:
@@ -521,6 +539,7 @@ FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "contains": _plain("contains"),
     "length": _length,
     "list_contains": _list_contains,
+    "strip": _strip,
 }
 
 

@@ -94,6 +94,7 @@ def _expressions():
             st.builds(lambda parts: ir.Concat(tuple(parts)), st.lists(st.one_of(number, flag, text, dates), min_size=1, max_size=3)),
             st.builds(_call("lower"), text),
             st.builds(_call("upper"), text),
+            st.builds(_call("strip"), text),
             st.builds(lambda c, x, y: ir.Case(((c, x),), y), flag, text, text),
         )
 
@@ -108,7 +109,8 @@ COLUMNS = {"a": "BIGINT", "b": "DOUBLE", "c": "BOOLEAN", "t": "VARCHAR", "l": "V
 ROWS = [(*row, text, items, day, 3)
         for row, (text, items, day) in itertools.product(
             itertools.product([None, -1, 0, 2], [None, 0.0, 1.5, -2.5, 1e20], [None, True, False]),
-            [("a", ("a", "b"), datetime.date(2024, 3, 1)), (None, None, None), ("Straße b", (), datetime.date(1999, 12, 31))])]
+            [("a", ("a", "b"), datetime.date(2024, 3, 1)), (None, None, None), ("Straße b", (), datetime.date(1999, 12, 31)),
+             ("\u3000 b a\n\t\x1c", ("",), datetime.date(2024, 2, 29))])]
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +174,44 @@ def test_a_whole_frame_needs_an_order_and_a_count_or_sum():
         ir.Window("sum", ir.Column("b", ir.DType.FLOAT), whole=True)
     with pytest.raises(ir.IRError, match="whole ordered frame"):
         ir.Window("rank", order=(ir.Sort(ir.Column("b", ir.DType.FLOAT)),), whole=True)
+
+
+def _band(b, t):
+    """A plain Python function of one row's values (the escape hatch): text of both."""
+    return f"{t}:{b:g}" if b < 1e10 else None
+
+
+def _count_known(a, b):
+    return sum(value is not None for value in (a, b))
+
+
+PYCALLS = [
+    ir.PyCall(_band, (ir.Column("b", ir.DType.FLOAT), ir.Column("t", ir.DType.STR)), ir.DType.STR),
+    ir.PyCall(_count_known, (ir.Column("a", ir.DType.INT), ir.Column("b", ir.DType.FLOAT)), ir.DType.INT, null_safe=True),
+    ir.Tags((("neg", ir.Compare("<", ir.Column("a", ir.DType.INT), ir.lit(0))), ("flag", ir.holds(ir.Column("c", ir.DType.BOOL))),
+             ("never", ir.lit(False)))),
+]
+
+
+@pytest.mark.duckdb
+@pytest.mark.parametrize("node", PYCALLS, ids=["python-function", "python-function-null-safe", "tags"])
+def test_python_functions_and_tags_agree_on_python_and_duckdb(table, node):
+    """A plain Python function is called with missing values skipped (a missing result)
+    unless it is null-safe, on both lowerings, the UDF registered on the connection as
+    the engine registers it; tags are the texts whose condition holds, in order."""
+    from sqlglot import exp
+
+    from tierkit.sqlengine import DuckDBEngine
+
+    lowering = to_sql.SqlLowering(str)
+    sql = exp.select(lowering.lower(node)).from_("t").order_by("i")
+    engine = DuckDBEngine.__new__(DuckDBEngine)
+    engine.connection, engine._udfs = table, set()
+    engine.register_udfs(lowering.udfs)
+    assert len(lowering.udfs) == (0 if isinstance(node, ir.Tags) else 1)
+    duck = [row[0] for row in table.execute(to_sql.to_sql(sql, "duckdb")).fetchall()]
+    step = to_python.row_step([("out", node)], list(COLUMNS), dict.fromkeys(COLUMNS, True))
+    (python,) = step(*zip(*ROWS), len(ROWS))
+    assert [same(d, p) for d, p in zip(duck, python)] == [True] * len(ROWS), list(zip(duck, python))
+    if isinstance(node, ir.PyCall) and not node.null_safe:
+        assert None in python and any(value is not None for value in python)

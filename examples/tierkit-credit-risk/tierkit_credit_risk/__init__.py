@@ -37,11 +37,12 @@ Example::
 
 from __future__ import annotations
 
-from tierkit.build import CompiledScheme, SchemeBuild
-from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize, show_number
-from tierkit.registry import Function, SchemeKind
-from tierkit.words import Vocabulary
+import dataclasses
+
+from tierkit.kinds import (
+    NULL, Bindings, Call, Cast, Defined, DType, Function, In, IrBuild, Lit, Logic, LogicKind, Reason, all_of, any_of, case,
+    coalesce, div, first_match, ge, gt, hookimpl, known, le, lit, logic_kind, missing, mul, sub,
+)
 
 LEVELS = ("low", "medium", "high", "blocked")
 UNKNOWN = "unknown"
@@ -62,7 +63,6 @@ INPUTS = {
     "days_to_pay": ("avg_days_to_pay", ("number", "integer")),
     "rating": ("credit_rating", ("string",)),
 }
-ARGUMENTS = ("overdue", "revenue", "days_to_pay", "terms_days", "rating")  # the assessor's inputs, in order
 SIGNAL_INPUTS = {"overdue_ratio": ("overdue", "revenue"), "days_late": ("days_to_pay", "terms_days"), "rating": ("rating",)}
 
 
@@ -71,6 +71,15 @@ def overdue_ratio(overdue: float, revenue: float) -> float:
     if overdue <= 0:
         return 0.0
     return min(overdue / revenue, 1.0) if revenue > 0 else 1.0
+
+
+def overdue_ratio_ir(args, dtype=DType.FLOAT):
+    """:func:`overdue_ratio` stated once as nodes: the function's form on the SQL engines
+    (``Function.sql``) and the kind's overdue signal on every engine."""
+    overdue, revenue = args
+    share = div(overdue, revenue)
+    return case((any_of(missing(overdue), missing(revenue)), NULL), (le(overdue, 0), lit(0.0)),
+                (gt(revenue, 0), case((gt(share, 1.0), lit(1.0)), default=share)), default=lit(1.0))
 
 
 def _t(en: str, zh: str) -> dict:
@@ -118,32 +127,39 @@ CONTENT = {
     },
 }
 
-NAMES = {"overdue_ratio": _t("overdue ratio", "逾期比例"), "days_late": _t("days late", "逾期天数"), "rating": _t("credit rating", "信用评级")}
-
-WORDS = {
+TEMPLATES = {
     "en": {
-        "overdue_ratio": "overdue {overdue} of revenue {revenue} = {value} → {level} (medium from {medium}, high from {high}, blocked from {blocked})",
-        "days_late": "pays in {days} days on average against terms of {terms}: {lateness} → {level} (medium from {medium}, high from {high}, blocked from {blocked})",
-        "late_by": "{value} days late",
-        "in_terms": "within terms",
-        "rating": "credit rating {rating} → {level}",
-        "unlisted": "credit rating {rating} is not in the rating table ({listed}); not counted",
-        "missing": "{signal}: missing ({fields}); not counted",
-        "worst": "the worst signal gives {level}",
-        "unknown": "no signal is known: credit risk unknown",
+        "credit_risk.overdue_ratio": "overdue {overdue:number} of revenue {revenue:number} = {percent:number}% → {level:label} "
+                                     "(medium from {medium:pct}, high from {high:pct}, blocked from {blocked:pct})",
+        "credit_risk.days_late": "pays in {days:number} days on average against terms of {terms:number}: {value:number} days late "
+                                 "→ {level:label} (medium from {medium:number}, high from {high:number}, blocked from {blocked:number})",
+        "credit_risk.in_terms": "pays in {days:number} days on average against terms of {terms:number}: within terms "
+                                "→ {level:label} (medium from {medium:number}, high from {high:number}, blocked from {blocked:number})",
+        "credit_risk.rating": "credit rating {rating} → {level:label}",
+        "credit_risk.unlisted": "credit rating {rating} is not in the rating table ({listed}); not counted",
+        "credit_risk.overdue_ratio_missing": "overdue ratio: missing ({overdue_ratio_fields:names}); not counted",
+        "credit_risk.days_late_missing": "days late: missing ({days_late_fields:names}); not counted",
+        "credit_risk.rating_missing": "credit rating: missing ({rating_fields:names}); not counted",
+        "credit_risk.worst": "the worst signal gives {level:label}",
+        "credit_risk.unknown": "no signal is known: credit risk unknown",
     },
     "zh": {
-        "overdue_ratio": "逾期 {overdue} / 收入 {revenue} = {value} → {level}（{medium} 起为中风险，{high} 起为高风险，{blocked} 起停止赊销）",
-        "days_late": "平均 {days} 天回款，账期 {terms} 天：{lateness} → {level}（{medium} 天起为中风险，{high} 天起为高风险，{blocked} 天起停止赊销）",
-        "late_by": "逾期 {value} 天",
-        "in_terms": "在账期内",
-        "rating": "信用评级 {rating} → {level}",
-        "unlisted": "信用评级 {rating} 不在评级表中（{listed}），不计入",
-        "missing": "{signal}：缺失（{fields}），不计入",
-        "worst": "取最差信号：{level}",
-        "unknown": "没有任何已知信号：信用风险未知",
+        "credit_risk.overdue_ratio": "逾期 {overdue:number} / 收入 {revenue:number} = {percent:number}% → {level:label}"
+                                     "（{medium:pct} 起为中风险，{high:pct} 起为高风险，{blocked:pct} 起停止赊销）",
+        "credit_risk.days_late": "平均 {days:number} 天回款，账期 {terms:number} 天：逾期 {value:number} 天 → {level:label}"
+                                 "（{medium:number} 天起为中风险，{high:number} 天起为高风险，{blocked:number} 天起停止赊销）",
+        "credit_risk.in_terms": "平均 {days:number} 天回款，账期 {terms:number} 天：在账期内 → {level:label}"
+                                "（{medium:number} 天起为中风险，{high:number} 天起为高风险，{blocked:number} 天起停止赊销）",
+        "credit_risk.rating": "信用评级 {rating} → {level:label}",
+        "credit_risk.unlisted": "信用评级 {rating} 不在评级表中（{listed}），不计入",
+        "credit_risk.overdue_ratio_missing": "逾期比例：缺失（{overdue_ratio_fields:names}），不计入",
+        "credit_risk.days_late_missing": "逾期天数：缺失（{days_late_fields:names}），不计入",
+        "credit_risk.rating_missing": "信用评级：缺失（{rating_fields:names}），不计入",
+        "credit_risk.worst": "取最差信号：{level:label}",
+        "credit_risk.unknown": "没有任何已知信号：信用风险未知",
     },
 }
+
 
 LEVEL_ENUM = {"enum": list(LEVELS)}
 
@@ -192,135 +208,107 @@ CONFIG_SCHEMA = {
 }
 
 
-def compile_credit_risk(build: SchemeBuild) -> CompiledScheme:
+def _inputs(build: IrBuild) -> dict:
+    """Each input's compiled expression (the config's, else its default name when the
+    ruleset has it, else None), and ``terms_days`` (a number or an expression)."""
+    found = {}
+    for key, (default, expect) in INPUTS.items():
+        if build.value(key) is not None:
+            found[key] = build.expression(key, expect=expect)
+        elif default in build.scope:
+            found[key] = build.expression(key, expect=expect, source=default)
+        else:
+            found[key] = None
+    terms = build.value("terms_days", default=30)
+    found["terms_days"] = build.number("terms_days") if isinstance(terms, str) else float(terms)
+    return found
+
+
+def define(build: IrBuild) -> Defined | None:
+    """Each signal's level from its cuts (a decision table), the worst known level as
+    the outcome; a reason per signal (its value and level, or what is missing) and one
+    for the outcome."""
     cuts = {signal: {**DEFAULT_CUTS[signal], **(build.value("cuts", signal) or {})} for signal in DEFAULT_CUTS}
     for signal, cut in cuts.items():
         if not cut["medium"] <= cut["high"] <= cut["blocked"]:
             build.error(f"the cuts of {signal} must rise from medium to high to blocked", "cuts", signal)
     ratings = {str(key).strip().upper(): level for key, level in (build.value("ratings") or DEFAULT_RATINGS).items()}
-    codes, exprs = {}, {}
-    for key, (default, expect) in INPUTS.items():
-        compiled = None
-        if build.value(key) is not None:
-            compiled = build.expression(key, expect=expect)
-        elif default in build.scope:
-            compiled = build.expression(key, expect=expect, source=default)
-        codes[key] = compiled.code if compiled is not None else "None"
-        exprs[key] = compiled
-    terms = build.value("terms_days", default=30)
-    if isinstance(terms, str):
-        exprs["terms_days"] = build.number("terms_days")
-        codes["terms_days"] = exprs["terms_days"].code
-    else:
-        codes["terms_days"], exprs["terms_days"] = repr(float(terms)), None
-    used = tuple(all(codes[key] != "None" for key in SIGNAL_INPUTS[signal]) for signal in SIGNALS)
-    if not any(used):
+    inputs = _inputs(build)
+    used = {signal: all(inputs[key] is not None for key in keys) for signal, keys in SIGNAL_INPUTS.items()}
+    if not any(used.values()):
         build.error("no credit data: there is no overdue_amount with revenue_last_12m, no avg_days_to_pay and no credit_rating",
                     hint="add orders: (with paid_amount, due_date, paid_date columns) or a credit_rating field, or set the inputs")
-    assess = build.constant(_assessor(cuts, ratings, used))
-    # each input's value, then the blank inputs behind it when it is missing (for the reasons)
-    given = {key: build.temp() for key in ARGUMENTS}
-    blanks = "".join(f"({build.missing_names(exprs[key])} if {given[key]} is None else ()), " if exprs[key] is not None else "(), "
-                     for key in ARGUMENTS)
-    build.row([*(f"{given[key]} = {codes[key]}" for key in ARGUMENTS),
-               f"{build.outcome.local} = {assess}({', '.join(given[key] for key in ARGUMENTS)}, ({blanks}))"], [build.outcome])
-    return CompiledScheme(
-        explain=_explainer(cuts, ratings, used, {key: compiled.source for key, compiled in exprs.items() if compiled is not None},
-                           build.vocabulary),
-        labels={level: CONTENT[level]["label"] for level in CONTENT},
-        about={level: {"strategy": CONTENT[level]["strategy"], "actions": CONTENT[level]["actions"]} for level in CONTENT},
-    )
+    if build.failed:
+        return None
+    let = Bindings()
+    given = {key: let(key, lit(value) if isinstance(value, float) else value.code) for key, value in inputs.items() if value is not None}
+    values, levels, reasons, readers = {}, {}, [], {}
+    if used["overdue_ratio"]:
+        values["overdue_ratio"] = let("ratio", overdue_ratio_ir((given["overdue"], given["revenue"])))
+    if used["days_late"]:
+        late = sub(given["days_to_pay"], given["terms_days"])
+        values["days_late"] = let("late", late if late.dtype is DType.FLOAT else Cast(late, DType.FLOAT))
+    for signal, value in values.items():
+        cut = cuts[signal]
+        table = first_match(f"{signal}_cut", [(ge(value, cut[LEVELS[index]]), index) for index in (3, 2, 1)], default=(0,))
+        let.extend(table.lets)
+        levels[signal] = let(f"{signal}_level", case((known(value), table.value)))
+    if used["rating"]:
+        key = let("rating_key", Call("upper", (Call("strip", (given["rating"],), DType.STR),), DType.STR))
+        rows = [(In(key, tuple(lit(name) for name, level in ratings.items() if level == LEVELS[index])), index)
+                for index in (3, 2, 1, 0) if LEVELS[index] in ratings.values()]
+        table = first_match("rating_row", rows)
+        let.extend(table.lets)
+        levels["rating"] = let("rating_level", table.value)
+    names = {signal: let(f"{signal}_name", case(*((ge(level, index), lit(LEVELS[index])) for index in (3, 2, 1, 0))))
+             for signal, level in levels.items()}
+    for signal, keys in SIGNAL_INPUTS.items():
+        if not used[signal]:
+            continue
+        compiled = [inputs[key] for key in keys if not isinstance(inputs[key], float)]
+        mask, read = build.blank_inputs(
+            dataclasses.replace(compiled[0], reads=frozenset().union(*(c.reads for c in compiled))))
+        readers[mask] = read
+        value = values.get(signal, given.get("rating"))
+        reasons += _known_reasons(signal, value, levels[signal], names[signal], given, cuts.get(signal), ratings)
+        reasons.append(Reason(f"credit_risk.{signal}_missing", ((f"{signal}_fields", mask),), missing(value)))
+    worst = let("worst", Call("max", tuple(coalesce(levels.get(signal), -1) for signal in SIGNALS), DType.INT))
+    outcome = first_match("outcome", [(ge(worst, index), LEVELS[index], "credit_risk.worst", (("level", lit(LEVELS[index])),))
+                                      for index in (3, 2, 1, 0)], default=(UNKNOWN, "credit_risk.unknown"))
+    let.extend(outcome.lets)
+    attributes = tuple((signal, values.get(signal, Lit(None, DType.FLOAT))) for signal in ("overdue_ratio", "days_late"))
+    logic = Logic(build.id, let.lets, outcome.value, case((ge(worst, 0), worst)), attributes, (*reasons, *outcome.reasons),
+                  tags=tuple((TAGS[signal], ge(level, 1)) for signal, level in levels.items()))
+    return Defined(logic, {level: CONTENT[level]["label"] for level in CONTENT}, {}, readers)
 
 
-def _assessor(cuts: dict, ratings: dict, used: tuple):
-    """``assess(overdue, revenue, days_to_pay, terms, rating, blanks) -> outcome``.
-
-    The detail is ``(overdue_ratio, days_late, levels, inputs, blanks)``: ``levels``
-    holds each signal's level index or None, ``inputs`` the values the reasons show,
-    ``blanks`` for each input the blank fields behind it when it is missing.
-    """
-
-    def level_of(value: float, cut: dict) -> int:
-        return sum(value >= cut[level] for level in LEVELS[1:])
-
-    def assess(overdue, revenue, days, terms, rating, blanks):
-        ratio = overdue_ratio(overdue, revenue) if used[0] and overdue is not None and revenue is not None else None
-        late = days - terms if used[1] and days is not None and terms is not None else None
-        key = str(rating).strip().upper() if used[2] and rating is not None else None
-        levels = (
-            None if ratio is None else level_of(ratio, cuts["overdue_ratio"]),
-            None if late is None else level_of(late, cuts["days_late"]),
-            LEVELS.index(ratings[key]) if key in ratings else None,
-        )
-        detail = (ratio, late, levels, (overdue, revenue, days, terms, rating), blanks)
-        known = [level for level in levels if level is not None]
-        if not known:
-            return (UNKNOWN, None, (), detail)
-        tags = tuple(TAGS[signal] for signal, level in zip(SIGNALS, levels) if level is not None and level >= 1)
-        return (LEVELS[max(known)], max(known), tags, detail)
-
-    return assess
-
-
-def _explainer(cuts: dict, ratings: dict, used: tuple, sources: dict[str, str], vocabulary: Vocabulary):
-    def explain(outcome: tuple, lang: str) -> list[dict]:
-        words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (ratio, late, levels, inputs, blanks) = outcome
-        overdue, revenue, days, terms, rating = inputs
-
-        def level(index: int) -> str:
-            return localize(CONTENT[LEVELS[index]]["label"], lang)
-
-        reasons = []
-        for signal, in_use, signal_level in zip(SIGNALS, used, levels):
-            if not in_use:
-                continue
-            if signal == "rating" and rating is not None and signal_level is None:
-                text = words["unlisted"].format(rating=rating, listed=", ".join(ratings))
-            elif signal_level is None:
-                values, blank_of = dict(zip(ARGUMENTS, inputs)), dict(zip(ARGUMENTS, blanks))
-                # a missing input with no blank field behind it (a division by zero) is named by its expression
-                fields = dict.fromkeys(name for key in SIGNAL_INPUTS[signal] if values[key] is None
-                                       for name in blank_of[key] or (sources[key],))
-                text = words["missing"].format(signal=localize(NAMES[signal], lang), fields=vocabulary.names(fields, lang))
-            elif signal == "rating":
-                text = words["rating"].format(rating=rating, level=level(signal_level))
-            else:
-                cut = cuts[signal]
-                shown = {name: _show(signal, value) for name, value in cut.items()}
-                text = words[signal].format(
-                    overdue=show_number(overdue), revenue=show_number(revenue), days=show_number(days),
-                    terms=show_number(terms), value=_show(signal, ratio if signal == "overdue_ratio" else late),
-                    level=level(signal_level), **shown,
-                    lateness=words["late_by"].format(value=_show(signal, late)) if late and late > 0 else words["in_terms"],
-                )
-            reasons.append({"signal": signal, "level": None if signal_level is None else LEVELS[signal_level], "text": text})
-        if label == UNKNOWN:
-            reasons.append({"text": words["unknown"]})
-        else:
-            reasons.append({"level": label, "text": words["worst"].format(level=level(LEVELS.index(label)))})
-        return reasons
-
-    return explain
-
-
-def _show(signal: str, value: float) -> str:
+def _known_reasons(signal: str, value, level, name, given: dict, cut: dict | None, ratings: dict) -> list[Reason]:
+    """A signal's reasons when its value is known: the value, its level and the cuts
+    (the days late or within terms), or the rating and its level, or an unlisted rating."""
+    shown = (("level", name),)
+    if signal == "rating":
+        return [Reason("credit_risk.rating", (("rating", value),) + shown, known(level)),
+                Reason("credit_risk.unlisted", (("rating", value), ("listed", lit(", ".join(ratings)))),
+                       all_of(known(value), missing(level)))]
+    cuts = tuple((level_id, lit(cut[level_id])) for level_id in LEVELS[1:])
     if signal == "overdue_ratio":
-        return f"{value * 100:.1f}%".replace(".0%", "%")
-    return show_number(float(value))
+        percent = Call("round", (mul(value, 100.0), lit(1)), DType.FLOAT)  # as people read it: 6.7%
+        params = (("overdue", given["overdue"]), ("revenue", given["revenue"]), ("percent", percent))
+        return [Reason("credit_risk.overdue_ratio", params + shown + cuts, known(value))]
+    late = (("days", given["days_to_pay"]), ("terms", given["terms_days"]), ("value", value)) + shown + cuts
+    return [Reason("credit_risk.days_late", late, gt(value, 0)), Reason("credit_risk.in_terms", late, le(value, 0))]
+
+
+CREDIT_RISK = LogicKind(define, TEMPLATES, (("overdue_ratio", "number"), ("days_late", "number")),
+                        {level: {"strategy": CONTENT[level]["strategy"], "actions": CONTENT[level]["actions"]} for level in CONTENT})
 
 
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(
-        SchemeKind.documented(
-            "credit_risk", __doc__, CONFIG_SCHEMA, compile_credit_risk,
-            attributes={"overdue_ratio": ("number", 0), "days_late": ("number", 1)},
-        )
-    )
+    register(logic_kind("credit_risk", __doc__, CONFIG_SCHEMA, CREDIT_RISK))
 
 
 @hookimpl
 def tierkit_functions(register):
     register(Function("overdue_ratio", overdue_ratio, ("number", "number"), "number",
-                      "Overdue receivables as a share of revenue (0 to 1)."))
+                      "Overdue receivables as a share of revenue (0 to 1).", sql=overdue_ratio_ir))

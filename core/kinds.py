@@ -1,0 +1,199 @@
+"""``tierkit.kinds``: everything a scheme-kind plugin imports, and nothing else needed.
+
+A kind states its logic once, as typed expression nodes, and tierkit runs it on every
+engine (Python, DuckDB, Spark), its reasons coming out of each as codes with typed
+parameters, put into words from the kind's zh/en templates only where an output
+needs words.  A plugin module holds its config schema, a *define* function reading
+the scheme's config through an :class:`IrBuild` and returning a :class:`Defined`, its
+templates and its content (labels, playbooks), and registers the kind with
+:func:`logic_kind` from a ``tierkit_scheme_kinds`` hook (:data:`hookimpl`).
+
+The logic is built from expressions (the builders below accept Python values where
+a node is expected: ``ge(ratio, 0.05)``), from decision tables (:func:`first_match`:
+the first rule whose condition holds gives the value and its reason code) and, as an
+escape hatch, from a plain Python function of one customer's values (:func:`python`:
+a direct call on the Python engine, a vectorised UDF on DuckDB, a pandas UDF on
+Spark).  docs/plugins.md, "A new kind", walks through a whole kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .hookspecs import hookimpl
+from .ir.nodes import (
+    NULL, And, Arith, Call, Case, Cast, Coalesce, Column, Compare, DType, Expr, In, IsMissing, Let, Lit, Logic, Not, Or,
+    PyCall, Reason, Ref, Sort, Window, case, holds, known, lit, total,
+)
+from .kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from .registry import Function, SchemeKind
+
+__all__ = [
+    # registration
+    "hookimpl", "logic_kind", "LogicKind", "Defined", "IrBuild", "Function", "SchemeKind",
+    # nodes
+    "DType", "Expr", "Column", "Ref", "Lit", "NULL", "Let", "Window", "Sort", "Reason", "Logic", "Case", "Coalesce",
+    "Compare", "And", "Or", "Not", "IsMissing", "Arith", "Cast", "In", "Call", "PyCall",
+    # builders
+    "node", "lit", "case", "known", "holds", "missing", "total", "eq", "ne", "lt", "le", "gt", "ge", "all_of", "any_of",
+    "not_", "add", "sub", "mul", "div", "coalesce", "python", "dtype_of", "Bindings",
+    # decision tables
+    "Rule", "DecisionTable", "first_match",
+]
+
+TYPES = {"number": DType.FLOAT, "integer": DType.INT, "boolean": DType.BOOL, "string": DType.STR, "date": DType.DATE,
+         "list": DType.LIST}
+
+
+def dtype_of(type_: DType | str) -> DType:
+    """A node type from a :class:`DType` or a tierkit type name (``number``, ``integer``,
+    ``boolean``, ``string``, ``date``, ``list``), as a Function's ``returns`` is written."""
+    return type_ if isinstance(type_, DType) else TYPES[type_]
+
+
+def node(value: Any) -> Expr:
+    """``value`` as a node: a node as it is, ``None`` as a missing value, a Python
+    bool, int, float or str as a literal (so every builder takes plain values too)."""
+    if isinstance(value, Expr):
+        return value
+    if value is None:
+        return NULL
+    return lit(value)
+
+
+def missing(value: Any) -> IsMissing:
+    """Whether ``value`` is missing (never missing itself)."""
+    return IsMissing(node(value))
+
+
+def _compare(op: str) -> Callable[[Any, Any], Compare]:
+    def compare(left: Any, right: Any) -> Compare:
+        return Compare(op, node(left), node(right))
+    compare.__name__ = compare.__qualname__ = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
+    compare.__doc__ = f"``left {op} right``; missing when either side is."
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_compare(op) for op in ("==", "!=", "<", "<=", ">", ">="))
+
+
+def _arith(op: str) -> Callable[[Any, Any], Arith]:
+    def arith(left: Any, right: Any) -> Arith:
+        return Arith(op, node(left), node(right))
+    arith.__name__ = arith.__qualname__ = {"+": "add", "-": "sub", "*": "mul", "/": "div"}[op]
+    arith.__doc__ = f"``left {op} right``; missing when either side is" + (" or the divisor is zero." if op == "/" else ".")
+    return arith
+
+
+add, sub, mul, div = (_arith(op) for op in ("+", "-", "*", "/"))
+
+
+def all_of(*conditions: Any) -> Expr:
+    """Every condition holds (three-valued: false wins, else a missing one makes it missing)."""
+    return And(tuple(node(c) for c in conditions)) if len(conditions) > 1 else node(conditions[0])
+
+
+def any_of(*conditions: Any) -> Expr:
+    """Some condition holds (three-valued: true wins, else a missing one makes it missing)."""
+    return Or(tuple(node(c) for c in conditions)) if len(conditions) > 1 else node(conditions[0])
+
+
+def not_(condition: Any) -> Not:
+    """The condition does not hold; missing stays missing."""
+    return Not(node(condition))
+
+
+def coalesce(*values: Any) -> Coalesce:
+    """The first value that is not missing."""
+    return Coalesce(tuple(node(v) for v in values))
+
+
+def python(function: Callable, *args: Any, returns: DType | str, null_safe: bool = False) -> PyCall:
+    """The escape hatch: ``function(*values)`` of one customer's values, a result of type
+    ``returns``.  A direct call on the Python engine, a vectorised UDF registered on the
+    DuckDB connection and a pandas UDF registered on the Spark session.  A missing
+    argument gives a missing result without calling it, unless ``null_safe``; return
+    ``None`` where there is no answer.  A function that raises rejects that customer's
+    row on every engine (``evaluation failed: ValueError: …``); the others are evaluated
+    without it."""
+    return PyCall(function, tuple(node(a) for a in args), dtype_of(returns), null_safe)
+
+
+class Bindings:
+    """The logic's named bindings, in order: ``let = Bindings()``, then
+    ``ratio = let("ratio", div(overdue, revenue))`` binds the value and gives a
+    :class:`Ref` later nodes read it by; ``let.lets`` is what :class:`Logic` takes.
+    A :class:`Window` must be bound on its own (a row engine computes it as one step)."""
+
+    def __init__(self):
+        self._lets: list[Let] = []
+
+    def __call__(self, name: str, value: Any) -> Ref:
+        value = node(value)
+        self._lets.append(Let(name, value))
+        return Ref(name, value.dtype)
+
+    def extend(self, lets: Iterable[Let]) -> None:
+        """Add bindings made elsewhere (a decision table's)."""
+        self._lets.extend(lets)
+
+    @property
+    def lets(self) -> tuple[Let, ...]:
+        return tuple(self._lets)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of a decision table: when ``when`` holds (``None``: always, for a
+    default row), the value is ``then``; ``code`` is the reason given when this row is
+    the one that decided, with ``params`` (name, value) pairs."""
+
+    when: Any
+    then: Any
+    code: str | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class DecisionTable:
+    """A decision table bound in a logic (see :func:`first_match`): ``lets`` (the
+    1-based number of the row that decided, or 0 when none did), ``value`` (that row's
+    ``then``) and ``reasons`` (each row's code, given when it decided)."""
+
+    rules: tuple[Rule, ...]
+    row: Ref
+    lets: tuple[Let, ...]
+    value: Expr
+    reasons: tuple[Reason, ...]
+
+    def decided(self, number: int) -> Expr:
+        """Whether row ``number`` (1-based) decided; never missing."""
+        return Compare("==", self.row, lit(number))
+
+
+def first_match(name: str, rules: Sequence[Rule | tuple], default: Rule | tuple | None = None) -> DecisionTable:
+    """A decision table whose first row that holds decides (a missing condition does not
+    hold), as a CASE: ``first_match("level", [(ge(ratio, 0.3), "blocked", "risk.blocked"),
+    (ge(ratio, 0.15), "high", "risk.high")], default=("low", "risk.low"))``.
+
+    Rows are :class:`Rule` values or tuples ``(when, then[, code[, params]])``; the
+    default, ``(then[, code[, params]])``, decides when no row does (without it the
+    value is missing).  The number of the deciding row is bound once as ``name``, so
+    the value and every reason test one column rather than repeat the conditions."""
+    table = [rule if isinstance(rule, Rule) else Rule(*rule) for rule in rules]
+    if default is not None:
+        table.append(default if isinstance(default, Rule) else Rule(None, *default))
+    if any(rule.when is None for rule in table[:-1]):
+        raise ValueError(f"decision table {name!r}: only the last row (the default) may hold always")
+    row = Ref(name, DType.INT)
+    whens = tuple((holds(node(rule.when)), lit(number)) for number, rule in enumerate(table, 1) if rule.when is not None)
+    fallback = lit(len(table)) if table and table[-1].when is None else lit(0)
+    lets = (Let(name, Case(whens, fallback)) if whens else Let(name, fallback),)
+    values = [(Compare("==", row, lit(number)), node(rule.then)) for number, rule in enumerate(table, 1)]
+    value = Case(tuple(values), NULL) if values else NULL
+    reasons = tuple(Reason(rule.code, tuple((key, node(v)) for key, v in rule.params), Compare("==", row, lit(number)))
+                    for number, rule in enumerate(table, 1) if rule.code is not None)
+    return DecisionTable(tuple(table), row, lets, value, reasons)
+
