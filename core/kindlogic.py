@@ -157,7 +157,7 @@ class LogicKind:
             return
         logic, generate = defined.logic, generator(build.dialect.name)
         columns: dict[str, str] = {}
-        lowering = SqlLowering(columns.__getitem__, dialect)
+        lowering = SqlLowering(columns.__getitem__, build.dialect.name)
 
         def sql(expr: ir.Expr) -> str:
             tree = lowering.lower(expr)
