@@ -13,7 +13,8 @@ code in one language, only where an output needs words.  Templates are
 value as people read it), ``pct`` (a share as ``20%``, ``12.5%``), ``names`` (field
 names as their labels, in a list a sentence holds), ``label`` (one of the scheme's
 label ids as its display label), ``score`` (a score as shown, rounded down to the
-scheme's decimals), ``sig3`` (three significant digits, written out) and
+scheme's decimals), ``say`` (an expression in words, as the ruleset's vocabulary
+says it), ``sig3`` (three significant digits, written out) and
 ``in:<table>`` (a value looked up in one of the kind's tables of labels, e.g. an
 indicator id as the indicator's label); the kind's
 ``names`` (a value's label) are there by name.
@@ -77,7 +78,7 @@ class ReasonColumns:
 
 
 class _Formatter(string.Formatter):
-    """``str.format`` with the specs ``number``, ``pct``, ``names`` and ``label``."""
+    """``str.format`` with the specs of the module's docstring."""
 
     def __init__(self, words: ReasonWords, lang: str):
         self.words, self.lang = words, lang
@@ -93,6 +94,8 @@ class _Formatter(string.Formatter):
             return str(localize(self.words.labels().get(value, value), self.lang))
         if format_spec == "sig3":  # three significant digits, written out: 1230, 0.333
             return f"{float(f'{value:.3g}'):g}"
+        if format_spec == "say":
+            return self.words.vocabulary.say(value, self.lang)
         if format_spec == "score":
             return show_score(value, self.words.score_decimals)
         if format_spec.startswith("in:"):

@@ -241,6 +241,40 @@ class Case(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class FirstMatch(Expr):
+    """A decision table's first match: the 0-based position of the first condition
+    that holds (a missing condition is not met), else ``default``.  Flat however many
+    conditions there are, where a CASE of thousands nests in Python's syntax tree."""
+
+    conditions: tuple[Expr, ...]
+    default: Expr
+    dtype: DType = field(default=DType.INT, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Pick(Expr):
+    """``values[index]`` (0-based), or ``default`` when the index is missing or out of
+    range: a decision table's outcome read by the rule that fired."""
+
+    index: Expr
+    values: tuple[Expr, ...]
+    default: Expr
+    dtype: DType = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "dtype", unify(*(v.dtype for v in self.values), self.default.dtype))
+
+
+@dataclass(frozen=True, slots=True)
+class Gather(Expr):
+    """The texts whose condition holds, in order, each kept at its first occurrence:
+    the tags of every rule that matched.  Never missing (an empty list)."""
+
+    entries: tuple[tuple[Expr, Expr], ...]  # (condition, text)
+    dtype: DType = field(default=DType.LIST, init=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Sort:
     """One ORDER BY key: missing values always last."""
 
@@ -320,6 +354,7 @@ class Logic:
     score: Expr
     attributes: tuple[tuple[str, Expr], ...]
     reasons: tuple[Reason, ...]
+    tags: Expr | None = None  # a list of texts; no tags when None
     names: dict = field(default_factory=dict, compare=False)  # id -> {lang: text}, for words
 
     def __post_init__(self):
@@ -346,8 +381,10 @@ class Logic:
                 raise IRError(f"{self.scheme}: {where!r} holds a window; bind it first")
 
     def outputs(self) -> list[tuple[str, Expr]]:
-        """Every output column: label, score, attributes, then the reasons' flat columns."""
-        return [("label", self.label), ("score", self.score), *self.attributes, *self.reason_columns()]
+        """Every output column: label, score, tags (when the logic has them), attributes,
+        then the reasons' flat columns."""
+        tags = [("tags", self.tags)] if self.tags is not None else []
+        return [("label", self.label), ("score", self.score), *tags, *self.attributes, *self.reason_columns()]
 
     def reason_lets(self) -> list[Let]:
         """Whether each reason is given, as bindings ``r<i>`` (never missing), so that its
@@ -427,8 +464,12 @@ def nullable(node: Expr, refs: Callable[[str], bool] = lambda name: True) -> boo
         return node.nullable
     if isinstance(node, Ref):
         return refs(node.name)
-    if isinstance(node, (IsMissing, ListOf)):
+    if isinstance(node, (IsMissing, ListOf, Gather)):
         return False
+    if isinstance(node, FirstMatch):
+        return nullable(node.default, refs)
+    if isinstance(node, Pick):
+        return any(nullable(v, refs) for v in (*node.values, node.default))
     if isinstance(node, Coalesce):
         return all(nullable(o, refs) for o in node.operands)
     if isinstance(node, Case):

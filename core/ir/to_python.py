@@ -47,9 +47,23 @@ def functions() -> dict[str, Callable]:
     return table
 
 
+def _first(conditions: tuple, default):
+    """The position of the first condition that is true (``None`` is not met)."""
+    return next((index for index, condition in enumerate(conditions) if condition), default)
+
+
+def _pick(index, values: tuple, default):
+    return values[index] if index is not None and 0 <= index < len(values) else default
+
+
+def _gather(entries: tuple) -> tuple:
+    return tuple(dict.fromkeys(text for condition, text in entries if condition and text is not None))
+
+
 def helpers() -> dict[str, Callable]:
     """What the generated functions call, by the name they call it."""
     return {"_power": _safe_power, "_member": _member, "_text": _text, "_date": dt.date.fromisoformat,
+            "_first": _first, "_pick": _pick, "_gather": _gather,
             **{f"_fn_{name}": function for name, function in functions().items()}}
 
 
@@ -204,6 +218,19 @@ class PyLowering:
         if node.name not in functions():
             raise UnknownNode(f"no Python lowering for the function {node.name!r}")
         return self._strict(list(node.args), lambda v: _call(f"_fn_{node.name}", v))
+
+    def _tuple(self, nodes) -> ast.Tuple:
+        return ast.Tuple(elts=[self.lower(node) for node in nodes], ctx=ast.Load())
+
+    def visit_FirstMatch(self, node: ir.FirstMatch) -> ast.expr:
+        return _call("_first", [self._tuple(node.conditions), self.lower(node.default)])
+
+    def visit_Pick(self, node: ir.Pick) -> ast.expr:
+        return _call("_pick", [self.lower(node.index), self._tuple(node.values), self.lower(node.default)])
+
+    def visit_Gather(self, node: ir.Gather) -> ast.expr:
+        pairs = ast.Tuple(elts=[self._tuple(entry) for entry in node.entries], ctx=ast.Load())
+        return _call("_gather", [pairs])
 
     def visit_Case(self, node: ir.Case) -> ast.expr:
         result = self.lower(node.default)

@@ -172,3 +172,34 @@ def test_a_whole_frame_needs_an_order_and_a_count_or_sum():
         ir.Window("sum", ir.Column("b", ir.DType.FLOAT), whole=True)
     with pytest.raises(ir.IRError, match="whole ordered frame"):
         ir.Window("rank", order=(ir.Sort(ir.Column("b", ir.DType.FLOAT)),), whole=True)
+
+
+_A, _B, _C, _T = (ir.Column("a", ir.DType.INT), ir.Column("b", ir.DType.FLOAT), ir.Column("c", ir.DType.BOOL),
+                  ir.Column("t", ir.DType.STR))
+_MATCH = ir.FirstMatch((ir.Compare(">", _A, ir.lit(0)), _C, ir.Compare("<", _B, ir.lit(0))), ir.lit(-1))
+_TEXTS = lambda *items: ir.ListOf(tuple(ir.lit(i) for i in items), ir.DType.STR)  # noqa: E731
+DECISIONS = [
+    _MATCH,
+    ir.FirstMatch((ir.Compare(">", _A, ir.lit(0)), _C), ir.Lit(None, ir.DType.INT)),
+    ir.FirstMatch((), ir.lit(-1)),
+    ir.Pick(_A, (ir.lit("zero"), ir.lit("one"), ir.Lit(None, ir.DType.STR)), ir.lit("other")),
+    ir.Pick(_MATCH, (ir.lit(1), ir.lit(2.5), ir.lit(3)), ir.Lit(None, ir.DType.FLOAT)),
+    ir.Pick(_MATCH, (_TEXTS("watch"), _TEXTS(), _TEXTS("a", "b")), _TEXTS("self-serve")),
+    ir.Gather(((_C, ir.lit("a")), (ir.Compare(">", _A, ir.lit(0)), ir.lit("b")), (ir.lit(True), ir.lit("a")),
+               (ir.IsMissing(_B), _T), (ir.Lit(None, ir.DType.BOOL), ir.lit("never")))),
+    ir.Gather(()),
+]
+
+
+@pytest.mark.duckdb
+@pytest.mark.parametrize("node", DECISIONS, ids=lambda node: type(node).__name__)
+def test_decision_table_nodes_agree_on_python_and_duckdb(table, node):
+    """First match (a missing condition is not met), an outcome picked by position
+    (missing or out of range: the default) and tags gathered in order without repeats."""
+    from sqlglot import exp
+
+    sql = exp.select(to_sql.SqlLowering(str).lower(node)).from_("t").order_by("i")
+    duck = [row[0] for row in table.execute(to_sql.to_sql(sql, "duckdb")).fetchall()]
+    step = to_python.row_step([("out", node)], list(COLUMNS), dict.fromkeys(COLUMNS, True))
+    (python,) = step(*zip(*ROWS), len(ROWS))
+    assert [same(d, p) for d, p in zip(duck, python)] == [True] * len(ROWS), list(zip(duck, python))
