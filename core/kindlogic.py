@@ -71,6 +71,7 @@ class Defined:
     finish: Callable[[list[dict], tuple], None] | None = None
     score_decimals: int = SCORE_DECIMALS
     conditional_tags: tuple[str, ...] = ()
+    about: Mapping[str, Any] | None = None  # the scheme's playbooks, where its config replaces the kind's
 
 
 class IrBuild(ConfigBuild):
@@ -147,7 +148,8 @@ class LogicKind:
         slots = frozenset(int(match[1]) for name in inputs if (match := _COLUMN.fullmatch(name)))
         build.population(_python_step(logic, build.outcome), "evaluation", evaluates=True, reads=slots)
         columns = ReasonColumns.of(logic, len(logic.attributes), defined.readers)
-        compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=self.about,
+        about = self.about if defined.about is None else defined.about
+        compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=about,
                                   reason_columns=columns, score_decimals=defined.score_decimals,
                                   conditional_tags=defined.conditional_tags)
         words = ReasonWords(self.templates, defined.names, lambda: compiled.labels, build.vocabulary, defined.tables,

@@ -166,6 +166,8 @@ class PyLowering:
     def _kleene(self, operands: tuple[ir.Expr, ...], decisive: bool) -> ast.expr:
         """Three-valued and (``decisive=False``) / or (``True``): the decisive value wins,
         else a missing operand makes the result missing."""
+        if len(operands) == 1:
+            return self.lower(operands[0])
         if not any(self.nullable(o) for o in operands):
             return ast.BoolOp(op=ast.Or() if decisive else ast.And(), values=[self.lower(o) for o in operands])
         temps = [self._temp() for _ in operands]

@@ -408,6 +408,8 @@ class SqlLowering:
         return self.let(known, self.dialect.distinct)
 
     def visit_Case(self, node: ir.Case) -> exp.Expr:
+        if not node.whens:  # SQL has no CASE without a WHEN
+            return self._typed(node.default, node.dtype)
         ifs = [exp.If(this=self.lower(c), true=self._typed(v, node.dtype)) for c, v in node.whens]
         return exp.Case(ifs=ifs, default=self._typed(node.default, node.dtype))
 

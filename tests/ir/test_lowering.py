@@ -188,6 +188,8 @@ DECISIONS = [
     ir.Gather(((_C, ir.lit("a")), (ir.Compare(">", _A, ir.lit(0)), ir.lit("b")), (ir.lit(True), ir.lit("a")),
                (ir.IsMissing(_B), _T), (ir.Lit(None, ir.DType.BOOL), ir.lit("never")))),
     ir.Gather(()),
+    ir.Case((), ir.lit("none given")),
+    ir.And((_C,)),
 ]
 
 
@@ -195,7 +197,8 @@ DECISIONS = [
 @pytest.mark.parametrize("node", DECISIONS, ids=lambda node: type(node).__name__)
 def test_decision_table_nodes_agree_on_python_and_duckdb(table, node):
     """First match (a missing condition is not met), an outcome picked by position
-    (missing or out of range: the default) and tags gathered in order without repeats."""
+    (missing or out of range: the default), tags gathered in order without repeats, and
+    the degenerate tables a kind may state (no rule left, one condition)."""
     from sqlglot import exp
 
     sql = exp.select(to_sql.SqlLowering(str).lower(node)).from_("t").order_by("i")
