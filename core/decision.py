@@ -46,7 +46,7 @@ def compile_decision_table(
     if hit_policy == "collect":
         lines = _collect_lines(build, rules, conditions, outcome_of, fallback)
     else:
-        _warn_shadowed(build, rules, checked)
+        warn_shadowed(build, rules, checked)
         # A flat block that stops at the first match: an `elif` chain nests in Python's
         # syntax tree, and thousands of rules would exceed the compiler's depth.
         lines = ["while True:"]
@@ -57,7 +57,7 @@ def compile_decision_table(
     return _explainer(rules, default, build.vocabulary)
 
 
-def _warn_shadowed(build: SchemeBuild, rules: list[dict], checked: list[bool]) -> None:
+def warn_shadowed(build: SchemeBuild, rules: list[dict], checked: list[bool]) -> None:
     """A warning at each rule an earlier one shadows: the earlier one matches every
     customer it matches (:func:`tierkit.shadowing.implies`), so under first-match it
     never fires.  Conditions with errors are left out: their errors come first."""

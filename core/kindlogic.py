@@ -13,7 +13,8 @@ compile functions are the core's:
 
 * on the Python engine one population step (:func:`_python_step`) reads the logic's
   input columns from the slots, runs the Python lowering's row steps and windows
-  (:mod:`tierkit.ir.to_python`) and writes the outcome tuple, whose detail holds the
+  (:mod:`tierkit.ir.to_python`) and writes the outcome tuple (label, score, tags,
+  detail), whose detail holds the
   attributes and then the flat reason columns;
 * on the SQL engines every binding is lowered to a sqlglot tree for the dialect
   (:mod:`tierkit.ir.to_sql`) and added as a column, and the outcome columns are
@@ -59,7 +60,8 @@ class Defined:
     ``readers`` turn the stored value of a reason parameter's expression into the
     record's (see :meth:`IrBuild.blank_inputs`), ``finish`` completes a row's records (see
     :func:`tierkit.reasons.explain`), ``score_decimals`` is how many decimals its scores
-    show (:func:`tierkit.labels.score_decimals`)."""
+    show (:func:`tierkit.labels.score_decimals`), ``conditional_tags`` the tags each set by
+    a condition of its own (see :mod:`tierkit.overlap`)."""
 
     logic: ir.Logic
     labels: Mapping[str, Any]
@@ -68,6 +70,8 @@ class Defined:
     tables: Mapping[str, Mapping[Any, Any]] = field(default_factory=dict)
     finish: Callable[[list[dict], tuple], None] | None = None
     score_decimals: int = SCORE_DECIMALS
+    conditional_tags: tuple[str, ...] = ()
+    about: Mapping[str, Any] | None = None  # the scheme's playbooks, where its config replaces the kind's
 
 
 class IrBuild(ConfigBuild):
@@ -75,10 +79,10 @@ class IrBuild(ConfigBuild):
     as :class:`Compiled` values whose ``code`` is an IR node.  Diagnostics and the names
     read go to the engine's build.
 
-    An expression the IR has no node for yet (a function call, ``**``, ``//``, ``%``)
-    is compiled by the engine's own expression compiler into a column of its own
+    An expression the IR has no node for, or calling a plugin function without a SQL
+    form, is compiled by the engine's own expression compiler into a column of its own
     (:meth:`ConfigBuild.stored`), which the logic reads: one checker, the same value on
-    every engine, until the IR has those nodes."""
+    every engine that can compute it (the SQL engines refuse such a function in one line)."""
 
     def __init__(self, build: ConfigBuild, scope):
         super().__init__(build.config, build.path, scope, build.functions, build._locate)
@@ -90,8 +94,8 @@ class IrBuild(ConfigBuild):
             return compile_with(source, self.scope, self.functions, IrEmitter(), position)
         except ExpressionDiagnostic as failure:
             found = failure.diagnostic
-            if "no IR node" not in found.message:
-                raise
+            if "no IR node" not in found.message and "has no SQL form" not in found.message:
+                raise  # a plugin function without a SQL form runs where the engine can run it
         compiled = self.engine._compile(source, position)
         dtype = TYPES.get(compiled.type)
         if dtype is None:  # a list: no IR type holds it
@@ -144,8 +148,10 @@ class LogicKind:
         slots = frozenset(int(match[1]) for name in inputs if (match := _COLUMN.fullmatch(name)))
         build.population(_python_step(logic, build.outcome), "evaluation", evaluates=True, reads=slots)
         columns = ReasonColumns.of(logic, len(logic.attributes), defined.readers)
-        compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=self.about,
-                                  reason_columns=columns, score_decimals=defined.score_decimals)
+        about = self.about if defined.about is None else defined.about
+        compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=about,
+                                  reason_columns=columns, score_decimals=defined.score_decimals,
+                                  conditional_tags=defined.conditional_tags)
         words = ReasonWords(self.templates, defined.names, lambda: compiled.labels, build.vocabulary, defined.tables,
                             defined.score_decimals)
         compiled.explain = lambda outcome, lang: explain(columns, words, outcome, lang, defined.finish)
@@ -168,8 +174,8 @@ class LogicKind:
         for let in (*logic.lets, *logic.reason_lets()):
             columns[let.name] = build.query.unique(f"{build.prefix}__{let.name}")
             build.query.add(columns[let.name], sql(let.expr))
-        tags = logic.tag_list()
-        build.outcome(label=sql(logic.label), score=sql(logic.score), tags=None if tags is None else sql(tags),
+        tags = {"tags": sql(logic.tags)} if logic.tags is not None else {}
+        build.outcome(label=sql(logic.label), score=sql(logic.score), **tags,
                       **{name: sql(expr) for name, expr in logic.attributes})
         for position, (_name, expr) in enumerate(logic.reason_columns(), len(logic.attributes)):
             build.detail(position, sql(expr))
@@ -268,18 +274,18 @@ def _python_step(logic: ir.Logic, out: Slot) -> Callable[[list[list], Any, list]
             else:
                 _kind, function, reads, writes = step
                 columns.update(zip(writes, function(*(columns[r] for r in reads), n)))
-        tags, labels, scores, *details = (columns[name] for name in written)
-        return [(label, score, tag, detail) for tag, label, score, detail
-                in zip(tags, labels, scores, zip(*details) if details else [()] * n)]
+        labels, scores, *details = (columns[name] for name in written)
+        tags = details.pop(0) if logic.tags is not None else [()] * n
+        return [(label, score, tag, detail)
+                for label, score, tag, detail in zip(labels, scores, tags, zip(*details) if details else [()] * n)]
 
     return run
 
 
 def _program(logic: ir.Logic) -> list[tuple[str, ir.Expr]]:
-    """The logic's bindings, its reasons' flags, then its outputs as ``out:<name>``, the tags first."""
+    """The logic's bindings, its reasons' flags, then its outputs as ``out:<name>``."""
     lets = [(let.name, let.expr) for let in (*logic.lets, *logic.reason_lets())]
-    outputs = [("tags", logic.tag_list() or ir.Tags(())), *logic.outputs()]
-    return lets + [(f"out:{name}", expr) for name, expr in outputs]
+    return lets + [(f"out:{name}", expr) for name, expr in logic.outputs()]
 
 
 def _unwritable(outcome: tuple, name: str) -> Exception | None:

@@ -24,8 +24,8 @@ from typing import Any
 
 from .hookspecs import hookimpl
 from .ir.nodes import (
-    NULL, And, Arith, Call, Case, Cast, Coalesce, Column, Compare, DType, Expr, In, IsMissing, Let, Lit, Logic, Not, Or,
-    PyCall, Reason, Ref, Sort, Window, case, holds, known, lit, total,
+    NULL, And, Arith, Call, Case, Cast, Coalesce, Column, Compare, DType, Expr, Gather, In, IsMissing, Let, Lit, Logic, Not,
+    Or, PyCall, Reason, Ref, Sort, Window, case, holds, known, lit, total,
 )
 from .kindlogic import Defined, IrBuild, LogicKind, logic_kind
 from .registry import Function, SchemeKind
@@ -38,7 +38,7 @@ __all__ = [
     "Compare", "And", "Or", "Not", "IsMissing", "Arith", "Cast", "In", "Call", "PyCall",
     # builders
     "node", "lit", "case", "known", "holds", "missing", "total", "eq", "ne", "lt", "le", "gt", "ge", "all_of", "any_of",
-    "not_", "add", "sub", "mul", "div", "coalesce", "python", "dtype_of", "Bindings",
+    "not_", "add", "sub", "mul", "div", "coalesce", "python", "tags", "dtype_of", "Bindings",
     # decision tables
     "Rule", "DecisionTable", "first_match",
 ]
@@ -103,6 +103,13 @@ def any_of(*conditions: Any) -> Expr:
 def not_(condition: Any) -> Not:
     """The condition does not hold; missing stays missing."""
     return Not(node(condition))
+
+
+def tags(*pairs: tuple[str, Any]) -> Gather | None:
+    """An outcome's tags for ``Logic(tags=…)``: each ``(tag, condition)`` pair's tag where
+    its condition holds (a missing condition does not), in order, each once; ``None``
+    (no tags) without pairs."""
+    return Gather(tuple((node(condition), lit(tag)) for tag, condition in pairs)) if pairs else None
 
 
 def coalesce(*values: Any) -> Coalesce:

@@ -13,7 +13,8 @@ code in one language, only where an output needs words.  Templates are
 value as people read it), ``pct`` (a share as ``20%``, ``12.5%``), ``names`` (field
 names as their labels, in a list a sentence holds), ``label`` (one of the scheme's
 label ids as its display label), ``score`` (a score as shown, rounded down to the
-scheme's decimals), ``sig3`` (three significant digits, written out) and
+scheme's decimals), ``say`` (an expression in words, as the ruleset's vocabulary
+says it), ``sig3`` (three significant digits, written out) and
 ``in:<table>`` (a value looked up in one of the kind's tables of labels, e.g. an
 indicator id as the indicator's label); the kind's
 ``names`` (a value's label) are there by name.
@@ -76,7 +77,7 @@ class ReasonColumns:
         return found
 
 
-OWN_SPECS = ("number", "pct", "names", "label", "sig3", "score")
+OWN_SPECS = ("number", "pct", "names", "label", "sig3", "say", "score")
 
 
 @dataclass
@@ -138,6 +139,8 @@ class ReasonWords:
             return str(localize(self.labels().get(value, value), lang))
         if spec == "sig3":  # three significant digits, written out: 1230, 0.333
             return f"{float(f'{value:.3g}'):g}"
+        if spec == "say":
+            return self.vocabulary.say(value, lang)
         if spec == "score":
             return show_score(value, self.score_decimals)
         return str(localize(self.tables[spec[3:]].get(value, value), lang))  # in:<table>

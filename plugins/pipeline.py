@@ -25,23 +25,15 @@ Example::
 
 from __future__ import annotations
 
-from itertools import product
-from typing import TYPE_CHECKING
-
 from jinja2 import nodes
 
-from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import Compiled, parse
 from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize
-from tierkit.registry import SchemeKind
-from tierkit.words import Vocabulary
-
-if TYPE_CHECKING:
-    from tierkit.sqlbuild import SqlBuild
+from tierkit.ir import nodes as ir
+from tierkit.ir.nodes import DType, Let, Reason, Ref, lit
+from tierkit.kindlogic import Defined, IrBuild, LogicKind, logic_kind
 
 UNKNOWN = "unknown"
-PENDING = ("(missing)",)  # marks an outcome whose missing names the row step fills in
 STAGES = ("closed", "seed", "potential", "silent")
 GRADES = dict(zip(STAGES, "ABCD"))
 
@@ -160,48 +152,69 @@ CONFIG_SCHEMA = {
     },
 }
 
-WORDS = {
+TEMPLATES = {
     "en": {
-        "holds": "{stage}: {expr} holds → {label}",
-        "fails": "{stage}: {expr} does not hold",
-        "missing": "{stage}: cannot tell, {fields} missing; counted as not met",
-        "stopped": "{stage}: cannot tell, {fields} missing → unknown",
-        "none": "no stage applies → unknown",
-        "closed": "A closed", "seed": "B seed", "potential": "C potential", "silent": "D silent",
+        "pipeline.holds": "{stage:in:stages}: {condition:say} holds → {stage:label}",
+        "pipeline.fails": "{stage:in:stages}: {condition:say} does not hold",
+        "pipeline.missing": "{stage:in:stages}: cannot tell, {missing_fields:names} missing; counted as not met",
+        "pipeline.stopped": "{stage:in:stages}: cannot tell, {missing_fields:names} missing → unknown",
+        "pipeline.none": "no stage applies → unknown",
     },
     "zh": {
-        "holds": "{stage}：{expr} 成立 → {label}",
-        "fails": "{stage}：{expr} 不成立",
-        "missing": "{stage}：无法判断，缺少 {fields}；按不成立处理",
-        "stopped": "{stage}：无法判断，缺少 {fields} → 未知",
-        "none": "没有适用的阶段 → 未知",
-        "closed": "A 成交", "seed": "B 种子", "potential": "C 潜在", "silent": "D 沉默",
+        "pipeline.holds": "{stage:in:stages}：{condition:say} 成立 → {stage:label}",
+        "pipeline.fails": "{stage:in:stages}：{condition:say} 不成立",
+        "pipeline.missing": "{stage:in:stages}：无法判断，缺少 {missing_fields:names}；按不成立处理",
+        "pipeline.stopped": "{stage:in:stages}：无法判断，缺少 {missing_fields:names} → 未知",
+        "pipeline.none": "没有适用的阶段 → 未知",
     },
 }
+STAGE_NAMES = {"closed": _label("A closed", "A 成交"), "seed": _label("B seed", "B 种子"),
+               "potential": _label("C potential", "C 潜在"), "silent": _label("D silent", "D 沉默")}
 
 
-def compile_pipeline(build: SchemeBuild) -> CompiledScheme:
+def define(build: IrBuild) -> Defined | None:
+    """The stage is the first stage whose condition holds; a missing condition counts as
+    not met, or stops at unknown under ``on_missing: unknown``.  A stage is *reached*
+    when every stage before it was passed (false, or missing when skipped), and only a
+    reached stage gives a reason: its condition held, failed or was missing (naming the
+    blank inputs behind it)."""
     stop = build.value("on_missing", default="skip") == "unknown"
     conditions = _conditions(build)
-
+    if build.failed:
+        return None
+    present = [(stage, condition) for stage, condition in zip(STAGES, conditions) if condition is not None]
+    lets = [Let(stage, condition.code) for stage, condition in present]
+    whens: list = []
+    for stage, _condition in present:
+        whens.append((Ref(stage, DType.BOOL), lit(stage)))
+        if stop:
+            whens.append((ir.IsMissing(Ref(stage, DType.BOOL)), lit(UNKNOWN)))
+    label = ir.case(*whens, default=lit(UNKNOWN))
+    lets.append(Let("stage", label))
+    stage_ref = Ref("stage", DType.STR)
+    grade = ir.case(*((ir.Compare("==", stage_ref, lit(name)), lit(GRADES[name])) for name in STAGES),
+                    default=ir.Lit(None, DType.STR))
+    reasons, readers, reached, stopped = [], {}, [], []
+    for stage, condition in present:
+        result = Ref(stage, DType.BOOL)
+        here = ir.And(tuple(reached)) if reached else lit(True)
+        blank, read = build.blank_inputs(condition)
+        readers[blank] = read
+        said = (("stage", lit(stage)), ("condition", lit(condition.source)))
+        missing = ir.And((here, ir.IsMissing(result)))
+        reasons += [Reason("pipeline.holds", said, ir.And((here, ir.holds(result)))),
+                    Reason("pipeline.fails", said, ir.And((here, ir.holds(ir.Not(result))))),
+                    Reason("pipeline.stopped" if stop else "pipeline.missing",
+                           (("stage", lit(stage)), ("missing_fields", blank)), missing)]
+        stopped.append(missing)
+        passed = ir.holds(ir.Not(result)) if stop else ir.Not(ir.holds(result))
+        reached.append(passed)
+    unknown = ir.Compare("==", stage_ref, lit(UNKNOWN))
+    reasons.append(Reason("pipeline.none", (), ir.And((unknown, ir.Not(ir.Or(tuple(stopped))))) if stop and stopped else unknown))
+    logic = ir.Logic(build.id, tuple(lets), stage_ref, ir.Lit(None, DType.FLOAT), (("grade", grade),), tuple(reasons))
     labels = {**LABELS, **(build.value("labels", default={}) or {})}
     about = {**ABOUT, **(build.value("about", default={}) or {})}
-    table = _table(stop)
-    results, missing = [build.temp() for _ in STAGES], build.temp()
-    out = build.outcome.local
-    lines = [f"{result} = {'False' if condition is None else condition.code}" for result, condition in zip(results, conditions)]
-    key = f"({', '.join(results)},)"
-    lines.append(f"{out} = {build.constant(table)}.get({key}) or {build.constant(_slow(table))}{key}")
-    missing_parts = [f"({build.missing_names(c)} if {r} is None else ())" for r, c in zip(results, conditions) if c is not None]
-    if missing_parts:
-        # Only a customer with a missing condition pays for naming the missing fields.
-        lines += [
-            f"if {out}[3][2] is {build.constant(PENDING)}:",
-            f"    {missing} = {' + '.join(missing_parts)}",
-            f"    {out} = ({out}[0], None, (), ({out}[3][0], {out}[3][1], {missing}))",
-        ]
-    build.row(lines, [build.outcome])
-    return CompiledScheme(explain=_explainer(conditions, labels, stop, build.vocabulary), labels=labels, about=about)
+    return Defined(logic, labels, readers=readers, tables={"stages": STAGE_NAMES}, about=about)
 
 
 def _conditions(build) -> list[Compiled | None]:
@@ -227,81 +240,6 @@ def _conditions(build) -> list[Compiled | None]:
     return conditions
 
 
-def compile_pipeline_sql(build: SqlBuild) -> None:
-    """The SQL twin of :func:`compile_pipeline`: the first stage whose condition holds
-    (a missing one counts as not met, or stops at unknown under ``on_missing: unknown``)."""
-    stop = build.value("on_missing", default="skip") == "unknown"
-    conditions = _conditions(build)
-    literal = build.literal
-    branches = []
-    for stage, condition in zip(STAGES, conditions):
-        if condition is None:
-            continue
-        result = build.column(stage, condition.code)
-        branches.append(f"WHEN {result} THEN {literal(stage)}")
-        if stop:
-            branches.append(f"WHEN {result} IS NULL THEN {literal(UNKNOWN)}")
-    stage = build.column("stage", f"CASE {' '.join(branches)} ELSE {literal(UNKNOWN)} END" if branches else literal(UNKNOWN))
-    grades = " ".join(f"WHEN {literal(name)} THEN {literal(GRADES[name])}" for name in STAGES)
-    build.outcome(label=stage, grade=f"CASE {stage} {grades} END")
-
-
-def _table(stop: bool) -> dict[tuple, tuple]:
-    """The outcome of every combination of stage results (true, false or missing).
-
-    Detail: (grade letter, the results of the stages tested, the names missing); the
-    row step replaces ``PENDING`` with the names missing for that customer.
-    """
-    table = {}
-    for key in product((True, False, None), repeat=len(STAGES)):
-        label, tested = UNKNOWN, key
-        for index, result in enumerate(key):
-            if result:
-                label, tested = STAGES[index], key[: index + 1]
-                break
-            if result is None and stop:
-                tested = key[: index + 1]
-                break
-        table[key] = (label, None, (), (GRADES.get(label), tested, PENDING if None in tested else ()))
-    return table
-
-
-def _slow(table: dict):
-    def decide(*results):
-        return table[tuple(None if result is None else bool(result) for result in results)]
-
-    return decide
-
-
-def _explainer(conditions: list[Compiled | None], labels: dict, stop: bool, vocabulary: Vocabulary):
-    def explain(outcome: tuple, lang: str) -> list[dict]:
-        words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (_grade, tested, missing) = outcome
-        reasons = []
-        stopped = stop and label == UNKNOWN and tested[-1] is None
-        for index, (stage, condition, result) in enumerate(zip(STAGES, conditions, tested)):
-            if condition is None:
-                continue
-            name = words[stage]
-            if result is None:
-                fields = vocabulary.blank_of(missing, condition)
-                key = "stopped" if stopped and index == len(tested) - 1 else "missing"
-                reasons.append({"stage": stage, "result": None, "missing_fields": fields,
-                                "text": words[key].format(stage=name, fields=vocabulary.names(fields, lang))})
-            elif result:
-                reasons.append({"stage": stage, "result": True, "condition": condition.source,
-                                "text": words["holds"].format(stage=name, expr=vocabulary.say(condition.source, lang),
-                                                              label=localize(labels.get(stage, stage), lang))})
-            else:
-                reasons.append({"stage": stage, "result": False, "condition": condition.source,
-                                "text": words["fails"].format(stage=name, expr=vocabulary.say(condition.source, lang))})
-        if label == UNKNOWN and not stopped:
-            reasons.append({"stage": None, "text": words["none"]})
-        return reasons
-
-    return explain
-
-
 # -- helpers --------------------------------------------------------------------------
 
 
@@ -309,9 +247,9 @@ def _names(text: str) -> list[str]:
     return [node.name for node in parse(text).find_all(nodes.Name)]
 
 
+PIPELINE = LogicKind(define, TEMPLATES, (("grade", "string"),), ABOUT)
+
+
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(
-        SchemeKind.documented("pipeline", __doc__, CONFIG_SCHEMA, compile_pipeline, attributes={"grade": ("string", 0)},
-                              compile_sql=compile_pipeline_sql)
-    )
+    register(logic_kind("pipeline", __doc__, CONFIG_SCHEMA, PIPELINE))

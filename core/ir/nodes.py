@@ -276,11 +276,36 @@ class Case(Expr):
 
 
 @dataclass(frozen=True, slots=True)
-class Tags(Expr):
-    """A list of texts: each ``(text, condition)``'s text where its condition holds
-    (never missing; a missing condition does not hold), in order: an outcome's tags."""
+class FirstMatch(Expr):
+    """A decision table's first match: the 0-based position of the first condition
+    that holds (a missing condition is not met), else ``default``.  Flat however many
+    conditions there are, where a CASE of thousands nests in Python's syntax tree."""
 
-    items: tuple[tuple[str, Expr], ...]
+    conditions: tuple[Expr, ...]
+    default: Expr
+    dtype: DType = field(default=DType.INT, init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Pick(Expr):
+    """``values[index]`` (0-based), or ``default`` when the index is missing or out of
+    range: a decision table's outcome read by the rule that fired."""
+
+    index: Expr
+    values: tuple[Expr, ...]
+    default: Expr
+    dtype: DType = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "dtype", unify(*(v.dtype for v in self.values), self.default.dtype))
+
+
+@dataclass(frozen=True, slots=True)
+class Gather(Expr):
+    """The texts whose condition holds, in order, each kept at its first occurrence:
+    the tags of every rule that matched.  Never missing (an empty list)."""
+
+    entries: tuple[tuple[Expr, Expr], ...]  # (condition, text)
     dtype: DType = field(default=DType.LIST, init=False)
 
 
@@ -364,8 +389,8 @@ class Logic:
     score: Expr
     attributes: tuple[tuple[str, Expr], ...]
     reasons: tuple[Reason, ...]
+    tags: Expr | None = None  # a list of texts; no tags when None
     names: dict = field(default_factory=dict, compare=False)  # id -> {lang: text}, for words
-    tags: tuple[tuple[str, Expr], ...] = ()  # (tag, condition): the outcome's tags, those whose condition holds
 
     def __post_init__(self):
         known: set[str] = set()
@@ -380,7 +405,7 @@ class Logic:
         for let in self.reason_lets():
             self._check_refs(let.expr, known, let.name)
         known |= {let.name for let in self.reason_lets()}
-        for name, expr in self.outputs() + [(f"tag {tag}", when) for tag, when in self.tags]:
+        for name, expr in self.outputs():
             self._check_refs(expr, known, name)
 
     def _check_refs(self, expr: Expr, known: set[str], where: str) -> None:
@@ -391,15 +416,11 @@ class Logic:
                 raise IRError(f"{self.scheme}: {where!r} holds a window; bind it first")
 
     def outputs(self) -> list[tuple[str, Expr]]:
-        """Every output column: label, score, attributes, then the reasons' flat columns
-        (the tags, when the logic has any, are :meth:`tag_list`, kept apart)."""
-        return [("label", self.label), ("score", self.score), *self.attributes, *self.reason_columns()]
+        """Every output column: label, score, tags (when the logic has them), attributes,
+        then the reasons' flat columns."""
+        tags = [("tags", self.tags)] if self.tags is not None else []
+        return [("label", self.label), ("score", self.score), *tags, *self.attributes, *self.reason_columns()]
 
-    def tag_list(self) -> Expr | None:
-        """The outcome's tags as one list value: each tag whose condition holds, in order."""
-        if not self.tags:
-            return None
-        return Tags(tuple((tag, Coalesce((when, Lit(False, DType.BOOL)))) for tag, when in self.tags))
 
     def reason_lets(self) -> list[Let]:
         """Whether each reason is given, as bindings ``r<i>`` (never missing), so that its
@@ -482,8 +503,12 @@ def nullable(node: Expr, refs: Callable[[str], bool] = lambda name: True) -> boo
         return node.nullable
     if isinstance(node, Ref):
         return refs(node.name)
-    if isinstance(node, (IsMissing, ListOf, Tags)):
+    if isinstance(node, (IsMissing, ListOf, Gather)):
         return False
+    if isinstance(node, FirstMatch):
+        return nullable(node.default, refs)
+    if isinstance(node, Pick):
+        return any(nullable(v, refs) for v in (*node.values, node.default))
     if isinstance(node, Coalesce):
         return all(nullable(o, refs) for o in node.operands)
     if isinstance(node, Case):

@@ -49,15 +49,24 @@ def functions() -> dict[str, Callable]:
     return table
 
 
+def _first(conditions: tuple, default):
+    """The position of the first condition that is true (``None`` is not met)."""
+    return next((index for index, condition in enumerate(conditions) if condition), default)
+
+
+def _pick(index, values: tuple, default):
+    return values[index] if index is not None and 0 <= index < len(values) else default
+
+
+def _gather(entries: tuple) -> tuple:
+    return tuple(dict.fromkeys(text for condition, text in entries if condition and text is not None))
+
+
 def helpers() -> dict[str, Callable]:
     """What the generated functions call, by the name they call it."""
-    return {"_power": _safe_power, "_member": _member, "_text": _text, "_date": dt.date.fromisoformat, "_tags": _tags,
+    return {"_power": _safe_power, "_member": _member, "_text": _text, "_date": dt.date.fromisoformat,
+            "_first": _first, "_pick": _pick, "_gather": _gather,
             **{f"_fn_{name}": function for name, function in functions().items()}}
-
-
-def _tags(pairs: tuple) -> tuple:
-    """The texts whose condition holds (:class:`ir.Tags`)."""
-    return tuple(text for text, holds in pairs if holds)
 
 
 def _name(name: str, store: bool = False) -> ast.Name:
@@ -160,6 +169,8 @@ class PyLowering:
     def _kleene(self, operands: tuple[ir.Expr, ...], decisive: bool) -> ast.expr:
         """Three-valued and (``decisive=False``) / or (``True``): the decisive value wins,
         else a missing operand makes the result missing."""
+        if len(operands) == 1:
+            return self.lower(operands[0])
         if not any(self.nullable(o) for o in operands):
             return ast.BoolOp(op=ast.Or() if decisive else ast.And(), values=[self.lower(o) for o in operands])
         temps = [self._temp() for _ in operands]
@@ -220,9 +231,18 @@ class PyLowering:
             return _call(name, [self.lower(arg) for arg in node.args])
         return self._strict(list(node.args), lambda v: _call(name, v))
 
-    def visit_Tags(self, node: ir.Tags) -> ast.expr:
-        pairs = [ast.Tuple(elts=[_const(text), self.lower(when)], ctx=ast.Load()) for text, when in node.items]
-        return _call("_tags", [ast.Tuple(elts=pairs, ctx=ast.Load())])
+    def _tuple(self, nodes) -> ast.Tuple:
+        return ast.Tuple(elts=[self.lower(node) for node in nodes], ctx=ast.Load())
+
+    def visit_FirstMatch(self, node: ir.FirstMatch) -> ast.expr:
+        return _call("_first", [self._tuple(node.conditions), self.lower(node.default)])
+
+    def visit_Pick(self, node: ir.Pick) -> ast.expr:
+        return _call("_pick", [self.lower(node.index), self._tuple(node.values), self.lower(node.default)])
+
+    def visit_Gather(self, node: ir.Gather) -> ast.expr:
+        pairs = ast.Tuple(elts=[self._tuple(entry) for entry in node.entries], ctx=ast.Load())
+        return _call("_gather", [pairs])
 
     def visit_Case(self, node: ir.Case) -> ast.expr:
         result = self.lower(node.default)

@@ -101,6 +101,16 @@ def _spark_float_text(number: exp.Expr) -> exp.Expr:
                     default=scientific)
 
 
+def _duckdb_distinct(items: exp.Expr) -> exp.Expr:
+    """First occurrences in order: DuckDB's ``list_distinct`` does not keep the order."""
+    first = exp.EQ(this=_fn("list_position", items, exp.column("x")), expression=exp.column("i"))
+    return _fn("list_filter", items, exp.Lambda(this=first, expressions=[exp.to_identifier("x"), exp.to_identifier("i")]))
+
+
+def _spark_distinct(items: exp.Expr) -> exp.Expr:
+    return _fn("array_distinct", items)  # keeps first occurrences in order
+
+
 @dataclass(frozen=True)
 class Dialect:
     """What one engine spells differently; the rest is sqlglot's generator for ``name``."""
@@ -114,14 +124,15 @@ class Dialect:
     days_between: Callable[[exp.Expr, exp.Expr], exp.Expr]  # whole days from start to end
     iso_date: Callable[[exp.Expr], exp.Expr]  # YYYY-M-D text to a date, NULL if it is not one
     float_text: Callable[[exp.Expr], exp.Expr]  # Python's repr of a finite DOUBLE that is not whole
-    list_filter: str  # keep a list's items for which a lambda holds
+    filter: str  # keep a list's items a lambda holds for
+    distinct: Callable[[exp.Expr], exp.Expr]  # a list's first occurrences, in order
 
 
 DIALECTS = {
     "duckdb": Dialect("duckdb", _json_object, "list_transform", "list_extract", "list_contains", "len",
-                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text, "list_filter"),
+                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text, "list_filter", _duckdb_distinct),
     "spark": Dialect("spark", _named_struct, "transform", "try_element_at", "array_contains", "size",
-                     _spark_days, _spark_iso_date, _spark_float_text, "filter"),
+                     _spark_days, _spark_iso_date, _spark_float_text, "filter", _spark_distinct),
 }
 
 
@@ -378,7 +389,28 @@ class SqlLowering:
         first, *rest = (self._typed(o, node.dtype) for o in node.operands)
         return exp.Coalesce(this=first, expressions=rest)
 
+    def visit_FirstMatch(self, node: ir.FirstMatch) -> exp.Expr:
+        if not node.conditions:
+            return self._typed(node.default, ir.DType.INT)
+        ifs = [exp.If(this=self.lower(c), true=_num(str(i))) for i, c in enumerate(node.conditions)]
+        return exp.Case(ifs=ifs, default=self._typed(node.default, ir.DType.INT))
+
+    def visit_Pick(self, node: ir.Pick) -> exp.Expr:
+        if not node.values:
+            return self._typed(node.default, node.dtype)
+        ifs = [exp.If(this=_num(str(i)), true=self._typed(v, node.dtype)) for i, v in enumerate(node.values)]
+        return exp.Case(this=self.lower(node.index), ifs=ifs, default=self._typed(node.default, node.dtype))
+
+    def visit_Gather(self, node: ir.Gather) -> exp.Expr:
+        if not node.entries:
+            return self.visit_ListOf(ir.ListOf((), ir.DType.STR))
+        items = exp.Array(expressions=[exp.Case(ifs=[exp.If(this=self.lower(c), true=self.lower(t))]) for c, t in node.entries])
+        known = _fn(self.dialect.filter, items, _lambda("x", exp.Not(this=_is_null(exp.column("x")))))
+        return self.let(known, self.dialect.distinct)
+
     def visit_Case(self, node: ir.Case) -> exp.Expr:
+        if not node.whens:  # SQL has no CASE without a WHEN
+            return self._typed(node.default, node.dtype)
         ifs = [exp.If(this=self.lower(c), true=self._typed(v, node.dtype)) for c, v in node.whens]
         return exp.Case(ifs=ifs, default=self._typed(node.default, node.dtype))
 
@@ -401,10 +433,6 @@ class SqlLowering:
         name = node.udf_name()
         self.udfs[name] = node
         return _fn(name, *(self.lower(arg) for arg in node.args))
-
-    def visit_Tags(self, node: ir.Tags) -> exp.Expr:
-        items = exp.Array(expressions=[_case((self.lower(when), exp.Literal.string(text))) for text, when in node.items])
-        return _fn(self.dialect.list_filter, items, _lambda("_tag", exp.Not(this=_is_null(exp.column("_tag")))))
 
     def visit_Window(self, node: ir.Window) -> exp.Expr:
         this = WINDOW[node.func](None if node.arg is None else self.lower(node.arg))

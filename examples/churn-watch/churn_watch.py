@@ -14,7 +14,7 @@ Example::
 """
 
 from tierkit.kinds import (Bindings, Defined, IrBuild, Logic, LogicKind, case, div, first_match, ge, hookimpl, known,
-                           le, lit, logic_kind, missing, mul, python)
+                           le, lit, logic_kind, missing, mul, python, tags)
 
 SCHEMA = {"type": "object", "properties": {
     "first_order": {"type": "string", "title": "First order", "description": "An expression: the first order's date (default first_order_date)."},
@@ -60,16 +60,16 @@ def define(build: IrBuild) -> Defined | None:
     rules = [(missing(days), "unknown", "churn.unknown"),  # a decision table: the first row that holds decides
              (ge(days, mul(quiet, 2)), "lost", "churn.lost", (("recency", days), ("quiet", quiet))),
              (ge(days, quiet), "at_risk", "churn.quiet", (("recency", days), ("quiet", quiet)))]
-    tags = ()
+    tagged = []
     if trend is not None:
         change = let("trend", trend.code)
         falling = le(change, -float(build.value("drop", default=0.3)))
         rules.append((falling, "at_risk", "churn.falling", (("trend", change),)))
-        tags = (("falling", falling),)
+        tagged.append(("falling", falling))
     table = first_match("rule", rules, default=("active", "churn.active", (("recency", days),)))
     let.extend(table.lets)
     logic = Logic(build.id, let.lets, table.value, case((known(days), div(days, quiet))), (("quiet_days", quiet),),
-                  table.reasons, tags=tags)
+                  table.reasons, tags=tags(*tagged))
     return Defined(logic, LABELS)
 
 

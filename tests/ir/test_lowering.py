@@ -188,17 +188,43 @@ def _count_known(a, b):
 PYCALLS = [
     ir.PyCall(_band, (ir.Column("b", ir.DType.FLOAT), ir.Column("t", ir.DType.STR)), ir.DType.STR),
     ir.PyCall(_count_known, (ir.Column("a", ir.DType.INT), ir.Column("b", ir.DType.FLOAT)), ir.DType.INT, null_safe=True),
-    ir.Tags((("neg", ir.Compare("<", ir.Column("a", ir.DType.INT), ir.lit(0))), ("flag", ir.holds(ir.Column("c", ir.DType.BOOL))),
-             ("never", ir.lit(False)))),
+]
+
+_A, _B, _C, _T = (ir.Column("a", ir.DType.INT), ir.Column("b", ir.DType.FLOAT), ir.Column("c", ir.DType.BOOL),
+                  ir.Column("t", ir.DType.STR))
+_MATCH = ir.FirstMatch((ir.Compare(">", _A, ir.lit(0)), _C, ir.Compare("<", _B, ir.lit(0))), ir.lit(-1))
+_TEXTS = lambda *items: ir.ListOf(tuple(ir.lit(i) for i in items), ir.DType.STR)  # noqa: E731
+DECISIONS = [
+    _MATCH,
+    ir.FirstMatch((ir.Compare(">", _A, ir.lit(0)), _C), ir.Lit(None, ir.DType.INT)),
+    ir.FirstMatch((), ir.lit(-1)),
+    ir.Pick(_A, (ir.lit("zero"), ir.lit("one"), ir.Lit(None, ir.DType.STR)), ir.lit("other")),
+    ir.Pick(_MATCH, (ir.lit(1), ir.lit(2.5), ir.lit(3)), ir.Lit(None, ir.DType.FLOAT)),
+    ir.Pick(_MATCH, (_TEXTS("watch"), _TEXTS(), _TEXTS("a", "b")), _TEXTS("self-serve")),
+    ir.Gather(((_C, ir.lit("a")), (ir.Compare(">", _A, ir.lit(0)), ir.lit("b")), (ir.lit(True), ir.lit("a")),
+               (ir.IsMissing(_B), _T), (ir.Lit(None, ir.DType.BOOL), ir.lit("never")))),
+    ir.Gather(()),
+    ir.Case((), ir.lit("none given")),
+    ir.And((_C,)),
 ]
 
 
+def _agree(table, sql, node) -> list:
+    """``sql`` (the node's lowering, selected over the table) on DuckDB and the node's
+    Python lowering give the same value on every row; the Python values."""
+    duck = [row[0] for row in table.execute(to_sql.to_sql(sql, "duckdb")).fetchall()]
+    step = to_python.row_step([("out", node)], list(COLUMNS), dict.fromkeys(COLUMNS, True))
+    (python,) = step(*zip(*ROWS), len(ROWS))
+    assert [same(d, p) for d, p in zip(duck, python)] == [True] * len(ROWS), list(zip(duck, python))
+    return python
+
+
 @pytest.mark.duckdb
-@pytest.mark.parametrize("node", PYCALLS, ids=["python-function", "python-function-null-safe", "tags"])
-def test_python_functions_and_tags_agree_on_python_and_duckdb(table, node):
+@pytest.mark.parametrize("node", PYCALLS, ids=["python-function", "python-function-null-safe"])
+def test_python_functions_agree_on_python_and_duckdb(table, node):
     """A plain Python function is called with missing values skipped (a missing result)
     unless it is null-safe, on both lowerings, the UDF registered on the connection as
-    the engine registers it; tags are the texts whose condition holds, in order."""
+    the engine registers it."""
     from sqlglot import exp
 
     from tierkit.sqlengine import DuckDBEngine
@@ -208,10 +234,18 @@ def test_python_functions_and_tags_agree_on_python_and_duckdb(table, node):
     engine = DuckDBEngine.__new__(DuckDBEngine)
     engine.connection, engine._udfs = table, set()
     engine.register_udfs(lowering.udfs)
-    assert len(lowering.udfs) == (0 if isinstance(node, ir.Tags) else 1)
-    duck = [row[0] for row in table.execute(to_sql.to_sql(sql, "duckdb")).fetchall()]
-    step = to_python.row_step([("out", node)], list(COLUMNS), dict.fromkeys(COLUMNS, True))
-    (python,) = step(*zip(*ROWS), len(ROWS))
-    assert [same(d, p) for d, p in zip(duck, python)] == [True] * len(ROWS), list(zip(duck, python))
-    if isinstance(node, ir.PyCall) and not node.null_safe:
+    assert len(lowering.udfs) == 1
+    python = _agree(table, sql, node)
+    if not node.null_safe:
         assert None in python and any(value is not None for value in python)
+
+
+@pytest.mark.duckdb
+@pytest.mark.parametrize("node", DECISIONS, ids=lambda node: type(node).__name__)
+def test_decision_table_nodes_agree_on_python_and_duckdb(table, node):
+    """First match (a missing condition is not met), an outcome picked by position
+    (missing or out of range: the default), tags gathered in order without repeats, and
+    the degenerate tables a kind may state (no rule left, one condition)."""
+    from sqlglot import exp
+
+    _agree(table, exp.select(to_sql.SqlLowering(str).lower(node)).from_("t").order_by("i"), node)

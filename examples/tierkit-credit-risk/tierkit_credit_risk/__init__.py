@@ -41,7 +41,7 @@ import dataclasses
 
 from tierkit.kinds import (
     NULL, Bindings, Call, Cast, Defined, DType, Function, In, IrBuild, Lit, Logic, LogicKind, Reason, all_of, any_of, case,
-    coalesce, div, first_match, ge, gt, hookimpl, known, le, lit, logic_kind, missing, mul, sub,
+    coalesce, div, first_match, ge, gt, hookimpl, known, le, lit, logic_kind, missing, mul, sub, tags,
 )
 
 LEVELS = ("low", "medium", "high", "blocked")
@@ -278,7 +278,7 @@ def define(build: IrBuild) -> Defined | None:
     let.extend(outcome.lets)
     attributes = tuple((signal, values.get(signal, Lit(None, DType.FLOAT))) for signal in ("overdue_ratio", "days_late"))
     logic = Logic(build.id, let.lets, outcome.value, case((ge(worst, 0), worst)), attributes, (*reasons, *outcome.reasons),
-                  tags=tuple((TAGS[signal], ge(level, 1)) for signal, level in levels.items()))
+                  tags=tags(*((TAGS[signal], ge(level, 1)) for signal, level in levels.items())))
     return Defined(logic, {level: CONTENT[level]["label"] for level in CONTENT}, {}, readers)
 
 
