@@ -12,7 +12,7 @@ code in one language, only where an output needs words.  Templates are
 ``str.format`` strings with specs of their own besides Python's: ``number`` (a
 value as people read it), ``pct`` (a share as ``20%``, ``12.5%``), ``names`` (field
 names as their labels, in a list a sentence holds), ``label`` (one of the scheme's
-label ids as its display label), ``score`` (a score as shown, rounded down to the
+label ids, or a list of them, as display labels), ``score`` (a score as shown, rounded down to the
 scheme's decimals), ``say`` (an expression in words, as the ruleset's vocabulary
 says it), ``sig3`` (three significant digits, written out) and
 ``in:<table>`` (a value looked up in one of the kind's tables of labels, e.g. an
@@ -135,7 +135,9 @@ class ReasonWords:
             return f"{value * 100:g}%"
         if spec == "names":
             return self.vocabulary.names(value, lang)
-        if spec == "label":
+        if spec == "label":  # a label id, or a list of them
+            if isinstance(value, (list, tuple)):
+                return ", ".join(self._shown(item, "label", lang) for item in value)
             return str(localize(self.labels().get(value, value), lang))
         if spec == "sig3":  # three significant digits, written out: 1230, 0.333
             return f"{float(f'{value:.3g}'):g}"

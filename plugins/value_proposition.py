@@ -25,18 +25,12 @@ Example::
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
-
-from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import did_you_mean
 from tierkit.hookspecs import hookimpl
+from tierkit.ir import nodes as ir
+from tierkit.ir.nodes import DType, Let, ListOf, Lit, Pick, Reason, Ref, lit
+from tierkit.kindlogic import Defined, IrBuild, LogicKind, logic_kind
 from tierkit.labels import localize
-from tierkit.registry import SchemeKind
-from tierkit.words import Vocabulary
-
-if TYPE_CHECKING:
-    from tierkit.sqlbuild import SqlBuild
 
 UNKNOWN = "unknown"
 GROUPS = {
@@ -45,7 +39,6 @@ GROUPS = {
 }
 CONTENT_KEYS = ("strategy", "talking_points", "actions")
 TIE = 1e-9
-_CACHE_LIMIT = 65_536
 
 LABEL_REF = {"$ref": "#/$defs/label"}
 IDENTIFIER = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
@@ -174,47 +167,118 @@ CONFIG_SCHEMA = {
     "required": ["signals"],
 }
 
-WORDS = {
+TEMPLATES = {
     "en": {
-        "signal": "{signal}: {amount:+g} → {types}",
-        "missing": "{signal}: missing ({fields}), not counted",
-        "winner": "highest total {total:g} → {type} ({group})",
-        "tie": "tied at {total:g} with {others}; {type} is declared first",
-        "none": "no signal points to a type",
-        "cancel": "the signals cancel out: no type has a total above 0",
+        "value_proposition.signal": "{signal:in:signals}: {amount:+g} → {signal:in:targets}",
+        "value_proposition.missing": "{signal:in:signals}: missing ({fields:names}), not counted",
+        "value_proposition.winner": "highest total {total:g} → {type:label} ({group:in:groups})",
+        "value_proposition.tie": "tied at {total:g} with {tie:label}; {type:label} is declared first",
+        "value_proposition.none": "no signal points to a type",
+        "value_proposition.cancel": "the signals cancel out: no type has a total above 0",
     },
     "zh": {
-        "signal": "{signal}：{amount:+g} → {types}",
-        "missing": "{signal}：缺失（{fields}），不计入",
-        "winner": "总分最高 {total:g} → {type}（{group}）",
-        "tie": "与 {others} 同为 {total:g} 分；{type} 排在前面",
-        "none": "没有任何信号指向某一类型",
-        "cancel": "信号相互抵消：没有类型的总分大于 0",
+        "value_proposition.signal": "{signal:in:signals}：{amount:+g} → {signal:in:targets}",
+        "value_proposition.missing": "{signal:in:signals}：缺失（{fields:names}），不计入",
+        "value_proposition.winner": "总分最高 {total:g} → {type:label}（{group:in:groups}）",
+        "value_proposition.tie": "与 {tie:label} 同为 {total:g} 分；{type:label} 排在前面",
+        "value_proposition.none": "没有任何信号指向某一类型",
+        "value_proposition.cancel": "信号相互抵消：没有类型的总分大于 0",
     },
 }
+F = DType.FLOAT
 
 
-def compile_value_proposition(build: SchemeBuild) -> CompiledScheme:
+def define(build: IrBuild) -> Defined | None:
+    """Each signal's amount (its weight when its condition holds, weight × its value when
+    the value is a number; 0 when missing or NaN), each type's total added in signal
+    order, and the winner chosen type by type: a total above ``TIE`` that beats the best
+    so far by more than ``TIE`` (a NaN total never wins).  The winner's and the
+    unknown's reasons carry every type's total (``total_<type>``) and the tie reason a
+    flag per type (``tied_<type>``), which :func:`_finish` gathers into ``totals`` and
+    ``tie`` as the records showed them."""
     types = _types(build)
-    signals, codes, compiled = _signals(build, types)
-    decide = build.constant(_decider(types, signals))
-    temps = [build.temp() for _ in codes]
-    blanks = "".join(f"({build.missing_names(c)} if {t} is None else ()), " for t, c in zip(temps, compiled))
-    build.row([*(f"{t} = {code}" for t, code in zip(temps, codes)),
-               f"{build.outcome.local} = {decide}(({''.join(t + ', ' for t in temps)}), ({blanks}))"], [build.outcome])
-
+    signals = _signals(build, types)
+    if build.failed:
+        return None
+    lets, reasons, readers, amounts = [], [], {}, []
+    for index, (signal, compiled) in enumerate(signals):
+        value, weight = Ref(f"value{index}", compiled.code.dtype), lit(signal["weight"])
+        lets.append(Let(f"value{index}", compiled.code))
+        if signal["config"].get("when") is not None:
+            missing, counts = ir.IsMissing(value), ir.holds(value)
+            amount = ir.case((value, weight), default=lit(0.0))
+        else:
+            missing = ir.Or((ir.IsMissing(value), ir.Call("isnan", (ir.Cast(value, F),), DType.BOOL)))
+            counts = ir.Not(missing)
+            amount = ir.case((missing, lit(0.0)), default=ir.Arith("*", weight, value))
+        lets += [Let(f"missing{index}", missing), Let(f"amount{index}", amount)]
+        amounts.append(Ref(f"amount{index}", F))
+        blank, read = build.blank_inputs(compiled)
+        readers[blank] = read
+        key = lit(signal["key"])
+        reasons.append(Reason("value_proposition.missing", (("signal", key), ("missing", lit(True)), ("fields", blank)),
+                              Ref(f"missing{index}", DType.BOOL)))
+        if signal["targets"]:
+            said = value if signal["config"].get("when") is None else lit(True)
+            reasons.append(Reason("value_proposition.signal", (("signal", key), ("value", said), ("amount", amounts[-1])),
+                                  counts))
+    totals = []
+    for target in range(len(types)):
+        lets.append(Let(f"total{target}", ir.total(lit(0.0), *(a for a, (s, _c) in zip(amounts, signals) if target in s["targets"]))))
+        totals.append(Ref(f"total{target}", F))
+    best, best_total = Lit(None, DType.INT), Lit(None, F)
+    for index, total in enumerate(totals):
+        wins = ir.And((ir.Not(ir.Call("isnan", (total,), DType.BOOL)), ir.Compare(">", total, lit(TIE)),
+                       ir.Or((ir.IsMissing(best), ir.Compare(">", total, ir.Arith("+", best_total, lit(TIE)))))))
+        lets += [Let(f"best{index}", ir.case((wins, lit(index)), default=best)),
+                 Let(f"best_total{index}", ir.case((wins, total), default=best_total))]
+        best, best_total = Ref(f"best{index}", DType.INT), Ref(f"best_total{index}", F)
+    ids, groups = [entry["id"] for entry in types], [entry["group"] for entry in types]
+    label = Pick(best, tuple(map(lit, ids)), lit(UNKNOWN))
+    group = Pick(best, tuple(map(lit, groups)), Lit(None, DType.STR))
+    tags = Pick(best, tuple(ListOf((lit(g),), DType.STR) for g in groups), ListOf((), DType.STR))
+    every_total = tuple((f"total_{id_}", total) for id_, total in zip(ids, totals))
+    tied = tuple((f"tied_{id_}", ir.holds(ir.And((ir.Compare("!=", best, lit(index)),
+                                                 ir.Compare("<=", ir.Call("abs", (ir.Arith("-", total, best_total),), F), lit(TIE))))))
+                 for index, (id_, total) in enumerate(zip(ids, totals)))
+    fired = ir.Or(tuple(ir.Compare("!=", a, lit(0.0)) for a, (s, _c) in zip(amounts, signals) if s["targets"])) \
+        if any(s["targets"] for s, _c in signals) else lit(False)
+    decided = ir.known(best)
+    reasons += [
+        Reason("value_proposition.winner", (("type", label), ("group", group), ("total", best_total), *every_total), decided),
+        Reason("value_proposition.tie", (("type", label), ("total", best_total), *tied),
+               ir.And((decided, ir.Or(tuple(flag for _name, flag in tied))))),
+        Reason("value_proposition.cancel", (("unknown", lit(True)), *every_total), ir.And((ir.IsMissing(best), fired))),
+        Reason("value_proposition.none", (("unknown", lit(True)), *every_total), ir.And((ir.IsMissing(best), ir.Not(fired)))),
+    ]
+    logic = ir.Logic(build.id, tuple(lets), label, best_total, (("group", group),), tuple(reasons), tags=tags)
     labels = {entry["id"]: entry.get("label", entry["id"]) for entry in types}
     labels[UNKNOWN] = UNKNOWN_CONTENT["label"]
     about = {entry["id"]: _about(entry) for entry in types}
     about[UNKNOWN] = _about(UNKNOWN_CONTENT)
-    return CompiledScheme(explain=_explainer(types, signals, build.vocabulary), labels=labels, about=about)
+    names = {signal["key"]: signal["name"] for signal, _c in signals}
+    targets = {signal["key"]: {lang: ", ".join(str(localize(types[t].get("label", types[t]["id"]), lang)) for t in signal["targets"])
+                               for lang in ("en", "zh")} for signal, _c in signals}
+    tables = {"signals": names, "targets": targets, "groups": GROUPS}
+    return Defined(logic, labels, readers=readers, tables=tables, finish=_finish, about=about)
 
 
-def _signals(build, types: list[dict]) -> tuple[list[dict], list[str], list]:
-    """The signals (targets as type indices, weight, the fields read), each one's
-    compiled code and its expression: the same checks for the Python and the SQL back end."""
+def _finish(records: list[dict], outcome: tuple) -> None:
+    """Every type's total as ``totals`` and the tied types as ``tie``, as one field each."""
+    for record in records:
+        totals = {key[6:]: record.pop(key) for key in list(record) if key.startswith("total_")}
+        tied = [key[5:] for key in list(record) if key.startswith("tied_") and record.pop(key)]
+        if totals:
+            record["totals"] = totals
+        if record["code"] == "value_proposition.tie":
+            record["tie"] = tied
+
+
+def _signals(build, types: list[dict]) -> list[tuple[dict, object]]:
+    """The signals (targets as type indices, weight, the key and name reasons show them
+    by), each with its compiled expression."""
     order = {entry["id"]: index for index, entry in enumerate(types)}
-    signals, codes, compiled_all = [], [], []
+    signals = []
     for index, signal in enumerate(build.value("signals", default=[])):
         has_when, has_value = signal.get("when") is not None, signal.get("value") is not None
         if has_when == has_value:
@@ -229,54 +293,13 @@ def _signals(build, types: list[dict]) -> tuple[list[dict], list[str], list]:
                             hint=did_you_mean(name, order))
             elif order[name] not in targets:
                 targets.append(order[name])
-        signals.append({
+        signals.append(({
             "config": signal, "targets": tuple(targets), "weight": float(signal.get("weight", 1)),
-            "reads": sorted(compiled.reads), "name": signal.get("label", signal.get("id", signal.get("when", signal.get("value")))),
-        })
-        codes.append(compiled.code)
-        compiled_all.append(compiled)
-    return signals, codes, compiled_all
+            "key": signal.get("id", f"#{index + 1}"),
+            "name": signal.get("label", signal.get("id", signal.get("when", signal.get("value")))),
+        }, compiled))
+    return signals
 
-
-def compile_value_proposition_sql(build: SqlBuild) -> None:
-    """The SQL twin of :func:`compile_value_proposition`: the totals added up in signal
-    order, as the Python step adds them, and the winner chosen type by type."""
-    types = _types(build)
-    signals, codes, _compiled = _signals(build, types)
-    dialect, literal = build.dialect, build.literal
-    amounts = []
-    for signal, code in zip(signals, codes):
-        weight = literal(signal["weight"])
-        if signal["config"].get("when") is not None:
-            amounts.append(f"CASE WHEN {code} THEN {weight} ELSE {literal(0.0)} END")
-        else:
-            value = build.column("value", dialect.double(code))
-            amounts.append(f"CASE WHEN {value} IS NULL OR isnan({value}) THEN {literal(0.0)} ELSE {weight} * {value} END")
-    totals = []
-    for index in range(len(types)):
-        total = literal(0.0)
-        for signal, amount in zip(signals, amounts):
-            if index in signal["targets"]:
-                total = f"({total} + {amount})"
-        totals.append(build.column(f"total{index}", total))
-    tie = literal(TIE)
-    best, best_total = "CAST(NULL AS BIGINT)", "CAST(NULL AS DOUBLE)"
-    for index, total in enumerate(totals):
-        wins = (f"NOT isnan({total}) AND {total} > {tie}"
-                f" AND ({best} IS NULL OR {total} > {best_total} + {tie})")
-        best, best_total = (build.column(f"best{index}", f"CASE WHEN {wins} THEN {index} ELSE {best} END"),
-                            build.column(f"best_total{index}", f"CASE WHEN {wins} THEN {total} ELSE {best_total} END"))
-
-    def pick(values: list[str], otherwise: str) -> str:
-        branches = " ".join(f"WHEN {index} THEN {value}" for index, value in enumerate(values))
-        return f"CASE {best} {branches} ELSE {otherwise} END" if values else otherwise
-
-    build.outcome(
-        label=pick([literal(entry["id"]) for entry in types], literal(UNKNOWN)),
-        score=best_total,
-        tags=pick([dialect.list_of([literal(entry["group"])]) for entry in types], dialect.list_of([])),
-        group=pick([literal(entry["group"]) for entry in types], "NULL"),
-    )
 
 def _about(entry: dict) -> dict:
     about = {key: entry[key] for key in CONTENT_KEYS if entry.get(key)}
@@ -285,7 +308,7 @@ def _about(entry: dict) -> dict:
     return about
 
 
-def _types(build: SchemeBuild) -> list[dict]:
+def _types(build: IrBuild) -> list[dict]:
     entries = build.value("types")
     if entries is None:
         return [{"id": name, **content} for name, content in BUILTIN_TYPES.items()]
@@ -306,93 +329,9 @@ def _types(build: SchemeBuild) -> list[dict]:
     return types
 
 
-def _decider(types: list[dict], signals: list[dict]):
-    """``decide(values) -> outcome``: totals per type, the winner, memoised per values."""
-    count = len(types)
-    groups = [entry["group"] for entry in types]
-    ids = [entry["id"] for entry in types]
-    tag_of = [(group,) for group in groups]
-    plan = [(signal["weight"], signal["targets"]) for signal in signals]
-    cache: dict = {}
-
-    def decide(values: tuple, blanks: tuple) -> tuple:
-        """The outcome of ``values``; its detail ends with each signal's blank inputs."""
-        try:
-            found = cache.get(values)
-        except TypeError:  # an unhashable value: decide without the memo
-            found = outcome(values)
-        else:
-            if found is None:
-                found = outcome(values)
-                if len(cache) < _CACHE_LIMIT:
-                    cache[values] = found
-        return (*found[:3], (*found[3], blanks))
-
-    def outcome(values: tuple) -> tuple:
-        totals = [0.0] * count
-        for value, (weight, targets) in zip(values, plan):
-            if value is None or value is False or (isinstance(value, float) and math.isnan(value)):
-                continue
-            amount = weight if value is True else weight * value
-            for target in targets:
-                totals[target] += amount
-        best = None
-        for index, total in enumerate(totals):
-            if total > TIE and (best is None or total > totals[best] + TIE):
-                best = index
-        totals_t = tuple(totals)
-        if best is None:
-            return (UNKNOWN, None, (), (None, values, totals_t, None))
-        return (ids[best], totals[best], tag_of[best], (groups[best], values, totals_t, best))
-
-    return decide
-
-
-def _explainer(types: list[dict], signals: list[dict], vocabulary: Vocabulary):
-    def type_name(index: int, lang: str) -> str:
-        return localize(types[index].get("label", types[index]["id"]), lang)
-
-    def explain(outcome: tuple, lang: str) -> list[dict]:
-        words = WORDS.get(lang, WORDS["en"])
-        _label, _score, _tags, (group, values, totals, best, blanks) = outcome
-        reasons, fired = [], False
-        for signal, value, blank in zip(signals, values, blanks):
-            name = localize(signal["name"], lang)
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                fields = list(blank or signal["reads"])
-                reasons.append({"signal": signal["config"].get("id"), "missing": True, "fields": fields,
-                                "text": words["missing"].format(signal=name, fields=vocabulary.names(fields, lang))})
-                continue
-            if value is False or not signal["targets"]:
-                continue
-            amount = signal["weight"] if value is True else signal["weight"] * value
-            fired = fired or amount != 0
-            shown = ", ".join(type_name(t, lang) for t in signal["targets"])
-            reasons.append({"signal": signal["config"].get("id"), "value": value, "amount": amount,
-                            "types": [types[t]["id"] for t in signal["targets"]],
-                            "text": words["signal"].format(signal=name, amount=amount, types=shown)})
-        if best is None:
-            reasons.append({"unknown": True, "totals": dict(zip((t["id"] for t in types), totals)),
-                            "text": words["cancel" if fired else "none"]})
-            return reasons
-        total = totals[best]
-        reasons.append({"type": types[best]["id"], "group": group, "total": total,
-                        "totals": dict(zip((t["id"] for t in types), totals)),
-                        "text": words["winner"].format(total=total, type=type_name(best, lang),
-                                                       group=localize(GROUPS[group], lang))})
-        tied = [index for index, other in enumerate(totals) if index != best and abs(other - total) <= TIE]
-        if tied:
-            reasons.append({"tie": [types[index]["id"] for index in tied],
-                            "text": words["tie"].format(total=total, type=type_name(best, lang),
-                                                        others=", ".join(type_name(i, lang) for i in tied))})
-        return reasons
-
-    return explain
+VALUE_PROPOSITION = LogicKind(define, TEMPLATES, (("group", "string"),))
 
 
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(
-        SchemeKind.documented("value_proposition", __doc__, CONFIG_SCHEMA, compile_value_proposition, attributes={"group": ("string", 0)},
-                              compile_sql=compile_value_proposition_sql)
-    )
+    register(logic_kind("value_proposition", __doc__, CONFIG_SCHEMA, VALUE_PROPOSITION))

@@ -20,6 +20,7 @@ import ast
 import datetime as dt
 import functools
 import itertools
+import math
 from collections.abc import Callable
 
 from ..expr import _member, _safe_power, _text
@@ -39,13 +40,15 @@ class UnknownNode(Exception):
 @functools.cache
 def functions() -> dict[str, Callable]:
     """The Python function of each :class:`ir.Call` name: the built-in functions'
-    own (their SQL forms are checked against them), membership in a list value, and
-    ``strip`` (text without the white space around it, as ``str.strip``)."""
+    own (their SQL forms are checked against them), membership in a list value,
+    ``strip`` (text without the white space around it, as ``str.strip``) and
+    ``isnan`` (whether a number is NaN)."""
     from ..plugins.functions import FUNCTIONS
 
     table = {function.name: function.impl for function in FUNCTIONS}
     table["list_contains"] = lambda items, value: value in items
     table["strip"] = str.strip
+    table["isnan"] = math.isnan
     return table
 
 

@@ -568,6 +568,7 @@ FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "length": _length,
     "list_contains": _list_contains,
     "strip": _strip,
+    "isnan": _plain("isnan"),
 }
 
 

@@ -90,6 +90,7 @@ def _expressions():
             st.builds(lambda x, items: ir.In(x, tuple(items)), text, st.lists(text, max_size=3)),
             st.builds(_call("contains", ir.DType.BOOL), text, text),
             st.builds(_call("list_contains", ir.DType.BOOL), lists, text),
+            st.builds(_call("isnan", ir.DType.BOOL), number),
         ), st.one_of(
             st.builds(lambda parts: ir.Concat(tuple(parts)), st.lists(st.one_of(number, flag, text, dates), min_size=1, max_size=3)),
             st.builds(_call("lower"), text),
