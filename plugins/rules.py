@@ -124,7 +124,7 @@ def define(build: IrBuild) -> Defined | None:
                           ir.Compare(">=", rule, lit(0))),)
     otherwise = (Reason("rules.default", (("rule", lit(default["id"])),), ir.Compare("==", rule, lit(DEFAULT))) if default
                  else Reason("rules.none", (), ir.IsMissing(rule)))
-    logic = ir.Logic(build.id, tuple(lets), label, score, (), (*matched, otherwise), tags)
+    logic = ir.Logic(build.id, tuple(lets), label, score, (), (*matched, otherwise), tags=tags)
     return Defined(logic, rule_labels(build), conditional_tags=tuple(r["id"] for r in rules) if collect else ())
 
 

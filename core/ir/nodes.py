@@ -389,8 +389,8 @@ class Logic:
     score: Expr
     attributes: tuple[tuple[str, Expr], ...]
     reasons: tuple[Reason, ...]
-    tags: Expr | None = None  # a list of texts; no tags when None
     names: dict = field(default_factory=dict, compare=False)  # id -> {lang: text}, for words
+    tags: Expr | None = None  # a list of texts; no tags when None
 
     def __post_init__(self):
         known: set[str] = set()
