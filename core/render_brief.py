@@ -27,8 +27,9 @@ from .render_plan import RunInfo, grade_scheme, role_field, run_info, scheme_con
 ABOUT_LISTS = ("actions", "talking_points", "pain_points", "sales_motion")
 # The type sizes of a brief and how many lines of normal type (see _lines) each holds on
 # one A4 page, measured with WeasyPrint on the bundled rulesets and kept a little short.
-DENSITIES = (("normal", 94), ("compact", 110), ("dense", 124))
+DENSITIES = (("normal", 104), ("compact", 116), ("dense", 122))
 LINE_WIDTH = 58  # half-width characters on one line of a column, normal type
+HEADING = 2.7  # lines a section's heading takes, its margins and rule included
 # How a long page gives way, one step at a time: the facts narrow to those the schemes
 # read, then each playbook list and each scheme's reasons keep their first ``items`` /
 # ``reasons`` lines and say how many more there are.  Every squeeze tries each density.
@@ -445,14 +446,14 @@ def _split(page: BriefPage) -> tuple[str, float]:
     go under "why" (``follow_up``) or above the playbook (``why``), whichever leaves the
     longer column shorter.  A fixed split, not balanced columns: WeasyPrint lays out
     balanced columns again and again to find their height."""
-    why = 2 + (1 if page.reasons_note else 0)  # the heading; the note on missing reasons
+    why = HEADING + (1 if page.reasons_note else 0)  # the note on missing reasons
     for section in page.sections:
         why += 1.3 + 1.3 * len(section.bars)
         why += sum(_text_lines(reason["text"]) for reason in section.reasons if not _drawn(section, reason))
-    plan = 6.0  # allocation and follow-up: headings and rows
-    playbook = 2.0
+    plan = HEADING + 4 + (HEADING + 2 if "follow_up" in page.extra else 0)  # allocation's rows, follow-up's
+    playbook = HEADING
     for entry in page.playbook:
-        playbook += 2 + (_text_lines(entry.strategy) if entry.strategy else 0)
+        playbook += 2.5 + (_text_lines(entry.strategy) if entry.strategy else 0)  # the box, its heading
         for part in ABOUT_LISTS:
             items = getattr(entry, part)
             playbook += (1 + sum(_text_lines(item) for item in items)) if items else 0
