@@ -181,10 +181,11 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def write_pdf(html: str, path: Path, folders: Iterable[Path] = (), shown: Path | None = None) -> None:
+def write_pdf(html: str, path: Path, folders: Iterable[Path] = (), shown: Path | None = None) -> list[list[str]]:
     """Print HTML to PDF with WeasyPrint (the optional ``pdf`` extra), fetching nothing
     but files of ``folders`` and tierkit's own templates (see :mod:`tierkit.render_pdf`).
-    Errors name ``shown`` (the file the user asked for) when ``path`` is a part of it."""
+    Errors name ``shown`` (the file the user asked for) when ``path`` is a part of it.
+    Returns the anchors on each printed page."""
     require_chinese_font(html)  # before WeasyPrint warns of the missing fonts its own way
     try:
         import weasyprint  # noqa: F401  (asked every time: a missing extra is one line)
@@ -194,7 +195,7 @@ def write_pdf(html: str, path: Path, folders: Iterable[Path] = (), shown: Path |
         raise TierkitError("PDF output needs WeasyPrint, which is not installed", hint=PDF_HINT) from None
     except OSError as error:  # WeasyPrint is there but Pango is not
         raise TierkitError(f"PDF output needs WeasyPrint's system libraries (Pango): {error}", hint=PDF_HINT) from None
-    print_pdf(html, path, [*folders, package_templates()], base_url=package_templates(), shown=shown)
+    return print_pdf(html, path, [*folders, package_templates()], base_url=package_templates(), shown=shown)
 
 
 def write_document(html: str, path: Path, folders: Iterable[Path] = ()) -> None:

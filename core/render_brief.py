@@ -27,8 +27,9 @@ from .render_plan import RunInfo, grade_scheme, role_field, run_info, scheme_con
 ABOUT_LISTS = ("actions", "talking_points", "pain_points", "sales_motion")
 # The type sizes of a brief and how many lines of normal type (see _lines) each holds on
 # one A4 page, measured with WeasyPrint on the bundled rulesets and kept a little short.
-DENSITIES = (("normal", 94), ("compact", 110), ("dense", 124))
+DENSITIES = (("normal", 104), ("compact", 116), ("dense", 122))
 LINE_WIDTH = 58  # half-width characters on one line of a column, normal type
+HEADING = 2.7  # lines a section's heading takes, its margins and rule included
 # How a long page gives way, one step at a time: the facts narrow to those the schemes
 # read, then each playbook list and each scheme's reasons keep their first ``items`` /
 # ``reasons`` lines and say how many more there are.  Every squeeze tries each density.
@@ -156,7 +157,10 @@ class BriefPage:
     ``customer`` the raw feature values by name; ``record`` the result record as
     ``tierkit evaluate`` writes it; ``density`` is ``normal``, ``compact`` or ``dense``:
     how small the type must be for the page to fit one A4 sheet, and ``fit`` the index in
-    ``FITS`` of the type size and squeeze the page got (see :meth:`BriefBuilder.fit`); ``extra`` what
+    ``FITS`` of the type size and squeeze the page got (see :meth:`BriefBuilder.fit`); ``split``
+    where the two columns part: after ``why`` (allocation, follow-up and playbook on the
+    right) or after ``follow_up`` (the playbook alone on the right), whichever column pair
+    is shorter (see :func:`_split`); ``extra`` what
     plugins added; ``reasons_note`` says why the reasons are missing when the page was
     printed from a results file without them (``tierkit brief --results``), else None.
     """
@@ -176,6 +180,7 @@ class BriefPage:
     record: dict
     density: str = "normal"
     fit: int = 0
+    split: str = "why"
     extra: dict = field(default_factory=dict)
     reasons_note: str | None = None
 
@@ -267,7 +272,7 @@ class BriefBuilder:
             squeeze, density, most = FITS[index]
             fitted = self._squeeze(page, **squeeze)
             if _lines(fitted) <= most or index == len(FITS) - 1:
-                return replace(fitted, density=density, fit=index)
+                return replace(fitted, density=density, fit=index, split=_split(fitted)[0])
         raise TierkitError(f"no fit {start} for a brief: there are {len(FITS)}")
 
     def _squeeze(self, page: BriefPage, facts: bool = False, items: int | None = None,
@@ -428,24 +433,40 @@ def _drawn(section: Section, reason: dict) -> bool:
     return bool(section.bars) and "indicator" in reason
 
 
-def _lines(page: BriefPage) -> float:
-    """An estimate of a page's lines of normal type: each text wraps at ``LINE_WIDTH``
-    half-width characters (a Chinese character counts two); a row of facts spans both
-    columns, each fact wrapping in a quarter of the page."""
+def _text_lines(text, per: int = LINE_WIDTH) -> int:
+    """Lines a text wraps to at ``per`` half-width characters (a Chinese character counts two)."""
+    width = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(text))
+    return max(1, math.ceil(width / per))
 
-    def lines(text, per: int = LINE_WIDTH) -> int:
-        width = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in str(text))
-        return max(1, math.ceil(width / per))
 
-    total = 10.0 + (1 if page.reasons_note else 0)  # headings, allocation and follow-up; the note on missing reasons
+def _split(page: BriefPage) -> tuple[str, float]:
+    """Where the page's two columns part, and the lines of the longer column.
+
+    The left column holds "why", the right one the playbook; allocation and follow-up
+    go under "why" (``follow_up``) or above the playbook (``why``), whichever leaves the
+    longer column shorter.  A fixed split, not balanced columns: WeasyPrint lays out
+    balanced columns again and again to find their height."""
+    why = HEADING + (1 if page.reasons_note else 0)  # the note on missing reasons
     for section in page.sections:
-        total += 1.3 + 1.3 * len(section.bars)
-        total += sum(lines(reason["text"]) for reason in section.reasons if not _drawn(section, reason))
+        why += 1.3 + 1.3 * len(section.bars)
+        why += sum(_text_lines(reason["text"]) for reason in section.reasons if not _drawn(section, reason))
+    plan = HEADING + 4 + (HEADING + 2 if "follow_up" in page.extra else 0)  # allocation's rows, follow-up's
+    playbook = HEADING
     for entry in page.playbook:
-        total += 2 + (lines(entry.strategy) if entry.strategy else 0)
+        playbook += 2.5 + (_text_lines(entry.strategy) if entry.strategy else 0)  # the box, its heading
         for part in ABOUT_LISTS:
             items = getattr(entry, part)
-            total += (1 + sum(lines(item) for item in items)) if items else 0
+            playbook += (1 + sum(_text_lines(item) for item in items)) if items else 0
+    after_why, after_plan = max(why, plan + playbook), max(why + plan, playbook)
+    return ("why", after_why) if after_why <= after_plan else ("follow_up", after_plan)
+
+
+def _lines(page: BriefPage) -> float:
+    """An estimate of a page's lines of normal type, counted as if its two columns were
+    one: twice the longer column, each text wrapping at ``LINE_WIDTH`` half-width
+    characters; a row of facts spans both columns, each fact wrapping in a quarter of the
+    page."""
+    total = 2 * _split(page)[1]
     for start in range(0, len(page.facts), 4):  # a row of four facts, each wrapping in its quarter
-        total += 2 * max(lines(f"{fact.label}  {fact.text}", LINE_WIDTH // 2) for fact in page.facts[start:start + 4])
+        total += 2 * max(_text_lines(f"{fact.label}  {fact.text}", LINE_WIDTH // 2) for fact in page.facts[start:start + 4])
     return total

@@ -49,10 +49,11 @@ class FolderFetcher(URLFetcher):
         return any(path.is_relative_to(folder) for folder in self.folders)
 
 
-def print_pdf(html: str, path: Path, folders: Iterable[Path], base_url: Path, shown: Path | None = None) -> None:
+def print_pdf(html: str, path: Path, folders: Iterable[Path], base_url: Path, shown: Path | None = None) -> list[list[str]]:
     """Print ``html`` to ``path``; relative URLs resolve against ``base_url``.  Errors
     name ``shown``, else ``path``: a booklet prints its chunks to temporary files, and
-    its errors name the booklet."""
+    its errors name the booklet.  Returns the anchors (``id`` attributes) on each page,
+    so a booklet sees where each account landed without reading the PDF again."""
     shown = path if shown is None else shown
     fetcher = FolderFetcher(folders)
     try:
@@ -66,6 +67,7 @@ def print_pdf(html: str, path: Path, folders: Iterable[Path], base_url: Path, sh
         raise TierkitError(f"PDF {shown}: the page nests its elements too deeply to print") from None
     _refuse(fetcher, shown)
     Path(path).write_bytes(pdf)
+    return [list(page.anchors) for page in document.pages]
 
 
 def _refuse(fetcher: FolderFetcher, path: Path) -> None:

@@ -123,7 +123,8 @@ def test_allocation_playbook_and_facts_of_a_known_customer(tmp_path):
     assert "Payback period and total cost of ownership" in playbook  # the industry track's talking points
     assert "Cost pressure and thin margins" in playbook  # and its pain points
     assert page.find("about-benchmark")  # the portfolio tag's playbook
-    facts = {e["attrs"]["data-field"]: " ".join("".join(e["text"]).split()) for e in page.find("fact")}
+    values = {e["attrs"]["data-field"]: "".join(e["text"]).strip() for e in page.find("fact-value")}
+    facts = {e["attrs"]["data-field"]: f"{''.join(e['text']).strip()} {values[e['attrs']['data-field']]}" for e in page.find("fact")}
     assert facts["revenue"] == "Revenue ¥1,000,000"
     assert facts["margin"] == "Margin 50%"
     assert facts["last_contact_date"] == "Last contact 2026-10-18"

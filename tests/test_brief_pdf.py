@@ -121,10 +121,11 @@ def test_a_squeezed_page_keeps_the_facts_the_schemes_read_and_says_how_many_more
     evaluation = evaluated("saas-enterprise")
     builder = BriefBuilder(evaluation, "zh", make_plugin_manager())
     row = evaluation.ranked()[0]
-    full, tightest = builder.page(row), builder.page(row, len(FITS) - 1)
+    tightest = builder.page(row, len(FITS) - 1)
+    every = {name for name, _label, _unit in builder.fact_specs}  # the facts of a page not squeezed
     assert tightest.density == "dense" and tightest.fit == len(FITS) - 1
-    assert {fact.name for fact in tightest.facts} == {fact.name for fact in full.facts} & builder.read
-    assert len(tightest.facts) < len(full.facts)
+    assert {fact.name for fact in tightest.facts} == every & builder.read
+    assert len(tightest.facts) < len(every)
     capped = [entry for entry in tightest.playbook if any(item.startswith("……另有") for part in ("actions", "talking_points") for item in getattr(entry, part))]
     assert capped and all(len(entry.talking_points) <= 2 for entry in tightest.playbook)
 
@@ -143,3 +144,44 @@ def test_chinese_without_a_chinese_font_stops_with_the_install_command(tmp_path)
     assert done.stderr.count("\n") == 1, done.stderr
     assert "no Chinese (CJK) font" in done.stderr and "apt-get install fonts-noto-cjk" in done.stderr
     assert not output.exists()
+
+
+def test_the_last_chunks_are_halves_and_every_row_is_printed_once_in_order():
+    from tierkit.booklet import CHUNK, _chunks
+
+    rows = [[number] for number in range(24 * CHUNK)]
+    chunks = _chunks(rows, 2)
+    assert [row for chunk in chunks for row in chunk] == rows
+    assert {len(chunk) for chunk in chunks[:-4]} == {CHUNK} and all(len(chunk) <= -(-CHUNK // 2) for chunk in chunks[-4:])
+    assert _chunks(rows[:CHUNK], 2) == [rows[:CHUNK]] and _chunks([], 2) == [[]]
+    assert _chunks(rows, 1) == [rows[start:start + CHUNK] for start in range(0, len(rows), CHUNK)]
+
+
+@needs_cjk_font
+def test_a_page_that_spills_over_is_printed_again_with_its_next_fit(tmp_path, monkeypatch):
+    """With an estimate that says every page fits at once, the fullest page of a bundled
+    ruleset spills onto a second sheet; the anchors the workers return show it, and its
+    chunk is printed again with the next fit until the page is one sheet."""
+    from tierkit import booklet, render_brief
+    from tierkit.manager import make_plugin_manager, make_registry
+    from tierkit.render import Renderer
+
+    evaluation, pm = evaluated("saas-enterprise"), make_plugin_manager()
+    builder = render_brief.BriefBuilder(evaluation, "zh", pm)
+    fullest = max(evaluation.rows, key=lambda row: builder.page(row).fit)
+    monkeypatch.setattr(render_brief, "_lines", lambda page: 0)
+    monkeypatch.setattr(booklet, "CHUNK", 1)
+    spilled, sheets = booklet._spilled, []
+
+    def counted(anchors, ids):
+        sheets.append((ids[0], len(anchors)))
+        return spilled(anchors, ids)
+
+    monkeypatch.setattr(booklet, "_spilled", counted)
+    renderer = Renderer(pm, make_registry().functions, evaluation.plan.ruleset.source, "zh", evaluation.bound.as_of)
+    out = tmp_path / "fullest.pdf"
+    booklet.write_briefs(builder, renderer, [fullest, evaluation.ranked()[-1]], out)
+    assert len(pypdf.PdfReader(str(out)).pages) == 2
+    customer = str(fullest[evaluation.plan.id_index])
+    printings = [count for shown, count in sheets if shown == customer]
+    assert printings[0] > 1 and printings[-1] == 1  # spilled over first, one sheet at last
