@@ -73,8 +73,8 @@ RESULTS_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parq
 JSON_METADATA = {b"tierkit.type": b"json"}
 # Parquet row groups: at most this many rows, or this many bytes of Arrow data
 GROUP_ROWS = 65_536
-GROUP_BYTES = 8 << 20
-CHUNK_ROWS = 128  # rows turned into Arrow at a time (a record being written is tens of kilobytes of objects)
+GROUP_BYTES = 4 << 20
+CHUNK_ROWS = 64  # rows turned into Arrow at a time (a record being written is tens of kilobytes of objects)
 EPOCH = dt.date(1970, 1, 1)
 
 
