@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # The checkout's own command line, never a ``tierkit`` found on PATH (which may be a stale install).
 TIERKIT = (sys.executable, "-m", "tierkit")
 
+# Every Spark JVM the tests start (the worker's session, and the command line's in a
+# subprocess) compiles with the client JIT only and collects garbage on one thread: the
+# tests' queries run on a few hundred rows, so the server JIT's compiler threads and the
+# parallel collector cost far more CPU than they save (about half the JVM's CPU of the
+# first evaluate).  The JIT tier and the collector change how fast Java runs, never what it
+# computes.  A ``PYSPARK_SUBMIT_ARGS`` already set is kept.
+SPARK_TEST_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+os.environ.setdefault("PYSPARK_SUBMIT_ARGS", f'--driver-java-options "{SPARK_TEST_JAVA_OPTIONS}" pyspark-shell')
+
 
 @pytest.fixture(scope="session")
 def registry():
@@ -27,18 +37,38 @@ def root() -> Path:
     return ROOT
 
 
+SPARK_GROUP = "spark"
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Every Spark test in one xdist group (``--dist loadgroup``): one worker starts one
     Spark session, instead of each worker starting its own on a two-core machine.  A test
     given the Spark engine as a parameter without the ``spark`` marker is refused: it
-    would escape ``-m "not spark"`` and start a session in any worker."""
+    would escape ``-m "not spark"`` and start a session in any worker.
+
+    The group is the biggest unit of work, so pytest-xdist hands it out first: the Spark
+    worker starts its session at once while the other worker takes the rest."""
+    grouping = getattr(config.option, "loadgroup", False)  # set in an xdist worker under --dist loadgroup
     for item in items:
         params = getattr(item, "callspec", None)
         if params and "spark" in params.params.values() and not item.get_closest_marker("spark"):
             raise pytest.UsageError(f"{item.nodeid} runs on Spark unmarked: parametrize it with engine_params()")
         if item.get_closest_marker("spark"):
-            item.add_marker(pytest.mark.xdist_group("spark"))
+            item.add_marker(pytest.mark.xdist_group(SPARK_GROUP))
+            if grouping:
+                _name_in_group(item)
+
+
+def _name_in_group(item) -> None:
+    """pytest-xdist groups a test by the ``@group`` its worker appends to the test's id,
+    writing ``item._nodeid``; pytest 9.2 keeps the id in ``item._id`` (a ``NodeId``) and
+    no longer reads ``_nodeid``, so there the group was lost and each worker that drew a
+    Spark test started its own Java process.  Where the id lives in ``_id``, it is written
+    here; pytest-xdist's own suffix then lands in the attribute nobody reads."""
+    node_id = getattr(item, "_id", None)
+    if node_id is not None and hasattr(type(node_id), "parse") and not item.nodeid.endswith(f"@{SPARK_GROUP}"):
+        item._id = type(node_id).parse(f"{item.nodeid}@{SPARK_GROUP}")
 
 
 # -- a local webhook, for notifications ----------------------------------------------------

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tierkit.manager import make_registry
-from tierkit.testing import CaseRunner, load_cases
+from tierkit.testing import CaseRunner
 
-from .conftest import ROOT
-
-CASE_FILES = sorted((ROOT / "tests" / "cases").glob("*.yml")) + sorted((ROOT / "tests" / "golden").glob("*.yaml"))
+from .case_files import cases_by_file
 
 
 def pytest_generate_tests(metafunc):
     if "case" in metafunc.fixturenames:
-        registry = make_registry()
-        cases = [(path, case) for path in CASE_FILES for case in load_cases(path, registry)]
+        cases = [(path, case) for path, in_file in cases_by_file().items() for case in in_file]
         metafunc.parametrize("case", [case for _, case in cases], ids=[f"{path.stem}_{case.name}" for path, case in cases])
 
 

@@ -18,17 +18,14 @@ import pytest
 
 from tierkit.manager import make_registry
 from tierkit.ruleset import load_ruleset
-from tierkit.testing import CaseRunner, load_cases
+from tierkit.testing import CaseRunner
 
-from .conftest import ROOT
+from .case_files import cases_by_file
 from .engine_harness import (SAMPLE_DATA, case_groups, compare, compare_batch, compare_engines, compare_sample,
                              differences, engine_params, only_kind, pooled, python_outcomes, shared_engine, sql_outcomes)
 
-CASE_FILES = sorted((ROOT / "tests" / "cases").glob("*.yml")) + sorted((ROOT / "tests" / "golden").glob("*.yaml"))
-
-
 REGISTRY = make_registry()
-CASES = {path: load_cases(path, REGISTRY) for path in CASE_FILES}
+CASES = cases_by_file()
 EACH_CASE = [(path, case) for path, cases in CASES.items() for case in cases]
 GROUPS = {f"{path.stem}: {name}": group for path, cases in CASES.items() for name, group in case_groups(cases).items()}
 

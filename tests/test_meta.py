@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -118,3 +121,45 @@ def test_tests_run_the_checkouts_command_never_one_from_path():
         if BARE_COMMAND.search(line)
     ]
     assert offenders == [], "spawn [sys.executable, '-m', 'tierkit', ...] (tests.conftest.TIERKIT) instead"
+
+
+GROUPED = '''
+import os
+import pytest
+
+
+def record(name):
+    with open(os.path.join(os.environ["GROUPED_OUT"], name), "w") as handle:
+        handle.write(os.environ["PYTEST_XDIST_WORKER"])
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("n", range(6))
+def test_marked(n):
+    record(f"spark-{n}")
+
+
+@pytest.mark.parametrize("engine", [pytest.param("spark", marks=pytest.mark.spark), "duckdb"])
+@pytest.mark.parametrize("n", range(6))
+def test_parametrized(n, engine):
+    record(f"{engine}-param-{n}")
+'''
+
+
+@pytest.mark.slow  # two xdist workers start
+def test_spark_tests_run_in_one_xdist_worker(tmp_path):
+    """Under ``--dist loadgroup`` (as ``scripts/test`` runs) every Spark test, marked or
+    given Spark as a parameter, runs in the same worker: one Spark session starts."""
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "conftest.py").write_text("from tests.conftest import pytest_collection_modifyitems  # noqa: F401\n")
+    (suite / "test_grouped.py").write_text(GROUPED)
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "GROUPED_OUT": str(out), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup",
+                           str(suite)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    workers = {path.name: path.read_text() for path in out.iterdir()}
+    assert len(workers) == 18
+    assert len({worker for name, worker in workers.items() if name.startswith("spark")}) == 1, workers

@@ -13,6 +13,7 @@ from tierkit.errors import TierkitError
 from tierkit.ruleset import load_ruleset
 from tierkit.testing import CaseRunner, load_cases
 
+from .case_files import CASE_FILES, cases_by_file
 from .conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "ruleset_tests"
@@ -128,9 +129,10 @@ def test_an_id_without_a_data_file_is_a_customer_of_the_orders(tmp_path, registr
     ]
 
 
-def test_the_golden_and_kind_case_files_still_load(registry):
-    for path in sorted((ROOT / "tests" / "cases").glob("*.yml")) + sorted((ROOT / "tests" / "golden").glob("*.yaml")):
-        cases = load_cases(path, registry)
+def test_the_golden_and_kind_case_files_still_load():
+    """(As read for test_cases.py and test_engines_cases.py, once per process.)"""
+    assert len(cases_by_file()) == len(CASE_FILES) > 10
+    for cases in cases_by_file().values():
         assert cases and all(len(case.ids) == len(case.customers) for case in cases)
 
 
