@@ -21,6 +21,7 @@ from tierkit.ruleset import load_ruleset
 from tierkit.testing import CaseRunner
 
 from .case_files import cases_by_file
+from .conftest import ROOT
 from .engine_harness import (SAMPLE_DATA, case_groups, compare, compare_batch, compare_engines, compare_sample,
                              differences, engine_params, only_kind, pooled, python_outcomes, shared_engine, sql_outcomes)
 
