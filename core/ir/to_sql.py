@@ -36,6 +36,9 @@ ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
 WINDOW = {"rank": lambda arg: exp.Anonymous(this="rank", expressions=[]), "count": lambda arg: exp.Count(this=arg),
           "sum": lambda arg: exp.Sum(this=arg)}
 
+AGGREGATE = {"count": lambda arg: exp.Count(this=exp.Star() if arg is None else arg), "sum": lambda arg: exp.Sum(this=arg),
+             "min": lambda arg: exp.Min(this=arg), "max": lambda arg: exp.Max(this=arg)}
+
 WHOLE_PARTITION = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="UNBOUNDED", end_side="FOLLOWING")
 
 
@@ -101,6 +104,17 @@ def _spark_float_text(number: exp.Expr) -> exp.Expr:
                     default=scientific)
 
 
+def _filter_clause(build: Callable[[exp.Expr | None], exp.Expr], arg: exp.Expr | None, where: exp.Expr) -> exp.Expr:
+    """DuckDB: ``agg(arg) FILTER (WHERE where)``, which skips the rows before reading them."""
+    return exp.Filter(this=build(arg), expression=exp.Where(this=where))
+
+
+def _case_inside(build: Callable[[exp.Expr | None], exp.Expr], arg: exp.Expr | None, where: exp.Expr) -> exp.Expr:
+    """Spark: ``agg(CASE WHEN where THEN arg END)``: a dropped row gives NULL, which no
+    aggregate reads, so counts, sums, minima and maxima are those of the kept rows."""
+    return build(_case((where, _num("1") if arg is None else arg)))
+
+
 @dataclass(frozen=True)
 class Dialect:
     """What one engine spells differently; the rest is sqlglot's generator for ``name``."""
@@ -114,13 +128,14 @@ class Dialect:
     days_between: Callable[[exp.Expr, exp.Expr], exp.Expr]  # whole days from start to end
     iso_date: Callable[[exp.Expr], exp.Expr]  # YYYY-M-D text to a date, NULL if it is not one
     float_text: Callable[[exp.Expr], exp.Expr]  # Python's repr of a finite DOUBLE that is not whole
+    filtered: Callable  # an aggregate of the rows where a condition holds
 
 
 DIALECTS = {
     "duckdb": Dialect("duckdb", _json_object, "list_transform", "list_extract", "list_contains", "len",
-                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text),
+                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text, _filter_clause),
     "spark": Dialect("spark", _named_struct, "transform", "try_element_at", "array_contains", "size",
-                     _spark_days, _spark_iso_date, _spark_float_text),
+                     _spark_days, _spark_iso_date, _spark_float_text, _case_inside),
 }
 
 
@@ -402,6 +417,16 @@ class SqlLowering:
                                            for s in node.order])
         spec = WHOLE_PARTITION.copy() if node.whole else None
         return exp.Window(this=this, partition_by=[self.lower(p) for p in node.partition] or None, order=order, spec=spec)
+
+    def visit_Aggregate(self, node: ir.Aggregate) -> exp.Expr:
+        build = AGGREGATE[node.func]
+        arg = None if node.arg is None else self.lower(node.arg)
+        if node.distinct:  # the condition inside DISTINCT on every dialect
+            inner = arg if node.where is None else _case((self.lower(node.where), arg))
+            return build(exp.Distinct(expressions=[inner]))
+        if node.where is None:
+            return build(arg)
+        return self.dialect.filtered(build, arg, self.lower(node.where))
 
 
 # -- functions: one row per name, the same values as tierkit.plugins.functions ------------
