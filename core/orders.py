@@ -71,23 +71,12 @@ from typing import TYPE_CHECKING
 from .errors import InputError, Position
 from .fieldtypes import FieldSpec, _text, make_coercer
 from .io import Rejected, RowError, Table, normalise_header, table_from_rows
+from .money import MONEY_SCALE, money, money_units
 
 if TYPE_CHECKING:
     from .orderpolicy import OrderPolicy
 
 YEAR = dt.timedelta(days=365)
-MONEY_SCALE = 1e6  # money is summed in whole millionths
-
-
-def money_units(amount: float) -> int:
-    """An amount in whole millionths, half up, computed in doubles as SQL computes
-    ``floor(amount * 1e6 + 0.5)``: sums of these integers are exact on every engine."""
-    return floor(amount * MONEY_SCALE + 0.5)
-
-
-def money(units: int) -> float:
-    """A sum of millionths as a number: the double nearest to it (below 2**53 millionths)."""
-    return units / MONEY_SCALE
 
 # column -> (type, aliases beyond the name); the ruleset's `orders.columns` adds more.
 ORDER_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -39,11 +39,14 @@ class UnknownNode(Exception):
 @functools.cache
 def functions() -> dict[str, Callable]:
     """The Python function of each :class:`ir.Call` name: the built-in functions'
-    own (their SQL forms are checked against them), and membership in a list value."""
+    own (their SQL forms are checked against them), membership in a list value, and
+    exact money (:mod:`tierkit.money`)."""
+    from ..money import money, money_units
     from ..plugins.functions import FUNCTIONS
 
     table = {function.name: function.impl for function in FUNCTIONS}
     table["list_contains"] = lambda items, value: value in items
+    table.update(money_units=money_units, money=money)
     return table
 
 

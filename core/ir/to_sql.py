@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect as SqlglotDialect
 
+from ..money import MONEY_SCALE
 from . import nodes as ir
 
 TYPES = {ir.DType.BOOL: "BOOLEAN", ir.DType.INT: "BIGINT", ir.DType.FLOAT: "DOUBLE", ir.DType.STR: "VARCHAR",
@@ -529,6 +530,18 @@ def _list_contains(lowering: SqlLowering, args) -> exp.Expr:
     return lowering.strict(args[1:], lambda value: _fn(lowering.dialect.list_contains, items, value[0]))
 
 
+def _money_units(lowering: SqlLowering, args) -> exp.Expr:
+    """:func:`tierkit.money.money_units`: whole millionths, half up, as DECIMAL(38, 0)
+    so that sums are exact (an INT of the IR: Python's ``int``)."""
+    scaled = _op(exp.Add, _op(exp.Mul, lowering.lower(args[0]), _double(MONEY_SCALE)), _double(0.5))
+    return exp.Cast(this=_fn("floor", scaled), to=WHOLE_NUMBER.copy())
+
+
+def _money(lowering: SqlLowering, args) -> exp.Expr:
+    """:func:`tierkit.money.money`: the double nearest to a sum of millionths."""
+    return _op(exp.Div, _cast(lowering.lower(args[0]), ir.DType.FLOAT), _double(MONEY_SCALE))
+
+
 FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "days_since": _days(1, 0),
     "days_until": _days(0, 1),
@@ -546,6 +559,8 @@ FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "contains": _plain("contains"),
     "length": _length,
     "list_contains": _list_contains,
+    "money_units": _money_units,
+    "money": _money,
 }
 
 
