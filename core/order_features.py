@@ -9,20 +9,52 @@ An order file becomes features in two levels, each an expression of
   order date, receivables, days to pay, margin, the first row.  :func:`merged` says
   how the totals of one customer's several id spellings add up (an aggregate of the
   totals).
-* :func:`features`: each of :data:`tierkit.orders.ORDER_FEATURES` as an expression
+* :func:`features`: each of :data:`ORDER_FEATURES` as an expression
   of the totals and the as-of date (``recency_days`` is the days from the last order
   date to it); a feature whose order columns the file lacks is missing.
 
 The SQL engines lower both levels through :class:`tierkit.ir.to_sql.SqlLowering`
-(:mod:`tierkit.sqlorders` adds the typing of the cells and the statuses around them).
+(:mod:`tierkit.sqlorders` adds the typing of the cells and the statuses around them);
+the Python engine keeps its running totals in one streaming pass over the rows
+(:mod:`tierkit.orders`) and computes the features from them by :func:`python_features`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 from .ir import nodes as ir
-from .orders import FEATURE_COLUMNS, ORDER_FEATURES, YEAR
+from .ir import to_python
+
+YEAR = dt.timedelta(days=365)
+
+# feature -> type, as rulesets see them
+ORDER_FEATURES: dict[str, str] = {
+    "order_count": "integer",
+    "revenue": "number",
+    "first_order_date": "date",
+    "last_order_date": "date",
+    "recency_days": "integer",
+    "tenure_days": "integer",
+    "avg_order_value": "number",
+    "orders_per_year": "number",
+    "revenue_last_12m": "number",
+    "revenue_prev_12m": "number",
+    "revenue_trend": "number",
+    "overdue_amount": "number",
+    "avg_days_to_pay": "number",
+    "margin_total": "number",
+    "margin_pct": "number",
+}
+# feature -> the optional order columns it is computed from
+FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "overdue_amount": ("paid_amount", "due_date"),
+    "avg_days_to_pay": ("paid_date",),
+    "margin_total": ("margin",),
+    "margin_pct": ("margin",),
+}
 
 DATE, INT, FLOAT = ir.DType.DATE, ir.DType.INT, ir.DType.FLOAT
 ORDER_DATE, AMOUNT, MARGIN = ir.Column("order_date", DATE), ir.Column("amount", FLOAT), ir.Column("margin", FLOAT)
@@ -121,3 +153,15 @@ def features(as_of: dt.date, columns: tuple[str, ...], total_types: dict[str, ir
         if not all(column in columns for column in needed):
             result[name] = ir.Lit(None, FLOAT)
     return result
+
+
+@functools.lru_cache(maxsize=16)
+def python_features(as_of: dt.date, columns: tuple[str, ...], count_days: bool) -> tuple[Callable, tuple[str, ...], tuple[str, ...]]:
+    """The features a file with ``columns`` gives, as one compiled Python row step over
+    columns of totals: ``(step, the totals it reads in order, the features it gives)``."""
+    types = {name: node.dtype for name, node in totals(as_of, columns).items()}
+    given = {name: node for name, node in features(as_of, columns, types, count_days).items()
+             if all(column in columns for column in FEATURE_COLUMNS.get(name, ()))}
+    reads = sorted({node.name for expr in given.values() for node in expr.walk() if isinstance(node, ir.Column)})
+    step = to_python.row_step(list(given.items()), reads, dict.fromkeys(reads, True))
+    return step, tuple(reads), tuple(given)
