@@ -71,8 +71,8 @@ from typing import TYPE_CHECKING
 from .errors import InputError, Position
 from .fieldtypes import FieldSpec, _text, make_coercer
 from .io import Rejected, RowError, Table, normalise_header, table_from_rows
-from .money import MONEY_SCALE, money, money_units
-from .order_features import FEATURE_COLUMNS, ORDER_FEATURES, YEAR, python_features
+from .money import MONEY_SCALE, money_units
+from .order_features import ORDER_FEATURES, YEAR, python_features
 
 if TYPE_CHECKING:
     from .orderpolicy import OrderPolicy
