@@ -1,10 +1,15 @@
 """Throughput and memory of order aggregation: N orders (CSV) into customer features.
 
-    python benchmarks/bench_orders.py [--orders N] [--customers M]
+    python benchmarks/bench_orders.py [--orders N] [--customers M] [--engine python|duckdb]
 
 Writes N synthetic orders (fixed seed) for M customers, then times reading the CSV and
 aggregating it (what ``tierkit evaluate … --orders`` does before evaluating), and
 prints orders/s and peak RSS.  The issue's bar: 1,000,000 orders in under 10 s.
+
+``--engine duckdb`` times the DuckDB engine's order SQL (``tierkit.sqlorders``) in two
+stages, the typing of the text cells and the one grouped pass with the features, and
+in the same run a polars script of the same features (a typed ``read_csv`` and one
+``group_by``), checking that both give the same features for every customer.
 """
 
 from __future__ import annotations
@@ -45,15 +50,92 @@ def write_orders(path: Path, orders: int, customers: int, seed: int = 20261122) 
             ])
 
 
+def duckdb_run(path: Path) -> dict:
+    """The DuckDB engine's order features: (typing seconds, grouping seconds, features by id)."""
+    import dataclasses
+
+    from tierkit.sqldialect import DUCKDB
+    from tierkit.sqlengine import open_engine
+    from tierkit.sqlorders import order_aggregation
+
+    engine = open_engine("duckdb")
+    start = time.perf_counter()
+    source_types = engine.register_file("raw_orders", str(path), "csv")
+    order_sql = order_aggregation(DUCKDB, '"raw_orders"', source_types, None, AS_OF, str(path))
+    engine.materialize("typed_orders", order_sql.counted)
+    typed = time.perf_counter()
+    grouped = dataclasses.replace(order_sql, counted='SELECT * FROM "typed_orders"')
+    engine.materialize("per_key", grouped.per_key)
+    rows = engine.rows(grouped.features_from('"per_key"'))
+    done = time.perf_counter()
+    names = [row[0] for row in engine.connection.execute(f"DESCRIBE {grouped.features_from('per_key')}").fetchall()]
+    return {"typing": typed - start, "grouping": done - typed,
+            "features": {row[0]: dict(zip(names, row)) for row in rows}}
+
+
+def polars_run(path: Path) -> dict:
+    """The same features as a polars script: a typed read and one group_by."""
+    import polars as pl
+
+    start = time.perf_counter()
+    orders = pl.read_csv(path, schema={"customer_id": pl.Utf8, "order_date": pl.Date, "amount": pl.Float64,
+                                       "paid_amount": pl.Float64, "due_date": pl.Date})
+    typed = time.perf_counter()
+    as_of, last_start, prev_start = AS_OF, AS_OF - dt.timedelta(days=365), AS_OF - dt.timedelta(days=730)
+    units = (pl.col("amount") * 1e6 + 0.5).floor().cast(pl.Int64)
+    paid = (pl.col("paid_amount") * 1e6 + 0.5).floor().cast(pl.Int64).fill_null(0)
+    day = pl.col("order_date")
+    totals = orders.lazy().filter(day <= as_of).group_by("customer_id").agg(
+        pl.len().alias("n"), units.sum().alias("revenue"), day.min().alias("first"), day.max().alias("last"),
+        units.filter(day > last_start).sum().alias("last_12m"),
+        units.filter((day <= last_start) & (day > prev_start)).sum().alias("prev_12m"),
+        (units - paid).filter((pl.col("due_date") < as_of) & (paid < units)).sum().alias("overdue"),
+    ).collect()
+    # polars divides a column by a constant through its reciprocal (off by one ulp); numpy divides
+    money = lambda name: pl.col(name).map_batches(lambda s: pl.Series(s.to_numpy() / 1e6), return_dtype=pl.Float64)  # noqa: E731
+    tenure = (pl.lit(as_of) - pl.col("first")).dt.total_days()
+    features = totals.select(
+        "customer_id", pl.col("n").alias("order_count"), money("revenue").alias("revenue"),
+        pl.col("first").alias("first_order_date"), pl.col("last").alias("last_order_date"),
+        (pl.lit(as_of) - pl.col("last")).dt.total_days().alias("recency_days"), tenure.alias("tenure_days"),
+        (money("revenue") / pl.col("n")).alias("avg_order_value"),
+        (pl.col("n") * 365 / pl.max_horizontal(tenure, pl.lit(365))).alias("orders_per_year"),
+        money("last_12m").alias("revenue_last_12m"), money("prev_12m").alias("revenue_prev_12m"),
+        pl.when(pl.col("prev_12m") != 0).then(money("last_12m") / money("prev_12m")).alias("revenue_trend"),
+        money("overdue").alias("overdue_amount"),
+    )
+    done = time.perf_counter()
+    return {"typing": typed - start, "grouping": done - typed,
+            "features": {row["customer_id"]: row for row in features.iter_rows(named=True)}}
+
+
+def compare_engines(path: Path, orders: int) -> int:
+    duck, polars = duckdb_run(path), polars_run(path)
+    wrong = [key for key, row in polars["features"].items()
+             if any(row[name] != duck["features"].get(key, {}).get(name) for name in row if name != "customer_id")]
+    assert duck["features"].keys() == polars["features"].keys(), "different customers"
+    print(f"order features: {orders:,} orders, {len(duck['features']):,} customers, as of {AS_OF}; "
+          f"customers with a different feature: {len(wrong)}")
+    print("engine    typing s   grouping s   total s")
+    for name, run in (("duckdb", duck), ("polars", polars)):
+        print(f"{name:8} {run['typing']:9.2f} {run['grouping']:12.2f} {run['typing'] + run['grouping']:9.2f}")
+    ratio = (duck["typing"] + duck["grouping"]) / (polars["typing"] + polars["grouping"])
+    print(f"duckdb / polars: total {ratio:.2f}x   grouping {duck['grouping'] / polars['grouping']:.2f}x")
+    return 1 if wrong else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--engine", choices=("python", "duckdb"), default="python")
     args = parser.parse_args(argv)
     registry = make_registry()
     with tempfile.TemporaryDirectory(prefix="tierkit-orders-") as tmp:
         path = Path(tmp) / "orders.csv"
         write_orders(path, args.orders, args.customers)
+        if args.engine == "duckdb":
+            return compare_engines(path, args.orders)
         start = time.perf_counter()
         with paused_gc():
             summary = aggregate_orders(str(path), read_rows(path, registry), AS_OF)

@@ -30,7 +30,8 @@ from typing import Any
 from .errors import Diagnostic, InputError, Position, TierkitError
 from .expr import ExpressionDiagnostic, Namespace, Symbol, compile_expression, names_in
 from .io import normalise_header
-from .orders import FEATURE_COLUMNS, ORDER_COLUMNS, REQUIRED_COLUMNS
+from .order_features import FEATURE_COLUMNS
+from .orders import ORDER_COLUMNS, REQUIRED_COLUMNS
 
 COUNTS = ("orders", "days")
 

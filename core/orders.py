@@ -71,23 +71,11 @@ from typing import TYPE_CHECKING
 from .errors import InputError, Position
 from .fieldtypes import FieldSpec, _text, make_coercer
 from .io import Rejected, RowError, Table, normalise_header, table_from_rows
+from .money import MONEY_SCALE, money_units
+from .order_features import ORDER_FEATURES, YEAR, python_features
 
 if TYPE_CHECKING:
     from .orderpolicy import OrderPolicy
-
-YEAR = dt.timedelta(days=365)
-MONEY_SCALE = 1e6  # money is summed in whole millionths
-
-
-def money_units(amount: float) -> int:
-    """An amount in whole millionths, half up, computed in doubles as SQL computes
-    ``floor(amount * 1e6 + 0.5)``: sums of these integers are exact on every engine."""
-    return floor(amount * MONEY_SCALE + 0.5)
-
-
-def money(units: int) -> float:
-    """A sum of millionths as a number: the double nearest to it (below 2**53 millionths)."""
-    return units / MONEY_SCALE
 
 # column -> (type, aliases beyond the name); the ruleset's `orders.columns` adds more.
 ORDER_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -100,33 +88,6 @@ ORDER_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "paid_date": ("date", ("payment_date", "付款日期", "回款日期")),
 }
 REQUIRED_COLUMNS = ("customer_id", "order_date", "amount")
-
-# feature -> type, as rulesets see them
-ORDER_FEATURES: dict[str, str] = {
-    "order_count": "integer",
-    "revenue": "number",
-    "first_order_date": "date",
-    "last_order_date": "date",
-    "recency_days": "integer",
-    "tenure_days": "integer",
-    "avg_order_value": "number",
-    "orders_per_year": "number",
-    "revenue_last_12m": "number",
-    "revenue_prev_12m": "number",
-    "revenue_trend": "number",
-    "overdue_amount": "number",
-    "avg_days_to_pay": "number",
-    "margin_total": "number",
-    "margin_pct": "number",
-}
-# feature -> the optional order columns it is computed from
-FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "overdue_amount": ("paid_amount", "due_date"),
-    "avg_days_to_pay": ("paid_date",),
-    "margin_total": ("margin",),
-    "margin_pct": ("margin",),
-}
-
 
 @dataclass
 class OrderSummary:
@@ -306,7 +267,7 @@ def aggregate_orders(
             _receivables(customer, values, units, as_of)
     summary.columns = tuple(columns)
     summary.headers = tuple(headers)
-    summary.features = {key: _features(customer, as_of, summary.columns, count_days) for key, customer in totals.items()}
+    summary.features = dict(zip(totals, _features(list(totals.values()), as_of, summary.columns, count_days)))
     summary.rows_of = {key: customer.rows for key, customer in totals.items()}
     return summary
 
@@ -346,34 +307,22 @@ def _receivables(customer: _Customer, values: dict, amount: int, as_of: dt.date)
         customer.margin = margin if customer.margin is None else customer.margin + margin
 
 
-def _features(customer: _Customer, as_of: dt.date, columns: tuple[str, ...], count_days: bool = False) -> dict[str, Any]:
-    tenure = (as_of - customer.first).days
-    count = len(customer.days) if count_days else customer.count
-    revenue, last_12m, prev_12m = money(customer.revenue), money(customer.last_12m), money(customer.prev_12m)
-    margin = None if customer.margin is None else money(customer.margin)
-    features = {
-        "order_count": count,
-        "revenue": revenue,
-        "first_order_date": customer.first,
-        "last_order_date": customer.last,
-        "recency_days": (as_of - customer.last).days,
-        "tenure_days": tenure,
-        "avg_order_value": revenue / count,
-        "orders_per_year": count * 365 / max(tenure, 365),
-        "revenue_last_12m": last_12m,
-        "revenue_prev_12m": prev_12m,
-        "revenue_trend": last_12m / prev_12m if prev_12m else None,
-    }
-    computed = {
-        "overdue_amount": money(customer.overdue),
-        "avg_days_to_pay": customer.pay_days / customer.paid if customer.paid else None,
-        "margin_total": margin,
-        "margin_pct": 100 * margin / revenue if margin is not None and revenue else None,
-    }
-    features.update(
-        (name, value) for name, value in computed.items() if all(column in columns for column in FEATURE_COLUMNS[name])
-    )
-    return features
+_TOTALS = {"_n": "count", "_revenue": "revenue", "_first": "first", "_last": "last", "_last_12m": "last_12m",
+           "_prev_12m": "prev_12m", "_overdue": "overdue", "_pay_days": "pay_days", "_paid": "paid", "_margin": "margin"}
+
+
+def _total(customer: _Customer, name: str):
+    """A running total by its name in :func:`tierkit.order_features.totals`."""
+    return len(customer.days) if name == "_days" else getattr(customer, _TOTALS[name])
+
+
+def _features(customers: list[_Customer], as_of: dt.date, columns: tuple[str, ...], count_days: bool = False) -> list[dict[str, Any]]:
+    """Each customer's features from its running totals, by the features' one definition
+    (:func:`tierkit.order_features.features`) lowered to Python; a feature whose order
+    columns the file lacks is left out."""
+    step, reads, names = python_features(as_of, tuple(columns), count_days)
+    values = step(*([_total(customer, name) for customer in customers] for name in reads), len(customers))
+    return [dict(zip(names, row)) for row in zip(*values)]
 
 
 def no_orders() -> dict[str, Any]:
@@ -480,7 +429,7 @@ def _features_of(summary: OrderSummary, keys: list[str]) -> dict[str, Any]:
     merged = _Customer()
     for key in keys:
         merged.merge(summary.totals[key])
-    return _features(merged, summary.as_of, summary.columns, summary.count_days)
+    return _features([merged], summary.as_of, summary.columns, summary.count_days)[0]
 
 
 def _attach(table: Table, summary: OrderSummary, id_index: int, ids: _Ids) -> None:

@@ -95,11 +95,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .errors import TierkitError
-from . import fieldtypes
+from . import fieldtypes, order_features
 from .fieldtypes import NULL_MARKERS, WHITESPACE, FieldSpec
 from .orders import (
-    MONEY_SCALE, ORDER_COLUMNS, ORDER_FEATURES, REQUIRED_COLUMNS, YEAR, _column_lookup, _match_columns, no_orders,
+    ORDER_COLUMNS, REQUIRED_COLUMNS, _column_lookup, _match_columns, no_orders,
 )
+from .ir import nodes as ir
+from .ir import to_sql
 from .sqldialect import Dialect
 from .sqlinput import code_point_class
 
@@ -111,14 +113,6 @@ ID_COLUMN = "customer_id"
 KEY_COLUMN = "customer_key"
 REJECT_COLUMNS = ("reject_column", "reject_field", "reject_reason")
 ID_TYPES = ("string", "integer", "number", "date")
-
-# the per-key running totals (tierkit.orders._Customer) and how keys of one id merge
-MONEY_TYPE = "DECIMAL(38, 0)"  # sums of whole millionths: exact, whatever the order of the rows
-_TOTALS = {
-    "_n": "sum", "_days": "sum", "_zero": "sum", "_negative": "sum", "_revenue": "sum", "_first": "min", "_last": "max", "_last_12m": "sum", "_prev_12m": "sum",
-    "_overdue": "sum", "_pay_days": "sum", "_paid": "sum", "_margin": "sum", "_first_row": "min",
-}
-
 
 @dataclass(frozen=True)
 class OrderSql:
@@ -142,55 +136,23 @@ class OrderSql:
     # -- the one pass ---------------------------------------------------------------
     @property
     def per_key(self) -> str:
-        d = self.dialect
-        q = d.quote
-        as_of = d.literal(self.as_of)
-        zero = f"CAST(0 AS {MONEY_TYPE})"
-        raw, day = q("amount"), q("order_date")
-        amount = self._units(raw)
-        last_start, prev_start = d.literal(self.as_of - YEAR), d.literal(self.as_of - 2 * YEAR)
-        totals = {
-            "_n": "count(*)",
-            "_days": f"count(DISTINCT {day})",
-            "_zero": f"sum(CASE WHEN {raw} = 0 THEN 1 ELSE 0 END)",
-            "_negative": f"sum(CASE WHEN {raw} < 0 THEN 1 ELSE 0 END)",
-            "_revenue": f"sum({amount})",
-            "_first": f"min({day})",
-            "_last": f"max({day})",
-            "_last_12m": f"sum(CASE WHEN {day} > {last_start} THEN {amount} ELSE {zero} END)",
-            "_prev_12m": f"sum(CASE WHEN {day} <= {last_start} AND {day} > {prev_start} THEN {amount} ELSE {zero} END)",
-            "_overdue": f"CAST(NULL AS {MONEY_TYPE})",
-            "_pay_days": "CAST(NULL AS BIGINT)",
-            "_paid": "CAST(0 AS BIGINT)",
-            "_margin": f"sum({self._units(q('margin'))})",
-            "_first_row": "min(_row)",
-        }
-        columns = self.columns
-        # a payment dated after the as-of date is not made yet: its amount and date are unknown then
-        later = f"{q('paid_date')} > {as_of}" if "paid_date" in columns else "FALSE"
-        if "paid_amount" in columns and "due_date" in columns:
-            paid_then = f"CASE WHEN {later} THEN NULL ELSE {q('paid_amount')} END"
-            paid = f"COALESCE({self._units(paid_then)}, {zero})"
-            totals["_overdue"] = (
-                f"sum(CASE WHEN {q('due_date')} < {as_of} AND {paid} < {amount} THEN {amount} - {paid} ELSE {zero} END)"
-            )
-        if "paid_date" in columns:
-            paid_on = f"CASE WHEN {later} THEN NULL ELSE {q('paid_date')} END"
-            totals["_pay_days"] = f"sum({d.days_between(day, paid_on)})"
-            totals["_paid"] = f"count({paid_on})"
-        selected = ", ".join(f"{sql} AS {q(name)}" for name, sql in totals.items())
+        q = self.dialect.quote
+        selected = ", ".join(f"{self._sql(node)} AS {q(name)}" for name, node in self._totals.items())
         key = f"CASE WHEN _status = {STATUS_USED} THEN {q(KEY_COLUMN)} END"
+        read = ", ".join(q(name) for name in ("amount", "order_date", "margin", "paid_amount", "due_date", "paid_date"))
         return (
             f"SELECT {q(KEY_COLUMN)}, _status, {selected} FROM ("
-            f"SELECT {key} AS {q(KEY_COLUMN)}, _status, _row, {raw}, {day}, {q('margin')}, {q('paid_amount')}, "
-            f"{q('due_date')}, {q('paid_date')} FROM ({self.counted}) AS _t) AS _o GROUP BY {q(KEY_COLUMN)}, _status"
+            f"SELECT {key} AS {q(KEY_COLUMN)}, _status, _row, {read} "
+            f"FROM ({self.counted}) AS _t) AS _o GROUP BY {q(KEY_COLUMN)}, _status"
         )
 
-    def _units(self, value: str) -> str:
-        """:func:`tierkit.orders.money_units` of a column: whole millionths, half up, as a
-        DECIMAL so that sums are exact (NULL stays NULL)."""
-        d = self.dialect
-        return f"CAST(floor({value} * {d.double_literal(MONEY_SCALE)} + {d.double_literal(0.5)}) AS {MONEY_TYPE})"
+    @property
+    def _totals(self) -> dict[str, ir.Expr]:
+        return order_features.totals(self.as_of, self.columns)
+
+    def _sql(self, node: ir.Expr) -> str:
+        """An IR expression of the order columns or the totals as this dialect's SQL."""
+        return to_sql.to_sql(to_sql.SqlLowering(str, self.dialect.name).lower(node), self.dialect.name)
 
     def _per_key(self, per_key: str | None) -> str:
         return per_key if per_key is not None else f"({self.per_key})"
@@ -252,7 +214,7 @@ class OrderSql:
         if self.id_spec is None or self.id_spec.type == "string":
             totals = f"SELECT {q(KEY_COLUMN)} AS {q(ID_COLUMN)}, * FROM {self._per_key(per_key)} AS _k WHERE _status = {STATUS_USED}"
         else:  # one customer however its id is spelled: its keys' totals added (_Customer.merge)
-            merged = ", ".join(f"{how}({q(name)}) AS {q(name)}" for name, how in _TOTALS.items())
+            merged = ", ".join(f"{self._sql(order_features.merged(name, node))} AS {q(name)}" for name, node in self._totals.items())
             totals = (
                 f"SELECT {q(ID_COLUMN)}, {merged} FROM ({self.keys_from(per_key)}) AS _k "
                 f"WHERE {q(ID_COLUMN)} IS NOT NULL GROUP BY {q(ID_COLUMN)}"
@@ -264,44 +226,10 @@ class OrderSql:
         return self.features_from()
 
     def _feature_columns(self) -> list[str]:
-        d = self.dialect
-        q = d.quote
-        as_of = d.literal(self.as_of)
-        scale = d.double_literal(MONEY_SCALE)
-
-        def money(total: str) -> str:  # tierkit.orders.money: the double nearest the exact sum
-            return f"(CAST({q(total)} AS DOUBLE) / {scale})"
-
-        n, revenue, first, last = q("_days" if self.count_days else "_n"), money("_revenue"), q("_first"), q("_last")
-        last_12m, prev_12m, margin = money("_last_12m"), money("_prev_12m"), money("_margin")
-        tenure = f"CAST({d.days_between(first, as_of)} AS BIGINT)"
-        columns = self.columns
-        absent = "CAST(NULL AS DOUBLE)"
-        features = {
-            "order_count": f"CAST({n} AS BIGINT)",
-            "revenue": revenue,
-            "first_order_date": first,
-            "last_order_date": last,
-            "recency_days": f"CAST({d.days_between(last, as_of)} AS BIGINT)",
-            "tenure_days": tenure,
-            "avg_order_value": f"{revenue} / CAST({n} AS DOUBLE)",
-            "orders_per_year": f"CAST({n} * 365 AS DOUBLE) / CAST(greatest({tenure}, 365) AS DOUBLE)",
-            "revenue_last_12m": last_12m,
-            "revenue_prev_12m": prev_12m,
-            "revenue_trend": f"CASE WHEN {prev_12m} = 0 THEN NULL ELSE {last_12m} / {prev_12m} END",
-            "overdue_amount": money("_overdue") if "paid_amount" in columns and "due_date" in columns else absent,
-            "avg_days_to_pay": (
-                f"CASE WHEN {q('_paid')} = 0 THEN NULL ELSE CAST({q('_pay_days')} AS DOUBLE) / CAST({q('_paid')} AS DOUBLE) END"
-                if "paid_date" in columns else absent
-            ),
-            "margin_total": margin if "margin" in columns else absent,
-            "margin_pct": (
-                f"CASE WHEN {margin} IS NULL OR {revenue} = 0 THEN NULL ELSE {d.double_literal(100.0)} * {margin} / {revenue} END"
-                if "margin" in columns else absent
-            ),
-        }
-        assert features.keys() == ORDER_FEATURES.keys()
-        return [f"{sql} AS {q(name)}" for name, sql in features.items()]
+        q = self.dialect.quote
+        types = {name: node.dtype for name, node in self._totals.items()}
+        features = order_features.features(self.as_of, self.columns, types, self.count_days)
+        return [f"{self._sql(node)} AS {q(name)}" for name, node in features.items()]
 
     @property
     def rejected(self) -> str:

@@ -356,6 +356,42 @@ class Window(Expr):
         yield from (p for p in (self.arg, *self.partition, *(s.key for s in self.order)) if p is not None)
 
 
+AGGREGATES = {"count", "sum", "min", "max"}
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate(Expr):
+    """A value of a group of rows, SQL aggregate semantics.
+
+    ``count`` counts the rows whose ``arg`` is known (every row without ``arg``),
+    ``distinct`` the different known values; ``sum``, ``min`` and ``max`` are of the
+    known values, missing when there are none.  ``where`` keeps the rows where it holds
+    (a missing condition drops the row), SQL's ``FILTER (WHERE …)``.  Everything
+    around aggregates (a feature computed from several) is an ordinary expression, so
+    a group's outputs are one GROUP BY on SQL and one pass per group in Python.
+    """
+
+    func: str
+    arg: Expr | None = None
+    where: Expr | None = None
+    distinct: bool = False
+    dtype: DType = field(init=False)
+
+    def __post_init__(self):
+        if self.func not in AGGREGATES:
+            raise IRError(f"unknown aggregate {self.func!r}")
+        if self.arg is None and self.func != "count":
+            raise IRError(f"{self.func} needs an argument")
+        if self.distinct and (self.func != "count" or self.arg is None):
+            raise IRError("distinct is for a count of values")
+        if self.func in ("sum",) and self.arg.dtype not in NUMERIC:
+            raise IRError(f"sum needs numbers, not {self.arg.dtype.value}")
+        for part in (self.arg, self.where):
+            if part is not None and any(isinstance(n, (Aggregate, Window)) for n in part.walk()):
+                raise IRError("an aggregate's argument and condition are of one row")
+        object.__setattr__(self, "dtype", DType.INT if self.func == "count" else self.arg.dtype)
+
+
 @dataclass(frozen=True, slots=True)
 class Let:
     name: str
@@ -517,6 +553,8 @@ def nullable(node: Expr, refs: Callable[[str], bool] = lambda name: True) -> boo
         return True
     if isinstance(node, Window):
         return node.func == "sum"
+    if isinstance(node, Aggregate):
+        return node.func != "count"
     return any(nullable(child, refs) for child in node.children())
 
 

@@ -41,14 +41,16 @@ class UnknownNode(Exception):
 def functions() -> dict[str, Callable]:
     """The Python function of each :class:`ir.Call` name: the built-in functions'
     own (their SQL forms are checked against them), membership in a list value,
-    ``strip`` (text without the white space around it, as ``str.strip``) and
-    ``isnan`` (whether a number is NaN)."""
+    ``strip`` (text without the white space around it, as ``str.strip``), ``isnan``
+    (whether a number is NaN) and exact money (:mod:`tierkit.money`)."""
+    from ..money import money, money_units
     from ..plugins.functions import FUNCTIONS
 
     table = {function.name: function.impl for function in FUNCTIONS}
     table["list_contains"] = lambda items, value: value in items
     table["strip"] = str.strip
     table["isnan"] = math.isnan
+    table.update(money_units=money_units, money=money)
     return table
 
 
@@ -67,9 +69,31 @@ def _gather(entries: tuple) -> tuple:
 
 def helpers() -> dict[str, Callable]:
     """What the generated functions call, by the name they call it."""
-    return {"_power": _safe_power, "_member": _member, "_text": _text, "_date": dt.date.fromisoformat,
+    return {"_power": _safe_power, "_member": _member, "_text": _text, "_date": dt.date.fromisoformat, **AGGREGATES,
             "_first": _first, "_pick": _pick, "_gather": _gather,
             **{f"_fn_{name}": function for name, function in functions().items()}}
+
+
+def _known(values: list) -> list:
+    return [value for value in values if value is not None]
+
+
+def _sum_known(values: list):
+    known = _known(values)
+    return _sum(known) if known else None
+
+
+def _extreme(pick: Callable):
+    return lambda values: pick(known) if (known := _known(values)) else None
+
+
+AGGREGATES = {  # SQL's aggregates over a group's values: missing values skipped
+    "_agg_count": lambda values: len(_known(values)),
+    "_agg_distinct": lambda values: len(set(_known(values))),
+    "_agg_sum": _sum_known,
+    "_agg_min": _extreme(min),
+    "_agg_max": _extreme(max),
+}
 
 
 def _name(name: str, store: bool = False) -> ast.Name:
@@ -247,6 +271,23 @@ class PyLowering:
         pairs = ast.Tuple(elts=[self._tuple(entry) for entry in node.entries], ctx=ast.Load())
         return _call("_gather", [pairs])
 
+    def visit_Aggregate(self, node: ir.Aggregate) -> ast.expr:
+        """``_agg_<func>([arg for <row> in <the group's columns> if where is True])``:
+        the row's columns are the comprehension's own names, the group is ``_g`` (column
+        name -> list) of ``_n`` rows (see :func:`group_step`)."""
+        parts = [part for part in (node.arg, node.where) if part is not None]
+        reads = sorted({n.name for part in parts for n in part.walk() if isinstance(n, ir.Column)})
+        if reads:
+            target = ast.Tuple(elts=[_name(self.local(r), True) for r in reads], ctx=ast.Store())
+            rows = _call("zip", [ast.Subscript(value=_name("_g"), slice=_const(r), ctx=ast.Load()) for r in reads])
+        else:
+            target, rows = _name("_", True), _call("range", [_name("_n")])
+        keep = [] if node.where is None else [ast.Compare(left=self.lower(node.where), ops=[ast.Is()], comparators=[_const(True)])]
+        element = _const(1) if node.arg is None else self.lower(node.arg)
+        values = ast.ListComp(elt=element, generators=[ast.comprehension(target=target, iter=rows, ifs=keep, is_async=0)])
+        helper = "_agg_distinct" if node.distinct else f"_agg_{node.func}"
+        return _call(helper, [values])
+
     def visit_Case(self, node: ir.Case) -> ast.expr:
         result = self.lower(node.default)
         for condition, value in reversed(node.whens):
@@ -287,6 +328,37 @@ def row_step(lets: list[tuple[str, ir.Expr]], reads: list[str], nullable: dict[s
     namespace: dict = {**helpers(), **lowering.callables}
     exec(compile(module, "<ir row step>", "exec"), namespace)  # a tree we built, not text
     return namespace["step"]
+
+
+def group_step(lets: list[tuple[str, ir.Expr]], nullable: dict[str, bool]) -> Callable:
+    """One compiled function: ``f(_g, _n)`` giving the values of ``lets`` for one group
+    of ``_n`` rows, ``_g`` its columns (name -> list of the group's values).  A binding
+    reads aggregates of the rows (:class:`ir.Aggregate`), literals and earlier bindings:
+    what SQL computes as one GROUP BY."""
+    local = {name: f"v{i}" for i, name in enumerate(name for name, _ in lets)}
+    columns = sorted({n.name for _, e in lets for n in e.walk() if isinstance(n, ir.Column)})
+    local.update({name: f"c{i}" for i, name in enumerate(columns)})
+    lowering = PyLowering(local.__getitem__, nullable)
+    body: list[ast.stmt] = []
+    for name, expr in lets:
+        body.append(ast.Assign(targets=[_name(local[name], True)], value=lowering.lower(expr)))
+        nullable[name] = lowering.nullable(expr)
+    body.append(ast.Return(value=ast.Tuple(elts=[_name(local[name]) for name, _ in lets], ctx=ast.Load())))
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg="_g"), ast.arg(arg="_n")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    function = ast.FunctionDef(name="group", args=args, body=body, decorator_list=[], type_params=[])
+    module = ast.fix_missing_locations(ast.Module(body=[function], type_ignores=[]))
+    namespace: dict = helpers()
+    exec(compile(module, "<ir group step>", "exec"), namespace)  # a tree we built, not text
+    return namespace["group"]
+
+
+def grouped(columns: dict[str, list], keys: list[str]) -> dict[tuple, dict[str, list]]:
+    """Rows split by the values of ``keys`` (SQL's GROUP BY: missing keys form a group),
+    each group as its columns, in the order of the rows."""
+    index: dict[tuple, list[int]] = {}
+    for row, key in enumerate(zip(*(columns[k] for k in keys))):
+        index.setdefault(key, []).append(row)
+    return {key: {name: [values[i] for i in rows] for name, values in columns.items()} for key, rows in index.items()}
 
 
 def program(lets: list[tuple[str, ir.Expr]], nullable: dict[str, bool]) -> list[tuple]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect as SqlglotDialect
 
+from ..money import MONEY_SCALE
 from . import nodes as ir
 
 TYPES = {ir.DType.BOOL: "BOOLEAN", ir.DType.INT: "BIGINT", ir.DType.FLOAT: "DOUBLE", ir.DType.STR: "VARCHAR",
@@ -35,6 +36,9 @@ COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT,
 ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
 WINDOW = {"rank": lambda arg: exp.Anonymous(this="rank", expressions=[]), "count": lambda arg: exp.Count(this=arg),
           "sum": lambda arg: exp.Sum(this=arg)}
+
+AGGREGATE = {"count": lambda arg: exp.Count(this=exp.Star() if arg is None else arg), "sum": lambda arg: exp.Sum(this=arg),
+             "min": lambda arg: exp.Min(this=arg), "max": lambda arg: exp.Max(this=arg)}
 
 WHOLE_PARTITION = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="UNBOUNDED", end_side="FOLLOWING")
 
@@ -111,6 +115,17 @@ def _spark_distinct(items: exp.Expr) -> exp.Expr:
     return _fn("array_distinct", items)  # keeps first occurrences in order
 
 
+def _filter_clause(build: Callable[[exp.Expr | None], exp.Expr], arg: exp.Expr | None, where: exp.Expr) -> exp.Expr:
+    """DuckDB: ``agg(arg) FILTER (WHERE where)``, which skips the rows before reading them."""
+    return exp.Filter(this=build(arg), expression=exp.Where(this=where))
+
+
+def _case_inside(build: Callable[[exp.Expr | None], exp.Expr], arg: exp.Expr | None, where: exp.Expr) -> exp.Expr:
+    """Spark: ``agg(CASE WHEN where THEN arg END)``: a dropped row gives NULL, which no
+    aggregate reads, so counts, sums, minima and maxima are those of the kept rows."""
+    return build(_case((where, _num("1") if arg is None else arg)))
+
+
 @dataclass(frozen=True)
 class Dialect:
     """What one engine spells differently; the rest is sqlglot's generator for ``name``."""
@@ -126,13 +141,14 @@ class Dialect:
     float_text: Callable[[exp.Expr], exp.Expr]  # Python's repr of a finite DOUBLE that is not whole
     filter: str  # keep a list's items a lambda holds for
     distinct: Callable[[exp.Expr], exp.Expr]  # a list's first occurrences, in order
+    filtered: Callable  # an aggregate of the rows where a condition holds
 
 
 DIALECTS = {
     "duckdb": Dialect("duckdb", _json_object, "list_transform", "list_extract", "list_contains", "len",
-                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text, "list_filter", _duckdb_distinct),
+                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text, "list_filter", _duckdb_distinct, _filter_clause),
     "spark": Dialect("spark", _named_struct, "transform", "try_element_at", "array_contains", "size",
-                     _spark_days, _spark_iso_date, _spark_float_text, "filter", _spark_distinct),
+                     _spark_days, _spark_iso_date, _spark_float_text, "filter", _spark_distinct, _case_inside),
 }
 
 
@@ -443,6 +459,16 @@ class SqlLowering:
         spec = WHOLE_PARTITION.copy() if node.whole else None
         return exp.Window(this=this, partition_by=[self.lower(p) for p in node.partition] or None, order=order, spec=spec)
 
+    def visit_Aggregate(self, node: ir.Aggregate) -> exp.Expr:
+        build = AGGREGATE[node.func]
+        arg = None if node.arg is None else self.lower(node.arg)
+        if node.distinct:  # the condition inside DISTINCT on every dialect
+            inner = arg if node.where is None else _case((self.lower(node.where), arg))
+            return build(exp.Distinct(expressions=[inner]))
+        if node.where is None:
+            return build(arg)
+        return self.dialect.filtered(build, arg, self.lower(node.where))
+
 
 # -- functions: one row per name, the same values as tierkit.plugins.functions ------------
 
@@ -550,6 +576,18 @@ def _list_contains(lowering: SqlLowering, args) -> exp.Expr:
     return lowering.strict(args[1:], lambda value: _fn(lowering.dialect.list_contains, items, value[0]))
 
 
+def _money_units(lowering: SqlLowering, args) -> exp.Expr:
+    """:func:`tierkit.money.money_units`: whole millionths, half up, as DECIMAL(38, 0)
+    so that sums are exact (an INT of the IR: Python's ``int``)."""
+    scaled = _op(exp.Add, _op(exp.Mul, lowering.lower(args[0]), _double(MONEY_SCALE)), _double(0.5))
+    return exp.Cast(this=_fn("floor", scaled), to=WHOLE_NUMBER.copy())
+
+
+def _money(lowering: SqlLowering, args) -> exp.Expr:
+    """:func:`tierkit.money.money`: the double nearest to a sum of millionths."""
+    return _op(exp.Div, _cast(lowering.lower(args[0]), ir.DType.FLOAT), _double(MONEY_SCALE))
+
+
 FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "days_since": _days(1, 0),
     "days_until": _days(0, 1),
@@ -569,6 +607,8 @@ FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "list_contains": _list_contains,
     "strip": _strip,
     "isnan": _plain("isnan"),
+    "money_units": _money_units,
+    "money": _money,
 }
 
 
