@@ -26,6 +26,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect as SqlglotDialect
 
 from ..money import MONEY_SCALE
+from ..fieldtypes import WHITESPACE
 from . import nodes as ir
 
 TYPES = {ir.DType.BOOL: "BOOLEAN", ir.DType.INT: "BIGINT", ir.DType.FLOAT: "DOUBLE", ir.DType.STR: "VARCHAR",
@@ -504,10 +505,11 @@ def _case_map(name: str, special: str, full: str):
                                                 exp.Literal.string(full)))
 
 
+# What str.strip removes, as a regex class RE2 and Java both read.
+_SPACE = "[" + "".join(f"\\x{{{ord(char):x}}}" for char in WHITESPACE) + "]*"
 # What datetime.strptime(text.strip(), "%Y-%m-%d") accepts: str.strip()'s white space
 # around a four-digit year (not 0000), a month of one or two digits, a day of one or
 # two digits (or a space and a digit).
-_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*"
 _ISO_DATE = (
     rf"^{_SPACE}((?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{{2}}|[1-9][0-9]{{3}})"
     rf"-(?:1[0-2]|0[1-9]|[1-9])-(?:3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])){_SPACE}$"
