@@ -55,12 +55,16 @@ class SqlEvaluation(Evaluation):
             reasons = "none"
         return super().explained(row, scheme, lang, reasons)
 
+    @property
+    def engine(self) -> str:
+        return self.job.engine.dialect.name
+
     def meta(self, lang: str, read: int | None = None) -> dict:
         return self.job.meta(lang)
 
     def missing_reasons(self, lang: str) -> tuple[str, str] | None:
         """``("engine", name)`` when a scheme's kind gives no reasons on this engine."""
-        return ("engine", self.job.engine.dialect.name) if self.rows and unexplained(self.plan) else None
+        return ("engine", self.engine) if self.rows and unexplained(self.plan) else None
 
 
 def write_sql_results(job: SqlJob, output: str | None, lang: str, registry: Registry, stream=None, mode: str | None = None,
@@ -87,7 +91,7 @@ class SlotLayout:
     list the Python engine makes (outcome tuples ``(label, score, tags, detail)``, the
     pin slot ``(override, computed outcome)``, the allocation ``(rule, None, (), index)``)."""
 
-    def __init__(self, job: SqlJob):
+    def __init__(self, job: SqlJob, ranked: bool = True):
         self.job = job
         plan, compiled = job.plan, job.compiled
         quote, cast = job.engine.dialect.quote, lambda sql, kind: sql_type_cast(job.engine.dialect, kind, sql)
@@ -108,10 +112,12 @@ class SlotLayout:
             in_force = entries_in_force(plan.overrides.for_scheme(scheme.id), job.as_of) if pin is not None else {}
             self.schemes.append((slot, details, max(details, default=-1) + 1, pin, in_force))
         columns += [compiled.rank_column, compiled.allocation_column]
-        self.select = f"SELECT {', '.join(columns)} FROM {RESULTS} ORDER BY {compiled.rank_column}"
+        order = compiled.rank_column if ranked else "_row"
+        self.select = f"SELECT {', '.join(columns)} FROM {RESULTS} ORDER BY {order}"
 
     def rows(self) -> Iterator[list]:
-        """The results as slot lists, best rank first, a batch at a time."""
+        """The results as slot lists, best rank first (``ranked``) or in input order, a
+        batch at a time."""
         for batch in self.job.engine.arrow_batches(self.select):
             yield from map(self.row, zip(*(column.to_pylist() for column in batch.columns)))
 
@@ -141,9 +147,10 @@ def _outcome(values: Iterator, details: tuple[int, ...], width: int) -> tuple:
 
 
 def evaluation_of(job: SqlJob, rows: list[list] | None = None) -> SqlEvaluation:
-    """The job's evaluation, with ``rows`` (read from the engine when not given)."""
+    """The job's evaluation, with ``rows`` (read from the engine in input order, as the
+    Python engine holds them, when not given)."""
     rejected = [item for item in job.rejected if item.table != "orders"]
-    rows = list(SlotLayout(job).rows()) if rows is None else rows
+    rows = list(SlotLayout(job, ranked=False).rows()) if rows is None else rows
     return SqlEvaluation(BoundPlan(job.plan, job.as_of), rows, rejected, job.warnings, job.duplicates, job.coerced,
                          job=job)
 

@@ -61,6 +61,7 @@ class SqlJob:
     coerced: list[Rejected] = field(default_factory=list)
     warnings: list = field(default_factory=list)  # what the schemes warn of about the population
     reasons: bool = True  # whether the results hold the reason columns of the kinds stated as IR
+    orders_file: str | None = None
 
     @property
     def plan(self) -> Plan:
@@ -82,7 +83,7 @@ class SqlJob:
             **input_policy_counts(self.plan, self.duplicates, len(self.coerced)),
         }
         if self.orders is not None:
-            meta["orders"] = self.orders
+            meta["orders"] = {"file": self.orders_file, **self.orders}
         if self.reasons and (schemes := unexplained(self.plan)):  # said in the file, not left silently empty
             meta["no_reasons"] = [scheme.id for scheme in schemes]
         return meta
@@ -162,7 +163,7 @@ class _SqlJobRunner:
         rejected = sorted(rejected + failed, key=lambda item: item.row) + order_rejections
         warnings = population_warnings(self.plan, self._count_detail)
         return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary, superseded, coerced, warnings,
-                      self.reasons)
+                      self.reasons, str(orders) if orders else None)
 
     def _count_detail(self, scheme, index: int) -> dict:
         """How many results have each value of a scheme's detail item (its attribute column)."""

@@ -272,7 +272,7 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
     from ..io import mask_password
     from ..job import with_previous
     from ..sqlengine import open_engine
-    from ..sqlevaluation import SlotLayout, evaluation_of, missing_reasons_note, write_sql_results
+    from ..sqlevaluation import evaluation_of, write_sql_results
     from ..sqlrun import describe_orders, run_sql_job
     from ..store import Store
 
@@ -293,7 +293,7 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
         meta, rows = job.meta(lang), None
         if runs is not None:  # saved first, so that what is written names the run (a database table's run_id)
             evaluation = evaluation_of(job)
-            rows = evaluation.rows
+            rows = evaluation.ranked()
             report(f"saving to {runs.path}")
             with runs:
                 saved = runs.save(evaluation, input_path, orders_path)
@@ -303,13 +303,22 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
         write_sql_results(job, output, lang, session.registry, sys.stdout, write_mode, reasons, meta, rows)
     finally:
         sql_engine.close()
-    if reasons != "none" and (note := missing_reasons_note(plan, engine)):
-        click.echo(note, err=True)
+    if reasons != "none":
+        say_missing_reasons(plan, engine)
     report_rejected(job, rejected_path)
     report_coerced(job.coerced)
     if job.orders is not None:
         session.say(describe_orders(job.orders))
     session.say(f"{describe_run(meta, plan)} · {engine}")
+
+
+def say_missing_reasons(plan, engine: str) -> None:
+    """A warning on stderr naming the schemes whose kind gives no reasons on ``engine`` yet."""
+    if engine != "python":
+        from ..sqlevaluation import missing_reasons_note
+
+        if note := missing_reasons_note(plan, engine):
+            click.echo(note, err=True)
 
 
 def _setting(item: str) -> tuple[str, str]:
