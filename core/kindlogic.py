@@ -33,15 +33,12 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlglot import exp
-
 from .build import CompiledScheme, ConfigBuild, SchemeBuild, Slot, blank_inputs, check_values
 from .errors import Position
 from .expr import Compiled, ExpressionDiagnostic, Symbol, compile_with
 from .ir import nodes as ir
 from .ir.from_expr import TYPES, IrEmitter, ir_scope
 from .ir.to_python import program, window
-from .ir.to_sql import TYPE_NODES, SqlLowering, generator
 from .labels import SCORE_DECIMALS
 from .reasons import ReasonColumns, ReasonWords, explain
 from .registry import SchemeKind
@@ -158,6 +155,10 @@ class LogicKind:
         return compiled
 
     def compile_sql(self, build) -> None:
+        from sqlglot import exp  # the Python engine never loads sqlglot
+
+        from .ir.to_sql import TYPE_NODES, SqlLowering, generator
+
         defined = self._defined(build, build.scope)
         if defined is None:
             return

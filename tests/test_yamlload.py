@@ -8,7 +8,9 @@ import pytest
 import yaml
 
 from tierkit.errors import InputError, Position, RulesetError
-from tierkit.yamlload import PositionLoader, load_yaml, load_yaml_file
+from tierkit.yamlload import FastPositionLoader, PositionLoader, load_with, load_yaml, load_yaml_file
+
+from .conftest import ROOT
 
 DOC = textwrap.dedent(
     """\
@@ -229,3 +231,35 @@ def test_control_characters_are_an_error_with_a_position():
     with pytest.raises(RulesetError) as caught:
         load_yaml("a: 1\nb: x\x07\n", "c.yaml")
     assert caught.value.diagnostics[0].position == Position("c.yaml", 2, 5)
+
+
+YAML_FILES = sorted(
+    path for pattern in ("rulesets/*.yaml", "tests/**/*.yaml", "examples/**/*.yaml") for path in ROOT.glob(pattern)
+)
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_libyaml_events_give_what_the_python_parser_gives(path):
+    """The fast loader is libyaml's parser under the same composer: every bundled and
+    test YAML file loads to the same data with the same positions as with PyYAML's
+    own parser."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        reference = load_with(PositionLoader, text, str(path))
+    except (yaml.MarkedYAMLError, yaml.reader.ReaderError, RulesetError):
+        with pytest.raises((yaml.MarkedYAMLError, yaml.reader.ReaderError, RulesetError)):
+            load_with(FastPositionLoader, text, str(path))
+        return
+    fast = load_with(FastPositionLoader, text, str(path))
+    assert fast.data == reference.data
+    assert fast.positions == reference.positions
+    assert fast.key_positions == reference.key_positions
+    assert fast.content_positions == reference.content_positions
+
+
+def test_a_syntax_error_reads_as_the_python_parser_says_it():
+    """libyaml's wording ("did not find expected …") is replaced by PyYAML's, which says
+    what was found."""
+    with pytest.raises(RulesetError) as caught:
+        load_yaml("a: [1, 2\nb: 3\n", "broken.yaml")
+    assert "but got" in caught.value.diagnostics[0].message

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from ..errors import Position
 from ..expr import Compiled, ExpressionError, Symbol, compile_with
 from . import nodes as ir
-from .to_sql import SqlLowering, to_sql
 
 TYPES = {"number": ir.DType.FLOAT, "integer": ir.DType.INT, "boolean": ir.DType.BOOL, "string": ir.DType.STR,
          "enum": ir.DType.STR, "date": ir.DType.DATE, "list": ir.DType.LIST, "none": ir.DType.NULL}
@@ -34,6 +33,8 @@ def compile_sql_expression(source: str, scope: Mapping[str, Symbol], functions, 
     columns as text (:class:`tierkit.sqlbuild.Query`), so the IR becomes a string here,
     at that boundary, and nowhere before it.  The Python functions it calls
     (:class:`ir.PyCall`) are added to ``udfs``, for the engine to register."""
+    from .to_sql import SqlLowering, to_sql  # the Python engine never loads sqlglot
+
     compiled = compile_with(source, scope, functions, IrEmitter(), position)
     lowering = SqlLowering(str, dialect)
     code = to_sql(lowering.lower(compiled.code), dialect)
