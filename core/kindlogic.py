@@ -70,6 +70,7 @@ class Defined:
     conditional_tags: tuple[str, ...] = ()
     about: Mapping[str, Any] | None = None  # the scheme's playbooks, where its config replaces the kind's
     run_warnings: Callable | None = None  # what an evaluated population warns of (CompiledScheme.run_warnings)
+    tag_labels: Mapping[str, Any] = field(default_factory=dict)  # words for the tags its outcomes carry
 
 
 class IrBuild(ConfigBuild):
@@ -149,7 +150,8 @@ class LogicKind:
         about = self.about if defined.about is None else defined.about
         compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=about,
                                   reason_columns=columns, score_decimals=defined.score_decimals,
-                                  conditional_tags=defined.conditional_tags, run_warnings=defined.run_warnings)
+                                  conditional_tags=defined.conditional_tags, run_warnings=defined.run_warnings,
+                                  tag_labels=dict(defined.tag_labels))
         words = ReasonWords(self.templates, defined.names, lambda: compiled.labels, build.vocabulary, defined.tables,
                             defined.score_decimals)
         compiled.explain = lambda outcome, lang: explain(columns, words, outcome, lang, defined.finish)
@@ -173,13 +175,14 @@ class LogicKind:
                 tree = exp.Cast(this=tree, to=TYPE_NODES[expr.dtype].copy())
             return generate(tree)
 
-        for let in (*logic.lets, *logic.reason_lets()):
+        reasons = build.reasons  # --reasons none: the query computes no reason columns
+        for let in (*logic.lets, *(logic.reason_lets() if reasons else ())):
             columns[let.name] = build.query.unique(f"{build.prefix}__{let.name}")
             build.query.add(columns[let.name], sql(let.expr))
         tags = {"tags": sql(logic.tags)} if logic.tags is not None else {}
         build.outcome(label=sql(logic.label), score=sql(logic.score), **tags,
                       **{name: sql(expr) for name, expr in logic.attributes})
-        for position, (_name, expr) in enumerate(logic.reason_columns(), len(logic.attributes)):
+        for position, (_name, expr) in enumerate(logic.reason_columns() if reasons else (), len(logic.attributes)):
             build.detail(position, sql(expr))
         build.query.udfs.update(lowering.udfs)
 
