@@ -28,17 +28,18 @@ from .ir.nodes import (
     Or, PyCall, Reason, Ref, Sort, Window, case, holds, known, lit, total,
 )
 from .kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from .errors import Diagnostic
 from .registry import Function, SchemeKind
 
 __all__ = [
     # registration
-    "hookimpl", "logic_kind", "LogicKind", "Defined", "IrBuild", "Function", "SchemeKind",
+    "hookimpl", "logic_kind", "LogicKind", "Defined", "IrBuild", "Function", "SchemeKind", "Diagnostic",
     # nodes
     "DType", "Expr", "Column", "Ref", "Lit", "NULL", "Let", "Window", "Sort", "Reason", "Logic", "Case", "Coalesce",
     "Compare", "And", "Or", "Not", "IsMissing", "Arith", "Cast", "In", "Concat", "Call", "PyCall",
     # builders
     "node", "lit", "case", "known", "holds", "missing", "total", "eq", "ne", "lt", "le", "gt", "ge", "all_of", "any_of",
-    "not_", "add", "sub", "mul", "div", "coalesce", "python", "tags", "dtype_of", "Bindings",
+    "not_", "add", "sub", "mul", "div", "coalesce", "python", "tags", "dtype_of", "Bindings", "percentile",
     # decision tables
     "Rule", "DecisionTable", "first_match",
 ]
@@ -149,6 +150,28 @@ class Bindings:
     @property
     def lets(self) -> tuple[Let, ...]:
         return tuple(self._lets)
+
+
+def percentile(let: Bindings, name: str, value: Ref, fraction: float) -> Ref:
+    """The value at ``fraction`` (0-1) of the known values of ``value`` over every
+    customer, interpolating linearly between neighbours (SQL's ``percentile_cont``,
+    :func:`tierkit.population.percentile_cont`), bound as ``name`` (its steps as
+    ``name`` with a suffix).  Term for term on every engine: the known values in order,
+    the neighbours at ``fraction × (n - 1)`` (the value whose tie group spans that
+    position), the same interpolation; the engines' own percentile aggregates
+    interpolate by other formulas and differ in the last bit, which flips a value lying
+    exactly on a cut.  Missing when no value is known."""
+    order = (Sort(value),)
+    n = let(f"{name}_n", Window("count", value))
+    rank, upto = let(f"{name}_rank", Window("rank", order=order)), let(f"{name}_upto", Window("count", value, order=order))
+    position = let(f"{name}_position", Arith("*", lit(float(fraction)), Arith("-", n, lit(1))))
+    low = let(f"{name}_low", Arith("//", position, lit(1.0)))
+    beyond = Arith("+", low, lit(2))
+    places = (("lower", Arith("+", low, lit(1))), ("upper", case((Compare("<=", beyond, n), beyond), default=n)))
+    lower, upper = (let(f"{name}_{side}", Window("max", let(f"{name}_{side}_value", case(
+        (And((Compare("<=", rank, place), Compare("<=", place, upto))), value))))) for side, place in places)
+    interpolated = Arith("+", lower, Arith("*", Arith("-", upper, lower), Arith("-", position, low)))
+    return let(name, case((Compare("==", n, lit(0)), Lit(None, DType.FLOAT)), default=interpolated))
 
 
 @dataclass(frozen=True)

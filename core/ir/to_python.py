@@ -388,7 +388,7 @@ def program(lets: list[tuple[str, ir.Expr]], nullable: dict[str, bool]) -> list[
         if isinstance(expr, ir.Window):
             flush()
             plan.append(("window", expr, name))
-            nullable[name] = expr.func == "sum"
+            nullable[name] = ir.nullable(expr)
         else:
             run.append((name, expr))
     flush()
@@ -408,7 +408,7 @@ def window(node: ir.Window, columns: dict[str, list], n: int) -> list:
     for members in groups.values():
         if not node.order:
             known = [arg[i] for i in members if arg[i] is not None]
-            value = len(known) if node.func == "count" else (_sum(known) if known else None)
+            value = len(known) if node.func == "count" else (WHOLE[node.func](known) if known else None)
             for i in members:
                 out[i] = value
             continue
@@ -440,6 +440,9 @@ def _sum(values: list):
     for value in values[1:]:
         total += value
     return total
+
+
+WHOLE = {"sum": _sum, "max": max}  # a whole partition's value of its known values
 
 
 def _sorted(members: list[int], keys: list[tuple[list, bool]]) -> list[int]:
