@@ -69,6 +69,7 @@ class Defined:
     score_decimals: int = SCORE_DECIMALS
     conditional_tags: tuple[str, ...] = ()
     about: Mapping[str, Any] | None = None  # the scheme's playbooks, where its config replaces the kind's
+    run_warnings: Callable | None = None  # what an evaluated population warns of (CompiledScheme.run_warnings)
     tag_labels: Mapping[str, Any] = field(default_factory=dict)  # words for the tags its outcomes carry
 
 
@@ -149,7 +150,8 @@ class LogicKind:
         about = self.about if defined.about is None else defined.about
         compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=about,
                                   reason_columns=columns, score_decimals=defined.score_decimals,
-                                  conditional_tags=defined.conditional_tags, tag_labels=dict(defined.tag_labels))
+                                  conditional_tags=defined.conditional_tags, run_warnings=defined.run_warnings,
+                                  tag_labels=dict(defined.tag_labels))
         words = ReasonWords(self.templates, defined.names, lambda: compiled.labels, build.vocabulary, defined.tables,
                             defined.score_decimals)
         compiled.explain = lambda outcome, lang: explain(columns, words, outcome, lang, defined.finish)

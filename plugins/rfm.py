@@ -33,20 +33,12 @@ Example::
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-from tierkit.build import CompiledScheme, ConfigBuild, SchemeBuild
+from tierkit.build import ConfigBuild
 from tierkit.errors import Diagnostic
-from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize, show_number
-from tierkit.population import quintile_scores
-from tierkit.registry import SchemeKind
-from tierkit.words import Vocabulary
-
-if TYPE_CHECKING:
-    from tierkit.sqlbuild import SqlBuild
+from tierkit.kinds import (
+    NULL, Arith, Bindings, Concat, Defined, DType, IrBuild, Lit, Logic, LogicKind, Reason, Sort, Window, all_of, case,
+    eq, first_match, hookimpl, known, le, lit, logic_kind, missing, not_, tags,
+)
 
 UNKNOWN = "unknown"
 ONE_TIME = "one_time"
@@ -268,56 +260,133 @@ STANDARD_ABOUT = {
     ),
 }
 
-WORDS = {
+TEMPLATES = {
     "en": {
-        "recency": "recency", "frequency": "frequency", "monetary": "monetary",
-        "dimension": "{name} {value} ({source}) → {letter} {score} of 5",
-        "fixed": "{name} {value} ({source}): {bounds} → {letter} {score} of 5",
-        "missing": "{name}: missing ({fields}); no {letter} score",
-        "segment": "R {r} × FM {fm} (F {f}, M {m}) → {segment}",
-        "unknown": "segment unknown: missing {fields}",
-        "one_time": "one purchase ({source} = 1) → {segment}",
+        "rfm.dimension": "{dimension:in:dimensions} {value:number} ({source:say}) → {letter} {score} of 5",
+        "rfm.fixed_low": "{dimension:in:dimensions} {value:number} ({source:say}): {value:number} ≤ {high:number} "
+                         "→ {letter} {score} of 5",
+        "rfm.fixed": "{dimension:in:dimensions} {value:number} ({source:say}): {low:number} < {value:number} ≤ {high:number} "
+                     "→ {letter} {score} of 5",
+        "rfm.fixed_high": "{dimension:in:dimensions} {value:number} ({source:say}): {low:number} < {value:number} "
+                          "→ {letter} {score} of 5",
+        "rfm.missing": "{dimension:in:dimensions}: missing ({fields:names}); no {letter} score",
+        "rfm.segment": "R {r} × FM {fm} (F {f}, M {m}) → {segment:label}",
+        "rfm.unknown": "segment unknown: missing {missing_fields:names}",
+        "rfm.one_time": "one purchase ({source:say} = 1) → {segment:label}",
     },
     "zh": {
-        "recency": "最近一次消费", "frequency": "消费频率", "monetary": "消费金额",
-        "dimension": "{name} {value}（{source}）→ {letter} {score} 分（满分 5）",
-        "fixed": "{name} {value}（{source}）：{bounds} → {letter} {score} 分（满分 5）",
-        "missing": "{name}：缺失（{fields}），无 {letter} 分",
-        "segment": "R {r} × FM {fm}（F {f}，M {m}）→ {segment}",
-        "unknown": "无法细分：缺少 {fields}",
-        "one_time": "仅消费一次（{source} = 1）→ {segment}",
+        "rfm.dimension": "{dimension:in:dimensions} {value:number}（{source:say}）→ {letter} {score} 分（满分 5）",
+        "rfm.fixed_low": "{dimension:in:dimensions} {value:number}（{source:say}）：{value:number} ≤ {high:number} "
+                         "→ {letter} {score} 分（满分 5）",
+        "rfm.fixed": "{dimension:in:dimensions} {value:number}（{source:say}）：{low:number} < {value:number} ≤ {high:number} "
+                     "→ {letter} {score} 分（满分 5）",
+        "rfm.fixed_high": "{dimension:in:dimensions} {value:number}（{source:say}）：{low:number} < {value:number} "
+                          "→ {letter} {score} 分（满分 5）",
+        "rfm.missing": "{dimension:in:dimensions}：缺失（{fields:names}），无 {letter} 分",
+        "rfm.segment": "R {r} × FM {fm}（F {f}，M {m}）→ {segment:label}",
+        "rfm.unknown": "无法细分：缺少 {missing_fields:names}",
+        "rfm.one_time": "仅消费一次（{source:say} = 1）→ {segment:label}",
     },
 }
+DIMENSION_NAMES = {"recency": {"en": "recency", "zh": "最近一次消费"}, "frequency": {"en": "frequency", "zh": "消费频率"},
+                   "monetary": {"en": "monetary", "zh": "消费金额"}}
 
 
-def compile_rfm(build: SchemeBuild) -> CompiledScheme:
-    compiled, slots = [], []
-    for key, _letter, default in DIMENSIONS:
-        expression = build.number_or_field(key, default)
-        slot = build.slot(key)
-        compiled.append(expression)
-        slots.append(slot)
-    build.row([f"{slot.local} = {expression.code}" for slot, expression in zip(slots, compiled)], slots)
-    blank = build.slot("blank")  # per dimension, the blank inputs behind a missing value, for its reason
-    build.row([f"{blank.local} = (" + "".join(f"{build.missing_names(expression)} if {slot.local} is None else (), "
-                                              for slot, expression in zip(slots, compiled)) + ")"], [blank])
+def define(build: IrBuild) -> Defined | None:
+    """Each dimension's score from window counts over its value (a quintile) or from its
+    cut points, FM, and ``one_time`` or the first segment whose ranges hold the scores.
 
+    A quintile score is ``1 + (5 × (before + upto)) // (2n)`` in integers: ``before``
+    is ``rank - 1`` over the order, ``upto`` the known values up to the value's last
+    tie (SQL's range frame), ``n`` the known values; recency is ordered largest first,
+    lower being better."""
+    compiled = [build.number_or_field(key, default) for key, _letter, default in DIMENSIONS]
     segments = build.value("segments", default=STANDARD_SEGMENTS)
     ranges = [_segment_ranges(build, index, segment) for index, segment in enumerate(segments)]
-    table = _grid(build, segments, ranges)
+    _check_grid(build, segments, ranges)
     cuts = _cuts(build)
     one_time = bool(build.value("one_time", default=False))
-    build.population(_scorer([slot.index for slot in slots], blank.index, build.outcome.index, table, cuts, one_time),
-                     "RFM scores")
+    if build.failed:
+        return None
+    let = Bindings()
+    values, scores, reasons, readers = {}, {}, [], {}
+    for (key, letter, _default), expression in zip(DIMENSIONS, compiled):
+        value = values[key] = let(key, expression.code)
+        score = let(letter.lower(), _score(let, key, value, cuts[key]))
+        scores[letter.lower()] = score
+        blank, readers[blank] = build.blank_inputs(expression)
+        dimension, named = ("dimension", lit(key)), ("letter", lit(letter))
+        shown = (dimension, ("value", value), ("source", lit(expression.source)), named, ("score", score))
+        reasons.append(Reason("rfm.missing", (dimension, named, ("fields", blank)), missing(score)))
+        reasons += _score_reasons(key, shown, score, cuts[key])
+    r, f, m = scores["r"], scores["f"], scores["m"]
+    all_known = all_of(known(r), known(f), known(m))
+    fm = let("fm", case((all_known, Arith("//", Arith("+", Arith("+", f, m), lit(1)), lit(2)))))
+    in_range = {"r": r, "f": f, "m": m, "fm": fm}
+    grid = first_match("grid", [(_holds(limits, in_range), segment["id"]) for segment, limits in zip(segments, ranges)])
+    let.extend(grid.lets)
+    single = all_of(all_known, eq(values["frequency"], 1)) if one_time else lit(False)
+    label = let("segment", case((not_(all_known), lit(UNKNOWN)), (single, lit(ONE_TIME)), default=grid.value))
+    chosen = all_of(all_known, not_(single))
+    outcome_tags = tags(*((str(tag), all_of(chosen, grid.decided(number)))
+                          for number, segment in enumerate(segments, 1) for tag in segment.get("tags", ())))
+    reasons += [
+        Reason("rfm.unknown", (), not_(all_known)),
+        Reason("rfm.one_time", (("source", lit(compiled[1].source)), ("segment", label)), single),
+        Reason("rfm.segment", (("r", r), ("fm", fm), ("f", f), ("m", m), ("segment", label)), chosen),
+    ]
+    rfm = case((all_known, Concat((r, f, m))), default=Lit(None, DType.STR))
+    score = case((all_known, Arith("+", Arith("+", r, f), m)), default=Lit(None, DType.INT))
+    logic = Logic(build.id, let.lets, label, score, (("r", r), ("f", f), ("m", m), ("rfm", rfm), ("fm", fm)),
+                  tuple(reasons), tags=outcome_tags)
+    labels, about = _content(segments, one_time)
+    sources = [expression.source for expression in compiled]
+    return Defined(logic, labels, readers=readers, tables={"dimensions": DIMENSION_NAMES}, finish=_finish, about=about,
+                   run_warnings=_collapse_check(build, sources, cuts, one_time))
 
-    labels = {}
+
+def _holds(limits: dict[str, tuple[int, int]], scores: dict):
+    """Whether the scores lie in a segment's ranges (a range of 1-5 holds any score)."""
+    tests = [test for key, (low, high) in limits.items() if (low, high) != (1, 5)
+             for test in (le(low, scores[key]), le(scores[key], high))]
+    return all_of(*tests) if tests else lit(True)
+
+
+def _score(let: Bindings, key: str, value, cuts: tuple | None):
+    """A dimension's score 1-5 from its bound value: by quintile (window counts) or by
+    its cut points (the first cut at or above the value gives the bin)."""
+    descending = key == "recency"
+    if cuts is not None:
+        bins = range(5, 0, -1) if descending else range(1, 6)
+        return case((missing(value), Lit(None, DType.INT)), *((le(value, cut), lit(score)) for cut, score in zip(cuts, bins)),
+                    default=lit(list(bins)[-1]))
+    order = (Sort(value, descending=descending),)
+    rank = let(f"{key}_rank", Window("rank", order=order))
+    upto = let(f"{key}_upto", Window("count", value, order=order))
+    known_values = let(f"{key}_n", Window("count", value))
+    middle = Arith("*", lit(5), Arith("+", Arith("-", rank, lit(1)), upto))
+    return case((missing(value), Lit(None, DType.INT)),
+                default=Arith("+", lit(1), Arith("//", middle, Arith("*", lit(2), known_values))))
+
+
+def _score_reasons(key: str, shown: tuple, score, cuts: tuple | None) -> list[Reason]:
+    """The reason for a dimension's score: its value against the quintiles, or between
+    the cut points of its bin (the bin is the score's, counted from the low end)."""
+    if cuts is None:
+        return [Reason("rfm.dimension", shown, known(score))]
+    position = Arith("-", lit(5), score) if key == "recency" else Arith("-", score, lit(1))  # cuts below the value
+    low = case(*((eq(position, index), lit(cuts[index - 1])) for index in range(2, 4)), default=lit(cuts[0]))
+    high = case(*((eq(position, index), lit(cuts[index])) for index in range(2, 4)), default=lit(cuts[1]))
+    return [Reason("rfm.fixed_low", (*shown, ("high", lit(cuts[0]))), eq(position, 0)),
+            Reason("rfm.fixed", (*shown, ("low", low), ("high", high)), all_of(le(1, position), le(position, 3))),
+            Reason("rfm.fixed_high", (*shown, ("low", lit(cuts[3]))), eq(position, 4))]
+
+
+def _content(segments: list[dict], one_time: bool) -> tuple[dict, dict]:
+    """The labels and playbooks of the segments, one_time and unknown."""
+    labels, about = {}, {}
     for segment in segments:
         labels.setdefault(segment["id"], segment.get("label", STANDARD_LABELS.get(segment["id"], segment["id"])))
-    if one_time:
-        labels.setdefault(ONE_TIME, STANDARD_LABELS[ONE_TIME])
-    labels.setdefault(UNKNOWN, STANDARD_LABELS[UNKNOWN])
-    about = {}
-    for segment in segments:
         entry = dict(STANDARD_ABOUT.get(segment["id"], {}))
         if "strategy" in segment:
             entry["strategy"] = segment["strategy"]
@@ -325,13 +394,18 @@ def compile_rfm(build: SchemeBuild) -> CompiledScheme:
             entry["actions"] = list(segment["actions"])
         if entry:
             about.setdefault(segment["id"], entry)
-    if one_time:
-        about.setdefault(ONE_TIME, STANDARD_ABOUT[ONE_TIME])
-    about.setdefault(UNKNOWN, STANDARD_ABOUT[UNKNOWN])
-    sources = [expression.source for expression in compiled]
-    reads = [sorted(expression.reads) or [expression.source] for expression in compiled]
-    return CompiledScheme(explain=_explainer(sources, reads, labels, cuts, build.vocabulary), labels=labels, about=about,
-                          run_warnings=_collapse_check(build, sources, cuts, one_time))
+    for extra in ((ONE_TIME,) if one_time else ()) + (UNKNOWN,):
+        labels.setdefault(extra, STANDARD_LABELS[extra])
+        about.setdefault(extra, STANDARD_ABOUT[extra])
+    return labels, about
+
+
+def _finish(records: list[dict], outcome: tuple) -> None:
+    """An unknown segment names the blank fields of every missing dimension, once each."""
+    for record in records:
+        if record["code"] == "rfm.unknown":
+            found = [name for other in records if other["code"] == "rfm.missing" for name in other["fields"]]
+            record["missing_fields"] = list(dict.fromkeys(found))
 
 
 def _cuts(build: ConfigBuild) -> dict[str, tuple | None]:
@@ -358,19 +432,6 @@ def _cuts(build: ConfigBuild) -> dict[str, tuple | None]:
         else:
             found[key] = tuple(cuts)
     return found
-
-
-def fixed_scores(values: Sequence, cuts: Sequence, descending: bool = False) -> list[int | None]:
-    """Scores 1-5 by four ascending cut points, each the largest value of its bin: a
-    value up to ``cuts[0]`` scores 1 (5 when ``descending``, lower being better), one
-    above ``cuts[-1]`` scores 5 (1).  Missing stays missing."""
-    return [None if value is None else (5 - bisect_left(cuts, value) if descending else 1 + bisect_left(cuts, value))
-            for value in values]
-
-
-def _dimension_scores(values: list, key: str, cuts: tuple | None) -> list[int | None]:
-    descending = key == "recency"
-    return quintile_scores(values, descending=descending) if cuts is None else fixed_scores(values, cuts, descending)
 
 
 def _collapse_check(build: ConfigBuild, sources: list[str], cuts: dict[str, tuple | None], one_time: bool):
@@ -419,177 +480,34 @@ def _segment_ranges(build: SchemeBuild, index: int, segment: dict) -> dict[str, 
     return found
 
 
-def _index(r: int, f: int, m: int) -> int:
-    return r * 36 + f * 6 + m
-
-
-def _grid(build: SchemeBuild, segments: list[dict], ranges: list[dict]) -> list:
-    """For every (R, F, M), the constant part of its outcome: (label, score, tags, rfm, fm).
-
-    The first segment whose ranges hold the scores wins; a combination no segment
-    takes is a ruleset error, so every customer with all three scores gets a segment.
-    """
-    table: list = [None] * _index(6, 0, 0)
+def _check_grid(build: ConfigBuild, segments: list[dict], ranges: list[dict]) -> None:
+    """Every (R, F, M) must find a segment, the first whose ranges hold its scores (a
+    combination no segment takes is a ruleset error, so every customer with all three
+    scores gets one); a segment the ones before it leave nothing is warned of."""
     orphans, used = [], set()
     for r in range(1, 6):
         for f in range(1, 6):
             for m in range(1, 6):
-                fm = (f + m + 1) // 2
-                scores = {"r": r, "f": f, "m": m, "fm": fm}
-                match = next(
-                    (segment for segment, limits in zip(segments, ranges)
-                     if all(low <= scores[key] <= high for key, (low, high) in limits.items())),
-                    None,
-                )
+                scores = {"r": r, "f": f, "m": m, "fm": (f + m + 1) // 2}
+                match = next((index for index, limits in enumerate(ranges)
+                              if all(low <= scores[key] <= high for key, (low, high) in limits.items())), None)
                 if match is None:
                     orphans.append(f"{r}{f}{m}")
-                    continue
-                used.add(id(match))
-                table[_index(r, f, m)] = (match["id"], r + f + m, tuple(match.get("tags", ())), f"{r}{f}{m}", fm)
+                used.add(match)
     if orphans and "segments" in build.config:
         shown = ", ".join(orphans[:5]) + (f" and {len(orphans) - 5} more" if len(orphans) > 5 else "")
         build.error(f"no segment takes the RFM scores {shown}", "segments",
                     hint="give a last segment with no ranges to take the rest")
     for index, segment in enumerate(segments):
-        if id(segment) not in used:
+        if index not in used:
             build.warn(f"segment {segment['id']!r} never applies: the segments before it take all its scores",
                        "segments", index)
-    return table
 
 
-def _scorer(slots: list[int], blank: int, out: int, table: list, cuts: dict[str, tuple | None], one_time: bool):
-    """The population step: each dimension's scores, then the grid's segment; an
-    unknown customer carries the blank inputs behind each missing dimension."""
-    recency, frequency, monetary = slots
-
-    def run(rows: list[list]) -> None:
-        rs, fs, ms = (_dimension_scores([row[slot] for row in rows], key, cuts[key])
-                      for slot, (key, _letter, _default) in zip(slots, DIMENSIONS))
-        for row, r, f, m in zip(rows, rs, fs, ms):
-            values = (row[recency], row[frequency], row[monetary])
-            if r is None or f is None or m is None:
-                row[out] = (UNKNOWN, None, (), (r, f, m, None, None, values, row[blank]))
-            else:
-                label, score, tags, rfm, fm = table[_index(r, f, m)]
-                if one_time and values[1] == 1:
-                    label, tags = ONE_TIME, ()
-                row[out] = (label, score, tags, (r, f, m, rfm, fm, values, ((), (), ())))
-
-    return run
-
-
-def compile_rfm_sql(build: SqlBuild) -> None:
-    """The SQL twin of :func:`compile_rfm`: quintile scores by window functions or fixed
-    scores by cut points, FM, and ``one_time`` or the first segment whose ranges hold
-    the scores (the grid's order)."""
-    compiled = [build.number_or_field(key, default) for key, _letter, default in DIMENSIONS]
-    segments = build.value("segments", default=STANDARD_SEGMENTS)
-    ranges = [_segment_ranges(build, index, segment) for index, segment in enumerate(segments)]
-    _grid(build, segments, ranges)  # the same checks as the Python compile
-    cuts = _cuts(build)
-    if any(d.severity == "error" for d in build.diagnostics):
-        return  # the plan reports them
-    dialect, literal = build.dialect, build.literal
-    values = [build.column(key, expression.code) for (key, _letter, _default), expression in zip(DIMENSIONS, compiled)]
-    scores = {
-        letter.lower(): build.column(letter.lower(), quintile_sql(value, descending=key == "recency") if cuts[key] is None
-                                     else fixed_sql(value, cuts[key], build.literal, descending=key == "recency"))
-        for (key, letter, _default), value in zip(DIMENSIONS, values)
-    }
-    r, f, m = scores["r"], scores["f"], scores["m"]
-    known = f"{r} IS NOT NULL AND {f} IS NOT NULL AND {m} IS NOT NULL"
-    # (f + m + 1) // 2 of small positive integers: the double quotient floors exactly
-    scores["fm"] = fm = f"(CASE WHEN {known} THEN CAST(floor(CAST({f} + {m} + 1 AS DOUBLE) / 2) AS BIGINT) END)"
-    branches = []
-    for index, limits in enumerate(ranges):
-        tests = [f"{scores[key]} BETWEEN {low} AND {high}" for key, (low, high) in limits.items() if (low, high) != (1, 5)]
-        branches.append(f"WHEN {' AND '.join(tests) or 'TRUE'} THEN {index}")
-    segment = build.column("segment", f"CASE WHEN {known} THEN CASE {' '.join(branches)} END END")
-    if build.value("one_time", default=False):  # before the grid, as in Python; the scores stay
-        segment = build.column("one_time", f"CASE WHEN {known} AND {values[1]} = 1 THEN -1 ELSE {segment} END")
-    label = (f"CASE {segment} WHEN -1 THEN {literal(ONE_TIME)} "
-             + " ".join(f"WHEN {i} THEN {literal(item['id'])}" for i, item in enumerate(segments))
-             + f" ELSE {literal(UNKNOWN)} END")
-    tagged = [(i, item["tags"]) for i, item in enumerate(segments) if item.get("tags")]
-    empty = dialect.list_of([])
-    tags = (f"CASE {segment} " + " ".join(
-        f"WHEN {i} THEN {dialect.list_of([literal(str(tag)) for tag in items])}" for i, items in tagged
-    ) + f" ELSE {empty} END") if tagged else empty
-    text = dialect.text_type
-    build.outcome(
-        label=label,
-        score=f"CASE WHEN {known} THEN {r} + {f} + {m} END",
-        tags=tags,
-        r=r, f=f, m=m, fm=fm,
-        rfm=f"CASE WHEN {known} THEN concat(CAST({r} AS {text}), CAST({f} AS {text}), CAST({m} AS {text})) END",
-    )
-
-
-def quintile_sql(value: str, descending: bool = False, buckets: int = 5) -> str:
-    """:func:`tierkit.population.quintile_scores` of a column, as its docstring writes it.
-
-    ``(buckets × (before + upto)) // (2n)`` is computed as the floor of a double
-    quotient: the numerator is at most ``2 × buckets × n``, so for any population
-    below 2**48 the quotient is never within a rounding error of the next integer.
-    """
-    direction = "DESC" if descending else "ASC"
-    window = f"OVER (ORDER BY {value} {direction} NULLS LAST)"
-    middle = f"{buckets} * ((rank() {window} - 1) + count({value}) {window})"
-    return (f"CASE WHEN {value} IS NULL THEN NULL ELSE "
-            f"1 + CAST(floor(CAST({middle} AS DOUBLE) / (2 * count({value}) OVER ())) AS BIGINT) END")
-
-
-def fixed_sql(value: str, cuts: Sequence, literal, descending: bool = False) -> str:
-    """:func:`fixed_scores` of a column: the first cut at or above the value gives the bin."""
-    scores = range(5, 0, -1) if descending else range(1, 6)
-    bins = " ".join(f"WHEN {value} <= {literal(cut)} THEN {score}" for cut, score in zip(cuts, scores))
-    return f"CASE WHEN {value} IS NULL THEN NULL {bins} ELSE {list(scores)[-1]} END"
-
-
-def _bounds(value, cuts: tuple) -> str:
-    """Where a value sits among the cut points, as a reason shows it: ``90 < 120 ≤ 180``."""
-    position = bisect_left(cuts, value)
-    low = f"{show_number(cuts[position - 1])} < " if position > 0 else ""
-    high = f" ≤ {show_number(cuts[position])}" if position < len(cuts) else ""
-    return f"{low}{show_number(value)}{high}"
-
-
-def _explainer(sources: list[str], reads: list[list[str]], labels: dict, cuts: dict[str, tuple | None], vocabulary: Vocabulary):
-    def explain(outcome: tuple, lang: str) -> list[dict]:
-        words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (r, f, m, _rfm, fm, values, blanks) = outcome
-        reasons, missing = [], []
-        for (key, letter, _default), score, value, source, reads_of, blank in zip(DIMENSIONS, (r, f, m), values, sources, reads, blanks):
-            name = words[key]
-            if score is None:
-                fields = list(blank or reads_of)
-                missing += [field for field in fields if field not in missing]
-                reasons.append({"dimension": key, "missing": True, "fields": fields,
-                                "text": words["missing"].format(name=name, fields=vocabulary.names(fields, lang), letter=letter)})
-            else:
-                template, bounds = ("dimension", "") if cuts[key] is None else ("fixed", _bounds(value, cuts[key]))
-                reasons.append({"dimension": key, "value": value, "score": score,
-                                "text": words[template].format(name=name, value=show_number(value), source=vocabulary.say(source, lang),
-                                                               letter=letter, score=score, bounds=bounds)})
-        if fm is None:
-            reasons.append({"segment": UNKNOWN, "missing_fields": missing,
-                            "text": words["unknown"].format(fields=vocabulary.names(missing, lang))})
-        elif label == ONE_TIME:
-            reasons.append({"segment": label, "r": r, "fm": fm,
-                            "text": words["one_time"].format(source=vocabulary.say(sources[1], lang),
-                                                             segment=localize(labels[label], lang))})
-        else:
-            reasons.append({"segment": label, "r": r, "fm": fm,
-                            "text": words["segment"].format(r=r, fm=fm, f=f, m=m,
-                                                            segment=localize(labels.get(label, label), lang))})
-        return reasons
-
-    return explain
+RFM = LogicKind(define, TEMPLATES, (("r", "integer"), ("f", "integer"), ("m", "integer"), ("rfm", "string"), ("fm", "integer")),
+                STANDARD_ABOUT)
 
 
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(
-        SchemeKind.documented("rfm", __doc__, CONFIG_SCHEMA, compile_rfm, attributes={"r": ("integer", 0), "f": ("integer", 1), "m": ("integer", 2), "rfm": ("string", 3), "fm": ("integer", 4)},
-                              compile_sql=compile_rfm_sql)
-    )
+    register(logic_kind("rfm", __doc__, CONFIG_SCHEMA, RFM))
