@@ -98,7 +98,9 @@ def horizon_orders(job: Job, registry: Registry, file: str, end: dt.date) -> Hor
     policy = job.evaluation.plan.order_policy
     rows = list(read_rows(file, registry))
     everything = aggregate_orders(file, rows, dt.date.max, policy=policy)
-    before = {number for numbers in job.orders.rows_of.values() for number in numbers}
+    # the orders the job used: a SQL engine's job keeps no row numbers, aggregated here alike
+    used = job.orders if isinstance(job, Job) else aggregate_orders(file, rows, start, policy=policy)
+    before = {number for numbers in used.rows_of.values() for number in numbers}
     later = {number for numbers in everything.rows_of.values() for number in numbers} - before
     summary = aggregate_orders(file, [row for row in rows if row[0] in later], end, policy=policy)
     last = max((features["last_order_date"] for features in everything.features.values()), default=None)

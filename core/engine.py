@@ -284,15 +284,20 @@ class Evaluation:
             **input_policy_counts(self.plan, self.duplicates, len(self.coerced)),
         }
 
-    def records(self, lang: str):
-        """JSON-ready result records in rank order: an iterator (read once) that also
-        carries the plan's results schema (:mod:`tierkit.results`), for typed writers."""
+    def records(self, lang: str, reasons: str = "words", rows=None):
+        """JSON-ready result records in rank order (``rows``: already ranked slot lists,
+        e.g. streamed from a SQL engine): an iterator (read once) that also carries the
+        plan's results schema (:mod:`tierkit.results`), for typed writers.  ``reasons``
+        is one of :data:`tierkit.outputs.REASONS`."""
         from .results import SchemaRecords, results_schema  # it builds on this module
 
-        return SchemaRecords(results_schema(self.plan, lang), (self.record(row, lang) for row in self.ranked()), self.rejected)
+        rows = self.ranked() if rows is None else rows
+        return SchemaRecords(results_schema(self.plan, lang, reasons != "none"),
+                             (self.record(row, lang, reasons) for row in rows), self.rejected)
 
-    def record(self, row: list, lang: str) -> dict:
-        """One customer's JSON-ready result (dates stay dates: writers format them)."""
+    def record(self, row: list, lang: str, reasons: str = "words") -> dict:
+        """One customer's JSON-ready result (dates stay dates: writers format them), its
+        reasons as :data:`tierkit.outputs.REASONS` says."""
         plan = self.plan
         features = dict(zip((spec.name for spec in plan.fields), row))
         for name, slot, _config in plan.derived:
@@ -301,15 +306,15 @@ class Evaluation:
         for scheme in plan.schemes:
             outcome = row[scheme.slot.index]
             label = outcome[0]
-            reasons, override = self.explained(row, scheme, lang)
+            given, override = self.explained(row, scheme, lang, reasons)
             shown = outcomes[scheme.id] = {
                 "label": label,
                 "display": localize(scheme.compiled.labels.get(label, label), lang),
                 "score": outcome[1],
                 "tags": list(outcome[2]),
             }
-            if reasons is not None:
-                shown["reasons"] = reasons
+            if given is not None:
+                shown["reasons"] = given
             if override is not None:
                 shown["override"] = override
         allocation = row[plan.allocation.slot.index]
@@ -321,16 +326,19 @@ class Evaluation:
             "allocation": self._plan_of(allocation[3], lang),
         }
 
-    def explained(self, row: list, scheme, lang: str) -> tuple[list[dict] | None, dict | None]:
-        """One scheme's reasons for a customer (None when they are not known) and the
-        override that replaced its outcome (None when none did)."""
+    def explained(self, row: list, scheme, lang: str, reasons: str = "words") -> tuple[list[dict] | None, dict | None]:
+        """One scheme's reasons for a customer (None when they are not known, or not
+        asked for: ``reasons="none"``) and the override that replaced its outcome (None
+        when none did).  ``reasons="codes"``: records of codes and parameters without
+        words, for kinds that give codes (one not stated as IR gives words only)."""
         outcome = row[scheme.slot.index]
         pin = row[self.plan.pin_slots[scheme.id]] if scheme.id in self.plan.pin_slots else None
+        words = None if reasons == "codes" and scheme.compiled.reason_columns is not None else lang
         if pin is None:
-            return scheme.compiled.explain(outcome, lang), None
+            return (None if reasons == "none" else scheme.compiled.explain(outcome, words)), None
         # the kind explains what it computed; the override says what replaced it
         override, reason = present_override(pin, lang)
-        return scheme.compiled.explain(pin[1], lang) + [reason], override
+        return (None if reasons == "none" else scheme.compiled.explain(pin[1], words) + [reason]), override
 
     def _plan_of(self, rule_index: int | None, lang: str) -> dict:
         """The localized resource plan of an allocation rule, built once per language."""

@@ -10,6 +10,12 @@ from .labels import localize, show_score
 if TYPE_CHECKING:
     from .engine import Evaluation
 
+# said in place of the reasons of a scheme whose kind gives none on the engine that ran
+NO_REASONS = {
+    "en": "(no reasons: the {engine} engine gives none for kind {kind} yet; --engine python gives them)",
+    "zh": "（{engine} 引擎尚不给出 {kind} 类方案的理由；--engine python 可给出）",
+}
+
 
 def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
     plan = evaluation.plan
@@ -22,7 +28,11 @@ def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
         tags = f"  [{', '.join(outcome['tags'])}]" if outcome["tags"] else ""
         title = localize(scheme.label, lang)
         lines.append(f"\n{title} ({scheme.id}): {outcome['display']} ({outcome['label']}){score}{tags}")
-        lines += [f"  - {reason['text']}" for reason in outcome["reasons"]]
+        if "reasons" in outcome:
+            lines += [f"  - {reason['text']}" for reason in outcome["reasons"]]
+        else:
+            note = NO_REASONS.get(lang, NO_REASONS["en"])
+            lines.append("  " + note.format(engine=getattr(evaluation, "engine", "python"), kind=scheme.kind))
     allocation = dict(record["allocation"])
     lines.append(f"\nallocation: {allocation.pop('rule')}")
     for key, value in allocation.items():

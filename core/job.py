@@ -1,9 +1,11 @@
 """One evaluation job: a ruleset, a customer file and/or an order file, an as-of date.
 
-Every command that evaluates (``evaluate``, ``explain``, ``whatif`` and those that
-print briefs and reports) goes through :func:`run_job`, so they read files, aggregate
-orders, read the previous run's labels (hysteresis, ``previous_run``) and account for
-rejected rows the same way.
+Every command that evaluates (``evaluate``, ``explain``, ``whatif``, ``backtest`` and
+those that print briefs, reports and call lists) goes through :func:`run_job`, so they
+read files, aggregate orders, read the previous run's labels (hysteresis,
+``previous_run``) and account for rejected rows the same way, on any engine: on DuckDB
+or Spark the job is a :class:`tierkit.sqlevaluation.SqlRun`, whose evaluation gives
+the same rows, records and reasons.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .engine import BoundPlan, Evaluation, paused_gc
 from .errors import TierkitError
@@ -22,6 +25,9 @@ from .plan import Plan
 from .registry import Registry
 from .store import previous_labels
 
+if TYPE_CHECKING:
+    from .sqlevaluation import SqlRun
+
 
 @dataclass
 class Job:
@@ -30,6 +36,14 @@ class Job:
     evaluation: Evaluation
     table: Table
     orders: OrderSummary | None = None
+
+    @property
+    def read(self) -> int:
+        return self.table.read
+
+    def describe_orders(self) -> str | None:
+        """The one-line account of the order file, or None without one."""
+        return None if self.orders is None else self.orders.describe()
 
     @property
     def rejected(self) -> list[Rejected]:
@@ -60,19 +74,26 @@ def run_job(
     progress: Callable[[str], None] = lambda message: None,
     store: str | None = None,
     history: bool = True,
-) -> Job:
+    engine="python",
+) -> Job | SqlRun:
     """Read, aggregate and evaluate; customers may come from the order file alone.
 
     Either input is a file path or a database table or query (:class:`SourceRef`).
     A plan reading ``previous_run`` (hysteresis included) gets the labels of the latest
     saved run of its ruleset from ``store`` (else ``$TIERKIT_STORE`` or the default
     store, when it exists); ``history=False`` evaluates as if no run had been saved.
+    ``engine``: ``python`` (this process), or a SQL engine by name
+    (:data:`tierkit.sqlengine.ENGINES`) or already open.
     """
     if not customers and not orders:
         raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
     require_order_file(plan.ruleset, orders)
     if history:
         plan = with_previous(plan, store)
+    if engine != "python":
+        from .sqlevaluation import run_sql  # the SQL back end loads only when asked for
+
+        return run_sql(plan, registry, engine, customers, orders, as_of, progress)
     id_field = plan.ruleset.id_field
     summary = None
     with paused_gc():

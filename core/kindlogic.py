@@ -173,13 +173,14 @@ class LogicKind:
                 tree = exp.Cast(this=tree, to=TYPE_NODES[expr.dtype].copy())
             return generate(tree)
 
-        for let in (*logic.lets, *logic.reason_lets()):
+        reasons = build.reasons  # --reasons none: the query computes no reason columns
+        for let in (*logic.lets, *(logic.reason_lets() if reasons else ())):
             columns[let.name] = build.query.unique(f"{build.prefix}__{let.name}")
             build.query.add(columns[let.name], sql(let.expr))
         tags = {"tags": sql(logic.tags)} if logic.tags is not None else {}
         build.outcome(label=sql(logic.label), score=sql(logic.score), **tags,
                       **{name: sql(expr) for name, expr in logic.attributes})
-        for position, (_name, expr) in enumerate(logic.reason_columns(), len(logic.attributes)):
+        for position, (_name, expr) in enumerate(logic.reason_columns() if reasons else (), len(logic.attributes)):
             build.detail(position, sql(expr))
         build.query.udfs.update(lowering.udfs)
 

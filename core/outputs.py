@@ -22,6 +22,10 @@ from typing import IO, Any
 
 from .errors import Position, TierkitError, os_reason
 
+# what results carry of the reasons (``--reasons``): records with their words, records of
+# codes and parameters only, or none
+REASONS = ("words", "codes", "none")
+
 
 def meta_path(path: str | os.PathLike) -> Path:
     """Where the meta of a CSV or Parquet results file is kept: ``<file>.meta.json``."""

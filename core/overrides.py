@@ -133,6 +133,11 @@ class Overrides:
         return warnings
 
 
+def entries_in_force(entries: list[Override], as_of: dt.date) -> dict[str, Override]:
+    """The entries in force at ``as_of`` by customer id; a later entry wins."""
+    return {entry.customer: entry for entry in entries if entry.expires >= as_of}
+
+
 class PinStep:
     """A plan stage that applies one scheme's overrides in force at the run's as-of date.
 
@@ -147,7 +152,7 @@ class PinStep:
         self.id_index = id_index
 
     def __call__(self, rows: list[list], as_of: dt.date, failed: list) -> None:
-        in_force = {entry.customer: entry for entry in self.entries if entry.expires >= as_of}  # a later entry wins
+        in_force = entries_in_force(self.entries, as_of)
         if not in_force:
             return
         outcome, pin, key = self.outcome_slot, self.pin_slot, self.id_index

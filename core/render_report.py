@@ -343,7 +343,7 @@ class ReportBuilder:
             if x is not None and y is not None:
                 points.append(ScatterPoint(x, y, group[outcome[0]]))
                 if first is None:
-                    first = reasons if reasons is not None else scheme.compiled.explain(outcome, self.lang)
+                    first = reasons if reasons is not None else self.evaluation.explained(row, scheme, self.lang)[0]
         x_label, y_label, cuts = self._axes(scheme, first or [])
         return Matrix(scheme.id, title(scheme, self.lang), x_label, y_label, counts, points,
                       [display(scheme, label, self.lang) for label in order], cuts)

@@ -238,7 +238,7 @@ class ResultsSchema:
     def record(self, values: Mapping[str, Any], allocation: dict | None = None) -> dict:
         """The record of one row of column values (as :meth:`flat` writes them, or as a
         Parquet file or SQL engine gives them back); ``allocation`` when already known."""
-        features = {column.path[1]: _feature(column.type, values.get(column.name)) for column in self.features}
+        features = {column.path[1]: feature_value(column.type, values.get(column.name)) for column in self.features}
         outcomes = {}
         for scheme in self.plan.schemes:
             prefix = f"outcomes.{scheme.id}."
@@ -374,7 +374,7 @@ def _comparable(kind: str, value: Any) -> Any:
     return value
 
 
-def _feature(kind: str, value: Any) -> Any:
+def feature_value(kind: str, value: Any) -> Any:
     """A feature value as the Python engine holds it: list fields are tuples."""
     if value is None:
         return None
@@ -848,11 +848,11 @@ class RecordedEvaluation(Evaluation):
     def recorded_lang(self) -> str | None:
         return self.source.get("lang")
 
-    def explained(self, row: list, scheme, lang: str) -> tuple[list[dict] | None, dict | None]:
-        reasons, override = self._recorded.get(id(row), {}).get(scheme.id, (None, None))
-        if reasons is None or lang != self.recorded_lang:
+    def explained(self, row: list, scheme, lang: str, reasons: str = "words") -> tuple[list[dict] | None, dict | None]:
+        recorded, override = self._recorded.get(id(row), {}).get(scheme.id, (None, None))
+        if recorded is None or reasons == "none" or lang != self.recorded_lang:
             return None, override
-        return [dict(reason) for reason in reasons], override
+        return [dict(reason) for reason in recorded], override
 
     def missing_reasons(self, lang: str) -> tuple[str, str] | None:
         """Why outcomes have no reasons in ``lang``: ``("engine", name)`` when the engine

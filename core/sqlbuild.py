@@ -124,6 +124,7 @@ class SqlBuild(ConfigBuild):
         self.prefix = f"s{slot}"  # of the outcome columns; the plan renames it for overrides
         self.outcome_set = False
         self.details: list[int] = []  # the detail positions written, each a column <prefix>_d<k>
+        self.reasons = True  # whether a kind stated as IR computes its reason columns (--reasons none: not)
 
     def _compile(self, source: str, position: Position | None) -> Compiled:
         """Through the IR (the scope is :func:`tierkit.ir.from_expr.ir_scope`'s), as SQL text."""

@@ -40,6 +40,7 @@ class SqlPlan:
     rank_column: str
     allocation_column: str  # the index of the allocation rule that fired (-1: the default)
     previous_columns: dict[str, str]  # scheme id -> column of its label in the previous run
+    details: dict[str, tuple[int, ...]]  # scheme id -> the positions of its outcome's detail, each a column s<slot>_d<k>
 
     def sql(self) -> str:
         """Every column of every layer, one row per customer."""
@@ -51,15 +52,19 @@ class SqlPlan:
         return f"s{slot}_label", f"s{slot}_score", f"s{slot}_tags"
 
 
-def compile_sql_plan(plan: Plan, registry: Registry, dialect: Dialect, as_of: dt.date, source: str) -> SqlPlan:
+def compile_sql_plan(plan: Plan, registry: Registry, dialect: Dialect, as_of: dt.date, source: str,
+                     reasons: bool = True) -> SqlPlan:
     """The query over ``source`` (typed customers) giving every outcome, the rank and the
-    allocation; a ruleset error or a kind without SQL is raised, naming it."""
-    return _SqlPlanCompiler(plan, registry, dialect, as_of, source).compile()
+    allocation, and with ``reasons`` the reason columns of the kinds stated as IR; a
+    ruleset error or a kind without SQL is raised, naming it."""
+    return _SqlPlanCompiler(plan, registry, dialect, as_of, source, reasons).compile()
 
 
 class _SqlPlanCompiler:
-    def __init__(self, plan: Plan, registry: Registry, dialect: Dialect, as_of: dt.date, source: str):
+    def __init__(self, plan: Plan, registry: Registry, dialect: Dialect, as_of: dt.date, source: str, reasons: bool):
         self.plan = plan
+        self.reasons = reasons
+        self.details: dict[str, tuple[int, ...]] = {}
         self.registry = registry
         self.dialect = dialect
         self.as_of = as_of
@@ -86,7 +91,7 @@ class _SqlPlanCompiler:
             self._scheme(scheme)
         rank = self._rank()
         allocation = self._allocation()
-        return SqlPlan(self.plan, self.dialect, self.query, rank, allocation, previous)
+        return SqlPlan(self.plan, self.dialect, self.query, rank, allocation, previous, self.details)
 
     def _derived(self) -> None:
         derive = self.plan.ruleset.data.get("derive") or {}
@@ -121,8 +126,10 @@ class _SqlPlanCompiler:
         build = self._build(config, ("schemes", index), scheme.slot.index, kind.attributes)
         if pinned:
             build.prefix = f"s{scheme.slot.index}_computed"
+        build.reasons = self.reasons
         kind.compile_sql(build)
         self._check(build)
+        self.details[scheme.id] = tuple(sorted(build.details))
         if not build.outcome_set:
             raise TierkitError(f"scheme {scheme.id!r}: kind {kind.name!r} gave no SQL outcome")
         if pinned:

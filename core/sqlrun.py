@@ -19,14 +19,13 @@ from pathlib import Path
 from . import __version__
 from .engine import derived_types, duplicate_policy, input_policy_counts, population_warnings
 from .errors import TierkitError
-from .io import Rejected, SourceRef, detect_encoding, dump_json_lines, match_columns, read_rows, read_table, write_results
+from .io import Rejected, SourceRef, detect_encoding, match_columns, read_rows, read_table
 from .labels import localize
 from .orderpolicy import check_feature_columns, require_order_file
 from .orders import ORDER_FEATURES, describe_order_counts
-from .outputs import replacing
-from .plan import Plan
+from .plan import Plan, SchemeInfo
 from .registry import Registry
-from .results import SchemaRecords, results_schema, write_meta
+from .results import results_schema
 from .sqlengine import NotNative, SqlEngine
 from .sqlinput import coerced_columns, typed_input, typing_survey
 from .sqlorders import (
@@ -61,6 +60,8 @@ class SqlJob:
     duplicates: int = 0
     coerced: list[Rejected] = field(default_factory=list)
     warnings: list = field(default_factory=list)  # what the schemes warn of about the population
+    reasons: bool = True  # whether the results hold the reason columns of the kinds stated as IR
+    orders_file: str | None = None
 
     @property
     def plan(self) -> Plan:
@@ -82,11 +83,18 @@ class SqlJob:
             **input_policy_counts(self.plan, self.duplicates, len(self.coerced)),
         }
         if self.orders is not None:
-            meta["orders"] = self.orders
+            meta["orders"] = {"file": self.orders_file, **self.orders}
+        if self.reasons and (schemes := unexplained(self.plan)):  # said in the file, not left silently empty
+            meta["no_reasons"] = [scheme.id for scheme in schemes]
         return meta
 
     def _order_rejections(self) -> int:
         return self.orders["rejected"] + self.orders["unknown_customer"] if self.orders else 0
+
+
+def unexplained(plan: Plan) -> list[SchemeInfo]:
+    """The schemes whose kind gives no reasons on a SQL engine (not yet stated as IR)."""
+    return [scheme for scheme in plan.schemes if scheme.compiled.reason_columns is None]
 
 
 def describe_orders(summary: dict) -> str:
@@ -108,9 +116,10 @@ def run_sql_job(
     orders,
     as_of: dt.date,
     progress: Callable[[str], None] = lambda message: None,
+    reasons: bool = True,
 ) -> SqlJob:
-    """Evaluate on ``engine``; the results are the engine's view ``_tierkit_results``,
-    computed when they are written.
+    """Evaluate on ``engine``; the results are the engine's relation ``_tierkit_results``,
+    with the reason columns of the kinds stated as IR unless ``reasons`` is false.
 
     Customers come from the customer file, or, without one, from the ids of the order
     file (numbered by their first order, in id order, as the Python engine makes them).
@@ -118,12 +127,13 @@ def run_sql_job(
     if not customers and not orders:
         raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
     require_order_file(plan.ruleset, orders)
-    return _SqlJobRunner(plan, registry, engine, as_of, progress).run(customers, orders)
+    return _SqlJobRunner(plan, registry, engine, as_of, progress, reasons).run(customers, orders)
 
 
 class _SqlJobRunner:
-    def __init__(self, plan: Plan, registry: Registry, engine: SqlEngine, as_of: dt.date, progress):
+    def __init__(self, plan: Plan, registry: Registry, engine: SqlEngine, as_of: dt.date, progress, reasons: bool):
         self.plan, self.registry, self.engine, self.as_of, self.progress = plan, registry, engine, as_of, progress
+        self.reasons = reasons
         self.dialect = engine.dialect
         self.names = [f"s{index}" for index in range(len(plan.fields))]
         self.id_column = self.dialect.quote(self.names[plan.id_index])
@@ -152,7 +162,8 @@ class _SqlJobRunner:
         evaluated = self.engine.rows(f"SELECT count(*) FROM {RESULTS}")[0][0]
         rejected = sorted(rejected + failed, key=lambda item: item.row) + order_rejections
         warnings = population_warnings(self.plan, self._count_detail)
-        return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary, superseded, coerced, warnings)
+        return SqlJob(self.engine, compiled, self.as_of, read, evaluated, rejected, summary, superseded, coerced, warnings,
+                      self.reasons, str(orders) if orders else None)
 
     def _count_detail(self, scheme, index: int) -> dict:
         """How many results have each value of a scheme's detail item (its attribute column)."""
@@ -171,7 +182,7 @@ class _SqlJobRunner:
         """
         failed: list[Rejected] = []
         while True:
-            compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, customers)
+            compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, customers, self.reasons)
             self.engine.register_udfs(compiled.query.udfs)
             try:
                 self.engine.materialize(RESULTS, compiled.sql())
@@ -225,7 +236,7 @@ class _SqlJobRunner:
     def _probe(self, customers: str, first: int, last: int) -> str | None:
         """Why evaluating the rows numbered ``first`` to ``last`` fails, or None."""
         self.engine.view(PROBE, f"SELECT * FROM {customers} WHERE _row BETWEEN {first} AND {last}")
-        compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, PROBE)
+        compiled = compile_sql_plan(self.plan, self.registry, self.dialect, self.as_of, PROBE, self.reasons)
         self.engine.register_udfs(compiled.query.udfs)
         try:
             self.engine.materialize(f"{PROBE}_results", compiled.sql())
@@ -470,7 +481,8 @@ def _register_previous(engine: SqlEngine, plan: Plan) -> None:
 
 
 def results_select(job: SqlJob, lang: str) -> str:
-    """The results in the results-file layout (:mod:`tierkit.results`), best rank first."""
+    """The results in the results-file layout (:mod:`tierkit.results`) without reasons,
+    best rank first: what the engine writes as Parquet itself with ``--reasons none``."""
     plan, dialect = job.plan, job.engine.dialect
     schema = results_schema(plan, lang, reasons=False)
     quote = dialect.quote
@@ -502,14 +514,14 @@ def results_select(job: SqlJob, lang: str) -> str:
             if number is not None and row[column.name] is not None
         ]
         values[column.name] = f"CASE {index} {' '.join(branches)} END" if branches else "NULL"
-    columns = [f"{_typed(dialect, column.type, values.get(column.name, 'NULL'))} AS {quote(column.name)}" for column in schema]
+    columns = [f"{sql_type_cast(dialect, column.type, values.get(column.name, 'NULL'))} AS {quote(column.name)}" for column in schema]
     return f"SELECT {', '.join(columns)} FROM {RESULTS} ORDER BY {quote('rank')}"
 
 
 _SQL_TYPES = {"double": "number", "int64": "integer", "bool": "boolean", "date32": "date", "string": "string", "json": "string"}
 
 
-def _typed(dialect, column_type: str, sql: str) -> str:
+def sql_type_cast(dialect, column_type: str, sql: str) -> str:
     """``sql`` cast to a results column type, so every engine writes the same Parquet types."""
     if column_type == "list<string>":
         return f"CAST({sql} AS {dialect.list_type('string')})"
@@ -522,23 +534,3 @@ def _literal(dialect, column_type: str, value) -> str:
     if column_type == "double":
         return dialect.literal(float(value))
     return dialect.literal(value)
-
-
-def write_sql_results(job: SqlJob, output: str | None, lang: str, registry: Registry, stream=None,
-                      mode: str | None = None) -> None:
-    """Parquet is written by the engine itself; other formats stream through Python as
-    the records the Python engine writes (without reasons: the SQL engines give none)."""
-    select = results_select(job, lang)
-    meta = job.meta(lang)
-    if output and Path(output).suffix.lower() == ".parquet" and mode is None:
-        with replacing(output) as temporary:
-            job.engine.write_parquet(select, str(temporary))
-            write_meta(temporary, meta)
-        return
-    schema = results_schema(job.plan, lang, reasons=False)
-    records = SchemaRecords(schema, (schema.record(row) for batch in job.engine.arrow_batches(select) for row in batch.to_pylist()),
-                            job.rejected)
-    if output and output != "-":
-        write_results(output, records, meta, registry, mode)
-    else:
-        dump_json_lines(stream, records, meta)

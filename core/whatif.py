@@ -123,19 +123,21 @@ def _graft(positions: PositionMap, path: tuple, given: PositionMap, keep_key: bo
 def evaluate_pair(
     plans: tuple[Plan, Plan], registry: Registry, customers: str | None, orders: str | None, as_of: dt.date,
     store: str | None = None,
+    engine: str = "python",
 ) -> tuple[Job, Evaluation]:
-    """Both plans over the same customers; the input is read once when both read it alike.
+    """Both plans over the same customers on ``engine``; on the Python engine the input
+    is read once when both read it alike.
 
     Evaluation extends each row in place with the plan's slots, so the second plan
     gets copies of the rows' field values; when the two rulesets declare different
-    fields or order columns, the input is read again for the second.  Each plan reads
-    the latest saved run of its ruleset in ``store`` (hysteresis, ``previous_run``),
-    as ``tierkit evaluate`` would.
+    fields or order columns, or on a SQL engine, the input is read again for the
+    second.  Each plan reads the latest saved run of its ruleset in ``store``
+    (hysteresis, ``previous_run``), as ``tierkit evaluate`` would.
     """
     before, after = plans
-    job = run_job(before, registry, customers, orders, as_of, store=store)
-    if not _reads_alike(before, after):
-        return job, run_job(after, registry, customers, orders, as_of, store=store).evaluation
+    job = run_job(before, registry, customers, orders, as_of, store=store, engine=engine)
+    if engine != "python" or not _reads_alike(before, after):
+        return job, run_job(after, registry, customers, orders, as_of, store=store, engine=engine).evaluation
     after = with_previous(after, store)
     table, width = job.table, len(before.fields)
     evaluation = BoundPlan(after, as_of).run_table(table, [row[:width] for row in table.rows])

@@ -124,7 +124,6 @@ def test_a_kind_without_sql_is_named_before_any_work(capsys, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--spark-master", "local[1]"], "--spark-master, --spark-conf and --memory-limit need --engine duckdb or spark"),
     (["--engine", "duckdb", "--spark-master", "local[1]"], "--spark-master and --spark-conf need --engine spark"),
-    (["--engine", "duckdb", "--save"], "--save records runs of the python engine"),
     (["--engine", "spark", "--spark-conf", "nonsense"], "--spark-conf 'nonsense': write KEY=VALUE"),
 ])
 def test_engine_options_that_do_not_fit_are_one_line_errors(args, message, capsys):

@@ -21,8 +21,7 @@ from .. import __version__
 from ..errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError, mask_secrets
 from ..io import WRITE_MODES
 from .logs import LEVELS, LOGGER, Progress, configure, logs_json
-from .options import AS_OF, LANG, STORE, csv_raw, inputs
-from ..sqlengine import ENGINES
+from .options import AS_OF, ENGINE, LANG, REASONS, STORE, csv_raw, inputs
 from ..terminal import printable
 
 if TYPE_CHECKING:
@@ -142,16 +141,18 @@ def validate(session: Session, ruleset: str) -> None:
 
 
 def run_evaluation(
-    session: Session, ruleset: str, input_path, orders_path, as_of: dt.date, progress: Progress, store: str | None = None
+    session: Session, ruleset: str, input_path, orders_path, as_of: dt.date, progress: Progress, store: str | None = None,
+    engine: str = "python",
 ) -> Job:
-    """Compile and run; a plan reading ``previous_run`` gets the store's latest run of
-    the ruleset (``store``, else the default store when it exists; see :func:`run_job`)."""
+    """Compile and run on ``engine``; a plan reading ``previous_run`` gets the store's
+    latest run of the ruleset (``store``, else the default store when it exists; see
+    :func:`run_job`)."""
     from ..engine import compile_ruleset
     from ..job import run_job
 
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
     progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}")
-    job = run_job(plan, session.registry, input_path, orders_path, as_of, progress, store)
+    job = run_job(plan, session.registry, input_path, orders_path, as_of, progress, store, engine=engine)
     for warning in job.evaluation.warnings:
         click.echo(printable(warning), err=True)
     return job
@@ -204,15 +205,15 @@ def describe_run(meta: dict, plan) -> str:
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
 @click.option("--save", is_flag=True, help="Record the run in the run store (tierkit runs, tierkit diff).")
 @click.option("--store", "store", metavar="PATH", help="The run store: saved to, and read for hysteresis (default: $TIERKIT_STORE or ./tierkit-runs.sqlite).")
-@click.option("--engine", type=click.Choice(ENGINES), default="python", show_default=True,
-              help="Where the ruleset runs: in this process, compiled to SQL on DuckDB (embedded), or on Spark.")
+@ENGINE
+@REASONS
 @click.option("--spark-master", metavar="URL", help="With --engine spark: the cluster's master URL (default: local[2]).")
 @click.option("--spark-conf", metavar="KEY=VALUE", multiple=True, help="With --engine spark: a Spark setting (repeatable).")
 @click.option("--memory-limit", metavar="SIZE", help="With --engine duckdb|spark: the engine's memory (e.g. 6GB); DuckDB spills to disk beyond it.")
 @csv_raw(command_level=True)
 @click.pass_obj
 def evaluate(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang, progress, save,
-             store, engine, spark_master, spark_conf, memory_limit) -> None:
+             store, engine, reasons, spark_master, spark_conf, memory_limit) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
     from ..outputs import refuse_overwriting
 
@@ -220,16 +221,16 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, write_m
     with Progress(progress, session.quiet) as report:
         if engine != "python":
             evaluate_on_sql_engine(session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
-                                   report, store, save, engine, spark_master, spark_conf, memory_limit)
+                                   report, store, save, reasons, engine, spark_master, spark_conf, memory_limit)
         elif spark_master or spark_conf or memory_limit:
             raise TierkitError("--spark-master, --spark-conf and --memory-limit need --engine duckdb or spark")
         else:
             evaluate_on_python(session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
-                               report, store, save)
+                               report, store, save, reasons)
 
 
 def evaluate_on_python(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
-                       report: Progress, store, save) -> None:
+                       report: Progress, store, save, reasons) -> None:
     """``evaluate`` in this process: read, evaluate, save when asked, write."""
     from ..engine import paused_gc
     from ..io import dump_json_lines, mask_password, write_results
@@ -248,7 +249,7 @@ def evaluate_on_python(session: Session, ruleset, input_path, orders_path, outpu
         meta["run_id"] = saved.id
         session.say(f"saved run {saved.id} to {runs.path}")
     report(f"evaluated {meta['evaluated']:,} customers; writing {mask_password(output) if output and output != '-' else 'to stdout'}")
-    records = evaluation.records(lang)
+    records = evaluation.records(lang, reasons)
     records = SchemaRecords(records.schema, report.track(records, len(evaluation.rows), "writing results"), job.rejected)
     with paused_gc():
         if output and output != "-":
@@ -258,44 +259,66 @@ def evaluate_on_python(session: Session, ruleset, input_path, orders_path, outpu
     report_rejected(job, rejected_path)
     report_coerced(evaluation.coerced)
     if job.orders is not None:
-        session.say(job.orders.describe())
+        session.say(job.describe_orders())
     session.say(describe_run(meta, evaluation.plan))
 
 
 def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
-                           report, store, save, engine, spark_master, spark_conf, memory_limit) -> None:
-    """``evaluate --engine duckdb|spark``: the ruleset compiled to SQL, run where the data is."""
+                           report, store, save, reasons, engine, spark_master, spark_conf, memory_limit) -> None:
+    """``evaluate --engine duckdb|spark``: the ruleset compiled to SQL, run where the data is;
+    the results stream back through the records the Python engine writes (read whole
+    only with ``--save``, to record them)."""
     from ..engine import compile_ruleset
     from ..io import mask_password
     from ..job import with_previous
     from ..sqlengine import open_engine
-    from ..sqlrun import describe_orders, run_sql_job, write_sql_results
+    from ..sqlevaluation import evaluation_of, write_sql_results
+    from ..sqlrun import describe_orders, run_sql_job
+    from ..store import Store
 
-    if save:
-        raise TierkitError("--save records runs of the python engine; save a sample with --engine python")
     if engine != "spark" and (spark_master or spark_conf):
         raise TierkitError("--spark-master and --spark-conf need --engine spark")
     config = dict(_setting(item) for item in spark_conf)
     if memory_limit:
         config["memory_limit" if engine == "duckdb" else "spark.driver.memory"] = memory_limit
+    runs = Store.open(store, create=True) if save else None  # a store that cannot be written fails before the work
     plan = with_previous(compile_ruleset(session.ruleset(ruleset), session.registry), store)
     report(f"compiled {plan.ruleset.name} {plan.ruleset.version}; starting {engine}")
     sql_engine = open_engine(engine, spark_master, config)
     try:
-        job = run_sql_job(plan, session.registry, sql_engine, input_path, orders_path, as_of, report)
+        job = run_sql_job(plan, session.registry, sql_engine, input_path, orders_path, as_of, report, reasons != "none")
         for warning in job.warnings:
             click.echo(printable(warning), err=True)
         lang = lang or plan.ruleset.data.get("locale", "en")
+        meta, rows = job.meta(lang), None
+        if runs is not None:  # saved first, so that what is written names the run (a database table's run_id)
+            evaluation = evaluation_of(job)
+            rows = evaluation.ranked()
+            report(f"saving to {runs.path}")
+            with runs:
+                saved = runs.save(evaluation, input_path, orders_path)
+            meta["run_id"] = saved.id
+            session.say(f"saved run {saved.id} to {runs.path}")
         report(f"evaluated {job.evaluated:,} customers; writing {mask_password(output) if output and output != '-' else 'to stdout'}")
-        write_sql_results(job, output, lang, session.registry, sys.stdout, write_mode)
-        meta = job.meta(lang)
+        write_sql_results(job, output, lang, session.registry, sys.stdout, write_mode, reasons, meta, rows)
     finally:
         sql_engine.close()
+    if reasons != "none":
+        say_missing_reasons(plan, engine)
     report_rejected(job, rejected_path)
     report_coerced(job.coerced)
     if job.orders is not None:
         session.say(describe_orders(job.orders))
     session.say(f"{describe_run(meta, plan)} · {engine}")
+
+
+def say_missing_reasons(plan, engine: str) -> None:
+    """A warning on stderr naming the schemes whose kind gives no reasons on ``engine`` yet."""
+    if engine != "python":
+        from ..sqlevaluation import missing_reasons_note
+
+        if note := missing_reasons_note(plan, engine):
+            click.echo(note, err=True)
 
 
 def _setting(item: str) -> tuple[str, str]:
@@ -313,13 +336,14 @@ def _setting(item: str) -> tuple[str, str]:
 @AS_OF
 @LANG
 @STORE
+@ENGINE
 @click.pass_obj
-def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_json, as_of, lang, store) -> None:
+def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_json, as_of, lang, store, engine) -> None:
     """Show every scheme's outcome for one customer, with its reasons."""
     from ..explanation import render_explanation
     from ..io import json_default
 
-    job = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False), store)
+    job = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False), store, engine)
     evaluation = job.evaluation
     row = evaluation.find(customer_id)
     if row is None:

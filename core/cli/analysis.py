@@ -17,8 +17,8 @@ import click
 
 from .. import __version__
 from ..backtest import backtest, horizon_end, horizon_orders, pick_scheme
-from ..cli import Session, cli
-from .options import AS_OF, LANG, STORE, inputs, parse_as_of
+from ..cli import Session, cli, say_missing_reasons
+from .options import AS_OF, ENGINE, LANG, STORE, inputs, parse_as_of
 from ..engine import compile_ruleset
 from ..errors import TierkitError
 from ..io import json_default
@@ -45,8 +45,10 @@ REASON_INDENT = "       - "
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="How many movers to show.")
 @STORE
+@ENGINE
 @click.pass_obj
-def whatif(session: Session, ruleset, input_path, orders_path, assignments, other, as_of, lang, as_json, top, store) -> None:
+def whatif(session: Session, ruleset, input_path, orders_path, assignments, other, as_of, lang, as_json, top, store,
+           engine) -> None:
     """Evaluate the same customers under RULESET as it is and as changed; show who moves."""
     if bool(assignments) == bool(other):
         raise TierkitError("give either --set KEY=VALUE (repeatable) or --against OTHER.yaml" + (", not both" if other else ""))
@@ -57,7 +59,8 @@ def whatif(session: Session, ruleset, input_path, orders_path, assignments, othe
     for warning in plans[1].warnings:  # what the change brings, e.g. weights no longer summing to 1
         if warning.message not in known:
             click.echo(str(warning), err=True)
-    job, after = evaluate_pair(plans, session.registry, input_path, orders_path, as_of, store)
+    job, after = evaluate_pair(plans, session.registry, input_path, orders_path, as_of, store, engine)
+    say_missing_reasons(plans[1], engine)
     lang = lang or base.data.get("locale", "en")
     meta = {
         "tierkit": __version__,
@@ -65,7 +68,7 @@ def whatif(session: Session, ruleset, input_path, orders_path, assignments, othe
         "lang": lang,
         "before": _side(plans[0]),
         "after": _side(plans[1], list(assignments)),
-        "read": job.table.read,
+        "read": job.read,
         "rejected": {"before": len(job.evaluation.rejected), "after": len(after.rejected)},
     }
     result = {"meta": meta, **compare(job.evaluation, after, lang, top)}
@@ -148,7 +151,7 @@ def _mover_lines(number: int, mover: dict) -> list[str]:
         lines.append(text)
         for side, outcome in (("before", old), ("after", new)):
             lines.append(f"     {side}:")
-            lines += [REASON_INDENT + reason["text"] for reason in outcome["reasons"]]
+            lines += [REASON_INDENT + reason["text"] for reason in outcome.get("reasons", ())]  # none: said on stderr
     return lines
 
 
@@ -168,15 +171,17 @@ def _outcome(outcome: dict) -> str:
 @click.option("--horizon", default="12m", show_default=True, help="How long after --as-of to measure: 12m, 6m, 90d, 2w, 1y.")
 @click.option("--scheme", "scheme_id", help="The scheme to test (default: the first weighted, else pipeline or rules, scheme).")
 @click.option("--json", "as_json", is_flag=True, help="Print the backtest as one JSON object.")
+@ENGINE
 @click.pass_obj
-def backtest_command(session: Session, ruleset, customers_path, orders_path, as_of, horizon, scheme_id, as_json) -> None:
+def backtest_command(session: Session, ruleset, customers_path, orders_path, as_of, horizon, scheme_id, as_json,
+                     engine) -> None:
     """Grade customers as of a past date; measure what each grade bought in the horizon after."""
     end = horizon_end(as_of, horizon)
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
     scheme = pick_scheme(plan, scheme_id)
     # Graded as of a past date from the data alone: the run store holds later runs, so
     # neither hysteresis nor previous_run reads it here.
-    job = run_job(plan, session.registry, customers_path, orders_path, as_of, history=False)
+    job = run_job(plan, session.registry, customers_path, orders_path, as_of, history=False, engine=engine)
     period = horizon_orders(job, session.registry, orders_path, end)
     lang = plan.ruleset.data.get("locale", "en")
     meta = job.meta(lang)
@@ -196,7 +201,7 @@ def backtest_command(session: Session, ruleset, customers_path, orders_path, as_
             " the horizon is incomplete",
             err=True,
         )
-    click.echo(job.orders.describe(), err=True)
+    click.echo(job.describe_orders(), err=True)
     click.echo(f"read {meta['read']:,} · evaluated {meta['evaluated']:,} · rejected {meta['rejected']:,}", err=True)
 
 

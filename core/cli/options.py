@@ -9,6 +9,9 @@ import functools
 
 import click
 
+from ..outputs import REASONS as REASONS_CHOICES
+from ..sqlengine import ENGINES
+
 
 def parse_as_of(ctx, param, value: str | None) -> dt.date:
     return parse_date(ctx, param, value) or dt.date.today()
@@ -25,6 +28,11 @@ def parse_date(_ctx, _param, value: str | None) -> dt.date | None:
 
 AS_OF = click.option("--as-of", callback=parse_as_of, help="The run's date, YYYY-MM-DD (default: today).")
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), help="Language of labels and reasons (default: the ruleset's locale).")
+ENGINE = click.option("--engine", type=click.Choice(ENGINES), default="python", show_default=True,
+                      help="Where the ruleset runs: in this process, compiled to SQL on DuckDB (embedded), or on Spark.")
+REASONS = click.option("--reasons", type=click.Choice(REASONS_CHOICES), default="words", show_default=True,
+                       help="Reasons in the results: records with their words; codes and parameters only (JSON "
+                            "Lines without words); or none (no reason columns, and none computed on SQL engines).")
 STORE = click.option("--store", "store", metavar="PATH",
                      help="The run store read for hysteresis and previous_run (default: $TIERKIT_STORE or ./tierkit-runs.sqlite, when it exists).")
 

@@ -27,7 +27,7 @@ from ..engine import Evaluation, compile_ruleset
 from ..errors import TierkitError
 from ..outputs import refuse_overwriting
 from ..job import run_job
-from .options import AS_OF, LANG, STORE, csv_raw, inputs, parse_date
+from .options import AS_OF, ENGINE, LANG, STORE, csv_raw, inputs, parse_date
 from ..render import Renderer
 from ..render_brief import BriefBuilder
 from ..render_report import ReportBuilder
@@ -47,9 +47,9 @@ RESULTS = click.option(
 
 
 def _common(command):
-    """RULESET [INPUT] --orders F --as-of DATE --lang en|zh --store PATH, as ``tierkit evaluate`` takes them,
-    or RULESET --results FILE."""
-    return click.argument("ruleset")(inputs(RESULTS(AS_OF(LANG(STORE(command))))))
+    """RULESET [INPUT] --orders F --as-of DATE --lang en|zh --store PATH --engine E, as ``tierkit evaluate``
+    takes them, or RULESET --results FILE."""
+    return click.argument("ruleset")(inputs(RESULTS(AS_OF(LANG(STORE(ENGINE(command)))))))
 
 
 @dataclass
@@ -66,14 +66,18 @@ class Evaluated:
     results: str | None = None
 
 
-def _evaluate(session, ruleset: str, input_path, orders_path, as_of, store: str | None, results: str | None) -> Evaluated:
-    """Evaluate now, or read the evaluation of a results file."""
-    _check_sources(input_path, orders_path, store, results)
+def _evaluate(session, ruleset: str, input_path, orders_path, as_of, store: str | None, results: str | None,
+              engine: str) -> Evaluated:
+    """Evaluate now on ``engine``, or read the evaluation of a results file."""
+    _check_sources(input_path, orders_path, store, results, engine)
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
     locale = plan.ruleset.data.get("locale", "en")
     if results is None:
-        job = run_job(plan, session.registry, input_path, orders_path, as_of, store=store)
-        return Evaluated(job.evaluation, job.table.read, len(job.evaluation.rejected), len(job.rejected), locale)
+        job = run_job(plan, session.registry, input_path, orders_path, as_of, store=store, engine=engine)
+        from ..cli import say_missing_reasons  # the CLI module imports this one
+
+        say_missing_reasons(plan, engine)
+        return Evaluated(job.evaluation, job.read, len(job.evaluation.rejected), len(job.rejected), locale)
     evaluation = read_evaluation(results, plan)
     if _given("as_of") and as_of != evaluation.bound.as_of:
         raise TierkitError(f"--results {results} holds results as of {evaluation.bound.as_of.isoformat()}, not "
@@ -82,7 +86,7 @@ def _evaluate(session, ruleset: str, input_path, orders_path, as_of, store: str 
                   evaluation.recorded_lang or locale, results)
 
 
-def _check_sources(input_path, orders_path, store, results) -> None:
+def _check_sources(input_path, orders_path, store, results, engine: str) -> None:
     """--results stands for INPUT and --orders (and the run store read while evaluating)."""
     if results is None:
         if not input_path and not orders_path:
@@ -93,6 +97,8 @@ def _check_sources(input_path, orders_path, store, results) -> None:
         raise click.UsageError(f"give {' and '.join(given)} or --results FILE, not both: the results are already evaluated")
     if store:
         raise click.UsageError("--store is read when evaluating; --results FILE is already evaluated")
+    if engine != "python":
+        raise click.UsageError("--engine says where to evaluate; --results FILE is already evaluated")
 
 
 def _given(parameter: str) -> bool:
@@ -128,7 +134,7 @@ def _rejected_note(source: Evaluated) -> str:
 @click.option("--format", "file_format", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
               help="File type of the per-account files written under -o DIR/.")
 @click.pass_obj
-def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, customers, owner, everyone, output,
+def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, engine, customers, owner, everyone, output,
           file_format) -> None:
     """One A4 page per account: grade, reasons, allocation, playbook and key facts."""
     chosen = [name for name, given in (("--customer", customers), ("--owner", owner), ("--all", everyone)) if given]
@@ -138,7 +144,7 @@ def brief(session, ruleset, input_path, orders_path, results_path, as_of, lang, 
         raise TierkitError(f"give one of --customer, --owner and --all, not {' and '.join(chosen)}")
     directory = _is_directory(output)
     refuse_overwriting({"-o": output}, [input_path, orders_path, results_path])
-    source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path)
+    source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path, engine)
     evaluation = source.evaluation
     if customers:
         rows = _customers(evaluation, customers)
@@ -216,12 +222,12 @@ def file_names(ids: list[str]) -> dict[str, str]:
 @click.option("--value", metavar="EXPR", help="Field or expression for the Pareto curve "
               "(default: revenue, else the first money field named like revenue, else the first money field).")
 @click.pass_obj
-def report(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, output, by, grade, value) -> None:
+def report(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, engine, output, by, grade, value) -> None:
     """The portfolio: grade distribution, class × grade, Pareto curve, matrices, workload, watch lists."""
     if Path(output).suffix.lower() not in DOCUMENT_SUFFIXES:
         raise TierkitError(f"-o {output}: the report is a .html or .pdf file")
     refuse_overwriting({"-o": output}, [input_path, orders_path, results_path])
-    source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path)
+    source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path, engine)
     lang = _language(source, lang)
     renderer = _renderer(session, source, lang)
     built = ReportBuilder(source.evaluation, session.registry, renderer.env, lang).report(source.read, by, grade, value,
@@ -245,7 +251,7 @@ def report(session, ruleset, input_path, orders_path, results_path, as_of, lang,
 @click.option("-o", "--output", help="F.html or F.csv (default: a table on the terminal).")
 @csv_raw(command_level=True)
 @click.pass_obj
-def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, owner, day, limit, contacts,
+def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lang, store, engine, owner, day, limit, contacts,
              previous, output) -> None:
     """A rep's day of work: the accounts to contact, in Eisenhower order, each with why today.
 
@@ -263,7 +269,7 @@ def calllist(session, ruleset, input_path, orders_path, results_path, as_of, lan
     if output and suffix not in (".html", ".htm", ".csv"):
         raise TierkitError(f"-o {output}: the call list is a .html or .csv file (or, without -o, a table here)")
     refuse_overwriting({"-o": output}, [input_path, orders_path, results_path])
-    source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path)
+    source = _evaluate(session, ruleset, input_path, orders_path, as_of, store, results_path, engine)
     lang = _language(source, lang)
     plan = source.evaluation.plan
     day = day or source.evaluation.bound.as_of
