@@ -38,7 +38,7 @@ __all__ = [
     "Compare", "And", "Or", "Not", "IsMissing", "Arith", "Cast", "In", "Concat", "Call", "PyCall",
     # builders
     "node", "lit", "case", "known", "holds", "missing", "total", "eq", "ne", "lt", "le", "gt", "ge", "all_of", "any_of",
-    "not_", "add", "sub", "mul", "div", "coalesce", "python", "tags", "dtype_of", "Bindings",
+    "not_", "add", "sub", "mul", "div", "coalesce", "python", "tags", "dtype_of", "Bindings", "percentile",
     # decision tables
     "Rule", "DecisionTable", "first_match",
 ]
@@ -149,6 +149,28 @@ class Bindings:
     @property
     def lets(self) -> tuple[Let, ...]:
         return tuple(self._lets)
+
+
+def percentile(let: Bindings, name: str, value: Any, fraction: float) -> Ref:
+    """``value``'s percentile over every customer (``fraction`` 0-1; the median is 0.5),
+    bound as ``name``: SQL's ``percentile_cont`` computed term for term as
+    :func:`tierkit.population.percentile_cont` computes it (the known values in order,
+    the neighbours at ``fraction × (n - 1)``, the same interpolation), so a value lying
+    exactly on the cut falls on the same side on every engine; missing when no value is
+    known.  The neighbours are the smallest values whose running count passes their
+    positions (population minima, ties included)."""
+    value = node(value)
+    if not isinstance(value, (Ref, Column)):
+        value = let(f"{name}_value", value)
+    known = let(f"{name}_known", Window("count", value))
+    upto = Cast(let(f"{name}_upto", Window("count", value, order=(Sort(value),))), DType.FLOAT)
+    position = Arith("*", lit(float(fraction)), Cast(Arith("-", known, lit(1)), DType.FLOAT))
+    low = Arith("//", position, lit(1.0))
+    last = Cast(Arith("-", known, lit(1)), DType.FLOAT)
+    high = Case(((Compare(">", Arith("+", low, lit(1.0)), last), last),), Arith("+", low, lit(1.0)))
+    lower = let(f"{name}_lower", Window("min", let(f"{name}_at_low", case((Compare(">", upto, low), value)))))
+    upper = let(f"{name}_upper", Window("min", let(f"{name}_at_high", case((Compare(">", upto, high), value)))))
+    return let(name, Arith("+", lower, Arith("*", Arith("-", upper, lower), Arith("-", position, low))))
 
 
 @dataclass(frozen=True)

@@ -321,8 +321,8 @@ class Sort:
 class Window(Expr):
     """A population value, SQL window semantics.
 
-    ``func`` is ``rank`` (1-based, ties share the lowest), ``count`` (known values) or
-    ``sum`` (of known values; missing when none).  With ``order`` the frame runs from
+    ``func`` is ``rank`` (1-based, ties share the lowest), ``count`` (known values),
+    ``sum``, ``min`` or ``max`` (of known values; missing when none).  With ``order`` the frame runs from
     the partition's start to the current row's last peer (ties included); without it,
     the whole partition.  ``whole`` (with an ``order``, for ``count`` and ``sum``)
     makes the frame the whole partition still added in the order (SQL's ``ROWS
@@ -340,16 +340,16 @@ class Window(Expr):
     dtype: DType = field(init=False)
 
     def __post_init__(self):
-        if self.func not in {"rank", "count", "sum"}:
+        if self.func not in {"rank", "count", "sum", "min", "max"}:
             raise IRError(f"unknown window function {self.func!r}")
         if (self.func == "rank") != (self.arg is None) or (self.func == "rank" and not self.order):
-            raise IRError("rank takes no argument and needs an order; count and sum take one")
+            raise IRError("rank takes no argument and needs an order; count, sum, min and max take one")
         if self.whole and (self.func == "rank" or not self.order):
-            raise IRError("a whole ordered frame is for count and sum over an order")
+            raise IRError("a whole ordered frame is for count, sum, min and max over an order")
         for part in (self.arg, *self.partition, *(s.key for s in self.order)):
             if part is not None and not isinstance(part, (Ref, Column)):
                 raise IRError("window arguments, partitions and orders must be columns or bindings")
-        dtype = self.arg.dtype if self.func == "sum" else DType.INT
+        dtype = DType.INT if self.func in ("rank", "count") else self.arg.dtype
         object.__setattr__(self, "dtype", dtype)
 
     def children(self) -> Iterator[Expr]:
@@ -552,7 +552,7 @@ def nullable(node: Expr, refs: Callable[[str], bool] = lambda name: True) -> boo
     if isinstance(node, (Call, PyCall)) or (isinstance(node, Arith) and node.op in PARTIAL_OPS):
         return True
     if isinstance(node, Window):
-        return node.func == "sum"
+        return node.func not in ("rank", "count")
     if isinstance(node, Aggregate):
         return node.func != "count"
     return any(nullable(child, refs) for child in node.children())
