@@ -157,6 +157,12 @@ class ReasonWords:
         return str(localize(self.tables[spec[3:]].get(value, value), lang))  # in:<table>
 
 
+def unexplained(plan) -> list:
+    """The schemes of ``plan`` whose kind gives no reasons on a SQL engine: a kind not yet
+    stated as IR has no reason columns, and explains only on the Python engine."""
+    return [scheme for scheme in plan.schemes if scheme.compiled.reason_columns is None]
+
+
 def explain(columns: ReasonColumns, words: ReasonWords, outcome: tuple, lang: str | None,
             finish: Callable[[list[dict], tuple], None] | None = None) -> list[dict]:
     """A scheme's reasons for one outcome: records with their ``text`` in ``lang``

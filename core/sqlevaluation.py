@@ -31,7 +31,8 @@ from .plan import Plan
 from .registry import Registry
 from .results import SchemaRecords, feature_value, results_schema, write_meta
 from .sqlengine import SqlEngine, open_engine
-from .sqlrun import RESULTS, TYPED, SqlJob, results_select, run_sql_job, sql_type_cast, unexplained
+from .reasons import unexplained
+from .sqlrun import RESULTS, TYPED, SqlJob, results_select, run_sql_job, sql_type_cast
 
 
 def missing_reasons_note(plan: Plan, engine: str) -> str | None:
@@ -63,8 +64,9 @@ class SqlEvaluation(Evaluation):
         return self.job.meta(lang)
 
     def missing_reasons(self, lang: str) -> tuple[str, str] | None:
-        """``("engine", name)`` when a scheme's kind gives no reasons on this engine."""
-        return ("engine", self.engine) if self.rows and unexplained(self.plan) else None
+        """``("kinds", engine)`` when some schemes' kinds give no reasons on this engine
+        (:func:`tierkit.reasons.unexplained` names them)."""
+        return ("kinds", self.engine) if self.rows and unexplained(self.plan) else None
 
 
 def write_sql_results(job: SqlJob, output: str | None, lang: str, registry: Registry, stream=None, mode: str | None = None,

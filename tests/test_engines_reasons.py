@@ -20,7 +20,7 @@ from tierkit.cli import main
 from tierkit.engine import compile_ruleset
 from tierkit.job import run_job
 from tierkit.sqlplan import compile_sql_plan
-from tierkit.sqlrun import unexplained
+from tierkit.reasons import unexplained
 
 from .conftest import ROOT, TIERKIT
 from .engine_harness import AS_OF, SAMPLE_DATA, engine_params, only_kind, shared_engine
