@@ -23,7 +23,8 @@ from .io import Rejected, SourceRef, detect_encoding, match_columns, read_rows, 
 from .labels import localize
 from .orderpolicy import check_feature_columns, require_order_file
 from .orders import ORDER_FEATURES, describe_order_counts
-from .plan import Plan, SchemeInfo
+from .plan import Plan
+from .reasons import unexplained
 from .registry import Registry
 from .results import results_schema
 from .sqlengine import NotNative, SqlEngine
@@ -90,11 +91,6 @@ class SqlJob:
 
     def _order_rejections(self) -> int:
         return self.orders["rejected"] + self.orders["unknown_customer"] if self.orders else 0
-
-
-def unexplained(plan: Plan) -> list[SchemeInfo]:
-    """The schemes whose kind gives no reasons on a SQL engine (not yet stated as IR)."""
-    return [scheme for scheme in plan.schemes if scheme.compiled.reason_columns is None]
 
 
 def describe_orders(summary: dict) -> str:
