@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import itertools
 import math
+import re
 from collections.abc import Callable
 
 from ..expr import _member, _safe_power, _text
@@ -41,7 +42,8 @@ class UnknownNode(Exception):
 def functions() -> dict[str, Callable]:
     """The Python function of each :class:`ir.Call` name: the built-in functions'
     own (their SQL forms are checked against them), membership in a list value,
-    ``strip`` (text without the white space around it, as ``str.strip``), ``isnan``
+    ``strip`` (text without the white space around it, as ``str.strip``), ``matches``
+    (whether a regular expression matches the whole text), ``isnan``
     (whether a number is NaN) and exact money (:mod:`tierkit.money`)."""
     from ..money import money, money_units
     from ..plugins.functions import FUNCTIONS
@@ -49,6 +51,7 @@ def functions() -> dict[str, Callable]:
     table = {function.name: function.impl for function in FUNCTIONS}
     table["list_contains"] = lambda items, value: value in items
     table["strip"] = str.strip
+    table["matches"] = lambda text, pattern: re.fullmatch(pattern, text) is not None
     table["isnan"] = math.isnan
     table.update(money_units=money_units, money=money)
     return table

@@ -89,6 +89,15 @@ def _spark_iso_date(text: exp.Expr) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=shape, true=_fn("try_to_date", _fn("trim", text), exp.Literal.string("y-M-d")))])
 
 
+def _duckdb_full_match(text: exp.Expr, pattern: str) -> exp.Expr:
+    return _fn("regexp_full_match", text, exp.Literal.string(pattern))
+
+
+def _spark_full_match(text: exp.Expr, pattern: str) -> exp.Expr:
+    """Java's ``$`` also matches before a last line break: the end is where no character follows."""
+    return exp.RegexpLike(this=text, expression=exp.Literal.string(f"(?s)^(?:{pattern})(?!.)"))
+
+
 def _duckdb_float_text(number: exp.Expr) -> exp.Expr:
     return _cast(number, ir.DType.STR)
 
@@ -143,13 +152,16 @@ class Dialect:
     filter: str  # keep a list's items a lambda holds for
     distinct: Callable[[exp.Expr], exp.Expr]  # a list's first occurrences, in order
     filtered: Callable  # an aggregate of the rows where a condition holds
+    full_match: Callable[[exp.Expr, str], exp.Expr]  # whether a regular expression matches the whole text
 
 
 DIALECTS = {
     "duckdb": Dialect("duckdb", _json_object, "list_transform", "list_extract", "list_contains", "len",
-                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text, "list_filter", _duckdb_distinct, _filter_clause),
+                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text, "list_filter", _duckdb_distinct, _filter_clause,
+                      _duckdb_full_match),
     "spark": Dialect("spark", _named_struct, "transform", "try_element_at", "array_contains", "size",
-                     _spark_days, _spark_iso_date, _spark_float_text, "filter", _spark_distinct, _case_inside),
+                     _spark_days, _spark_iso_date, _spark_float_text, "filter", _spark_distinct, _case_inside,
+                     _spark_full_match),
 }
 
 
@@ -527,6 +539,15 @@ def _strip(lowering: SqlLowering, args) -> exp.Expr:
     return _fn("regexp_extract", lowering.lower(args[0]), pattern, _num("1"))
 
 
+def _matches(lowering: SqlLowering, args) -> exp.Expr:
+    """Whether the text is all of the pattern (a literal, in the syntax RE2, Java and
+    Python's ``re`` read alike)."""
+    pattern = args[1]
+    if not isinstance(pattern, ir.Lit) or not isinstance(pattern.value, str):
+        raise UnknownNode("matches takes a literal pattern")
+    return lowering.dialect.full_match(lowering.lower(args[0]), pattern.value)
+
+
 def _round(lowering: SqlLowering, args) -> exp.Expr:
     """``round_to``: ties are decided on the shortest decimal text of the double
     (1.005 -> 1.01, 2.675 -> 2.68), as Python does.
@@ -608,6 +629,7 @@ FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "length": _length,
     "list_contains": _list_contains,
     "strip": _strip,
+    "matches": _matches,
     "isnan": _plain("isnan"),
     "money_units": _money_units,
     "money": _money,
