@@ -11,7 +11,7 @@ in its type's *plain form* (:data:`PLAIN_FORMS`: ``-12.50``, ``2026-01-05``, a
 yes/no word or an enum value written as declared, text with nothing to strip), which
 most cells of real files are.  Every other non-blank cell (``1,234.50``, ``¥3,000``,
 ``３.５亿``, ``2026年1月5日``, ``是``, a synonym, a JSON list, a bad cell) goes to the
-coercer itself, as a vectorised UDF (:class:`ir.PyCall`: Arrow on DuckDB, pandas on
+coercer itself, as a UDF (:class:`ir.PyCall`: a scalar UDF on DuckDB, a pandas UDF on
 Spark), and a cell it could not read is given to it a second time for Python's
 reason.  Values and reasons are therefore Python's by construction.
 
@@ -40,7 +40,7 @@ from sqlglot import exp
 from .ir import nodes as ir
 from .fieldtypes import _BOOLEANS, NULL_MARKERS, WHITESPACE, FieldSpec, _show, make_coercer
 from .io import _where, check_required_columns, match_columns
-from .ir.to_sql import SqlLowering, layers, to_sql
+from .ir.to_sql import SqlLowering, generator, layers
 from .sqldialect import Dialect
 
 __all__ = ["typed_input", "TypedInput", "coerced_columns", "OUT_OF_RANGE", "SURROGATE", "PLAIN_FORMS"]
@@ -128,9 +128,10 @@ def _words(spec: FieldSpec) -> dict[str, object]:
     return words
 
 
-def _cell(spec: FieldSpec, x: ir.Column, source: str) -> tuple[ir.Expr, bool]:
+def _cell(spec: FieldSpec, x: ir.Column, source: str, lets: list, day_name: str) -> tuple[ir.Expr, bool]:
     """A cell's value: the engine's where it reads the cell as the coercer does, else the
-    coercer's; and whether a cell without a value may have a reason (the coercer read it)."""
+    coercer's; and whether a cell without a value may have a reason (the coercer read it).
+    A date's plain day is bound first (in ``lets``, as ``day_name``)."""
     kind = spec.type
     read, _why = _coercion(kind, spec.values, spec.synonyms)
     coerced = ir.PyCall(read, (x,), _DTYPES[kind])
@@ -144,15 +145,19 @@ def _cell(spec: FieldSpec, x: ir.Column, source: str) -> tuple[ir.Expr, bool]:
         return ir.case((ir.known(x), coerced)), True
     plain: list[tuple[ir.Expr, ir.Expr]] = []
     if kind in ("boolean", "enum"):  # the coercer's value of each plain word, synonyms included
-        plain = [(ir.Compare("==", x, ir.lit(word)), ir.Lit(value, _DTYPES[kind])) for word, value in _words(spec).items()]
+        by_value: dict[object, list[ir.Expr]] = {}
+        for word, value in _words(spec).items():
+            by_value.setdefault(value, []).append(ir.lit(word))
+        plain = [(ir.In(x, tuple(words)), ir.Lit(value, _DTYPES[kind])) for value, words in by_value.items()]
     elif kind in PLAIN_FORMS and not spec.synonyms:
         form = ir.Call("matches", (x, ir.lit(PLAIN_FORMS[kind])), ir.DType.BOOL)
-        if kind == "date":  # a day the calendar has
-            day = ir.Call("date", (x,), ir.DType.DATE)
-            plain = [(ir.And((form, ir.known(day))), day)]
+        if kind == "date":  # a day the calendar has (an ISO date the day cast reads)
+            day = ir.Ref(day_name, ir.DType.DATE)
+            lets.append((day.name, ir.case((form, ir.Call("date", (x,), ir.DType.DATE)))))
+            plain = [(ir.known(day), day)]
         elif kind == "string":  # text is text: the white space around it goes, as str.strip takes it
-            stripped = ir.Call("strip", (x,), ir.DType.STR)
-            return ir.case((form, x), (ir.Compare("==", stripped, ir.lit("")), ir.NULL), default=stripped), False
+            some = ir.Call("matches", (x, ir.lit(f"(?s).*{_NOT_SPACE}.*")), ir.DType.BOOL)
+            return ir.case((form, x), (some, ir.Call("strip", (x,), ir.DType.STR))), False
         else:
             plain = [(form, ir.Cast(x, _DTYPES[kind]))]
     return ir.case(*plain, (ir.known(x), coerced)), True
@@ -206,7 +211,7 @@ def typed_input(
             source = source_types[column]
             x = ir.Column(sources[column], ir.DType.STR if source in _TEXT_SOURCES else _DTYPES[source])
             _read, why = _coercion(spec.type, spec.values, spec.synonyms)
-            cell, coerced = _cell(spec, x, source)
+            cell, coerced = _cell(spec, x, source, lets, f"_d{index}")
             lets.append((value.name, cell))
             reason = ir.Lit(None, ir.DType.STR)
             if coerced:  # the coercer's reason, asked again where it gave no value
@@ -252,13 +257,13 @@ def _select(dialect: str, relation: str, sources: dict[str, str], lets: list[tup
     """The bindings lowered layer by layer (``SELECT *, … FROM (…)``), then the outputs."""
     lowering = SqlLowering(lambda name: name, dialect)
     items = [exp.alias_(exp.column(header, quoted=True), source, quoted=True) for header, source in sources.items()]
-    query = exp.select(exp.column("_row"), *items).from_(exp.to_table(relation))
-    for depth, layer in enumerate(layers(lets), start=1):
-        values = [exp.alias_(lowering.lower(expr), name, quoted=True) for name, expr in layer]
-        query = exp.select(exp.Star(), *values).from_(query.subquery(f"_l{depth}"))
-    values = [exp.alias_(lowering.lower(expr), name, quoted=True) for name, expr in outputs]
-    query = exp.select(exp.column("_row"), *values).from_(query.subquery("_typed"))
-    return TypedInput(to_sql(query, dialect), dict(lowering.udfs))
+    query = exp.select(exp.column("_row"), *items).from_(exp.to_table(relation), copy=False)
+    for depth, layer in enumerate(layers(lets), start=1):  # built once, never copied
+        values = [exp.alias_(lowering.lower(expr), name, quoted=True, copy=False) for name, expr in layer]
+        query = exp.select(exp.Star(), *values).from_(query.subquery(f"_l{depth}", copy=False), copy=False)
+    values = [exp.alias_(lowering.lower(expr), name, quoted=True, copy=False) for name, expr in outputs]
+    query = exp.select(exp.column("_row"), *values).from_(query.subquery("_typed", copy=False), copy=False)
+    return TypedInput(generator(dialect)(query), dict(lowering.udfs))
 
 
 def coerced_columns(fields: Sequence[FieldSpec]) -> dict[int, str]:
