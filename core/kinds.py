@@ -12,7 +12,7 @@ The logic is built from expressions (the builders below accept Python values whe
 a node is expected: ``ge(ratio, 0.05)``), from decision tables (:func:`first_match`:
 the first rule whose condition holds gives the value and its reason code) and, as an
 escape hatch, from a plain Python function of one customer's values (:func:`python`:
-a direct call on the Python engine, a vectorised UDF on DuckDB, a pandas UDF on
+a direct call on the Python engine, a scalar UDF on DuckDB, a pandas UDF on
 Spark).  docs/plugins.md, "A new kind", walks through a whole kind.
 """
 
@@ -119,7 +119,7 @@ def coalesce(*values: Any) -> Coalesce:
 
 def python(function: Callable, *args: Any, returns: DType | str, null_safe: bool = False) -> PyCall:
     """The escape hatch: ``function(*values)`` of one customer's values, a result of type
-    ``returns``.  A direct call on the Python engine, a vectorised UDF registered on the
+    ``returns``.  A direct call on the Python engine, a scalar UDF registered on the
     DuckDB connection and a pandas UDF registered on the Spark session.  A missing
     argument gives a missing result without calling it, unless ``null_safe``; return
     ``None`` where there is no answer.  A function that raises rejects that customer's

@@ -28,7 +28,7 @@ from .reasons import unexplained
 from .registry import Registry
 from .results import results_schema
 from .sqlengine import NotNative, SqlEngine
-from .sqlinput import coerced_columns, typed_input, typing_survey
+from .sqlinput import coerced_columns, typed_input
 from .sqlorders import (
     ID_COLUMN, OrderSql, attached_feature, order_aggregation, orders_of_rejected_accounts, unknown_customers,
 )
@@ -250,10 +250,9 @@ class _SqlJobRunner:
         source_types = self._native(RAW_CUSTOMERS, customers)
         if source_types is not None:
             names = [self.names[plan.fields.index(spec)] for spec in fields]
-            survey = typing_survey(self.dialect, RAW_CUSTOMERS, source_types, fields, file)
-            lenient = self.engine.rows(survey)[0] if survey else None
-            self.engine.materialize(TYPED, typed_input(self.dialect, RAW_CUSTOMERS, source_types, fields, names, file,
-                                                       lenient))
+            typed = typed_input(self.dialect, RAW_CUSTOMERS, source_types, fields, names, file)
+            self.engine.register_udfs(typed.udfs)
+            self.engine.materialize(TYPED, typed.sql)
             return (*_typed_rejections(self.engine, file), _typed_coerced(self.engine, fields, list(source_types), file))
         self.progress(f"reading {customers}")
         table = read_table(customers, plan.fields, self.registry)

@@ -180,7 +180,7 @@ class PyCall(Expr):
     no other node states.
 
     ``function(*values)`` is called once per customer on every engine: directly on the
-    Python engine, as a vectorised UDF registered on the DuckDB connection or a pandas
+    Python engine, as a scalar UDF registered on the DuckDB connection or a pandas
     UDF registered on the Spark session (:meth:`udf_name`, :meth:`call_rows`).  A
     missing argument gives a missing result without calling it, unless ``null_safe``;
     the function returns ``None`` where it has no answer.  Like any node it is missing
