@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, Overflow
 from typing import Any
 
 FIELD_TYPES = ("number", "integer", "string", "boolean", "date", "enum", "list")
@@ -149,6 +149,8 @@ def _parse_decimal(raw: str) -> Decimal | None:
         raise ValueError(f"{_show(raw)} is not a number")
     try:
         value = Decimal(body) * multiplier
+    except Overflow:  # beyond Decimal's exponents (1e9999999元): no float holds it either
+        raise ValueError(f"{_show(raw)} is not a finite number") from None
     except InvalidOperation:
         raise ValueError(f"{_show(raw)} is not a number") from None
     return value

@@ -12,7 +12,7 @@ The logic is built from expressions (the builders below accept Python values whe
 a node is expected: ``ge(ratio, 0.05)``), from decision tables (:func:`first_match`:
 the first rule whose condition holds gives the value and its reason code) and, as an
 escape hatch, from a plain Python function of one customer's values (:func:`python`:
-a direct call on the Python engine, a vectorised UDF on DuckDB, a pandas UDF on
+a direct call on the Python engine, a scalar UDF on DuckDB, a pandas UDF on
 Spark).  docs/plugins.md, "A new kind", walks through a whole kind.
 """
 
@@ -22,13 +22,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import Diagnostic
 from .hookspecs import hookimpl
 from .ir.nodes import (
     NULL, And, Arith, Call, Case, Cast, Coalesce, Column, Compare, Concat, DType, Expr, Gather, In, IsMissing, Let, Lit, Logic, Not,
     Or, PyCall, Reason, Ref, Sort, Window, case, holds, known, lit, total,
 )
 from .kindlogic import Defined, IrBuild, LogicKind, logic_kind
-from .errors import Diagnostic
 from .registry import Function, SchemeKind
 
 __all__ = [
@@ -120,7 +120,7 @@ def coalesce(*values: Any) -> Coalesce:
 
 def python(function: Callable, *args: Any, returns: DType | str, null_safe: bool = False) -> PyCall:
     """The escape hatch: ``function(*values)`` of one customer's values, a result of type
-    ``returns``.  A direct call on the Python engine, a vectorised UDF registered on the
+    ``returns``.  A direct call on the Python engine, a scalar UDF registered on the
     DuckDB connection and a pandas UDF registered on the Spark session.  A missing
     argument gives a missing result without calling it, unless ``null_safe``; return
     ``None`` where there is no answer.  A function that raises rejects that customer's
@@ -152,26 +152,26 @@ class Bindings:
         return tuple(self._lets)
 
 
-def percentile(let: Bindings, name: str, value: Ref, fraction: float) -> Ref:
-    """The value at ``fraction`` (0-1) of the known values of ``value`` over every
-    customer, interpolating linearly between neighbours (SQL's ``percentile_cont``,
-    :func:`tierkit.population.percentile_cont`), bound as ``name`` (its steps as
-    ``name`` with a suffix).  Term for term on every engine: the known values in order,
-    the neighbours at ``fraction × (n - 1)`` (the value whose tie group spans that
-    position), the same interpolation; the engines' own percentile aggregates
-    interpolate by other formulas and differ in the last bit, which flips a value lying
-    exactly on a cut.  Missing when no value is known."""
-    order = (Sort(value),)
-    n = let(f"{name}_n", Window("count", value))
-    rank, upto = let(f"{name}_rank", Window("rank", order=order)), let(f"{name}_upto", Window("count", value, order=order))
-    position = let(f"{name}_position", Arith("*", lit(float(fraction)), Arith("-", n, lit(1))))
-    low = let(f"{name}_low", Arith("//", position, lit(1.0)))
-    beyond = Arith("+", low, lit(2))
-    places = (("lower", Arith("+", low, lit(1))), ("upper", case((Compare("<=", beyond, n), beyond), default=n)))
-    lower, upper = (let(f"{name}_{side}", Window("max", let(f"{name}_{side}_value", case(
-        (And((Compare("<=", rank, place), Compare("<=", place, upto))), value))))) for side, place in places)
-    interpolated = Arith("+", lower, Arith("*", Arith("-", upper, lower), Arith("-", position, low)))
-    return let(name, case((Compare("==", n, lit(0)), Lit(None, DType.FLOAT)), default=interpolated))
+def percentile(let: Bindings, name: str, value: Any, fraction: float) -> Ref:
+    """``value``'s percentile over every customer (``fraction`` 0-1; the median is 0.5),
+    bound as ``name``: SQL's ``percentile_cont`` computed term for term as
+    :func:`tierkit.population.percentile_cont` computes it (the known values in order,
+    the neighbours at ``fraction × (n - 1)``, the same interpolation), so a value lying
+    exactly on the cut falls on the same side on every engine; missing when no value is
+    known.  The neighbours are the smallest values whose running count passes their
+    positions (population minima, ties included)."""
+    value = node(value)
+    if not isinstance(value, (Ref, Column)):
+        value = let(f"{name}_value", value)
+    known = let(f"{name}_known", Window("count", value))
+    upto = Cast(let(f"{name}_upto", Window("count", value, order=(Sort(value),))), DType.FLOAT)
+    position = Arith("*", lit(float(fraction)), Cast(Arith("-", known, lit(1)), DType.FLOAT))
+    low = Arith("//", position, lit(1.0))
+    last = Cast(Arith("-", known, lit(1)), DType.FLOAT)
+    high = Case(((Compare(">", Arith("+", low, lit(1.0)), last), last),), Arith("+", low, lit(1.0)))
+    lower = let(f"{name}_lower", Window("min", let(f"{name}_at_low", case((Compare(">", upto, low), value)))))
+    upper = let(f"{name}_upper", Window("min", let(f"{name}_at_high", case((Compare(">", upto, high), value)))))
+    return let(name, Arith("+", lower, Arith("*", Arith("-", upper, lower), Arith("-", position, low))))
 
 
 @dataclass(frozen=True)

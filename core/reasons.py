@@ -57,7 +57,7 @@ class ReasonColumns:
         for index, reason in enumerate(logic.reasons):
             params = tuple(
                 (name, None, value.value, readers.get(value)) if isinstance(value, ir.Lit)
-                else (name, position[stored[index, name][0]], None, readers.get(value))
+                else (name, position[stored[index, name][0]], None, readers.get(value, _READ_AS.get(value.dtype)))
                 for name, value in reason.params
             )
             reasons.append((reason.code, position[f"r{index}"], params))
@@ -76,6 +76,15 @@ class ReasonColumns:
                 record[name] = value if reader is None else reader(value)
             found.append(record)
         return found
+
+
+def _float(value):
+    return None if value is None else float(value)
+
+
+# a stored value as its IR type says: a number the Python lowering computed from whole
+# numbers (points: 75) is the double every SQL engine stores (75.0), in codes as in words
+_READ_AS = {ir.DType.FLOAT: _float}
 
 
 OWN_SPECS = ("number", "pct", "names", "(names)", "label", "sig3", "say", "score")
@@ -151,6 +160,12 @@ class ReasonWords:
         if spec == "score":
             return show_score(value, self.score_decimals)
         return str(localize(self.tables[spec[3:]].get(value, value), lang))  # in:<table>
+
+
+def unexplained(plan) -> list:
+    """The schemes of ``plan`` whose kind gives no reasons on a SQL engine: a kind not yet
+    stated as IR has no reason columns, and explains only on the Python engine."""
+    return [scheme for scheme in plan.schemes if scheme.compiled.reason_columns is None]
 
 
 def explain(columns: ReasonColumns, words: ReasonWords, outcome: tuple, lang: str | None,

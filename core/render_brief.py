@@ -19,6 +19,7 @@ from .charts import Bar
 from .errors import TierkitError
 from .labels import localize, localize_all, show_score
 from .plan import Plan, SchemeInfo
+from .reasons import unexplained
 from .registry import call_plugin
 from .render_format import show
 from .render_messages import translate
@@ -40,9 +41,11 @@ PLAN_KEYS = ("team", "cadence_days", "executive_sponsor", "executive_visit_days"
 # Said once under "why" when a page is printed from a results file without reasons.
 REASONS_NOTES = {
     "en": {"engine": "Reasons were not recorded by the {engine} engine that made these results.",
-           "language": "Reasons were recorded in {language} only; print with --lang {code} to show them."},
+           "language": "Reasons were recorded in {language} only; print with --lang {code} to show them.",
+           "kinds": "The {engine} engine gives no reasons for {kinds} yet; --engine python gives them."},
     "zh": {"engine": "生成这些结果的 {engine} 引擎未记录评级理由。",
-           "language": "评级理由仅以{language}记录；用 --lang {code} 打印可显示。"},
+           "language": "评级理由仅以{language}记录；用 --lang {code} 打印可显示。",
+           "kinds": "{engine} 引擎尚不给出 {kinds} 的评级理由；--engine python 可给出。"},
 }
 LANGUAGE_NAMES = {"en": {"en": "English", "zh": "Chinese"}, "zh": {"en": "英文", "zh": "中文"}}
 ENGINE_NAMES = {"python": "Python", "duckdb": "DuckDB", "spark": "Spark"}
@@ -425,6 +428,10 @@ def _reasons_note(evaluation, lang: str) -> str:
     if why == "language":
         names = LANGUAGE_NAMES.get(lang, LANGUAGE_NAMES["en"])
         return notes["language"].format(language=names.get(what, what), code=what)
+    if why == "kinds":  # an engine that explains some schemes: those it does not are named
+        separator = "、" if lang == "zh" else ", "
+        kinds = separator.join(str(localize(scheme.label, lang)) for scheme in unexplained(evaluation.plan))
+        return notes["kinds"].format(engine=ENGINE_NAMES.get(what, what), kinds=kinds)
     return notes["engine"].format(engine=ENGINE_NAMES.get(what, what))
 
 

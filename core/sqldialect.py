@@ -29,10 +29,6 @@ class Dialect:
     text_type: str
     quote_char: str
     backslash_escapes: bool  # whether string literals treat \ as an escape (Spark does)
-    # whether input typing reads the plain form of a cell by one cast and keeps the lenient
-    # reading for the rows it cannot read (see tierkit.sqlinput); Spark types every cell the
-    # lenient way, in one query its analyser plans once
-    plain_first_typing: bool = False
 
     # -- names and literals ---------------------------------------------------
     def quote(self, identifier: str) -> str:
@@ -221,6 +217,6 @@ _SIMPLE_SQL = re.compile(
 )
 
 
-DUCKDB = Dialect("duckdb", "VARCHAR", '"', backslash_escapes=False, plain_first_typing=True)
+DUCKDB = Dialect("duckdb", "VARCHAR", '"', backslash_escapes=False)
 SPARK = Dialect("spark", "STRING", "`", backslash_escapes=True)
 DIALECTS = {dialect.name: dialect for dialect in (DUCKDB, SPARK)}

@@ -30,8 +30,9 @@ from .overrides import entries_in_force
 from .plan import Plan
 from .registry import Registry
 from .results import SchemaRecords, feature_value, results_schema, write_meta
+from .reasons import unexplained
 from .sqlengine import SqlEngine, open_engine
-from .sqlrun import RESULTS, TYPED, SqlJob, results_select, run_sql_job, sql_type_cast, unexplained
+from .sqlrun import RESULTS, TYPED, SqlJob, describe_orders, results_select, run_sql_job, sql_type_cast
 
 
 def missing_reasons_note(plan: Plan, engine: str) -> str | None:
@@ -40,7 +41,7 @@ def missing_reasons_note(plan: Plan, engine: str) -> str | None:
     if not schemes:
         return None
     named = ", ".join(f"{scheme.id} ({scheme.kind})" for scheme in schemes)
-    return f"warning: {engine} gives no reasons for {named} yet: their reasons are left empty; --engine python gives them"
+    return f"warning: {engine} gives no reasons for {named} yet: their reasons are left out; --engine python gives them"
 
 
 @dataclass
@@ -63,8 +64,9 @@ class SqlEvaluation(Evaluation):
         return self.job.meta(lang)
 
     def missing_reasons(self, lang: str) -> tuple[str, str] | None:
-        """``("engine", name)`` when a scheme's kind gives no reasons on this engine."""
-        return ("engine", self.engine) if self.rows and unexplained(self.plan) else None
+        """``("kinds", engine)`` when some schemes' kinds give no reasons on this engine
+        (:func:`tierkit.reasons.unexplained` names them)."""
+        return ("kinds", self.engine) if self.rows and unexplained(self.plan) else None
 
 
 def write_sql_results(job: SqlJob, output: str | None, lang: str, registry: Registry, stream=None, mode: str | None = None,
@@ -175,8 +177,6 @@ class SqlRun:
         return self.evaluation.meta(lang)
 
     def describe_orders(self) -> str | None:
-        from .sqlrun import describe_orders
-
         return None if self.evaluation.job.orders is None else describe_orders(self.evaluation.job.orders)
 
 

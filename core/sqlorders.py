@@ -103,7 +103,6 @@ from .orders import (
 from .ir import nodes as ir
 from .ir import to_sql
 from .sqldialect import Dialect
-from .sqlinput import code_point_class
 
 if TYPE_CHECKING:
     from .orderpolicy import OrderPolicy, OrderWhere
@@ -236,6 +235,19 @@ class OrderSql:
         """The rejected order rows (bad cells): ``_row`` and the reject columns, in row order."""
         columns = ", ".join(REJECT_COLUMNS)
         return f"SELECT _row, {columns} FROM ({self.typed}) AS _t WHERE _status = {STATUS_REJECTED} ORDER BY _row"
+
+
+def code_point_class(codes) -> str:
+    """The inside of a regex character class (RE2 and Java spell ``\\x{…}`` alike) of code points."""
+    ranges: list[list[int]] = []
+    for code in sorted(codes):
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(
+        f"\\x{{{lo:x}}}" if lo == hi else f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in ranges
+    )
 
 
 def order_aggregation(

@@ -23,11 +23,12 @@ from .io import Rejected, SourceRef, detect_encoding, match_columns, read_rows, 
 from .labels import localize
 from .orderpolicy import check_feature_columns, require_order_file
 from .orders import ORDER_FEATURES, describe_order_counts
-from .plan import Plan, SchemeInfo
+from .plan import Plan
+from .reasons import unexplained
 from .registry import Registry
 from .results import results_schema
 from .sqlengine import NotNative, SqlEngine
-from .sqlinput import coerced_columns, typed_input, typing_survey
+from .sqlinput import coerced_columns, typed_input
 from .sqlorders import (
     ID_COLUMN, OrderSql, attached_feature, order_aggregation, orders_of_rejected_accounts, unknown_customers,
 )
@@ -90,11 +91,6 @@ class SqlJob:
 
     def _order_rejections(self) -> int:
         return self.orders["rejected"] + self.orders["unknown_customer"] if self.orders else 0
-
-
-def unexplained(plan: Plan) -> list[SchemeInfo]:
-    """The schemes whose kind gives no reasons on a SQL engine (not yet stated as IR)."""
-    return [scheme for scheme in plan.schemes if scheme.compiled.reason_columns is None]
 
 
 def describe_orders(summary: dict) -> str:
@@ -254,10 +250,9 @@ class _SqlJobRunner:
         source_types = self._native(RAW_CUSTOMERS, customers)
         if source_types is not None:
             names = [self.names[plan.fields.index(spec)] for spec in fields]
-            survey = typing_survey(self.dialect, RAW_CUSTOMERS, source_types, fields, file)
-            lenient = self.engine.rows(survey)[0] if survey else None
-            self.engine.materialize(TYPED, typed_input(self.dialect, RAW_CUSTOMERS, source_types, fields, names, file,
-                                                       lenient))
+            typed = typed_input(self.dialect, RAW_CUSTOMERS, source_types, fields, names, file)
+            self.engine.register_udfs(typed.udfs)
+            self.engine.materialize(TYPED, typed.sql)
             return (*_typed_rejections(self.engine, file), _typed_coerced(self.engine, fields, list(source_types), file))
         self.progress(f"reading {customers}")
         table = read_table(customers, plan.fields, self.registry)

@@ -45,13 +45,14 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 
-from tierkit.build import CompiledScheme, ConfigBuild, SchemeBuild
+from tierkit.build import ConfigBuild
 from tierkit.expr import Compiled
-from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize, show_number
-from tierkit.population import percentile_cont
-from tierkit.registry import SchemeKind
+from tierkit.ir import nodes as ir
+from tierkit.kinds import (
+    Bindings, Defined, DType, Expr, IrBuild, Lit, LogicKind, Reason, Ref, hookimpl, lit, logic_kind, percentile,
+)
 from tierkit.words import Vocabulary
 
 AT_RISK, NAIL, BENCHMARK, NONE, UNKNOWN, NAIL_DROP = "at_risk", "nail", "benchmark", "none", "unknown", "nail_drop"
@@ -286,110 +287,383 @@ CONFIG_SCHEMA = {
     },
 }
 
-WORDS = {
+TEMPLATES = {
     "en": {
-        "met": "{name}: {value} ≥ {min}",
-        "unmet": "{name}: {value} < {min}",
-        "missing": "{name}: missing ({fields})",
-        "benchmark_yes": "benchmark: all three at or above their thresholds",
-        "benchmark_no": "not a benchmark: all three of influence, satisfaction and cooperation are needed",
-        "benchmark_unknown": "benchmark: cannot tell, {fields} missing",
-        "level_given": "benchmark level {level} (from {expr})",
-        "level_influence": "benchmark level {level}: influence {value} ≥ {min}",
-        "level_surrounding": "benchmark level {level}: influence {value} under every level threshold",
-        "value_high": "value {value} ≥ {cut} ({how}): high value",
-        "value_low": "value {value} < {cut} ({how}): not high value",
-        "value_missing": "value: missing ({fields})",
-        "stalemate_yes": "stalemate: {expr} holds",
-        "stalemate_no": "no long stalemate: {expr} does not hold",
-        "stalemate_missing": "stalemate: cannot tell, {fields} missing",
-        "nail_yes": "nail: high value and a long stalemate",
-        "nail_no": "not a nail: {why}",
-        "nail_benchmark": "a benchmark account",
-        "nail_low_value": "value below the cut",
-        "nail_no_stalemate": "no long stalemate",
-        "nail_drop": "nail, but the return is too low: no-go (nail_drop)",
-        "nail_unknown": "nail: cannot tell, {fields} missing",
-        "return_ok": "value check: return {value} ≥ {min}, worth pursuing",
-        "return_drop": "value check: return {value} < {min}, a low-return nail: drop it (nail_drop)",
-        "return_missing": "value check: return unknown ({fields}); assess the return first",
-        "stage_early": "stage: early market; take the easy high-value customers first, this nail can wait",
-        "stage_attack": "stage: {stage} market; attack this nail",
-        "stage_other": "stage: market stage {stage!s} not known; early markets take easy customers first, mid/late markets attack nails",
-        "no_trust": "reason: no trust in us; build credibility with references, trials and senior visits",
-        "competitor_offer": "reason: a competitor's better offer; counter on value, service and terms",
-        "internal_conflict": "reason: internal conflict at the customer; map the decision chain and find a sponsor",
-        "reason_other": "reason: {reason}",
-        "reason_missing": "reason not known: find out first (no trust, a competitor's offer, internal conflict?)",
-        "escalate": "escalate when stuck: rep → supervisor → regional manager",
-        "fired": "signal {name}: {expr} fired",
-        "quiet": "signal {name}: {expr} did not fire",
-        "signal_missing": "signal {name}: {fields} missing; counted as not fired",
-        "risk_yes": "at risk: {fired} of {count} signals fired (at least {min} needed)",
-        "risk_no": "not at risk: {fired} of {count} signals fired (at least {min} needed)",
-        "risk_unknown": "at risk: cannot tell, every signal's input is missing",
-        "unknown": "no tag carried and {sections} could not be decided → unknown",
-        "none": "no tag carried",
-        "benchmark": "benchmark", "nail": "nail", "at_risk": "at-risk",
-        "influence": "influence", "satisfaction": "satisfaction", "cooperation": "cooperation",
-        "fixed": "fixed cut", "median": "population median", "percentile": "{p:g}th percentile of the population",
+        "portfolio.indicator_missing": "{indicator:in:words}: missing ({fields:names})",
+        "portfolio.met": "{indicator:in:words}: {value:number} ≥ {min:number}",
+        "portfolio.unmet": "{indicator:in:words}: {value:number} < {min:number}",
+        "portfolio.benchmark_yes": "benchmark: all three at or above their thresholds",
+        "portfolio.benchmark_no": "not a benchmark: all three of influence, satisfaction and cooperation are needed",
+        "portfolio.benchmark_unknown": "benchmark: cannot tell, {fields:names} missing",
+        "portfolio.level_given": "benchmark level {level:in:levels} (from {expr:say})",
+        "portfolio.level_influence": "benchmark level {level:in:levels}: influence {value:number} ≥ {min:number}",
+        "portfolio.level_surrounding": "benchmark level {level:in:levels}: influence {value:number} under every level threshold",
+        "portfolio.value_high": "value {value:number} ≥ {cut:number} ({how:in:words}): high value",
+        "portfolio.value_low": "value {value:number} < {cut:number} ({how:in:words}): not high value",
+        "portfolio.value_missing": "value: missing ({fields:names})",
+        "portfolio.stalemate_yes": "stalemate: {expr:say} holds",
+        "portfolio.stalemate_no": "no long stalemate: {expr:say} does not hold",
+        "portfolio.stalemate_missing": "stalemate: cannot tell, {fields:names} missing",
+        "portfolio.nail_yes": "nail: high value and a long stalemate",
+        "portfolio.nail_no": "not a nail: {why:in:words}",
+        "portfolio.nail_drop": "nail, but the return is too low: no-go (nail_drop)",
+        "portfolio.nail_unknown": "nail: cannot tell, {missing_fields:names} missing",
+        "portfolio.return_ok": "value check: return {return:number} ≥ {min_value:number}, worth pursuing",
+        "portfolio.return_drop": "value check: return {return:number} < {min_value:number}, a low-return nail: drop it (nail_drop)",
+        "portfolio.return_missing": "value check: return unknown ({fields:names}); assess the return first",
+        "portfolio.stage_early": "stage: early market; take the easy high-value customers first, this nail can wait",
+        "portfolio.stage_attack": "stage: {market_stage:in:words} market; attack this nail",
+        "portfolio.stage_other": "stage: market stage {market_stage:in:stage_values} not known; early markets take easy "
+                                 "customers first, mid/late markets attack nails",
+        "portfolio.no_trust": "reason: no trust in us; build credibility with references, trials and senior visits",
+        "portfolio.competitor_offer": "reason: a competitor's better offer; counter on value, service and terms",
+        "portfolio.internal_conflict": "reason: internal conflict at the customer; map the decision chain and find a sponsor",
+        "portfolio.reason_other": "reason: {reason:in:reason_values}",
+        "portfolio.reason_missing": "reason not known: find out first (no trust, a competitor's offer, internal conflict?)",
+        "portfolio.escalate": "escalate when stuck: rep → supervisor → regional manager",
+        "portfolio.fired": "signal {signal:in:signals}: {expr:say} fired",
+        "portfolio.quiet": "signal {signal:in:signals}: {expr:say} did not fire",
+        "portfolio.signal_missing": "signal {signal:in:signals}: {missing_fields:names} missing; counted as not fired",
+        "portfolio.risk_yes": "at risk: {fired} of {count} signals fired (at least {min} needed)",
+        "portfolio.risk_no": "not at risk: {fired} of {count} signals fired (at least {min} needed)",
+        "portfolio.risk_unknown": "at risk: cannot tell, every signal's input is missing",
+        "portfolio.unknown": "no tag carried and {sections:in:words} could not be decided → unknown",
+        "portfolio.none": "no tag carried",
     },
     "zh": {
-        "met": "{name}：{value} ≥ {min}",
-        "unmet": "{name}：{value} < {min}",
-        "missing": "{name}：缺失（{fields}）",
-        "benchmark_yes": "标杆：影响力、满意度、配合度均达到门槛",
-        "benchmark_no": "不是标杆：影响力、满意度、配合度三者缺一不可",
-        "benchmark_unknown": "标杆：无法判断，缺少 {fields}",
-        "level_given": "标杆级别：{level}（来自 {expr}）",
-        "level_influence": "标杆级别：{level}，影响力 {value} ≥ {min}",
-        "level_surrounding": "标杆级别：{level}，影响力 {value} 低于各级门槛",
-        "value_high": "价值 {value} ≥ {cut}（{how}）：高价值",
-        "value_low": "价值 {value} < {cut}（{how}）：非高价值",
-        "value_missing": "价值：缺失（{fields}）",
-        "stalemate_yes": "僵持：{expr} 成立",
-        "stalemate_no": "未长期僵持：{expr} 不成立",
-        "stalemate_missing": "僵持：无法判断，缺少 {fields}",
-        "nail_yes": "钉子：高价值且长期僵持",
-        "nail_no": "不是钉子：{why}",
-        "nail_benchmark": "已是标杆客户",
-        "nail_low_value": "价值低于分界",
-        "nail_no_stalemate": "未长期僵持",
-        "nail_drop": "是钉子，但回报太低：不攻坚（nail_drop）",
-        "nail_unknown": "钉子：无法判断，缺少 {fields}",
-        "return_ok": "价值评估：回报 {value} ≥ {min}，值得攻坚",
-        "return_drop": "价值评估：回报 {value} < {min}，低回报的钉子客户，放弃（nail_drop）",
-        "return_missing": "价值评估：回报未知（{fields}），先评估回报",
-        "stage_early": "阶段：市场早期，先拿容易的高价值客户，此钉子可暂缓",
-        "stage_attack": "阶段：市场{stage}，攻坚此钉子客户",
-        "stage_other": "阶段：市场阶段 {stage!s} 未知；早期先拿容易的客户，中后期攻坚钉子",
-        "no_trust": "原因：不信任我们；以案例、试用和高层拜访建立信任",
-        "competitor_offer": "原因：竞争对手条件更好；在价值、服务和条款上反击",
-        "internal_conflict": "原因：客户内部矛盾；梳理决策链，找到支持者",
-        "reason_other": "原因：{reason}",
-        "reason_missing": "原因未知：先查明（不信任、竞争对手条件、内部矛盾？）",
-        "escalate": "僵持不下时逐级升级：销售 → 主管 → 区域经理",
-        "fired": "信号 {name}：{expr} 触发",
-        "quiet": "信号 {name}：{expr} 未触发",
-        "signal_missing": "信号 {name}：缺少 {fields}，按未触发处理",
-        "risk_yes": "危险：{count} 个信号中 {fired} 个触发（至少需要 {min} 个）",
-        "risk_no": "不危险：{count} 个信号中 {fired} 个触发（至少需要 {min} 个）",
-        "risk_unknown": "危险：无法判断，所有信号的数据都缺失",
-        "unknown": "未带任何标签，且 {sections} 无法判断 → 未知",
-        "none": "未带任何标签",
-        "benchmark": "标杆", "nail": "钉子", "at_risk": "危险",
-        "influence": "影响力", "satisfaction": "满意度", "cooperation": "配合度",
-        "fixed": "固定分界", "median": "全体中位数", "percentile": "全体第 {p:g} 百分位",
+        "portfolio.indicator_missing": "{indicator:in:words}：缺失（{fields:names}）",
+        "portfolio.met": "{indicator:in:words}：{value:number} ≥ {min:number}",
+        "portfolio.unmet": "{indicator:in:words}：{value:number} < {min:number}",
+        "portfolio.benchmark_yes": "标杆：影响力、满意度、配合度均达到门槛",
+        "portfolio.benchmark_no": "不是标杆：影响力、满意度、配合度三者缺一不可",
+        "portfolio.benchmark_unknown": "标杆：无法判断，缺少 {fields:names}",
+        "portfolio.level_given": "标杆级别：{level:in:levels}（来自 {expr:say}）",
+        "portfolio.level_influence": "标杆级别：{level:in:levels}，影响力 {value:number} ≥ {min:number}",
+        "portfolio.level_surrounding": "标杆级别：{level:in:levels}，影响力 {value:number} 低于各级门槛",
+        "portfolio.value_high": "价值 {value:number} ≥ {cut:number}（{how:in:words}）：高价值",
+        "portfolio.value_low": "价值 {value:number} < {cut:number}（{how:in:words}）：非高价值",
+        "portfolio.value_missing": "价值：缺失（{fields:names}）",
+        "portfolio.stalemate_yes": "僵持：{expr:say} 成立",
+        "portfolio.stalemate_no": "未长期僵持：{expr:say} 不成立",
+        "portfolio.stalemate_missing": "僵持：无法判断，缺少 {fields:names}",
+        "portfolio.nail_yes": "钉子：高价值且长期僵持",
+        "portfolio.nail_no": "不是钉子：{why:in:words}",
+        "portfolio.nail_drop": "是钉子，但回报太低：不攻坚（nail_drop）",
+        "portfolio.nail_unknown": "钉子：无法判断，缺少 {missing_fields:names}",
+        "portfolio.return_ok": "价值评估：回报 {return:number} ≥ {min_value:number}，值得攻坚",
+        "portfolio.return_drop": "价值评估：回报 {return:number} < {min_value:number}，低回报的钉子客户，放弃（nail_drop）",
+        "portfolio.return_missing": "价值评估：回报未知（{fields:names}），先评估回报",
+        "portfolio.stage_early": "阶段：市场早期，先拿容易的高价值客户，此钉子可暂缓",
+        "portfolio.stage_attack": "阶段：市场{market_stage:in:words}，攻坚此钉子客户",
+        "portfolio.stage_other": "阶段：市场阶段 {market_stage:in:stage_values} 未知；早期先拿容易的客户，中后期攻坚钉子",
+        "portfolio.no_trust": "原因：不信任我们；以案例、试用和高层拜访建立信任",
+        "portfolio.competitor_offer": "原因：竞争对手条件更好；在价值、服务和条款上反击",
+        "portfolio.internal_conflict": "原因：客户内部矛盾；梳理决策链，找到支持者",
+        "portfolio.reason_other": "原因：{reason:in:reason_values}",
+        "portfolio.reason_missing": "原因未知：先查明（不信任、竞争对手条件、内部矛盾？）",
+        "portfolio.escalate": "僵持不下时逐级升级：销售 → 主管 → 区域经理",
+        "portfolio.fired": "信号 {signal:in:signals}：{expr:say} 触发",
+        "portfolio.quiet": "信号 {signal:in:signals}：{expr:say} 未触发",
+        "portfolio.signal_missing": "信号 {signal:in:signals}：缺少 {missing_fields:names}，按未触发处理",
+        "portfolio.risk_yes": "危险：{count} 个信号中 {fired} 个触发（至少需要 {min} 个）",
+        "portfolio.risk_no": "不危险：{count} 个信号中 {fired} 个触发（至少需要 {min} 个）",
+        "portfolio.risk_unknown": "危险：无法判断，所有信号的数据都缺失",
+        "portfolio.unknown": "未带任何标签，且 {sections:in:words} 无法判断 → 未知",
+        "portfolio.none": "未带任何标签",
     },
 }
-STAGE_WORDS = {"en": {"mid": "mid", "late": "late"}, "zh": {"mid": "中期", "late": "后期"}}
+# The words the templates look up by key (``in:words``): names, the cut's kind, the
+# market stage, and the lists (why not a nail, the sections undecided) by their keys.
+WORDS = {
+    "benchmark": _label("benchmark", "标杆"), "nail": _label("nail", "钉子"), "at_risk": _label("at-risk", "危险"),
+    "influence": _label("influence", "影响力"), "satisfaction": _label("satisfaction", "满意度"),
+    "cooperation": _label("cooperation", "配合度"),
+    "fixed": _label("fixed cut", "固定分界"), "median": _label("population median", "全体中位数"),
+    "mid": _label("mid", "中期"), "late": _label("late", "后期"),
+    "nail_benchmark": _label("a benchmark account", "已是标杆客户"),
+    "nail_low_value": _label("value below the cut", "价值低于分界"),
+    "nail_no_stalemate": _label("no long stalemate", "未长期僵持"),
+}
+WHY = ("nail_low_value", "nail_no_stalemate", "nail_benchmark")
+LIST_SEPARATOR = {"en": "; ", "zh": "，"}
+ESCALATION = ["rep", "supervisor", "regional_manager"]
+STR, INT, FLOAT, BOOL = DType.STR, DType.INT, DType.FLOAT, DType.BOOL
+TRUE, FALSE, UNDECIDED = lit(True), lit(False), Lit(None, BOOL)
 
 
-# -- compile --------------------------------------------------------------------------
+class _Said(Mapping):
+    """The values of an expression as the ruleset's vocabulary says them (an enum value
+    by its label, a missing one as missing), for a template's ``in:`` spec."""
+
+    def __init__(self, vocabulary: Vocabulary, source: str | None):
+        self.vocabulary, self.source = vocabulary, source
+
+    def __getitem__(self, value):
+        return {lang: self.vocabulary.value(self.source, value, lang) for lang in ("en", "zh")}
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _joined(keys, separator: Mapping[str, str] | str) -> dict:
+    """The words of every ordered choice of ``keys``, by the choice's keys joined with ``+``."""
+    choices = {}
+    for mask in range(1 << len(keys)):
+        chosen = [key for bit, key in enumerate(keys) if mask >> bit & 1]
+        choices["+".join(chosen)] = {lang: (separator if isinstance(separator, str) else separator[lang]).join(
+            WORDS[key][lang] for key in chosen) for lang in ("en", "zh")}
+    return choices
+
+
+def _chosen(entries) -> Expr:
+    """The keys whose condition holds, in order, joined with ``+`` (see :func:`_joined`)."""
+    return ir.Call("join", (ir.Gather(tuple((condition, lit(key)) for key, condition in entries)), lit("+")), STR)
+
+
+def _how(cut: tuple) -> tuple[str, dict]:
+    """The cut's key and its words: fixed, the median or a percentile of the population."""
+    kind, amount = cut
+    if kind == "value":
+        return "fixed", WORDS["fixed"]
+    if amount == 0.5:
+        return "median", WORDS["median"]
+    p = round(amount * 100, 6)
+    return f"p{p:g}", _label(f"{p:g}th percentile of the population", f"全体第 {p:g} 百分位")
+
+
+def define(build: IrBuild) -> Defined | None:
+    """Each section's flag is true, false or missing when undecided (an input missing);
+    the label is the first tag carried (at-risk, nail, benchmark), else ``unknown`` when
+    a section is undecided, else ``none``.  Reasons run section by section, each ending
+    with its verdict; a nail's playbook (return, stage, reason, escalation) only for a
+    nail or a dropped one."""
+    setup = _configure(build)
+    if build.failed:
+        return None
+    let, readers, reasons = Bindings(), {}, []
+    blanks: dict[int, Ref] = {}
+    words = dict(WORDS)
+
+    def blank(compiled, value: Expr) -> Ref:
+        """The blank inputs behind ``value`` (``compiled``'s) when it is missing, else missing."""
+        if id(compiled) not in blanks:
+            mask, read = build.blank_inputs(compiled)
+            ref = let(f"blank{len(blanks)}", ir.case((ir.IsMissing(value), mask), default=Lit(None, INT)))
+            readers[ref] = lambda m, read=read, source=compiled.source: None if m is None else read(m) if m else [source]
+            blanks[id(compiled)] = ref
+        return blanks[id(compiled)]
+
+    bench = risk = nail = drop = FALSE
+    level = Lit(None, STR)
+    if setup.indicators:
+        bench, level = _benchmark_logic(setup, let, reasons, blank)
+    if setup.nail_on:
+        nail, drop = _nail_logic(setup, let, reasons, blank, bench, words)
+    if setup.signals:
+        risk = _risk_logic(setup, let, reasons, blank)
+    flags = [(AT_RISK, risk), (NAIL, nail), (BENCHMARK, bench)]
+    undecided = ir.Or(tuple(ir.IsMissing(flag) for _tag, flag in flags)) if len(flags) > 1 else ir.IsMissing(flags[0][1])
+    label = let("label", ir.case(*((ir.holds(flag), lit(tag)) for tag, flag in flags), (undecided, lit(UNKNOWN)),
+                                 default=lit(NONE)))
+    words.update(_joined(SECTIONS, ", "))
+    return_blank = [("return_fields", blank(setup.return_value, Ref("return", FLOAT)))] if setup.return_value is not None else []
+    reasons.append(Reason("portfolio.unknown", (("unknown", TRUE), ("sections", _chosen((key, ir.IsMissing(flag))
+                                                                                         for key, flag in flags)),
+                                                *return_blank), ir.Compare("==", label, lit(UNKNOWN))))
+    reasons.append(Reason("portfolio.none", (), ir.Compare("==", label, lit(NONE))))
+    tags = ir.Gather(tuple((flag, lit(tag)) for tag, flag in ((AT_RISK, risk), (NAIL, nail), (NAIL_DROP, drop), (BENCHMARK, bench))
+                           if flag is not FALSE))
+    attributes = (("benchmark", bench), ("nail", nail), ("at_risk", risk), ("level", level))
+    logic = ir.Logic(build.id, let.lets, label, Lit(None, FLOAT), attributes, tuple(reasons), tags=tags)
+    tables = {"words": words, "levels": LEVEL_LABELS, "signals": {name: label for name, _c, label in setup.signals},
+              "stage_values": _Said(build.vocabulary, getattr(setup.stage, "source", None)),
+              "reason_values": _Said(build.vocabulary, getattr(setup.reason, "source", None))}
+    exclusive = tuple(tag for tag, on in ((BENCHMARK, bool(setup.indicators)), (NAIL, setup.nail_on)) if on)
+    return Defined(logic, {**LABELS, **(build.value("labels", default={}) or {})}, readers=readers, tables=tables,
+                   finish=_finish, conditional_tags=exclusive, about={**ABOUT, **(build.value("about", default={}) or {})})
+
+
+SECTIONS = (AT_RISK, NAIL, BENCHMARK)
+
+
+def _benchmark_logic(setup: _Setup, let: Bindings, reasons: list, blank) -> tuple[Expr, Expr]:
+    """Every indicator at or above its threshold; false when a known one is under it,
+    else missing when one is missing.  A benchmark's level is the ``level`` expression's,
+    else the highest whose influence threshold it reaches, else surrounding."""
+    section = ("section", lit(BENCHMARK))
+    values = []
+    for name, compiled, threshold in setup.indicators:
+        value = let(f"indicator_{name}", compiled.code)
+        values.append(value)
+        indicator, at = ("indicator", lit(name)), lit(threshold)
+        met = ir.holds(ir.Compare(">=", value, at))
+        reasons += [Reason("portfolio.indicator_missing", (section, indicator, ("missing", TRUE),
+                                                           ("fields", blank(compiled, value))), ir.IsMissing(value)),
+                    Reason("portfolio.met", (section, indicator, ("value", value), ("min", at)), met),
+                    Reason("portfolio.unmet", (section, indicator, ("value", value), ("min", at)),
+                           ir.And((ir.known(value), ir.Not(met))))]
+    under = tuple(ir.Compare("<", value, lit(threshold)) for value, (_n, _c, threshold) in zip(values, setup.indicators))
+    bench = let("benchmark", ir.case((ir.holds(ir.Or(under)), FALSE), (ir.Or(tuple(map(ir.IsMissing, values))), UNDECIDED),
+                                     default=TRUE))
+    influence, is_bench = values[0], ir.holds(bench)
+    thresholds = [(name, lit(setup.levels[name])) for name in ("national", "provincial", "local")]
+    by_influence = ir.case(*((ir.Compare(">=", influence, at), lit(name)) for name, at in thresholds), default=lit("surrounding"))
+    given = let("level_given", setup.level.code) if setup.level is not None else None
+    level = let("level", ir.case((is_bench, by_influence if given is None else ir.Coalesce((given, by_influence))),
+                                 default=Lit(None, STR)))
+    reasons += [Reason("portfolio.benchmark_unknown", (section, ("decided", FALSE)), ir.IsMissing(bench)),
+                Reason("portfolio.benchmark_no", (section, ("benchmark", FALSE)), ir.holds(ir.Not(bench))),
+                Reason("portfolio.benchmark_yes", (section, ("benchmark", TRUE)), is_bench)]
+    from_influence = is_bench
+    if given is not None:
+        reasons.append(Reason("portfolio.level_given", (section, ("level", level), ("expr", lit(setup.level.source))),
+                              ir.And((is_bench, ir.known(given)))))
+        from_influence = ir.And((is_bench, ir.IsMissing(given)))
+    surrounding = ir.Compare("==", level, lit("surrounding"))
+    reached = ir.case(*((ir.Compare("==", level, lit(name)), at) for name, at in thresholds))
+    reasons += [Reason("portfolio.level_influence", (section, ("level", level), ("value", influence), ("min", reached)),
+                       ir.And((from_influence, ir.Not(surrounding)))),
+                Reason("portfolio.level_surrounding", (section, ("level", level), ("value", influence)),
+                       ir.And((from_influence, surrounding)))]
+    return bench, level
+
+
+def _nail_logic(setup: _Setup, let: Bindings, reasons: list, blank, bench: Expr, words: dict) -> tuple[Expr, Expr]:
+    """A nail: a value at or above the cut and a long stalemate; not one when either is
+    known to fail, undecided when either is missing; a nail whose known return is under
+    ``min_value`` is dropped (nail_drop); a benchmark is neither unless both may stand."""
+    section = ("section", lit(NAIL))
+    value = let("value", setup.value.code)
+    stalemate = let("stalemate", setup.stalemate.code)
+    returns = value if setup.return_value is None else let("return", setup.return_value.code)
+    kind, amount = setup.cut
+    cut = percentile(let, "cut", value, amount) if kind == "percentile" else lit(amount)
+    how, how_words = _how(setup.cut)
+    words[how] = how_words
+    high = ir.Compare(">=", value, cut)
+    decided = ir.case((ir.holds(ir.Not(high)), FALSE), (ir.holds(ir.Not(stalemate)), FALSE),
+                      (ir.Or((ir.IsMissing(high), ir.IsMissing(stalemate))), UNDECIDED), default=TRUE)
+    low_return = FALSE
+    if setup.min_value is not None:
+        low_return = ir.holds(ir.Compare("<", returns, lit(setup.min_value)))
+    dropped = ir.And((ir.holds(decided), low_return))
+    nail, drop = ir.case((dropped, FALSE), default=decided), dropped
+    if setup.exclusive and bench is not FALSE:  # a benchmark is no nail
+        nail, drop = ir.case((ir.holds(bench), FALSE), default=nail), ir.And((ir.Not(ir.holds(bench)), drop))
+    nail, drop = let("nail", nail), let("nail_drop", drop)
+    expr = ("expr", lit(setup.stalemate.source))
+    reasons += [
+        Reason("portfolio.value_missing", (section, ("missing", TRUE), ("fields", blank(setup.value, value))), ir.IsMissing(value)),
+        Reason("portfolio.value_high", (section, ("value", value), ("cut", cut), ("high", TRUE), ("how", lit(how))),
+               ir.holds(high)),
+        Reason("portfolio.value_low", (section, ("value", value), ("cut", cut), ("high", FALSE), ("how", lit(how))),
+               ir.And((ir.known(value), ir.Not(ir.holds(high))))),
+        Reason("portfolio.stalemate_missing", (section, ("stalemate", UNDECIDED), ("fields", blank(setup.stalemate, stalemate))),
+               ir.IsMissing(stalemate)),
+        Reason("portfolio.stalemate_yes", (section, ("stalemate", TRUE), expr), ir.holds(stalemate)),
+        Reason("portfolio.stalemate_no", (section, ("stalemate", FALSE), expr), ir.holds(ir.Not(stalemate))),
+    ]
+    engaged = ir.Or((ir.holds(nail), drop))
+    if setup.min_value is not None:
+        minimum = ("min_value", lit(setup.min_value))
+        reasons += [
+            Reason("portfolio.return_missing", (section, ("return", Lit(None, FLOAT)),
+                                                ("fields", blank(setup.return_value or setup.value, returns))),
+                   ir.And((engaged, ir.IsMissing(returns)))),
+            Reason("portfolio.return_ok", (section, ("return", returns), minimum, ("nail_drop", FALSE)),
+                   ir.And((engaged, ir.known(returns), ir.Not(drop)))),
+            Reason("portfolio.return_drop", (section, ("return", returns), minimum, ("nail_drop", TRUE)),
+                   ir.And((engaged, ir.known(returns), drop))),
+        ]
+    pursued = ir.And((engaged, ir.Not(drop)))
+    stage = let("stage", setup.stage.code) if isinstance(setup.stage, Compiled) else lit(setup.stage)
+    market = ("market_stage", stage)
+    reasons += [
+        Reason("portfolio.stage_early", (section, market), ir.And((pursued, ir.holds(ir.Compare("==", stage, lit("early")))))),
+        Reason("portfolio.stage_attack", (section, market), ir.And((pursued, ir.holds(ir.In(stage, (lit("mid"), lit("late"))))))),
+        Reason("portfolio.stage_other", (section, market),
+               ir.And((pursued, ir.Not(ir.holds(ir.In(stage, tuple(map(lit, MARKET_STAGES)))))))),
+    ]
+    reason = let("reason", setup.reason.code) if setup.reason is not None else Lit(None, STR)
+    reasons += [Reason(f"portfolio.{code}", (section, ("reason", lit(code))),
+                       ir.And((pursued, ir.holds(ir.Compare("==", reason, lit(code)))))) for code in NAIL_REASONS]
+    reasons += [
+        Reason("portfolio.reason_other", (section, ("reason", reason)),
+               ir.And((pursued, ir.known(reason), ir.Not(ir.holds(ir.In(reason, tuple(map(lit, NAIL_REASONS)))))))),
+        Reason("portfolio.reason_missing", (section, ("reason", Lit(None, STR))), ir.And((pursued, ir.IsMissing(reason)))),
+        Reason("portfolio.escalate", (section,), pursued),
+    ]
+    words.update(_joined(WHY, LIST_SEPARATOR))
+    why = _chosen((("nail_low_value", ir.holds(ir.Compare("<", value, cut))), ("nail_no_stalemate", ir.holds(ir.Not(stalemate))),
+                   ("nail_benchmark", ir.holds(bench) if setup.exclusive else FALSE)))
+    reasons += [
+        Reason("portfolio.nail_drop", (section, ("nail", FALSE), ("nail_drop", TRUE)), drop),
+        Reason("portfolio.nail_yes", (section, ("nail", TRUE), ("nail_drop", FALSE)), ir.holds(nail)),
+        Reason("portfolio.nail_unknown", (section, ("nail", UNDECIDED), ("nail_drop", FALSE)), ir.IsMissing(nail)),
+        Reason("portfolio.nail_no", (section, ("nail", FALSE), ("nail_drop", FALSE), ("why", why)),
+               ir.And((ir.holds(ir.Not(nail)), ir.Not(drop)))),
+    ]
+    return nail, drop
+
+
+def _risk_logic(setup: _Setup, let: Bindings, reasons: list, blank) -> Expr:
+    """At risk when at least ``min_signals`` signals fire; undecided when every signal's
+    input is missing; a missing signal counts as not fired."""
+    section = ("section", lit(AT_RISK))
+    signals = []
+    for number, (name, compiled, _label) in enumerate(setup.signals):
+        signal = let(f"signal_{number}", compiled.code)
+        signals.append((name, signal))
+        named, expr = ("signal", lit(name)), ("expr", lit(compiled.source))
+        reasons += [
+            Reason("portfolio.signal_missing", (section, named, ("fired", FALSE), ("missing_fields", blank(compiled, signal))),
+                   ir.IsMissing(signal)),
+            Reason("portfolio.fired", (section, named, ("fired", TRUE), expr), ir.holds(signal)),
+            Reason("portfolio.quiet", (section, named, ("fired", FALSE), expr), ir.holds(ir.Not(signal))),
+        ]
+    fired = let("fired", ir.total(*(ir.case((ir.holds(signal), lit(1)), default=lit(0)) for _name, signal in signals)))
+    silent = ir.And(tuple(ir.IsMissing(signal) for _name, signal in signals)) if len(signals) > 1 else ir.IsMissing(signals[0][1])
+    risk = let("at_risk", ir.case((ir.Compare(">=", fired, lit(setup.min_signals)), TRUE), (silent, UNDECIDED), default=FALSE))
+    counts = (("fired", fired), ("count", lit(len(signals))), ("min", lit(setup.min_signals)),
+              ("signals_fired", ir.Gather(tuple((ir.holds(signal), lit(name)) for name, signal in signals))))
+    reasons += [Reason("portfolio.risk_unknown", (section, ("decided", FALSE)), ir.IsMissing(risk)),
+                Reason("portfolio.risk_yes", (section, ("at_risk", TRUE), *counts), ir.holds(risk)),
+                Reason("portfolio.risk_no", (section, ("at_risk", FALSE), *counts), ir.holds(ir.Not(risk)))]
+    return risk
+
+
+def _finish(records: list[dict], outcome: tuple) -> None:
+    """What a row's reasons show together: the fields an undecided verdict misses (those
+    of the checks before it), the escalation path, and the signals fired as a list."""
+    missing: list[str] = []
+    for record in records:
+        code = record["code"]
+        if code == "portfolio.benchmark_unknown":
+            record["fields"] = [f for r in records if r["code"] == "portfolio.indicator_missing" for f in r["fields"]]
+        elif code == "portfolio.nail_unknown":
+            record["missing_fields"] = list(dict.fromkeys(
+                f for r in records if r["code"] in ("portfolio.value_missing", "portfolio.stalemate_missing") for f in r["fields"]))
+        elif code == "portfolio.escalate":
+            record["escalation"] = list(ESCALATION)
+        elif code in ("portfolio.risk_yes", "portfolio.risk_no"):
+            record["signals_fired"] = list(record["signals_fired"])
+        elif code == "portfolio.unknown":
+            missing = [f for r in records if r["code"] in ("portfolio.indicator_missing", "portfolio.value_missing",
+                                                            "portfolio.stalemate_missing") for f in r["fields"]]
+            missing += record.pop("return_fields", None) or []
+            missing += [f for r in records if r["code"] == "portfolio.signal_missing" for f in r["missing_fields"]]
+            record["missing_fields"] = list(dict.fromkeys(missing))
+
+
+
+# -- config ---------------------------------------------------------------------------
 
 
 class _Setup:
-    """What compile decides once: the compiled pieces and the constants of the rules."""
+    """What the config decides once: the compiled pieces and the constants of the rules."""
 
     def __init__(self):
         self.indicators: list[tuple[str, Compiled, float]] = []
@@ -409,15 +683,14 @@ class _Setup:
         self.vocabulary = Vocabulary()  # the ruleset's labels, for reasons in words
 
 
-def _configure(build: ConfigBuild, reasons: bool = True) -> _Setup:
-    """The scheme's pieces from its config, for either back end; ``reasons=False`` leaves
-    out what only the reasons use (the nail's reason and market stage)."""
+def _configure(build: ConfigBuild) -> _Setup:
+    """The scheme's pieces from its config."""
     setup = _Setup()
     setup.vocabulary = build.vocabulary
     if build.value("benchmark") is not False:
         _benchmark(build, setup)
     if build.value("nail") is not False:
-        _nail(build, setup, reasons)
+        _nail(build, setup)
     if build.value("at_risk") is not False:
         _at_risk(build, setup)
     if not (setup.indicators or setup.nail_on or setup.signals) and not build.diagnostics:
@@ -425,57 +698,6 @@ def _configure(build: ConfigBuild, reasons: bool = True) -> _Setup:
     setup.exclusive = not build.value("benchmark_and_nail", default=False)
     return setup
 
-
-def compile_portfolio(build: SchemeBuild) -> CompiledScheme:
-    setup = _configure(build)
-    lines: list[str] = []
-
-    def value_line(compiled: Compiled | None) -> str:
-        """A local holding the expression's value for this customer (None when there is none)."""
-        local = build.temp()
-        lines.append(f"{local} = {'None' if compiled is None else compiled.code}")
-        return local
-
-    indicator_values = [value_line(compiled) for _, compiled, _ in setup.indicators]
-    level = value_line(setup.level)
-    value = value_line(setup.value if setup.nail_on else None)
-    stalemate = value_line(setup.stalemate if setup.nail_on else None)
-    returns = value if setup.nail_on and setup.return_value is None else value_line(setup.return_value)
-    reason = value_line(setup.reason)
-    stage = value_line(setup.stage) if isinstance(setup.stage, Compiled) else repr(setup.stage)
-    signals = [value_line(compiled) for _, compiled, _ in setup.signals]
-
-    watched = list(zip(indicator_values, (compiled for _, compiled, _ in setup.indicators)))
-    if setup.nail_on:
-        watched += [(value, setup.value), (stalemate, setup.stalemate)]
-        if setup.return_value is not None:
-            watched.append((returns, setup.return_value))
-    watched += list(zip(signals, (compiled for _, compiled, _ in setup.signals)))
-    missing = build.temp()
-    if watched:
-        any_missing = " or ".join(f"{v} is None" for v, _ in watched)
-        names = " + ".join(f"({build.missing_names(c)} if {v} is None else ())" for v, c in watched)
-        lines.append(f"{missing} = ({names}) if {any_missing} else ()")
-    else:
-        lines.append(f"{missing} = ()")
-    facts_code = (f"(({''.join(f'{v}, ' for v in indicator_values)}), {level}, {value}, {stalemate}, {returns}, "
-                  f"{reason}, {stage}, ({''.join(f'{s}, ' for s in signals)}), {missing})")
-    finish = _finisher(setup)
-    if setup.nail_on and setup.cut[0] == "percentile":
-        facts = build.slot("facts")
-        lines.append(f"{facts.local} = {facts_code}")
-        build.row(lines, [facts])
-        build.population(_cut_step(facts.index, build.outcome.index, setup.cut[1], finish), "nail value cut")
-    else:
-        cut = build.constant(setup.cut[1] if setup.nail_on else None)
-        lines.append(f"{build.outcome.local} = {build.constant(finish)}({facts_code}, {cut})")
-        build.row(lines, [build.outcome])
-
-    labels = {**LABELS, **(build.value("labels", default={}) or {})}
-    about = {**ABOUT, **(build.value("about", default={}) or {})}
-    # at-risk stacks on either by design (the label shows it first); benchmark and nail exclude each other
-    exclusive = tuple(tag for tag, on in ((BENCHMARK, bool(setup.indicators)), (NAIL, setup.nail_on)) if on)
-    return CompiledScheme(explain=_explainer(setup, labels), labels=labels, about=about, conditional_tags=exclusive)
 
 
 def _benchmark(build: ConfigBuild, setup: _Setup) -> None:
@@ -503,7 +725,7 @@ def _benchmark(build: ConfigBuild, setup: _Setup) -> None:
         build.error("benchmark.levels must fall from national to provincial to local", "benchmark", "levels")
 
 
-def _nail(build: ConfigBuild, setup: _Setup, reasons: bool = True) -> None:
+def _nail(build: ConfigBuild, setup: _Setup) -> None:
     setup.nail_on = True
     config = build.value("nail", default={}) or {}
     if "value" in config:
@@ -530,8 +752,6 @@ def _nail(build: ConfigBuild, setup: _Setup, reasons: bool = True) -> None:
     if "return_value" in config:
         setup.return_value = build.number("nail", "return_value")
     setup.min_value = config.get("min_value")
-    if not reasons:
-        return
     if "reason" in config:
         setup.reason = build.expression("nail", "reason", expect=("string",))
     else:
@@ -571,323 +791,7 @@ def _at_risk(build: ConfigBuild, setup: _Setup) -> None:
                     "at_risk", "min_signals")
 
 
-# -- evaluate -------------------------------------------------------------------------
-
-
-def _finisher(setup: _Setup):
-    """The outcome of one customer from its facts and the nail value cut.
-
-    Detail: (benchmark, nail, at_risk, level, facts, cut, nail_drop); the three flags
-    are true, false, or None when undecided.
-    """
-    thresholds = [threshold for _, _, threshold in setup.indicators]
-    bench_on, nail_on, risk_on = bool(setup.indicators), setup.nail_on, bool(setup.signals)
-    levels = [(setup.levels[level], level) for level in ("national", "provincial", "local")]
-    min_value, min_signals, exclusive = setup.min_value, setup.min_signals, setup.exclusive
-    outcomes: dict[tuple, tuple] = {}
-    for risk in (True, False, None):
-        for nail in (True, False, None):
-            for drop in (True, False):
-                for bench in (True, False, None):
-                    tags = tuple(tag for tag, on in ((AT_RISK, risk), (NAIL, nail), (NAIL_DROP, drop), (BENCHMARK, bench)) if on)
-                    carried = [tag for tag in tags if tag != NAIL_DROP]
-                    label = carried[0] if carried else (UNKNOWN if None in (risk, nail, bench) else NONE)
-                    outcomes[risk, nail, drop, bench] = (label, tags)
-
-    def finish(facts: tuple, cut) -> tuple:
-        indicators, given_level, value, stalemate, returns, _reason, _stage, signals, _missing = facts
-        bench = False
-        if bench_on:
-            bench = True
-            for indicator, threshold in zip(indicators, thresholds):
-                if indicator is None:
-                    bench = None
-                elif indicator < threshold:
-                    bench = False
-                    break
-        level = None
-        if bench:
-            level = given_level
-            if level is None:
-                level = next((name for threshold, name in levels if indicators[0] >= threshold), "surrounding")
-        nail, drop = False, False
-        if nail_on:
-            high = None if value is None or cut is None else value >= cut
-            if high is False or stalemate is False:
-                nail = False
-            elif high is None or stalemate is None:
-                nail = None
-            else:
-                nail = bool(stalemate)
-                if nail and min_value is not None and returns is not None and returns < min_value:
-                    nail, drop = False, True
-            if bench and exclusive:
-                nail, drop = False, False
-        risk = False
-        if risk_on:
-            fired = sum(1 for signal in signals if signal)
-            if fired >= min_signals:
-                risk = True
-            elif all(signal is None for signal in signals):
-                risk = None
-        label, tags = outcomes[risk, nail, drop, bench]
-        return (label, None, tags, (bench, nail, risk, level, facts, cut, drop))
-
-    return finish
-
-
-def _cut_step(facts_slot: int, out: int, fraction: float, finish):
-    def run(rows: list[list]) -> None:
-        cut = percentile_cont([row[facts_slot][2] for row in rows], fraction)
-        for row in rows:
-            row[out] = finish(row[facts_slot], cut)
-
-    return run
-
-
-# -- SQL ------------------------------------------------------------------------------
-
-
-def compile_portfolio_sql(build) -> None:
-    """The SQL twin of :func:`compile_portfolio` and :func:`_finisher`: the same label,
-    tags and attributes (benchmark, nail, at_risk, level) for every customer, the flags
-    true, false or NULL when undecided.  ``build`` is a :class:`tierkit.sqlbuild.SqlBuild`.
-
-    The inputs are columns; the flags are written inline into the outcome, so a scheme
-    adds one layer to the query (two more for a percentile cut): every layer is a level
-    of nesting Spark's analyzer has to work through."""
-    setup = _configure(build, reasons=False)
-    if any(d.severity == "error" for d in build.diagnostics):
-        return  # the plan reports them; there is nothing sound to compile
-    literal = build.literal
-    indicators = [build.column(name, compiled.code) for name, compiled, _ in setup.indicators]
-    given_level = build.column("given_level", setup.level.code) if setup.indicators and setup.level is not None else None
-    signals = [build.column(f"signal_{number}", compiled.code) for number, (_, compiled, _) in enumerate(setup.signals)]
-    bench = _benchmark_sql(build, setup, indicators) if setup.indicators else "FALSE"
-    risk = _risk_sql(build, setup, signals) if setup.signals else "FALSE"
-    nail = drop = "FALSE"
-    if setup.nail_on:
-        state = _nail_state_sql(build, setup)
-        nail = f"(CASE {state} WHEN 1 THEN TRUE WHEN 0 THEN FALSE WHEN 2 THEN FALSE END)"
-        drop = f"COALESCE({state} = 2, FALSE)"
-        if setup.exclusive and bench != "FALSE":  # a benchmark is no nail
-            nail = f"(CASE WHEN {bench} THEN FALSE ELSE {nail} END)"
-            drop = f"(CASE WHEN {bench} THEN FALSE ELSE {drop} END)"
-    level = "NULL"
-    if setup.indicators:
-        influence = indicators[0]
-        by_influence = " ".join(f"WHEN {influence} >= {literal(setup.levels[name])} THEN {literal(name)}"
-                                for name in ("national", "provincial", "local"))
-        level = f"CASE {by_influence} ELSE {literal('surrounding')} END"
-        if given_level is not None:
-            level = f"COALESCE({given_level}, {level})"
-        level = f"CASE WHEN {bench} THEN {level} END"
-    # the label: the first tag carried, else unknown when a section is undecided
-    carried = [(tag, flag) for tag, flag in ((AT_RISK, risk), (NAIL, nail), (BENCHMARK, bench)) if flag != "FALSE"]
-    label = " ".join(f"WHEN {flag} THEN {literal(tag)}" for tag, flag in carried)
-    unknown = " OR ".join(f"{flag} IS NULL" for _, flag in carried)
-    label = f"CASE {label} WHEN {unknown} THEN {literal(UNKNOWN)} ELSE {literal(NONE)} END"
-    tags = [f"CASE WHEN {flag} THEN {literal(tag)} END"
-            for tag, flag in ((AT_RISK, risk), (NAIL, nail), (NAIL_DROP, drop), (BENCHMARK, bench)) if flag != "FALSE"]
-    dialect = build.dialect
-    build.outcome(label=label, tags=dialect.list_without_nulls(dialect.list_of(tags)),
-                  benchmark=bench, nail=nail, at_risk=risk, level=level)
-
-
-def _benchmark_sql(build, setup: _Setup, indicators: list[str]) -> str:
-    """The benchmark flag: false when a known indicator is under its threshold, else NULL
-    when one is missing, else true."""
-    thresholds = [threshold for _, _, threshold in setup.indicators]
-    under = " OR ".join(f"{value} < {build.literal(threshold)}" for value, threshold in zip(indicators, thresholds))
-    missing = " OR ".join(f"{value} IS NULL" for value in indicators)
-    return f"(CASE WHEN {under} THEN FALSE WHEN {missing} THEN NULL ELSE TRUE END)"
-
-
-def _risk_sql(build, setup: _Setup, signals: list[str]) -> str:
-    """The at-risk flag: true when at least min_signals signals fire, else NULL when every
-    signal's input is missing, else false."""
-    fired = " + ".join(f"CASE WHEN {signal} THEN 1 ELSE 0 END" for signal in signals)
-    silent = " AND ".join(f"{signal} IS NULL" for signal in signals)
-    return f"(CASE WHEN {fired} >= {build.literal(setup.min_signals)} THEN TRUE WHEN {silent} THEN NULL ELSE FALSE END)"
-
-
-def _nail_state_sql(build, setup: _Setup) -> str:
-    """The nail state: 0 not a nail (no stalemate, or a known value under a known cut),
-    NULL undecided (value, cut or stalemate missing), 2 a nail whose known return is
-    under min_value (nail_drop), 1 a nail."""
-    value = build.column("value", setup.value.code)
-    stalemate = build.column("stalemate", setup.stalemate.code)
-    returns = value if setup.return_value is None else build.column("return", setup.return_value.code)
-    kind, amount = setup.cut
-    cut = build.percentile("value", setup.value.code, amount) if kind == "percentile" else build.literal(amount)
-    low = "FALSE" if setup.min_value is None else f"{returns} IS NOT NULL AND {returns} < {build.literal(setup.min_value)}"
-    # NOT (value >= cut) is NULL, so not taken, when either is missing
-    return (f"(CASE WHEN {stalemate} = FALSE THEN 0 WHEN NOT ({value} >= {cut}) THEN 0 "
-            f"WHEN {value} IS NULL OR {cut} IS NULL OR {stalemate} IS NULL THEN NULL WHEN {low} THEN 2 ELSE 1 END)")
-
-
-# -- explain --------------------------------------------------------------------------
-
-
-def _explainer(setup: _Setup, labels: dict):
-    def explain(outcome: tuple, lang: str) -> list[dict]:
-        words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (bench, nail, risk, level, facts, cut, drop) = outcome
-        indicators, given, value, stalemate, returns, reason, stage, signals, missing = facts
-        reasons: list[dict] = []
-        if setup.indicators:
-            reasons += _benchmark_reasons(words, lang, setup, bench, level, given, indicators, missing)
-        if setup.nail_on:
-            reasons += _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing, bench)
-        if setup.signals:
-            reasons += _risk_reasons(words, lang, setup, risk, signals, missing)
-        if label == UNKNOWN:
-            undecided = [words[section] for section, flag in ((AT_RISK, risk), (NAIL, nail), (BENCHMARK, bench)) if flag is None]
-            reasons.append({"unknown": True, "missing_fields": list(dict.fromkeys(missing)),
-                            "text": words["unknown"].format(sections=", ".join(undecided))})
-        elif label == NONE:
-            reasons.append({"text": words["none"]})
-        return reasons
-
-    return explain
-
-
-def _benchmark_reasons(words, lang, setup, bench, level, given_level, indicators, missing) -> list[dict]:
-    reasons = []
-    for (name, compiled, threshold), value in zip(setup.indicators, indicators):
-        shown = words[name]
-        if value is None:
-            fields = setup.vocabulary.blank_of(missing, compiled)
-            reasons.append({"section": BENCHMARK, "indicator": name, "missing": True, "fields": fields,
-                            "text": words["missing"].format(name=shown, fields=setup.vocabulary.names(fields, lang))})
-        else:
-            key = "met" if value >= threshold else "unmet"
-            reasons.append({"section": BENCHMARK, "indicator": name, "value": value, "min": threshold,
-                            "text": words[key].format(name=shown, value=show_number(value), min=show_number(threshold))})
-    if bench is None:
-        fields = [f for (_, c, _), v in zip(setup.indicators, indicators) if v is None for f in setup.vocabulary.blank_of(missing, c)]
-        reasons.append({"section": BENCHMARK, "decided": False, "text": words["benchmark_unknown"].format(fields=setup.vocabulary.names(fields, lang))})
-    elif not bench:
-        reasons.append({"section": BENCHMARK, "benchmark": False, "text": words["benchmark_no"]})
-    else:
-        reasons.append({"section": BENCHMARK, "benchmark": True, "text": words["benchmark_yes"]})
-        reasons.append(_level_reason(words, lang, setup, level, given_level, indicators[0]))
-    return reasons
-
-
-def _level_reason(words, lang, setup, level, given_level, influence) -> dict:
-    shown = localize(LEVEL_LABELS.get(level, level), lang)
-    record = {"section": BENCHMARK, "level": level}
-    if given_level is not None:
-        return {**record, "text": words["level_given"].format(level=shown, expr=setup.vocabulary.say(setup.level.source, lang))}
-    threshold = next((setup.levels[name] for name in ("national", "provincial", "local") if name == level), None)
-    if threshold is None:
-        return {**record, "text": words["level_surrounding"].format(level=shown, value=show_number(influence))}
-    return {**record, "text": words["level_influence"].format(level=shown, value=show_number(influence), min=show_number(threshold))}
-
-
-def _nail_reasons(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing, bench) -> list[dict]:
-    """The value and stalemate checks, a nail's return check and playbook (stage, reason,
-    escalation), then the verdict: nail, not a nail (and why), a low-return nail
-    dropped, or undecided (and what is missing)."""
-    reasons = _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing)
-    verdict = {"section": NAIL, "nail": nail, "nail_drop": drop}
-    if drop:
-        return [*reasons, {**verdict, "text": words["nail_drop"]}]
-    if nail:
-        return [*reasons, {**verdict, "text": words["nail_yes"]}]
-    if nail is None:
-        fields = list(dict.fromkeys([*(setup.vocabulary.blank_of(missing, setup.value) if value is None else ()),
-                                     *(setup.vocabulary.blank_of(missing, setup.stalemate) if stalemate is None else ())]))
-        return [*reasons, {**verdict, "missing_fields": fields, "text": words["nail_unknown"].format(fields=setup.vocabulary.names(fields, lang))}]
-    why = [words[key] for key, failed in (("nail_low_value", value is not None and cut is not None and value < cut),
-                                          ("nail_no_stalemate", stalemate is not None and not stalemate),
-                                          ("nail_benchmark", bool(bench) and setup.exclusive)) if failed]
-    separator = "，" if lang == "zh" else "; "
-    return [*reasons, {**verdict, "text": words["nail_no"].format(why=separator.join(why))}]
-
-
-def _nail_checks(words, lang, setup, nail, drop, value, cut, stalemate, returns, reason, stage, missing) -> list[dict]:
-    reasons = []
-    if value is None:
-        fields = setup.vocabulary.blank_of(missing, setup.value)
-        reasons.append({"section": NAIL, "missing": True, "fields": fields, "text": words["value_missing"].format(fields=setup.vocabulary.names(fields, lang))})
-    else:
-        high = cut is not None and value >= cut
-        reasons.append({"section": NAIL, "value": value, "cut": cut, "high": high,
-                        "text": words["value_high" if high else "value_low"].format(value=show_number(value), cut=show_number(cut),
-                                                                                     how=_how(words, setup.cut))})
-    if stalemate is None:
-        fields = setup.vocabulary.blank_of(missing, setup.stalemate)
-        reasons.append({"section": NAIL, "stalemate": None, "fields": fields,
-                        "text": words["stalemate_missing"].format(fields=setup.vocabulary.names(fields, lang))})
-    else:
-        reasons.append({"section": NAIL, "stalemate": bool(stalemate),
-                        "text": words["stalemate_yes" if stalemate else "stalemate_no"].format(expr=setup.vocabulary.say(setup.stalemate.source, lang))})
-    if not (nail or drop):
-        return reasons
-    if setup.min_value is not None:
-        if returns is None:
-            fields = setup.vocabulary.blank_of(missing, setup.return_value or setup.value)
-            reasons.append({"section": NAIL, "return": None, "text": words["return_missing"].format(fields=setup.vocabulary.names(fields, lang))})
-        else:
-            reasons.append({"section": NAIL, "return": returns, "min_value": setup.min_value, "nail_drop": drop,
-                            "text": words["return_drop" if drop else "return_ok"].format(value=show_number(returns), min=show_number(setup.min_value))})
-    if drop:
-        return reasons
-    if stage == "early":
-        text = words["stage_early"]
-    elif stage in ("mid", "late"):
-        text = words["stage_attack"].format(stage=STAGE_WORDS.get(lang, STAGE_WORDS["en"])[stage])
-    else:
-        text = words["stage_other"].format(stage=setup.vocabulary.value(getattr(setup.stage, 'source', None), stage, lang))
-    reasons.append({"section": NAIL, "market_stage": stage, "text": text})
-    if reason in NAIL_REASONS:
-        reasons.append({"section": NAIL, "reason": reason, "text": words[reason]})
-    elif reason is not None:
-        reasons.append({"section": NAIL, "reason": reason, "text": words["reason_other"].format(reason=setup.vocabulary.value(setup.reason.source, reason, lang))})
-    else:
-        reasons.append({"section": NAIL, "reason": None, "text": words["reason_missing"]})
-    reasons.append({"section": NAIL, "escalation": ["rep", "supervisor", "regional_manager"], "text": words["escalate"]})
-    return reasons
-
-
-def _risk_reasons(words, lang, setup, risk, signals, missing) -> list[dict]:
-    reasons = []
-    for (name, compiled, label), result in zip(setup.signals, signals):
-        shown = localize(label, lang)
-        if result is None:
-            fields = setup.vocabulary.blank_of(missing, compiled)
-            reasons.append({"section": AT_RISK, "signal": name, "fired": False, "missing_fields": fields,
-                            "text": words["signal_missing"].format(name=shown, fields=setup.vocabulary.names(fields, lang))})
-        else:
-            reasons.append({"section": AT_RISK, "signal": name, "fired": bool(result),
-                            "text": words["fired" if result else "quiet"].format(name=shown, expr=setup.vocabulary.say(compiled.source, lang))})
-    fired = sum(1 for result in signals if result)
-    if risk is None:
-        reasons.append({"section": AT_RISK, "decided": False, "text": words["risk_unknown"]})
-    else:
-        reasons.append({"section": AT_RISK, "at_risk": risk, "signals_fired": [n for (n, _, _), r in zip(setup.signals, signals) if r],
-                        "text": words["risk_yes" if risk else "risk_no"].format(fired=fired, count=len(signals), min=setup.min_signals)})
-    return reasons
-
-
-def _how(words: dict, cut: tuple) -> str:
-    kind, amount = cut
-    if kind == "value":
-        return words["fixed"]
-    if amount == 0.5:
-        return words["median"]
-    return words["percentile"].format(p=round(amount * 100, 6))
-
-
-# -- helpers --------------------------------------------------------------------------
-
-
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(
-        SchemeKind.documented("portfolio", __doc__, CONFIG_SCHEMA, compile_portfolio, compile_sql=compile_portfolio_sql,
-                              attributes={"benchmark": ("boolean", 0), "nail": ("boolean", 1), "at_risk": ("boolean", 2),
-                                          "level": ("string", 3)})
-    )
+    attributes = (("benchmark", "boolean"), ("nail", "boolean"), ("at_risk", "boolean"), ("level", "string"))
+    register(logic_kind("portfolio", __doc__, CONFIG_SCHEMA, LogicKind(define, TEMPLATES, attributes)))

@@ -5,6 +5,7 @@ labels, tags, scores (1e-9), ranks and allocations, and the same rejected rows."
 from __future__ import annotations
 
 import csv
+import json
 import math
 
 import pytest
@@ -153,3 +154,74 @@ def test_a_parquet_customer_file_reads_as_its_csv_does_on_both_engines(capsys, t
         assert outcomes.keys() == expected.keys(), key
         assert all(_same(value, outcomes[customer][column])
                    for customer, outcome in expected.items() for column, value in outcome.items()), key
+
+
+# A CRM export as people keep it: numbers with thousands separators, currency marks,
+# 万/亿 and full-width digits, Chinese and spreadsheet dates, 是/否, enum synonyms in
+# any case, blank cells, and cells no engine may read (each row rejected alike).
+MESSY_RULESET = """\
+tierkit: 1
+name: messy-export
+version: '1'
+fields:
+  id: {type: string, required: true, aliases: [客户编号]}
+  name: {type: string, aliases: [客户名称]}
+  ownership: {type: enum, values: [国企, 民企, 外企], synonyms: {国有企业: 国企, 民营企业: 民企, private: 民企}, aliases: [企业性质]}
+  amount: {type: number, aliases: [年采购额]}
+  revenue: {type: number, aliases: [营收]}
+  staff: {type: integer, aliases: [员工数]}
+  since: {type: date, aliases: [首单日期]}
+  vip: {type: boolean, aliases: [重点客户]}
+  capital: {type: number, on_invalid: missing, aliases: [注册资本]}
+  tags: {type: list, aliases: [标签]}
+schemes:
+  - id: grade
+    kind: rules
+    rules: [{id: A, when: "amount >= 10000"}]
+    default: {id: B}
+"""
+MESSY_ROWS = [
+    ["客户编号", "客户名称", "企业性质", "年采购额", "营收", "员工数", "首单日期", "重点客户", "注册资本", "标签"],
+    ["C1", "华东电力", "国有企业", "3.5亿", "¥3,000", "１２０", "2026年1月5日", "是", "待定", "电缆、变压器"],
+    ["C2", "Acme", "private", "1,234.50", "$5", "1,200", "2026/1/5", "否", "5万", '["a", "b"]'],
+    ["C3", "Beta", "民企", "１，２３４", "12%", "007", "20260105", "Y", "", "a;b"],
+    ["C4", "Gamma", "外企", "", "", "", "", "", "", ""],
+    ["C5", "Delta", "PRIVATE ", "abc", "1e400", "3.5", "05/03/2024", "maybe", "", ""],
+    ["C6", "Eps", "国企", "12 万", "−3", "1e3", "2026-01-05 00:00:00", "TRUE", "1.5亿", "[]"],
+    ["C7", "Zeta", "央企", "2,000", "0.1", "-0", "2024-02-30", "✓", "x", "[1,"],
+    ["", "Theta", "外企", "1", "1", "1", "2026-01-05", "否", "", ""],
+    ["C9", " Eta ", "民营企业", "1e2元", "USD5", "1千", "46027", "N/A", "", "a|b|"],
+    ["C10", "Iota", "ＰＲＩＶＡＴＥ", "RMB 1,000", "3.5%", "10", "2026.1.5", "1", "¥2,000万", ""],
+    ["C11", "Kappa", "外企", "2026", "0", "12", "2026-01-05", "false", "1", "x"],
+]
+
+
+def _messy_run(capsys, tmp_path, engine: str, encoding: str) -> tuple[dict, list[dict]]:
+    ruleset, customers = tmp_path / "messy.yaml", tmp_path / f"export-{encoding}.csv"
+    ruleset.write_text(MESSY_RULESET, encoding="utf-8")
+    with open(customers, "w", encoding=encoding, newline="") as handle:
+        csv.writer(handle).writerows(MESSY_ROWS)
+    output, rejected = tmp_path / f"{engine}-{encoding}.jsonl", tmp_path / f"{engine}-{encoding}.rejected.csv"
+    code, err = run(capsys, "evaluate", ruleset, customers, "--as-of", AS_OF, "--engine", engine,
+                    "-o", output, "--rejected", rejected, "--no-progress")
+    assert code == 0, err
+    rows = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()[1:]]
+    with open(rejected, encoding="utf-8-sig", newline="") as handle:
+        rejections = list(csv.DictReader(handle))
+    return {row["id"]: (row["features"], row["outcomes"]["grade"]["label"]) for row in rows}, rejections
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+@pytest.mark.parametrize("engine", engine_params(["duckdb", "spark"]))
+def test_a_messy_export_reads_alike_on_every_engine(engine, encoding, capsys, tmp_path):
+    """Every typed value, label and rejected row (with its reason) as the Python engine
+    reads them, row by row (a UTF-8 file is typed by the engine's query, a GB18030 one
+    read by tierkit's reader)."""
+    require_engine(engine)
+    expected, expected_rejected = _messy_run(capsys, tmp_path, "python", encoding)
+    assert sorted(expected) == ["C1", "C10", "C11", "C2", "C3", "C4", "C6"]
+    assert expected["C1"][0]["amount"] == 350_000_000.0 and expected["C2"][0]["ownership"] == "民企"
+    assert [row["row"] for row in expected_rejected] == ["6", "8", "9", "10"]
+    results, rejected = _messy_run(capsys, tmp_path, engine, encoding)
+    assert results == expected
+    assert rejected == expected_rejected

@@ -180,7 +180,7 @@ class PyCall(Expr):
     no other node states.
 
     ``function(*values)`` is called once per customer on every engine: directly on the
-    Python engine, as a vectorised UDF registered on the DuckDB connection or a pandas
+    Python engine, as a scalar UDF registered on the DuckDB connection or a pandas
     UDF registered on the Spark session (:meth:`udf_name`, :meth:`call_rows`).  A
     missing argument gives a missing result without calling it, unless ``null_safe``;
     the function returns ``None`` where it has no answer.  Like any node it is missing
@@ -322,9 +322,7 @@ class Window(Expr):
     """A population value, SQL window semantics.
 
     ``func`` is ``rank`` (1-based, ties share the lowest), ``count`` (known values),
-    ``sum`` (of known values; missing when none) or ``max`` (the largest known value,
-    missing when none; over the whole partition, without an order: a value picked
-    out by position, such as a percentile's neighbours).  With ``order`` the frame runs from
+    ``sum``, ``min`` or ``max`` (of known values; missing when none).  With ``order`` the frame runs from
     the partition's start to the current row's last peer (ties included); without it,
     the whole partition.  ``whole`` (with an ``order``, for ``count`` and ``sum``)
     makes the frame the whole partition still added in the order (SQL's ``ROWS
@@ -342,14 +340,12 @@ class Window(Expr):
     dtype: DType = field(init=False)
 
     def __post_init__(self):
-        if self.func not in {"rank", "count", "sum", "max"}:
+        if self.func not in {"rank", "count", "sum", "min", "max"}:
             raise IRError(f"unknown window function {self.func!r}")
-        if self.func == "max" and self.order:
-            raise IRError("max is over the whole partition: it takes no order")
         if (self.func == "rank") != (self.arg is None) or (self.func == "rank" and not self.order):
-            raise IRError("rank takes no argument and needs an order; count and sum take one")
+            raise IRError("rank takes no argument and needs an order; count, sum, min and max take one")
         if self.whole and (self.func == "rank" or not self.order):
-            raise IRError("a whole ordered frame is for count and sum over an order")
+            raise IRError("a whole ordered frame is for count, sum, min and max over an order")
         for part in (self.arg, *self.partition, *(s.key for s in self.order)):
             if part is not None and not isinstance(part, (Ref, Column)):
                 raise IRError("window arguments, partitions and orders must be columns or bindings")
@@ -556,7 +552,7 @@ def nullable(node: Expr, refs: Callable[[str], bool] = lambda name: True) -> boo
     if isinstance(node, (Call, PyCall)) or (isinstance(node, Arith) and node.op in PARTIAL_OPS):
         return True
     if isinstance(node, Window):
-        return node.func in ("sum", "max")
+        return node.func not in ("rank", "count")
     if isinstance(node, Aggregate):
         return node.func != "count"
     return any(nullable(child, refs) for child in node.children())

@@ -408,13 +408,14 @@ def window(node: ir.Window, columns: dict[str, list], n: int) -> list:
     for members in groups.values():
         if not node.order:
             known = [arg[i] for i in members if arg[i] is not None]
-            value = len(known) if node.func == "count" else (WHOLE[node.func](known) if known else None)
+            value = len(known) if node.func == "count" else (_RUNNING[node.func](known) if known else None)
             for i in members:
                 out[i] = value
             continue
         order = _sorted(members, [(column(s.key), s.descending) for s in node.order])
         sort_keys = [column(s.key) for s in node.order]
-        running_count, running_sum, start, value = 0, None, 0, None
+        running_count, running, start, value = 0, None, 0, None
+        step = _STEPS.get(node.func)
         while start < len(order):
             end = start + 1
             first = tuple(k[order[start]] for k in sort_keys)
@@ -424,8 +425,8 @@ def window(node: ir.Window, columns: dict[str, list], n: int) -> list:
                 for i in order[start:end]:
                     if arg[i] is not None:
                         running_count += 1
-                        running_sum = arg[i] if running_sum is None else running_sum + arg[i]
-            value = start + 1 if node.func == "rank" else running_count if node.func == "count" else running_sum
+                        running = arg[i] if running is None or step is None else step(running, arg[i])
+            value = start + 1 if node.func == "rank" else running_count if node.func == "count" else running
             for i in order[start:end]:
                 out[i] = value
             start = end
@@ -435,14 +436,16 @@ def window(node: ir.Window, columns: dict[str, list], n: int) -> list:
     return out
 
 
+# a running value's next step, and the value of a whole frame without an order
+_STEPS = {"sum": lambda total, value: total + value, "min": min, "max": max}
+_RUNNING = {"sum": lambda values: _sum(values), "min": min, "max": max}
+
+
 def _sum(values: list):
     total = values[0]
     for value in values[1:]:
         total += value
     return total
-
-
-WHOLE = {"sum": _sum, "max": max}  # a whole partition's value of its known values
 
 
 def _sorted(members: list[int], keys: list[tuple[list, bool]]) -> list[int]:

@@ -38,7 +38,7 @@ WHOLE_NUMBER = exp.DataType.build("DECIMAL(38, 0)")
 COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 ARITH = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
 WINDOW = {"rank": lambda arg: exp.Anonymous(this="rank", expressions=[]), "count": lambda arg: exp.Count(this=arg),
-          "sum": lambda arg: exp.Sum(this=arg), "max": lambda arg: exp.Max(this=arg)}
+          "sum": lambda arg: exp.Sum(this=arg), "min": lambda arg: exp.Min(this=arg), "max": lambda arg: exp.Max(this=arg)}
 
 AGGREGATE = {"count": lambda arg: exp.Count(this=exp.Star() if arg is None else arg), "sum": lambda arg: exp.Sum(this=arg),
              "min": lambda arg: exp.Min(this=arg), "max": lambda arg: exp.Max(this=arg)}
