@@ -69,6 +69,7 @@ class Defined:
     score_decimals: int = SCORE_DECIMALS
     conditional_tags: tuple[str, ...] = ()
     about: Mapping[str, Any] | None = None  # the scheme's playbooks, where its config replaces the kind's
+    tag_labels: Mapping[str, Any] = field(default_factory=dict)  # words for the tags its outcomes carry
 
 
 class IrBuild(ConfigBuild):
@@ -148,7 +149,7 @@ class LogicKind:
         about = self.about if defined.about is None else defined.about
         compiled = CompiledScheme(explain=lambda outcome, lang: [], labels=dict(defined.labels), about=about,
                                   reason_columns=columns, score_decimals=defined.score_decimals,
-                                  conditional_tags=defined.conditional_tags)
+                                  conditional_tags=defined.conditional_tags, tag_labels=dict(defined.tag_labels))
         words = ReasonWords(self.templates, defined.names, lambda: compiled.labels, build.vocabulary, defined.tables,
                             defined.score_decimals)
         compiled.explain = lambda outcome, lang: explain(columns, words, outcome, lang, defined.finish)

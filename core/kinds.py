@@ -24,7 +24,7 @@ from typing import Any
 
 from .hookspecs import hookimpl
 from .ir.nodes import (
-    NULL, And, Arith, Call, Case, Cast, Coalesce, Column, Compare, DType, Expr, Gather, In, IsMissing, Let, Lit, Logic, Not,
+    NULL, And, Arith, Call, Case, Cast, Coalesce, Column, Compare, Concat, DType, Expr, Gather, In, IsMissing, Let, Lit, Logic, Not,
     Or, PyCall, Reason, Ref, Sort, Window, case, holds, known, lit, total,
 )
 from .kindlogic import Defined, IrBuild, LogicKind, logic_kind
@@ -35,7 +35,7 @@ __all__ = [
     "hookimpl", "logic_kind", "LogicKind", "Defined", "IrBuild", "Function", "SchemeKind",
     # nodes
     "DType", "Expr", "Column", "Ref", "Lit", "NULL", "Let", "Window", "Sort", "Reason", "Logic", "Case", "Coalesce",
-    "Compare", "And", "Or", "Not", "IsMissing", "Arith", "Cast", "In", "Call", "PyCall",
+    "Compare", "And", "Or", "Not", "IsMissing", "Arith", "Cast", "In", "Concat", "Call", "PyCall",
     # builders
     "node", "lit", "case", "known", "holds", "missing", "total", "eq", "ne", "lt", "le", "gt", "ge", "all_of", "any_of",
     "not_", "add", "sub", "mul", "div", "coalesce", "python", "tags", "dtype_of", "Bindings",

@@ -11,7 +11,8 @@ either: ``{"code": …, params}``, parameters that are literals taken from the l
 code in one language, only where an output needs words.  Templates are
 ``str.format`` strings with specs of their own besides Python's: ``number`` (a
 value as people read it), ``pct`` (a share as ``20%``, ``12.5%``), ``names`` (field
-names as their labels, in a list a sentence holds), ``label`` (one of the scheme's
+names as their labels, in a list a sentence holds), ``(names)`` (the same in
+parentheses after a word, nothing for no names), ``label`` (one of the scheme's
 label ids, or a list of them, as display labels), ``score`` (a score as shown, rounded down to the
 scheme's decimals), ``say`` (an expression in words, as the ruleset's vocabulary
 says it), ``sig3`` (three significant digits, written out) and
@@ -86,7 +87,7 @@ def _float(value):
 _READ_AS = {ir.DType.FLOAT: _float}
 
 
-OWN_SPECS = ("number", "pct", "names", "label", "sig3", "say", "score")
+OWN_SPECS = ("number", "pct", "names", "(names)", "label", "sig3", "say", "score")
 
 
 @dataclass
@@ -144,6 +145,10 @@ class ReasonWords:
             return f"{value * 100:g}%"
         if spec == "names":
             return self.vocabulary.names(value, lang)
+        if spec == "(names)":  # after a word: " (a, b)", "（a、b）", or nothing for no names
+            if not value:
+                return ""
+            return f"（{self.vocabulary.names(value, lang)}）" if lang == "zh" else f" ({self.vocabulary.names(value, lang)})"
         if spec == "label":  # a label id, or a list of them
             if isinstance(value, (list, tuple)):
                 return ", ".join(self._shown(item, "label", lang) for item in value)

@@ -479,18 +479,14 @@ def load_yaml(text: str, file: str | Path) -> LoadedYaml:
         text = text[1:]
     try:
         return load_with(FastPositionLoader, text, file)
-    except (yaml.MarkedYAMLError, yaml.reader.ReaderError) as error:
-        try:
-            load_with(PositionLoader, text, file)  # for PyYAML's message, where its parser agrees
-        except yaml.MarkedYAMLError as reference:
-            error = reference
-        except yaml.reader.ReaderError as reference:
-            error = reference
-        except RulesetError:
-            pass
-        if isinstance(error, yaml.reader.ReaderError):
-            raise RulesetError([_reader_diagnostic(error, text, file)]) from None
+    except (yaml.MarkedYAMLError, yaml.reader.ReaderError):
+        pass  # parsed again by PyYAML's parser: its message, and its bounds (libyaml's are not ours)
+    try:
+        return load_with(PositionLoader, text, file)
+    except yaml.MarkedYAMLError as error:
         raise RulesetError([_syntax_diagnostic(error, file)]) from None
+    except yaml.reader.ReaderError as error:
+        raise RulesetError([_reader_diagnostic(error, text, file)]) from None
 
 
 def load_with(loader_class: type[_Positions], text: str, file: str) -> LoadedYaml:

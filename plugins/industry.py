@@ -36,19 +36,15 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
 
-from tierkit.build import CompiledScheme, SchemeBuild
 from tierkit.expr import did_you_mean
-from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize
-from tierkit.registry import SchemeKind
-from tierkit.words import Vocabulary
-
-if TYPE_CHECKING:
-    from tierkit.sqlbuild import SqlBuild
+from tierkit.fieldtypes import WHITESPACE
+from tierkit.ir import nodes as ir
+from tierkit.ir.nodes import ListOf, Pick
+from tierkit.kinds import (
+    Bindings, Defined, DType, Expr, IrBuild, Lit, LogicKind, Reason, Ref, hookimpl, lit, logic_kind,
+)
 
 FALLBACK_ID = "general"
 CONTENT_KEYS = ("strategy", "pain_points", "talking_points", "sales_motion")
@@ -330,30 +326,40 @@ PRESETS: dict[str, dict[str, dict]] = {
     }
 }
 
-WORDS = {
+TEMPLATES = {
     "en": {
-        "code": "{field} {value} matches code {code} → {track}",
-        "keyword": "{field} contains “{keyword}” → {track}",
-        "when": "{when} → {track}",
-        "code_none": "{field} {value} matches no track's code",
-        "code_missing": "{field} is missing{fields}",
-        "text_none": "{field} contains no track's keyword",
-        "text_missing": "{field} is missing{fields}",
-        "when_none": "no track's condition holds",
-        "fallback": "no track matched → {track}",
+        "industry.code": "{field:say} {value} matches code {track_code} → {track:label}",
+        "industry.keyword": "{field:say} contains “{keyword}” → {track:label}",
+        "industry.when": "{when:say} → {track:label}",
+        "industry.code_none": "{field:say} {value} matches no track's code",
+        "industry.code_missing": "{field:say} is missing",
+        "industry.code_missing_inputs": "{field:say} is missing ({missing:names})",
+        "industry.text_none": "{field:say} contains no track's keyword",
+        "industry.text_missing": "{field:say} is missing",
+        "industry.text_missing_inputs": "{field:say} is missing ({missing:names})",
+        "industry.when_none": "no track's condition holds",
+        "industry.fallback": "no track matched → {track:label}",
     },
     "zh": {
-        "code": "{field} {value} 匹配代码 {code} → {track}",
-        "keyword": "{field} 包含“{keyword}” → {track}",
-        "when": "{when} → {track}",
-        "code_none": "{field} {value} 不匹配任何赛道的代码",
-        "code_missing": "{field} 缺失{fields}",
-        "text_none": "{field} 不含任何赛道的关键词",
-        "text_missing": "{field} 缺失{fields}",
-        "when_none": "没有赛道的条件成立",
-        "fallback": "未匹配任何赛道 → {track}",
+        "industry.code": "{field:say} {value} 匹配代码 {track_code} → {track:label}",
+        "industry.keyword": "{field:say} 包含“{keyword}” → {track:label}",
+        "industry.when": "{when:say} → {track:label}",
+        "industry.code_none": "{field:say} {value} 不匹配任何赛道的代码",
+        "industry.code_missing": "{field:say} 缺失",
+        "industry.code_missing_inputs": "{field:say} 缺失（{missing:names}）",
+        "industry.text_none": "{field:say} 不含任何赛道的关键词",
+        "industry.text_missing": "{field:say} 缺失",
+        "industry.text_missing_inputs": "{field:say} 缺失（{missing:names}）",
+        "industry.when_none": "没有赛道的条件成立",
+        "industry.fallback": "未匹配任何赛道 → {track:label}",
     },
 }
+
+STR, INT, FLOAT, BOOL = DType.STR, DType.INT, DType.FLOAT, DType.BOOL
+_BELOW = r"[0-9.\-]*"  # what continues a code into the codes below it (C → C34, C3411)
+_SPECIAL = frozenset("\\.^$|?*+()[]{}")
+_SEPARATOR = "\uffff"  # joins a list's codes to fold them at once: NFKC and case folding keep it
+_SPACES = "[" + WHITESPACE + "]*"
 
 
 def fold(text: str) -> str:
@@ -361,45 +367,167 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
-def code_key(value: Any) -> str | tuple | None:
-    """A customer's code as compared: folded text, or a tuple of them for a list."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)):
-        keys = tuple(k for k in (code_key(item) for item in value) if isinstance(k, str) and k)
-        return keys or None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    key = fold(str(value))
-    return key or None
-
-
-def _display(value: Any) -> str | tuple:
-    """A customer's code as reasons show it."""
-    if isinstance(value, (list, tuple)):
-        return tuple(str(item) for item in value if item is not None)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
+def code_pattern(track_code: str) -> str:
+    """The pattern of a folded code equal to ``track_code`` or below it (hierarchical
+    codes), written in what Python, RE2 and Java read alike."""
+    return "".join("\\" + char if char in _SPECIAL else char for char in track_code) + _BELOW
 
 
 def code_matches(track_code: str, code: str) -> bool:
     """Equal, or ``code`` continues ``track_code`` with digits (hierarchical codes)."""
-    return code == track_code or (code.startswith(track_code) and bool(_CONTINUES.fullmatch(code[len(track_code):])))
+    return re.fullmatch(code_pattern(track_code), code) is not None
 
 
-def text_of(value: Any) -> str | None:
-    if value is None:
+def _call(name: str, *args, dtype: DType = STR) -> ir.Call:
+    return ir.Call(name, tuple(args), dtype)
+
+
+def _folded(let: Bindings, name: str, text) -> tuple[Ref, Ref]:
+    """``text`` in NFKC, and folded as :func:`fold` folds it, each step a binding."""
+    normal = let(f"{name}_nfkc", _call("nfkc", let(f"{name}_text", text)))
+    return normal, let(f"{name}_key", _call("strip", _call("casefold", normal)))
+
+
+def _code_input(let: Bindings, compiled) -> tuple[Expr, Expr, Expr, Callable[[str], str]]:
+    """The customer's code as compared (its key), as reasons show it, and the pattern of
+    each track code against the key.  A number is written as Python's ``str`` writes it
+    (whole numbers without ``.0``); one of 1e38 or more in size is no code.  A list's
+    codes are joined and folded at once, and a track code matches one of them."""
+    value, dtype = compiled.code, compiled.code.dtype
+    if dtype is DType.LIST:
+        key = let("code_key", _call("casefold", let("code_nfkc", _call("nfkc", let("code_text", _call("join", value, lit(_SEPARATOR)))))))
+        known = _call("matches", key, lit(f"(?s).*[^{WHITESPACE}{_SEPARATOR}].*"), dtype=BOOL)
+        items = f"(?s)(?:.*{_SEPARATOR})?{_SPACES}"
+        return key, known, _call("join", value, lit(", ")), lambda code: f"{items}{code_pattern(code)}{_SPACES}(?:{_SEPARATOR}.*)?"
+    if dtype is STR:
+        normal, key = _folded(let, "code", value)
+        return key, ir.Compare("!=", key, lit("")), _call("strip", normal), code_pattern
+    if dtype is INT:
+        text = let("code_text", ir.Concat((value,)))
+        return text, ir.known(text), text, code_pattern
+    if dtype is FLOAT:
+        x = let("code_number", value)
+        text = let("code_text", ir.case((_call("isnan", x, dtype=BOOL), lit("nan")), (ir.Compare("==", x, lit(math.inf)), lit("inf")),
+                                        (ir.Compare("==", x, lit(-math.inf)), lit("-inf")),
+                                        (ir.Compare(">=", _call("abs", x, dtype=FLOAT), lit(1e38)), Lit(None, STR)),
+                                        default=ir.Concat((x,))))
+        return text, ir.known(text), text, code_pattern
+    missing = Lit(None, STR)
+    return missing, lit(False), missing, code_pattern
+
+
+def _text_input(let: Bindings, compiled) -> Ref:
+    """The text keywords are looked for in, folded (a list's texts joined by spaces)."""
+    value = compiled.code
+    if value.dtype is DType.LIST:
+        value = _call("join", value, lit(" "))
+    elif value.dtype is not STR:
+        value = Lit(None, STR)
+    return _folded(let, "text", value)[1]
+
+
+def define(build: IrBuild) -> Defined | None:
+    """The track is the most specific matching code's (the earlier track, then the
+    earlier code, on equal length), else the first keyword's in track order, else the
+    first ``when`` that holds, else the fallback; each pass is one decision table
+    (``FirstMatch``) whose position picks the track.  A fallback names what was missing
+    or matched nothing, input by input."""
+    tracks, fallback, code_expr, text_expr, whens = _setup(build)
+    if not _can_match(build, tracks, code_expr, text_expr, whens):
         return None
-    if isinstance(value, (list, tuple)):
-        value = " ".join(str(item) for item in value if item is not None)
-    return fold(str(value))
+    if code_expr is not None:
+        _check_enum_codes(build, tracks, code_expr)
+    if build.failed:
+        return None
+    let, hits, reasons, readers = Bindings(), [], [], {}
+    if code_expr is not None:
+        key, code_known, code_shown, pattern = _code_input(let, code_expr)
+        code_known = ir.holds(code_known)
+        codes = sorted(((len(code), index, number, code) for index, t in enumerate(tracks) for number, code in enumerate(t["codes"])),
+                       key=lambda item: (-item[0], item[1], item[2]))
+        tests = tuple(_call("matches", key, lit(pattern(code)), dtype=BOOL) for _length, _index, _number, code in codes)
+        hit = let("code_hit", ir.FirstMatch(tests, Lit(None, INT)))
+        hits.append(("code", hit, [index for _l, index, _n, _c in codes]))
+    if text_expr is not None:
+        text = _text_input(let, text_expr)
+        words = [(index, word) for index, t in enumerate(tracks) for word in t["keywords"]]
+        hit = let("keyword_hit", ir.FirstMatch(tuple(_call("contains", text, lit(word), dtype=BOOL) for _i, word in words),
+                                               Lit(None, INT)))
+        hits.append(("keyword", hit, [index for index, _word in words]))
+    if whens:
+        hit = let("when_hit", ir.FirstMatch(tuple(condition.code for _index, condition in whens), Lit(None, INT)))
+        hits.append(("when", hit, [index for index, _condition in whens]))
+    track = let("track", ir.case(*((ir.known(hit), Pick(hit, tuple(map(lit, indices)), lit(-1))) for _by, hit, indices in hits),
+                                 default=lit(-1)))
+    by = let("matched_by", ir.case(*((ir.known(hit), lit(how)) for how, hit, _indices in hits), default=lit("fallback")))
+    label = let("label", Pick(track, tuple(lit(t["id"]) for t in tracks), lit(fallback["id"])))
+    entries = [*tracks, fallback]
+    tags = (Pick(track, tuple(_texts(t.get("tags", ())) for t in tracks), _texts(fallback.get("tags", ())))
+            if any(t.get("tags") for t in entries) else None)
+
+    def matched(how: str) -> Expr:
+        return ir.Compare("==", by, lit(how))
+
+    def field(compiled) -> tuple[str, Lit]:
+        return ("field", lit(compiled.source.strip()))
+
+    fell = matched("fallback")
+    if code_expr is not None:
+        code_hit = hits[0][1]
+        shown = Pick(code_hit, tuple(lit(tracks[index]["_shown_codes"][number]) for _l, index, number, _c in codes), Lit(None, STR))
+        reasons.append(Reason("industry.code", (("track", label), ("matched_by", lit("code")), ("track_code", shown),
+                                                ("value", code_shown), field(code_expr)), matched("code")))
+    if text_expr is not None:
+        keyword_hit = hits[1 if code_expr is not None else 0][1]
+        shown = Pick(keyword_hit, tuple(lit(tracks[index]["_shown_keywords"][tracks[index]["keywords"].index(word)])
+                                        for index, word in words), Lit(None, STR))
+        reasons.append(Reason("industry.keyword", (("track", label), ("matched_by", lit("keyword")), ("keyword", shown),
+                                                   field(text_expr)), matched("keyword")))
+    if whens:
+        shown = Pick(hits[-1][1], tuple(lit(tracks[index]["when"]) for index, _condition in whens), Lit(None, STR))
+        reasons.append(Reason("industry.when", (("track", label), ("matched_by", lit("when")), ("when", shown)), matched("when")))
+    if code_expr is not None:
+        reasons += _missing(build, let, readers, "code", code_expr, ir.And((fell, ir.Not(code_known))))
+        reasons.append(Reason("industry.code_none", (field(code_expr), ("value", code_shown)), ir.And((fell, code_known))))
+    if text_expr is not None:
+        reasons += _missing(build, let, readers, "text", text_expr, ir.And((fell, ir.IsMissing(text_expr.code))))
+        reasons.append(Reason("industry.text_none", (field(text_expr),), ir.And((fell, ir.known(text_expr.code)))))
+    if whens:
+        reasons.append(Reason("industry.when_none", (), fell))
+    reasons.append(Reason("industry.fallback", (("track", lit(fallback["id"])), ("matched_by", lit("fallback")),
+                                                 ("fallback", lit(True))), fell))
+    logic = ir.Logic(build.id, let.lets, label, Lit(None, FLOAT), (("matched_by", by),), tuple(reasons), tags=tags)
+    labels = {entry["id"]: entry.get("label", entry["id"]) for entry in entries}
+    about = {entry["id"]: {key: entry[key] for key in CONTENT_KEYS if entry.get(key)} for entry in entries}
+    return Defined(logic, labels, readers=readers, finish=_finish, about=about, tag_labels=TAG_LABELS)
+
+
+def _missing(build: IrBuild, let: Bindings, readers: dict, name: str, compiled, when: Expr) -> list[Reason]:
+    """The reason for a missing input: the blank inputs behind it named, unless they
+    are just the input itself (a field, or a derived feature none of whose inputs is
+    blank)."""
+    mask, read = build.blank_inputs(compiled)
+    blank = let(f"{name}_blank", mask)
+    readers[blank] = read
+    source = compiled.source.strip()
+    plain = ir.In(blank, (lit(0), lit(1))) if compiled.reads == {source} else lit(False)
+    params = (("field", lit(source)), ("missing", blank))
+    return [Reason(f"industry.{name}_missing", params, ir.And((when, plain))),
+            Reason(f"industry.{name}_missing_inputs", params, ir.And((when, ir.Not(plain))))]
+
+
+def _finish(records: list[dict], outcome: tuple) -> None:
+    """The fallback's record names every input found missing before it."""
+    if records and records[-1]["code"] == "industry.fallback":
+        records[-1]["missing_fields"] = [name for record in records[:-1] for name in record.get("missing", ())]
+
+
+def _texts(items) -> ListOf:
+    return ListOf(tuple(lit(str(item)) for item in items), STR)
 
 
 def _setup(build):
-    """What both back ends read of the config: the tracks (preset content merged in), the
+    """What the logic reads of the config: the tracks (preset content merged in), the
     fallback, the code and text inputs, and the tracks' ``when`` conditions."""
     preset = PRESETS.get(build.value("preset"), {})
     tracks, user_codes, user_keywords = _tracks(build, preset)
@@ -420,54 +548,7 @@ def _can_match(build, tracks, code_expr, text_expr, whens) -> bool:
     return False
 
 
-def compile_industry(build: SchemeBuild) -> CompiledScheme:
-    tracks, fallback, code_expr, text_expr, whens = _setup(build)
-    if not _can_match(build, tracks, code_expr, text_expr, whens):
-        return CompiledScheme(explain=lambda outcome, lang: [], labels={})
-    if code_expr is not None:
-        _check_enum_codes(build, tracks, code_expr)
-
-    outcomes = [(track["id"], None, tuple(track.get("tags", ())), None) for track in tracks]
-    out = build.outcome.local
-    lines: list[str] = []
-    code_local = text_local = "None"
-    if code_expr is not None:
-        code_local = build.temp()
-        lines.append(f"{code_local} = {build.constant(_code_matcher(tracks, outcomes))}({code_expr.code})")
-        lines.append(f"{out} = {code_local}[0]")
-    else:
-        lines.append(f"{out} = None")
-    if text_expr is not None:
-        text_local = build.temp()
-        lines += [f"if {out} is None:",
-                  f"    {text_local} = {text_expr.code}",
-                  f"    {out} = {build.constant(_keyword_matcher(tracks, outcomes))}({text_local})"]
-    fall = build.constant(_fallback_outcome(fallback, code_expr is not None, text_expr is not None))
-    code_arg = f"{code_local}[1]" if code_expr is not None else "None"
-    rest = []
-    for position, (index, condition) in enumerate(whens):
-        keyword = "if" if position == 0 else "elif"
-        constant = build.constant((*outcomes[index][:3], ("when", index, None, None, False)))
-        rest += [f"{keyword} {condition.code}:", f"    {out} = {constant}"]
-    code_blank = f"{build.missing_names(code_expr)} if {code_arg} is None else ()" if code_expr is not None else "()"
-    text_blank = f"{build.missing_names(text_expr)} if {text_local} is None else ()" if text_expr is not None else "()"
-    fallback_call = f"{fall}({code_arg}, {text_local} is None, {code_blank}, {text_blank})"
-    rest += ["else:", f"    {out} = {fallback_call}"] if rest else [f"{out} = {fallback_call}"]
-    lines += [f"if {out} is None:"] + [f"    {line}" for line in rest]
-    build.row(lines, [build.outcome])
-
-    labels = {track["id"]: track.get("label", track["id"]) for track in tracks}
-    labels[fallback["id"]] = fallback.get("label", fallback["id"])
-    about = {entry["id"]: {key: entry[key] for key in CONTENT_KEYS if entry.get(key)} for entry in [*tracks, fallback]}
-    return CompiledScheme(
-        explain=_explainer(tracks, fallback, code_expr, text_expr, build.vocabulary),
-        labels=labels,
-        about=about,
-        tag_labels=TAG_LABELS,
-    )
-
-
-def _tracks(build: SchemeBuild, preset: Mapping[str, dict]) -> tuple[list[dict], bool, bool]:
+def _tracks(build: IrBuild, preset: Mapping[str, dict]) -> tuple[list[dict], bool, bool]:
     """The tracks with preset content merged in; whether any codes/keywords are the user's own."""
     entries = build.value("tracks")
     if entries is None:
@@ -503,7 +584,7 @@ def _tracks(build: SchemeBuild, preset: Mapping[str, dict]) -> tuple[list[dict],
     return tracks, user_codes, user_keywords
 
 
-def _fallback(build: SchemeBuild, preset: Mapping[str, dict], track_ids: set[str]) -> dict:
+def _fallback(build: IrBuild, preset: Mapping[str, dict], track_ids: set[str]) -> dict:
     entry = build.value("fallback", default=FALLBACK_ID)
     own = {"id": entry} if isinstance(entry, str) else dict(entry)
     base = preset.get(own["id"]) or (PRESETS["china-b2b"][FALLBACK_ID] if own["id"] == FALLBACK_ID else {})
@@ -516,7 +597,7 @@ def _fallback(build: SchemeBuild, preset: Mapping[str, dict], track_ids: set[str
     return fallback
 
 
-def _input(build: SchemeBuild, key: str, default_name: str, needed: bool, user_written: bool):
+def _input(build: IrBuild, key: str, default_name: str, needed: bool, user_written: bool):
     """The compiled ``code`` or ``text`` expression, or None when nothing uses it or it cannot be had."""
     if not needed:
         if build.value(key) is not None:
@@ -532,7 +613,7 @@ def _input(build: SchemeBuild, key: str, default_name: str, needed: bool, user_w
     return None
 
 
-def _check_enum_codes(build: SchemeBuild, tracks: list[dict], code_expr) -> None:
+def _check_enum_codes(build: IrBuild, tracks: list[dict], code_expr) -> None:
     """``codes: [goverment]`` against an enum field can never match: say so."""
     symbol = build.scope.get(code_expr.source.strip()) if code_expr.source else None
     values = getattr(symbol, "values", ()) or ()
@@ -550,382 +631,7 @@ def _check_enum_codes(build: SchemeBuild, tracks: list[dict], code_expr) -> None
                            "tracks", index, "codes", number, hint=did_you_mean(str(code), values))
 
 
-def _code_matcher(tracks: list[dict], outcomes: list[tuple]):
-    """``match(value) -> (outcome or None, the code as shown)``, memoised per distinct code."""
-    codes = sorted(
-        ((len(code), index, number, code) for index, t in enumerate(tracks) for number, code in enumerate(t["codes"])),
-        key=lambda item: (-item[0], item[1], item[2]),
-    )
-    cache: dict = {}
-    missing = (None, None)
-
-    def match(value):
-        if value is None:
-            return missing
-        key = code_key(value)
-        if key is None:
-            return missing
-        found = cache.get(key)
-        if found is None:
-            keys = key if isinstance(key, tuple) else (key,)
-            shown = _display(value)
-            found = (None, shown)
-            for _length, index, number, code in codes:
-                if any(code_matches(code, k) for k in keys):
-                    found = ((*outcomes[index][:3], ("code", index, number, shown, False)), shown)
-                    break
-            if len(cache) < _CACHE_LIMIT:
-                cache[key] = found
-        return found
-
-    return match
-
-
-def _keyword_matcher(tracks: list[dict], outcomes: list[tuple]):
-    words = [
-        (word, (*outcomes[index][:3], ("keyword", index, number, None, False)))
-        for index, t in enumerate(tracks)
-        for number, word in enumerate(t["keywords"])
-    ]
-
-    def match(value):
-        text = text_of(value)
-        if not text:
-            return None
-        for word, outcome in words:
-            if word in text:
-                return outcome
-        return None
-
-    return match
-
-
-def _fallback_outcome(fallback: dict, uses_code: bool, uses_text: bool):
-    """The fallback's outcome for a code (or none), whether the text was missing, and
-    the blank inputs behind a missing code and a missing text (its detail's last two)."""
-    tags = tuple(fallback.get("tags", ()))
-    cache: dict = {}
-
-    def outcome(key, text_missing: bool, code_blank: tuple, text_blank: tuple):
-        given = (key, text_missing, code_blank, text_blank)
-        found = cache.get(given)
-        if found is None:
-            found = (fallback["id"], None, tags, ("fallback", -1, None, key, bool(text_missing and uses_text), code_blank, text_blank))
-            if len(cache) < _CACHE_LIMIT:
-                cache[given] = found
-        return found
-
-    return outcome
-
-
-def _shown(key) -> str:
-    return ", ".join(key) if isinstance(key, tuple) else str(key)
-
-
-def _explainer(tracks: list[dict], fallback: dict, code_expr, text_expr, vocabulary: Vocabulary):
-    def field(expr, lang: str) -> str:
-        """The input as a rep reads it: its field's label, or the expression in words."""
-        return vocabulary.say(expr.source.strip(), lang) if expr is not None else ""
-
-    def which(expr, blank: list[str], lang: str) -> str:
-        """The blank inputs behind a missing input, unless the input is just that field."""
-        if blank == [expr.source.strip()] or not blank:
-            return ""
-        return f" ({vocabulary.names(blank, lang)})" if lang != "zh" else f"（{vocabulary.names(blank, lang)}）"
-    has_when = any(track.get("when") for track in tracks)
-
-    def explain(outcome: tuple, lang: str) -> list[dict]:
-        words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (matched_by, index, number, key, text_missing, *blanks) = outcome
-        if matched_by != "fallback":
-            track = tracks[index]
-            name = localize(track.get("label", track["id"]), lang)
-            if matched_by == "code":
-                code = track["_shown_codes"][number]
-                return [{"track": label, "matched_by": "code", "code": code, "value": _shown(key),
-                         "text": words["code"].format(field=field(code_expr, lang), value=_shown(key), code=code, track=name)}]
-            if matched_by == "keyword":
-                keyword = track["_shown_keywords"][number]
-                return [{"track": label, "matched_by": "keyword", "keyword": keyword,
-                         "text": words["keyword"].format(field=field(text_expr, lang), keyword=keyword, track=name)}]
-            return [{"track": label, "matched_by": "when", "when": track["when"],
-                     "text": words["when"].format(when=vocabulary.say(track["when"], lang), track=name)}]
-        reasons, missing = [], []
-        code_blank, text_blank = (list(blank) for blank in blanks)
-        if code_expr is not None:
-            if key is None:
-                blank = code_blank or sorted(code_expr.reads)
-                missing += blank
-                reasons.append({"missing": blank,
-                                "text": words["code_missing"].format(field=field(code_expr, lang), fields=which(code_expr, blank, lang))})
-            else:
-                reasons.append({"value": _shown(key), "text": words["code_none"].format(field=field(code_expr, lang), value=_shown(key))})
-        if text_expr is not None:
-            if text_missing:
-                blank = text_blank or sorted(text_expr.reads)
-                missing += blank
-                reasons.append({"missing": blank,
-                                "text": words["text_missing"].format(field=field(text_expr, lang), fields=which(text_expr, blank, lang))})
-            else:
-                reasons.append({"text": words["text_none"].format(field=field(text_expr, lang))})
-        if has_when:
-            reasons.append({"text": words["when_none"]})
-        name = localize(fallback.get("label", fallback["id"]), lang)
-        reasons.append({"track": label, "matched_by": "fallback", "fallback": True, "missing_fields": missing,
-                        "text": words["fallback"].format(track=name)})
-        return reasons
-
-    return explain
-
-
-# -- SQL -------------------------------------------------------------------------------
-# ``fold`` in SQL.  Spark runs ICU (bundled with Spark) through ``reflect``: NFKC, then
-# full case folding, as Python does.  DuckDB has NFC but neither NFKC nor full case
-# folding, so both are spelt out as per-character maps from Python's own tables:
-# NFKC(s) = NFC(each character's NFKC), and casefold maps character by character.  One
-# character may map to several: those are replaced one by one.  Every map is guarded by
-# a regular expression of the characters it changes, so text without them (most) costs
-# one match per map.  No image is itself a key of its map (both maps are idempotent), so
-# the pieces of a map may be applied in any order and guarded on the unmapped text.
-# Exact for every character of Python's Unicode database; DuckDB (utf8proc) and ICU
-# may know newer characters than Python does, and DuckDB stops text at a NUL.
-
-_CHUNK = 64  # characters per guarded piece of a one-to-one map (half as many for one-to-many)
-
-
-@lru_cache(maxsize=1)
-def _fold_tables() -> tuple[dict[str, str], dict[str, str], str]:
-    """Python's compatibility map (characters whose NFKC differs from their NFC), its
-    case-folding map, and the characters ``str.strip`` removes."""
-    compat, folding, spaces = {}, {}, []
-    for point in range(0x110000):
-        if 0xD800 <= point < 0xE000:
-            continue
-        char = chr(point)
-        if unicodedata.decomposition(char):
-            nfkc = unicodedata.normalize("NFKC", char)
-            if nfkc != unicodedata.normalize("NFC", char):
-                compat[char] = nfkc
-        folded = char.casefold()
-        if folded != char:
-            folding[char] = folded
-        if char.isspace():
-            spaces.append(char)
-    return compat, folding, "".join(spaces)
-
-
-def _char_class(chars) -> str:
-    """An RE2 class of the characters, as ranges of code points."""
-    points = sorted(ord(char) for char in chars)
-    ranges, start, end = [], points[0], points[0]
-    for point in points[1:]:
-        if point == end + 1:
-            end = point
-            continue
-        ranges.append((start, end))
-        start = end = point
-    ranges.append((start, end))
-    return "[" + "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
-
-
-# Characters common in business data that folding changes (full-width forms, odd
-# spaces, Latin capitals, …, ℃, ㎡, №, ™, ½, ㈱, ß, ﬁ): mapped first with one guard each,
-# before the rest of a map is looked at.
-_COMMON = frozenset(
-    [chr(c) for c in range(0xFF01, 0xFF66)] + [chr(c) for c in range(0x41, 0x5B)] + [chr(c) for c in range(0xC0, 0xDF)]
-    + list("\u00a0\u3000\u2002\u2003\u2009\u202f\u00b2\u00b3\u00b9\u2026\u2025\u2103\u2109\u33a1\u33a5\u338f\u338e"
-           "\u339c\u339d\u339e\u2116\u2122\u2121\u00bd\u00bc\u00be\u3231\u3232\u00df\ufb01\ufb02")
-)
-_GROUP = 8  # guarded pieces per guarded group
-
-
-def _map_chars(build, column: str, table: dict[str, str], name: str) -> str:
-    """``column`` with every character replaced by its image in ``table`` (DuckDB): the
-    common characters first, then the rest in groups of guarded pieces, so a text pays
-    for the pieces it has characters of, and a text with none for one match per part."""
-    dialect, string = build.dialect, build.dialect.string
-
-    def guard(chars, value: str) -> str:
-        return f"regexp_matches({value}, {string(_char_class(chars))})"
-
-    def pieces(items: list, size: int) -> list[list]:
-        return [items[start:start + size] for start in range(0, len(items), size)]
-
-    def translate(value: str, piece, test: str | None) -> str:
-        source, target = string("".join(c for c, _ in piece)), string("".join(i for _, i in piece))
-        if test is not None:  # no characters to replace unless the piece's guard holds
-            source = f"CASE WHEN {test} THEN {source} ELSE '' END"
-        return f"translate({value}, {source}, {target})"
-
-    def replace(value: str, piece, test: str | None) -> str:
-        if test is None:
-            return _replace_all(dialect, value, piece)
-        return dialect.let(value, lambda v: f"CASE WHEN {test} THEN {_replace_all(dialect, v, piece)} ELSE {v} END")
-
-    for part, apply, size in (("single", translate, _CHUNK), ("multi", replace, _CHUNK // 2)):
-        items = sorted((char, image) for char, image in table.items() if (len(image) == 1) == (part == "single"))
-        common = [(char, image) for char, image in items if char in _COMMON]
-        rest = [(char, image) for char, image in items if char not in _COMMON]
-        if common:
-            column = build.column(f"{name}_{part}_common", f"CASE WHEN {guard([c for c, _ in common], column)} THEN "
-                                  f"{apply(column, common, None)} ELSE {column} END")
-        if not rest:
-            continue
-        mapped = column
-        for group in pieces(pieces(rest, size), _GROUP):
-            def body(value: str, group=group, source=column) -> str:
-                for piece in group:
-                    value = apply(value, piece, guard([c for c, _ in piece], source))
-                return value
-
-            test = guard([char for piece in group for char, _ in piece], column)
-            mapped = dialect.let(mapped, lambda value, body=body, test=test: f"CASE WHEN {test} THEN {body(value)} ELSE {value} END")
-        column = build.column(f"{name}_{part}", f"CASE WHEN {guard([c for c, _ in rest], column)} THEN {mapped} ELSE {column} END")
-    return column
-
-
-def _replace_all(dialect, value: str, pairs) -> str:
-    """``value`` with each character of ``pairs`` replaced by its image."""
-    for char, image in pairs:
-        value = f"replace({value}, {dialect.string(char)}, {dialect.string(image)})"
-    return value
-
-
-def fold_sql(build, text: str, name: str) -> str:
-    """:func:`fold` of a text expression; returns a column (DuckDB) or an expression."""
-    dialect = build.dialect
-    compat, folding, spaces = _fold_tables()
-    if dialect.name == "spark":
-        nfkc = f"reflect('com.ibm.icu.text.Normalizer', 'compose', {text}, true)"
-        folded = f"reflect('com.ibm.icu.lang.UCharacter', 'foldCase', {nfkc}, true)"
-        return f"(CASE WHEN {text} IS NULL THEN NULL ELSE trim(BOTH {dialect.string(spaces)} FROM {folded}) END)"
-    column = build.column(f"{name}_text", text)
-    column = _map_chars(build, column, compat, f"{name}_nfkd")
-    column = build.column(f"{name}_nfc", f"nfc_normalize({column})")
-    column = _map_chars(build, column, folding, f"{name}_fold")
-    return build.column(name, f"trim({column}, {dialect.string(spaces)})")
-
-
-_SEPARATOR = "\uffff"  # joins list items to fold them at once: NFKC and case folding keep it
-
-
-def _code_text_sql(build, compiled) -> str:
-    """A scalar code as :func:`code_key` writes it before folding (numbers as Python's str)."""
-    dialect, code = build.dialect, compiled.code
-    if compiled.type == "integer":
-        return dialect.cast(code, "string")
-    if compiled.type == "number":
-        return dialect.let(code, lambda x: (
-            f"(CASE WHEN isnan({x}) THEN 'nan' WHEN {x} = {dialect.double_literal(math.inf)} THEN 'inf'"
-            f" WHEN {x} = {dialect.double_literal(-math.inf)} THEN '-inf'"
-            f" WHEN {x} % 1 = 0 AND abs({x}) < 9.2e18 THEN {dialect.cast(dialect.cast(x, 'integer'), 'string')}"
-            f" WHEN {x} % 1 = 0 AND abs({x}) < 1e38 THEN CAST(CAST({x} AS DECIMAL(38, 0)) AS {dialect.text_type})"
-            f" WHEN {x} % 1 = 0 THEN NULL ELSE {dialect.float_text(x)} END)"))
-    if compiled.type in ("none", "boolean"):
-        return "CAST(NULL AS " + dialect.text_type + ")"
-    return dialect.cast(code, "string")
-
-
-def _list_join(dialect, items: str, separator: str) -> str:
-    if dialect.name == "duckdb":
-        return f"array_to_string({items}, {dialect.string(separator)})"
-    return f"array_join({items}, {dialect.string(separator)})"
-
-
-def _code_matches_sql(dialect, track_code: str, key: str) -> str:
-    """:func:`code_matches` of a constant track code and a folded key."""
-    length = len(track_code)
-    rest = f"substr({key}, {length + 1})"
-    return (f"({key} = {dialect.string(track_code)} OR (substr({key}, 1, {length}) = {dialect.string(track_code)}"
-            f" AND length({key}) > {length} AND translate({rest}, '0123456789.-', '') = ''))")
-
-
-def compile_industry_sql(build: SqlBuild) -> None:
-    """The SQL twin of :func:`compile_industry`: the most specific code, else the first
-    keyword, else the first ``when``, else the fallback, on text folded as Python folds it."""
-    tracks, fallback, code_expr, text_expr, whens = _setup(build)
-    if not _can_match(build, tracks, code_expr, text_expr, whens):
-        build.outcome(label="NULL")
-        return
-    if any(d.severity == "error" for d in build.diagnostics):
-        build.outcome(label="NULL")  # the plan reports them
-        return
-    dialect, literal = build.dialect, build.literal
-    found = []  # (track index column, how it matched)
-    if code_expr is not None:
-        found.append((_code_track_sql(build, tracks, code_expr), "code"))
-    if text_expr is not None:
-        code = text_expr.code
-        if text_expr.type == "list":
-            code = _list_join(dialect, code, " ")
-        elif text_expr.type in ("none", "boolean"):
-            code = f"CAST(NULL AS {dialect.text_type})"
-        else:
-            code = dialect.cast(code, "string")
-        text = fold_sql(build, code, "text")
-        words = [f"WHEN instr({text}, {literal(word)}) > 0 THEN {index}"
-                 for index, t in enumerate(tracks) for word in t["keywords"]]
-        if words:
-            found.append((build.column("keyword_track", f"CASE {' '.join(words)} END"), "keyword"))
-    if whens:
-        branches = " ".join(f"WHEN {condition.code} THEN {index}" for index, condition in whens)
-        found.append((build.column("when_track", f"CASE {branches} END"), "when"))
-    track = build.column("track", f"COALESCE({', '.join(column for column, _ in found)})" if len(found) > 1 else found[0][0])
-    matched_by = " ".join(f"WHEN {column} IS NOT NULL THEN {literal(how)}" for column, how in found)
-
-    def pick(values: list, otherwise: str) -> str:
-        branches = " ".join(f"WHEN {index} THEN {value}" for index, value in enumerate(values))
-        return f"CASE {track} {branches} ELSE {otherwise} END" if branches else otherwise
-
-    def tag_list(entry: dict) -> str:
-        return dialect.list_of([literal(str(tag)) for tag in entry.get("tags", ())])
-
-    tagged = any(t.get("tags") for t in [*tracks, fallback])
-    build.outcome(
-        label=pick([literal(t["id"]) for t in tracks], literal(fallback["id"])),
-        tags=pick([tag_list(t) for t in tracks], tag_list(fallback)) if tagged else None,
-        matched_by=f"CASE {matched_by} ELSE 'fallback' END",
-    )
-
-
-def _code_track_sql(build, tracks: list[dict], code_expr) -> str:
-    """The column of the track whose code matches most specifically (NULL: none)."""
-    dialect = build.dialect
-    codes = sorted(
-        ((len(code), index, number, code) for index, t in enumerate(tracks) for number, code in enumerate(t["codes"])),
-        key=lambda item: (-item[0], item[1], item[2]),
-    )
-    if code_expr.type == "list":
-        # each item as code_key folds it: the items joined, folded at once, split again
-        folded = fold_sql(build, _list_join(dialect, code_expr.code, _SEPARATOR), "codes")
-        split = "split" if dialect.name == "spark" else "string_split"
-        items = f"{split}({folded}, {dialect.string(_SEPARATOR)})"
-        _compat, _folding, spaces = _fold_tables()
-        keys = build.column("code_keys", dialect.list_filter(_transform(dialect, items, "k", _trim(dialect, "k", spaces)), "k", "k <> ''"))
-        tests = [f"{dialect.list_length(dialect.list_filter(keys, 'k', _code_matches_sql(dialect, code, 'k')))} > 0"
-                 for _length, _index, _number, code in codes]
-    else:
-        text = _code_text_sql(build, code_expr)
-        key = fold_sql(build, text, "code") if code_expr.type not in ("integer", "number") else build.column("code", text)
-        tests = [_code_matches_sql(dialect, code, key) for _length, _index, _number, code in codes]
-    branches = " ".join(f"WHEN {test} THEN {index}" for test, (_length, index, _number, _code) in zip(tests, codes))
-    return build.column("code_track", f"CASE {branches} END" if branches else "CAST(NULL AS BIGINT)")
-
-
-def _transform(dialect, items: str, parameter: str, body: str) -> str:
-    function = "list_transform" if dialect.name == "duckdb" else "transform"
-    return f"{function}({items}, {dialect.lambda_(parameter, body)})"
-
-
-def _trim(dialect, value: str, chars: str) -> str:
-    if dialect.name == "duckdb":
-        return f"trim({value}, {dialect.string(chars)})"
-    return f"trim(BOTH {dialect.string(chars)} FROM {value})"
-
 
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(
-        SchemeKind.documented("industry", __doc__, CONFIG_SCHEMA, compile_industry, attributes={"matched_by": ("string", 0)},
-                              compile_sql=compile_industry_sql)
-    )
+    register(logic_kind("industry", __doc__, CONFIG_SCHEMA, LogicKind(define, TEMPLATES, attributes=(("matched_by", "string"),))))

@@ -29,15 +29,10 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from tierkit.build import CompiledScheme, SchemeBuild
-from tierkit.hookspecs import hookimpl
-from tierkit.registry import SchemeKind
-from tierkit.words import Vocabulary
-
-if TYPE_CHECKING:
-    from tierkit.sqlbuild import SqlBuild
+from tierkit.kinds import (
+    NULL, Bindings, Call, Concat, Defined, DType, IrBuild, Lit, Logic, LogicKind, Reason, all_of, any_of, case, coalesce, eq, gt,
+    hookimpl, holds, known, le, lit, logic_kind, lt, missing, not_, tags,
+)
 
 STAGES = ("potential", "new", "active", "dormant", "lost", "unknown")
 DEFAULTS = {"new_days": 180, "dormant_days": 180, "lost_days": 365}
@@ -175,104 +170,180 @@ CONFIG_SCHEMA = {
     },
 }
 
-WORDS = {
+TEMPLATES = {
     "en": {
-        "no_orders": "no orders: no order dates and an order count of {count}",
-        "no_orders_missing": "no orders: no order dates and no order count",
-        "last": "last order {last}, {days} days ago",
-        "first": "first order {first}, {days} days ago",
-        "lost": "{days} days since the last order > lost_days {lost} → lost",
-        "dormant": "{days} days since the last order > dormant_days {dormant} (lost after {lost}) → dormant",
-        "new": "last order within dormant_days {dormant}; first order {days} days ago ≤ new_days {new} → new",
-        "active": "last order within dormant_days {dormant}; first order {days} days ago > new_days {new} → active",
-        "active_bound": "first order date missing{fields}, but the last order {days} days ago is beyond new_days {new}, "
-                        "so the first is too → active",
-        "single": "one order: its date {day} is both the first and the last",
-        "last_bound": "last order date missing{fields}, but the first order {days} days ago is within dormant_days {dormant}, "
-                      "so the last is too",
-        "no_dates": "order count {count} but no order dates{fields}",
-        "count_zero": "order count {count} but there are order dates ({dates})",
-        "future": "{which} order {day} is after the as-of date",
-        "first_after_last": "first order {first} is after the last order {last}",
-        "no_as_of": "the as-of date is missing{fields}",
-        "no_first": "first order date missing{fields}: with the last order {days} days ago (≤ new_days {new}), "
-                    "new and active cannot be told apart",
-        "no_last": "last order date missing{fields}: with the first order {days} days ago (> dormant_days {dormant}), "
-                   "the stage cannot be told",
-        "first_word": "first",
-        "last_word": "last",
+        "lifecycle.no_orders": "no orders: no order dates and an order count of {count}",
+        "lifecycle.no_orders_missing": "no orders: no order dates and no order count",
+        "lifecycle.single": "one order: its date {day} is both the first and the last",
+        "lifecycle.no_dates": "order count {count} but no order dates{fields:(names)}",
+        "lifecycle.count_zero": "order count {count} but there are order dates ({dates})",
+        "lifecycle.no_as_of": "the as-of date is missing{fields:(names)}",
+        "lifecycle.future": "{which:in:orders} order {day} is after the as-of date",
+        "lifecycle.first_after_last": "first order {first_order_date} is after the last order {last_order_date}",
+        "lifecycle.no_first": "first order date missing{fields:(names)}: with the last order {days_since_last} days ago "
+                              "(≤ new_days {new_days}), new and active cannot be told apart",
+        "lifecycle.no_last": "last order date missing{fields:(names)}: with the first order {days_since_first} days ago "
+                             "(> dormant_days {dormant_days}), the stage cannot be told",
+        "lifecycle.last": "last order {last_order_date}, {days_since_last} days ago",
+        "lifecycle.first": "first order {first_order_date}, {days_since_first} days ago",
+        "lifecycle.last_bound": "last order date missing{fields:(names)}, but the first order {days_since_first} days ago "
+                                "is within dormant_days {dormant_days}, so the last is too",
+        "lifecycle.lost": "{days_since_last} days since the last order > lost_days {lost_days} → lost",
+        "lifecycle.dormant": "{days_since_last} days since the last order > dormant_days {dormant_days} "
+                             "(lost after {lost_days}) → dormant",
+        "lifecycle.new": "last order within dormant_days {dormant_days}; first order {days_since_first} days ago "
+                         "≤ new_days {new_days} → new",
+        "lifecycle.active": "last order within dormant_days {dormant_days}; first order {days_since_first} days ago "
+                            "> new_days {new_days} → active",
+        "lifecycle.active_bound": "first order date missing{fields:(names)}, but the last order {days_since_last} days ago "
+                                  "is beyond new_days {new_days}, so the first is too → active",
     },
     "zh": {
-        "no_orders": "无订单：没有下单日期，订单数为 {count}",
-        "no_orders_missing": "无订单：没有下单日期，也没有订单数",
-        "last": "最近下单 {last}，距今 {days} 天",
-        "first": "首次下单 {first}，距今 {days} 天",
-        "lost": "距上次下单 {days} 天 > 流失期 {lost} 天 → 流失",
-        "dormant": "距上次下单 {days} 天 > 休眠期 {dormant} 天（超过 {lost} 天为流失）→ 休眠",
-        "new": "最近下单在休眠期 {dormant} 天内；首次下单距今 {days} 天 ≤ 新客期 {new} 天 → 新客户",
-        "active": "最近下单在休眠期 {dormant} 天内；首次下单距今 {days} 天 > 新客期 {new} 天 → 老客户",
-        "active_bound": "首次下单日期缺失{fields}，但最近下单距今 {days} 天已超过新客期 {new} 天，首次下单更早 → 老客户",
-        "single": "仅一笔订单：{day} 既是首次也是最近下单日期",
-        "last_bound": "最近下单日期缺失{fields}，但首次下单距今 {days} 天在休眠期 {dormant} 天内，最近下单也在其内",
-        "no_dates": "订单数为 {count}，但没有下单日期{fields}",
-        "count_zero": "订单数为 {count}，但有下单日期（{dates}）",
-        "future": "{which}下单日期 {day} 晚于统计日",
-        "first_after_last": "首次下单 {first} 晚于最近下单 {last}",
-        "no_as_of": "统计日缺失{fields}",
-        "no_first": "首次下单日期缺失{fields}：最近下单距今 {days} 天（≤ 新客期 {new} 天），无法区分新客户与老客户",
-        "no_last": "最近下单日期缺失{fields}：首次下单距今 {days} 天（> 休眠期 {dormant} 天），无法判断状态",
-        "first_word": "首次",
-        "last_word": "最近",
+        "lifecycle.no_orders": "无订单：没有下单日期，订单数为 {count}",
+        "lifecycle.no_orders_missing": "无订单：没有下单日期，也没有订单数",
+        "lifecycle.single": "仅一笔订单：{day} 既是首次也是最近下单日期",
+        "lifecycle.no_dates": "订单数为 {count}，但没有下单日期{fields:(names)}",
+        "lifecycle.count_zero": "订单数为 {count}，但有下单日期（{dates}）",
+        "lifecycle.no_as_of": "统计日缺失{fields:(names)}",
+        "lifecycle.future": "{which:in:orders}下单日期 {day} 晚于统计日",
+        "lifecycle.first_after_last": "首次下单 {first_order_date} 晚于最近下单 {last_order_date}",
+        "lifecycle.no_first": "首次下单日期缺失{fields:(names)}：最近下单距今 {days_since_last} 天（≤ 新客期 {new_days} 天），"
+                              "无法区分新客户与老客户",
+        "lifecycle.no_last": "最近下单日期缺失{fields:(names)}：首次下单距今 {days_since_first} 天（> 休眠期 {dormant_days} 天），"
+                             "无法判断状态",
+        "lifecycle.last": "最近下单 {last_order_date}，距今 {days_since_last} 天",
+        "lifecycle.first": "首次下单 {first_order_date}，距今 {days_since_first} 天",
+        "lifecycle.last_bound": "最近下单日期缺失{fields:(names)}，但首次下单距今 {days_since_first} 天在休眠期 {dormant_days} 天内，"
+                                "最近下单也在其内",
+        "lifecycle.lost": "距上次下单 {days_since_last} 天 > 流失期 {lost_days} 天 → 流失",
+        "lifecycle.dormant": "距上次下单 {days_since_last} 天 > 休眠期 {dormant_days} 天（超过 {lost_days} 天为流失）→ 休眠",
+        "lifecycle.new": "最近下单在休眠期 {dormant_days} 天内；首次下单距今 {days_since_first} 天 ≤ 新客期 {new_days} 天 → 新客户",
+        "lifecycle.active": "最近下单在休眠期 {dormant_days} 天内；首次下单距今 {days_since_first} 天 > 新客期 {new_days} 天 → 老客户",
+        "lifecycle.active_bound": "首次下单日期缺失{fields:(names)}，但最近下单距今 {days_since_last} 天已超过新客期 {new_days} 天，"
+                                  "首次下单更早 → 老客户",
     },
 }
+ORDERS = {"first": {"en": "first", "zh": "首次"}, "last": {"en": "last", "zh": "最近"}}
+# the input a reason's missing fields are behind: not named again when they are just that input
+NAMED_INPUT = {"lifecycle.no_as_of": "as_of", "lifecycle.no_first": "first_order_date", "lifecycle.active_bound": "first_order_date",
+               "lifecycle.no_last": "last_order_date", "lifecycle.last_bound": "last_order_date"}
 
 
-def compile_lifecycle(build: SchemeBuild) -> CompiledScheme:
-    windows, codes, exprs, as_of_code = _inputs(build, "as_of")
-    inputs = {name: "None" if code is None else code for name, code in codes.items()}
+def define(build: IrBuild) -> Defined | None:
+    """The stage from the same tests in the same order as the docstring says them.
 
-    content = {stage: {**CONTENT[stage], **(build.value("stages", stage) or {})} for stage in STAGES}
-    tags = {stage: tuple(content[stage].get("tags", ())) for stage in STAGES}
-    stage_of = build.constant(_classifier(windows, tags))
-    out, given = build.outcome.local, {name: build.temp() for name in BLANK_INPUTS}
-    codes_of = {**inputs, "as_of": as_of_code}
-    blanks = "".join(f"({build.missing_names(exprs[name])} if {given[name]} is None else ()), "
-                     if exprs.get(name) is not None else "(), " for name in BLANK_INPUTS)
-    build.row(
-        [*(f"{given[name]} = {codes_of[name]}" for name in BLANK_INPUTS),
-         f"{out} = {stage_of}({given['first_order_date']}, {given['last_order_date']}, {inputs['order_count']}, {given['as_of']})",
-         f"if {out}[3][2] is not None:",  # unknown: the detail also names the blank inputs behind each missing date
-         f"    {out} = ({out}[0], {out}[1], {out}[2], (*{out}[3], ({blanks})))"],
-        [build.outcome],
-    )
-    return CompiledScheme(
-        explain=_explainer(windows, exprs, build.vocabulary),
-        labels={stage: content[stage]["label"] for stage in STAGES},
-        about={stage: {key: content[stage][key] for key in ("strategy", "actions", "talking_points") if content[stage].get(key)}
-               for stage in STAGES},
-    )
-
-
-def _inputs(build, default_as_of: str) -> tuple[dict, dict, dict, str]:
-    """The windows, each input's code (``None`` when there is none), each input's
-    expression (``None`` when there is none), and the as-of date's code: the same checks
-    for the Python and the SQL back end."""
+    With one order and one date missing the known date is both (``single``); the days
+    since the first and the last order are counted to the as-of date; the first test
+    that makes the stage unknown is its ``cause``.  A missing last order lies between
+    the first and the as-of date (``last_bound``), a missing first order before the
+    last one (``active_bound``)."""
     windows = {key: int(build.value(key, default=default)) for key, default in DEFAULTS.items()}
-    if windows["lost_days"] < windows["dormant_days"]:
-        build.error(f"lost_days ({windows['lost_days']}) is shorter than dormant_days ({windows['dormant_days']})",
-                    "lost_days", hint="a customer goes dormant before being lost: lost_days must be at least dormant_days")
-    inputs, exprs = {}, {}
-    for name in INPUTS:
-        expect = ("number", "integer") if name == "order_count" else ("date",)
-        if build.value(name) is not None:
-            compiled = build.expression(name, expect=expect)
-        elif name in build.scope:
-            compiled = build.expression(name, expect=expect, source=name)
-        else:
-            compiled = None
-        inputs[name] = compiled.code if compiled is not None else None
-        exprs[name] = compiled
-    absent = {name: inputs[name] in (None, "None") for name in INPUTS}
+    new, dormant, lost = (windows[key] for key in ("new_days", "dormant_days", "lost_days"))
+    if lost < dormant:
+        build.error(f"lost_days ({lost}) is shorter than dormant_days ({dormant})", "lost_days",
+                    hint="a customer goes dormant before being lost: lost_days must be at least dormant_days")
+    compiled = {name: _input(build, name) for name in INPUTS}
+    _warn_absent(build, compiled)
+    as_of_compiled = build.expression("as_of", expect=("date",)) if build.value("as_of") is not None else None
+    if build.failed:
+        return None
+    typed = {"first_order_date": DType.DATE, "last_order_date": DType.DATE, "order_count": DType.FLOAT}
+    first, last, count = (compiled[name].code if compiled[name] is not None and compiled[name].code.dtype is not DType.NULL
+                          else Lit(None, typed[name]) for name in INPUTS)  # "none" is a missing value of the input's type
+    as_of = build.scope["as_of"].code if as_of_compiled is None else as_of_compiled.code
+    blank, readers = {}, {}
+    for name, source in (*compiled.items(), ("as_of", as_of_compiled)):
+        blank[name], readers[blank[name]] = _blank(build, source, name)
+
+    let = Bindings()
+    no_dates = let("no_dates", all_of(missing(first), missing(last)))
+    count_zero = let("count_zero", holds(le(count, 0)))
+    single = let("single", all_of(holds(eq(count, 1)), any_of(missing(first), missing(last))))
+    first_day = let("first_day", case((single, coalesce(last, first)), default=first))
+    last_day = let("last_day", case((single, coalesce(last, first)), default=last))
+    first_days = let("first_days", Call("days_between", (first_day, as_of), DType.INT))
+    last_days = let("last_days", Call("days_between", (last_day, as_of), DType.INT))
+    none = any_of(missing(count), le(count, 0))
+    cause = let("cause", case(
+        (no_dates, case((none, Lit(None, DType.STR)), default=lit("no_dates"))),
+        (count_zero, lit("count_zero")),
+        (missing(as_of), lit("no_as_of")),
+        (any_of(lt(last_days, 0), lt(first_days, 0)), lit("future")),
+        (lt(first_days, last_days), lit("first_after_last")),
+        (all_of(missing(last_days), gt(first_days, dormant)), lit("no_last")),
+        (all_of(known(last_days), le(last_days, dormant), missing(first_days), le(last_days, new)), lit("no_first")),
+        default=Lit(None, DType.STR)))
+    stage = let("stage", case(
+        (no_dates, case((none, lit("potential")), default=lit("unknown"))),
+        (known(cause), lit("unknown")),
+        (missing(last_days), case((le(first_days, new), lit("new")), default=lit("active"))),
+        (gt(last_days, lost), lit("lost")),
+        (gt(last_days, dormant), lit("dormant")),
+        (missing(first_days), lit("active")),
+        (le(first_days, new), lit("new")),
+        default=lit("active")))
+    days_since_last = let("days_since_last", case((any_of(no_dates, count_zero), Lit(None, DType.INT)), default=last_days))
+
+    def at(*stages: str):
+        return any_of(*(eq(stage, s) for s in stages))
+
+    def why(name: str):
+        return eq(cause, name)
+
+    staged = not_(at("potential", "unknown"))
+    last_param, first_param = ("last_order_date", last_day), ("first_order_date", first_day)
+    since_last, since_first = ("days_since_last", last_days), ("days_since_first", first_days)
+    cut = {key: ((key, lit(value)),) for key, value in windows.items()}
+    late_last = holds(lt(last_days, 0))
+    both = all_of(known(first), known(last))
+    dates = case((both, Concat((first, lit(", "), last))), (known(first), Concat((first,))), default=Concat((last,)))
+    reasons = (
+        Reason("lifecycle.no_orders", (("count", count),), all_of(eq(stage, "potential"), known(count))),
+        Reason("lifecycle.no_orders_missing", (), all_of(eq(stage, "potential"), missing(count))),
+        Reason("lifecycle.single", (("day", first_day),), all_of(single, staged)),
+        Reason("lifecycle.no_dates", (("count", count), ("first_blank", blank["first_order_date"]),
+                                      ("last_blank", blank["last_order_date"])), why("no_dates")),
+        Reason("lifecycle.count_zero", (("count", count), ("dates", dates)), why("count_zero")),
+        Reason("lifecycle.no_as_of", (("missing_fields", blank["as_of"]),), why("no_as_of")),
+        Reason("lifecycle.future", (("which", case((late_last, lit("last")), default=lit("first"))),
+                                    ("day", case((late_last, last_day), default=first_day))), why("future")),
+        Reason("lifecycle.first_after_last", (first_param, last_param), why("first_after_last")),
+        Reason("lifecycle.no_first", (("missing_fields", blank["first_order_date"]), since_last, *cut["new_days"]),
+               why("no_first")),
+        Reason("lifecycle.no_last", (("missing_fields", blank["last_order_date"]), since_first, *cut["dormant_days"]),
+               why("no_last")),
+        Reason("lifecycle.last", (last_param, since_last), all_of(staged, known(last_days))),
+        Reason("lifecycle.first", (first_param, since_first), all_of(at("new", "active"), known(first_days), not_(single))),
+        Reason("lifecycle.last_bound", (("missing_fields", blank["last_order_date"]), since_first, *cut["dormant_days"]),
+               all_of(at("new", "active"), missing(last_days))),
+        Reason("lifecycle.lost", (since_last, *cut["lost_days"]), at("lost")),
+        Reason("lifecycle.dormant", (since_last, *cut["dormant_days"], *cut["lost_days"]), at("dormant")),
+        Reason("lifecycle.new", (since_last, since_first, *cut["dormant_days"], *cut["new_days"]), at("new")),
+        Reason("lifecycle.active", (since_last, since_first, *cut["dormant_days"], *cut["new_days"]),
+               all_of(at("active"), known(first_days))),
+        Reason("lifecycle.active_bound", (("missing_fields", blank["first_order_date"]), since_last, *cut["new_days"]),
+               all_of(at("active"), missing(first_days))),
+    )
+    content = {name: {**CONTENT[name], **(build.value("stages", name) or {})} for name in STAGES}
+    outcome_tags = tags(*((str(tag), eq(stage, name)) for name in STAGES for tag in content[name].get("tags") or ()))
+    logic = Logic(build.id, let.lets, stage, NULL, (("days_since_last", days_since_last),), reasons, tags=outcome_tags)
+    readers[count] = _whole
+    labels = {name: content[name]["label"] for name in STAGES}
+    return Defined(logic, labels, readers=readers, tables={"orders": ORDERS}, finish=_finish, about=_about(content))
+
+
+def _input(build: IrBuild, name: str):
+    """The input's expression: the config's, else the field of the same name, else None."""
+    expect = ("number", "integer") if name == "order_count" else ("date",)
+    if build.value(name) is not None:
+        return build.expression(name, expect=expect)
+    if name in build.scope:
+        return build.expression(name, expect=expect, source=name)
+    return None
+
+
+def _warn_absent(build: IrBuild, compiled: dict) -> None:
+    absent = {name: compiled[name] is None for name in INPUTS}
     if all(absent.values()):
         build.error("no order data: there is no first_order_date, last_order_date or order_count",
                     hint="add these fields, or set first_order_date / last_order_date / order_count to expressions")
@@ -285,199 +356,45 @@ def _inputs(build, default_as_of: str) -> tuple[dict, dict, dict, str]:
     elif absent["last_order_date"]:
         build.warn("no last_order_date: customers whose first order is older than dormant_days are unknown",
                    hint="add the field, or set last_order_date to an expression")
-    if build.value("as_of") is not None:
-        as_of = build.expression("as_of", expect=("date",))
-        as_of_code, exprs["as_of"] = as_of.code, as_of
-    else:
-        as_of_code, exprs["as_of"] = default_as_of, None
-    return windows, inputs, exprs, as_of_code
 
 
-def compile_lifecycle_sql(build: SqlBuild) -> None:
-    """The SQL twin of :func:`compile_lifecycle`: the stage from the same tests in the
-    same order, and the days since the last order where the Python detail has them."""
-    windows, inputs, _exprs, as_of = _inputs(build, build.sql(build.scope["as_of"].code))
-    dialect, literal = build.dialect, build.literal
-    types = {"first_order_date": "date", "last_order_date": "date", "order_count": "number"}
-    first, last, count = (build.column(name, inputs[name] or dialect.cast("NULL", types[name])) for name in INPUTS)
-    as_of = build.column("as_of", as_of)
-    # one order and one date missing: the known date is both
-    single = f"({count} = 1 AND ({first} IS NULL OR {last} IS NULL))"
-    known = f"COALESCE({last}, {first})"
-    first_day = build.column("first_day", f"CASE WHEN {single} THEN {known} ELSE {first} END")
-    last_day = build.column("last_day", f"CASE WHEN {single} THEN {known} ELSE {last} END")
-    first_days = build.column("first_days", dialect.days_between(first_day, as_of))
-    last_days = build.column("last_days", dialect.days_between(last_day, as_of))
-    new, dormant, lost = (str(windows[key]) for key in ("new_days", "dormant_days", "lost_days"))
-    no_dates = f"{first} IS NULL AND {last} IS NULL"
-    count_zero = f"{count} IS NOT NULL AND {count} <= 0"
-    stage = build.column("stage", (
-        f"CASE WHEN {no_dates} THEN CASE WHEN {count} IS NULL OR {count} <= 0 THEN 'potential' ELSE 'unknown' END"
-        f" WHEN {count_zero} THEN 'unknown'"
-        f" WHEN {as_of} IS NULL THEN 'unknown'"
-        f" WHEN {last_days} < 0 OR {first_days} < 0 THEN 'unknown'"
-        f" WHEN {first_days} < {last_days} THEN 'unknown'"
-        f" WHEN {last_days} IS NULL THEN CASE WHEN {first_days} > {dormant} THEN 'unknown'"
-        f" WHEN {first_days} <= {new} THEN 'new' ELSE 'active' END"
-        f" WHEN {last_days} > {lost} THEN 'lost'"
-        f" WHEN {last_days} > {dormant} THEN 'dormant'"
-        f" WHEN {first_days} IS NULL THEN CASE WHEN {last_days} <= {new} THEN 'unknown' ELSE 'active' END"
-        f" WHEN {first_days} <= {new} THEN 'new' ELSE 'active' END"
-    ))
-    content = {stage_name: {**CONTENT[stage_name], **(build.value("stages", stage_name) or {})} for stage_name in STAGES}
-    tagged = [(name, content[name].get("tags") or ()) for name in STAGES]
-    tags = " ".join(f"WHEN {literal(name)} THEN {dialect.list_of([literal(str(tag)) for tag in items])}"
-                    for name, items in tagged if items)
-    build.outcome(
-        label=stage,
-        tags=f"CASE {stage} {tags} ELSE {dialect.list_of([])} END" if tags else None,
-        days_since_last=f"CASE WHEN {no_dates} OR ({count_zero}) THEN NULL ELSE {last_days} END",
-    )
+def _blank(build: IrBuild, compiled, name: str):
+    """The parameter naming the blank fields behind a missing input, and its reader: the
+    input's own name when no expression is given or it reads no field."""
+    if compiled is not None and compiled.reads:
+        mask, read = build.blank_inputs(compiled)
+        if not isinstance(mask, Lit):
+            return mask, read
+        names = read(0)
+        return Lit(name, DType.STR), lambda _name: names
+    return Lit(name, DType.STR), lambda _name: [name]
 
 
-def _classifier(windows: dict, tags: dict):
-    """``stage(first, last, count, as_of) -> outcome``.
-
-    The detail is ``(days_since_last, days_since_first, cause, first, last, count, inferred)``:
-    ``cause`` names why the outcome is unknown (else None); ``inferred`` says how a missing
-    date was settled (``single``, ``last_bound``, ``active_bound``) or is None.
-    """
-    new_days, dormant_days, lost_days = windows["new_days"], windows["dormant_days"], windows["lost_days"]
-    potential_missing = ("potential", None, tags["potential"], (None, None, None, None, None, None, None))
-    unknown_tags = tags["unknown"]
-
-    def unknown(cause, last_days, first_days, first, last, count):
-        return ("unknown", None, unknown_tags, (last_days, first_days, cause, first, last, count, None))
-
-    def stage(first, last, count, as_of):
-        if first is None and last is None:
-            if count is None:
-                return potential_missing
-            if count <= 0:
-                return ("potential", None, tags["potential"], (None, None, None, None, None, count, None))
-            return unknown("no_dates", None, None, None, None, count)
-        if count is not None and count <= 0:
-            return unknown("count_zero", None, None, first, last, count)
-        if as_of is None:
-            return unknown("no_as_of", None, None, first, last, count)
-        inferred = None
-        if count == 1 and (first is None or last is None):
-            first = last = first if last is None else last
-            inferred = "single"
-        last_days = None if last is None else (as_of - last).days
-        first_days = None if first is None else (as_of - first).days
-        if (last_days is not None and last_days < 0) or (first_days is not None and first_days < 0):
-            return unknown("future", last_days, first_days, first, last, count)
-        if last_days is not None and first_days is not None and first_days < last_days:
-            return unknown("first_after_last", last_days, first_days, first, last, count)
-        if last_days is None:
-            # the last order lies between the first and the as-of date
-            if first_days > dormant_days:
-                return unknown("no_last", None, first_days, first, last, count)
-            label = "new" if first_days <= new_days else "active"
-            return (label, None, tags[label], (None, first_days, None, first, last, count, "last_bound"))
-        if last_days > lost_days:
-            label = "lost"
-        elif last_days > dormant_days:
-            label = "dormant"
-        elif first_days is None:
-            # the first order lies before the last
-            if last_days <= new_days:
-                return unknown("no_first", last_days, None, first, last, count)
-            label, inferred = "active", "active_bound"
-        else:
-            label = "new" if first_days <= new_days else "active"
-        return (label, None, tags[label], (last_days, first_days, None, first, last, count, inferred))
-
-    return stage
+def _whole(count):
+    """An order count as reasons show it: 3, not 3.0."""
+    return int(count) if isinstance(count, float) and count.is_integer() else count
 
 
-def _show(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _finish(records: list[dict], outcome: tuple) -> None:
+    """Each record's ``fields`` as its words name them: the blank fields behind the
+    missing inputs, left unsaid when they are just the input of the same name."""
+    for record in records:
+        if record["code"] == "lifecycle.no_dates":
+            record["missing_fields"] = list(dict.fromkeys(record.pop("first_blank") + record.pop("last_blank")))
+            record["fields"] = record["missing_fields"]
+        elif record["code"] in NAMED_INPUT:
+            own = NAMED_INPUT[record["code"]]
+            record["fields"] = [] if record["missing_fields"] == [own] else record["missing_fields"]
 
 
-def _explainer(windows: dict, exprs: dict, vocabulary: Vocabulary):
-    reads = {name: sorted(compiled.reads) if compiled is not None else [] for name, compiled in exprs.items()}
-
-    def explain(outcome: tuple, lang: str) -> list[dict]:
-        words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (last_days, first_days, cause, first, last, count, inferred, *blank) = outcome
-        blank_of = dict(zip(BLANK_INPUTS, blank[0])) if blank else {}
-
-        def names(*inputs: str) -> list[str]:
-            """The blank fields behind inputs (else what their expressions read, else the
-            input's own name)."""
-            return list(dict.fromkeys(field for name in inputs for field in (blank_of.get(name) or reads.get(name) or [name])))
-
-        def fields(lang: str, *inputs: str) -> str:
-            """`` (a, b)`` by their labels, or nothing when the input is just the field of the same name."""
-            shown = names(*inputs)
-            if len(inputs) == 1 and shown == [inputs[0]]:
-                return ""
-            return f" ({vocabulary.names(shown, lang)})" if lang != "zh" else f"（{vocabulary.names(shown, lang)}）"
-
-        common = {"new": windows["new_days"], "dormant": windows["dormant_days"], "lost": windows["lost_days"]}
-        record = {"stage": label, "days_since_last": last_days, "days_since_first": first_days,
-                  "first_order_date": first, "last_order_date": last, "order_count": count,
-                  **{f"{key}_days": value for key, value in common.items()}}
-        if label == "potential":
-            text = words["no_orders_missing"] if count is None else words["no_orders"].format(count=_show(count))
-            return [{**record, "text": text}]
-        reasons = []
-        if inferred == "single":
-            reasons.append({"inferred": "single", "text": words["single"].format(day=first)})
-        if cause is not None:
-            missing = {"no_dates": names("first_order_date", "last_order_date"), "no_as_of": names("as_of"),
-                       "no_first": names("first_order_date"), "no_last": names("last_order_date")}.get(cause, [])
-            text = _unknown_text(words, cause, record, common, fields, lang)
-            reasons.append({**record, "cause": cause, "missing_fields": missing, "text": text})
-            return reasons
-        if last_days is not None:
-            reasons.append({"last_order_date": last, "days_since_last": last_days,
-                            "text": words["last"].format(last=last, days=last_days)})
-        if first_days is not None and label in ("new", "active") and inferred != "single":
-            reasons.append({"first_order_date": first, "days_since_first": first_days,
-                            "text": words["first"].format(first=first, days=first_days)})
-        if inferred == "last_bound":
-            reasons.append({"inferred": inferred, "text": words["last_bound"].format(
-                fields=fields(lang, "last_order_date"), days=first_days, **common)})
-        if inferred == "active_bound":
-            text = words["active_bound"].format(fields=fields(lang, "first_order_date"), days=last_days, **common)
-        elif label in ("new", "active"):
-            text = words[label].format(days=first_days, **common)
-        else:
-            text = words[label].format(days=last_days, **common)
-        reasons.append({**record, "inferred": inferred, "text": text})
-        return reasons
-
-    return explain
+def _about(content: dict) -> dict:
+    return {name: {key: content[name][key] for key in ("strategy", "actions", "talking_points") if content[name].get(key)}
+            for name in STAGES}
 
 
-def _unknown_text(words: dict, cause: str, record: dict, common: dict, fields, lang: str) -> str:
-    first, last = record["first_order_date"], record["last_order_date"]
-    if cause == "no_dates":
-        return words["no_dates"].format(count=_show(record["order_count"]),
-                                        fields=fields(lang, "first_order_date", "last_order_date"))
-    if cause == "count_zero":
-        dates = ", ".join(str(day) for day in (first, last) if day is not None)
-        return words["count_zero"].format(count=_show(record["order_count"]), dates=dates)
-    if cause == "future":
-        late_last = record["days_since_last"] is not None and record["days_since_last"] < 0
-        return words["future"].format(which=words["last_word" if late_last else "first_word"], day=last if late_last else first)
-    if cause == "first_after_last":
-        return words["first_after_last"].format(first=first, last=last)
-    if cause == "no_as_of":
-        return words["no_as_of"].format(fields=fields(lang, "as_of"))
-    if cause == "no_first":
-        return words["no_first"].format(fields=fields(lang, "first_order_date"), days=record["days_since_last"], **common)
-    return words["no_last"].format(fields=fields(lang, "last_order_date"), days=record["days_since_first"], **common)
+LIFECYCLE = LogicKind(define, TEMPLATES, (("days_since_last", "integer"),), _about(CONTENT))
 
 
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(
-        SchemeKind.documented("lifecycle", __doc__, CONFIG_SCHEMA, compile_lifecycle, attributes={"days_since_last": ("integer", 0)},
-                              compile_sql=compile_lifecycle_sql)
-    )
+    register(logic_kind("lifecycle", __doc__, CONFIG_SCHEMA, LIFECYCLE))

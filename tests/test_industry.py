@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 
 from tierkit.engine import BoundPlan, check_ruleset
 from tierkit.io import table_from_rows
-from tierkit.plugins.industry import _code_matcher, code_matches, fold
+from tierkit.manager import make_registry
+from tierkit.plugins.industry import code_matches, fold
 from tierkit.ruleset import load_ruleset
+
+from .engine_harness import compile_yaml, evaluate_rows
 
 AS_OF = dt.date(2026, 11, 1)
 HEAD = """\
@@ -207,14 +210,26 @@ def test_a_code_matches_itself_and_the_codes_below_it_only(section, head, tail, 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(sections, digits), min_size=1, max_size=5), sections, digits)
 def test_the_most_specific_code_wins_then_the_earlier_track(track_codes, section, code_digits):
-    tracks = [{"codes": [fold(s + d)], "keywords": []} for s, d in track_codes]
-    outcomes_ = [(f"t{index}", None, (), None) for index in range(len(tracks))]
-    found, shown = _code_matcher(tracks, outcomes_)(section + code_digits)
+    tracks = "".join(f"\n      - {{id: t{index}, codes: [{s + d}]}}" for index, (s, d) in enumerate(track_codes))
+    plan = compile_yaml("codes", f"""
+fields:
+  id: {{type: string, required: true}}
+  industry: {{type: string}}
+schemes:
+  - id: track
+    kind: industry
+    tracks:{tracks}
+""", _REGISTRY)
+    [record] = evaluate_rows(plan, [{"id": "A", "industry": section + code_digits}]).records("en")
+    outcome = record["outcomes"]["track"]
     customer = fold(section + code_digits)
-    matching = [(len(t["codes"][0]), -index) for index, t in enumerate(tracks) if code_matches(t["codes"][0], customer)]
+    matching = [(len(fold(s + d)), -index) for index, (s, d) in enumerate(track_codes) if code_matches(fold(s + d), customer)]
     if not matching:
-        assert found is None
+        assert outcome["label"] == "general"
     else:
         length, negative_index = max(matching)
-        assert found[0] == f"t{-negative_index}"
-    assert shown == section + code_digits
+        assert outcome["label"] == f"t{-negative_index}"
+        assert outcome["reasons"][0]["value"] == section + code_digits
+
+
+_REGISTRY = make_registry()

@@ -4,7 +4,7 @@ made of pieces that case folding and NFKC change (full-width forms, ligatures, �
 dotted I, final sigma, Kangxi radicals, combining marks, odd spaces), hierarchical
 codes at and past their prefixes, codes as numbers and lists, texts as lists, and the
 order of precedence (the most specific code, then keywords in track order, then
-``when``, then the fallback).  The SQL fold itself is compared with
+``when``, then the fallback).  The fold the kind states as IR is compared with
 :func:`tierkit.plugins.industry.fold` on every character Python's Unicode tables change.
 
 Its boundary cases (tests/cases/industry.yml) and saas-enterprise, the bundled ruleset
@@ -16,9 +16,13 @@ import random
 
 import pytest
 
+from sqlglot import exp
+
 from tierkit.engine import BoundPlan
-from tierkit.plugins.industry import _fold_tables, fold, fold_sql
-from tierkit.sqlbuild import Query
+from tierkit.fieldtypes import WHITESPACE
+from tierkit.ir import nodes as ir
+from tierkit.ir.to_sql import SqlLowering, to_sql, unicode_maps
+from tierkit.plugins.industry import fold
 
 from .engine_harness import AS_OF, compare_batch, compile_yaml, engine_fixture, python_outcomes, shared_engine
 
@@ -26,31 +30,22 @@ from .engine_harness import AS_OF, compare_batch, compile_yaml, engine_fixture, 
 # -- the fold ---------------------------------------------------------------------------
 
 
-class _Columns:
-    """The little of a SqlBuild that :func:`fold_sql` uses: columns of one query."""
-
-    def __init__(self, dialect, source: str):
-        self.dialect = dialect
-        self.query = Query(dialect, source)
-
-    def column(self, name: str, sql: str) -> str:
-        return self.query.add(self.query.unique(name), sql)
-
-
 def fold_texts():
     """Every character Python's NFKC, case folding or strip changes, between letters and
     before combining marks (which compose with what NFKC gives), and some whole texts."""
-    compat, folding, spaces = _fold_tables()
-    texts = [f" A{char}b\u0301{char}\u0327 " for char in sorted({*compat, *folding, *spaces})]
+    compat, folding = unicode_maps()
+    texts = [f" A{char}b\u0301{char}\u0327 " for char in sorted({*compat, *folding, *WHITESPACE})]
     return texts + [None, "", "  ", "e\u0301", "ＡＢＣ（北京）…℃ ß İ ΣΑΣ ǰ", "\u3000Straße\u00a0", "ﬁnance ⼯业"]
 
 
 def test_fold_matches_python(engine):
+    """The fold the kind states (strip, casefold, NFKC as IR functions) on the engine."""
     texts = fold_texts()
     engine.register_rows("_industry_fold", {"n": "integer", "x": "string"}, list(enumerate(texts)))
-    build = _Columns(engine.dialect, "_industry_fold")
-    folded = fold_sql(build, engine.dialect.quote("x"), "folded")
-    rows = dict(engine.rows(build.query.render(f"n, {folded}")))
+    x = ir.Column("x", ir.DType.STR)
+    node = ir.Call("strip", (ir.Call("casefold", (ir.Call("nfkc", (x,), ir.DType.STR),), ir.DType.STR),), ir.DType.STR)
+    folded = SqlLowering(str, engine.dialect.name).lower(node)
+    rows = dict(engine.rows(to_sql(exp.select(exp.column("n"), folded).from_("_industry_fold"), engine.dialect.name)))
     wrong = [(texts[n], rows[n], fold(texts[n]) if texts[n] is not None else None) for n in range(len(texts))
              if rows[n] != (fold(texts[n]) if texts[n] is not None else None)]
     assert len(texts) > 5000

@@ -21,6 +21,8 @@ import datetime as dt
 import functools
 import itertools
 import math
+import re
+import unicodedata
 from collections.abc import Callable
 
 from ..expr import _member, _safe_power, _text
@@ -41,7 +43,10 @@ class UnknownNode(Exception):
 def functions() -> dict[str, Callable]:
     """The Python function of each :class:`ir.Call` name: the built-in functions'
     own (their SQL forms are checked against them), membership in a list value,
-    ``strip`` (text without the white space around it, as ``str.strip``), ``isnan``
+    ``strip`` (text without the white space around it, as ``str.strip``), ``nfkc`` and
+    ``casefold`` (Python's Unicode normalisation and case folding), ``join`` (a list's
+    texts joined by a literal separator, missing items skipped), ``matches`` (the whole text
+    matches a pattern, written in what Python, RE2 and Java read alike), ``isnan``
     (whether a number is NaN) and exact money (:mod:`tierkit.money`)."""
     from ..money import money, money_units
     from ..plugins.functions import FUNCTIONS
@@ -49,6 +54,10 @@ def functions() -> dict[str, Callable]:
     table = {function.name: function.impl for function in FUNCTIONS}
     table["list_contains"] = lambda items, value: value in items
     table["strip"] = str.strip
+    table["nfkc"] = functools.partial(unicodedata.normalize, "NFKC")
+    table["casefold"] = str.casefold
+    table["join"] = lambda items, separator: separator.join(item for item in items if item is not None)
+    table["matches"] = lambda text, pattern: re.fullmatch(pattern, text) is not None
     table["isnan"] = math.isnan
     table.update(money_units=money_units, money=money)
     return table

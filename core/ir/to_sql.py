@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -127,6 +129,134 @@ def _case_inside(build: Callable[[exp.Expr | None], exp.Expr], arg: exp.Expr | N
     return build(_case((where, _num("1") if arg is None else arg)))
 
 
+# -- Python's NFKC and case folding ----------------------------------------------------
+# Spark runs ICU (bundled with Spark) through ``reflect``, which agrees with Python.
+# DuckDB has NFC but neither NFKC nor full case folding, so both are spelt out as
+# per-character maps from Python's own tables: NFKC(s) = NFC(s with each character
+# replaced by its NFKC), and case folding maps character by character.  A character
+# may map to several: those are replaced one by one.  Every piece of a map is guarded
+# by a regular expression of the characters it changes, so a text without them (most)
+# costs one match per group of pieces.  No image is itself a key of its map (both maps
+# are idempotent), so the pieces may be applied in any order and guarded on the text
+# before the map.  Exact for every character of Python's Unicode database; DuckDB
+# (utf8proc) and ICU may know newer characters, and DuckDB stops a text at a NUL.
+
+_CHUNK = 64  # characters per guarded piece of a one-to-one map (half as many for one-to-many)
+_GROUP = 8  # guarded pieces per guarded group
+# Characters common in business data that the maps change (full-width forms, odd
+# spaces, Latin capitals, ℃, ㎡, №, ™, ½, ㈱, ß, ﬁ …): mapped first, with one guard.
+_COMMON = frozenset(
+    [chr(c) for c in range(0xFF01, 0xFF66)] + [chr(c) for c in range(0x41, 0x5B)] + [chr(c) for c in range(0xC0, 0xDF)]
+    + list("\u00a0\u3000\u2002\u2003\u2009\u202f\u00b2\u00b3\u00b9\u2026\u2025\u2103\u2109\u33a1\u33a5\u338f\u338e"
+           "\u339c\u339d\u339e\u2116\u2122\u2121\u00bd\u00bc\u00be\u3231\u3232\u00df\ufb01\ufb02")
+)
+
+
+@functools.cache
+def unicode_maps() -> tuple[dict[str, str], dict[str, str]]:
+    """Python's compatibility map (characters whose NFKC differs from their NFC) and
+    its case-folding map (characters ``str.casefold`` changes)."""
+    compat, folding = {}, {}
+    for point in range(0x110000):
+        if 0xD800 <= point < 0xE000:
+            continue
+        char = chr(point)
+        if unicodedata.decomposition(char):
+            nfkc = unicodedata.normalize("NFKC", char)
+            if nfkc != unicodedata.normalize("NFC", char):
+                compat[char] = nfkc
+        folded = char.casefold()
+        if folded != char:
+            folding[char] = folded
+    return compat, folding
+
+
+def _char_class(chars) -> str:
+    """An RE2 class of the characters, as ranges of code points."""
+    points = sorted(ord(char) for char in chars)
+    ranges, start, end = [], points[0], points[0]
+    for point in points[1:]:
+        if point == end + 1:
+            end = point
+            continue
+        ranges.append((start, end))
+        start = end = point
+    ranges.append((start, end))
+    return "[" + "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
+
+
+def _guard(chars, text: exp.Expr) -> exp.Expr:
+    return _fn("regexp_matches", text, exp.Literal.string(_char_class(chars)))
+
+
+def _pieces(items: list, size: int) -> list[list]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _translate(value: exp.Expr, piece, test: exp.Expr | None) -> exp.Expr:
+    """Each character of ``piece`` replaced by its one-character image (none unless ``test``)."""
+    source = exp.Literal.string("".join(char for char, _ in piece))
+    if test is not None:
+        source = _case((test, source), default=exp.Literal.string(""))
+    return _fn("translate", value, source, exp.Literal.string("".join(image for _, image in piece)))
+
+
+def _duckdb_map(lowering: SqlLowering, text: exp.Expr, table: dict[str, str]) -> exp.Expr:
+    """``text`` with every character replaced by its image in ``table``: the common
+    characters first, then the rest in guarded groups of guarded pieces."""
+    def replace(value: exp.Expr, piece, test: exp.Expr | None) -> exp.Expr:
+        def chain(v: exp.Expr) -> exp.Expr:
+            for char, image in piece:
+                v = _fn("replace", v, exp.Literal.string(char), exp.Literal.string(image))
+            return v
+        return chain(value) if test is None else lowering.let(value, lambda v: _case((test, chain(v)), default=v),
+                                                              lowering.name())
+
+    def mapped(source: exp.Expr, part: str) -> exp.Expr:
+        apply, size = (_translate, _CHUNK) if part == "single" else (replace, _CHUNK // 2)
+        items = sorted((char, image) for char, image in table.items() if (len(image) == 1) == (part == "single"))
+        common = [(char, image) for char, image in items if char in _COMMON]
+        rest = [(char, image) for char, image in items if char not in _COMMON]
+        if common:
+            source = _case((_guard([c for c, _ in common], source), apply(source, common, None)), default=source)
+
+        def groups(column: exp.Expr) -> exp.Expr:
+            value = column
+            for group in _pieces(_pieces(rest, size), _GROUP):
+                def body(v: exp.Expr, group=group) -> exp.Expr:
+                    for piece in group:
+                        v = apply(v, piece, _guard([c for c, _ in piece], column))
+                    return v
+                test = _guard([char for piece in group for char, _ in piece], column)
+                value = lowering.let(value, lambda v, body=body, test=test: _case((test, body(v)), default=v), lowering.name())
+            return _case((_guard([c for c, _ in rest], column), value), default=column)
+
+        return lowering.let(source, groups, lowering.name()) if rest else source
+
+    def bound(value: exp.Expr, part: str) -> exp.Expr:
+        return lowering.let(value, lambda v: mapped(v, part), lowering.name())
+
+    return bound(bound(text, "single"), "multi")
+
+
+def _duckdb_nfkc(lowering: SqlLowering, text: exp.Expr) -> exp.Expr:
+    return _fn("nfc_normalize", _duckdb_map(lowering, text, unicode_maps()[0]))
+
+
+def _duckdb_casefold(lowering: SqlLowering, text: exp.Expr) -> exp.Expr:
+    return _duckdb_map(lowering, text, unicode_maps()[1])
+
+
+def _icu(call: str):
+    """A static ICU method ``(text, true)`` on Spark, through ``reflect``; missing stays missing."""
+    klass, method = call.rsplit(".", 1)
+
+    def build(lowering: SqlLowering, text: exp.Expr) -> exp.Expr:
+        return lowering.let(text, lambda t: _case(
+            (exp.Not(this=_is_null(t)), _fn("reflect", exp.Literal.string(klass), exp.Literal.string(method), t, exp.true()))))
+    return build
+
+
 @dataclass(frozen=True)
 class Dialect:
     """What one engine spells differently; the rest is sqlglot's generator for ``name``."""
@@ -143,13 +273,18 @@ class Dialect:
     filter: str  # keep a list's items a lambda holds for
     distinct: Callable[[exp.Expr], exp.Expr]  # a list's first occurrences, in order
     filtered: Callable  # an aggregate of the rows where a condition holds
+    join: str  # a list's texts joined by a literal separator, missing items skipped
+    nfkc: Callable  # (lowering, text) -> Python's unicodedata.normalize("NFKC", text)
+    casefold: Callable  # (lowering, text) -> Python's text.casefold()
 
 
 DIALECTS = {
     "duckdb": Dialect("duckdb", _json_object, "list_transform", "list_extract", "list_contains", "len",
-                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text, "list_filter", _duckdb_distinct, _filter_clause),
+                      _duckdb_days, _duckdb_iso_date, _duckdb_float_text, "list_filter", _duckdb_distinct, _filter_clause,
+                      "array_to_string", _duckdb_nfkc, _duckdb_casefold),
     "spark": Dialect("spark", _named_struct, "transform", "try_element_at", "array_contains", "size",
-                     _spark_days, _spark_iso_date, _spark_float_text, "filter", _spark_distinct, _case_inside),
+                     _spark_days, _spark_iso_date, _spark_float_text, "filter", _spark_distinct, _case_inside,
+                     "array_join", _icu("com.ibm.icu.text.Normalizer.compose"), _icu("com.ibm.icu.lang.UCharacter.foldCase")),
 }
 
 
@@ -192,6 +327,11 @@ class SqlLowering:
         self.columns = columns
         self.dialect = DIALECTS[dialect]
         self.udfs: dict[str, ir.PyCall] = {}  # the Python functions called, by UDF name: registered before the query runs
+        self._names = itertools.count()
+
+    def name(self) -> str:
+        """A name for :meth:`let` unique in this lowering's expressions."""
+        return f"_u{next(self._names)}"
 
     def lower(self, node: ir.Expr) -> exp.Expr:
         method = getattr(self, f"visit_{type(node).__name__}", None)
@@ -199,13 +339,15 @@ class SqlLowering:
             raise UnknownNode(f"no SQL lowering for {type(node).__name__}")
         return method(node)
 
-    def let(self, value: exp.Expr, body: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    def let(self, value: exp.Expr, body: Callable[[exp.Expr], exp.Expr], name: str | None = None) -> exp.Expr:
         """``body(name)`` with ``name`` bound to ``value``, computed once: a one-item list
         mapped through a lambda.  The name is derived from ``value``, so an inner binding
-        of the same name always holds the same value as the outer one."""
+        of the same name always holds the same value as the outer one; a caller nesting
+        large values gives a ``name`` unique in the expression instead (hashing the
+        text of each would cost more than the rest of the lowering)."""
         if isinstance(value, _SIMPLE) or (isinstance(value, exp.Cast) and isinstance(value.this, _SIMPLE)):
             return body(value)
-        name = "_v" + hashlib.sha1(to_sql(value, self.dialect.name).encode("utf-8")).hexdigest()[:12]
+        name = name or "_v" + hashlib.sha1(to_sql(value, self.dialect.name).encode("utf-8")).hexdigest()[:12]
         mapped = _fn(self.dialect.transform, exp.Array(expressions=[value]), _lambda(name, body(exp.column(name))))
         return _fn(self.dialect.item, mapped, _num("1"))
 
@@ -590,6 +732,23 @@ def _money(lowering: SqlLowering, args) -> exp.Expr:
     return _op(exp.Div, _cast(lowering.lower(args[0]), ir.DType.FLOAT), _double(MONEY_SCALE))
 
 
+def _matches(lowering: SqlLowering, args) -> exp.Expr:
+    """Whether the whole text matches a literal pattern (``\\z``: the end, where ``$`` in
+    Java also takes a last line break)."""
+    pattern = exp.Literal.string(f"^(?:{args[1].value})\\z")
+    return exp.RegexpLike(this=lowering.lower(args[0]), expression=pattern)
+
+
+def _dialect(name: str):
+    """A function spelt by a row of :data:`DIALECTS` (a callable or a function name)."""
+    def build(lowering: SqlLowering, args) -> exp.Expr:
+        spelling = getattr(lowering.dialect, name)
+        if callable(spelling):
+            return spelling(lowering, *(lowering.lower(a) for a in args))
+        return _fn(spelling, *(lowering.lower(a) for a in args))
+    return build
+
+
 FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "days_since": _days(1, 0),
     "days_until": _days(0, 1),
@@ -609,6 +768,10 @@ FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "list_contains": _list_contains,
     "strip": _strip,
     "isnan": _plain("isnan"),
+    "nfkc": _dialect("nfkc"),
+    "casefold": _dialect("casefold"),
+    "join": _dialect("join"),
+    "matches": _matches,
     "money_units": _money_units,
     "money": _money,
 }

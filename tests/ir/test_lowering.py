@@ -91,11 +91,16 @@ def _expressions():
             st.builds(_call("contains", ir.DType.BOOL), text, text),
             st.builds(_call("list_contains", ir.DType.BOOL), lists, text),
             st.builds(_call("isnan", ir.DType.BOOL), number),
+            st.builds(lambda t, p: ir.Call("matches", (t, ir.lit(p)), ir.DType.BOOL), text,
+                      st.sampled_from(["a", "(?s).*b.*", r"[0-9.\-]*", "", r"(?s)(?:.*\n)?[ \t]*a\.?"])),
         ), st.one_of(
             st.builds(lambda parts: ir.Concat(tuple(parts)), st.lists(st.one_of(number, flag, text, dates), min_size=1, max_size=3)),
             st.builds(_call("lower"), text),
             st.builds(_call("upper"), text),
             st.builds(_call("strip"), text),
+            st.builds(_call("nfkc"), text),
+            st.builds(_call("casefold"), text),
+            st.builds(_call("join", ir.DType.STR), lists, st.sampled_from([ir.lit(", "), ir.lit("\uffff"), ir.lit("")])),
             st.builds(lambda c, x, y: ir.Case(((c, x),), y), flag, text, text),
         )
 
@@ -327,3 +332,28 @@ def test_an_aggregate_reads_one_row():
         ir.Aggregate("sum", ir.Arith("+", ir.Aggregate("count"), ir.lit(1)))
     with pytest.raises(ir.IRError, match="needs an argument"):
         ir.Aggregate("max")
+
+
+@pytest.mark.duckdb
+def test_unicode_normalisation_and_case_folding_agree_with_python_on_every_character():
+    """``nfkc`` and ``casefold`` (DuckDB spells both out as guarded character maps from
+    Python's tables) give Python's value for every character the tables change, between
+    letters and before combining marks (which compose with what NFKC gives)."""
+    require_engine("duckdb")
+    import duckdb
+    from sqlglot import exp
+
+    compat, folding = to_sql.unicode_maps()
+    texts = [f" A{char}b\u0301{char}\u0327 " for char in sorted({*compat, *folding})]
+    texts += [None, "", "e\u0301", "ＡＢＣ（北京）…℃ ß İ ΣΑΣ ǰ", "\u3000Straße\u00a0", "ﬁnance ⼯业"]
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE u (i BIGINT, x VARCHAR)")
+    connection.executemany("INSERT INTO u VALUES (?, ?)", list(enumerate(texts)))
+    x = ir.Column("x", ir.DType.STR)
+    for name in ("nfkc", "casefold"):
+        node = ir.Call(name, (x,), ir.DType.STR)
+        sql = exp.select(to_sql.SqlLowering(str).lower(node)).from_("u").order_by("i")
+        found = [row[0] for row in connection.execute(to_sql.to_sql(sql, "duckdb")).fetchall()]
+        python = to_python.functions()[name]
+        wrong = [(text, got) for text, got in zip(texts, found) if got != (None if text is None else python(text))]
+        assert len(texts) > 5000 and wrong == [], (name, wrong[:5])
