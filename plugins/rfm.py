@@ -466,7 +466,7 @@ def _collapse_check(build: IrBuild, sources: list[str], cuts: dict[str, tuple | 
     return check
 
 
-def _segment_ranges(build: SchemeBuild, index: int, segment: dict) -> dict[str, tuple[int, int]]:
+def _segment_ranges(build: IrBuild, index: int, segment: dict) -> dict[str, tuple[int, int]]:
     """A segment's inclusive score ranges by dimension (r, f, m, fm); absent means 1-5."""
     found = {}
     for key in ("r", "f", "m", "fm"):
