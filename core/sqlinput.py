@@ -52,7 +52,8 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _NOT_SPACE = "[^" + WHITESPACE + "]"
 # The texts the engine's cast reads with the coercer's value (the rest go to the coercer):
 # at most 15 digits each side of the point (a DOUBLE's cast rounds them as float() does),
-# 18 digits (always a BIGINT), an ISO date of a year from 0001 (a DATE's range).
+# 18 digits (always a BIGINT), an ISO date of a year from 0001 (a DATE's range), text with
+# nothing for str.strip to take (yes/no words and enum values: see _words).
 PLAIN_FORMS = {
     "number": "-?[0-9]{1,15}([.][0-9]{1,15})?",
     "integer": "-?[0-9]{1,18}",
