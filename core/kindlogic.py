@@ -105,14 +105,15 @@ class IrBuild(ConfigBuild):
     def failed(self) -> bool:
         return any(d.severity == "error" for d in self.diagnostics)
 
-    def blank_inputs(self, compiled: Compiled) -> tuple[ir.Expr, Callable[[int], list[str]]]:
+    def blank_inputs(self, compiled: Compiled, otherwise: list[str] | None = None) -> tuple[ir.Expr, Callable[[int], list[str]]]:
         """Which inputs behind a missing value of ``compiled`` are blank, for a reason
         that names them: an integer expression (a bit per input that may be missing) and
         the reader turning it into the names (:func:`tierkit.build.blank_inputs`: a
-        derived feature by its own blank inputs), the expression's inputs when none is."""
+        derived feature by its own blank inputs); ``otherwise`` when none is (by default
+        the expression's inputs, else its source)."""
         values: list = []
         tree = self._input_tree(compiled.reads, values, frozenset())
-        fallback = sorted(compiled.reads) or [compiled.source]
+        fallback = (sorted(compiled.reads) or [compiled.source]) if otherwise is None else otherwise
         if not tree or len(values) > MAX_BLANK_INPUTS or not all(isinstance(v, ir.Expr) for v in values):
             return ir.lit(0), lambda mask: fallback
         mask = ir.total(*(ir.case((ir.IsMissing(value), ir.lit(1 << bit)), default=ir.lit(0))

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import Diagnostic
 from .hookspecs import hookimpl
 from .ir.nodes import (
     NULL, And, Arith, Call, Case, Cast, Coalesce, Column, Compare, Concat, DType, Expr, Gather, In, IsMissing, Let, Lit, Logic, Not,
@@ -32,7 +33,7 @@ from .registry import Function, SchemeKind
 
 __all__ = [
     # registration
-    "hookimpl", "logic_kind", "LogicKind", "Defined", "IrBuild", "Function", "SchemeKind",
+    "hookimpl", "logic_kind", "LogicKind", "Defined", "IrBuild", "Function", "SchemeKind", "Diagnostic",
     # nodes
     "DType", "Expr", "Column", "Ref", "Lit", "NULL", "Let", "Window", "Sort", "Reason", "Logic", "Case", "Coalesce",
     "Compare", "And", "Or", "Not", "IsMissing", "Arith", "Cast", "In", "Concat", "Call", "PyCall",

@@ -30,20 +30,15 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from jinja2 import nodes
 
-from tierkit.build import CompiledScheme, SchemeBuild
+from tierkit.build import ConfigBuild
 from tierkit.expr import Compiled, literal_value, parse
-from tierkit.hookspecs import hookimpl
-from tierkit.labels import localize, show_number
-from tierkit.population import percentile_cont
-from tierkit.registry import SchemeKind
-from tierkit.words import Vocabulary
-
-if TYPE_CHECKING:
-    from tierkit.sqlbuild import SqlBuild
+from tierkit.kinds import (
+    NULL, Bindings, Defined, IrBuild, Logic, LogicKind, Reason, all_of, any_of, case, eq, ge, hookimpl, holds, lit,
+    logic_kind, missing, not_, percentile, tags,
+)
+from tierkit.labels import show_number
 
 UNKNOWN = "unknown"
 RECEIVABLES_TAG = "receivables_risk"
@@ -281,44 +276,38 @@ PRESETS = {
 UNKNOWN_LABEL = _label("Unknown", "未知")
 UNKNOWN_ABOUT = {"strategy": _label("Fill in the missing data first", "先补齐缺失数据")}
 
-WORDS = {
+TEMPLATES = {
     "en": {
-        "above": "{axis}: {value} ≥ {cut} ({how}) → high",
-        "below": "{axis}: {value} < {cut} ({how}) → low",
-        "true": "{axis}: true → high",
-        "false": "{axis}: false → low",
-        "missing": "{axis}: missing ({fields})",
-        "fixed": "fixed cut",
-        "median": "population median",
-        "percentile": "{p:g}th percentile of the population",
-        "high": "high",
-        "low": "low",
-        "cell": "{x} {xl}, {y} {yl} → {label}",
-        "unknown": "unknown: {fields} missing",
-        "risk": "receivables at risk ({expr} holds) → tagged receivables_risk",
-        "clear": "receivables clear ({expr} does not hold)",
-        "risk_missing": "receivables unknown ({fields} missing): watch receivables",
-        "risk_unchecked": "watch receivables (no receivables condition)",
+        "matrix.above": "{axis:in:axes}: {value:number} ≥ {cut:number} ({how:in:cuts}) → high",
+        "matrix.below": "{axis:in:axes}: {value:number} < {cut:number} ({how:in:cuts}) → low",
+        "matrix.true": "{axis:in:axes}: true → high",
+        "matrix.false": "{axis:in:axes}: false → low",
+        "matrix.missing": "{axis:in:axes}: missing ({fields:names})",
+        "matrix.cell": "{x:in:axes} {x_level:in:levels}, {y:in:axes} {y_level:in:levels} → {cell:label}",
+        "matrix.unknown": "unknown: {fields:names} missing",
+        "matrix.risk": "receivables at risk ({condition:say} holds) → tagged receivables_risk",
+        "matrix.clear": "receivables clear ({condition:say} does not hold)",
+        "matrix.risk_missing": "receivables unknown ({missing_fields:names} missing): watch receivables",
+        "matrix.risk_unsaid": "receivables unknown ({condition:say} missing): watch receivables",
+        "matrix.risk_unchecked": "watch receivables (no receivables condition)",
     },
     "zh": {
-        "above": "{axis}：{value} ≥ {cut}（{how}）→ 高",
-        "below": "{axis}：{value} < {cut}（{how}）→ 低",
-        "true": "{axis}：是 → 高",
-        "false": "{axis}：否 → 低",
-        "missing": "{axis}：缺失（{fields}）",
-        "fixed": "固定分界",
-        "median": "全体中位数",
-        "percentile": "全体第 {p:g} 百分位",
-        "high": "高",
-        "low": "低",
-        "cell": "{x}{xl}、{y}{yl} → {label}",
-        "unknown": "未知：缺少 {fields}",
-        "risk": "回款有风险（{expr} 成立）→ 标记 receivables_risk",
-        "clear": "回款正常（{expr} 不成立）",
-        "risk_missing": "回款情况未知（缺少 {fields}）：盯紧回款",
-        "risk_unchecked": "盯紧回款（未设置回款条件）",
+        "matrix.above": "{axis:in:axes}：{value:number} ≥ {cut:number}（{how:in:cuts}）→ 高",
+        "matrix.below": "{axis:in:axes}：{value:number} < {cut:number}（{how:in:cuts}）→ 低",
+        "matrix.true": "{axis:in:axes}：是 → 高",
+        "matrix.false": "{axis:in:axes}：否 → 低",
+        "matrix.missing": "{axis:in:axes}：缺失（{fields:names}）",
+        "matrix.cell": "{x:in:axes}{x_level:in:levels}、{y:in:axes}{y_level:in:levels} → {cell:label}",
+        "matrix.unknown": "未知：缺少 {fields:names}",
+        "matrix.risk": "回款有风险（{condition:say} 成立）→ 标记 receivables_risk",
+        "matrix.clear": "回款正常（{condition:say} 不成立）",
+        "matrix.risk_missing": "回款情况未知（缺少 {missing_fields:names}）：盯紧回款",
+        "matrix.risk_unsaid": "回款情况未知（缺少 {condition:say}）：盯紧回款",
+        "matrix.risk_unchecked": "盯紧回款（未设置回款条件）",
     },
 }
+LEVELS = {"high": _label("high", "高"), "low": _label("low", "低")}
+CUT_WORDS = {"value": _label("fixed cut", "固定分界"), "median": _label("population median", "全体中位数")}
 
 
 # -- compile --------------------------------------------------------------------------
@@ -337,69 +326,93 @@ class _Axis:
         return self.cut is not None and self.cut[0] == "percentile"
 
 
-def compile_matrix(build: SchemeBuild) -> CompiledScheme:
+def define(build: IrBuild) -> Defined | None:
+    """Each axis high or low against its cut, the cell by both levels, and the
+    receivables flag of the frequency_volume preset's traffic cell."""
     preset_name = build.value("preset")
     preset = PRESETS.get(preset_name, {})
-    x = _axis(build, "x", preset.get("x"))
-    y = _axis(build, "y", preset.get("y"))
+    x, y = _axis(build, "x", preset.get("x")), _axis(build, "y", preset.get("y"))
     cells = _cells(build, preset)
     receivables, receivables_text = _receivables(build, preset)
     unknown_config = build.value("unknown", default={}) or {}
-
-    table = _cell_table(cells, receivables is not None)
     _warn_unreached(build, x, y, cells)
-
-    population = x.population or y.population
-    names = [build.slot(name) for name in ("x", "y", "missing", "receivables", "receivables_missing")] if population else None
-    xv, yv, missing, risk, risk_missing = [slot.local for slot in names] if population else [build.temp() for _ in range(5)]
-    lines = [
-        f"{xv} = {x.compiled.code}",
-        f"{yv} = {y.compiled.code}",
-        f"{missing} = () if {xv} is not None and {yv} is not None else "
-        f"({build.missing_names(x.compiled)} if {xv} is None else ()) + ({build.missing_names(y.compiled)} if {yv} is None else ())",
+    if build.failed:
+        return None
+    let = Bindings()
+    values, highs, reasons, readers, cut_words = {}, {}, [], {}, dict(CUT_WORDS)
+    for axis in (x, y):
+        value = values[axis.key] = let(axis.key, axis.compiled.code)
+        blank, readers[blank] = build.blank_inputs(axis.compiled, otherwise=[])
+        named = ("axis", lit(axis.key))
+        reasons.append(Reason("matrix.missing", (named, ("missing", lit(True)), ("blank", blank),
+                                                 ("source", lit(axis.compiled.source))), missing(value)))
+        if axis.boolean:
+            high = highs[axis.key] = let(f"{axis.key}_high", value)
+            reasons += [Reason("matrix.true", (named,), holds(high)), Reason("matrix.false", (named,), holds(not_(high)))]
+            continue
+        kind, amount = axis.cut
+        cut = lit(amount) if kind == "value" else percentile(let, f"{axis.key}_cut", value, amount)
+        how = "value" if kind == "value" else "median" if amount == 0.5 else f"p{amount:g}"
+        cut_words.setdefault(how, _label(f"{round(amount * 100, 6):g}th percentile of the population",
+                                         f"全体第 {round(amount * 100, 6):g} 百分位"))
+        high = highs[axis.key] = let(f"{axis.key}_high", ge(value, cut))
+        shown = (named, ("value", value), ("cut", cut), ("how", lit(how)))
+        reasons += [Reason("matrix.above", shown, holds(high)), Reason("matrix.below", shown, holds(not_(high)))]
+    xh, yh = highs["x"], highs["y"]
+    risk = let("receivables", receivables.code) if receivables is not None else None
+    unknown = any_of(missing(xh), missing(yh))
+    at = {(True, True): all_of(xh, yh), (True, False): all_of(xh, not_(yh)),
+          (False, True): all_of(not_(xh), yh), (False, False): all_of(not_(xh), not_(yh))}
+    cell_of = {(key.startswith("high"), key.endswith("high")): cell for key, cell in cells.items()}
+    label = let("cell", case((unknown, lit(UNKNOWN)), *((at[levels], lit(cell_of[levels]["id"])) for levels in at)))
+    pairs = [(str(tag), at[levels]) for levels in at for tag in cell_of[levels].get("tags", ())]
+    if risk is not None:
+        pairs.append((RECEIVABLES_TAG, all_of(at[False, True], holds(risk))))
+    level = {key: case((high, lit("high")), default=lit("low")) for key, high in highs.items()}
+    reasons += [
+        Reason("matrix.unknown", (), unknown),
+        Reason("matrix.cell", (("x", lit("x")), ("x_level", level["x"]), ("y", lit("y")), ("y_level", level["y"]),
+                               ("cell", label)), not_(unknown)),
     ]
-    if receivables is not None:
-        lines += [f"{risk} = {receivables.code}",
-                  f"{risk_missing} = () if {risk} is not None else {build.missing_names(receivables)}"]
-    else:
-        lines += [f"{risk} = None", f"{risk_missing} = ()"]
-    # The cuts: fixed ones now; population ones filled in by a population step before
-    # the outcome's row step reads them from this shared list.
-    cuts = [x.cut[1] if x.cut and not x.population else None, y.cut[1] if y.cut and not y.population else None]
-    cuts_name = build.constant(cuts)
-    if population:
-        build.row(lines, names)
-        build.population(_cut_step(x, y, names[0].index, names[1].index, cuts), "axis cuts")
-        lines = []
-    lines += _outcome_lines(build, table, x.boolean, y.boolean, xv, yv, cuts_name, missing, risk, risk_missing)
-    build.row(lines, [build.outcome])
-
+    if preset_name == "frequency_volume":
+        reasons += _receivables_reasons(build, receivables, receivables_text, risk, holds(at[False, True]), readers)
+    logic = Logic(build.id, let.lets, label, NULL, (("x_high", xh), ("y_high", yh), ("x_value", values["x"]),
+                                                   ("y_value", values["y"])), tuple(reasons), tags=tags(*pairs))
     labels = {cell["id"]: cell.get("label", cell["id"]) for cell in cells.values()}
     labels[UNKNOWN] = unknown_config.get("label", UNKNOWN_LABEL)
     about = {cell["id"]: cell["about"] for cell in cells.values() if cell.get("about")}
     about[UNKNOWN] = unknown_config.get("about", UNKNOWN_ABOUT)
-    return CompiledScheme(
-        explain=_explainer(x, y, labels, receivables_text, preset_name == "frequency_volume", build.vocabulary),
-        labels=labels,
-        about=about,
-    )
+    tables = {"axes": {axis.key: axis.label for axis in (x, y)}, "levels": LEVELS, "cuts": cut_words}
+    return Defined(logic, labels, readers=readers, tables=tables, finish=_finish, about=about)
 
 
-def _cell_table(cells: dict[str, dict], receivables: bool) -> dict[tuple[bool, bool], tuple]:
-    """Each cell by (x high, y high): its id, its tags, and its tags when the receivables
-    condition holds (``None`` for cells the condition does not flag)."""
-    flagged_key = "low_high" if receivables else None
-    table = {}
-    for key, cell in cells.items():
-        tags = tuple(cell.get("tags", ()))
-        flagged = None
-        if key == flagged_key:
-            flagged = tags if RECEIVABLES_TAG in tags else tags + (RECEIVABLES_TAG,)
-        table[(key.startswith("high"), key.endswith("high"))] = (cell["id"], tags, flagged)
-    return table
+def _receivables_reasons(build: IrBuild, receivables, text, risk, traffic, readers) -> list[Reason]:
+    """The traffic cell's receivables: at risk, clear, unknown (naming the blank fields
+    behind the condition, or the condition itself), or not checked."""
+    if receivables is None:
+        return [Reason("matrix.risk_unchecked", (), traffic)]
+    blank, readers[blank] = build.blank_inputs(receivables, otherwise=[])
+    said = (("condition", lit(text)),)
+    unknown = all_of(traffic, missing(risk))
+    return [Reason("matrix.risk", said, all_of(traffic, holds(risk))),
+            Reason("matrix.clear", said, all_of(traffic, holds(not_(risk)))),
+            Reason("matrix.risk_missing", (("missing_fields", blank),), all_of(unknown, not_(eq(blank, 0)))),
+            Reason("matrix.risk_unsaid", said, all_of(unknown, eq(blank, 0)))]
 
 
-def _warn_unreached(build: SchemeBuild, x: _Axis, y: _Axis, cells: dict[str, dict]) -> None:
+def _finish(records: list[dict], outcome: tuple) -> None:
+    """A missing axis names its blank fields (its expression when none is); an unknown
+    cell names those of both axes (the missing axes' expressions when none is)."""
+    axes = [record for record in records if record["code"] == "matrix.missing"]
+    for record in axes:
+        record["fields"] = record["blank"] or [record["source"]]
+    for record in records:
+        if record["code"] == "matrix.unknown":
+            record["missing_fields"] = [name for axis in axes for name in axis["blank"]]
+            record["fields"] = record["missing_fields"] or [axis["source"] for axis in axes]
+
+
+def _warn_unreached(build: ConfigBuild, x: _Axis, y: _Axis, cells: dict[str, dict]) -> None:
     """A warning for each cell no customer can reach because an axis is provably always
     high or always low (:func:`_levels`); at the cell when the ruleset declares it,
     else at the axis."""
@@ -458,7 +471,7 @@ def _possible_values(source: str) -> list | None:
     return values(tree)
 
 
-def _axis(build: SchemeBuild, key: str, default: dict | None) -> _Axis:
+def _axis(build: ConfigBuild, key: str, default: dict | None) -> _Axis:
     config = build.value(key, default={}) or {}
     default = default or {}
     label = config.get("label", default.get("label", config.get("value", key)))
@@ -489,7 +502,7 @@ def _axis(build: SchemeBuild, key: str, default: dict | None) -> _Axis:
     return _Axis(key, label, compiled, cut, boolean)
 
 
-def _cells(build: SchemeBuild, preset: dict) -> dict[str, dict]:
+def _cells(build: ConfigBuild, preset: dict) -> dict[str, dict]:
     given = build.value("cells", default={}) or {}
     cells = {}
     for key in CELL_KEYS:
@@ -510,7 +523,7 @@ def _cells(build: SchemeBuild, preset: dict) -> dict[str, dict]:
     return cells
 
 
-def _receivables(build: SchemeBuild, preset: dict) -> tuple[Compiled | None, str | None]:
+def _receivables(build: ConfigBuild, preset: dict) -> tuple[Compiled | None, str | None]:
     given = build.value("receivables")
     if given is not None and given is not False and "receivables" not in preset:
         build.error("receivables applies to the frequency_volume preset's traffic cell only", "receivables")
@@ -523,145 +536,10 @@ def _receivables(build: SchemeBuild, preset: dict) -> tuple[Compiled | None, str
     return (build.expression("receivables", source=text), text) if text else (None, None)
 
 
-def _outcome_lines(build, table, x_boolean, y_boolean, xv, yv, cuts, missing, risk, risk_missing) -> list[str]:
-    """Generated statements giving one customer's cell from its axis values and the cuts."""
-    out, xh, yh, cell = build.outcome.local, build.temp(), build.temp(), build.temp()
-    table_name, unknown = build.constant(table), build.constant(UNKNOWN)
-    x_test = f"bool({xv})" if x_boolean else f"{xv} >= {cuts}[0]"
-    y_test = f"bool({yv})" if y_boolean else f"{yv} >= {cuts}[1]"
-    return [
-        f"{xh} = None if {xv} is None else {x_test}",
-        f"{yh} = None if {yv} is None else {y_test}",
-        f"if {xh} is None or {yh} is None:",
-        f"    {out} = ({unknown}, None, (), ({xh}, {yh}, {xv}, {yv}, {cuts}[0], {cuts}[1], {missing}, None, ()))",
-        "else:",
-        f"    {cell} = {table_name}[{xh}, {yh}]",
-        f"    if {cell}[2] is None:",
-        f"        {out} = ({cell}[0], None, {cell}[1], ({xh}, {yh}, {xv}, {yv}, {cuts}[0], {cuts}[1], (), None, ()))",
-        "    else:",
-        f"        {out} = ({cell}[0], None, {cell}[2] if {risk} else {cell}[1], "
-        f"({xh}, {yh}, {xv}, {yv}, {cuts}[0], {cuts}[1], (), {risk}, {risk_missing}))",
-    ]
-
-
-def _cut_step(x: _Axis, y: _Axis, x_slot: int, y_slot: int, cuts: list):
-    """Population cuts (median, percentiles) over the known values, into ``cuts``."""
-
-    def run(rows: list[list]) -> None:
-        for index, (axis, slot) in enumerate(((x, x_slot), (y, y_slot))):
-            if axis.population:
-                cuts[index] = percentile_cont([row[slot] for row in rows], axis.cut[1])
-
-    return run
-
-
-# -- SQL --------------------------------------------------------------------------------
-
-
-def compile_matrix_sql(build: SqlBuild) -> None:
-    """The SQL twin of :func:`compile_matrix`: the same axes, cuts, cells and receivables
-    flag, as columns; population cuts are computed as :func:`percentile_cont` computes
-    them."""
-    preset = PRESETS.get(build.value("preset"), {})
-    x = _axis(build, "x", preset.get("x"))
-    y = _axis(build, "y", preset.get("y"))
-    cells = _cells(build, preset)
-    receivables, _text = _receivables(build, preset)
-    table = _cell_table(cells, receivables is not None)
-    if any(d.severity == "error" for d in build.diagnostics):
-        return  # the plan reports them
-    dialect, literal = build.dialect, build.literal
-
-    xv = build.column("x", x.compiled.code)
-    yv = build.column("y", y.compiled.code)
-    risk = build.column("receivables", receivables.code) if receivables is not None else None
-    population = [(axis, value) for axis, value in ((x, xv), (y, yv)) if axis.population]
-    cuts = {axis.key: build.percentile(axis.key, value, axis.cut[1]) for axis, value in population}
-    highs = []
-    for axis, value in ((x, xv), (y, yv)):
-        if axis.boolean:
-            highs.append(value)
-        else:
-            cut = cuts.get(axis.key) or literal(axis.cut[1])
-            highs.append(f"({value} >= {cut})")  # inline: one SELECT layer fewer
-    xh, yh = highs
-
-    def tags_of(cell: tuple) -> str:
-        _id, tags, flagged = cell
-        plain = dialect.list_of([literal(str(tag)) for tag in tags])
-        if flagged is None:
-            return plain
-        return f"CASE WHEN {risk} THEN {dialect.list_of([literal(str(tag)) for tag in flagged])} ELSE {plain} END"
-
-    branches = [(f"{xh} AND {yh}", (True, True)), (xh, (True, False)), (yh, (False, True)), ("TRUE", (False, False))]
-    unknown = f"{xh} IS NULL OR {yh} IS NULL"
-    label = (f"CASE WHEN {unknown} THEN {literal(UNKNOWN)} "
-             + " ".join(f"WHEN {test} THEN {literal(table[key][0])}" for test, key in branches) + " END")
-    tags = (f"CASE WHEN {unknown} THEN {dialect.list_of([])} "
-            + " ".join(f"WHEN {test} THEN {tags_of(table[key])}" for test, key in branches) + " END")
-    build.outcome(label=label, score=None, tags=tags, x_high=xh, y_high=yh, x_value=xv, y_value=yv)
-
-
-# -- explain --------------------------------------------------------------------------
-
-
-def _explainer(x: _Axis, y: _Axis, labels: dict, receivables_text: str | None, watch: bool, vocabulary: Vocabulary):
-    def explain(outcome: tuple, lang: str) -> list[dict]:
-        words = WORDS.get(lang, WORDS["en"])
-        label, _score, _tags, (xh, yh, xv, yv, xc, yc, missing, risk, risk_missing) = outcome
-        reasons = [_axis_reason(words, lang, x, xv, xc, xh, missing, vocabulary), _axis_reason(words, lang, y, yv, yc, yh, missing, vocabulary)]
-        if label == UNKNOWN:
-            fields = vocabulary.names(missing or [a.compiled.source for a, v in ((x, xv), (y, yv)) if v is None], lang)
-            reasons.append({"unknown": True, "missing_fields": list(missing), "text": words["unknown"].format(fields=fields)})
-            return reasons
-        reasons.append({
-            "cell": label,
-            "text": words["cell"].format(x=localize(x.label, lang), xl=words["high" if xh else "low"],
-                                         y=localize(y.label, lang), yl=words["high" if yh else "low"],
-                                         label=localize(labels.get(label, label), lang)),
-        })
-        if watch and not xh and yh:
-            if receivables_text is None:
-                reasons.append({"receivables": None, "text": words["risk_unchecked"]})
-            elif risk is None:
-                reasons.append({"receivables": None, "missing_fields": list(risk_missing),
-                                "text": words["risk_missing"].format(fields=vocabulary.names(risk_missing, lang) or vocabulary.say(receivables_text, lang))})
-            else:
-                reasons.append({"receivables": bool(risk),
-                                "text": words["risk" if risk else "clear"].format(expr=vocabulary.say(receivables_text, lang))})
-        return reasons
-
-    return explain
-
-
-def _axis_reason(words: dict, lang: str, axis: _Axis, value, cut, high, missing, vocabulary: Vocabulary) -> dict:
-    name = localize(axis.label, lang)
-    if value is None:
-        fields = vocabulary.blank_of(missing, axis.compiled)
-        return {"axis": axis.key, "missing": True, "fields": fields,
-                "text": words["missing"].format(axis=name, fields=vocabulary.names(fields, lang))}
-    if axis.boolean:
-        return {"axis": axis.key, "value": value, "high": high, "text": words["true" if high else "false"].format(axis=name)}
-    kind, amount = axis.cut
-    if kind == "value":
-        how = words["fixed"]
-    elif amount == 0.5:
-        how = words["median"]
-    else:
-        how = words["percentile"].format(p=round(amount * 100, 6))
-    return {
-        "axis": axis.key, "value": value, "cut": cut, "cut_rule": "value" if kind == "value" else f"percentile {amount:g}",
-        "high": high,
-        "text": words["above" if high else "below"].format(axis=name, value=show_number(value), cut=show_number(cut), how=how),
-    }
-
-
-# -- helpers --------------------------------------------------------------------------
+MATRIX = LogicKind(define, TEMPLATES, (("x_high", "boolean"), ("y_high", "boolean"), ("x_value", "number"),
+                                       ("y_value", "number")))
 
 
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(
-        SchemeKind.documented("matrix", __doc__, CONFIG_SCHEMA, compile_matrix, attributes={"x_high": ("boolean", 0), "y_high": ("boolean", 1), "x_value": ("number", 2), "y_value": ("number", 3)},
-                              compile_sql=compile_matrix_sql)
-    )
+    register(logic_kind("matrix", __doc__, CONFIG_SCHEMA, MATRIX))

@@ -33,10 +33,8 @@ Example::
 
 from __future__ import annotations
 
-from tierkit.build import ConfigBuild
-from tierkit.errors import Diagnostic
 from tierkit.kinds import (
-    NULL, Arith, Bindings, Concat, Defined, DType, IrBuild, Lit, Logic, LogicKind, Reason, Sort, Window, all_of, case,
+    Arith, Bindings, Concat, Defined, Diagnostic, DType, IrBuild, Lit, Logic, LogicKind, Reason, Sort, Window, all_of, case,
     eq, first_match, hookimpl, known, le, lit, logic_kind, missing, not_, tags,
 )
 
@@ -317,7 +315,7 @@ def define(build: IrBuild) -> Defined | None:
         blank, readers[blank] = build.blank_inputs(expression)
         dimension, named = ("dimension", lit(key)), ("letter", lit(letter))
         shown = (dimension, ("value", value), ("source", lit(expression.source)), named, ("score", score))
-        reasons.append(Reason("rfm.missing", (dimension, named, ("fields", blank)), missing(score)))
+        reasons.append(Reason("rfm.missing", (dimension, named, ("missing", lit(True)), ("fields", blank)), missing(score)))
         reasons += _score_reasons(key, shown, score, cuts[key])
     r, f, m = scores["r"], scores["f"], scores["m"]
     all_known = all_of(known(r), known(f), known(m))
@@ -408,7 +406,7 @@ def _finish(records: list[dict], outcome: tuple) -> None:
             record["missing_fields"] = list(dict.fromkeys(found))
 
 
-def _cuts(build: ConfigBuild) -> dict[str, tuple | None]:
+def _cuts(build: IrBuild) -> dict[str, tuple | None]:
     """Each dimension's cut points when ``bins`` makes it fixed, None when it is scored
     by quintile.  A fixed dimension without cuts, cuts that do not ascend, and cuts for
     a quintile dimension (they would be ignored) are errors."""
@@ -434,7 +432,7 @@ def _cuts(build: ConfigBuild) -> dict[str, tuple | None]:
     return found
 
 
-def _collapse_check(build: ConfigBuild, sources: list[str], cuts: dict[str, tuple | None], one_time: bool):
+def _collapse_check(build: IrBuild, sources: list[str], cuts: dict[str, tuple | None], one_time: bool):
     """The run-time check of the quintile dimensions: when ties put more than 40% of
     the customers with a value in one score (e.g. most customers bought once, so they
     share one F), the quintiles say little, and the warning names the dimension.
@@ -468,7 +466,7 @@ def _collapse_check(build: ConfigBuild, sources: list[str], cuts: dict[str, tupl
     return check
 
 
-def _segment_ranges(build: SchemeBuild, index: int, segment: dict) -> dict[str, tuple[int, int]]:
+def _segment_ranges(build: IrBuild, index: int, segment: dict) -> dict[str, tuple[int, int]]:
     """A segment's inclusive score ranges by dimension (r, f, m, fm); absent means 1-5."""
     found = {}
     for key in ("r", "f", "m", "fm"):
@@ -480,7 +478,7 @@ def _segment_ranges(build: SchemeBuild, index: int, segment: dict) -> dict[str, 
     return found
 
 
-def _check_grid(build: ConfigBuild, segments: list[dict], ranges: list[dict]) -> None:
+def _check_grid(build: IrBuild, segments: list[dict], ranges: list[dict]) -> None:
     """Every (R, F, M) must find a segment, the first whose ranges hold its scores (a
     combination no segment takes is a ruleset error, so every customer with all three
     scores gets one); a segment the ones before it leave nothing is warned of."""

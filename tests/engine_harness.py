@@ -47,7 +47,7 @@ from .conftest import ROOT
 
 ENGINES = ("duckdb", "spark")
 AS_OF = dt.date(2026, 11, 1)
-RELATION = "_tierkit_customers"
+RELATION = "_case_customers"  # not sqlrun.CUSTOMERS: a job may run on the same shared engine
 # Spark's analysis time grows with a query's width (its schemes and columns) a little
 # faster than linearly, and very wide queries overflow an executor's stack while their
 # task is read: populations side by side go a few to a query.

@@ -19,11 +19,13 @@ import yaml
 from tierkit.cli import main
 from tierkit.engine import compile_ruleset
 from tierkit.job import run_job
+from tierkit.sqlengine import open_engine
 from tierkit.sqlplan import compile_sql_plan
 from tierkit.reasons import unexplained
+from tierkit.ruleset import load_ruleset
 
 from .conftest import ROOT, TIERKIT
-from .engine_harness import AS_OF, SAMPLE_DATA, engine_params, only_kind, shared_engine
+from .engine_harness import AS_OF, SAMPLE_DATA, engine_params, only_kind, require_engine, shared_engine
 
 B2B = ROOT / "examples" / "b2b-manufacturing" / "customers.csv"
 SAAS = ROOT / "examples" / "saas-enterprise"
@@ -65,7 +67,10 @@ def run(capsys, *args) -> tuple[int, str, str]:
 def test_every_bundled_ruleset_gives_pythons_reasons_on_sql(engine_name, registry):
     """On each bundled ruleset's sample data, the records (words and codes) a SQL engine's
     results give are the Python engine's, in both languages."""
-    engine = shared_engine(engine_name)
+    # DuckDB by name, a connection per run: a run leaves tables named as the harness's shared
+    # connection names its views; Spark's shared session, whose temporary views replace each other
+    require_engine(engine_name)
+    engine = "duckdb" if engine_name == "duckdb" else shared_engine(engine_name)
     # Spark pays a query's analysis by its width: two rulesets there (saas-enterprise's query is 190 KB)
     names = SAMPLE_DATA if engine_name == "duckdb" else ("b2b-manufacturing", "retail-membership")
     for name in names:
@@ -82,8 +87,6 @@ def test_every_bundled_ruleset_gives_pythons_reasons_on_sql(engine_name, registr
 
 
 def registry_ruleset(name: str, registry):
-    from tierkit.ruleset import load_ruleset
-
     return load_ruleset(name, registry.ruleset_dirs)
 
 
@@ -92,7 +95,7 @@ def registry_ruleset(name: str, registry):
 def test_the_reasons_option_writes_the_same_files_on_both_engines(reasons, capsys, tmp_path, registry):
     """``--reasons``: JSON Lines with codes and words, codes only, or no reasons; CSV as the
     Python engine writes it, from either engine."""
-    shared_engine("duckdb")  # or a skip
+    require_engine("duckdb")
     plan = compile_ruleset(registry_ruleset("b2b-manufacturing", registry), registry)
     silent = {scheme.id for scheme in unexplained(plan)}
     written = {}
@@ -124,7 +127,8 @@ def test_the_reasons_option_writes_the_same_files_on_both_engines(reasons, capsy
 
 @pytest.mark.duckdb
 def test_no_reasons_leaves_the_reason_columns_out_of_the_query(registry):
-    engine = shared_engine("duckdb")
+    require_engine("duckdb")
+    engine = open_engine("duckdb")
     plan = compile_ruleset(registry_ruleset("b2b-manufacturing", registry), registry)
     full, bare = (compile_sql_plan(plan, registry, engine.dialect, AS_OF, "_c", reasons) for reasons in (True, False))
     grade = next(scheme for scheme in plan.schemes if scheme.id == "grade")
@@ -148,7 +152,7 @@ def weighted_only(tmp_path_factory, registry):
 
 @pytest.mark.duckdb
 def test_every_command_prints_the_same_on_duckdb(capsys, tmp_path, weighted_only):
-    shared_engine("duckdb")  # or a skip
+    require_engine("duckdb")
     common = [B2B, "--as-of", AS_OF]
     commands = {
         "explain": ["explain", weighted_only, *common, "--customer", "C00115"],
@@ -183,7 +187,7 @@ def test_every_command_prints_the_same_on_duckdb(capsys, tmp_path, weighted_only
 
 @pytest.mark.duckdb
 def test_a_duckdb_run_saves_the_same_rows_and_diffs_with_a_python_run(tmp_path):
-    shared_engine("duckdb")  # or a skip
+    require_engine("duckdb")
     store = tmp_path / "runs.sqlite"
     for engine in ("python", "duckdb"):
         done = subprocess.run([*TIERKIT, "-q", "evaluate", "b2b-manufacturing", str(B2B), "--as-of", str(AS_OF),
