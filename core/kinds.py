@@ -154,8 +154,7 @@ class Bindings:
 
 def percentile(let: Bindings, name: str, value: Any, fraction: float) -> Ref:
     """``value``'s percentile over every customer (``fraction`` 0-1; the median is 0.5),
-    bound as ``name``: SQL's ``percentile_cont`` computed term for term as
-    :func:`tierkit.population.percentile_cont` computes it (the known values in order,
+    bound as ``name``: SQL's ``percentile_cont`` computed term for term (the known values in order,
     the neighbours at ``fraction × (n - 1)``, the same interpolation), so a value lying
     exactly on the cut falls on the same side on every engine; missing when no value is
     known.  The neighbours are the smallest values whose running count passes their

@@ -149,21 +149,6 @@ class SqlBuild(ConfigBuild):
         """A per-customer column (window functions allowed); returns its quoted name."""
         return self.query.add(self.query.unique(f"s{self.slot}__{name}"), sql)
 
-    def percentile(self, name: str, value: str, fraction: float) -> str:
-        """SQL of :func:`tierkit.population.percentile_cont` of ``value`` over every
-        customer, computed term for term as Python computes it: the known values in order,
-        the neighbours at ``fraction × (n - 1)``, and the same interpolation.  The
-        engines' own percentile aggregates interpolate by other formulas and differ in
-        the last bit, which flips a value lying exactly on the cut."""
-        known = self.column(f"{name}_known", f"count({value}) OVER ()")
-        order = self.column(f"{name}_order", f"row_number() OVER (ORDER BY {value} ASC NULLS LAST)")
-        position = f"({self.literal(float(fraction))} * CAST({known} - 1 AS DOUBLE))"
-        low = f"CAST(floor({position}) AS BIGINT)"
-        lower = self.column(f"{name}_lower", f"max(CASE WHEN {order} = {low} + 1 THEN {value} END) OVER ()")
-        upper = self.column(f"{name}_upper", f"max(CASE WHEN {order} = least({low} + 2, {known}) THEN {value} END) OVER ()")
-        return (f"(CASE WHEN {known} = 0 THEN NULL ELSE CAST({lower} AS DOUBLE) "
-                f"+ CAST({upper} - {lower} AS DOUBLE) * ({position} - CAST({low} AS DOUBLE)) END)")
-
     def outcome(self, label: str, score: str | None = None, tags: str | None = None, **attributes: str) -> None:
         """The scheme's outcome: its label, score (a double), tags (a list of text) and
         the kind's extra attributes by name."""

@@ -334,7 +334,7 @@ def _by_threshold(lets, score, grades, order, promotions, conditions, rank):
 
 def _by_share(lets, score, grades, order, promotions, conditions, rank):
     """The grade by the share of known scores strictly above this one
-    (:func:`tierkit.population.share_above`) against the grades' running shares; then
+    (SQL's ``1 - cume_dist``, from two counts) against the grades' running shares; then
     the promotion lifting highest (the first of equals), when it is better."""
     lets += [Let("scored", Window("count", score)), Let("upto", Window("count", score, order=(Sort(score),)))]
     counted = Ref("scored", INT)

@@ -14,8 +14,9 @@ from tierkit.engine import BoundPlan, check_ruleset, compile_ruleset
 from tierkit.io import table_from_rows
 from tierkit.manager import make_registry
 from tierkit.overlap import overlap_warnings
-from tierkit.population import percentile_cont
 from tierkit.ruleset import Ruleset, fingerprint_of
+
+from .population_reference import percentile_cont
 
 AS_OF = dt.date(2026, 11, 1)
 FIELDS = {
