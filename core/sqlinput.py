@@ -52,7 +52,8 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _NOT_SPACE = "[^" + WHITESPACE + "]"
 # The texts the engine's cast reads with the coercer's value (the rest go to the coercer):
 # at most 15 digits each side of the point (a DOUBLE's cast rounds them as float() does),
-# 18 digits (always a BIGINT), an ISO date of a year from 0001 (a DATE's range).
+# 18 digits (always a BIGINT), an ISO date of a year from 0001 (a DATE's range), text with
+# nothing for str.strip to take (yes/no words and enum values: see _words).
 PLAIN_FORMS = {
     "number": "-?[0-9]{1,15}([.][0-9]{1,15})?",
     "integer": "-?[0-9]{1,18}",
@@ -109,6 +110,18 @@ def _coercion(kind: str, values: tuple[str, ...], synonyms: tuple[tuple[str, str
     return read, why
 
 
+@functools.cache
+def _of_float_text(function: Callable) -> Callable:
+    """``function`` of a double given as its text: how a NaN or an infinity reaches the
+    coercer (Spark's pandas UDFs read a NaN as a missing value)."""
+
+    def call(text):
+        return function(float(text))
+
+    call.__name__ = f"{function.__name__}_float"
+    return call
+
+
 def _words(spec: FieldSpec) -> dict[str, object]:
     """The plain cells of a yes/no or enum field: each word or value as written, upper-,
     lower- or title-cased, with the coercer's value for it (none that reads as missing)."""
@@ -128,21 +141,30 @@ def _words(spec: FieldSpec) -> dict[str, object]:
     return words
 
 
-def _cell(spec: FieldSpec, x: ir.Column, source: str, lets: list, day_name: str) -> tuple[ir.Expr, bool]:
+def _cell(spec: FieldSpec, x: ir.Column, source: str, lets: list, day_name: str) -> tuple[ir.Expr, ir.Expr | None]:
     """A cell's value: the engine's where it reads the cell as the coercer does, else the
-    coercer's; and whether a cell without a value may have a reason (the coercer read it).
-    A date's plain day is bound first (in ``lets``, as ``day_name``)."""
+    coercer's; and the coercer's reason for a cell it gives no value (None: it is never
+    asked).  A date's plain day is bound first (in ``lets``, as ``day_name``)."""
     kind = spec.type
-    read, _why = _coercion(kind, spec.values, spec.synonyms)
-    coerced = ir.PyCall(read, (x,), _DTYPES[kind])
+    read, why = _coercion(kind, spec.values, spec.synonyms)
+    nonfinite = ir.Call("isnan", (ir.Arith("-", x, x),), ir.DType.BOOL) if source == "number" else None
+
+    def coercer(function: Callable, dtype: ir.DType) -> ir.Expr:
+        call = ir.PyCall(function, (x,), dtype)
+        if nonfinite is None:
+            return call
+        as_text = ir.PyCall(_of_float_text(function), (ir.Cast(x, ir.DType.STR),), dtype)
+        return ir.case((nonfinite, as_text), default=call)
+
+    coerced, reason = coercer(read, _DTYPES[kind]), coercer(why, ir.DType.STR)
     if source not in _TEXT_SOURCES:
         if source == kind and kind in ("integer", "boolean", "date"):
-            return x, False
+            return x, None
         if source == kind == "number":  # NaN and infinities are the coercer's to refuse
-            return ir.case((ir.Call("isnan", (ir.Arith("-", x, x),), ir.DType.BOOL), coerced), default=x), True
+            return ir.case((nonfinite, coerced), default=x), reason
         if source == "integer" and kind == "number":
-            return ir.Cast(x, ir.DType.FLOAT), False
-        return ir.case((ir.known(x), coerced)), True
+            return ir.Cast(x, ir.DType.FLOAT), None
+        return ir.case((ir.known(x), coerced)), reason
     plain: list[tuple[ir.Expr, ir.Expr]] = []
     if kind in ("boolean", "enum"):  # the coercer's value of each plain word, synonyms included
         by_value: dict[object, list[ir.Expr]] = {}
@@ -157,10 +179,10 @@ def _cell(spec: FieldSpec, x: ir.Column, source: str, lets: list, day_name: str)
             plain = [(ir.known(day), day)]
         elif kind == "string":  # text is text: the white space around it goes, as str.strip takes it
             some = ir.Call("matches", (x, ir.lit(f"(?s).*{_NOT_SPACE}.*")), ir.DType.BOOL)
-            return ir.case((form, x), (some, ir.Call("strip", (x,), ir.DType.STR))), False
+            return ir.case((form, x), (some, ir.Call("strip", (x,), ir.DType.STR))), None
         else:
             plain = [(form, ir.Cast(x, _DTYPES[kind]))]
-    return ir.case(*plain, (ir.known(x), coerced)), True
+    return ir.case(*plain, (ir.known(x), coerced)), reason
 
 
 def _default(spec: FieldSpec) -> ir.Expr:
@@ -210,13 +232,11 @@ def typed_input(
         else:
             source = source_types[column]
             x = ir.Column(sources[column], ir.DType.STR if source in _TEXT_SOURCES else _DTYPES[source])
-            _read, why = _coercion(spec.type, spec.values, spec.synonyms)
-            cell, coerced = _cell(spec, x, source, lets, f"_d{index}")
+            cell, why = _cell(spec, x, source, lets, f"_d{index}")
             lets.append((value.name, cell))
             reason = ir.Lit(None, ir.DType.STR)
-            if coerced:  # the coercer's reason, asked again where it gave no value
-                lets.append((f"_r{index}", ir.case((ir.And((ir.known(x), ir.IsMissing(value))),
-                                                    ir.PyCall(why, (x,), ir.DType.STR)))))
+            if why is not None:  # the coercer's reason, asked again where it gave no value
+                lets.append((f"_r{index}", ir.case((ir.And((ir.known(x), ir.IsMissing(value))), why))))
                 reason = ir.Ref(f"_r{index}", ir.DType.STR)
         if spec.on_invalid == "missing":  # the reason becomes a note, the value missing
             notes.append((coerced_columns(fields)[index], reason))
