@@ -233,7 +233,7 @@ def evaluate_on_python(session: Session, ruleset, input_path, orders_path, outpu
                        report: Progress, store, save, reasons) -> None:
     """``evaluate`` in this process: read, evaluate, save when asked, write."""
     from ..engine import paused_gc
-    from ..io import dump_json_lines, mask_password, write_results
+    from ..io import dump_json_lines, write_results
     from ..results import SchemaRecords
     from ..store import Store
 
@@ -242,13 +242,9 @@ def evaluate_on_python(session: Session, ruleset, input_path, orders_path, outpu
     evaluation = job.evaluation
     lang = lang or evaluation.plan.ruleset.data.get("locale", "en")
     meta = job.meta(lang)
-    if runs is not None:  # saved first, so that what is written names the run (a database table's run_id)
-        report(f"saving to {runs.path}")
-        with runs:
-            saved = runs.save(evaluation, input_path, orders_path)
-        meta["run_id"] = saved.id
-        session.say(f"saved run {saved.id} to {runs.path}")
-    report(f"evaluated {meta['evaluated']:,} customers; writing {mask_password(output) if output and output != '-' else 'to stdout'}")
+    if runs is not None:
+        save_first(session, runs, evaluation, meta, input_path, orders_path, report)
+    report(writing(meta["evaluated"], output))
     records = evaluation.records(lang, reasons)
     records = SchemaRecords(records.schema, report.track(records, len(evaluation.rows), "writing results"), job.rejected)
     with paused_gc():
@@ -269,7 +265,6 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
     the results stream back through the records the Python engine writes (read whole
     only with ``--save``, to record them)."""
     from ..engine import compile_ruleset
-    from ..io import mask_password
     from ..job import with_previous
     from ..sqlengine import open_engine
     from ..sqlevaluation import evaluation_of, write_sql_results
@@ -291,15 +286,11 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
             click.echo(printable(warning), err=True)
         lang = lang or plan.ruleset.data.get("locale", "en")
         meta, rows = job.meta(lang), None
-        if runs is not None:  # saved first, so that what is written names the run (a database table's run_id)
+        if runs is not None:
             evaluation = evaluation_of(job)
             rows = evaluation.ranked()
-            report(f"saving to {runs.path}")
-            with runs:
-                saved = runs.save(evaluation, input_path, orders_path)
-            meta["run_id"] = saved.id
-            session.say(f"saved run {saved.id} to {runs.path}")
-        report(f"evaluated {job.evaluated:,} customers; writing {mask_password(output) if output and output != '-' else 'to stdout'}")
+            save_first(session, runs, evaluation, meta, input_path, orders_path, report)
+        report(writing(job.evaluated, output))
         write_sql_results(job, output, lang, session.registry, sys.stdout, write_mode, reasons, meta, rows)
     finally:
         sql_engine.close()
@@ -310,6 +301,23 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
     if job.orders is not None:
         session.say(describe_orders(job.orders))
     session.say(f"{describe_run(meta, plan)} · {engine}")
+
+
+def save_first(session: Session, runs, evaluation, meta: dict, input_path, orders_path, report) -> None:
+    """Record the run before anything is written, so that what is written names it
+    (``meta["run_id"]``: a database table's ``run_id`` column)."""
+    report(f"saving to {runs.path}")
+    with runs:
+        saved = runs.save(evaluation, input_path, orders_path)
+    meta["run_id"] = saved.id
+    session.say(f"saved run {saved.id} to {runs.path}")
+
+
+def writing(evaluated: int, output: str | None) -> str:
+    """The progress line before the results are written."""
+    from ..io import mask_password
+
+    return f"evaluated {evaluated:,} customers; writing {mask_password(output) if output and output != '-' else 'to stdout'}"
 
 
 def say_missing_reasons(plan, engine: str) -> None:
