@@ -55,14 +55,19 @@ class Job:
         else by the id named in the reason (``duplicate id 'C4'``); None if it was not."""
         id_name = self.evaluation.plan.ruleset.id_field
         rows = {number for number, values in self.table.rejected_values.items() if str(values.get(id_name)) == customer_id}
-        rejected = self.evaluation.rejected
-        return next((r for r in rejected if r.row in rows), None) or next((r for r in rejected if customer_id in r.reason), None)
+        return rejection_among(self.evaluation.rejected, rows, customer_id)
 
     def meta(self, lang: str) -> dict:
         meta = self.evaluation.meta(lang, read=self.table.read)
         if self.orders is not None:
             meta["orders"] = {"file": self.orders.file, **self.orders.counts()}
         return meta
+
+
+def rejection_among(rejected: list[Rejected], rows: set[int], customer_id: str) -> Rejected | None:
+    """The rejection of one of ``rows`` (the rows that read ``customer_id``), or else the
+    first whose reason names the id (``duplicate id 'C4'``); None if there is none."""
+    return next((r for r in rejected if r.row in rows), None) or next((r for r in rejected if customer_id in r.reason), None)
 
 
 def run_job(

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .engine import BoundPlan, Evaluation
 from .io import Rejected, dump_json_lines, write_results
+from .job import rejection_among
 from .outputs import replacing
 from .overrides import entries_in_force
 from .plan import Plan
@@ -169,9 +170,8 @@ class SqlRun:
 
     def rejection_of(self, customer_id: str) -> Rejected | None:
         """Why the row of ``customer_id`` was rejected (see :meth:`tierkit.job.Job.rejection_of`)."""
-        rejected = self.evaluation.rejected
         rows = {row for row, key in self.rejected_ids.items() if key == customer_id}
-        return next((r for r in rejected if r.row in rows), None) or next((r for r in rejected if customer_id in r.reason), None)
+        return rejection_among(self.evaluation.rejected, rows, customer_id)
 
     def meta(self, lang: str) -> dict:
         return self.evaluation.meta(lang)
