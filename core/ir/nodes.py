@@ -199,11 +199,15 @@ class PyCall(Expr):
         key = repr((id(self.function), [a.dtype.value for a in self.args], self.dtype.value, self.null_safe))
         return f"tierkit_py_{name}_{hashlib.sha1(key.encode()).hexdigest()[:10]}"
 
+    def call(self, *values):
+        """One row's call, as every engine runs it: a missing argument gives a missing
+        value unless the function is null-safe; an exception is raised, failing that
+        row's query."""
+        return None if not self.null_safe and None in values else self.function(*values)
+
     def call_rows(self, columns: list[list]) -> list:
-        """One call per row of ``columns`` (one list of values per argument), as the
-        SQL engines' UDFs run it; an exception is raised, failing that row's query."""
-        function, strict = self.function, not self.null_safe
-        return [None if strict and None in values else function(*values) for values in zip(*columns)]
+        """One :meth:`call` per row of ``columns`` (one list of values per argument)."""
+        return [self.call(*values) for values in zip(*columns)]
 
 
 @dataclass(frozen=True, slots=True)
