@@ -490,7 +490,7 @@ def load_yaml(text: str, file: str | Path) -> LoadedYaml:
 
 
 def load_with(loader_class: type[_Positions], text: str, file: str) -> LoadedYaml:
-    """``text`` loaded by one of the two loaders; parse errors are PyYAML's."""
+    """``text`` loaded by one of the two loaders; a parse error is raised as its parser raises it."""
     loader = loader_class(text, file)
     try:
         data = loader.build(loader.get_single_node())
