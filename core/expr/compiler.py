@@ -85,7 +85,8 @@ class Symbol:
 
 @dataclass(frozen=True)
 class Compiled:
-    """A checked expression: its code (Python or SQL), its type, and what it reads.
+    """A checked expression: its source, its code (Python, SQL, or an IR node for a kind
+    reading it through :class:`tierkit.kinds.IrBuild`), its type, and the names it reads.
 
     ``items`` holds the compiled items of a list literal (``None`` for any other value)."""
 
