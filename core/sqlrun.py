@@ -298,6 +298,7 @@ class _SqlJobRunner:
         headers = [header for header in source_types if header != "_row"]
         check_feature_columns(self.plan.order_features_read, order_sql.columns, headers, file)
         self._order_sql = order_sql
+        self.engine.register_udfs(order_sql.udfs)
         self.engine.materialize(PER_KEY, order_sql.per_key)
         self.engine.materialize(FEATURES, order_sql.features_from(PER_KEY))
         (read, used, after_as_of, rejected, excluded, duplicate_rows, zero_amount, negative_amount), = (
