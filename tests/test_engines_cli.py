@@ -196,18 +196,29 @@ MESSY_ROWS = [
 ]
 
 
-def _messy_run(capsys, tmp_path, engine: str, encoding: str) -> tuple[dict, list[dict]]:
-    ruleset, customers = tmp_path / "messy.yaml", tmp_path / f"export-{encoding}.csv"
-    ruleset.write_text(MESSY_RULESET, encoding="utf-8")
-    with open(customers, "w", encoding=encoding, newline="") as handle:
-        csv.writer(handle).writerows(MESSY_ROWS)
+def _export_run(capsys, tmp_path, engine: str, encoding: str, ruleset: str, *files) -> tuple[list[dict], list[dict], str]:
+    """``evaluate`` of ``ruleset`` over ``files`` (each ``(name, rows, options before it)``)
+    written as CSV in ``encoding``: the output's rows, the rejected rows and stderr."""
+    ruleset_file = tmp_path / "ruleset.yaml"
+    ruleset_file.write_text(ruleset, encoding="utf-8")
+    inputs = []
+    for name, rows, *options in files:
+        path = tmp_path / f"{name}-{encoding}.csv"
+        with open(path, "w", encoding=encoding, newline="") as handle:
+            csv.writer(handle).writerows(rows)
+        inputs += [*options, path]
     output, rejected = tmp_path / f"{engine}-{encoding}.jsonl", tmp_path / f"{engine}-{encoding}.rejected.csv"
-    code, err = run(capsys, "evaluate", ruleset, customers, "--as-of", AS_OF, "--engine", engine,
+    code, err = run(capsys, "evaluate", ruleset_file, *inputs, "--as-of", AS_OF, "--engine", engine,
                     "-o", output, "--rejected", rejected, "--no-progress")
     assert code == 0, err
     rows = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()[1:]]
     with open(rejected, encoding="utf-8-sig", newline="") as handle:
         rejections = list(csv.DictReader(handle))
+    return rows, rejections, err
+
+
+def _messy_run(capsys, tmp_path, engine: str, encoding: str) -> tuple[dict, list[dict]]:
+    rows, rejections, _err = _export_run(capsys, tmp_path, engine, encoding, MESSY_RULESET, ("export", MESSY_ROWS))
     return {row["id"]: (row["features"], row["outcomes"]["grade"]["label"]) for row in rows}, rejections
 
 
@@ -275,20 +286,8 @@ ERP_ORDERS = [
 
 
 def _erp_run(capsys, tmp_path, engine: str, encoding: str) -> tuple[dict, list[dict], str]:
-    ruleset = tmp_path / "erp.yaml"
-    ruleset.write_text(ERP_RULESET, encoding="utf-8")
-    files = {}
-    for name, rows in (("customers", ERP_CUSTOMERS), ("orders", ERP_ORDERS)):
-        files[name] = tmp_path / f"{name}-{encoding}.csv"
-        with open(files[name], "w", encoding=encoding, newline="") as handle:
-            csv.writer(handle).writerows(rows)
-    output, rejected = tmp_path / f"{engine}-{encoding}.jsonl", tmp_path / f"{engine}-{encoding}.rejected.csv"
-    code, err = run(capsys, "evaluate", ruleset, files["customers"], "--orders", files["orders"], "--as-of", AS_OF,
-                    "--engine", engine, "-o", output, "--rejected", rejected, "--no-progress")
-    assert code == 0, err
-    rows = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()[1:]]
-    with open(rejected, encoding="utf-8-sig", newline="") as handle:
-        rejections = list(csv.DictReader(handle))
+    rows, rejections, err = _export_run(capsys, tmp_path, engine, encoding, ERP_RULESET, ("customers", ERP_CUSTOMERS),
+                                        ("orders", ERP_ORDERS, "--orders"))
     counts = next(line for line in err.splitlines() if line.startswith("orders: read"))
     return {row["id"]: (row["features"], row["outcomes"]["grade"]["label"]) for row in rows}, rejections, counts
 
