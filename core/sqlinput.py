@@ -1,9 +1,10 @@
-"""The SQL engines' reading of a raw customer relation: every cell typed as Python types it.
+"""The SQL engines' reading of a raw input relation: every cell typed as Python types it.
 
-:func:`typed_input` states the reading of one input table (header matching, the
+:func:`typed_input` states the reading of one customer table (header matching, the
 coercion of every cell, defaults, required values, the rejected-row reasons of
 :class:`tierkit.io._TableBuilder`) as IR (:mod:`tierkit.ir`), lowered by the same
-lowering as the kinds' logic to one ``SELECT`` for DuckDB or Spark.
+lowering as the kinds' logic to one ``SELECT`` for DuckDB or Spark.  Its cells'
+part, :class:`TypedCells`, types an order file's cells too (:mod:`tierkit.sqlorders`).
 
 There is one definition of a cell's value: :func:`tierkit.fieldtypes.make_coercer`.
 The engine reads only what its own cast reads with that definition's value — a cell
@@ -43,7 +44,7 @@ from .io import _where, check_required_columns, match_columns
 from .ir.to_sql import SqlLowering, generator, layers
 from .sqldialect import Dialect
 
-__all__ = ["typed_input", "TypedInput", "TypedCells", "layered", "coerced_columns", "OUT_OF_RANGE", "SURROGATE", "PLAIN_FORMS"]
+__all__ = ["typed_input", "TypedInput", "TypedCells", "FIRST_PROBLEM", "layered", "coerced_columns", "OUT_OF_RANGE", "SURROGATE", "PLAIN_FORMS"]
 
 OUT_OF_RANGE = "is outside the 64-bit range of the SQL engines (use the Python engine)"
 SURROGATE = "holds a lone surrogate, which the SQL engines cannot store (use the Python engine)"
@@ -57,12 +58,13 @@ _NOT_SPACE = "[^" + WHITESPACE + "]"
 PLAIN_FORMS = {
     "number": "-?[0-9]{1,15}([.][0-9]{1,15})?",
     "integer": "-?[0-9]{1,18}",
-    "date": "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-[0-9]{2}-[0-9]{2}",
+    "date": ir.ISO_DAY,
     "string": f"(?s){_NOT_SPACE}(.*{_NOT_SPACE})?",
 }
 _DTYPES = {"number": ir.DType.FLOAT, "integer": ir.DType.INT, "boolean": ir.DType.BOOL, "date": ir.DType.DATE,
            "string": ir.DType.STR, "enum": ir.DType.STR, "list": ir.DType.LIST}
 _TEXT_SOURCES = ("text", "string")
+FIRST_PROBLEM = ir.Ref("_first", ir.DType.INT)  # the position of a row's first problem (TypedCells.rejection)
 _BIGINT = range(-(2 ** 63), 2 ** 63)
 
 
@@ -173,9 +175,9 @@ def _cell(spec: FieldSpec, x: ir.Column, source: str, lets: list, day_name: str)
         plain = [(ir.In(x, tuple(words)), ir.Lit(value, _DTYPES[kind])) for value, words in by_value.items()]
     elif kind in PLAIN_FORMS and not spec.synonyms:
         form = ir.Call("matches", (x, ir.lit(PLAIN_FORMS[kind])), ir.DType.BOOL)
-        if kind == "date":  # a day the calendar has (an ISO date the day cast reads)
+        if kind == "date":  # a day the calendar has, written YYYY-MM-DD
             day = ir.Ref(day_name, ir.DType.DATE)
-            lets.append((day.name, ir.case((form, ir.Call("date", (x,), ir.DType.DATE)))))
+            lets.append((day.name, ir.Call("iso_day", (x,), ir.DType.DATE)))
             plain = [(ir.known(day), day)]
         elif kind == "string":  # text is text: the white space around it goes, as str.strip takes it
             some = ir.Call("matches", (x, ir.lit(f"(?s).*{_NOT_SPACE}.*")), ir.DType.BOOL)
@@ -277,12 +279,12 @@ class TypedCells:
         return exp.select(keep, *items).from_(relation, copy=False)
 
     def rejection(self, every: bool) -> list[tuple[str, ir.Expr]]:
-        """A row's first problem's column and field (``_first`` is bound to its position,
-        missing for a good row), and its reason: with ``every``, every problem's reason
+        """A row's first problem's column and field (:data:`FIRST_PROBLEM` is bound to its
+        position, missing for a good row), and its reason: with ``every``, every problem's reason
         joined as ``_TableBuilder._reject`` joins them (the first bare, the others after
         where they are); else the first one's, as an order file gives it."""
         problems = self.problems
-        first = ir.Ref("_first", ir.DType.INT)
+        first = FIRST_PROBLEM
         self.lets.append((first.name, ir.FirstMatch(tuple(ir.known(reason) for _, _, reason in problems), ir.NULL)))
         text = ir.Lit(None, ir.DType.STR)
         reasons = [ir.Pick(first, tuple(reason for _, _, reason in problems), text)]

@@ -92,7 +92,7 @@ from .ir import nodes as ir
 from .ir import to_sql
 from .ir.from_expr import TYPES
 from .sqldialect import Dialect
-from .sqlinput import TypedCells, layered
+from .sqlinput import FIRST_PROBLEM, TypedCells, layered
 
 if TYPE_CHECKING:
     from .orderpolicy import OrderPolicy, OrderWhere
@@ -303,7 +303,7 @@ def _typed_orders(
     row = ir.Column("_row", ir.DType.INT)
     copy = ir.Ref("_copy", ir.DType.INT)
     cells.lets.append((copy.name, ir.Window("count", row, (ir.Sort(row),), every)))
-    statuses = [(ir.known(ir.Ref("_first", ir.DType.INT)), ir.lit(STATUS_REJECTED))]
+    statuses = [(ir.known(FIRST_PROBLEM), ir.lit(STATUS_REJECTED))]
     if where is not None:
         read = {name: values.get(name, ir.Lit(None, TYPES[type_])) for name, (type_, _) in ORDER_COLUMNS.items()}
         read.update({name: values[name] for name in extra})
