@@ -17,13 +17,13 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .engine import compile_ruleset
-from .errors import TierkitError
-from .io import InlineRows, Rejected, RowError, write_results
-from .job import Job, run_job
-from .manager import make_registry
-from .results import SchemaRecords
-from .ruleset import load_ruleset
+from tierkit.engine.evaluation import compile_ruleset
+from tierkit.errors import TierkitError
+from tierkit.io.tables import InlineRows, Rejected, RowError, write_results
+from tierkit.engine.job import Job, run_job
+from tierkit.manager import make_registry
+from tierkit.engine.results import SchemaRecords
+from tierkit.ruleset.load import load_ruleset
 
 
 def load(name_or_path: str | os.PathLike, plugins: Iterable[str | os.PathLike] = ()) -> CompiledRuleset:
@@ -51,18 +51,24 @@ class CompiledRuleset:
         return f"<CompiledRuleset {self.name} {self.version}>"
 
     def evaluate(self, customers: Any = None, orders: Any = None, as_of: dt.date | str | None = None,
-                 lang: str | None = None, store: str | os.PathLike | None = None) -> Result:
+                 lang: str | None = None, store: str | os.PathLike | None = None, engine: str = "python") -> Result:
         """Grade ``customers`` (and/or aggregate ``orders``, one row per order) as of a date.
 
         Each may be a pandas or polars DataFrame, a pyarrow Table, an iterable of dicts
         or a file path.  ``as_of`` is a date or ``YYYY-MM-DD`` (default: today); ``lang``
         ``en`` or ``zh`` (default: the ruleset's locale).  A ruleset reading the previous
         run gets it from ``store`` (else ``$TIERKIT_STORE`` or ``./tierkit-runs.sqlite``
-        when it exists).  Rows that cannot be used are in :attr:`Result.rejected`.
+        when it exists).  ``engine`` is where it runs, as ``tierkit evaluate --engine``
+        says: ``python``, ``duckdb`` or ``spark`` (the same results, reasons included).
+        Rows that cannot be used are in :attr:`Result.rejected`.
         """
+        from tierkit.engine.sql.connection import ENGINES
+
+        if engine not in ENGINES:
+            raise TierkitError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
         day = _as_of(as_of)
         job = run_job(self._plan, self._registry, _input(customers, "customers"), _input(orders, "orders"), day,
-                      store=None if store is None else os.fspath(store))
+                      store=None if store is None else os.fspath(store), engine=engine)
         return Result(job, self._registry, lang or self._plan.ruleset.data.get("locale", "en"))
 
 
@@ -104,7 +110,7 @@ class Result:
 
     def to_arrow(self):
         """The results as a pyarrow Table typed as a Parquet results file is."""
-        from .results import arrow_schema, import_pyarrow
+        from tierkit.engine.results import arrow_schema, import_pyarrow
 
         pa, _ = import_pyarrow()
         columns, rows = self._flat()
@@ -117,7 +123,7 @@ class Result:
 
     def explain(self, customer_id: Any, lang: str | None = None) -> str:
         """Every scheme's outcome for one customer, with its reasons, as ``tierkit explain`` prints it."""
-        from .explanation import render_explanation
+        from tierkit.analysis.explanation import render_explanation
 
         evaluation = self._job.evaluation
         row = evaluation.find(customer_id)

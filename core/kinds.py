@@ -22,14 +22,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import Diagnostic
-from .hookspecs import hookimpl
-from .ir.nodes import (
+from tierkit.errors import Diagnostic
+from tierkit.hookspecs import hookimpl
+from tierkit.ir.nodes import (
     NULL, And, Arith, Call, Case, Cast, Coalesce, Column, Compare, Concat, DType, Expr, Gather, In, IsMissing, Let, Lit, Logic, Not,
     Or, PyCall, Reason, Ref, Sort, Window, case, holds, known, lit, total,
 )
-from .kindlogic import Defined, IrBuild, LogicKind, logic_kind
-from .registry import Function, SchemeKind
+from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from tierkit.registry import Function, SchemeKind
 
 __all__ = [
     # registration

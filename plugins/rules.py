@@ -21,11 +21,11 @@ Example::
 
 from __future__ import annotations
 
-from tierkit.decision import DEFAULT, rule_labels, warn_shadowed
+from tierkit.plan.decision import DEFAULT, rule_labels, warn_shadowed
 from tierkit.hookspecs import hookimpl
 from tierkit.ir import nodes as ir
 from tierkit.ir.nodes import DType, Let, ListOf, Lit, Pick, Reason, Ref, lit
-from tierkit.kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
 
 IDENTIFIER = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]*$"}
 TAGS = {"type": "array", "items": {"type": "string"}, "title": "Tags", "description": "Tags the outcome carries."}
@@ -87,8 +87,8 @@ def define(build: IrBuild) -> Defined | None:
     nothing matched and there is no default) picks the label, score and tags.  Under
     ``collect`` each rule's condition is bound once: the first gives the outcome, every
     one that holds a reason and its id and tags (validate warns of two rules one account
-    can match, see :mod:`tierkit.overlap`); under ``first`` validate warns of a rule an
-    earlier one shadows (:func:`tierkit.decision.warn_shadowed`)."""
+    can match, see :mod:`tierkit.analysis.overlap`); under ``first`` validate warns of a rule an
+    earlier one shadows (:func:`tierkit.plan.decision.warn_shadowed`)."""
     collect = build.value("hit_policy", default="first") == "collect"
     rules, default = build.value("rules", default=[]), build.value("default")
     conditions, checked = [], []

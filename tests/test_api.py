@@ -15,7 +15,7 @@ import sys
 import pytest
 
 import tierkit
-from tierkit.io import compact_json
+from tierkit.io.tables import compact_json
 
 from .conftest import ROOT, TIERKIT
 
@@ -45,7 +45,7 @@ def as_json(result) -> list[dict]:
 def test_the_public_names_are_listed_and_importing_tierkit_loads_none_of_the_engine():
     assert sorted(tierkit.__all__) == ["CompiledRuleset", "Rejected", "Result", "TierkitError", "__version__", "load"]
     assert all(getattr(tierkit, name) for name in tierkit.__all__)
-    code = "import sys, tierkit; print(sorted(m for m in ('tierkit.engine', 'pandas', 'polars', 'pyarrow') if m in sys.modules))"
+    code = "import sys, tierkit; print(sorted(m for m in ('tierkit.engine.evaluation', 'pandas', 'polars', 'pyarrow') if m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
     with pytest.raises(AttributeError):
         tierkit.not_public  # noqa: B018
@@ -100,6 +100,20 @@ def test_a_file_path_and_orders_in_memory(rs):
     assert [(item.file, item.row) for item in result.rejected] == [("orders", 4)]
 
 
+@pytest.mark.duckdb
+def test_the_duckdb_engine_gives_the_python_engines_records_from_memory_and_files(rs):
+    """``engine="duckdb"`` grades rows held in memory as well as a file, reasons included."""
+    pytest.importorskip("duckdb", reason="the DuckDB engine is the duckdb extra (pip install -e '.[duckdb]')")
+    customers = [{"id": "C1", "name": "Acme", "annual_procurement": "5亿"}, {"id": "C2", "name": "Beta", "annual_procurement": "many"}]
+    for source in (customers, B2B_CSV):
+        python, duckdb = (rs.evaluate(source, as_of=AS_OF, lang="en", engine=engine) for engine in ("python", "duckdb"))
+        assert as_json(duckdb) == as_json(python)
+        assert [(item.row, item.reason) for item in duckdb.rejected] == [(item.row, item.reason) for item in python.rejected]
+    assert len(python) == 600 and duckdb.meta["engine"] == "duckdb"
+    with pytest.raises(tierkit.TierkitError, match="unknown engine 'sqlite'"):
+        rs.evaluate(customers, engine="sqlite")
+
+
 def test_bad_rows_are_rejected_with_their_row_and_reason(rs):
     result = rs.evaluate([{"id": "X1", "name": "A", "annual_procurement": "many"}, ["not", "a", "row"],
                           {"id": "X2", "name": "B", "annual_procurement": 1e9}], as_of=AS_OF, lang="en")
@@ -119,7 +133,7 @@ def test_bad_rows_are_rejected_with_their_row_and_reason(rs):
 def test_results_as_pandas_arrow_explanations_and_files(rs, expected, tmp_path):
     pd = pytest.importorskip("pandas", reason="to_pandas needs pandas (pip install -e '.[dev]')")
     pytest.importorskip("pyarrow", reason="to_arrow needs pyarrow (pip install -e '.[duckdb]')")
-    from tierkit.results import results_schema
+    from tierkit.engine.results import results_schema
 
     result = rs.evaluate(pd.read_csv(B2B_CSV), as_of=AS_OF)
     table, arrow = result.to_pandas(), result.to_arrow()

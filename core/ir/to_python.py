@@ -25,8 +25,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from ..expr import _member, _safe_power, _text
-from . import nodes as ir
+from tierkit.expr.compiler import _member, _safe_power, _text
+from tierkit.ir import nodes as ir
 
 OPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv, "%": ast.Mod}
 CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
@@ -49,9 +49,9 @@ def functions() -> dict[str, Callable]:
     matches a pattern, written in what Python, RE2 and Java read alike), ``isnan``
     (whether a number is NaN), ``iso_day`` (a text written as :data:`ir.ISO_DAY` as its
     date, missing when it is not one or the calendar has no such day) and exact money
-    (:mod:`tierkit.money`)."""
-    from ..money import money, money_units
-    from ..plugins.functions import FUNCTIONS
+    (:mod:`tierkit.io.money`)."""
+    from tierkit.io.money import money, money_units
+    from tierkit.plugins.functions import FUNCTIONS
 
     table = {function.name: function.impl for function in FUNCTIONS}
     table["list_contains"] = lambda items, value: value in items
