@@ -26,7 +26,7 @@ the same reasons, the same counts.  :func:`order_aggregation` gives an
 
 ``features`` (``features_from``)
     One row per customer: ``customer_id``, one column per :data:`ORDER_FEATURES`
-    name (as :func:`tierkit.engine.orders.order_fields` names them; a feature whose columns
+    name (as :func:`tierkit.plan.order_features.order_fields` names them; a feature whose columns
     the file lacks is NULL, as the Python features leave it out), and ``_first_row``
     (the customer's first used order row, by which customers made from the order file
     alone are numbered).  With ``id_spec`` (the ruleset's id field) ``customer_id`` is
