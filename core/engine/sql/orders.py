@@ -144,8 +144,9 @@ class OrderSql:
     def _per_key_tree(self) -> exp.Select:
         lowering = to_sql.SqlLowering(str, self.dialect.name)
         used = ir.Compare("==", ir.Column("_status", ir.DType.INT), ir.lit(STATUS_USED))
-        read = ("_status", "_row", "amount", "order_date", "margin", "paid_amount", "due_date", "paid_date")
-        rows = exp.select(exp.alias_(lowering.lower(ir.case((used, _KEY))), KEY_COLUMN, quoted=True),
+        read = ("_row", "amount", "order_date", "margin", "paid_amount", "due_date", "paid_date")
+        status = exp.alias_(exp.cast(exp.column("_status", quoted=True), "INT"), "_status", quoted=True)  # a small key groups faster
+        rows = exp.select(exp.alias_(lowering.lower(ir.case((used, _KEY))), KEY_COLUMN, quoted=True), status,
                           *(exp.column(name, quoted=True) for name in read)).from_(self.typed.subquery("_t"))
         totals = [exp.alias_(lowering.lower(node), name, quoted=True) for name, node in self._totals.items()]
         group = (exp.column(KEY_COLUMN, quoted=True), exp.column("_status"))
