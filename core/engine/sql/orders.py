@@ -142,6 +142,7 @@ class OrderSql:
 
     # -- the one pass ---------------------------------------------------------------
     def _per_key_tree(self) -> exp.Select:
+        """``per_key`` as a tree: the typed rows' totals grouped by key and status."""
         lowering = to_sql.SqlLowering(str, self.dialect.name)
         used = ir.Compare("==", ir.Column("_status", ir.DType.INT), ir.lit(STATUS_USED))
         read = ("_row", "amount", "order_date", "margin", "paid_amount", "due_date", "paid_date")
