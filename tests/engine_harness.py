@@ -17,11 +17,15 @@ start: tests hand it few queries.  The helpers here batch populations for that:
 * :func:`side_by_side` puts hand-made populations of population-wide kinds in their own
   fields of one ruleset, a few to a query;
 * :func:`only_kind` reduces a bundled ruleset to one kind's schemes, and
-  :func:`compare_engines` runs a ruleset on sample data.
+  :func:`compare_engines` runs a ruleset on sample data;
+* :class:`SampleRuns` runs ``tierkit evaluate`` on a bundled sample once per engine and
+  keeps what the tests read of it (the results file, the rejected rows, the records),
+  so that the tests of the command line and of reasons share one Spark run.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import importlib.util
@@ -43,7 +47,7 @@ from tierkit.engine.sql.connection import open_engine
 from tierkit.engine.sql.plan import PREVIOUS_RELATION, compile_sql_plan
 from tierkit.ruleset.yamlload import load_yaml
 
-from .conftest import ROOT
+from .conftest import ROOT, run_captured
 
 ENGINES = ("duckdb", "spark")
 AS_OF = dt.date(2026, 11, 1)
@@ -58,6 +62,13 @@ SAMPLE_DATA = {  # bundled ruleset -> (customers, orders), as the sample data's 
     "fmcg-distribution": (EXAMPLES / "fmcg-distribution" / "distributors.csv", EXAMPLES / "fmcg-distribution" / "orders.csv"),
     "retail-membership": (None, EXAMPLES / "retail-membership" / "orders.csv"),
     "saas-enterprise": (EXAMPLES / "saas-enterprise" / "accounts.csv", EXAMPLES / "saas-enterprise" / "invoices.csv"),
+}
+# The sample data as ``tierkit evaluate`` reads it: SAMPLE_DATA's files, and b2b-manufacturing's
+# Chinese export (GB18030, Chinese headers) under its own name.
+SAMPLE_INPUTS = {
+    **{name: [*([customers] if customers else []), *(["--orders", orders] if orders else [])]
+       for name, (customers, orders) in SAMPLE_DATA.items()},
+    "b2b-manufacturing-zh": [EXAMPLES / "b2b-manufacturing" / "customers-zh.csv"],
 }
 
 
@@ -421,3 +432,69 @@ def side_by_side(populations: dict[str, list], batched: Callable, registry, engi
                           for customer, outcome in sorted(actual.items(), key=lambda item: int(item[0].split("_")[1]))
                           if customer.startswith(prefix)]
     return seen
+
+
+# -- the command line on the sample data, once per engine ---------------------------------
+
+
+# The records the reasons tests read of a run: both languages in words, and the codes alone.
+RECORD_FORMS = (("zh", "words"), ("en", "words"), ("en", "codes"))
+
+
+@dataclasses.dataclass
+class SampleRun:
+    """What one ``tierkit evaluate`` of a bundled sample wrote and computed."""
+
+    rows: list[dict]  # the Parquet results, in rank order
+    rejected: list[dict]  # the rejected rows file, without its ``file`` column
+    records: dict[tuple[str, str], list[dict]]  # on a SQL engine: per RECORD_FORMS, the evaluation's records in rank order
+    meta: dict  # on a SQL engine: the evaluation's ``meta("en")``
+
+
+class SampleRuns:
+    """``tierkit evaluate NAME SAMPLE --as-of AS_OF --engine ENGINE -o results.parquet
+    --rejected rejected.csv`` run in this process once per (sample, engine), for every
+    test that reads it: a Spark run of a bundled sample costs 12-27 s of CPU, and the
+    command-line and reasons tests read the same run.  On a SQL engine the job the command
+    ran is read back as the evaluation (:func:`tierkit.engine.sql.evaluation.evaluation_of`)
+    while the engine is open, and its records kept."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.done: dict[tuple[str, str], SampleRun] = {}
+
+    def __call__(self, name: str, engine: str) -> SampleRun:
+        if (name, engine) not in self.done:
+            if engine != "python":
+                require_engine(engine)
+            self.done[name, engine] = self._run(name, engine)
+        return self.done[name, engine]
+
+    def _run(self, name: str, engine: str) -> SampleRun:
+        import pyarrow.parquet as pq
+
+        from tierkit.engine.sql import run as sql_run
+        from tierkit.engine.sql.evaluation import evaluation_of
+
+        output, rejected = self.folder / f"{name}-{engine}.parquet", self.folder / f"{name}-{engine}.rejected.csv"
+        evaluations, run_sql_job = [], sql_run.run_sql_job
+
+        def kept(*args, **kwargs):
+            job = run_sql_job(*args, **kwargs)
+            evaluations.append(evaluation_of(job))
+            return job
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sql_run, "run_sql_job", kept)
+            code, _out, err = run_captured("evaluate", name.removesuffix("-zh"), *SAMPLE_INPUTS[name], "--as-of", AS_OF,
+                                           "--engine", engine, "-o", output, "--rejected", rejected, "--no-progress")
+        assert code == 0, err
+        with open(rejected, encoding="utf-8-sig", newline="") as handle:
+            rejections = [{key: value for key, value in row.items() if key != "file"} for row in csv.DictReader(handle)]
+        records, meta = {}, {}
+        if evaluations:
+            (evaluation,) = evaluations
+            ranked = evaluation.ranked()
+            records = {(lang, reasons): list(evaluation.records(lang, reasons, ranked)) for lang, reasons in RECORD_FORMS}
+            meta = evaluation.meta("en")
+        return SampleRun(pq.read_table(output).to_pylist(), rejections, records, meta)

@@ -11,32 +11,13 @@ import math
 import pytest
 
 from tests.conftest import ROOT, run
-from tests.engine_harness import engine_params, require_engine, with_engines
+from tests.engine_harness import SAMPLE_INPUTS, engine_params, require_engine, with_engines
 
 pq = pytest.importorskip("pyarrow.parquet", reason="the SQL engines read and write Parquet with pyarrow: pip install -e '.[duckdb]'")
 
 AS_OF = "2026-11-01"
 EXAMPLES = ROOT / "examples"
-BUNDLED = {
-    "b2b-manufacturing": ["examples/b2b-manufacturing/customers.csv"],
-    "b2b-manufacturing-zh": ["examples/b2b-manufacturing/customers-zh.csv"],
-    "saas-enterprise": ["examples/saas-enterprise/accounts.csv", "--orders", "examples/saas-enterprise/invoices.csv"],
-    "fmcg-distribution": ["examples/fmcg-distribution/distributors.csv", "--orders", "examples/fmcg-distribution/orders.csv"],
-    "retail-membership": ["--orders", "examples/retail-membership/orders.csv"],
-}
 COMPARED = ("label", "score", "tags")
-
-
-def evaluate(capsys, tmp_path, name: str, engine: str) -> tuple[list[dict], list[dict]]:
-    ruleset = name.removesuffix("-zh")
-    inputs = [str(ROOT / arg) if arg.startswith("examples/") else arg for arg in BUNDLED[name]]
-    output, rejected = tmp_path / f"{name}-{engine}.parquet", tmp_path / f"{name}-{engine}.rejected.csv"
-    code, _out, err = run(capsys, "evaluate", ruleset, *inputs, "--as-of", AS_OF, "--engine", engine,
-                          "-o", output, "--rejected", rejected, "--no-progress")
-    assert code == 0, err
-    with open(rejected, encoding="utf-8-sig", newline="") as handle:
-        rejections = [{key: value for key, value in row.items() if key != "file"} for row in csv.DictReader(handle)]
-    return pq.read_table(output).to_pylist(), rejections
 
 
 def _outcomes(rows: list[dict]) -> dict[str, dict]:
@@ -55,22 +36,15 @@ def _same(left, right) -> bool:
     return left == right
 
 
-@pytest.fixture(scope="module")
-def python_results(tmp_path_factory):
-    return {}
-
-
 @pytest.mark.slow  # the whole command on each bundled sample, on each engine
 # Not the Chinese export on Spark: a Spark command costs 15-25 s of CPU, and what it would
 # add is checked there already (the b2b ruleset by the UTF-8 sample; a GB18030 file with
 # Chinese headers, read by tierkit's reader and handed to Spark, by the messy export below)
-@pytest.mark.parametrize("name, engine", with_engines(BUNDLED, lambda name: name == "b2b-manufacturing-zh"))
-def test_every_engine_gives_the_same_results(name, engine, capsys, tmp_path, python_results):
-    require_engine(engine)
-    if name not in python_results:
-        python_results[name] = evaluate(capsys, tmp_path, name, "python")
-    expected_rows, expected_rejected = python_results[name]
-    rows, rejected = evaluate(capsys, tmp_path, name, engine)
+@pytest.mark.parametrize("name, engine", with_engines(SAMPLE_INPUTS, lambda name: name == "b2b-manufacturing-zh"))
+def test_every_engine_gives_the_same_results(name, engine, sample_runs):
+    """Each run is the one :func:`sample_runs` shares with the other tests that read it."""
+    python, run = sample_runs(name, "python"), sample_runs(name, engine)
+    expected_rows, expected_rejected, rows, rejected = python.rows, python.rejected, run.rows, run.rejected
     expected, actual = _outcomes(expected_rows), _outcomes(rows)
     assert len(expected) >= 50 and set(actual) == set(expected)
     different = [

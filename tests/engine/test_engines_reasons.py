@@ -23,7 +23,7 @@ from tierkit.plan.reasons import unexplained
 from tierkit.ruleset.load import load_ruleset
 
 from tests.conftest import ROOT, TIERKIT, run
-from tests.engine_harness import AS_OF, SAMPLE_DATA, engine_params, require_engine, shared_engine
+from tests.engine_harness import AS_OF, RECORD_FORMS, SAMPLE_DATA, engine_params, require_engine
 
 B2B = ROOT / "examples" / "b2b-manufacturing" / "customers.csv"
 SAAS = ROOT / "examples" / "saas-enterprise"
@@ -55,26 +55,20 @@ def assert_same_records(python: list[dict], sql: list[dict], silent: set[str]) -
 
 @pytest.mark.slow  # every bundled ruleset's sample data, on two engines
 @pytest.mark.parametrize("engine_name", engine_params())
-def test_every_bundled_ruleset_gives_pythons_reasons_on_sql(engine_name, registry):
+def test_every_bundled_ruleset_gives_pythons_reasons_on_sql(engine_name, registry, sample_runs):
     """On each bundled ruleset's sample data, the records (words and codes) a SQL engine's
-    results give are the Python engine's, in both languages."""
-    # DuckDB by name, a connection per run: a run leaves tables named as the harness's shared
-    # connection names its views; Spark's shared session, whose temporary views replace each other
-    require_engine(engine_name)
-    engine = "duckdb" if engine_name == "duckdb" else shared_engine(engine_name)
-    # Spark pays a query's analysis by its width: two rulesets there (saas-enterprise's query is 190 KB)
-    names = SAMPLE_DATA if engine_name == "duckdb" else ("b2b-manufacturing", "retail-membership")
-    for name in names:
+    results give are the Python engine's, in both languages: the evaluation of the
+    ``evaluate`` run the command-line tests compare (:class:`tests.engine_harness.SampleRuns`)."""
+    for name in SAMPLE_DATA:
         customers, orders = SAMPLE_DATA[name]
         plan = compile_ruleset(registry_ruleset(name, registry), registry)
         python = run_job(plan, registry, customers, orders, AS_OF, history=False)
-        sql = run_job(plan, registry, customers, orders, AS_OF, history=False, engine=engine)
+        sql = sample_runs(name, engine_name)
         silent = {scheme.id for scheme in unexplained(plan)}
-        assert sql.meta("en").get("no_reasons", []) == [s.id for s in plan.schemes if s.id in silent]
+        assert sql.meta.get("no_reasons", []) == [s.id for s in plan.schemes if s.id in silent]
         assert any(scheme.id not in silent for scheme in plan.schemes), name
-        for lang, reasons in (("zh", "words"), ("en", "words"), ("en", "codes")):
-            assert_same_records(list(python.evaluation.records(lang, reasons)),
-                                list(sql.evaluation.records(lang, reasons, sql.evaluation.ranked())), silent)
+        for lang, reasons in RECORD_FORMS:
+            assert_same_records(list(python.evaluation.records(lang, reasons)), sql.records[lang, reasons], silent)
 
 
 def registry_ruleset(name: str, registry):
