@@ -206,7 +206,7 @@ def logic_kind(name: str, doc: str, config_schema: Mapping, kind: LogicKind) -> 
 
 # -- the Python engine ---------------------------------------------------------------------
 
-_COLUMN = re.compile(r"s(\d+)(?:_(label|score)|_d(\d+))?")
+_COLUMN = re.compile(r"s(\d+)(?:_(label|score|tags)|_d(\d+))?")
 
 
 def _reader(name: str) -> Callable[[list], Any]:
@@ -218,7 +218,7 @@ def _reader(name: str) -> Callable[[list], Any]:
     if part is None and detail is None:
         return itemgetter(slot)
     if part is not None:
-        index = ("label", "score").index(part)
+        index = ("label", "score", "tags").index(part)
         return lambda row: row[slot][index]
     position = int(detail)
     return lambda row: row[slot][3][position] if row[slot][3] is not None else None
