@@ -176,15 +176,17 @@ class LogicKind:
                 tree = exp.Cast(this=tree, to=TYPE_NODES[expr.dtype].copy())
             return generate(tree)
 
-        reasons = build.reasons  # --reasons none: the query computes no reason columns
-        for let in (*logic.lets, *(logic.reason_lets() if reasons else ())):
+        for let in logic.lets:
             columns[let.name] = build.query.unique(f"{build.prefix}__{let.name}")
             build.query.add(columns[let.name], sql(let.expr))
         tags = {"tags": sql(logic.tags)} if logic.tags is not None else {}
         build.outcome(label=sql(logic.label), score=sql(logic.score), **tags,
                       **{name: sql(expr) for name, expr in logic.attributes})
-        for position, (_name, expr) in enumerate(logic.reason_columns() if reasons else (), len(logic.attributes)):
-            build.detail(position, sql(expr))
+        # --reasons none: the query computes no reason columns; a reason's flag is its
+        # detail column itself, so reading it costs no layer of its own
+        flags = {let.name: let.expr for let in logic.reason_lets()} if build.reasons else {}
+        for position, (name, expr) in enumerate(logic.reason_columns() if build.reasons else (), len(logic.attributes)):
+            build.detail(position, sql(flags.get(name, expr)))
         build.query.udfs.update(lowering.udfs)
 
     def _defined(self, build: ConfigBuild, scope) -> Defined | None:
