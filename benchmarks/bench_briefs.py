@@ -73,12 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         return pdf_booklet(n, options.lang)
 
     from tierkit.cli import main as tierkit
-    from tierkit.engine import compile_ruleset
-    from tierkit.job import run_job
+    from tierkit.engine.evaluation import compile_ruleset
+    from tierkit.engine.job import run_job
     from tierkit.manager import make_plugin_manager, make_registry
-    from tierkit.render import Renderer
-    from tierkit.render_brief import BriefBuilder
-    from tierkit.ruleset import load_ruleset
+    from tierkit.render.environment import Renderer
+    from tierkit.render.brief import BriefBuilder
+    from tierkit.ruleset.load import load_ruleset
 
     generate = _load("tierkit_examples_generate", HERE.parent / "examples" / "generate.py")
     with tempfile.TemporaryDirectory() as folder:

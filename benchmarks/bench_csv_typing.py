@@ -91,7 +91,7 @@ def messy_cell(cell: str, draw: random.Random) -> str:
 def typing_sql_size(path: Path) -> int:
     """Bytes (UTF-8) of the SQL that types the file on DuckDB (the query the command builds)."""
     probe = (
-        "import sys, tierkit.sqlrun as r\n"
+        "import sys, tierkit.engine.sql.run as r\n"
         "built = r.typed_input\n"
         "def typed_input(*args, **kwargs):\n"
         "    typed = built(*args, **kwargs); print(len(typed.sql.encode()), file=sys.stderr); return typed\n"

@@ -12,7 +12,7 @@ in a temporary folder, then measures customers per second for:
    (on at most 20,000 customers, because it is slow).
 
 Stages 1-3 report the best of R runs. Every stage runs with the cycle collector paused,
-as tierkit's own evaluation stage does (``tierkit.engine.paused_gc``), so the ratios
+as tierkit's own evaluation stage does (``tierkit.engine.evaluation.paused_gc``), so the ratios
 compare the code, not the collector.  Every tierkit result is checked against the
 hand-written function (track, grade, score within 1e-9, rank, allocation, matrix cell); any
 disagreement prints the first few differences and exits with status 1.
@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tierkit.engine import paused_gc
+from tierkit.engine.evaluation import paused_gc
 
 HERE = Path(__file__).resolve().parent
 RULESET = "b2b-manufacturing"
@@ -103,7 +103,7 @@ def run_tierkit(customers: list[dict], csv_path: Path, out_dir: Path, repeat: in
     Returns (evaluation seconds, end-to-end seconds, results, rejected rows as text).
     """
     from tierkit import cli
-    from tierkit.engine import load_plan
+    from tierkit.engine.evaluation import load_plan
     from tierkit.manager import make_registry
 
     plan = load_plan(RULESET, make_registry(), as_of=AS_OF)

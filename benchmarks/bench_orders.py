@@ -6,7 +6,7 @@ Writes N synthetic orders (fixed seed) for M customers, then times reading the C
 aggregating it (what ``tierkit evaluate … --orders`` does before evaluating), and
 prints orders/s and peak RSS.  The issue's bar: 1,000,000 orders in under 10 s.
 
-``--engine duckdb`` times the DuckDB engine's order SQL (``tierkit.sqlorders``) in two
+``--engine duckdb`` times the DuckDB engine's order SQL (``tierkit.engine.sql.orders``) in two
 stages, the typing of the text cells and the one grouped pass with the features, and
 in the same run a polars script of the same features (a typed ``read_csv`` and one
 ``group_by``), checking that both give the same features for every customer.
@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tierkit.engine import paused_gc
-from tierkit.io import read_rows
+from tierkit.engine.evaluation import paused_gc
+from tierkit.io.tables import read_rows
 from tierkit.manager import make_registry
-from tierkit.orders import aggregate_orders
+from tierkit.engine.orders import aggregate_orders
 
 AS_OF = dt.date(2026, 11, 1)
 
@@ -54,9 +54,9 @@ def duckdb_run(path: Path) -> dict:
     """The DuckDB engine's order features: (typing seconds, grouping seconds, features by id)."""
     import dataclasses
 
-    from tierkit.sqldialect import DUCKDB
-    from tierkit.sqlengine import open_engine
-    from tierkit.sqlorders import order_aggregation
+    from tierkit.engine.sql.dialect import DUCKDB
+    from tierkit.engine.sql.connection import open_engine
+    from tierkit.engine.sql.orders import order_aggregation
 
     engine = open_engine("duckdb")
     start = time.perf_counter()

@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tierkit.engine import load_plan
+from tierkit.engine.evaluation import load_plan
 from tierkit.manager import make_registry
-from tierkit.store import Store
+from tierkit.store.runs import Store
 
 RULESET = Path(__file__).resolve().parent.parent / "tests" / "history" / "graded.yaml"
 AS_OF = dt.date(2026, 9, 1)

@@ -13,7 +13,7 @@ else is private.  Its names are imported on first use, so that ``import tierkit`
 __version__ = "0.1.0"
 __all__ = ["CompiledRuleset", "Rejected", "Result", "TierkitError", "__version__", "load"]
 
-_PUBLIC = {"CompiledRuleset": "api", "Result": "api", "load": "api", "Rejected": "io", "TierkitError": "errors"}
+_PUBLIC = {"CompiledRuleset": "api", "Result": "api", "load": "api", "Rejected": "io.tables", "TierkitError": "errors"}
 
 
 def __getattr__(name: str):

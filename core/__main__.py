@@ -1,6 +1,6 @@
 """Run the command line as ``python -m tierkit``."""
 
-from .cli import console_main
+from tierkit.cli import console_main
 
 if __name__ == "__main__":
     console_main()

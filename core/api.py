@@ -17,13 +17,13 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .engine import compile_ruleset
-from .errors import TierkitError
-from .io import InlineRows, Rejected, RowError, write_results
-from .job import Job, run_job
-from .manager import make_registry
-from .results import SchemaRecords
-from .ruleset import load_ruleset
+from tierkit.engine.evaluation import compile_ruleset
+from tierkit.errors import TierkitError
+from tierkit.io.tables import InlineRows, Rejected, RowError, write_results
+from tierkit.engine.job import Job, run_job
+from tierkit.manager import make_registry
+from tierkit.engine.results import SchemaRecords
+from tierkit.ruleset.load import load_ruleset
 
 
 def load(name_or_path: str | os.PathLike, plugins: Iterable[str | os.PathLike] = ()) -> CompiledRuleset:
@@ -104,7 +104,7 @@ class Result:
 
     def to_arrow(self):
         """The results as a pyarrow Table typed as a Parquet results file is."""
-        from .results import arrow_schema, import_pyarrow
+        from tierkit.engine.results import arrow_schema, import_pyarrow
 
         pa, _ = import_pyarrow()
         columns, rows = self._flat()
@@ -117,7 +117,7 @@ class Result:
 
     def explain(self, customer_id: Any, lang: str | None = None) -> str:
         """Every scheme's outcome for one customer, with its reasons, as ``tierkit explain`` prints it."""
-        from .explanation import render_explanation
+        from tierkit.analysis.explanation import render_explanation
 
         evaluation = self._job.evaluation
         row = evaluation.find(customer_id)

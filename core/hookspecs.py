@@ -118,7 +118,7 @@ def tierkit_brief_context(customer, record, plan, lang, as_of):
     :param record: the account's result record as ``tierkit evaluate`` writes it
         (``id``, ``features``, ``outcomes`` with labels and reasons, ``rank``,
         ``allocation``), localized to ``lang``.
-    :param plan: the compiled :class:`tierkit.plan.Plan` (fields, schemes, ruleset).
+    :param plan: the compiled :class:`tierkit.plan.compiler.Plan` (fields, schemes, ruleset).
     :param lang: the brief's language, ``en`` or ``zh``.
     :param as_of: the run's as-of date (:class:`datetime.date`).
     :returns: a dict (or ``None``); each key is readable in the page's templates as

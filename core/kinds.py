@@ -22,15 +22,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import Diagnostic
-from .hookspecs import hookimpl
-from .ir.nodes import (
+from tierkit.errors import Diagnostic
+from tierkit.expr.shadowing import warn_shadowed
+from tierkit.hookspecs import hookimpl
+from tierkit.ir.nodes import (
     NULL, And, Arith, Call, Case, Cast, Coalesce, Column, Compare, Concat, DType, Expr, FirstMatch, Gather, In, IsMissing, Let,
     ListOf, Lit, Logic, Not, Or, Pick, PyCall, Reason, Ref, Sort, Window, case, holds, known, lit, total,
 )
-from .kindlogic import Defined, IrBuild, LogicKind, logic_kind
-from .registry import Function, SchemeKind
-from .shadowing import warn_shadowed
+from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from tierkit.registry import Function, SchemeKind
 
 __all__ = [
     # registration
@@ -229,7 +229,6 @@ def first_match(name: str, rules: Sequence[Rule | tuple], default: Rule | tuple 
     return DecisionTable(tuple(table), row, lets, value, reasons)
 
 
-
 # -- a config's table of when-rules ---------------------------------------------------------
 
 WHEN_RULES_TEMPLATES = {
@@ -279,7 +278,7 @@ def when_rules(build: IrBuild, collect: bool = False) -> WhenRules | None:
 
     Under first-match one ``rules.matched`` reason gives the rule and its condition
     picked by position, and validate warns of a rule an earlier one shadows
-    (:func:`tierkit.shadowing.warn_shadowed`).  Under ``collect`` each condition is
+    (:func:`tierkit.expr.shadowing.warn_shadowed`).  Under ``collect`` each condition is
     bound once (``when<i>``) and every rule that holds gives its ``rules.matched``;
     the first still decides.  The default gives ``rules.default``, no rule and a
     default without an id ``rules.none``."""

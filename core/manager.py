@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pluggy
 
-from . import __version__, hookspecs
-from .errors import TierkitError
-from .registry import Registry
+from tierkit import __version__, hookspecs
+from tierkit.errors import TierkitError
+from tierkit.registry import Registry
 
 ENTRY_POINT_GROUP = "tierkit"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import TierkitError
+from tierkit.errors import TierkitError
 
 
 @dataclass(frozen=True)
@@ -21,11 +21,11 @@ class SchemeKind:
 
     ``config_schema`` is the JSON Schema (an object schema with ``properties``) of the
     keys a scheme of this kind takes besides the common ``id``, ``kind``, ``label`` and
-    ``description``.  ``compile`` receives a :class:`tierkit.build.SchemeBuild` and
+    ``description``.  ``compile`` receives a :class:`tierkit.plan.build.SchemeBuild` and
     emits the scheme's steps into the plan.  ``attributes`` names extra outcome
     attributes readable from expressions (``scheme.attr``) beside ``label``, ``score``
     and ``tags``: name -> (type, index into the outcome's detail tuple).
-    ``compile_sql`` receives a :class:`tierkit.sqlbuild.SqlBuild` and adds the same
+    ``compile_sql`` receives a :class:`tierkit.engine.sql.build.SqlBuild` and adds the same
     outcome as SQL columns, for the DuckDB and Spark engines; a kind without it runs
     on the Python engine only, and the SQL engines say so naming the kind.
     """
@@ -128,7 +128,7 @@ class Writer:
     destination writer is chosen by URL scheme (``schemes``; ``postgresql`` also covers
     ``postgresql+psycopg``) and called ``write(url, records, meta, mode)``, ``mode``
     being ``replace``, ``upsert`` or ``append`` (``--write-mode``).  ``records`` of a
-    run carry ``records.schema``, the plan's :class:`tierkit.results.ResultsSchema`,
+    run carry ``records.schema``, the plan's :class:`tierkit.engine.results.ResultsSchema`,
     and ``records.rejected``, the run's rejected rows.
     """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from tierkit.calllist import contact_source, follow_up
+from tierkit.render.calllist import contact_source, follow_up
 from tierkit.hookspecs import hookimpl
 
 

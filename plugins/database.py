@@ -23,7 +23,7 @@ from typing import Any
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
-from tierkit.io import source_label
+from tierkit.io.tables import source_label
 from tierkit.registry import Source
 
 Rows = Iterator[tuple[int, Mapping[str, Any]]]

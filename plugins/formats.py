@@ -3,9 +3,9 @@ XLSX, Parquet).
 
 Registered through the same hooks as any third-party plugin.  Readers yield rows lazily
 with the row number a user sees (the spreadsheet row, the JSON Lines line) and yield a
-:class:`tierkit.io.RowError` for a row they cannot parse, so one bad line never costs
+:class:`tierkit.io.tables.RowError` for a row they cannot parse, so one bad line never costs
 the whole file.  Writers take JSON-ready records and flatten them for spreadsheets, or
-into the typed columns of the results layout (:mod:`tierkit.results`) for Parquet,
+into the typed columns of the results layout (:mod:`tierkit.engine.results`) for Parquet,
 which needs the optional pyarrow (``pip install 'tierkit[duckdb]'``).
 """
 
@@ -27,10 +27,10 @@ from typing import IO, Any
 
 from tierkit.errors import InputError, Position
 from tierkit.hookspecs import hookimpl
-from tierkit.io import MIXED_UTF8, UNDECODED, RowError, delimiter_of, detect_encoding, dump_json_lines, header_names, open_text
-from tierkit.outputs import CSV_RAW, csv_writer
+from tierkit.io.tables import MIXED_UTF8, UNDECODED, RowError, delimiter_of, detect_encoding, dump_json_lines, header_names, open_text
+from tierkit.io.outputs import CSV_RAW, csv_writer
 from tierkit.registry import Reader, Writer
-from tierkit.results import flatten, write_meta, write_parquet
+from tierkit.engine.results import flatten, write_meta, write_parquet
 
 Rows = Iterator[tuple[int, Mapping[str, Any] | RowError]]
 
@@ -311,7 +311,7 @@ def read_jsonl(path: Path) -> Rows:
 def read_parquet(path: Path) -> Rows:
     """Typed columns as they are (numbers, dates, lists), a batch at a time; row N is the
     file's N-th row.  Needs pyarrow (``pip install 'tierkit[duckdb]'``)."""
-    from tierkit.results import import_pyarrow
+    from tierkit.engine.results import import_pyarrow
 
     _pyarrow, parquet = import_pyarrow()
     try:
@@ -432,7 +432,7 @@ def _padded(body: IO[str], handle: IO[str], widths: list[list[int]], width: int)
 
 
 def write_xlsx(path: Path, records: Iterable[Mapping[str, Any]], meta: Mapping[str, Any]) -> None:
-    """The manager-ready workbook (results, rejected and summary sheets): see :mod:`tierkit.xlsx_results`."""
-    from tierkit.xlsx_results import write_results_workbook  # imported when an XLSX is written
+    """The manager-ready workbook (results, rejected and summary sheets): see :mod:`tierkit.render.workbook`."""
+    from tierkit.render.workbook import write_results_workbook  # imported when an XLSX is written
 
     write_results_workbook(path, records, meta)

@@ -38,8 +38,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 
-from tierkit.expr import did_you_mean
-from tierkit.fieldtypes import WHITESPACE
+from tierkit.expr.compiler import did_you_mean
+from tierkit.io.fieldtypes import WHITESPACE
 from tierkit.ir import nodes as ir
 from tierkit.ir.nodes import ListOf, Pick
 from tierkit.kinds import (

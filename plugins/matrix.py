@@ -32,13 +32,13 @@ from __future__ import annotations
 
 from jinja2 import nodes
 
-from tierkit.build import ConfigBuild
-from tierkit.expr import Compiled, literal_value, parse
+from tierkit.plan.build import ConfigBuild
+from tierkit.expr.compiler import Compiled, literal_value, parse
 from tierkit.kinds import (
     NULL, Bindings, Defined, IrBuild, Logic, LogicKind, Reason, all_of, any_of, case, eq, ge, hookimpl, holds, lit,
     logic_kind, missing, not_, percentile, tags,
 )
-from tierkit.labels import show_number
+from tierkit.ruleset.labels import show_number
 
 UNKNOWN = "unknown"
 RECEIVABLES_TAG = "receivables_risk"

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from jinja2 import nodes
 
-from tierkit.expr import Compiled, parse
+from tierkit.expr.compiler import Compiled, parse
 from tierkit.hookspecs import hookimpl
 from tierkit.ir import nodes as ir
 from tierkit.ir.nodes import DType, Let, Reason, Ref, lit
-from tierkit.kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
 
 UNKNOWN = "unknown"
 STAGES = ("closed", "seed", "potential", "silent")

@@ -47,13 +47,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tierkit.build import ConfigBuild
-from tierkit.expr import Compiled
+from tierkit.plan.build import ConfigBuild
+from tierkit.expr.compiler import Compiled
 from tierkit.ir import nodes as ir
 from tierkit.kinds import (
     Bindings, Defined, DType, Expr, IrBuild, Lit, LogicKind, Reason, Ref, hookimpl, lit, logic_kind, percentile,
 )
-from tierkit.words import Vocabulary
+from tierkit.expr.words import Vocabulary
 
 AT_RISK, NAIL, BENCHMARK, NONE, UNKNOWN, NAIL_DROP = "at_risk", "nail", "benchmark", "none", "unknown", "nail_drop"
 INDICATORS = ("influence", "satisfaction", "cooperation")

@@ -77,7 +77,7 @@ def define(build: IrBuild) -> Defined | None:
     """The table of rules (:func:`tierkit.kinds.when_rules`): the position of the rule
     that fired picks the label, score and tags.  Under ``collect`` every rule that holds
     adds its id and tags, and validate warns of two rules one account can match (see
-    :mod:`tierkit.overlap`)."""
+    :mod:`tierkit.analysis.overlap`)."""
     collect = build.value("hit_policy", default="first") == "collect"
     table = when_rules(build, collect)
     if table is None:

@@ -25,12 +25,12 @@ Example::
 
 from __future__ import annotations
 
-from tierkit.expr import did_you_mean
+from tierkit.expr.compiler import did_you_mean
 from tierkit.hookspecs import hookimpl
 from tierkit.ir import nodes as ir
 from tierkit.ir.nodes import DType, Let, ListOf, Lit, Pick, Reason, Ref, lit
-from tierkit.kindlogic import Defined, IrBuild, LogicKind, logic_kind
-from tierkit.labels import localize
+from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from tierkit.ruleset.labels import localize
 
 UNKNOWN = "unknown"
 GROUPS = {

@@ -43,8 +43,8 @@ import math
 from tierkit.hookspecs import hookimpl
 from tierkit.ir import nodes as ir
 from tierkit.ir.nodes import DType, Let, Lit, Ref, Reason, Sort, Window, case, holds, known, lit
-from tierkit.kindlogic import Defined, IrBuild, LogicKind, logic_kind
-from tierkit.labels import score_decimals, shown_parts, shown_score, shown_threshold
+from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from tierkit.ruleset.labels import score_decimals, shown_parts, shown_score, shown_threshold
 
 INSUFFICIENT = "insufficient_data"
 LABEL_REF = {"$ref": "#/$defs/label"}
@@ -475,7 +475,7 @@ def _threshold_reasons(lets, indicators, grades, weights, factor, margin, score,
 
 
 def _finisher(grades: list[dict], decimals: int):
-    """What a row's reasons show by the one rule of shown scores (:mod:`tierkit.labels`):
+    """What a row's reasons show by the one rule of shown scores (:mod:`tierkit.ruleset.labels`):
     contributions that add up to the shown score, the gap between the next threshold
     and the shown score; and the fields behind insufficient data."""
     mins = {grade["id"]: grade.get("min") for grade in grades}

@@ -28,10 +28,10 @@ from typing import Any
 
 from tierkit.errors import Position, TierkitError
 from tierkit.hookspecs import hookimpl
-from tierkit.io import WRITE_MODES, json_default, mask_password
+from tierkit.io.tables import WRITE_MODES, json_default, mask_password
 from tierkit.plugins.database import DRIVERS, driver_reason, import_sqlalchemy
 from tierkit.registry import Writer
-from tierkit.render_plan import role_field
+from tierkit.plan.roles import role_field
 
 BATCH = 500  # rows per INSERT, and ids per upsert DELETE (within SQLite's parameter limit)
 
@@ -102,7 +102,7 @@ def _batches(rows: Iterable[dict]) -> Iterable[list[dict]]:
 
 
 class TableLayout:
-    """The columns of a results table, typed by the run's :class:`tierkit.results.ResultsSchema`:
+    """The columns of a results table, typed by the run's :class:`tierkit.engine.results.ResultsSchema`:
 
     ``id``, ``name``, ``owner`` (when the ruleset has those fields), ``run_id``,
     ``as_of``, ``ruleset``, ``ruleset_version``, ``fingerprint``, ``rank``,

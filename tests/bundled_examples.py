@@ -26,10 +26,10 @@ def evaluated(name: str):
 def evaluated_job(name: str):
     """The run of a bundled ruleset on its example data (its evaluation and what the
     input files held), once per test session."""
-    from tierkit.engine import compile_ruleset
-    from tierkit.job import run_job
+    from tierkit.engine.evaluation import compile_ruleset
+    from tierkit.engine.job import run_job
     from tierkit.manager import make_registry
-    from tierkit.ruleset import load_ruleset
+    from tierkit.ruleset.load import load_ruleset
 
     registry = make_registry()
     customers, orders = INPUTS[name]

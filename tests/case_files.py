@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tierkit.manager import make_registry
-from tierkit.testing import Case, load_cases
+from tierkit.analysis.testing import Case, load_cases
 
 from .conftest import ROOT
 

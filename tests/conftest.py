@@ -14,6 +14,7 @@ import pytest
 from tierkit.manager import make_registry
 
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
 # The checkout's own command line, never a ``tierkit`` found on PATH (which may be a stale install).
 TIERKIT = (sys.executable, "-m", "tierkit")
 

@@ -4,7 +4,7 @@ The customers are read and typed by the Python reader, then handed to the SQL
 engine as they are, so a difference found here is a difference of the compiled
 ruleset (derived features, scheme kinds, rank, allocation), not of reading files.
 Labels, tags, ranks, allocation rules and attributes must be equal; scores equal to
-1e-9 (relative); and for kinds stated as IR (:mod:`tierkit.kindlogic`) their reasons,
+1e-9 (relative); and for kinds stated as IR (:mod:`tierkit.plan.kindlogic`) their reasons,
 codes and parameters, read from each engine's outcome by the same layout.
 
 Spark pays about a second per query, more the wider and deeper the query, and half a minute to
@@ -35,13 +35,13 @@ from pathlib import Path
 
 import pytest
 
-from tierkit.engine import BoundPlan, Evaluation, compile_ruleset
-from tierkit.io import table_from_rows
-from tierkit.job import run_job
-from tierkit.ruleset import Ruleset, fingerprint_of, load_ruleset
-from tierkit.sqlengine import open_engine
-from tierkit.sqlplan import PREVIOUS_RELATION, compile_sql_plan
-from tierkit.yamlload import load_yaml
+from tierkit.engine.evaluation import BoundPlan, Evaluation, compile_ruleset
+from tierkit.io.tables import table_from_rows
+from tierkit.engine.job import run_job
+from tierkit.ruleset.load import Ruleset, fingerprint_of, load_ruleset
+from tierkit.engine.sql.connection import open_engine
+from tierkit.engine.sql.plan import PREVIOUS_RELATION, compile_sql_plan
+from tierkit.ruleset.yamlload import load_yaml
 
 from .conftest import ROOT
 

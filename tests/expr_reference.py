@@ -1,7 +1,7 @@
 """A deliberately simple interpreter for tierkit expressions, used as a test oracle.
 
-It walks Jinja's expression tree (from :func:`tierkit.expr.parse`) and implements the
-semantics documented in :mod:`tierkit.expr` directly, eagerly and without any code
+It walks Jinja's expression tree (from :func:`tierkit.expr.compiler.parse`) and implements the
+semantics documented in :mod:`tierkit.expr.compiler` directly, eagerly and without any code
 generation, so that the compiler can be checked against it:
 
 - a missing value is ``None``; arithmetic, comparisons, ``in`` and function calls with a
@@ -33,7 +33,7 @@ from typing import Any
 
 from jinja2 import nodes
 
-from tierkit.expr import parse
+from tierkit.expr.compiler import parse
 
 COMPARE = {
     "eq": operator.eq,

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 import tierkit
-from tierkit.io import compact_json
+from tierkit.io.tables import compact_json
 
 from .conftest import ROOT, TIERKIT
 
@@ -45,7 +45,7 @@ def as_json(result) -> list[dict]:
 def test_the_public_names_are_listed_and_importing_tierkit_loads_none_of_the_engine():
     assert sorted(tierkit.__all__) == ["CompiledRuleset", "Rejected", "Result", "TierkitError", "__version__", "load"]
     assert all(getattr(tierkit, name) for name in tierkit.__all__)
-    code = "import sys, tierkit; print(sorted(m for m in ('tierkit.engine', 'pandas', 'polars', 'pyarrow') if m in sys.modules))"
+    code = "import sys, tierkit; print(sorted(m for m in ('tierkit.engine.evaluation', 'pandas', 'polars', 'pyarrow') if m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
     with pytest.raises(AttributeError):
         tierkit.not_public  # noqa: B018
@@ -119,7 +119,7 @@ def test_bad_rows_are_rejected_with_their_row_and_reason(rs):
 def test_results_as_pandas_arrow_explanations_and_files(rs, expected, tmp_path):
     pd = pytest.importorskip("pandas", reason="to_pandas needs pandas (pip install -e '.[dev]')")
     pytest.importorskip("pyarrow", reason="to_arrow needs pyarrow (pip install -e '.[duckdb]')")
-    from tierkit.results import results_schema
+    from tierkit.engine.results import results_schema
 
     result = rs.evaluate(pd.read_csv(B2B_CSV), as_of=AS_OF)
     table, arrow = result.to_pandas(), result.to_arrow()

@@ -1,7 +1,7 @@
 """The layers' import rules hold (the contracts in ``pyproject.toml``'s
-``[tool.importlinter]``): only the command line imports click, rendering never imports
-an engine, and the IR depends on no engine.  import-linter follows indirect imports,
-so a rule also fails through a chain of modules.  A kind stated once imports only
+``[tool.importlinter]``): each layer (a folder of ``core/``) imports only the layers
+below it, only the command line imports click, and rendering never imports an engine.
+import-linter follows indirect imports, so a rule also fails through a chain of modules.  A kind stated once imports only
 ``tierkit.kinds``: the built-in kinds' folder is mapped into the package at install
 time, out of import-linter's sight, so that rule is a scan of their imports."""
 

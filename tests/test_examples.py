@@ -325,7 +325,7 @@ def test_rank_ties_break_on_procurement_then_input_order(evaluate):
 
 
 def test_benchmark_smoke():
-    pytest.importorskip("tierkit.engine")
+    pytest.importorskip("tierkit.engine.evaluation")
     pytest.importorskip("tierkit.cli")
     bench = _load("tierkit_bench_evaluate", ROOT / "benchmarks" / "bench_evaluate.py")
     assert bench.main(["--customers", "300", "--repeat", "1"]) == 0

@@ -14,7 +14,7 @@ import yaml
 
 from tierkit import hookspecs
 from tierkit.manager import make_plugin_manager
-from tierkit.schema import check_config_schema, is_builtin, ruleset_schema, undocumented_properties
+from tierkit.ruleset.schema import check_config_schema, is_builtin, ruleset_schema, undocumented_properties
 
 from .conftest import ROOT
 

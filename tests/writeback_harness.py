@@ -15,9 +15,9 @@ import pytest
 sa = pytest.importorskip("sqlalchemy", reason="writing to a database needs the db extra (pip install -e '.[db]')")
 
 from tierkit.cli import main
-from tierkit.engine import load_plan
-from tierkit.io import read_table, write_results
-from tierkit.results import SchemaRecords
+from tierkit.engine.evaluation import load_plan
+from tierkit.io.tables import read_table, write_results
+from tierkit.engine.results import SchemaRecords
 
 from .conftest import ROOT
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from tierkit.expr import ExpressionDiagnostic
+from tierkit.expr.compiler import ExpressionDiagnostic
 from tierkit.ir import nodes as ir
 from tierkit.ir.from_expr import scope_of, to_ir
 

@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .. import __version__
-from ..errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError, mask_secrets
-from ..io import WRITE_MODES
-from .logs import LEVELS, LOGGER, Progress, configure, logs_json
-from .options import AS_OF, ENGINE, LANG, REASONS, STORE, csv_raw, inputs
-from ..terminal import printable
+from tierkit import __version__
+from tierkit.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError, mask_secrets
+from tierkit.io.tables import WRITE_MODES
+from tierkit.cli.logs import LEVELS, LOGGER, Progress, configure, logs_json
+from tierkit.cli.options import AS_OF, ENGINE, LANG, REASONS, STORE, csv_raw, inputs
+from tierkit.cli.terminal import printable
 
 if TYPE_CHECKING:
-    from ..io import Rejected
-    from ..job import Job
+    from tierkit.io.tables import Rejected
+    from tierkit.engine.job import Job
 
 # Modules are imported where a command needs them, so that `tierkit --help`, and every
 # command, loads only what it runs (the SQL back end, jsonschema and openpyxl included).
@@ -39,8 +39,8 @@ class Session:
     to stay quiet."""
 
     def __init__(self, plugin_files: tuple[str, ...], quiet: bool = False):
-        from ..manager import make_plugin_manager
-        from ..registry import Registry
+        from tierkit.manager import make_plugin_manager
+        from tierkit.registry import Registry
 
         self.pm = make_plugin_manager(plugin_files)
         self.registry = Registry.collect(self.pm)
@@ -52,7 +52,7 @@ class Session:
             click.echo(message, err=True)
 
     def ruleset(self, ref: str):
-        from ..ruleset import load_ruleset
+        from tierkit.ruleset.load import load_ruleset
 
         return load_ruleset(ref, self.registry.ruleset_dirs)
 
@@ -114,7 +114,7 @@ def cli(ctx: click.Context, plugin_files: tuple[str, ...], quiet: bool, log_leve
 @click.pass_obj
 def validate(session: Session, ruleset: str) -> None:
     """Check RULESET (a path or a bundled name); print every problem as file:line:col."""
-    from ..engine import check_ruleset
+    from tierkit.engine.evaluation import check_ruleset
 
     try:
         loaded = session.ruleset(ruleset)
@@ -124,7 +124,7 @@ def validate(session: Session, ruleset: str) -> None:
         source = loaded.source
         plan, diagnostics = check_ruleset(loaded, session.registry)
         if plan is not None:
-            from ..overlap import overlap_warnings
+            from tierkit.analysis.overlap import overlap_warnings
 
             diagnostics += overlap_warnings(plan)
     for diagnostic in diagnostics:
@@ -147,8 +147,8 @@ def run_evaluation(
     """Compile and run on ``engine``; a plan reading ``previous_run`` gets the store's
     latest run of the ruleset (``store``, else the default store when it exists; see
     :func:`run_job`)."""
-    from ..engine import compile_ruleset
-    from ..job import run_job
+    from tierkit.engine.evaluation import compile_ruleset
+    from tierkit.engine.job import run_job
 
     plan = compile_ruleset(session.ruleset(ruleset), session.registry)
     progress(f"compiled {plan.ruleset.name} {plan.ruleset.version}")
@@ -160,7 +160,7 @@ def run_evaluation(
 
 def report_rejected(job: Job, rejected_path: str | None) -> None:
     """Rejected rows go to the file asked for, or else the first few to stderr."""
-    from ..io import write_rejected
+    from tierkit.io.tables import write_rejected
 
     rejected = job.rejected
     if rejected_path:
@@ -215,7 +215,7 @@ def describe_run(meta: dict, plan) -> str:
 def evaluate(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang, progress, save,
              store, engine, reasons, spark_master, spark_conf, memory_limit) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
-    from ..outputs import refuse_overwriting
+    from tierkit.io.outputs import refuse_overwriting
 
     refuse_overwriting({"-o": output, "--rejected": rejected_path}, [input_path, orders_path])
     with Progress(progress, session.quiet) as report:
@@ -232,10 +232,10 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, write_m
 def evaluate_on_python(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
                        report: Progress, store, save, reasons) -> None:
     """``evaluate`` in this process: read, evaluate, save when asked, write."""
-    from ..engine import paused_gc
-    from ..io import dump_json_lines, write_results
-    from ..results import SchemaRecords
-    from ..store import Store
+    from tierkit.engine.evaluation import paused_gc
+    from tierkit.io.tables import dump_json_lines, write_results
+    from tierkit.engine.results import SchemaRecords
+    from tierkit.store.runs import Store
 
     runs = Store.open(store, create=True) if save else None  # a store that cannot be written fails before the work
     job = run_evaluation(session, ruleset, input_path, orders_path, as_of, report, store)
@@ -264,12 +264,12 @@ def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, o
     """``evaluate --engine duckdb|spark``: the ruleset compiled to SQL, run where the data is;
     the results stream back through the records the Python engine writes (read whole
     only with ``--save``, to record them)."""
-    from ..engine import compile_ruleset
-    from ..job import with_previous
-    from ..sqlengine import open_engine
-    from ..sqlevaluation import evaluation_of, write_sql_results
-    from ..sqlrun import describe_orders, run_sql_job
-    from ..store import Store
+    from tierkit.engine.evaluation import compile_ruleset
+    from tierkit.engine.job import with_previous
+    from tierkit.engine.sql.connection import open_engine
+    from tierkit.engine.sql.evaluation import evaluation_of, write_sql_results
+    from tierkit.engine.sql.run import describe_orders, run_sql_job
+    from tierkit.store.runs import Store
 
     if engine != "spark" and (spark_master or spark_conf):
         raise TierkitError("--spark-master and --spark-conf need --engine spark")
@@ -315,7 +315,7 @@ def save_first(session: Session, runs, evaluation, meta: dict, input_path, order
 
 def writing(evaluated: int, output: str | None) -> str:
     """The progress line before the results are written."""
-    from ..io import mask_password
+    from tierkit.io.tables import mask_password
 
     return f"evaluated {evaluated:,} customers; writing {mask_password(output) if output and output != '-' else 'to stdout'}"
 
@@ -323,7 +323,7 @@ def writing(evaluated: int, output: str | None) -> str:
 def say_missing_reasons(plan, engine: str) -> None:
     """A warning on stderr naming the schemes whose kind gives no reasons on ``engine`` yet."""
     if engine != "python":
-        from ..sqlevaluation import missing_reasons_note
+        from tierkit.engine.sql.evaluation import missing_reasons_note
 
         if note := missing_reasons_note(plan, engine):
             click.echo(note, err=True)
@@ -348,8 +348,8 @@ def _setting(item: str) -> tuple[str, str]:
 @click.pass_obj
 def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_json, as_of, lang, store, engine) -> None:
     """Show every scheme's outcome for one customer, with its reasons."""
-    from ..explanation import render_explanation
-    from ..io import json_default
+    from tierkit.analysis.explanation import render_explanation
+    from tierkit.io.tables import json_default
 
     job = run_evaluation(session, ruleset, input_path, orders_path, as_of, Progress(False), store, engine)
     evaluation = job.evaluation
@@ -372,7 +372,7 @@ def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_
 @click.pass_obj
 def schema(session: Session, output) -> None:
     """Print the ruleset JSON Schema (for editors: yaml-language-server)."""
-    from ..schema import ruleset_schema
+    from tierkit.ruleset.schema import ruleset_schema
 
     text = json.dumps(ruleset_schema(session.registry.kinds), ensure_ascii=False, indent=2) + "\n"
     if output:
@@ -385,7 +385,7 @@ def schema(session: Session, output) -> None:
 @click.pass_obj
 def plugins(session: Session) -> None:
     """List plugins, and the kinds, functions, readers and writers each provides."""
-    from ..manager import plugin_origin
+    from tierkit.manager import plugin_origin
 
     registry = session.registry
     click.echo("plugins:")

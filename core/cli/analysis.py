@@ -1,8 +1,8 @@
 """The consultant's analysis commands: ``tierkit whatif`` and ``tierkit backtest``.
 
 Both answer a client's question before a ruleset goes live: *who moves if we change
-this?* (:mod:`tierkit.whatif`) and *do the grades predict what customers buy?*
-(:mod:`tierkit.backtest`).  Those modules compute a JSON-ready object; this one adds
+this?* (:mod:`tierkit.analysis.whatif`) and *do the grades predict what customers buy?*
+(:mod:`tierkit.analysis.backtest`).  Those modules compute a JSON-ready object; this one adds
 the command lines and draws the terminal view from the same object, so ``--json``
 and the table always say the same thing.
 """
@@ -15,18 +15,18 @@ from collections.abc import Sequence
 
 import click
 
-from .. import __version__
-from ..backtest import backtest, horizon_end, horizon_orders, pick_scheme
-from ..cli import Session, cli, say_missing_reasons
-from .options import AS_OF, ENGINE, LANG, STORE, inputs, parse_as_of
-from ..engine import compile_ruleset
-from ..errors import TierkitError
-from ..io import json_default
-from ..job import run_job
-from ..labels import SCORE_DECIMALS, localize, show_score, shown_score
-from ..plan import Plan
-from ..render_format import MISSING, num, pct
-from ..whatif import apply_changes, compare, evaluate_pair
+from tierkit import __version__
+from tierkit.analysis.backtest import backtest, horizon_end, horizon_orders, pick_scheme
+from tierkit.cli import Session, cli, say_missing_reasons
+from tierkit.cli.options import AS_OF, ENGINE, LANG, STORE, inputs, parse_as_of
+from tierkit.engine.evaluation import compile_ruleset
+from tierkit.errors import TierkitError
+from tierkit.io.tables import json_default
+from tierkit.engine.job import run_job
+from tierkit.ruleset.labels import SCORE_DECIMALS, localize, show_score, shown_score
+from tierkit.plan.compiler import Plan
+from tierkit.render.format import MISSING, num, pct
+from tierkit.analysis.whatif import apply_changes, compare, evaluate_pair
 
 REASON_INDENT = "       - "
 
@@ -87,7 +87,7 @@ def _side(plan: Plan, changes: list[str] | None = None) -> dict:
 
 
 def render_whatif(result: dict) -> str:
-    """The terminal view of :func:`tierkit.whatif.compare`'s result: counts, matrices, movers."""
+    """The terminal view of :func:`tierkit.analysis.whatif.compare`'s result: counts, matrices, movers."""
     meta = result["meta"]
     before, after = meta["before"], meta["after"]
     changes = after.get("changes")
@@ -206,7 +206,7 @@ def backtest_command(session: Session, ruleset, customers_path, orders_path, as_
 
 
 def render_backtest(result: dict) -> str:
-    """The terminal view of :func:`tierkit.backtest.backtest`'s result, ending in the verdict."""
+    """The terminal view of :func:`tierkit.analysis.backtest.backtest`'s result, ending in the verdict."""
     meta = result["meta"]
     scheme, horizon = meta["scheme"], meta["horizon"]
     described = f"{scheme['label']}, {scheme['kind']}" if scheme["label"] != scheme["id"] else scheme["kind"]

@@ -19,16 +19,16 @@ from pathlib import Path
 import click
 import yaml
 
-from ..cli import Session, cli
-from .options import AS_OF
-from ..engine import Evaluation
-from ..errors import EXIT_INVALID, Position, TierkitError
-from ..io import RowError, normalise_header, read_rows
-from ..outputs import csv_writer
-from ..orders import ORDER_COLUMNS, REQUIRED_COLUMNS
-from ..ruleset import Ruleset, resolve_ruleset_path
-from ..schema import ruleset_schema
-from ..testing import Case, CaseRunner, find_header, id_headers, load_cases
+from tierkit.cli import Session, cli
+from tierkit.cli.options import AS_OF
+from tierkit.engine.evaluation import Evaluation
+from tierkit.errors import EXIT_INVALID, Position, TierkitError
+from tierkit.io.tables import RowError, normalise_header, read_rows
+from tierkit.io.outputs import csv_writer
+from tierkit.plan.order_features import ORDER_COLUMNS, REQUIRED_COLUMNS
+from tierkit.ruleset.load import Ruleset, resolve_ruleset_path
+from tierkit.ruleset.schema import ruleset_schema
+from tierkit.analysis.testing import Case, CaseRunner, find_header, id_headers, load_cases
 
 MODELINE = "# yaml-language-server: $schema=./ruleset.schema.json"
 TESTS_FILE = "tests.yaml"

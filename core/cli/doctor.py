@@ -19,7 +19,7 @@ from importlib import metadata
 
 import click
 
-from ..fonts import chinese_font_families
+from tierkit.render.fonts import chinese_font_families
 
 APT = "apt-get install -y"
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import click
 
-from ..cli import cli
-from ..outputs import csv_writer
-from ..store import Comparison, RunInfo, Store
+from tierkit.cli import cli
+from tierkit.io.outputs import csv_writer
+from tierkit.store.runs import Comparison, RunInfo, Store
 
 WATCHED = {"at_risk": ("new", "cleared"), "nail": ("new",), "benchmark": ("new",)}
 TITLES = {"at_risk": "at-risk", "nail": "nails", "benchmark": "benchmark candidates"}

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import click
 
-from ..errors import TierkitError
-from .history import STORE, Change, Diff, compare_runs
+from tierkit.errors import TierkitError
+from tierkit.cli.history import STORE, Change, Diff, compare_runs
 
 UNASSIGNED = "(no owner)"
 

@@ -9,8 +9,8 @@ import functools
 
 import click
 
-from ..outputs import REASONS as REASONS_CHOICES
-from ..sqlengine import ENGINES
+from tierkit.io.outputs import REASONS as REASONS_CHOICES
+from tierkit.engine.sql.connection import ENGINES
 
 
 def parse_as_of(ctx, param, value: str | None) -> dt.date:
@@ -38,14 +38,14 @@ STORE = click.option("--store", "store", metavar="PATH",
 
 
 def csv_raw(command_level: bool):
-    """``--csv-raw``: CSV cells as they are, formulas included (see :func:`tierkit.outputs.spreadsheet_cell`).
+    """``--csv-raw``: CSV cells as they are, formulas included (see :func:`tierkit.io.outputs.spreadsheet_cell`).
 
     Given before the command (``tierkit --csv-raw evaluate``) it is set for the
     invocation; given to a command, it switches raw cells on for it.
     """
 
     def remember(_ctx, _param, value: bool) -> bool:
-        from ..outputs import CSV_RAW
+        from tierkit.io.outputs import CSV_RAW
 
         if value or not command_level:
             CSV_RAW.set(value)
@@ -59,7 +59,7 @@ def inputs(function):
     """The customer file (optional with --orders) and the order file.
 
     Either may be a database (a URL, or a ``.db`` file) read by table or query; the
-    command then receives a :class:`tierkit.io.SourceRef` in place of the path.
+    command then receives a :class:`tierkit.io.tables.SourceRef` in place of the path.
     """
 
     @functools.wraps(function)
@@ -78,7 +78,7 @@ def inputs(function):
 
 def _database_input(location, table, query, name, table_option, query_option):
     """A path as given, or the database table or query it names with its options."""
-    from ..io import SourceRef, is_database, mask_password
+    from tierkit.io.tables import SourceRef, is_database, mask_password
 
     if table is not None and query is not None:
         raise click.UsageError(f"give {table_option} or {query_option}, not both")

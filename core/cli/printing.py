@@ -1,10 +1,10 @@
 """The printing commands: ``tierkit brief``, ``tierkit report`` and ``tierkit calllist``.
 
-Each evaluates like ``tierkit evaluate`` (through :func:`tierkit.job.run_job`), or reads
+Each evaluates like ``tierkit evaluate`` (through :func:`tierkit.engine.job.run_job`), or reads
 the results file of an earlier run on any engine (``--results FILE``, through
-:func:`tierkit.results.read_evaluation`), builds its template context
-(:mod:`tierkit.render_brief`, :mod:`tierkit.render_report`, :mod:`tierkit.calllist`)
-and renders it with the sandboxed templates of :mod:`tierkit.render`.  ``tierkit.cli``
+:func:`tierkit.engine.results.read_evaluation`), builds its template context
+(:mod:`tierkit.render.brief`, :mod:`tierkit.render.report`, :mod:`tierkit.render.calllist`)
+and renders it with the sandboxed templates of :mod:`tierkit.render.environment`.  ``tierkit.cli``
 registers them; this module does not import the CLI module at import time, so either
 can be imported first.
 """
@@ -20,19 +20,19 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from ..booklet import write_briefs
-from ..brief_cover import build_cover
-from ..calllist import build_calllist, earlier_run, read_contacts, rows_of_owner, terminal_table, write_csv
-from ..engine import Evaluation, compile_ruleset
-from ..errors import TierkitError
-from ..outputs import refuse_overwriting
-from ..job import run_job
-from .options import AS_OF, ENGINE, LANG, STORE, csv_raw, inputs, parse_date
-from ..render import Renderer
-from ..render_brief import BriefBuilder
-from ..render_report import ReportBuilder
-from ..results import read_evaluation
-from ..terminal import printable
+from tierkit.render.booklet import write_briefs
+from tierkit.render.brief_cover import build_cover
+from tierkit.render.calllist import build_calllist, earlier_run, read_contacts, rows_of_owner, terminal_table, write_csv
+from tierkit.engine.evaluation import Evaluation, compile_ruleset
+from tierkit.errors import TierkitError
+from tierkit.io.outputs import refuse_overwriting
+from tierkit.engine.job import run_job
+from tierkit.cli.options import AS_OF, ENGINE, LANG, STORE, csv_raw, inputs, parse_date
+from tierkit.render.environment import Renderer
+from tierkit.render.brief import BriefBuilder
+from tierkit.render.report import ReportBuilder
+from tierkit.engine.results import read_evaluation
+from tierkit.cli.terminal import printable
 
 DOCUMENT_SUFFIXES = (".html", ".htm", ".pdf")
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\s\x00-\x1f]+')
@@ -74,7 +74,7 @@ def _evaluate(session, ruleset: str, input_path, orders_path, as_of, store: str 
     locale = plan.ruleset.data.get("locale", "en")
     if results is None:
         job = run_job(plan, session.registry, input_path, orders_path, as_of, store=store, engine=engine)
-        from ..cli import say_missing_reasons  # the CLI module imports this one
+        from tierkit.cli import say_missing_reasons  # the CLI module imports this one
 
         say_missing_reasons(plan, engine)
         return Evaluated(job.evaluation, job.read, len(job.evaluation.rejected), len(job.rejected), locale)

@@ -1,6 +1,6 @@
 """Ruleset expressions (``100 if fortune500 else 20``) into IR nodes, and into SQL.
 
-tierkit's expression front end (:class:`tierkit.expr.Checker`) already checks names,
+tierkit's expression front end (:class:`tierkit.expr.compiler.Checker`) already checks names,
 types and nullability and places every error at its column; it asks a back end for
 each piece it accepts.  :class:`IrEmitter` is the back end of the SQL engines: it
 answers with IR nodes, so one front end serves every engine through the lowerings,
@@ -14,9 +14,9 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
-from ..errors import Position
-from ..expr import Compiled, ExpressionError, Symbol, compile_with
-from . import nodes as ir
+from tierkit.errors import Position
+from tierkit.expr.compiler import Compiled, ExpressionError, Symbol, compile_with
+from tierkit.ir import nodes as ir
 
 TYPES = {"number": ir.DType.FLOAT, "integer": ir.DType.INT, "boolean": ir.DType.BOOL, "string": ir.DType.STR,
          "enum": ir.DType.STR, "date": ir.DType.DATE, "list": ir.DType.LIST, "none": ir.DType.NULL}
@@ -30,10 +30,10 @@ def compile_sql_expression(source: str, scope: Mapping[str, Symbol], functions, 
     Python compiler's diagnostics, plus one for a function that has no SQL form).
 
     The result's ``code`` is SQL text: the SQL engines' kinds and queries still join
-    columns as text (:class:`tierkit.sqlbuild.Query`), so the IR becomes a string here,
+    columns as text (:class:`tierkit.engine.sql.build.Query`), so the IR becomes a string here,
     at that boundary, and nowhere before it.  The Python functions it calls
     (:class:`ir.PyCall`) are added to ``udfs``, for the engine to register."""
-    from .to_sql import SqlLowering, to_sql  # the Python engine never loads sqlglot
+    from tierkit.ir.to_sql import SqlLowering, to_sql  # the Python engine never loads sqlglot
 
     compiled = compile_with(source, scope, functions, IrEmitter(), position)
     lowering = SqlLowering(str, dialect)
@@ -65,7 +65,7 @@ def _as(part, type_: str) -> ir.Expr:
 
 
 class IrEmitter:
-    """The IR back end of :class:`tierkit.expr.Checker`: each method returns a node with
+    """The IR back end of :class:`tierkit.expr.compiler.Checker`: each method returns a node with
     the Python back end's value.  An operand that is always missing (``none``, or of
     type ``any``) makes a strict operation a missing value of the result's type.
 

@@ -25,8 +25,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from ..expr import _member, _safe_power, _text
-from . import nodes as ir
+from tierkit.expr.compiler import _member, _safe_power, _text
+from tierkit.ir import nodes as ir
 
 OPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv, "%": ast.Mod}
 CMP = {"==": ast.Eq, "!=": ast.NotEq, "<": ast.Lt, "<=": ast.LtE, ">": ast.Gt, ">=": ast.GtE}
@@ -47,9 +47,9 @@ def functions() -> dict[str, Callable]:
     ``casefold`` (Python's Unicode normalisation and case folding), ``join`` (a list's
     texts joined by a literal separator, missing items skipped), ``matches`` (the whole text
     matches a pattern, written in what Python, RE2 and Java read alike), ``isnan``
-    (whether a number is NaN) and exact money (:mod:`tierkit.money`)."""
-    from ..money import money, money_units
-    from ..plugins.functions import FUNCTIONS
+    (whether a number is NaN) and exact money (:mod:`tierkit.io.money`)."""
+    from tierkit.io.money import money, money_units
+    from tierkit.plugins.functions import FUNCTIONS
 
     table = {function.name: function.impl for function in FUNCTIONS}
     table["list_contains"] = lambda items, value: value in items

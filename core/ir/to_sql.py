@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect as SqlglotDialect
 
-from ..money import MONEY_SCALE
-from ..fieldtypes import WHITESPACE
-from . import nodes as ir
+from tierkit.io.money import MONEY_SCALE
+from tierkit.io.fieldtypes import WHITESPACE
+from tierkit.ir import nodes as ir
 
 TYPES = {ir.DType.BOOL: "BOOLEAN", ir.DType.INT: "BIGINT", ir.DType.FLOAT: "DOUBLE", ir.DType.STR: "VARCHAR",
          ir.DType.DATE: "DATE", ir.DType.LIST: "ARRAY<VARCHAR>"}
@@ -721,14 +721,14 @@ def _list_contains(lowering: SqlLowering, args) -> exp.Expr:
 
 
 def _money_units(lowering: SqlLowering, args) -> exp.Expr:
-    """:func:`tierkit.money.money_units`: whole millionths, half up, as DECIMAL(38, 0)
+    """:func:`tierkit.io.money.money_units`: whole millionths, half up, as DECIMAL(38, 0)
     so that sums are exact (an INT of the IR: Python's ``int``)."""
     scaled = _op(exp.Add, _op(exp.Mul, lowering.lower(args[0]), _double(MONEY_SCALE)), _double(0.5))
     return exp.Cast(this=_fn("floor", scaled), to=WHOLE_NUMBER.copy())
 
 
 def _money(lowering: SqlLowering, args) -> exp.Expr:
-    """:func:`tierkit.money.money`: the double nearest to a sum of millionths."""
+    """:func:`tierkit.io.money.money`: the double nearest to a sum of millionths."""
     return _op(exp.Div, _cast(lowering.lower(args[0]), ir.DType.FLOAT), _double(MONEY_SCALE))
 
 

@@ -237,7 +237,7 @@ def test_python_functions_agree_on_python_and_duckdb(table, node):
     the engine registers it."""
     from sqlglot import exp
 
-    from tierkit.sqlengine import DuckDBEngine
+    from tierkit.engine.sql.connection import DuckDBEngine
 
     lowering = to_sql.SqlLowering(str)
     sql = exp.select(lowering.lower(node)).from_("t").order_by("i")

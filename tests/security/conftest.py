@@ -11,7 +11,7 @@ import pytest
 
 from tierkit.cli import main
 
-from ..conftest import TIERKIT
+from tests.conftest import TIERKIT
 
 
 def run_tierkit(*args, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

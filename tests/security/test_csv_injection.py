@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tierkit.outputs import spreadsheet_cell, unquote_cell
+from tierkit.io.outputs import spreadsheet_cell, unquote_cell
 
 from .conftest import run_in_process, run_tierkit as tierkit
 
@@ -95,10 +95,10 @@ def test_results_read_back_give_the_names_as_they_were(injected):
     assert run_in_process("evaluate", "r.yaml", "customers.csv", "--as-of", AS_OF, "-o", "out.csv", cwd=injected).returncode == 0
     done = tierkit("explain", "r.yaml", "customers.csv", "--as-of", AS_OF, "--customer", "C1", "--json", cwd=injected)
     assert json.loads(done.stdout)["features"]["name"] == READ["C1"]  # JSON is not touched
-    from tierkit.engine import compile_ruleset
+    from tierkit.engine.evaluation import compile_ruleset
     from tierkit.manager import make_registry
-    from tierkit.results import read_results
-    from tierkit.ruleset import load_ruleset
+    from tierkit.engine.results import read_results
+    from tierkit.ruleset.load import load_ruleset
 
     registry = make_registry()
     plan = compile_ruleset(load_ruleset(str(injected / "r.yaml"), registry.ruleset_dirs), registry)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tierkit.errors import Position
-from tierkit.expr import ExpressionDiagnostic, Namespace, Symbol, compile_expression
+from tierkit.expr.compiler import ExpressionDiagnostic, Namespace, Symbol, compile_expression
 from tierkit.plugins.functions import FUNCTIONS
 
 FUNCTIONS_BY_NAME = {f.name: f for f in FUNCTIONS}

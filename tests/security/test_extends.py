@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tierkit.errors import RulesetError
-from tierkit.ruleset import load_ruleset
+from tierkit.ruleset.load import load_ruleset
 
-from ..test_render import SMALL_RULESET, write_small_case
+from tests.render.test_render import SMALL_RULESET, write_small_case
 
 BASE = "tierkit: 1\nname: base\nversion: '1'\nfields: {}\nschemes: []\n"
 SECRET = "secret_key: do-not-print-me\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..test_render import AS_OF, write_small_case
+from tests.render.test_render import AS_OF, write_small_case
 
 pytestmark = pytest.mark.slow
 

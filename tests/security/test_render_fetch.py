@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ..test_render import AS_OF, write_small_case
+from tests.render.test_render import AS_OF, write_small_case
 
 pytestmark = [pytest.mark.pdf, pytest.mark.slow]
 pytest.importorskip("weasyprint", reason="PDF output needs the pdf extra (pip install 'tierkit[pdf]')")

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierkit.errors import TierkitError
-from tierkit.fieldtypes import MAX_NUMBER_TEXT, FieldSpec
-from tierkit.io import read_table
+from tierkit.io.fieldtypes import MAX_NUMBER_TEXT, FieldSpec
+from tierkit.io.tables import read_table
 
 from .conftest import run_tierkit as tierkit
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tierkit import render_sandbox, yamlload
+from tierkit.render import sandbox as render_sandbox
 
-from ..conftest import ROOT
+from tierkit.ruleset import yamlload
+
+from tests.conftest import ROOT
 
 LIMITS = {
     "yamlload.MAX_FILE_BYTES": f"{yamlload.MAX_FILE_BYTES:,} bytes",

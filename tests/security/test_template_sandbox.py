@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierkit import render_sandbox
+from tierkit.render import sandbox as render_sandbox
 from tierkit.errors import TierkitError
 from tierkit.manager import make_plugin_manager
-from tierkit.render import Renderer
+from tierkit.render.environment import Renderer
 
-from ..test_render import AS_OF, write_small_case
+from tests.render.test_render import AS_OF, write_small_case
 
 PAYLOADS = {
     "repeat": ("{{ 'a' * 500000000 }}", "repeating a value 500,000,000 times makes it too long (limit 1,000,000)"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tierkit.terminal import printable
+from tierkit.cli.terminal import printable
 
-from ..test_render import AS_OF, SMALL_CUSTOMERS, write_small_case
+from tests.render.test_render import AS_OF, SMALL_CUSTOMERS, write_small_case
 
 ESCAPES = "\x1b[2J\x1b]0;pwned\x07\r\x9b31m\u202e"
 SHOWN = "\\x1b[2J\\x1b]0;pwned\\x07\\x0d\\x9b31m\\u202e"

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierkit import yamlload
-from tierkit.engine import check_ruleset
+from tierkit.ruleset import yamlload
+from tierkit.engine.evaluation import check_ruleset
 from tierkit.errors import RulesetError, TierkitError
-from tierkit.ruleset import load_ruleset
-from tierkit.yamlload import MAX_ALIAS_VALUES, MAX_DEPTH, load_yaml, load_yaml_file
+from tierkit.ruleset.load import load_ruleset
+from tierkit.ruleset.yamlload import MAX_ALIAS_VALUES, MAX_DEPTH, load_yaml, load_yaml_file
 
 # A "billion laughs": nine levels of nine aliases each (9**9 strings) in 417 bytes; the one
 # reported took validate past 60 s and 3.4 GB in 796 bytes.

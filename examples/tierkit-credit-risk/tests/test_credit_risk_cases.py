@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tierkit.manager import make_registry
-from tierkit.testing import CaseRunner, load_cases
+from tierkit.analysis.testing import CaseRunner, load_cases
 
 CASE_FILES = sorted((Path(__file__).parent / "cases").glob("*.yml"))
 

@@ -2,7 +2,7 @@
 same results on every engine: its sample customers and orders evaluated by the command
 line on the Python engine, on DuckDB and on Spark (each when installed) give the same
 labels, scores, tags, ranks and allocation rules.  tierkit's own
-``tests/test_credit_risk_package.py`` compares the reasons' codes and parameters too."""
+``tests/plugins/test_credit_risk_package.py`` compares the reasons' codes and parameters too."""
 
 from __future__ import annotations
 

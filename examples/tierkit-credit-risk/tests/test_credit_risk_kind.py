@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from tierkit.cli import main
-from tierkit.engine import BoundPlan, compile_ruleset
-from tierkit.io import table_from_rows
+from tierkit.engine.evaluation import BoundPlan, compile_ruleset
+from tierkit.io.tables import table_from_rows
 from tierkit.manager import make_registry
-from tierkit.ruleset import load_ruleset
-from tierkit.schema import ruleset_schema, undocumented_properties
+from tierkit.ruleset.load import load_ruleset
+from tierkit.ruleset.schema import ruleset_schema, undocumented_properties
 from tierkit_credit_risk import overdue_ratio
 
 HERE = Path(__file__).resolve().parent.parent
