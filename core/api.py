@@ -51,18 +51,24 @@ class CompiledRuleset:
         return f"<CompiledRuleset {self.name} {self.version}>"
 
     def evaluate(self, customers: Any = None, orders: Any = None, as_of: dt.date | str | None = None,
-                 lang: str | None = None, store: str | os.PathLike | None = None) -> Result:
+                 lang: str | None = None, store: str | os.PathLike | None = None, engine: str = "python") -> Result:
         """Grade ``customers`` (and/or aggregate ``orders``, one row per order) as of a date.
 
         Each may be a pandas or polars DataFrame, a pyarrow Table, an iterable of dicts
         or a file path.  ``as_of`` is a date or ``YYYY-MM-DD`` (default: today); ``lang``
         ``en`` or ``zh`` (default: the ruleset's locale).  A ruleset reading the previous
         run gets it from ``store`` (else ``$TIERKIT_STORE`` or ``./tierkit-runs.sqlite``
-        when it exists).  Rows that cannot be used are in :attr:`Result.rejected`.
+        when it exists).  ``engine`` is where it runs, as ``tierkit evaluate --engine``
+        says: ``python``, ``duckdb`` or ``spark`` (the same results, reasons included).
+        Rows that cannot be used are in :attr:`Result.rejected`.
         """
+        from tierkit.engine.sql.connection import ENGINES
+
+        if engine not in ENGINES:
+            raise TierkitError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
         day = _as_of(as_of)
         job = run_job(self._plan, self._registry, _input(customers, "customers"), _input(orders, "orders"), day,
-                      store=None if store is None else os.fspath(store))
+                      store=None if store is None else os.fspath(store), engine=engine)
         return Result(job, self._registry, lang or self._plan.ruleset.data.get("locale", "en"))
 
 

@@ -13,7 +13,16 @@ a node is expected: ``ge(ratio, 0.05)``), from decision tables (:func:`first_mat
 the first rule whose condition holds gives the value and its reason code) and, as an
 escape hatch, from a plain Python function of one customer's values (:func:`python`:
 a direct call on the Python engine, a scalar UDF on DuckDB, a pandas UDF on
-Spark).  docs/plugins.md, "A new kind", walks through a whole kind.
+Spark).  A decision table over many rows can also be a :class:`FirstMatch` (the
+position of the first condition that holds) read by :class:`Pick`.
+
+Besides the logic, a kind's config checks and its reasons' finishing touches use a
+few helpers of the core's, so they say things as the rest of tierkit does:
+:func:`did_you_mean` (a hint for a misspelt name), :func:`constant_values` (what an
+expression can give, when provably constant), :func:`show_number` (a number as people
+read it) and the shown-score rule (:func:`score_decimals`, :func:`shown_score`,
+:func:`shown_parts`, :func:`shown_threshold`).  docs/plugins.md, "A new kind", walks
+through a whole kind and lists the API.
 """
 
 from __future__ import annotations
@@ -23,27 +32,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from tierkit.errors import Diagnostic
+from tierkit.expr.compiler import Compiled, constant_values, did_you_mean
 from tierkit.expr.shadowing import warn_shadowed
 from tierkit.hookspecs import hookimpl
+from tierkit.io.fieldtypes import WHITESPACE
 from tierkit.ir.nodes import (
     NULL, And, Arith, Call, Case, Cast, Coalesce, Column, Compare, Concat, DType, Expr, FirstMatch, Gather, In, IsMissing, Let,
     ListOf, Lit, Logic, Not, Or, Pick, PyCall, Reason, Ref, Sort, Window, case, holds, known, lit, total,
 )
 from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
 from tierkit.registry import Function, SchemeKind
+from tierkit.ruleset.labels import score_decimals, show_number, shown_parts, shown_score, shown_threshold
 
 __all__ = [
-    # registration
-    "hookimpl", "logic_kind", "LogicKind", "Defined", "IrBuild", "Function", "SchemeKind", "Diagnostic",
+    # registration and config
+    "hookimpl", "logic_kind", "LogicKind", "Defined", "IrBuild", "Compiled", "Function", "SchemeKind", "Diagnostic",
+    "did_you_mean", "constant_values",
     # nodes
     "DType", "Expr", "Column", "Ref", "Lit", "NULL", "Let", "Window", "Sort", "Reason", "Logic", "Case", "Coalesce",
-    "Compare", "And", "Or", "Not", "IsMissing", "Arith", "Cast", "In", "Concat", "Call", "PyCall", "Gather", "ListOf",
+    "Compare", "And", "Or", "Not", "IsMissing", "Arith", "Cast", "In", "Concat", "Call", "PyCall", "ListOf", "Gather",
     "FirstMatch", "Pick",
     # builders
     "node", "lit", "case", "known", "holds", "missing", "total", "eq", "ne", "lt", "le", "gt", "ge", "all_of", "any_of",
     "not_", "add", "sub", "mul", "div", "coalesce", "python", "tags", "dtype_of", "Bindings", "percentile",
     # decision tables
     "Rule", "DecisionTable", "first_match", "WhenRules", "when_rules", "WHEN_RULES_TEMPLATES",
+    # content: numbers and scores as shown, text as str.strip sees it
+    "show_number", "score_decimals", "shown_score", "shown_parts", "shown_threshold", "WHITESPACE",
 ]
 
 TYPES = {"number": DType.FLOAT, "integer": DType.INT, "boolean": DType.BOOL, "string": DType.STR, "date": DType.DATE,

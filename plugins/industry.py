@@ -38,12 +38,9 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 
-from tierkit.expr.compiler import did_you_mean
-from tierkit.io.fieldtypes import WHITESPACE
-from tierkit.ir import nodes as ir
-from tierkit.ir.nodes import ListOf, Pick
 from tierkit.kinds import (
-    Bindings, Defined, DType, Expr, IrBuild, Lit, LogicKind, Reason, Ref, hookimpl, lit, logic_kind,
+    WHITESPACE, And, Bindings, Call, Compare, Concat, Defined, DType, Expr, FirstMatch, In, IrBuild, IsMissing, ListOf, Lit, Logic,
+    LogicKind, Not, Pick, Reason, Ref, case, did_you_mean, hookimpl, holds, known, lit, logic_kind,
 )
 
 FALLBACK_ID = "general"
@@ -378,8 +375,8 @@ def code_matches(track_code: str, code: str) -> bool:
     return re.fullmatch(code_pattern(track_code), code) is not None
 
 
-def _call(name: str, *args, dtype: DType = STR) -> ir.Call:
-    return ir.Call(name, tuple(args), dtype)
+def _call(name: str, *args, dtype: DType = STR) -> Call:
+    return Call(name, tuple(args), dtype)
 
 
 def _folded(let: Bindings, name: str, text) -> tuple[Ref, Ref]:
@@ -396,22 +393,22 @@ def _code_input(let: Bindings, compiled) -> tuple[Expr, Expr, Expr, Callable[[st
     value, dtype = compiled.code, compiled.code.dtype
     if dtype is DType.LIST:
         key = let("code_key", _call("casefold", let("code_nfkc", _call("nfkc", let("code_text", _call("join", value, lit(_SEPARATOR)))))))
-        known = _call("matches", key, lit(f"(?s).*[^{WHITESPACE}{_SEPARATOR}].*"), dtype=BOOL)
+        filled = _call("matches", key, lit(f"(?s).*[^{WHITESPACE}{_SEPARATOR}].*"), dtype=BOOL)
         items = f"(?s)(?:.*{_SEPARATOR})?{_SPACES}"
-        return key, known, _call("join", value, lit(", ")), lambda code: f"{items}{code_pattern(code)}{_SPACES}(?:{_SEPARATOR}.*)?"
+        return key, filled, _call("join", value, lit(", ")), lambda code: f"{items}{code_pattern(code)}{_SPACES}(?:{_SEPARATOR}.*)?"
     if dtype is STR:
         normal, key = _folded(let, "code", value)
-        return key, ir.Compare("!=", key, lit("")), _call("strip", normal), code_pattern
+        return key, Compare("!=", key, lit("")), _call("strip", normal), code_pattern
     if dtype is INT:
-        text = let("code_text", ir.Concat((value,)))
-        return text, ir.known(text), text, code_pattern
+        text = let("code_text", Concat((value,)))
+        return text, known(text), text, code_pattern
     if dtype is FLOAT:
         x = let("code_number", value)
-        text = let("code_text", ir.case((_call("isnan", x, dtype=BOOL), lit("nan")), (ir.Compare("==", x, lit(math.inf)), lit("inf")),
-                                        (ir.Compare("==", x, lit(-math.inf)), lit("-inf")),
-                                        (ir.Compare(">=", _call("abs", x, dtype=FLOAT), lit(1e38)), Lit(None, STR)),
-                                        default=ir.Concat((x,))))
-        return text, ir.known(text), text, code_pattern
+        text = let("code_text", case((_call("isnan", x, dtype=BOOL), lit("nan")), (Compare("==", x, lit(math.inf)), lit("inf")),
+                                     (Compare("==", x, lit(-math.inf)), lit("-inf")),
+                                     (Compare(">=", _call("abs", x, dtype=FLOAT), lit(1e38)), Lit(None, STR)),
+                                     default=Concat((x,))))
+        return text, known(text), text, code_pattern
     missing = Lit(None, STR)
     return missing, lit(False), missing, code_pattern
 
@@ -442,31 +439,31 @@ def define(build: IrBuild) -> Defined | None:
     let, hits, reasons, readers = Bindings(), [], [], {}
     if code_expr is not None:
         key, code_known, code_shown, pattern = _code_input(let, code_expr)
-        code_known = ir.holds(code_known)
+        code_known = holds(code_known)
         codes = sorted(((len(code), index, number, code) for index, t in enumerate(tracks) for number, code in enumerate(t["codes"])),
                        key=lambda item: (-item[0], item[1], item[2]))
         tests = tuple(_call("matches", key, lit(pattern(code)), dtype=BOOL) for _length, _index, _number, code in codes)
-        hit = let("code_hit", ir.FirstMatch(tests, Lit(None, INT)))
+        hit = let("code_hit", FirstMatch(tests, Lit(None, INT)))
         hits.append(("code", hit, [index for _l, index, _n, _c in codes]))
     if text_expr is not None:
         text = _text_input(let, text_expr)
         words = [(index, word) for index, t in enumerate(tracks) for word in t["keywords"]]
-        hit = let("keyword_hit", ir.FirstMatch(tuple(_call("contains", text, lit(word), dtype=BOOL) for _i, word in words),
-                                               Lit(None, INT)))
+        hit = let("keyword_hit", FirstMatch(tuple(_call("contains", text, lit(word), dtype=BOOL) for _i, word in words),
+                                            Lit(None, INT)))
         hits.append(("keyword", hit, [index for index, _word in words]))
     if whens:
-        hit = let("when_hit", ir.FirstMatch(tuple(condition.code for _index, condition in whens), Lit(None, INT)))
+        hit = let("when_hit", FirstMatch(tuple(condition.code for _index, condition in whens), Lit(None, INT)))
         hits.append(("when", hit, [index for index, _condition in whens]))
-    track = let("track", ir.case(*((ir.known(hit), Pick(hit, tuple(map(lit, indices)), lit(-1))) for _by, hit, indices in hits),
-                                 default=lit(-1)))
-    by = let("matched_by", ir.case(*((ir.known(hit), lit(how)) for how, hit, _indices in hits), default=lit("fallback")))
+    track = let("track", case(*((known(hit), Pick(hit, tuple(map(lit, indices)), lit(-1))) for _by, hit, indices in hits),
+                              default=lit(-1)))
+    by = let("matched_by", case(*((known(hit), lit(how)) for how, hit, _indices in hits), default=lit("fallback")))
     label = let("label", Pick(track, tuple(lit(t["id"]) for t in tracks), lit(fallback["id"])))
     entries = [*tracks, fallback]
     tags = (Pick(track, tuple(_texts(t.get("tags", ())) for t in tracks), _texts(fallback.get("tags", ())))
             if any(t.get("tags") for t in entries) else None)
 
     def matched(how: str) -> Expr:
-        return ir.Compare("==", by, lit(how))
+        return Compare("==", by, lit(how))
 
     def field(compiled) -> tuple[str, Lit]:
         return ("field", lit(compiled.source.strip()))
@@ -487,16 +484,16 @@ def define(build: IrBuild) -> Defined | None:
         shown = Pick(hits[-1][1], tuple(lit(tracks[index]["when"]) for index, _condition in whens), Lit(None, STR))
         reasons.append(Reason("industry.when", (("track", label), ("matched_by", lit("when")), ("when", shown)), matched("when")))
     if code_expr is not None:
-        reasons += _missing(build, let, readers, "code", code_expr, ir.And((fell, ir.Not(code_known))))
-        reasons.append(Reason("industry.code_none", (field(code_expr), ("value", code_shown)), ir.And((fell, code_known))))
+        reasons += _missing(build, let, readers, "code", code_expr, And((fell, Not(code_known))))
+        reasons.append(Reason("industry.code_none", (field(code_expr), ("value", code_shown)), And((fell, code_known))))
     if text_expr is not None:
-        reasons += _missing(build, let, readers, "text", text_expr, ir.And((fell, ir.IsMissing(text_expr.code))))
-        reasons.append(Reason("industry.text_none", (field(text_expr),), ir.And((fell, ir.known(text_expr.code)))))
+        reasons += _missing(build, let, readers, "text", text_expr, And((fell, IsMissing(text_expr.code))))
+        reasons.append(Reason("industry.text_none", (field(text_expr),), And((fell, known(text_expr.code)))))
     if whens:
         reasons.append(Reason("industry.when_none", (), fell))
     reasons.append(Reason("industry.fallback", (("track", lit(fallback["id"])), ("matched_by", lit("fallback")),
                                                  ("fallback", lit(True))), fell))
-    logic = ir.Logic(build.id, let.lets, label, Lit(None, FLOAT), (("matched_by", by),), tuple(reasons), tags=tags)
+    logic = Logic(build.id, let.lets, label, Lit(None, FLOAT), (("matched_by", by),), tuple(reasons), tags=tags)
     labels = {entry["id"]: entry.get("label", entry["id"]) for entry in entries}
     about = {entry["id"]: {key: entry[key] for key in CONTENT_KEYS if entry.get(key)} for entry in entries}
     return Defined(logic, labels, readers=readers, finish=_finish, about=about, tag_labels=TAG_LABELS)
@@ -510,10 +507,10 @@ def _missing(build: IrBuild, let: Bindings, readers: dict, name: str, compiled, 
     blank = let(f"{name}_blank", mask)
     readers[blank] = read
     source = compiled.source.strip()
-    plain = ir.In(blank, (lit(0), lit(1))) if compiled.reads == {source} else lit(False)
+    plain = In(blank, (lit(0), lit(1))) if compiled.reads == {source} else lit(False)
     params = (("field", lit(source)), ("missing", blank))
-    return [Reason(f"industry.{name}_missing", params, ir.And((when, plain))),
-            Reason(f"industry.{name}_missing_inputs", params, ir.And((when, ir.Not(plain))))]
+    return [Reason(f"industry.{name}_missing", params, And((when, plain))),
+            Reason(f"industry.{name}_missing_inputs", params, And((when, Not(plain))))]
 
 
 def _finish(records: list[dict], outcome: tuple) -> None:

@@ -30,20 +30,14 @@ Example::
 
 from __future__ import annotations
 
-from jinja2 import nodes
-
-from tierkit.plan.build import ConfigBuild
-from tierkit.expr.compiler import Compiled, literal_value, parse
 from tierkit.kinds import (
-    NULL, Bindings, Defined, IrBuild, Logic, LogicKind, Reason, all_of, any_of, case, eq, ge, hookimpl, holds, lit,
-    logic_kind, missing, not_, percentile, tags,
+    NULL, Bindings, Compiled, Defined, IrBuild, Logic, LogicKind, Reason, all_of, any_of, case, constant_values, eq, ge, hookimpl,
+    holds, lit, logic_kind, missing, not_, percentile, show_number, tags,
 )
-from tierkit.ruleset.labels import show_number
 
 UNKNOWN = "unknown"
 RECEIVABLES_TAG = "receivables_risk"
 CELL_KEYS = ("high_high", "high_low", "low_high", "low_low")  # x level, then y level
-NO_VALUE = Compiled("", "None", "any", True, frozenset())
 
 
 def _label(en: str, zh: str) -> dict:
@@ -412,7 +406,7 @@ def _finish(records: list[dict], outcome: tuple) -> None:
             record["fields"] = record["missing_fields"] or [axis["source"] for axis in axes]
 
 
-def _warn_unreached(build: ConfigBuild, x: _Axis, y: _Axis, cells: dict[str, dict]) -> None:
+def _warn_unreached(build: IrBuild, x: _Axis, y: _Axis, cells: dict[str, dict]) -> None:
     """A warning for each cell no customer can reach because an axis is provably always
     high or always low (:func:`_levels`); at the cell when the ruleset declares it,
     else at the axis."""
@@ -437,7 +431,7 @@ def _levels(axis: _Axis) -> tuple[set[bool], str]:
     both = ({True, False}, "")
     if axis.cut is not None and axis.cut[0] == "percentile" and axis.cut[1] == 0:
         return {True}, "its cut is the lowest value: nothing is below it"
-    values = _possible_values(axis.compiled.source)
+    values = constant_values(axis.compiled.source) if axis.compiled is not None else None
     if values is None:
         return both
     if axis.boolean:
@@ -453,25 +447,7 @@ def _levels(axis: _Axis) -> tuple[set[bool], str]:
     return levels, f"it gives only {shown}{against}"
 
 
-def _possible_values(source: str) -> list | None:
-    """The values an axis expression can give when they are constants: a number or
-    true/false, or ``a if c else b`` of such (nested); None when it can give others."""
-    try:
-        tree = parse(source)
-    except Exception:  # reported where the axis was compiled
-        return None
-
-    def values(node) -> list | None:
-        if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
-            left, right = values(node.expr1), values(node.expr2)
-            return None if left is None or right is None else left + right
-        value = literal_value(node)
-        return [value] if isinstance(value, (int, float)) else None  # a number or true/false
-
-    return values(tree)
-
-
-def _axis(build: ConfigBuild, key: str, default: dict | None) -> _Axis:
+def _axis(build: IrBuild, key: str, default: dict | None) -> _Axis:
     config = build.value(key, default={}) or {}
     default = default or {}
     label = config.get("label", default.get("label", config.get("value", key)))
@@ -489,8 +465,8 @@ def _axis(build: ConfigBuild, key: str, default: dict | None) -> _Axis:
             else:
                 build.error(f"{key}.value is missing: an expression giving the {key} axis", key,
                             hint="set it, or pick a preset")
-            compiled = NO_VALUE
-    boolean = compiled.type == "boolean"
+            compiled = None
+    boolean = compiled is not None and compiled.type == "boolean"
     if "cut" in config:
         if boolean:
             build.error(f"{key}.value gives true/false: the axis is high when true and takes no cut", key, "cut")
@@ -502,7 +478,7 @@ def _axis(build: ConfigBuild, key: str, default: dict | None) -> _Axis:
     return _Axis(key, label, compiled, cut, boolean)
 
 
-def _cells(build: ConfigBuild, preset: dict) -> dict[str, dict]:
+def _cells(build: IrBuild, preset: dict) -> dict[str, dict]:
     given = build.value("cells", default={}) or {}
     cells = {}
     for key in CELL_KEYS:
@@ -523,7 +499,7 @@ def _cells(build: ConfigBuild, preset: dict) -> dict[str, dict]:
     return cells
 
 
-def _receivables(build: ConfigBuild, preset: dict) -> tuple[Compiled | None, str | None]:
+def _receivables(build: IrBuild, preset: dict) -> tuple[Compiled | None, str | None]:
     given = build.value("receivables")
     if given is not None and given is not False and "receivables" not in preset:
         build.error("receivables applies to the frequency_volume preset's traffic cell only", "receivables")

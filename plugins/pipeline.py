@@ -25,13 +25,10 @@ Example::
 
 from __future__ import annotations
 
-from jinja2 import nodes
-
-from tierkit.expr.compiler import Compiled, parse
-from tierkit.hookspecs import hookimpl
-from tierkit.ir import nodes as ir
-from tierkit.ir.nodes import DType, Let, Reason, Ref, lit
-from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from tierkit.kinds import (
+    And, Compare, Compiled, Defined, DType, IrBuild, IsMissing, Let, Lit, Logic, LogicKind, Not, Or, Reason, Ref, case, hookimpl,
+    holds, lit, logic_kind,
+)
 
 UNKNOWN = "unknown"
 STAGES = ("closed", "seed", "potential", "silent")
@@ -188,30 +185,29 @@ def define(build: IrBuild) -> Defined | None:
     for stage, _condition in present:
         whens.append((Ref(stage, DType.BOOL), lit(stage)))
         if stop:
-            whens.append((ir.IsMissing(Ref(stage, DType.BOOL)), lit(UNKNOWN)))
-    label = ir.case(*whens, default=lit(UNKNOWN))
+            whens.append((IsMissing(Ref(stage, DType.BOOL)), lit(UNKNOWN)))
+    label = case(*whens, default=lit(UNKNOWN))
     lets.append(Let("stage", label))
     stage_ref = Ref("stage", DType.STR)
-    grade = ir.case(*((ir.Compare("==", stage_ref, lit(name)), lit(GRADES[name])) for name in STAGES),
-                    default=ir.Lit(None, DType.STR))
+    grade = case(*((Compare("==", stage_ref, lit(name)), lit(GRADES[name])) for name in STAGES), default=Lit(None, DType.STR))
     reasons, readers, reached, stopped = [], {}, [], []
     for stage, condition in present:
         result = Ref(stage, DType.BOOL)
-        here = ir.And(tuple(reached)) if reached else lit(True)
+        here = And(tuple(reached)) if reached else lit(True)
         blank, read = build.blank_inputs(condition)
         readers[blank] = read
         said = (("stage", lit(stage)), ("condition", lit(condition.source)))
-        missing = ir.And((here, ir.IsMissing(result)))
-        reasons += [Reason("pipeline.holds", said, ir.And((here, ir.holds(result)))),
-                    Reason("pipeline.fails", said, ir.And((here, ir.holds(ir.Not(result))))),
+        missing = And((here, IsMissing(result)))
+        reasons += [Reason("pipeline.holds", said, And((here, holds(result)))),
+                    Reason("pipeline.fails", said, And((here, holds(Not(result))))),
                     Reason("pipeline.stopped" if stop else "pipeline.missing",
                            (("stage", lit(stage)), ("missing_fields", blank)), missing)]
         stopped.append(missing)
-        passed = ir.holds(ir.Not(result)) if stop else ir.Not(ir.holds(result))
+        passed = holds(Not(result)) if stop else Not(holds(result))
         reached.append(passed)
-    unknown = ir.Compare("==", stage_ref, lit(UNKNOWN))
-    reasons.append(Reason("pipeline.none", (), ir.And((unknown, ir.Not(ir.Or(tuple(stopped))))) if stop and stopped else unknown))
-    logic = ir.Logic(build.id, tuple(lets), stage_ref, ir.Lit(None, DType.FLOAT), (("grade", grade),), tuple(reasons))
+    unknown = Compare("==", stage_ref, lit(UNKNOWN))
+    reasons.append(Reason("pipeline.none", (), And((unknown, Not(Or(tuple(stopped))))) if stop and stopped else unknown))
+    logic = Logic(build.id, tuple(lets), stage_ref, Lit(None, DType.FLOAT), (("grade", grade),), tuple(reasons))
     labels = {**LABELS, **(build.value("labels", default={}) or {})}
     about = {**ABOUT, **(build.value("about", default={}) or {})}
     return Defined(logic, labels, readers=readers, tables={"stages": STAGE_NAMES}, about=about)
@@ -231,20 +227,13 @@ def _conditions(build) -> list[Compiled | None]:
         else:
             parts = [text for text in defaults[stage] if build.compiles(text, ("boolean",))]
             if not parts:
-                fields = sorted({name for text in defaults[stage] for name in _names(text)} - set(build.functions))
+                fields = sorted({name for text in defaults[stage] for name in build.fields_of(text)})
                 build.error(f"{stage}: no condition given, and none of the default's fields is declared ({', '.join(fields)})",
                             hint=f"declare one of them, set {stage}: <condition>, or {stage}: false to leave the stage out")
                 conditions.append(None)
             else:
                 conditions.append(build.expression(stage, source=" or ".join(parts)))
     return conditions
-
-
-# -- helpers --------------------------------------------------------------------------
-
-
-def _names(text: str) -> list[str]:
-    return [node.name for node in parse(text).find_all(nodes.Name)]
 
 
 PIPELINE = LogicKind(define, TEMPLATES, (("grade", "string"),), ABOUT)

@@ -47,20 +47,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from tierkit.plan.build import ConfigBuild
-from tierkit.expr.compiler import Compiled
-from tierkit.ir import nodes as ir
 from tierkit.kinds import (
-    Bindings, Defined, DType, Expr, IrBuild, Lit, LogicKind, Reason, Ref, hookimpl, lit, logic_kind, percentile,
+    And, Bindings, Call, Coalesce, Compare, Compiled, Defined, DType, Expr, Gather, In, IrBuild, IsMissing, Lit, Logic, LogicKind,
+    Not, Or, Reason, Ref, case, hookimpl, holds, known, lit, logic_kind, percentile, total,
 )
-from tierkit.expr.words import Vocabulary
 
 AT_RISK, NAIL, BENCHMARK, NONE, UNKNOWN, NAIL_DROP = "at_risk", "nail", "benchmark", "none", "unknown", "nail_drop"
 INDICATORS = ("influence", "satisfaction", "cooperation")
 LEVELS = ("national", "provincial", "local", "surrounding")
 MARKET_STAGES = ("early", "mid", "late")
 NAIL_REASONS = ("no_trust", "competitor_offer", "internal_conflict")
-NO_VALUE = Compiled("", "None", "any", True, frozenset())
 
 
 def _label(en: str, zh: str) -> dict:
@@ -391,23 +387,6 @@ STR, INT, FLOAT, BOOL = DType.STR, DType.INT, DType.FLOAT, DType.BOOL
 TRUE, FALSE, UNDECIDED = lit(True), lit(False), Lit(None, BOOL)
 
 
-class _Said(Mapping):
-    """The values of an expression as the ruleset's vocabulary says them (an enum value
-    by its label, a missing one as missing), for a template's ``in:`` spec."""
-
-    def __init__(self, vocabulary: Vocabulary, source: str | None):
-        self.vocabulary, self.source = vocabulary, source
-
-    def __getitem__(self, value):
-        return {lang: self.vocabulary.value(self.source, value, lang) for lang in ("en", "zh")}
-
-    def __iter__(self):
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-
 def _joined(keys, separator: Mapping[str, str] | str) -> dict:
     """The words of every ordered choice of ``keys``, by the choice's keys joined with ``+``."""
     choices = {}
@@ -420,7 +399,7 @@ def _joined(keys, separator: Mapping[str, str] | str) -> dict:
 
 def _chosen(entries) -> Expr:
     """The keys whose condition holds, in order, joined with ``+`` (see :func:`_joined`)."""
-    return ir.Call("join", (ir.Gather(tuple((condition, lit(key)) for key, condition in entries)), lit("+")), STR)
+    return Call("join", (Gather(tuple((condition, lit(key)) for key, condition in entries)), lit("+")), STR)
 
 
 def _how(cut: tuple) -> tuple[str, dict]:
@@ -451,7 +430,7 @@ def define(build: IrBuild) -> Defined | None:
         """The blank inputs behind ``value`` (``compiled``'s) when it is missing, else missing."""
         if id(compiled) not in blanks:
             mask, read = build.blank_inputs(compiled)
-            ref = let(f"blank{len(blanks)}", ir.case((ir.IsMissing(value), mask), default=Lit(None, INT)))
+            ref = let(f"blank{len(blanks)}", case((IsMissing(value), mask), default=Lit(None, INT)))
             readers[ref] = lambda m, read=read, source=compiled.source: None if m is None else read(m) if m else [source]
             blanks[id(compiled)] = ref
         return blanks[id(compiled)]
@@ -465,22 +444,22 @@ def define(build: IrBuild) -> Defined | None:
     if setup.signals:
         risk = _risk_logic(setup, let, reasons, blank)
     flags = [(AT_RISK, risk), (NAIL, nail), (BENCHMARK, bench)]
-    undecided = ir.Or(tuple(ir.IsMissing(flag) for _tag, flag in flags)) if len(flags) > 1 else ir.IsMissing(flags[0][1])
-    label = let("label", ir.case(*((ir.holds(flag), lit(tag)) for tag, flag in flags), (undecided, lit(UNKNOWN)),
-                                 default=lit(NONE)))
+    undecided = Or(tuple(IsMissing(flag) for _tag, flag in flags)) if len(flags) > 1 else IsMissing(flags[0][1])
+    label = let("label", case(*((holds(flag), lit(tag)) for tag, flag in flags), (undecided, lit(UNKNOWN)),
+                              default=lit(NONE)))
     words.update(_joined(SECTIONS, ", "))
     return_blank = [("return_fields", blank(setup.return_value, Ref("return", FLOAT)))] if setup.return_value is not None else []
-    reasons.append(Reason("portfolio.unknown", (("unknown", TRUE), ("sections", _chosen((key, ir.IsMissing(flag))
+    reasons.append(Reason("portfolio.unknown", (("unknown", TRUE), ("sections", _chosen((key, IsMissing(flag))
                                                                                          for key, flag in flags)),
-                                                *return_blank), ir.Compare("==", label, lit(UNKNOWN))))
-    reasons.append(Reason("portfolio.none", (), ir.Compare("==", label, lit(NONE))))
-    tags = ir.Gather(tuple((flag, lit(tag)) for tag, flag in ((AT_RISK, risk), (NAIL, nail), (NAIL_DROP, drop), (BENCHMARK, bench))
-                           if flag is not FALSE))
+                                                *return_blank), Compare("==", label, lit(UNKNOWN))))
+    reasons.append(Reason("portfolio.none", (), Compare("==", label, lit(NONE))))
+    tags = Gather(tuple((flag, lit(tag)) for tag, flag in ((AT_RISK, risk), (NAIL, nail), (NAIL_DROP, drop), (BENCHMARK, bench))
+                        if flag is not FALSE))
     attributes = (("benchmark", bench), ("nail", nail), ("at_risk", risk), ("level", level))
-    logic = ir.Logic(build.id, let.lets, label, Lit(None, FLOAT), attributes, tuple(reasons), tags=tags)
+    logic = Logic(build.id, let.lets, label, Lit(None, FLOAT), attributes, tuple(reasons), tags=tags)
     tables = {"words": words, "levels": LEVEL_LABELS, "signals": {name: label for name, _c, label in setup.signals},
-              "stage_values": _Said(build.vocabulary, getattr(setup.stage, "source", None)),
-              "reason_values": _Said(build.vocabulary, getattr(setup.reason, "source", None))}
+              "stage_values": build.value_words(None if isinstance(setup.stage, str) else setup.stage),
+              "reason_values": build.value_words(setup.reason)}
     exclusive = tuple(tag for tag, on in ((BENCHMARK, bool(setup.indicators)), (NAIL, setup.nail_on)) if on)
     return Defined(logic, {**LABELS, **(build.value("labels", default={}) or {})}, readers=readers, tables=tables,
                    finish=_finish, conditional_tags=exclusive, about={**ABOUT, **(build.value("about", default={}) or {})})
@@ -499,35 +478,35 @@ def _benchmark_logic(setup: _Setup, let: Bindings, reasons: list, blank) -> tupl
         value = let(f"indicator_{name}", compiled.code)
         values.append(value)
         indicator, at = ("indicator", lit(name)), lit(threshold)
-        met = ir.holds(ir.Compare(">=", value, at))
+        met = holds(Compare(">=", value, at))
         reasons += [Reason("portfolio.indicator_missing", (section, indicator, ("missing", TRUE),
-                                                           ("fields", blank(compiled, value))), ir.IsMissing(value)),
+                                                           ("fields", blank(compiled, value))), IsMissing(value)),
                     Reason("portfolio.met", (section, indicator, ("value", value), ("min", at)), met),
                     Reason("portfolio.unmet", (section, indicator, ("value", value), ("min", at)),
-                           ir.And((ir.known(value), ir.Not(met))))]
-    under = tuple(ir.Compare("<", value, lit(threshold)) for value, (_n, _c, threshold) in zip(values, setup.indicators))
-    bench = let("benchmark", ir.case((ir.holds(ir.Or(under)), FALSE), (ir.Or(tuple(map(ir.IsMissing, values))), UNDECIDED),
-                                     default=TRUE))
-    influence, is_bench = values[0], ir.holds(bench)
+                           And((known(value), Not(met))))]
+    under = tuple(Compare("<", value, lit(threshold)) for value, (_n, _c, threshold) in zip(values, setup.indicators))
+    bench = let("benchmark", case((holds(Or(under)), FALSE), (Or(tuple(map(IsMissing, values))), UNDECIDED),
+                                  default=TRUE))
+    influence, is_bench = values[0], holds(bench)
     thresholds = [(name, lit(setup.levels[name])) for name in ("national", "provincial", "local")]
-    by_influence = ir.case(*((ir.Compare(">=", influence, at), lit(name)) for name, at in thresholds), default=lit("surrounding"))
+    by_influence = case(*((Compare(">=", influence, at), lit(name)) for name, at in thresholds), default=lit("surrounding"))
     given = let("level_given", setup.level.code) if setup.level is not None else None
-    level = let("level", ir.case((is_bench, by_influence if given is None else ir.Coalesce((given, by_influence))),
-                                 default=Lit(None, STR)))
-    reasons += [Reason("portfolio.benchmark_unknown", (section, ("decided", FALSE)), ir.IsMissing(bench)),
-                Reason("portfolio.benchmark_no", (section, ("benchmark", FALSE)), ir.holds(ir.Not(bench))),
+    level = let("level", case((is_bench, by_influence if given is None else Coalesce((given, by_influence))),
+                              default=Lit(None, STR)))
+    reasons += [Reason("portfolio.benchmark_unknown", (section, ("decided", FALSE)), IsMissing(bench)),
+                Reason("portfolio.benchmark_no", (section, ("benchmark", FALSE)), holds(Not(bench))),
                 Reason("portfolio.benchmark_yes", (section, ("benchmark", TRUE)), is_bench)]
     from_influence = is_bench
     if given is not None:
         reasons.append(Reason("portfolio.level_given", (section, ("level", level), ("expr", lit(setup.level.source))),
-                              ir.And((is_bench, ir.known(given)))))
-        from_influence = ir.And((is_bench, ir.IsMissing(given)))
-    surrounding = ir.Compare("==", level, lit("surrounding"))
-    reached = ir.case(*((ir.Compare("==", level, lit(name)), at) for name, at in thresholds))
+                              And((is_bench, known(given)))))
+        from_influence = And((is_bench, IsMissing(given)))
+    surrounding = Compare("==", level, lit("surrounding"))
+    reached = case(*((Compare("==", level, lit(name)), at) for name, at in thresholds))
     reasons += [Reason("portfolio.level_influence", (section, ("level", level), ("value", influence), ("min", reached)),
-                       ir.And((from_influence, ir.Not(surrounding)))),
+                       And((from_influence, Not(surrounding)))),
                 Reason("portfolio.level_surrounding", (section, ("level", level), ("value", influence)),
-                       ir.And((from_influence, surrounding)))]
+                       And((from_influence, surrounding)))]
     return bench, level
 
 
@@ -543,68 +522,68 @@ def _nail_logic(setup: _Setup, let: Bindings, reasons: list, blank, bench: Expr,
     cut = percentile(let, "cut", value, amount) if kind == "percentile" else lit(amount)
     how, how_words = _how(setup.cut)
     words[how] = how_words
-    high = ir.Compare(">=", value, cut)
-    decided = ir.case((ir.holds(ir.Not(high)), FALSE), (ir.holds(ir.Not(stalemate)), FALSE),
-                      (ir.Or((ir.IsMissing(high), ir.IsMissing(stalemate))), UNDECIDED), default=TRUE)
+    high = Compare(">=", value, cut)
+    decided = case((holds(Not(high)), FALSE), (holds(Not(stalemate)), FALSE),
+                   (Or((IsMissing(high), IsMissing(stalemate))), UNDECIDED), default=TRUE)
     low_return = FALSE
     if setup.min_value is not None:
-        low_return = ir.holds(ir.Compare("<", returns, lit(setup.min_value)))
-    dropped = ir.And((ir.holds(decided), low_return))
-    nail, drop = ir.case((dropped, FALSE), default=decided), dropped
+        low_return = holds(Compare("<", returns, lit(setup.min_value)))
+    dropped = And((holds(decided), low_return))
+    nail, drop = case((dropped, FALSE), default=decided), dropped
     if setup.exclusive and bench is not FALSE:  # a benchmark is no nail
-        nail, drop = ir.case((ir.holds(bench), FALSE), default=nail), ir.And((ir.Not(ir.holds(bench)), drop))
+        nail, drop = case((holds(bench), FALSE), default=nail), And((Not(holds(bench)), drop))
     nail, drop = let("nail", nail), let("nail_drop", drop)
     expr = ("expr", lit(setup.stalemate.source))
     reasons += [
-        Reason("portfolio.value_missing", (section, ("missing", TRUE), ("fields", blank(setup.value, value))), ir.IsMissing(value)),
+        Reason("portfolio.value_missing", (section, ("missing", TRUE), ("fields", blank(setup.value, value))), IsMissing(value)),
         Reason("portfolio.value_high", (section, ("value", value), ("cut", cut), ("high", TRUE), ("how", lit(how))),
-               ir.holds(high)),
+               holds(high)),
         Reason("portfolio.value_low", (section, ("value", value), ("cut", cut), ("high", FALSE), ("how", lit(how))),
-               ir.And((ir.known(value), ir.Not(ir.holds(high))))),
+               And((known(value), Not(holds(high))))),
         Reason("portfolio.stalemate_missing", (section, ("stalemate", UNDECIDED), ("fields", blank(setup.stalemate, stalemate))),
-               ir.IsMissing(stalemate)),
-        Reason("portfolio.stalemate_yes", (section, ("stalemate", TRUE), expr), ir.holds(stalemate)),
-        Reason("portfolio.stalemate_no", (section, ("stalemate", FALSE), expr), ir.holds(ir.Not(stalemate))),
+               IsMissing(stalemate)),
+        Reason("portfolio.stalemate_yes", (section, ("stalemate", TRUE), expr), holds(stalemate)),
+        Reason("portfolio.stalemate_no", (section, ("stalemate", FALSE), expr), holds(Not(stalemate))),
     ]
-    engaged = ir.Or((ir.holds(nail), drop))
+    engaged = Or((holds(nail), drop))
     if setup.min_value is not None:
         minimum = ("min_value", lit(setup.min_value))
         reasons += [
             Reason("portfolio.return_missing", (section, ("return", Lit(None, FLOAT)),
                                                 ("fields", blank(setup.return_value or setup.value, returns))),
-                   ir.And((engaged, ir.IsMissing(returns)))),
+                   And((engaged, IsMissing(returns)))),
             Reason("portfolio.return_ok", (section, ("return", returns), minimum, ("nail_drop", FALSE)),
-                   ir.And((engaged, ir.known(returns), ir.Not(drop)))),
+                   And((engaged, known(returns), Not(drop)))),
             Reason("portfolio.return_drop", (section, ("return", returns), minimum, ("nail_drop", TRUE)),
-                   ir.And((engaged, ir.known(returns), drop))),
+                   And((engaged, known(returns), drop))),
         ]
-    pursued = ir.And((engaged, ir.Not(drop)))
-    stage = let("stage", setup.stage.code) if isinstance(setup.stage, Compiled) else lit(setup.stage)
+    pursued = And((engaged, Not(drop)))
+    stage = lit(setup.stage) if isinstance(setup.stage, str) else let("stage", setup.stage.code)
     market = ("market_stage", stage)
     reasons += [
-        Reason("portfolio.stage_early", (section, market), ir.And((pursued, ir.holds(ir.Compare("==", stage, lit("early")))))),
-        Reason("portfolio.stage_attack", (section, market), ir.And((pursued, ir.holds(ir.In(stage, (lit("mid"), lit("late"))))))),
+        Reason("portfolio.stage_early", (section, market), And((pursued, holds(Compare("==", stage, lit("early")))))),
+        Reason("portfolio.stage_attack", (section, market), And((pursued, holds(In(stage, (lit("mid"), lit("late"))))))),
         Reason("portfolio.stage_other", (section, market),
-               ir.And((pursued, ir.Not(ir.holds(ir.In(stage, tuple(map(lit, MARKET_STAGES)))))))),
+               And((pursued, Not(holds(In(stage, tuple(map(lit, MARKET_STAGES)))))))),
     ]
     reason = let("reason", setup.reason.code) if setup.reason is not None else Lit(None, STR)
     reasons += [Reason(f"portfolio.{code}", (section, ("reason", lit(code))),
-                       ir.And((pursued, ir.holds(ir.Compare("==", reason, lit(code)))))) for code in NAIL_REASONS]
+                       And((pursued, holds(Compare("==", reason, lit(code)))))) for code in NAIL_REASONS]
     reasons += [
         Reason("portfolio.reason_other", (section, ("reason", reason)),
-               ir.And((pursued, ir.known(reason), ir.Not(ir.holds(ir.In(reason, tuple(map(lit, NAIL_REASONS)))))))),
-        Reason("portfolio.reason_missing", (section, ("reason", Lit(None, STR))), ir.And((pursued, ir.IsMissing(reason)))),
+               And((pursued, known(reason), Not(holds(In(reason, tuple(map(lit, NAIL_REASONS)))))))),
+        Reason("portfolio.reason_missing", (section, ("reason", Lit(None, STR))), And((pursued, IsMissing(reason)))),
         Reason("portfolio.escalate", (section,), pursued),
     ]
     words.update(_joined(WHY, LIST_SEPARATOR))
-    why = _chosen((("nail_low_value", ir.holds(ir.Compare("<", value, cut))), ("nail_no_stalemate", ir.holds(ir.Not(stalemate))),
-                   ("nail_benchmark", ir.holds(bench) if setup.exclusive else FALSE)))
+    why = _chosen((("nail_low_value", holds(Compare("<", value, cut))), ("nail_no_stalemate", holds(Not(stalemate))),
+                   ("nail_benchmark", holds(bench) if setup.exclusive else FALSE)))
     reasons += [
         Reason("portfolio.nail_drop", (section, ("nail", FALSE), ("nail_drop", TRUE)), drop),
-        Reason("portfolio.nail_yes", (section, ("nail", TRUE), ("nail_drop", FALSE)), ir.holds(nail)),
-        Reason("portfolio.nail_unknown", (section, ("nail", UNDECIDED), ("nail_drop", FALSE)), ir.IsMissing(nail)),
+        Reason("portfolio.nail_yes", (section, ("nail", TRUE), ("nail_drop", FALSE)), holds(nail)),
+        Reason("portfolio.nail_unknown", (section, ("nail", UNDECIDED), ("nail_drop", FALSE)), IsMissing(nail)),
         Reason("portfolio.nail_no", (section, ("nail", FALSE), ("nail_drop", FALSE), ("why", why)),
-               ir.And((ir.holds(ir.Not(nail)), ir.Not(drop)))),
+               And((holds(Not(nail)), Not(drop)))),
     ]
     return nail, drop
 
@@ -620,18 +599,18 @@ def _risk_logic(setup: _Setup, let: Bindings, reasons: list, blank) -> Expr:
         named, expr = ("signal", lit(name)), ("expr", lit(compiled.source))
         reasons += [
             Reason("portfolio.signal_missing", (section, named, ("fired", FALSE), ("missing_fields", blank(compiled, signal))),
-                   ir.IsMissing(signal)),
-            Reason("portfolio.fired", (section, named, ("fired", TRUE), expr), ir.holds(signal)),
-            Reason("portfolio.quiet", (section, named, ("fired", FALSE), expr), ir.holds(ir.Not(signal))),
+                   IsMissing(signal)),
+            Reason("portfolio.fired", (section, named, ("fired", TRUE), expr), holds(signal)),
+            Reason("portfolio.quiet", (section, named, ("fired", FALSE), expr), holds(Not(signal))),
         ]
-    fired = let("fired", ir.total(*(ir.case((ir.holds(signal), lit(1)), default=lit(0)) for _name, signal in signals)))
-    silent = ir.And(tuple(ir.IsMissing(signal) for _name, signal in signals)) if len(signals) > 1 else ir.IsMissing(signals[0][1])
-    risk = let("at_risk", ir.case((ir.Compare(">=", fired, lit(setup.min_signals)), TRUE), (silent, UNDECIDED), default=FALSE))
+    fired = let("fired", total(*(case((holds(signal), lit(1)), default=lit(0)) for _name, signal in signals)))
+    silent = And(tuple(IsMissing(signal) for _name, signal in signals)) if len(signals) > 1 else IsMissing(signals[0][1])
+    risk = let("at_risk", case((Compare(">=", fired, lit(setup.min_signals)), TRUE), (silent, UNDECIDED), default=FALSE))
     counts = (("fired", fired), ("count", lit(len(signals))), ("min", lit(setup.min_signals)),
-              ("signals_fired", ir.Gather(tuple((ir.holds(signal), lit(name)) for name, signal in signals))))
-    reasons += [Reason("portfolio.risk_unknown", (section, ("decided", FALSE)), ir.IsMissing(risk)),
-                Reason("portfolio.risk_yes", (section, ("at_risk", TRUE), *counts), ir.holds(risk)),
-                Reason("portfolio.risk_no", (section, ("at_risk", FALSE), *counts), ir.holds(ir.Not(risk)))]
+              ("signals_fired", Gather(tuple((holds(signal), lit(name)) for name, signal in signals))))
+    reasons += [Reason("portfolio.risk_unknown", (section, ("decided", FALSE)), IsMissing(risk)),
+                Reason("portfolio.risk_yes", (section, ("at_risk", TRUE), *counts), holds(risk)),
+                Reason("portfolio.risk_no", (section, ("at_risk", FALSE), *counts), holds(Not(risk)))]
     return risk
 
 
@@ -670,9 +649,9 @@ class _Setup:
         self.level: Compiled | None = None
         self.levels = dict(DEFAULT_LEVELS)
         self.nail_on = False
-        self.value = NO_VALUE
+        self.value: Compiled | None = None
         self.cut: tuple = ("percentile", 0.8)
-        self.stalemate = NO_VALUE
+        self.stalemate: Compiled | None = None
         self.return_value: Compiled | None = None
         self.min_value = None
         self.reason: Compiled | None = None
@@ -680,13 +659,11 @@ class _Setup:
         self.signals: list[tuple[str, Compiled, object]] = []
         self.min_signals = 1
         self.exclusive = True  # a benchmark is no nail (benchmark_and_nail: false)
-        self.vocabulary = Vocabulary()  # the ruleset's labels, for reasons in words
 
 
-def _configure(build: ConfigBuild) -> _Setup:
+def _configure(build: IrBuild) -> _Setup:
     """The scheme's pieces from its config."""
     setup = _Setup()
-    setup.vocabulary = build.vocabulary
     if build.value("benchmark") is not False:
         _benchmark(build, setup)
     if build.value("nail") is not False:
@@ -700,7 +677,7 @@ def _configure(build: ConfigBuild) -> _Setup:
 
 
 
-def _benchmark(build: ConfigBuild, setup: _Setup) -> None:
+def _benchmark(build: IrBuild, setup: _Setup) -> None:
     for name in INDICATORS:
         given = build.value("benchmark", name)
         if isinstance(given, str):
@@ -715,7 +692,7 @@ def _benchmark(build: ConfigBuild, setup: _Setup) -> None:
             else:
                 build.error(f"benchmark.{name}: no value given and there is no field {name!r}", "benchmark",
                             hint=f"declare {name}, set benchmark: {{{name}: <expression>}}, or benchmark: false")
-                compiled = NO_VALUE
+                compiled = None
         setup.indicators.append((name, compiled, threshold))
     if build.value("benchmark", "level") is not None:
         setup.level = build.expression("benchmark", "level", expect=("string",))
@@ -725,7 +702,7 @@ def _benchmark(build: ConfigBuild, setup: _Setup) -> None:
         build.error("benchmark.levels must fall from national to provincial to local", "benchmark", "levels")
 
 
-def _nail(build: ConfigBuild, setup: _Setup) -> None:
+def _nail(build: IrBuild, setup: _Setup) -> None:
     setup.nail_on = True
     config = build.value("nail", default={}) or {}
     if "value" in config:
@@ -766,7 +743,7 @@ def _nail(build: ConfigBuild, setup: _Setup) -> None:
         setup.stage = build.expression("nail", "market_stage", source="market_stage")
 
 
-def _at_risk(build: ConfigBuild, setup: _Setup) -> None:
+def _at_risk(build: IrBuild, setup: _Setup) -> None:
     given = build.value("at_risk", "signals", default={}) or {}
     setup.min_signals = build.value("at_risk", "min_signals", default=1)
     for name, (candidates, label) in DEFAULT_SIGNALS.items():

@@ -25,12 +25,10 @@ Example::
 
 from __future__ import annotations
 
-from tierkit.expr.compiler import did_you_mean
-from tierkit.hookspecs import hookimpl
-from tierkit.ir import nodes as ir
-from tierkit.ir.nodes import DType, Let, ListOf, Lit, Pick, Reason, Ref, lit
-from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
-from tierkit.ruleset.labels import localize
+from tierkit.kinds import (
+    And, Arith, Call, Cast, Compare, Defined, DType, IrBuild, IsMissing, Let, ListOf, Lit, Logic, LogicKind, Not, Or, Pick, Reason,
+    Ref, case, did_you_mean, hookimpl, holds, known, lit, logic_kind, total,
+)
 
 UNKNOWN = "unknown"
 GROUPS = {
@@ -205,12 +203,12 @@ def define(build: IrBuild) -> Defined | None:
         value, weight = Ref(f"value{index}", compiled.code.dtype), lit(signal["weight"])
         lets.append(Let(f"value{index}", compiled.code))
         if signal["config"].get("when") is not None:
-            missing, counts = ir.IsMissing(value), ir.holds(value)
-            amount = ir.case((value, weight), default=lit(0.0))
+            missing, counts = IsMissing(value), holds(value)
+            amount = case((value, weight), default=lit(0.0))
         else:
-            missing = ir.Or((ir.IsMissing(value), ir.Call("isnan", (ir.Cast(value, F),), DType.BOOL)))
-            counts = ir.Not(missing)
-            amount = ir.case((missing, lit(0.0)), default=ir.Arith("*", weight, value))
+            missing = Or((IsMissing(value), Call("isnan", (Cast(value, F),), DType.BOOL)))
+            counts = Not(missing)
+            amount = case((missing, lit(0.0)), default=Arith("*", weight, value))
         lets += [Let(f"missing{index}", missing), Let(f"amount{index}", amount)]
         amounts.append(Ref(f"amount{index}", F))
         blank, read = build.blank_inputs(compiled)
@@ -224,41 +222,40 @@ def define(build: IrBuild) -> Defined | None:
                                   counts))
     totals = []
     for target in range(len(types)):
-        lets.append(Let(f"total{target}", ir.total(lit(0.0), *(a for a, (s, _c) in zip(amounts, signals) if target in s["targets"]))))
+        lets.append(Let(f"total{target}", total(lit(0.0), *(a for a, (s, _c) in zip(amounts, signals) if target in s["targets"]))))
         totals.append(Ref(f"total{target}", F))
     best, best_total = Lit(None, DType.INT), Lit(None, F)
-    for index, total in enumerate(totals):
-        wins = ir.And((ir.Not(ir.Call("isnan", (total,), DType.BOOL)), ir.Compare(">", total, lit(TIE)),
-                       ir.Or((ir.IsMissing(best), ir.Compare(">", total, ir.Arith("+", best_total, lit(TIE)))))))
-        lets += [Let(f"best{index}", ir.case((wins, lit(index)), default=best)),
-                 Let(f"best_total{index}", ir.case((wins, total), default=best_total))]
+    for index, type_total in enumerate(totals):
+        wins = And((Not(Call("isnan", (type_total,), DType.BOOL)), Compare(">", type_total, lit(TIE)),
+                    Or((IsMissing(best), Compare(">", type_total, Arith("+", best_total, lit(TIE)))))))
+        lets += [Let(f"best{index}", case((wins, lit(index)), default=best)),
+                 Let(f"best_total{index}", case((wins, type_total), default=best_total))]
         best, best_total = Ref(f"best{index}", DType.INT), Ref(f"best_total{index}", F)
     ids, groups = [entry["id"] for entry in types], [entry["group"] for entry in types]
     label = Pick(best, tuple(map(lit, ids)), lit(UNKNOWN))
     group = Pick(best, tuple(map(lit, groups)), Lit(None, DType.STR))
     tags = Pick(best, tuple(ListOf((lit(g),), DType.STR) for g in groups), ListOf((), DType.STR))
-    every_total = tuple((f"total_{id_}", total) for id_, total in zip(ids, totals))
-    tied = tuple((f"tied_{id_}", ir.holds(ir.And((ir.Compare("!=", best, lit(index)),
-                                                 ir.Compare("<=", ir.Call("abs", (ir.Arith("-", total, best_total),), F), lit(TIE))))))
-                 for index, (id_, total) in enumerate(zip(ids, totals)))
-    fired = ir.Or(tuple(ir.Compare("!=", a, lit(0.0)) for a, (s, _c) in zip(amounts, signals) if s["targets"])) \
+    every_total = tuple((f"total_{id_}", type_total) for id_, type_total in zip(ids, totals))
+    tied = tuple((f"tied_{id_}", holds(And((Compare("!=", best, lit(index)),
+                                            Compare("<=", Call("abs", (Arith("-", type_total, best_total),), F), lit(TIE))))))
+                 for index, (id_, type_total) in enumerate(zip(ids, totals)))
+    fired = Or(tuple(Compare("!=", a, lit(0.0)) for a, (s, _c) in zip(amounts, signals) if s["targets"])) \
         if any(s["targets"] for s, _c in signals) else lit(False)
-    decided = ir.known(best)
+    decided = known(best)
     reasons += [
         Reason("value_proposition.winner", (("type", label), ("group", group), ("total", best_total), *every_total), decided),
         Reason("value_proposition.tie", (("type", label), ("total", best_total), *tied),
-               ir.And((decided, ir.Or(tuple(flag for _name, flag in tied))))),
-        Reason("value_proposition.cancel", (("unknown", lit(True)), *every_total), ir.And((ir.IsMissing(best), fired))),
-        Reason("value_proposition.none", (("unknown", lit(True)), *every_total), ir.And((ir.IsMissing(best), ir.Not(fired)))),
+               And((decided, Or(tuple(flag for _name, flag in tied))))),
+        Reason("value_proposition.cancel", (("unknown", lit(True)), *every_total), And((IsMissing(best), fired))),
+        Reason("value_proposition.none", (("unknown", lit(True)), *every_total), And((IsMissing(best), Not(fired)))),
     ]
-    logic = ir.Logic(build.id, tuple(lets), label, best_total, (("group", group),), tuple(reasons), tags=tags)
+    logic = Logic(build.id, tuple(lets), label, best_total, (("group", group),), tuple(reasons), tags=tags)
     labels = {entry["id"]: entry.get("label", entry["id"]) for entry in types}
     labels[UNKNOWN] = UNKNOWN_CONTENT["label"]
     about = {entry["id"]: _about(entry) for entry in types}
     about[UNKNOWN] = _about(UNKNOWN_CONTENT)
     names = {signal["key"]: signal["name"] for signal, _c in signals}
-    targets = {signal["key"]: {lang: ", ".join(str(localize(types[t].get("label", types[t]["id"]), lang)) for t in signal["targets"])
-                               for lang in ("en", "zh")} for signal, _c in signals}
+    targets = {signal["key"]: [types[t].get("label", types[t]["id"]) for t in signal["targets"]] for signal, _c in signals}
     tables = {"signals": names, "targets": targets, "groups": GROUPS}
     return Defined(logic, labels, readers=readers, tables=tables, finish=_finish, about=about)
 

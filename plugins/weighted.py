@@ -40,11 +40,10 @@ from __future__ import annotations
 
 import math
 
-from tierkit.hookspecs import hookimpl
-from tierkit.ir import nodes as ir
-from tierkit.ir.nodes import DType, Let, Lit, Ref, Reason, Sort, Window, case, holds, known, lit
-from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
-from tierkit.ruleset.labels import score_decimals, shown_parts, shown_score, shown_threshold
+from tierkit.kinds import (
+    And, Arith, Compare, Defined, DType, IrBuild, IsMissing, Let, Lit, Logic, LogicKind, Not, Or, Reason, Ref, Sort, Window, case,
+    hookimpl, holds, known, lit, logic_kind, score_decimals, shown_parts, shown_score, shown_threshold, total,
+)
 
 INSUFFICIENT = "insufficient_data"
 LABEL_REF = {"$ref": "#/$defs/label"}
@@ -210,13 +209,13 @@ def _setup(build):
     grades = build.value("grades")
     tolerance = build.value("missing", "tolerance", default=0)
     weights = [float(item["weight"]) for item in indicators]
-    total = math.fsum(weights)
-    factor = _score_factor(build, total)
+    weight_sum = math.fsum(weights)
+    factor = _score_factor(build, weight_sum)
     by_share = _check_grades(build, grades)
     if not by_share:
         _check_reachable(build, indicators, grades, weights, factor)
     order = _grade_order(grades)
-    return indicators, grades, tolerance, weights, total, factor, by_share, order
+    return indicators, grades, tolerance, weights, weight_sum, factor, by_share, order
 
 
 def define(build: IrBuild) -> Defined | None:
@@ -226,7 +225,7 @@ def define(build: IrBuild) -> Defined | None:
     (weights times points left to right, over the weights' total, times the factor), so
     the score is the same double on every engine and thresholds and share ties fall
     the same way."""
-    indicators, grades, tolerance, weights, total, factor, by_share, order = _setup(build)
+    indicators, grades, tolerance, weights, weight_sum, factor, by_share, order = _setup(build)
     margin = build.value("hysteresis")
     if by_share and margin is not None:
         build.error("hysteresis needs threshold grades (min), not shares", "hysteresis")
@@ -242,8 +241,8 @@ def define(build: IrBuild) -> Defined | None:
     if build.failed:
         return None
     points = [Ref(f"points{index}", F) for index in range(len(indicators))]
-    score = _score(lets, weights, total, factor, tolerance, points)
-    rank = lambda label: case(*((ir.Compare("==", label, lit(g)), lit(r)) for g, r in order.items()), default=lit(0))  # noqa: E731
+    score = _score(lets, weights, weight_sum, factor, tolerance, points)
+    rank = lambda label: case(*((Compare("==", label, lit(g)), lit(r)) for g, r in order.items()), default=lit(0))  # noqa: E731
     if by_share:
         label, promoted, computed = _by_share(lets, score, grades, order, promotions, conditions, rank)
     else:
@@ -252,7 +251,7 @@ def define(build: IrBuild) -> Defined | None:
             label, computed = _hysteresis(lets, grades, float(margin), score, label, promoted, previous.code)
     reasons = _reasons(lets, indicators, indicator_parts, weights, factor, tolerance, grades, by_share, margin,
                        score, label, promoted, computed, rank)
-    logic = ir.Logic(build.id, tuple(lets), label, score, (), tuple(reasons))
+    logic = Logic(build.id, tuple(lets), label, score, (), tuple(reasons))
     labels = {grade["id"]: grade.get("label", grade["id"]) for grade in grades}
     labels[INSUFFICIENT] = build.value("missing", "label", default={"en": "Insufficient data", "zh": "数据不足"})
     thresholds = not by_share and all("min" in grade for grade in grades)
@@ -275,43 +274,43 @@ def _indicator(build: IrBuild, index: int, indicator: dict, lets: list[Let]) -> 
     value = compiled.code
     v = Ref(f"value{index}", value.dtype)
     lets.append(Let(f"value{index}", value))
-    gone = (ir.IsMissing(v), Lit(None, F))
+    gone = (IsMissing(v), Lit(None, F))
     if mode == "points":
-        point = case(gone, (ir.Compare("<", v, lit(0)), lit(0.0)), (ir.Compare(">", v, lit(100)), lit(100.0)), default=v)
+        point = case(gone, (Compare("<", v, lit(0)), lit(0.0)), (Compare(">", v, lit(100)), lit(100.0)), default=v)
     elif mode == "bins":
         _check_bins(build, index, indicator)
-        point = case(gone, *((ir.Compare(">=", v, lit(float(b["min"]))), lit(float(b["points"]))) for b in indicator["bins"]),
+        point = case(gone, *((Compare(">=", v, lit(float(b["min"]))), lit(float(b["points"]))) for b in indicator["bins"]),
                      default=lit(0.0))
     elif mode == "linear":
         bounds = _linear_range(build, index, indicator) or (0.0, 1.0)
         low, high = bounds
         below, above = ("<=", ">=") if low < high else (">=", "<=")
-        share = ir.Arith("*", ir.Arith("/", ir.Arith("-", v, lit(low)), lit(high - low)), lit(100.0))
-        point = case(gone, (ir.Compare(below, v, lit(low)), lit(0.0)), (ir.Compare(above, v, lit(high)), lit(100.0)),
+        share = Arith("*", Arith("/", Arith("-", v, lit(low)), lit(high - low)), lit(100.0))
+        point = case(gone, (Compare(below, v, lit(low)), lit(0.0)), (Compare(above, v, lit(high)), lit(100.0)),
                      default=share)
     else:  # percentile: the share of known values at or below it (cume_dist), × 100
         lets += [Let(f"upto{index}", Window("count", v, order=(Sort(v),))), Let(f"known{index}", Window("count", v))]
-        point = case(gone, default=ir.Arith("*", ir.Arith("/", Ref(f"upto{index}", INT), Ref(f"known{index}", INT)),
-                                            lit(100.0)))
+        point = case(gone, default=Arith("*", Arith("/", Ref(f"upto{index}", INT), Ref(f"known{index}", INT)),
+                                         lit(100.0)))
     lets.append(Let(f"points{index}", point))
     mask, reader = build.blank_inputs(compiled)
     return v, mask, reader
 
 
-def _score(lets: list[Let], weights, total, factor, tolerance, points) -> Ref:
+def _score(lets: list[Let], weights, weight_sum, factor, tolerance, points) -> Ref:
     """The weighted mean of the points over the weights' total, or, with some points
     missing but no more than ``tolerance`` (and one known), over the known weights."""
-    missing = ir.total(*(case((ir.IsMissing(p), lit(1)), default=lit(0)) for p in points))
-    present = ir.total(*(case((ir.IsMissing(p), lit(0.0)), default=lit(w)) for w, p in zip(weights, points)))
-    known_sum = ir.total(*(case((ir.IsMissing(p), lit(0.0)), default=ir.Arith("*", lit(w), p)) for w, p in zip(weights, points)))
-    full = ir.Arith("*", ir.Arith("/", ir.total(*(ir.Arith("*", lit(w), p) for w, p in zip(weights, points))), lit(total)),
-                    lit(factor))
+    missing = total(*(case((IsMissing(p), lit(1)), default=lit(0)) for p in points))
+    present = total(*(case((IsMissing(p), lit(0.0)), default=lit(w)) for w, p in zip(weights, points)))
+    known_sum = total(*(case((IsMissing(p), lit(0.0)), default=Arith("*", lit(w), p)) for w, p in zip(weights, points)))
+    full = Arith("*", Arith("/", total(*(Arith("*", lit(w), p) for w, p in zip(weights, points))), lit(weight_sum)),
+                 lit(factor))
     count = Ref("missing", INT)
     lets += [Let("missing", missing), Let("present", present)]
     lets.append(Let("score", case(
-        (ir.Compare("==", count, lit(0)), full),
-        (ir.And((ir.Compare("<=", count, lit(int(tolerance))), ir.Compare("<", count, lit(len(points))))),
-         ir.Arith("*", ir.Arith("/", known_sum, Ref("present", F)), lit(factor))),
+        (Compare("==", count, lit(0)), full),
+        (And((Compare("<=", count, lit(int(tolerance))), Compare("<", count, lit(len(points))))),
+         Arith("*", Arith("/", known_sum, Ref("present", F)), lit(factor))),
         default=Lit(None, F))))
     return Ref("score", F)
 
@@ -319,12 +318,12 @@ def _score(lets: list[Let], weights, total, factor, tolerance, points) -> Ref:
 def _by_threshold(lets, score, grades, order, promotions, conditions, rank):
     """The first grade whose min the score reaches (the last below all), then each
     promotion in turn lifting to its grade when that is better."""
-    lets.append(Let("base", case((ir.IsMissing(score), lit(INSUFFICIENT)),
-                                 *((ir.Compare(">=", score, lit(float(g["min"]))), lit(g["id"])) for g in grades[:-1]),
+    lets.append(Let("base", case((IsMissing(score), lit(INSUFFICIENT)),
+                                 *((Compare(">=", score, lit(float(g["min"]))), lit(g["id"])) for g in grades[:-1]),
                                  default=lit(grades[-1]["id"]))))
     label, promoted = Ref("base", STR), Lit(None, INT)
     for index, (rule, condition) in enumerate(zip(promotions, conditions)):
-        lets.append(Let(f"lift{index}", ir.And((holds(condition.code), ir.Compare(">", rank(label), lit(order[rule["grade"]]))))))
+        lets.append(Let(f"lift{index}", And((holds(condition.code), Compare(">", rank(label), lit(order[rule["grade"]]))))))
         lift = Ref(f"lift{index}", BOOL)
         lets += [Let(f"label{index}", case((lift, lit(rule["grade"])), default=label)),
                  Let(f"promoted{index}", case((lift, lit(index)), default=promoted))]
@@ -338,15 +337,15 @@ def _by_share(lets, score, grades, order, promotions, conditions, rank):
     the promotion lifting highest (the first of equals), when it is better."""
     lets += [Let("scored", Window("count", score)), Let("upto", Window("count", score, order=(Sort(score),)))]
     counted = Ref("scored", INT)
-    above = ir.Arith("/", ir.Arith("-", counted, Ref("upto", INT)), counted)
+    above = Arith("/", Arith("-", counted, Ref("upto", INT)), counted)
     lets.append(Let("share_grade", case(
-        (ir.IsMissing(score), lit(INSUFFICIENT)),
-        *((ir.Compare("<", above, lit(cut - 1e-12)), lit(grade)) for cut, grade in _share_cuts(grades)),
+        (IsMissing(score), lit(INSUFFICIENT)),
+        *((Compare("<", above, lit(cut - 1e-12)), lit(grade)) for cut, grade in _share_cuts(grades)),
         default=lit(grades[-1]["id"]))))
     by_share = Ref("share_grade", STR)
     best, best_rank = Lit(None, INT), Lit(None, INT)
     for index, (rule, condition) in enumerate(zip(promotions, conditions)):
-        higher = ir.And((holds(condition.code), ir.Or((ir.IsMissing(best), ir.Compare("<", lit(order[rule["grade"]]), best_rank)))))
+        higher = And((holds(condition.code), Or((IsMissing(best), Compare("<", lit(order[rule["grade"]]), best_rank)))))
         lets += [Let(f"higher{index}", higher)]
         flag = Ref(f"higher{index}", BOOL)
         lets += [Let(f"best{index}", case((flag, lit(index)), default=best)),
@@ -354,9 +353,9 @@ def _by_share(lets, score, grades, order, promotions, conditions, rank):
         best, best_rank = Ref(f"best{index}", INT), Ref(f"best_rank{index}", INT)
     if not promotions:
         return by_share, Lit(None, INT), by_share
-    lets.append(Let("lifted", holds(ir.Compare(">", rank(by_share), best_rank))))
+    lets.append(Let("lifted", holds(Compare(">", rank(by_share), best_rank))))
     lifted = Ref("lifted", BOOL)
-    grade_of = case(*((ir.Compare("==", best, lit(i)), lit(rule["grade"])) for i, rule in enumerate(promotions)), default=by_share)
+    grade_of = case(*((Compare("==", best, lit(i)), lit(rule["grade"])) for i, rule in enumerate(promotions)), default=by_share)
     lets += [Let("label", case((lifted, grade_of), default=by_share)),
              Let("promoted", case((lifted, best), default=Lit(None, INT)))]
     return Ref("label", STR), Ref("promoted", INT), by_share
@@ -368,12 +367,12 @@ def _hysteresis(lets, grades, margin, score, label, promoted, previous):
     missing; returns the label and the grade the score alone gives, where it was kept."""
     inside = []
     for grade_id, (low, high) in _bands(grades, margin).items():
-        tests = [ir.Compare("==", previous, lit(grade_id))]
-        tests += [ir.Compare(">=", score, lit(low))] if low != -math.inf else []
-        tests += [ir.Compare("<", score, lit(high))] if high != math.inf else []
-        inside.append(ir.And(tuple(tests)) if len(tests) > 1 else tests[0])
-    lets.append(Let("kept", holds(ir.And((ir.IsMissing(promoted), known(score), known(previous),
-                                          ir.Compare("!=", previous, label), ir.Or(tuple(inside)))))))
+        tests = [Compare("==", previous, lit(grade_id))]
+        tests += [Compare(">=", score, lit(low))] if low != -math.inf else []
+        tests += [Compare("<", score, lit(high))] if high != math.inf else []
+        inside.append(And(tuple(tests)) if len(tests) > 1 else tests[0])
+    lets.append(Let("kept", holds(And((IsMissing(promoted), known(score), known(previous),
+                                       Compare("!=", previous, label), Or(tuple(inside)))))))
     kept = Ref("kept", BOOL)
     lets += [Let("kept_label", case((kept, previous), default=label)),
              Let("computed", case((kept, label), default=Lit(None, STR)))]
@@ -390,27 +389,27 @@ def _reasons(lets, indicators, parts, weights, factor, tolerance, grades, by_sha
     points = [Ref(f"points{index}", F) for index in range(len(indicators))]
     for indicator, weight, (value, mask, _reader), point in zip(indicators, weights, parts, points):
         name = lit(indicator["id"])
-        effective = ir.Arith("*", ir.Arith("/", lit(weight), present), lit(factor))
+        effective = Arith("*", Arith("/", lit(weight), present), lit(factor))
         reasons += [
-            Reason("weighted.missing", (("indicator", name), ("missing", lit(True)), ("fields", mask)), ir.IsMissing(point)),
+            Reason("weighted.missing", (("indicator", name), ("missing", lit(True)), ("fields", mask)), IsMissing(point)),
             Reason("weighted.points", (("indicator", name), ("value", value), ("points", point), ("weight", lit(weight))),
-                   ir.And((known(point), ir.IsMissing(score)))),
+                   And((known(point), IsMissing(score)))),
             Reason("weighted.contribution", (("indicator", name), ("value", value), ("points", point), ("weight", lit(weight)),
-                                             ("effective_weight", effective), ("contribution", ir.Arith("*", effective, point))),
-                   ir.And((known(point), scored))),
+                                             ("effective_weight", effective), ("contribution", Arith("*", effective, point))),
+                   And((known(point), scored))),
         ]
     reasons.append(Reason("weighted.insufficient", (("insufficient_data", lit(True)), ("count", Ref("missing", INT)),
-                                                    ("tolerance", lit(int(tolerance)))), ir.IsMissing(score)))
+                                                    ("tolerance", lit(int(tolerance)))), IsMissing(score)))
     if by_share:
         rest = "share" not in grades[-1]
-        cumulative = case(*((ir.Compare("==", computed, lit(g["id"])), lit(_cumulative(grades, g["id"]))) for g in grades),
+        cumulative = case(*((Compare("==", computed, lit(g["id"])), lit(_cumulative(grades, g["id"]))) for g in grades),
                           default=lit(1.0))
-        last = ir.Compare("==", computed, lit(grades[-1]["id"]))
+        last = Compare("==", computed, lit(grades[-1]["id"]))
         reasons.append(Reason("weighted.share", (("grade", computed), ("share", cumulative), ("score", score)),
-                              ir.And((scored, ir.Not(last))) if rest else scored))
+                              And((scored, Not(last))) if rest else scored))
         if rest:
             reasons.append(Reason("weighted.share_rest", (("grade", computed), ("share", lit(math.fsum(g["share"] for g in grades[:-1]))),
-                                                          ("score", score)), ir.And((scored, last))))
+                                                          ("score", score)), And((scored, last))))
     else:
         reasons += _threshold_reasons(lets, indicators, grades, weights, factor, margin, score, label, promoted, computed,
                                       rank, points)
@@ -422,27 +421,27 @@ def _threshold_reasons(lets, indicators, grades, weights, factor, margin, score,
                        points) -> list[Reason]:
     """The threshold reached (or none), the previous grade kept (hysteresis), the near miss."""
     scored, last_min = known(score), lit(float(grades[-1]["min"]))
-    tests = [ir.Compare(">=", score, lit(float(g["min"]))) for g in grades[:-1]]
+    tests = [Compare(">=", score, lit(float(g["min"]))) for g in grades[:-1]]
     reached = case(*((t, lit(g["id"])) for t, g in zip(tests, grades)), default=lit(grades[-1]["id"]))
     threshold = case(*((t, lit(float(g["min"]))) for t, g in zip(tests, grades)), default=last_min)
     reasons = [
         Reason("weighted.threshold", (("grade", reached), ("threshold", threshold), ("score", score)),
-               ir.And((scored, ir.Compare(">=", score, last_min)))),
+               And((scored, Compare(">=", score, last_min)))),
         Reason("weighted.below", (("grade", lit(grades[-1]["id"])), ("threshold", last_min), ("score", score)),
-               ir.And((scored, ir.Compare("<", score, last_min)))),
+               And((scored, Compare("<", score, last_min)))),
     ]
-    kept = ir.Lit(False, BOOL)
+    kept = Lit(False, BOOL)
     if margin is not None:
         kept = known(computed)
-        up = ir.Compare("<", rank(computed), rank(label))
+        up = Compare("<", rank(computed), rank(label))
         ids = [g["id"] for g in grades]
-        above = case(*((ir.Compare("==", label, lit(g)), lit(float(grades[i - 1]["min"]))) for i, g in enumerate(ids) if i), default=Lit(None, F))
-        own = case(*((ir.Compare("==", label, lit(g)), lit(float(grades[i]["min"]))) for i, g in enumerate(ids)), default=Lit(None, F))
+        above = case(*((Compare("==", label, lit(g)), lit(float(grades[i - 1]["min"]))) for i, g in enumerate(ids) if i), default=Lit(None, F))
+        own = case(*((Compare("==", label, lit(g)), lit(float(grades[i]["min"]))) for i, g in enumerate(ids)), default=Lit(None, F))
         for code, edge_of, going_up in (("weighted.kept_up", above, True), ("weighted.kept_down", own, False)):
-            edge = ir.Arith("+" if going_up else "-", edge_of, lit(float(margin)))
+            edge = Arith("+" if going_up else "-", edge_of, lit(float(margin)))
             reasons.append(Reason(code, (("hysteresis", lit(True)), ("grade", label), ("computed", computed),
                                          ("margin", lit(float(margin))), ("threshold", edge_of), ("edge", edge), ("score", score)),
-                                  ir.And((kept, up if going_up else ir.Not(up)))))
+                                  And((kept, up if going_up else Not(up)))))
     if len(grades) < 2:
         return reasons
     # The grade above the one reached, how far it is, and the indicator whose full
@@ -454,28 +453,28 @@ def _threshold_reasons(lets, indicators, grades, weights, factor, margin, score,
                                default=lit(grades[-2]["id"]))),
     ]
     next_min, next_grade, present = Ref("next_min", F), Ref("next_grade", STR), Ref("present", F)
-    lets.append(Let("gap", ir.Arith("-", next_min, score)))
+    lets.append(Let("gap", Arith("-", next_min, score)))
     gap = Ref("gap", F)
     gains, closes = [], []
     for index, (weight, point) in enumerate(zip(weights, points)):
-        gain = ir.Arith("*", ir.Arith("/", ir.Arith("*", lit(weight), ir.Arith("-", lit(100.0), point)), present), lit(factor))
-        lets += [Let(f"gain{index}", gain), Let(f"closes{index}", holds(ir.Compare(">=", Ref(f"gain{index}", F), gap)))]
+        gain = Arith("*", Arith("/", Arith("*", lit(weight), Arith("-", lit(100.0), point)), present), lit(factor))
+        lets += [Let(f"gain{index}", gain), Let(f"closes{index}", holds(Compare(">=", Ref(f"gain{index}", F), gap)))]
         gains.append(Ref(f"gain{index}", F))
         closes.append(Ref(f"closes{index}", BOOL))
-    lets.append(Let("near", holds(ir.And((scored, known(next_min), ir.IsMissing(promoted), ir.Not(kept))))))
+    lets.append(Let("near", holds(And((scored, known(next_min), IsMissing(promoted), Not(kept))))))
     near = Ref("near", BOOL)
     for index, point in enumerate(points):
-        beaten = [ir.Or((ir.Not(closes[j]), ir.Compare("<" if j < index else "<=", gains[j], gains[index])))
+        beaten = [Or((Not(closes[j]), Compare("<" if j < index else "<=", gains[j], gains[index])))
                   for j in range(len(points)) if j != index]
         reasons.append(Reason("weighted.near", (("next", next_grade), ("short_by", gap), ("indicator", lit(indicators[index]["id"])),
-                                                ("points", point)), ir.And((near, closes[index], *beaten))))
+                                                ("points", point)), And((near, closes[index], *beaten))))
     reasons.append(Reason("weighted.near_none", (("next", next_grade), ("short_by", gap)),
-                          ir.And((near, ir.Not(ir.Or(tuple(closes))) if len(closes) > 1 else ir.Not(closes[0])))))
+                          And((near, Not(Or(tuple(closes))) if len(closes) > 1 else Not(closes[0])))))
     return reasons
 
 
 def _finisher(grades: list[dict], decimals: int):
-    """What a row's reasons show by the one rule of shown scores (:mod:`tierkit.ruleset.labels`):
+    """What a row's reasons show by the one rule of shown scores (:func:`tierkit.kinds.shown_score`):
     contributions that add up to the shown score, the gap between the next threshold
     and the shown score; and the fields behind insufficient data."""
     mins = {grade["id"]: grade.get("min") for grade in grades}
@@ -496,22 +495,22 @@ def _finisher(grades: list[dict], decimals: int):
     return finish
 
 
-def _score_factor(build: IrBuild, total: float) -> float:
+def _score_factor(build: IrBuild, weight_sum: float) -> float:
     """What the renormalised weighted mean is multiplied by: 1 or the weights' total."""
     policy = build.value("weights_total")
-    if policy is None and not math.isclose(total, 1.0, abs_tol=1e-9):
+    if policy is None and not math.isclose(weight_sum, 1.0, abs_tol=1e-9):
         build.warn(
-            f"weights sum to {total:g}, not 1; scores are normalised to 0-100",
+            f"weights sum to {weight_sum:g}, not 1; scores are normalised to 0-100",
             "indicators",
             hint="say so with weights_total: normalise, or keep the total with weights_total: as-is",
         )
-    if policy == "as-is" and total > 1 + 1e-9:
+    if policy == "as-is" and weight_sum > 1 + 1e-9:
         build.warn(
-            f"weights_total: as-is with weights summing to {total:g}: scores reach up to {100 * total:g}, not 100",
+            f"weights_total: as-is with weights summing to {weight_sum:g}: scores reach up to {100 * weight_sum:g}, not 100",
             "weights_total",
             hint="with weights over 1 in total, grade thresholds read on a 0-100 scale are easy to misjudge",
         )
-    return total if policy == "as-is" else 1.0
+    return weight_sum if policy == "as-is" else 1.0
 
 
 def _check_reachable(build: IrBuild, indicators: list[dict], grades: list[dict], weights: list[float], factor: float) -> None:
@@ -525,10 +524,10 @@ def _check_reachable(build: IrBuild, indicators: list[dict], grades: list[dict],
             most.append(100.0)
         else:  # points from an expression: no bound known
             return
-    total = math.fsum(weights)
-    if not total:
+    weight_sum = math.fsum(weights)
+    if not weight_sum:
         return
-    best = factor * math.fsum(w * p for w, p in zip(weights, most)) / total
+    best = factor * math.fsum(w * p for w, p in zip(weights, most)) / weight_sum
     for index, grade in enumerate(grades):
         if grade.get("min", 0) > best + 1e-9:
             build.warn(f"grade {grade['id']!r} is unreachable: it needs a score of {grade['min']:g}, "

@@ -100,6 +100,20 @@ def test_a_file_path_and_orders_in_memory(rs):
     assert [(item.file, item.row) for item in result.rejected] == [("orders", 4)]
 
 
+@pytest.mark.duckdb
+def test_the_duckdb_engine_gives_the_python_engines_records_from_memory_and_files(rs):
+    """``engine="duckdb"`` grades rows held in memory as well as a file, reasons included."""
+    pytest.importorskip("duckdb", reason="the DuckDB engine is the duckdb extra (pip install -e '.[duckdb]')")
+    customers = [{"id": "C1", "name": "Acme", "annual_procurement": "5亿"}, {"id": "C2", "name": "Beta", "annual_procurement": "many"}]
+    for source in (customers, B2B_CSV):
+        python, duckdb = (rs.evaluate(source, as_of=AS_OF, lang="en", engine=engine) for engine in ("python", "duckdb"))
+        assert as_json(duckdb) == as_json(python)
+        assert [(item.row, item.reason) for item in duckdb.rejected] == [(item.row, item.reason) for item in python.rejected]
+    assert len(python) == 600 and duckdb.meta["engine"] == "duckdb"
+    with pytest.raises(tierkit.TierkitError, match="unknown engine 'sqlite'"):
+        rs.evaluate(customers, engine="sqlite")
+
+
 def test_bad_rows_are_rejected_with_their_row_and_reason(rs):
     result = rs.evaluate([{"id": "X1", "name": "A", "annual_procurement": "many"}, ["not", "a", "row"],
                           {"id": "X2", "name": "B", "annual_procurement": 1e9}], as_of=AS_OF, lang="en")

@@ -21,7 +21,7 @@ from tierkit import __version__
 from tierkit.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE, RulesetError, TierkitError, mask_secrets
 from tierkit.io.tables import WRITE_MODES
 from tierkit.cli.logs import LEVELS, LOGGER, Progress, configure, logs_json
-from tierkit.cli.options import AS_OF, ENGINE, LANG, REASONS, STORE, csv_raw, inputs
+from tierkit.cli.options import AS_OF, LANG, REASONS, STORE, csv_raw, engine_options, inputs
 from tierkit.cli.terminal import printable
 
 if TYPE_CHECKING:
@@ -205,15 +205,12 @@ def describe_run(meta: dict, plan) -> str:
 @click.option("--progress/--no-progress", default=None, help="Show progress on stderr (default: on a terminal).")
 @click.option("--save", is_flag=True, help="Record the run in the run store (tierkit runs, tierkit diff).")
 @click.option("--store", "store", metavar="PATH", help="The run store: saved to, and read for hysteresis (default: $TIERKIT_STORE or ./tierkit-runs.sqlite).")
-@ENGINE
+@engine_options
 @REASONS
-@click.option("--spark-master", metavar="URL", help="With --engine spark: the cluster's master URL (default: local[2]).")
-@click.option("--spark-conf", metavar="KEY=VALUE", multiple=True, help="With --engine spark: a Spark setting (repeatable).")
-@click.option("--memory-limit", metavar="SIZE", help="With --engine duckdb|spark: the engine's memory (e.g. 6GB); DuckDB spills to disk beyond it.")
 @csv_raw(command_level=True)
 @click.pass_obj
 def evaluate(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang, progress, save,
-             store, engine, reasons, spark_master, spark_conf, memory_limit) -> None:
+             store, engine, reasons) -> None:
     """Evaluate INPUT (.csv, .json, .jsonl, .xlsx, .parquet) and/or --orders with RULESET; write ranked results."""
     from tierkit.io.outputs import refuse_overwriting
 
@@ -221,9 +218,7 @@ def evaluate(session: Session, ruleset, input_path, orders_path, output, write_m
     with Progress(progress, session.quiet) as report:
         if engine != "python":
             evaluate_on_sql_engine(session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
-                                   report, store, save, reasons, engine, spark_master, spark_conf, memory_limit)
-        elif spark_master or spark_conf or memory_limit:
-            raise TierkitError("--spark-master, --spark-conf and --memory-limit need --engine duckdb or spark")
+                                   report, store, save, reasons, engine)
         else:
             evaluate_on_python(session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
                                report, store, save, reasons)
@@ -260,26 +255,20 @@ def evaluate_on_python(session: Session, ruleset, input_path, orders_path, outpu
 
 
 def evaluate_on_sql_engine(session: Session, ruleset, input_path, orders_path, output, write_mode, rejected_path, as_of, lang,
-                           report, store, save, reasons, engine, spark_master, spark_conf, memory_limit) -> None:
+                           report, store, save, reasons, engine) -> None:
     """``evaluate --engine duckdb|spark``: the ruleset compiled to SQL, run where the data is;
     the results stream back through the records the Python engine writes (read whole
     only with ``--save``, to record them)."""
     from tierkit.engine.evaluation import compile_ruleset
     from tierkit.engine.job import with_previous
-    from tierkit.engine.sql.connection import open_engine
     from tierkit.engine.sql.evaluation import evaluation_of, write_sql_results
     from tierkit.engine.sql.run import describe_orders, run_sql_job
     from tierkit.store.runs import Store
 
-    if engine != "spark" and (spark_master or spark_conf):
-        raise TierkitError("--spark-master and --spark-conf need --engine spark")
-    config = dict(_setting(item) for item in spark_conf)
-    if memory_limit:
-        config["memory_limit" if engine == "duckdb" else "spark.driver.memory"] = memory_limit
     runs = Store.open(store, create=True) if save else None  # a store that cannot be written fails before the work
     plan = with_previous(compile_ruleset(session.ruleset(ruleset), session.registry), store)
     report(f"compiled {plan.ruleset.name} {plan.ruleset.version}; starting {engine}")
-    sql_engine = open_engine(engine, spark_master, config)
+    sql_engine = engine.open()
     try:
         job = run_sql_job(plan, session.registry, sql_engine, input_path, orders_path, as_of, report, reasons != "none")
         for warning in job.warnings:
@@ -329,13 +318,6 @@ def say_missing_reasons(plan, engine: str) -> None:
             click.echo(note, err=True)
 
 
-def _setting(item: str) -> tuple[str, str]:
-    key, equals, value = item.partition("=")
-    if not equals or not key.strip():
-        raise TierkitError(f"--spark-conf {item!r}: write KEY=VALUE")
-    return key.strip(), value.strip()
-
-
 @cli.command()
 @click.argument("ruleset")
 @inputs
@@ -344,7 +326,7 @@ def _setting(item: str) -> tuple[str, str]:
 @AS_OF
 @LANG
 @STORE
-@ENGINE
+@engine_options
 @click.pass_obj
 def explain(session: Session, ruleset, input_path, orders_path, customer_id, as_json, as_of, lang, store, engine) -> None:
     """Show every scheme's outcome for one customer, with its reasons."""

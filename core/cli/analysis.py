@@ -18,7 +18,7 @@ import click
 from tierkit import __version__
 from tierkit.analysis.backtest import backtest, horizon_end, horizon_orders, pick_scheme
 from tierkit.cli import Session, cli, say_missing_reasons
-from tierkit.cli.options import AS_OF, ENGINE, LANG, STORE, inputs, parse_as_of
+from tierkit.cli.options import AS_OF, LANG, STORE, engine_options, inputs, parse_as_of
 from tierkit.engine.evaluation import compile_ruleset
 from tierkit.errors import TierkitError
 from tierkit.io.tables import json_default
@@ -45,7 +45,7 @@ REASON_INDENT = "       - "
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="How many movers to show.")
 @STORE
-@ENGINE
+@engine_options
 @click.pass_obj
 def whatif(session: Session, ruleset, input_path, orders_path, assignments, other, as_of, lang, as_json, top, store,
            engine) -> None:
@@ -171,7 +171,7 @@ def _outcome(outcome: dict) -> str:
 @click.option("--horizon", default="12m", show_default=True, help="How long after --as-of to measure: 12m, 6m, 90d, 2w, 1y.")
 @click.option("--scheme", "scheme_id", help="The scheme to test (default: the first weighted, else pipeline or rules, scheme).")
 @click.option("--json", "as_json", is_flag=True, help="Print the backtest as one JSON object.")
-@ENGINE
+@engine_options
 @click.pass_obj
 def backtest_command(session: Session, ruleset, customers_path, orders_path, as_of, horizon, scheme_id, as_json,
                      engine) -> None:

@@ -9,6 +9,7 @@ import functools
 
 import click
 
+from tierkit.errors import TierkitError
 from tierkit.io.outputs import REASONS as REASONS_CHOICES
 from tierkit.engine.sql.connection import ENGINES
 
@@ -28,8 +29,47 @@ def parse_date(_ctx, _param, value: str | None) -> dt.date | None:
 
 AS_OF = click.option("--as-of", callback=parse_as_of, help="The run's date, YYYY-MM-DD (default: today).")
 LANG = click.option("--lang", type=click.Choice(["en", "zh"]), help="Language of labels and reasons (default: the ruleset's locale).")
-ENGINE = click.option("--engine", type=click.Choice(ENGINES), default="python", show_default=True,
-                      help="Where the ruleset runs: in this process, compiled to SQL on DuckDB (embedded), or on Spark.")
+ENGINE_NAME = click.option("--engine", type=click.Choice(ENGINES), default="python", show_default=True,
+                           help="Where the ruleset runs: in this process, compiled to SQL on DuckDB (embedded), or on Spark.")
+SPARK_MASTER = click.option("--spark-master", metavar="URL", help="With --engine spark: the cluster's master URL (default: local[2]).")
+SPARK_CONF = click.option("--spark-conf", metavar="KEY=VALUE", multiple=True, help="With --engine spark: a Spark setting (repeatable).")
+MEMORY_LIMIT = click.option("--memory-limit", metavar="SIZE",
+                            help="With --engine duckdb|spark: the engine's memory (e.g. 6GB); DuckDB spills to disk beyond it.")
+
+
+def engine_options(command):
+    """``--engine`` with the engine's settings (``--spark-master``, ``--spark-conf``,
+    ``--memory-limit``), given to ``command`` as one ``engine``: ``"python"``, or an
+    :class:`~tierkit.engine.sql.connection.EngineChoice` that the job opens."""
+
+    @functools.wraps(command)
+    def with_engine(*args, engine, spark_master, spark_conf, memory_limit, **kwargs):
+        return command(*args, engine=engine_choice(engine, spark_master, spark_conf, memory_limit), **kwargs)
+
+    return ENGINE_NAME(SPARK_MASTER(SPARK_CONF(MEMORY_LIMIT(with_engine))))
+
+
+def engine_choice(engine: str, spark_master: str | None, spark_conf: tuple[str, ...], memory_limit: str | None):
+    """What the engine options say, checked together: ``"python"`` or an engine choice."""
+    from tierkit.engine.sql.connection import EngineChoice
+
+    if engine == "python":
+        if spark_master or spark_conf or memory_limit:
+            raise TierkitError("--spark-master, --spark-conf and --memory-limit need --engine duckdb or spark")
+        return engine
+    if engine != "spark" and (spark_master or spark_conf):
+        raise TierkitError("--spark-master and --spark-conf need --engine spark")
+    config = dict(_setting(item) for item in spark_conf)
+    if memory_limit:
+        config["memory_limit" if engine == "duckdb" else "spark.driver.memory"] = memory_limit
+    return EngineChoice(engine, spark_master, tuple(config.items()))
+
+
+def _setting(item: str) -> tuple[str, str]:
+    key, equals, value = item.partition("=")
+    if not equals or not key.strip():
+        raise TierkitError(f"--spark-conf {item!r}: write KEY=VALUE")
+    return key.strip(), value.strip()
 REASONS = click.option("--reasons", type=click.Choice(REASONS_CHOICES), default="words", show_default=True,
                        help="Reasons in the results: records with their words; codes and parameters only (JSON "
                             "Lines without words); or none (no reason columns, and none computed on SQL engines).")

@@ -27,7 +27,7 @@ from tierkit.engine.evaluation import Evaluation, compile_ruleset
 from tierkit.errors import TierkitError
 from tierkit.io.outputs import refuse_overwriting
 from tierkit.engine.job import run_job
-from tierkit.cli.options import AS_OF, ENGINE, LANG, STORE, csv_raw, inputs, parse_date
+from tierkit.cli.options import AS_OF, LANG, STORE, csv_raw, engine_options, inputs, parse_date
 from tierkit.render.environment import Renderer
 from tierkit.render.brief import BriefBuilder
 from tierkit.render.report import ReportBuilder
@@ -49,7 +49,7 @@ RESULTS = click.option(
 def _common(command):
     """RULESET [INPUT] --orders F --as-of DATE --lang en|zh --store PATH --engine E, as ``tierkit evaluate``
     takes them, or RULESET --results FILE."""
-    return click.argument("ruleset")(inputs(RESULTS(AS_OF(LANG(STORE(ENGINE(command)))))))
+    return click.argument("ruleset")(inputs(RESULTS(AS_OF(LANG(STORE(engine_options(command)))))))
 
 
 @dataclass

@@ -85,7 +85,8 @@ class Symbol:
 
 @dataclass(frozen=True)
 class Compiled:
-    """A checked expression: its code (Python or SQL), its type, and what it reads.
+    """A checked expression: its source, its code (Python, SQL, or an IR node for a kind
+    reading it through :class:`tierkit.kinds.IrBuild`), its type, and the names it reads.
 
     ``items`` holds the compiled items of a list literal (``None`` for any other value)."""
 
@@ -177,6 +178,27 @@ def literal_value(node: nodes.Node) -> Any:
             and isinstance(node.node.value, (int, float)) and not isinstance(node.node.value, bool):
         return -node.node.value
     return NOT_A_LITERAL
+
+
+def constant_values(source: str) -> list | None:
+    """Every value an expression can give, when each is a constant: a number or
+    true/false, or ``a if c else b`` of such (nested), in the order written; ``None``
+    when it can give any other value (or does not parse: its error is reported where
+    it is compiled).  For authoring checks that prove a value is always on one side of
+    a cut."""
+    try:
+        tree = parse(source)
+    except Exception:
+        return None
+
+    def values(node) -> list | None:
+        if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
+            left, right = values(node.expr1), values(node.expr2)
+            return None if left is None or right is None else left + right
+        value = literal_value(node)
+        return [value] if isinstance(value, (int, float)) else None  # a number or true/false
+
+    return values(tree)
 
 
 def compile_expression(
@@ -285,6 +307,8 @@ def _quoted_text_offset(source: str, text: str) -> int:
 
 
 def did_you_mean(name: str, candidates) -> str | None:
+    """A hint naming the candidate closest to a misspelt ``name`` (``did you mean
+    'finance'?``), or ``None`` when none is close."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
 

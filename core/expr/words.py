@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import nodes
 
-from tierkit.ruleset.labels import localize, show_number
+from tierkit.ruleset.labels import LANGUAGES, localize, show_number
 
 WORDS = {
     "en": {"and": "{} and {}", "or": "{} or {}", "not": "not ({})", "eq": "{} is {}", "ne": "{} is not {}",
@@ -101,6 +101,28 @@ class Vocabulary:
         if isinstance(value, bool):
             return words["yes" if value else "no"]
         return words["none"] if value is None else show_number(value)
+
+    def values_of(self, name: str | None) -> Mapping[Any, Any]:
+        """``name``'s values as :meth:`value` says them, in both languages, as a table a
+        reason template looks a value up in (``in:<table>``)."""
+        return _SaidValues(self, name)
+
+
+class _SaidValues(Mapping):
+    """Any value of one name, in words, looked up as a table is; it lists no keys,
+    since every value has its words."""
+
+    def __init__(self, vocabulary: Vocabulary, name: str | None):
+        self.vocabulary, self.name = vocabulary, name
+
+    def __getitem__(self, value):
+        return {lang: self.vocabulary.value(self.name, value, lang) for lang in LANGUAGES}
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 def say(source: str, vocabulary: Vocabulary, lang: str) -> str:

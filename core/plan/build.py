@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tierkit.errors import Diagnostic, Position
-from tierkit.expr.compiler import Compiled, ExpressionDiagnostic, Namespace, Symbol, compile_expression
+from tierkit.expr.compiler import Compiled, ExpressionDiagnostic, Namespace, Symbol, compile_expression, names_in
 from tierkit.ruleset.labels import SCORE_DECIMALS
 from tierkit.ruleset.population import parse_cut
 from tierkit.registry import Function
@@ -211,6 +211,11 @@ class ConfigBuild:
         except ExpressionDiagnostic:
             return False
         return compiled.type in types + ("any",)
+
+    def fields_of(self, source: str) -> set[str]:
+        """The names a *default* expression reads, the functions it calls left out: what
+        an error asks the ruleset to declare when no candidate :meth:`compiles`."""
+        return names_in(source) - set(self.functions)
 
     def _input_tree(self, names, values: list, seen: frozenset) -> tuple:
         """``(name, index in values, inputs)`` of each name that may be missing, with a

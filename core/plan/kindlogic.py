@@ -103,7 +103,14 @@ class IrBuild(ConfigBuild):
 
     @property
     def failed(self) -> bool:
+        """Whether an error was reported: define then returns ``None``."""
         return any(d.severity == "error" for d in self.diagnostics)
+
+    def value_words(self, compiled: Compiled | None) -> Mapping[Any, Any]:
+        """A table for a template's ``in:<table>`` spec saying each value ``compiled``
+        gives as the ruleset does: an enum value by its declared label, true/false as
+        yes/no, a missing value as missing, a number as people read it."""
+        return self.vocabulary.values_of(None if compiled is None else compiled.source)
 
     def blank_inputs(self, compiled: Compiled, otherwise: list[str] | None = None) -> tuple[ir.Expr, Callable[[int], list[str]]]:
         """Which inputs behind a missing value of ``compiled`` are blank, for a reason

@@ -17,7 +17,8 @@ label ids, or a list of them, as display labels), ``score`` (a score as shown, r
 scheme's decimals), ``say`` (an expression in words, as the ruleset's vocabulary
 says it), ``sig3`` (three significant digits, written out) and
 ``in:<table>`` (a value looked up in one of the kind's tables of labels, e.g. an
-indicator id as the indicator's label); the kind's
+indicator id as the indicator's label; an entry that is a list of labels is said as
+``label`` says a list); the kind's
 ``names`` (a value's label) are there by name.
 """
 
@@ -159,7 +160,10 @@ class ReasonWords:
             return self.vocabulary.say(value, lang)
         if spec == "score":
             return show_score(value, self.score_decimals)
-        return str(localize(self.tables[spec[3:]].get(value, value), lang))  # in:<table>
+        found = self.tables[spec[3:]].get(value, value)  # in:<table>: a label, or a list of them
+        if isinstance(found, (list, tuple)):
+            return ", ".join(str(localize(label, lang)) for label in found)
+        return str(localize(found, lang))
 
 
 def unexplained(plan) -> list:

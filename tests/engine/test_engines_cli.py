@@ -127,9 +127,24 @@ def test_a_kind_without_sql_is_named_before_any_work(capsys, tmp_path):
     (["--engine", "duckdb", "--spark-master", "local[1]"], "--spark-master and --spark-conf need --engine spark"),
     (["--engine", "spark", "--spark-conf", "nonsense"], "--spark-conf 'nonsense': write KEY=VALUE"),
 ])
-def test_engine_options_that_do_not_fit_are_one_line_errors(args, message, capsys):
-    code, err = run(capsys, "evaluate", "b2b-manufacturing", EXAMPLES / "b2b-manufacturing" / "customers.csv", *args)
+@pytest.mark.parametrize("command", [["evaluate"], ["explain", "--customer", "C00017"], ["whatif"],
+                                     ["brief", "--customer", "C00017", "-o", "out.html"], ["calllist", "--owner", "nobody"],
+                                     ["report", "-o", "report.html"]])
+def test_engine_options_that_do_not_fit_are_one_line_errors(command, args, message, capsys):
+    """Every command that evaluates takes the engine's settings, checked alike."""
+    name, *rest = command
+    code, err = run(capsys, name, "b2b-manufacturing", EXAMPLES / "b2b-manufacturing" / "customers.csv", *rest, *args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_explain_on_duckdb_under_a_memory_limit_says_what_python_says(capsys):
+    said = []
+    for engine in (["--engine", "duckdb", "--memory-limit", "500MB"], []):
+        code = main(["explain", "b2b-manufacturing", str(EXAMPLES / "b2b-manufacturing" / "customers.csv"),
+                     "--customer", "C00017", "--as-of", "2026-11-01", "--lang", "en", *engine])
+        said.append(capsys.readouterr().out)
+        assert code == 0
+    assert said[0] == said[1] and said[0].startswith("C00017")
 
 
 def test_a_parquet_customer_file_reads_as_its_csv_does_on_both_engines(capsys, tmp_path):

@@ -35,10 +35,46 @@ def registry():
 
 
 def test_every_export_is_documented():
+    """A function or class by its docstring, a constant (``NULL``, ``WHITESPACE``) by the
+    docs; and docs/plugins.md's reference names every export."""
     assert sorted(kinds.__all__) == sorted(set(kinds.__all__))
-    undocumented = [name for name in kinds.__all__
-                    if not isinstance(getattr(kinds, name), kinds.Lit) and not (getattr(kinds, name).__doc__ or "").strip()]
+    constants = [name for name in kinds.__all__ if not callable(getattr(kinds, name))]
+    assert constants == ["NULL", "WHITESPACE"]
+    undocumented = [name for name in kinds.__all__ if name not in constants and not (getattr(kinds, name).__doc__ or "").strip()]
     assert undocumented == []
+    doc = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    reference = doc[doc.index("### `tierkit.kinds`, name by name"):doc.index("\n## ", doc.index("### `tierkit.kinds`"))]
+    assert [name for name in kinds.__all__ if f"`{name}" not in reference] == []
+
+
+def test_constant_values_are_proved_from_the_expression_only():
+    assert kinds.constant_values("1 if vip else 0") == [1, 0]
+    assert kinds.constant_values("-5 if a else (true if b else 2.5)") == [-5, True, 2.5]
+    assert kinds.constant_values("revenue") is None
+    assert kinds.constant_values("1 if vip else revenue") is None
+    assert kinds.constant_values("'gold'") is None  # a text is not proved on one side of a cut
+    assert kinds.constant_values("1 +") is None  # reported where it is compiled
+    assert kinds.did_you_mean("finanse", ["government", "finance"]) == "did you mean 'finance'?"
+    assert kinds.did_you_mean("zzz", ["government", "finance"]) is None
+
+
+def test_value_words_say_an_expressions_values_as_the_ruleset_does(registry):
+    """portfolio's market stage and nail reason outside its own words: each said by the
+    label the ruleset declares for that enum value (IrBuild.value_words), in both languages."""
+    ruleset = make_ruleset("words", {
+        "annual_procurement": {"type": "number"}, "stalemate_days": {"type": "integer"},
+        "market_stage": {"type": "enum", "values": ["early", "mid", "late", "unsure"],
+                         "labels": {"unsure": {"en": "Not sure", "zh": "不确定"}}},
+        "reason": {"type": "enum", "values": ["no_trust", "budget"], "labels": {"budget": {"en": "No budget", "zh": "没有预算"}}},
+    }, [{"id": "pf", "kind": "portfolio", "benchmark": False, "at_risk": False, "nail": {"value_cut": 1000}}])
+    plan = compile_ruleset(ruleset, registry)
+    rows = [{"id": "A", "annual_procurement": 5000, "stalemate_days": 200, "market_stage": "unsure", "reason": "budget"}]
+    evaluation = BoundPlan(plan, AS_OF).run_table(table_from_rows("t", plan.fields, enumerate(rows, 1)))
+    said = {lang: [r["text"] for r in evaluation.record(evaluation.rows[0], lang)["outcomes"]["pf"]["reasons"]
+                   if r["code"] in ("portfolio.stage_other", "portfolio.reason_other")] for lang in ("en", "zh")}
+    assert said["en"] == ["stage: market stage Not sure not known; early markets take easy customers first, "
+                          "mid/late markets attack nails", "reason: No budget"]
+    assert said["zh"] == ["阶段：市场阶段 不确定 未知；早期先拿容易的客户，中后期攻坚钉子", "原因：没有预算"]
 
 
 def test_the_doc_walks_through_the_example_word_for_word():

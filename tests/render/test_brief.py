@@ -23,7 +23,7 @@ from tierkit.plan.roles import RunInfo
 from tierkit.ruleset.load import load_ruleset
 
 from tests.render.test_render import AS_OF, run_cli, write_small_case
-from tests.conftest import ROOT, TESTS
+from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "b2b-manufacturing" / "customers.csv"
 VOID = {"meta", "link", "br", "hr", "img", "input"}
@@ -279,7 +279,7 @@ PLUGIN = '''
 from pathlib import Path
 from tierkit.hookspecs import hookimpl
 
-HERE = TESTS / "plugin_templates"
+HERE = Path(__file__).parent / "plugin_templates"
 
 
 @hookimpl

@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -349,6 +350,23 @@ def _literal_pattern(path: str) -> str:
 def _literal_hadoop_pattern(path: str) -> str:
     """A file name as a Hadoop pattern (Spark's) that matches only that file."""
     return "".join(f"\\{char}" if char in "*?[]{}\\" else char for char in path)
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """A SQL engine as a command chose it (``--engine``, ``--spark-master``,
+    ``--spark-conf``, ``--memory-limit``): opened where a job runs and closed after it.
+    It reads as its name, in messages and wherever an engine's name is compared."""
+
+    name: str
+    master: str | None = None
+    config: tuple[tuple[str, str], ...] = ()
+
+    def open(self) -> SqlEngine:
+        return open_engine(self.name, self.master, dict(self.config))
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def open_engine(name: str, master: str | None = None, config: Mapping[str, Any] | None = None) -> SqlEngine:

@@ -32,7 +32,7 @@ from tierkit.plan.compiler import Plan
 from tierkit.registry import Registry
 from tierkit.engine.results import SchemaRecords, feature_value, results_schema, write_meta
 from tierkit.plan.reasons import unexplained
-from tierkit.engine.sql.connection import SqlEngine, open_engine
+from tierkit.engine.sql.connection import EngineChoice, SqlEngine
 from tierkit.engine.sql.run import RESULTS, TYPED, SqlJob, describe_orders, results_select, run_sql_job, sql_type_cast
 
 
@@ -183,11 +183,12 @@ class SqlRun:
         return None if self.evaluation.job.orders is None else describe_orders(self.evaluation.job.orders)
 
 
-def run_sql(plan: Plan, registry: Registry, engine: str | SqlEngine, customers, orders, as_of: dt.date,
+def run_sql(plan: Plan, registry: Registry, engine: str | EngineChoice | SqlEngine, customers, orders, as_of: dt.date,
             progress: Callable[[str], None] = lambda message: None) -> SqlRun:
-    """Evaluate on a SQL engine (a name, opened and closed here, or an open engine) and
-    read the results back as an evaluation."""
-    opened = open_engine(engine) if isinstance(engine, str) else engine
+    """Evaluate on a SQL engine (a name or a choice, opened and closed here, or an open
+    engine) and read the results back as an evaluation."""
+    owned = not isinstance(engine, SqlEngine)
+    opened = (EngineChoice(engine) if isinstance(engine, str) else engine).open() if owned else engine
     try:
         job = run_sql_job(plan, registry, opened, customers, orders, as_of, progress)
         evaluation = evaluation_of(job)
@@ -195,6 +196,6 @@ def run_sql(plan: Plan, registry: Registry, engine: str | SqlEngine, customers, 
         rejected_ids = dict(opened.rows(f"SELECT _row, CAST({id_column} AS {opened.dialect.text_type}) FROM {TYPED} "
                                         "WHERE _reject_reason IS NOT NULL")) if customers else {}
     finally:
-        if isinstance(engine, str):
+        if owned:
             opened.close()
     return SqlRun(evaluation, job.rejected, job.read, rejected_ids)
