@@ -36,7 +36,8 @@ def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
     allocation = dict(record["allocation"])
     lines.append(f"\nallocation: {allocation.pop('rule')}")
     row = evaluation.find(record["id"])
-    lines += [f"  - {reason['text']}" for reason in (evaluation.allocation_reasons(row, lang) if row else None) or ()]
+    said = evaluation.allocation_reasons(row, lang) if row is not None else None  # which rule matched
+    lines += [f"  - {reason['text']}" for reason in said or ()]
     for key, value in allocation.items():
         shown = "; ".join(map(str, value)) if isinstance(value, list) else value
         lines.append(f"  {key}: {shown}")
