@@ -140,9 +140,6 @@ class Dialect:
     def cast(self, expression: str, tierkit_type: str) -> str:
         return f"CAST({expression} AS {self.type_of(tierkit_type)})"
 
-    def try_cast(self, expression: str, tierkit_type: str) -> str:
-        return f"TRY_CAST({expression} AS {self.type_of(tierkit_type)})"
-
     def double(self, expression: str) -> str:
         return f"CAST({expression} AS DOUBLE)"
 
