@@ -21,6 +21,8 @@ from tests.engine_harness import require_engine
 from tierkit.ir import nodes as ir
 from tierkit.ir import to_python, to_sql
 
+from tests.conftest import examples
+
 
 def same(left, right) -> bool:
     if isinstance(left, bool) or isinstance(right, bool) or left is None or right is None:
@@ -134,7 +136,7 @@ def table():
 def test_random_expressions_agree_on_python_and_duckdb(table):
     from sqlglot import exp
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=examples(300), deadline=None)
     @given(_expressions())
     def check(expr):
         sql = exp.select(to_sql.SqlLowering(str).lower(expr)).from_("t").order_by("i")
@@ -306,7 +308,7 @@ def test_aggregates_agree_on_python_and_duckdb():
     connection = duckdb.connect()
     connection.execute(f"CREATE TABLE t ({', '.join(f'{name} {type_}' for name, type_ in GROUP_COLUMNS.items())})")
 
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=examples(200), deadline=None)
     @given(GROUP_ROWS, st.lists(_aggregates(), min_size=1, max_size=3))
     def check(rows, outputs):
         connection.execute("DELETE FROM t")
