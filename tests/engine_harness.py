@@ -19,7 +19,7 @@ start: tests hand it few queries.  The helpers here batch populations for that:
 * :func:`only_kind` reduces a bundled ruleset to one kind's schemes, and
   :func:`compare_engines` runs a ruleset on sample data;
 * :class:`SampleRuns` runs ``tierkit evaluate`` on a bundled sample once per engine and
-  keeps what the tests read of it (the results file, the rejected rows, the records),
+  keeps what the tests read of it (the results file, the rejected rows, the evaluation),
   so that the tests of the command line and of reasons share one Spark run.
 """
 
@@ -130,12 +130,15 @@ def engine_fixture(names: Iterable[str] = ENGINES):
 
 
 def python_outcomes(evaluation, registry) -> dict[str, dict]:
-    """Per customer id: rank, allocation rule index, and per scheme (label, score, tags, attributes)."""
+    """Per customer id: rank, the allocation (its rule's id and position, and its reasons),
+    and per scheme (label, score, tags, attributes)."""
     plan = evaluation.plan
     attributes_of = {scheme.id: registry.kinds[scheme.kind].attributes for scheme in plan.schemes}
     results = {}
     for row in evaluation.rows:
-        outcome = {"rank": row[plan.rank_slot.index], "allocation": row[plan.allocation.slot.index][3]}
+        allocation = row[plan.allocation.slot.index]
+        outcome = {"rank": row[plan.rank_slot.index], "allocation": (allocation[0], plan.allocation_index(row)),
+                   "allocation.reasons": plan.allocation.compiled.reason_columns.records(allocation[3])}
         for scheme in plan.schemes:
             label, score, tags, detail = row[scheme.slot.index][:4]
             attributes = {
@@ -177,7 +180,10 @@ def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
     compiled = compile_sql_plan(plan, registry, engine.dialect, evaluation.bound.as_of, RELATION)
     engine.register_udfs(compiled.query.udfs)
     quote = engine.dialect.quote
-    select = [quote(f"s{plan.id_index}"), compiled.rank_column, compiled.allocation_column]
+    allocation = plan.allocation.slot.index
+    select = [quote(f"s{plan.id_index}"), compiled.rank_column, quote(f"s{allocation}_label")]
+    select += [quote(f"s{allocation}_d{position}") for position in compiled.allocation_details]
+    width = len(compiled.allocation_details)
     layout = []
     for scheme in plan.schemes:
         slot, attributes = scheme.slot.index, registry.kinds[scheme.kind].attributes
@@ -188,8 +194,12 @@ def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
         select += [quote(f"s{slot}_d{position}") for position in positions]
         layout.append((scheme.id, list(attributes), reasons, positions))
     results = {}
-    for customer, rank, allocation, *rest in engine.rows(compiled.query.render(", ".join(select))):
-        outcome = results[str(customer)] = {"rank": rank, "allocation": allocation}
+    for customer, rank, rule, *rest in engine.rows(compiled.query.render(", ".join(select))):
+        detail, rest = dict(zip(compiled.allocation_details, rest[:width])), rest[width:]
+        outcome = results[str(customer)] = {
+            "rank": rank, "allocation": (rule, detail[0]),
+            "allocation.reasons": plan.allocation.compiled.reason_columns.records(detail),
+        }
         for scheme_id, names, reasons, positions in layout:
             label, score, tags, *values = rest[: 3 + len(names) + len(positions)]
             rest = rest[3 + len(names) + len(positions):]
@@ -437,18 +447,14 @@ def side_by_side(populations: dict[str, list], batched: Callable, registry, engi
 # -- the command line on the sample data, once per engine ---------------------------------
 
 
-# The records the reasons tests read of a run: both languages in words, and the codes alone.
-RECORD_FORMS = (("zh", "words"), ("en", "words"), ("en", "codes"))
-
-
 @dataclasses.dataclass
 class SampleRun:
-    """What one ``tierkit evaluate`` of a bundled sample wrote and computed."""
+    """What one ``tierkit evaluate`` of a bundled sample wrote, and on a SQL engine the
+    evaluation of the job it ran (its rows read while the engine was open)."""
 
     rows: list[dict]  # the Parquet results, in rank order
     rejected: list[dict]  # the rejected rows file, without its ``file`` column
-    records: dict[tuple[str, str], list[dict]]  # on a SQL engine: per RECORD_FORMS, the evaluation's records in rank order
-    meta: dict  # on a SQL engine: the evaluation's ``meta("en")``
+    evaluation: Evaluation | None  # None on the Python engine
 
 
 class SampleRuns:
@@ -457,7 +463,7 @@ class SampleRuns:
     test that reads it: a Spark run of a bundled sample costs 12-27 s of CPU, and the
     command-line and reasons tests read the same run.  On a SQL engine the job the command
     ran is read back as the evaluation (:func:`tierkit.engine.sql.evaluation.evaluation_of`)
-    while the engine is open, and its records kept."""
+    while the engine is open: its rows, records and reasons are computed in Python from then on."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -491,10 +497,5 @@ class SampleRuns:
         assert code == 0, err
         with open(rejected, encoding="utf-8-sig", newline="") as handle:
             rejections = [{key: value for key, value in row.items() if key != "file"} for row in csv.DictReader(handle)]
-        records, meta = {}, {}
-        if evaluations:
-            (evaluation,) = evaluations
-            ranked = evaluation.ranked()
-            records = {(lang, reasons): list(evaluation.records(lang, reasons, ranked)) for lang, reasons in RECORD_FORMS}
-            meta = evaluation.meta("en")
-        return SampleRun(pq.read_table(output).to_pylist(), rejections, records, meta)
+        assert len(evaluations) == (engine != "python")
+        return SampleRun(pq.read_table(output).to_pylist(), rejections, evaluations[0] if evaluations else None)

@@ -23,7 +23,7 @@ from tierkit.plan.reasons import unexplained
 from tierkit.ruleset.load import load_ruleset
 
 from tests.conftest import ROOT, TIERKIT, run
-from tests.engine_harness import AS_OF, RECORD_FORMS, SAMPLE_DATA, engine_params, require_engine
+from tests.engine_harness import AS_OF, SAMPLE_DATA, engine_params, require_engine
 
 B2B = ROOT / "examples" / "b2b-manufacturing" / "customers.csv"
 SAAS = ROOT / "examples" / "saas-enterprise"
@@ -65,10 +65,15 @@ def test_every_bundled_ruleset_gives_pythons_reasons_on_sql(engine_name, registr
         python = run_job(plan, registry, customers, orders, AS_OF, history=False)
         sql = sample_runs(name, engine_name)
         silent = {scheme.id for scheme in unexplained(plan)}
-        assert sql.meta.get("no_reasons", []) == [s.id for s in plan.schemes if s.id in silent]
+        assert sql.evaluation.meta("en").get("no_reasons", []) == [s.id for s in plan.schemes if s.id in silent]
         assert any(scheme.id not in silent for scheme in plan.schemes), name
-        for lang, reasons in RECORD_FORMS:
-            assert_same_records(list(python.evaluation.records(lang, reasons)), sql.records[lang, reasons], silent)
+        for lang, reasons in (("zh", "words"), ("en", "words"), ("en", "codes")):
+            assert_same_records(list(python.evaluation.records(lang, reasons)),
+                                list(sql.evaluation.records(lang, reasons, sql.evaluation.ranked())), silent)
+            rows = python.evaluation.ranked(), sql.evaluation.ranked()
+            said = [[evaluation.allocation_reasons(row, None if reasons == "codes" else lang) for row in ranked]
+                    for evaluation, ranked in zip((python.evaluation, sql.evaluation), rows)]
+            assert said[1] == said[0] and {"code", "rule"} <= said[0][0][0].keys(), name  # which allocation rule matched
 
 
 def registry_ruleset(name: str, registry):
