@@ -35,12 +35,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlglot import exp
-
 from tierkit.ir import nodes as ir
 from tierkit.io.fieldtypes import _BOOLEANS, NULL_MARKERS, WHITESPACE, FieldSpec, _show, make_coercer
 from tierkit.io.tables import _where, check_required_columns, match_columns
-from tierkit.ir.to_sql import SqlLowering, generator, layers
+from tierkit.ir.sql_text import lowered
 from tierkit.engine.sql.dialect import Dialect
 
 __all__ = ["typed_input", "TypedInput", "coerced_columns", "OUT_OF_RANGE", "SURROGATE", "PLAIN_FORMS"]
@@ -107,6 +105,8 @@ def _coercion(kind: str, values: tuple[str, ...], synonyms: tuple[tuple[str, str
         return f"{_show(raw)} {problem}" if problem else None
 
     read.__name__, why.__name__ = f"read_{kind}", f"why_{kind}"
+    # what each closure holds, so that its UDF has one name in every process (ir.function_key)
+    read.udf_key, why.udf_key = (repr((__name__, name, kind, values, synonyms)) for name in ("read", "why"))
     return read, why
 
 
@@ -119,6 +119,8 @@ def _of_float_text(function: Callable) -> Callable:
         return function(float(text))
 
     call.__name__ = f"{function.__name__}_float"
+    if (key := ir.function_key(function)) is not None:
+        call.udf_key = f"{key} of a double's text"
     return call
 
 
@@ -274,16 +276,27 @@ def _rejection(problems: list[tuple[str | None, str, ir.Expr]], lets: list) -> l
 
 def _select(dialect: str, relation: str, sources: dict[str, str], lets: list[tuple[str, ir.Expr]],
             outputs: list[tuple[str, ir.Expr]]) -> TypedInput:
-    """The bindings lowered layer by layer (``SELECT *, … FROM (…)``), then the outputs."""
-    lowering = SqlLowering(lambda name: name, dialect)
-    items = [exp.alias_(exp.column(header, quoted=True), source, quoted=True) for header, source in sources.items()]
-    query = exp.select(exp.column("_row"), *items).from_(exp.to_table(relation), copy=False)
-    for depth, layer in enumerate(layers(lets), start=1):  # built once, never copied
-        values = [exp.alias_(lowering.lower(expr), name, quoted=True, copy=False) for name, expr in layer]
-        query = exp.select(exp.Star(), *values).from_(query.subquery(f"_l{depth}", copy=False), copy=False)
-    values = [exp.alias_(lowering.lower(expr), name, quoted=True, copy=False) for name, expr in outputs]
-    query = exp.select(exp.column("_row"), *values).from_(query.subquery("_typed", copy=False), copy=False)
-    return TypedInput(generator(dialect)(query), dict(lowering.udfs))
+    """The bindings lowered layer by layer (``SELECT *, … FROM (…)``), then the outputs;
+    the text kept from an earlier run when these are the same (:mod:`tierkit.ir.sql_text`)."""
+    def make() -> tuple[str, dict]:
+        from sqlglot import exp  # a warm run never loads sqlglot
+
+        from tierkit.ir.to_sql import SqlLowering, generator, layers
+
+        lowering = SqlLowering(lambda name: name, dialect)
+        items = [exp.alias_(exp.column(header, quoted=True), source, quoted=True) for header, source in sources.items()]
+        query = exp.select(exp.column("_row"), *items).from_(exp.to_table(relation), copy=False)
+        for depth, layer in enumerate(layers(lets), start=1):  # built once, never copied
+            values = [exp.alias_(lowering.lower(expr), name, quoted=True, copy=False) for name, expr in layer]
+            query = exp.select(exp.Star(), *values).from_(query.subquery(f"_l{depth}", copy=False), copy=False)
+        values = [exp.alias_(lowering.lower(expr), name, quoted=True, copy=False) for name, expr in outputs]
+        query = exp.select(exp.column("_row"), *values).from_(query.subquery("_typed", copy=False), copy=False)
+        return generator(dialect)(query), lowering.udfs
+
+    udfs: dict[str, ir.PyCall] = {}
+    text = lowered(("typing", dialect, relation, tuple(sources.items())), (tuple(lets), tuple(outputs)), make, udfs,
+                   lambda name: name)
+    return TypedInput(text, udfs)
 
 
 def coerced_columns(fields: Sequence[FieldSpec]) -> dict[int, str]:

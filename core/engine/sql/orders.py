@@ -101,7 +101,7 @@ from tierkit.io.fieldtypes import NULL_MARKERS, WHITESPACE, FieldSpec
 from tierkit.engine.orders import _column_lookup, _match_columns, no_orders
 from tierkit.plan.order_features import ORDER_COLUMNS, REQUIRED_COLUMNS
 from tierkit.ir import nodes as ir
-from tierkit.ir import to_sql
+from tierkit.ir.sql_text import expression_sql
 from tierkit.engine.sql.dialect import Dialect
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ class OrderSql:
 
     def _sql(self, node: ir.Expr) -> str:
         """An IR expression of the order columns or the totals as this dialect's SQL."""
-        return to_sql.to_sql(to_sql.SqlLowering(str, self.dialect.name).lower(node), self.dialect.name)
+        return expression_sql(node, self.dialect.name)
 
     def _per_key(self, per_key: str | None) -> str:
         return per_key if per_key is not None else f"({self.per_key})"
