@@ -54,6 +54,8 @@ def duckdb_run(path: Path) -> dict:
     """The DuckDB engine's order features: (typing seconds, grouping seconds, features by id)."""
     import dataclasses
 
+    from sqlglot import exp
+
     from tierkit.engine.sql.dialect import DUCKDB
     from tierkit.engine.sql.connection import open_engine
     from tierkit.engine.sql.orders import order_aggregation
@@ -61,10 +63,11 @@ def duckdb_run(path: Path) -> dict:
     engine = open_engine("duckdb")
     start = time.perf_counter()
     source_types = engine.register_file("raw_orders", str(path), "csv")
-    order_sql = order_aggregation(DUCKDB, '"raw_orders"', source_types, None, AS_OF, str(path))
-    engine.materialize("typed_orders", order_sql.counted)
+    order_sql = order_aggregation(DUCKDB, "raw_orders", source_types, None, AS_OF, str(path))
+    engine.register_udfs(order_sql.udfs)
+    engine.materialize("typed_orders", order_sql.typed_sql)
     typed = time.perf_counter()
-    grouped = dataclasses.replace(order_sql, counted='SELECT * FROM "typed_orders"')
+    grouped = dataclasses.replace(order_sql, typed=exp.select(exp.Star()).from_("typed_orders"))
     engine.materialize("per_key", grouped.per_key)
     rows = engine.rows(grouped.features_from('"per_key"'))
     done = time.perf_counter()

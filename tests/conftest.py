@@ -1,8 +1,11 @@
-"""Shared fixtures: a registry with every installed plugin, paths, and a local webhook server."""
+"""Shared fixtures: a registry with every installed plugin, paths, the command line run in
+process, and a local webhook server."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -13,7 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
+from tierkit.cli import main
 from tierkit.manager import make_registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +42,27 @@ if "TIERKIT_CACHE_DIR" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["TIERKIT_CACHE_DIR"], True)
 
 
+def run(capsys, *args) -> tuple[int, str, str]:
+    """``tierkit ARGS`` run in this process, its output captured by ``capsys``: the exit
+    code, stdout and stderr, checked to hold no traceback.  Starting a process costs about
+    a second of CPU; the tests that need the process boundary run :data:`TIERKIT`."""
+    code = main([str(arg) for arg in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def run_captured(*args) -> tuple[int, str, str]:
+    """:func:`run` for a module or session fixture, which cannot take ``capsys``: the
+    output is captured here, so that one run can serve every test that reads it."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main([str(arg) for arg in args])
+    out, err = stdout.getvalue(), stderr.getvalue()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
 @pytest.fixture(scope="session")
 def registry():
     return make_registry()
@@ -45,6 +71,20 @@ def registry():
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+# Property tests state their example counts for the whole suite; ``scripts/test --fast``
+# loads this profile (``--hypothesis-profile fast``), where each count is a quarter, so the
+# check before a commit samples every property and the whole suite, as CI runs it, the full
+# counts.  Registered here, before Hypothesis's pytest plugin loads the profile asked for.
+settings.register_profile("fast", max_examples=25)
+
+
+def examples(count: int) -> int:
+    """A property test's ``max_examples``: ``count`` under Hypothesis's default profile (100
+    examples), scaled by the loaded profile's count (a quarter under ``fast``, never below
+    ten or ``count``, whichever is fewer)."""
+    return max(min(count, 10), count * settings.default.max_examples // 100)
 
 
 SPARK_GROUP = "spark"

@@ -97,6 +97,14 @@ def engine_params(names: Iterable[str] = ENGINES) -> list:
     return [pytest.param(name, marks=getattr(pytest.mark, name), id=name) for name in names]
 
 
+def with_engines(values: Iterable[str], not_on_spark: Callable[[str], bool] = lambda value: False) -> list:
+    """Parameters (value, engine name) for each value on each engine, ``value-engine`` ids,
+    but on Spark, where a query costs seconds, none of the values ``not_on_spark`` picks
+    (checked there by a query another test runs already)."""
+    return [pytest.param(value, *param.values, marks=param.marks, id=f"{value}-{param.id}")
+            for value in values for param in engine_params() if param.id != "spark" or not not_on_spark(value)]
+
+
 def engine_fixture(names: Iterable[str] = ENGINES):
     """A module fixture ``engine`` giving each of ``names`` in turn (``engine = engine_fixture()``)."""
 
@@ -238,9 +246,16 @@ def assert_same_each(evaluations: dict[str, Evaluation], registry, engine) -> di
 def compare_batch(evaluations: dict[str, Evaluation], registry, engine) -> list[str]:
     """Differences between the Python outcomes of the populations, pooled into one
     population per ruleset and as-of date (:func:`pooled`), and ``engine``'s, each
-    difference named by the populations pooled: one query per ruleset, for kinds that
-    decide customer by customer (or populations whose size is not their point)."""
-    return [f"{name}: {difference}" for name, evaluation in pooled(evaluations).items()
+    difference named by its population (a pooled id ``n:ID`` by the n-th): one query per
+    ruleset, for kinds that decide customer by customer (or populations whose size is not
+    their point)."""
+    names = list(evaluations)
+
+    def named(pool: str, difference: str) -> str:
+        number, colon, rest = difference.partition(":")
+        return f"{names[int(number)]}: {rest}" if colon and number.isdigit() and pool not in evaluations else f"{pool}: {difference}"
+
+    return [named(pool, difference) for pool, evaluation in pooled(evaluations).items()
             for difference in compare(evaluation, registry, engine)]
 
 

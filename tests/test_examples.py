@@ -324,6 +324,7 @@ def test_rank_ties_break_on_procurement_then_input_order(evaluate):
     assert ranks == {"C": 1, "B": 2, "A": 3}
 
 
+@pytest.mark.slow  # the benchmark end to end, on 300 generated customers
 def test_benchmark_smoke():
     pytest.importorskip("tierkit.engine.evaluation")
     pytest.importorskip("tierkit.cli")

@@ -26,7 +26,7 @@ def test_the_wheel_holds_tierkit_and_its_package_data(tmp_path):
     top_level = {name.split("/")[0] for name in names}
     assert top_level == {"tierkit", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"}
     assert "tierkit/rulesets/b2b-manufacturing.yaml" in names
-    assert "tierkit/ruleset-core.schema.json" in names
+    assert "tierkit/ruleset/ruleset-core.schema.json" in names
     assert "tierkit/plugins/weighted.py" in names
     assert "tierkit/templates/kinds/weighted.html" in names and "tierkit/templates/print.css" in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()

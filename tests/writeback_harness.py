@@ -14,21 +14,14 @@ import pytest
 
 sa = pytest.importorskip("sqlalchemy", reason="writing to a database needs the db extra (pip install -e '.[db]')")
 
-from tierkit.cli import main
 from tierkit.engine.evaluation import load_plan
 from tierkit.io.tables import read_table, write_results
 from tierkit.engine.results import SchemaRecords
 
-from .conftest import ROOT
+from .conftest import ROOT, run
 
 B2B_CSV = ROOT / "examples" / "b2b-manufacturing" / "customers.csv"
 AS_OF = "2026-11-01"
-
-
-def run(capsys, *args):
-    code = main([str(arg) for arg in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def target(url: str, table: str) -> str:

@@ -393,10 +393,20 @@ def _customer_ids(summary: OrderSummary, id_spec: FieldSpec) -> _Ids:
             ids.bad[key] = f"customer id {error}"
             continue
         if value is None:
-            ids.bad[key] = f"customer id {key!r} reads as no value"
+            ids.bad[key] = id_without_value(key)
         else:
             ids.keys.setdefault(value, []).append(key)
     return ids
+
+
+def id_without_value(key: str) -> str:
+    """Why the orders of ``key`` are of no customer: the id field reads it as no value."""
+    return f"customer id {key!r} reads as no value"
+
+
+def not_a_customer(key: str, customers_file: str, orders: int) -> str:
+    """Why the ``orders`` of ``key`` are of no customer: the customer file has no such id."""
+    return f"customer {key!r} is not in {customers_file} ({orders} order{'' if orders == 1 else 's'})"
 
 
 def features_by_id(summary: OrderSummary, id_spec: FieldSpec) -> dict[Any, dict[str, Any]]:
@@ -442,7 +452,7 @@ def _attach(table: Table, summary: OrderSummary, id_index: int, ids: _Ids) -> No
             continue
         for key in keys:
             rows = summary.rows_of[key]
-            reason = f"customer {key!r} is not in {table.file} ({len(rows)} order{'' if len(rows) == 1 else 's'})"
+            reason = not_a_customer(key, table.file, len(rows))
             unknown += [Rejected(summary.file, number, None, "customer_id", reason, "orders") for number in rows]
     for key, reason in ids.bad.items():
         unknown += [Rejected(summary.file, number, None, "customer_id", reason, "orders") for number in summary.rows_of[key]]

@@ -521,6 +521,10 @@ def lit(value) -> Lit:
 
 NULL = Lit(None, DType.NULL)
 
+# A day written as ``YYYY-MM-DD`` (years 0001 to 9999), what the ``iso_day`` function reads
+# (in what Python, RE2 and Java read alike, as ``matches`` patterns are)
+ISO_DAY = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-[0-9]{2}-[0-9]{2}"
+
 
 def case(*whens: tuple[Expr, Expr], default: Expr = NULL) -> Case:
     """A searched CASE from ``(condition, value)`` pairs; missing when none holds and no ``default``."""

@@ -47,7 +47,9 @@ def functions() -> dict[str, Callable]:
     ``casefold`` (Python's Unicode normalisation and case folding), ``join`` (a list's
     texts joined by a literal separator, missing items skipped), ``matches`` (the whole text
     matches a pattern, written in what Python, RE2 and Java read alike), ``isnan``
-    (whether a number is NaN) and exact money (:mod:`tierkit.io.money`)."""
+    (whether a number is NaN), ``iso_day`` (a text written as :data:`ir.ISO_DAY` as its
+    date, missing when it is not one or the calendar has no such day) and exact money
+    (:mod:`tierkit.io.money`)."""
     from tierkit.io.money import money, money_units
     from tierkit.plugins.functions import FUNCTIONS
 
@@ -59,8 +61,18 @@ def functions() -> dict[str, Callable]:
     table["join"] = lambda items, separator: separator.join(item for item in items if item is not None)
     table["matches"] = lambda text, pattern: re.fullmatch(pattern, text) is not None
     table["isnan"] = math.isnan
+    table["iso_day"] = _iso_day
     table.update(money_units=money_units, money=money)
     return table
+
+
+def _iso_day(text: str) -> dt.date | None:
+    if re.fullmatch(ir.ISO_DAY, text) is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:  # a day the calendar has not (2026-02-30)
+        return None
 
 
 def _first(conditions: tuple, default):

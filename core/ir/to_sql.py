@@ -739,6 +739,14 @@ def _matches(lowering: SqlLowering, args) -> exp.Expr:
     return exp.RegexpLike(this=lowering.lower(args[0]), expression=pattern)
 
 
+def _iso_day(lowering: SqlLowering, args) -> exp.Expr:
+    """A text written as ``YYYY-MM-DD`` as its date, NULL when it is not one or the
+    calendar has no such day: the shape checked, then the dialect's day parse."""
+    text = lowering.lower(args[0])
+    shape = exp.RegexpLike(this=text, expression=exp.Literal.string(f"^(?:{ir.ISO_DAY})\\z"))
+    return exp.Case(ifs=[exp.If(this=shape, true=lowering.dialect.iso_date(text.copy()))])
+
+
 def _dialect(name: str):
     """A function spelt by a row of :data:`DIALECTS` (a callable or a function name)."""
     def build(lowering: SqlLowering, args) -> exp.Expr:
@@ -772,6 +780,7 @@ FUNCTIONS: dict[str, Callable[[SqlLowering, tuple[ir.Expr, ...]], exp.Expr]] = {
     "casefold": _dialect("casefold"),
     "join": _dialect("join"),
     "matches": _matches,
+    "iso_day": _iso_day,
     "money_units": _money_units,
     "money": _money,
 }

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tierkit.errors import Diagnostic, InputError, Position, TierkitError
-from tierkit.expr.compiler import ExpressionDiagnostic, Namespace, Symbol, compile_expression, names_in
+from tierkit.expr.compiler import ExpressionDiagnostic, Namespace, Symbol, compile_expression, compile_with, names_in
 from tierkit.io.tables import normalise_header
 from tierkit.plan.order_features import FEATURE_COLUMNS
 from tierkit.plan.order_features import ORDER_COLUMNS, REQUIRED_COLUMNS
@@ -46,16 +46,16 @@ class OrderWhere:
     functions: Mapping[str, Any]
     position: Position | None = None
 
-    def sql(self, dialect, columns: Mapping[str, str], as_of: dt.date) -> str:
-        """The condition in SQL for ``dialect``, over the SQL column (its name) holding
-        each order column: checked and compiled through the IR (:mod:`tierkit.ir`)."""
+    def condition(self, values: Mapping[str, Any], as_of: dt.date):
+        """The condition as an IR expression (:mod:`tierkit.ir`) over the IR expression
+        of each order column's value (``values``), for the SQL engines."""
         from tierkit.ir import nodes as ir  # the SQL back end, loaded by the SQL engines only
-        from tierkit.ir.from_expr import TYPES, compile_sql_expression
+        from tierkit.ir.from_expr import IrEmitter
 
-        scope = {name: dataclasses.replace(symbol, code=ir.Column(columns[name], TYPES[symbol.type], symbol.nullable))
+        scope = {name: dataclasses.replace(symbol, code=values[name])
                  for name, symbol in order_scope(self.extra).items() if name != "as_of"}
         scope["as_of"] = Symbol("as_of", "date", False, ir.Lit(as_of, ir.DType.DATE))
-        return compile_sql_expression(self.source, scope, self.functions, dialect.name, self.position).code
+        return compile_with(self.source, scope, self.functions, IrEmitter(), self.position).code
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tierkit.cli import main
-
-from tests.conftest import ROOT, TIERKIT
+from tests.conftest import ROOT, TIERKIT, run
 
 GOLDEN = sorted((ROOT / "tests" / "golden").glob("*.yaml"))
 FIXTURES = ROOT / "tests" / "ruleset_tests"
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def one_line(code: int, out: str, err: str, exit_code: int = 2) -> str:

@@ -17,8 +17,7 @@ import pytest
 from tierkit.analysis.backtest import horizon_end
 from tierkit.errors import TierkitError
 
-from tests.conftest import TIERKIT
-from tests.cli.test_cli import run
+from tests.conftest import TIERKIT, run
 from tests.conftest import ROOT, TESTS
 
 HERE = TESTS / "backtest"

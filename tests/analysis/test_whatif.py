@@ -18,8 +18,7 @@ from tierkit.errors import Position, TierkitError
 from tierkit.ruleset.load import load_ruleset
 from tierkit.analysis.whatif import apply_changes, migration_matrix, resolve_path
 
-from tests.conftest import TIERKIT
-from tests.cli.test_cli import run
+from tests.conftest import TIERKIT, run
 from tests.conftest import ROOT, TESTS
 
 HERE = TESTS / "whatif"

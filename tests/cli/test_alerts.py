@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tierkit.cli import main
-from tests.conftest import TESTS
+from tests.conftest import TESTS, run
 
 FIXTURES = TESTS / "history"
 # The history tests' ruleset with an owner field and a nail tag.
@@ -26,13 +25,6 @@ SECOND = {**FIRST, "K1": ("青岛金泰电子", "王芳", 50, 0, ""),        # A
           "K2": ("Acme Ltd", "Li Na", 30, 0, ""),                   # B → C
           "K3": ("Beta | Co", "王芳", 30, 500, ""),                  # new at-risk
           "K4": ("Gamma", "", 45, 0, "true")}                        # new nail, no owner
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def save(capsys, tmp_path: Path, customers: dict, as_of: str) -> None:

@@ -17,9 +17,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from tierkit.cli import main
-
-from tests.conftest import ROOT, TIERKIT
+from tests.conftest import ROOT, TIERKIT, run, run_captured
 
 EXAMPLES = ROOT / "examples" / "b2b-manufacturing"
 CUSTOMERS = EXAMPLES / "customers.csv"
@@ -31,15 +29,31 @@ INDICATORS_EN = ["Purchase scale", "Profit room", "Market standing", "Our relati
 INDICATORS_ZH = ["采购规模", "利润空间", "江湖地位", "合作深度"]
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
-
-
 def evaluate(capsys, *args, input_path=CUSTOMERS) -> tuple[int, str, str]:
-    return run(capsys, "evaluate", "b2b-manufacturing", input_path, "--as-of", AS_OF, *args)
+    return run(capsys, *evaluate_args(*args, input_path=input_path))
+
+
+def evaluate_args(*args, input_path=CUSTOMERS) -> list:
+    return ["evaluate", "b2b-manufacturing", input_path, "--as-of", AS_OF, *args]
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    """``evaluated(*args, output=NAME)``: the in-process ``evaluate`` of the b2b sample
+    with those arguments (written to file NAME in the module's folder), run once for the
+    module: (exit code, stdout, stderr, output path or None).  The tests that read one
+    run share it; those that compare two runs make the second themselves."""
+    folder, runs = tmp_path_factory.mktemp("evaluated"), {}
+
+    def evaluated_with(*args, output=None, input_path=CUSTOMERS):
+        key = (args, output, input_path)
+        if key not in runs:
+            path = output and folder / output
+            options = [*args, "-o", path] if path else args
+            runs[key] = (*run_captured(*evaluate_args(*options, input_path=input_path)), path)
+        return runs[key]
+
+    return evaluated_with
 
 
 def read_jsonl(text: str) -> tuple[dict, list[dict]]:
@@ -61,9 +75,8 @@ def one_line_failure(code: int, out: str, err: str) -> str:
 
 
 @pytest.fixture
-def jsonl(tmp_path, capsys) -> tuple[dict, list[dict], str]:
-    output = tmp_path / "results.jsonl"
-    code, out, err = evaluate(capsys, "-o", output)
+def jsonl(evaluated) -> tuple[dict, list[dict], str]:
+    code, out, err, output = evaluated(output="results.jsonl")
     assert code == 0 and out == ""
     meta, records = read_jsonl(output.read_text(encoding="utf-8"))
     return meta, records, err
@@ -121,8 +134,8 @@ def test_features_include_the_derived_ones(jsonl):
     assert features["share_of_wallet"] == pytest.approx(features["our_revenue_12m"] / features["annual_procurement"])
 
 
-def test_lang_en_gives_english_displays(capsys):
-    code, out, _ = evaluate(capsys, "--lang", "en")
+def test_lang_en_gives_english_displays(evaluated):
+    code, out, _, _ = evaluated("--lang", "en")
     assert code == 0
     meta, records = read_jsonl(out)
     assert meta["lang"] == "en"
@@ -136,8 +149,8 @@ def test_lang_en_gives_english_displays(capsys):
     assert records[0]["outcomes"]["grade"]["reasons"][0]["text"].startswith("Purchase scale: ")
 
 
-def test_lang_zh_gives_chinese_displays(capsys):
-    code, out, _ = evaluate(capsys, "--lang", "zh")
+def test_lang_zh_gives_chinese_displays(evaluated):
+    code, out, _, _ = evaluated("--lang", "zh")
     assert code == 0
     meta, records = read_jsonl(out)
     assert meta["lang"] == "zh"
@@ -150,15 +163,15 @@ def test_lang_zh_gives_chinese_displays(capsys):
     assert records[0]["outcomes"]["grade"]["reasons"][0]["text"].startswith("采购规模：")
 
 
-def test_labels_do_not_depend_on_the_language(capsys):
-    _, en, _ = evaluate(capsys, "--lang", "en")
-    _, zh, _ = evaluate(capsys, "--lang", "zh")
+def test_labels_do_not_depend_on_the_language(evaluated):
+    _, en, _, _ = evaluated("--lang", "en")
+    _, zh, _, _ = evaluated("--lang", "zh")
     strip = lambda text: [(r["id"], r["rank"], r["outcomes"]["grade"]["label"], r["allocation"]["rule"]) for r in read_jsonl(text)[1]]
     assert strip(en) == strip(zh)
 
 
-def test_as_of_is_recorded_and_used(capsys):
-    _, first, _ = evaluate(capsys)
+def test_as_of_is_recorded_and_used(capsys, evaluated):
+    _, first, _, _ = evaluated()
     code, later, _ = run(capsys, "evaluate", "b2b-manufacturing", CUSTOMERS, "--as-of", "2026-12-31")
     assert code == 0
     meta_first, records_first = read_jsonl(first)
@@ -169,15 +182,14 @@ def test_as_of_is_recorded_and_used(capsys):
     assert all(later_days[i] - first_days[i] == 121 for i in first_days if first_days[i] is not None)
 
 
-def test_same_inputs_give_byte_identical_jsonl(tmp_path, capsys):
-    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    evaluate(capsys, "-o", first)
+def test_same_inputs_give_byte_identical_jsonl(tmp_path, capsys, evaluated):
+    first, second = evaluated(output="results.jsonl")[3], tmp_path / "b.jsonl"
     evaluate(capsys, "-o", second)
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_stdout_is_json_lines_without_o(jsonl, capsys):
-    code, out, err = evaluate(capsys)
+def test_stdout_is_json_lines_without_o(jsonl, evaluated):
+    code, out, err, _ = evaluated()
     assert code == 0
     meta, records = read_jsonl(out)
     assert len(records) == 600
@@ -196,9 +208,8 @@ def test_dash_means_stdout(capsys):
 # -- evaluate: CSV and XLSX --------------------------------------------------------------
 
 
-def test_csv_output(tmp_path, capsys):
-    output = tmp_path / "results.csv"
-    code, out, _ = evaluate(capsys, "-o", output, "--lang", "en")
+def test_csv_output(evaluated):
+    code, out, _, output = evaluated("--lang", "en", output="results.csv")
     assert code == 0 and out == ""
     assert output.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, for Excel
     with open(output, encoding="utf-8-sig", newline="") as handle:
@@ -212,10 +223,9 @@ def test_csv_output(tmp_path, capsys):
     assert (meta["as_of"], meta["lang"], meta["read"], meta["evaluated"], meta["rejected"]) == (AS_OF, "en", 600, 600, 0)
 
 
-def test_same_inputs_give_byte_identical_csv(tmp_path, capsys):
-    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
-    evaluate(capsys, "-o", first)
-    evaluate(capsys, "-o", second)
+def test_same_inputs_give_byte_identical_csv(tmp_path, capsys, evaluated):
+    first, second = evaluated("--lang", "en", output="results.csv")[3], tmp_path / "b.csv"
+    evaluate(capsys, "-o", second, "--lang", "en")
     assert first.read_bytes() == second.read_bytes()
     assert Path(f"{first}.meta.json").read_bytes() == Path(f"{second}.meta.json").read_bytes()
 
@@ -228,9 +238,8 @@ def xlsx_cells(path: Path) -> dict[str, list[tuple]]:
         workbook.close()
 
 
-def test_xlsx_output(tmp_path, capsys):
-    output = tmp_path / "results.xlsx"
-    code, out, _ = evaluate(capsys, "-o", output)
+def test_xlsx_output(evaluated):
+    code, out, _, output = evaluated(output="results.xlsx")
     assert code == 0 and out == ""
     sheets = xlsx_cells(output)
     assert list(sheets) == ["results", "rejected", "summary"]
@@ -243,19 +252,17 @@ def test_xlsx_output(tmp_path, capsys):
     assert (meta["as_of"], meta["read"], meta["evaluated"], meta["rejected"]) == (AS_OF, 600, 600, 0)
 
 
-def test_same_inputs_give_the_same_xlsx_cells(tmp_path, capsys):
-    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
-    evaluate(capsys, "-o", first)
+def test_same_inputs_give_the_same_xlsx_cells(tmp_path, capsys, evaluated):
+    first, second = evaluated(output="results.xlsx")[3], tmp_path / "b.xlsx"
     evaluate(capsys, "-o", second)
     assert xlsx_cells(first) == xlsx_cells(second)
 
 
-def test_same_inputs_give_byte_identical_xlsx(tmp_path, capsys):
+def test_same_inputs_give_byte_identical_xlsx(tmp_path, capsys, evaluated):
     import time
 
-    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
-    evaluate(capsys, "-o", first)
-    time.sleep(2.1)  # zip times have two-second steps
+    first, second = evaluated(output="results.xlsx")[3], tmp_path / "b.xlsx"
+    time.sleep(max(0.0, first.stat().st_mtime + 2.1 - time.time()))  # zip times have two-second steps
     evaluate(capsys, "-o", second)
     assert first.read_bytes() == second.read_bytes()
 
@@ -314,8 +321,8 @@ def test_a_list_field_equals_a_list_literal(tmp_path, capsys, source):
 # -- the Chinese export --------------------------------------------------------------------
 
 
-def test_gb18030_file_with_chinese_headers(capsys):
-    code, out, err = evaluate(capsys, input_path=CUSTOMERS_ZH)
+def test_gb18030_file_with_chinese_headers(evaluated):
+    code, out, err, _ = evaluated(input_path=CUSTOMERS_ZH)
     assert code == 0
     meta, records = read_jsonl(out)
     assert (meta["read"], meta["evaluated"], meta["rejected"]) == (50, 50, 0)
@@ -326,9 +333,9 @@ def test_gb18030_file_with_chinese_headers(capsys):
     assert first["features"]["fortune500"] is False  # 否
 
 
-def test_the_chinese_export_grades_as_the_utf8_file_does(capsys):
-    _, zh, _ = evaluate(capsys, input_path=CUSTOMERS_ZH)
-    _, utf8, _ = evaluate(capsys)
+def test_the_chinese_export_grades_as_the_utf8_file_does(evaluated):
+    _, zh, _, _ = evaluated(input_path=CUSTOMERS_ZH)
+    _, utf8, _, _ = evaluated()
     grades = {r["id"]: r["outcomes"]["grade"]["label"] for r in read_jsonl(utf8)[1]}
     for record in read_jsonl(zh)[1]:
         assert record["outcomes"]["grade"]["label"] == grades[record["id"]]

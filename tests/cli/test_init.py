@@ -10,22 +10,14 @@ import subprocess
 import pytest
 import yaml
 
-from tierkit.cli import main
 from tierkit.manager import make_registry
 from tierkit.ruleset.load import available_rulesets
 
-from tests.conftest import TIERKIT
+from tests.conftest import TIERKIT, run
 
 AS_OF = "2026-11-01"
 MODELINE = "# yaml-language-server: $schema=./ruleset.schema.json"
 BUNDLED = available_rulesets(make_registry().ruleset_dirs)
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def scaffold_works(capsys, folder) -> list[str]:

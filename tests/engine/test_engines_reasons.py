@@ -15,7 +15,6 @@ import subprocess
 
 import pytest
 
-from tierkit.cli import main
 from tierkit.engine.evaluation import compile_ruleset
 from tierkit.engine.job import run_job
 from tierkit.engine.sql.connection import open_engine
@@ -23,7 +22,7 @@ from tierkit.engine.sql.plan import compile_sql_plan
 from tierkit.plan.reasons import unexplained
 from tierkit.ruleset.load import load_ruleset
 
-from tests.conftest import ROOT, TIERKIT
+from tests.conftest import ROOT, TIERKIT, run
 from tests.engine_harness import AS_OF, SAMPLE_DATA, engine_params, require_engine, shared_engine
 
 B2B = ROOT / "examples" / "b2b-manufacturing" / "customers.csv"
@@ -51,18 +50,11 @@ def assert_same_records(python: list[dict], sql: list[dict], silent: set[str]) -
         assert same_value(mine, theirs), mine["id"]
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
 # -- results files -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine_name", [*engine_params(["duckdb"]),
-                                         pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.slow], id="spark")])
+@pytest.mark.slow  # every bundled ruleset's sample data, on two engines
+@pytest.mark.parametrize("engine_name", engine_params())
 def test_every_bundled_ruleset_gives_pythons_reasons_on_sql(engine_name, registry):
     """On each bundled ruleset's sample data, the records (words and codes) a SQL engine's
     results give are the Python engine's, in both languages."""
@@ -90,6 +82,7 @@ def registry_ruleset(name: str, registry):
 
 
 @pytest.mark.duckdb
+@pytest.mark.slow  # four whole runs of the 600-row sample per option
 @pytest.mark.parametrize("reasons", ["words", "codes", "none"])
 def test_the_reasons_option_writes_the_same_files_on_both_engines(reasons, capsys, tmp_path, registry):
     """``--reasons``: JSON Lines with codes and words, codes only, or no reasons; CSV as the
@@ -141,6 +134,7 @@ def test_no_reasons_leaves_the_reason_columns_out_of_the_query(registry):
 
 
 @pytest.mark.duckdb
+@pytest.mark.slow  # fourteen whole commands on the sample data
 def test_every_command_prints_the_same_on_duckdb(capsys, tmp_path):
     require_engine("duckdb")
     common = [B2B, "--as-of", AS_OF]
@@ -172,6 +166,7 @@ def test_every_command_prints_the_same_on_duckdb(capsys, tmp_path):
 
 
 @pytest.mark.duckdb
+@pytest.mark.slow  # three command starts, two whole runs
 def test_a_duckdb_run_saves_the_same_rows_and_diffs_with_a_python_run(tmp_path):
     require_engine("duckdb")
     store = tmp_path / "runs.sqlite"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.test_history import GRADED, graded_beside, run, save, write_customers
+from tests.conftest import run
+from tests.store.test_history import GRADED, graded_beside, save, write_customers
 
 # (previous points → previous grade, points now, grade now, kept?)
 BOUNDARIES = {

@@ -264,6 +264,7 @@ def printed_by_the_run(sample) -> Path:
     return print_all(folder / "ran", EXAMPLE, "--as-of", AS_OF)
 
 
+@pytest.mark.slow  # each command run on the sample data, from the run and from its file
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_brief_report_and_calllist_from_a_results_file_are_those_of_the_run(sample, printed_by_the_run, suffix):
     folder, files, _job, _plan, _lang = sample

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from tierkit.expr.compiler import ExpressionDiagnostic, Namespace, Symbol, compile_expression
 from tierkit.plugins.functions import FUNCTIONS
-from tests.conftest import TESTS
+from tests.conftest import TESTS, examples
+
 
 
 def _load_reference():
@@ -281,7 +282,7 @@ def jinja_evaluate(source, record):
 # -- properties -------------------------------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(source=EXPRESSIONS, record=records())
 def test_compiled_matches_the_reference(source, record):
     compiled, namespace = compile_source(source)
@@ -295,7 +296,7 @@ def test_compiled_matches_the_reference(source, record):
     event(f"result {'missing' if result is None else type(result).__name__}")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(source=EXPRESSIONS, record=records(allow_missing=False))
 def test_compiled_matches_jinja_where_nothing_is_missing(source, record):
     expected = reference_evaluate(source, record, record["as_of"])
@@ -325,7 +326,7 @@ def check_generated_names(code: str) -> None:
         assert local or generated, f"unexpected name {name!r} in {code}"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(source=EXPRESSIONS)
 def test_compiling_is_deterministic_and_code_holds_no_user_names(source):
     first, first_ns = compile_source(source)

@@ -24,6 +24,7 @@ from tierkit.expr.compiler import ExpressionDiagnostic, Namespace, Symbol, compi
 from tierkit.ir import nodes as ir
 from tierkit.ir.from_expr import TYPES, compile_sql_expression
 
+from tests.conftest import examples
 from tests.engine_harness import shared_engine
 from tests.expr.test_expr_properties import EXPRESSIONS, FIELDS, FUNCTIONS_BY_NAME, SCOPE, records, run
 
@@ -122,7 +123,7 @@ def duckdb_engine():
     return shared_engine("duckdb")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sources=st.lists(EXPRESSIONS, min_size=1, max_size=12), records_=st.lists(records(), min_size=1, max_size=6))
 def test_duckdb_agrees_with_python(duckdb_engine, sources, records_):
     problems = disagreements(duckdb_engine, sources, records_)

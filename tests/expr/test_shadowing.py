@@ -14,6 +14,8 @@ from tierkit.expr.compiler import Namespace, Symbol, compile_expression
 from tierkit.plugins.functions import FUNCTIONS
 from tierkit.expr.shadowing import condition_tree, implies
 
+from tests.conftest import examples
+
 SCOPE = {
     "x": Symbol("x", "number", True, "s0"),
     "s": Symbol("s", "string", True, "s1"),
@@ -59,7 +61,7 @@ conditions = st.recursive(atoms, lambda inner: st.builds(lambda a, op, c: f"({a}
 customers = [(x, s, b) for x in [None, *NUMBERS, 7, 15, -1] for s in [None, *STRINGS, "z"] for b in (None, True, False)]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(conditions, conditions)
 def test_implies_is_sound(later, earlier):
     if not implies(condition_tree(later), condition_tree(earlier)):

@@ -21,6 +21,8 @@ from tests.engine_harness import require_engine
 from tierkit.ir import nodes as ir
 from tierkit.ir import to_python, to_sql
 
+from tests.conftest import examples
+
 
 def same(left, right) -> bool:
     if isinstance(left, bool) or isinstance(right, bool) or left is None or right is None:
@@ -134,7 +136,7 @@ def table():
 def test_random_expressions_agree_on_python_and_duckdb(table):
     from sqlglot import exp
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=examples(300), deadline=None)
     @given(_expressions())
     def check(expr):
         sql = exp.select(to_sql.SqlLowering(str).lower(expr)).from_("t").order_by("i")
@@ -306,7 +308,7 @@ def test_aggregates_agree_on_python_and_duckdb():
     connection = duckdb.connect()
     connection.execute(f"CREATE TABLE t ({', '.join(f'{name} {type_}' for name, type_ in GROUP_COLUMNS.items())})")
 
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=examples(200), deadline=None)
     @given(GROUP_ROWS, st.lists(_aggregates(), min_size=1, max_size=3))
     def check(rows, outputs):
         connection.execute("DELETE FROM t")
@@ -361,3 +363,18 @@ def test_unicode_normalisation_and_case_folding_agree_with_python_on_every_chara
         python = to_python.functions()[name]
         wrong = [(text, got) for text, got in zip(texts, found) if got != (None if text is None else python(text))]
         assert len(texts) > 5000 and wrong == [], (name, wrong[:5])
+
+
+ISO_DAY_TEXTS = ["2024-02-29", "2023-02-29", "0001-01-01", "0000-01-01", "9999-12-31", "2026-1-5", " 2026-01-05",
+                 "2026-01-05 ", "2026-13-01", "2026-00-10", "20260105", "２０２６-01-05", "2026-01-05T00:00", "x", ""]
+
+
+@pytest.mark.duckdb
+def test_a_written_day_reads_alike_on_python_and_duckdb(table):
+    """``iso_day``: only ``YYYY-MM-DD`` of a day the calendar has is a date."""
+    node = ir.Call("iso_day", (ir.Column("x", ir.DType.STR),), ir.DType.DATE)
+    sql = to_sql.to_sql(to_sql.SqlLowering(str, "duckdb").lower(node), "duckdb")
+    read = to_python.functions()["iso_day"]
+    got = [table.execute(f"SELECT {sql} FROM (SELECT ? AS x)", [text]).fetchone()[0] for text in ISO_DAY_TEXTS]
+    assert got == [read(text) for text in ISO_DAY_TEXTS]
+    assert [day for day in got if day] == [datetime.date(2024, 2, 29), datetime.date(1, 1, 1), datetime.date(9999, 12, 31)]

@@ -12,7 +12,7 @@ import pytest
 from tierkit.cli import main
 from tierkit.io.tables import SourceRef, mask_password, read_rows, source_label
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run
 
 pytest.importorskip("sqlalchemy", reason="reading a database needs the db extra (pip install -e '.[db]')")
 
@@ -86,12 +86,6 @@ def make_db(path, statements: list[str], rows: dict[str, list[tuple]] | None = N
     db.commit()
     db.close()
     return path
-
-
-def run(capsys, *args):
-    code = main([str(arg) for arg in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def results(path) -> tuple[dict, list[dict]]:

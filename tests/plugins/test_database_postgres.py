@@ -20,9 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tierkit.cli import main
-
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run
 from tests.writeback_harness import check_modes, check_rollback, check_round_trip
 from tests.writeback_harness import evaluate as write_back
 
@@ -140,12 +138,6 @@ def load_crm(db) -> None:
             )
         db.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {USER}")
     db.close()
-
-
-def run(capsys, *args):
-    code = main([str(arg) for arg in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def results(path) -> tuple[dict, list[dict]]:

@@ -16,6 +16,7 @@ from tierkit.manager import make_registry
 from tierkit.plugins.industry import code_matches, fold
 from tierkit.ruleset.load import load_ruleset
 
+from tests.conftest import examples
 from tests.engine_harness import compile_yaml, evaluate_rows
 
 AS_OF = dt.date(2026, 11, 1)
@@ -196,7 +197,7 @@ sections = st.sampled_from("ABCDJSQ")
 digits = st.text(alphabet="0123456789", min_size=0, max_size=4)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(sections, digits, digits, st.text(alphabet="ABCXYZ", min_size=1, max_size=3))
 def test_a_code_matches_itself_and_the_codes_below_it_only(section, head, tail, letters):
     code = fold(section + head)
@@ -207,7 +208,7 @@ def test_a_code_matches_itself_and_the_codes_below_it_only(section, head, tail, 
         assert not code_matches(fold(section + head + tail), code)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(st.tuples(sections, digits), min_size=1, max_size=5), sections, digits)
 def test_the_most_specific_code_wins_then_the_earlier_track(track_codes, section, code_digits):
     tracks = "".join(f"\n      - {{id: t{index}, codes: [{s + d}]}}" for index, (s, d) in enumerate(track_codes))

@@ -16,6 +16,8 @@ from tierkit.io.tables import table_from_rows
 from tierkit.manager import make_registry
 from tierkit.ruleset.load import Ruleset, fingerprint_of
 
+from tests.conftest import examples
+
 AS_OF = dt.date(2026, 11, 1)
 FIELDS = {
     "id": {"type": "string", "required": True},
@@ -62,7 +64,7 @@ def ago(n: int) -> dt.date:
     return AS_OF - dt.timedelta(days=n)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.sampled_from(WINDOWS), days, days, counts)
 def test_known_dates_give_the_stage_of_the_windows(windows, a, b, count):
     new, dormant, lost = windows
@@ -80,7 +82,7 @@ def test_known_dates_give_the_stage_of_the_windows(windows, a, b, count):
     assert record["reasons"][-1]["text"].endswith(f"→ {label}")
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.sampled_from(WINDOWS), days, st.integers(min_value=0, max_value=400), days)
 def test_an_older_last_order_never_makes_a_customer_more_active(windows, last_days, later_by, extra):
     first_days = last_days + later_by + extra
@@ -95,7 +97,7 @@ def test_an_older_last_order_never_makes_a_customer_more_active(windows, last_da
 dates = st.one_of(st.none(), days.map(ago), st.integers(min_value=1, max_value=30).map(lambda n: AS_OF + dt.timedelta(days=n)))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.sampled_from(WINDOWS), dates, dates, st.one_of(st.none(), st.integers(min_value=-2, max_value=5)))
 def test_any_input_gives_a_stage_and_missing_data_is_never_confident(windows, first, last, count):
     [(label, attribute, record)] = evaluate(windows, [

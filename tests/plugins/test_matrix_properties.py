@@ -17,6 +17,7 @@ from tierkit.io.tables import table_from_rows
 from tierkit.manager import make_registry
 from tierkit.ruleset.load import Ruleset, fingerprint_of
 
+from tests.conftest import examples
 from tests.population_reference import percentile_cont
 
 AS_OF = dt.date(2026, 11, 1)
@@ -69,7 +70,7 @@ def cut_value(cut, values):
 values = st.one_of(st.none(), st.integers(min_value=0, max_value=20), st.floats(min_value=0, max_value=1e6, allow_nan=False))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(
     st.sampled_from(CUTS),
     st.sampled_from(CUTS),

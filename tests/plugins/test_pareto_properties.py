@@ -14,6 +14,8 @@ from tierkit.io.tables import table_from_rows
 from tierkit.manager import make_registry
 from tierkit.ruleset.load import Ruleset, fingerprint_of
 
+from tests.conftest import examples
+
 REGISTRY = make_registry()
 AS_OF = dt.date(2026, 11, 1)
 FIELDS = {"id": {"type": "string", "required": True}, "revenue": {"type": "number"}}
@@ -45,7 +47,7 @@ revenues = st.lists(st.one_of(st.none(), st.integers(-20, 60), st.floats(-1e3, 1
 tied = st.lists(st.one_of(st.none(), st.integers(-2, 12)), max_size=40)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(revenues)
 def test_cumulative_shares_rise_along_the_order_and_end_at_one(values):
     results = outcomes(values)
@@ -63,7 +65,7 @@ def test_cumulative_shares_rise_along_the_order_and_end_at_one(values):
         assert outcome[3][1] == sum(other >= value for other, _ in known) / len(known)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.one_of(revenues, tied))
 def test_segments_partition_the_known_population(values):
     explain = PLAN.schemes[0].compiled.explain
@@ -105,13 +107,13 @@ def _check_cuts(values: list, plan, top: float, bottom: float) -> None:
         assert sum(other <= value for other, _ in known) > bottom * n
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(tied)
 def test_top_is_as_close_to_its_share_as_ties_allow(values):
     _check_cuts(values, PLAN, 0.2, 0.2)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(st.integers(1, 10_000), unique=True, min_size=1, max_size=40))
 def test_distinct_values_give_exactly_the_share_rounded_up_to_a_customer(values):
     labels = [o[0] for o in outcomes(values)]

@@ -15,6 +15,8 @@ from tierkit.io.tables import table_from_rows
 from tierkit.manager import make_registry
 from tierkit.ruleset.load import Ruleset, fingerprint_of
 
+from tests.conftest import examples
+
 AS_OF = dt.date(2026, 11, 1)
 FIELDS = {
     "id": {"type": "string", "required": True},
@@ -112,7 +114,7 @@ customers = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.sampled_from(["skip", "unknown"]), st.sampled_from([(90, 90), (30, 120), (0, 0)]), st.lists(customers, max_size=12))
 def test_the_stage_is_the_first_condition_that_holds(on_missing, windows, people):
     the_plan = plan(on_missing, *windows)

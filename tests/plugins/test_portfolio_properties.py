@@ -16,6 +16,7 @@ from tierkit.manager import make_registry
 from tierkit.analysis.overlap import overlap_warnings
 from tierkit.ruleset.load import Ruleset, fingerprint_of
 
+from tests.conftest import examples
 from tests.population_reference import percentile_cont
 
 AS_OF = dt.date(2026, 11, 1)
@@ -111,7 +112,7 @@ customers = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(maybe(st.sampled_from([100, 1000])), st.sampled_from([1, 2]), st.sampled_from(["p80", 1000]), st.booleans(),
        st.lists(customers, max_size=12))
 def test_tags_label_and_attributes_follow_the_rules(min_value, min_signals, value_cut, both, people):

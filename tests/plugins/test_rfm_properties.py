@@ -16,6 +16,8 @@ from tierkit.io.tables import table_from_rows
 from tierkit.manager import make_registry
 from tierkit.ruleset.load import Ruleset, fingerprint_of
 
+from tests.conftest import examples
+
 REGISTRY = make_registry()
 AS_OF = dt.date(2026, 11, 1)
 FIELDS = {
@@ -63,7 +65,7 @@ maybe = st.one_of(st.none(), st.integers(0, 12))
 customer = st.fixed_dictionaries({"recency_days": maybe, "order_count": maybe, "revenue": maybe})
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(customer, max_size=30))
 def test_equal_values_equal_scores_and_scores_follow_the_values(customers):
     results = outcomes(customers)
@@ -80,7 +82,7 @@ def test_equal_values_equal_scores_and_scores_follow_the_values(customers):
                     assert sa >= sb
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(st.integers(0, 10_000), unique=True, max_size=40), st.randoms(use_true_random=False))
 def test_distinct_values_fill_each_quintile_evenly(values, random):
     shuffled = list(values)
@@ -94,7 +96,7 @@ def test_distinct_values_fill_each_quintile_evenly(values, random):
             assert n // 5 <= counts.get(score, 0) <= -(-n // 5)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(customer, max_size=30))
 def test_segments_follow_the_grid_and_missing_values_give_unknown(customers):
     for c, (label, score, tags, detail) in zip(customers, outcomes(customers)):

@@ -16,6 +16,8 @@ from tierkit.engine.evaluation import BoundPlan, check_ruleset, compile_ruleset
 from tierkit.io.tables import table_from_rows
 from tierkit.ruleset.load import Ruleset, fingerprint_of, load_ruleset
 
+from tests.conftest import examples
+
 AS_OF = dt.date(2026, 11, 1)
 HEAD = """\
 tierkit: 1
@@ -175,7 +177,7 @@ def _signals_plan():
     return compile_ruleset(Ruleset(data, Path("inline.yaml"), {}, fingerprint_of(data)), make_registry()), signals
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(st.lists(st.one_of(st.none(), st.booleans()), min_size=4, max_size=4))
 def test_the_winner_is_the_first_type_with_the_highest_positive_total(values):
     plan, signals = _signals_plan()

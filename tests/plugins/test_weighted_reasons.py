@@ -19,6 +19,8 @@ from tierkit.ruleset.labels import show_score
 from tierkit.manager import make_registry
 from tierkit.ruleset.load import Ruleset, fingerprint_of, load_ruleset
 
+from tests.conftest import examples
+
 SHARES = """tierkit: 1
 name: shares
 version: "1"
@@ -125,7 +127,7 @@ def weighted_plan(weights: list[float], mins: list[float], policy: str) -> objec
 SHOWN = re.compile(r"(?:score|得分) (-?[\d.]+) (≥|<) (-?[\d.e+-]+)")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.floats(0.01, 3, allow_nan=False).map(lambda w: round(w, 3)), min_size=1, max_size=6),
        st.lists(st.integers(0, 1000).map(lambda m: m / 10), min_size=1, max_size=4, unique=True),
        st.sampled_from(["normalise", "as-is"]),

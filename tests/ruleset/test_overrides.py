@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TIERKIT
-from tests.store.test_history import FIXTURES, graded_beside, run, save
+from tests.conftest import TIERKIT, run
+from tests.store.test_history import FIXTURES, graded_beside, save
 
 PINNED = FIXTURES / "pinned.yaml"
 CUSTOMERS = FIXTURES / "customers.csv"

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tierkit.cli import main
-
-from tests.conftest import TIERKIT
+from tests.conftest import TIERKIT, run_captured
 
 
 def run_tierkit(*args, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -23,10 +20,9 @@ def run_in_process(*args, cwd: Path) -> subprocess.CompletedProcess:
     """The command run in this process (in ``cwd``), as :func:`run_tierkit` returns it: for
     runs that set up or check files, where the process boundary is not the point.  A
     Spark run shares the worker's session (a new Java process costs a minute of CPU)."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.chdir(cwd), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = main([str(arg) for arg in args])
-    return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
+    with contextlib.chdir(cwd):
+        code, out, err = run_captured(*args)
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 def one_line_failure(done: subprocess.CompletedProcess) -> str:

@@ -14,6 +14,8 @@ from tierkit.errors import Position
 from tierkit.expr.compiler import ExpressionDiagnostic, Namespace, Symbol, compile_expression
 from tierkit.plugins.functions import FUNCTIONS
 
+from tests.conftest import examples
+
 FUNCTIONS_BY_NAME = {f.name: f for f in FUNCTIONS}
 SCOPE = {
     "revenue": Symbol("revenue", "number", True, "s0"),
@@ -36,7 +38,7 @@ def compile_text(source: str):
     return compile_expression(source, SCOPE, FUNCTIONS_BY_NAME, Namespace(), POS)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(EXPRESSIONS)
 def test_any_text_compiles_or_is_a_diagnostic(source):
     namespace = Namespace()

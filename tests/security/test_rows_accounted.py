@@ -24,6 +24,7 @@ from tierkit.io.fieldtypes import MAX_NUMBER_TEXT, FieldSpec
 from tierkit.io.tables import read_table
 
 from .conftest import run_tierkit as tierkit
+from tests.conftest import examples
 
 AS_OF = "2026-09-01"
 FIELDS = [FieldSpec("id", "string", required=True), FieldSpec("name", "string"), FieldSpec("x", "number")]
@@ -249,7 +250,7 @@ def test_integers_past_64_bits_reject_the_row(tmp_path):
 CELLS = st.text(alphabet=st.sampled_from(list('ab1.-"\',;\n\r\t =@客') + ["\x00", "\ufeff"]), max_size=12)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.lists(CELLS, min_size=0, max_size=5), max_size=8), raw=st.binary(max_size=40))
 def test_fuzzed_csv_files_are_read_row_for_row(tmp_path_factory, registry, rows, raw):
     """Any text a CSV may hold, and a few raw bytes at the end: the reader either reads it
@@ -274,7 +275,7 @@ JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(JSON_VALUES.map(lambda value: json.dumps(value)) | st.text(max_size=20).map(lambda t: " ".join(t.splitlines())),
                       max_size=8))
 def test_fuzzed_json_lines_are_read_line_for_line(tmp_path_factory, registry, lines):

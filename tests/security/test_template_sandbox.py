@@ -17,6 +17,7 @@ from tierkit.errors import TierkitError
 from tierkit.manager import make_plugin_manager
 from tierkit.render.environment import Renderer
 
+from tests.conftest import examples
 from tests.render.test_render import AS_OF, write_small_case
 
 PAYLOADS = {
@@ -130,7 +131,7 @@ TEMPLATE_TOKENS = ["{{", "}}", "{%", "%}", " for ", " in ", " endfor ", " if ", 
                    "batch(", "slice(", "wordwrap(", "indent(", "truncate(", "sum", "int", "round", "sort", "tojson", " "]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(TEMPLATE_TOKENS), max_size=30).map("".join))
 def test_any_template_renders_or_is_one_template_error(tmp_path, registry, source):
     templates = tmp_path / "templates"

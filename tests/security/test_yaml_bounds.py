@@ -17,6 +17,8 @@ from tierkit.errors import RulesetError, TierkitError
 from tierkit.ruleset.load import load_ruleset
 from tierkit.ruleset.yamlload import MAX_ALIAS_VALUES, MAX_DEPTH, load_yaml, load_yaml_file
 
+from tests.conftest import examples
+
 # A "billion laughs": nine levels of nine aliases each (9**9 strings) in 417 bytes; the one
 # reported took validate past 60 s and 3.4 GB in 796 bytes.
 BOMB = "tierkit: 1\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n" + "".join(
@@ -105,7 +107,7 @@ def test_windows_line_ends_still_give_the_same_positions(tmp_path):
 YAML_TEXT = st.text(alphabet=st.sampled_from(list("[]{}:,-&*!|>'\"#<? \n\tab01.~") + ["\\", "\t", "\x00", "é"]), max_size=200)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(YAML_TEXT)
 def test_any_text_loads_or_is_a_ruleset_error(text):
     try:
@@ -114,7 +116,7 @@ def test_any_text_loads_or_is_a_ruleset_error(text):
         assert error.diagnostics and all(str(d).startswith("fuzz.yaml") for d in error.diagnostics)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
                     max_leaves=30), st.integers(min_value=1, max_value=5))
@@ -160,7 +162,7 @@ ANY_VALUE = st.recursive(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.sampled_from(["fields", "schemes", "rank", "allocation", "derive", "name", "id_field", "locale"]), ANY_VALUE,
        st.sampled_from(["rules", "weighted", "matrix", "industry", "portfolio", "rfm", "pareto", "lifecycle", "pipeline"]))
 def test_any_ruleset_data_validates_or_is_a_user_error(tmp_path_factory, registry, key, value, kind):

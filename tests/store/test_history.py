@@ -15,21 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tierkit.cli import main
-
-from tests.conftest import TIERKIT
-from tests.conftest import TESTS
+from tests.conftest import TIERKIT, run, TESTS
 
 FIXTURES = TESTS / "history"
 GRADED = FIXTURES / "graded.yaml"
 COLUMNS = ("id", "name", "points", "unpaid", "influence")
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(arg) for arg in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def one_line_error(code: int, err: str, exit_code: int = 2) -> str:

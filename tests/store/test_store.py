@@ -17,8 +17,8 @@ from tierkit.engine.evaluation import load_plan
 from tierkit.errors import TierkitError
 from tierkit.store.runs import Store, _data_hashes
 
-from tests.conftest import TIERKIT
-from tests.store.test_history import GRADED, one_line_error, run, save, write_customers
+from tests.conftest import TIERKIT, run
+from tests.store.test_history import GRADED, one_line_error, save, write_customers
 
 AS_OF = dt.date(2026, 9, 1)
 

@@ -326,7 +326,7 @@ class SparkEngine(SqlEngine):
         target = Path(path)
         parts = target.with_name(target.name + ".parts")
         shutil.rmtree(parts, ignore_errors=True)
-        self.session.sql(sql).coalesce(1).write.parquet(str(parts))
+        self.session.sql(sql).coalesce(1).write.parquet(str(parts.absolute()))
         written = sorted(parts.glob("part-*.parquet"))
         if len(written) != 1:
             raise TierkitError(f"Spark wrote {len(written)} part files for {path}, expected one")
@@ -350,7 +350,10 @@ def _literal_pattern(path: str) -> str:
 
 
 def _literal_hadoop_pattern(path: str) -> str:
-    """A file name as a Hadoop pattern (Spark's) that matches only that file."""
+    """A file name as a Hadoop pattern (Spark's) that matches only that file.  A local
+    path is made absolute here: Spark resolves a relative one against the directory its
+    Java process started in, which need not be this process's (a session kept open)."""
+    path = path if "://" in path else os.path.abspath(path)
     return "".join(f"\\{char}" if char in "*?[]{}\\" else char for char in path)
 
 

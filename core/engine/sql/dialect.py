@@ -1,8 +1,8 @@
 """The SQL dialects tierkit compiles rulesets to: DuckDB (embedded) and Spark SQL.
 
 Everything the SQL back ends write as text that differs between the two engines
-goes through a :class:`Dialect`: literals, list values, date arithmetic,
-percentiles, for the kinds' SQL, input typing and order features.  Expressions do
+goes through a :class:`Dialect`: literals, list values and types, for the SQL
+that is still written as text (the kinds' decision tables, the order counts).  Expressions do
 not: they are lowered as sqlglot trees through :mod:`tierkit.ir`, whose dialect
 differences are the rows of :data:`tierkit.ir.to_sql.DIALECTS`.
 The rest of the generated SQL is the common core of both (``CASE``, window
@@ -140,32 +140,12 @@ class Dialect:
     def cast(self, expression: str, tierkit_type: str) -> str:
         return f"CAST({expression} AS {self.type_of(tierkit_type)})"
 
-    def try_cast(self, expression: str, tierkit_type: str) -> str:
-        return f"TRY_CAST({expression} AS {self.type_of(tierkit_type)})"
-
     def double(self, expression: str) -> str:
         return f"CAST({expression} AS DOUBLE)"
 
     def divide(self, numerator: str, denominator: str) -> str:
         """True division as a double; a zero divisor gives NULL (no engine setting matters)."""
         return f"(CASE WHEN {denominator} = 0 THEN NULL ELSE CAST({numerator} AS DOUBLE) / {denominator} END)"
-
-    def fmod(self, left: str, right: str) -> str:
-        """C's fmod: the remainder with the dividend's sign (``%`` on doubles in both
-        engines; DuckDB's own ``fmod`` function takes the divisor's sign instead)."""
-        return f"({left} % {right})"
-
-    # -- dates --------------------------------------------------------------------
-    def days_between(self, start: str, end: str) -> str:
-        """Whole days from ``start`` to ``end`` (negative when ``end`` is earlier)."""
-        if self.name == "duckdb":
-            return f"date_diff('day', {start}, {end})"
-        return f"datediff({end}, {start})"
-
-    def add_days(self, day: str, days: str) -> str:
-        if self.name == "duckdb":
-            return f"CAST({day} + CAST({days} AS INTEGER) AS DATE)"
-        return f"date_add({day}, CAST({days} AS INT))"
 
     # -- text helpers of the kinds' SQL (expressions lower through tierkit.ir) ------
     def let(self, value: str, body) -> str:
@@ -177,17 +157,6 @@ class Dialect:
         name = "_v" + hashlib.sha1(value.encode("utf-8")).hexdigest()[:12]
         function = "list_transform" if self.name == "duckdb" else "transform"
         return self.list_item(f"{function}({self._list([value])}, {self.lambda_(name, body(name))})", 1)
-
-    def float_text(self, number: str) -> str:
-        """Python's ``repr`` of a finite DOUBLE that is not whole (so below 2**53 in size):
-        the shortest digits that read back as the same double, plain from 1e-4 on, else
-        like ``1.5e-07``.  DuckDB writes exactly that; Spark (Java) spells it differently."""
-        if self.name == "duckdb":
-            return f"CAST({number} AS VARCHAR)"
-        plain = f"regexp_replace(CAST(CAST({number} AS DECIMAL(38, 22)) AS STRING), '0+$', '')"
-        java = f"CAST({number} AS STRING)"  # d.dddE-n
-        scientific = f"replace(regexp_replace(regexp_replace({java}, '[.]0E', 'E'), 'E-([0-9])$', 'E-0$1'), 'E', 'e')"
-        return f"(CASE WHEN abs({number}) >= 1e-4D THEN {plain} ELSE {scientific} END)"
 
 
 def _element_type(items) -> str:

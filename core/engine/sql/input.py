@@ -1,9 +1,10 @@
-"""The SQL engines' reading of a raw customer relation: every cell typed as Python types it.
+"""The SQL engines' reading of a raw input relation: every cell typed as Python types it.
 
-:func:`typed_input` states the reading of one input table (header matching, the
+:func:`typed_input` states the reading of one customer table (header matching, the
 coercion of every cell, defaults, required values, the rejected-row reasons of
 :class:`tierkit.io.tables._TableBuilder`) as IR (:mod:`tierkit.ir`), lowered by the same
-lowering as the kinds' logic to one ``SELECT`` for DuckDB or Spark.
+lowering as the kinds' logic to one ``SELECT`` for DuckDB or Spark.  Its cells'
+part, :class:`TypedCells`, types an order file's cells too (:mod:`tierkit.engine.sql.orders`).
 
 There is one definition of a cell's value: :func:`tierkit.io.fieldtypes.make_coercer`.
 The engine reads only what its own cast reads with that definition's value — a cell
@@ -34,6 +35,7 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tierkit.ir import nodes as ir
 from tierkit.io.fieldtypes import _BOOLEANS, NULL_MARKERS, WHITESPACE, FieldSpec, _show, make_coercer
@@ -41,7 +43,10 @@ from tierkit.io.tables import _where, check_required_columns, match_columns
 from tierkit.ir.sql_text import lowered
 from tierkit.engine.sql.dialect import Dialect
 
-__all__ = ["typed_input", "TypedInput", "coerced_columns", "OUT_OF_RANGE", "SURROGATE", "PLAIN_FORMS"]
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+__all__ = ["typed_input", "TypedInput", "TypedCells", "FIRST_PROBLEM", "layered", "coerced_columns", "OUT_OF_RANGE", "SURROGATE", "PLAIN_FORMS"]
 
 OUT_OF_RANGE = "is outside the 64-bit range of the SQL engines (use the Python engine)"
 SURROGATE = "holds a lone surrogate, which the SQL engines cannot store (use the Python engine)"
@@ -55,12 +60,13 @@ _NOT_SPACE = "[^" + WHITESPACE + "]"
 PLAIN_FORMS = {
     "number": "-?[0-9]{1,15}([.][0-9]{1,15})?",
     "integer": "-?[0-9]{1,18}",
-    "date": "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-[0-9]{2}-[0-9]{2}",
+    "date": ir.ISO_DAY,
     "string": f"(?s){_NOT_SPACE}(.*{_NOT_SPACE})?",
 }
 _DTYPES = {"number": ir.DType.FLOAT, "integer": ir.DType.INT, "boolean": ir.DType.BOOL, "date": ir.DType.DATE,
            "string": ir.DType.STR, "enum": ir.DType.STR, "list": ir.DType.LIST}
 _TEXT_SOURCES = ("text", "string")
+FIRST_PROBLEM = ir.Ref("_first", ir.DType.INT)  # the position of a row's first problem (TypedCells.rejection)
 _BIGINT = range(-(2 ** 63), 2 ** 63)
 
 
@@ -175,9 +181,9 @@ def _cell(spec: FieldSpec, x: ir.Column, source: str, lets: list, day_name: str)
         plain = [(ir.In(x, tuple(words)), ir.Lit(value, _DTYPES[kind])) for value, words in by_value.items()]
     elif kind in PLAIN_FORMS and not spec.synonyms:
         form = ir.Call("matches", (x, ir.lit(PLAIN_FORMS[kind])), ir.DType.BOOL)
-        if kind == "date":  # a day the calendar has (an ISO date the day cast reads)
+        if kind == "date":  # a day the calendar has, written YYYY-MM-DD
             day = ir.Ref(day_name, ir.DType.DATE)
-            lets.append((day.name, ir.case((form, ir.Call("date", (x,), ir.DType.DATE)))))
+            lets.append((day.name, ir.Call("iso_day", (x,), ir.DType.DATE)))
             plain = [(ir.known(day), day)]
         elif kind == "string":  # text is text: the white space around it goes, as str.strip takes it
             some = ir.Call("matches", (x, ir.lit(f"(?s).*{_NOT_SPACE}.*")), ir.DType.BOOL)
@@ -216,87 +222,118 @@ def typed_input(
     tierkit type of a typed column.  Header problems raise :class:`InputError` here.
     """
     fields = list(fields)
-    if len(names) != len(fields):
-        raise ValueError("one name per field")
-    headers = list(source_types)
-    columns = match_columns(headers, fields, file)
+    columns = match_columns(list(source_types), fields, file)
     check_required_columns(fields, [i for i, c in enumerate(columns) if c is not None], file)
-    sources = {header: f"_s{index}" for index, header in enumerate(headers) if header in set(filter(None, columns))}
-    lets: list[tuple[str, ir.Expr]] = []
-    values: list[tuple[str, ir.Expr]] = []
-    notes: list[tuple[str, ir.Expr]] = []
-    problems: list[tuple[str | None, str, ir.Expr]] = []
-    for index, (spec, column) in enumerate(zip(fields, columns)):
-        value = ir.Ref(f"_v{index}", _DTYPES[spec.type])
-        if column is None:
-            lets.append((value.name, ir.Lit(None, value.dtype)))
-            reason: ir.Expr = ir.Lit(None, ir.DType.STR)
-        else:
-            source = source_types[column]
-            x = ir.Column(sources[column], ir.DType.STR if source in _TEXT_SOURCES else _DTYPES[source])
-            cell, why = _cell(spec, x, source, lets, f"_d{index}")
-            lets.append((value.name, cell))
-            reason = ir.Lit(None, ir.DType.STR)
-            if why is not None:  # the coercer's reason, asked again where it gave no value
-                lets.append((f"_r{index}", ir.case((ir.And((ir.known(x), ir.IsMissing(value))), why))))
-                reason = ir.Ref(f"_r{index}", ir.DType.STR)
-        if spec.on_invalid == "missing":  # the reason becomes a note, the value missing
-            notes.append((coerced_columns(fields)[index], reason))
-            reason = ir.Lit(None, ir.DType.STR)
-        final: ir.Expr = value
-        if spec.default is not None:
-            final = ir.case((ir.IsMissing(reason), ir.Coalesce((value, _default(spec)))))
-            lets.append((f"_f{index}", final))
-            final = ir.Ref(f"_f{index}", value.dtype)
-        if spec.required:
-            reason = ir.case((ir.And((ir.IsMissing(reason), ir.IsMissing(final))), ir.lit("missing required value")),
-                             default=reason)
-        lets.append((f"_p{index}", reason))
-        problems.append((column, spec.name, ir.Ref(f"_p{index}", ir.DType.STR)))
-        values.append((names[index], final))
-    return _select(dialect.name, relation, sources, lets, [*values, *_rejection(problems, lets), *notes])
+    cells = TypedCells(source_types, fields, columns, names)
+    outputs = [*cells.values, *cells.rejection(every=True), *cells.notes]
 
-
-def _rejection(problems: list[tuple[str | None, str, ir.Expr]], lets: list) -> list[tuple[str, ir.Expr]]:
-    """A row's first problem's column and field, and every problem's reason joined as
-    ``_TableBuilder._reject`` joins them (the first bare, the others after where they are)."""
-    first = ir.Ref("_first", ir.DType.INT)
-    lets.append((first.name, ir.FirstMatch(tuple(ir.known(reason) for _, _, reason in problems), ir.NULL)))
-    text = ir.Lit(None, ir.DType.STR)
-    reasons = [ir.Pick(first, tuple(reason for _, _, reason in problems), text)]
-    for index, (column, name, reason) in enumerate(problems[1:], start=1):
-        also = ir.Concat((ir.lit(f"; also {_where(column, name)}: "), reason))
-        reasons.append(ir.Coalesce((ir.case((ir.Compare("<", first, ir.lit(index)), also)), ir.lit(""))))
-    return [
-        ("_reject_column", ir.Pick(first, tuple(ir.Lit(column, ir.DType.STR) for column, _, _ in problems), text)),
-        ("_reject_field", ir.Pick(first, tuple(ir.lit(name) for _, name, _ in problems), text)),
-        ("_reject_reason", ir.Concat(tuple(reasons)) if len(reasons) > 1 else reasons[0]),
-    ]
-
-
-def _select(dialect: str, relation: str, sources: dict[str, str], lets: list[tuple[str, ir.Expr]],
-            outputs: list[tuple[str, ir.Expr]]) -> TypedInput:
-    """The bindings lowered layer by layer (``SELECT *, … FROM (…)``), then the outputs;
-    the text kept from an earlier run when these are the same (:mod:`tierkit.ir.sql_text`)."""
     def make() -> tuple[str, dict]:
-        from sqlglot import exp  # a warm run never loads sqlglot
+        from sqlglot import exp  # a warm run never loads sqlglot (tierkit.ir.sql_text)
 
-        from tierkit.ir.to_sql import SqlLowering, generator, layers
+        from tierkit.ir.to_sql import generator
 
-        lowering = SqlLowering(lambda name: name, dialect)
-        items = [exp.alias_(exp.column(header, quoted=True), source, quoted=True) for header, source in sources.items()]
-        query = exp.select(exp.column("_row"), *items).from_(exp.to_table(relation), copy=False)
-        for depth, layer in enumerate(layers(lets), start=1):  # built once, never copied
-            values = [exp.alias_(lowering.lower(expr), name, quoted=True, copy=False) for name, expr in layer]
-            query = exp.select(exp.Star(), *values).from_(query.subquery(f"_l{depth}", copy=False), copy=False)
-        values = [exp.alias_(lowering.lower(expr), name, quoted=True, copy=False) for name, expr in outputs]
-        query = exp.select(exp.column("_row"), *values).from_(query.subquery("_typed", copy=False), copy=False)
-        return generator(dialect)(query), lowering.udfs
+        query, udfs = layered(dialect.name, cells.base(exp.to_table(relation), exp.column("_row")), cells.lets, outputs,
+                              [exp.column("_row")])
+        return generator(dialect.name)(query), udfs
 
     udfs: dict[str, ir.PyCall] = {}
-    text = lowered(("typing", dialect, relation, tuple(sources.items())), (tuple(lets), tuple(outputs)), make, udfs,
-                   lambda name: name)
+    text = lowered(("typing", dialect.name, relation, tuple(cells.sources.items())), (tuple(cells.lets), tuple(outputs)),
+                   make, udfs, lambda name: name)
     return TypedInput(text, udfs)
+
+
+class TypedCells:
+    """The cells of one file typed as the coercers type them, as IR bindings (``lets``)
+    over the source columns of :meth:`base`: each field's value (``values``, by its
+    name), its problem (``problems``: column, field and reason, missing for a good
+    cell) and, for ``on_invalid: missing``, why a value read as missing (``notes``).
+
+    ``columns`` gives the header each field reads, in the order of ``fields`` (None: the
+    file lacks it; the value is missing).  Customer files (:func:`typed_input`) and
+    order files (:mod:`tierkit.engine.sql.orders`) are typed by it alike."""
+
+    def __init__(self, source_types: dict[str, str], fields: Sequence[FieldSpec], columns: Sequence[str | None],
+                 names: Sequence[str]):
+        if not len(names) == len(columns) == len(fields):
+            raise ValueError("one name and one column per field")
+        self.sources = {header: f"_s{index}" for index, header in enumerate(source_types)}
+        self.lets: list[tuple[str, ir.Expr]] = []
+        self.values: list[tuple[str, ir.Expr]] = []
+        self.notes: list[tuple[str, ir.Expr]] = []
+        self.problems: list[tuple[str | None, str, ir.Expr]] = []
+        lets = self.lets
+        for index, (spec, column) in enumerate(zip(fields, columns)):
+            value = ir.Ref(f"_v{index}", _DTYPES[spec.type])
+            if column is None:
+                lets.append((value.name, ir.Lit(None, value.dtype)))
+                reason: ir.Expr = ir.Lit(None, ir.DType.STR)
+            else:
+                source = source_types[column]
+                x = ir.Column(self.sources[column], ir.DType.STR if source in _TEXT_SOURCES else _DTYPES[source])
+                cell, why = _cell(spec, x, source, lets, f"_d{index}")
+                lets.append((value.name, cell))
+                reason = ir.Lit(None, ir.DType.STR)
+                if why is not None:  # the coercer's reason, asked again where it gave no value
+                    lets.append((f"_r{index}", ir.case((ir.And((ir.known(x), ir.IsMissing(value))), why))))
+                    reason = ir.Ref(f"_r{index}", ir.DType.STR)
+            if spec.on_invalid == "missing":  # the reason becomes a note, the value missing
+                self.notes.append((f"_coerced_{index}", reason))
+                reason = ir.Lit(None, ir.DType.STR)
+            final: ir.Expr = value
+            if spec.default is not None:
+                final = ir.case((ir.IsMissing(reason), ir.Coalesce((value, _default(spec)))))
+                lets.append((f"_f{index}", final))
+                final = ir.Ref(f"_f{index}", value.dtype)
+            if spec.required:
+                reason = ir.case((ir.And((ir.IsMissing(reason), ir.IsMissing(final))), ir.lit("missing required value")),
+                                 default=reason)
+            lets.append((f"_p{index}", reason))
+            self.problems.append((column, spec.name, ir.Ref(f"_p{index}", ir.DType.STR)))
+            self.values.append((names[index], final))
+
+    def base(self, relation: exp.Expr, keep: exp.Expr) -> exp.Select:
+        """``keep`` and every source column of ``relation``, named as the bindings read them."""
+        from sqlglot import exp
+
+        items = [exp.alias_(exp.column(header, quoted=True), source, quoted=True) for header, source in self.sources.items()]
+        return exp.select(keep, *items).from_(relation, copy=False)
+
+    def rejection(self, every: bool) -> list[tuple[str, ir.Expr]]:
+        """A row's first problem's column and field (:data:`FIRST_PROBLEM` is bound to its
+        position, missing for a good row), and its reason: with ``every``, every problem's reason
+        joined as ``_TableBuilder._reject`` joins them (the first bare, the others after
+        where they are); else the first one's, as an order file gives it."""
+        problems = self.problems
+        first = FIRST_PROBLEM
+        self.lets.append((first.name, ir.FirstMatch(tuple(ir.known(reason) for _, _, reason in problems), ir.NULL)))
+        text = ir.Lit(None, ir.DType.STR)
+        reasons = [ir.Pick(first, tuple(reason for _, _, reason in problems), text)]
+        for index, (column, name, reason) in enumerate(problems[1:] if every else (), start=1):
+            also = ir.Concat((ir.lit(f"; also {_where(column, name)}: "), reason))
+            reasons.append(ir.Coalesce((ir.case((ir.Compare("<", first, ir.lit(index)), also)), ir.lit(""))))
+        return [
+            ("_reject_column", ir.Pick(first, tuple(ir.Lit(column, ir.DType.STR) for column, _, _ in problems), text)),
+            ("_reject_field", ir.Pick(first, tuple(ir.lit(name) for _, name, _ in problems), text)),
+            ("_reject_reason", ir.Concat(tuple(reasons)) if len(reasons) > 1 else reasons[0]),
+        ]
+
+
+def layered(dialect: str, base: exp.Select, lets: list[tuple[str, ir.Expr]], outputs: list[tuple[str, ir.Expr]],
+            keep: list[exp.Expr]) -> tuple[exp.Select, dict[str, ir.PyCall]]:
+    """``base`` with the bindings lowered layer by layer (``SELECT *, … FROM (…)``), then
+    ``keep`` and the outputs; and the Python functions the query calls (register them first)."""
+    from sqlglot import exp
+
+    from tierkit.ir.to_sql import SqlLowering, layers
+
+    lowering = SqlLowering(lambda name: name, dialect)
+    query = base
+    for depth, layer in enumerate(layers(lets), start=1):  # built once, never copied
+        values = [exp.alias_(lowering.lower(expr), name, quoted=True, copy=False) for name, expr in layer]
+        query = exp.select(exp.Star(), *values).from_(query.subquery(f"_l{depth}", copy=False), copy=False)
+    values = [exp.alias_(lowering.lower(expr), name, quoted=True, copy=False) for name, expr in outputs]
+    query = exp.select(*keep, *values).from_(query.subquery("_typed", copy=False), copy=False)
+    return query, dict(lowering.udfs)
 
 
 def coerced_columns(fields: Sequence[FieldSpec]) -> dict[int, str]:

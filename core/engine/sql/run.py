@@ -154,7 +154,6 @@ class _SqlJobRunner:
             read, rejected = self.engine.rows(f"SELECT count(*) FROM {CUSTOMERS}")[0][0], []
         if order_sql is not None:
             order_rejections = self._order_rejections(order_sql, summary, str(customers) if customers else None)
-            summary["unknown_customer"] = sum(1 for item in order_rejections if item.field == "customer_id")
         if self.plan.previous_slots:
             _register_previous(self.engine, self.plan)
         self.progress(f"evaluating in {self.dialect.name}")
@@ -302,6 +301,7 @@ class _SqlJobRunner:
         headers = [header for header in source_types if header != "_row"]
         check_feature_columns(self.plan.order_features_read, order_sql.columns, headers, file)
         self._order_sql = order_sql
+        self.engine.register_udfs(order_sql.udfs)
         self.engine.materialize(PER_KEY, order_sql.per_key)
         self.engine.materialize(FEATURES, order_sql.features_from(PER_KEY))
         (read, used, after_as_of, rejected, excluded, duplicate_rows, zero_amount, negative_amount), = (
@@ -382,8 +382,8 @@ class _SqlJobRunner:
         return self.dialect.list_type() if spec.type == "list" else self.dialect.type_of(_column_type(spec.type))
 
     def _order_rejections(self, order_sql: OrderSql, summary: dict, customers_file: str | None) -> list[Rejected]:
-        """The rejected order rows: bad rows, and orders of unknown customers; the
-        orders of rejected customer rows are counted in ``summary``."""
+        """The rejected order rows: bad rows, and orders of unknown customers; those and
+        the orders of rejected customer rows are counted in ``summary``."""
         file = order_sql.file
         bad = self.engine.rows(order_sql.rejected) if summary["rejected"] else []
         customers = ACCEPTED if customers_file else None
@@ -396,6 +396,7 @@ class _SqlJobRunner:
                 orders_of_rejected_accounts(order_sql, ACCEPTED, id_name, rejected_ids, PER_KEY)
             )[0][0]
         unknown = self.engine.rows(unknown_customers(order_sql, customers, id_name, customers_file, PER_KEY, rejected_ids))
+        summary["unknown_customer"] = len(unknown)  # a bad row's missing id is a rejection, not an unknown customer
         rows = sorted(bad + unknown, key=lambda item: item[0])
         return [Rejected(file, row, column, field_name, reason, "orders") for row, column, field_name, reason in rows]
 

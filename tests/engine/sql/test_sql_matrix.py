@@ -20,6 +20,8 @@ from tierkit.ruleset.load import Ruleset
 from tests.engine_harness import (assert_same, assert_same_each, engine_fixture, evaluate_rows, make_ruleset, shared_engine,
                              side_by_side)
 
+from tests.conftest import examples
+
 REGISTRY = make_registry()
 engine = engine_fixture()
 
@@ -114,7 +116,7 @@ RANDOM = compile_ruleset(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.tuples(
     st.one_of(st.none(), st.integers(-5, 20), st.floats(-1e3, 1e9, allow_nan=False, allow_infinity=False),
               st.sampled_from([0.1, 0.2, 0.3, 0.30000000000000004, 0.7])),

@@ -21,6 +21,8 @@ from tierkit.ruleset.load import Ruleset
 from tests.engine_harness import (assert_same, assert_same_each, engine_fixture, evaluate_rows, make_ruleset,
                              python_outcomes, shared_engine, side_by_side)
 
+from tests.conftest import examples
+
 REGISTRY = make_registry()
 engine = engine_fixture()
 
@@ -128,7 +130,7 @@ RANDOM = compile_ruleset(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.tuples(
     st.one_of(st.none(), st.integers(-20, 60), st.floats(-1e3, 1e9, allow_nan=False, allow_infinity=False)),
     st.one_of(st.none(), st.integers(-3, 12)),

@@ -22,7 +22,7 @@ from tierkit.engine.evaluation import compile_ruleset
 from tierkit.ruleset.population import parse_cut
 from tierkit.analysis.testing import CaseRunner, load_cases
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, examples
 from tests.engine_harness import (AS_OF, assert_same_each, compare, engine_fixture, evaluate_rows, make_ruleset,
                              python_outcomes, shared_engine)
 
@@ -229,7 +229,7 @@ def test_the_cuts_next_to_a_value_are_decided_by_the_last_bit(variants, registry
 
 
 @pytest.mark.slow  # one DuckDB query per example: the percentiles are population-wide
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), size=st.integers(0, 12), missing=st.sampled_from([0.0, 0.1, 0.4, 0.9]))
 def test_random_populations_on_duckdb(variants, registry, seed, size, missing):
     customers = _random_population(random.Random(seed), size, missing)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tierkit.engine.evaluation import BoundPlan, compile_ruleset
 from tierkit.ruleset.load import load_ruleset
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, examples
 from tests.engine_harness import AS_OF, compare, compile_yaml, engine_fixture, python_outcomes, shared_engine
 
 
@@ -170,7 +170,7 @@ def test_populations_reach_every_branch(plan):
 
 
 @pytest.mark.slow  # one DuckDB query per example: percentiles and share grades are population-wide
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_generated_populations_duckdb(data, plan, registry):
     size = data.draw(st.integers(0, 30))

@@ -30,6 +30,7 @@ from tierkit.ir import nodes as ir
 from tierkit.engine.sql.connection import DuckDBEngine
 from tierkit.engine.sql.input import OUT_OF_RANGE, SURROGATE, typed_input
 
+from tests.conftest import examples
 from tests.engine_harness import shared_engine
 
 duckdb = pytest.importorskip("duckdb", reason="the DuckDB engine needs the duckdb extra: pip install -e '.[duckdb]'")
@@ -271,7 +272,7 @@ _numbers = st.one_of(_number_text, _number_text.map(lambda text: text.translate(
 BIG = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 
 
-@settings(max_examples=9, deadline=None, suppress_health_check=BIG)
+@settings(max_examples=examples(9), deadline=None, suppress_health_check=BIG)
 @given(st.lists(_numbers, min_size=120, max_size=240))
 def test_generated_number_strings(duck, cells):
     for kind in ("number", "integer"):
@@ -280,13 +281,13 @@ def test_generated_number_strings(duck, cells):
         assert check(kind, filtered, results, tolerate=(OUT_OF_RANGE,)) == []
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=BIG)
+@settings(max_examples=examples(5), deadline=None, suppress_health_check=BIG)
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False).map(repr), min_size=120, max_size=240))
 def test_generated_float_reprs_round_trip(duck, cells):
     assert check("number", cells, sql_results(duck, SPECS["number"], cells)) == []
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=BIG)
+@settings(max_examples=examples(5), deadline=None, suppress_health_check=BIG)
 @given(st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8), min_size=120, max_size=240))
 def test_generated_text_reasons(duck, cells):
     """Arbitrary text: SQL agrees with Python."""

@@ -124,6 +124,7 @@ def register_csv(engine, name: str, path: Path) -> dict[str, str]:
 
 def check(engine, orders_sql, summary, parts: dict[str, str] | None = None, id_type: str = "string", per_key: str | None = None) -> dict:
     """Features per key, the counts and the rejected rows against ``summary``."""
+    engine.register_udfs(orders_sql.udfs)
     got = run_parts(engine, {
         "features": orders_sql.features_from(per_key), "summary": orders_sql.summary_from(per_key),
         "rejected": orders_sql.rejected, **(parts or {}),
@@ -156,6 +157,7 @@ def test_bundled_order_files(name, as_of, engine, registry):
     assert by_key.columns == summary.columns
     # the one pass, kept (it does not depend on the id field): everything but the row listings reads it
     per_key = f"{relation}_per_key"
+    engine.register_udfs({**by_key.udfs, **by_id.udfs})
     engine.materialize(per_key, by_key.per_key)
 
     if customers is None:
@@ -350,6 +352,7 @@ def test_one_pass_kept_and_read_again(focused, engine, registry):
     attach_orders(table, summary, "id")
     sql = order_aggregation(engine.dialect, "focused_again", register_csv(engine, "focused_again", path), None, AS_OF,
                             str(path), FieldSpec("id", "string"))
+    engine.register_udfs(sql.udfs)
     engine.materialize("focused_per_key", sql.per_key)
     engine.register_rows("focused_customers", {"id": "string"}, [(row[0],) for row in table.rows])
     got = run_parts(engine, {
@@ -408,6 +411,7 @@ def test_order_ids_read_as_the_id_field_reads_them(id_type, tmp_path, registry, 
     types = register_csv(engine, relation, path)
     sql = order_aggregation(engine.dialect, relation, types, None, AS_OF, str(path), id_spec)
     engine.register_rows(f"{relation}_customers", {"id": id_type}, [(row[0],) for row in table.rows])
+    engine.register_udfs(sql.udfs)
     got = run_parts(engine, {
         "by_id": sql.features,
         "unknown": unknown_customers(sql, f"{relation}_customers", "id", "customers.csv"),
