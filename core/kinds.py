@@ -27,12 +27,13 @@ through a whole kind and lists the API.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tierkit.errors import Diagnostic
 from tierkit.expr.compiler import Compiled, constant_values, did_you_mean
+from tierkit.expr.shadowing import warn_shadowed
 from tierkit.hookspecs import hookimpl
 from tierkit.io.fieldtypes import WHITESPACE
 from tierkit.ir.nodes import (
@@ -55,7 +56,7 @@ __all__ = [
     "node", "lit", "case", "known", "holds", "missing", "total", "eq", "ne", "lt", "le", "gt", "ge", "all_of", "any_of",
     "not_", "add", "sub", "mul", "div", "coalesce", "python", "tags", "dtype_of", "Bindings", "percentile",
     # decision tables
-    "Rule", "DecisionTable", "first_match",
+    "Rule", "DecisionTable", "first_match", "WhenRules", "when_rules", "WHEN_RULES_TEMPLATES",
     # content: numbers and scores as shown, text as str.strip sees it
     "show_number", "score_decimals", "shown_score", "shown_parts", "shown_threshold", "WHITESPACE",
 ]
@@ -242,3 +243,83 @@ def first_match(name: str, rules: Sequence[Rule | tuple], default: Rule | tuple 
                     for number, rule in enumerate(table, 1) if rule.code is not None)
     return DecisionTable(tuple(table), row, lets, value, reasons)
 
+
+# -- a config's table of when-rules ---------------------------------------------------------
+
+WHEN_RULES_TEMPLATES = {
+    "en": {"rules.matched": "matched rule {rule:label}: {when:say}", "rules.default": "no rule matched; default {rule:label}",
+           "rules.none": "no rule matched"},
+    "zh": {"rules.matched": "命中规则 {rule:label}：{when:say}", "rules.default": "未命中任何规则，采用默认 {rule:label}",
+           "rules.none": "未命中任何规则"},
+}
+DEFAULT = -1  # the position :func:`when_rules` gives the default
+
+
+@dataclass(frozen=True)
+class WhenRules:
+    """A config's ``rules`` (each an ``id`` and a ``when``, in priority order) and
+    ``default`` as IR (see :func:`when_rules`): ``lets`` bind ``rule``, the position of
+    the rule that fired (-1 for the default, missing when nothing matched and there is
+    no default); ``reasons`` say which rule, in the words of :data:`WHEN_RULES_TEMPLATES`."""
+
+    rules: tuple[Mapping, ...]
+    default: Mapping | None
+    lets: tuple[Let, ...]
+    position: Ref
+    conditions: tuple[Expr, ...]  # each rule's condition (its binding under collect)
+    reasons: tuple[Reason, ...]
+
+    def pick(self, values: Iterable[Expr], otherwise: Expr) -> Pick:
+        """Each rule's value, by the position of the rule that fired; ``otherwise`` for
+        the default or no rule."""
+        return Pick(self.position, tuple(values), otherwise)
+
+    @property
+    def label(self) -> Pick:
+        """The id of the rule that fired (the default's; missing without one)."""
+        fallback = (self.default or {}).get("id")
+        return self.pick((lit(rule["id"]) for rule in self.rules), Lit(fallback, DType.STR))
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        """Display labels by rule id, the default's included."""
+        entries = [*self.rules, *([self.default] if self.default is not None else [])]
+        return {entry["id"]: entry.get("label", entry["id"]) for entry in entries if "id" in entry}
+
+
+def when_rules(build: IrBuild, collect: bool = False) -> WhenRules | None:
+    """The config's table of when-rules with a default, stated once for every kind and
+    the ruleset's allocation alike; None after an error in a condition.
+
+    Under first-match one ``rules.matched`` reason gives the rule and its condition
+    picked by position, and validate warns of a rule an earlier one shadows
+    (:func:`tierkit.expr.shadowing.warn_shadowed`).  Under ``collect`` each condition is
+    bound once (``when<i>``) and every rule that holds gives its ``rules.matched``;
+    the first still decides.  The default gives ``rules.default``, no rule and a
+    default without an id ``rules.none``."""
+    rules, default = tuple(build.value("rules", default=[])), build.value("default")
+    conditions, checked = [], []
+    for index in range(len(rules)):
+        before = len(build.diagnostics)
+        conditions.append(build.condition("rules", index, "when").code)
+        checked.append(not any(d.severity == "error" for d in build.diagnostics[before:]))
+    if not collect:
+        warn_shadowed(build, list(rules), checked)
+    if build.failed:
+        return None
+    lets = [Let(f"when{index}", condition) for index, condition in enumerate(conditions)] if collect else []
+    if collect:
+        conditions = [Ref(let.name, DType.BOOL) for let in lets]
+    lets.append(Let("rule", FirstMatch(tuple(conditions), lit(DEFAULT) if default is not None else Lit(None, DType.INT))))
+    position = Ref("rule", DType.INT)
+    if collect:
+        matched = tuple(Reason("rules.matched", (("rule", lit(r["id"])), ("when", lit(r["when"]))), condition)
+                        for condition, r in zip(conditions, rules))
+    else:
+        def picked(key: str) -> Pick:
+            return Pick(position, tuple(lit(r[key]) for r in rules), Lit(None, DType.STR))
+        matched = (Reason("rules.matched", (("rule", picked("id")), ("when", picked("when"))), ge(position, 0)),)
+    named = default is not None and default.get("id") is not None
+    otherwise = (Reason("rules.default", (("rule", lit(default["id"])),), eq(position, DEFAULT)) if named
+                 else Reason("rules.none", (), missing(position) if default is None else eq(position, DEFAULT)))
+    return WhenRules(rules, default, tuple(lets), position, tuple(conditions), (*matched, otherwise))

@@ -21,11 +21,10 @@ Example::
 
 from __future__ import annotations
 
-from tierkit.plan.decision import DEFAULT, rule_labels, warn_shadowed
-from tierkit.hookspecs import hookimpl
-from tierkit.ir import nodes as ir
-from tierkit.ir.nodes import DType, Let, ListOf, Lit, Pick, Reason, Ref, lit
-from tierkit.plan.kindlogic import Defined, IrBuild, LogicKind, logic_kind
+from tierkit.kinds import (
+    WHEN_RULES_TEMPLATES, Defined, DType, Gather, IrBuild, ListOf, Lit, Logic, LogicKind, case, ge, hookimpl, lit, logic_kind,
+    when_rules,
+)
 
 IDENTIFIER = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]*$"}
 TAGS = {"type": "array", "items": {"type": "string"}, "title": "Tags", "description": "Tags the outcome carries."}
@@ -74,58 +73,24 @@ CONFIG_SCHEMA = {
 }
 
 
-TEMPLATES = {
-    "en": {"rules.matched": "matched rule {rule:label}: {when:say}", "rules.default": "no rule matched; default {rule:label}",
-           "rules.none": "no rule matched"},
-    "zh": {"rules.matched": "命中规则 {rule:label}：{when:say}", "rules.default": "未命中任何规则，采用默认 {rule:label}",
-           "rules.none": "未命中任何规则"},
-}
-
-
 def define(build: IrBuild) -> Defined | None:
-    """The first matching rule's position (``rule``; -1 for the default, missing when
-    nothing matched and there is no default) picks the label, score and tags.  Under
-    ``collect`` each rule's condition is bound once: the first gives the outcome, every
-    one that holds a reason and its id and tags (validate warns of two rules one account
-    can match, see :mod:`tierkit.analysis.overlap`); under ``first`` validate warns of a rule an
-    earlier one shadows (:func:`tierkit.plan.decision.warn_shadowed`)."""
+    """The table of rules (:func:`tierkit.kinds.when_rules`): the position of the rule
+    that fired picks the label, score and tags.  Under ``collect`` every rule that holds
+    adds its id and tags, and validate warns of two rules one account can match (see
+    :mod:`tierkit.analysis.overlap`)."""
     collect = build.value("hit_policy", default="first") == "collect"
-    rules, default = build.value("rules", default=[]), build.value("default")
-    conditions, checked = [], []
-    for index in range(len(rules)):
-        before = len(build.diagnostics)
-        conditions.append(build.condition("rules", index, "when").code)
-        checked.append(not any(d.severity == "error" for d in build.diagnostics[before:]))
-    if not collect:
-        warn_shadowed(build, rules, checked)
-    if build.failed:
+    table = when_rules(build, collect)
+    if table is None:
         return None
-    lets = [Let(f"when{index}", condition) for index, condition in enumerate(conditions)] if collect else []
+    rules, fallback = table.rules, table.default or {}
+    score = table.pick((_score(r) for r in rules), _score(fallback))
+    tags = table.pick((_texts(r.get("tags", ())) for r in rules), _texts(fallback.get("tags", ())))
     if collect:
-        conditions = [Ref(let.name, DType.BOOL) for let in lets]
-    lets.append(Let("rule", ir.FirstMatch(tuple(conditions), lit(DEFAULT) if default is not None else Lit(None, DType.INT))))
-    rule, fallback = Ref("rule", DType.INT), default or {}
-
-    def pick(values, otherwise):
-        return Pick(rule, tuple(values), otherwise)
-
-    label = pick(map(lit, (r["id"] for r in rules)), lit(default["id"]) if default else Lit(None, DType.STR))
-    score = pick((_score(r) for r in rules), _score(fallback))
-    tags = pick((_texts(r.get("tags", ())) for r in rules), _texts(fallback.get("tags", ())))
-    if collect:
-        gathered = ir.Gather(tuple((condition, lit(text)) for condition, r in zip(conditions, rules)
-                                   for text in (r["id"], *r.get("tags", ()))))
-        tags = ir.case((ir.Compare(">=", rule, lit(0)), gathered), default=_texts(fallback.get("tags", ())))
-        matched = tuple(Reason("rules.matched", (("rule", lit(r["id"])), ("when", lit(r["when"]))), condition)
-                        for condition, r in zip(conditions, rules))
-    else:
-        matched = (Reason("rules.matched", (("rule", pick((lit(r["id"]) for r in rules), Lit(None, DType.STR))),
-                                            ("when", pick((lit(r["when"]) for r in rules), Lit(None, DType.STR)))),
-                          ir.Compare(">=", rule, lit(0))),)
-    otherwise = (Reason("rules.default", (("rule", lit(default["id"])),), ir.Compare("==", rule, lit(DEFAULT))) if default
-                 else Reason("rules.none", (), ir.IsMissing(rule)))
-    logic = ir.Logic(build.id, tuple(lets), label, score, (), (*matched, otherwise), tags=tags)
-    return Defined(logic, rule_labels(build), conditional_tags=tuple(r["id"] for r in rules) if collect else ())
+        gathered = Gather(tuple((condition, lit(text)) for condition, r in zip(table.conditions, rules)
+                                for text in (r["id"], *r.get("tags", ()))))
+        tags = case((ge(table.position, 0), gathered), default=_texts(fallback.get("tags", ())))
+    logic = Logic(build.id, table.lets, table.label, score, (), table.reasons, tags=tags)
+    return Defined(logic, table.labels, conditional_tags=tuple(r["id"] for r in rules) if collect else ())
 
 
 def _score(outcome: dict) -> Lit:
@@ -139,4 +104,4 @@ def _texts(items) -> ListOf:
 
 @hookimpl
 def tierkit_scheme_kinds(register):
-    register(logic_kind("rules", __doc__, CONFIG_SCHEMA, LogicKind(define, TEMPLATES)))
+    register(logic_kind("rules", __doc__, CONFIG_SCHEMA, LogicKind(define, WHEN_RULES_TEMPLATES)))

@@ -119,12 +119,15 @@ def engine_fixture(names: Iterable[str] = ENGINES):
 
 
 def python_outcomes(evaluation, registry) -> dict[str, dict]:
-    """Per customer id: rank, allocation rule index, and per scheme (label, score, tags, attributes)."""
+    """Per customer id: rank, the allocation (its rule's id and position, and its reasons),
+    and per scheme (label, score, tags, attributes)."""
     plan = evaluation.plan
     attributes_of = {scheme.id: registry.kinds[scheme.kind].attributes for scheme in plan.schemes}
     results = {}
     for row in evaluation.rows:
-        outcome = {"rank": row[plan.rank_slot.index], "allocation": row[plan.allocation.slot.index][3]}
+        allocation = row[plan.allocation.slot.index]
+        outcome = {"rank": row[plan.rank_slot.index], "allocation": (allocation[0], plan.allocation_index(row)),
+                   "allocation.reasons": plan.allocation.compiled.reason_columns.records(allocation[3])}
         for scheme in plan.schemes:
             label, score, tags, detail = row[scheme.slot.index][:4]
             attributes = {
@@ -166,7 +169,10 @@ def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
     compiled = compile_sql_plan(plan, registry, engine.dialect, evaluation.bound.as_of, RELATION)
     engine.register_udfs(compiled.query.udfs)
     quote = engine.dialect.quote
-    select = [quote(f"s{plan.id_index}"), compiled.rank_column, compiled.allocation_column]
+    allocation = plan.allocation.slot.index
+    select = [quote(f"s{plan.id_index}"), compiled.rank_column, quote(f"s{allocation}_label")]
+    select += [quote(f"s{allocation}_d{position}") for position in compiled.allocation_details]
+    width = len(compiled.allocation_details)
     layout = []
     for scheme in plan.schemes:
         slot, attributes = scheme.slot.index, registry.kinds[scheme.kind].attributes
@@ -177,8 +183,12 @@ def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
         select += [quote(f"s{slot}_d{position}") for position in positions]
         layout.append((scheme.id, list(attributes), reasons, positions))
     results = {}
-    for customer, rank, allocation, *rest in engine.rows(compiled.query.render(", ".join(select))):
-        outcome = results[str(customer)] = {"rank": rank, "allocation": allocation}
+    for customer, rank, rule, *rest in engine.rows(compiled.query.render(", ".join(select))):
+        detail, rest = dict(zip(compiled.allocation_details, rest[:width])), rest[width:]
+        outcome = results[str(customer)] = {
+            "rank": rank, "allocation": (rule, detail[0]),
+            "allocation.reasons": plan.allocation.compiled.reason_columns.records(detail),
+        }
         for scheme_id, names, reasons, positions in layout:
             label, score, tags, *values = rest[: 3 + len(names) + len(positions)]
             rest = rest[3 + len(names) + len(positions):]

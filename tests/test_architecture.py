@@ -24,7 +24,7 @@ def test_import_contracts_are_kept(capsys):
 
 PUBLIC_API = ["examples/churn-watch/churn_watch.py", "examples/tierkit-credit-risk/tierkit_credit_risk/__init__.py",
               "plugins/pareto.py", "plugins/lifecycle.py", "plugins/rfm.py", "plugins/weighted.py", "plugins/pipeline.py",
-              "plugins/value_proposition.py", "plugins/industry.py", "plugins/portfolio.py", "plugins/matrix.py"]
+              "plugins/value_proposition.py", "plugins/industry.py", "plugins/portfolio.py", "plugins/matrix.py", "plugins/rules.py"]
 
 
 @pytest.mark.parametrize("path", PUBLIC_API)

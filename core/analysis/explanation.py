@@ -35,6 +35,9 @@ def render_explanation(evaluation: Evaluation, record: dict, lang: str) -> str:
             lines.append("  " + note.format(engine=getattr(evaluation, "engine", "python"), kind=scheme.kind))
     allocation = dict(record["allocation"])
     lines.append(f"\nallocation: {allocation.pop('rule')}")
+    row = evaluation.find(record["id"])
+    said = evaluation.allocation_reasons(row, lang) if row is not None else None  # which rule matched
+    lines += [f"  - {reason['text']}" for reason in said or ()]
     for key, value in allocation.items():
         shown = "; ".join(map(str, value)) if isinstance(value, list) else value
         lines.append(f"  {key}: {shown}")

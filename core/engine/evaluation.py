@@ -317,13 +317,12 @@ class Evaluation:
                 shown["reasons"] = given
             if override is not None:
                 shown["override"] = override
-        allocation = row[plan.allocation.slot.index]
         return {
             "id": row[plan.id_index],
             "features": features,
             "outcomes": outcomes,
             "rank": row[plan.rank_slot.index],
-            "allocation": self._plan_of(allocation[3], lang),
+            "allocation": self._plan_of(plan.allocation_index(row), lang),
         }
 
     def explained(self, row: list, scheme, lang: str, reasons: str = "words") -> tuple[list[dict] | None, dict | None]:
@@ -339,6 +338,11 @@ class Evaluation:
         # the kind explains what it computed; the override says what replaced it
         override, reason = present_override(pin, lang)
         return (None if reasons == "none" else scheme.compiled.explain(pin[1], words) + [reason]), override
+
+    def allocation_reasons(self, row: list, lang: str | None) -> list[dict] | None:
+        """Which allocation rule matched for a customer, as reason records in ``lang``
+        (codes and parameters only for None); None where they are not known."""
+        return self.plan.allocation.compiled.explain(row[self.plan.allocation.slot.index], lang)
 
     def _plan_of(self, rule_index: int | None, lang: str) -> dict:
         """The localized resource plan of an allocation rule, built once per language."""

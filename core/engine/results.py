@@ -833,7 +833,7 @@ def _csv_allocation(cells: Mapping[str, str | None], schema: ResultsSchema) -> d
 @dataclass
 class RecordedEvaluation(Evaluation):
     """An evaluation read back from a results file: rows are the plan's slot lists (each
-    outcome ``(label, score, tags, None)``, the allocation ``(rule, None, (), index)``),
+    outcome ``(label, score, tags, None)``, the allocation ``(rule, None, (), (position,))``),
     so that every builder works on it as on a run; reasons and overrides come from the
     file.  ``source`` is the file's meta."""
 
@@ -853,6 +853,10 @@ class RecordedEvaluation(Evaluation):
         if recorded is None or reasons == "none" or lang != self.recorded_lang:
             return None, override
         return [dict(reason) for reason in recorded], override
+
+    def allocation_reasons(self, row: list, lang: str | None) -> None:
+        """None: a results file records the allocation's rule and plan, not its reasons."""
+        return None
 
     def missing_reasons(self, lang: str) -> tuple[str, str] | None:
         """Why outcomes have no reasons in ``lang``: ``("engine", name)`` when the engine
@@ -907,7 +911,7 @@ def evaluation_from_records(plan: Plan, meta: Mapping[str, Any], records: Iterab
             extras[scheme.id] = (outcome.get("reasons"), outcome.get("override"))
         row[plan.rank_slot.index] = record["rank"]
         allocation = record["allocation"]
-        row[plan.allocation.slot.index] = (allocation.get("rule"), None, (), schema.rule_index(allocation))
+        row[plan.allocation.slot.index] = (allocation.get("rule"), None, (), (schema.rule_index(allocation),))
         evaluation.rows.append(row)
         evaluation._recorded[id(row)] = extras
     return evaluation

@@ -26,6 +26,28 @@ _FLIP = {"gt": "lt", "gteq": "lteq", "lt": "gt", "lteq": "gteq", "eq": "eq", "ne
 _TEST = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "gteq": operator.ge, "lt": operator.lt, "lteq": operator.le}
 
 
+def warn_shadowed(build, rules: list[dict], checked: list[bool]) -> None:
+    """A warning at each rule an earlier one shadows: the earlier one matches every
+    customer it matches (:func:`implies`), so under first-match it never fires.
+    Conditions with errors (``checked`` false) are left out: their errors come first."""
+    trees = [condition_tree(rule.get("when")) if ok else None for rule, ok in zip(rules, checked)]
+    for index, tree in enumerate(trees):
+        if tree is None:
+            continue
+        earlier = next((i for i in range(index) if trees[i] is not None and implies(tree, trees[i])), None)
+        if earlier is not None:
+            always = always_true(trees[earlier])
+            build.warn(f"rule {_rule_name(rules[index], index)} can never match: rule {_rule_name(rules[earlier], earlier)} "
+                       f"before it {'matches every customer' if always else 'matches every customer it matches'}",
+                       "rules", index, "when",
+                       hint="move it above that rule, or narrow that rule's when" if not always else
+                       "a rule whose when is true belongs last; or use default:")
+
+
+def _rule_name(rule: dict, index: int) -> str:
+    return repr(rule["id"]) if rule.get("id") is not None else f"#{index + 1}"
+
+
 def condition_tree(source: Any) -> nodes.Node | None:
     """A rule's ``when`` parsed (a YAML ``true`` is the constant), None when it does not parse."""
     if isinstance(source, bool):

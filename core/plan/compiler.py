@@ -20,8 +20,8 @@ from itertools import compress, islice
 from operator import eq, itemgetter
 from typing import Any
 
+from tierkit.plan import allocation as allocation_table
 from tierkit.plan.build import LABEL, SCORE, TAGS, CompiledScheme, PopulationStep, RowStep, SchemeBuild, Slot, check_values
-from tierkit.plan.decision import compile_decision_table
 from tierkit.errors import Diagnostic, RulesetError
 from tierkit.expr.compiler import Namespace, Symbol, names_in
 from tierkit.io.fieldtypes import FieldSpec, make_coercer
@@ -85,6 +85,11 @@ class Plan:
             if spec.name in ORDER_FEATURES and (index in read or spec.name in declared)
         )
     vocabulary: Vocabulary = field(default_factory=Vocabulary)  # names and values as printed pages say them
+
+    def allocation_index(self, row: list) -> int | None:
+        """The position of the allocation rule that fired for ``row`` (-1 the default,
+        None when nothing matched and there is no default)."""
+        return allocation_table.rule_index(row[self.allocation.slot.index])
 
     @cached_property
     def id_index(self) -> int:
@@ -342,18 +347,12 @@ class PlanCompiler:
         return build, PopulationStep(_ranker(rank_keys, rank_slot.index), "rank")
 
     def _allocation(self) -> tuple[SchemeInfo, SchemeBuild, dict[int, dict], dict[int, str]]:
-        config = self.data.get("allocation") or {"rules": []}
         slot = self.new_slot("allocation")
-        build = self._build({"id": "allocation", **config}, ("allocation",), slot)
-        explain = compile_decision_table(build, lambda rule, index: (rule.get("id"), None, (), index))
+        build = self._build(allocation_table.config(self.data), ("allocation",), slot)
+        compiled = allocation_table.TABLE.compile(build)
         self.diagnostics += build.diagnostics
-        base = (config.get("default") or {}).get("set", {})
-        plans = {index: {**base, **rule.get("set", {})} for index, rule in enumerate(config.get("rules", []))}
-        plans[-1] = dict(base)
-        rule_ids = {index: rule.get("id") for index, rule in enumerate(config.get("rules", []))}
-        rule_ids[-1] = (config.get("default") or {}).get("id")
-        info = SchemeInfo("allocation", "allocation", "allocation", slot, CompiledScheme(explain=explain), build.reads)
-        return info, build, plans, rule_ids
+        info = SchemeInfo("allocation", "allocation", "allocation", slot, compiled, build.reads)
+        return info, build, *allocation_table.plans(self.data)
 
     # -- code generation ------------------------------------------------------
     def _generate(self, steps: list) -> tuple[list, str]:

@@ -177,15 +177,17 @@ class LogicKind:
         def sql(expr: ir.Expr) -> str:  # every engine stores the logic's own type
             return expression_sql(expr, build.dialect.name, columns.__getitem__, build.query.udfs, typed=True)
 
-        reasons = build.reasons  # --reasons none: the query computes no reason columns
-        for let in (*logic.lets, *(logic.reason_lets() if reasons else ())):
+        for let in logic.lets:
             columns[let.name] = build.query.unique(f"{build.prefix}__{let.name}")
             build.query.add(columns[let.name], sql(let.expr))
         tags = {"tags": sql(logic.tags)} if logic.tags is not None else {}
         build.outcome(label=sql(logic.label), score=sql(logic.score), **tags,
                       **{name: sql(expr) for name, expr in logic.attributes})
-        for position, (_name, expr) in enumerate(logic.reason_columns() if reasons else (), len(logic.attributes)):
-            build.detail(position, sql(expr))
+        # --reasons none: the query computes no reason columns; a reason's flag is its
+        # detail column itself, so reading it costs no layer of its own
+        flags = {let.name: let.expr for let in logic.reason_lets()} if build.reasons else {}
+        for position, (name, expr) in enumerate(logic.reason_columns() if build.reasons else (), len(logic.attributes)):
+            build.detail(position, sql(flags.get(name, expr)))
 
     def _defined(self, build: ConfigBuild, scope) -> Defined | None:
         ir_build = IrBuild(build, scope)
@@ -206,7 +208,7 @@ def logic_kind(name: str, doc: str, config_schema: Mapping, kind: LogicKind) -> 
 
 # -- the Python engine ---------------------------------------------------------------------
 
-_COLUMN = re.compile(r"s(\d+)(?:_(label|score)|_d(\d+))?")
+_COLUMN = re.compile(r"s(\d+)(?:_(label|score|tags)|_d(\d+))?")
 
 
 def _reader(name: str) -> Callable[[list], Any]:
@@ -218,7 +220,7 @@ def _reader(name: str) -> Callable[[list], Any]:
     if part is None and detail is None:
         return itemgetter(slot)
     if part is not None:
-        index = ("label", "score").index(part)
+        index = ("label", "score", "tags").index(part)
         return lambda row: row[slot][index]
     position = int(detail)
     return lambda row: row[slot][3][position] if row[slot][3] is not None else None

@@ -387,10 +387,9 @@ class ReportBuilder:
         capacity = {**((plan.ruleset.data.get("allocation") or {}).get("capacity") or {}),
                     **{team: given["visits_per_month"] for team, given in (plan.ruleset.data.get("capacity") or {}).items()}}
         labels = (plan.ruleset.data.get("allocation") or {}).get("labels") or {}
-        slot = plan.allocation.slot.index
         totals: dict[tuple[str, bool], list] = {}
         for row in self.rows:
-            rule_index = row[slot][3]
+            rule_index = plan.allocation_index(row)
             raw = plan.plans.get(rule_index, {}) if rule_index is not None else {}
             rule_id = plan.allocation_rule_ids.get(rule_index) if rule_index is not None else None
             for executive, (who, days) in enumerate(((raw.get("team"), raw.get("cadence_days")),

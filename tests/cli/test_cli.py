@@ -354,8 +354,7 @@ def test_explain_text_in_english(capsys):
     for indicator in INDICATORS_EN:
         assert f"  - {indicator}: " in out
     assert "  - score 43.5 ≥ 40 → B" in out
-    assert "allocation: growth" in out
-    assert "  team: Account manager" in out
+    assert "allocation: growth\n  - matched rule growth: Account grade is B: growth account\n  team: Account manager" in out
     assert "  cadence_days: 60" in out
 
 
@@ -365,7 +364,7 @@ def test_explain_text_in_the_rulesets_language(capsys):
     assert "客户等级 (grade): B 成长客户 (B)  score 43.5" in out
     for indicator in INDICATORS_ZH:
         assert f"  - {indicator}：" in out
-    assert "allocation: growth" in out and "  team: 客户经理" in out
+    assert "allocation: growth\n  - 命中规则 growth：客户等级属于 B 成长客户\n  team: 客户经理" in out
 
 
 def test_explain_json(capsys):

@@ -75,6 +75,10 @@ def test_every_bundled_ruleset_gives_pythons_reasons_on_sql(engine_name, registr
         for lang, reasons in (("zh", "words"), ("en", "words"), ("en", "codes")):
             assert_same_records(list(python.evaluation.records(lang, reasons)),
                                 list(sql.evaluation.records(lang, reasons, sql.evaluation.ranked())), silent)
+            rows = python.evaluation.ranked(), sql.evaluation.ranked()
+            said = [[evaluation.allocation_reasons(row, None if reasons == "codes" else lang) for row in ranked]
+                    for evaluation, ranked in zip((python.evaluation, sql.evaluation), rows)]
+            assert said[1] == said[0] and {"code", "rule"} <= said[0][0][0].keys(), name  # which allocation rule matched
 
 
 def registry_ruleset(name: str, registry):

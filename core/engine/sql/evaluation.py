@@ -92,7 +92,7 @@ def write_sql_results(job: SqlJob, output: str | None, lang: str, registry: Regi
 class SlotLayout:
     """The SELECT of a job's results as slot columns, and each selected row as the slot
     list the Python engine makes (outcome tuples ``(label, score, tags, detail)``, the
-    pin slot ``(override, computed outcome)``, the allocation ``(rule, None, (), index)``)."""
+    allocation's included, and the pin slot ``(override, computed outcome)``)."""
 
     def __init__(self, job: SqlJob, ranked: bool = True):
         self.job = job
@@ -114,7 +114,10 @@ class SlotLayout:
                 columns += [quote(f"{prefix}_d{position}") for position in details]
             in_force = entries_in_force(plan.overrides.for_scheme(scheme.id), job.as_of) if pin is not None else {}
             self.schemes.append((slot, details, max(details, default=-1) + 1, pin, in_force))
-        columns += [compiled.rank_column, compiled.allocation_column]
+        allocation = plan.allocation.slot.index
+        columns += [compiled.rank_column, *(quote(f"s{allocation}_{part}") for part in ("label", "score", "tags"))]
+        columns += [quote(f"s{allocation}_d{position}") for position in compiled.allocation_details]
+        self.allocation = (allocation, compiled.allocation_details, max(compiled.allocation_details) + 1)
         order = compiled.rank_column if ranked else "_row"
         self.select = f"SELECT {', '.join(columns)} FROM {RESULTS} ORDER BY {order}"
 
@@ -136,8 +139,8 @@ class SlotLayout:
                 computed, entry = _outcome(at, details, width), in_force.get(str(row[plan.id_index]))
                 row[pin] = (entry, computed) if entry is not None else None
         row[plan.rank_slot.index] = next(at)
-        index = next(at)
-        row[plan.allocation.slot.index] = (plan.allocation_rule_ids.get(index), None, (), index)
+        slot, details, width = self.allocation
+        row[slot] = _outcome(at, details, width)
         return row
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from tierkit.plan.decision import decision_table_sql
+from tierkit.plan import allocation as allocation_table
 from tierkit.errors import RulesetError, TierkitError
 from tierkit.ir.from_expr import ir_scope
 from tierkit.ruleset.overrides import Override
@@ -38,13 +38,18 @@ class SqlPlan:
     dialect: Dialect
     query: Query
     rank_column: str
-    allocation_column: str  # the index of the allocation rule that fired (-1: the default)
+    allocation_details: tuple[int, ...]  # the positions of the allocation's detail (its rule's position first)
     previous_columns: dict[str, str]  # scheme id -> column of its label in the previous run
     details: dict[str, tuple[int, ...]]  # scheme id -> the positions of its outcome's detail, each a column s<slot>_d<k>
 
     def sql(self) -> str:
         """Every column of every layer, one row per customer."""
         return self.query.render()
+
+    @property
+    def allocation_column(self) -> str:
+        """The column of the position of the allocation rule that fired (-1: the default)."""
+        return self.dialect.quote(f"s{self.plan.allocation.slot.index}_d{allocation_table.RULE}")
 
     def outcome_columns(self, scheme_id: str) -> tuple[str, str, str]:
         """The (label, score, tags) columns of a scheme, unquoted."""
@@ -162,13 +167,14 @@ class _SqlPlanCompiler:
         order.append(self.dialect.quote("_row"))
         return self.query.add(self.query.unique(f"s{slot}"), f"row_number() OVER (ORDER BY {', '.join(order)})")
 
-    def _allocation(self) -> str:
-        config = self.plan.ruleset.data.get("allocation") or {"rules": []}
-        slot = self.plan.allocation.slot.index
-        build = self._build({"id": "allocation", **config}, ("allocation",), slot)
-        index = decision_table_sql(build, lambda rule, number: (rule.get("id"), None, (), number))
+    def _allocation(self) -> tuple[int, ...]:
+        """The allocation table's outcome and detail columns, its reasons' always: they
+        are a few columns, and which rule matched is part of every result."""
+        build = self._build(allocation_table.config(self.plan.ruleset.data), ("allocation",),
+                            self.plan.allocation.slot.index, allocation_table.ATTRIBUTES)
+        allocation_table.TABLE.compile_sql(build)
         self._check(build)
-        return index
+        return tuple(sorted(build.details))
 
 
 def _retag(dialect: Dialect, tags: str, entry: Override) -> str:
