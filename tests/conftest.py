@@ -3,11 +3,14 @@ process, and a local webhook server."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +34,12 @@ TIERKIT = (sys.executable, "-m", "tierkit")
 # computes.  A ``PYSPARK_SUBMIT_ARGS`` already set is kept.
 SPARK_TEST_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 os.environ.setdefault("PYSPARK_SUBMIT_ARGS", f'--driver-java-options "{SPARK_TEST_JAVA_OPTIONS}" pyspark-shell')
+
+# The SQL texts a run keeps for the next (tierkit.ir.sql_text) go to a directory of this
+# test run's, not the user's cache: the suite starts cold, and its first process removes it.
+if "TIERKIT_CACHE_DIR" not in os.environ:
+    os.environ["TIERKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="tierkit-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["TIERKIT_CACHE_DIR"], True)
 
 
 def run(capsys, *args) -> tuple[int, str, str]:

@@ -33,14 +33,10 @@ def compile_sql_expression(source: str, scope: Mapping[str, Symbol], functions, 
     columns as text (:class:`tierkit.engine.sql.build.Query`), so the IR becomes a string here,
     at that boundary, and nowhere before it.  The Python functions it calls
     (:class:`ir.PyCall`) are added to ``udfs``, for the engine to register."""
-    from tierkit.ir.to_sql import SqlLowering, to_sql  # the Python engine never loads sqlglot
+    from tierkit.ir.sql_text import expression_sql
 
     compiled = compile_with(source, scope, functions, IrEmitter(), position)
-    lowering = SqlLowering(str, dialect)
-    code = to_sql(lowering.lower(compiled.code), dialect)
-    if udfs is not None:
-        udfs.update(lowering.udfs)
-    return dataclasses.replace(compiled, code=code)
+    return dataclasses.replace(compiled, code=expression_sql(compiled.code, dialect, udfs=udfs))
 
 
 def null(type_: str) -> ir.Lit:

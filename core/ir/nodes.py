@@ -174,6 +174,20 @@ class Call(Expr):
     dtype: DType
 
 
+def function_key(function: Callable) -> str | None:
+    """What names ``function`` alike in every process (so that a query's text can be
+    kept between runs, :mod:`.sql_text`): its ``udf_key`` attribute (set by a maker of
+    closures, from what the closure holds), or for a function defined at a module's
+    top level its file, line and name; None for any other callable."""
+    key = getattr(function, "udf_key", None)
+    if key is not None:
+        return str(key)
+    code = getattr(function, "__code__", None)
+    if code is None or getattr(function, "__closure__", None) is not None or "<" in function.__qualname__:
+        return None
+    return f"{code.co_filename}:{code.co_firstlineno}:{function.__module__}.{function.__qualname__}"
+
+
 @dataclass(frozen=True, slots=True)
 class PyCall(Expr):
     """A plain Python function of one customer's values: the escape hatch for logic
@@ -193,10 +207,11 @@ class PyCall(Expr):
 
     def udf_name(self) -> str:
         """The name the SQL engines register it under: the function's name, and a
-        digest of the function object, its argument types and result type (one
-        function called with other types is another UDF)."""
+        digest of the function (:func:`function_key`, else the object), its argument
+        types and result type (one function called with other types is another UDF)."""
         name = "".join(c if c.isalnum() else "_" for c in getattr(self.function, "__name__", "function").lower())
-        key = repr((id(self.function), [a.dtype.value for a in self.args], self.dtype.value, self.null_safe))
+        function = function_key(self.function) or id(self.function)
+        key = repr((function, [a.dtype.value for a in self.args], self.dtype.value, self.null_safe))
         return f"tierkit_py_{name}_{hashlib.sha1(key.encode()).hexdigest()[:10]}"
 
     def call(self, *values):

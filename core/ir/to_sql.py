@@ -816,3 +816,14 @@ def generator(dialect: str) -> Callable[[exp.Expr], str]:
     are not copied first, several times faster than ``tree.sql(dialect=…)`` per tree."""
     made = _generator(dialect)
     return lambda tree: made.generate(tree, copy=False)
+
+
+def lower_expression(node: ir.Expr, dialect: str, columns: Callable[[str], str] = str,
+                     typed: bool = False) -> tuple[str, dict[str, ir.PyCall]]:
+    """One expression's SQL text and the Python functions it calls, by UDF name;
+    ``typed`` casts it to its own type (a kind's columns store the logic's types)."""
+    lowering = SqlLowering(columns, dialect)
+    tree = lowering.lower(node)
+    if typed and node.dtype in TYPE_NODES:
+        tree = exp.Cast(this=tree, to=TYPE_NODES[node.dtype].copy())
+    return generator(dialect)(tree), lowering.udfs

@@ -166,22 +166,16 @@ class LogicKind:
         return compiled
 
     def compile_sql(self, build) -> None:
-        from sqlglot import exp  # the Python engine never loads sqlglot
-
-        from tierkit.ir.to_sql import TYPE_NODES, SqlLowering, generator
+        from tierkit.ir.sql_text import expression_sql
 
         defined = self._defined(build, build.scope)
         if defined is None:
             return
-        logic, generate = defined.logic, generator(build.dialect.name)
+        logic = defined.logic
         columns: dict[str, str] = {}
-        lowering = SqlLowering(columns.__getitem__, build.dialect.name)
 
-        def sql(expr: ir.Expr) -> str:
-            tree = lowering.lower(expr)
-            if expr.dtype in TYPE_NODES:  # every engine stores the logic's own type
-                tree = exp.Cast(this=tree, to=TYPE_NODES[expr.dtype].copy())
-            return generate(tree)
+        def sql(expr: ir.Expr) -> str:  # every engine stores the logic's own type
+            return expression_sql(expr, build.dialect.name, columns.__getitem__, build.query.udfs, typed=True)
 
         for let in logic.lets:
             columns[let.name] = build.query.unique(f"{build.prefix}__{let.name}")
@@ -194,7 +188,6 @@ class LogicKind:
         flags = {let.name: let.expr for let in logic.reason_lets()} if build.reasons else {}
         for position, (name, expr) in enumerate(logic.reason_columns() if build.reasons else (), len(logic.attributes)):
             build.detail(position, sql(flags.get(name, expr)))
-        build.query.udfs.update(lowering.udfs)
 
     def _defined(self, build: ConfigBuild, scope) -> Defined | None:
         ir_build = IrBuild(build, scope)

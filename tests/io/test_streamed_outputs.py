@@ -124,11 +124,11 @@ def test_a_sql_engine_hands_python_bounded_batches_without_deprecated_calls(engi
     monkeypatch.setattr(sqlengine, "BATCH_ROWS", 1_000)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
-        batches = list(engine.arrow_batches("SELECT id FROM range(2500) AS t(id) ORDER BY id"
-                                            if engine_name == "duckdb" else "SELECT id FROM range(2500) ORDER BY id"))
-    sizes = [batch.num_rows for batch in batches]  # Spark's come per partition: 1,000 and 250 twice
+        batches = list(engine.row_batches("SELECT id FROM range(2500) AS t(id) ORDER BY id"
+                                          if engine_name == "duckdb" else "SELECT id FROM range(2500) ORDER BY id"))
+    sizes = [len(batch) for batch in batches]  # Spark's come per partition: 1,000 and 250 twice
     assert max(sizes) == 1_000 and sum(sizes) == 2_500
-    assert [row["id"] for batch in batches for row in batch.to_pylist()] == list(range(2500))
+    assert [row[0] for batch in batches for row in batch] == list(range(2500))
 
 
 @pytest.mark.parametrize("engine_name", ["python", pytest.param("duckdb", marks=pytest.mark.duckdb)])

@@ -24,7 +24,7 @@ from tierkit.plan.build import ConfigBuild
 from tierkit.errors import Position
 from tierkit.expr.compiler import Compiled, Symbol
 from tierkit.ir.from_expr import compile_sql_expression
-from tierkit.ir.to_sql import SqlLowering, to_sql
+from tierkit.ir.sql_text import expression_sql
 from tierkit.registry import Function
 from tierkit.engine.sql.dialect import Dialect
 
@@ -132,10 +132,7 @@ class SqlBuild(ConfigBuild):
 
     def sql(self, node) -> str:
         """The SQL text of an IR node (a scope symbol's code, e.g. ``as_of``)."""
-        lowering = SqlLowering(str, self.dialect.name)
-        text = to_sql(lowering.lower(node), self.dialect.name)
-        self.query.udfs.update(lowering.udfs)
-        return text
+        return expression_sql(node, self.dialect.name, udfs=self.query.udfs)
 
     def stored(self, compiled: Compiled) -> str:
         name = self.query.unique(f"{self.prefix}__stored")

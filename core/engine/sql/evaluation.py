@@ -124,8 +124,8 @@ class SlotLayout:
     def rows(self) -> Iterator[list]:
         """The results as slot lists, best rank first (``ranked``) or in input order, a
         batch at a time."""
-        for batch in self.job.engine.arrow_batches(self.select):
-            yield from map(self.row, zip(*(column.to_pylist() for column in batch.columns)))
+        for batch in self.job.engine.row_batches(self.select):
+            yield from map(self.row, batch)
 
     def row(self, values: tuple) -> list:
         plan = self.job.plan

@@ -35,14 +35,16 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from tierkit.ir import nodes as ir
 from tierkit.io.fieldtypes import _BOOLEANS, NULL_MARKERS, WHITESPACE, FieldSpec, _show, make_coercer
 from tierkit.io.tables import _where, check_required_columns, match_columns
-from tierkit.ir.to_sql import SqlLowering, generator, layers
+from tierkit.ir.sql_text import lowered
 from tierkit.engine.sql.dialect import Dialect
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 __all__ = ["typed_input", "TypedInput", "TypedCells", "FIRST_PROBLEM", "layered", "coerced_columns", "OUT_OF_RANGE", "SURROGATE", "PLAIN_FORMS"]
 
@@ -109,6 +111,8 @@ def _coercion(kind: str, values: tuple[str, ...], synonyms: tuple[tuple[str, str
         return f"{_show(raw)} {problem}" if problem else None
 
     read.__name__, why.__name__ = f"read_{kind}", f"why_{kind}"
+    # what each closure holds, so that its UDF has one name in every process (ir.function_key)
+    read.udf_key, why.udf_key = (repr((__name__, name, kind, values, synonyms)) for name in ("read", "why"))
     return read, why
 
 
@@ -121,6 +125,8 @@ def _of_float_text(function: Callable) -> Callable:
         return function(float(text))
 
     call.__name__ = f"{function.__name__}_float"
+    if (key := ir.function_key(function)) is not None:
+        call.udf_key = f"{key} of a double's text"
     return call
 
 
@@ -220,8 +226,20 @@ def typed_input(
     check_required_columns(fields, [i for i, c in enumerate(columns) if c is not None], file)
     cells = TypedCells(source_types, fields, columns, names)
     outputs = [*cells.values, *cells.rejection(every=True), *cells.notes]
-    query, udfs = layered(dialect.name, cells.base(exp.to_table(relation), exp.column("_row")), cells.lets, outputs, [exp.column("_row")])
-    return TypedInput(generator(dialect.name)(query), udfs)
+
+    def make() -> tuple[str, dict]:
+        from sqlglot import exp  # a warm run never loads sqlglot (tierkit.ir.sql_text)
+
+        from tierkit.ir.to_sql import generator
+
+        query, udfs = layered(dialect.name, cells.base(exp.to_table(relation), exp.column("_row")), cells.lets, outputs,
+                              [exp.column("_row")])
+        return generator(dialect.name)(query), udfs
+
+    udfs: dict[str, ir.PyCall] = {}
+    text = lowered(("typing", dialect.name, relation, tuple(cells.sources.items())), (tuple(cells.lets), tuple(outputs)),
+                   make, udfs, lambda name: name)
+    return TypedInput(text, udfs)
 
 
 class TypedCells:
@@ -275,6 +293,8 @@ class TypedCells:
 
     def base(self, relation: exp.Expr, keep: exp.Expr) -> exp.Select:
         """``keep`` and every source column of ``relation``, named as the bindings read them."""
+        from sqlglot import exp
+
         items = [exp.alias_(exp.column(header, quoted=True), source, quoted=True) for header, source in self.sources.items()]
         return exp.select(keep, *items).from_(relation, copy=False)
 
@@ -302,6 +322,10 @@ def layered(dialect: str, base: exp.Select, lets: list[tuple[str, ir.Expr]], out
             keep: list[exp.Expr]) -> tuple[exp.Select, dict[str, ir.PyCall]]:
     """``base`` with the bindings lowered layer by layer (``SELECT *, … FROM (…)``), then
     ``keep`` and the outputs; and the Python functions the query calls (register them first)."""
+    from sqlglot import exp
+
+    from tierkit.ir.to_sql import SqlLowering, layers
+
     lowering = SqlLowering(lambda name: name, dialect)
     query = base
     for depth, layer in enumerate(layers(lets), start=1):  # built once, never copied

@@ -80,20 +80,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlglot import exp
-
 from tierkit.errors import TierkitError
 from tierkit.plan import order_features
 from tierkit.io.fieldtypes import FieldSpec
 from tierkit.engine.orders import _column_lookup, _match_columns, id_without_value, no_orders, not_a_customer
 from tierkit.plan.order_features import ORDER_COLUMNS, REQUIRED_COLUMNS
 from tierkit.ir import nodes as ir
-from tierkit.ir import to_sql
 from tierkit.ir.from_expr import TYPES
 from tierkit.engine.sql.dialect import Dialect
 from tierkit.engine.sql.input import FIRST_PROBLEM, TypedCells, layered
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from tierkit.plan.orderpolicy import OrderPolicy, OrderWhere
 
 STATUS_USED, STATUS_AFTER_AS_OF, STATUS_REJECTED, STATUS_EXCLUDED, STATUS_DUPLICATE = 0, 1, 2, 3, 4
@@ -138,11 +137,17 @@ class OrderSql:
         return self._text(self.typed)
 
     def _text(self, tree: exp.Expr) -> str:
+        from tierkit.ir import to_sql  # sqlglot is loaded for an order file only
+
         return to_sql.to_sql(tree, self.dialect.name)
 
     # -- the one pass ---------------------------------------------------------------
     def _per_key_tree(self) -> exp.Select:
         """``per_key`` as a tree: the typed rows' totals grouped by key and status."""
+        from sqlglot import exp
+
+        from tierkit.ir import to_sql
+
         lowering = to_sql.SqlLowering(str, self.dialect.name)
         used = ir.Compare("==", ir.Column("_status", ir.DType.INT), ir.lit(STATUS_USED))
         read = ("_row", "amount", "order_date", "margin", "paid_amount", "due_date", "paid_date")
@@ -163,6 +168,8 @@ class OrderSql:
 
     def _sql(self, node: ir.Expr) -> str:
         """An IR expression of the order columns or the totals as this dialect's SQL."""
+        from tierkit.ir import to_sql
+
         return self._text(to_sql.SqlLowering(str, self.dialect.name).lower(node))
 
     def _per_key(self, per_key: str | None) -> str:
@@ -210,6 +217,8 @@ class OrderSql:
         (the key as the id field reads it; NULL when it cannot), ``id_error`` (why not,
         as ``attach_orders`` says it), ``orders`` (used orders of the key), and the
         key's running totals."""
+        from sqlglot import exp
+
         relation = exp.to_table(per_key) if per_key is not None else self._per_key_tree().subquery("_k")
         used = exp.select(exp.Star()).from_(relation, copy=False).where(
             exp.column("_status").eq(exp.Literal.number(STATUS_USED)), copy=False)
@@ -293,6 +302,8 @@ def _typed_orders(
     """The typed orders (see ``OrderSql.typed_sql``) and the Python functions they call.
     ``where`` reads the order columns typed and ``extra`` (name -> header) as text, a
     cell that is no text (a JSON list) as missing, as ``tierkit.engine.orders`` reads them."""
+    from sqlglot import exp
+
     fields = [FieldSpec(name, ORDER_COLUMNS[name][0], required=name in REQUIRED_COLUMNS) for name in mapping]
     fields += [FieldSpec(name, "string", on_invalid="missing") for name in extra]
     names = [KEY_COLUMN if name == "customer_id" else name for name in mapping] + [f"_x{i}" for i in range(len(extra))]

@@ -26,6 +26,7 @@ from tierkit.engine.orders import describe_order_counts
 from tierkit.plan.order_features import ORDER_FEATURES
 from tierkit.plan.compiler import Plan
 from tierkit.plan.reasons import unexplained
+from tierkit.ir.sql_text import remembered
 from tierkit.registry import Registry
 from tierkit.engine.results import results_schema
 from tierkit.engine.sql.connection import NotNative, SqlEngine
@@ -124,7 +125,9 @@ def run_sql_job(
     if not customers and not orders:
         raise TierkitError("nothing to evaluate: give a customer file, --orders ORDERS, or both")
     require_order_file(plan.ruleset, orders)
-    return _SqlJobRunner(plan, registry, engine, as_of, progress, reasons).run(customers, orders)
+    # the SQL texts of this ruleset's last run on this engine are used again where the same (tierkit.ir.sql_text)
+    with remembered((plan.ruleset.name, plan.ruleset.fingerprint, engine.dialect.name, reasons)):
+        return _SqlJobRunner(plan, registry, engine, as_of, progress, reasons).run(customers, orders)
 
 
 class _SqlJobRunner:

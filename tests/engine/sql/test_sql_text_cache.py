@@ -1,0 +1,93 @@
+"""A DuckDB run with the SQL texts of an earlier run (tierkit.ir.sql_text): the same
+results as a run without them, without loading sqlglot; a changed ruleset, option or
+header is lowered afresh; a corrupt cache is ignored."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.engine_harness import require_engine
+from tests.render.test_brief import EXAMPLE
+from tests.render.test_render import AS_OF, run_cli
+from tests.test_golden import ROOT
+
+pytestmark = pytest.mark.duckdb
+RULESET = ROOT / "rulesets" / "b2b-manufacturing.yaml"
+
+
+@pytest.fixture(autouse=True)
+def duckdb_here():
+    require_engine("duckdb")
+
+
+def evaluate(out, monkeypatch, cache, ruleset=RULESET, customers=EXAMPLE, *options) -> bytes:
+    monkeypatch.setenv("TIERKIT_CACHE_DIR", str(cache))
+    assert run_cli("-q", "evaluate", ruleset, customers, "--as-of", AS_OF, "--engine", "duckdb", "-o", out, *options) == 0
+    return out.read_bytes()
+
+
+def test_a_warm_run_writes_the_same_results_without_sqlglot(tmp_path, monkeypatch):
+    cold = evaluate(tmp_path / "cold.jsonl", monkeypatch, "")
+    assert evaluate(tmp_path / "first.jsonl", monkeypatch, tmp_path / "cache") == cold
+    assert list((tmp_path / "cache").glob("sql-*.json"))
+    out = tmp_path / "warm.jsonl"
+    env = {**os.environ, "TIERKIT_CACHE_DIR": str(tmp_path / "cache")}
+    shown = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tierkit", "-q", "evaluate", str(RULESET), str(EXAMPLE),
+         "--as-of", AS_OF, "--engine", "duckdb", "-o", str(out)],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in shown.stderr.splitlines()}
+    assert "sqlglot" not in loaded and "tierkit.ir.to_sql" not in loaded
+    assert out.read_bytes() == cold
+
+
+def test_a_changed_ruleset_is_lowered_afresh(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    before = evaluate(tmp_path / "before.jsonl", monkeypatch, cache)
+    changed = tmp_path / "changed.yaml"
+    text = RULESET.read_text(encoding="utf-8")
+    assert "weight: 0.30" in text  # the purchase scale's, in the grade's weighted score
+    changed.write_text(text.replace("weight: 0.30", "weight: 0.60", 1), encoding="utf-8")
+    warm = evaluate(tmp_path / "warm.jsonl", monkeypatch, cache, changed)
+    assert warm == evaluate(tmp_path / "cold.jsonl", monkeypatch, "", changed)
+    assert _results(warm) != _results(before)
+
+
+def test_a_changed_option_is_lowered_afresh(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    evaluate(tmp_path / "words.jsonl", monkeypatch, cache)
+    warm = evaluate(tmp_path / "warm.jsonl", monkeypatch, cache, RULESET, EXAMPLE, "--reasons", "none")
+    assert warm == evaluate(tmp_path / "cold.jsonl", monkeypatch, "", RULESET, EXAMPLE, "--reasons", "none")
+
+
+def test_a_changed_header_is_typed_afresh(tmp_path, monkeypatch):
+    """The columns in another order, and one left out: another typing query."""
+    cache = tmp_path / "cache"
+    evaluate(tmp_path / "first.jsonl", monkeypatch, cache)
+    with EXAMPLE.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    dropped = rows[0].index("nail_reason")
+    order = [index for index in reversed(range(len(rows[0]))) if index != dropped]
+    reordered = tmp_path / "reordered.csv"
+    with reordered.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([row[index] for index in order] for row in rows)
+    warm = evaluate(tmp_path / "warm.jsonl", monkeypatch, cache, RULESET, reordered)
+    assert warm == evaluate(tmp_path / "cold.jsonl", monkeypatch, "", RULESET, reordered)
+
+
+def test_a_corrupt_cache_is_ignored(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cold = evaluate(tmp_path / "cold.jsonl", monkeypatch, cache)
+    for kept in cache.glob("sql-*.json"):
+        kept.write_bytes(kept.read_bytes()[: kept.stat().st_size // 2])
+    assert evaluate(tmp_path / "again.jsonl", monkeypatch, cache) == cold
+
+
+def _results(output: bytes) -> list[bytes]:
+    return output.splitlines()[1:]
