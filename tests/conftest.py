@@ -104,7 +104,7 @@ def pytest_collection_modifyitems(config, items):
         params = getattr(item, "callspec", None)
         if params and "spark" in params.params.values() and not item.get_closest_marker("spark"):
             raise pytest.UsageError(f"{item.nodeid} runs on Spark unmarked: parametrize it with engine_params()")
-        if item.get_closest_marker("spark"):
+        if item.get_closest_marker("spark") and config.pluginmanager.hasplugin("xdist"):  # absent under -p no:xdist
             item.add_marker(pytest.mark.xdist_group(SPARK_GROUP))
             if grouping:
                 _name_in_group(item)
