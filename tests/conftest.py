@@ -27,13 +27,23 @@ TESTS = ROOT / "tests"
 TIERKIT = (sys.executable, "-m", "tierkit")
 
 # Every Spark JVM the tests start (the worker's session, and the command line's in a
-# subprocess) compiles with the client JIT only and collects garbage on one thread: the
-# tests' queries run on a few hundred rows, so the server JIT's compiler threads and the
-# parallel collector cost far more CPU than they save (about half the JVM's CPU of the
-# first evaluate).  The JIT tier and the collector change how fast Java runs, never what it
-# computes.  A ``PYSPARK_SUBMIT_ARGS`` already set is kept.
-SPARK_TEST_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
-os.environ.setdefault("PYSPARK_SUBMIT_ARGS", f'--driver-java-options "{SPARK_TEST_JAVA_OPTIONS}" pyspark-shell')
+# subprocess) collects garbage on one thread, and runs its queries interpreted: no
+# whole-stage or expression code generation, no adaptive execution.  The tests' queries are
+# wide (a compiled ruleset is one query of many layers) and read a few hundred rows, so
+# generating and compiling Java for each costs far more than it saves; their time goes to
+# Spark's analysis of the query, which the server JIT makes faster over the group's run (the
+# client JIT alone made it slower).  Settings of how Spark runs a plan, never of what it
+# computes, given as ``spark-submit --conf`` so that a command's session, in process or
+# not, keeps them (the engine sets none of them).  A ``PYSPARK_SUBMIT_ARGS`` already set is kept.
+SPARK_TEST_JAVA_OPTIONS = "-XX:+UseSerialGC"
+SPARK_TEST_CONF = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.sql.adaptive.enabled": "false",
+}
+os.environ.setdefault("PYSPARK_SUBMIT_ARGS", " ".join([
+    f'--driver-java-options "{SPARK_TEST_JAVA_OPTIONS}"', *(f"--conf {key}={value}" for key, value in SPARK_TEST_CONF.items()),
+    "pyspark-shell"]))
 
 # The SQL texts a run keeps for the next (tierkit.ir.sql_text) go to a directory of this
 # test run's, not the user's cache: the suite starts cold, and its first process removes it.
