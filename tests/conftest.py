@@ -38,7 +38,6 @@ TIERKIT = (sys.executable, "-m", "tierkit")
 SPARK_TEST_JAVA_OPTIONS = "-XX:+UseSerialGC"
 SPARK_TEST_CONF = {
     "spark.sql.codegen.wholeStage": "false",
-    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
     "spark.sql.adaptive.enabled": "false",
 }
 os.environ.setdefault("PYSPARK_SUBMIT_ARGS", " ".join([

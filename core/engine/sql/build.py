@@ -42,7 +42,7 @@ class Layer:
 
 
 class Query:
-    """The chain of layers a plan compiles to, rendered as one ``WITH`` query."""
+    """The chain of layers a plan compiles to, rendered as one query of nested subqueries."""
 
     def __init__(self, dialect: Dialect, source: str):
         self.dialect = dialect
@@ -85,10 +85,12 @@ class Query:
         return any(self.dialect.quote(name) in sql for name, _ in layer.columns)
 
     def render(self, select: str = "*") -> str:
-        """``WITH l1 AS (…), l2 AS (…) SELECT <select> FROM <last>``."""
-        ctes, previous = [], self.source
+        """``SELECT <select> FROM (… (SELECT *, … FROM <source>) AS _l1 …) AS _lN``: each
+        layer a subquery of the next, not a ``WITH`` chain, whose common table expressions
+        Spark's analyzer and optimizer walk again and again (a 39 KB weighted query: 2.9 s
+        of analysis and optimisation as a chain, 0.8 s nested)."""
+        previous = self.source
         for number, layer in enumerate(self.layers, 1):
-            name = f"_l{number}"
             columns = ", ".join(f"{sql} AS {self.dialect.quote(column)}" for column, sql in layer.columns)
             if layer.kind == "row":
                 body = f"SELECT *, {columns} FROM {previous}"
@@ -96,10 +98,8 @@ class Query:
                 relation, key, relation_key = layer.join
                 body = (f"SELECT _p.*, {columns} FROM (SELECT *, {key} AS _join_key FROM {previous}) AS _p "
                         f"LEFT JOIN {relation} AS _j ON _p._join_key = _j.{self.dialect.quote(relation_key)}")
-            ctes.append(f"{name} AS ({body})")
-            previous = name
-        with_clause = f"WITH {', '.join(ctes)} " if ctes else ""
-        return f"{with_clause}SELECT {select} FROM {previous}"
+            previous = f"({body}) AS _l{number}"
+        return f"SELECT {select} FROM {previous}"
 
 
 class SqlBuild(ConfigBuild):
