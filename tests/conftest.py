@@ -27,14 +27,15 @@ TESTS = ROOT / "tests"
 TIERKIT = (sys.executable, "-m", "tierkit")
 
 # Every Spark JVM the tests start (the worker's session, and the command line's in a
-# subprocess) collects garbage on one thread, and runs its queries interpreted: no
-# whole-stage or expression code generation, no adaptive execution.  The tests' queries are
-# wide (a compiled ruleset is one query of many layers) and read a few hundred rows, so
-# generating and compiling Java for each costs far more than it saves; their time goes to
-# Spark's analysis of the query, which the server JIT makes faster over the group's run (the
-# client JIT alone made it slower).  Settings of how Spark runs a plan, never of what it
-# computes, given as ``spark-submit --conf`` so that a command's session, in process or
-# not, keeps them (the engine sets none of them).  A ``PYSPARK_SUBMIT_ARGS`` already set is kept.
+# subprocess) collects garbage on one thread, generates no code for whole stages and plans
+# no adaptive execution.  The tests' queries are wide (a compiled ruleset is one query of
+# many layers) and read a few hundred rows, so compiling Java for a whole wide stage and
+# re-planning each stage cost more than they save; their time goes to Spark's analysis of
+# the query, which the server JIT makes faster over the group's run (the client JIT alone
+# made it slower).  Expression code generation stays: interpreted, Spark fails ``reflect()``
+# calls.  Settings of how Spark runs a plan, never of what it computes, given as
+# ``spark-submit --conf`` so that a command's session, in process or not, keeps them (the
+# engine sets neither; docs/testing.md).  A ``PYSPARK_SUBMIT_ARGS`` already set is kept.
 SPARK_TEST_JAVA_OPTIONS = "-XX:+UseSerialGC"
 SPARK_TEST_CONF = {
     "spark.sql.codegen.wholeStage": "false",
