@@ -33,6 +33,7 @@ import json
 import math
 import re
 import shutil
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -167,6 +168,27 @@ def register_previous(engine, plan) -> None:
     engine.register_rows(PREVIOUS_RELATION, columns, rows)
 
 
+# The SQL plans compiled last, by (plan, registry, dialect, as-of date): each is kept with
+# what its key names, so an id is never read for another object's while its entry stands.
+_SQL_PLANS: OrderedDict[tuple, tuple] = OrderedDict()
+SQL_PLANS_KEPT = 64
+
+
+def sql_plan(plan, registry, dialect, as_of: dt.date):
+    """``compile_sql_plan`` of ``plan`` over :data:`RELATION`, compiled once for the
+    populations that share the plan (the cases of one ruleset, a property test's examples
+    of one config): lowering a plan to SQL costs more than the query of a few customers,
+    and the query it gives depends on these alone."""
+    key = (id(plan), id(registry), id(dialect), as_of)
+    if key in _SQL_PLANS:
+        _SQL_PLANS.move_to_end(key)
+    else:
+        _SQL_PLANS[key] = (plan, registry, dialect, compile_sql_plan(plan, registry, dialect, as_of, RELATION))
+        if len(_SQL_PLANS) > SQL_PLANS_KEPT:
+            _SQL_PLANS.popitem(last=False)
+    return _SQL_PLANS[key][-1]
+
+
 def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
     """The outcomes ``engine`` computes from ``evaluation``'s typed input rows (and the
     previous-run labels its plan carries)."""
@@ -177,7 +199,7 @@ def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
     rows = [(number, *row[: len(plan.fields)]) for number, row in enumerate(evaluation.rows, 1)]
     engine.register_rows(RELATION, columns, rows)
     register_previous(engine, plan)
-    compiled = compile_sql_plan(plan, registry, engine.dialect, evaluation.bound.as_of, RELATION)
+    compiled = sql_plan(plan, registry, engine.dialect, evaluation.bound.as_of)
     engine.register_udfs(compiled.query.udfs)
     quote = engine.dialect.quote
     allocation = plan.allocation.slot.index
