@@ -14,8 +14,7 @@ from tests.bundled_examples import INPUTS, evaluated
 from tests.conftest import ROOT, TIERKIT
 from tests.render.test_render import AS_OF, run_cli, write_small_case
 
-pytestmark = pytest.mark.pdf
-pytest.importorskip("weasyprint", reason="PDF output needs the pdf extra (pip install 'tierkit[pdf]')")
+pytestmark = [pytest.mark.pdf, pytest.mark.usefixtures("needs_weasyprint")]
 pypdf = pytest.importorskip("pypdf", reason="the PDF tests read PDFs with pypdf (the dev extra)")
 
 CJK_FONT = re.compile(r"WenQuanYi|NotoSansCJK|NotoSerifCJK|NotoSansSC|SourceHanSans|MicrosoftYaHei|PingFang", re.I)
