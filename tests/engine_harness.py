@@ -168,8 +168,8 @@ def register_previous(engine, plan) -> None:
     engine.register_rows(PREVIOUS_RELATION, columns, rows)
 
 
-# The SQL plans compiled last, by (plan, registry, dialect, as-of date): each is kept with
-# what its key names, so an id is never read for another object's while its entry stands.
+# The SQL plans compiled last, by what they are compiled from: each is kept with its plan,
+# so an id is never read for another object's while its entry stands.
 _SQL_PLANS: OrderedDict[tuple, tuple] = OrderedDict()
 SQL_PLANS_KEPT = 64
 
@@ -177,9 +177,13 @@ SQL_PLANS_KEPT = 64
 def sql_plan(plan, registry, dialect, as_of: dt.date):
     """``compile_sql_plan`` of ``plan`` over :data:`RELATION`, compiled once for the
     populations that share the plan (the cases of one ruleset, a property test's examples
-    of one config): lowering a plan to SQL costs more than the query of a few customers,
-    and the query it gives depends on these alone."""
-    key = (id(plan), id(registry), id(dialect), as_of)
+    of one config): lowering a plan to SQL costs more than the query of a few customers.
+    The query depends on the plan's parts, the registry, the dialect and the date, and not
+    on the plan's previous-run labels, which it joins from the relation
+    :func:`register_previous` fills: plans that differ only in those (``dataclasses.replace(plan,
+    previous=…)``, as a test gives each population its own) share one."""
+    parts = tuple(id(getattr(plan, field.name)) for field in dataclasses.fields(plan) if field.name != "previous")
+    key = (parts, id(registry), id(dialect), as_of)
     if key in _SQL_PLANS:
         _SQL_PLANS.move_to_end(key)
     else:
