@@ -57,13 +57,15 @@ def save(capsys, tmp_path: Path, customers: dict, as_of: str, ruleset: Path = GR
     return {record["id"]: record for record in map(json.loads, out.splitlines()[1:])}
 
 
-@pytest.fixture
-def two_runs(tmp_path, capsys) -> Path:
-    """Run 1 then run 2 of the same ruleset, with known changes between them."""
-    save(capsys, tmp_path, {
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> Path:
+    """Run 1 then run 2 of the same ruleset, with known changes between them: saved once
+    for the module, whose tests only read the store (``runs``, ``diff``)."""
+    tmp_path = tmp_path_factory.mktemp("two-runs")
+    save(None, tmp_path, {
         "K1": 70, "K2": 50, "K3": {"points": 30, "unpaid": 500}, "K4": 90, "K5": 45, "GONE": 10,
     }, "2026-08-01")
-    save(capsys, tmp_path, {
+    save(None, tmp_path, {
         "K1": 50,                                   # A → B
         "K2": 30,                                   # B → C
         "K3": 30,                                   # at-risk cleared
