@@ -86,7 +86,8 @@ def _carried(plan: Plan, schemes: list[SchemeInfo], pairs: list[tuple[str, tuple
     an account carrying one tag with one carrying the other (each field from either)."""
     numbers, texts = _constants(plan.ruleset.data)
     draw = random.Random(SEED)
-    rows = [{spec.name: draw.choice(_choices(spec, numbers, texts)) for spec in plan.fields} for _ in range(ACCOUNTS)]
+    choices = [(spec.name, _choices(spec, numbers, texts)) for spec in plan.fields]
+    rows = [{name: draw.choice(values) for name, values in choices} for _ in range(ACCOUNTS)]
     drawn = list(_evaluated(plan, schemes, rows))
     yield from drawn
     crosses = []

@@ -22,6 +22,7 @@ import enum
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
+from functools import cache
 
 
 class DType(enum.Enum):
@@ -55,13 +56,19 @@ def unify(*types: DType) -> DType:
     return known.pop()
 
 
+@cache
+def _field_names(node_type: type) -> tuple[str, ...]:
+    """A node type's field names, in order: read for every node a walk visits."""
+    return tuple(item.name for item in fields(node_type))
+
+
 @dataclass(frozen=True, slots=True)
 class Expr:
     """Base of every node; ``children`` are the sub-expressions, in field order."""
 
     def children(self) -> Iterator[Expr]:
-        for item in fields(self):
-            value = getattr(self, item.name)
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
             if isinstance(value, Expr):
                 yield value
             elif isinstance(value, tuple):

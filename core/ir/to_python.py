@@ -318,12 +318,34 @@ class PyLowering:
 
 # -- steps ---------------------------------------------------------------------------------
 
-def row_step(lets: list[tuple[str, ir.Expr]], reads: list[str], nullable: dict[str, bool]) -> Callable:
-    """One compiled function: ``f(*columns)`` giving the new columns of ``lets``.
+_compiled: dict[tuple, tuple[Callable, tuple[bool, ...]]] = {}  # row steps by what they compute; see row_step
+_COMPILED_KEPT = 1024
 
-    The function loops once over ``zip(*columns)``, binds each binding to a local and
-    appends it to its output list.
+
+def row_step(lets: list[tuple[str, ir.Expr]], reads: list[str], nullable: dict[str, bool]) -> Callable:
+    """One compiled function: ``f(*columns)`` giving the new columns of ``lets``;
+    ``nullable`` learns which of them may be missing.
+
+    A step is a pure function of its bindings (their ``repr``, exact to the literal's
+    sign and each Python function's identity) and of which names it reads may be
+    missing, so the process keeps it: building and compiling the ``ast`` was half of
+    compiling a ruleset, which a process evaluating many runs (a service, the tests)
+    did again for every run of the same ruleset.
     """
+    key = (repr(lets), tuple(reads), tuple(nullable.get(name) for name in reads))
+    if key not in _compiled:
+        if len(_compiled) >= _COMPILED_KEPT:
+            _compiled.clear()
+        learnt = dict(nullable)
+        _compiled[key] = (_compiled_row_step(lets, reads, learnt), tuple(learnt[name] for name, _ in lets))
+    step, made = _compiled[key]
+    nullable.update(zip((name for name, _ in lets), made))
+    return step
+
+
+def _compiled_row_step(lets: list[tuple[str, ir.Expr]], reads: list[str], nullable: dict[str, bool]) -> Callable:
+    """The function loops once over ``zip(*columns)``, binds each binding to a local and
+    appends it to its output list."""
     local = {name: f"v{i}" for i, name in enumerate(reads + [n for n, _ in lets])}
     lowering = PyLowering(local.__getitem__, nullable)
     body: list[ast.stmt] = []

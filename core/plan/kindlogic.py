@@ -27,6 +27,7 @@ way from either.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -238,7 +239,8 @@ def _python_step(logic: ir.Logic, out: Slot) -> Callable[[list[list], Any, list]
     lets = _program(logic)
     inputs = sorted({node.name for _, expr in lets for node in expr.walk() if isinstance(node, ir.Column)})
     readers = {name: _reader(name) for name in inputs if name != "as_of"}
-    steps = program(lets, {name: True for name in inputs})
+    # compiled when the Python engine first runs it: a plan run on SQL never does
+    steps = functools.cache(lambda: program(lets, {name: True for name in inputs}))
     written = [name for name, _expr in lets if name.startswith("out:")]
 
     calls_python = any(isinstance(node, ir.PyCall) for _name, expr in lets for node in expr.walk())
@@ -276,7 +278,7 @@ def _python_step(logic: ir.Logic, out: Slot) -> Callable[[list[list], Any, list]
         columns: dict[str, list] = {name: list(map(read, rows)) for name, read in readers.items()}
         if "as_of" in inputs:
             columns["as_of"] = [as_of] * n
-        for step in steps:
+        for step in steps():
             if step[0] == "window":
                 columns[step[2]] = window(step[1], columns, n)
             else:

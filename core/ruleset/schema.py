@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
@@ -186,11 +186,34 @@ class _Problem:
     suggests: str | None = None  # for an unknown key: the allowed key it resembles
 
 
-def validate_ruleset(ruleset: Ruleset, kinds: Mapping[str, SchemeKind]) -> list[Diagnostic]:
-    """Every schema error of ``ruleset`` as a sentence at its position, sorted."""
+@dataclass(frozen=True)
+class _KindSchema:
+    """A kind as far as the schema reads it, compared by its schema's identity: the
+    same installed kind in every registry a process builds."""
+
+    kind: SchemeKind
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _KindSchema) and (self.kind.config_schema is other.kind.config_schema
+                                                   and self.kind.description == other.kind.description)
+
+    def __hash__(self) -> int:
+        return hash((id(self.kind.config_schema), self.kind.description))
+
+
+@lru_cache(maxsize=8)
+def _validator(kinds: tuple[tuple[str, _KindSchema], ...]):
+    """The validator of the schema for these kinds, built once per process: composing the
+    schema and its validator was most of validating a ruleset, in a process (a test
+    run, a service) that validates many."""
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(ruleset_schema(kinds))
+    return Draft202012Validator(ruleset_schema({name: held.kind for name, held in kinds}))
+
+
+def validate_ruleset(ruleset: Ruleset, kinds: Mapping[str, SchemeKind]) -> list[Diagnostic]:
+    """Every schema error of ``ruleset`` as a sentence at its position, sorted."""
+    validator = _validator(tuple((name, _KindSchema(kinds[name])) for name in sorted(kinds)))
     problems: list[_Problem] = []
     for error in validator.iter_errors(ruleset.data):
         problems.extend(_explain(error, kinds))
