@@ -42,7 +42,9 @@ import pytest
 
 from tierkit.engine.evaluation import BoundPlan, Evaluation, compile_ruleset
 from tierkit.io.tables import table_from_rows
+from tierkit.engine import job as job_module
 from tierkit.engine.job import run_job
+from tierkit.engine.orders import OrderSummary, aggregate_orders
 from tierkit.ruleset.load import Ruleset, fingerprint_of, load_ruleset
 from tierkit.engine.sql.connection import open_engine
 from tierkit.engine.sql.plan import PREVIOUS_RELATION, compile_sql_plan
@@ -419,13 +421,30 @@ def only_kind(name: str, kind: str, registry) -> Ruleset:
     return dataclasses.replace(loaded, data=reduced, fingerprint=fingerprint_of(reduced))
 
 
+# The order files of the samples aggregated, by file, date and the ruleset's orders policy
+_ORDER_SUMMARIES: dict[tuple, OrderSummary] = {}
+
+
+def _aggregated_once(file, rows, as_of, extra_aliases=None, policy=None) -> OrderSummary:
+    """``aggregate_orders`` for :func:`run_sample`, once per order file, date and policy:
+    the sample's orders are aggregated alike for the whole ruleset and for each of its
+    kinds alone.  Each run gets its own copy of what attaching the orders adds to."""
+    key = (file, as_of, repr(extra_aliases), repr(policy))
+    if key not in _ORDER_SUMMARIES:
+        _ORDER_SUMMARIES[key] = aggregate_orders(file, rows, as_of, extra_aliases, policy)
+    kept = _ORDER_SUMMARIES[key]
+    return dataclasses.replace(kept, unknown_customers=list(kept.unknown_customers))
+
+
 def run_sample(ruleset, registry, customers=None, orders=None, as_of: dt.date = AS_OF):
     """The Python engine's evaluation of ``ruleset`` (a :class:`Ruleset`, path or bundled
     name) on ``customers``/``orders`` (paths)."""
     if not isinstance(ruleset, Ruleset):
         ruleset = load_ruleset(ruleset, registry.ruleset_dirs)
     plan = compile_ruleset(ruleset, registry)
-    job = run_job(plan, registry, customers and str(customers), orders and str(orders), as_of, history=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(job_module, "aggregate_orders", _aggregated_once)
+        job = run_job(plan, registry, customers and str(customers), orders and str(orders), as_of, history=False)
     return job.evaluation
 
 
