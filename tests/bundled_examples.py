@@ -35,3 +35,27 @@ def evaluated_job(name: str):
     customers, orders = INPUTS[name]
     plan = compile_ruleset(load_ruleset(name, registry.ruleset_dirs), registry)
     return run_job(plan, registry, customers and str(customers), orders and str(orders), AS_OF)
+
+
+
+@cache
+def brief_lengths(name: str, lang: str) -> tuple[tuple[int, int], ...]:
+    """Per row of :func:`evaluated` ``name``, in its order: the tightest fit the row's brief
+    page needs in ``lang``, and the page's lines.  Measuring every page costs seconds for
+    a sample, so the PDF and browser tests that print the fullest pages measure them once
+    per session."""
+    from tierkit.manager import make_plugin_manager
+    from tierkit.render.brief import BriefBuilder, _lines
+
+    evaluation = evaluated(name)
+    builder = BriefBuilder(evaluation, lang, make_plugin_manager())
+    pages = (builder.page(row) for row in evaluation.rows)
+    return tuple((page.fit, _lines(page)) for page in pages)
+
+
+def briefs_by_length(name: str, lang: str) -> list:
+    """The rows of :func:`evaluated` ``name``, the accounts with the most to say first: by
+    the fit, then the lines of their brief page in ``lang`` (equal ones in the
+    evaluation's order)."""
+    pairs = zip(brief_lengths(name, lang), evaluated(name).rows)
+    return [row for _length, row in sorted(pairs, key=lambda pair: pair[0], reverse=True)]

@@ -83,6 +83,14 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def needs_weasyprint() -> None:
+    """Skips a PDF test where WeasyPrint is missing (``pytest.mark.usefixtures``): imported
+    when the first such test runs, not when its module is collected, so a selection without
+    the PDF tests (``-m "not pdf"``) never loads it (over half a second per worker)."""
+    pytest.importorskip("weasyprint", reason="PDF output needs the pdf extra (pip install 'tierkit[pdf]')")
+
+
 # Property tests state their example counts for the whole suite; ``scripts/test --fast``
 # loads this profile (``--hypothesis-profile fast``), where each count is a quarter, so the
 # check before a commit samples every property and the whole suite, as CI runs it, the full

@@ -33,6 +33,7 @@ import json
 import math
 import re
 import shutil
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -41,7 +42,9 @@ import pytest
 
 from tierkit.engine.evaluation import BoundPlan, Evaluation, compile_ruleset
 from tierkit.io.tables import table_from_rows
+from tierkit.engine import job as job_module
 from tierkit.engine.job import run_job
+from tierkit.engine.orders import OrderSummary, aggregate_orders
 from tierkit.ruleset.load import Ruleset, fingerprint_of, load_ruleset
 from tierkit.engine.sql.connection import open_engine
 from tierkit.engine.sql.plan import PREVIOUS_RELATION, compile_sql_plan
@@ -167,6 +170,31 @@ def register_previous(engine, plan) -> None:
     engine.register_rows(PREVIOUS_RELATION, columns, rows)
 
 
+# The SQL plans compiled last, by what they are compiled from: each is kept with its plan,
+# so an id is never read for another object's while its entry stands.
+_SQL_PLANS: OrderedDict[tuple, tuple] = OrderedDict()
+SQL_PLANS_KEPT = 64
+
+
+def sql_plan(plan, registry, dialect, as_of: dt.date):
+    """``compile_sql_plan`` of ``plan`` over :data:`RELATION`, compiled once for the
+    populations that share the plan (the cases of one ruleset, a property test's examples
+    of one config): lowering a plan to SQL costs more than the query of a few customers.
+    The query depends on the plan's parts, the registry, the dialect and the date, and not
+    on the plan's previous-run labels, which it joins from the relation
+    :func:`register_previous` fills: plans that differ only in those (``dataclasses.replace(plan,
+    previous=…)``, as a test gives each population its own) share one."""
+    parts = tuple(id(getattr(plan, field.name)) for field in dataclasses.fields(plan) if field.name != "previous")
+    key = (parts, id(registry), id(dialect), as_of)
+    if key in _SQL_PLANS:
+        _SQL_PLANS.move_to_end(key)
+    else:
+        _SQL_PLANS[key] = (plan, registry, dialect, compile_sql_plan(plan, registry, dialect, as_of, RELATION))
+        if len(_SQL_PLANS) > SQL_PLANS_KEPT:
+            _SQL_PLANS.popitem(last=False)
+    return _SQL_PLANS[key][-1]
+
+
 def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
     """The outcomes ``engine`` computes from ``evaluation``'s typed input rows (and the
     previous-run labels its plan carries)."""
@@ -177,7 +205,7 @@ def sql_outcomes(evaluation, registry, engine) -> dict[str, dict]:
     rows = [(number, *row[: len(plan.fields)]) for number, row in enumerate(evaluation.rows, 1)]
     engine.register_rows(RELATION, columns, rows)
     register_previous(engine, plan)
-    compiled = compile_sql_plan(plan, registry, engine.dialect, evaluation.bound.as_of, RELATION)
+    compiled = sql_plan(plan, registry, engine.dialect, evaluation.bound.as_of)
     engine.register_udfs(compiled.query.udfs)
     quote = engine.dialect.quote
     allocation = plan.allocation.slot.index
@@ -393,13 +421,30 @@ def only_kind(name: str, kind: str, registry) -> Ruleset:
     return dataclasses.replace(loaded, data=reduced, fingerprint=fingerprint_of(reduced))
 
 
+# The order files of the samples aggregated, by file, date and the ruleset's orders policy
+_ORDER_SUMMARIES: dict[tuple, OrderSummary] = {}
+
+
+def _aggregated_once(file, rows, as_of, extra_aliases=None, policy=None) -> OrderSummary:
+    """``aggregate_orders`` for :func:`run_sample`, once per order file, date and policy:
+    the sample's orders are aggregated alike for the whole ruleset and for each of its
+    kinds alone.  Each run gets its own copy of what attaching the orders adds to."""
+    key = (file, as_of, repr(extra_aliases), repr(policy))
+    if key not in _ORDER_SUMMARIES:
+        _ORDER_SUMMARIES[key] = aggregate_orders(file, rows, as_of, extra_aliases, policy)
+    kept = _ORDER_SUMMARIES[key]
+    return dataclasses.replace(kept, unknown_customers=list(kept.unknown_customers))
+
+
 def run_sample(ruleset, registry, customers=None, orders=None, as_of: dt.date = AS_OF):
     """The Python engine's evaluation of ``ruleset`` (a :class:`Ruleset`, path or bundled
     name) on ``customers``/``orders`` (paths)."""
     if not isinstance(ruleset, Ruleset):
         ruleset = load_ruleset(ruleset, registry.ruleset_dirs)
     plan = compile_ruleset(ruleset, registry)
-    job = run_job(plan, registry, customers and str(customers), orders and str(orders), as_of, history=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(job_module, "aggregate_orders", _aggregated_once)
+        job = run_job(plan, registry, customers and str(customers), orders and str(orders), as_of, history=False)
     return job.evaluation
 
 

@@ -16,14 +16,13 @@ import subprocess
 import pytest
 
 from tierkit.engine.evaluation import compile_ruleset
-from tierkit.engine.job import run_job
 from tierkit.engine.sql.connection import open_engine
 from tierkit.engine.sql.plan import compile_sql_plan
 from tierkit.plan.reasons import unexplained
 from tierkit.ruleset.load import load_ruleset
 
 from tests.conftest import ROOT, TIERKIT, run
-from tests.engine_harness import AS_OF, SAMPLE_DATA, engine_params, require_engine
+from tests.engine_harness import AS_OF, SAMPLE_DATA, engine_params, require_engine, run_sample
 
 B2B = ROOT / "examples" / "b2b-manufacturing" / "customers.csv"
 SAAS = ROOT / "examples" / "saas-enterprise"
@@ -60,19 +59,18 @@ def test_every_bundled_ruleset_gives_pythons_reasons_on_sql(engine_name, registr
     results give are the Python engine's, in both languages: the evaluation of the
     ``evaluate`` run the command-line tests compare (:class:`tests.engine_harness.SampleRuns`)."""
     for name in SAMPLE_DATA:
-        customers, orders = SAMPLE_DATA[name]
-        plan = compile_ruleset(registry_ruleset(name, registry), registry)
-        python = run_job(plan, registry, customers, orders, AS_OF, history=False)
+        python = run_sample(name, registry, *SAMPLE_DATA[name])
+        plan = python.plan
         sql = sample_runs(name, engine_name)
         silent = {scheme.id for scheme in unexplained(plan)}
         assert sql.evaluation.meta("en").get("no_reasons", []) == [s.id for s in plan.schemes if s.id in silent]
         assert any(scheme.id not in silent for scheme in plan.schemes), name
         for lang, reasons in (("zh", "words"), ("en", "words"), ("en", "codes")):
-            assert_same_records(list(python.evaluation.records(lang, reasons)),
+            assert_same_records(list(python.records(lang, reasons)),
                                 list(sql.evaluation.records(lang, reasons, sql.evaluation.ranked())), silent)
-            rows = python.evaluation.ranked(), sql.evaluation.ranked()
+            rows = python.ranked(), sql.evaluation.ranked()
             said = [[evaluation.allocation_reasons(row, None if reasons == "codes" else lang) for row in ranked]
-                    for evaluation, ranked in zip((python.evaluation, sql.evaluation), rows)]
+                    for evaluation, ranked in zip((python, sql.evaluation), rows)]
             assert said[1] == said[0] and {"code", "rule"} <= said[0][0][0].keys(), name  # which allocation rule matched
 
 

@@ -5,9 +5,11 @@ the score is the ``points`` column itself, so every boundary is exact.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -43,10 +45,18 @@ def grade(record: dict) -> str:
     return record["outcomes"]["grade"]["label"]
 
 
+@pytest.fixture(scope="module")
+def saved_boundaries(tmp_path_factory) -> tuple[Path, dict]:
+    """The boundary customers saved, then graded and saved again, once for the module: the
+    folder of their store, and their records of the second run."""
+    folder = tmp_path_factory.mktemp("boundaries")
+    save(None, folder, {name: before for name, (before, *_rest) in BOUNDARIES.items()}, "2026-08-01")
+    return folder, save(None, folder, {name: now for name, (_before, now, *_rest) in BOUNDARIES.items()}, "2026-09-01")
+
+
 @pytest.fixture
-def boundaries(tmp_path, capsys) -> dict:
-    save(capsys, tmp_path, {name: before for name, (before, *_rest) in BOUNDARIES.items()}, "2026-08-01")
-    return save(capsys, tmp_path, {name: now for name, (_before, now, *_rest) in BOUNDARIES.items()}, "2026-09-01")
+def boundaries(saved_boundaries) -> dict:
+    return saved_boundaries[1]
 
 
 @pytest.mark.parametrize("name", BOUNDARIES)
@@ -73,7 +83,11 @@ def test_reasons_say_the_previous_grade_was_kept(boundaries):
     assert {key: down[key] for key in ("grade", "computed", "margin", "edge")} == {"grade": "B", "computed": "C", "margin": 2.5, "edge": 37.5}
 
 
-def test_a_kept_grade_is_saved_and_kept_again(tmp_path, capsys, boundaries):
+def test_a_kept_grade_is_saved_and_kept_again(tmp_path, capsys, saved_boundaries):
+    folder, _records = saved_boundaries
+    with contextlib.closing(sqlite3.connect(folder / "runs.sqlite")) as saved, \
+            contextlib.closing(sqlite3.connect(tmp_path / "runs.sqlite")) as copy:
+        saved.backup(copy)  # a copy of the store to save a third run to
     again = save(capsys, tmp_path, {"B_up_short": 62.4, "B_down_exact": 37.5}, "2026-10-01")
     assert (grade(again["B_up_short"]), grade(again["B_down_exact"])) == ("B", "B")
 

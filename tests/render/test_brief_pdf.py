@@ -10,12 +10,11 @@ import pytest
 
 from tierkit.render.fonts import chinese_font_families
 
-from tests.bundled_examples import INPUTS, evaluated
+from tests.bundled_examples import INPUTS, brief_lengths, briefs_by_length, evaluated
 from tests.conftest import ROOT, TIERKIT
 from tests.render.test_render import AS_OF, run_cli, write_small_case
 
-pytestmark = pytest.mark.pdf
-pytest.importorskip("weasyprint", reason="PDF output needs the pdf extra (pip install 'tierkit[pdf]')")
+pytestmark = [pytest.mark.pdf, pytest.mark.usefixtures("needs_weasyprint")]
 pypdf = pytest.importorskip("pypdf", reason="the PDF tests read PDFs with pypdf (the dev extra)")
 
 CJK_FONT = re.compile(r"WenQuanYi|NotoSansCJK|NotoSerifCJK|NotoSansSC|SourceHanSans|MicrosoftYaHei|PingFang", re.I)
@@ -92,16 +91,11 @@ def test_the_longest_pages_of_every_bundled_ruleset_are_one_sheet_each(tmp_path,
     from tierkit.render.booklet import write_briefs
     from tierkit.manager import make_plugin_manager, make_registry
     from tierkit.render.environment import Renderer
-    from tierkit.render.brief import BriefBuilder, _lines
+    from tierkit.render.brief import BriefBuilder
 
     evaluation, pm = evaluated(ruleset), make_plugin_manager()
     builder = BriefBuilder(evaluation, lang, pm)
-
-    def length(row):
-        page = builder.page(row)
-        return page.fit, _lines(page)
-
-    by_length = sorted(evaluation.rows, key=length, reverse=True)
+    by_length = briefs_by_length(ruleset, lang)
     rows = by_length[:4] + by_length[-1:]
     ids = [str(row[evaluation.plan.id_index]) for row in rows]
     out = tmp_path / "longest.pdf"
@@ -169,7 +163,8 @@ def test_a_page_that_spills_over_is_printed_again_with_its_next_fit(tmp_path, mo
 
     evaluation, pm = evaluated("saas-enterprise"), make_plugin_manager()
     builder = render_brief.BriefBuilder(evaluation, "zh", pm)
-    fullest = max(evaluation.rows, key=lambda row: builder.page(row).fit)
+    fits = [fit for fit, _lines in brief_lengths("saas-enterprise", "zh")]
+    fullest = evaluation.rows[fits.index(max(fits))]  # the first of the fullest, as max() takes it
     monkeypatch.setattr(render_brief, "_lines", lambda page: 0)
     monkeypatch.setattr(booklet, "CHUNK", 1)
     spilled, sheets = booklet._spilled, []

@@ -57,7 +57,9 @@ def folder(tmp_path) -> Path:
 
 
 def evaluate(folder: Path, output: str, *more) -> subprocess.CompletedProcess:
-    """In process: the runs killed mid-write and the refusals below run a separate process."""
+    """In process: the runs killed mid-write run a separate process, and so do the refusals
+    of a DuckDB run and of a call list, so that an exit code and its one line are seen from
+    the real process; the other refusals check what ``main`` decides, in process."""
     return run_in_process("evaluate", "b2b-manufacturing", "customers.csv", "--as-of", AS_OF, "-o", output, *more, cwd=folder)
 
 
@@ -118,8 +120,8 @@ def test_results_cut_short_are_refused(folder, suffix):
 
 def test_results_beside_the_meta_of_another_run_are_refused(folder):
     assert evaluate(folder, "a.csv").returncode == 0
-    assert tierkit("evaluate", "b2b-manufacturing", "customers.csv", "--as-of", "2026-10-01", "-o", "b.csv",
-                   cwd=folder).returncode == 0
+    assert run_in_process("evaluate", "b2b-manufacturing", "customers.csv", "--as-of", "2026-10-01", "-o", "b.csv",
+                          cwd=folder).returncode == 0
     os.replace(folder / "b.csv.meta.json", folder / "a.csv.meta.json")
     assert "does not match a.csv.meta.json" in one_line_failure(report(folder, "a.csv"))
 
@@ -154,7 +156,7 @@ def test_json_lines_results_missing_lines_are_refused(folder):
 def test_an_output_naming_an_input_is_refused_and_the_input_kept(folder, options, shown):
     os.link(folder / "customers.csv", folder / "link.csv")
     before = (folder / "customers.csv").read_bytes()
-    done = tierkit("evaluate", "b2b-manufacturing", "customers.csv", "--as-of", AS_OF, *options, cwd=folder)
+    done = run_in_process("evaluate", "b2b-manufacturing", "customers.csv", "--as-of", AS_OF, *options, cwd=folder)
     assert one_line_failure(done).startswith(f"tierkit: {shown}")
     assert (folder / "customers.csv").read_bytes() == before
     assert not (folder / "same.csv").exists()
@@ -170,6 +172,7 @@ def test_a_call_list_naming_its_results_file_is_refused(folder):
 
 @pytest.mark.duckdb
 def test_duckdb_outputs_naming_an_input_are_refused(folder):
+    """As the Python engine's refusals above, by the real process."""
     pytest.importorskip("duckdb")
     done = tierkit("evaluate", "b2b-manufacturing", "customers.csv", "--engine", "duckdb", "--as-of", AS_OF,
                    "--rejected", "customers.csv", cwd=folder)
@@ -187,7 +190,7 @@ def test_brief_file_names_are_unique_per_id(folder):
         row[0] = customer
     with open(folder / "odd.csv", "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows)
-    done = tierkit("brief", "b2b-manufacturing", "odd.csv", "--as-of", AS_OF, "--all", "-o", "briefs/", cwd=folder)
+    done = run_in_process("brief", "b2b-manufacturing", "odd.csv", "--as-of", AS_OF, "--all", "-o", "briefs/", cwd=folder)
     assert done.returncode == 0, done.stderr
     names = sorted(path.name for path in (folder / "briefs").iterdir())
     assert len(names) == len(ids) == len({name.casefold() for name in names})

@@ -10,8 +10,7 @@ import pytest
 
 from tests.render.test_render import AS_OF, write_small_case
 
-pytestmark = [pytest.mark.pdf, pytest.mark.slow]
-pytest.importorskip("weasyprint", reason="PDF output needs the pdf extra (pip install 'tierkit[pdf]')")
+pytestmark = [pytest.mark.pdf, pytest.mark.slow, pytest.mark.usefixtures("needs_weasyprint")]
 
 PASSWD_LINE = "root:"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TIERKIT, run, TESTS
+from tests.conftest import TIERKIT, run, run_captured, TESTS
 
 FIXTURES = TESTS / "history"
 GRADED = FIXTURES / "graded.yaml"
@@ -47,21 +47,25 @@ def write_customers(path: Path, customers: dict[str, dict | float]) -> Path:
 
 
 def save(capsys, tmp_path: Path, customers: dict, as_of: str, ruleset: Path = GRADED, store: Path | None = None) -> dict:
-    """Evaluate and save; returns each customer's record by id."""
+    """Evaluate and save; returns each customer's record by id (``capsys`` None in a module
+    fixture, which captures the output itself)."""
     source = write_customers(tmp_path / f"customers-{as_of}.csv", customers)
-    code, out, err = run(capsys, "evaluate", ruleset, source, "--as-of", as_of, "--save", "--store", store or tmp_path / "runs.sqlite")
+    args = ("evaluate", ruleset, source, "--as-of", as_of, "--save", "--store", store or tmp_path / "runs.sqlite")
+    code, out, err = run(capsys, *args) if capsys else run_captured(*args)
     assert code == 0, err
     assert "saved run " in err
     return {record["id"]: record for record in map(json.loads, out.splitlines()[1:])}
 
 
-@pytest.fixture
-def two_runs(tmp_path, capsys) -> Path:
-    """Run 1 then run 2 of the same ruleset, with known changes between them."""
-    save(capsys, tmp_path, {
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> Path:
+    """Run 1 then run 2 of the same ruleset, with known changes between them: saved once
+    for the module, whose tests only read the store (``runs``, ``diff``)."""
+    tmp_path = tmp_path_factory.mktemp("two-runs")
+    save(None, tmp_path, {
         "K1": 70, "K2": 50, "K3": {"points": 30, "unpaid": 500}, "K4": 90, "K5": 45, "GONE": 10,
     }, "2026-08-01")
-    save(capsys, tmp_path, {
+    save(None, tmp_path, {
         "K1": 50,                                   # A → B
         "K2": 30,                                   # B → C
         "K3": 30,                                   # at-risk cleared
