@@ -12,9 +12,11 @@ plugins they want.  Environment variables mirror pytest/datasette/llm:
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import re
 import sys
+import types
 from importlib import metadata
 from pathlib import Path
 
@@ -27,9 +29,23 @@ from tierkit.registry import Registry
 ENTRY_POINT_GROUP = "tierkit"
 
 
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, looking for hook implementations among a module's functions only.
+
+    pluggy asks of every name a plugin holds whether it is a hook implementation, through
+    ``inspect.getattr_static``; a plugin module holds hundreds of names (everything it
+    imports), so registering tierkit's plugins took most of building a manager.  A
+    module's name that is not a function is not one; the functions are asked as before."""
+
+    def parse_hookimpl_opts(self, plugin, name: str):
+        if isinstance(plugin, types.ModuleType) and not inspect.isfunction(plugin.__dict__.get(name)):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+
 def make_plugin_manager(plugin_files: tuple[str | Path, ...] = ()) -> pluggy.PluginManager:
     """A manager with the hookspecs, the installed plugins and the given local files."""
-    pm = pluggy.PluginManager("tierkit")
+    pm = PluginManager("tierkit")
     pm.add_hookspecs(hookspecs)
     for name in _split_env("TIERKIT_BLOCK_PLUGINS") or ():
         pm.set_blocked(name)
