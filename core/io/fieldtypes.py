@@ -232,6 +232,8 @@ def _integer_coercer() -> Coercer:
             raise ValueError(f"{_show(raw)} is not a finite number")
         if value != value.to_integral_value():
             raise ValueError(f"{_show(raw)} is not a whole number")
+        if value.adjusted() >= MAX_NUMBER_TEXT:  # 1e999999 would be a million digits built, for no one
+            raise ValueError(f"{_show(raw)} is not a whole number anyone wrote (more than {MAX_NUMBER_TEXT} digits)")
         return int(value)
 
     return integer

@@ -142,6 +142,21 @@ def test_a_long_number_cell_is_refused_unread(tmp_path, registry):
     ]
 
 
+def test_a_whole_number_past_its_cap_is_refused_without_building_it(tmp_path, registry):
+    """``1e999999`` is nine characters, and as a whole number a million digits: it was built
+    (half a minute of CPU per cell) before being found too large for any engine."""
+    path = tmp_path / "c.csv"
+    path.write_text(f"id,name,n\nC1,a,1e999999\nC2,b,1e{MAX_NUMBER_TEXT - 1}\nC3,c,2.5e9999万\nC4,d,4\n", encoding="utf-8")
+    table = read_table(path, [*FIELDS[:2], FieldSpec("n", "integer")], registry)
+    assert [row[0] for row in table.rows] == ["C2", "C4"]
+    assert table.rows[0][2] == 10 ** (MAX_NUMBER_TEXT - 1)  # at the cap, a whole number is still read
+    assert rejections(table) == [
+        (2, "n", f"'1e999999' is not a whole number anyone wrote (more than {MAX_NUMBER_TEXT} digits)"),
+        (4, "n", f"'2.5e9999万' is not a whole number anyone wrote (more than {MAX_NUMBER_TEXT} digits)"),
+    ]
+    accounted(table, 4)
+
+
 # -- XLSX ------------------------------------------------------------------------------------
 
 
