@@ -37,7 +37,6 @@ def evaluated_job(name: str):
     return run_job(plan, registry, customers and str(customers), orders and str(orders), AS_OF)
 
 
-
 @cache
 def brief_lengths(name: str, lang: str) -> tuple[tuple[int, int], ...]:
     """Per row of :func:`evaluated` ``name``, in its order: the tightest fit the row's brief

@@ -11,7 +11,6 @@ import sys
 import tokenize
 import types
 from functools import lru_cache
-from pathlib import Path
 
 import jinja2
 import pytest

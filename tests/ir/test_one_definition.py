@@ -12,7 +12,6 @@ Python and to DuckDB and compares their values row by row.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
